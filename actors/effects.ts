@@ -1,0 +1,80 @@
+// What an actor may do in response to a message: everything an actor does to the world goes
+// through this interface, so actors stay pure and the host decides when effects happen
+// (write-ahead: writes become durable before sends leave and before observers hear of them).
+import type { Body, Kind } from '../protocol/index.ts';
+import type { Fen } from '../protocol/index.ts';
+
+/** Where money sits, for the conservation equation (docs/ARCHITECTURE.md, "Conservation"). */
+export type MoneyClass =
+  | 'available' // a personal account's spendable balance
+  | 'held' // a personal account's reserved balance (a transfer's reserve)
+  | 'wallet' // a wallet's virtual quota
+  | 'due' // a region's debt to the wallet ledger for committed transfers (counter account)
+  | 'liability' // the wallet ledger's claim on an origin region (counter account)
+  | 'source'; // where opening balances came from (counter account)
+
+export type PostingOp = 'open' | 'reserve' | 'commit' | 'release' | 'credit';
+
+/** One double-entry posting: `amount` leaves `debit` and arrives at `credit`, in one ledger. */
+export interface Posting {
+  readonly type: 'posting';
+  readonly ledger: string;
+  readonly op: PostingOp;
+  readonly corr: string;
+  readonly debit: string;
+  readonly debitClass: MoneyClass;
+  readonly credit: string;
+  readonly creditClass: MoneyClass;
+  readonly amount: Fen;
+  /** Balance of the debited account afterwards: negative is a bug unless it is a counter. */
+  readonly debitAfter: Fen;
+}
+
+export type TransferScope = 'sameRegion' | 'sameProvince' | 'crossProvince';
+export type TransferOutcome = 'completed' | 'rejected' | 'refused';
+
+/** A business fact the reports and checkers follow (not money: that is Posting). */
+export type Fact =
+  | {
+      readonly type: 'transfer.accepted';
+      readonly corr: string;
+      readonly scope: TransferScope;
+      readonly amount: Fen;
+    }
+  | {
+      readonly type: 'transfer.outcome';
+      readonly corr: string;
+      readonly scope: TransferScope;
+      readonly outcome: TransferOutcome;
+      readonly reason: string | undefined;
+    }
+  | {
+      readonly type: 'liability.recorded';
+      readonly corr: string;
+      readonly originRegion: string;
+      readonly amount: Fen;
+    };
+
+export type DomainEvent = Posting | Fact;
+
+export interface Effects {
+  /** Send a message; the host assigns its id, `from` and `sentAt`. */
+  send<K extends Kind>(to: string, kind: K, corr: string, body: Body<K>): void;
+  /** Record a durable change: `value` must never be mutated afterwards (it may be shared). */
+  write(key: string, value: unknown): void;
+  /** Ask to be woken at virtual time `at` with `timer(key, arg)`; timers do not survive crashes. */
+  timer(key: string, at: number, arg: number): void;
+  /** A posting or a fact, reported once it is durable. */
+  emit(event: DomainEvent): void;
+}
+
+/** The contract between an actor and its host. */
+export interface Actor {
+  readonly address: string;
+  /** Handle one validated inbound message. */
+  handle(env: import('../protocol/index.ts').AnyEnvelope, now: number, fx: Effects): void;
+  /** A timer this actor armed has fired. */
+  timer(key: string, arg: number, now: number, fx: Effects): void;
+  /** After a restart from durable state: resume whatever was in progress. */
+  recover(now: number, fx: Effects): void;
+}

@@ -1,0 +1,60 @@
+// The national clearing agent. For transfers it books each committed transfer's origin liability
+// (K9: the donor's region owes the wallet ledger), exactly once per transfer id. Its lifecycle
+// (open → closed → statementsIssued → … per month, DESIGN §3) arrives with monthly clearing.
+import { setup } from 'xstate';
+import type { Envelope, Fen } from '../protocol/index.ts';
+import type { Effects } from './effects.ts';
+
+/** The settlement agent's books: liabilities by origin region and the transfers behind them. */
+export interface SettlementBook {
+  readonly liabilities: Map<string, Fen>;
+  readonly recorded: Set<string>;
+}
+
+export const liabilityRecordKey = (region: string) => `l:${region}`;
+export const recordedKey = (transferId: string) => `x:${transferId}`;
+
+export type SettlementEvent = {
+  readonly type: 'liability.record';
+  readonly env: Envelope<'liability.record'>;
+  readonly book: SettlementBook;
+  readonly fx: Effects;
+};
+
+export const settlementMachine = setup({
+  types: { events: {} as SettlementEvent },
+  guards: {
+    recorded: ({ event }) => event.book.recorded.has(event.env.corr),
+  },
+  actions: {
+    replyRecorded: ({ event }) => {
+      const { env, fx } = event;
+      fx.send(env.from, 'liability.recorded', env.corr, { transferId: env.corr });
+    },
+    record: ({ event }) => {
+      const { env, book, fx } = event;
+      const { originRegion, amount } = env.body;
+      const total = (book.liabilities.get(originRegion) ?? 0n) + amount;
+      book.liabilities.set(originRegion, total);
+      book.recorded.add(env.corr);
+      fx.write(liabilityRecordKey(originRegion), total);
+      fx.write(recordedKey(env.corr), true);
+      fx.emit({ type: 'liability.recorded', corr: env.corr, originRegion, amount });
+    },
+  },
+}).createMachine({
+  id: 'settlement',
+  initial: 'open',
+  states: {
+    open: {
+      on: {
+        'liability.record': [
+          { guard: 'recorded', actions: 'replyRecorded' },
+          { actions: ['record', 'replyRecorded'] },
+        ],
+      },
+    },
+  },
+});
+
+export type SettlementMachine = typeof settlementMachine;

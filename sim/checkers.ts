@@ -1,0 +1,202 @@
+// The invariants of DESIGN §8, checked while the simulation runs. Running totals follow every
+// posting as it becomes durable (O(1) per message); a full recount from the actors' durable
+// records runs at checkpoints and at the end, and must agree with the running totals.
+//
+// Conservation (docs/ARCHITECTURE.md): with overlap = Σ amount of transfers that are both still
+// held at the donor's province and already credited at the recipient's wallet,
+//   Σ available + Σ held + Σ wallet − overlap = Σ opening balances
+// so each transfer's money is counted once: at the donor until the credit decision, at the
+// recipient after it.
+import type { DomainEvent, MoneyClass, Posting, TransferOutcome, TransferScope } from '../actors/effects.ts';
+import type { Fen } from '../protocol/index.ts';
+import { formatFen } from '../protocol/index.ts';
+import { fmtTime } from './faults.ts';
+
+export const INVARIANTS = [
+  'conservation',
+  'ledgerBalance',
+  'noNegativeBalance',
+  'exactlyOnce',
+  'lifecycle',
+  'allRequestsAnswered',
+  'liabilityMatches',
+] as const;
+export type InvariantName = (typeof INVARIANTS)[number];
+
+export interface InvariantResult {
+  ok: boolean;
+  detail?: string;
+  violations?: number;
+}
+
+const OP_BITS = { open: 0, reserve: 1, credit: 2, commit: 4, release: 8 } as const;
+const LIABILITY_BIT = 16;
+const PERSON_MONEY: ReadonlySet<MoneyClass> = new Set(['available', 'held', 'wallet']);
+
+interface Accepted {
+  readonly scope: TransferScope;
+  readonly amount: Fen;
+  readonly at: number;
+}
+
+interface Terminal {
+  readonly outcome: TransferOutcome;
+  readonly reason: string | undefined;
+  readonly at: number;
+}
+
+/** Per-class money the recount found in the actors' durable records. */
+export interface Recount {
+  readonly available: Fen;
+  readonly held: Fen;
+  readonly wallet: Fen;
+  readonly overlap: Fen;
+  /** Ledgers whose accounts do not sum to zero, with their sums. */
+  readonly unbalanced: ReadonlyArray<readonly [string, Fen]>;
+  /** Accounts below zero. */
+  readonly negative: readonly string[];
+}
+
+export class Checkers {
+  readonly results = new Map<InvariantName, InvariantResult>(
+    INVARIANTS.map((name) => [name, { ok: true }]),
+  );
+  readonly accepted = new Map<string, Accepted>();
+  readonly terminal = new Map<string, Terminal>();
+  readonly refusedByReason = new Map<string, number>();
+  available: Fen = 0n;
+  held: Fen = 0n;
+  wallet: Fen = 0n;
+  overlap: Fen = 0n;
+  postings = 0;
+  checks = 0;
+  private readonly heldByCorr = new Map<string, Fen>();
+  private readonly credited = new Set<string>();
+  private readonly applied = new Map<string, number>();
+  private now = 0;
+
+  constructor(readonly openingTotal: Fen) {
+    this.available = openingTotal;
+  }
+
+  /** Events that just became durable at `address`, in order. */
+  durable(address: string, events: readonly DomainEvent[], now: number): void {
+    this.now = now;
+    for (const event of events) {
+      if (event.type === 'posting') this.posting(address, event);
+      else if (event.type === 'transfer.accepted') {
+        this.accepted.set(event.corr, { scope: event.scope, amount: event.amount, at: now });
+      } else if (event.type === 'transfer.outcome') {
+        this.outcome(event.corr, event.outcome, event.reason, now);
+      } else {
+        this.applyOnce(event.corr, LIABILITY_BIT, 'liability.record');
+      }
+    }
+  }
+
+  /** The conservation equation on the running totals: O(1), after every delivered message. */
+  check(): void {
+    this.checks++;
+    const total = this.available + this.held + this.wallet - this.overlap;
+    if (total !== this.openingTotal) {
+      this.fail(
+        'conservation',
+        `Σ available ${formatFen(this.available)} + held ${formatFen(this.held)} + wallet ` +
+          `${formatFen(this.wallet)} − in-flight overlap ${formatFen(this.overlap)} = ${formatFen(total)}, ` +
+          `opening total ${formatFen(this.openingTotal)} (off by ${formatFen(total - this.openingTotal)})`,
+      );
+    }
+  }
+
+  /** Compare a full recount of the durable records with the running totals. */
+  checkpoint(recount: Recount): void {
+    const total = recount.available + recount.held + recount.wallet - recount.overlap;
+    if (total !== this.openingTotal) {
+      this.fail('conservation', `recount: ${formatFen(total)} ≠ opening ${formatFen(this.openingTotal)}`);
+    }
+    const running = [this.available, this.held, this.wallet, this.overlap].map(formatFen).join('/');
+    const counted = [recount.available, recount.held, recount.wallet, recount.overlap].map(formatFen).join('/');
+    if (running !== counted) {
+      this.fail('conservation', `running totals ${running} ≠ recount ${counted} (available/held/wallet/overlap)`);
+    }
+    for (const [ledger, sum] of recount.unbalanced) {
+      this.fail('ledgerBalance', `${ledger} sums to ${formatFen(sum)}, not 0`);
+    }
+    for (const account of recount.negative) this.fail('noNegativeBalance', `${account} is negative`);
+  }
+
+  fail(name: InvariantName, detail: string): void {
+    const result = this.results.get(name) as InvariantResult;
+    result.violations = (result.violations ?? 0) + 1;
+    if (result.ok) {
+      result.ok = false;
+      result.detail = `${fmtTime(this.now)}: ${detail}`;
+    }
+  }
+
+  get ok(): boolean {
+    for (const result of this.results.values()) if (!result.ok) return false;
+    return true;
+  }
+
+  private posting(address: string, p: Posting): void {
+    this.postings++;
+    if (p.amount <= 0n || p.debit === p.credit) {
+      this.fail('ledgerBalance', `${address}: malformed posting ${p.op} ${p.corr} ${formatFen(p.amount)}`);
+    }
+    this.move(p.debitClass, -p.amount);
+    this.move(p.creditClass, p.amount);
+    if (PERSON_MONEY.has(p.debitClass) && p.debitAfter < 0n) {
+      this.fail('noNegativeBalance', `${p.debit} at ${address} went to ${formatFen(p.debitAfter)} (${p.op} ${p.corr})`);
+    }
+    this.applyOnce(p.corr, OP_BITS[p.op], p.op);
+    this.trackOverlap(p);
+  }
+
+  private trackOverlap(p: Posting): void {
+    switch (p.op) {
+      case 'reserve':
+        this.heldByCorr.set(p.corr, p.amount);
+        if (this.credited.has(p.corr)) this.overlap += p.amount;
+        return;
+      case 'credit':
+        this.credited.add(p.corr);
+        if (this.heldByCorr.has(p.corr)) this.overlap += this.heldByCorr.get(p.corr) as Fen;
+        return;
+      case 'commit':
+      case 'release': {
+        const amount = this.heldByCorr.get(p.corr);
+        if (amount !== undefined && this.credited.has(p.corr)) this.overlap -= amount;
+        this.heldByCorr.delete(p.corr);
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  private applyOnce(corr: string, bit: number, what: string): void {
+    if (bit === 0) return;
+    const mask = this.applied.get(corr) ?? 0;
+    if ((mask & bit) !== 0) this.fail('exactlyOnce', `${what} applied twice for ${corr}`);
+    const next = mask | bit;
+    if ((next & OP_BITS.commit) !== 0 && (next & OP_BITS.release) !== 0) {
+      this.fail('exactlyOnce', `${corr} both committed and released`);
+    }
+    this.applied.set(corr, next);
+  }
+
+  private outcome(corr: string, outcome: TransferOutcome, reason: string | undefined, at: number): void {
+    if (this.terminal.has(corr)) this.fail('exactlyOnce', `${corr} reached a second outcome (${outcome})`);
+    this.terminal.set(corr, { outcome, reason, at });
+    if (outcome === 'refused') {
+      this.refusedByReason.set(reason ?? '?', (this.refusedByReason.get(reason ?? '?') ?? 0) + 1);
+    }
+  }
+
+  private move(cls: MoneyClass, delta: Fen): void {
+    if (cls === 'available') this.available += delta;
+    else if (cls === 'held') this.held += delta;
+    else if (cls === 'wallet') this.wallet += delta;
+  }
+}

@@ -1,0 +1,133 @@
+// Checks at the end of a run, over every actor's durable records: no transfer lost (each accepted
+// transfer terminal on every party, within the bound after the last fault healed), every request
+// answered, and the liabilities of the three parties agreeing per origin region.
+import type { RegionRecord, TxnRecord } from '../actors/account_book.ts';
+import type { SagaSnapshot, WalletSnapshot } from '../actors/wallet_shard.actor.ts';
+import type { Fen } from '../protocol/index.ts';
+import { formatFen } from '../protocol/index.ts';
+import { fmtTime } from './faults.ts';
+import type { Simulation } from './simulation.ts';
+
+/** Where each party of every transfer stands, read from durable records. */
+export interface Parties {
+  readonly saga: Map<string, string>;
+  readonly txn: Map<string, TxnRecord>;
+  readonly decision: Map<string, 'credited' | 'rejected'>;
+  readonly recorded: Set<string>;
+  readonly due: Map<string, Fen>;
+  readonly walletLiability: Map<string, Fen>;
+  readonly settlementLiability: Map<string, Fen>;
+}
+
+export function readParties(sim: Simulation): Parties {
+  const parties: Parties = {
+    saga: new Map(),
+    txn: new Map(),
+    decision: new Map(),
+    recorded: new Set(),
+    due: new Map(),
+    walletLiability: new Map(),
+    settlementLiability: new Map(),
+  };
+  for (const host of sim.world.hosts.values()) {
+    const settlement = host.address.startsWith('settlement.');
+    for (const [key, value] of host.store.durable) {
+      const tag = key.slice(0, 2);
+      const id = key.slice(2);
+      if (tag === 's:') parties.saga.set(id, String((value as SagaSnapshot).value));
+      else if (tag === 't:') parties.txn.set(id, value as TxnRecord);
+      else if (tag === 'r:') parties.due.set(id, (value as RegionRecord).due);
+      else if (tag === 'x:') parties.recorded.add(id);
+      else if (tag === 'l:' && settlement) parties.settlementLiability.set(id, value as Fen);
+      else if (tag === 'l:') add(parties.walletLiability, id, -(value as Fen));
+      else if (tag === 'w:') {
+        const decided = (value as WalletSnapshot).context.decided;
+        for (const transferId in decided) parties.decision.set(transferId, decided[transferId] as 'credited');
+      }
+    }
+  }
+  return parties;
+}
+
+export function finalChecks(sim: Simulation): void {
+  const parties = readParties(sim);
+  checkLifecycle(sim, parties);
+  checkRequests(sim);
+  checkLiabilities(sim, parties);
+}
+
+function checkLifecycle(sim: Simulation, parties: Parties): void {
+  const { checkers, lastHealAt } = sim;
+  const bound = sim.scenario.checks.lifecycleBoundMs;
+  const stuck: string[] = [];
+  for (const [id, accepted] of checkers.accepted) {
+    const terminal = checkers.terminal.get(id);
+    const deadline = Math.max(accepted.at, lastHealAt) + bound;
+    if (terminal === undefined) {
+      stuck.push(`${id} not terminal: ${describeParties(id, parties)}`);
+    } else if (terminal.at > deadline) {
+      stuck.push(`${id} terminal at ${fmtTime(terminal.at)}, after its bound ${fmtTime(deadline)}`);
+    } else {
+      const disagreement = disagree(id, terminal.outcome, parties);
+      if (disagreement !== undefined) stuck.push(`${id} ${terminal.outcome} but ${disagreement}: ${describeParties(id, parties)}`);
+    }
+  }
+  if (stuck.length > 0) {
+    sim.checkers.fail('lifecycle', `${stuck.length} transfer(s) not settled on every party; first: ${stuck.slice(0, 5).join(' | ')}`);
+  }
+}
+
+/** Does every party agree with the outcome? Returns what disagrees, if anything. */
+function disagree(id: string, outcome: string, parties: Parties): string | undefined {
+  const txn = parties.txn.get(id)?.state;
+  const decision = parties.decision.get(id);
+  if (outcome === 'completed') {
+    if (txn !== 'committed') return `the province's hold is ${txn ?? 'missing'}`;
+    if (decision !== 'credited') return `the wallet decided ${decision ?? 'nothing'}`;
+    if (!parties.recorded.has(id)) return 'settlement has no liability for it';
+  } else if (outcome === 'rejected') {
+    if (txn === 'reserved' || txn === 'committed') return `the province's hold is ${txn}`;
+    if (decision === 'credited') return 'the wallet credited it';
+  }
+  return undefined;
+}
+
+function describeParties(id: string, parties: Parties): string {
+  return [
+    `saga=${parties.saga.get(id) ?? '-'}`,
+    `province=${parties.txn.get(id)?.state ?? '-'}`,
+    `wallet=${parties.decision.get(id) ?? '-'}`,
+    `settlement=${parties.recorded.has(id) ? 'recorded' : '-'}`,
+  ].join(' ');
+}
+
+function checkRequests(sim: Simulation): void {
+  const { app } = sim;
+  const total = sim.world.workload.length;
+  if (app.pending.size > 0 || app.submitted !== total || app.accepted + app.refused !== total) {
+    const first = [...app.pending.keys()].slice(0, 5).join(', ');
+    sim.checkers.fail(
+      'allRequestsAnswered',
+      `${total} intents, ${app.submitted} submitted, ${app.accepted} accepted, ${app.refused} refused, ` +
+        `${app.pending.size} unanswered${first ? ` (${first})` : ''}`,
+    );
+  }
+}
+
+function checkLiabilities(sim: Simulation, parties: Parties): void {
+  const regions = new Set([...parties.due.keys(), ...parties.walletLiability.keys(), ...parties.settlementLiability.keys()]);
+  const off: string[] = [];
+  for (const region of regions) {
+    const due = parties.due.get(region) ?? 0n;
+    const wallet = parties.walletLiability.get(region) ?? 0n;
+    const settled = parties.settlementLiability.get(region) ?? 0n;
+    if (due !== wallet || wallet !== settled) {
+      off.push(`${region}: province due ${formatFen(due)}, wallet ledger ${formatFen(wallet)}, settlement ${formatFen(settled)}`);
+    }
+  }
+  if (off.length > 0) sim.checkers.fail('liabilityMatches', `${off.length} region(s) disagree; ${off.slice(0, 3).join(' | ')}`);
+}
+
+function add(map: Map<string, Fen>, key: string, value: Fen): void {
+  map.set(key, (map.get(key) ?? 0n) + value);
+}

@@ -1,0 +1,50 @@
+// A full recount of money from the actors' durable records alone, for checkpoints: it must agree
+// with the checkers' running totals, every ledger must sum to zero and no account be negative.
+import type { AccountRecord, RegionRecord, TxnRecord } from '../actors/account_book.ts';
+import type { WalletSnapshot } from '../actors/wallet_shard.actor.ts';
+import type { ActorHost } from '../cluster/host.ts';
+import type { Fen } from '../protocol/index.ts';
+import type { Recount } from './checkers.ts';
+
+export function recount(hosts: Iterable<ActorHost>): Recount {
+  let available = 0n;
+  let held = 0n;
+  let wallet = 0n;
+  const unbalanced: Array<readonly [string, Fen]> = [];
+  const negative: string[] = [];
+  const reserved = new Map<string, Fen>();
+  const credited = new Set<string>();
+  for (const host of hosts) {
+    let ledgerSum = 0n;
+    const role = host.address.split('.')[0];
+    if (role !== 'province' && role !== 'wallet') continue;
+    for (const [key, value] of host.store.durable) {
+      const tag = key.slice(0, 2);
+      if (tag === 'a:') {
+        const account = value as AccountRecord;
+        available += account.available;
+        held += account.held;
+        ledgerSum += account.available + account.held;
+        if (account.available < 0n || account.held < 0n) negative.push(`${host.address}/${key}`);
+      } else if (tag === 'r:') {
+        const region = value as RegionRecord;
+        ledgerSum += region.source + region.due;
+      } else if (tag === 't:') {
+        const txn = value as TxnRecord;
+        if (txn.state === 'reserved') reserved.set(key.slice(2), txn.amount);
+      } else if (tag === 'w:') {
+        const context = (value as WalletSnapshot).context;
+        wallet += context.balance;
+        ledgerSum += context.balance;
+        if (context.balance < 0n) negative.push(`${host.address}/${key}`);
+        for (const id in context.decided) if (context.decided[id] === 'credited') credited.add(id);
+      } else if (tag === 'l:') {
+        ledgerSum += value as Fen;
+      }
+    }
+    if (ledgerSum !== 0n) unbalanced.push([`ledger.${host.address}`, ledgerSum]);
+  }
+  let overlap = 0n;
+  for (const [id, amount] of reserved) if (credited.has(id)) overlap += amount;
+  return { available, held, wallet, overlap, unbalanced, negative };
+}

@@ -1,0 +1,154 @@
+// The deterministic in-process network: per-link latency (log-normal), background loss and
+// duplication, and the faults of the schedule (partitions, one-way partitions, loss, duplicates,
+// reordering) switched on and off on the virtual clock. All draws come from one seeded Prng.
+import type { Transport } from '../cluster/host.ts';
+import type { Prng } from './prng.ts';
+import { expandSelectors, type FaultEvent } from './faults.ts';
+
+export interface LinkOverride {
+  readonly from: string;
+  readonly to: string;
+  readonly latencyMsMedian?: number;
+  readonly lossRate?: number;
+  readonly duplicateRate?: number;
+}
+
+export interface NetworkConfig {
+  /** Median one-way latency between different sites (a province and the national platform). */
+  readonly latencyMsMedian: number;
+  /** Log-normal shape: 0.5 gives a p99 of about 3.2× the median. */
+  readonly latencySigma: number;
+  /** One-way latency between two nodes of the same site. */
+  readonly localLatencyMs: number;
+  readonly lossRate: number;
+  readonly duplicateRate: number;
+  readonly links: readonly LinkOverride[];
+}
+
+export const NETWORK_DEFAULTS: NetworkConfig = {
+  latencyMsMedian: 12,
+  latencySigma: 0.5,
+  localLatencyMs: 1,
+  lossRate: 0,
+  duplicateRate: 0,
+  links: [],
+};
+
+interface Link {
+  readonly latencyMsMedian: number;
+  readonly lossRate: number;
+  readonly duplicateRate: number;
+}
+
+interface Cut {
+  readonly fault: FaultEvent;
+  readonly a: ReadonlySet<string>;
+  readonly b: ReadonlySet<string>;
+  readonly oneWay: boolean;
+}
+
+export type Deliver = (at: number, from: string, to: string, frame: Uint8Array) => void;
+
+export class SimNetwork implements Transport {
+  sent = 0;
+  lost = 0;
+  duplicated = 0;
+  reordered = 0;
+  private readonly links = new Map<string, Link>();
+  private cuts: Cut[] = [];
+  /** Active loss, duplicate and reorder faults (partitions are in `cuts`). */
+  private rateFaults: Array<Extract<FaultEvent, { rate: number }>> = [];
+
+  constructor(
+    private readonly config: NetworkConfig,
+    private readonly prng: Prng,
+    private readonly addresses: readonly string[],
+    private readonly siteOf: (address: string) => string,
+    private readonly now: () => number,
+    private readonly deliver: Deliver,
+  ) {}
+
+  send(from: string, to: string, frame: Uint8Array): void {
+    this.sent++;
+    const link = this.link(from, to);
+    if (this.prng.chance(this.rate(link.lossRate, 'loss'))) {
+      this.lost++;
+      return;
+    }
+    this.deliver(this.now() + this.latency(from, to, link), from, to, frame);
+    if (this.prng.chance(this.rate(link.duplicateRate, 'duplicate'))) {
+      this.duplicated++;
+      this.deliver(this.now() + this.latency(from, to, link), from, to, frame);
+    }
+  }
+
+  /** Is the link from → to cut by a partition right now? Checked again at delivery time. */
+  isCut(from: string, to: string): boolean {
+    for (const cut of this.cuts) {
+      if (cut.a.has(from) && cut.b.has(to)) return true;
+      if (!cut.oneWay && cut.b.has(from) && cut.a.has(to)) return true;
+    }
+    return false;
+  }
+
+  start(fault: FaultEvent): void {
+    if (fault.type === 'partition') {
+      const a = new Set(expandSelectors(fault.groupA, this.addresses, 'partition groupA'));
+      const b = new Set(expandSelectors(fault.groupB, this.addresses, 'partition groupB'));
+      this.cuts.push({ fault, a, b, oneWay: fault.oneWay });
+    } else if (fault.type !== 'crash') {
+      this.rateFaults.push(fault);
+    } // crashes belong to the simulation's hosts, not to the network
+  }
+
+  stop(fault: FaultEvent): void {
+    this.cuts = this.cuts.filter((cut) => cut.fault !== fault);
+    this.rateFaults = this.rateFaults.filter((active) => active !== fault);
+  }
+
+  /** Probability that the base rate or any active fault of this type strikes. */
+  private rate(base: number, type: 'loss' | 'duplicate'): number {
+    let none = 1 - base;
+    for (const fault of this.rateFaults) if (fault.type === type) none *= 1 - fault.rate;
+    return 1 - none;
+  }
+
+  private latency(from: string, to: string, link: Link): number {
+    let ms = this.siteOf(from) === this.siteOf(to)
+      ? this.config.localLatencyMs
+      : this.prng.lognormal(link.latencyMsMedian, this.config.latencySigma);
+    for (const fault of this.rateFaults) {
+      if (fault.type === 'reorder' && this.prng.chance(fault.rate)) {
+        this.reordered++;
+        ms += this.prng.float() * fault.delayMsMax;
+      }
+    }
+    return Math.max(0, Math.round(ms));
+  }
+
+  private link(from: string, to: string): Link {
+    const key = `${from}>${to}`;
+    let link = this.links.get(key);
+    if (link === undefined) {
+      link = {
+        latencyMsMedian: this.config.latencyMsMedian,
+        lossRate: this.config.lossRate,
+        duplicateRate: this.config.duplicateRate,
+      };
+      for (const o of this.config.links) {
+        if (!matches(o.from, from) || !matches(o.to, to)) continue;
+        link = {
+          latencyMsMedian: o.latencyMsMedian ?? link.latencyMsMedian,
+          lossRate: o.lossRate ?? link.lossRate,
+          duplicateRate: o.duplicateRate ?? link.duplicateRate,
+        };
+      }
+      this.links.set(key, link);
+    }
+    return link;
+  }
+}
+
+function matches(selector: string, address: string): boolean {
+  return selector === '*' || selector === address || (selector.endsWith('.*') && address.startsWith(selector.slice(0, -1)));
+}

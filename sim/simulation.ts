@@ -1,0 +1,280 @@
+// One deterministic run: build the world from a scenario and its seed, then pop events from the
+// single virtual clock until nothing is left to do. Every delivered message is checked.
+import { APP_ADDRESS, SETTLEMENT_ADDRESS, provinceAddress, walletShardAddress, walletShardOf } from '../actors/addresses.ts';
+import { openingRecords } from '../actors/account_book.ts';
+import type { Actor } from '../actors/effects.ts';
+import { ProvinceActor } from '../actors/province.actor.ts';
+import { SettlementActor } from '../actors/settlement.actor.ts';
+import type { Relation as WalletRelation, WalletStatus } from '../actors/wallet.machine.ts';
+import { WalletMachines, WalletShardActor, walletKey } from '../actors/wallet_shard.actor.ts';
+import { ActorHost, type HostEnvironment, type HostObserver, type StepTap } from '../cluster/host.ts';
+import { MemoryStore } from '../cluster/memory_store.ts';
+import type { Fen } from '../protocol/index.ts';
+import { AppClient } from './app_client.ts';
+import { Checkers } from './checkers.ts';
+import { EventQueue } from './event_queue.ts';
+import { describeFault, lastHealAt, type FaultEvent } from './faults.ts';
+import { finalChecks } from './final_checks.ts';
+import { buildPopulation, type Population } from './population.ts';
+import { Prng } from './prng.ts';
+import { recount } from './recount.ts';
+import type { Scenario } from './scenario.ts';
+import { SimNetwork } from './sim_network.ts';
+import { buildTopology, smallTopology, type Topology } from './topology.ts';
+import { Trace } from './trace.ts';
+import { buildWorkload, type TransferIntent } from './workload.ts';
+
+type Item =
+  | { readonly k: 'deliver'; readonly from: string; readonly to: string; readonly frame: Uint8Array }
+  | { readonly k: 'timer'; readonly host: ActorHost; readonly key: string; readonly arg: number; readonly epoch: number }
+  | { readonly k: 'sync'; readonly host: ActorHost; readonly epoch: number }
+  | { readonly k: 'intent'; readonly index: number }
+  | { readonly k: 'faultStart' | 'faultStop'; readonly fault: FaultEvent };
+
+export interface Progress {
+  readonly virtualMs: number;
+  readonly deliveries: number;
+  readonly intentsSubmitted: number;
+  readonly intentsTotal: number;
+}
+
+export interface SimulationHooks {
+  /** Called every `progressEvery` deliveries. */
+  readonly onProgress?: (progress: Progress) => void;
+  readonly progressEvery?: number;
+  /** Sees every input each actor steps on (the bench replays them without network or checks). */
+  readonly tap?: StepTap;
+}
+
+export interface World {
+  readonly scenario: Scenario;
+  readonly topology: Topology;
+  readonly population: Population;
+  readonly workload: readonly TransferIntent[];
+  readonly hosts: ReadonlyMap<string, ActorHost>;
+  readonly machines: WalletMachines;
+  readonly openingTotal: Fen;
+}
+
+export class Simulation implements HostEnvironment, HostObserver {
+  readonly world: World;
+  readonly checkers: Checkers;
+  readonly trace = new Trace();
+  readonly network: SimNetwork;
+  readonly app: AppClient;
+  readonly codecRejections = new Map<string, number>();
+  readonly lastHealAt: number;
+  virtualMs = 0;
+  deliveries = 0;
+  droppedPartition = 0;
+  droppedDown = 0;
+  private readonly queue = new EventQueue<Item>();
+  private readonly appHost: ActorHost;
+
+  constructor(
+    readonly scenario: Scenario,
+    private readonly hooks: SimulationHooks = {},
+  ) {
+    const prng = new Prng(scenario.seed);
+    const worldPrng = prng.fork();
+    // The network needs every address, and every host needs the network: hosts send through this.
+    const transport = { send: (from: string, to: string, frame: Uint8Array) => this.network.send(from, to, frame) };
+    this.world = buildWorld(scenario, worldPrng, (address, factory, records) =>
+      new ActorHost(address, factory, new MemoryStore(records), transport, this, this, {
+        writeAhead: scenario.writeAhead,
+        tap: hooks.tap,
+      }),
+    );
+    const addresses = [...this.world.hosts.keys()];
+    this.network = new SimNetwork(scenario.network, prng.fork(), addresses, siteOf, () => this.virtualMs,
+      (at, from, to, frame) => this.queue.push(at, { k: 'deliver', from, to, frame }));
+    this.checkers = new Checkers(this.world.openingTotal);
+    this.appHost = this.world.hosts.get(APP_ADDRESS) as ActorHost;
+    this.app = this.appHost.current as AppClient;
+    this.lastHealAt = lastHealAt(scenario.faults);
+    for (const fault of scenario.faults) this.queue.push(fault.at, { k: 'faultStart', fault });
+    if (this.world.workload.length > 0) {
+      this.queue.push((this.world.workload[0] as TransferIntent).at, { k: 'intent', index: 0 });
+    }
+  }
+
+  /** Run to quiescence (or to the safety horizon), then run the final checks. */
+  run(): this {
+    const horizon = this.horizonMs();
+    const every = this.hooks.progressEvery ?? 20_000;
+    const checkpointEvery = this.scenario.checks.checkpointEveryDeliveries;
+    for (let item = this.queue.pop(); item !== undefined; item = this.queue.pop()) {
+      this.virtualMs = this.queue.lastAt;
+      if (this.virtualMs > horizon) break;
+      if (item.k === 'deliver') {
+        this.deliver(item.from, item.to, item.frame);
+        if (this.deliveries % checkpointEvery === 0) this.checkpoint();
+        if (this.hooks.onProgress && this.deliveries % every === 0) this.hooks.onProgress(this.progress());
+      } else {
+        this.dispatch(item);
+      }
+    }
+    this.checkpoint();
+    finalChecks(this);
+    return this;
+  }
+
+  progress(): Progress {
+    return {
+      virtualMs: this.virtualMs,
+      deliveries: this.deliveries,
+      intentsSubmitted: this.app.submitted,
+      intentsTotal: this.world.workload.length,
+    };
+  }
+
+  checkpoint(): void {
+    this.checkers.checkpoint(recount(this.world.hosts.values()));
+  }
+
+  // HostEnvironment
+  now(): number {
+    return this.virtualMs;
+  }
+
+  timer(host: ActorHost, at: number, key: string, arg: number, epoch: number): void {
+    this.queue.push(Math.max(at, this.virtualMs), { k: 'timer', host, key, arg, epoch });
+  }
+
+  sync(host: ActorHost, epoch: number): void {
+    this.queue.push(this.virtualMs + this.scenario.storeSyncMs, { k: 'sync', host, epoch });
+  }
+
+  // HostObserver
+  durable(address: string, events: Parameters<HostObserver['durable']>[1]): void {
+    this.checkers.durable(address, events, this.virtualMs);
+  }
+
+  rejected(_address: string, code: string): void {
+    this.codecRejections.set(code, (this.codecRejections.get(code) ?? 0) + 1);
+  }
+
+  private deliver(from: string, to: string, frame: Uint8Array): void {
+    const host = this.world.hosts.get(to);
+    if (host === undefined) return;
+    if (this.network.isCut(from, to)) {
+      this.droppedPartition++;
+      return;
+    }
+    if (!host.up) {
+      this.droppedDown++;
+      return;
+    }
+    this.deliveries++;
+    this.trace.delivery(this.virtualMs, to, frame);
+    host.receive(frame);
+    this.checkers.check();
+  }
+
+  private dispatch(item: Exclude<Item, { k: 'deliver' }>): void {
+    switch (item.k) {
+      case 'timer':
+        return item.host.fire(item.key, item.arg, item.epoch);
+      case 'sync':
+        item.host.synced(item.epoch);
+        return this.checkers.check();
+      case 'intent':
+        return this.submit(item.index);
+      case 'faultStart':
+        return this.startFault(item.fault);
+      case 'faultStop':
+        return this.stopFault(item.fault);
+    }
+  }
+
+  private submit(index: number): void {
+    const intent = this.world.workload[index] as TransferIntent;
+    this.appHost.local((actor, now, fx) => (actor as AppClient).submit(intent, now, fx));
+    const next = this.world.workload[index + 1];
+    if (next !== undefined) this.queue.push(next.at, { k: 'intent', index: index + 1 });
+  }
+
+  private startFault(fault: FaultEvent): void {
+    this.trace.event(this.virtualMs, `start ${describeFault(fault)}`);
+    if (fault.type === 'crash') this.hostOf(fault.node).crash();
+    else this.network.start(fault);
+    this.queue.push(fault.at + fault.durationMs, { k: 'faultStop', fault });
+  }
+
+  private stopFault(fault: FaultEvent): void {
+    this.trace.event(this.virtualMs, `stop ${describeFault(fault)}`);
+    if (fault.type === 'crash') this.hostOf(fault.node).restart();
+    else this.network.stop(fault);
+  }
+
+  private hostOf(address: string): ActorHost {
+    const host = this.world.hosts.get(address);
+    if (host === undefined) throw new Error(`fault names unknown node ${address}`);
+    return host;
+  }
+
+  /** A safety net: past this, something retries forever and the lifecycle check will say what. */
+  private horizonMs(): number {
+    const lastIntent = this.world.workload.at(-1)?.at ?? 0;
+    return Math.max(lastIntent, this.lastHealAt) + 4 * this.scenario.checks.lifecycleBoundMs;
+  }
+}
+
+/** Provinces are their own sites; the wallet shards, settlement and the app sit at the national platform. */
+function siteOf(address: string): string {
+  return address.startsWith('province.') ? address : 'national';
+}
+
+type MakeHost = (
+  address: string,
+  factory: (records: ReadonlyMap<string, unknown>) => Actor,
+  records: ReadonlyMap<string, unknown>,
+) => ActorHost;
+
+export function buildWorld(scenario: Scenario, prng: Prng, makeHost: MakeHost): World {
+  const topology = scenario.topology.provinces === 'all'
+    ? buildTopology({ regionsPerProvinceMax: scenario.topology.regionsPerProvinceMax })
+    : smallTopology(scenario.topology.provinces, scenario.topology.regionsPerProvinceMax);
+  const population = buildPopulation(topology, prng.fork(), scenario.population);
+  const workload = buildWorkload(population, prng.fork(), scenario.workload);
+  const config = scenario.protocol;
+  const machines = new WalletMachines(config);
+  const hosts = new Map<string, ActorHost>();
+  let openingTotal = 0n;
+
+  for (const province of topology.provinces) {
+    const accounts = population.people
+      .filter((person) => person.province === province.code && person.ebmi)
+      .map((person) => ({ id: person.id, region: person.region, balance: person.openingBalance }));
+    for (const account of accounts) openingTotal += account.balance;
+    const address = provinceAddress(province.code);
+    hosts.set(address, makeHost(address, (records) => new ProvinceActor(address, records), openingRecords(accounts)));
+  }
+
+  const relationsOf = new Map<string, Record<string, WalletRelation>>();
+  for (const relation of population.relations) {
+    const recipient = population.personById.get(relation.recipientId);
+    if (recipient === undefined) throw new Error(`relation to unknown person ${relation.recipientId}`);
+    const own = relationsOf.get(relation.donorId) ?? {};
+    own[relation.recipientId] = { kinship: relation.kinship, region: recipient.region };
+    relationsOf.set(relation.donorId, own);
+  }
+  const shardRecords = Array.from({ length: config.walletShardCount }, () => new Map<string, unknown>());
+  for (const person of population.people) {
+    const status: WalletStatus = person.walletStatus;
+    const snapshot = machines.openingSnapshot({
+      walletId: person.id,
+      region: person.region,
+      status,
+      relations: relationsOf.get(person.id) ?? {},
+    });
+    shardRecords[walletShardOf(person.id, config.walletShardCount)]?.set(walletKey(person.id), snapshot);
+  }
+  shardRecords.forEach((records, shard) => {
+    const address = walletShardAddress(shard);
+    hosts.set(address, makeHost(address, (r) => new WalletShardActor(address, r, machines), records));
+  });
+  hosts.set(SETTLEMENT_ADDRESS, makeHost(SETTLEMENT_ADDRESS, (r) => new SettlementActor(SETTLEMENT_ADDRESS, r), new Map()));
+  hosts.set(APP_ADDRESS, makeHost(APP_ADDRESS, () => new AppClient(APP_ADDRESS, config), new Map()));
+  return { scenario, topology, population, workload, hosts, machines, openingTotal };
+}
