@@ -62,8 +62,14 @@ export interface Effects {
   send<K extends Kind>(to: string, kind: K, corr: string, body: Body<K>): void;
   /** Record a durable change: `value` must never be mutated afterwards (it may be shared). */
   write(key: string, value: unknown): void;
-  /** Ask to be woken at virtual time `at` with `timer(key, arg)`; timers do not survive crashes. */
+  /**
+   * Ask to be woken at virtual time `at` with `timer(key, arg)`. A key holds one timer: arming it
+   * again replaces the earlier one, and `arg` must differ from the one it replaces. Timers do
+   * not survive crashes (recover() re-arms what is still pending).
+   */
   timer(key: string, at: number, arg: number): void;
+  /** Forget the timer of `key`, if any: its work is done. */
+  cancelTimer(key: string): void;
   /** A posting or a fact, reported once it is durable. */
   emit(event: DomainEvent): void;
 }

@@ -188,6 +188,7 @@ export class WalletShardActor implements Actor, ShardPort {
   private finish(saga: SagaSnapshot, fx: Effects): void {
     const { transferId, donorId, recipientId, scope, reason } = saga.context;
     const outcome = saga.value === 'completed' ? 'completed' : 'rejected';
+    fx.cancelTimer(sagaTimerKey(transferId));
     fx.emit({ type: 'transfer.outcome', corr: transferId, scope, outcome, reason });
     this.stepWallet(donorId, { type: 'saga.done', recipientId }, fx);
   }

@@ -59,6 +59,8 @@ export class ActorHost implements Effects {
   private outbox: Array<{ to: string; frame: Uint8Array }> = [];
   private syncPending = false;
   private messageSeq = 0;
+  /** The one live timer per key: arming a key again replaces its earlier timer. */
+  private readonly timers = new Map<string, number>();
 
   constructor(
     readonly address: string,
@@ -107,7 +109,8 @@ export class ActorHost implements Effects {
   }
 
   fire(key: string, arg: number, epoch: number): void {
-    if (!this.up || epoch !== this.epoch) return;
+    if (!this.up || epoch !== this.epoch || this.timers.get(key) !== arg) return;
+    this.timers.delete(key);
     this.options.tap?.(this.address, this.runtime.now(), { type: 'timer', key, arg });
     this.actor.timer(key, arg, this.runtime.now(), this);
     this.afterStep();
@@ -132,6 +135,7 @@ export class ActorHost implements Effects {
     this.events = [];
     this.outbox = [];
     this.syncPending = false;
+    this.timers.clear();
   }
 
   restart(): void {
@@ -162,7 +166,12 @@ export class ActorHost implements Effects {
   }
 
   timer(key: string, at: number, arg: number): void {
+    this.timers.set(key, arg);
     this.runtime.timer(this, at, key, arg, this.epoch);
+  }
+
+  cancelTimer(key: string): void {
+    this.timers.delete(key);
   }
 
   emit(event: DomainEvent): void {

@@ -39,6 +39,7 @@ export class AppClient implements Actor {
     const pending = this.pending.get(env.corr);
     if (pending === undefined) return; // a duplicate answer
     this.pending.delete(env.corr);
+    fx.cancelTimer(env.corr);
     if (env.kind === 'transfer.accepted') {
       this.accepted++;
       return;

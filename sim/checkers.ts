@@ -11,6 +11,7 @@ import type { DomainEvent, MoneyClass, Posting, TransferOutcome, TransferScope }
 import type { Fen } from '../protocol/index.ts';
 import { formatFen } from '../protocol/index.ts';
 import { fmtTime } from './faults.ts';
+import * as hdr from 'hdr-histogram-js';
 
 export const INVARIANTS = [
   'conservation',
@@ -74,6 +75,8 @@ export class Checkers {
   private readonly credited = new Set<string>();
   private readonly applied = new Map<string, number>();
   private now = 0;
+  /** Virtual ms from acceptance to a terminal outcome (hdr-histogram: exact percentiles, bounded memory). */
+  private readonly latency = hdr.build({ lowestDiscernibleValue: 1, numberOfSignificantValueDigits: 3 });
 
   constructor(readonly openingTotal: Fen) {
     this.available = openingTotal;
@@ -134,6 +137,15 @@ export class Checkers {
     }
   }
 
+  latencyMs(): { p50: number; p99: number; max: number } {
+    if (this.latency.totalCount === 0) return { p50: 0, p99: 0, max: 0 };
+    return {
+      p50: this.latency.getValueAtPercentile(50),
+      p99: this.latency.getValueAtPercentile(99),
+      max: this.latency.maxValue,
+    };
+  }
+
   get ok(): boolean {
     for (const result of this.results.values()) if (!result.ok) return false;
     return true;
@@ -189,6 +201,8 @@ export class Checkers {
   private outcome(corr: string, outcome: TransferOutcome, reason: string | undefined, at: number): void {
     if (this.terminal.has(corr)) this.fail('exactlyOnce', `${corr} reached a second outcome (${outcome})`);
     this.terminal.set(corr, { outcome, reason, at });
+    const accepted = this.accepted.get(corr);
+    if (accepted !== undefined) this.latency.recordValue(Math.max(1, at - accepted.at));
     if (outcome === 'refused') {
       this.refusedByReason.set(reason ?? '?', (this.refusedByReason.get(reason ?? '?') ?? 0) + 1);
     }

@@ -2,7 +2,7 @@
 // single virtual clock until nothing is left to do. Every delivered message is checked.
 import { APP_ADDRESS, SETTLEMENT_ADDRESS, provinceAddress, walletShardAddress, walletShardOf } from '../actors/addresses.ts';
 import { openingRecords } from '../actors/account_book.ts';
-import type { Actor } from '../actors/effects.ts';
+import type { Actor, TransferScope } from '../actors/effects.ts';
 import { ProvinceActor } from '../actors/province.actor.ts';
 import { SettlementActor } from '../actors/settlement.actor.ts';
 import type { Relation as WalletRelation, WalletStatus } from '../actors/wallet.machine.ts';
@@ -69,6 +69,7 @@ export class Simulation implements HostEnvironment, HostObserver {
   droppedPartition = 0;
   droppedDown = 0;
   private readonly queue = new EventQueue<Item>();
+  private readonly intentScopes = new Map<string, TransferScope>();
   private readonly appHost: ActorHost;
 
   constructor(
@@ -92,6 +93,7 @@ export class Simulation implements HostEnvironment, HostObserver {
     this.appHost = this.world.hosts.get(APP_ADDRESS) as ActorHost;
     this.app = this.appHost.current as AppClient;
     this.lastHealAt = lastHealAt(scenario.faults);
+    for (const intent of this.world.workload) this.intentScopes.set(intent.transferId, intent.scope);
     for (const fault of scenario.faults) this.queue.push(fault.at, { k: 'faultStart', fault });
     if (this.world.workload.length > 0) {
       this.queue.push((this.world.workload[0] as TransferIntent).at, { k: 'intent', index: 0 });
@@ -117,6 +119,11 @@ export class Simulation implements HostEnvironment, HostObserver {
     this.checkpoint();
     finalChecks(this);
     return this;
+  }
+
+  /** The scope a workload intent was drawn for (refused requests never reach a saga). */
+  scopeOfIntent(transferId: string): TransferScope | 'unknown' {
+    return this.intentScopes.get(transferId) ?? 'unknown';
   }
 
   progress(): Progress {
@@ -166,7 +173,7 @@ export class Simulation implements HostEnvironment, HostObserver {
       return;
     }
     this.deliveries++;
-    this.trace.delivery(this.virtualMs, to, frame);
+    this.trace.delivery(this.virtualMs, from, to, frame);
     host.receive(frame);
     this.checkers.check();
   }

@@ -1,26 +1,35 @@
 // The trace of a run: every delivery (time, destination, frame bytes) folded into a 64-bit
 // FNV-1a hash (two 32-bit lanes), plus the most recent deliveries kept for failure reports.
 // Same seed, same deliveries, same bytes: same hash. That is the determinism check.
+import { decodeEnvelope } from '../protocol/index.ts';
+import { fmtTime } from './faults.ts';
 export interface TraceLine {
-  readonly at: number;
+  readonly at: string;
   readonly from: string;
   readonly to: string;
   readonly kind: string;
   readonly corr: string;
-  readonly note: string;
+}
+
+interface Remembered {
+  readonly at: number;
+  readonly from: string;
+  readonly to: string;
+  readonly frame: Uint8Array;
 }
 
 export class Trace {
   deliveries = 0;
   private hashA = 0x811c9dc5;
   private hashB = 0x84222325;
-  private readonly recent: TraceLine[] = [];
+  private readonly recent: Remembered[] = [];
   private recentNext = 0;
 
   constructor(private readonly recentMax = 64) {}
 
-  delivery(at: number, to: string, frame: Uint8Array): void {
+  delivery(at: number, from: string, to: string, frame: Uint8Array): void {
     this.deliveries++;
+    this.remember({ at, from, to, frame });
     let a = this.mixNumber(this.hashA, at);
     let b = this.mixNumber(this.hashB, at ^ 0x5bd1e995);
     for (let i = 0; i < to.length; i++) {
@@ -43,15 +52,23 @@ export class Trace {
     this.hashA = a >>> 0;
   }
 
-  remember(line: TraceLine): void {
+  private remember(line: Remembered): void {
     if (this.recent.length < this.recentMax) this.recent.push(line);
     else this.recent[this.recentNext] = line;
     this.recentNext = (this.recentNext + 1) % this.recentMax;
   }
 
-  /** The remembered lines, oldest first. */
+  /** The remembered deliveries, oldest first, decoded only now (failures are rare). */
   tail(): TraceLine[] {
-    return [...this.recent.slice(this.recentNext), ...this.recent.slice(0, this.recentNext)];
+    const ordered = [...this.recent.slice(this.recentNext), ...this.recent.slice(0, this.recentNext)];
+    return ordered.map(({ at, from, to, frame }) => {
+      try {
+        const env = decodeEnvelope(frame);
+        return { at: fmtTime(at), from, to, kind: env.kind, corr: env.corr };
+      } catch (error) {
+        return { at: fmtTime(at), from, to, kind: '<invalid frame>', corr: (error as Error).message };
+      }
+    });
   }
 
   get hash(): string {

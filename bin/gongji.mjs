@@ -1,0 +1,7 @@
+#!/usr/bin/env node
+// The installed `gongji` command: runs the TypeScript CLI through tsx (Node 20 cannot strip types).
+import { register } from 'tsx/esm/api';
+
+register();
+const { main } = await import('../sim/cli.ts');
+process.exitCode = main(process.argv.slice(2));

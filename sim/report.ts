@@ -1,0 +1,122 @@
+// The result of a run as data (result.json) and as a short human summary. Contract:
+// { seed, scenario, traceHash, virtualMs, wallMs, counts: { "<flow>.<scope>.<outcome>": n },
+//   invariants: { "<name>": { ok, detail? } } } plus the fields below.
+import { formatFen } from '../protocol/index.ts';
+import type { TransferScope } from '../actors/effects.ts';
+import { describeFault, fmtTime } from './faults.ts';
+import type { InvariantResult } from './checkers.ts';
+import type { Simulation } from './simulation.ts';
+
+export const SCOPES: readonly TransferScope[] = ['sameRegion', 'sameProvince', 'crossProvince'];
+const OUTCOMES = ['accepted', 'completed', 'rejected', 'refused'] as const;
+
+export interface RunResult {
+  readonly seed: number;
+  readonly scenario: string;
+  readonly variant: string;
+  readonly traceHash: string;
+  readonly virtualMs: number;
+  readonly virtualTime: string;
+  readonly wallMs: number;
+  readonly ok: boolean;
+  readonly counts: Record<string, number>;
+  /** Why transfers were refused (at the request) or rejected (by a decision point), per scope. */
+  readonly reasons: Record<string, number>;
+  readonly invariants: Record<string, InvariantResult>;
+  readonly money: Record<string, string>;
+  readonly population: { wallets: number; relations: number; provinces: number; regions: number };
+  readonly network: Record<string, number>;
+  readonly boundary: Record<string, number>;
+  readonly faults: readonly string[];
+  readonly lastHealAt: string;
+  readonly lifecycleBoundMs: number;
+  readonly latencyMs: { p50: number; p99: number; max: number };
+}
+
+export function buildResult(sim: Simulation, wallMs: number): RunResult {
+  const { checkers, world, scenario } = sim;
+  const counts: Record<string, number> = {};
+  const reasons: Record<string, number> = {};
+  for (const scope of SCOPES) for (const outcome of OUTCOMES) counts[`transfer.${scope}.${outcome}`] = 0;
+  for (const accepted of checkers.accepted.values()) counts[`transfer.${accepted.scope}.accepted`]! += 1;
+  for (const [id, terminal] of checkers.terminal) {
+    const scope = checkers.accepted.get(id)?.scope ?? sim.scopeOfIntent(id);
+    counts[`transfer.${scope}.${terminal.outcome}`] = (counts[`transfer.${scope}.${terminal.outcome}`] ?? 0) + 1;
+    if (terminal.reason !== undefined) {
+      const key = `transfer.${scope}.${terminal.outcome}.${terminal.reason}`;
+      reasons[key] = (reasons[key] ?? 0) + 1;
+    }
+  }
+  const boundary: Record<string, number> = {};
+  for (const [code, n] of sim.codecRejections) boundary[code] = n;
+  return {
+    seed: scenario.seed,
+    scenario: scenario.name,
+    variant: scenario.protocol.variant,
+    traceHash: sim.trace.hash,
+    virtualMs: sim.virtualMs,
+    virtualTime: fmtTime(sim.virtualMs),
+    wallMs: Math.round(wallMs),
+    ok: checkers.ok,
+    counts,
+    reasons,
+    invariants: Object.fromEntries(checkers.results),
+    money: {
+      openingTotal: formatFen(checkers.openingTotal),
+      available: formatFen(checkers.available),
+      held: formatFen(checkers.held),
+      wallet: formatFen(checkers.wallet),
+      inFlightOverlap: formatFen(checkers.overlap),
+    },
+    population: {
+      wallets: world.population.people.length,
+      relations: world.population.relations.length,
+      provinces: world.topology.provinces.length,
+      regions: world.topology.regions.length,
+    },
+    network: {
+      deliveries: sim.deliveries,
+      sent: sim.network.sent,
+      lost: sim.network.lost,
+      duplicated: sim.network.duplicated,
+      reordered: sim.network.reordered,
+      droppedByPartition: sim.droppedPartition,
+      droppedAtCrashedNode: sim.droppedDown,
+      checks: checkers.checks,
+    },
+    boundary,
+    faults: scenario.faults.map(describeFault),
+    lastHealAt: fmtTime(sim.lastHealAt),
+    lifecycleBoundMs: scenario.checks.lifecycleBoundMs,
+    latencyMs: checkers.latencyMs(),
+  };
+}
+
+/** A short, fixed-width summary for the terminal. */
+export function summarize(result: RunResult): string {
+  const lines: string[] = [];
+  lines.push(`gongji ${result.scenario} seed=${result.seed} variant=${result.variant}`);
+  lines.push(`  ${result.population.provinces} provinces, ${result.population.regions} pooling regions, ` +
+    `${result.population.wallets} wallets, ${result.population.relations} relations`);
+  lines.push(`  virtual ${result.virtualTime}, wall ${(result.wallMs / 1000).toFixed(1)} s, ` +
+    `${result.network.deliveries} deliveries, trace ${result.traceHash}`);
+  lines.push(`  transfer latency (accepted → terminal, virtual): p50 ${result.latencyMs.p50} ms, ` +
+    `p99 ${result.latencyMs.p99} ms, max ${result.latencyMs.max} ms`);
+  lines.push('');
+  lines.push(`  ${'scope'.padEnd(14)}${OUTCOMES.map((o) => o.padStart(11)).join('')}`);
+  for (const scope of SCOPES) {
+    lines.push(`  ${scope.padEnd(14)}${OUTCOMES.map((o) => String(result.counts[`transfer.${scope}.${o}`]).padStart(11)).join('')}`);
+  }
+  lines.push('');
+  const reasons = Object.entries(result.reasons).sort((a, b) => b[1] - a[1]);
+  if (reasons.length > 0) lines.push(`  reasons: ${reasons.map(([k, n]) => `${k.split('.').slice(2).join('.')}@${k.split('.')[1]}=${n}`).join(', ')}`);
+  lines.push(`  faults: ${result.faults.length}, last healed ${result.lastHealAt}; network lost ${result.network.lost}, ` +
+    `duplicated ${result.network.duplicated}, cut ${result.network.droppedByPartition}, at crashed nodes ${result.network.droppedAtCrashedNode}`);
+  lines.push('');
+  for (const [name, inv] of Object.entries(result.invariants)) {
+    lines.push(`  ${inv.ok ? 'ok  ' : 'FAIL'} ${name}${inv.ok ? '' : `: ${inv.detail} (${inv.violations} violation(s))`}`);
+  }
+  lines.push('');
+  lines.push(result.ok ? '  all invariants hold' : '  INVARIANT VIOLATED: replay with the same seed and scenario to reproduce');
+  return lines.join('\n');
+}
