@@ -2,7 +2,7 @@
 // protocol bounds and variant, network, faults and checks. Files (YAML or JSON) override the
 // defaults field by field; every field is validated, and an error names the field and the value.
 import { PROTOCOL_DEFAULTS, PROTOCOL_VARIANTS, type ProtocolConfig } from '../actors/config.ts';
-import { parseYuan } from '../protocol/index.ts';
+import { parseYuan, type Fen } from '../protocol/index.ts';
 import { FAULT_TYPES, type FaultEvent } from './faults.ts';
 import { NETWORK_DEFAULTS, type NetworkConfig } from './sim_network.ts';
 import type { PopulationOptions } from './population.ts';
@@ -22,12 +22,23 @@ export interface Scenario {
   /** false: a broken host that sends before its writes are durable (a negative control). */
   readonly writeAhead: boolean;
   readonly faults: readonly FaultEvent[];
+  /**
+   * Scripted transfers: when present they replace the generated workload. Each names a relation
+   * of the population by index (modulo their count), so shrunk counterexamples stay valid.
+   */
+  readonly transfers?: readonly ScriptedTransfer[] | undefined;
   readonly checks: {
     /** Full recount of every durable record after this many deliveries. */
     readonly checkpointEveryDeliveries: number;
     /** After the last fault heals, every accepted transfer is terminal within this bound. */
     readonly lifecycleBoundMs: number;
   };
+}
+
+export interface ScriptedTransfer {
+  readonly at: number;
+  readonly relation: number;
+  readonly amount: Fen;
 }
 
 const MIN = 60_000;
@@ -70,7 +81,7 @@ type Json = Record<string, unknown>;
 export function scenarioFrom(input: unknown, base: Scenario = DEFAULT_SCENARIO): Scenario {
   const raw = asObject(input, 'scenario');
   known(raw, 'scenario', ['name', 'seed', 'topology', 'population', 'workload', 'protocol', 'network',
-    'storeSyncMs', 'writeAhead', 'faults', 'checks']);
+    'storeSyncMs', 'writeAhead', 'faults', 'transfers', 'checks']);
   const topo = optObject(raw.topology, 'scenario.topology');
   const checks = optObject(raw.checks, 'scenario.checks');
   known(topo, 'scenario.topology', ['provinces', 'regionsPerProvinceMax']);
@@ -93,6 +104,7 @@ export function scenarioFrom(input: unknown, base: Scenario = DEFAULT_SCENARIO):
     storeSyncMs: raw.storeSyncMs === undefined ? base.storeSyncMs : int(raw.storeSyncMs, 'scenario.storeSyncMs', 0, 60_000),
     writeAhead: raw.writeAhead === undefined ? base.writeAhead : bool(raw.writeAhead, 'scenario.writeAhead'),
     faults: raw.faults === undefined ? base.faults : faults(raw.faults),
+    transfers: raw.transfers === undefined ? base.transfers : scripted(raw.transfers),
     checks: {
       checkpointEveryDeliveries: checks.checkpointEveryDeliveries === undefined
         ? base.checks.checkpointEveryDeliveries
@@ -185,6 +197,21 @@ function network(raw: Json, base: NetworkConfig): NetworkConfig {
     });
   }
   return out as unknown as NetworkConfig;
+}
+
+function scripted(raw: unknown): ScriptedTransfer[] {
+  return list(raw, 'scenario.transfers').map((item, i) => {
+    const where = `scenario.transfers[${i}]`;
+    const t = asObject(item, where);
+    known(t, where, ['at', 'relation', 'amount']);
+    let amount: Fen;
+    try {
+      amount = parseYuan(t.amount as string | number, { field: `${where}.amount` });
+    } catch (error) {
+      throw new ScenarioError((error as Error).message);
+    }
+    return { at: time(t.at, `${where}.at`), relation: int(t.relation, `${where}.relation`, 0), amount };
+  });
 }
 
 function faults(raw: unknown): FaultEvent[] {

@@ -18,7 +18,7 @@ import { finalChecks } from './final_checks.ts';
 import { buildPopulation, type Population } from './population.ts';
 import { Prng } from './prng.ts';
 import { recount } from './recount.ts';
-import type { Scenario } from './scenario.ts';
+import type { Scenario, ScriptedTransfer } from './scenario.ts';
 import { SimNetwork } from './sim_network.ts';
 import { buildTopology, smallTopology, type Topology } from './topology.ts';
 import { Trace } from './trace.ts';
@@ -227,6 +227,27 @@ export class Simulation implements HostEnvironment, HostObserver {
   }
 }
 
+/** Scripted transfers as intents, in time order (stable for equal times). */
+export function scriptedWorkload(population: Population, transfers: readonly ScriptedTransfer[]): TransferIntent[] {
+  const { relations } = population;
+  if (transfers.length > 0 && relations.length === 0) throw new Error('scripted transfers need relations');
+  const width = String(transfers.length).length;
+  return transfers
+    .map((t, i) => ({ t, i }))
+    .sort((a, b) => a.t.at - b.t.at || a.i - b.i)
+    .map(({ t, i }) => {
+      const relation = relations[t.relation % relations.length] as (typeof relations)[number];
+      return {
+        at: t.at,
+        transferId: `t${String(i).padStart(width, '0')}`,
+        donorId: relation.donorId,
+        recipientId: relation.recipientId,
+        amount: t.amount,
+        scope: relation.scope,
+      };
+    });
+}
+
 /** Provinces are their own sites; the wallet shards, settlement and the app sit at the national platform. */
 function siteOf(address: string): string {
   return address.startsWith('province.') ? address : 'national';
@@ -243,7 +264,10 @@ export function buildWorld(scenario: Scenario, prng: Prng, makeHost: MakeHost): 
     ? buildTopology({ regionsPerProvinceMax: scenario.topology.regionsPerProvinceMax })
     : smallTopology(scenario.topology.provinces, scenario.topology.regionsPerProvinceMax);
   const population = buildPopulation(topology, prng.fork(), scenario.population);
-  const workload = buildWorkload(population, prng.fork(), scenario.workload);
+  const generated = prng.fork();
+  const workload = scenario.transfers === undefined
+    ? buildWorkload(population, generated, scenario.workload)
+    : scriptedWorkload(population, scenario.transfers);
   const config = scenario.protocol;
   const machines = new WalletMachines(config);
   const hosts = new Map<string, ActorHost>();

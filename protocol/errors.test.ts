@@ -1,0 +1,49 @@
+// Checks ProtocolError as data: code and field are readable without string matching, messages
+// name the field and a truncated rendering of the offending value, and isProtocolError recognises
+// errors by brand, not only by instanceof.
+import { describe, expect, test } from 'vitest';
+import { ProtocolError, describeValue, isProtocolError } from './errors.ts';
+
+describe('ProtocolError', () => {
+  test('carries code, field, cause and a message that names the field', () => {
+    const cause = new Error('inner');
+    const error = new ProtocolError('BAD_FIELD', 'missing', { field: 'body.amount', cause });
+    expect(error).toBeInstanceOf(Error);
+    expect(error.name).toBe('ProtocolError');
+    expect(error.code).toBe('BAD_FIELD');
+    expect(error.field).toBe('body.amount');
+    expect(error.cause).toBe(cause);
+    expect(error.message).toContain('body.amount');
+    expect(error.message).toContain('missing');
+  });
+
+  test('works without options', () => {
+    const error = new ProtocolError('MALFORMED_FRAME', 'truncated');
+    expect(error.field).toBeUndefined();
+    expect(error.cause).toBeUndefined();
+    expect(error.message).toContain('truncated');
+  });
+
+  test('isProtocolError accepts a lookalike from another module copy, rejects the rest', () => {
+    expect(isProtocolError(new ProtocolError('BAD_AMOUNT', 'x'))).toBe(true);
+    expect(isProtocolError({ name: 'ProtocolError', code: 'BAD_AMOUNT' })).toBe(true);
+    expect(isProtocolError(new Error('x'))).toBe(false);
+    expect(isProtocolError(null)).toBe(false);
+    expect(isProtocolError('ProtocolError')).toBe(false);
+  });
+});
+
+describe('describeValue', () => {
+  test('tags the type and truncates to 40 characters', () => {
+    const long = describeValue('x'.repeat(100));
+    expect(long).toBe(`"${'x'.repeat(39)}…`);
+    expect(describeValue(500)).toBe('500');
+    expect(describeValue(5n)).toBe('5n');
+    expect(describeValue(null)).toBe('null');
+    expect(describeValue(undefined)).toBe('undefined');
+    expect(describeValue([1, 2])).toBe('array(2)');
+    expect(describeValue(new Uint8Array(3))).toBe('bytes(3)');
+    expect(describeValue({ a: 1 })).toBe('object');
+    expect(describeValue(new Map())).toBe('object Map');
+  });
+});

@@ -1,0 +1,43 @@
+// The protocol layer's public surface, in one list: actors, cluster and sim import from here.
+export { ProtocolError, describeValue, isProtocolError } from './errors.ts';
+export type { ProtocolErrorCode, ProtocolErrorOptions } from './errors.ts';
+export {
+  FEN_PER_YUAN,
+  WIRE_AMOUNT_MAX_FEN,
+  applyRate,
+  fenFromDecimal,
+  formatFen,
+  parseWireAmount,
+  parseYuan,
+  sumFen,
+  yuan,
+} from './money.ts';
+export type { Fen, ParseYuanOptions } from './money.ts';
+export {
+  ID_CHARS_MAX,
+  ID_PATTERN,
+  KINDS,
+  KINSHIPS,
+  NON_CLOSE_KINSHIPS,
+  NUCLEAR_KINSHIPS,
+  PROTOCOL_VERSION,
+  REASONS,
+  SCHEMAS,
+  isCloseKinship,
+  isReason,
+  isValidId,
+} from './messages.ts';
+export type {
+  Bodies,
+  Body,
+  DeclaredKinship,
+  FieldSpec,
+  FieldType,
+  Kind,
+  Kinship,
+  NonCloseKinship,
+  Reason,
+  Schema,
+} from './messages.ts';
+export type { AnyEnvelope, Envelope } from './envelope.ts';
+export { decodeEnvelope, encodeEnvelope } from './codec.ts';

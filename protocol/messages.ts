@@ -1,0 +1,172 @@
+// The message kinds of the transfer flow (DESIGN.md §4), their bodies and their wire schemas.
+// `BODY_SPECS` is the single source: kinds, schemas and body types are all derived from it,
+// so adding a kind is one entry there.
+import type { Fen } from './money.ts';
+
+export const PROTOCOL_VERSION = 1 as const;
+
+export const REASONS = [
+  'W6', // daily count: at most 3 transfers per wallet per day
+  'W7', // per-transfer maximum: at most 2000 yuan
+  'W8', // blackout: no transfers from 22:00 to 06:00 (Beijing time)
+  'W10', // the recipient's wallet is not opened or not active
+  'W12', // one pending (unreceived) transfer per donor→recipient pair
+  'E2', // the recipient is not a close relative (Civil Code Art. 1045)
+  'FUNDS', // insufficient available balance in the personal account
+  'NO_ACCOUNT', // unknown personal account
+  'NO_WALLET', // unknown wallet
+  'NO_RELATION', // no mutual-aid relation on record between donor and recipient
+  // A sender gave up on a timeout. Only the deliberately broken protocol variant produces it:
+  // the reference protocol never decides "failed" from a timeout alone (DESIGN.md §4).
+  'GAVE_UP',
+] as const;
+export type Reason = (typeof REASONS)[number];
+
+const REASON_SET: ReadonlySet<unknown> = new Set(REASONS);
+
+export function isReason(value: unknown): value is Reason {
+  return REASON_SET.has(value);
+}
+
+/** Close relatives under Civil Code Art. 1045 (E2): the only kinships that may receive aid. */
+export const KINSHIPS = [
+  'SPOUSE',
+  'PARENT',
+  'CHILD',
+  'SIBLING',
+  'PATERNAL_GRANDPARENT',
+  'MATERNAL_GRANDPARENT',
+  'GRANDCHILD_PATERNAL',
+  'GRANDCHILD_MATERNAL',
+] as const;
+export type Kinship = (typeof KINSHIPS)[number];
+
+/** The earlier, narrower scope (E7): provinces that have not widened aid to all close relatives. */
+export const NUCLEAR_KINSHIPS = ['SPOUSE', 'PARENT', 'CHILD'] as const satisfies readonly Kinship[];
+
+/** Relatives who are not close under Art. 1045; a claimed relation of this kind fails E2. */
+export const NON_CLOSE_KINSHIPS = [
+  'PARENT_IN_LAW',
+  'SIBLING_IN_LAW',
+  'COUSIN',
+  'AUNT_UNCLE',
+  'NIECE_NEPHEW',
+] as const;
+export type NonCloseKinship = (typeof NON_CLOSE_KINSHIPS)[number];
+
+/** Any kinship a relation record may claim; only `Kinship` values pass E2. */
+export type DeclaredKinship = Kinship | NonCloseKinship;
+
+const CLOSE_KINSHIP_SET: ReadonlySet<string> = new Set(KINSHIPS);
+
+export function isCloseKinship(kinship: string): kinship is Kinship {
+  return CLOSE_KINSHIP_SET.has(kinship);
+}
+
+/** What every id and address matches: `transferId`, `wallet.03`, `province.51`, … */
+export const ID_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
+export const ID_CHARS_MAX = 64;
+
+// ID_PATTERN as a lookup table: the decoder checks ~8 ids per message and a char loop over a
+// table is measurably cheaper than a regex call on the short strings msgpackr hands back.
+const ID_CHAR_OK = new Uint8Array(128);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-') {
+  ID_CHAR_OK[c.charCodeAt(0)] = 1;
+}
+
+/** Same answer as `ID_PATTERN.test` (a property test holds them equal), for any value. */
+export function isValidId(value: unknown): value is string {
+  if (typeof value !== 'string') return false;
+  const length = value.length;
+  if (length === 0 || length > ID_CHARS_MAX) return false;
+  for (let i = 0; i < length; i++) {
+    const c = value.charCodeAt(i);
+    if (c > 127 || ID_CHAR_OK[c] !== 1) return false;
+  }
+  return true;
+}
+
+/**
+ * `id`: 1–64 chars of `[A-Za-z0-9._:-]`, a string on the wire and in memory.
+ * `amount`: `Fen` in memory, a canonical decimal string (`"500.00"`) on the wire.
+ * `reason`: one of REASONS.
+ */
+export type FieldType = 'id' | 'amount' | 'reason';
+
+export interface FieldSpec {
+  readonly name: string;
+  readonly type: FieldType;
+  /** `body.<name>`, precomputed so error paths do not build strings per message. */
+  readonly path: string;
+}
+
+/** Body fields in wire order; a plain array because the decoder walks it for every message. */
+export type Schema = readonly FieldSpec[];
+
+const BODY_SPECS = {
+  'transfer.request': {
+    transferId: 'id',
+    donorId: 'id',
+    recipientId: 'id',
+    amount: 'amount',
+  },
+  'transfer.accepted': { transferId: 'id' },
+  'transfer.refused': { transferId: 'id', reason: 'reason' },
+  'account.reserve': { transferId: 'id', accountId: 'id', amount: 'amount' },
+  'account.reserved': { transferId: 'id' },
+  'account.rejected': { transferId: 'id', reason: 'reason' },
+  'account.commit': { transferId: 'id' },
+  'account.committed': { transferId: 'id' },
+  'account.release': { transferId: 'id' },
+  'account.released': { transferId: 'id' },
+  'wallet.credit': {
+    transferId: 'id',
+    walletId: 'id',
+    donorId: 'id',
+    originRegion: 'id',
+    amount: 'amount',
+  },
+  'wallet.credited': { transferId: 'id' },
+  'wallet.rejected': { transferId: 'id', reason: 'reason' },
+  'liability.record': {
+    transferId: 'id',
+    originRegion: 'id',
+    useRegion: 'id',
+    amount: 'amount',
+  },
+  'liability.recorded': { transferId: 'id' },
+} as const satisfies Record<string, Record<string, FieldType>>;
+
+type BodySpecs = typeof BODY_SPECS;
+export type Kind = keyof BodySpecs;
+
+interface FieldValues {
+  id: string;
+  amount: Fen;
+  reason: Reason;
+}
+
+// `-readonly` undoes the `as const` of the spec: bodies are ordinary objects, like envelopes.
+type BodyOf<S extends Record<string, FieldType>> = { -readonly [F in keyof S]: FieldValues[S[F]] };
+type BodiesFromSpecs = { [K in Kind]: BodyOf<BodySpecs[K]> };
+
+/** Kind → in-memory body type (amounts as `Fen`). */
+export interface Bodies extends BodiesFromSpecs {}
+export type Body<K extends Kind> = Bodies[K];
+
+/** Every kind, in declaration order. */
+export const KINDS: readonly Kind[] = Object.freeze(Object.keys(BODY_SPECS) as Kind[]);
+
+function toSchema(spec: Record<string, FieldType>): Schema {
+  const fields = Object.entries(spec).map(([name, type]) => {
+    return Object.freeze({ name, type, path: `body.${name}` });
+  });
+  return Object.freeze(fields);
+}
+
+export const SCHEMAS: Readonly<Record<Kind, Schema>> = Object.freeze(
+  Object.fromEntries(KINDS.map((kind) => [kind, toSchema(BODY_SPECS[kind])])) as Record<
+    Kind,
+    Schema
+  >,
+);

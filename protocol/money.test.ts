@@ -1,0 +1,233 @@
+// Checks money at its edges: canonical formatting and wire parsing round-trip exactly, human input
+// is accepted only when it is unambiguous (never rounded), rates round half-even, and large totals
+// keep their cents (decimal.js at precision 40, not its default 20).
+import { fc, test } from '@fast-check/vitest';
+import { Decimal } from 'decimal.js';
+import { describe, expect } from 'vitest';
+import { isProtocolError } from './errors.ts';
+import type { ProtocolErrorCode } from './errors.ts';
+import {
+  FEN_PER_YUAN,
+  WIRE_AMOUNT_MAX_FEN,
+  applyRate,
+  fenFromDecimal,
+  formatFen,
+  parseWireAmount,
+  parseYuan,
+  sumFen,
+  yuan,
+} from './money.ts';
+
+const WideDecimal = Decimal.clone({ precision: 1000 });
+
+function codeOf(run: () => unknown): ProtocolErrorCode | 'no error' {
+  try {
+    run();
+    return 'no error';
+  } catch (error) {
+    if (!isProtocolError(error)) throw error;
+    return error.code;
+  }
+}
+
+function messageOf(run: () => unknown): string {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof Error) return error.message;
+  }
+  return '';
+}
+
+// Reference rounding done in bigint, independent of decimal.js.
+function divHalfEven(n: bigint, d: bigint): bigint {
+  const q = n / d;
+  const r2 = (n % d) * 2n;
+  if (r2 > d || (r2 === d && q % 2n !== 0n)) return q + 1n;
+  return q;
+}
+
+describe('formatFen', () => {
+  test('prints two decimals for small, zero and negative values', () => {
+    expect(formatFen(50000n)).toBe('500.00');
+    expect(formatFen(5n)).toBe('0.05');
+    expect(formatFen(0n)).toBe('0.00');
+    expect(formatFen(-1230n)).toBe('-12.30');
+    expect(formatFen(-7n)).toBe('-0.07');
+  });
+
+  test.prop([fc.bigInt()])('agrees with decimal.js toFixed(2) for any bigint', (fen) => {
+    // A wide clone: at the default 20 digits the reference itself would be wrong.
+    const reference = new WideDecimal(fen.toString()).div(100).toFixed(2);
+    expect(formatFen(fen)).toBe(reference);
+  });
+
+  test('is exact far beyond 2^53 fen', () => {
+    expect(formatFen(12345678901234567890101n)).toBe('123456789012345678901.01');
+  });
+});
+
+describe('parseWireAmount', () => {
+  test.prop([fc.bigInt({ min: 1n, max: WIRE_AMOUNT_MAX_FEN })], { numRuns: 2000 })(
+    'round-trips formatFen over every valid wire amount',
+    (fen) => {
+      expect(parseWireAmount(formatFen(fen), 'body.amount')).toBe(fen);
+    },
+  );
+
+  test('accepts the bounds', () => {
+    expect(parseWireAmount('0.01', 'a')).toBe(1n);
+    expect(parseWireAmount('1000000000.00', 'a')).toBe(WIRE_AMOUNT_MAX_FEN);
+  });
+
+  test.each([
+    ['a number', 5],
+    ['NaN as a number', Number.NaN],
+    ['a bigint', 500n],
+    ['null', null],
+    ['negative', '-1.00'],
+    ['zero', '0.00'],
+    ['more than 2 decimals', '1.001'],
+    ['one decimal', '1.5'],
+    ['no decimals', '5'],
+    ['an exponent', '1e3'],
+    ['a leading space', ' 5.00'],
+    ['a trailing space', '5.00 '],
+    ['NaN', 'NaN'],
+    ['Infinity', 'Infinity'],
+    ['leading zeros', '05.00'],
+    ['a plus sign', '+5.00'],
+    ['a comma', '5,00'],
+    ['empty', ''],
+    ['16 integer digits', '1234567890123456.00'],
+    ['full-width digits', '５.００'],
+  ])('rejects %s with BAD_AMOUNT naming the field', (_label, text) => {
+    expect(codeOf(() => parseWireAmount(text, 'body.amount'))).toBe('BAD_AMOUNT');
+    expect(messageOf(() => parseWireAmount(text, 'body.amount'))).toContain('body.amount');
+  });
+
+  test('rejects one fen over the limit with AMOUNT_OVER_LIMIT', () => {
+    const over = formatFen(WIRE_AMOUNT_MAX_FEN + 1n);
+    expect(codeOf(() => parseWireAmount(over, 'x'))).toBe('AMOUNT_OVER_LIMIT');
+    expect(codeOf(() => parseWireAmount('99999999999999.00', 'x'))).toBe('AMOUNT_OVER_LIMIT');
+    expect(codeOf(() => parseWireAmount('999999999999999.99', 'x'))).toBe('AMOUNT_OVER_LIMIT');
+  });
+});
+
+describe('parseYuan', () => {
+  test.each([
+    ['500', 50000n],
+    ['500.5', 50050n],
+    ['500.50', 50050n],
+    ['2000.00', 200000n],
+    ['0.01', 1n],
+    [500, 50000n],
+    [500.5, 50050n],
+    [0.07, 7n],
+  ] as const)('accepts %s', (text, fen) => {
+    expect(parseYuan(text)).toBe(fen);
+  });
+
+  test.each([
+    ['-1'],
+    ['0'],
+    ['0.00'],
+    ['NaN'],
+    ['Infinity'],
+    ['-Infinity'],
+    ['1.001'],
+    ['1e3'],
+    [''],
+    [' 5'],
+    ['5 '],
+    ['.5'],
+    ['5.'],
+    ['+5'],
+    ['0x10'],
+    [-1],
+    [0],
+    [Number.NaN],
+    [Number.POSITIVE_INFINITY],
+    [0.1 + 0.2],
+    [1.001],
+    [2 ** 53 + 2],
+  ] as const)('rejects %s with BAD_AMOUNT', (text) => {
+    expect(codeOf(() => parseYuan(text, { field: '--amount' }))).toBe('BAD_AMOUNT');
+    expect(messageOf(() => parseYuan(text, { field: '--amount' }))).toContain('--amount');
+  });
+
+  test('accepts zero only when asked to', () => {
+    expect(parseYuan('0', { allowZero: true })).toBe(0n);
+    expect(parseYuan(0, { allowZero: true })).toBe(0n);
+    expect(yuan('0')).toBe(0n);
+  });
+
+  test('enforces maxFen inclusively with AMOUNT_OVER_LIMIT', () => {
+    expect(parseYuan('2000', { maxFen: 200000n })).toBe(200000n);
+    expect(codeOf(() => parseYuan('2000.01', { maxFen: 200000n }))).toBe('AMOUNT_OVER_LIMIT');
+  });
+
+  test('has no default bound, so national totals parse exactly', () => {
+    expect(parseYuan('130000000000000.25')).toBe(13000000000000025n);
+  });
+
+  test.prop([fc.bigInt({ min: 1n, max: 10n ** 30n })])('inverts formatFen', (fen) => {
+    expect(parseYuan(formatFen(fen))).toBe(fen);
+  });
+});
+
+describe('rates and decimals', () => {
+  test('applyRate rounds half-even', () => {
+    expect(applyRate(5n, '0.5')).toBe(2n);
+    expect(applyRate(15n, '0.5')).toBe(8n);
+    expect(applyRate(25n, '0.5')).toBe(12n);
+    expect(applyRate(12345n, '0.13')).toBe(1605n);
+    expect(applyRate(12345n, '1')).toBe(12345n);
+    expect(applyRate(12345n, '0')).toBe(0n);
+  });
+
+  test.prop([fc.bigInt({ min: 0n, max: 10n ** 15n }), fc.integer({ min: 0, max: 10_000 })])(
+    'applyRate equals exact bigint half-even rounding',
+    (fen, basisPoints) => {
+      const rate = (basisPoints / 10_000).toFixed(4);
+      expect(applyRate(fen, rate)).toBe(divHalfEven(fen * BigInt(basisPoints), 10_000n));
+    },
+  );
+
+  test('applyRate rejects a rate that is not a plain decimal', () => {
+    expect(codeOf(() => applyRate(100n, '-0.1'))).toBe('BAD_FIELD');
+    expect(codeOf(() => applyRate(100n, '13%'))).toBe('BAD_FIELD');
+    expect(codeOf(() => applyRate(100n, '1e-2'))).toBe('BAD_FIELD');
+  });
+
+  test('fenFromDecimal rounds yuan to cents half-even', () => {
+    expect(fenFromDecimal('0.005')).toBe(0n);
+    expect(fenFromDecimal('0.015')).toBe(2n);
+    expect(fenFromDecimal('0.025')).toBe(2n);
+    expect(fenFromDecimal('-1.005')).toBe(-100n);
+    expect(fenFromDecimal(new Decimal('12.3456'))).toBe(1235n);
+    expect(fenFromDecimal(7)).toBe(700n);
+  });
+
+  test('keeps the cents of a 21-digit total (default precision would drop them)', () => {
+    const total = fenFromDecimal('123456789012345678901.00');
+    const cent = fenFromDecimal('0.01');
+    expect(sumFen([total, cent])).toBe(12345678901234567890101n);
+    expect(fenFromDecimal('123456789012345678901.01')).toBe(12345678901234567890101n);
+    expect(formatFen(total + cent)).toBe('123456789012345678901.01');
+    // Shows the trap this module avoids: base Decimal rounds the sum to 20 digits.
+    const lossy = new Decimal('123456789012345678901.00').plus('0.01');
+    expect(lossy.toFixed(2)).not.toBe('123456789012345678901.01');
+  });
+});
+
+describe('sumFen and constants', () => {
+  test.prop([fc.array(fc.bigInt())])('sums like a loop of +', (values) => {
+    expect(sumFen(values)).toBe(values.reduce((a, b) => a + b, 0n));
+  });
+
+  test('constants', () => {
+    expect(FEN_PER_YUAN).toBe(100n);
+    expect(WIRE_AMOUNT_MAX_FEN).toBe(1_000_000_000n * FEN_PER_YUAN);
+  });
+});

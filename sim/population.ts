@@ -1,0 +1,412 @@
+// People, wallets and donor→recipient relations for a scenario, drawn from one seeded Prng.
+// Shapes follow DOMAIN.md §4.4 (population, cross-province flow matrix) and seed the rule
+// refusals the checkers must see: non-close kin (E2), unopened wallets (W10), small balances.
+import type { Prng } from './prng.ts';
+import type { Topology } from './topology.ts';
+
+export interface Person {
+  /** 'p' + zero-padded counter, fixed width for the run, e.g. 'p000123'. */
+  id: string;
+  /** Region code (6-digit admdvs). */
+  region: string;
+  province: string;
+  /** Has a personal account; only EBMI members can donate (E1). */
+  ebmi: boolean;
+  walletStatus: 'active' | 'unopened';
+  /** Personal-account balance in fen; 0n if not EBMI. */
+  openingBalance: bigint;
+}
+
+export interface Relation {
+  donorId: string;
+  recipientId: string;
+  /** The recipient's kinship to the donor: usually close (E2), sometimes not, to draw refusals. */
+  kinship: string;
+  scope: 'sameRegion' | 'sameProvince' | 'crossProvince';
+}
+
+export interface Population {
+  people: Person[];
+  relations: Relation[];
+  personById: Map<string, Person>;
+}
+
+/** Civil Code Art. 1045 close relatives (E2). */
+export const CLOSE_KINSHIPS = [
+  'SPOUSE', 'PARENT', 'CHILD', 'SIBLING', 'PATERNAL_GRANDPARENT', 'MATERNAL_GRANDPARENT',
+  'GRANDCHILD_PATERNAL', 'GRANDCHILD_MATERNAL',
+] as const;
+export const NON_CLOSE_KINSHIPS = [
+  'PARENT_IN_LAW', 'SIBLING_IN_LAW', 'COUSIN', 'AUNT_UNCLE', 'NIECE_NEPHEW',
+] as const;
+export type CloseKinship = (typeof CLOSE_KINSHIPS)[number];
+export type Kinship = CloseKinship | (typeof NON_CLOSE_KINSHIPS)[number];
+
+const CLOSE_SET: ReadonlySet<string> = new Set(CLOSE_KINSHIPS);
+export function isCloseKinship(kinship: string): boolean {
+  return CLOSE_SET.has(kinship);
+}
+
+// ASSUMPTION: wallet money mostly flows to ageing parents (S3's stories), then spouse and
+// children; weights in CLOSE_KINSHIPS order, summing to 1.
+const CLOSE_KINSHIP_WEIGHTS = [0.18, 0.42, 0.16, 0.1, 0.04, 0.04, 0.03, 0.03];
+const CLOSE_KINSHIP_CUMULATIVE = cumulate(CLOSE_KINSHIP_WEIGHTS);
+
+export interface PopulationOptions {
+  wallets: number;
+  /** Share of people who are EBMI donors. */
+  donorShare?: number;
+  /** Share of non-donors whose wallet is not activated (W10). */
+  unopenedShare?: number;
+  /** Relations per donor: 1 + Poisson(mean − 1), so at least 1 and the mean is exact. */
+  relationsPerDonorMean?: number;
+  crossProvinceShare?: number;
+  /** Different region, same province. */
+  sameProvinceShare?: number;
+  /** Relations to non-close kin, refused under E2. */
+  nonCloseShare?: number;
+  /** Lognormal median; with sigma 1 and the small-balance share the mean is ≈ 3,770 yuan. */
+  balanceMedianYuan?: number;
+  balanceSigma?: number;
+  /** Share of EBMI accounts drawn uniformly under 300 yuan, so insufficient funds happen. */
+  lowBalanceShare?: number;
+}
+
+export const POPULATION_DEFAULTS: Required<Omit<PopulationOptions, 'wallets'>> = {
+  donorShare: 0.5,
+  unopenedShare: 0.01,
+  relationsPerDonorMean: 1.6,
+  crossProvinceShare: 0.3,
+  sameProvinceShare: 0.25,
+  nonCloseShare: 0.02,
+  balanceMedianYuan: 2400,
+  balanceSigma: 1,
+  lowBalanceShare: 0.05,
+};
+
+type Resolved = Required<PopulationOptions>;
+
+const LOW_BALANCE_FEN_MAX = 29_999;
+// Keeps the lognormal tail believable: decades of credits at ≈1,600 yuan/yr.
+const BALANCE_FEN_MAX = 20_000_000;
+const RELATIONS_PER_DONOR_MAX = 8;
+const RECIPIENT_ATTEMPTS_MAX = 12;
+const ID_WIDTH_MIN = 6;
+
+// DOMAIN §4.4's suggested mixture for the recipient's province of a cross-province relation.
+const FLOW_GRAVITY = 0.6;
+const FLOW_NEIGHBOUR = 0.25;
+const FLOW_UNIFORM = 0.15;
+
+export function cumulate(weights: readonly number[]): number[] {
+  let sum = 0;
+  return weights.map((w) => (sum += w));
+}
+
+function resolve(opts: PopulationOptions): Resolved {
+  const o: Resolved = { ...POPULATION_DEFAULTS, ...stripUndefined(opts) } as Resolved;
+  if (!Number.isInteger(o.wallets) || o.wallets < 2) {
+    throw new RangeError(`buildPopulation: wallets must be an integer ≥ 2, got ${o.wallets}`);
+  }
+  const shares = ['donorShare', 'unopenedShare', 'crossProvinceShare', 'sameProvinceShare',
+    'nonCloseShare', 'lowBalanceShare'] as const;
+  for (const key of shares) {
+    if (!(o[key] >= 0 && o[key] <= 1)) throw new RangeError(`buildPopulation: ${key} ${o[key]}`);
+  }
+  if (o.crossProvinceShare + o.sameProvinceShare > 1) {
+    throw new RangeError('buildPopulation: crossProvinceShare + sameProvinceShare > 1');
+  }
+  if (!(o.relationsPerDonorMean >= 1 && o.relationsPerDonorMean <= RELATIONS_PER_DONOR_MAX)) {
+    throw new RangeError(`buildPopulation: relationsPerDonorMean ${o.relationsPerDonorMean}`);
+  }
+  if (!(o.balanceMedianYuan > 0 && o.balanceSigma >= 0)) {
+    throw new RangeError('buildPopulation: balanceMedianYuan must be > 0, balanceSigma ≥ 0');
+  }
+  return o;
+}
+
+function stripUndefined<T extends object>(obj: T): Partial<T> {
+  return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** Where people are, as flat arrays: province and global region index per person. */
+interface Layout {
+  provinceOf: Int32Array;
+  regionOf: Int32Array;
+  isDonor: Uint8Array;
+  regionProvince: Int32Array;
+  provinceRegionStart: Int32Array;
+  provinceRegionCount: Int32Array;
+}
+
+function place(topology: Topology, prng: Prng, o: Resolved): Layout {
+  const provinces = topology.provinces;
+  const provinceRegionStart = new Int32Array(provinces.length);
+  const provinceRegionCount = new Int32Array(provinces.length);
+  const regionProvince: number[] = [];
+  provinces.forEach((p, i) => {
+    provinceRegionStart[i] = regionProvince.length;
+    provinceRegionCount[i] = p.regions.length;
+    for (let r = 0; r < p.regions.length; r++) regionProvince.push(i);
+  });
+  const cumulative = cumulate(provinces.map((p) => p.spec.ebmiMillions));
+  const provinceOf = new Int32Array(o.wallets);
+  const regionOf = new Int32Array(o.wallets);
+  for (let i = 0; i < o.wallets; i++) {
+    const p = prng.pickCumulative(cumulative);
+    provinceOf[i] = p;
+    regionOf[i] = (provinceRegionStart[p] as number) +
+      prng.int(0, (provinceRegionCount[p] as number) - 1);
+  }
+  const isDonor = chooseDonors(prng, o);
+  return {
+    provinceOf, regionOf, isDonor, regionProvince: Int32Array.from(regionProvince),
+    provinceRegionStart, provinceRegionCount,
+  };
+}
+
+/** Exactly round(wallets × donorShare) donors, but always at least one donor and recipient. */
+function chooseDonors(prng: Prng, o: Resolved): Uint8Array {
+  const n = o.wallets;
+  return chooseExactly(prng, n, Math.min(n - 1, Math.max(1, Math.round(n * o.donorShare))));
+}
+
+/**
+ * A mask with exactly `count` of `n` slots set, by a partial Fisher–Yates shuffle: exact counts
+ * keep small scenarios from drawing zero of a rare case by bad luck.
+ */
+export function chooseExactly(prng: Prng, n: number, count: number): Uint8Array {
+  if (!(Number.isInteger(count) && count >= 0 && count <= n)) {
+    throw new RangeError(`chooseExactly: count ${count} of ${n}`);
+  }
+  const order = new Int32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  const mask = new Uint8Array(n);
+  for (let i = 0; i < count; i++) {
+    const j = prng.int(i, n - 1);
+    const picked = order[j] as number;
+    order[j] = order[i] as number;
+    order[i] = picked;
+    mask[picked] = 1;
+  }
+  return mask;
+}
+
+function drawBalanceFen(prng: Prng, o: Resolved): bigint {
+  if (prng.chance(o.lowBalanceShare)) return BigInt(prng.int(0, LOW_BALANCE_FEN_MAX));
+  const fen = Math.round(prng.lognormal(o.balanceMedianYuan * 100, o.balanceSigma));
+  return BigInt(Math.min(fen, BALANCE_FEN_MAX));
+}
+
+function makePeople(topology: Topology, layout: Layout, prng: Prng, o: Resolved): Person[] {
+  const regions = topology.provinces.flatMap((p) => p.regions);
+  const employeeShare = topology.provinces.map(
+    (p) => Math.min(1, p.spec.ebmiMillions / p.spec.insuredMillions),
+  );
+  const width = Math.max(ID_WIDTH_MIN, String(o.wallets - 1).length);
+  const people: Person[] = new Array(o.wallets);
+  for (let i = 0; i < o.wallets; i++) {
+    const region = regions[layout.regionOf[i] as number];
+    if (region === undefined) throw new Error('buildPopulation: region index out of range');
+    const donor = layout.isDonor[i] === 1;
+    // A non-donor may still be EBMI (a retired parent, a spouse who never sends).
+    const ebmi = donor || prng.chance(employeeShare[layout.provinceOf[i] as number] as number);
+    const unopened = !donor && prng.chance(o.unopenedShare);
+    people[i] = {
+      id: `p${String(i).padStart(width, '0')}`,
+      region: region.code,
+      province: region.province,
+      ebmi,
+      walletStatus: unopened ? 'unopened' : 'active',
+      openingBalance: ebmi ? drawBalanceFen(prng, o) : 0n,
+    };
+  }
+  return people;
+}
+
+/** Person indices grouped by a key (region or province), as one array per key. */
+function groupBy(keys: Int32Array, keyCount: number, include: Uint8Array): Int32Array[] {
+  const counts = new Int32Array(keyCount);
+  keys.forEach((k, i) => { if (include[i] === 1) counts[k]! += 1; });
+  const groups = Array.from(counts, (c) => new Int32Array(c));
+  const fill = new Int32Array(keyCount);
+  keys.forEach((k, i) => {
+    if (include[i] === 1) (groups[k] as Int32Array)[fill[k]!++] = i;
+  });
+  return groups;
+}
+
+function normalise(weights: number[]): number[] | null {
+  const total = weights.reduce((a, b) => a + b, 0);
+  return total > 0 ? weights.map((w) => w / total) : null;
+}
+
+/** Recipient-province mixture per donor province; a row is null when there is nowhere to go. */
+function flowRow(topology: Topology, src: number): number[] | null {
+  const specs = topology.provinces.map((p) => p.spec);
+  const from = specs[src];
+  if (from === undefined) throw new Error('flowRow: bad province index');
+  const others = specs.map((_, j) => j !== src);
+  const toOrigin = from.migrantRole === 'destination';
+  const gravity = specs.map((s, j) =>
+    others[j] && (!toOrigin || s.migrantRole === 'origin') ? s.insuredMillions : 0);
+  const neighbour = specs.map((s, j) =>
+    others[j] && from.neighbours.includes(s.code) ? s.insuredMillions : 0);
+  const uniform = others.map((o) => (o ? 1 : 0));
+  const parts: [number[] | null, number][] = [
+    [normalise(gravity), FLOW_GRAVITY],
+    [normalise(neighbour), FLOW_NEIGHBOUR],
+    [normalise(uniform), FLOW_UNIFORM],
+  ];
+  // A missing component (an island has no neighbours) gives its weight to the others.
+  const row = specs.map(() => 0);
+  for (const [dist, share] of parts) {
+    if (dist !== null) dist.forEach((p, j) => { row[j]! += p * share; });
+  }
+  return normalise(row);
+}
+
+/** Probability that a cross-province relation from province i targets province j. */
+export function crossProvinceFlow(topology: Topology): number[][] {
+  return topology.provinces.map((_, i) => flowRow(topology, i) ?? topology.provinces.map(() => 0));
+}
+
+interface RelationContext {
+  layout: Layout;
+  people: Person[];
+  byRegion: Int32Array[];
+  byProvince: Int32Array[];
+  anyone: Int32Array;
+  flowCumulative: (number[] | null)[];
+  o: Resolved;
+}
+
+type Scope = Relation['scope'];
+
+function drawScope(prng: Prng, o: Resolved): Scope {
+  const x = prng.float();
+  if (x < o.crossProvinceShare) return 'crossProvince';
+  if (x < o.crossProvinceShare + o.sameProvinceShare) return 'sameProvince';
+  return 'sameRegion';
+}
+
+function pool(ctx: RelationContext, donor: number, scope: Scope, prng: Prng): Int32Array | null {
+  const { layout } = ctx;
+  const province = layout.provinceOf[donor] as number;
+  const region = layout.regionOf[donor] as number;
+  if (scope === 'sameRegion') return ctx.byRegion[region] ?? null;
+  if (scope === 'crossProvince') {
+    const cumulative = ctx.flowCumulative[province];
+    return cumulative ? (ctx.byProvince[prng.pickCumulative(cumulative)] ?? null) : null;
+  }
+  const count = layout.provinceRegionCount[province] as number;
+  // A municipality is a single pooling region: 'same province, other region' cannot exist.
+  if (count < 2) return null;
+  const offset = prng.int(0, count - 2);
+  const start = layout.provinceRegionStart[province] as number;
+  const other = start + offset + (start + offset >= region ? 1 : 0);
+  return ctx.byRegion[other] ?? null;
+}
+
+function drawRecipient(
+  ctx: RelationContext, donor: number, taken: number[], prng: Prng,
+): number | null {
+  const wanted = drawScope(prng, ctx.o);
+  // Tiny populations can leave a pool empty; fall back so that every donor keeps a relation.
+  const fallbacks: (Scope | 'anyone')[] = [wanted, 'sameRegion', 'anyone'];
+  for (const scope of fallbacks) {
+    for (let attempt = 0; attempt < RECIPIENT_ATTEMPTS_MAX; attempt++) {
+      const candidates = scope === 'anyone' ? ctx.anyone : pool(ctx, donor, scope, prng);
+      if (candidates === null || candidates.length === 0) break;
+      const r = candidates[prng.int(0, candidates.length - 1)] as number;
+      if (r !== donor && !taken.includes(r)) return r;
+    }
+  }
+  return null;
+}
+
+function scopeOf(layout: Layout, a: number, b: number): Scope {
+  if (layout.regionOf[a] === layout.regionOf[b]) return 'sameRegion';
+  if (layout.provinceOf[a] === layout.provinceOf[b]) return 'sameProvince';
+  return 'crossProvince';
+}
+
+function drawKinship(prng: Prng, o: Resolved, hasSpouse: boolean): string {
+  if (prng.chance(o.nonCloseShare)) return prng.pick(NON_CLOSE_KINSHIPS);
+  const kinship = CLOSE_KINSHIPS[prng.pickCumulative(CLOSE_KINSHIP_CUMULATIVE)] as string;
+  // One spouse per donor; a second draw becomes the likeliest kin instead.
+  return kinship === 'SPOUSE' && hasSpouse ? 'PARENT' : kinship;
+}
+
+/** 1 + Poisson(mean − 1) by Knuth's method: small means only, which is all we need. */
+function drawRelationCount(prng: Prng, mean: number): number {
+  const limit = Math.exp(-(mean - 1));
+  let k = 0;
+  let product = prng.float();
+  while (product > limit && k < RELATIONS_PER_DONOR_MAX - 1) {
+    k++;
+    product *= prng.float();
+  }
+  return 1 + k;
+}
+
+function donorRelations(ctx: RelationContext, donor: number, prng: Prng): Relation[] {
+  const count = drawRelationCount(prng, ctx.o.relationsPerDonorMean);
+  const taken: number[] = [];
+  const relations: Relation[] = [];
+  let hasSpouse = false;
+  for (let k = 0; k < count; k++) {
+    const recipient = drawRecipient(ctx, donor, taken, prng);
+    if (recipient === null) break;
+    taken.push(recipient);
+    const kinship = drawKinship(prng, ctx.o, hasSpouse);
+    hasSpouse ||= kinship === 'SPOUSE';
+    relations.push({
+      donorId: (ctx.people[donor] as Person).id,
+      recipientId: (ctx.people[recipient] as Person).id,
+      kinship,
+      scope: scopeOf(ctx.layout, donor, recipient),
+    });
+  }
+  return relations;
+}
+
+function relationContext(
+  topology: Topology, layout: Layout, people: Person[], o: Resolved,
+): RelationContext {
+  const n = people.length;
+  const recipients = new Uint8Array(n);
+  for (let i = 0; i < n; i++) recipients[i] = layout.isDonor[i] === 1 ? 0 : 1;
+  const anyone = new Int32Array(n);
+  for (let i = 0; i < n; i++) anyone[i] = i;
+  const flowCumulative = topology.provinces.map((_, p) => {
+    const row = flowRow(topology, p);
+    return row === null ? null : cumulate(row);
+  });
+  return {
+    layout, people, anyone, flowCumulative, o,
+    byRegion: groupBy(layout.regionOf, layout.regionProvince.length, recipients),
+    byProvince: groupBy(layout.provinceOf, topology.provinces.length, recipients),
+  };
+}
+
+export function buildPopulation(
+  topology: Topology, prng: Prng, opts: PopulationOptions,
+): Population {
+  const o = resolve(opts);
+  if (topology.provinces.length === 0) throw new RangeError('buildPopulation: empty topology');
+  // Separate streams, so that changing one option does not reshuffle the unrelated draws.
+  const placePrng = prng.fork();
+  const peoplePrng = prng.fork();
+  const relationPrng = prng.fork();
+  const layout = place(topology, placePrng, o);
+  const people = makePeople(topology, layout, peoplePrng, o);
+  const ctx = relationContext(topology, layout, people, o);
+  const relations: Relation[] = [];
+  for (let i = 0; i < people.length; i++) {
+    if (layout.isDonor[i] === 1) relations.push(...donorRelations(ctx, i, relationPrng));
+  }
+  const personById = new Map(people.map((p) => [p.id, p]));
+  if (personById.size !== people.length) throw new Error('buildPopulation: duplicate ids');
+  return { people, relations, personById };
+}

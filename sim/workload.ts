@@ -1,0 +1,269 @@
+// A virtual day (or several) of wallet-transfer requests, shaped by DOMAIN.md §4.4's timing
+// profile and amount distribution. Small, exact shares of requests break W6–W8 and W12 on
+// purpose, so that every refusal path is exercised on every run.
+import { chooseExactly, cumulate } from './population.ts';
+import type { Population, Relation } from './population.ts';
+import type { Prng } from './prng.ts';
+
+export interface TransferIntent {
+  /** Virtual ms since the run's start, which is 00:00 Beijing time of day 0. */
+  at: number;
+  /** 't' + zero-padded counter, in order of `at`. */
+  transferId: string;
+  donorId: string;
+  recipientId: string;
+  /** Fen. */
+  amount: bigint;
+  scope: Relation['scope'];
+}
+
+export interface WorkloadOptions {
+  transfers: number;
+  days?: number;
+  amountMedianYuan?: number;
+  /** Mean after the 2,000-yuan cap; the lognormal's sigma is solved to meet it. */
+  amountMeanYuan?: number;
+  /** Amounts in (2000, 3000] yuan, refused under W7. */
+  overLimitShare?: number;
+  /** Requests placed in 22:00–06:00, refused under W8. */
+  blackoutShare?: number;
+  /** Transfers that belong to a burst of 2–4 by one donor within minutes (W6, W12). */
+  burstShare?: number;
+}
+
+export const WORKLOAD_DEFAULTS: Required<Omit<WorkloadOptions, 'transfers'>> = {
+  days: 1,
+  amountMedianYuan: 500,
+  amountMeanYuan: 650,
+  overLimitShare: 0.01,
+  blackoutShare: 0.01,
+  burstShare: 0.02,
+};
+
+type Resolved = Required<WorkloadOptions>;
+
+export const HOUR_MS = 3_600_000;
+export const DAY_MS = 24 * HOUR_MS;
+const BLACKOUT_START_MS = 22 * HOUR_MS;
+const BLACKOUT_END_MS = 6 * HOUR_MS;
+const BLACKOUT_LENGTH_MS = DAY_MS - BLACKOUT_START_MS + BLACKOUT_END_MS;
+
+/** W7: 2,000.00 yuan. */
+const AMOUNT_FEN_MAX = 200_000;
+const OVER_LIMIT_FEN_MAX = 300_000;
+const BURST_GAP_MS_MIN = 5_000;
+const BURST_GAP_MS_MAX = 180_000;
+const BURST_SIZE_MAX = 4;
+/** Within a burst, how often the next transfer goes to the same recipient (W12). */
+const BURST_SAME_RECIPIENT = 0.5;
+
+/**
+ * Relative request rate per Beijing hour (ASSUMPTION, DOMAIN §4.4): nothing in the W8 blackout,
+ * a small burst when the window opens at 06:00, a lunch peak at 12:00, the evening peak
+ * 19:00–21:59 before the cut-off, and a daytime plateau otherwise.
+ */
+export const HOUR_WEIGHTS: readonly number[] = Object.freeze([
+  0, 0, 0, 0, 0, 0, // 00–05: blackout
+  6, // 06: window opens, queued intent
+  4, 4, 4, 4, 4, // 07–11: plateau
+  9, // 12: lunch peak
+  4, 4, 4, 4, 4, 4, // 13–18: plateau
+  10, 10, 10, // 19–21: evening peak
+  0, 0, // 22–23: blackout
+]);
+const HOUR_CUMULATIVE = cumulate(HOUR_WEIGHTS);
+
+/** Hour of the Beijing day, 0–23, for a virtual time. */
+export function hourOfDay(atMs: number): number {
+  const hour = Math.floor(atMs / HOUR_MS) % 24;
+  return hour < 0 ? hour + 24 : hour;
+}
+
+function resolve(opts: WorkloadOptions): Resolved {
+  const defined = Object.entries(opts).filter(([, v]) => v !== undefined);
+  const o = { ...WORKLOAD_DEFAULTS, ...Object.fromEntries(defined) } as Resolved;
+  if (!Number.isInteger(o.transfers) || o.transfers < 0) {
+    throw new RangeError(`buildWorkload: transfers must be an integer ≥ 0, got ${o.transfers}`);
+  }
+  if (!Number.isInteger(o.days) || o.days < 1) {
+    throw new RangeError(`buildWorkload: days ${o.days}`);
+  }
+  for (const key of ['overLimitShare', 'blackoutShare', 'burstShare'] as const) {
+    if (!(o[key] >= 0 && o[key] <= 1)) throw new RangeError(`buildWorkload: ${key} ${o[key]}`);
+  }
+  if (!(o.amountMedianYuan > 0 && o.amountMedianYuan * 100 <= AMOUNT_FEN_MAX)) {
+    throw new RangeError(`buildWorkload: amountMedianYuan ${o.amountMedianYuan}`);
+  }
+  return o;
+}
+
+/** Standard normal CDF (Abramowitz–Stegun 7.1.26; error < 1.5e-7, ample for calibration). */
+function normalCdf(z: number): number {
+  const x = Math.abs(z) / Math.SQRT2;
+  const t = 1 / (1 + 0.3275911 * x);
+  const poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 +
+    t * (-1.453152027 + t * 1.061405429))));
+  const erf = 1 - poly * Math.exp(-x * x);
+  return z >= 0 ? (1 + erf) / 2 : (1 - erf) / 2;
+}
+
+/** E[min(X, cap)] for X lognormal with the given median and sigma. */
+function cappedMean(median: number, sigma: number, cap: number): number {
+  if (sigma === 0) return Math.min(median, cap);
+  const mu = Math.log(median);
+  const z = (Math.log(cap) - mu) / sigma;
+  return Math.exp(mu + (sigma * sigma) / 2) * normalCdf(z - sigma) + cap * (1 - normalCdf(z));
+}
+
+/**
+ * The sigma whose capped mean is the target: the public averages (656–680 yuan, U5/U6) are of
+ * capped amounts, so solving without the cap would undershoot by ≈ 20 yuan.
+ */
+export function amountSigma(medianYuan: number, meanYuan: number): number {
+  const cap = AMOUNT_FEN_MAX / 100;
+  if (!(meanYuan >= medianYuan && meanYuan < cappedMean(medianYuan, 4, cap))) {
+    throw new RangeError(`amountSigma: mean ${meanYuan} unreachable with median ${medianYuan}`);
+  }
+  let lo = 0;
+  let hi = 4;
+  for (let i = 0; i < 60; i++) {
+    const mid = (lo + hi) / 2;
+    if (cappedMean(medianYuan, mid, cap) < meanYuan) lo = mid;
+    else hi = mid;
+  }
+  return (lo + hi) / 2;
+}
+
+/** Most people send round sums: 20% whole hundreds, 70% whole yuan, 10% to the fen. */
+function roundingUnitFen(prng: Prng): number {
+  const x = prng.float();
+  if (x < 0.2) return 10_000;
+  return x < 0.9 ? 100 : 1;
+}
+
+function drawAmountFen(prng: Prng, medianYuan: number, sigma: number): bigint {
+  const raw = Math.min(AMOUNT_FEN_MAX, prng.lognormal(medianYuan * 100, sigma));
+  const unit = roundingUnitFen(prng);
+  return BigInt(Math.max(unit, Math.round(raw / unit) * unit));
+}
+
+function drawOverLimitFen(prng: Prng): bigint {
+  const unit = roundingUnitFen(prng);
+  const rounded = Math.round(prng.int(AMOUNT_FEN_MAX + 1, OVER_LIMIT_FEN_MAX) / unit) * unit;
+  return BigInt(rounded > AMOUNT_FEN_MAX ? rounded : rounded + unit);
+}
+
+/** A time in the transfer window of a random day, following HOUR_WEIGHTS. */
+function drawOpenTime(prng: Prng, days: number): number {
+  const day = prng.int(0, days - 1);
+  const hour = prng.pickCumulative(HOUR_CUMULATIVE);
+  return day * DAY_MS + hour * HOUR_MS + prng.int(0, HOUR_MS - 1);
+}
+
+/** A time in 22:00–06:00, both ends taken from the same calendar day. */
+function drawBlackoutTime(prng: Prng, days: number): number {
+  const day = prng.int(0, days - 1);
+  const offset = prng.int(0, BLACKOUT_LENGTH_MS - 1);
+  const inDay = offset < BLACKOUT_END_MS ? offset : BLACKOUT_START_MS + offset - BLACKOUT_END_MS;
+  return day * DAY_MS + inDay;
+}
+
+/** A request before its amount and id are known. */
+interface Draft {
+  at: number;
+  relation: Relation;
+}
+
+function relationsByDonor(relations: readonly Relation[]): Map<string, Relation[]> {
+  const byDonor = new Map<string, Relation[]>();
+  for (const r of relations) {
+    const list = byDonor.get(r.donorId);
+    if (list) list.push(r);
+    else byDonor.set(r.donorId, [r]);
+  }
+  return byDonor;
+}
+
+function burst(
+  prng: Prng, size: number, relations: readonly Relation[], byDonor: Map<string, Relation[]>,
+  days: number,
+): Draft[] {
+  const first = prng.pick(relations);
+  const own = byDonor.get(first.donorId) ?? [first];
+  const offsets = [0];
+  for (let k = 1; k < size; k++) {
+    offsets.push((offsets[k - 1] as number) + prng.int(BURST_GAP_MS_MIN, BURST_GAP_MS_MAX));
+  }
+  const span = offsets[size - 1] as number;
+  let anchor = drawOpenTime(prng, days);
+  // Keep the whole burst before 22:00, so that W8 refusals stay at exactly blackoutShare.
+  const cutoff = Math.floor(anchor / DAY_MS) * DAY_MS + BLACKOUT_START_MS - 1;
+  if (anchor + span > cutoff) anchor = cutoff - span;
+  const drafts: Draft[] = [];
+  let relation = first;
+  for (const offset of offsets) {
+    drafts.push({ at: anchor + offset, relation });
+    if (!prng.chance(BURST_SAME_RECIPIENT)) relation = prng.pick(own);
+  }
+  return drafts;
+}
+
+function draftBursts(prng: Prng, relations: readonly Relation[], o: Resolved): Draft[] {
+  const byDonor = relationsByDonor(relations);
+  const drafts: Draft[] = [];
+  let remaining = Math.round(o.transfers * o.burstShare);
+  // A lone leftover transfer is no burst; it joins the ordinary requests instead.
+  while (remaining >= 2) {
+    const size = Math.min(remaining, prng.int(2, BURST_SIZE_MAX));
+    drafts.push(...burst(prng, size, relations, byDonor, o.days));
+    remaining -= size;
+  }
+  return drafts;
+}
+
+function draftSingles(prng: Prng, relations: readonly Relation[], o: Resolved, n: number): Draft[] {
+  const blackout = chooseExactly(prng, n, Math.min(n, Math.round(o.transfers * o.blackoutShare)));
+  const drafts: Draft[] = [];
+  for (let i = 0; i < n; i++) {
+    const at = blackout[i] === 1 ? drawBlackoutTime(prng, o.days) : drawOpenTime(prng, o.days);
+    drafts.push({ at, relation: prng.pick(relations) });
+  }
+  return drafts;
+}
+
+function finish(drafts: Draft[], prng: Prng, o: Resolved): TransferIntent[] {
+  const sigma = amountSigma(o.amountMedianYuan, o.amountMeanYuan);
+  const n = drafts.length;
+  const over = chooseExactly(prng, n, Math.round(n * o.overLimitShare));
+  const amounts = drafts.map((_, i) =>
+    over[i] === 1 ? drawOverLimitFen(prng) : drawAmountFen(prng, o.amountMedianYuan, sigma));
+  // Stable sort: equal times keep draft order, so ids stay deterministic.
+  const order = drafts.map((_, i) => i).sort((a, b) => drafts[a]!.at - drafts[b]!.at);
+  const width = Math.max(6, String(Math.max(0, n - 1)).length);
+  return order.map((i, rank): TransferIntent => {
+    const { at, relation } = drafts[i] as Draft;
+    return {
+      at, transferId: `t${String(rank).padStart(width, '0')}`, donorId: relation.donorId,
+      recipientId: relation.recipientId, amount: amounts[i] as bigint, scope: relation.scope,
+    };
+  });
+}
+
+export function buildWorkload(
+  pop: Pick<Population, 'relations'>, prng: Prng, opts: WorkloadOptions,
+): TransferIntent[] {
+  const o = resolve(opts);
+  if (o.transfers === 0) return [];
+  if (pop.relations.length === 0) {
+    throw new RangeError('buildWorkload: population has no relations');
+  }
+  // Separate streams per concern, so that one option does not reshuffle the other draws.
+  const burstPrng = prng.fork();
+  const singlePrng = prng.fork();
+  const amountPrng = prng.fork();
+  const bursts = draftBursts(burstPrng, pop.relations, o);
+  const singles = draftSingles(singlePrng, pop.relations, o, o.transfers - bursts.length);
+  const intents = finish([...bursts, ...singles], amountPrng, o);
+  if (intents.length !== o.transfers) throw new Error('buildWorkload: count mismatch');
+  return intents;
+}
