@@ -38,6 +38,8 @@ interface Link {
   readonly latencyMsMedian: number;
   readonly lossRate: number;
   readonly duplicateRate: number;
+  /** Both ends at one site: the fixed local latency instead of a draw. */
+  readonly local: boolean;
 }
 
 interface Cut {
@@ -54,7 +56,8 @@ export class SimNetwork implements Transport {
   lost = 0;
   duplicated = 0;
   reordered = 0;
-  private readonly links = new Map<string, Link>();
+  /** Resolved links, by sender then receiver (no string keys built per message). */
+  private readonly links = new Map<string, Map<string, Link>>();
   private cuts: Cut[] = [];
   /** Active loss, duplicate and reorder faults (partitions are in `cuts`). */
   private rateFaults: Array<Extract<FaultEvent, { rate: number }>> = [];
@@ -75,10 +78,10 @@ export class SimNetwork implements Transport {
       this.lost++;
       return;
     }
-    this.deliver(this.now() + this.latency(from, to, link), from, to, frame);
+    this.deliver(this.now() + this.latency(link), from, to, frame);
     if (this.prng.chance(this.rate(link.duplicateRate, 'duplicate'))) {
       this.duplicated++;
-      this.deliver(this.now() + this.latency(from, to, link), from, to, frame);
+      this.deliver(this.now() + this.latency(link), from, to, frame);
     }
   }
 
@@ -113,10 +116,8 @@ export class SimNetwork implements Transport {
     return 1 - none;
   }
 
-  private latency(from: string, to: string, link: Link): number {
-    let ms = this.siteOf(from) === this.siteOf(to)
-      ? this.config.localLatencyMs
-      : this.prng.lognormal(link.latencyMsMedian, this.config.latencySigma);
+  private latency(link: Link): number {
+    let ms = link.local ? this.config.localLatencyMs : this.prng.lognormal(link.latencyMsMedian, this.config.latencySigma);
     for (const fault of this.rateFaults) {
       if (fault.type === 'reorder' && this.prng.chance(fault.rate)) {
         this.reordered++;
@@ -127,25 +128,23 @@ export class SimNetwork implements Transport {
   }
 
   private link(from: string, to: string): Link {
-    const key = `${from}>${to}`;
-    let link = this.links.get(key);
-    if (link === undefined) {
-      link = {
-        latencyMsMedian: this.config.latencyMsMedian,
-        lossRate: this.config.lossRate,
-        duplicateRate: this.config.duplicateRate,
-      };
-      for (const o of this.config.links) {
-        if (!matches(o.from, from) || !matches(o.to, to)) continue;
-        link = {
-          latencyMsMedian: o.latencyMsMedian ?? link.latencyMsMedian,
-          lossRate: o.lossRate ?? link.lossRate,
-          duplicateRate: o.duplicateRate ?? link.duplicateRate,
-        };
-      }
-      this.links.set(key, link);
-    }
+    let fromLinks = this.links.get(from);
+    if (fromLinks === undefined) this.links.set(from, (fromLinks = new Map()));
+    let link = fromLinks.get(to);
+    if (link === undefined) fromLinks.set(to, (link = this.resolveLink(from, to)));
     return link;
+  }
+
+  /** The configured link, the last matching override winning field by field. */
+  private resolveLink(from: string, to: string): Link {
+    let { latencyMsMedian, lossRate, duplicateRate } = this.config;
+    for (const o of this.config.links) {
+      if (!matches(o.from, from) || !matches(o.to, to)) continue;
+      latencyMsMedian = o.latencyMsMedian ?? latencyMsMedian;
+      lossRate = o.lossRate ?? lossRate;
+      duplicateRate = o.duplicateRate ?? duplicateRate;
+    }
+    return { latencyMsMedian, lossRate, duplicateRate, local: this.siteOf(from) === this.siteOf(to) };
   }
 }
 
