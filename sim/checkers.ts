@@ -73,6 +73,7 @@ export class Checkers {
   checks = 0;
   private readonly heldByCorr = new Map<string, Fen>();
   private readonly credited = new Set<string>();
+  private readonly inOverlap = new Map<string, Fen>();
   private readonly applied = new Map<string, number>();
   private now = 0;
   /** Virtual ms from acceptance to a terminal outcome (hdr-histogram: exact percentiles, bounded memory). */
@@ -165,25 +166,22 @@ export class Checkers {
     this.trackOverlap(p);
   }
 
+  /** Keep `overlap` = Σ amount over ids both held and credited, each id counted once. */
   private trackOverlap(p: Posting): void {
-    switch (p.op) {
-      case 'reserve':
-        this.heldByCorr.set(p.corr, p.amount);
-        if (this.credited.has(p.corr)) this.overlap += p.amount;
-        return;
-      case 'credit':
-        this.credited.add(p.corr);
-        if (this.heldByCorr.has(p.corr)) this.overlap += this.heldByCorr.get(p.corr) as Fen;
-        return;
-      case 'commit':
-      case 'release': {
-        const amount = this.heldByCorr.get(p.corr);
-        if (amount !== undefined && this.credited.has(p.corr)) this.overlap -= amount;
-        this.heldByCorr.delete(p.corr);
-        return;
+    if (p.op === 'reserve') this.heldByCorr.set(p.corr, p.amount);
+    else if (p.op === 'credit') this.credited.add(p.corr);
+    else if (p.op === 'commit' || p.op === 'release') this.heldByCorr.delete(p.corr);
+    else return;
+    const held = this.heldByCorr.get(p.corr);
+    const counted = this.inOverlap.get(p.corr);
+    if (held !== undefined && this.credited.has(p.corr)) {
+      if (counted === undefined) {
+        this.overlap += held;
+        this.inOverlap.set(p.corr, held);
       }
-      default:
-        return;
+    } else if (counted !== undefined) {
+      this.overlap -= counted;
+      this.inOverlap.delete(p.corr);
     }
   }
 

@@ -1,6 +1,6 @@
 // The `gongji` command line. `gongji run` simulates a scenario on the deterministic network and
 // writes result.json; exit 0 when every invariant holds, 1 when one fails, 2 on bad input.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SingleBar } from 'cli-progress';
@@ -11,6 +11,8 @@ import { buildResult, summarize } from './report.ts';
 import { DEFAULT_SCENARIO, ScenarioError, scenarioFrom, type Scenario } from './scenario.ts';
 import { Simulation, type Progress } from './simulation.ts';
 import { jsonReplacer } from './json.ts';
+import { log } from './log.ts';
+import { decodeEnvelope } from '../protocol/index.ts';
 
 const USAGE = `usage: gongji <command> [options]
 
@@ -27,6 +29,7 @@ options (run, scenario):
   --wallets N       population size
   --transfers N     transfer requests in the day
   --no-faults       run without the scenario's fault schedule
+  --trace           also write every delivery to DIR/trace.jsonl
   --quiet           no progress, no summary (result.json only)
 `;
 
@@ -39,6 +42,7 @@ interface Options {
   readonly scenario: Scenario;
   readonly out: string;
   readonly quiet: boolean;
+  readonly trace: boolean;
 }
 
 export function parseCli(argv: readonly string[]): Options {
@@ -56,6 +60,7 @@ export function parseCli(argv: readonly string[]): Options {
         wallets: { type: 'string' },
         transfers: { type: 'string' },
         'no-faults': { type: 'boolean' },
+        trace: { type: 'boolean' },
         quiet: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -66,7 +71,7 @@ export function parseCli(argv: readonly string[]): Options {
   const { values, positionals } = parsed;
   const command = positionals[0] ?? 'run';
   if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`);
-  if (values.help || command === 'help') return { command: 'help', scenario: DEFAULT_SCENARIO, out: 'out', quiet: true };
+  if (values.help || command === 'help') return { command: 'help', scenario: DEFAULT_SCENARIO, out: 'out', quiet: true, trace: false };
   if (command !== 'run' && command !== 'scenario') throw new UsageError(`unknown command '${command}'`);
   const fromFile = values.scenario === undefined ? {} : readScenarioFile(values.scenario);
   if (typeof fromFile !== 'object' || fromFile === null || Array.isArray(fromFile)) {
@@ -89,7 +94,7 @@ export function parseCli(argv: readonly string[]): Options {
     if (error instanceof ScenarioError) throw new UsageError(`${values.scenario ?? 'flags'}: ${error.message}`);
     throw error;
   }
-  return { command, scenario, out: values.out ?? 'out', quiet: values.quiet ?? false };
+  return { command, scenario, out: values.out ?? 'out', quiet: values.quiet ?? false, trace: values.trace ?? false };
 }
 
 function wholeNumber(text: string, flag: string): number {
@@ -113,13 +118,20 @@ function readScenarioFile(path: string): unknown {
 
 export function runCommand(options: Options): number {
   const { scenario, out, quiet } = options;
+  mkdirSync(out, { recursive: true });
   const progress = quiet ? undefined : progressReporter(scenario);
+  const trace = options.trace ? traceWriter(join(out, 'trace.jsonl')) : undefined;
+  log.info({ scenario: scenario.name, seed: scenario.seed, variant: scenario.protocol.variant }, 'run started');
   const t0 = performance.now();
-  const sim = new Simulation(scenario, { onProgress: progress?.update, progressEvery: 10_000 });
+  const sim = new Simulation(scenario, { onProgress: progress?.update, progressEvery: 10_000, onDelivery: trace?.write });
   sim.run();
+  trace?.close();
   progress?.stop(sim.progress());
   const result = buildResult(sim, performance.now() - t0);
-  mkdirSync(out, { recursive: true });
+  for (const [name, invariant] of Object.entries(result.invariants)) {
+    if (!invariant.ok) log.warn({ invariant: name, detail: invariant.detail, seed: scenario.seed }, 'invariant violated');
+  }
+  log.info({ traceHash: result.traceHash, ok: result.ok, wallMs: result.wallMs }, 'run finished');
   const failure = result.ok ? {} : { failure: { replay: replayHint(scenario), recentDeliveries: sim.trace.tail() } };
   writeFileSync(join(out, 'result.json'), `${JSON.stringify({ ...result, ...failure }, jsonReplacer, 2)}\n`);
   if (!quiet) {
@@ -128,6 +140,33 @@ export function runCommand(options: Options): number {
     if (!result.ok) console.log(`  replay: ${replayHint(scenario)}`);
   }
   return result.ok ? 0 : 1;
+}
+
+/** Every delivery as one JSON line: virtual time, link, kind, business id, message id. */
+function traceWriter(path: string) {
+  const fd = openSync(path, 'w');
+  let buffer: string[] = [];
+  const flush = () => {
+    if (buffer.length > 0) writeSync(fd, buffer.join(''));
+    buffer = [];
+  };
+  return {
+    write: (at: number, from: string, to: string, frame: Uint8Array) => {
+      let line: string;
+      try {
+        const env = decodeEnvelope(frame);
+        line = JSON.stringify({ at, from, to, kind: env.kind, corr: env.corr, id: env.id });
+      } catch (error) {
+        line = JSON.stringify({ at, from, to, invalid: (error as Error).message });
+      }
+      buffer.push(`${line}\n`);
+      if (buffer.length >= 10_000) flush();
+    },
+    close: () => {
+      flush();
+      closeSync(fd);
+    },
+  };
 }
 
 function replayHint(scenario: Scenario): string {

@@ -22,6 +22,7 @@ import type { Scenario, ScriptedTransfer } from './scenario.ts';
 import { SimNetwork } from './sim_network.ts';
 import { buildTopology, smallTopology, type Topology } from './topology.ts';
 import { Trace } from './trace.ts';
+import { log } from './log.ts';
 import { buildWorkload, type TransferIntent } from './workload.ts';
 
 type Item =
@@ -44,6 +45,8 @@ export interface SimulationHooks {
   readonly progressEvery?: number;
   /** Sees every input each actor steps on (the bench replays them without network or checks). */
   readonly tap?: StepTap;
+  /** Sees every delivered frame (the CLI's --trace writes them out). */
+  readonly onDelivery?: (at: number, from: string, to: string, frame: Uint8Array) => void;
 }
 
 export interface World {
@@ -157,8 +160,11 @@ export class Simulation implements HostEnvironment, HostObserver {
     this.checkers.durable(address, events, this.virtualMs);
   }
 
-  rejected(_address: string, code: string): void {
-    this.codecRejections.set(code, (this.codecRejections.get(code) ?? 0) + 1);
+  rejected(address: string, code: string, detail: string): void {
+    const seen = (this.codecRejections.get(code) ?? 0) + 1;
+    this.codecRejections.set(code, seen);
+    // Counted always; logged for the first few of each kind, so garbage cannot flood the log.
+    if (seen <= 5) log.warn({ address, code, detail, at: this.virtualMs }, 'frame refused at the boundary');
   }
 
   private deliver(from: string, to: string, frame: Uint8Array): void {
@@ -174,6 +180,7 @@ export class Simulation implements HostEnvironment, HostObserver {
     }
     this.deliveries++;
     this.trace.delivery(this.virtualMs, from, to, frame);
+    this.hooks.onDelivery?.(this.virtualMs, from, to, frame);
     host.receive(frame);
     this.checkers.check();
   }

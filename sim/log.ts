@@ -1,0 +1,13 @@
+// Structured logs (pino) on stderr, separate from the human summary on stdout. Level from
+// GONGJI_LOG (default 'warn': failed invariants and frames refused at the boundary).
+import pino from 'pino';
+
+export const log = pino(
+  {
+    name: 'gongji',
+    level: process.env.GONGJI_LOG ?? 'warn',
+    // Money is bigint fen inside; JSON cannot hold a bigint.
+    formatters: { log: (fields) => JSON.parse(JSON.stringify(fields, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))) },
+  },
+  pino.destination(2),
+);
