@@ -79,6 +79,14 @@ export function inBlackout(config: ProtocolConfig, now: number): boolean {
   return start > end ? hour >= start || hour < end : hour >= start && hour < end;
 }
 
+/**
+ * A record's own entry: ids come from the wire, and an id such as 'constructor' or 'toString'
+ * must not find Object.prototype's members (`in` and plain indexing would).
+ */
+function own<T>(record: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
 const req = (event: WalletEvent) => event as RequestEvent;
 const credit = (event: WalletEvent) => event as CreditEvent;
 
@@ -89,14 +97,14 @@ function refuse(event: RequestEvent, reason: Reason): void {
 
 function answerRequestAgain(context: WalletContext, event: RequestEvent): void {
   const { env, fx } = event;
-  const reason = context.refused[env.corr];
+  const reason = own(context.refused, env.corr);
   if (reason !== undefined) refuse(event, reason);
   else fx.send(env.from, 'transfer.accepted', env.corr, { transferId: env.corr });
 }
 
 function answerCreditAgain(context: WalletContext, event: CreditEvent): void {
   const { env, fx } = event;
-  if (context.decided[env.corr] === 'credited') {
+  if (own(context.decided, env.corr) === 'credited') {
     fx.send(env.from, 'wallet.credited', env.corr, { transferId: env.corr });
   } else {
     fx.send(env.from, 'wallet.rejected', env.corr, { transferId: env.corr, reason: 'W10' });
@@ -129,16 +137,16 @@ export function createWalletMachine(config: ProtocolConfig) {
     types: { context: {} as WalletContext, input: {} as WalletInput, events: {} as WalletEvent },
     guards: {
       requestKnown: ({ context, event }) =>
-        req(event).env.corr in context.refused || req(event).shard.hasSaga(req(event).env.corr),
+        own(context.refused, req(event).env.corr) !== undefined || req(event).shard.hasSaga(req(event).env.corr),
       inBlackout: ({ event }) => inBlackout(config, req(event).now),
       overAmount: ({ event }) => req(event).env.body.amount > config.amountPerTransferFenMax,
       dailyCountReached: ({ context, event }) =>
         Math.floor(req(event).now / DAY_MS) === context.day && context.sentToday >= config.transfersPerDayMax,
-      noRelation: ({ context, event }) => !(req(event).env.body.recipientId in context.relations),
+      noRelation: ({ context, event }) => own(context.relations, req(event).env.body.recipientId) === undefined,
       notCloseRelative: ({ context, event }) =>
-        !CLOSE.has(context.relations[req(event).env.body.recipientId]?.kinship ?? ''),
+        !CLOSE.has(own(context.relations, req(event).env.body.recipientId)?.kinship ?? ''),
       pendingToRecipient: ({ context, event }) => context.pendingTo.includes(req(event).env.body.recipientId),
-      creditDecided: ({ context, event }) => dedupCredits && credit(event).env.corr in context.decided,
+      creditDecided: ({ context, event }) => dedupCredits && own(context.decided, credit(event).env.corr) !== undefined,
     },
     actions: {
       refuse: ({ event }, reason: Reason) => refuse(req(event), reason),

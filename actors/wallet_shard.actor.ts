@@ -111,7 +111,7 @@ export class WalletShardActor implements Actor, ShardPort {
 
   startSaga(donor: WalletContext, request: Envelope<'transfer.request'>, now: number, fx: Effects): void {
     const { recipientId, amount } = request.body;
-    const relation = donor.relations[recipientId];
+    const relation = Object.hasOwn(donor.relations, recipientId) ? donor.relations[recipientId] : undefined;
     if (relation === undefined) throw new Error(`startSaga: ${donor.walletId} has no relation ${recipientId}`);
     const input: SagaInput = {
       transferId: request.corr,
