@@ -3,19 +3,43 @@
 // `0xC1` becomes an object, `__proto__` keys come back renamed). It runs for every simulated
 // message, so the accepting path does no regex, no Decimal and no allocation beyond its result;
 // working out *why* a frame is bad happens only once it is known to be bad.
+//
+// Wire contract, protocol version 1. A frame is exactly one msgpack value, a flat array:
+//
+//   [v, kind, id, from, to, corr, sentAt, ...body]
+//
+//   v                      the integer 1
+//   kind                   a string, one of KINDS
+//   id, from, to, corr     ids: strings of 1-64 chars of [A-Za-z0-9._:-]
+//   sentAt                 virtual ms, an integer in [0, 2^53 - 1] of any msgpack width (int64 too)
+//   body                   exactly SCHEMAS[kind].length values, in schema order: ids as strings,
+//                          amounts as canonical decimal strings ("500.00", positive, at most
+//                          WIRE_AMOUNT_MAX_FEN), reasons as strings in REASONS
+//
+// e.g. [1, "wallet.credit", "msg.7", "province.51", "wallet.03", "tr-7", 86400000,
+//       "tr-7", "w.6401.000042", "p.51.000777", "640100", "500.00"]
+//
+// Positions rather than a map because this is the hottest path of a run: msgpackr unpacks the
+// array about 3x faster and packs it about 2x faster than the same message keyed, in half the
+// bytes. v and kind lead so a reader can refuse an unknown version or kind before reading on,
+// and the kind alone fixes the element count. A valid frame holds no map at any depth.
 import { Packr } from 'msgpackr';
 import type { AnyEnvelope } from './envelope.ts';
 import { ProtocolError, describeValue } from './errors.ts';
 import { ID_CHARS_MAX, KINDS, PROTOCOL_VERSION, SCHEMAS, isReason, isValidId } from './messages.ts';
-import type { FieldSpec, Schema } from './messages.ts';
+import type { FieldSpec, Kind, Schema } from './messages.ts';
 import { WIRE_AMOUNT_MAX_FEN, formatFen, parseWireAmount } from './money.ts';
+import type { Fen } from './money.ts';
 
 // Plain msgpack with no shared structures: every frame decodes on its own, in any language.
 // int64s stay bigint so a foreign encoder's wide integers are never silently rounded.
 const packr = new Packr({ useRecords: false, mapsAsObjects: true, int64AsType: 'bigint' });
 
+// The header's element names by position; error paths use them so messages name fields, not
+// indices. The body starts right after.
+const HEADER = ['v', 'kind', 'id', 'from', 'to', 'corr', 'sentAt'] as const;
+const BODY_AT = HEADER.length;
 const ENVELOPE_KEYS = ['v', 'id', 'kind', 'from', 'to', 'corr', 'sentAt', 'body'] as const;
-const ENVELOPE_ID_FIELDS = ['id', 'from', 'to', 'corr'] as const;
 // msgpackr renames a decoded `__proto__` to `__proto_`; both mean someone tried.
 const FORBIDDEN_KEYS: ReadonlySet<string> = new Set([
   '__proto__',
@@ -24,14 +48,18 @@ const FORBIDDEN_KEYS: ReadonlySet<string> = new Set([
   'prototype',
 ]);
 
-interface BodyCodec {
+interface KindCodec {
+  // The literal from KINDS, not the decoded string: later `switch (env.kind)` compares
+  // internalized strings by pointer.
+  readonly kind: Kind;
   readonly fields: Schema;
   readonly names: readonly string[];
+  readonly frameLength: number;
 }
 
 // A Map, not SCHEMAS[kind]: a hostile kind like "toString" must not reach Object.prototype.
-const BODY_CODECS: ReadonlyMap<unknown, BodyCodec> = new Map(
-  KINDS.map((kind) => [kind, { fields: SCHEMAS[kind], names: SCHEMAS[kind].map(nameOf) }]),
+const CODECS: ReadonlyMap<unknown, KindCodec> = new Map(
+  KINDS.map((kind) => [kind, codecFor(kind)]),
 );
 
 type Fields = Record<string, unknown>;
@@ -43,114 +71,157 @@ export function encodeEnvelope(env: AnyEnvelope): Uint8Array {
 }
 
 export function decodeEnvelope(frame: Uint8Array): AnyEnvelope {
-  const raw = unpackFrame(frame);
+  const wire = unpackFrame(frame);
   try {
-    return envelopeFromWire(raw);
+    return envelopeFromWire(wire);
   } catch (error) {
-    throw preferForbiddenKey(raw, error);
+    throw preferForbiddenKey(wire, error);
   }
 }
 
 // ---- decoding ----
 
-function unpackFrame(frame: Uint8Array): unknown {
+// Anything but an array of at least [v, kind] is not a frame of this protocol at all, so it is
+// refused here, before the forbidden-key search, whatever it holds.
+function unpackFrame(frame: Uint8Array): readonly unknown[] {
   if (!(frame instanceof Uint8Array)) {
     const message = `expected a byte array, got ${describeValue(frame)}`;
     throw new ProtocolError('MALFORMED_FRAME', message);
   }
+  let value: unknown;
   try {
-    return packr.unpack(frame);
+    value = packr.unpack(frame);
   } catch (cause) {
     const reason = cause instanceof Error ? cause.message : String(cause);
     const message = `not exactly one msgpack value (${frame.length} bytes): ${reason}`;
     throw new ProtocolError('MALFORMED_FRAME', message, { cause });
   }
-}
-
-function envelopeFromWire(raw: unknown): AnyEnvelope {
-  if (!isPlainObject(raw)) {
-    const message = `a frame must hold one map (the envelope), got ${describeValue(raw)}`;
+  if (!Array.isArray(value) || value.length < 2) {
+    const message = `a frame must be one msgpack array [v, kind, ...], got ${describeValue(value)}`;
     throw new ProtocolError('MALFORMED_FRAME', message);
   }
-  checkVersion(raw.v);
-  checkKeySet(raw, ENVELOPE_KEYS, '');
-  const kind = raw.kind;
-  const codec = BODY_CODECS.get(kind);
+  return value;
+}
+
+function envelopeFromWire(wire: readonly unknown[]): AnyEnvelope {
+  checkVersion(wire[0]);
+  const codec = CODECS.get(wire[1]);
   if (codec === undefined) {
-    throw new ProtocolError('UNKNOWN_KIND', `unknown kind ${describeValue(kind)}`, {
+    throw new ProtocolError('UNKNOWN_KIND', `unknown kind ${describeValue(wire[1])}`, {
       field: 'kind',
     });
   }
+  if (wire.length !== codec.frameLength) throw elementCountError(wire.length, codec);
+  // Indices follow HEADER; one literal keeps every decoded envelope on one hidden class.
   const envelope = {
     v: PROTOCOL_VERSION,
-    id: checkId(raw.id, 'id'),
-    kind,
-    from: checkId(raw.from, 'from'),
-    to: checkId(raw.to, 'to'),
-    corr: checkId(raw.corr, 'corr'),
-    sentAt: checkSentAt(raw.sentAt),
-    body: bodyFromWire(raw.body, codec),
+    id: checkId(wire[2], 'id'),
+    kind: codec.kind,
+    from: checkId(wire[3], 'from'),
+    to: checkId(wire[4], 'to'),
+    corr: checkId(wire[5], 'corr'),
+    sentAt: checkSentAt(wire[6]),
+    body: bodyFromWire(wire, codec.fields),
   };
   return envelope as unknown as AnyEnvelope;
 }
 
 function checkVersion(v: unknown): void {
   if (v === PROTOCOL_VERSION) return;
-  if (v === undefined) throw missingKey('v');
   const message = `unknown version ${describeValue(v)}; this build speaks ${PROTOCOL_VERSION}`;
   throw new ProtocolError('UNKNOWN_VERSION', message, { field: 'v' });
 }
 
-// Spreading copies the decoded map's hidden class in one step, where building key by key would
-// walk a shape transition per field; only amounts are then replaced (string → Fen).
-function bodyFromWire(raw: unknown, codec: BodyCodec): Fields {
-  if (!isPlainObject(raw)) throw notAMap(raw, 'body');
-  checkKeySet(raw, codec.names, 'body.');
-  const body: Fields = { ...raw };
-  const fields = codec.fields;
+// Keys are added in schema order, so all bodies of one kind end on the same hidden class.
+function bodyFromWire(wire: readonly unknown[], fields: Schema): Fields {
+  const body: Fields = {};
   for (let i = 0; i < fields.length; i++) {
     const field = fields[i] as FieldSpec;
-    const value = raw[field.name];
-    if (field.type === 'amount') body[field.name] = parseWireAmount(value, field.path);
-    else checkScalar(value, field);
+    const value = wire[BODY_AT + i];
+    if (field.type === 'id') body[field.name] = checkId(value, field.path);
+    else if (field.type === 'amount') body[field.name] = amountFromWire(value, field.path);
+    else body[field.name] = checkReason(value, field.path);
   }
   return body;
 }
 
+// A map or array is a malformed field, not a badly written amount.
+function amountFromWire(value: unknown, path: string): Fen {
+  if (typeof value !== 'object' || value === null) return parseWireAmount(value, path);
+  return throwBadField(`expected a canonical amount string, got ${describeValue(value)}`, path);
+}
+
+function elementCountError(count: number, codec: KindCodec): ProtocolError {
+  const expected = codec.frameLength;
+  const field = count < expected ? elementName(codec, count) : 'body';
+  const parts = `${BODY_AT} header + ${codec.fields.length} body`;
+  const message = `${codec.kind} takes ${expected} elements (${parts}), got ${count}`;
+  return new ProtocolError('BAD_FIELD', message, { field });
+}
+
+// Elements past the schema, or of a frame whose kind is unknown, have no name but a position.
+function elementName(codec: KindCodec | undefined, index: number): string {
+  const header = HEADER[index];
+  if (header !== undefined) return header;
+  const field = codec?.fields[index - BODY_AT];
+  return field === undefined ? `body[${index - BODY_AT}]` : field.path;
+}
+
 // ---- encoding: the same rules, reported as BAD_FIELD since a bad outbound message is our bug ----
 
-function envelopeToWire(env: AnyEnvelope): Fields {
+function envelopeToWire(env: AnyEnvelope): unknown[] {
   const raw: unknown = env;
   if (!isPlainObject(raw)) throw notAMap(raw, 'envelope');
   if (raw.v !== PROTOCOL_VERSION) throw encodeError('v', raw.v, `must be ${PROTOCOL_VERSION}`);
   checkKeySet(raw, ENVELOPE_KEYS, '');
-  const codec = BODY_CODECS.get(raw.kind);
+  const codec = CODECS.get(raw.kind);
   if (codec === undefined) throw encodeError('kind', raw.kind, 'is not a known kind');
-  for (const name of ENVELOPE_ID_FIELDS) checkId(raw[name], name);
-  return {
-    v: PROTOCOL_VERSION,
-    id: raw.id,
-    kind: raw.kind,
-    from: raw.from,
-    to: raw.to,
-    corr: raw.corr,
-    sentAt: checkSentAt(raw.sentAt),
-    body: bodyToWire(raw.body, codec),
-  };
+  // Sized once: the frame's length is fixed by its kind.
+  const wire = new Array<unknown>(codec.frameLength);
+  wire[0] = PROTOCOL_VERSION;
+  wire[1] = codec.kind;
+  wire[2] = checkId(raw.id, 'id');
+  wire[3] = checkId(raw.from, 'from');
+  wire[4] = checkId(raw.to, 'to');
+  wire[5] = checkId(raw.corr, 'corr');
+  wire[6] = checkSentAt(raw.sentAt);
+  bodyToWire(raw.body, codec, wire);
+  return wire;
 }
 
-function bodyToWire(raw: unknown, codec: BodyCodec): Fields {
+// When the body's keys come in schema order, as every body our actors build does, one for-in
+// pass both checks the key set and reads the values (V8 reads them straight off the enum cache);
+// any other order, or a wrong key set, takes the lookup by name.
+function bodyToWire(raw: unknown, codec: KindCodec, wire: unknown[]): void {
   if (!isPlainObject(raw)) throw notAMap(raw, 'body');
+  const fields = codec.fields;
+  let inOrder = true;
+  let i = 0;
+  for (const key in raw) {
+    const field = fields[i];
+    if (field === undefined || key !== field.name) {
+      inOrder = false;
+      break;
+    }
+    wire[BODY_AT + i] = fieldToWire(raw[key], field);
+    i++;
+  }
+  if (!inOrder || i !== fields.length) bodyToWireByName(raw, codec, wire);
+}
+
+function bodyToWireByName(raw: Fields, codec: KindCodec, wire: unknown[]): void {
   checkKeySet(raw, codec.names, 'body.');
-  const wire: Fields = { ...raw };
   const fields = codec.fields;
   for (let i = 0; i < fields.length; i++) {
     const field = fields[i] as FieldSpec;
-    const value = raw[field.name];
-    if (field.type === 'amount') wire[field.name] = amountToWire(value, field.path);
-    else checkScalar(value, field);
+    wire[BODY_AT + i] = fieldToWire(raw[field.name], field);
   }
-  return wire;
+}
+
+function fieldToWire(value: unknown, field: FieldSpec): string {
+  if (field.type === 'id') return checkId(value, field.path);
+  if (field.type === 'amount') return amountToWire(value, field.path);
+  return checkReason(value, field.path);
 }
 
 function amountToWire(value: unknown, path: string): string {
@@ -167,11 +238,6 @@ function encodeError(field: string, value: unknown, rule: string): ProtocolError
 }
 
 // ---- field rules shared by both directions ----
-
-function checkScalar(value: unknown, field: FieldSpec): void {
-  if (field.type === 'id') checkId(value, field.path);
-  else checkReason(value, field.path);
-}
 
 function checkId(value: unknown, field: string): string {
   if (isValidId(value)) return value;
@@ -208,7 +274,7 @@ function throwBadField(message: string, field: string): never {
   throw new ProtocolError('BAD_FIELD', message, { field });
 }
 
-// ---- shapes and key sets ----
+// ---- shapes and key sets (outbound envelopes are objects; only frames are positional) ----
 
 function isPlainObject(value: unknown): value is Fields {
   if (typeof value !== 'object' || value === null) return false;
@@ -243,31 +309,39 @@ function notAMap(value: unknown, field: string): ProtocolError {
   return new ProtocolError('BAD_FIELD', `expected a map, got ${describeValue(value)}`, { field });
 }
 
+function codecFor(kind: Kind): KindCodec {
+  const fields = SCHEMAS[kind];
+  return { kind, fields, names: fields.map(nameOf), frameLength: BODY_AT + fields.length };
+}
+
 function nameOf(field: FieldSpec): string {
   return field.name;
 }
 
 // ---- forbidden keys: anywhere in the frame, reported ahead of any other problem ----
 
-// An accepted envelope has exact key sets and scalar leaves, so it can never hold a forbidden
-// key: searching only once validation has failed keeps the accepting path free of the walk.
-function preferForbiddenKey(raw: unknown, error: unknown): unknown {
+// An accepted frame has scalar elements only, so it can never hold a forbidden key: searching
+// only once validation has failed keeps the accepting path free of the walk.
+function preferForbiddenKey(wire: readonly unknown[], error: unknown): unknown {
   if (!(error instanceof ProtocolError) || error.code === 'FORBIDDEN_KEY') return error;
-  const path = findForbiddenKey(raw);
+  const path = findForbiddenKey(wire);
   if (path === undefined) return error;
   const message = 'forbidden key (prototype pollution; msgpackr renames __proto__ to __proto_)';
   return new ProtocolError('FORBIDDEN_KEY', message, { field: path, cause: error });
 }
 
-function findForbiddenKey(root: unknown): string | undefined {
-  const stack: Array<[unknown, string]> = [[root, '']];
+// Paths start from element names (`body.walletId.__proto_`), so a report reads like the envelope.
+function findForbiddenKey(wire: readonly unknown[]): string | undefined {
+  const codec = CODECS.get(wire[1]);
+  const stack: Array<[unknown, string]> = [];
+  for (let i = wire.length - 1; i >= 0; i--) stack.push([wire[i], elementName(codec, i)]);
   for (let entry = stack.pop(); entry !== undefined; entry = stack.pop()) {
     const [value, path] = entry;
     if (Array.isArray(value)) {
       value.forEach((item, i) => stack.push([item, `${path}[${i}]`]));
     } else if (isPlainObject(value)) {
       for (const key in value) {
-        const child = path === '' ? key : `${path}.${key}`;
+        const child = `${path}.${key}`;
         if (FORBIDDEN_KEYS.has(key)) return child;
         stack.push([value[key], child]);
       }
