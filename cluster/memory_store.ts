@@ -2,7 +2,8 @@
 // not here, which is exactly what a crash loses (DESIGN §6). The JetStream store replaces this.
 export interface DurableStore {
   readonly durable: ReadonlyMap<string, unknown>;
-  apply(writes: ReadonlyArray<readonly [string, unknown]>): void;
+  /** Make a batch durable: keys[i] gets values[i], in order (a later write of a key wins). */
+  apply(keys: readonly string[], values: readonly unknown[]): void;
 }
 
 export class MemoryStore implements DurableStore {
@@ -14,8 +15,8 @@ export class MemoryStore implements DurableStore {
     this.durable = new Map(initial);
   }
 
-  apply(writes: ReadonlyArray<readonly [string, unknown]>): void {
-    for (const [key, value] of writes) this.durable.set(key, value);
-    this.writesApplied += writes.length;
+  apply(keys: readonly string[], values: readonly unknown[]): void {
+    for (let i = 0; i < keys.length; i++) this.durable.set(keys[i] as string, values[i]);
+    this.writesApplied += keys.length;
   }
 }
