@@ -108,8 +108,18 @@ export function summarize(result: RunResult): string {
     lines.push(`  ${scope.padEnd(14)}${OUTCOMES.map((o) => String(result.counts[`transfer.${scope}.${o}`]).padStart(11)).join('')}`);
   }
   lines.push('');
-  const reasons = Object.entries(result.reasons).sort((a, b) => b[1] - a[1]);
-  if (reasons.length > 0) lines.push(`  reasons: ${reasons.map(([k, n]) => `${k.split('.').slice(2).join('.')}@${k.split('.')[1]}=${n}`).join(', ')}`);
+  // Reasons summed over scopes (result.json keeps them per scope).
+  const byOutcome = new Map<string, Map<string, number>>();
+  for (const [key, n] of Object.entries(result.reasons)) {
+    const [, , outcome = '?', reason = '?'] = key.split('.');
+    const reasons = byOutcome.get(outcome) ?? new Map<string, number>();
+    reasons.set(reason, (reasons.get(reason) ?? 0) + n);
+    byOutcome.set(outcome, reasons);
+  }
+  for (const [outcome, reasons] of byOutcome) {
+    const sorted = [...reasons].sort((a, b) => b[1] - a[1]).map(([r, n]) => `${r} ${n}`);
+    lines.push(`  ${outcome} because: ${sorted.join(', ')}`);
+  }
   lines.push(`  faults: ${result.faults.length}, last healed ${result.lastHealAt}; network lost ${result.network.lost}, ` +
     `duplicated ${result.network.duplicated}, cut ${result.network.droppedByPartition}, at crashed nodes ${result.network.droppedAtCrashedNode}`);
   lines.push('');
