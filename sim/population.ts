@@ -3,6 +3,8 @@
 // refusals the checkers must see: non-close kin (E2), unopened wallets (W10), small balances.
 import type { Prng } from './prng.ts';
 import type { Topology } from './topology.ts';
+import { KINSHIPS, NON_CLOSE_KINSHIPS, isCloseKinship } from '../protocol/index.ts';
+import type { DeclaredKinship, Kinship as ProtocolKinship } from '../protocol/index.ts';
 
 export interface Person {
   /** 'p' + zero-padded counter, fixed width for the run, e.g. 'p000123'. */
@@ -31,21 +33,12 @@ export interface Population {
   personById: Map<string, Person>;
 }
 
-/** Civil Code Art. 1045 close relatives (E2). */
-export const CLOSE_KINSHIPS = [
-  'SPOUSE', 'PARENT', 'CHILD', 'SIBLING', 'PATERNAL_GRANDPARENT', 'MATERNAL_GRANDPARENT',
-  'GRANDCHILD_PATERNAL', 'GRANDCHILD_MATERNAL',
-] as const;
-export const NON_CLOSE_KINSHIPS = [
-  'PARENT_IN_LAW', 'SIBLING_IN_LAW', 'COUSIN', 'AUNT_UNCLE', 'NIECE_NEPHEW',
-] as const;
-export type CloseKinship = (typeof CLOSE_KINSHIPS)[number];
-export type Kinship = CloseKinship | (typeof NON_CLOSE_KINSHIPS)[number];
-
-const CLOSE_SET: ReadonlySet<string> = new Set(CLOSE_KINSHIPS);
-export function isCloseKinship(kinship: string): boolean {
-  return CLOSE_SET.has(kinship);
-}
+// The kinship lists are the protocol's (E2: Civil Code Art. 1045), so population and wallet
+// rules can never disagree about who is a close relative.
+export const CLOSE_KINSHIPS = KINSHIPS;
+export { NON_CLOSE_KINSHIPS, isCloseKinship };
+export type CloseKinship = ProtocolKinship;
+export type Kinship = DeclaredKinship;
 
 // ASSUMPTION: wallet money mostly flows to ageing parents (S3's stories), then spouse and
 // children; weights in CLOSE_KINSHIPS order, summing to 1.

@@ -4,6 +4,10 @@
 import { chooseExactly, cumulate } from './population.ts';
 import type { Population, Relation } from './population.ts';
 import type { Prng } from './prng.ts';
+import { DAY_MS, HOUR_MS } from '../actors/config.ts';
+
+// One definition of the day, shared with the actors' W6/W8 arithmetic.
+export { DAY_MS, HOUR_MS };
 
 export interface TransferIntent {
   /** Virtual ms since the run's start, which is 00:00 Beijing time of day 0. */
@@ -42,8 +46,6 @@ export const WORKLOAD_DEFAULTS: Required<Omit<WorkloadOptions, 'transfers'>> = {
 
 type Resolved = Required<WorkloadOptions>;
 
-export const HOUR_MS = 3_600_000;
-export const DAY_MS = 24 * HOUR_MS;
 const BLACKOUT_START_MS = 22 * HOUR_MS;
 const BLACKOUT_END_MS = 6 * HOUR_MS;
 const BLACKOUT_LENGTH_MS = DAY_MS - BLACKOUT_START_MS + BLACKOUT_END_MS;
