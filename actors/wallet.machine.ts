@@ -40,8 +40,14 @@ export interface WalletContext {
   /** W12: recipients with a transfer from this wallet still in flight. */
   readonly pendingTo: readonly string[];
   readonly relations: Readonly<Record<string, Relation>>;
-  /** Credit decisions by transfer id: the recipient side's dedup record. */
-  readonly decided: Readonly<Record<string, 'credited' | 'rejected'>>;
+  /**
+   * Credits this wallet applied, by transfer id: with `rejected`, the recipient side's dedup
+   * record. Arrays, not records keyed by id: a handful per wallet, cheap to copy on assign and
+   * to scan, and no object shape per distinct set of ids.
+   */
+  readonly credited: readonly string[];
+  /** Credits this wallet refused (W10), so a retried credit gets the same answer. */
+  readonly rejected: readonly string[];
   /** Request refusals by transfer id, so a retried request gets the same answer. */
   readonly refused: Readonly<Record<string, Reason>>;
 }
@@ -104,7 +110,7 @@ function answerRequestAgain(context: WalletContext, event: RequestEvent): void {
 
 function answerCreditAgain(context: WalletContext, event: CreditEvent): void {
   const { env, fx } = event;
-  if (own(context.decided, env.corr) === 'credited') {
+  if (context.credited.includes(env.corr)) {
     fx.send(env.from, 'wallet.credited', env.corr, { transferId: env.corr });
   } else {
     fx.send(env.from, 'wallet.rejected', env.corr, { transferId: env.corr, reason: 'W10' });
@@ -122,7 +128,8 @@ export function initialWalletContext(input: WalletInput): WalletContext {
     sentToday: 0,
     pendingTo: [],
     relations: input.relations,
-    decided: {},
+    credited: [],
+    rejected: [],
     refused: {},
   };
 }
@@ -146,7 +153,8 @@ export function createWalletMachine(config: ProtocolConfig) {
       notCloseRelative: ({ context, event }) =>
         !CLOSE.has(own(context.relations, req(event).env.body.recipientId)?.kinship ?? ''),
       pendingToRecipient: ({ context, event }) => context.pendingTo.includes(req(event).env.body.recipientId),
-      creditDecided: ({ context, event }) => dedupCredits && own(context.decided, credit(event).env.corr) !== undefined,
+      creditDecided: ({ context, event }) =>
+        dedupCredits && (context.credited.includes(credit(event).env.corr) || context.rejected.includes(credit(event).env.corr)),
     },
     actions: {
       refuse: ({ event }, reason: Reason) => refuse(req(event), reason),
@@ -174,7 +182,7 @@ export function createWalletMachine(config: ProtocolConfig) {
         return {
           balance: context.balance + env.body.amount,
           tranches: [...context.tranches, tranche],
-          decided: { ...context.decided, [env.corr]: 'credited' as const },
+          credited: [...context.credited, env.corr],
         };
       }),
       bookCredit: ({ context, event }) => {
@@ -184,7 +192,7 @@ export function createWalletMachine(config: ProtocolConfig) {
       },
       answerCreditAgain: ({ context, event }) => answerCreditAgain(context, credit(event)),
       rejectCredit: assign(({ context, event }) => ({
-        decided: { ...context.decided, [credit(event).env.corr]: 'rejected' as const },
+        rejected: [...context.rejected, credit(event).env.corr],
       })),
       replyRejected: ({ event }) => {
         const { env, fx } = credit(event);

@@ -42,8 +42,9 @@ export function readParties(sim: Simulation): Parties {
       else if (tag === 'l:' && settlement) parties.settlementLiability.set(id, value as Fen);
       else if (tag === 'l:') add(parties.walletLiability, id, -(value as Fen));
       else if (tag === 'w:') {
-        const decided = (value as WalletSnapshot).context.decided;
-        for (const transferId in decided) parties.decision.set(transferId, decided[transferId] as 'credited');
+        const { credited, rejected } = (value as WalletSnapshot).context;
+        for (const transferId of credited) parties.decision.set(transferId, 'credited');
+        for (const transferId of rejected) parties.decision.set(transferId, 'rejected');
       }
     });
   }

@@ -43,7 +43,7 @@ export function recount(hosts: Iterable<ActorHost>): Recount {
         wallet += context.balance;
         ledgerSum += context.balance;
         if (context.balance < 0n) negative.push(`${host.address}/${key}`);
-        for (const id in context.decided) if (context.decided[id] === 'credited') credited.add(id);
+        for (const id of context.credited) credited.add(id);
       } else if (tag === L) {
         ledgerSum += value as Fen;
       }
