@@ -1,7 +1,8 @@
-// Checks the wire boundary: every kind round-trips exactly; every class of malformed frame becomes
-// a ProtocolError with the right code and a message naming the field, and decoding touches nothing
-// (not the frame, not Object.prototype); random and bit-flipped bytes never escape as anything
-// other than a ProtocolError; encoding refuses invalid envelopes.
+// Checks the wire boundary: a frame is exactly the flat array codec.ts documents; every kind
+// round-trips exactly; every class of malformed frame (including maps, the old keyed layout)
+// becomes a ProtocolError with the right code and a message naming the field, and decoding
+// touches nothing (not the frame, not Object.prototype); random and bit-flipped bytes never
+// escape as anything other than a ProtocolError; encoding refuses invalid envelopes.
 import { fc, test } from '@fast-check/vitest';
 import { Packr } from 'msgpackr';
 import { describe, expect } from 'vitest';
@@ -11,7 +12,7 @@ import { isProtocolError } from './errors.ts';
 import type { ProtocolError, ProtocolErrorCode } from './errors.ts';
 import { ID_PATTERN, KINDS, REASONS, SCHEMAS, isValidId } from './messages.ts';
 import type { FieldType, Kind } from './messages.ts';
-import { WIRE_AMOUNT_MAX_FEN } from './money.ts';
+import { WIRE_AMOUNT_MAX_FEN, formatFen } from './money.ts';
 
 // An independent plain-msgpack encoder, to write frames our encoder would refuse to produce.
 const rawPackr = new Packr({ useRecords: false });
@@ -65,31 +66,55 @@ function sampleCredit(): AnyEnvelope {
   };
 }
 
-// The same message as it travels: one flat array, header then body in schema order, amounts as
-// canonical strings.
-const HEADER = ['v', 'kind', 'id', 'from', 'to', 'corr', 'sentAt'] as const;
-const CREDIT_BODY = ['transferId', 'walletId', 'donorId', 'originRegion', 'amount'] as const;
+// Written out rather than derived from SCHEMAS, so a change to the wire order fails here.
+const CREDIT_NAMES = [
+  'v',
+  'kind',
+  'id',
+  'from',
+  'to',
+  'corr',
+  'sentAt',
+  'body.transferId',
+  'body.walletId',
+  'body.donorId',
+  'body.originRegion',
+  'body.amount',
+];
 
+// The same message as it travels.
 function creditWire(): unknown[] {
-  const env = sampleCredit() as unknown as Wire & { body: Wire };
-  return [...HEADER.map((name) => env[name]), ...CREDIT_BODY.map((name) => env.body[name])]
-    .map((value) => (value === 50_000n ? '500.00' : value));
+  return [
+    1,
+    'wallet.credit',
+    'msg.000123',
+    'province.51',
+    'wallet.03',
+    'tr-51-000123',
+    86_400_000,
+    'tr-51-000123',
+    'w.6401.000042',
+    'p.51.000777',
+    '640100',
+    '500.00',
+  ];
 }
 
-/** The credit frame with header elements replaced by name. */
-function withEnvelope(patch: Wire): Uint8Array {
-  const wire = creditWire();
-  for (const [name, value] of Object.entries(patch)) wire[HEADER.indexOf(name as never)] = value;
-  return rawPackr.pack(wire);
+function replaced(wire: readonly unknown[], at: number, value: unknown): unknown[] {
+  const copy = [...wire];
+  copy[at] = value;
+  return copy;
 }
 
-/** The credit frame with body fields replaced by name. */
-function withBody(patch: Wire): Uint8Array {
-  const wire = creditWire();
-  for (const [name, value] of Object.entries(patch)) {
-    wire[HEADER.length + CREDIT_BODY.indexOf(name as never)] = value;
-  }
-  return rawPackr.pack(wire);
+// The credit frame with the element of that name replaced.
+function withElement(name: string, value: unknown): Uint8Array {
+  const at = CREDIT_NAMES.indexOf(name);
+  if (at < 0) throw new Error(`no element ${name}`);
+  return rawPackr.pack(replaced(creditWire(), at, value));
+}
+
+function rejectedWire(reason: unknown): unknown[] {
+  return replaced([...creditWire().slice(0, 7), 'tr-1', reason], 1, 'wallet.rejected');
 }
 
 function catchProtocolError(run: () => unknown): ProtocolError {
@@ -132,21 +157,37 @@ describe('round trip', () => {
     );
   });
 
-  test('the wire layout is [v, kind, id, from, to, corr, sentAt, ...body], amounts as text', () => {
-    const wire = rawPackr.unpack(encodeEnvelope(sampleCredit())) as unknown[];
-    expect(wire).toEqual([
-      1, 'wallet.credit', 'msg.000123', 'province.51', 'wallet.03', 'tr-51-000123', 86_400_000,
-      'tr-51-000123', 'w.6401.000042', 'p.51.000777', '640100', '500.00',
-    ]);
+  test('lays a frame out flat: header, then body fields, amounts as canonical strings', () => {
+    expect(rawPackr.unpack(encodeEnvelope(sampleCredit()))).toEqual(creditWire());
   });
+
+  test.prop([anyEnvelopeArb], { numRuns: 300 })(
+    'every kind puts its body fields after the header in schema order',
+    (env) => {
+      const body = env.body as Wire;
+      const values = SCHEMAS[env.kind].map((field) => {
+        const value = body[field.name];
+        return typeof value === 'bigint' ? formatFen(value) : value;
+      });
+      const header = [env.v, env.kind, env.id, env.from, env.to, env.corr, env.sentAt];
+      expect(rawPackr.unpack(encodeEnvelope(env))).toEqual([...header, ...values]);
+    },
+  );
 
   test('accepts a plain Uint8Array as well as a Buffer', () => {
     const frame = Uint8Array.from(encodeEnvelope(sampleCredit()));
     expect(decodeEnvelope(frame)).toEqual(sampleCredit());
   });
 
-  test('accepts frames from other encoders: sentAt written as an int64', () => {
-    expect(decodeEnvelope(withEnvelope({ sentAt: 86_400_000n }))).toEqual(sampleCredit());
+  test('accepts frames from other encoders: sentAt as int64', () => {
+    expect(decodeEnvelope(withElement('sentAt', 86_400_000n))).toEqual(sampleCredit());
+  });
+
+  test('encodes a body whose keys are not in schema order', () => {
+    const env = sampleCredit();
+    const reversed = Object.fromEntries(Object.entries(env.body).reverse());
+    const frame = encodeEnvelope({ ...env, body: reversed } as unknown as AnyEnvelope);
+    expect(rawPackr.unpack(frame)).toEqual(creditWire());
   });
 
   test('lets switch (env.kind) narrow the body', () => {
@@ -194,19 +235,25 @@ describe('malformed frames', () => {
 
   test.each([
     ['a map', { v: 1, kind: 'wallet.credit' }],
-    ['a one-element array', [1]],
     ['a number', 64],
     ['nil', null],
     ['a string', 'wallet.credit'],
     ['bytes', new Uint8Array(4)],
-  ])('a frame holding %s instead of an array', (_label, value) => {
+    ['an empty array', []],
+    ['an array of one element', [1]],
+  ])('a frame holding %s instead of an array of at least [v, kind]', (_label, value) => {
     expectRejected(rawPackr.pack(value), 'MALFORMED_FRAME');
   });
 
-  test('a complete envelope in the keyed (map) layout is not a frame of this protocol', () => {
-    const env = sampleCredit() as unknown as Wire & { body: Wire };
+  test('a complete, valid envelope in the old keyed (map) layout', () => {
+    const env = sampleCredit();
     const keyed = { ...env, body: { ...env.body, amount: '500.00' } };
     expectRejected(rawPackr.pack(keyed), 'MALFORMED_FRAME');
+  });
+
+  test('a map frame is not looked into, even for forbidden keys', () => {
+    const wire = JSON.parse(`{"__proto__":{"polluted":true},"v":1}`) as Wire;
+    expectRejected(rawPackr.pack(wire), 'MALFORMED_FRAME');
   });
 
   test('something that is not bytes at all', () => {
@@ -214,43 +261,58 @@ describe('malformed frames', () => {
   });
 
   test('v: 2 and v: "1"', () => {
-    expectRejected(withEnvelope({ v: 2 }), 'UNKNOWN_VERSION', 'v');
-    expectRejected(withEnvelope({ v: '1' }), 'UNKNOWN_VERSION', 'v');
+    expectRejected(withElement('v', 2), 'UNKNOWN_VERSION', 'v');
+    expectRejected(withElement('v', '1'), 'UNKNOWN_VERSION', 'v');
   });
 
-  test('a version 2 frame of another shape is still UNKNOWN_VERSION', () => {
-    expectRejected(rawPackr.pack([2, 'wallet.credit', { future: true }]), 'UNKNOWN_VERSION', 'v');
+  test('a version 2 frame of any other shape is still UNKNOWN_VERSION', () => {
+    expectRejected(rawPackr.pack([2, { payload: 'future' }]), 'UNKNOWN_VERSION', 'v');
   });
 
   test('kinds that do not exist, including Object.prototype names', () => {
-    expectRejected(withEnvelope({ kind: 'account.steal' }), 'UNKNOWN_KIND', 'kind');
-    expectRejected(withEnvelope({ kind: 'toString' }), 'UNKNOWN_KIND', 'kind');
-    expectRejected(withEnvelope({ kind: 7 }), 'UNKNOWN_KIND', 'kind');
+    for (const kind of ['account.steal', 'toString', 'constructor', '__proto__', 7, null]) {
+      expectRejected(withElement('kind', kind), 'UNKNOWN_KIND', 'kind');
+    }
+  });
+
+  test('an unknown kind is reported whatever the element count', () => {
+    expectRejected(rawPackr.pack([1, 'account.steal']), 'UNKNOWN_KIND', 'kind');
+  });
+
+  test.each(CREDIT_NAMES.slice(2).map((name, i) => [name, i + 2] as const))(
+    'too few elements: missing %s onward',
+    (name, count) => {
+      const frame = rawPackr.pack(creditWire().slice(0, count));
+      expectRejected(frame, 'BAD_FIELD', name);
+      const error = catchProtocolError(() => decodeEnvelope(frame));
+      expect(error.message).toContain(`wallet.credit takes 12 elements`);
+      expect(error.message).toContain(`got ${count}`);
+    },
+  );
+
+  test('too many elements', () => {
+    const frame = rawPackr.pack([...creditWire(), 'extra']);
+    expectRejected(frame, 'BAD_FIELD', 'body');
+    expect(catchProtocolError(() => decodeEnvelope(frame)).message).toContain('got 13');
+  });
+
+  test('a body laid out for another kind', () => {
+    const accepted = replaced(creditWire().slice(0, 8), 1, 'transfer.accepted');
+    expect(decodeEnvelope(rawPackr.pack(accepted)).kind).toBe('transfer.accepted');
+    const credit = replaced(accepted, 1, 'wallet.credit');
+    expectRejected(rawPackr.pack(credit), 'BAD_FIELD', 'body.walletId');
   });
 
   test.each([
-    [7, 'transferId'],
-    [8, 'walletId'],
-    [9, 'donorId'],
-    [10, 'originRegion'],
-    [11, 'amount'],
-  ] as const)('a frame cut to %i elements names the first missing field (body.%s)', (n, name) => {
-    expectRejected(rawPackr.pack(creditWire().slice(0, n)), 'BAD_FIELD', `body.${name}`);
-  });
-
-  test('a frame cut inside the header names the header field', () => {
-    expectRejected(rawPackr.pack(creditWire().slice(0, 4)), 'BAD_FIELD', 'to');
-  });
-
-  test('an extra element, or a field from another kind, is refused', () => {
-    expectRejected(rawPackr.pack([...creditWire(), 'note']), 'BAD_FIELD', 'body');
-    expectRejected(rawPackr.pack([...creditWire(), 'W6']), 'BAD_FIELD', 'body');
-  });
-
-  test('a map or an array in place of a field', () => {
-    expectRejected(withBody({ walletId: ['w.1'] }), 'BAD_FIELD', 'body.walletId');
-    expectRejected(withBody({ amount: { yuan: 500 } }), 'BAD_FIELD', 'body.amount');
-    expectRejected(withEnvelope({ corr: null }), 'BAD_FIELD', 'corr');
+    ['from', { id: 'province.51' }],
+    ['id', ['msg.000123']],
+    ['sentAt', { ms: 86_400_000 }],
+    ['body.walletId', { x: 1 }],
+    ['body.amount', { yuan: '500.00' }],
+    ['body.amount', ['500.00']],
+    ['body.amount', new Uint8Array(2)],
+  ])('a map, an array or bytes in place of %s', (name, value) => {
+    expectRejected(withElement(name, value), 'BAD_FIELD', name);
   });
 
   test.each([
@@ -262,23 +324,25 @@ describe('malformed frames', () => {
     ['three decimals', '1.001', 'BAD_AMOUNT'],
     ['an exponent', '1e3', 'BAD_AMOUNT'],
     ['no decimals', '500', 'BAD_AMOUNT'],
+    ['nil', null, 'BAD_AMOUNT'],
     ['over the wire limit', '99999999999999.00', 'AMOUNT_OVER_LIMIT'],
   ] as const)('amount as %s', (_label, amount, code) => {
-    expectRejected(withBody({ amount }), code, 'body.amount');
+    expectRejected(withElement('body.amount', amount), code, 'body.amount');
   });
 
   test('ids: too long, a space, empty, non-ASCII, not a string', () => {
-    expectRejected(withEnvelope({ id: 'a'.repeat(65) }), 'BAD_FIELD', 'id');
-    expectRejected(withEnvelope({ from: 'province 51' }), 'BAD_FIELD', 'from');
-    expectRejected(withEnvelope({ to: '' }), 'BAD_FIELD', 'to');
-    expectRejected(withEnvelope({ corr: 'tr-五一' }), 'BAD_FIELD', 'corr');
-    expectRejected(withBody({ transferId: 42 }), 'BAD_FIELD', 'body.transferId');
-    expectRejected(withBody({ walletId: 'w/03' }), 'BAD_FIELD', 'body.walletId');
+    expectRejected(withElement('id', 'a'.repeat(65)), 'BAD_FIELD', 'id');
+    expectRejected(withElement('from', 'province 51'), 'BAD_FIELD', 'from');
+    expectRejected(withElement('to', ''), 'BAD_FIELD', 'to');
+    expectRejected(withElement('corr', 'tr-五一'), 'BAD_FIELD', 'corr');
+    expectRejected(withElement('body.transferId', 42), 'BAD_FIELD', 'body.transferId');
+    expectRejected(withElement('body.walletId', 'w/03'), 'BAD_FIELD', 'body.walletId');
+    expectRejected(withElement('body.donorId', null), 'BAD_FIELD', 'body.donorId');
   });
 
   test('a 64-char id is accepted', () => {
     const id = 'a'.repeat(64);
-    expect(decodeEnvelope(withEnvelope({ id })).id).toBe(id);
+    expect(decodeEnvelope(withElement('id', id)).id).toBe(id);
   });
 
   test.each([
@@ -286,37 +350,47 @@ describe('malformed frames', () => {
     ['1.5', 1.5],
     ['a string', '5'],
     ['beyond 2^53', 2 ** 53],
+    ['an int64 beyond 2^53', 2n ** 53n],
     ['NaN', Number.NaN],
+    ['nil', null],
   ])('sentAt %s', (_label, sentAt) => {
-    expectRejected(withEnvelope({ sentAt }), 'BAD_FIELD', 'sentAt');
+    expectRejected(withElement('sentAt', sentAt), 'BAD_FIELD', 'sentAt');
   });
 
-  test('a reason not in REASONS', () => {
-    const header = [1, 'wallet.rejected', 'msg.1', 'wallet.03', 'wallet.01', 'tr-1', 0];
-    expectRejected(rawPackr.pack([...header, 'tr-1', 'BECAUSE']), 'BAD_FIELD', 'body.reason');
-    const accepted = decodeEnvelope(rawPackr.pack([...header, 'tr-1', 'W10']));
+  test('a reason not in REASONS, or not a string', () => {
+    expectRejected(rawPackr.pack(rejectedWire('BECAUSE')), 'BAD_FIELD', 'body.reason');
+    expectRejected(rawPackr.pack(rejectedWire({ code: 'W10' })), 'BAD_FIELD', 'body.reason');
+    const accepted = decodeEnvelope(rawPackr.pack(rejectedWire('W10')));
     expect(accepted.body).toEqual({ transferId: 'tr-1', reason: 'W10' });
   });
 });
 
 describe('forbidden keys', () => {
-  const proto = () => JSON.parse(`{"__proto__":{"polluted":true}}`) as Wire;
-
-  test('__proto__ in a map in place of a field (msgpackr renames it __proto_)', () => {
-    expectRejected(withBody({ walletId: proto() }), 'FORBIDDEN_KEY', 'body.walletId.__proto_');
+  test('__proto__ in a map in place of a body field (msgpackr renames it __proto_)', () => {
+    const frame = withElement('body.walletId', JSON.parse('{"__proto__": 1}'));
+    expectRejected(frame, 'FORBIDDEN_KEY', 'body.walletId.__proto_');
   });
 
-  test('constructor and prototype keys in a header element', () => {
-    const map = {};
-    Object.defineProperty(map, 'constructor', { value: 'x', enumerable: true });
-    expectRejected(withEnvelope({ from: map }), 'FORBIDDEN_KEY', 'from.constructor');
-    expectRejected(withEnvelope({ id: { prototype: {} } }), 'FORBIDDEN_KEY', 'id.prototype');
+  test('a __proto__ payload in place of a header field pollutes nothing', () => {
+    const payload = JSON.parse(`{"__proto__":{"polluted":true}}`) as Wire;
+    expectRejected(withElement('from', payload), 'FORBIDDEN_KEY', 'from.__proto_');
   });
 
-  test('a forbidden key nested deeper, and ahead of other errors', () => {
-    expectRejected(withBody({ amount: [proto()] }), 'FORBIDDEN_KEY', 'body.amount[0].__proto_');
-    const nested = [{ constructor: 1 }] as unknown;
-    expectRejected(withEnvelope({ v: 2, to: nested }), 'FORBIDDEN_KEY', 'to[0].constructor');
+  test('constructor and prototype keys, nested at any depth', () => {
+    const frame = withElement('body.amount', { constructor: 'x' });
+    expectRejected(frame, 'FORBIDDEN_KEY', 'body.amount.constructor');
+    const deep = withElement('sentAt', [0, { ok: { prototype: {} } }]);
+    expectRejected(deep, 'FORBIDDEN_KEY', 'sentAt[1].ok.prototype');
+  });
+
+  test('reported ahead of a bad version, an unknown kind or a wrong element count', () => {
+    const future = replaced(replaced(creditWire(), 0, 2), 4, [{ constructor: 1 }]);
+    expectRejected(rawPackr.pack(future), 'FORBIDDEN_KEY', 'to[0].constructor');
+    const proto = JSON.parse('{"__proto__": 1}') as Wire;
+    const unknownKind = [...replaced(creditWire(), 1, 'account.steal'), proto];
+    expectRejected(rawPackr.pack(unknownKind), 'FORBIDDEN_KEY', 'body[5].__proto_');
+    const tooMany = [...creditWire(), proto];
+    expectRejected(rawPackr.pack(tooMany), 'FORBIDDEN_KEY', 'body[5].__proto_');
   });
 });
 
@@ -353,6 +427,7 @@ describe('encoding validates too', () => {
     return [error.code, error.field];
   };
   const credit = sampleCredit() as unknown as Wire & { body: Wire };
+  const { amount: _amount, ...noAmount } = credit.body;
 
   test.each([
     ['a negative amount', { ...credit, body: { ...credit.body, amount: -1n } }, 'body.amount'],
@@ -365,12 +440,16 @@ describe('encoding validates too', () => {
       'body.amount',
     ],
     ['a bad id', { ...credit, from: 'province 51' }, 'from'],
+    ['a bad body id', { ...credit, body: { ...credit.body, donorId: 'p 51' } }, 'body.donorId'],
     ['an unknown kind', { ...credit, kind: 'account.steal' }, 'kind'],
     ['an extra body key', { ...credit, body: { ...credit.body, x: 1 } }, 'body.x'],
+    ['an extra body key first', { ...credit, body: { x: 1, ...credit.body } }, 'body.x'],
+    ['a missing body key', { ...credit, body: noAmount }, 'body.amount'],
     ['an extra envelope key', { ...credit, x: 1 }, 'x'],
     ['v: 2', { ...credit, v: 2 }, 'v'],
     ['sentAt -1', { ...credit, sentAt: -1 }, 'sentAt'],
     ['a missing body', { ...credit, body: undefined }, 'body'],
+    ['a body that is an array', { ...credit, body: [] }, 'body'],
   ])('refuses %s with BAD_FIELD', (_label, env, field) => {
     expect(encodeCode(env)).toEqual(['BAD_FIELD', field]);
   });

@@ -49,8 +49,8 @@ const FORBIDDEN_KEYS: ReadonlySet<string> = new Set([
 ]);
 
 interface KindCodec {
-  // The literal from KINDS, not the decoded string: later `switch (env.kind)` compares
-  // internalized strings by pointer.
+  // The literal from KINDS rather than the decoded copy, so later `switch (env.kind)` tests
+  // compare one internalized string with another.
   readonly kind: Kind;
   readonly fields: Schema;
   readonly names: readonly string[];
@@ -318,7 +318,7 @@ function nameOf(field: FieldSpec): string {
   return field.name;
 }
 
-// ---- forbidden keys: anywhere in the frame, reported ahead of any other problem ----
+// ---- forbidden keys: anywhere inside the frame's array, reported ahead of any other problem ----
 
 // An accepted frame has scalar elements only, so it can never hold a forbidden key: searching
 // only once validation has failed keeps the accepting path free of the walk.
