@@ -112,7 +112,8 @@ export class Simulation implements HostEnvironment, HostObserver {
       this.virtualMs = this.queue.lastAt;
       if (this.virtualMs > horizon) break;
       if (item.k === 'deliver') {
-        this.deliver(item.from, item.to, item.frame);
+        // A dropped message leaves the count where it was: checkpoint once per multiple only.
+        if (!this.deliver(item.from, item.to, item.frame)) continue;
         if (this.deliveries % checkpointEvery === 0) this.checkpoint();
         if (this.hooks.onProgress && this.deliveries % every === 0) this.hooks.onProgress(this.progress());
       } else {
@@ -167,22 +168,24 @@ export class Simulation implements HostEnvironment, HostObserver {
     if (seen <= 5) log.warn({ address, code, detail, at: this.virtualMs }, 'frame refused at the boundary');
   }
 
-  private deliver(from: string, to: string, frame: Uint8Array): void {
+  /** Deliver a frame unless its link is cut or its node is down; true if it was delivered. */
+  private deliver(from: string, to: string, frame: Uint8Array): boolean {
     const host = this.world.hosts.get(to);
-    if (host === undefined) return;
+    if (host === undefined) return false;
     if (this.network.isCut(from, to)) {
       this.droppedPartition++;
-      return;
+      return false;
     }
     if (!host.up) {
       this.droppedDown++;
-      return;
+      return false;
     }
     this.deliveries++;
     this.trace.delivery(this.virtualMs, from, to, frame);
     this.hooks.onDelivery?.(this.virtualMs, from, to, frame);
     host.receive(frame);
     this.checkers.check();
+    return true;
   }
 
   private dispatch(item: Exclude<Item, { k: 'deliver' }>): void {
