@@ -56,6 +56,12 @@ export class MachineDriver<M extends AnyStateMachine> {
     return this.machine.resolveState(persisted as never) as SnapshotFrom<M>;
   }
 
+  /** A record as the store gave it back: a live snapshot as is, a persisted one rebuilt. */
+  revive(record: unknown): SnapshotFrom<M> {
+    if (record !== null && typeof record === 'object' && 'machine' in record) return record as SnapshotFrom<M>;
+    return this.restore(record as { value: unknown; context: unknown });
+  }
+
   private flush(): void {
     if (this.pending.length === 0) return;
     // Copy first: an action may step another driver, and must not see this list change.

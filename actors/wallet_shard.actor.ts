@@ -69,8 +69,8 @@ export class WalletShardActor implements Actor, ShardPort {
     this.ledger = `ledger.${address}`;
     for (const [key, value] of records) {
       const id = key.slice(2);
-      if (key.startsWith('w:')) this.wallets.set(id, value as WalletSnapshot);
-      else if (key.startsWith('s:')) this.sagas.set(id, value as SagaSnapshot);
+      if (key.startsWith('w:')) this.wallets.set(id, machines.wallets.revive(value));
+      else if (key.startsWith('s:')) this.sagas.set(id, machines.sagas.revive(value));
       else if (key.startsWith('l:')) this.liabilities.set(id, value as Fen);
     }
   }

@@ -1,10 +1,12 @@
 // An actor host: the boundary between one actor and the world. It decodes and validates every
 // inbound frame (bad frames are counted and change nothing), runs the actor, and applies its
 // effects write-ahead: staged writes become durable (one group commit per sync) before any send
-// or fact of that step leaves. A crash drops everything staged; a restart rebuilds the actor from
-// durable records and lets it resume. The environment (clock, timers, syncs) and the transport
-// are parameters, so the same host runs in the simulator and, later, on NATS.
-import { decodeEnvelope, encodeEnvelope, isProtocolError } from '../protocol/index.ts';
+// or fact of that step leaves. One batch is in flight at a time; steps taken meanwhile stage the
+// next batch, so a batch holds exactly the writes made before its sync was asked for (what a real
+// journal append can promise). A crash drops everything not durable; a restart rebuilds the actor
+// from durable records and lets it resume. The environment (clock, timers, syncs) and the
+// transport are parameters, so the same host runs in the simulator and on NATS.
+import { decodeEnvelope, encodeEnvelope, isProtocolError, maySend } from '../protocol/index.ts';
 import type { AnyEnvelope, Body, Kind } from '../protocol/index.ts';
 import type { Actor, DomainEvent, Effects } from '../actors/effects.ts';
 import { UnroutableError } from '../actors/errors.ts';
@@ -19,8 +21,11 @@ export interface HostEnvironment {
   now(): number;
   /** Call `host.fire(key, arg, epoch)` at virtual time `at`. */
   timer(host: ActorHost, at: number, key: string, arg: number, epoch: number): void;
-  /** Make staged writes durable, then call `host.synced(epoch)`. */
-  sync(host: ActorHost, epoch: number): void;
+  /**
+   * Make this batch durable (keys[i] gets values[i], in order), then call `host.synced(epoch)`.
+   * The host asks for one batch at a time and never reuses the arrays.
+   */
+  sync(host: ActorHost, epoch: number, keys: readonly string[], values: readonly unknown[]): void;
 }
 
 /** Hears what became durable, and what was refused at the boundary. */
@@ -46,6 +51,18 @@ export interface HostOptions {
   readonly tap?: StepTap | undefined;
 }
 
+interface Outgoing {
+  readonly to: string;
+  readonly frame: Uint8Array;
+}
+
+interface Batch {
+  readonly keys: string[];
+  readonly values: unknown[];
+  readonly events: DomainEvent[];
+  readonly outbox: Outgoing[];
+}
+
 export type ActorFactory = (records: ReadonlyMap<string, unknown>) => Actor;
 
 export class ActorHost implements Effects {
@@ -58,8 +75,9 @@ export class ActorHost implements Effects {
   private writeKeys: string[] = [];
   private writeValues: unknown[] = [];
   private events: DomainEvent[] = [];
-  private outbox: Array<{ to: string; frame: Uint8Array }> = [];
-  private syncPending = false;
+  private outbox: Outgoing[] = [];
+  /** The batch whose sync is in flight, with what waits on it; null when none is. */
+  private inflight: Batch | null = null;
   private messageSeq = 0;
   /** The one live timer per key: arming a key again replaces its earlier timer. */
   private readonly timers = new Map<string, number>();
@@ -81,7 +99,11 @@ export class ActorHost implements Effects {
     return this.actor;
   }
 
-  receive(frame: Uint8Array): void {
+  /**
+   * One inbound frame. `sender` is the address the transport vouches for (on NATS, the subject's
+   * tail, which the broker's permissions tie to the publishing user); the envelope must agree.
+   */
+  receive(frame: Uint8Array, sender?: string): void {
     if (!this.up) return;
     let env: AnyEnvelope;
     try {
@@ -91,6 +113,10 @@ export class ActorHost implements Effects {
       return this.refuse(error.code, error.message);
     }
     if (env.to !== this.address) return this.refuse('MISROUTED', `${env.kind} for ${env.to}`);
+    if (sender !== undefined && env.from !== sender) {
+      return this.refuse('FORGED_SENDER', `${env.kind} says it is from ${env.from} but came from ${sender}`);
+    }
+    if (!maySend(env.kind, env.from)) return this.refuse('FORBIDDEN_SENDER', `${env.kind} from ${env.from}`);
     this.received++;
     this.options.tap?.(this.address, this.runtime.now(), { type: 'message', env });
     try {
@@ -119,15 +145,19 @@ export class ActorHost implements Effects {
   }
 
   synced(epoch: number): void {
-    if (!this.up || epoch !== this.epoch) return;
-    this.syncPending = false;
-    this.store.apply(this.writeKeys, this.writeValues);
-    this.writeKeys = [];
-    this.writeValues = [];
-    const events = this.events;
-    this.events = [];
-    if (events.length > 0) this.observer.durable(this.address, events);
-    this.flushOutbox();
+    const batch = this.inflight;
+    if (!this.up || epoch !== this.epoch || batch === null) return;
+    this.inflight = null;
+    this.store.apply(batch.keys, batch.values);
+    if (batch.events.length > 0) this.observer.durable(this.address, batch.events);
+    this.transmit(batch.outbox);
+    this.afterStep();
+  }
+
+  /** True when nothing is in flight, staged or waiting to be sent: a drain may stop here. */
+  get settled(): boolean {
+    return this.inflight === null && this.writeKeys.length === 0 && this.events.length === 0 &&
+      this.outbox.length === 0;
   }
 
   /** Lose everything not yet durable; stop until restart. */
@@ -138,8 +168,15 @@ export class ActorHost implements Effects {
     this.writeValues = [];
     this.events = [];
     this.outbox = [];
-    this.syncPending = false;
+    this.inflight = null;
     this.timers.clear();
+  }
+
+  /** Let a freshly built actor resume what its durable records say is pending (a process start). */
+  start(): void {
+    if (!this.up) return;
+    this.actor.recover(this.runtime.now(), this);
+    this.afterStep();
   }
 
   restart(): void {
@@ -183,27 +220,40 @@ export class ActorHost implements Effects {
     this.events.push(event);
   }
 
+  /**
+   * After a step or a sync: with nothing in flight, staged writes start a sync that takes the
+   * outbox with it, and a step that wrote nothing sends at once. While a batch is in flight, the
+   * outbox waits for the next batch even if its step wrote nothing: a reply may depend on writes
+   * still in flight (a duplicate answered from a decision not yet durable).
+   */
   private afterStep(): void {
     const staged = this.writeKeys.length > 0 || this.events.length > 0;
     if (!this.options.writeAhead) {
-      this.flushOutbox();
-      if (staged) this.requestSync();
+      this.transmit(this.takeOutbox());
+      if (staged && this.inflight === null) this.startSync([]);
       return;
     }
-    if (staged || this.syncPending) this.requestSync();
-    else this.flushOutbox();
+    if (this.inflight !== null) return;
+    if (staged) this.startSync(this.takeOutbox());
+    else this.transmit(this.takeOutbox());
   }
 
-  private requestSync(): void {
-    if (this.syncPending) return;
-    this.syncPending = true;
-    this.runtime.sync(this, this.epoch);
+  private startSync(outbox: Outgoing[]): void {
+    const batch: Batch = { keys: this.writeKeys, values: this.writeValues, events: this.events, outbox };
+    this.writeKeys = [];
+    this.writeValues = [];
+    this.events = [];
+    this.inflight = batch;
+    this.runtime.sync(this, this.epoch, batch.keys, batch.values);
   }
 
-  private flushOutbox(): void {
-    if (this.outbox.length === 0) return;
+  private takeOutbox(): Outgoing[] {
     const outbox = this.outbox;
-    this.outbox = [];
+    if (outbox.length > 0) this.outbox = [];
+    return outbox;
+  }
+
+  private transmit(outbox: readonly Outgoing[]): void {
     for (const { to, frame } of outbox) this.transport.send(this.address, to, frame);
   }
 

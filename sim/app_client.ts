@@ -23,6 +23,8 @@ export class AppClient implements Actor {
   constructor(
     readonly address: string,
     private readonly config: ProtocolConfig,
+    /** Told of each first answer (a load generator times requests with it); no effect on the actor. */
+    private readonly onAnswer?: (transferId: string, kind: 'transfer.accepted' | 'transfer.refused') => void,
   ) {}
 
   submit(intent: TransferIntent, now: number, fx: Effects): void {
@@ -40,6 +42,7 @@ export class AppClient implements Actor {
     if (pending === undefined) return; // a duplicate answer
     this.pending.delete(env.corr);
     fx.cancelTimer(env.corr);
+    this.onAnswer?.(env.corr, env.kind);
     if (env.kind === 'transfer.accepted') {
       this.accepted++;
       return;

@@ -7,6 +7,7 @@ import type { Fen } from '../protocol/index.ts';
 import { formatFen } from '../protocol/index.ts';
 import { fmtTime } from './faults.ts';
 import type { Simulation } from './simulation.ts';
+import type { DurableView } from './recount.ts';
 
 /** Where each party of every transfer stands, read from durable records. */
 export interface Parties {
@@ -19,7 +20,7 @@ export interface Parties {
   readonly settlementLiability: Map<string, Fen>;
 }
 
-export function readParties(sim: Simulation): Parties {
+export function readParties(actors: Iterable<DurableView>): Parties {
   const parties: Parties = {
     saga: new Map(),
     txn: new Map(),
@@ -29,7 +30,7 @@ export function readParties(sim: Simulation): Parties {
     walletLiability: new Map(),
     settlementLiability: new Map(),
   };
-  for (const host of sim.world.hosts.values()) {
+  for (const host of actors) {
     const settlement = host.address.startsWith('settlement.');
     host.store.durable.forEach((value, key) => {
       const tag = key.slice(0, 2);
@@ -52,7 +53,7 @@ export function readParties(sim: Simulation): Parties {
 }
 
 export function finalChecks(sim: Simulation): void {
-  const parties = readParties(sim);
+  const parties = readParties(sim.world.hosts.values());
   checkLifecycle(sim, parties);
   checkRequests(sim);
   checkLiabilities(sim, parties);
@@ -80,7 +81,7 @@ function checkLifecycle(sim: Simulation, parties: Parties): void {
 }
 
 /** Does every party agree with the outcome? Returns what disagrees, if anything. */
-function disagree(id: string, outcome: string, parties: Parties): string | undefined {
+export function disagree(id: string, outcome: string, parties: Parties): string | undefined {
   const txn = parties.txn.get(id)?.state;
   const decision = parties.decision.get(id);
   if (outcome === 'completed') {
@@ -94,7 +95,7 @@ function disagree(id: string, outcome: string, parties: Parties): string | undef
   return undefined;
 }
 
-function describeParties(id: string, parties: Parties): string {
+export function describeParties(id: string, parties: Parties): string {
   return [
     `saga=${parties.saga.get(id) ?? '-'}`,
     `province=${parties.txn.get(id)?.state ?? '-'}`,
@@ -117,6 +118,12 @@ function checkRequests(sim: Simulation): void {
 }
 
 function checkLiabilities(sim: Simulation, parties: Parties): void {
+  const off = liabilityDisagreements(parties);
+  if (off.length > 0) sim.checkers.fail('liabilityMatches', `${off.length} region(s) disagree; ${off.slice(0, 3).join(' | ')}`);
+}
+
+/** Regions whose province due, wallet ledger liability and settlement liability differ. */
+export function liabilityDisagreements(parties: Parties): string[] {
   const regions = new Set([...parties.due.keys(), ...parties.walletLiability.keys(), ...parties.settlementLiability.keys()]);
   const off: string[] = [];
   for (const region of regions) {
@@ -127,7 +134,7 @@ function checkLiabilities(sim: Simulation, parties: Parties): void {
       off.push(`${region}: province due ${formatFen(due)}, wallet ledger ${formatFen(wallet)}, settlement ${formatFen(settled)}`);
     }
   }
-  if (off.length > 0) sim.checkers.fail('liabilityMatches', `${off.length} region(s) disagree; ${off.slice(0, 3).join(' | ')}`);
+  return off;
 }
 
 function add(map: Map<string, Fen>, key: string, value: Fen): void {

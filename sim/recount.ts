@@ -2,7 +2,6 @@
 // with the checkers' running totals, every ledger must sum to zero and no account be negative.
 import type { AccountRecord, RegionRecord, TxnRecord } from '../actors/account_book.ts';
 import type { WalletSnapshot } from '../actors/wallet_shard.actor.ts';
-import type { ActorHost } from '../cluster/host.ts';
 import type { Fen } from '../protocol/index.ts';
 import type { Recount } from './checkers.ts';
 
@@ -10,7 +9,13 @@ const [A, R, T, W, L, COLON] = ['a', 'r', 't', 'w', 'l', ':'].map((c) => c.charC
   number, number, number, number, number, number,
 ];
 
-export function recount(hosts: Iterable<ActorHost>): Recount {
+/** What a recount reads of an actor: its address and durable records (a host, or a journal read back). */
+export interface DurableView {
+  readonly address: string;
+  readonly store: { readonly durable: ReadonlyMap<string, unknown> };
+}
+
+export function recount(hosts: Iterable<DurableView>): Recount {
   let available = 0n;
   let held = 0n;
   let wallet = 0n;

@@ -49,12 +49,12 @@ export interface SimulationHooks {
   readonly onDelivery?: (at: number, from: string, to: string, frame: Uint8Array) => void;
 }
 
-export interface World {
+export interface World<H = ActorHost> {
   readonly scenario: Scenario;
   readonly topology: Topology;
   readonly population: Population;
   readonly workload: readonly TransferIntent[];
-  readonly hosts: ReadonlyMap<string, ActorHost>;
+  readonly hosts: ReadonlyMap<string, H>;
   readonly machines: WalletMachines;
   readonly openingTotal: Fen;
 }
@@ -263,13 +263,19 @@ function siteOf(address: string): string {
   return address.startsWith('province.') ? address : 'national';
 }
 
-type MakeHost = (
+/** The scenario's world as the simulator builds it (same seed, same world), for other runtimes. */
+export function worldOf<H>(scenario: Scenario, makeHost: MakeHost<H>): World<H> {
+  return buildWorld(scenario, new Prng(scenario.seed).fork(), makeHost);
+}
+
+/** Makes whatever stands for one actor in a world: a host here, a spec for a cluster process. */
+export type MakeHost<H> = (
   address: string,
   factory: (records: ReadonlyMap<string, unknown>) => Actor,
   records: ReadonlyMap<string, unknown>,
-) => ActorHost;
+) => H;
 
-export function buildWorld(scenario: Scenario, prng: Prng, makeHost: MakeHost): World {
+export function buildWorld<H>(scenario: Scenario, prng: Prng, makeHost: MakeHost<H>): World<H> {
   const topology = scenario.topology.provinces === 'all'
     ? buildTopology({ regionsPerProvinceMax: scenario.topology.regionsPerProvinceMax })
     : smallTopology(scenario.topology.provinces, scenario.topology.regionsPerProvinceMax);
@@ -280,7 +286,7 @@ export function buildWorld(scenario: Scenario, prng: Prng, makeHost: MakeHost): 
     : scriptedWorkload(population, scenario.transfers);
   const config = scenario.protocol;
   const machines = new WalletMachines(config);
-  const hosts = new Map<string, ActorHost>();
+  const hosts = new Map<string, H>();
   let openingTotal = 0n;
 
   for (const province of topology.provinces) {

@@ -210,23 +210,29 @@ describe('write-ahead: nothing leaves before the sync of the writes that caused 
     expect(transport.envelopes().map((e) => e.kind)).toEqual(['liability.recorded']);
   });
 
-  it('steps taken while a sync is pending share it, and their sends leave together, in order',
-    () => {
-      const h = provinceHost();
-      h.host.receive(reserve('T-1', 10_000n));
-      h.host.receive(reserve('T-2', 20_000n));
-      h.host.receive(reserve('T-3', 999_999n));
-      expect(h.runtime.syncs).toHaveLength(1);
-      expect(h.transport.frames).toEqual([]);
-      h.runtime.completeSyncs();
-      expect(h.transport.envelopes().map((e) => `${e.kind}:${e.corr}`)).toEqual([
-        'account.reserved:T-1',
-        'account.reserved:T-2',
-        'account.rejected:T-3',
-      ]);
-      expect(h.observer.durableCalls).toEqual([2]);
-      expect(h.durableAccount()).toEqual({ region: '510100', available: 70_000n, held: 30_000n });
-    });
+  it('steps taken while a sync is in flight form the next batch; sends leave in order', () => {
+    const h = provinceHost();
+    h.host.receive(reserve('T-1', 10_000n));
+    h.host.receive(reserve('T-2', 20_000n));
+    h.host.receive(reserve('T-3', 999_999n));
+    expect(h.runtime.syncs).toHaveLength(1);
+    expect(h.transport.frames).toEqual([]);
+    h.runtime.completeSyncs();
+    // The first batch held only T-1's writes: those made before its sync was asked for.
+    expect(h.transport.envelopes().map((e) => `${e.kind}:${e.corr}`)).toEqual([
+      'account.reserved:T-1',
+    ]);
+    expect(h.durableAccount()).toEqual({ region: '510100', available: 90_000n, held: 10_000n });
+    expect(h.runtime.syncs).toHaveLength(1);
+    h.runtime.completeSyncs();
+    expect(h.transport.envelopes().map((e) => `${e.kind}:${e.corr}`)).toEqual([
+      'account.reserved:T-1',
+      'account.reserved:T-2',
+      'account.rejected:T-3',
+    ]);
+    expect(h.observer.durableCalls).toEqual([1, 1]);
+    expect(h.durableAccount()).toEqual({ region: '510100', available: 70_000n, held: 30_000n });
+  });
 
   it('a reply that writes nothing still waits for a pending sync (it may depend on it)', () => {
     const h = provinceHost();

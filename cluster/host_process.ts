@@ -1,0 +1,178 @@
+// An actor host process on NATS: it owns a set of actors (provinces, wallet shards, settlement),
+// restores each from its JetStream journal (seeding an empty one with the scenario's opening
+// records), resumes their pending sagas, serves their subjects, journals every group commit
+// before anything it caused leaves, answers reconciliation queries, and drains on stop.
+// The actors are the simulator's, unchanged; only the host's environment and transport differ.
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import * as hdr from 'hdr-histogram-js';
+import type { Logger } from 'pino';
+import type { Actor, DomainEvent } from '../actors/effects.ts';
+import { ActorHost, type HostObserver } from './host.ts';
+import { Journal, FencedError, JournalClosedError } from './journal.ts';
+import { LiveEnvironment, liveClock } from './live_runtime.ts';
+import { MemoryStore } from './memory_store.ts';
+import { connectNats, NatsTransport, type NatsLogin } from './nats_transport.ts';
+import { pack } from './record_codec.ts';
+import { openWork, type ActorReport } from './reconcile.ts';
+import { adminSubject, assertAddress, inboxSubject, senderOf } from './subjects.ts';
+import { worldOf } from '../sim/simulation.ts';
+import type { Scenario } from '../sim/scenario.ts';
+
+export interface HostProcessOptions {
+  /** This process's name (logs, journal owner ids, the server's connection list). */
+  readonly name: string;
+  readonly addresses: readonly string[];
+  readonly login: NatsLogin;
+  /** The world the actors belong to: it gives each empty journal its opening records. */
+  readonly scenario: Scenario;
+  readonly log: Logger;
+  /** The cluster's clock origin (wall ms); see liveClock. Defaults to this process's start. */
+  readonly clockOrigin?: number | undefined;
+  readonly snapshotBytes?: number;
+}
+
+interface ActorSpec {
+  readonly factory: (records: ReadonlyMap<string, unknown>) => Actor;
+  readonly records: ReadonlyMap<string, unknown>;
+}
+
+export class HostProcess implements HostObserver {
+  readonly hosts = new Map<string, ActorHost>();
+  readonly journals = new Map<string, Journal>();
+  private readonly subscriptions: Subscription[] = [];
+  private readonly runtime: LiveEnvironment;
+  private readonly acceptedAt = new Map<string, number>();
+  private readonly latency = hdr.build({ lowestDiscernibleValue: 1, numberOfSignificantValueDigits: 3 });
+  private stopping: Promise<void> | undefined;
+
+  private constructor(
+    readonly options: HostProcessOptions,
+    readonly nc: NatsConnection,
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+  ) {
+    this.runtime = new LiveEnvironment(liveClock(options.clockOrigin ?? Date.now()), this.journals, (host, error) => this.syncFailed(host, error));
+  }
+
+  static async start(options: HostProcessOptions): Promise<HostProcess> {
+    for (const address of options.addresses) assertAddress(address);
+    const specs = actorSpecs(options.scenario, options.addresses);
+    const nc = await connectNats(options.login);
+    const process = new HostProcess(options, nc, jetstream(nc, { timeout: 5_000 }), await jetstreamManager(nc));
+    try {
+      await process.open(specs);
+    } catch (error) {
+      await nc.close();
+      throw error;
+    }
+    return process;
+  }
+
+  private async open(specs: ReadonlyMap<string, ActorSpec>): Promise<void> {
+    const { name, log } = this.options;
+    const transport = new NatsTransport(this.nc);
+    const owner = `${name}-${Date.now().toString(36)}-${process.pid}`;
+    for (const [address, spec] of specs) {
+      const { journal, records } = await Journal.open(this.js, this.jsm, address, owner, () => spec.records, {
+        snapshotBytes: this.options.snapshotBytes,
+        onEvent: (message) => log.info({ address }, message),
+      });
+      this.journals.set(address, journal);
+      const host = new ActorHost(address, spec.factory, new MemoryStore(records), transport, this.runtime, this);
+      this.hosts.set(address, host);
+      log.info({ address, records: records.size, journalSeq: journal.sequence }, 'actor restored');
+    }
+    for (const [address, host] of this.hosts) {
+      this.subscriptions.push(this.nc.subscribe(inboxSubject(address), {
+        callback: (error, msg) => {
+          if (error === null) host.receive(msg.data, senderOf(msg.subject));
+        },
+      }));
+      this.subscriptions.push(this.nc.subscribe(adminSubject(address), {
+        callback: (error, msg) => {
+          if (error === null) msg.respond(pack(this.report(host)));
+        },
+      }));
+    }
+    await this.nc.flush();
+    for (const host of this.hosts.values()) host.start(); // resume pending sagas, now that replies can arrive
+    log.info({ actors: [...this.hosts.keys()] }, 'host serving');
+  }
+
+  report(host: ActorHost): ActorReport {
+    const journal = this.journals.get(host.address);
+    return {
+      address: host.address,
+      up: host.up,
+      settled: host.settled,
+      openWork: openWork(host.store.durable),
+      journalSeq: journal?.sequence ?? 0,
+      records: host.store.durable.size,
+      received: host.received,
+      rejected: Object.fromEntries(host.rejectedByCode),
+      latency: this.latency.totalCount > 0 ? hdr.encodeIntoCompressedBase64(this.latency) : undefined,
+    };
+  }
+
+  // HostObserver
+  durable(_address: string, events: readonly DomainEvent[]): void {
+    for (const event of events) {
+      if (event.type === 'transfer.accepted') this.acceptedAt.set(event.corr, Date.now());
+      else if (event.type === 'transfer.outcome') {
+        const at = this.acceptedAt.get(event.corr);
+        if (at === undefined) continue;
+        this.acceptedAt.delete(event.corr);
+        this.latency.recordValue(Math.max(1, Date.now() - at));
+      }
+    }
+  }
+
+  rejected(address: string, code: string, detail: string): void {
+    this.options.log.warn({ address, code, detail }, 'frame refused at the boundary');
+  }
+
+  private syncFailed(host: ActorHost, error: unknown): void {
+    if (error instanceof JournalClosedError) return; // stopping
+    host.crash();
+    const { log } = this.options;
+    if (error instanceof FencedError) log.error({ address: host.address }, `stopped serving: ${error.message}`);
+    else log.error({ address: host.address, err: error }, 'journal append failed; actor stopped');
+  }
+
+  /**
+   * Drain: stop taking frames, let in-flight journal appends finish (up to `graceMs`), then close.
+   * Timers are dropped; the next owner's recovery re-arms every pending retry from the journal.
+   */
+  stop(graceMs = 5_000): Promise<void> {
+    this.stopping ??= this.drain(graceMs);
+    return this.stopping;
+  }
+
+  private async drain(graceMs: number): Promise<void> {
+    for (const sub of this.subscriptions) sub.unsubscribe();
+    this.runtime.stop();
+    const deadline = Date.now() + graceMs;
+    while (Date.now() < deadline && [...this.hosts.values()].some((h) => h.up && !h.settled)) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    for (const journal of this.journals.values()) journal.close();
+    await this.nc.drain().catch(() => this.nc.close());
+    this.options.log.info('host drained');
+  }
+}
+
+/** The factory and opening records of each named actor, from the scenario's world. */
+export function actorSpecs(scenario: Scenario, addresses: readonly string[]): Map<string, ActorSpec> {
+  const world = worldOf(scenario, (_address, factory, records): ActorSpec => ({ factory, records }));
+  const specs = new Map<string, ActorSpec>();
+  for (const address of addresses) {
+    const spec = world.hosts.get(address);
+    if (spec === undefined || address.startsWith('app.')) {
+      const known = [...world.hosts.keys()].filter((a) => !a.startsWith('app.'));
+      throw new Error(`no actor '${address}' in scenario ${scenario.name} (actors: ${known.join(', ')})`);
+    }
+    specs.set(address, spec);
+  }
+  return specs;
+}

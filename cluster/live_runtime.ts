@@ -1,0 +1,66 @@
+// The host environment of a real process: the wall clock, real timers, and syncs that append the
+// batch to the actor's JetStream journal (or, for an actor with no durable state such as the
+// load generator's app client, complete at once).
+import type { ActorHost, HostEnvironment } from './host.ts';
+import type { Journal } from './journal.ts';
+import { HOUR_MS } from '../actors/config.ts';
+
+/** Where a live cluster's day starts on the actors' clock: D0 10:00 (Beijing), clear of W8's night. */
+export const LIVE_DAY_START_MS = 10 * HOUR_MS;
+
+/**
+ * The actors' clock in a live cluster: D0 10:00 at `originMs` (wall, ms since the Unix epoch),
+ * then wall time. Every process of one cluster gets the same origin from its launcher, so their
+ * clocks agree as far as the machines' clocks do; the actors' day rules (W6, W8) read it.
+ */
+export function liveClock(originMs: number): () => number {
+  return () => LIVE_DAY_START_MS + (Date.now() - originMs);
+}
+
+export class LiveEnvironment implements HostEnvironment {
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private stopped = false;
+
+  constructor(
+    private readonly clock: () => number,
+    private readonly journals: ReadonlyMap<string, Journal>,
+    /** A sync that failed for good (fenced by another owner, journal closed): the host must stop. */
+    private readonly onSyncFailure: (host: ActorHost, error: unknown) => void,
+  ) {}
+
+  now(): number {
+    return this.clock();
+  }
+
+  timer(host: ActorHost, at: number, key: string, arg: number, epoch: number): void {
+    if (this.stopped) return;
+    const handle = setTimeout(() => {
+      this.timers.delete(handle);
+      host.fire(key, arg, epoch);
+    }, Math.max(0, at - this.clock()));
+    this.timers.add(handle);
+  }
+
+  sync(host: ActorHost, epoch: number, keys: readonly string[], values: readonly unknown[]): void {
+    const journal = this.journals.get(host.address);
+    if (journal === undefined) {
+      queueMicrotask(() => host.synced(epoch));
+      return;
+    }
+    journal.append(keys, values, host.store.durable).then(
+      () => host.synced(epoch),
+      (error: unknown) => this.onSyncFailure(host, error),
+    );
+  }
+
+  /** Cancel every timer: the process is draining and its actors will resume from their journals. */
+  stop(): void {
+    this.stopped = true;
+    for (const handle of this.timers) clearTimeout(handle);
+    this.timers.clear();
+  }
+
+  get pendingTimers(): number {
+    return this.timers.size;
+  }
+}

@@ -1,0 +1,195 @@
+// The load generator on NATS: the citizens' app (app.0, the simulator's AppClient, unchanged)
+// submitting the scenario's transfer requests at a steady offered rate, retrying each until the
+// donor's wallet answers. It answers reconciliation queries with its counts, so the checker can
+// prove every request was answered, and it times request → answer.
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import * as hdr from 'hdr-histogram-js';
+import type { Logger } from 'pino';
+import { APP_ADDRESS } from '../actors/addresses.ts';
+import type { DomainEvent } from '../actors/effects.ts';
+import { AppClient } from '../sim/app_client.ts';
+import type { Scenario } from '../sim/scenario.ts';
+import { worldOf } from '../sim/simulation.ts';
+import type { TransferIntent } from '../sim/workload.ts';
+import { ActorHost, type HostObserver } from './host.ts';
+import { LiveEnvironment, liveClock } from './live_runtime.ts';
+import { MemoryStore } from './memory_store.ts';
+import { connectNats, NatsTransport, type NatsLogin } from './nats_transport.ts';
+import { pack } from './record_codec.ts';
+import type { ActorReport } from './reconcile.ts';
+import { adminSubject, inboxSubject, senderOf } from './subjects.ts';
+
+export interface LoadOptions {
+  readonly login: NatsLogin;
+  readonly scenario: Scenario;
+  /** Requests per second, offered steadily whatever the answers do (an open-loop load). */
+  readonly rate: number;
+  /** Submit only the first N intents of the scenario's workload. */
+  readonly limit?: number | undefined;
+  /** Only intents of this scope (e.g. crossProvince for the bench). */
+  readonly scope?: TransferIntent['scope'] | undefined;
+  readonly log: Logger;
+  /** The cluster's clock origin (wall ms); see liveClock. Defaults to this process's start. */
+  readonly clockOrigin?: number | undefined;
+}
+
+export interface LoadSummary {
+  readonly submitted: number;
+  readonly accepted: number;
+  readonly refused: number;
+  readonly pending: number;
+  readonly offeredPerSecond: number;
+  readonly submitSeconds: number;
+  readonly answerMs: { p50: number; p99: number; max: number };
+  readonly refusedByScope: Record<string, number>;
+}
+
+const TICK_MS = 5;
+
+export class LoadGenerator implements HostObserver {
+  readonly app: AppClient;
+  readonly host: ActorHost;
+  private readonly intents: readonly TransferIntent[];
+  private readonly runtime: LiveEnvironment;
+  private readonly subscriptions: Subscription[] = [];
+  private readonly submittedAt = new Map<string, number>();
+  private readonly answerLatency = hdr.build({ lowestDiscernibleValue: 1, numberOfSignificantValueDigits: 3 });
+  private readonly refusedByScope: Record<string, number> = {};
+  private ticker: NodeJS.Timeout | undefined;
+  private startedAt = 0;
+  private finishedSubmittingAt = 0;
+  private allSubmitted!: () => void;
+  /** Resolves when every intent has been submitted (answers may still be outstanding). */
+  readonly submittedAll = new Promise<void>((resolve) => { this.allSubmitted = resolve; });
+
+  private constructor(readonly options: LoadOptions, readonly nc: NatsConnection) {
+    const { scenario } = options;
+    let intents = worldOf(scenario, () => null).workload;
+    if (options.scope !== undefined) intents = intents.filter((i) => i.scope === options.scope);
+    this.intents = intents.slice(0, options.limit ?? intents.length);
+    this.runtime = new LiveEnvironment(liveClock(options.clockOrigin ?? Date.now()), new Map(), () => {});
+    this.app = new AppClient(APP_ADDRESS, scenario.protocol, (id) => this.answered(id));
+    this.host = new ActorHost(APP_ADDRESS, () => this.app, new MemoryStore(), new NatsTransport(nc), this.runtime, this);
+  }
+
+  static async start(options: LoadOptions): Promise<LoadGenerator> {
+    if (!(options.rate > 0)) throw new RangeError(`rate must be > 0 requests/s, got ${options.rate}`);
+    const nc = await connectNats(options.login);
+    const load = new LoadGenerator(options, nc);
+    load.subscriptions.push(nc.subscribe(inboxSubject(APP_ADDRESS), {
+      callback: (error, msg) => {
+        if (error === null) load.host.receive(msg.data, senderOf(msg.subject));
+      },
+    }));
+    load.subscriptions.push(nc.subscribe(adminSubject(APP_ADDRESS), {
+      callback: (error, msg) => {
+        if (error === null) msg.respond(pack(load.report()));
+      },
+    }));
+    await nc.flush();
+    load.begin();
+    return load;
+  }
+
+  get total(): number {
+    return this.intents.length;
+  }
+
+  /** Open loop: each tick submits what the rate owes since the start, independent of answers. */
+  private begin(): void {
+    this.startedAt = performance.now();
+    if (this.intents.length === 0) return this.finishSubmitting();
+    this.ticker = setInterval(() => {
+      const owed = Math.min(this.intents.length, Math.floor(((performance.now() - this.startedAt) / 1000) * this.options.rate));
+      while (this.app.submitted < owed) {
+        const intent = this.intents[this.app.submitted] as TransferIntent;
+        this.submittedAt.set(intent.transferId, performance.now());
+        this.host.local((actor, now, fx) => (actor as AppClient).submit(intent, now, fx));
+      }
+      if (this.app.submitted === this.intents.length) this.finishSubmitting();
+    }, TICK_MS);
+  }
+
+  private finishSubmitting(): void {
+    if (this.ticker !== undefined) clearInterval(this.ticker);
+    this.ticker = undefined;
+    this.finishedSubmittingAt = performance.now();
+    this.options.log.info({ submitted: this.app.submitted }, 'all requests submitted');
+    this.allSubmitted();
+  }
+
+  private answered(transferId: string): void {
+    const at = this.submittedAt.get(transferId);
+    if (at === undefined) return;
+    this.submittedAt.delete(transferId);
+    this.answerLatency.recordValue(Math.max(1, Math.round(performance.now() - at)));
+  }
+
+  /** Resolves once every submitted request has its answer (or rejects after `timeoutMs`). */
+  async answeredAll(timeoutMs: number): Promise<void> {
+    await this.submittedAll;
+    const deadline = Date.now() + timeoutMs;
+    while (this.app.pending.size > 0) {
+      if (Date.now() > deadline) throw new Error(`${this.app.pending.size} request(s) unanswered after ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  report(): ActorReport {
+    return {
+      address: APP_ADDRESS,
+      up: true,
+      settled: this.host.settled && this.app.submitted === this.intents.length,
+      openWork: this.app.pending.size + (this.intents.length - this.app.submitted),
+      journalSeq: 0,
+      records: 0,
+      received: this.host.received,
+      rejected: Object.fromEntries(this.host.rejectedByCode),
+      submitted: this.app.submitted,
+      accepted: this.app.accepted,
+      refused: this.app.refused,
+      refusedByScope: { ...this.refusedByScope },
+    };
+  }
+
+  summary(): LoadSummary {
+    const end = this.finishedSubmittingAt || performance.now();
+    const seconds = (end - this.startedAt) / 1000;
+    return {
+      submitted: this.app.submitted,
+      accepted: this.app.accepted,
+      refused: this.app.refused,
+      pending: this.app.pending.size,
+      offeredPerSecond: seconds > 0 ? Math.round(this.app.submitted / seconds) : 0,
+      submitSeconds: Number(seconds.toFixed(2)),
+      answerMs: {
+        p50: this.answerLatency.getValueAtPercentile(50),
+        p99: this.answerLatency.getValueAtPercentile(99),
+        max: this.answerLatency.maxValue,
+      },
+      refusedByScope: { ...this.refusedByScope },
+    };
+  }
+
+  // HostObserver: the app emits a refused request's outcome with its scope.
+  durable(_address: string, events: readonly DomainEvent[]): void {
+    for (const event of events) {
+      if (event.type === 'transfer.outcome') {
+        const key = `${event.scope}.${event.reason ?? '?'}`;
+        this.refusedByScope[key] = (this.refusedByScope[key] ?? 0) + 1;
+      }
+    }
+  }
+
+  rejected(address: string, code: string, detail: string): void {
+    this.options.log.warn({ address, code, detail }, 'frame refused at the boundary');
+  }
+
+  async stop(): Promise<void> {
+    if (this.ticker !== undefined) clearInterval(this.ticker);
+    this.ticker = undefined;
+    this.runtime.stop();
+    for (const sub of this.subscriptions) sub.unsubscribe();
+    await this.nc.drain().catch(() => this.nc.close());
+  }
+}

@@ -1,0 +1,42 @@
+// The reconciliation query: each actor answers, over NATS request/reply, what it has in flight
+// and where its journal stands. The checker polls every actor until all are quiet and agree
+// twice in a row, then reads the journals themselves (cluster/check.ts).
+import type { SagaSnapshot } from '../actors/wallet_shard.actor.ts';
+import type { TxnRecord } from '../actors/account_book.ts';
+
+export interface ActorReport {
+  readonly address: string;
+  /** Serving (false once fenced by another owner or stopped). */
+  readonly up: boolean;
+  /** Nothing staged, in flight or waiting to be sent. */
+  readonly settled: boolean;
+  /** Business work not yet terminal: sagas not done, holds still reserved, requests unanswered. */
+  readonly openWork: number;
+  readonly journalSeq: number;
+  readonly records: number;
+  readonly received: number;
+  readonly rejected: Record<string, number>;
+  /** Load generator only. */
+  readonly submitted?: number;
+  readonly accepted?: number;
+  readonly refused?: number;
+  /** Refused requests per `<scope>.<reason>`. */
+  readonly refusedByScope?: Record<string, number>;
+  /** Accepted → terminal, wall ms, encoded hdr histogram (hosts with sagas). */
+  readonly latency?: string;
+}
+
+const TERMINAL_SAGA = new Set(['completed', 'rejected']);
+
+/** Count unfinished business in an actor's durable records. */
+export function openWork(records: ReadonlyMap<string, unknown>): number {
+  let open = 0;
+  records.forEach((value, key) => {
+    if (key.startsWith('s:')) {
+      if (!TERMINAL_SAGA.has(String((value as SagaSnapshot).value))) open++;
+    } else if (key.startsWith('t:')) {
+      if ((value as TxnRecord).state === 'reserved') open++;
+    }
+  });
+  return open;
+}
