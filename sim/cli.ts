@@ -14,12 +14,17 @@ import { jsonReplacer } from './json.ts';
 import { log } from './log.ts';
 import { decodeEnvelope } from '../protocol/index.ts';
 
+/** Commands served by cluster/cli.ts (imported only when used: the simulator needs no NATS). */
+const CLUSTER_COMMANDS: ReadonlySet<string> = new Set(['host', 'load', 'check', 'cluster']);
+
 const USAGE = `usage: gongji <command> [options]
 
 commands:
   run        simulate a scenario on the deterministic in-process network (the default)
   scenario   print the resolved scenario (defaults + file + flags) as JSON, and validate it
   help       this text
+  host, load, check, cluster
+             run the same actors on NATS (gongji help-cluster, docs/CLUSTER.md)
 
 options (run, scenario):
   --scenario FILE   a YAML or JSON scenario; fields override the default national day
@@ -102,7 +107,7 @@ function wholeNumber(text: string, flag: string): number {
   return Number(text);
 }
 
-function readScenarioFile(path: string): unknown {
+export function readScenarioFile(path: string): unknown {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -203,7 +208,11 @@ function progressReporter(scenario: Scenario) {
   };
 }
 
-export function main(argv: readonly string[]): number {
+export function main(argv: readonly string[]): number | Promise<number> {
+  if (argv[0] === 'help-cluster') argv = ['cluster', '--help'];
+  if (argv[0] !== undefined && CLUSTER_COMMANDS.has(argv[0])) {
+    return import('../cluster/cli.ts').then(({ clusterMain }) => clusterMain(argv));
+  }
   let options: Options;
   try {
     options = parseCli(argv);
@@ -226,5 +235,5 @@ export function main(argv: readonly string[]): number {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  process.exitCode = main(process.argv.slice(2));
+  process.exitCode = await main(process.argv.slice(2));
 }

@@ -11,7 +11,7 @@ const small = ['--wallets', '3000', '--transfers', '1200', '--quiet'];
 
 function runInProcess(args: string[]): { code: number; result: Record<string, any> } {
   const out = mkdtempSync(join(tmpdir(), 'gongji-cli-'));
-  const code = main(['run', ...args, '--out', out]);
+  const code = main(['run', ...args, '--out', out]) as number; // simulator commands answer synchronously
   return { code, result: JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) };
 }
 

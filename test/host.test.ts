@@ -494,12 +494,31 @@ describe('the boundary: bad frames are counted by code and change nothing', () =
       amount: 30_000n,
     };
     h.host.receive(encodeEnvelope(envelope('wallet.credit', SAGA, PROVINCE, 'T-1', body)));
-    h.host.receive(encodeEnvelope(envelope('account.reserved', SAGA, PROVINCE, 'T-2', {
-      transferId: 'T-2',
+    h.host.receive(encodeEnvelope(envelope('liability.record', SAGA, PROVINCE, 'T-2', {
+      transferId: 'T-2', originRegion: '510100', useRegion: '320500', amount: 1n,
     })));
     expect(Object.fromEntries(h.host.rejectedByCode)).toEqual({ UNROUTABLE: 2 });
     expect(h.observer.rejections.map((r) => r.code)).toEqual(['UNROUTABLE', 'UNROUTABLE']);
     expect(snapshot(h)).toEqual(before);
+  });
+
+  it('a kind from a role not allowed to send it is FORBIDDEN_SENDER (a reply forged by a wallet)', () => {
+    const h = provinceHost();
+    const before = snapshot(h);
+    h.host.receive(encodeEnvelope(envelope('account.reserved', SAGA, PROVINCE, 'T-2', { transferId: 'T-2' })));
+    expect(Object.fromEntries(h.host.rejectedByCode)).toEqual({ FORBIDDEN_SENDER: 1 });
+    expect(snapshot(h)).toEqual(before);
+  });
+
+  it('an envelope whose sender differs from the one the transport vouches for is FORGED_SENDER', () => {
+    const h = provinceHost();
+    const before = snapshot(h);
+    h.host.receive(reserve('T-1', 30_000n), 'wallet.07'); // says wallet.03, published as wallet.07
+    expect(Object.fromEntries(h.host.rejectedByCode)).toEqual({ FORGED_SENDER: 1 });
+    expect(snapshot(h)).toEqual(before);
+    h.host.receive(reserve('T-1', 30_000n), SAGA); // the same frame from its real sender is served
+    h.runtime.completeSyncs();
+    expect(h.transport.envelopes().map((e) => e.kind)).toEqual(['account.reserved']);
   });
 
   it('a truncated frame is refused and the host still serves the next good one', () => {
