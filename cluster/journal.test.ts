@@ -64,8 +64,9 @@ describe('record codec', () => {
       const back = roundTrip(host.store.durable);
       expect(back.size).toBe(host.store.durable.size);
       host.store.durable.forEach((value, key) => {
-        const expected = value !== null && typeof value === 'object' && 'machine' in value
-          ? { value: (value as { value: unknown }).value, context: (value as { context: unknown }).context }
+        const snapshot = value as { machine?: unknown; value: unknown; context: unknown };
+        const expected = snapshot !== null && typeof snapshot === 'object' && 'machine' in snapshot
+          ? { value: snapshot.value, context: snapshot.context }
           : value;
         if (!isDeepStrictEqual(back.get(key), expected)) throw new Error(`${host.address} ${key} changed in the round trip`);
       });
@@ -82,7 +83,7 @@ describe('record codec', () => {
     const decoded = new Simulation(faulted);
     let restarts = 0;
     for (const host of decoded.world.hosts.values()) {
-      const store = host.store as { durable: Map<string, unknown> };
+      const store = host.store as unknown as { durable: Map<string, unknown> };
       const restart = host.restart.bind(host);
       host.restart = () => {
         const back = roundTrip(store.durable);
