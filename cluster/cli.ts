@@ -4,7 +4,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { UsageError, readScenarioFile } from '../sim/cli.ts';
+import { UsageError, readScenarioFile } from '../sim/cli_args.ts';
 import { jsonReplacer } from '../sim/json.ts';
 import { log } from '../sim/log.ts';
 import { DEFAULT_SCENARIO, ScenarioError, scenarioFrom, type Scenario } from '../sim/scenario.ts';
@@ -17,6 +17,7 @@ export const CLUSTER_USAGE = `commands on NATS (see docs/CLUSTER.md):
   host       serve actors:  --name N --actors a,b --servers URL[,URL] [--user U] [--clock-origin MS]
   load       offer requests: --servers URL [--user U] --rate R [--limit N] [--scope S] [--clock-origin MS]
   check      quiesce and check: --servers URL [--user U] --actors a,b [--timeout S] [--out DIR]
+  provision  create the actors' journal streams (admin): --servers URL --user U --actors a,b [--replicas N]
   cluster    a local 3-node cluster, no Docker: cluster up|check|fault|kill|start|down [--dir D]
              (gongji cluster help for its options)
   every NATS command takes --scenario FILE and --seed N (default: the cluster demo scenario);
@@ -40,6 +41,7 @@ const COMMON = {
   ms: { type: 'string' },
   direction: { type: 'string' },
   'snapshot-bytes': { type: 'string' },
+  replicas: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -203,6 +205,23 @@ async function checkCommand(args: ClusterArgs): Promise<number> {
   return result.ok ? 0 : 1;
 }
 
+async function provisionCommand(args: ClusterArgs): Promise<number> {
+  const { jetstreamManager } = await import('@nats-io/jetstream');
+  const { ensureStream } = await import('./journal.ts');
+  const { connectNats } = await import('./nats_transport.ts');
+  const actors = parseActors(args.values.actors);
+  const replicas = args.values.replicas === undefined ? 1 : wholeNumber(args.values.replicas, '--replicas', 1);
+  const nc = await connectNats(login(args, 'provision'));
+  try {
+    const jsm = await jetstreamManager(nc);
+    for (const address of actors) await ensureStream(jsm, address, { replicas });
+  } finally {
+    await nc.close();
+  }
+  process.stdout.write(`gongji provision: ${actors.length} journal streams ready (replicas ${replicas})\n`);
+  return 0;
+}
+
 export async function clusterMain(argv: readonly string[]): Promise<number> {
   try {
     const args = parseClusterArgs(argv);
@@ -218,6 +237,8 @@ export async function clusterMain(argv: readonly string[]): Promise<number> {
         return await loadCommand(args);
       case 'check':
         return await checkCommand(args);
+      case 'provision':
+        return await provisionCommand(args);
       case 'cluster': {
         const { launcherMain } = await import('./launcher_cli.ts');
         return await launcherMain(args);

@@ -148,6 +148,16 @@ export function processCommands(deployment: Deployment, context: CommandContext)
   return commands;
 }
 
+/** Create every actor's journal stream, as the admin user, before the hosts start. */
+export function provisionCommand(deployment: Deployment, context: CommandContext): ProcessCommand {
+  return {
+    name: 'provision',
+    user: 'admin',
+    args: ['provision', '--servers', context.server('provision'), '--user', 'admin', '--actors', allAddresses(deployment).join(','),
+      '--replicas', String(deployment.replicas)],
+  };
+}
+
 /** The checker: quiesce and check every actor, as the admin user. */
 export function checkCommand(deployment: Deployment, context: CommandContext & { readonly out: string; readonly timeout: string }): ProcessCommand {
   return {

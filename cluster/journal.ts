@@ -33,6 +33,8 @@ export class JournalClosedError extends Error {
 export interface JournalOptions {
   /** Take a snapshot once the journal since the last one outgrows max(this, 2 × that snapshot). */
   readonly snapshotBytes?: number;
+  /** Keep retrying to open a journal whose stream is unavailable (no quorum yet) this long. */
+  readonly openTimeoutMs?: number;
   /** Called when a snapshot is written or a purge fails (for logs). */
   readonly onEvent?: (message: string) => void;
 }
@@ -77,7 +79,13 @@ export interface Restored {
 /** Read an actor's whole stream (from its first remaining message) into records. */
 export async function readJournal(js: JetStreamClient, jsm: JetStreamManager, address: string): Promise<Restored> {
   const stream = stateStream(address);
-  const info = await jsm.streams.info(stream);
+  let info;
+  try {
+    info = await jsm.streams.info(stream);
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+    throw new Error(`no journal stream ${stream} for ${address}: provision it first (gongji provision, which gongji cluster up runs)`);
+  }
   const lastSeq = info.state.last_seq;
   const fold = new JournalFold();
   if (info.state.messages === 0) return { records: fold.records, lastSeq, messages: 0 };
@@ -169,10 +177,11 @@ export class Journal {
     genesis: () => ReadonlyMap<string, unknown>,
     options: JournalOptions = {},
   ): Promise<{ journal: Journal; records: Map<string, unknown> }> {
+    const deadline = Date.now() + (options.openTimeoutMs ?? 120_000);
     for (let attempt = 0; ; attempt++) {
-      const restored = await readJournal(js, jsm, address);
-      const journal = new Journal(js, jsm, address, owner, restored.lastSeq, options);
       try {
+        const restored = await readJournal(js, jsm, address);
+        const journal = new Journal(js, jsm, address, owner, restored.lastSeq, options);
         let records = restored.records;
         if (restored.lastSeq === 0) {
           records = new Map(genesis());
@@ -182,7 +191,11 @@ export class Journal {
         return { journal, records };
       } catch (error) {
         // Someone else wrote in between (another owner opening): read again and take over.
-        if (!(error instanceof FencedError) || attempt >= 5) throw error;
+        // A stream without quorum or leader yet (a NATS node restarting, a partition): wait.
+        const retry = (error instanceof FencedError && attempt < 5) || (isTransient(error) && Date.now() < deadline);
+        if (!retry) throw error;
+        options.onEvent?.(`opening the journal of ${address} failed (${(error as Error).message}); retrying`);
+        await sleep(RETRY_MS[Math.min(attempt, RETRY_MS.length - 1)] as number);
       }
     }
   }
@@ -256,6 +269,14 @@ export class Journal {
       return data.length;
     }
   }
+}
+
+/** Errors that say "not now" (no answer, no leader, no quorum) rather than "no". */
+export function isTransient(error: unknown): boolean {
+  if (error instanceof JetStreamApiError) return isRetryable(error);
+  const name = (error as Error | undefined)?.name ?? '';
+  return /Timeout|Request|NoResponders|Connection|Disconnect/i.test(name) ||
+    /timeout|no responders|disconnect|connection/i.test((error as Error | undefined)?.message ?? '');
 }
 
 /** Server-side refusals that a retry cannot fix are thrown; the rest (no leader yet, timeouts) are retried. */

@@ -5,7 +5,7 @@
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UsageError } from '../sim/cli.ts';
+import { UsageError } from '../sim/cli_args.ts';
 import { jsonReplacer } from '../sim/json.ts';
 import { log } from '../sim/log.ts';
 import { checkCluster, summarizeCluster } from './check.ts';

@@ -1,10 +1,9 @@
 // The `gongji` command line. `gongji run` simulates a scenario on the deterministic network and
 // writes result.json; exit 0 when every invariant holds, 1 when one fails, 2 on bad input.
-import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SingleBar } from 'cli-progress';
-import { parse as parseYaml } from 'yaml';
 import { PROTOCOL_VARIANTS } from '../actors/config.ts';
 import { fmtTime } from './faults.ts';
 import { buildResult, summarize } from './report.ts';
@@ -13,9 +12,12 @@ import { Simulation, type Progress } from './simulation.ts';
 import { jsonReplacer } from './json.ts';
 import { log } from './log.ts';
 import { decodeEnvelope } from '../protocol/index.ts';
+import { UsageError, readScenarioFile } from './cli_args.ts';
+
+export { UsageError } from './cli_args.ts';
 
 /** Commands served by cluster/cli.ts (imported only when used: the simulator needs no NATS). */
-const CLUSTER_COMMANDS: ReadonlySet<string> = new Set(['host', 'load', 'check', 'cluster']);
+const CLUSTER_COMMANDS: ReadonlySet<string> = new Set(['host', 'load', 'check', 'provision', 'cluster']);
 
 const USAGE = `usage: gongji <command> [options]
 
@@ -23,7 +25,7 @@ commands:
   run        simulate a scenario on the deterministic in-process network (the default)
   scenario   print the resolved scenario (defaults + file + flags) as JSON, and validate it
   help       this text
-  host, load, check, cluster
+  host, load, check, provision, cluster
              run the same actors on NATS (gongji help-cluster, docs/CLUSTER.md)
 
 options (run, scenario):
@@ -38,9 +40,6 @@ options (run, scenario):
   --quiet           no progress, no summary (result.json only)
 `;
 
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
 
 interface Options {
   readonly command: 'run' | 'scenario' | 'help';
@@ -107,19 +106,6 @@ function wholeNumber(text: string, flag: string): number {
   return Number(text);
 }
 
-export function readScenarioFile(path: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new UsageError(`--scenario: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-  }
-  try {
-    return path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
-  } catch (error) {
-    throw new UsageError(`--scenario: ${path} is not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(error as Error).message.split('\n')[0]}`);
-  }
-}
 
 export function runCommand(options: Options): number {
   const { scenario, out, quiet } = options;

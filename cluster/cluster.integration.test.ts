@@ -1,0 +1,149 @@
+// The deployment for real: 3 nats-server processes with JetStream (R3), host processes and a
+// load generator as separate processes, fault proxies on every link. One workload runs through
+// a partition between the two provinces' NATS nodes, a host SIGKILLed mid-transfer and
+// restarted, a NATS node SIGKILLed and restarted, forged and garbage frames; at quiescence
+// every invariant must hold and no request or transfer may be lost.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pino from 'pino';
+import { encodeEnvelope } from '../protocol/index.ts';
+import { worldOf } from '../sim/simulation.ts';
+import { clusterScenario } from './cli.ts';
+import type { ClusterResult } from './check.ts';
+import { defaultDeployment } from './deployment.ts';
+import { LocalCluster } from './launcher.ts';
+import { connectNats } from './nats_transport.ts';
+import { findNatsServer } from './nats_server.ts';
+
+const TRANSFERS = 1_200;
+const RATE = 120;
+const quiet = pino({ level: process.env.GONGJI_LOG ?? 'silent' });
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('a local 3-node cluster under real faults', () => {
+  let dir: string;
+  let cluster: LocalCluster;
+  let result: ClusterResult;
+  const permissionErrors: string[] = [];
+  let routesDuringCut = -1;
+
+  /** How many routes node i has now, from its monitoring endpoint. */
+  async function routes(i: number): Promise<number> {
+    const res = await fetch(`http://127.0.0.1:${cluster.nats.nodes[i]!.httpPort}/routez`);
+    return ((await res.json()) as { num_routes: number }).num_routes;
+  }
+
+  async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await condition())) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await sleep(100);
+    }
+  }
+
+  beforeAll(async () => {
+    findNatsServer(); // one clear line if the binary is missing
+    dir = mkdtempSync(join(tmpdir(), 'gongji-cluster-'));
+    const scenarioFile = join(dir, 'scenario.yaml');
+    writeFileSync(scenarioFile, `workload:\n  transfers: ${TRANSFERS}\n`);
+    const scenario = clusterScenario(scenarioFile, undefined);
+    const world = worldOf(scenario, () => null);
+    const deployment = defaultDeployment(world.topology.provinces.map((p) => p.code), scenario.protocol.walletShardCount, RATE);
+    cluster = await LocalCluster.start({ dir, scenario, scenarioArgs: ['--scenario', scenarioFile], deployment, log: quiet });
+  }, 120_000);
+
+  afterAll(async () => {
+    await cluster?.stop();
+    if (dir !== undefined && process.env.GONGJI_KEEP !== '1') rmSync(dir, { recursive: true, force: true });
+  }, 60_000);
+
+  it('runs the workload through a partition, a killed host, a killed NATS node and bad frames', async () => {
+    await cluster.startProcess('load');
+    await sleep(1_500);
+
+    // A partition between the provinces' servers: node 0 (provinces-a) and node 1 (provinces-b).
+    await cluster.links.get('route-0-1')!.cut();
+    await cluster.links.get('route-1-0')!.cut();
+    await until(async () => (await routes(0)) === 1, 'node 0 to lose its route to node 1');
+    routesDuringCut = await routes(0);
+
+    // The wallet shards' host dies mid-transfer (SIGKILL: nothing drains) and comes back.
+    await cluster.killProcess('wallets');
+    await sleep(1_000);
+    await cluster.startProcess('wallets');
+    await sleep(2_000);
+    expect(await routes(0)).toBe(1); // still partitioned: nothing routed around the proxies
+    cluster.links.get('route-0-1')!.heal();
+    cluster.links.get('route-1-0')!.heal();
+    await until(async () => (await routes(0)) === 2, 'the route between nodes 0 and 1 to come back');
+
+    // Garbage and forgeries at running hosts, from a user allowed to publish anywhere.
+    const admin = await connectNats(cluster.adminLogin());
+    for (let i = 0; i < 50; i++) {
+      const junk = new Uint8Array(1 + (i * 7) % 64).map((_, j) => (i * 31 + j * 17) & 0xff);
+      admin.publish('gj.v1.wallet.00.app.0', junk);
+      admin.publish('gj.v1.province.11.wallet.01', junk);
+    }
+    const forged = encodeEnvelope({
+      v: 1, id: 'forged-1', kind: 'account.reserve', from: 'wallet.01', to: 'province.11', corr: 'FORGED-1', sentAt: 0,
+      body: { transferId: 'FORGED-1', accountId: 'nobody', amount: 100n },
+    } as never);
+    admin.publish('gj.v1.province.11.app.0', forged); // says wallet.01, arrives as app.0
+    await admin.flush();
+    await admin.close();
+
+    // A province host's user may neither send as another province nor hear its frames.
+    const a = cluster.options.deployment.hosts[0]!;
+    const b = cluster.options.deployment.hosts[1]!;
+    const impostor = await connectNats({ ...cluster.adminLogin(), user: a.name, password: cluster.passwordOf(a.name), name: 'impostor' });
+    void (async () => {
+      for await (const status of impostor.status()) {
+        if (status.type === 'error') permissionErrors.push(String((status as { error?: unknown }).error ?? status));
+      }
+    })();
+    impostor.publish(`gj.v1.wallet.00.${b.addresses[0]}`, forged);
+    impostor.subscribe(`gj.v1.${b.addresses[0]}.>`);
+    await impostor.flush().catch(() => {});
+    await sleep(500);
+    await impostor.close().catch(() => {});
+
+    // A NATS node dies and restarts under load.
+    await cluster.nats.killNode(2);
+    await sleep(1_500);
+    await cluster.nats.startNode(2, { rejoinOnly: true });
+
+    result = await cluster.check(180_000);
+    if (process.env.GONGJI_SHOW === '1') console.log(JSON.stringify(result, (_k, v) => (typeof v === 'bigint' ? String(v) : v), 1));
+    const failed = Object.entries(result.invariants).filter(([, r]) => !r.ok);
+    expect(failed, JSON.stringify(failed)).toEqual([]);
+    expect(result.ok).toBe(true);
+  }, 300_000);
+
+  it('lost nothing: every request answered, every accepted transfer terminal on every party', () => {
+    expect(result.quiesced).toBe(true);
+    expect(result.load?.submitted).toBe(TRANSFERS);
+    expect((result.load?.accepted ?? 0) + (result.load?.refused ?? 0)).toBe(TRANSFERS);
+    const accepted = ['sameRegion', 'sameProvince', 'crossProvince']
+      .reduce((n, scope) => n + (result.counts[`transfer.${scope}.accepted`] ?? 0), 0);
+    expect(accepted).toBe(result.load?.accepted);
+    expect(result.counts['transfer.crossProvince.completed']).toBeGreaterThan(0);
+  });
+
+  it('refused the garbage and the forgery at the boundary, counted', () => {
+    expect(result.boundary.MALFORMED_FRAME ?? 0).toBeGreaterThan(0);
+    expect(result.boundary.FORGED_SENDER).toBe(1);
+  });
+
+  it("denied a province host's user another province's subjects", () => {
+    expect(permissionErrors.join(' | ')).toMatch(/permissions violation/i);
+  });
+
+  it('the faults were real: routes cut, the killed host restored from its journal and resumed', () => {
+    expect(routesDuringCut).toBe(1);
+    const log = readFileSync(join(dir, 'logs', 'wallets.log'), 'utf8');
+    expect(log.match(/"msg":"host serving"/g)?.length).toBe(2);
+    expect(result.actors['wallet.00']?.journalSeq).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,243 @@
+// docker-compose.yml and deploy/nats-*.conf: committed text equals what cluster/compose.ts renders
+// now, every service runs a real `gongji` invocation of the same topology as the local launcher,
+// the NATS users and permissions match the services, and docker-compose and nats-server accept
+// the files. Set GONGJI_SKIP_COMPOSE_CLI=1 to skip the docker-compose check where it is missing.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { connect } from '@nats-io/transport-node';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { clusterScenario, parseActors, parseClusterArgs, parseDuration, parseServers, wholeNumber } from './cli.ts';
+import {
+  CHECK_OUT, CHECK_TIMEOUT, CLI, composeDeployment, demoPassword, natsService, natsUrl, passwordVariable, processNode,
+  renderCompose, renderNatsConfigs,
+} from './compose.ts';
+import { checkCommand, deploymentUsers, processCommands, provisionCommand } from './deployment.ts';
+import { freePort } from './nats_server.ts';
+import { sendAsSubject } from './subjects.ts';
+
+const ROOT = resolve(fileURLToPath(import.meta.url), '../..');
+const { deployment, scenarioArgs } = composeDeployment();
+const COMPOSE_TEXT = renderCompose(deployment, scenarioArgs);
+const CONFIGS = renderNatsConfigs(deployment);
+const SERVER = '<server>';
+
+interface Service {
+  readonly command?: readonly string[];
+  readonly environment?: Record<string, string>;
+}
+
+const compose = parse(COMPOSE_TEXT) as { services: Record<string, Service> };
+const natsNames = Array.from({ length: deployment.natsNodes }, (_, node) => natsService(node));
+const clientNames = Object.keys(compose.services).filter((name) => !natsNames.includes(name));
+
+function service(name: string): Service {
+  const found = compose.services[name];
+  if (found === undefined) throw new Error(`docker-compose.yml has no service '${name}'`);
+  return found;
+}
+
+/** The arguments after `node bin/gongji.mjs`. */
+function cliArgs(name: string): string[] {
+  const command = service(name).command ?? [];
+  expect(command.slice(0, CLI.length), `${name}: command must start with ${CLI.join(' ')}`).toEqual([...CLI]);
+  return command.slice(CLI.length);
+}
+
+function withoutServer(args: readonly string[]): string[] {
+  return args.map((arg, i) => (args[i - 1] === '--servers' ? SERVER : arg));
+}
+
+/** Parse and validate as the `provision`, `host`, `load` and `check` commands of cluster/cli.ts do. */
+function validate(args: readonly string[]): void {
+  const { values, positionals } = parseClusterArgs(args);
+  expect(['provision', 'host', 'load', 'check']).toContain(positionals[0]);
+  expect(positionals).toHaveLength(1);
+  parseServers(values.servers);
+  clusterScenario(values.scenario, values.seed);
+  if (positionals[0] !== 'load') parseActors(values.actors);
+  if (positionals[0] === 'host') expect(values.name).toMatch(/^[A-Za-z0-9_-]{1,64}$/);
+  if (positionals[0] === 'load') wholeNumber(values.rate ?? '100', '--rate', 1);
+  if (values.limit !== undefined) wholeNumber(values.limit, '--limit');
+  if (positionals[0] === 'check') parseDuration(values.timeout, '--timeout', 0);
+  if (positionals[0] === 'provision') wholeNumber(values.replicas ?? '1', '--replicas', 1);
+}
+
+/** What docker-compose makes of `${VAR:-default}`, given these variables (none: the defaults). */
+function substitute(text: string, variables: Record<string, string> = {}): string {
+  return text.replace(/\$\{([A-Z0-9_]+):-([^}]*)\}/g, (_, name: string, fallback: string) => variables[name] || fallback);
+}
+
+/** The environment compose gives a service. */
+function serviceEnv(name: string, variables: Record<string, string> = {}): Record<string, string> {
+  const environment = service(name).environment ?? {};
+  return Object.fromEntries(Object.entries(environment).map(([k, v]) => [k, substitute(v, variables)]));
+}
+
+async function canConnect(port: number, user: string, pass: string): Promise<boolean> {
+  try {
+    const nc = await connect({ servers: `nats://127.0.0.1:${port}`, user, pass, reconnect: false, timeout: 2_000 });
+    await nc.close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitConnectable(port: number, user: string, pass: string): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (!(await canConnect(port, user, pass))) {
+    if (Date.now() > deadline) throw new Error(`nats-server on ${port} did not accept ${user} in time`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** A `{ user: "…", … }` line of a rendered config. */
+function userLine(config: string, user: string): string {
+  const line = config.split('\n').find((l) => l.includes(`{ user: "${user}",`));
+  if (line === undefined) throw new Error(`no user '${user}' in the nats config`);
+  return line;
+}
+
+function publishAllow(line: string): string[] {
+  const m = /publish: \{ allow: \[([^\]]*)\] \}/.exec(line);
+  if (m === null) throw new Error(`no publish allow list in: ${line.slice(0, 80)}…`);
+  return [...(m[1] ?? '').matchAll(/"([^"]*)"/g)].map((x) => x[1] ?? '');
+}
+
+function findBinary(name: string, usual: string): string | undefined {
+  const dirs = [usual, ...(process.env.PATH ?? '').split(delimiter).filter((dir) => dir.length > 0)];
+  return dirs.map((dir) => join(dir, name)).find((path) => existsSync(path));
+}
+
+const temp = mkdtempSync(join(tmpdir(), 'gongji-compose-'));
+afterAll(() => rmSync(temp, { recursive: true, force: true }));
+
+describe('generated files are committed', () => {
+  const files = new Map([['docker-compose.yml', COMPOSE_TEXT], ...CONFIGS]);
+  for (const [name, text] of files) {
+    it(`${name} is up to date`, () => {
+      const path = join(ROOT, name);
+      const committed = existsSync(path) ? readFileSync(path, 'utf8') : '';
+      expect(committed === text, `${name} is stale or missing: run npm run compose to regenerate`).toBe(true);
+    });
+  }
+});
+
+describe('docker-compose.yml', () => {
+  it('has the NATS nodes, every host, load and check', () => {
+    const expected = [...natsNames, 'provision', ...deployment.hosts.map((h) => h.name), 'load', 'check'];
+    expect(Object.keys(compose.services).sort()).toEqual(expected.sort());
+  });
+
+  it('runs real gongji invocations, accepted by the CLI', () => {
+    for (const name of clientNames) {
+      const args = cliArgs(name);
+      expect(() => validate(args), `${name}: ${args.join(' ')}`).not.toThrow();
+    }
+  });
+
+  it('runs the same processes as the local launcher', () => {
+    const context = { server: () => SERVER, scenarioArgs };
+    const launcher = [
+      provisionCommand(deployment, context),
+      ...processCommands(deployment, context),
+      checkCommand(deployment, { ...context, out: CHECK_OUT, timeout: CHECK_TIMEOUT }),
+    ];
+    const fromCompose = clientNames.map((name) => ({ name, args: withoutServer(cliArgs(name)) })).sort((a, b) => a.name.localeCompare(b.name));
+    const expected = launcher.map((c) => ({ name: c.name, args: [...c.args] })).sort((a, b) => a.name.localeCompare(b.name));
+    expect(fromCompose).toEqual(expected);
+  });
+
+  it('points each process at its node of the deployment', () => {
+    for (const name of clientNames) {
+      const args = cliArgs(name);
+      expect(args[args.indexOf('--servers') + 1], name).toBe(natsUrl(processNode(deployment, name)));
+    }
+  });
+
+  it('accepts docker-compose config -q', () => {
+    const binary = findBinary('docker-compose', '/usr/bin');
+    if (binary === undefined) {
+      if (process.env.GONGJI_SKIP_COMPOSE_CLI === '1') return;
+      throw new Error('docker-compose not found: install it (apt-get install docker-compose) or set GONGJI_SKIP_COMPOSE_CLI=1');
+    }
+    const run = spawnSync(binary, ['-f', 'docker-compose.yml', 'config', '-q'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    expect(run.status, `${run.stderr}${run.error?.message ?? ''}`).toBe(0);
+  });
+});
+
+describe('NATS users', () => {
+  const users = deploymentUsers(deployment, demoPassword).map((u) => u.user);
+
+  it('each client authenticates as a configured user, with the password the nats nodes get', () => {
+    for (const name of clientNames) {
+      const args = cliArgs(name);
+      const user = args[args.indexOf('--user') + 1] ?? '';
+      expect(users, name).toContain(user);
+      const password = service(name).environment?.GONGJI_NATS_PASSWORD ?? '';
+      expect(password, name).toBe(`\${${passwordVariable(user)}:-${demoPassword(user)}}`);
+      for (const nats of natsNames) {
+        expect(service(nats).environment?.[passwordVariable(user)], `${nats} for ${name}`).toBe(`"${password}"`);
+      }
+    }
+  });
+
+  it('every node config holds every user, its password a variable reference', () => {
+    for (const [file, config] of CONFIGS) {
+      for (const user of users) expect(userLine(config, user), file).toContain(`password: $${passwordVariable(user)}`);
+    }
+  });
+
+  it('each host may publish frames only as its own actors', () => {
+    const config = CONFIGS.get('deploy/nats-1.conf') ?? '';
+    for (const host of deployment.hosts) {
+      const args = cliArgs(host.name);
+      const user = args[args.indexOf('--user') + 1] ?? '';
+      const frames = publishAllow(userLine(config, user)).filter((s) => s.startsWith('gj.v1.'));
+      expect(frames.sort(), host.name).toEqual(host.addresses.map(sendAsSubject).sort());
+    }
+  });
+
+  it('nats-server accepts every config, with the environment compose gives it', () => {
+    const natsServer = findBinary('nats-server', '/usr/sbin');
+    if (natsServer === undefined) throw new Error('nats-server not found: install it (apt-get install nats-server)');
+    const env = { ...process.env, ...serviceEnv(natsNames[0] ?? '') };
+    for (const [file, config] of CONFIGS) {
+      const path = join(temp, file.replace('/', '-'));
+      writeFileSync(path, config.replace('"/data/jetstream"', JSON.stringify(join(temp, 'jetstream'))));
+      const run = spawnSync(natsServer, ['-c', path, '-t'], { encoding: 'utf8', env, timeout: 30_000 });
+      expect(run.status, `${file}: ${run.stderr}${run.stdout}${run.error?.message ?? ''}`).toBe(0);
+    }
+  });
+
+  it('an overridden password reaches the server and its client alike', async () => {
+    const natsServer = findBinary('nats-server', '/usr/sbin');
+    if (natsServer === undefined) throw new Error('nats-server not found: install it (apt-get install nats-server)');
+    // What `GONGJI_ADMIN_PASSWORD='12 $x,y' docker-compose up` would hand nats-1 and the checker.
+    const variables = { [passwordVariable('admin')]: '12 $x,y' };
+    const [client, http, route] = [await freePort(), await freePort(), await freePort()];
+    const config = (CONFIGS.get('deploy/nats-1.conf') ?? '')
+      .replace('"0.0.0.0:4222"', `"127.0.0.1:${client}"`)
+      .replace('"0.0.0.0:8222"', `"127.0.0.1:${http}"`)
+      .replace('"0.0.0.0:6222"', `"127.0.0.1:${route}"`)
+      .replace('"/data/jetstream"', JSON.stringify(join(temp, 'live-jetstream')));
+    const path = join(temp, 'live.conf');
+    writeFileSync(path, config);
+    const server = spawn(natsServer, ['-c', path], { env: { ...process.env, ...serviceEnv(natsNames[0] ?? '', variables) }, stdio: 'ignore' });
+    try {
+      const admin = serviceEnv('check', variables).GONGJI_NATS_PASSWORD ?? '';
+      expect(admin).toBe('12 $x,y');
+      await waitConnectable(client, 'admin', admin);
+      expect(await canConnect(client, 'admin', demoPassword('admin'))).toBe(false);
+      expect(await canConnect(client, 'load', serviceEnv('load').GONGJI_NATS_PASSWORD ?? '')).toBe(true);
+    } finally {
+      const exited = new Promise((done) => server.once('exit', done));
+      server.kill('SIGTERM');
+      await exited;
+    }
+  });
+});
