@@ -29,7 +29,9 @@ export interface HostProcessOptions {
   readonly log: Logger;
   /** The cluster's clock origin (wall ms); see liveClock. Defaults to this process's start. */
   readonly clockOrigin?: number | undefined;
-  readonly snapshotBytes?: number;
+  readonly snapshotBytes?: number | undefined;
+  /** Told when a transfer this process runs reaches its outcome (the NATS bench times requests with it). */
+  readonly onOutcome?: ((transferId: string) => void) | undefined;
 }
 
 interface ActorSpec {
@@ -120,6 +122,7 @@ export class HostProcess implements HostObserver {
     for (const event of events) {
       if (event.type === 'transfer.accepted') this.acceptedAt.set(event.corr, Date.now());
       else if (event.type === 'transfer.outcome') {
+        this.options.onOutcome?.(event.corr);
         const at = this.acceptedAt.get(event.corr);
         if (at === undefined) continue;
         this.acceptedAt.delete(event.corr);

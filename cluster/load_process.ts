@@ -28,6 +28,8 @@ export interface LoadOptions {
   readonly limit?: number | undefined;
   /** Only intents of this scope (e.g. crossProvince for the bench). */
   readonly scope?: TransferIntent['scope'] | undefined;
+  /** Keep every request's submit time in firstSubmittedAt (benches; costs a map entry each). */
+  readonly keepSubmitTimes?: boolean | undefined;
   readonly log: Logger;
   /** The cluster's clock origin (wall ms); see liveClock. Defaults to this process's start. */
   readonly clockOrigin?: number | undefined;
@@ -52,7 +54,10 @@ export class LoadGenerator implements HostObserver {
   private readonly intents: readonly TransferIntent[];
   private readonly runtime: LiveEnvironment;
   private readonly subscriptions: Subscription[] = [];
-  private readonly submittedAt = new Map<string, number>();
+  /** When each request was first submitted (performance.now()), until it is answered. */
+  readonly submittedAt = new Map<string, number>();
+  /** The same, kept for every request: the NATS bench times request → outcome with it. */
+  readonly firstSubmittedAt = new Map<string, number>();
   private readonly answerLatency = hdr.build({ lowestDiscernibleValue: 1, numberOfSignificantValueDigits: 3 });
   private readonly refusedByScope: Record<string, number> = {};
   private ticker: NodeJS.Timeout | undefined;
@@ -103,7 +108,9 @@ export class LoadGenerator implements HostObserver {
       const owed = Math.min(this.intents.length, Math.floor(((performance.now() - this.startedAt) / 1000) * this.options.rate));
       while (this.app.submitted < owed) {
         const intent = this.intents[this.app.submitted] as TransferIntent;
-        this.submittedAt.set(intent.transferId, performance.now());
+        const now = performance.now();
+        this.submittedAt.set(intent.transferId, now);
+        if (this.options.keepSubmitTimes) this.firstSubmittedAt.set(intent.transferId, now);
         this.host.local((actor, now, fx) => (actor as AppClient).submit(intent, now, fx));
       }
       if (this.app.submitted === this.intents.length) this.finishSubmitting();

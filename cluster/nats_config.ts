@@ -35,6 +35,8 @@ export interface NatsNodeConfig {
     readonly port: number;
     /** e.g. "nats-route://127.0.0.1:6223"; must not be empty. */
     readonly routes: readonly string[];
+    /** The route address this server tells the others about (gossip); absent = its listen address. */
+    readonly advertise?: string;
   };
   /** JetStream file store directory. */
   readonly storeDir: string;
@@ -121,6 +123,9 @@ function validate(node: NatsNodeConfig): void {
     checkPort('cluster.port', node.cluster.port);
     if (node.cluster.routes.length === 0) fail('cluster.routes', 'must not be empty (JetStream in a cluster needs routes); omit cluster for a single node');
     node.cluster.routes.forEach((r, i) => checkRoute(`cluster.routes[${i}]`, r));
+    if (node.cluster.advertise !== undefined && !/^[A-Za-z0-9.-]+:\d{1,5}$/.test(node.cluster.advertise)) {
+      fail('cluster.advertise', `must be host:port, got ${JSON.stringify(node.cluster.advertise)}`);
+    }
   }
   const ports = [node.clientPort, node.httpPort, ...(node.cluster ? [node.cluster.port] : [])];
   if (new Set(ports).size !== ports.length) fail('ports', `must be distinct, got ${ports.join(', ')}`);
@@ -159,6 +164,7 @@ function renderCluster(cluster: NonNullable<NatsNodeConfig['cluster']>, host: st
     // Tell no one (clients or servers) of addresses beyond those configured, so every route and
     // client link stays on the path it was given: fault proxies must not be bypassed.
     '  no_advertise: true',
+    ...(cluster.advertise !== undefined ? [`  advertise: ${quote(cluster.advertise)}`] : []),
     '  routes: [',
     ...cluster.routes.map((r) => `    ${quote(r)}`),
     '  ]',

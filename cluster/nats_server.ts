@@ -241,7 +241,7 @@ export class NatsCluster {
       clientPort: p.client,
       httpPort: p.http,
       storeDir: node.storeDir,
-      ...(all.length > 1 ? { cluster: { name: options.clusterName ?? 'gongji', port: p.cluster, routes } } : {}),
+      ...(all.length > 1 ? { cluster: { name: options.clusterName ?? 'gongji', port: p.cluster, routes, ...gossip(options) } } : {}),
       ...(options.users ? { users: options.users } : {}),
     });
     mkdirSync(node.storeDir, { recursive: true });
@@ -362,4 +362,14 @@ export class NatsCluster {
   private failure(node: NatsNode, what: string): Error {
     return new Error(`nats-server ${node.name} (client port ${node.clientPort}) ${what}; last lines of ${node.logPath}:\n${readTail(node.logPath, LOG_TAIL_LINES)}`);
   }
+}
+
+/**
+ * With routes through fault proxies, servers must not learn each other's real route addresses:
+ * gossip would let them dial directly (an implicit route) and a cut proxy would partition
+ * nothing. They advertise an address that refuses connections (port 1) instead, so only the
+ * configured, proxied routes ever form.
+ */
+function gossip(options: NatsClusterOptions): { advertise?: string } {
+  return options.routeAddress === undefined ? {} : { advertise: '127.0.0.1:1' };
 }
