@@ -24,8 +24,10 @@ export interface LoadOptions {
   readonly scenario: Scenario;
   /** Requests per second, offered steadily whatever the answers do (an open-loop load). */
   readonly rate: number;
-  /** Submit only the first N intents of the scenario's workload. */
+  /** Submit only N intents of the scenario's workload (after `offset`). */
   readonly limit?: number | undefined;
+  /** Skip this many intents first (a bench's later rounds take fresh transfer ids). */
+  readonly offset?: number | undefined;
   /** Only intents of this scope (e.g. crossProvince for the bench). */
   readonly scope?: TransferIntent['scope'] | undefined;
   /** Keep every request's submit time in firstSubmittedAt (benches; costs a map entry each). */
@@ -71,7 +73,8 @@ export class LoadGenerator implements HostObserver {
     const { scenario } = options;
     let intents = worldOf(scenario, () => null).workload;
     if (options.scope !== undefined) intents = intents.filter((i) => i.scope === options.scope);
-    this.intents = intents.slice(0, options.limit ?? intents.length);
+    const offset = options.offset ?? 0;
+    this.intents = intents.slice(offset, offset + (options.limit ?? intents.length));
     this.runtime = new LiveEnvironment(liveClock(options.clockOrigin ?? Date.now()), new Map(), () => {});
     this.app = new AppClient(APP_ADDRESS, scenario.protocol, (id) => this.answered(id));
     this.host = new ActorHost(APP_ADDRESS, () => this.app, new MemoryStore(), new NatsTransport(nc), this.runtime, this);
