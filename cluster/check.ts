@@ -66,7 +66,7 @@ export async function checkCluster(options: CheckOptions): Promise<ClusterResult
       views.push({ address, store: { durable: restored.records } });
       seqs.set(address, restored.lastSeq);
     }
-    return evaluate(options, reports, views, seqs, quiesced, performance.now() - t0);
+    return evaluateCluster(options, reports, views, seqs, quiesced, performance.now() - t0);
   } finally {
     await nc.close();
   }
@@ -116,7 +116,7 @@ async function poll(nc: NatsConnection, addresses: readonly string[]): Promise<M
   return reports;
 }
 
-function evaluate(
+export function evaluateCluster(
   options: CheckOptions,
   reports: ReadonlyMap<string, ActorReport>,
   views: readonly DurableView[],

@@ -7,7 +7,9 @@ export const log = pino(
     name: 'gongji',
     level: process.env.GONGJI_LOG ?? 'warn',
     // Money is bigint fen inside; JSON cannot hold a bigint.
-    formatters: { log: (fields) => JSON.parse(JSON.stringify(fields, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))) },
+    // An Error's fields are not enumerable: keep its name and message.
+    formatters: { log: (fields) => JSON.parse(JSON.stringify(fields, (_k, v) => (typeof v === 'bigint' ? v.toString()
+      : v instanceof Error ? { name: v.name, message: v.message } : v))) },
   },
   pino.destination(2),
 );
