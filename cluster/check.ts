@@ -238,8 +238,10 @@ function bump(counts: Record<string, number>, key: string, n = 1): void {
 /** A short summary for the terminal, in the simulator's layout. */
 export function summarizeCluster(result: ClusterResult): string {
   const lines = [`gongji ${result.scenario} seed=${result.seed} on NATS (${Object.keys(result.actors).length} actors)`];
+  const latency = result.latencyMs.max === 0 ? 'none timed since the hosts last started'
+    : `p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms`;
   lines.push(`  checked in ${(result.wallMs / 1000).toFixed(1)} s, quiesced: ${result.quiesced ? 'yes' : 'NO'}; ` +
-    `transfer latency (accepted → terminal, wall): p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms`);
+    `transfer latency (accepted → terminal, wall, since each host started): ${latency}`);
   if (result.load !== undefined) {
     lines.push(`  load: ${result.load.submitted} submitted, ${result.load.accepted} accepted, ${result.load.refused} refused`);
   }
