@@ -28,6 +28,7 @@ describe('a local 3-node cluster under real faults', () => {
   let result: ClusterResult;
   const permissionErrors: string[] = [];
   let routesDuringCut = -1;
+  let drainedExit: number | null = -1;
 
   /** How many routes node i has now, from its monitoring endpoint. */
   async function routes(i: number): Promise<number> {
@@ -62,6 +63,13 @@ describe('a local 3-node cluster under real faults', () => {
   it('runs the workload through a partition, a killed host, a killed NATS node and bad frames', async () => {
     await cluster.startProcess('load');
     await sleep(1_500);
+
+    // Slow and one-way-dead links: settlement's replies crawl, provinces-b's replies vanish.
+    cluster.links.get('client-settlement')!.delay(150, 50);
+    cluster.links.get('client-provinces-b')!.blackhole('up');
+    await sleep(1_500);
+    cluster.links.get('client-settlement')!.heal();
+    cluster.links.get('client-provinces-b')!.heal();
 
     // A partition between the provinces' servers: node 0 (provinces-a) and node 1 (provinces-b).
     await cluster.links.get('route-0-1')!.cut();
@@ -114,6 +122,12 @@ describe('a local 3-node cluster under real faults', () => {
     await sleep(1_500);
     await cluster.nats.startNode(2, { rejoinOnly: true });
 
+    // A host asked to stop drains and exits cleanly; its successor resumes from the journal.
+    const settlement = cluster.children.get('settlement')!;
+    await cluster.stopProcess('settlement');
+    drainedExit = await settlement.exited;
+    await cluster.startProcess('settlement');
+
     result = await cluster.check(180_000);
     if (process.env.GONGJI_SHOW === '1') console.log(JSON.stringify(result, (_k, v) => (typeof v === 'bigint' ? String(v) : v), 1));
     const failed = Object.entries(result.invariants).filter(([, r]) => !r.ok);
@@ -142,6 +156,8 @@ describe('a local 3-node cluster under real faults', () => {
 
   it('the faults were real: routes cut, the killed host restored from its journal and resumed', () => {
     expect(routesDuringCut).toBe(1);
+    expect(cluster.links.get('client-provinces-b')!.stats().droppedBytes).toBeGreaterThan(0);
+    expect(drainedExit).toBe(0);
     const log = readFileSync(join(dir, 'logs', 'wallets.log'), 'utf8');
     expect(log.match(/"msg":"host serving"/g)?.length).toBe(2);
     expect(result.actors['wallet.00']?.journalSeq).toBeGreaterThan(0);
