@@ -94,7 +94,8 @@ export function smallTopology(provinceCount: number, regionsPerProvince: number)
   const codes = new Set(chosen.map((p) => p.code));
   const provinces = chosen.map((p): ProvinceSpec => ({
     ...p,
-    regions: regionsPerProvince,
+    // A province code holds at most 98 city codes; a larger cap (the default 99) means "all".
+    regions: Math.min(regionsPerProvince, 98),
     // Equal weights with the national employee share (0.278), so placement is uniform.
     ebmiMillions: 1,
     insuredMillions: 3.6,

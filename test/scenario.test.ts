@@ -62,3 +62,13 @@ transfers:
     expect(() => time('6am', 'x')).toThrow(/HH:MM/);
   });
 });
+
+describe('a small topology with the default region cap', () => {
+  it('builds: `topology: { provinces: 3 }` alone is a valid scenario', async () => {
+    const { Simulation } = await import('../sim/simulation.ts');
+    const scenario = scenarioFrom({ topology: { provinces: 3 }, population: { wallets: 300 }, workload: { transfers: 50 }, faults: [] });
+    const sim = new Simulation(scenario);
+    expect(sim.world.topology.provinces).toHaveLength(3);
+    expect(sim.run().checkers.ok).toBe(true);
+  });
+});
