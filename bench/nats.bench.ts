@@ -11,9 +11,13 @@
 //
 // Environment: BENCH_RATES (offered requests/s per round, default 1000,1500,2000,2500,3000),
 // BENCH_SECONDS (per round, default 8),
-// BENCH_NODES (1 or 3 NATS nodes; with 3, journals are replicated ×3), BENCH_PROCESSES (1: every
-// actor in this process; 2, the default: provinces and settlement in a second host process, so
-// the actors use both cores as a deployment would).
+// BENCH_NODES (1 or 3 NATS nodes; with 3, journals are replicated ×3), BENCH_PROCESSES (host
+// processes: 1 puts every actor in this process; N > 1, the default 2, keeps the provinces,
+// settlement and the load here and splits the wallet shards over N − 1 `gongji host` children,
+// which report outcome times over NATS). For digging: BENCH_TIMELINE=1 prints, per half second
+// of submissions, the count and the worst latency; BENCH_SNAPSHOT_BYTES sets the children's
+// snapshot threshold; BENCH_CHILD_FLAGS passes node flags to them (e.g. --trace-gc, --cpu-prof);
+// BENCH_KEEP=1 keeps the server's directory and log.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,6 +30,7 @@ import { ensureStream } from '../cluster/journal.ts';
 import { LoadGenerator } from '../cluster/load_process.ts';
 import { NatsCluster } from '../cluster/nats_server.ts';
 import { connectNats, type NatsLogin } from '../cluster/nats_transport.ts';
+import { unpack } from '../cluster/record_codec.ts';
 import { scenarioFrom } from '../sim/scenario.ts';
 import { worldOf } from '../sim/simulation.ts';
 
@@ -35,6 +40,7 @@ const TARGET_RATE = 3_000;
 const TARGET_P99_MS = 250;
 const NODES = Number(process.env.BENCH_NODES ?? 1);
 const PROCESSES = Number(process.env.BENCH_PROCESSES ?? 2);
+const OUTCOMES = 'gj.bench.outcomes';
 const TRIPS_PER_TRANSFER = 5;
 const FRAME_BYTES = 110;
 const log = pino({ level: process.env.GONGJI_LOG ?? 'warn' });
@@ -48,18 +54,21 @@ const SCENARIO = {
   // bench measures the transport and journals, so its wallets may start many transfers a day.
   // Retries start at 1 s, as on a real network: 250 ms (the simulator's default) retries replies
   // that are merely queued under load, adding load exactly when there is least room for it.
-  protocol: { walletShardCount: 8, transfersPerDayMax: 1_000, retryDelayMsMin: 1_000 },
+  protocol: { walletShardCount: 8, transfersPerDayMax: 1_000, retryDelayMsMin: 3_000 },
   faults: [],
 };
 const scenario = scenarioFrom(SCENARIO);
 
-/** A second host process (the real `gongji host` command) for some actors; resolves once serving. */
-async function childHost(dir: string, servers: readonly string[], actors: readonly string[], clockOrigin: number) {
+/** A host process (the real `gongji host` command) for some actors; resolves once serving. */
+async function childHost(dir: string, servers: readonly string[], actors: readonly string[], clockOrigin: number, name: string) {
   const file = join(dir, 'scenario.json');
   writeFileSync(file, JSON.stringify(SCENARIO));
-  const child = spawn(process.execPath, ['--max-semi-space-size=64', '--import', 'tsx', 'sim/cli.ts', 'host', '--name', 'bench-host-2',
-    '--actors', actors.join(','), '--servers', servers.join(','), '--scenario', file, '--clock-origin', String(clockOrigin)],
+  const flags = (process.env.BENCH_CHILD_FLAGS ?? '').split(' ').filter((f) => f.length > 0);
+  const child = spawn(process.execPath, ['--max-semi-space-size=64', '--expose-gc', ...flags, '--import', 'tsx', 'sim/cli.ts', 'host', '--name', name,
+    '--actors', actors.join(','), '--servers', servers.join(','), '--scenario', file, '--clock-origin', String(clockOrigin),
+    '--report-outcomes', OUTCOMES, ...(process.env.BENCH_SNAPSHOT_BYTES ? ['--snapshot-bytes', process.env.BENCH_SNAPSHOT_BYTES] : [])],
   { stdio: ['ignore', 'pipe', 'inherit'] });
+  if (flags.length > 0) child.stdout?.on('data', (chunk: Buffer) => process.stdout.write(chunk));
   await new Promise<void>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`host process exited with ${code}`)));
     child.stdout?.on('data', (chunk: Buffer) => { if (chunk.toString().includes('serving')) resolve(); });
@@ -106,19 +115,35 @@ class Round {
   private load: LoadGenerator | undefined;
   private done = 0;
   private lastAt = 0;
+  private readonly timeline: Array<[number, number]> = [];
 
-  outcome(id: string): void {
-    const at = this.load?.firstSubmittedAt.get(id);
-    if (at === undefined) return;
-    const now = performance.now();
-    this.latency.recordValue(Math.max(1, Math.round(now - at)));
+  /** Per half second of submission: how many, and the worst latency (BENCH_TIMELINE=1). */
+  printTimeline(): void {
+    const start = Math.min(...this.timeline.map(([t]) => t));
+    const buckets = new Map<number, { n: number; max: number }>();
+    for (const [t, ms] of this.timeline) {
+      const b = Math.floor((t - start) / 500);
+      const cur = buckets.get(b) ?? { n: 0, max: 0 };
+      cur.n++;
+      cur.max = Math.max(cur.max, ms);
+      buckets.set(b, cur);
+    }
+    console.log([...buckets].sort((a, b) => a[0] - b[0]).map(([b, v]) => `${b / 2}s:${v.n}/${Math.round(v.max)}`).join(' '));
+  }
+
+  /** A transfer reached its outcome at wall ms `at` (performance.timeOrigin + now, in any process). */
+  outcome(id: string, at: number): void {
+    const submitted = this.load?.firstSubmittedAt.get(id);
+    if (submitted === undefined) return;
+    this.latency.recordValue(Math.max(1, Math.round(at - submitted)));
+    if (process.env.BENCH_TIMELINE === '1') this.timeline.push([submitted, at - submitted]);
     this.done++;
-    this.lastAt = now;
+    this.lastAt = Math.max(this.lastAt, at);
   }
 
   async run(load: LoadGenerator, offered: number): Promise<RoundResult> {
     this.load = load;
-    const firstAt = performance.now();
+    const firstAt = performance.timeOrigin + performance.now();
     await load.answeredAll(180_000);
     const deadline = Date.now() + 180_000;
     while (this.done < load.app.accepted && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
@@ -150,31 +175,47 @@ async function main(): Promise<void> {
     const ceilingTransfers = ceiling / TRIPS_PER_TRANSFER;
     let round: Round | undefined;
     const clockOrigin = Date.now();
-    const remote = PROCESSES > 1 ? addresses.filter((a) => !a.startsWith('wallet.')) : [];
-    const child = remote.length > 0 ? await childHost(dir, nats.clientUrls(), remote, clockOrigin) : undefined;
-    const local = addresses.filter((a) => !remote.includes(a));
+    const wallets = addresses.filter((a) => a.startsWith('wallet.'));
+    const groups = PROCESSES > 1
+      ? Array.from({ length: PROCESSES - 1 }, (_, i) => wallets.filter((_w, j) => j % (PROCESSES - 1) === i))
+      : [];
+    const listener = await connectNats({ ...login, name: 'bench-outcomes' });
+    listener.subscribe(OUTCOMES, {
+      callback: (_error, msg) => {
+        for (const [id, at] of unpack(msg.data) as Array<[string, number]>) round?.outcome(id, at);
+      },
+    });
+    await listener.flush();
+    const children = await Promise.all(groups.map((actors, i) => childHost(dir, nats.clientUrls(), actors, clockOrigin, `bench-wallets-${i}`)));
+    const local = addresses.filter((a) => !groups.flat().includes(a));
     const host = await HostProcess.start({
       name: 'bench-host', addresses: local, login: { ...login, name: 'bench-host' }, scenario, log, clockOrigin,
-      onOutcome: (id) => round?.outcome(id),
+      onOutcome: (id) => round?.outcome(id, performance.timeOrigin + performance.now()),
     });
+    const layout = children.length === 0 ? 'one host process'
+      : `${children.length + 1} host processes (provinces, settlement and the load here; the wallet shards split over ${children.length} more)`;
     console.log(`gongji NATS bench: ${NODES} nats-server node(s), JetStream file storage${NODES > 1 ? `, replicas ${NODES}` : ''}; ` +
-      `${addresses.length} actors in ${child ? `two host processes (the ${local.length} wallet shards and the load here; provinces and settlement in the other)` : 'one host process'}`);
+      `${addresses.length} actors in ${layout}`);
     console.log(`  ceiling: raw NATS request/reply, ${FRAME_BYTES}-byte frames, 512 in flight: ${Math.round(ceiling)} round trips/s = ` +
       `${Math.round(ceilingTransfers)} transfers/s at ${TRIPS_PER_TRANSFER} round trips each`);
     const results: RoundResult[] = [];
+    const intents = world.workload;
     let offset = 0;
     const WARMUP = -1; // a first, unreported round at 500/s for 3 s: JIT, consumers and caches warm up
     for (const rate of [WARMUP, ...RATES]) {
       const offered = rate === WARMUP ? 500 : rate;
       const seconds = rate === WARMUP ? 3 : SECONDS;
       round = new Round();
+      (globalThis as { gc?: () => void }).gc?.();
       const load = await LoadGenerator.start({
+        intents,
         login: { ...login, name: 'bench-load' }, scenario, rate: offered, limit: offered * seconds, offset,
         scope: 'crossProvince', log, keepSubmitTimes: true, clockOrigin,
       });
       offset += offered * seconds;
       const result = await round.run(load, offered);
       await load.stop();
+      if (process.env.BENCH_TIMELINE === '1') round.printTimeline();
       if (rate === WARMUP) continue;
       results.push(result);
       console.log(`  offered ${String(rate).padStart(5)}/s: ${String(Math.round(result.perSecond)).padStart(5)} transfers/s to their outcome ` +
@@ -182,7 +223,8 @@ async function main(): Promise<void> {
         `max ${result.max} ms; ${((result.perSecond / ceilingTransfers) * 100).toFixed(1)} % of the ceiling`);
     }
     await host.stop();
-    child?.kill('SIGTERM');
+    for (const child of children) child.kill('SIGTERM');
+    await listener.close();
     const kept = results.filter((r) => r.p99 < TARGET_P99_MS && r.perSecond >= 0.9 * r.offered);
     const best = kept.at(-1);
     console.log(best === undefined
@@ -191,7 +233,8 @@ async function main(): Promise<void> {
     console.log(`  target (≥ ${TARGET_RATE} transfers/s with p99 < ${TARGET_P99_MS} ms): ${best !== undefined && best.perSecond >= TARGET_RATE ? 'met' : 'NOT met'}`);
   } finally {
     await nats.stop();
-    rmSync(dir, { recursive: true, force: true });
+    if (process.env.BENCH_KEEP === '1') console.log(`  kept ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -15,6 +15,7 @@ import type { NatsLogin } from './nats_transport.ts';
 
 export const CLUSTER_USAGE = `commands on NATS (see docs/CLUSTER.md):
   host       serve actors:  --name N --actors a,b --servers URL[,URL] [--user U] [--clock-origin MS]
+             [--snapshot-bytes N] [--report-outcomes SUBJECT (benches: outcome times, batched)]
   load       offer requests: --servers URL [--user U] --rate R [--limit N] [--scope S] [--clock-origin MS]
   check      quiesce and check: --servers URL [--user U] --actors a,b [--timeout S] [--out DIR]
   provision  create the actors' journal streams (admin): --servers URL --user U --actors a,b [--replicas N]
@@ -42,6 +43,7 @@ const COMMON = {
   direction: { type: 'string' },
   'snapshot-bytes': { type: 'string' },
   replicas: { type: 'string' },
+  'report-outcomes': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -154,6 +156,7 @@ async function hostCommand(args: ClusterArgs): Promise<number> {
     log: log.child({ host: name }),
     clockOrigin: clockOrigin(args),
     snapshotBytes,
+    outcomeSubject: args.values['report-outcomes'],
   });
   process.stdout.write(`gongji host ${name}: serving ${addresses.join(', ')}\n`);
   const signal = await untilSignal();

@@ -32,6 +32,11 @@ export interface HostProcessOptions {
   readonly snapshotBytes?: number | undefined;
   /** Told when a transfer this process runs reaches its outcome (the NATS bench times requests with it). */
   readonly onOutcome?: ((transferId: string) => void) | undefined;
+  /**
+   * Publish `[transferId, wall ms]` pairs of outcomes here, batched every 20 ms (the NATS bench
+   * times requests across processes with it). Off by default.
+   */
+  readonly outcomeSubject?: string | undefined;
 }
 
 interface ActorSpec {
@@ -44,9 +49,12 @@ export class HostProcess implements HostObserver {
   readonly journals = new Map<string, Journal>();
   private readonly subscriptions: Subscription[] = [];
   private readonly runtime: LiveEnvironment;
+  readonly transport: NatsTransport;
   private readonly acceptedAt = new Map<string, number>();
   private readonly latency = hdr.build({ lowestDiscernibleValue: 1, numberOfSignificantValueDigits: 3 });
   private stopping: Promise<void> | undefined;
+  private outcomes: Array<[string, number]> = [];
+  private outcomeTicker: NodeJS.Timeout | undefined;
 
   private constructor(
     readonly options: HostProcessOptions,
@@ -54,6 +62,7 @@ export class HostProcess implements HostObserver {
     private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
   ) {
+    this.transport = new NatsTransport(nc);
     this.runtime = new LiveEnvironment(liveClock(options.clockOrigin ?? Date.now()), this.journals, (host, error) => this.syncFailed(host, error));
   }
 
@@ -73,7 +82,7 @@ export class HostProcess implements HostObserver {
 
   private async open(specs: ReadonlyMap<string, ActorSpec>): Promise<void> {
     const { name, log } = this.options;
-    const transport = new NatsTransport(this.nc);
+    const transport = this.transport;
     const owner = `${name}-${Date.now().toString(36)}-${process.pid}`;
     for (const [address, spec] of specs) {
       const { journal, records } = await Journal.open(this.js, this.jsm, address, owner, () => spec.records, {
@@ -86,6 +95,7 @@ export class HostProcess implements HostObserver {
       log.info({ address, records: records.size, journalSeq: journal.sequence }, 'actor restored');
     }
     for (const [address, host] of this.hosts) {
+      transport.serveLocally(address, (frame, sender) => host.receive(frame, sender));
       this.subscriptions.push(this.nc.subscribe(inboxSubject(address), {
         callback: (error, msg) => {
           if (error === null) host.receive(msg.data, senderOf(msg.subject));
@@ -97,6 +107,11 @@ export class HostProcess implements HostObserver {
         },
       }));
     }
+    // Building the world left garbage the size of the scenario; when the process may collect it
+    // now (node --expose-gc), do, rather than in a pause under load.
+    (globalThis as { gc?: () => void }).gc?.();
+    const subject = this.options.outcomeSubject;
+    if (subject !== undefined) this.outcomeTicker = setInterval(() => this.flushOutcomes(subject), 20);
     await this.nc.flush();
     for (const host of this.hosts.values()) host.start(); // resume pending sagas, now that replies can arrive
     log.info({ actors: [...this.hosts.keys()] }, 'host serving');
@@ -123,12 +138,19 @@ export class HostProcess implements HostObserver {
       if (event.type === 'transfer.accepted') this.acceptedAt.set(event.corr, Date.now());
       else if (event.type === 'transfer.outcome') {
         this.options.onOutcome?.(event.corr);
+        if (this.options.outcomeSubject !== undefined) this.outcomes.push([event.corr, performance.timeOrigin + performance.now()]);
         const at = this.acceptedAt.get(event.corr);
         if (at === undefined) continue;
         this.acceptedAt.delete(event.corr);
         this.latency.recordValue(Math.max(1, Date.now() - at));
       }
     }
+  }
+
+  private flushOutcomes(subject: string): void {
+    if (this.outcomes.length === 0 || this.nc.isClosed()) return;
+    this.nc.publish(subject, pack(this.outcomes));
+    this.outcomes = [];
   }
 
   rejected(address: string, code: string, detail: string): void {
@@ -154,12 +176,15 @@ export class HostProcess implements HostObserver {
 
   private async drain(graceMs: number): Promise<void> {
     for (const sub of this.subscriptions) sub.unsubscribe();
+    this.transport.stopLocal();
     this.runtime.stop();
     const deadline = Date.now() + graceMs;
     while (Date.now() < deadline && [...this.hosts.values()].some((h) => h.up && !h.settled)) {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     for (const journal of this.journals.values()) journal.close();
+    if (this.outcomeTicker !== undefined) clearInterval(this.outcomeTicker);
+    if (this.options.outcomeSubject !== undefined) this.flushOutcomes(this.options.outcomeSubject);
     await this.nc.drain().catch(() => this.nc.close());
     this.options.log.info('host drained');
   }

@@ -30,6 +30,8 @@ export interface LoadOptions {
   readonly offset?: number | undefined;
   /** Only intents of this scope (e.g. crossProvince for the bench). */
   readonly scope?: TransferIntent['scope'] | undefined;
+  /** The intents to offer, if already built (a bench reuses one world across rounds). */
+  readonly intents?: readonly TransferIntent[] | undefined;
   /** Keep every request's submit time in firstSubmittedAt (benches; costs a map entry each). */
   readonly keepSubmitTimes?: boolean | undefined;
   readonly log: Logger;
@@ -58,7 +60,8 @@ export class LoadGenerator implements HostObserver {
   private readonly subscriptions: Subscription[] = [];
   /** When each request was first submitted (performance.now()), until it is answered. */
   readonly submittedAt = new Map<string, number>();
-  /** The same, kept for every request: the NATS bench times request → outcome with it. */
+  /** Wall ms (performance.timeOrigin + now) of each request's first submission, kept for every
+   * request: the NATS bench times request → outcome with it, across processes. */
   readonly firstSubmittedAt = new Map<string, number>();
   private readonly answerLatency = hdr.build({ lowestDiscernibleValue: 1, numberOfSignificantValueDigits: 3 });
   private readonly refusedByScope: Record<string, number> = {};
@@ -71,7 +74,7 @@ export class LoadGenerator implements HostObserver {
 
   private constructor(readonly options: LoadOptions, readonly nc: NatsConnection) {
     const { scenario } = options;
-    let intents = worldOf(scenario, () => null).workload;
+    let intents = options.intents ?? worldOf(scenario, () => null).workload;
     if (options.scope !== undefined) intents = intents.filter((i) => i.scope === options.scope);
     const offset = options.offset ?? 0;
     this.intents = intents.slice(offset, offset + (options.limit ?? intents.length));
@@ -113,7 +116,7 @@ export class LoadGenerator implements HostObserver {
         const intent = this.intents[this.app.submitted] as TransferIntent;
         const now = performance.now();
         this.submittedAt.set(intent.transferId, now);
-        if (this.options.keepSubmitTimes) this.firstSubmittedAt.set(intent.transferId, now);
+        if (this.options.keepSubmitTimes) this.firstSubmittedAt.set(intent.transferId, performance.timeOrigin + now);
         this.host.local((actor, now, fx) => (actor as AppClient).submit(intent, now, fx));
       }
       if (this.app.submitted === this.intents.length) this.finishSubmitting();

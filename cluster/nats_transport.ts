@@ -36,13 +36,56 @@ export function connectNats(login: NatsLogin): Promise<NatsConnection> {
   });
 }
 
+/** Where a frame for an actor of this same process goes instead of the broker. */
+export type LocalReceiver = (frame: Uint8Array, sender: string) => void;
+
+/**
+ * Frames to actors of other processes are published; frames to actors of this process (a host
+ * serving several wallet shards) are delivered in-process, in order, on a later turn of the event
+ * loop, as the broker would: no publish, no parse, no server hop. They are trusted as the broker's
+ * are (the sender is this process's own actor), and they are not exposed to network faults, which
+ * is true of two actors in one process.
+ */
 export class NatsTransport implements Transport {
   sent = 0;
+  deliveredLocally = 0;
+  private readonly local = new Map<string, LocalReceiver>();
+  private queue: Array<[LocalReceiver, Uint8Array, string]> = [];
+  private scheduled = false;
+
   constructor(private readonly nc: NatsConnection) {}
 
+  /** Deliver frames for `address` in-process from now on. */
+  serveLocally(address: string, receive: LocalReceiver): void {
+    this.local.set(address, receive);
+  }
+
+  /** Stop in-process delivery (the process is draining). */
+  stopLocal(): void {
+    this.local.clear();
+    this.queue = [];
+  }
+
   send(from: string, to: string, frame: Uint8Array): void {
+    const receive = this.local.get(to);
+    if (receive !== undefined) {
+      this.deliveredLocally++;
+      this.queue.push([receive, frame, from]);
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.drainLocal());
+      }
+      return;
+    }
     if (this.nc.isClosed()) return; // draining at shutdown: the protocol's retries own delivery
     this.sent++;
     this.nc.publish(frameSubject(to, from), frame);
+  }
+
+  private drainLocal(): void {
+    this.scheduled = false;
+    const queue = this.queue;
+    this.queue = [];
+    for (const [receive, frame, from] of queue) receive(frame, from);
   }
 }

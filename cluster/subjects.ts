@@ -32,9 +32,16 @@ export function inboxSubject(address: string): string {
 
 /** The sender's address from a frame subject, or undefined if the subject is not one. */
 export function senderOf(subject: string): string | undefined {
-  const tokens = subject.split('.');
-  if (tokens.length !== 6 || tokens[0] !== 'gj' || tokens[1] !== 'v1') return undefined;
-  return `${tokens[4]}.${tokens[5]}`;
+  // Per message on the hot path: find the dot after the fourth token rather than split in six.
+  if (!subject.startsWith('gj.v1.')) return undefined;
+  let dot = 5;
+  for (let i = 0; i < 2; i++) {
+    dot = subject.indexOf('.', dot + 1);
+    if (dot < 0) return undefined;
+  }
+  const sender = subject.slice(dot + 1);
+  const split = sender.indexOf('.');
+  return split > 0 && split === sender.lastIndexOf('.') && split < sender.length - 1 ? sender : undefined;
 }
 
 /** Subjects a sender may publish frames on: to anyone, as itself. */
