@@ -70,14 +70,14 @@ export class HostProcess implements HostObserver {
     for (const address of options.addresses) assertAddress(address);
     const specs = actorSpecs(options.scenario, options.addresses);
     const nc = await connectNats(options.login);
-    const process = new HostProcess(options, nc, jetstream(nc, { timeout: 5_000 }), await jetstreamManager(nc));
+    const hostProcess = new HostProcess(options, nc, jetstream(nc, { timeout: 5_000 }), await jetstreamManager(nc));
     try {
-      await process.open(specs);
+      await hostProcess.open(specs);
     } catch (error) {
       await nc.close();
       throw error;
     }
-    return process;
+    return hostProcess;
   }
 
   private async open(specs: ReadonlyMap<string, ActorSpec>): Promise<void> {

@@ -20,6 +20,12 @@ import { adminSubject } from './subjects.ts';
 
 const REPO = resolve(fileURLToPath(import.meta.url), '../..');
 
+/** Child processes still running, SIGKILLed if this process exits without stopping them. */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 export interface LocalClusterOptions {
   readonly dir: string;
   readonly scenario: Scenario;
@@ -162,7 +168,11 @@ export class LocalCluster {
     });
     proc.stdout?.pipe(logFile);
     proc.stderr?.pipe(logFile);
-    const exited = new Promise<number | null>((done) => proc.once('exit', (code) => done(code)));
+    running.add(proc);
+    const exited = new Promise<number | null>((done) => proc.once('exit', (code) => {
+      running.delete(proc);
+      done(code);
+    }));
     this.children.set(name, { command, proc, exited });
     this.options.log.info({ name, pid: proc.pid }, 'process started');
   }
