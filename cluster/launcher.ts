@@ -21,9 +21,9 @@ import { adminSubject } from './subjects.ts';
 const REPO = resolve(fileURLToPath(import.meta.url), '../..');
 
 /** Child processes still running, SIGKILLed if this process exits without stopping them. */
-const running = new Set<ChildProcess>();
+const liveChildren = new Set<ChildProcess>();
 process.once('exit', () => {
-  for (const child of running) child.kill('SIGKILL');
+  for (const child of liveChildren) child.kill('SIGKILL');
 });
 
 export interface LocalClusterOptions {
@@ -168,9 +168,9 @@ export class LocalCluster {
     });
     proc.stdout?.pipe(logFile);
     proc.stderr?.pipe(logFile);
-    running.add(proc);
+    liveChildren.add(proc);
     const exited = new Promise<number | null>((done) => proc.once('exit', (code) => {
-      running.delete(proc);
+      liveChildren.delete(proc);
       done(code);
     }));
     this.children.set(name, { command, proc, exited });
