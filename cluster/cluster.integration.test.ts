@@ -114,7 +114,7 @@ describe('a local 3-node cluster under real faults', () => {
     impostor.publish(`gj.v1.wallet.00.${b.addresses[0]}`, forged);
     impostor.subscribe(`gj.v1.${b.addresses[0]}.>`);
     await impostor.flush().catch(() => {});
-    await sleep(500);
+    await until(async () => permissionErrors.length >= 2, 'the server to refuse the impostor twice', 10_000);
     await impostor.close().catch(() => {});
 
     // A NATS node dies and restarts under load.
