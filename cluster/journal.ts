@@ -181,7 +181,9 @@ export class Journal {
     for (let attempt = 0; ; attempt++) {
       try {
         const restored = await readJournal(js, jsm, address);
-        const journal = new Journal(js, jsm, address, owner, restored.lastSeq, options);
+        // Each attempt writes under ids of its own: an attempt's msgIDs must never match what an
+        // earlier, half-done attempt wrote, or the server would answer "duplicate" for a new entry.
+        const journal = new Journal(js, jsm, address, attempt === 0 ? owner : `${owner}.${attempt}`, restored.lastSeq, options);
         let records = restored.records;
         if (restored.lastSeq === 0) {
           records = new Map(genesis());
