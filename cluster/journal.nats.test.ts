@@ -9,6 +9,8 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureStream, FencedError, Journal, readJournal } from './journal.ts';
 import { connectNats } from './nats_transport.ts';
+import { pack } from './record_codec.ts';
+import { stateSubject } from './subjects.ts';
 import { NatsCluster } from './nats_server.ts';
 
 describe('Journal on JetStream', () => {
@@ -72,6 +74,17 @@ describe('Journal on JetStream', () => {
     const info = await jsm.streams.info('GJ_wallet_01');
     expect(info.state.first_seq).toBeGreaterThan(1); // purged before the last snapshot
     expect((await readJournal(js, jsm, 'wallet.01')).records).toEqual(live);
+  });
+
+  it('an opening cut short between snapshot chunks is seeded again, not restored empty', async () => {
+    await ensureStream(jsm, 'wallet.02', { replicas: 1 });
+    // What a host killed between the two chunks of its opening snapshot leaves behind.
+    await js.publish(stateSubject('wallet.02'), pack(['s', 'dead-owner:0', 0, 2, ['w:a'], [1]]));
+    await js.publish(stateSubject('wallet.02'), pack(['o', 'another-dead-owner']));
+    const genesis = new Map<string, unknown>([['w:a', 1], ['w:b', 2]]);
+    const { records } = await Journal.open(js, jsm, 'wallet.02', 'owner-g', () => genesis);
+    expect([...records]).toEqual([...genesis]);
+    expect((await readJournal(js, jsm, 'wallet.02')).records).toEqual(genesis);
   });
 
   it('names a missing stream and how to create it', async () => {

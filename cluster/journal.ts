@@ -74,6 +74,8 @@ export interface Restored {
   readonly records: Map<string, unknown>;
   readonly lastSeq: number;
   readonly messages: number;
+  /** Whether a complete snapshot was read: without one the actor's opening records are missing. */
+  readonly complete: boolean;
 }
 
 /** Read an actor's whole stream (from its first remaining message) into records. */
@@ -88,7 +90,7 @@ export async function readJournal(js: JetStreamClient, jsm: JetStreamManager, ad
   }
   const lastSeq = info.state.last_seq;
   const fold = new JournalFold();
-  if (info.state.messages === 0) return { records: fold.records, lastSeq, messages: 0 };
+  if (info.state.messages === 0) return { records: fold.records, lastSeq, messages: 0, complete: false };
   const consumer = await js.consumers.get(stream);
   const messages = await consumer.consume();
   let count = 0;
@@ -101,7 +103,7 @@ export async function readJournal(js: JetStreamClient, jsm: JetStreamManager, ad
   } finally {
     messages.stop();
   }
-  return { records: fold.records, lastSeq, messages: count };
+  return { records: fold.records, lastSeq, messages: count, complete: fold.complete };
 }
 
 type JournalEntry =
@@ -112,6 +114,8 @@ type JournalEntry =
 /** Folds journal entries, in stream order, into records. A snapshot counts once all its chunks are in. */
 export class JournalFold {
   records = new Map<string, unknown>();
+  /** A complete snapshot has been folded (every journal starts with one once it is whole). */
+  complete = false;
   private pending: { id: string; next: number; records: Map<string, unknown> } | null = null;
 
   apply(entry: JournalEntry): void {
@@ -135,6 +139,7 @@ export class JournalFold {
         if (pending.next === count) {
           this.records = pending.records;
           this.pending = null;
+          this.complete = true;
         }
         return;
       }
@@ -184,8 +189,10 @@ export class Journal {
         // Each attempt writes under ids of its own: an attempt's msgIDs must never match what an
         // earlier, half-done attempt wrote, or the server would answer "duplicate" for a new entry.
         const journal = new Journal(js, jsm, address, attempt === 0 ? owner : `${owner}.${attempt}`, restored.lastSeq, options);
+        // No complete snapshot yet: the stream is new, or the first opening was cut short
+        // between chunks (then its chunks never count). Seed it with the opening records.
         let records = restored.records;
-        if (restored.lastSeq === 0) {
+        if (!restored.complete) {
           records = new Map(genesis());
           await journal.writeSnapshot(records);
         }
@@ -218,6 +225,15 @@ export class Journal {
 
   close(): void {
     this.closed = true;
+  }
+
+  private async landedAt(seq: number, msgID: string): Promise<boolean> {
+    try {
+      const message = await this.jsm.streams.getMessage(stateStream(this.address), { seq });
+      return msgIdOf(message as never) === msgID;
+    } catch {
+      return false;
+    }
   }
 
   private async compact(durable: ReadonlyMap<string, unknown>): Promise<void> {
@@ -260,6 +276,14 @@ export class Journal {
         ack = await this.js.publish(stateSubject(this.address), data, { msgID, expect: { lastSequence: expected } });
       } catch (error) {
         if (isWrongLastSequence(error)) {
+          // Our own earlier attempt may have landed with its ack lost, longer ago than the dedup
+          // window: then the next message is ours and this append is done.
+          const landed = await this.landedAt(expected + 1, msgID);
+          if (landed) {
+            this.lastSeq = expected + 1;
+            this.bytesSinceSnapshot += data.length;
+            return data.length;
+          }
           throw new FencedError(`${this.address}: another owner wrote to the journal (expected last sequence ${expected})`);
         }
         if (error instanceof JetStreamApiError && !isRetryable(error)) throw error;
@@ -279,6 +303,11 @@ export function isTransient(error: unknown): boolean {
   const name = (error as Error | undefined)?.name ?? '';
   return /Timeout|Request|NoResponders|Connection|Disconnect/i.test(name) ||
     /timeout|no responders|disconnect|connection/i.test((error as Error | undefined)?.message ?? '');
+}
+
+/** Whether the message at `seq` is the one we sent as `msgID`. */
+function msgIdOf(message: { header?: { get(key: string): string } } | undefined): string | undefined {
+  return message?.header?.get('Nats-Msg-Id');
 }
 
 /** Server-side refusals that a retry cannot fix are thrown; the rest (no leader yet, timeouts) are retried. */
