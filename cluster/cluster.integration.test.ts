@@ -113,8 +113,10 @@ describe('a local 3-node cluster under real faults', () => {
     })();
     impostor.publish(`gj.v1.wallet.00.${b.addresses[0]}`, forged);
     impostor.subscribe(`gj.v1.${b.addresses[0]}.>`);
+    impostor.subscribe('_INBOX_wallets.>'); // another host's replies, its JetStream acks among them
+    impostor.subscribe('_INBOX.>');
     await impostor.flush().catch(() => {});
-    await until(async () => permissionErrors.length >= 2, 'the server to refuse the impostor twice', 10_000);
+    await until(async () => permissionErrors.length >= 4, 'the server to refuse the impostor four times', 10_000);
     await impostor.close().catch(() => {});
 
     // A NATS node dies and restarts under load.
@@ -150,8 +152,9 @@ describe('a local 3-node cluster under real faults', () => {
     expect(result.boundary.FORGED_SENDER).toBe(1);
   });
 
-  it("denied a province host's user another province's subjects", () => {
-    expect(permissionErrors.join(' | ')).toMatch(/permissions violation/i);
+  it("denied a province host's user another province's subjects and other users' inboxes", () => {
+    expect(permissionErrors).toHaveLength(4);
+    for (const error of permissionErrors) expect(error).toMatch(/permissions violation/i);
   });
 
   it('the faults were real: routes cut, the killed host restored from its journal and resumed', () => {

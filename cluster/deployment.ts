@@ -5,6 +5,7 @@
 import { jetStreamStreamPermissions, type NatsPermissions, type NatsUser } from './nats_config.ts';
 import { APP_ADDRESS, SETTLEMENT_ADDRESS, provinceAddress, walletShardAddress } from '../actors/addresses.ts';
 import { adminSubject, inboxSubject, sendAsSubject, stateStream, stateSubject } from './subjects.ts';
+import { inboxPrefixOf } from './nats_transport.ts';
 
 export interface HostSpec {
   readonly name: string;
@@ -61,10 +62,17 @@ export function journalPermissions(address: string): NatsPermissions {
   return jetStreamStreamPermissions(stateStream(address), [stateSubject(address)]);
 }
 
-/** Send frames as these actors, hear only their frames and reconciliation queries, answer requests. */
-export function framePermissions(addresses: readonly string[]): NatsPermissions {
-  const publish = new Set<string>(['_INBOX.>']);
-  const subscribe = new Set<string>(['_INBOX.>']);
+/** The user every reconciliation query comes from: the only one whose inbox others may answer. */
+export const ADMIN_USER = 'admin';
+
+/**
+ * Send frames as these actors, hear only their frames and reconciliation queries, answer the
+ * admin's queries, and read replies in this user's own inbox only (cluster/nats_transport.ts,
+ * inboxPrefixOf): no user can read or forge another's replies, JetStream acks included.
+ */
+export function framePermissions(user: string, addresses: readonly string[]): NatsPermissions {
+  const publish = new Set<string>([`${inboxPrefixOf(ADMIN_USER)}.>`]);
+  const subscribe = new Set<string>([`${inboxPrefixOf(user)}.>`]);
   for (const address of addresses) {
     publish.add(sendAsSubject(address));
     subscribe.add(inboxSubject(address));
@@ -74,8 +82,8 @@ export function framePermissions(addresses: readonly string[]): NatsPermissions 
 }
 
 /** A host's permissions: its actors' frames, and their journals only. */
-export function hostPermissions(addresses: readonly string[]): NatsPermissions {
-  const frames = framePermissions(addresses);
+export function hostPermissions(user: string, addresses: readonly string[]): NatsPermissions {
+  const frames = framePermissions(user, addresses);
   const publish = new Set<string>([...frames.publish, '$JS.API.INFO']);
   for (const address of addresses) for (const subject of journalPermissions(address).publish) publish.add(subject);
   return { publish: [...publish], subscribe: frames.subscribe };
@@ -91,10 +99,10 @@ export function deploymentUsers(deployment: Deployment, password: (user: string)
   const users: NatsUser[] = deployment.hosts.map((h) => ({
     user: h.name,
     password: password(h.name),
-    permissions: hostPermissions(h.addresses),
+    permissions: hostPermissions(h.name, h.addresses),
   }));
-  users.push({ user: 'load', password: password('load'), permissions: framePermissions([APP_ADDRESS]) });
-  users.push({ user: 'admin', password: password('admin') });
+  users.push({ user: 'load', password: password('load'), permissions: framePermissions('load', [APP_ADDRESS]) });
+  users.push({ user: ADMIN_USER, password: password(ADMIN_USER) });
   return users;
 }
 

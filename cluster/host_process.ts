@@ -12,7 +12,7 @@ import { ActorHost, type HostObserver } from './host.ts';
 import { Journal, FencedError, JournalClosedError } from './journal.ts';
 import { LiveEnvironment, liveClock } from './live_runtime.ts';
 import { MemoryStore } from './memory_store.ts';
-import { connectNats, NatsTransport, type NatsLogin } from './nats_transport.ts';
+import { connectNats, drainWithin, NatsTransport, type NatsLogin } from './nats_transport.ts';
 import { pack } from './record_codec.ts';
 import { openWork, type ActorReport } from './reconcile.ts';
 import { adminSubject, assertAddress, inboxSubject, senderOf } from './subjects.ts';
@@ -185,7 +185,7 @@ export class HostProcess implements HostObserver {
     for (const journal of this.journals.values()) journal.close();
     if (this.outcomeTicker !== undefined) clearInterval(this.outcomeTicker);
     if (this.options.outcomeSubject !== undefined) this.flushOutcomes(this.options.outcomeSubject);
-    await this.nc.drain().catch(() => this.nc.close());
+    await drainWithin(this.nc, 5_000);
     this.options.log.info('host drained');
   }
 }

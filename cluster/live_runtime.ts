@@ -47,10 +47,9 @@ export class LiveEnvironment implements HostEnvironment {
       queueMicrotask(() => host.synced(epoch));
       return;
     }
-    journal.append(keys, values, host.store.durable).then(
-      () => host.synced(epoch),
-      (error: unknown) => this.onSyncFailure(host, error),
-    );
+    journal.append(keys, values, host.store.durable)
+      .then(() => host.synced(epoch))
+      .catch((error: unknown) => this.onSyncFailure(host, error));
   }
 
   /** Cancel every timer: the process is draining and its actors will resume from their journals. */

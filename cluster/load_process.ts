@@ -14,7 +14,7 @@ import type { TransferIntent } from '../sim/workload.ts';
 import { ActorHost, type HostObserver } from './host.ts';
 import { LiveEnvironment, liveClock } from './live_runtime.ts';
 import { MemoryStore } from './memory_store.ts';
-import { connectNats, NatsTransport, type NatsLogin } from './nats_transport.ts';
+import { connectNats, drainWithin, NatsTransport, type NatsLogin } from './nats_transport.ts';
 import { pack } from './record_codec.ts';
 import type { ActorReport } from './reconcile.ts';
 import { adminSubject, inboxSubject, senderOf } from './subjects.ts';
@@ -203,6 +203,6 @@ export class LoadGenerator implements HostObserver {
     this.ticker = undefined;
     this.runtime.stop();
     for (const sub of this.subscriptions) sub.unsubscribe();
-    await this.nc.drain().catch(() => this.nc.close());
+    await drainWithin(this.nc, 5_000);
   }
 }

@@ -7,7 +7,7 @@ import { NatsTransport } from './nats_transport.ts';
 
 function fakeConnection() {
   const published: Array<[string, Uint8Array]> = [];
-  const nc = { publish: (subject: string, data: Uint8Array) => published.push([subject, data]), isClosed: () => false };
+  const nc = { publish: (subject: string, data: Uint8Array) => published.push([subject, data]), isClosed: () => false, isDraining: () => false };
   return { nc: nc as unknown as NatsConnection, published };
 }
 

@@ -19,21 +19,46 @@ export interface NatsLogin {
  * servers it was given (cluster updates would let it route around a fault proxy), and no async
  * stack traces (faster requests and JetStream publishes, TECH.md §2.3).
  */
-export function connectNats(login: NatsLogin): Promise<NatsConnection> {
-  return connect({
-    servers: [...login.servers],
-    user: login.user,
-    pass: login.password,
-    name: login.name,
-    maxReconnectAttempts: -1,
-    reconnectTimeWait: 250,
-    reconnectJitter: 100,
-    waitOnFirstConnect: true,
-    ignoreClusterUpdates: true,
-    noAsyncTraces: true,
-    pingInterval: 5_000,
-    maxPingOut: 2,
-  });
+export async function connectNats(login: NatsLogin): Promise<NatsConnection> {
+  try {
+    return await connect({
+      servers: [...login.servers],
+      user: login.user,
+      pass: login.password,
+      name: login.name,
+      inboxPrefix: inboxPrefixOf(login.user),
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
+      reconnectJitter: 100,
+      // The first connection must succeed (a process started against no server says so and
+      // exits); after that, reconnect forever.
+      waitOnFirstConnect: false,
+      ignoreClusterUpdates: true,
+      noAsyncTraces: true,
+      pingInterval: 5_000,
+      maxPingOut: 2,
+    });
+  } catch (error) {
+    throw new Error(`cannot connect to NATS at ${login.servers.join(', ')}${login.user ? ` as ${login.user}` : ''}: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * Each user's replies arrive under an inbox prefix of its own, which only it may subscribe to:
+ * with a shared `_INBOX.>` any user could read others' replies, or forge a JetStream ack to
+ * another host's append and break its write-ahead.
+ */
+export function inboxPrefixOf(user: string | undefined): string {
+  return user === undefined ? '_INBOX' : `_INBOX_${user}`;
+}
+
+/** Close a connection after letting it drain for at most `ms` (a cut link never answers a drain). */
+export async function drainWithin(nc: NatsConnection, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => { timer = setTimeout(resolve, ms); });
+  await Promise.race([nc.drain().catch(() => {}), late]);
+  clearTimeout(timer);
+  if (!nc.isClosed()) await nc.close().catch(() => {});
 }
 
 /** Where a frame for an actor of this same process goes instead of the broker. */
@@ -49,6 +74,7 @@ export type LocalReceiver = (frame: Uint8Array, sender: string) => void;
 export class NatsTransport implements Transport {
   sent = 0;
   deliveredLocally = 0;
+  dropped = 0;
   private readonly local = new Map<string, LocalReceiver>();
   private queue: Array<[LocalReceiver, Uint8Array, string]> = [];
   private scheduled = false;
@@ -77,9 +103,13 @@ export class NatsTransport implements Transport {
       }
       return;
     }
-    if (this.nc.isClosed()) return; // draining at shutdown: the protocol's retries own delivery
+    if (this.nc.isClosed() || this.nc.isDraining()) return; // shutting down: the protocol's retries own delivery
     this.sent++;
-    this.nc.publish(frameSubject(to, from), frame);
+    try {
+      this.nc.publish(frameSubject(to, from), frame);
+    } catch {
+      this.dropped++; // the connection started closing under us; same as a lost message
+    }
   }
 
   private drainLocal(): void {
