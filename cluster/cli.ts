@@ -159,8 +159,13 @@ async function hostCommand(args: ClusterArgs): Promise<number> {
     outcomeSubject: args.values['report-outcomes'],
   });
   process.stdout.write(`gongji host ${name}: serving ${addresses.join(', ')}\n`);
-  const signal = await untilSignal();
-  log.info({ host: name, signal }, 'draining');
+  const ended = await Promise.race([untilSignal(), host.failed]);
+  if (ended instanceof Error) {
+    process.stderr.write(`gongji host ${name}: an actor stopped (${ended.message}); draining and exiting\n`);
+    await host.stop();
+    return 1;
+  }
+  log.info({ host: name, signal: ended }, 'draining');
   await host.stop();
   return 0;
 }

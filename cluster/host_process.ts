@@ -163,7 +163,18 @@ export class HostProcess implements HostObserver {
     const { log } = this.options;
     if (error instanceof FencedError) log.error({ address: host.address }, `stopped serving: ${error.message}`);
     else log.error({ address: host.address, err: error }, 'journal append failed; actor stopped');
+    this.failedWith(error instanceof Error ? error : new Error(String(error)));
   }
+
+  /**
+   * Settles when an actor of this process had to stop (fenced by another owner, or its journal
+   * refused an append): the process should drain and exit non-zero so that a supervisor (compose's
+   * restart policy, or whoever runs it) starts it again, restoring from the journals.
+   */
+  // Declared before `failed`: class fields are defined in order, and a later declaration of this
+  // one would reset what the promise's executor assigned.
+  private failedWith!: (error: Error) => void;
+  readonly failed = new Promise<Error>((resolve) => { this.failedWith = resolve; });
 
   /**
    * Drain: stop taking frames, let in-flight journal appends finish (up to `graceMs`), then close.
