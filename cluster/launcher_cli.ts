@@ -4,7 +4,7 @@
 // ports: faults on links, SIGKILL/restart of processes, the final check, and `down`.
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { UsageError } from '../sim/cli_args.ts';
 import { jsonReplacer } from '../sim/json.ts';
 import { log } from '../sim/log.ts';
@@ -73,7 +73,8 @@ export async function launcherMain(args: ClusterArgs): Promise<number> {
 async function up(args: ClusterArgs, dir: string): Promise<number> {
   const scenario = clusterScenario(args.values.scenario, args.values.seed);
   const scenarioArgs = [
-    ...(args.values.scenario === undefined ? [] : ['--scenario', args.values.scenario]),
+    // Absolute, so `cluster check` from another directory reads the same file.
+    ...(args.values.scenario === undefined ? [] : ['--scenario', resolve(args.values.scenario)]),
     ...(args.values.seed === undefined ? [] : ['--seed', args.values.seed]),
   ];
   const world = worldOf(scenario, () => null);
@@ -83,29 +84,51 @@ async function up(args: ClusterArgs, dir: string): Promise<number> {
   const deployment = { ...base, load: { ...base.load, limit } };
   mkdirSync(dir, { recursive: true });
   process.stdout.write(`gongji cluster: starting 3 NATS nodes and ${deployment.hosts.length} hosts in ${dir}\n`);
-  const cluster = await LocalCluster.start({ dir, scenario, scenarioArgs, deployment, log });
-  const faults = await FaultControlServer.start(cluster.links);
   let down!: () => void;
   const stopped = new Promise<void>((resolve) => { down = resolve; });
-  const procs = await processControl(cluster, () => down());
+  // `on`, not `once`: the NATS server manager kills its servers on a signal nobody else handles,
+  // and a `once` listener is gone by the time it asks. The launcher stops hosts first, then NATS.
+  const onSignal = () => down();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const cluster = await LocalCluster.start({ dir, scenario, scenarioArgs, deployment, log });
+  let faults: FaultControlServer | undefined;
+  let procs: Server | undefined;
+  try {
+    faults = await FaultControlServer.start(cluster.links);
+    procs = await processControl(cluster, () => down());
+    await serve(cluster, faults, procs, dir, Math.min(limit ?? Infinity, world.workload.length), rate, stopped);
+  } finally {
+    process.stdout.write('gongji cluster: stopping\n');
+    await cluster.stop();
+    await faults?.close();
+    if (procs !== undefined) await new Promise((resolve) => procs?.close(resolve));
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  }
+  return 0;
+}
+
+async function serve(
+  cluster: LocalCluster,
+  faults: FaultControlServer,
+  procs: Server,
+  dir: string,
+  requests: number,
+  rate: number,
+  stopped: Promise<void>,
+): Promise<void> {
   const state: StateFile = { ...cluster.state(faults.port), processControlPort: (procs.address() as { port: number }).port };
   writeFileSync(join(dir, 'cluster.json'), `${JSON.stringify(state, null, 2)}\n`);
   await cluster.startProcess('load');
   process.stdout.write([
     `gongji cluster: up. NATS ${cluster.nats.clientUrls().join(' ')}; logs in ${join(dir, 'logs')}`,
-    `  load: ${world.workload.length} requests at ${rate}/s`,
+    `  load: ${requests} requests at ${rate}/s`,
     `  links: ${state.links.join(' ')}`,
     `  next: gongji cluster check --dir ${dir}   (or fault, kill, start, down; gongji cluster help)`,
     '',
   ].join('\n'));
-  process.once('SIGINT', () => down());
-  process.once('SIGTERM', () => down());
   await stopped;
-  process.stdout.write('gongji cluster: stopping\n');
-  await cluster.stop();
-  await faults.close();
-  await new Promise((resolve) => procs.close(resolve));
-  return 0;
 }
 
 /** Loopback HTTP: POST /procs/<name>/<kill|stop|start>, POST /down. */
@@ -138,7 +161,12 @@ function control(dir: string, path: string): Promise<number> {
       let body = '';
       res.on('data', (chunk) => { body += chunk; });
       res.on('end', () => {
-        const parsed = JSON.parse(body || '{}') as { error?: string };
+        let parsed: { error?: string };
+        try {
+          parsed = JSON.parse(body || '{}') as { error?: string };
+        } catch {
+          parsed = { error: `the launcher answered something that is not JSON: ${body.slice(0, 80)}` };
+        }
         if ((res.statusCode ?? 500) >= 300) {
           process.stderr.write(`gongji cluster: ${parsed.error ?? res.statusCode}\n`);
           resolve(1);

@@ -86,11 +86,12 @@ function killAllNow(): void {
 }
 
 function onSignal(signal: NodeJS.Signals): void {
+  // Someone else handles this signal (the launcher stops its hosts, then the servers, in order):
+  // leave the servers to it; the exit hook still kills whatever is left.
+  if (process.listenerCount(signal) > 1) return;
   killAllNow();
-  if (process.listenerCount(signal) === 1) {
-    process.removeListener(signal, onSignal);
-    process.kill(process.pid, signal);
-  }
+  process.removeListener(signal, onSignal);
+  process.kill(process.pid, signal);
 }
 
 function installExitHooks(): void {
