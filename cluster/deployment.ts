@@ -89,11 +89,6 @@ export function hostPermissions(user: string, addresses: readonly string[]): Nat
   return { publish: [...publish], subscribe: frames.subscribe };
 }
 
-export interface Credentials {
-  readonly user: string;
-  readonly password: string;
-}
-
 /** The NATS users of a deployment: one per host, the load generator, and an admin (launcher, checker). */
 export function deploymentUsers(deployment: Deployment, password: (user: string) => string): NatsUser[] {
   const users: NatsUser[] = deployment.hosts.map((h) => ({

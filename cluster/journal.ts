@@ -298,7 +298,7 @@ export class Journal {
 }
 
 /** Errors that say "not now" (no answer, no leader, no quorum) rather than "no". */
-export function isTransient(error: unknown): boolean {
+function isTransient(error: unknown): boolean {
   if (error instanceof JetStreamApiError) return isRetryable(error);
   const name = (error as Error | undefined)?.name ?? '';
   return /Timeout|Request|NoResponders|Connection|Disconnect/i.test(name) ||

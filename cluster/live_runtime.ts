@@ -58,8 +58,4 @@ export class LiveEnvironment implements HostEnvironment {
     for (const handle of this.timers) clearTimeout(handle);
     this.timers.clear();
   }
-
-  get pendingTimers(): number {
-    return this.timers.size;
-  }
 }

@@ -41,5 +41,5 @@ export type {
 } from './messages.ts';
 export type { AnyEnvelope, Envelope } from './envelope.ts';
 export { decodeEnvelope, encodeEnvelope } from './codec.ts';
-export { SENDER_ROLES, maySend, roleOf } from './senders.ts';
+export { SENDER_ROLES, maySend } from './senders.ts';
 export type { Role } from './senders.ts';
