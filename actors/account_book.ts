@@ -2,7 +2,7 @@
 // millions of accounts must not be copied on every assign). Records are immutable and replaced
 // on change, so the durable store can share them with the live state, and every change is
 // written (write-ahead) and posted (double-entry) through the step's Effects.
-import type { Fen, Reason } from '../protocol/index.ts';
+import type { DeclaredKinship, Fen, Reason } from '../protocol/index.ts';
 import type { Effects, MoneyClass, PostingOp } from './effects.ts';
 
 export interface AccountRecord {
@@ -11,7 +11,21 @@ export interface AccountRecord {
   readonly held: Fen;
 }
 
-export type TxnState = 'reserved' | 'committed' | 'released' | 'rejected';
+export type TxnState = 'reserved' | 'committed' | 'released' | 'rejected' | 'refunded';
+
+/**
+ * The civil registry's and the enrolment system's record of one person insured in this province
+ * (DOMAIN §3.1 IdentitySvc: background data; ASSUMPTION: kept per province). `kin` says, for a
+ * donor id, what this person is to that donor: the fact a claimed kinship is checked against (E2).
+ */
+export interface PersonRecord {
+  readonly name: string;
+  readonly idNo: string;
+  readonly region: string;
+  /** E3: enrolled in EBMI or URRBMI. */
+  readonly enrolled: boolean;
+  readonly kin: Readonly<Record<string, DeclaredKinship>>;
+}
 
 /** What the reserve decision point decided for one transfer id: the dedup record. */
 export interface TxnRecord {
@@ -30,11 +44,13 @@ export interface RegionRecord {
 export const accountKey = (id: string) => `a:${id}`;
 export const txnKey = (id: string) => `t:${id}`;
 export const regionKey = (code: string) => `r:${code}`;
+export const personKey = (id: string) => `p:${id}`;
 
 export class AccountBook {
   readonly accounts = new Map<string, AccountRecord>();
   readonly txns = new Map<string, TxnRecord>();
   readonly regions = new Map<string, RegionRecord>();
+  readonly persons = new Map<string, PersonRecord>();
 
   constructor(readonly ledger: string) {}
 
@@ -46,6 +62,7 @@ export class AccountBook {
       if (key.startsWith('a:')) book.accounts.set(id, value as AccountRecord);
       else if (key.startsWith('t:')) book.txns.set(id, value as TxnRecord);
       else if (key.startsWith('r:')) book.regions.set(id, value as RegionRecord);
+      else if (key.startsWith('p:')) book.persons.set(id, value as PersonRecord);
     }
     return book;
   }
@@ -94,6 +111,24 @@ export class AccountBook {
     this.putTxn(txnId, { ...txn, state: 'released' }, fx);
     const id = txn.accountId;
     this.post(fx, 'release', txnId, `${id}/held`, 'held', next.held, `${id}/available`, 'available', txn.amount);
+  }
+
+  /**
+   * W11: a committed transfer came back unreceived. The region's debt to the wallet ledger
+   * shrinks, and the donor's account gets the money back.
+   */
+  refund(txnId: string, fx: Effects): void {
+    const txn = this.mustTxn(txnId, 'committed');
+    const account = this.mustAccount(txn.accountId);
+    const nextAccount = { ...account, available: account.available + txn.amount };
+    const region = this.regions.get(account.region) ?? { source: 0n, due: 0n };
+    const nextRegion = { ...region, due: region.due - txn.amount };
+    this.putAccount(txn.accountId, nextAccount, fx);
+    this.regions.set(account.region, nextRegion);
+    fx.write(regionKey(account.region), nextRegion);
+    this.putTxn(txnId, { ...txn, state: 'refunded' }, fx);
+    const due = `due:${account.region}`;
+    this.post(fx, 'refund', txnId, due, 'due', nextRegion.due, `${txn.accountId}/available`, 'available', txn.amount);
   }
 
   private post(

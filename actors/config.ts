@@ -30,6 +30,32 @@ export interface ProtocolConfig {
   readonly walletShardCount: number;
   /** Only for the 'timeoutFails' variant: attempts before the saga wrongly gives up. */
   readonly giveUpAfterAttempts: number;
+  /**
+   * Calendar date of virtual day 0 (Beijing time), 'YYYY-MM-DD': the policies of E7/E8, the
+   * year of a contribution and the month of clearing follow it.
+   */
+  readonly startDate: string;
+  /**
+   * W11 / DOMAIN open question 1: a credit waits for the recipient to receive it, and what is
+   * still unreceived at 06:00 the next day goes back to the donor. false: credits are received
+   * on arrival and only failed deliveries come back (as releases).
+   */
+  readonly requireReceipt: boolean;
+  /** W5: may received wallet money be transferred on to another relative? (ASSUMPTION: no) */
+  readonly allowWalletToWalletRetransfer: boolean;
+  /** W17: may the wallet pay outside its use region (its holder's insured region)? (no) */
+  readonly walletSpendOutsideUseRegion: boolean;
+  /** F1: a binding the relative has not confirmed by face within this long expires (24 h). */
+  readonly bindAuthTtlMs: number;
+  /** F1: the face challenge is re-sent this often at most; then the saga waits for the TTL. */
+  readonly challengeResendsMax: number;
+  /**
+   * W13: a donor who has not confirmed a transfer within this long has not confirmed it: the
+   * transfer is rejected (W13). Safe to decide on a timeout, since nothing has moved yet.
+   */
+  readonly authTtlMs: number;
+  /** W11: the hour (Beijing) of the day after a transfer at which an unreceived one returns. */
+  readonly returnHour: number;
 }
 
 export const PROTOCOL_DEFAULTS: ProtocolConfig = {
@@ -42,6 +68,14 @@ export const PROTOCOL_DEFAULTS: ProtocolConfig = {
   blackoutHourEnd: 6,
   walletShardCount: 8,
   giveUpAfterAttempts: 2,
+  startDate: '2025-09-29',
+  requireReceipt: true,
+  allowWalletToWalletRetransfer: false,
+  walletSpendOutsideUseRegion: false,
+  bindAuthTtlMs: 86_400_000,
+  challengeResendsMax: 3,
+  authTtlMs: 300_000,
+  returnHour: 6,
 };
 
 export const DAY_MS = 86_400_000;

@@ -1,7 +1,7 @@
 // What an actor may do in response to a message: everything an actor does to the world goes
 // through this interface, so actors stay pure and the host decides when effects happen
 // (write-ahead: writes become durable before sends leave and before observers hear of them).
-import type { Body, Kind } from '../protocol/index.ts';
+import type { Body, Kind, Reason, RelationEnding } from '../protocol/index.ts';
 import type { Fen } from '../protocol/index.ts';
 
 /** Where money sits, for the conservation equation (docs/ARCHITECTURE.md, "Conservation"). */
@@ -13,7 +13,16 @@ export type MoneyClass =
   | 'liability' // the wallet ledger's claim on an origin region (counter account)
   | 'source'; // where opening balances came from (counter account)
 
-export type PostingOp = 'open' | 'reserve' | 'commit' | 'release' | 'credit';
+export type PostingOp =
+  | 'open'
+  | 'reserve'
+  | 'commit'
+  | 'release'
+  | 'credit'
+  // W11: an unreceived credit leaves the wallet (back to the wallet ledger's claim) …
+  | 'return'
+  // … and the donor's region pays it back into the donor's account.
+  | 'refund';
 
 /** One double-entry posting: `amount` leaves `debit` and arrives at `credit`, in one ledger. */
 export interface Posting {
@@ -32,6 +41,7 @@ export interface Posting {
 
 export type TransferScope = 'sameRegion' | 'sameProvince' | 'crossProvince';
 export type TransferOutcome = 'completed' | 'rejected' | 'refused';
+export type BindOutcome = 'active' | 'refused' | 'rejected' | 'expired';
 
 /** A business fact the reports and checkers follow (not money: that is Posting). */
 export type Fact =
@@ -49,10 +59,39 @@ export type Fact =
       readonly reason: string | undefined;
     }
   | {
-      readonly type: 'liability.recorded';
+      readonly type: 'liability.recorded' | 'liability.reversed';
       readonly corr: string;
       readonly originRegion: string;
       readonly amount: Fen;
+    }
+  | {
+      /** W11: a completed transfer was received, or returned unreceived at 06:00. */
+      readonly type: 'transfer.receipt';
+      readonly corr: string;
+      readonly scope: TransferScope;
+      readonly outcome: 'received' | 'returned';
+    }
+  | {
+      /** W14: the SMS to the recipient, as sent. */
+      readonly type: 'notice.sms';
+      readonly corr: string;
+      readonly personId: string;
+      readonly amount: Fen;
+    }
+  | { readonly type: 'bind.accepted'; readonly corr: string; readonly scope: TransferScope }
+  | {
+      readonly type: 'bind.outcome';
+      readonly corr: string;
+      readonly scope: TransferScope;
+      readonly outcome: BindOutcome;
+      readonly reason: Reason | undefined;
+    }
+  | {
+      /** One party's side of a relation ended (revoked, E5; enrolment change, E6). */
+      readonly type: 'relation.ended';
+      readonly corr: string;
+      readonly scope: TransferScope;
+      readonly ending: RelationEnding;
     };
 
 export type DomainEvent = Posting | Fact;

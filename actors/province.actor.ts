@@ -24,6 +24,8 @@ export class ProvinceActor implements Actor {
       case 'account.reserve':
       case 'account.commit':
       case 'account.release':
+      case 'account.refund':
+      case 'identity.verify':
         this.snapshot = this.machines.step(this.snapshot, { type: env.kind, env: env as never, book: this.book, fx });
         return;
       default:

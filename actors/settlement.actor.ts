@@ -9,7 +9,7 @@ import { settlementMachine, type SettlementBook, type SettlementMachine } from '
 const driver = new MachineDriver(settlementMachine);
 
 export class SettlementActor implements Actor {
-  readonly book: SettlementBook = { liabilities: new Map(), recorded: new Set() };
+  readonly book: SettlementBook = { liabilities: new Map(), recorded: new Set(), reversed: new Set() };
   private snapshot: SnapshotFrom<SettlementMachine>;
 
   constructor(
@@ -20,13 +20,16 @@ export class SettlementActor implements Actor {
     for (const [key, value] of records) {
       if (key.startsWith('l:')) this.book.liabilities.set(key.slice(2), value as Fen);
       else if (key.startsWith('x:')) this.book.recorded.add(key.slice(2));
+      else if (key.startsWith('v:')) this.book.reversed.add(key.slice(2));
     }
     this.snapshot = machines.initial(undefined);
   }
 
   handle(env: AnyEnvelope, _now: number, fx: Effects): void {
-    if (env.kind !== 'liability.record') throw new UnroutableError(this.address, env.kind);
-    this.snapshot = this.machines.step(this.snapshot, { type: env.kind, env, book: this.book, fx });
+    if (env.kind !== 'liability.record' && env.kind !== 'liability.reverse') {
+      throw new UnroutableError(this.address, env.kind);
+    }
+    this.snapshot = this.machines.step(this.snapshot, { type: env.kind, env, book: this.book, fx } as never);
   }
 
   timer(): void {}

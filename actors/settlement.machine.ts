@@ -9,30 +9,55 @@ import type { Effects } from './effects.ts';
 export interface SettlementBook {
   readonly liabilities: Map<string, Fen>;
   readonly recorded: Set<string>;
+  /** Transfers returned unreceived (W11) whose liability was reversed. */
+  readonly reversed: Set<string>;
 }
 
 export const liabilityRecordKey = (region: string) => `l:${region}`;
 export const recordedKey = (transferId: string) => `x:${transferId}`;
+export const reversedKey = (transferId: string) => `v:${transferId}`;
 
-export type SettlementEvent = {
-  readonly type: 'liability.record';
-  readonly env: Envelope<'liability.record'>;
-  readonly book: SettlementBook;
-  readonly fx: Effects;
-};
+export type SettlementEvent =
+  | {
+      readonly type: 'liability.record';
+      readonly env: Envelope<'liability.record'>;
+      readonly book: SettlementBook;
+      readonly fx: Effects;
+    }
+  | {
+      readonly type: 'liability.reverse';
+      readonly env: Envelope<'liability.reverse'>;
+      readonly book: SettlementBook;
+      readonly fx: Effects;
+    };
 
 export const settlementMachine = setup({
   types: { events: {} as SettlementEvent },
   guards: {
     recorded: ({ event }) => event.book.recorded.has(event.env.corr),
+    reversed: ({ event }) => event.book.reversed.has(event.env.corr),
   },
   actions: {
     replyRecorded: ({ event }) => {
       const { env, fx } = event;
       fx.send(env.from, 'liability.recorded', env.corr, { transferId: env.corr });
     },
+    replyReversed: ({ event }) => {
+      const { env, fx } = event;
+      fx.send(env.from, 'liability.reversed', env.corr, { transferId: env.corr });
+    },
+    reverse: ({ event }) => {
+      const { env, book, fx } = event as Extract<SettlementEvent, { type: 'liability.reverse' }>;
+      const { originRegion, amount } = env.body;
+      const total = (book.liabilities.get(originRegion) ?? 0n) - amount;
+      book.liabilities.set(originRegion, total);
+      book.reversed.add(env.corr);
+      fx.write(liabilityRecordKey(originRegion), total);
+      fx.write(reversedKey(env.corr), true);
+      fx.emit({ type: 'liability.reversed', corr: env.corr, originRegion, amount });
+    },
     record: ({ event }) => {
-      const { env, book, fx } = event;
+      const { env, book, fx } = event as Extract<SettlementEvent, { type: 'liability.record' }>;
       const { originRegion, amount } = env.body;
       const total = (book.liabilities.get(originRegion) ?? 0n) + amount;
       book.liabilities.set(originRegion, total);
@@ -51,6 +76,10 @@ export const settlementMachine = setup({
         'liability.record': [
           { guard: 'recorded', actions: 'replyRecorded' },
           { actions: ['record', 'replyRecorded'] },
+        ],
+        'liability.reverse': [
+          { guard: 'reversed', actions: 'replyReversed' },
+          { actions: ['reverse', 'replyReversed'] },
         ],
       },
     },

@@ -1,5 +1,9 @@
-// The donor-side saga of one transfer (DESIGN §4): reserve at the donor's province, credit at the
-// recipient's wallet, then commit or release the hold, then record the origin liability (K9).
+// The donor-side saga of one transfer (DESIGN §4, DOMAIN F2): the donor confirms by face or
+// password (W13), then reserve at the donor's province, credit at the recipient's wallet, commit
+// or release the hold, and record the origin liability (K9). With `requireReceipt` (W11) it then
+// waits for the recipient to receive the money until 06:00 the next day; what is still
+// unreceived then comes back: the wallet returns it, the province refunds the donor's account
+// and settlement reverses the liability.
 // Each step is retried with backoff until it is answered; a timeout never decides an outcome
 // (only the 'timeoutFails' variant does, so the properties can show why that is wrong).
 import { assign, setup, and } from 'xstate';
@@ -8,6 +12,7 @@ import type { Effects, TransferScope } from './effects.ts';
 import type { ProtocolConfig } from './config.ts';
 import { retryDelayMs } from './backoff.ts';
 import { SETTLEMENT_ADDRESS } from './addresses.ts';
+import { returnAtMs } from './wallet.machine.ts';
 
 export interface SagaInput {
   readonly transferId: string;
@@ -19,6 +24,8 @@ export interface SagaInput {
   readonly donorProvince: string;
   /** Address of the recipient's wallet shard (the credit decision point). */
   readonly recipientShard: string;
+  /** Who asked: the donor's app, which answers the W13 challenge. */
+  readonly requester: string;
   readonly amount: Fen;
   readonly scope: TransferScope;
   readonly startedAt: number;
@@ -30,6 +37,8 @@ export interface SagaContext extends SagaInput {
   /** Increments with every armed timer, so a stale timer is recognised and ignored. */
   readonly timerSeq: number;
   readonly reason: Reason | undefined;
+  /** W11: the recipient's receipt arrived before the saga waited for it (a retried step). */
+  readonly receivedEarly: boolean;
 }
 
 /** Every saga event carries the clock and the effects of the step that delivers it. */
@@ -40,13 +49,24 @@ interface Carrier {
 
 export type SagaEvent = Carrier &
   (
-    | { readonly type: 'account.reserved' | 'account.committed' | 'account.released' }
+    | { readonly type: 'account.reserved' | 'account.committed' | 'account.released' | 'account.refunded' }
     | { readonly type: 'start' | 'wallet.credited' | 'liability.recorded' | 'resume' }
+    | { readonly type: 'wallet.received' | 'wallet.returned' | 'liability.reversed' }
+    | { readonly type: 'transfer.auth'; readonly verdict: 'PASS' | 'FAIL' }
     | { readonly type: 'account.rejected' | 'wallet.rejected'; readonly reason: Reason }
     | { readonly type: 'timeout'; readonly seq: number }
   );
 
-type StepKind = 'account.reserve' | 'wallet.credit' | 'account.commit' | 'account.release' | 'liability.record';
+type StepKind =
+  | 'transfer.challenge'
+  | 'account.reserve'
+  | 'wallet.credit'
+  | 'account.commit'
+  | 'account.release'
+  | 'liability.record'
+  | 'wallet.settle'
+  | 'account.refund'
+  | 'liability.reverse';
 
 export function sagaTimerKey(transferId: string): string {
   return `saga:${transferId}`;
@@ -56,6 +76,9 @@ function sendStep(context: SagaContext, event: SagaEvent, kind: StepKind, config
   const { fx, now } = event;
   const id = context.transferId;
   switch (kind) {
+    case 'transfer.challenge':
+      fx.send(context.requester, kind, id, { transferId: id, donorId: context.donorId });
+      break;
     case 'account.reserve':
       fx.send(context.donorProvince, kind, id, { transferId: id, accountId: context.donorId, amount: context.amount });
       break;
@@ -70,7 +93,14 @@ function sendStep(context: SagaContext, event: SagaEvent, kind: StepKind, config
       break;
     case 'account.commit':
     case 'account.release':
+    case 'account.refund':
       fx.send(context.donorProvince, kind, id, { transferId: id });
+      break;
+    case 'wallet.settle':
+      fx.send(context.recipientShard, kind, id, { transferId: id, walletId: context.recipientId });
+      break;
+    case 'liability.reverse':
+      fx.send(SETTLEMENT_ADDRESS, kind, id, { transferId: id, originRegion: context.donorRegion, amount: context.amount });
       break;
     case 'liability.record':
       fx.send(SETTLEMENT_ADDRESS, kind, id, {
@@ -106,18 +136,39 @@ export function createTransferSagaMachine(config: ProtocolConfig) {
       nextAttempt: assign(({ context }) => ({ attempt: context.attempt + 1, timerSeq: context.timerSeq + 1 })),
       keepReason: assign(({ event }) => ({ reason: 'reason' in event ? event.reason : undefined })),
       gaveUp: assign({ reason: 'GAVE_UP' as Reason }),
+      authFailed: assign({ reason: 'W13' as Reason }),
+      receivedEarly: assign({ receivedEarly: true }),
+      // W11: wait for the receipt until 06:00 after the transfer's day; a restart re-arms it.
+      armReturn: ({ context, event }) =>
+        event.fx.timer(sagaTimerKey(context.transferId), returnAtMs(context.startedAt, config), context.timerSeq),
     },
     guards: {
       currentTimer: ({ context, event }) => event.type === 'timeout' && event.seq === context.timerSeq,
+      passed: ({ event }) => event.type === 'transfer.auth' && event.verdict === 'PASS',
+      receiptRequired: () => config.requireReceipt,
+      alreadyReceived: ({ context }) => context.receivedEarly,
+      authExpired: ({ context, event }) => event.now >= context.startedAt + config.authTtlMs,
       giveUp: ({ context }) => giveUpOnTimeout && context.attempt + 1 >= config.giveUpAfterAttempts,
     },
   }).createMachine({
     id: 'transferSaga',
     // 'new' waits for 'start', whose event carries the effects the first step needs.
     initial: 'new',
-    context: ({ input }) => ({ ...input, attempt: 0, timerSeq: 0, reason: undefined }),
+    context: ({ input }) => ({ ...input, attempt: 0, timerSeq: 0, reason: undefined, receivedEarly: false }),
+    // A receipt pushed while a step is still retried is kept, so the pair is freed at once after.
+    on: { 'wallet.received': { actions: 'receivedEarly' } },
     states: {
-      new: { on: { start: 'reserving' } },
+      new: { on: { start: 'authenticating' } },
+      authenticating: waiting('transfer.challenge', {
+        'transfer.auth': [
+          { guard: 'passed', target: 'reserving' },
+          { target: 'rejected', actions: 'authFailed' },
+        ],
+        timeout: [
+          { guard: and(['currentTimer', 'authExpired']), target: 'rejected', actions: 'authFailed' },
+          retry('transfer.challenge'),
+        ],
+      } as const),
       reserving: waiting('account.reserve', {
         'account.reserved': 'crediting',
         'account.rejected': { target: 'rejected', actions: 'keepReason' },
@@ -132,8 +183,27 @@ export function createTransferSagaMachine(config: ProtocolConfig) {
       } as const),
       committing: waiting('account.commit', { 'account.committed': 'recording' }),
       releasing: waiting('account.release', { 'account.released': 'rejected' }),
-      recording: waiting('liability.record', { 'liability.recorded': 'completed' }),
+      recording: waiting('liability.record', {
+        'liability.recorded': [
+          { guard: and(['receiptRequired', 'alreadyReceived']), target: 'received' },
+          { guard: 'receiptRequired', target: 'awaitingReceipt' },
+          { target: 'completed' },
+        ],
+      } as const),
+      awaitingReceipt: {
+        entry: ['resetAttempt', 'armReturn'],
+        on: {
+          'wallet.received': 'received',
+          timeout: { guard: 'currentTimer', target: 'settling' },
+          resume: { actions: ['nextAttempt', 'armReturn'] },
+        },
+      },
+      settling: waiting('wallet.settle', { 'wallet.received': 'received', 'wallet.returned': 'refunding' }),
+      refunding: waiting('account.refund', { 'account.refunded': 'unrecording' }),
+      unrecording: waiting('liability.reverse', { 'liability.reversed': 'returned' }),
       completed: { type: 'final' },
+      received: { type: 'final' },
+      returned: { type: 'final' },
       rejected: { type: 'final' },
     },
   });
@@ -142,10 +212,17 @@ export function createTransferSagaMachine(config: ProtocolConfig) {
 export type TransferSagaMachine = ReturnType<typeof createTransferSagaMachine>;
 export type SagaState =
   | 'new'
+  | 'authenticating'
   | 'reserving'
   | 'crediting'
   | 'committing'
   | 'releasing'
   | 'recording'
+  | 'awaitingReceipt'
+  | 'settling'
+  | 'refunding'
+  | 'unrecording'
   | 'completed'
+  | 'received'
+  | 'returned'
   | 'rejected';

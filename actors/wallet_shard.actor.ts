@@ -1,11 +1,26 @@
-// A wallet shard: the wallets whose id hashes to it, and the sagas of the transfers they start.
+// A wallet shard: the wallets whose id hashes to it, and the sagas of the transfers and bindings
+// they start.
 // Wallets and sagas are XState snapshots in plain maps, advanced through one shared scope each
 // (TECH.md §1.2): never thousands of children under one parent (O(N²) spawning).
 import type { SnapshotFrom } from 'xstate';
-import type { AnyEnvelope, Envelope, Fen } from '../protocol/index.ts';
+import type { AnyEnvelope, Envelope, Fen, RelationEnding } from '../protocol/index.ts';
 import type { Actor, Effects, TransferScope } from './effects.ts';
 import type { ProtocolConfig } from './config.ts';
-import { provinceAddress, provinceOfRegion, walletShardAddress, walletShardOf } from './addresses.ts';
+import {
+  APP_ADDRESS,
+  provinceAddress,
+  provinceOfRegion,
+  walletShardAddress,
+  walletShardOf,
+} from './addresses.ts';
+import {
+  bindTimerKey,
+  createBindSagaMachine,
+  type BindEvent,
+  type BindInput,
+  type BindSagaMachine,
+} from './bind_saga.machine.ts';
+import { policyFor } from './domain_policy.ts';
 import { MachineDriver } from './machine_driver.ts';
 import {
   createTransferSagaMachine,
@@ -17,28 +32,37 @@ import {
 import {
   createWalletMachine,
   initialWalletContext,
+  type Relation,
   type ShardPort,
+  type Tranche,
   type WalletContext,
   type WalletEvent,
   type WalletInput,
   type WalletMachine,
+  type WalletPolicy,
 } from './wallet.machine.ts';
 import { UnroutableError } from './errors.ts';
 
 export type WalletSnapshot = SnapshotFrom<WalletMachine>;
 export type SagaSnapshot = SnapshotFrom<TransferSagaMachine>;
+export type BindSnapshot = SnapshotFrom<BindSagaMachine>;
 
 export const walletKey = (id: string) => `w:${id}`;
 export const sagaKey = (id: string) => `s:${id}`;
+export const bindKey = (id: string) => `b:${id}`;
 export const liabilityKey = (region: string) => `l:${region}`;
 
 /** The machines of one protocol configuration, shared by every shard that uses it. */
 export class WalletMachines {
   readonly wallets: MachineDriver<WalletMachine>;
   readonly sagas: MachineDriver<TransferSagaMachine>;
+  readonly binds: MachineDriver<BindSagaMachine>;
+  readonly policy: WalletPolicy;
   constructor(readonly config: ProtocolConfig) {
     this.wallets = new MachineDriver(createWalletMachine(config));
     this.sagas = new MachineDriver(createTransferSagaMachine(config));
+    this.binds = new MachineDriver(createBindSagaMachine(config));
+    this.policy = policyFor(config);
   }
 
   /** A wallet's first snapshot, in the state its input names. */
@@ -56,9 +80,11 @@ export function scopeOf(donorRegion: string, recipientRegion: string): TransferS
 export class WalletShardActor implements Actor, ShardPort {
   readonly wallets = new Map<string, WalletSnapshot>();
   readonly sagas = new Map<string, SagaSnapshot>();
+  readonly binds = new Map<string, BindSnapshot>();
   readonly liabilities = new Map<string, Fen>();
   readonly ledger: string;
   readonly config: ProtocolConfig;
+  readonly policy: WalletPolicy;
 
   constructor(
     readonly address: string,
@@ -66,11 +92,13 @@ export class WalletShardActor implements Actor, ShardPort {
     readonly machines: WalletMachines,
   ) {
     this.config = machines.config;
+    this.policy = machines.policy;
     this.ledger = `ledger.${address}`;
     for (const [key, value] of records) {
       const id = key.slice(2);
       if (key.startsWith('w:')) this.wallets.set(id, machines.wallets.revive(value));
       else if (key.startsWith('s:')) this.sagas.set(id, machines.sagas.revive(value));
+      else if (key.startsWith('b:')) this.binds.set(id, machines.binds.revive(value));
       else if (key.startsWith('l:')) this.liabilities.set(id, value as Fen);
     }
   }
@@ -78,35 +106,141 @@ export class WalletShardActor implements Actor, ShardPort {
   handle(env: AnyEnvelope, now: number, fx: Effects): void {
     switch (env.kind) {
       case 'transfer.request':
-        return this.request(env, now, fx);
+        return this.toWallet(env.body.donorId, env, now, fx, 'transfer.refused');
+      case 'bind.request':
+        return this.toWallet(env.body.donorId, env, now, fx, 'bind.refused');
       case 'wallet.credit':
-        return this.credit(env, now, fx);
+        return this.toWallet(env.body.walletId, env, now, fx, 'wallet.rejected');
+      case 'transfer.receive':
+      case 'wallet.settle':
+        return this.toWallet(env.body.walletId, env, now, fx);
+      case 'relation.add':
+        return this.toWallet(env.body.recipientId, env, now, fx);
+      case 'relation.end': {
+        const party = env.body.ending === 'REVOKED_BY_DONOR' ? env.body.donorId : env.body.recipientId;
+        return this.toWallet(party, env, now, fx);
+      }
+      case 'relation.ended':
+        // A notice from the party that ended it; the other party, on this shard, applies it
+        // (the party that sent it, if also here, has already ended its side: a no-op).
+        for (const id of [env.body.donorId, env.body.recipientId]) {
+          if (this.wallets.has(id)) this.toWallet(id, env, now, fx);
+        }
+        return;
+      case 'enrolment.change':
+        return this.toWallet(env.body.personId, env, now, fx);
+      case 'wallet.received':
+      case 'wallet.returned':
+        // A receipt pushed by the recipient's wallet, or the answer to a settle step.
+        return this.stepSaga(env.corr, { type: env.kind, now, fx }, fx);
+      case 'transfer.auth':
+        return this.stepSaga(env.corr, { type: env.kind, verdict: env.body.verdict, now, fx }, fx);
       case 'account.reserved':
       case 'account.committed':
       case 'account.released':
+      case 'account.refunded':
       case 'wallet.credited':
       case 'liability.recorded':
+      case 'liability.reversed':
         return this.stepSaga(env.corr, { type: env.kind, now, fx }, fx);
       case 'account.rejected':
       case 'wallet.rejected':
         return this.stepSaga(env.corr, { type: env.kind, reason: env.body.reason, now, fx }, fx);
+      case 'identity.verified':
+        return this.stepBind(env.corr, { type: env.kind, region: env.body.region, now, fx }, fx);
+      case 'identity.refused':
+        return this.stepBind(env.corr, { type: env.kind, reason: env.body.reason, now, fx }, fx);
+      case 'bind.confirm':
+        return this.stepBind(env.corr, { type: env.kind, verdict: env.body.verdict, now, fx }, fx);
+      case 'relation.added':
+        return this.stepBind(env.corr, { type: env.kind, now, fx }, fx);
       default:
         throw new UnroutableError(this.address, env.kind);
     }
   }
 
   timer(key: string, arg: number, now: number, fx: Effects): void {
-    this.stepSaga(key.slice('saga:'.length), { type: 'timeout', seq: arg, now, fx }, fx);
+    if (key.startsWith('bind:')) this.stepBind(key.slice('bind:'.length), { type: 'timeout', seq: arg, now, fx }, fx);
+    else this.stepSaga(key.slice('saga:'.length), { type: 'timeout', seq: arg, now, fx }, fx);
   }
 
   recover(now: number, fx: Effects): void {
     for (const [id, saga] of this.sagas) {
       if (saga.status !== 'done') this.stepSaga(id, { type: 'resume', now, fx }, fx);
     }
+    for (const [id, bind] of this.binds) {
+      if (bind.status !== 'done') this.stepBind(id, { type: 'resume', now, fx }, fx);
+    }
   }
 
   hasSaga(transferId: string): boolean {
     return this.sagas.has(transferId);
+  }
+
+  hasBind(bindId: string): boolean {
+    return this.binds.has(bindId);
+  }
+
+  startBind(donor: WalletContext, request: Envelope<'bind.request'>, now: number, fx: Effects): void {
+    const { relativeId, name, idNo, kinship } = request.body;
+    // An ID number begins with the admdvs code of the holder's region; the registry that can
+    // answer for it is that province's.
+    const region = /^\d{6}/.test(idNo) ? idNo.slice(0, 6) : donor.region;
+    const input: BindInput = {
+      bindId: request.corr,
+      donorId: donor.walletId,
+      donorRegion: donor.region,
+      relativeId,
+      name,
+      idNo,
+      kinship,
+      registry: provinceAddress(provinceOfRegion(region)),
+      relativeShard: walletShardAddress(walletShardOf(relativeId, this.config.walletShardCount)),
+      requester: request.from,
+      startedAt: now,
+    };
+    fx.emit({ type: 'bind.accepted', corr: input.bindId, scope: scopeOf(donor.region, region) });
+    this.binds.set(input.bindId, this.machines.binds.initial(input));
+    this.stepBind(input.bindId, { type: 'start', now, fx }, fx);
+  }
+
+  bookReturn(wallet: WalletContext, tranche: Tranche, fx: Effects): void {
+    const { originRegion, amount, transferId } = tranche;
+    const liability = (this.liabilities.get(originRegion) ?? 0n) + amount;
+    this.liabilities.set(originRegion, liability);
+    fx.write(liabilityKey(originRegion), liability);
+    fx.emit({
+      type: 'posting',
+      ledger: this.ledger,
+      op: 'return',
+      corr: transferId,
+      debit: `wallet:${wallet.walletId}`,
+      debitClass: 'wallet',
+      debitAfter: wallet.balance,
+      credit: `liab:${originRegion}`,
+      creditClass: 'liability',
+      amount,
+    });
+  }
+
+  tellReceived(tranche: Tranche, fx: Effects): void {
+    const donorShard = walletShardAddress(walletShardOf(tranche.donorId, this.config.walletShardCount));
+    fx.send(donorShard, 'wallet.received', tranche.transferId, { transferId: tranche.transferId });
+  }
+
+  relationEnded(
+    wallet: WalletContext,
+    role: 'donor' | 'recipient',
+    otherId: string,
+    relation: Relation,
+    ending: RelationEnding,
+    fx: Effects,
+  ): void {
+    const donorId = role === 'donor' ? wallet.walletId : otherId;
+    const recipientId = role === 'donor' ? otherId : wallet.walletId;
+    const other = walletShardAddress(walletShardOf(otherId, this.config.walletShardCount));
+    fx.send(other, 'relation.ended', relation.bindId, { donorId, recipientId, ending, bindId: relation.bindId });
+    fx.emit({ type: 'relation.ended', corr: relation.bindId, scope: scopeOf(wallet.region, relation.region), ending });
   }
 
   startSaga(donor: WalletContext, request: Envelope<'transfer.request'>, now: number, fx: Effects): void {
@@ -121,6 +255,7 @@ export class WalletShardActor implements Actor, ShardPort {
       recipientRegion: relation.region,
       donorProvince: provinceAddress(provinceOfRegion(donor.region)),
       recipientShard: walletShardAddress(walletShardOf(recipientId, this.config.walletShardCount)),
+      requester: request.from,
       amount,
       scope: scopeOf(donor.region, relation.region),
       startedAt: now,
@@ -131,7 +266,10 @@ export class WalletShardActor implements Actor, ShardPort {
   }
 
   bookCredit(wallet: WalletContext, credit: Envelope<'wallet.credit'>, fx: Effects): void {
-    const { originRegion, amount } = credit.body;
+    const { originRegion, amount, walletId } = credit.body;
+    // W14: "您的共济账户已收到{amount}元", a recorded outbound effect to the recipient's phone.
+    fx.send(APP_ADDRESS, 'notice.sms', credit.corr, { transferId: credit.corr, personId: walletId, amount });
+    fx.emit({ type: 'notice.sms', corr: credit.corr, personId: walletId, amount });
     const liability = (this.liabilities.get(originRegion) ?? 0n) - amount;
     this.liabilities.set(originRegion, liability);
     fx.write(liabilityKey(originRegion), liability);
@@ -149,20 +287,20 @@ export class WalletShardActor implements Actor, ShardPort {
     });
   }
 
-  private request(env: Envelope<'transfer.request'>, now: number, fx: Effects): void {
-    if (!this.wallets.has(env.body.donorId)) {
-      fx.send(env.from, 'transfer.refused', env.corr, { transferId: env.corr, reason: 'NO_WALLET' });
+  /** Hand a message to the wallet it names; an unknown wallet refuses with NO_WALLET. */
+  private toWallet(
+    walletId: string,
+    env: AnyEnvelope,
+    now: number,
+    fx: Effects,
+    refusal?: 'transfer.refused' | 'bind.refused' | 'wallet.rejected',
+  ): void {
+    if (!this.wallets.has(walletId)) {
+      if (refusal === 'bind.refused') fx.send(env.from, refusal, env.corr, { bindId: env.corr, reason: 'NO_WALLET' });
+      else if (refusal !== undefined) fx.send(env.from, refusal, env.corr, { transferId: env.corr, reason: 'NO_WALLET' });
       return;
     }
-    this.stepWallet(env.body.donorId, { type: 'transfer.request', env, shard: this, now, fx }, fx);
-  }
-
-  private credit(env: Envelope<'wallet.credit'>, now: number, fx: Effects): void {
-    if (!this.wallets.has(env.body.walletId)) {
-      fx.send(env.from, 'wallet.rejected', env.corr, { transferId: env.corr, reason: 'NO_WALLET' });
-      return;
-    }
-    this.stepWallet(env.body.walletId, { type: 'wallet.credit', env, shard: this, now, fx }, fx);
+    this.stepWallet(walletId, { type: env.kind, env, shard: this, now, fx } as WalletEvent, fx);
   }
 
   private stepWallet(walletId: string, event: WalletEvent, fx: Effects): void {
@@ -182,14 +320,45 @@ export class WalletShardActor implements Actor, ShardPort {
     if (after === before) return;
     this.sagas.set(transferId, after);
     fx.write(sagaKey(transferId), after);
+    if (before.value === 'recording' && (after.value === 'awaitingReceipt' || after.value === 'received')) {
+      // The transfer itself is complete; its receipt (or return, W11) is reported later.
+      const { scope } = after.context;
+      fx.emit({ type: 'transfer.outcome', corr: transferId, scope, outcome: 'completed', reason: undefined });
+    }
     if (after.status === 'done') this.finish(after, fx);
   }
 
   private finish(saga: SagaSnapshot, fx: Effects): void {
     const { transferId, donorId, recipientId, scope, reason } = saga.context;
-    const outcome = saga.value === 'completed' ? 'completed' : 'rejected';
     fx.cancelTimer(sagaTimerKey(transferId));
-    fx.emit({ type: 'transfer.outcome', corr: transferId, scope, outcome, reason });
+    if (saga.value === 'received' || saga.value === 'returned') {
+      fx.emit({ type: 'transfer.receipt', corr: transferId, scope, outcome: saga.value });
+    } else {
+      const outcome = saga.value === 'completed' ? 'completed' : 'rejected';
+      fx.emit({ type: 'transfer.outcome', corr: transferId, scope, outcome, reason });
+    }
     this.stepWallet(donorId, { type: 'saga.done', recipientId }, fx);
+    // The recipient's wallet decides whether a relation is active; a W19 there means the
+    // donor's copy missed a notice that it ended.
+    if (saga.value === 'rejected' && reason === 'W19') this.stepWallet(donorId, { type: 'relation.stale', recipientId }, fx);
+  }
+
+  private stepBind(bindId: string, event: BindEvent, fx: Effects): void {
+    const before = this.binds.get(bindId);
+    if (before === undefined || before.status === 'done') return; // stale or duplicate reply
+    const after = this.machines.binds.step(before, event);
+    if (after === before) return;
+    this.binds.set(bindId, after);
+    fx.write(bindKey(bindId), after);
+    if (after.status !== 'done') return;
+    const { donorId, relativeId, relativeRegion, kinship, donorRegion, idNo, reason } = after.context;
+    fx.cancelTimer(bindTimerKey(bindId));
+    const outcome = String(after.value) as 'active' | 'refused' | 'rejected' | 'expired';
+    const region = relativeRegion ?? (/^\d{6}/.test(idNo) ? idNo.slice(0, 6) : donorRegion);
+    fx.emit({ type: 'bind.outcome', corr: bindId, scope: scopeOf(donorRegion, region), outcome, reason });
+    if (outcome === 'active') {
+      const relation: Relation = { kinship, region, status: 'active', bindId };
+      this.stepWallet(donorId, { type: 'relation.activate', recipientId: relativeId, relation }, fx);
+    }
   }
 }

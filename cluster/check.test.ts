@@ -31,7 +31,7 @@ function reports(app: Partial<ActorReport> = {}): Map<string, ActorReport> {
   const base = { up: true, settled: true, openWork: 0, journalSeq: 0, records: 0, received: 0, rejected: {} };
   const all = new Map<string, ActorReport>();
   for (const address of sim.world.hosts.keys()) all.set(address, { ...base, address });
-  all.set(APP_ADDRESS, { ...base, address: APP_ADDRESS, submitted: sim.app.submitted, accepted: sim.app.accepted, refused: sim.app.refused, ...app });
+  all.set(APP_ADDRESS, { ...base, address: APP_ADDRESS, submitted: sim.app.submitted, accepted: sim.app.accepted, acceptedTransfers: sim.app.acceptedTransfers, refused: sim.app.refused, ...app });
   return all;
 }
 

@@ -8,7 +8,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import * as hdr from 'hdr-histogram-js';
 import type { Logger } from 'pino';
 import { APP_ADDRESS } from '../actors/addresses.ts';
-import type { SagaSnapshot, WalletSnapshot } from '../actors/wallet_shard.actor.ts';
+import { scopeOf, type BindSnapshot, type SagaSnapshot, type WalletSnapshot } from '../actors/wallet_shard.actor.ts';
 import { formatFen } from '../protocol/index.ts';
 import { INVARIANTS, type InvariantName, type InvariantResult } from '../sim/checkers.ts';
 import { describeParties, disagree, liabilityDisagreements, readParties } from '../sim/final_checks.ts';
@@ -56,7 +56,7 @@ export async function checkCluster(options: CheckOptions): Promise<ClusterResult
   const nc = await connectNats(options.login);
   try {
     const addresses = [...options.addresses.filter((a) => a !== APP_ADDRESS), APP_ADDRESS];
-    const { reports, quiesced } = await quiesce(nc, addresses, options);
+    const { reports, quiesced, open } = await quiesce(nc, addresses, options);
     const js = jetstream(nc);
     const jsm = await jetstreamManager(nc);
     const views: DurableView[] = [];
@@ -66,7 +66,7 @@ export async function checkCluster(options: CheckOptions): Promise<ClusterResult
       views.push({ address, store: { durable: restored.records } });
       seqs.set(address, restored.lastSeq);
     }
-    return evaluateCluster(options, reports, views, seqs, quiesced, performance.now() - t0);
+    return evaluateCluster(options, reports, views, seqs, quiesced, performance.now() - t0, open);
   } finally {
     await nc.close();
   }
@@ -77,7 +77,7 @@ async function quiesce(
   nc: NatsConnection,
   addresses: readonly string[],
   options: CheckOptions,
-): Promise<{ reports: Map<string, ActorReport>; quiesced: boolean }> {
+): Promise<{ reports: Map<string, ActorReport>; quiesced: boolean; open?: string[] }> {
   const deadline = Date.now() + options.quiesceTimeoutMs;
   let previous = new Map<string, ActorReport>();
   for (;;) {
@@ -94,8 +94,12 @@ async function quiesce(
         const r = reports.get(a);
         return r === undefined || !r.up || !r.settled || r.openWork > 0;
       });
-      options.log.warn({ open }, 'not quiescent before the timeout');
-      return { reports, quiesced: false };
+      const described = open.map((a) => {
+        const r = reports.get(a);
+        return r === undefined ? `${a} silent` : `${a} ${r.up ? 'up' : 'down'}, ${r.settled ? 'settled' : 'unsettled'}, open ${r.openWork}`;
+      });
+      options.log.warn({ open: described }, 'not quiescent before the timeout');
+      return { reports, quiesced: false, open: described };
     }
     previous = reports;
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
@@ -123,6 +127,8 @@ export function evaluateCluster(
   seqs: ReadonlyMap<string, number>,
   quiesced: boolean,
   wallMs: number,
+  /** Why quiescence was not reached: each actor still open, as the quiesce step saw it. */
+  open: readonly string[] = [],
 ): ClusterResult {
   const { scenario } = options;
   const world = worldOf(scenario, () => null);
@@ -130,10 +136,11 @@ export function evaluateCluster(
   const fail = (name: InvariantName, detail: string, violations = 1) => results.set(name, { ok: false, detail, violations });
 
   const money = recount(views);
-  const total = money.available + money.held + money.wallet - money.overlap;
+  const total = money.available + money.held + money.wallet - money.overlap + money.returning;
   if (total !== world.openingTotal) {
     fail('conservation', `Σ available ${formatFen(money.available)} + held ${formatFen(money.held)} + wallet ` +
-      `${formatFen(money.wallet)} − overlap ${formatFen(money.overlap)} = ${formatFen(total)}, opening ${formatFen(world.openingTotal)}`);
+      `${formatFen(money.wallet)} − overlap ${formatFen(money.overlap)} + returning ${formatFen(money.returning)} = ` +
+      `${formatFen(total)}, opening ${formatFen(world.openingTotal)}`);
   }
   if (money.unbalanced.length > 0) {
     fail('ledgerBalance', money.unbalanced.map(([l, s]) => `${l} sums to ${formatFen(s)}`).join('; '), money.unbalanced.length);
@@ -142,9 +149,17 @@ export function evaluateCluster(
 
   const credits = new Map<string, number>();
   const sagas = new Map<string, SagaSnapshot['context'] & { value: string }>();
+  const bindCounts: Record<string, number> = {};
   for (const view of views) {
     view.store.durable.forEach((value, key) => {
-      if (key.startsWith('w:')) {
+      if (key.startsWith('b:')) {
+        // Bindings (F1): counted by outcome; one waiting for a face may wait out its TTL.
+        const bind = value as BindSnapshot;
+        const { donorRegion, relativeRegion, idNo } = bind.context;
+        const scope = scopeOf(donorRegion, relativeRegion ?? idNo.slice(0, 6));
+        bump(bindCounts, `bind.${scope}.${bind.value === 'challenging' ? 'pending' : String(bind.value)}`);
+        bump(bindCounts, `bind.${scope}.accepted`);
+      } else if (key.startsWith('w:')) {
         for (const id of (value as WalletSnapshot).context.credited) credits.set(id, (credits.get(id) ?? 0) + 1);
       } else if (key.startsWith('s:')) {
         const saga = value as SagaSnapshot;
@@ -160,23 +175,31 @@ export function evaluateCluster(
   const counts: Record<string, number> = {};
   const reasons: Record<string, number> = {};
   for (const scope of SCOPES) for (const o of ['accepted', 'completed', 'rejected', 'refused']) counts[`transfer.${scope}.${o}`] = 0;
+  for (const scope of SCOPES) for (const o of ['received', 'returned', 'pending']) counts[`return.${scope}.${o}`] = 0;
   for (const [id, saga] of sagas) {
     counts[`transfer.${saga.scope}.accepted`]! += 1;
-    if (saga.value !== 'completed' && saga.value !== 'rejected') {
+    // A completed transfer may wait for its receipt until 06:00 the next day (W11): the
+    // transfer is terminal, and its receipt is counted as pending, not as stuck.
+    const outcome = COMPLETED_STATES.has(saga.value) ? 'completed' : saga.value;
+    if (outcome !== 'completed' && outcome !== 'rejected') {
       stuck.push(`${id} not terminal: ${describeParties(id, parties)}`);
       continue;
     }
-    counts[`transfer.${saga.scope}.${saga.value}`]! += 1;
-    if (saga.reason !== undefined) bump(reasons, `transfer.${saga.scope}.${saga.value}.${saga.reason}`);
-    const off = disagree(id, saga.value, parties);
+    counts[`transfer.${saga.scope}.${outcome}`]! += 1;
+    if (saga.reason !== undefined) bump(reasons, `transfer.${saga.scope}.${outcome}.${saga.reason}`);
+    const off = disagree(id, outcome, parties) ??
+      (saga.value === 'received' || saga.value === 'returned' ? disagree(id, saga.value, parties) : undefined);
     if (off !== undefined) stuck.push(`${id} ${saga.value} but ${off}: ${describeParties(id, parties)}`);
+    if (saga.value === 'received' || saga.value === 'returned') bump(counts, `return.${saga.scope}.${saga.value}`);
+    else if (saga.value === 'awaitingReceipt') bump(counts, `return.${saga.scope}.pending`);
   }
+  Object.assign(counts, bindCounts);
   for (const [address, report] of reports) {
     if (address !== APP_ADDRESS && seqs.get(address) !== report.journalSeq) {
       stuck.push(`${address} reports journal sequence ${report.journalSeq} but its stream ends at ${seqs.get(address)}`);
     }
   }
-  if (!quiesced) stuck.push('the cluster did not quiesce before the timeout');
+  if (!quiesced) stuck.push(`the cluster did not quiesce before the timeout (${open.join('; ') || 'no actor said why'})`);
   if (stuck.length > 0) fail('lifecycle', `${stuck.length} problem(s); first: ${stuck.slice(0, 5).join(' | ')}`, stuck.length);
 
   const load = reports.get(APP_ADDRESS);
@@ -187,7 +210,8 @@ export function evaluateCluster(
   }
   if (load === undefined) {
     fail('allRequestsAnswered', 'the load generator (app.0) did not answer the reconciliation query');
-  } else if (load.openWork > 0 || (load.accepted ?? 0) + (load.refused ?? 0) !== load.submitted || load.accepted !== sagas.size) {
+  } else if (load.openWork > 0 || (load.accepted ?? 0) + (load.refused ?? 0) !== load.submitted ||
+      (load.acceptedTransfers ?? load.accepted) !== sagas.size) {
     fail('allRequestsAnswered', `${load.submitted} submitted, ${load.accepted} accepted, ${load.refused} refused, ` +
       `${load.openWork} open; ${sagas.size} transfer sagas in the journals`);
   }
@@ -219,6 +243,7 @@ export function evaluateCluster(
       held: formatFen(money.held),
       wallet: formatFen(money.wallet),
       inFlightOverlap: formatFen(money.overlap),
+      returning: formatFen(money.returning),
     },
     boundary,
     latencyMs: latency.totalCount === 0 ? { p50: 0, p99: 0, max: 0 } : {
@@ -230,6 +255,9 @@ export function evaluateCluster(
     load,
   };
 }
+
+/** Saga states in which the transfer itself has completed (W11's receipt may still be open). */
+const COMPLETED_STATES: ReadonlySet<string> = new Set(['completed', 'awaitingReceipt', 'received', 'returned']);
 
 function bump(counts: Record<string, number>, key: string, n = 1): void {
   counts[key] = (counts[key] ?? 0) + n;

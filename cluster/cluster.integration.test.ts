@@ -18,6 +18,10 @@ import { connectNats } from './nats_transport.ts';
 import { findNatsServer } from './nats_server.ts';
 
 const TRANSFERS = 1_200;
+const BINDS = 60;
+const REVOKES = 20;
+const CHANGES = 10;
+const REQUESTS = TRANSFERS + 2 * (BINDS + REVOKES + CHANGES);
 const RATE = 120;
 const quiet = pino({ level: process.env.GONGJI_LOG ?? 'silent' });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -48,7 +52,9 @@ describe('a local 3-node cluster under real faults', () => {
     findNatsServer(); // one clear line if the binary is missing
     dir = mkdtempSync(join(tmpdir(), 'gongji-cluster-'));
     const scenarioFile = join(dir, 'scenario.yaml');
-    writeFileSync(scenarioFile, `workload:\n  transfers: ${TRANSFERS}\n`);
+    // Every flow of the wallet domain, not only transfers (each extra request has a follow-up).
+    writeFileSync(scenarioFile, `workload:\n  transfers: ${TRANSFERS}\n  binds: ${BINDS}\n  revokes: ${REVOKES}\n` +
+      `  enrolmentChanges: ${CHANGES}\n`);
     const scenario = clusterScenario(scenarioFile, undefined);
     const world = worldOf(scenario, () => null);
     const deployment = defaultDeployment(world.topology.provinces.map((p) => p.code), scenario.protocol.walletShardCount, RATE);
@@ -139,12 +145,17 @@ describe('a local 3-node cluster under real faults', () => {
 
   it('lost nothing: every request answered, every accepted transfer terminal on every party', () => {
     expect(result.quiesced).toBe(true);
-    expect(result.load?.submitted).toBe(TRANSFERS);
-    expect((result.load?.accepted ?? 0) + (result.load?.refused ?? 0)).toBe(TRANSFERS);
+    expect(result.load?.submitted).toBe(REQUESTS);
+    expect((result.load?.accepted ?? 0) + (result.load?.refused ?? 0)).toBe(REQUESTS);
     const accepted = ['sameRegion', 'sameProvince', 'crossProvince']
       .reduce((n, scope) => n + (result.counts[`transfer.${scope}.accepted`] ?? 0), 0);
-    expect(accepted).toBe(result.load?.accepted);
+    expect(accepted).toBe(result.load?.acceptedTransfers);
     expect(result.counts['transfer.crossProvince.completed']).toBeGreaterThan(0);
+    // The other flows ran too: bindings went active, recipients received credits (W11).
+    const sum = (pattern: RegExp) => Object.entries(result.counts)
+      .filter(([key]) => pattern.test(key)).reduce((n, [, v]) => n + v, 0);
+    expect(sum(/^bind\..*\.active$/)).toBeGreaterThan(0);
+    expect(sum(/^return\..*\.received$/)).toBeGreaterThan(0);
   });
 
   it('refused the garbage and the forgery at the boundary, counted', () => {

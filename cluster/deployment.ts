@@ -27,7 +27,7 @@ export const CLUSTER_SCENARIO = {
   name: 'cluster-demo',
   topology: { provinces: 4, regionsPerProvinceMax: 4 },
   population: { wallets: 12_000 },
-  workload: { transfers: 3_000 },
+  workload: { transfers: 3_000, binds: 0, revokes: 0, enrolmentChanges: 0 },
   protocol: { walletShardCount: 4 },
   faults: [],
 } as const;

@@ -7,10 +7,10 @@ import * as hdr from 'hdr-histogram-js';
 import type { Logger } from 'pino';
 import { APP_ADDRESS } from '../actors/addresses.ts';
 import type { DomainEvent } from '../actors/effects.ts';
-import { AppClient } from '../sim/app_client.ts';
+import { APP_BEHAVIOUR_DEFAULTS, AppClient, type AppBehaviour } from '../sim/app_client.ts';
 import type { Scenario } from '../sim/scenario.ts';
 import { worldOf } from '../sim/simulation.ts';
-import type { TransferIntent } from '../sim/workload.ts';
+import { intentId, type Intent, type TransferIntent } from '../sim/workload.ts';
 import { ActorHost, type HostObserver } from './host.ts';
 import { LiveEnvironment, liveClock } from './live_runtime.ts';
 import { MemoryStore } from './memory_store.ts';
@@ -28,10 +28,10 @@ export interface LoadOptions {
   readonly limit?: number | undefined;
   /** Skip this many intents first (a bench's later rounds take fresh transfer ids). */
   readonly offset?: number | undefined;
-  /** Only intents of this scope (e.g. crossProvince for the bench). */
+  /** Only transfer intents of this scope (e.g. crossProvince for the bench). */
   readonly scope?: TransferIntent['scope'] | undefined;
   /** The intents to offer, if already built (a bench reuses one world across rounds). */
-  readonly intents?: readonly TransferIntent[] | undefined;
+  readonly intents?: readonly Intent[] | undefined;
   /** Keep every request's submit time in firstSubmittedAt (benches; costs a map entry each). */
   readonly keepSubmitTimes?: boolean | undefined;
   readonly log: Logger;
@@ -52,10 +52,16 @@ export interface LoadSummary {
 
 const TICK_MS = 5;
 
+/**
+ * People on a live cluster act within 2 s, not the simulator's minutes: a demo or a test sees its
+ * receipts and face checks happen while it watches. (06:00 returns still wait for 06:00.)
+ */
+const LIVE_APP_BEHAVIOUR: AppBehaviour = { ...APP_BEHAVIOUR_DEFAULTS, humanDelayMsMin: 200, humanDelayMsMax: 2_000 };
+
 export class LoadGenerator implements HostObserver {
   readonly app: AppClient;
   readonly host: ActorHost;
-  private readonly intents: readonly TransferIntent[];
+  private readonly intents: readonly Intent[];
   private readonly runtime: LiveEnvironment;
   private readonly subscriptions: Subscription[] = [];
   /** When each request was first submitted (performance.now()), until it is answered. */
@@ -75,11 +81,13 @@ export class LoadGenerator implements HostObserver {
   private constructor(readonly options: LoadOptions, readonly nc: NatsConnection) {
     const { scenario } = options;
     let intents = options.intents ?? worldOf(scenario, () => null).workload;
-    if (options.scope !== undefined) intents = intents.filter((i) => i.scope === options.scope);
+    if (options.scope !== undefined) {
+      intents = intents.filter((i) => i.kind === 'transfer' && i.scope === options.scope);
+    }
     const offset = options.offset ?? 0;
     this.intents = intents.slice(offset, offset + (options.limit ?? intents.length));
     this.runtime = new LiveEnvironment(liveClock(options.clockOrigin ?? Date.now()), new Map(), () => {});
-    this.app = new AppClient(APP_ADDRESS, scenario.protocol, (id) => this.answered(id));
+    this.app = new AppClient(APP_ADDRESS, scenario.protocol, (id) => this.answered(id), LIVE_APP_BEHAVIOUR);
     this.host = new ActorHost(APP_ADDRESS, () => this.app, new MemoryStore(), new NatsTransport(nc), this.runtime, this);
   }
 
@@ -113,10 +121,11 @@ export class LoadGenerator implements HostObserver {
     this.ticker = setInterval(() => {
       const owed = Math.min(this.intents.length, Math.floor(((performance.now() - this.startedAt) / 1000) * this.options.rate));
       while (this.app.submitted < owed) {
-        const intent = this.intents[this.app.submitted] as TransferIntent;
+        const intent = this.intents[this.app.submitted] as Intent;
+        const id = intentId(intent);
         const now = performance.now();
-        this.submittedAt.set(intent.transferId, now);
-        if (this.options.keepSubmitTimes) this.firstSubmittedAt.set(intent.transferId, performance.timeOrigin + now);
+        this.submittedAt.set(id, now);
+        if (this.options.keepSubmitTimes) this.firstSubmittedAt.set(id, performance.timeOrigin + now);
         this.host.local((actor, now, fx) => (actor as AppClient).submit(intent, now, fx));
       }
       if (this.app.submitted === this.intents.length) this.finishSubmitting();
@@ -153,13 +162,14 @@ export class LoadGenerator implements HostObserver {
       address: APP_ADDRESS,
       up: true,
       settled: this.host.settled && this.app.submitted === this.intents.length,
-      openWork: this.app.pending.size + (this.intents.length - this.app.submitted),
+      openWork: this.app.pending.size + this.app.scheduled + (this.intents.length - this.app.submitted),
       journalSeq: 0,
       records: 0,
       received: this.host.received,
       rejected: Object.fromEntries(this.host.rejectedByCode),
       submitted: this.app.submitted,
       accepted: this.app.accepted,
+      acceptedTransfers: this.app.acceptedTransfers,
       refused: this.app.refused,
       refusedByScope: { ...this.refusedByScope },
     };

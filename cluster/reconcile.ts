@@ -19,6 +19,8 @@ export interface ActorReport {
   /** Load generator only. */
   readonly submitted?: number;
   readonly accepted?: number;
+  /** Of `accepted`, the transfer requests: each has a saga in a journal. */
+  readonly acceptedTransfers?: number;
   readonly refused?: number;
   /** Refused requests per `<scope>.<reason>`. */
   readonly refusedByScope?: Record<string, number>;
@@ -26,14 +28,21 @@ export interface ActorReport {
   readonly latency?: string;
 }
 
-const TERMINAL_SAGA = new Set(['completed', 'rejected']);
+/**
+ * Saga states with no machine work left: terminal, or waiting for a person or the clock (a
+ * receipt until 06:00, W11; a relative's face until the binding's TTL, F1).
+ */
+const QUIET_SAGA = new Set(['completed', 'rejected', 'received', 'returned', 'awaitingReceipt']);
+const QUIET_BIND = new Set(['active', 'refused', 'rejected', 'expired', 'challenging']);
 
 /** Count unfinished business in an actor's durable records. */
 export function openWork(records: ReadonlyMap<string, unknown>): number {
   let open = 0;
   records.forEach((value, key) => {
     if (key.startsWith('s:')) {
-      if (!TERMINAL_SAGA.has(String((value as SagaSnapshot).value))) open++;
+      if (!QUIET_SAGA.has(String((value as SagaSnapshot).value))) open++;
+    } else if (key.startsWith('b:')) {
+      if (!QUIET_BIND.has(String((value as SagaSnapshot).value))) open++;
     } else if (key.startsWith('t:')) {
       if ((value as TxnRecord).state === 'reserved') open++;
     }

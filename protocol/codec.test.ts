@@ -10,8 +10,16 @@ import { decodeEnvelope, encodeEnvelope } from './codec.ts';
 import type { AnyEnvelope } from './envelope.ts';
 import { isProtocolError } from './errors.ts';
 import type { ProtocolError, ProtocolErrorCode } from './errors.ts';
-import { ID_PATTERN, KINDS, REASONS, SCHEMAS, isValidId } from './messages.ts';
-import type { FieldType, Kind } from './messages.ts';
+import {
+  ENUMS,
+  ID_PATTERN,
+  KINDS,
+  REASONS,
+  SCHEMAS,
+  TEXT_CHARS_MAX,
+  isValidId,
+} from './messages.ts';
+import type { EnumType, FieldType, Kind } from './messages.ts';
 import { WIRE_AMOUNT_MAX_FEN, formatFen } from './money.ts';
 
 // An independent plain-msgpack encoder, to write frames our encoder would refuse to produce.
@@ -22,7 +30,15 @@ const idArb = fc.stringMatching(/^[A-Za-z0-9._:-]{1,64}$/);
 const FIELD_ARBS: Record<FieldType, fc.Arbitrary<unknown>> = {
   id: idArb,
   amount: fc.bigInt({ min: 1n, max: WIRE_AMOUNT_MAX_FEN }),
+  amount0: fc.bigInt({ min: 0n, max: WIRE_AMOUNT_MAX_FEN }),
   reason: fc.constantFrom(...REASONS),
+  // Names such as 张丽 and 18-digit ID numbers: any non-control text.
+  text: fc.string({ minLength: 1, maxLength: TEXT_CHARS_MAX, unit: 'grapheme-composite' })
+    .filter((t) => t.length <= TEXT_CHARS_MAX && !/[\u0000-\u001f\u007f-\u009f]/.test(t)),
+  count: fc.maxSafeNat(),
+  ...(Object.fromEntries(
+    Object.entries(ENUMS).map(([type, values]) => [type, fc.constantFrom(...values)]),
+  ) as Record<EnumType, fc.Arbitrary<unknown>>),
 };
 
 function bodyArb(kind: Kind): fc.Arbitrary<Wire> {

@@ -14,7 +14,10 @@
 //   sentAt                 virtual ms, an integer in [0, 2^53 - 1] of any msgpack width (int64 too)
 //   body                   exactly SCHEMAS[kind].length values, in schema order: ids as strings,
 //                          amounts as canonical decimal strings ("500.00", positive, at most
-//                          WIRE_AMOUNT_MAX_FEN), reasons as strings in REASONS
+//                          WIRE_AMOUNT_MAX_FEN; "0.00" too where the type is amount0), reasons
+//                          as strings in REASONS, texts as strings of 1-64 chars without
+//                          control characters, counts as non-negative integers, enums as
+//                          strings of their ENUMS set
 //
 // e.g. [1, "wallet.credit", "msg.7", "province.51", "wallet.03", "tr-7", 86400000,
 //       "tr-7", "w.6401.000042", "p.51.000777", "640100", "500.00"]
@@ -26,7 +29,15 @@
 import { Packr } from 'msgpackr';
 import type { AnyEnvelope } from './envelope.ts';
 import { ProtocolError, describeValue } from './errors.ts';
-import { ID_CHARS_MAX, KINDS, PROTOCOL_VERSION, SCHEMAS, isReason, isValidId } from './messages.ts';
+import {
+  ID_CHARS_MAX,
+  KINDS,
+  PROTOCOL_VERSION,
+  SCHEMAS,
+  TEXT_CHARS_MAX,
+  isReason,
+  isValidId,
+} from './messages.ts';
 import type { FieldSpec, Kind, Schema } from './messages.ts';
 import { WIRE_AMOUNT_MAX_FEN, formatFen, parseWireAmount } from './money.ts';
 import type { Fen } from './money.ts';
@@ -140,9 +151,25 @@ function bodyFromWire(wire: readonly unknown[], fields: Schema): Fields {
     const value = wire[BODY_AT + i];
     if (field.type === 'id') body[field.name] = checkId(value, field.path);
     else if (field.type === 'amount') body[field.name] = amountFromWire(value, field.path);
-    else body[field.name] = checkReason(value, field.path);
+    else body[field.name] = checkOther(value, field);
   }
   return body;
+}
+
+// The rarer field types, shared by both directions (amount0 has its own encoder).
+function checkOther(value: unknown, field: FieldSpec): unknown {
+  switch (field.type) {
+    case 'reason':
+      return checkReason(value, field.path);
+    case 'text':
+      return checkText(value, field.path);
+    case 'count':
+      return checkCount(value, field.path);
+    case 'amount0':
+      return value === ZERO_AMOUNT ? 0n : amountFromWire(value, field.path);
+    default:
+      return checkEnum(value, field);
+  }
 }
 
 // A map or array is a malformed field, not a badly written amount.
@@ -218,10 +245,11 @@ function bodyToWireByName(raw: Fields, codec: KindCodec, wire: unknown[]): void 
   }
 }
 
-function fieldToWire(value: unknown, field: FieldSpec): string {
+function fieldToWire(value: unknown, field: FieldSpec): unknown {
   if (field.type === 'id') return checkId(value, field.path);
   if (field.type === 'amount') return amountToWire(value, field.path);
-  return checkReason(value, field.path);
+  if (field.type === 'amount0') return value === 0n ? ZERO_AMOUNT : amountToWire(value, field.path);
+  return checkOther(value, field);
 }
 
 function amountToWire(value: unknown, path: string): string {
@@ -248,6 +276,42 @@ function checkId(value: unknown, field: string): string {
       : 'must be 1-64 chars of [A-Za-z0-9._:-]';
   const message = `id ${problem}, got ${describeValue(value)}`;
   return throwBadField(message, field);
+}
+
+const ZERO_AMOUNT = '0.00';
+
+function checkText(value: unknown, field: string): string {
+  if (typeof value === 'string' && value.length > 0 && value.length <= TEXT_CHARS_MAX) {
+    let clean = true;
+    for (let i = 0; i < value.length && clean; i++) {
+      const c = value.charCodeAt(i);
+      clean = c >= 0x20 && c !== 0x7f && !(c >= 0x80 && c < 0xa0);
+    }
+    if (clean) return value;
+  }
+  if (value === undefined) throw missingKey(field);
+  const rule = `text must be 1-${TEXT_CHARS_MAX} chars without control characters`;
+  return throwBadField(`${rule}, got ${describeValue(value)}`, field);
+}
+
+const COUNT_MAX_BIGINT = BigInt(Number.MAX_SAFE_INTEGER);
+
+function checkCount(value: unknown, field: string): number {
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value + 0;
+  if (typeof value === 'bigint' && value >= 0n && value <= COUNT_MAX_BIGINT) return Number(value);
+  if (value === undefined) throw missingKey(field);
+  return throwBadField(`must be a non-negative safe integer, got ${describeValue(value)}`, field);
+}
+
+function checkEnum(value: unknown, field: FieldSpec): string {
+  const values = field.values;
+  if (values === undefined) {
+    throw new Error(`codec: field ${field.path} has unknown type ${field.type}`);
+  }
+  if (typeof value === 'string' && values.has(value)) return value;
+  if (value === undefined) throw missingKey(field.path);
+  const message = `expected one of ${[...values].join(', ')}, got ${describeValue(value)}`;
+  return throwBadField(message, field.path);
 }
 
 function checkReason(value: unknown, field: string): string {

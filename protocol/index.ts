@@ -15,7 +15,9 @@ export {
 export type { Fen, ParseYuanOptions } from './money.ts';
 export {
   ID_CHARS_MAX,
+  ENUMS,
   ID_PATTERN,
+  TEXT_CHARS_MAX,
   KINDS,
   KINSHIPS,
   NON_CLOSE_KINSHIPS,
@@ -30,7 +32,13 @@ export {
 export type {
   Bodies,
   Body,
+  AuthMethod,
   DeclaredKinship,
+  EnumType,
+  EnumValue,
+  RelationEnding,
+  TransferSource,
+  Verdict,
   FieldSpec,
   FieldType,
   Kind,

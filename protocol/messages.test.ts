@@ -1,5 +1,5 @@
-// Checks the message catalogue: the kinds and their body schemas are exactly those the transfer
-// flow needs (other layers depend on these names), reason codes and kinships are closed sets, and
+// Checks the message catalogue: the kinds and their body schemas are exactly those the flows
+// need (other layers depend on these names), reason codes and kinships are closed sets, and
 // the derived tables cannot be mutated at run time.
 import { describe, expect, test } from 'vitest';
 import {
@@ -15,9 +15,11 @@ import {
 } from './messages.ts';
 
 const EXPECTED_FIELDS: Record<string, string> = {
-  'transfer.request': 'transferId:id donorId:id recipientId:id amount:amount',
+  'transfer.request': 'transferId:id donorId:id recipientId:id amount:amount source:source',
   'transfer.accepted': 'transferId:id',
   'transfer.refused': 'transferId:id reason:reason',
+  'transfer.challenge': 'transferId:id donorId:id',
+  'transfer.auth': 'transferId:id method:method verdict:verdict',
   'account.reserve': 'transferId:id accountId:id amount:amount',
   'account.reserved': 'transferId:id',
   'account.rejected': 'transferId:id reason:reason',
@@ -28,12 +30,35 @@ const EXPECTED_FIELDS: Record<string, string> = {
   'wallet.credit': 'transferId:id walletId:id donorId:id originRegion:id amount:amount',
   'wallet.credited': 'transferId:id',
   'wallet.rejected': 'transferId:id reason:reason',
+  'notice.sms': 'transferId:id personId:id amount:amount',
+  'transfer.receive': 'transferId:id walletId:id',
+  'wallet.settle': 'transferId:id walletId:id',
+  'wallet.received': 'transferId:id',
+  'wallet.returned': 'transferId:id',
+  'account.refund': 'transferId:id',
+  'account.refunded': 'transferId:id',
   'liability.record': 'transferId:id originRegion:id useRegion:id amount:amount',
   'liability.recorded': 'transferId:id',
+  'liability.reverse': 'transferId:id originRegion:id amount:amount',
+  'liability.reversed': 'transferId:id',
+  'bind.request': 'bindId:id donorId:id relativeId:id name:text idNo:text kinship:kinship',
+  'bind.accepted': 'bindId:id',
+  'bind.refused': 'bindId:id reason:reason',
+  'identity.verify': 'bindId:id donorId:id relativeId:id name:text idNo:text kinship:kinship',
+  'identity.verified': 'bindId:id region:id',
+  'identity.refused': 'bindId:id reason:reason',
+  'bind.challenge': 'bindId:id donorId:id relativeId:id',
+  'bind.confirm': 'bindId:id verdict:verdict',
+  'relation.add': 'bindId:id donorId:id recipientId:id kinship:kinship donorRegion:id',
+  'relation.added': 'bindId:id',
+  'relation.end': 'donorId:id recipientId:id ending:ending',
+  'relation.ended': 'donorId:id recipientId:id ending:ending bindId:id',
+  'enrolment.change': 'personId:id',
+  'enrolment.changed': 'personId:id',
 };
 
 describe('kinds and schemas', () => {
-  test('are exactly the transfer flow, in order, with ordered fields', () => {
+  test('are exactly the flows\' kinds, in order, with ordered fields', () => {
     expect(PROTOCOL_VERSION).toBe(1);
     expect(KINDS).toEqual(Object.keys(EXPECTED_FIELDS));
     for (const kind of KINDS) {

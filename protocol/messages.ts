@@ -10,8 +10,19 @@ export const REASONS = [
   'W7', // per-transfer maximum: at most 2000 yuan
   'W8', // blackout: no transfers from 22:00 to 06:00 (Beijing time)
   'W10', // the recipient's wallet is not opened or not active
+  'W5', // re-transfer of received wallet money is switched off (allowWalletToWalletRetransfer)
   'W12', // one pending (unreceived) transfer per donor→recipient pair
-  'E2', // the recipient is not a close relative (Civil Code Art. 1045)
+  'W13', // the donor's face or e-credential password check failed: nothing moves
+  'W19', // the mutual-aid relation has ended (E6, revoked): no new transfers
+  'E1', // only employee (EBMI) members have a personal account and may donate or bind as donor
+  'E2', // the recipient is not a close relative (Civil Code Art. 1045), or the registry disagrees
+  'E3', // the relative is not enrolled in basic medical insurance
+  'E5', // the relative's face verification failed, so the binding is not confirmed
+  'E7', // the donor's province does not (yet) extend aid to this kinship (nuclear family only)
+  'E8', // cross-province transfer: the donor's or the recipient's region has no wallet yet
+  'ID_MISMATCH', // the relative's name and ID number do not match the civil registry
+  'BIND_EXPIRED', // the relative did not confirm within bindAuthTtlMs
+  'BOUND', // an active relation between the two already exists
   'FUNDS', // insufficient available balance in the personal account
   'NO_ACCOUNT', // unknown personal account
   'NO_WALLET', // unknown wallet
@@ -63,6 +74,28 @@ export function isCloseKinship(kinship: string): kinship is Kinship {
   return CLOSE_KINSHIP_SET.has(kinship);
 }
 
+/**
+ * Closed value sets of enum fields, by field type. `kinship` accepts the non-close kinds too: a
+ * claim of one is a valid message that E2 refuses, not a malformed frame.
+ */
+export const ENUMS = {
+  kinship: [...KINSHIPS, ...NON_CLOSE_KINSHIPS],
+  verdict: ['PASS', 'FAIL'],
+  method: ['FACE', 'PASSWORD'],
+  source: ['ACCOUNT', 'WALLET'],
+  /** Why a mutual-aid relation ended (DOMAIN F1 states). */
+  ending: ['REVOKED_BY_DONOR', 'REVOKED_BY_RECIPIENT', 'ENROLMENT_CHANGED'],
+} as const;
+export type EnumType = keyof typeof ENUMS;
+export type EnumValue<T extends EnumType> = (typeof ENUMS)[T][number];
+export type Verdict = EnumValue<'verdict'>;
+export type AuthMethod = EnumValue<'method'>;
+export type TransferSource = EnumValue<'source'>;
+export type RelationEnding = EnumValue<'ending'>;
+
+/** Longest `text` field (a name or an ID number), in UTF-16 units. */
+export const TEXT_CHARS_MAX = 64;
+
 /** What every id and address matches: `transferId`, `wallet.03`, `province.51`, … */
 export const ID_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
 export const ID_CHARS_MAX = 64;
@@ -88,16 +121,22 @@ export function isValidId(value: unknown): value is string {
 
 /**
  * `id`: 1–64 chars of `[A-Za-z0-9._:-]`, a string on the wire and in memory.
- * `amount`: `Fen` in memory, a canonical decimal string (`"500.00"`) on the wire.
+ * `amount`: `Fen` in memory, a canonical decimal string (`"500.00"`) on the wire, positive.
+ * `amount0`: the same, zero allowed (`"0.00"`): a bill's parts may be empty.
  * `reason`: one of REASONS.
+ * `text`: 1–64 chars with no control characters (a name, an ID number).
+ * `count`: a non-negative safe integer (a year, a month as YYYYMM, a count).
+ * an `EnumType`: one of its ENUMS values.
  */
-export type FieldType = 'id' | 'amount' | 'reason';
+export type FieldType = 'id' | 'amount' | 'amount0' | 'reason' | 'text' | 'count' | EnumType;
 
 export interface FieldSpec {
   readonly name: string;
   readonly type: FieldType;
   /** `body.<name>`, precomputed so error paths do not build strings per message. */
   readonly path: string;
+  /** For enum types: the allowed values. */
+  readonly values: ReadonlySet<string> | undefined;
 }
 
 /** Body fields in wire order; a plain array because the decoder walks it for every message. */
@@ -109,9 +148,13 @@ const BODY_SPECS = {
     donorId: 'id',
     recipientId: 'id',
     amount: 'amount',
+    source: 'source',
   },
   'transfer.accepted': { transferId: 'id' },
   'transfer.refused': { transferId: 'id', reason: 'reason' },
+  // W13: the donor confirms an accepted transfer by face or e-credential password.
+  'transfer.challenge': { transferId: 'id', donorId: 'id' },
+  'transfer.auth': { transferId: 'id', method: 'method', verdict: 'verdict' },
   'account.reserve': { transferId: 'id', accountId: 'id', amount: 'amount' },
   'account.reserved': { transferId: 'id' },
   'account.rejected': { transferId: 'id', reason: 'reason' },
@@ -128,6 +171,15 @@ const BODY_SPECS = {
   },
   'wallet.credited': { transferId: 'id' },
   'wallet.rejected': { transferId: 'id', reason: 'reason' },
+  // W14: the SMS "您的共济账户已收到{amount}元", to the recipient's phone.
+  'notice.sms': { transferId: 'id', personId: 'id', amount: 'amount' },
+  // W11: the recipient receives a credit; unreceived ones are returned at 06:00 the next day.
+  'transfer.receive': { transferId: 'id', walletId: 'id' },
+  'wallet.settle': { transferId: 'id', walletId: 'id' },
+  'wallet.received': { transferId: 'id' },
+  'wallet.returned': { transferId: 'id' },
+  'account.refund': { transferId: 'id' },
+  'account.refunded': { transferId: 'id' },
   'liability.record': {
     transferId: 'id',
     originRegion: 'id',
@@ -135,16 +187,59 @@ const BODY_SPECS = {
     amount: 'amount',
   },
   'liability.recorded': { transferId: 'id' },
+  'liability.reverse': { transferId: 'id', originRegion: 'id', amount: 'amount' },
+  'liability.reversed': { transferId: 'id' },
+  // F1 binding: the donor asks, the relative's province checks the registry (E2, E3), the
+  // relative confirms by face (E5), the recipient's wallet records the relation (the authority).
+  'bind.request': {
+    bindId: 'id',
+    donorId: 'id',
+    relativeId: 'id',
+    name: 'text',
+    idNo: 'text',
+    kinship: 'kinship',
+  },
+  'bind.accepted': { bindId: 'id' },
+  'bind.refused': { bindId: 'id', reason: 'reason' },
+  'identity.verify': {
+    bindId: 'id',
+    donorId: 'id',
+    relativeId: 'id',
+    name: 'text',
+    idNo: 'text',
+    kinship: 'kinship',
+  },
+  'identity.verified': { bindId: 'id', region: 'id' },
+  'identity.refused': { bindId: 'id', reason: 'reason' },
+  'bind.challenge': { bindId: 'id', donorId: 'id', relativeId: 'id' },
+  'bind.confirm': { bindId: 'id', verdict: 'verdict' },
+  'relation.add': {
+    bindId: 'id',
+    donorId: 'id',
+    recipientId: 'id',
+    kinship: 'kinship',
+    donorRegion: 'id',
+  },
+  'relation.added': { bindId: 'id' },
+  // Either party ends a relation (E5), or an enrolment change does (E6); the other party hears
+  // of it as a notice (best effort: a transfer needs the relation active on both sides).
+  'relation.end': { donorId: 'id', recipientId: 'id', ending: 'ending' },
+  'relation.ended': { donorId: 'id', recipientId: 'id', ending: 'ending', bindId: 'id' },
+  'enrolment.change': { personId: 'id' },
+  'enrolment.changed': { personId: 'id' },
 } as const satisfies Record<string, Record<string, FieldType>>;
 
 type BodySpecs = typeof BODY_SPECS;
 export type Kind = keyof BodySpecs;
 
-interface FieldValues {
+type FieldValues = {
   id: string;
   amount: Fen;
+  amount0: Fen;
   reason: Reason;
-}
+  text: string;
+  count: number;
+} & { [T in EnumType]: EnumValue<T> };
 
 // `-readonly` undoes the `as const` of the spec: bodies are ordinary objects, like envelopes.
 type BodyOf<S extends Record<string, FieldType>> = { -readonly [F in keyof S]: FieldValues[S[F]] };
@@ -159,7 +254,10 @@ export const KINDS: readonly Kind[] = Object.freeze(Object.keys(BODY_SPECS) as K
 
 function toSchema(spec: Record<string, FieldType>): Schema {
   const fields = Object.entries(spec).map(([name, type]) => {
-    return Object.freeze({ name, type, path: `body.${name}` });
+    const values = Object.hasOwn(ENUMS, type)
+      ? new Set<string>(ENUMS[type as EnumType])
+      : undefined;
+    return Object.freeze({ name, type, path: `body.${name}`, values });
   });
   return Object.freeze(fields);
 }

@@ -1,58 +1,119 @@
-// The citizens' app: it turns workload intents into transfer requests and retries each until
-// the donor's wallet answers accepted or refused, so a request is never silently lost.
-// Refusals are reported as outcomes here (the wallet refuses before any saga exists).
+// The citizens' app, and the phones behind it. It turns workload intents into requests (transfers,
+// bindings, revocations, enrolment changes) and retries each until it is answered, so a request
+// is never silently lost. Refusals are reported as outcomes here (the wallet refuses before any
+// saga exists). As the people's phones it answers what the platform asks of them: the donor's
+// face or password for a transfer (W13), the relative's face for a binding (E5), and it receives
+// a credit some time after its SMS (W14, W11), or never.
 import type { AnyEnvelope } from '../protocol/index.ts';
 import type { Actor, Effects } from '../actors/effects.ts';
 import type { ProtocolConfig } from '../actors/config.ts';
 import { retryDelayMs } from '../actors/backoff.ts';
-import { walletShardAddress, walletShardOf } from '../actors/addresses.ts';
+import { hashId, walletShardAddress, walletShardOf } from '../actors/addresses.ts';
 import { UnroutableError } from '../actors/errors.ts';
-import type { TransferIntent } from './workload.ts';
+import { intentId, type BindIntent, type Intent } from './workload.ts';
 
 interface Pending {
-  readonly intent: TransferIntent;
+  readonly intent: Intent;
   attempt: number;
+}
+
+/** What the people behind the app do when asked; each drawn from a hash of the id (deterministic). */
+export interface AppBehaviour {
+  /** W13: share of transfers whose donor fails the face or password check. */
+  readonly authFailShare: number;
+  /** W11: share of credits the recipient receives (the rest come back at 06:00). */
+  readonly receiveShare: number;
+  /** How long a person takes to act on a challenge or an SMS: uniform in [min, max). */
+  readonly humanDelayMsMin: number;
+  readonly humanDelayMsMax: number;
+}
+
+export const APP_BEHAVIOUR_DEFAULTS: AppBehaviour = {
+  authFailShare: 0.005,
+  receiveShare: 0.9,
+  humanDelayMsMin: 20_000,
+  humanDelayMsMax: 10 * 60_000,
+};
+
+type AnswerKind =
+  | 'transfer.accepted'
+  | 'transfer.refused'
+  | 'bind.accepted'
+  | 'bind.refused'
+  | 'relation.ended'
+  | 'enrolment.changed';
+
+const FACE = 'face:';
+const RECEIVE = 'rcv:';
+
+/** A uniform draw in [0, 1) from an id and a purpose: the same every run, on every runtime. */
+function draw(id: string, purpose: string): number {
+  return hashId(`${purpose}:${id}`) / 4_294_967_296;
 }
 
 export class AppClient implements Actor {
   readonly pending = new Map<string, Pending>();
+  /** Bindings by id, for the relative's answer to the face challenge. */
+  private readonly binds = new Map<string, BindIntent>();
+  /** Credits the SMS told of and the recipient will receive, by transfer id → wallet. */
+  private readonly toReceive = new Map<string, string>();
   submitted = 0;
   accepted = 0;
+  /** Of `accepted`, transfer requests (each started a saga). */
+  acceptedTransfers = 0;
   refused = 0;
+  sms = 0;
+  /** Timer keys of people's actions armed but not yet taken (a face answer, a receipt). */
+  private readonly armed = new Set<string>();
 
   constructor(
     readonly address: string,
     private readonly config: ProtocolConfig,
     /** Told of each first answer (a load generator times requests with it); no effect on the actor. */
-    private readonly onAnswer?: (transferId: string, kind: 'transfer.accepted' | 'transfer.refused') => void,
+    private readonly onAnswer?: (id: string, kind: AnswerKind) => void,
+    private readonly behaviour: AppBehaviour = APP_BEHAVIOUR_DEFAULTS,
   ) {}
 
-  submit(intent: TransferIntent, now: number, fx: Effects): void {
+  submit(intent: Intent, now: number, fx: Effects): void {
     this.submitted++;
     const pending = { intent, attempt: 0 };
-    this.pending.set(intent.transferId, pending);
+    this.pending.set(intentId(intent), pending);
+    if (intent.kind === 'bind') this.binds.set(intent.bindId, intent);
     this.request(pending, now, fx);
   }
 
-  handle(env: AnyEnvelope, _now: number, fx: Effects): void {
-    if (env.kind !== 'transfer.accepted' && env.kind !== 'transfer.refused') {
-      throw new UnroutableError(this.address, env.kind);
+  handle(env: AnyEnvelope, now: number, fx: Effects): void {
+    switch (env.kind) {
+      case 'transfer.accepted':
+      case 'transfer.refused':
+      case 'bind.accepted':
+      case 'bind.refused':
+      case 'relation.ended':
+      case 'enrolment.changed':
+        return this.answered(env, fx);
+      case 'transfer.challenge':
+        return this.authenticate(env.body.transferId, env.from, fx);
+      case 'bind.challenge':
+        return this.faceLater(env.body.bindId, env.from, now, fx);
+      case 'notice.sms':
+        return this.smsArrived(env.body.transferId, env.body.personId, now, fx);
+      case 'wallet.received':
+      case 'wallet.returned':
+        return; // the answer to a receipt: nothing more to do
+      default:
+        throw new UnroutableError(this.address, env.kind);
     }
-    const pending = this.pending.get(env.corr);
-    if (pending === undefined) return; // a duplicate answer
-    this.pending.delete(env.corr);
-    fx.cancelTimer(env.corr);
-    this.onAnswer?.(env.corr, env.kind);
-    if (env.kind === 'transfer.accepted') {
-      this.accepted++;
-      return;
-    }
-    this.refused++;
-    const { scope } = pending.intent;
-    fx.emit({ type: 'transfer.outcome', corr: env.corr, scope, outcome: 'refused', reason: env.body.reason });
   }
 
   timer(key: string, arg: number, now: number, fx: Effects): void {
+    if (key.startsWith(FACE)) {
+      this.armed.delete(key);
+      return this.faceNow(key.slice(FACE.length), fx);
+    }
+    if (key.startsWith(RECEIVE)) {
+      this.armed.delete(key);
+      return this.receiveNow(key.slice(RECEIVE.length), fx);
+    }
     const pending = this.pending.get(key);
     if (pending === undefined || pending.attempt !== arg) return;
     pending.attempt++;
@@ -61,10 +122,108 @@ export class AppClient implements Actor {
 
   recover(): void {}
 
+  /** People's actions armed but not yet taken: open work, for a checker waiting on quiescence. */
+  get scheduled(): number {
+    return this.armed.size;
+  }
+
+  private answered(env: AnyEnvelope & { kind: AnswerKind }, fx: Effects): void {
+    const pending = this.pending.get(env.corr);
+    if (pending === undefined) return; // a duplicate answer, or a notice for someone else
+    this.pending.delete(env.corr);
+    fx.cancelTimer(env.corr);
+    this.onAnswer?.(env.corr, env.kind);
+    const { intent } = pending;
+    if (env.kind === 'transfer.refused' || env.kind === 'bind.refused') {
+      this.refused++;
+      const scope = intent.kind === 'transfer' || intent.kind === 'bind' ? intent.scope : 'sameRegion';
+      const type = env.kind === 'transfer.refused' ? 'transfer.outcome' : 'bind.outcome';
+      fx.emit({ type, corr: env.corr, scope, outcome: 'refused', reason: env.body.reason } as never);
+      return;
+    }
+    this.accepted++;
+    if (env.kind === 'transfer.accepted') this.acceptedTransfers++;
+  }
+
+  /** W13: the donor's face or password, as the donor's phone answers it. */
+  private authenticate(transferId: string, to: string, fx: Effects): void {
+    const method = draw(transferId, 'method') < 0.7 ? 'FACE' : 'PASSWORD';
+    const verdict = draw(transferId, 'auth') < this.behaviour.authFailShare ? 'FAIL' : 'PASS';
+    fx.send(to, 'transfer.auth', transferId, { transferId, method, verdict });
+  }
+
+  /** E5: the relative looks at the phone some time later, or never. */
+  private faceLater(bindId: string, from: string, now: number, fx: Effects): void {
+    const intent = this.binds.get(bindId);
+    if (intent === undefined || intent.face === 'NONE') return;
+    // The shard that asked is the one to answer. A re-sent challenge is answered again (its
+    // first answer may have been lost), once the person has looked again.
+    this.replyTo.set(bindId, from);
+    const key = FACE + bindId;
+    if (this.armed.has(key)) return;
+    this.armed.add(key);
+    fx.timer(key, now + this.humanDelay(bindId), 0);
+  }
+
+  private faceNow(bindId: string, fx: Effects): void {
+    const intent = this.binds.get(bindId);
+    const to = this.replyTo.get(bindId);
+    if (intent === undefined || to === undefined || intent.face === 'NONE') return;
+    fx.send(to, 'bind.confirm', bindId, { bindId, verdict: intent.face });
+  }
+
+  private readonly replyTo = new Map<string, string>();
+
+  /** W14 then W11: most recipients receive the credit within minutes; some never do. */
+  private smsArrived(transferId: string, personId: string, now: number, fx: Effects): void {
+    this.sms++;
+    if (!this.config.requireReceipt || this.toReceive.has(transferId)) return;
+    if (draw(transferId, 'receive') >= this.behaviour.receiveShare) return;
+    this.toReceive.set(transferId, personId);
+    this.armed.add(RECEIVE + transferId);
+    fx.timer(RECEIVE + transferId, now + this.humanDelay(transferId), 0);
+  }
+
+  private receiveNow(transferId: string, fx: Effects): void {
+    const walletId = this.toReceive.get(transferId);
+    if (walletId === undefined) return;
+    // One tap: if it is lost, the 06:00 job returns the money (W11), as it would for a person.
+    fx.send(this.shardOf(walletId), 'transfer.receive', transferId, { transferId, walletId });
+  }
+
+  private humanDelay(id: string): number {
+    const { humanDelayMsMin: min, humanDelayMsMax: max } = this.behaviour;
+    return min + Math.floor(draw(id, 'delay') * (max - min));
+  }
+
+  private shardOf(walletId: string): string {
+    return walletShardAddress(walletShardOf(walletId, this.config.walletShardCount));
+  }
+
   private request(pending: Pending, now: number, fx: Effects): void {
-    const { transferId, donorId, recipientId, amount } = pending.intent;
-    const shard = walletShardAddress(walletShardOf(donorId, this.config.walletShardCount));
-    fx.send(shard, 'transfer.request', transferId, { transferId, donorId, recipientId, amount });
-    fx.timer(transferId, now + retryDelayMs(this.config, transferId, pending.attempt), pending.attempt);
+    const { intent } = pending;
+    const id = intentId(intent);
+    switch (intent.kind) {
+      case 'transfer': {
+        const { transferId, donorId, recipientId, amount, source } = intent;
+        fx.send(this.shardOf(donorId), 'transfer.request', transferId, { transferId, donorId, recipientId, amount, source });
+        break;
+      }
+      case 'bind': {
+        const { bindId, donorId, relativeId, name, idNo, kinship } = intent;
+        fx.send(this.shardOf(donorId), 'bind.request', bindId, { bindId, donorId, relativeId, name, idNo, kinship });
+        break;
+      }
+      case 'end': {
+        const { donorId, recipientId, ending } = intent;
+        const party = ending === 'REVOKED_BY_DONOR' ? donorId : recipientId;
+        fx.send(this.shardOf(party), 'relation.end', id, { donorId, recipientId, ending });
+        break;
+      }
+      case 'enrolment':
+        fx.send(this.shardOf(intent.personId), 'enrolment.change', id, { personId: intent.personId });
+        break;
+    }
+    fx.timer(id, now + retryDelayMs(this.config, id, pending.attempt), pending.attempt);
   }
 }

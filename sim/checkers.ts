@@ -3,11 +3,20 @@
 // records runs at checkpoints and at the end, and must agree with the running totals.
 //
 // Conservation (docs/ARCHITECTURE.md): with overlap = Σ amount of transfers that are both still
-// held at the donor's province and already credited at the recipient's wallet,
-//   Σ available + Σ held + Σ wallet − overlap = Σ opening balances
+// held at the donor's province and already credited at the recipient's wallet, and returning =
+// Σ amount of transfers the recipient's wallet has returned (W11) that the donor's province has
+// not yet refunded,
+//   Σ available + Σ held + Σ wallet − overlap + returning = Σ opening balances
 // so each transfer's money is counted once: at the donor until the credit decision, at the
-// recipient after it.
-import type { DomainEvent, MoneyClass, Posting, TransferOutcome, TransferScope } from '../actors/effects.ts';
+// recipient after it, and in transit on its way back.
+import type {
+  BindOutcome,
+  DomainEvent,
+  MoneyClass,
+  Posting,
+  TransferOutcome,
+  TransferScope,
+} from '../actors/effects.ts';
 import type { Fen } from '../protocol/index.ts';
 import { formatFen } from '../protocol/index.ts';
 import { fmtTime } from './faults.ts';
@@ -30,8 +39,9 @@ export interface InvariantResult {
   violations?: number;
 }
 
-const OP_BITS = { open: 0, reserve: 1, credit: 2, commit: 4, release: 8 } as const;
+const OP_BITS = { open: 0, reserve: 1, credit: 2, commit: 4, release: 8, return: 32, refund: 64 } as const;
 const LIABILITY_BIT = 16;
+const REVERSE_BIT = 128;
 const PERSON_MONEY: ReadonlySet<MoneyClass> = new Set(['available', 'held', 'wallet']);
 
 interface Accepted {
@@ -46,12 +56,19 @@ interface Terminal {
   readonly at: number;
 }
 
+interface BindTerminal {
+  readonly outcome: BindOutcome;
+  readonly reason: string | undefined;
+  readonly at: number;
+}
+
 /** Per-class money the recount found in the actors' durable records. */
 export interface Recount {
   readonly available: Fen;
   readonly held: Fen;
   readonly wallet: Fen;
   readonly overlap: Fen;
+  readonly returning: Fen;
   /** Ledgers whose accounts do not sum to zero, with their sums. */
   readonly unbalanced: ReadonlyArray<readonly [string, Fen]>;
   /** Accounts below zero. */
@@ -65,10 +82,18 @@ export class Checkers {
   readonly accepted = new Map<string, Accepted>();
   readonly terminal = new Map<string, Terminal>();
   readonly refusedByReason = new Map<string, number>();
+  readonly bindAccepted = new Map<string, { readonly scope: TransferScope; readonly at: number }>();
+  readonly bindTerminal = new Map<string, BindTerminal>();
+  readonly receipts = new Map<string, { readonly outcome: 'received' | 'returned'; readonly at: number }>();
+  /** Relation ends seen, per `<scope>.<ending>`: one per party's side. */
+  readonly relationEnds = new Map<string, number>();
+  sms = 0;
   available: Fen = 0n;
   held: Fen = 0n;
   wallet: Fen = 0n;
   overlap: Fen = 0n;
+  returning: Fen = 0n;
+  private readonly returningByCorr = new Map<string, Fen>();
   postings = 0;
   checks = 0;
   private readonly heldByCorr = new Map<string, Fen>();
@@ -92,8 +117,23 @@ export class Checkers {
         this.accepted.set(event.corr, { scope: event.scope, amount: event.amount, at: now });
       } else if (event.type === 'transfer.outcome') {
         this.outcome(event.corr, event.outcome, event.reason, now);
-      } else {
+      } else if (event.type === 'liability.recorded') {
         this.applyOnce(event.corr, LIABILITY_BIT, 'liability.record');
+      } else if (event.type === 'liability.reversed') {
+        this.applyOnce(event.corr, REVERSE_BIT, 'liability.reverse');
+      } else if (event.type === 'transfer.receipt') {
+        if (this.receipts.has(event.corr)) this.fail('exactlyOnce', `${event.corr} received or returned twice`);
+        this.receipts.set(event.corr, { outcome: event.outcome, at: now });
+      } else if (event.type === 'notice.sms') {
+        this.sms++;
+      } else if (event.type === 'bind.accepted') {
+        this.bindAccepted.set(event.corr, { scope: event.scope, at: now });
+      } else if (event.type === 'bind.outcome') {
+        if (this.bindTerminal.has(event.corr)) this.fail('exactlyOnce', `binding ${event.corr} reached a second outcome`);
+        this.bindTerminal.set(event.corr, { outcome: event.outcome, reason: event.reason, at: now });
+      } else if (event.type === 'relation.ended') {
+        const key = `${event.scope}.${event.ending}`;
+        this.relationEnds.set(key, (this.relationEnds.get(key) ?? 0) + 1);
       }
     }
   }
@@ -101,12 +141,13 @@ export class Checkers {
   /** The conservation equation on the running totals: O(1), after every delivered message. */
   check(): void {
     this.checks++;
-    const total = this.available + this.held + this.wallet - this.overlap;
+    const total = this.available + this.held + this.wallet - this.overlap + this.returning;
     if (total !== this.openingTotal) {
       this.fail(
         'conservation',
         `Σ available ${formatFen(this.available)} + held ${formatFen(this.held)} + wallet ` +
-          `${formatFen(this.wallet)} − in-flight overlap ${formatFen(this.overlap)} = ${formatFen(total)}, ` +
+          `${formatFen(this.wallet)} − in-flight overlap ${formatFen(this.overlap)} + returning ` +
+          `${formatFen(this.returning)} = ${formatFen(total)}, ` +
           `opening total ${formatFen(this.openingTotal)} (off by ${formatFen(total - this.openingTotal)})`,
       );
     }
@@ -114,14 +155,15 @@ export class Checkers {
 
   /** Compare a full recount of the durable records with the running totals. */
   checkpoint(recount: Recount): void {
-    const total = recount.available + recount.held + recount.wallet - recount.overlap;
+    const total = recount.available + recount.held + recount.wallet - recount.overlap + recount.returning;
     if (total !== this.openingTotal) {
       this.fail('conservation', `recount: ${formatFen(total)} ≠ opening ${formatFen(this.openingTotal)}`);
     }
-    const running = [this.available, this.held, this.wallet, this.overlap].map(formatFen).join('/');
-    const counted = [recount.available, recount.held, recount.wallet, recount.overlap].map(formatFen).join('/');
+    const running = [this.available, this.held, this.wallet, this.overlap, this.returning].map(formatFen).join('/');
+    const counted = [recount.available, recount.held, recount.wallet, recount.overlap, recount.returning]
+      .map(formatFen).join('/');
     if (running !== counted) {
-      this.fail('conservation', `running totals ${running} ≠ recount ${counted} (available/held/wallet/overlap)`);
+      this.fail('conservation', `running totals ${running} ≠ recount ${counted} (available/held/wallet/overlap/returning)`);
     }
     for (const [ledger, sum] of recount.unbalanced) {
       this.fail('ledgerBalance', `${ledger} sums to ${formatFen(sum)}, not 0`);
@@ -164,6 +206,23 @@ export class Checkers {
     }
     this.applyOnce(p.corr, OP_BITS[p.op], p.op);
     this.trackOverlap(p);
+    this.trackReturning(p);
+  }
+
+  /** Keep `returning` = Σ amount returned at a wallet (W11) and not yet refunded at the province. */
+  private trackReturning(p: Posting): void {
+    if (p.op === 'return') {
+      this.returningByCorr.set(p.corr, p.amount);
+      this.returning += p.amount;
+    } else if (p.op === 'refund') {
+      // A refund whose return is not durable (only a host that sends before its writes are
+      // durable can cause it) changes nothing here, so the equation shows the money twice.
+      const amount = this.returningByCorr.get(p.corr);
+      if (amount !== undefined) {
+        this.returningByCorr.delete(p.corr);
+        this.returning -= amount;
+      }
+    }
   }
 
   /** Keep `overlap` = Σ amount over ids both held and credited, each id counted once. */

@@ -165,7 +165,8 @@ function replayHint(scenario: Scenario): string {
 }
 
 function progressReporter(scenario: Scenario) {
-  const total = scenario.workload.transfers;
+  // Transfers drawn, plus the other requests and their follow-up transfers: set by the first update.
+  let total = scenario.workload.transfers;
   if (process.stderr.isTTY) {
     const bar = new SingleBar({
       stream: process.stderr,
@@ -174,7 +175,10 @@ function progressReporter(scenario: Scenario) {
     });
     bar.start(total, 0, { time: fmtTime(0), deliveries: 0 });
     return {
-      update: (p: Progress) => bar.update(p.intentsSubmitted, { time: fmtTime(p.virtualMs), deliveries: p.deliveries }),
+      update: (p: Progress) => {
+        if (p.intentsTotal !== total) bar.setTotal((total = p.intentsTotal));
+        bar.update(p.intentsSubmitted, { time: fmtTime(p.virtualMs), deliveries: p.deliveries });
+      },
       stop: (p: Progress) => {
         bar.update(p.intentsSubmitted, { time: fmtTime(p.virtualMs), deliveries: p.deliveries });
         bar.stop();
@@ -184,6 +188,7 @@ function progressReporter(scenario: Scenario) {
   let shown = -1;
   return {
     update: (p: Progress) => {
+      total = p.intentsTotal;
       const tenth = Math.floor((p.intentsSubmitted / Math.max(1, total)) * 10);
       if (tenth > shown) {
         shown = tenth;

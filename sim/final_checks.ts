@@ -1,8 +1,11 @@
 // Checks at the end of a run, over every actor's durable records: no transfer lost (each accepted
-// transfer terminal on every party, within the bound after the last fault healed), every request
+// transfer terminal on every party, within the bound after the last fault healed; each completed
+// one received or returned by 06:00 the next day, W11), no binding lost (each accepted binding
+// decided within its TTL, and an active one recorded by the relative's wallet), every request
 // answered, and the liabilities of the three parties agreeing per origin region.
 import type { RegionRecord, TxnRecord } from '../actors/account_book.ts';
-import type { SagaSnapshot, WalletSnapshot } from '../actors/wallet_shard.actor.ts';
+import type { BindSnapshot, SagaSnapshot, WalletSnapshot } from '../actors/wallet_shard.actor.ts';
+import { returnAtMs } from '../actors/wallet.machine.ts';
 import type { Fen } from '../protocol/index.ts';
 import { formatFen } from '../protocol/index.ts';
 import { fmtTime } from './faults.ts';
@@ -13,8 +16,13 @@ import type { DurableView } from './recount.ts';
 export interface Parties {
   readonly saga: Map<string, string>;
   readonly txn: Map<string, TxnRecord>;
-  readonly decision: Map<string, 'credited' | 'rejected'>;
+  readonly decision: Map<string, 'credited' | 'rejected' | 'returned'>;
   readonly recorded: Set<string>;
+  readonly reversed: Set<string>;
+  /** Bindings by id: the saga's state at the donor's shard. */
+  readonly bind: Map<string, BindSnapshot>;
+  /** Relations as the recipients' wallets record them: `<donor>→<recipient>` → bind id. */
+  readonly donorBindIds: Set<string>;
   readonly due: Map<string, Fen>;
   readonly walletLiability: Map<string, Fen>;
   readonly settlementLiability: Map<string, Fen>;
@@ -26,6 +34,9 @@ export function readParties(actors: Iterable<DurableView>): Parties {
     txn: new Map(),
     decision: new Map(),
     recorded: new Set(),
+    reversed: new Set(),
+    bind: new Map(),
+    donorBindIds: new Set(),
     due: new Map(),
     walletLiability: new Map(),
     settlementLiability: new Map(),
@@ -40,12 +51,16 @@ export function readParties(actors: Iterable<DurableView>): Parties {
       else if (tag === 't:') parties.txn.set(id, value as TxnRecord);
       else if (tag === 'r:') parties.due.set(id, (value as RegionRecord).due);
       else if (tag === 'x:') parties.recorded.add(id);
+      else if (tag === 'v:') parties.reversed.add(id);
+      else if (tag === 'b:') parties.bind.set(id, value as BindSnapshot);
       else if (tag === 'l:' && settlement) parties.settlementLiability.set(id, value as Fen);
       else if (tag === 'l:') add(parties.walletLiability, id, -(value as Fen));
       else if (tag === 'w:') {
-        const { credited, rejected } = (value as WalletSnapshot).context;
+        const { credited, rejected, returned, donors } = (value as WalletSnapshot).context;
         for (const transferId of credited) parties.decision.set(transferId, 'credited');
-        for (const transferId of rejected) parties.decision.set(transferId, 'rejected');
+        for (const transferId of Object.keys(rejected)) parties.decision.set(transferId, 'rejected');
+        for (const transferId of returned) parties.decision.set(transferId, 'returned');
+        for (const relation of Object.values(donors)) parties.donorBindIds.add(relation.bindId);
       }
     });
   }
@@ -55,6 +70,8 @@ export function readParties(actors: Iterable<DurableView>): Parties {
 export function finalChecks(sim: Simulation): void {
   const parties = readParties(sim.world.hosts.values());
   checkLifecycle(sim, parties);
+  checkReceipts(sim, parties);
+  checkBindings(sim, parties);
   checkRequests(sim);
   checkLiabilities(sim, parties);
 }
@@ -85,9 +102,16 @@ export function disagree(id: string, outcome: string, parties: Parties): string 
   const txn = parties.txn.get(id)?.state;
   const decision = parties.decision.get(id);
   if (outcome === 'completed') {
+    if (txn !== 'committed' && txn !== 'refunded') return `the province's hold is ${txn ?? 'missing'}`;
+    if (decision !== 'credited' && decision !== 'returned') return `the wallet decided ${decision ?? 'nothing'}`;
+    if (!parties.recorded.has(id)) return 'settlement has no liability for it';
+  } else if (outcome === 'received') {
     if (txn !== 'committed') return `the province's hold is ${txn ?? 'missing'}`;
     if (decision !== 'credited') return `the wallet decided ${decision ?? 'nothing'}`;
-    if (!parties.recorded.has(id)) return 'settlement has no liability for it';
+  } else if (outcome === 'returned') {
+    if (txn !== 'refunded') return `the province's hold is ${txn ?? 'missing'}, not refunded`;
+    if (decision !== 'returned') return `the wallet decided ${decision ?? 'nothing'}, not returned`;
+    if (!parties.reversed.has(id)) return 'settlement has not reversed its liability';
   } else if (outcome === 'rejected') {
     if (txn === 'reserved' || txn === 'committed') return `the province's hold is ${txn}`;
     if (decision === 'credited') return 'the wallet credited it';
@@ -100,8 +124,52 @@ export function describeParties(id: string, parties: Parties): string {
     `saga=${parties.saga.get(id) ?? '-'}`,
     `province=${parties.txn.get(id)?.state ?? '-'}`,
     `wallet=${parties.decision.get(id) ?? '-'}`,
-    `settlement=${parties.recorded.has(id) ? 'recorded' : '-'}`,
+    `settlement=${parties.reversed.has(id) ? 'reversed' : parties.recorded.has(id) ? 'recorded' : '-'}`,
   ].join(' ');
+}
+
+/** W11: every completed transfer is received, or returned, by 06:00 after its day (+ bound). */
+function checkReceipts(sim: Simulation, parties: Parties): void {
+  const config = sim.scenario.protocol;
+  if (!config.requireReceipt) return;
+  const bound = sim.scenario.checks.lifecycleBoundMs;
+  const stuck: string[] = [];
+  for (const [id, terminal] of sim.checkers.terminal) {
+    if (terminal.outcome !== 'completed') continue;
+    const accepted = sim.checkers.accepted.get(id);
+    if (accepted === undefined) continue;
+    const deadline = Math.max(returnAtMs(accepted.at, config), sim.lastHealAt) + bound;
+    const receipt = sim.checkers.receipts.get(id);
+    if (receipt === undefined) stuck.push(`${id} neither received nor returned: ${describeParties(id, parties)}`);
+    else if (receipt.at > deadline) stuck.push(`${id} ${receipt.outcome} at ${fmtTime(receipt.at)}, after ${fmtTime(deadline)}`);
+    else {
+      const off = disagree(id, receipt.outcome, parties);
+      if (off !== undefined) stuck.push(`${id} ${receipt.outcome} but ${off}: ${describeParties(id, parties)}`);
+    }
+  }
+  if (stuck.length > 0) {
+    sim.checkers.fail('lifecycle', `${stuck.length} receipt(s) not settled (W11); first: ${stuck.slice(0, 5).join(' | ')}`);
+  }
+}
+
+/** F1: every accepted binding is decided within its TTL (+ bound), and an active one is recorded. */
+function checkBindings(sim: Simulation, parties: Parties): void {
+  const ttl = sim.scenario.protocol.bindAuthTtlMs;
+  const bound = sim.scenario.checks.lifecycleBoundMs;
+  const stuck: string[] = [];
+  for (const [id, accepted] of sim.checkers.bindAccepted) {
+    const terminal = sim.checkers.bindTerminal.get(id);
+    const deadline = Math.max(accepted.at + ttl, sim.lastHealAt) + bound;
+    const saga = parties.bind.get(id);
+    if (terminal === undefined) stuck.push(`binding ${id} undecided (saga ${String(saga?.value ?? '-')})`);
+    else if (terminal.at > deadline) stuck.push(`binding ${id} decided at ${fmtTime(terminal.at)}, after ${fmtTime(deadline)}`);
+    else if (terminal.outcome === 'active' && !parties.donorBindIds.has(id)) {
+      stuck.push(`binding ${id} active but the relative's wallet has no record of it`);
+    }
+  }
+  if (stuck.length > 0) {
+    sim.checkers.fail('lifecycle', `${stuck.length} binding(s) not settled (F1); first: ${stuck.slice(0, 5).join(' | ')}`);
+  }
 }
 
 function checkRequests(sim: Simulation): void {

@@ -17,6 +17,11 @@ export interface Person {
   walletStatus: 'active' | 'unopened';
   /** Personal-account balance in fen; 0n if not EBMI. */
   openingBalance: bigint;
+  /** As the civil registry knows it: a Chinese name and an 18-digit ID number (GB 11643). */
+  name: string;
+  idNo: string;
+  /** E3: enrolled in EBMI or URRBMI; everyone EBMI is, a few residents are not. */
+  enrolled: boolean;
 }
 
 export interface Relation {
@@ -29,7 +34,13 @@ export interface Relation {
 
 export interface Population {
   people: Person[];
+  /** Relations bound before the run starts: active on both sides. */
   relations: Relation[];
+  /**
+   * Relatives the registry knows but who are not bound yet: what binding requests (F1) ask
+   * for. Drawn like relations, one per donor for a share of donors.
+   */
+  candidates: Relation[];
   personById: Map<string, Person>;
 }
 
@@ -63,6 +74,10 @@ export interface PopulationOptions {
   balanceSigma?: number;
   /** Share of EBMI accounts drawn uniformly under 300 yuan, so insufficient funds happen. */
   lowBalanceShare?: number;
+  /** Share of donors with one more relative, not yet bound: the binding workload's pool. */
+  candidateShare?: number;
+  /** Share of non-EBMI people not enrolled at all (E3; ≈ 5 % nationally are uninsured). */
+  unenrolledShare?: number;
 }
 
 export const POPULATION_DEFAULTS: Required<Omit<PopulationOptions, 'wallets'>> = {
@@ -75,6 +90,8 @@ export const POPULATION_DEFAULTS: Required<Omit<PopulationOptions, 'wallets'>> =
   balanceMedianYuan: 2400,
   balanceSigma: 1,
   lowBalanceShare: 0.05,
+  candidateShare: 0.1,
+  unenrolledShare: 0.05,
 };
 
 type Resolved = Required<PopulationOptions>;
@@ -102,7 +119,7 @@ function resolve(opts: PopulationOptions): Resolved {
     throw new RangeError(`buildPopulation: wallets must be an integer ≥ 2, got ${o.wallets}`);
   }
   const shares = ['donorShare', 'unopenedShare', 'crossProvinceShare', 'sameProvinceShare',
-    'nonCloseShare', 'lowBalanceShare'] as const;
+    'nonCloseShare', 'lowBalanceShare', 'candidateShare', 'unenrolledShare'] as const;
   for (const key of shares) {
     if (!(o[key] >= 0 && o[key] <= 1)) throw new RangeError(`buildPopulation: ${key} ${o[key]}`);
   }
@@ -212,9 +229,51 @@ function makePeople(topology: Topology, layout: Layout, prng: Prng, o: Resolved)
       ebmi,
       walletStatus: unopened ? 'unopened' : 'active',
       openingBalance: ebmi ? drawBalanceFen(prng, o) : 0n,
+      name: '',
+      idNo: '',
+      enrolled: true,
     };
   }
   return people;
+}
+
+// Common surnames and given-name characters: enough for names that read as names.
+const SURNAMES = '王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤';
+const GIVEN = '伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂英华建国文红玉梅鹏飞云志宏海波辉宁琳晨雪松岩斌浩凯佳欣怡婷雯睿博宇轩';
+const ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+const ID_CHECK = '10X98765432';
+
+/** GB 11643's check character (ISO 7064 MOD 11-2) over the first 17 digits. */
+export function idCheckChar(first17: string): string {
+  let sum = 0;
+  for (let i = 0; i < 17; i++) sum += (first17.charCodeAt(i) - 48) * (ID_WEIGHTS[i] as number);
+  return ID_CHECK[sum % 11] as string;
+}
+
+/**
+ * Names, ID numbers and enrolment. The ID number starts with the holder's region code (here the
+ * insured region: ASSUMPTION, registration and insured place coincide), then the birth date
+ * (employees 22–60, retirees and residents up to 90), a sequence and the check character.
+ */
+function addIdentities(people: Person[], prng: Prng, o: Resolved): void {
+  const sequence = new Map<string, number>();
+  for (const person of people) {
+    const given = prng.chance(0.6) ? 2 : 1;
+    let name = SURNAMES[prng.int(0, SURNAMES.length - 1)] as string;
+    for (let k = 0; k < given; k++) name += GIVEN[prng.int(0, GIVEN.length - 1)] as string;
+    const age = person.ebmi ? prng.int(22, 85) : prng.int(1, 90);
+    const year = 2025 - age;
+    const month = prng.int(1, 12);
+    const day = prng.int(1, 28);
+    const birth = `${year}${String(month).padStart(2, '0')}${String(day).padStart(2, '0')}`;
+    const key = person.region + birth;
+    const seq = (sequence.get(key) ?? 0) + 1;
+    sequence.set(key, seq);
+    const first17 = `${person.region}${birth}${String(seq % 1000).padStart(3, '0')}`;
+    person.name = name;
+    person.idNo = first17 + idCheckChar(first17);
+    person.enrolled = person.ebmi || !prng.chance(o.unenrolledShare);
+  }
 }
 
 /** Person indices grouped by a key (region or province), as one array per key. */
@@ -399,7 +458,39 @@ export function buildPopulation(
   for (let i = 0; i < people.length; i++) {
     if (layout.isDonor[i] === 1) relations.push(...donorRelations(ctx, i, relationPrng));
   }
+  // Forked after the streams above, so that adding identities changed none of their draws.
+  const identityPrng = prng.fork();
+  const candidatePrng = prng.fork();
+  addIdentities(people, identityPrng, o);
+  const candidates = drawCandidates(ctx, relations, candidatePrng);
   const personById = new Map(people.map((p) => [p.id, p]));
   if (personById.size !== people.length) throw new Error('buildPopulation: duplicate ids');
-  return { people, relations, personById };
+  return { people, relations, candidates, personById };
+}
+
+/** One more relative, not yet bound, for a share of donors: never one already related. */
+function drawCandidates(ctx: RelationContext, relations: readonly Relation[], prng: Prng): Relation[] {
+  const taken = new Map<string, number[]>();
+  const index = new Map(ctx.people.map((p, i) => [p.id, i]));
+  for (const r of relations) {
+    const list = taken.get(r.donorId) ?? [];
+    list.push(index.get(r.recipientId) as number);
+    taken.set(r.donorId, list);
+  }
+  const candidates: Relation[] = [];
+  for (let i = 0; i < ctx.people.length; i++) {
+    if (ctx.layout.isDonor[i] !== 1 || !prng.chance(ctx.o.candidateShare)) continue;
+    const donorId = (ctx.people[i] as Person).id;
+    const own = taken.get(donorId) ?? [];
+    const recipient = drawRecipient(ctx, i, own, prng);
+    if (recipient === null) continue;
+    const kinship = drawKinship(prng, ctx.o, true);
+    candidates.push({
+      donorId,
+      recipientId: (ctx.people[recipient] as Person).id,
+      kinship,
+      scope: scopeOf(ctx.layout, i, recipient),
+    });
+  }
+  return candidates;
 }

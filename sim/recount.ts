@@ -22,7 +22,9 @@ export function recount(hosts: Iterable<DurableView>): Recount {
   const unbalanced: Array<readonly [string, Fen]> = [];
   const negative: string[] = [];
   const reserved = new Map<string, Fen>();
+  const committed = new Map<string, Fen>();
   const credited = new Set<string>();
+  const returned: string[] = [];
   for (const host of hosts) {
     let ledgerSum = 0n;
     const role = host.address.split('.')[0];
@@ -43,12 +45,14 @@ export function recount(hosts: Iterable<DurableView>): Recount {
       } else if (tag === T) {
         const txn = value as TxnRecord;
         if (txn.state === 'reserved') reserved.set(key.slice(2), txn.amount);
+        else if (txn.state === 'committed') committed.set(key.slice(2), txn.amount);
       } else if (tag === W) {
         const context = (value as WalletSnapshot).context;
         wallet += context.balance;
         ledgerSum += context.balance;
         if (context.balance < 0n) negative.push(`${host.address}/${key}`);
         for (const id of context.credited) credited.add(id);
+        for (const id of context.returned) returned.push(id);
       } else if (tag === L) {
         ledgerSum += value as Fen;
       }
@@ -57,5 +61,8 @@ export function recount(hosts: Iterable<DurableView>): Recount {
   }
   let overlap = 0n;
   for (const [id, amount] of reserved) if (credited.has(id)) overlap += amount;
-  return { available, held, wallet, overlap, unbalanced, negative };
+  // W11: returned by the wallet, not yet refunded by the province (still 'committed' there).
+  let returning = 0n;
+  for (const id of returned) returning += committed.get(id) ?? 0n;
+  return { available, held, wallet, overlap, returning, unbalanced, negative };
 }

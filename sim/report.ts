@@ -9,6 +9,8 @@ import type { Simulation } from './simulation.ts';
 
 export const SCOPES: readonly TransferScope[] = ['sameRegion', 'sameProvince', 'crossProvince'];
 const OUTCOMES = ['accepted', 'completed', 'rejected', 'refused'] as const;
+const RETURN_OUTCOMES = ['received', 'returned'] as const;
+const BIND_OUTCOMES = ['accepted', 'active', 'refused', 'rejected', 'expired', 'ended'] as const;
 
 export interface RunResult {
   readonly seed: number;
@@ -23,6 +25,10 @@ export interface RunResult {
   /** Why transfers were refused (at the request) or rejected (by a decision point), per scope. */
   readonly reasons: Record<string, number>;
   readonly invariants: Record<string, InvariantResult>;
+  /** Outbound notices recorded (W14). */
+  readonly notices: { readonly sms: number };
+  /** Workload requests by kind (transfer, bind, end, enrolment). */
+  readonly requests: Record<string, number>;
   readonly money: Record<string, string>;
   readonly population: { wallets: number; relations: number; provinces: number; regions: number };
   readonly network: Record<string, number>;
@@ -37,7 +43,31 @@ export function buildResult(sim: Simulation, wallMs: number): RunResult {
   const { checkers, world, scenario } = sim;
   const counts: Record<string, number> = {};
   const reasons: Record<string, number> = {};
-  for (const scope of SCOPES) for (const outcome of OUTCOMES) counts[`transfer.${scope}.${outcome}`] = 0;
+  for (const scope of SCOPES) {
+    for (const outcome of OUTCOMES) counts[`transfer.${scope}.${outcome}`] = 0;
+    for (const outcome of RETURN_OUTCOMES) counts[`return.${scope}.${outcome}`] = 0;
+    for (const outcome of BIND_OUTCOMES) counts[`bind.${scope}.${outcome}`] = 0;
+  }
+  const bump = (key: string) => { counts[key] = (counts[key] ?? 0) + 1; };
+  for (const [id, receipt] of checkers.receipts) {
+    bump(`return.${checkers.accepted.get(id)?.scope ?? 'unknown'}.${receipt.outcome}`);
+  }
+  for (const accepted of checkers.bindAccepted.values()) bump(`bind.${accepted.scope}.accepted`);
+  for (const [id, terminal] of checkers.bindTerminal) {
+    const scope = checkers.bindAccepted.get(id)?.scope ?? sim.scopeOfIntent(id);
+    bump(`bind.${scope}.${terminal.outcome}`);
+    if (terminal.reason !== undefined) {
+      const key = `bind.${scope}.${terminal.outcome}.${terminal.reason}`;
+      reasons[key] = (reasons[key] ?? 0) + 1;
+    }
+  }
+  // Each ended relation is seen by the side that ends it (and by the other, on a notice that is
+  // not a fact): one count per relation side that ended.
+  for (const [key, n] of checkers.relationEnds) {
+    const [scope = 'unknown', ending = '?'] = key.split('.');
+    counts[`bind.${scope}.ended`] = (counts[`bind.${scope}.ended`] ?? 0) + n;
+    reasons[`bind.${scope}.ended.${ending}`] = (reasons[`bind.${scope}.ended.${ending}`] ?? 0) + n;
+  }
   for (const accepted of checkers.accepted.values()) counts[`transfer.${accepted.scope}.accepted`]! += 1;
   for (const [id, terminal] of checkers.terminal) {
     const scope = checkers.accepted.get(id)?.scope ?? sim.scopeOfIntent(id);
@@ -61,12 +91,15 @@ export function buildResult(sim: Simulation, wallMs: number): RunResult {
     counts,
     reasons,
     invariants: Object.fromEntries(checkers.results),
+    notices: { sms: checkers.sms },
+    requests: requestCounts(sim),
     money: {
       openingTotal: formatFen(checkers.openingTotal),
       available: formatFen(checkers.available),
       held: formatFen(checkers.held),
       wallet: formatFen(checkers.wallet),
       inFlightOverlap: formatFen(checkers.overlap),
+      returning: formatFen(checkers.returning),
     },
     population: {
       wallets: world.population.people.length,
@@ -92,6 +125,12 @@ export function buildResult(sim: Simulation, wallMs: number): RunResult {
   };
 }
 
+function requestCounts(sim: Simulation): Record<string, number> {
+  const requests: Record<string, number> = { transfer: 0, bind: 0, end: 0, enrolment: 0 };
+  for (const intent of sim.world.workload) requests[intent.kind] = (requests[intent.kind] ?? 0) + 1;
+  return requests;
+}
+
 /** A short, fixed-width summary for the terminal. */
 export function summarize(result: RunResult): string {
   const lines: string[] = [];
@@ -108,10 +147,22 @@ export function summarize(result: RunResult): string {
     lines.push(`  ${scope.padEnd(14)}${OUTCOMES.map((o) => String(result.counts[`transfer.${scope}.${o}`]).padStart(11)).join('')}`);
   }
   lines.push('');
+  lines.push(`  ${'return'.padEnd(14)}${RETURN_OUTCOMES.map((o) => o.padStart(11)).join('')}`);
+  for (const scope of SCOPES) {
+    lines.push(`  ${scope.padEnd(14)}${RETURN_OUTCOMES.map((o) => String(result.counts[`return.${scope}.${o}`]).padStart(11)).join('')}`);
+  }
+  lines.push('');
+  lines.push(`  ${'bind'.padEnd(14)}${BIND_OUTCOMES.map((o) => o.padStart(11)).join('')}`);
+  for (const scope of SCOPES) {
+    lines.push(`  ${scope.padEnd(14)}${BIND_OUTCOMES.map((o) => String(result.counts[`bind.${scope}.${o}`]).padStart(11)).join('')}`);
+  }
+  lines.push(`  SMS notices sent (W14): ${result.notices.sms}`);
+  lines.push('');
   // Reasons summed over scopes (result.json keeps them per scope).
   const byOutcome = new Map<string, Map<string, number>>();
   for (const [key, n] of Object.entries(result.reasons)) {
-    const [, , outcome = '?', reason = '?'] = key.split('.');
+    const [flow, , out = '?', reason = '?'] = key.split('.');
+    const outcome = `${flow} ${out}`;
     const reasons = byOutcome.get(outcome) ?? new Map<string, number>();
     reasons.set(reason, (reasons.get(reason) ?? 0) + n);
     byOutcome.set(outcome, reasons);

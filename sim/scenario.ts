@@ -2,6 +2,7 @@
 // protocol bounds and variant, network, faults and checks. Files (YAML or JSON) override the
 // defaults field by field; every field is validated, and an error names the field and the value.
 import { PROTOCOL_DEFAULTS, PROTOCOL_VARIANTS, type ProtocolConfig } from '../actors/config.ts';
+import { parseDate } from '../actors/calendar.ts';
 import { parseYuan, type Fen } from '../protocol/index.ts';
 import { FAULT_TYPES, type FaultEvent } from './faults.ts';
 import { NETWORK_DEFAULTS, type NetworkConfig } from './sim_network.ts';
@@ -62,7 +63,7 @@ export const DEFAULT_SCENARIO: Scenario = {
   seed: 1,
   topology: { provinces: 'all', regionsPerProvinceMax: 99 },
   population: { wallets: 100_000 },
-  workload: { transfers: 24_000 },
+  workload: { transfers: 24_000, binds: 2_000, revokes: 300, enrolmentChanges: 100 },
   protocol: PROTOCOL_DEFAULTS,
   network: NETWORK_DEFAULTS,
   storeSyncMs: 2,
@@ -119,10 +120,11 @@ export function scenarioFrom(input: unknown, base: Scenario = DEFAULT_SCENARIO):
 function population(raw: Json, base: PopulationOptions): PopulationOptions {
   const p = 'scenario.population';
   known(raw, p, ['wallets', 'donorShare', 'unopenedShare', 'relationsPerDonorMean', 'crossProvinceShare',
-    'sameProvinceShare', 'nonCloseShare', 'balanceMedianYuan']);
+    'sameProvinceShare', 'nonCloseShare', 'balanceMedianYuan', 'candidateShare', 'unenrolledShare']);
   const out: Record<string, unknown> = { ...base };
   if (raw.wallets !== undefined) out.wallets = int(raw.wallets, `${p}.wallets`, 2, 50_000_000);
-  for (const key of ['donorShare', 'unopenedShare', 'crossProvinceShare', 'sameProvinceShare', 'nonCloseShare']) {
+  for (const key of ['donorShare', 'unopenedShare', 'crossProvinceShare', 'sameProvinceShare', 'nonCloseShare',
+    'candidateShare', 'unenrolledShare']) {
     if (raw[key] !== undefined) out[key] = share(raw[key], `${p}.${key}`);
   }
   if (raw.relationsPerDonorMean !== undefined) {
@@ -134,15 +136,18 @@ function population(raw: Json, base: PopulationOptions): PopulationOptions {
 
 function workload(raw: Json, base: WorkloadOptions): WorkloadOptions {
   const p = 'scenario.workload';
-  known(raw, p, ['transfers', 'days', 'amountMedianYuan', 'amountMeanYuan', 'overLimitShare', 'blackoutShare',
-    'burstShare']);
+  const shares = ['overLimitShare', 'blackoutShare', 'burstShare', 'retransferShare', 'wrongKinshipShare',
+    'idMismatchShare', 'nonEmployeeBindShare', 'faceFailShare', 'faceNoAnswerShare'];
+  const counts = ['binds', 'revokes', 'enrolmentChanges'];
+  known(raw, p, ['transfers', 'days', 'amountMedianYuan', 'amountMeanYuan', ...shares, ...counts]);
   const out: Record<string, unknown> = { ...base };
   if (raw.transfers !== undefined) out.transfers = int(raw.transfers, `${p}.transfers`, 0, 100_000_000);
+  for (const key of counts) if (raw[key] !== undefined) out[key] = int(raw[key], `${p}.${key}`, 0, 10_000_000);
   if (raw.days !== undefined) out.days = int(raw.days, `${p}.days`, 1, 366);
   for (const key of ['amountMedianYuan', 'amountMeanYuan']) {
     if (raw[key] !== undefined) out[key] = yuanNumber(raw[key], `${p}.${key}`);
   }
-  for (const key of ['overLimitShare', 'blackoutShare', 'burstShare']) {
+  for (const key of shares) {
     if (raw[key] !== undefined) out[key] = share(raw[key], `${p}.${key}`);
   }
   return out as unknown as WorkloadOptions;
@@ -164,6 +169,22 @@ function protocol(raw: Json, base: ProtocolConfig): ProtocolConfig {
     ['giveUpAfterAttempts', 1, 100],
   ];
   for (const [key, min, max] of ints) if (raw[key] !== undefined) out[key] = int(raw[key], `${p}.${key}`, min, max);
+  for (const key of ['requireReceipt', 'allowWalletToWalletRetransfer', 'walletSpendOutsideUseRegion']) {
+    if (raw[key] !== undefined) out[key] = bool(raw[key], `${p}.${key}`);
+  }
+  if (raw.bindAuthTtlMs !== undefined) out.bindAuthTtlMs = duration(raw.bindAuthTtlMs, `${p}.bindAuthTtlMs`);
+  if (raw.challengeResendsMax !== undefined) {
+    out.challengeResendsMax = int(raw.challengeResendsMax, `${p}.challengeResendsMax`, 0, 100);
+  }
+  if (raw.startDate !== undefined) {
+    const text = str(raw.startDate, `${p}.startDate`);
+    try {
+      parseDate(text);
+    } catch (error) {
+      throw new ScenarioError(`${p}.startDate: ${(error as Error).message}`);
+    }
+    out.startDate = text;
+  }
   if (raw.amountPerTransferFenMax !== undefined) {
     out.amountPerTransferFenMax = BigInt(int(raw.amountPerTransferFenMax, `${p}.amountPerTransferFenMax`, 1));
   }

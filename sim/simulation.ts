@@ -1,11 +1,11 @@
 // One deterministic run: build the world from a scenario and its seed, then pop events from the
 // single virtual clock until nothing is left to do. Every delivered message is checked.
 import { APP_ADDRESS, SETTLEMENT_ADDRESS, provinceAddress, walletShardAddress, walletShardOf } from '../actors/addresses.ts';
-import { openingRecords } from '../actors/account_book.ts';
+import { openingRecords, personKey, type PersonRecord } from '../actors/account_book.ts';
 import type { Actor, TransferScope } from '../actors/effects.ts';
 import { ProvinceActor } from '../actors/province.actor.ts';
 import { SettlementActor } from '../actors/settlement.actor.ts';
-import type { Relation as WalletRelation, WalletStatus } from '../actors/wallet.machine.ts';
+import { returnAtMs, type Relation as WalletRelation, type WalletStatus } from '../actors/wallet.machine.ts';
 import { WalletMachines, WalletShardActor, walletKey } from '../actors/wallet_shard.actor.ts';
 import { ActorHost, type HostEnvironment, type HostObserver, type StepTap } from '../cluster/host.ts';
 import { MemoryStore } from '../cluster/memory_store.ts';
@@ -23,7 +23,7 @@ import { SimNetwork } from './sim_network.ts';
 import { buildTopology, smallTopology, type Topology } from './topology.ts';
 import { Trace } from './trace.ts';
 import { log } from './log.ts';
-import { buildWorkload, type TransferIntent } from './workload.ts';
+import { buildWorkload, intentId, type Intent, type TransferIntent } from './workload.ts';
 
 type Item =
   | { readonly k: 'deliver'; readonly from: string; readonly to: string; readonly frame: Uint8Array }
@@ -53,7 +53,7 @@ export interface World<H = ActorHost> {
   readonly scenario: Scenario;
   readonly topology: Topology;
   readonly population: Population;
-  readonly workload: readonly TransferIntent[];
+  readonly workload: readonly Intent[];
   readonly hosts: ReadonlyMap<string, H>;
   readonly machines: WalletMachines;
   readonly openingTotal: Fen;
@@ -96,10 +96,12 @@ export class Simulation implements HostEnvironment, HostObserver {
     this.appHost = this.world.hosts.get(APP_ADDRESS) as ActorHost;
     this.app = this.appHost.current as AppClient;
     this.lastHealAt = lastHealAt(scenario.faults);
-    for (const intent of this.world.workload) this.intentScopes.set(intent.transferId, intent.scope);
+    for (const intent of this.world.workload) {
+      if (intent.kind === 'transfer' || intent.kind === 'bind') this.intentScopes.set(intentId(intent), intent.scope);
+    }
     for (const fault of scenario.faults) this.queue.push(fault.at, { k: 'faultStart', fault });
     if (this.world.workload.length > 0) {
-      this.queue.push((this.world.workload[0] as TransferIntent).at, { k: 'intent', index: 0 });
+      this.queue.push((this.world.workload[0] as Intent).at, { k: 'intent', index: 0 });
     }
   }
 
@@ -205,7 +207,7 @@ export class Simulation implements HostEnvironment, HostObserver {
   }
 
   private submit(index: number): void {
-    const intent = this.world.workload[index] as TransferIntent;
+    const intent = this.world.workload[index] as Intent;
     this.appHost.local((actor, now, fx) => (actor as AppClient).submit(intent, now, fx));
     const next = this.world.workload[index + 1];
     if (next !== undefined) this.queue.push(next.at, { k: 'intent', index: index + 1 });
@@ -230,10 +232,25 @@ export class Simulation implements HostEnvironment, HostObserver {
     return host;
   }
 
-  /** A safety net: past this, something retries forever and the lifecycle check will say what. */
+  /**
+   * A safety net: past this, something retries forever and the lifecycle check will say what.
+   * Scheduled work counts: the 06:00 returns after the last transfer (W11), and the expiry of
+   * the last binding's face challenge (F1).
+   */
   private horizonMs(): number {
+    const config = this.scenario.protocol;
     const lastIntent = this.world.workload.at(-1)?.at ?? 0;
-    return Math.max(lastIntent, this.lastHealAt) + 4 * this.scenario.checks.lifecycleBoundMs;
+    let lastTransfer: number | undefined;
+    let lastBind: number | undefined;
+    for (const intent of this.world.workload) {
+      if (intent.kind === 'transfer') lastTransfer = intent.at;
+      else if (intent.kind === 'bind') lastBind = intent.at;
+    }
+    const scheduled = Math.max(
+      lastTransfer !== undefined && config.requireReceipt ? returnAtMs(lastTransfer, config) : 0,
+      lastBind !== undefined ? lastBind + config.bindAuthTtlMs : 0,
+    );
+    return Math.max(lastIntent, scheduled, this.lastHealAt) + 4 * this.scenario.checks.lifecycleBoundMs;
   }
 }
 
@@ -248,12 +265,14 @@ export function scriptedWorkload(population: Population, transfers: readonly Scr
     .map(({ t, i }) => {
       const relation = relations[t.relation % relations.length] as (typeof relations)[number];
       return {
+        kind: 'transfer' as const,
         at: t.at,
         transferId: `t${String(i).padStart(width, '0')}`,
         donorId: relation.donorId,
         recipientId: relation.recipientId,
         amount: t.amount,
         scope: relation.scope,
+        source: 'ACCOUNT' as const,
       };
     });
 }
@@ -289,23 +308,50 @@ export function buildWorld<H>(scenario: Scenario, prng: Prng, makeHost: MakeHost
   const hosts = new Map<string, H>();
   let openingTotal = 0n;
 
+  // The civil registry's view of kinship (F1, E2): for each person, what they are to each donor
+  // that has them as a relative, bound or not yet.
+  const kinOf = new Map<string, Record<string, string>>();
+  for (const relation of [...population.relations, ...population.candidates]) {
+    const kin = kinOf.get(relation.recipientId) ?? {};
+    kin[relation.donorId] = relation.kinship;
+    kinOf.set(relation.recipientId, kin);
+  }
   for (const province of topology.provinces) {
-    const accounts = population.people
-      .filter((person) => person.province === province.code && person.ebmi)
+    const people = population.people.filter((person) => person.province === province.code);
+    const accounts = people
+      .filter((person) => person.ebmi)
       .map((person) => ({ id: person.id, region: person.region, balance: person.openingBalance }));
     for (const account of accounts) openingTotal += account.balance;
+    const records = openingRecords(accounts);
+    for (const person of people) {
+      const record: PersonRecord = {
+        name: person.name,
+        idNo: person.idNo,
+        region: person.region,
+        enrolled: person.enrolled,
+        kin: (kinOf.get(person.id) ?? {}) as PersonRecord['kin'],
+      };
+      records.set(personKey(person.id), record);
+    }
     const address = provinceAddress(province.code);
-    hosts.set(address, makeHost(address, (records) => new ProvinceActor(address, records), openingRecords(accounts)));
+    hosts.set(address, makeHost(address, (r) => new ProvinceActor(address, r), records));
   }
 
+  // Relations bound before the run: active on both sides, the donor's copy and the recipient's.
   const relationsOf = new Map<string, Record<string, WalletRelation>>();
-  for (const relation of population.relations) {
+  const donorsOf = new Map<string, Record<string, WalletRelation>>();
+  population.relations.forEach((relation, i) => {
     const recipient = population.personById.get(relation.recipientId);
-    if (recipient === undefined) throw new Error(`relation to unknown person ${relation.recipientId}`);
+    const donor = population.personById.get(relation.donorId);
+    if (recipient === undefined || donor === undefined) throw new Error(`relation ${i} names an unknown person`);
+    const bindId = `r${i}`;
     const own = relationsOf.get(relation.donorId) ?? {};
-    own[relation.recipientId] = { kinship: relation.kinship, region: recipient.region };
+    own[relation.recipientId] = { kinship: relation.kinship, region: recipient.region, status: 'active', bindId };
     relationsOf.set(relation.donorId, own);
-  }
+    const donors = donorsOf.get(relation.recipientId) ?? {};
+    donors[relation.donorId] = { kinship: relation.kinship, region: donor.region, status: 'active', bindId };
+    donorsOf.set(relation.recipientId, donors);
+  });
   const shardRecords = Array.from({ length: config.walletShardCount }, () => new Map<string, unknown>());
   for (const person of population.people) {
     const status: WalletStatus = person.walletStatus;
@@ -313,7 +359,9 @@ export function buildWorld<H>(scenario: Scenario, prng: Prng, makeHost: MakeHost
       walletId: person.id,
       region: person.region,
       status,
+      ebmi: person.ebmi,
       relations: relationsOf.get(person.id) ?? {},
+      donors: donorsOf.get(person.id) ?? {},
     });
     shardRecords[walletShardOf(person.id, config.walletShardCount)]?.set(walletKey(person.id), snapshot);
   }

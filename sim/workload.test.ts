@@ -9,6 +9,13 @@ import {
 } from './workload.ts';
 import type { TransferIntent } from './workload.ts';
 
+/** These tests draw transfers only (no bindings or revocations): every intent is a transfer. */
+function transfersOnly(...args: Parameters<typeof buildWorkload>): TransferIntent[] {
+  const intents = buildWorkload(...args);
+  if (!intents.every((i) => i.kind === 'transfer')) throw new Error('expected transfers only');
+  return intents as TransferIntent[];
+}
+
 const national = buildTopology({});
 const pop = buildPopulation(national, new Prng(11), { wallets: 100_000 });
 const relationKeys = new Map(pop.relations.map((r) => [`${r.donorId}>${r.recipientId}`, r]));
@@ -49,9 +56,9 @@ describe('workload: hours', () => {
 
 describe('workload: determinism', () => {
   it('replays the same seed exactly and differs for another seed', () => {
-    const a = buildWorkload(pop, new Prng(5), { transfers: 3_000 });
-    const b = buildWorkload(pop, new Prng(5), { transfers: 3_000 });
-    const c = buildWorkload(pop, new Prng(6), { transfers: 3_000 });
+    const a = transfersOnly(pop, new Prng(5), { transfers: 3_000 });
+    const b = transfersOnly(pop, new Prng(5), { transfers: 3_000 });
+    const c = transfersOnly(pop, new Prng(6), { transfers: 3_000 });
     expect(b).toEqual(a);
     expect(c).not.toEqual(a);
   });
@@ -59,7 +66,7 @@ describe('workload: determinism', () => {
 
 describe('workload: a 30k-transfer day on 100k wallets', () => {
   const started = performance.now();
-  const intents = buildWorkload(pop, new Prng(12), { transfers: 30_000 });
+  const intents = transfersOnly(pop, new Prng(12), { transfers: 30_000 });
   const elapsedMs = performance.now() - started;
 
   it('has exactly the requested count, sorted by time, with ids in time order', () => {
@@ -138,7 +145,7 @@ describe('workload: a 30k-transfer day on 100k wallets', () => {
 
 describe('workload: options', () => {
   it('keeps the blackout empty and no amount over the cap when both shares are 0', () => {
-    const intents = buildWorkload(pop, new Prng(1), {
+    const intents = transfersOnly(pop, new Prng(1), {
       transfers: 5_000, blackoutShare: 0, overLimitShare: 0, burstShare: 0,
     });
     expect(intents.filter((t) => isBlackout(t.at))).toEqual([]);
@@ -146,24 +153,24 @@ describe('workload: options', () => {
   });
 
   it('spreads several days evenly and stays exact on small workloads', () => {
-    const intents = buildWorkload(pop, new Prng(2), { transfers: 9_000, days: 3 });
+    const intents = transfersOnly(pop, new Prng(2), { transfers: 9_000, days: 3 });
     for (let day = 0; day < 3; day++) {
       const n = intents.filter((t) => Math.floor(t.at / DAY_MS) === day).length;
       expect(n).toBeGreaterThan(2_700);
       expect(n).toBeLessThan(3_300);
     }
-    const small = buildWorkload(pop, new Prng(3), { transfers: 100 });
+    const small = transfersOnly(pop, new Prng(3), { transfers: 100 });
     expect(small.filter((t) => isBlackout(t.at)).length).toBe(1);
     expect(small.filter((t) => t.amount > 200_000n).length).toBe(1);
   });
 
   it('handles zero transfers, tiny populations, and rejects bad options', () => {
     const tiny = buildPopulation(smallTopology(1, 1), new Prng(4), { wallets: 2 });
-    expect(buildWorkload(tiny, new Prng(4), { transfers: 0 })).toEqual([]);
-    expect(buildWorkload(tiny, new Prng(4), { transfers: 50 }).length).toBe(50);
-    expect(() => buildWorkload(tiny, new Prng(4), { transfers: 1.5 })).toThrow(/buildWorkload/);
-    expect(() => buildWorkload(tiny, new Prng(4), { transfers: 1, days: 0 })).toThrow(RangeError);
-    expect(() => buildWorkload({ relations: [] }, new Prng(4), { transfers: 1 }))
+    expect(transfersOnly(tiny, new Prng(4), { transfers: 0 })).toEqual([]);
+    expect(transfersOnly(tiny, new Prng(4), { transfers: 50 }).length).toBe(50);
+    expect(() => transfersOnly(tiny, new Prng(4), { transfers: 1.5 })).toThrow(/buildWorkload/);
+    expect(() => transfersOnly(tiny, new Prng(4), { transfers: 1, days: 0 })).toThrow(RangeError);
+    expect(() => transfersOnly({ relations: [] }, new Prng(4), { transfers: 1 }))
       .toThrow(/no relations/);
     expect(() => amountSigma(500, 400)).toThrow(RangeError);
   });

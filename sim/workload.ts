@@ -5,11 +5,14 @@ import { chooseExactly, cumulate } from './population.ts';
 import type { Population, Relation } from './population.ts';
 import type { Prng } from './prng.ts';
 import { DAY_MS, HOUR_MS } from '../actors/config.ts';
+import { KINSHIPS } from '../protocol/index.ts';
+import type { DeclaredKinship, RelationEnding, TransferSource } from '../protocol/index.ts';
 
 // One definition of the day, shared with the actors' W6/W8 arithmetic.
 export { DAY_MS, HOUR_MS };
 
 export interface TransferIntent {
+  kind: 'transfer';
   /** Virtual ms since the run's start, which is 00:00 Beijing time of day 0. */
   at: number;
   /** 't' + zero-padded counter, in order of `at`. */
@@ -19,6 +22,55 @@ export interface TransferIntent {
   /** Fen. */
   amount: bigint;
   scope: Relation['scope'];
+  /** W5: the donor's personal account, or (refused unless allowed) received wallet money. */
+  source: TransferSource;
+}
+
+/** F1: a donor asks to bind a relative; `face` is what the relative will do when asked. */
+export interface BindIntent {
+  kind: 'bind';
+  at: number;
+  bindId: string;
+  donorId: string;
+  relativeId: string;
+  name: string;
+  idNo: string;
+  kinship: DeclaredKinship;
+  face: 'PASS' | 'FAIL' | 'NONE';
+  scope: Relation['scope'];
+}
+
+/** E5: one party revokes a relation. */
+export interface EndIntent {
+  kind: 'end';
+  at: number;
+  requestId: string;
+  donorId: string;
+  recipientId: string;
+  ending: RelationEnding;
+  scope: Relation['scope'];
+}
+
+/** E6: a person's enrolment changes; every relation they are party to ends. */
+export interface EnrolmentIntent {
+  kind: 'enrolment';
+  at: number;
+  requestId: string;
+  personId: string;
+}
+
+export type Intent = TransferIntent | BindIntent | EndIntent | EnrolmentIntent;
+
+/** The id the app tracks an intent by. */
+export function intentId(intent: Intent): string {
+  switch (intent.kind) {
+    case 'transfer':
+      return intent.transferId;
+    case 'bind':
+      return intent.bindId;
+    default:
+      return intent.requestId;
+  }
 }
 
 export interface WorkloadOptions {
@@ -33,6 +85,21 @@ export interface WorkloadOptions {
   blackoutShare?: number;
   /** Transfers that belong to a burst of 2–4 by one donor within minutes (W6, W12). */
   burstShare?: number;
+  /** W5: transfer requests that ask to send received wallet money on. */
+  retransferShare?: number;
+  /** F1: binding requests, drawn from the population's unbound relatives. */
+  binds?: number;
+  /** Of binds: a wrong kinship claimed (E2 at the registry), a wrong ID number (ID_MISMATCH). */
+  wrongKinshipShare?: number;
+  idMismatchShare?: number;
+  /** Of binds: asked by someone without a personal account (E1). */
+  nonEmployeeBindShare?: number;
+  /** Of binds: the relative's face fails (E5), or the relative never answers (expiry). */
+  faceFailShare?: number;
+  faceNoAnswerShare?: number;
+  /** E5: relations revoked by one party; E6: people whose enrolment changes. */
+  revokes?: number;
+  enrolmentChanges?: number;
 }
 
 export const WORKLOAD_DEFAULTS: Required<Omit<WorkloadOptions, 'transfers'>> = {
@@ -42,6 +109,15 @@ export const WORKLOAD_DEFAULTS: Required<Omit<WorkloadOptions, 'transfers'>> = {
   overLimitShare: 0.01,
   blackoutShare: 0.01,
   burstShare: 0.02,
+  retransferShare: 0.005,
+  binds: 0,
+  wrongKinshipShare: 0.05,
+  idMismatchShare: 0.03,
+  nonEmployeeBindShare: 0.02,
+  faceFailShare: 0.05,
+  faceNoAnswerShare: 0.05,
+  revokes: 0,
+  enrolmentChanges: 0,
 };
 
 type Resolved = Required<WorkloadOptions>;
@@ -90,7 +166,8 @@ function resolve(opts: WorkloadOptions): Resolved {
   if (!Number.isInteger(o.days) || o.days < 1) {
     throw new RangeError(`buildWorkload: days ${o.days}`);
   }
-  for (const key of ['overLimitShare', 'blackoutShare', 'burstShare'] as const) {
+  for (const key of ['overLimitShare', 'blackoutShare', 'burstShare', 'retransferShare', 'wrongKinshipShare',
+    'idMismatchShare', 'nonEmployeeBindShare', 'faceFailShare', 'faceNoAnswerShare'] as const) {
     if (!(o[key] >= 0 && o[key] <= 1)) throw new RangeError(`buildWorkload: ${key} ${o[key]}`);
   }
   if (!(o.amountMedianYuan > 0 && o.amountMedianYuan * 100 <= AMOUNT_FEN_MAX)) {
@@ -245,27 +322,123 @@ function finish(drafts: Draft[], prng: Prng, o: Resolved): TransferIntent[] {
   return order.map((i, rank): TransferIntent => {
     const { at, relation } = drafts[i] as Draft;
     return {
-      at, transferId: `t${String(rank).padStart(width, '0')}`, donorId: relation.donorId,
-      recipientId: relation.recipientId, amount: amounts[i] as bigint, scope: relation.scope,
+      kind: 'transfer', at, transferId: `t${String(rank).padStart(width, '0')}`, donorId: relation.donorId,
+      recipientId: relation.recipientId, amount: amounts[i] as bigint, scope: relation.scope, source: 'ACCOUNT',
     };
   });
 }
 
 export function buildWorkload(
-  pop: Pick<Population, 'relations'>, prng: Prng, opts: WorkloadOptions,
-): TransferIntent[] {
+  pop: Pick<Population, 'relations'> & Partial<Pick<Population, 'candidates' | 'people' | 'personById'>>,
+  prng: Prng,
+  opts: WorkloadOptions,
+): Intent[] {
   const o = resolve(opts);
-  if (o.transfers === 0) return [];
-  if (pop.relations.length === 0) {
+  if (pop.relations.length === 0 && o.transfers + o.revokes + o.enrolmentChanges > 0) {
     throw new RangeError('buildWorkload: population has no relations');
   }
   // Separate streams per concern, so that one option does not reshuffle the other draws.
   const burstPrng = prng.fork();
   const singlePrng = prng.fork();
   const amountPrng = prng.fork();
-  const bursts = draftBursts(burstPrng, pop.relations, o);
-  const singles = draftSingles(singlePrng, pop.relations, o, o.transfers - bursts.length);
-  const intents = finish([...bursts, ...singles], amountPrng, o);
-  if (intents.length !== o.transfers) throw new Error('buildWorkload: count mismatch');
+  const domainPrng = prng.fork();
+  const bursts = o.transfers === 0 ? [] : draftBursts(burstPrng, pop.relations, o);
+  const singles = o.transfers === 0 ? [] : draftSingles(singlePrng, pop.relations, o, o.transfers - bursts.length);
+  const transfers = finish([...bursts, ...singles], amountPrng, o);
+  if (transfers.length !== o.transfers) throw new Error('buildWorkload: count mismatch');
+  const sigma = amountSigma(o.amountMedianYuan, o.amountMeanYuan);
+  const followUp = (at: number, donorId: string, recipientId: string, scope: Relation['scope'], id: string) => {
+    const when = at + domainPrng.int(10 * 60_000, 90 * 60_000);
+    const dayEnd = Math.floor(at / DAY_MS) * DAY_MS + BLACKOUT_START_MS - 1;
+    const amount = drawAmountFen(domainPrng, o.amountMedianYuan, sigma);
+    const intent: TransferIntent = {
+      kind: 'transfer', at: Math.min(when, dayEnd), transferId: id, donorId, recipientId, amount, scope, source: 'ACCOUNT',
+    };
+    return intent;
+  };
+  for (const t of transfers) {
+    if (domainPrng.chance(o.retransferShare)) t.source = 'WALLET';
+  }
+  const intents: Intent[] = [...transfers];
+  if (o.binds > 0) intents.push(...bindIntents(pop, domainPrng, o, followUp));
+  intents.push(...endIntents(pop.relations, domainPrng, o, followUp));
+  // Stable: equal times keep generation order, so the run is deterministic.
+  return intents.map((intent, i) => ({ intent, i })).sort((a, b) => a.intent.at - b.intent.at || a.i - b.i)
+    .map(({ intent }) => intent);
+}
+
+type FollowUp = (at: number, donorId: string, recipientId: string, scope: Relation['scope'], id: string) => TransferIntent;
+
+/** Bindings over the unbound relatives, with the error shares of WorkloadOptions. */
+function bindIntents(
+  pop: Partial<Pick<Population, 'candidates' | 'people' | 'personById'>>, prng: Prng, o: Resolved, followUp: FollowUp,
+): Intent[] {
+  const candidates = pop.candidates ?? [];
+  const people = pop.people ?? [];
+  const byId = pop.personById;
+  if (byId === undefined || candidates.length === 0) throw new RangeError('buildWorkload: binds need candidates');
+  const n = Math.min(o.binds, candidates.length);
+  const picked = chooseExactly(prng, candidates.length, n);
+  const nonEmployees = people.filter((p) => !p.ebmi);
+  const width = String(Math.max(1, n)).length;
+  const intents: Intent[] = [];
+  let k = 0;
+  candidates.forEach((candidate, index) => {
+    if (picked[index] !== 1) return;
+    const id = `b${String(k++).padStart(width, '0')}`;
+    const relative = byId.get(candidate.recipientId);
+    if (relative === undefined) throw new Error(`bind candidate ${candidate.recipientId} unknown`);
+    const at = drawOpenTime(prng, o.days);
+    let donorId = candidate.donorId;
+    let kinship = candidate.kinship as DeclaredKinship;
+    let idNo = relative.idNo;
+    const x = prng.float();
+    if (x < o.nonEmployeeBindShare && nonEmployees.length > 0) {
+      donorId = prng.pick(nonEmployees).id;
+      if (donorId === relative.id) donorId = candidate.donorId;
+    } else if (x < o.nonEmployeeBindShare + o.wrongKinshipShare) {
+      const others = KINSHIPS.filter((c) => c !== kinship);
+      kinship = prng.pick(others);
+    } else if (x < o.nonEmployeeBindShare + o.wrongKinshipShare + o.idMismatchShare) {
+      // One digit of the sequence changed: a plausible typo the registry will not match.
+      const digit = String((Number(idNo[16]) + 1 + prng.int(0, 8)) % 10);
+      idNo = idNo.slice(0, 16) + digit + idNo.slice(17);
+    }
+    const y = prng.float();
+    const face = y < o.faceFailShare ? 'FAIL' : y < o.faceFailShare + o.faceNoAnswerShare ? 'NONE' : 'PASS';
+    intents.push({
+      kind: 'bind', at, bindId: id, donorId, relativeId: relative.id, name: relative.name, idNo, kinship, face,
+      scope: candidate.scope,
+    });
+    // The donor then sends money to the newly bound relative, as S3's families do.
+    intents.push(followUp(at, donorId, relative.id, candidate.scope, `tb${id.slice(1)}`));
+  });
+  return intents;
+}
+
+/** Revocations by either party (E5) and enrolment changes (E6), each followed by a transfer. */
+function endIntents(relations: readonly Relation[], prng: Prng, o: Resolved, followUp: FollowUp): Intent[] {
+  const intents: Intent[] = [];
+  const n = Math.min(o.revokes, relations.length);
+  const picked = chooseExactly(prng, relations.length, n);
+  let k = 0;
+  relations.forEach((r, index) => {
+    if (picked[index] !== 1) return;
+    const id = `e${String(k++).padStart(5, '0')}`;
+    const at = drawOpenTime(prng, o.days);
+    const ending = prng.chance(0.6) ? 'REVOKED_BY_DONOR' : 'REVOKED_BY_RECIPIENT';
+    intents.push({ kind: 'end', at, requestId: id, donorId: r.donorId, recipientId: r.recipientId, ending, scope: r.scope });
+    intents.push(followUp(at, r.donorId, r.recipientId, r.scope, `te${id.slice(1)}`));
+  });
+  const changes = Math.min(o.enrolmentChanges, relations.length);
+  const changed = chooseExactly(prng, relations.length, changes);
+  k = 0;
+  relations.forEach((r, index) => {
+    if (changed[index] !== 1) return;
+    const id = `n${String(k++).padStart(5, '0')}`;
+    const at = drawOpenTime(prng, o.days);
+    intents.push({ kind: 'enrolment', at, requestId: id, personId: r.donorId });
+    intents.push(followUp(at, r.donorId, r.recipientId, r.scope, `tn${id.slice(1)}`));
+  });
   return intents;
 }

@@ -1,9 +1,11 @@
 // Checks the wallet rules (DOMAIN §2.2 W6, W7, W8, W10, W12 and §2.1 E2) through a whole wallet
 // shard, as the app and the other actors see it: the reply to every transfer.request and
-// wallet.credit, whether a saga starts (account.reserve to the donor's province), what is
-// written and posted. Also checks dedup per transfer id (a retried request or credit gets the
-// first answer and changes nothing), that the broken 'noDedup' variant really credits twice,
-// and that a shard rebuilt from its written records resumes its unfinished sagas.
+// wallet.credit, whether a saga starts (its first step is the W13 challenge to the requesting
+// app; nothing reaches the donor's province before a PASS), what is written and posted. Also
+// checks dedup per transfer id (a retried request or credit gets the first answer and changes
+// nothing), that the broken 'noDedup' variant really credits twice, and that a shard rebuilt
+// from its written records resumes its unfinished sagas. The newer rules (W5, W11, W13, W14,
+// W19, E1, E3–E8, binding) are in test/domain_rules.test.ts.
 import { describe, expect, it } from 'vitest';
 import { DAY_MS, PROTOCOL_DEFAULTS } from '../actors/config.ts';
 import type { ProtocolConfig } from '../actors/config.ts';
@@ -24,19 +26,38 @@ const DONOR_PROVINCE = 'province.51';
 const TEN_AM = 36_000_000;
 const config: ProtocolConfig = { ...PROTOCOL_DEFAULTS, walletShardCount: 1 };
 
+const active = (kinship: string, region: string, bindId: string): Relation => ({
+  kinship,
+  region,
+  status: 'active',
+  bindId,
+});
+
 const RELATIONS: Record<string, Relation> = {
-  child: { kinship: 'CHILD', region: '510100' },
-  spouse: { kinship: 'SPOUSE', region: '320500' },
-  parent: { kinship: 'PARENT', region: '510700' },
-  sibling: { kinship: 'SIBLING', region: '110100' },
-  grandchild: { kinship: 'GRANDCHILD_MATERNAL', region: '510100' },
-  inlaw: { kinship: 'PARENT_IN_LAW', region: '510100' },
-  unopened: { kinship: 'CHILD', region: '510100' },
+  child: active('CHILD', '510100', 'B-child'),
+  spouse: active('SPOUSE', '320500', 'B-spouse'),
+  parent: active('PARENT', '510700', 'B-parent'),
+  sibling: active('SIBLING', '110100', 'B-sibling'),
+  grandchild: active('GRANDCHILD_MATERNAL', '510100', 'B-grandchild'),
+  inlaw: active('PARENT_IN_LAW', '510100', 'B-inlaw'),
+  unopened: active('CHILD', '510100', 'B-unopened'),
 };
 
+/**
+ * The donor (an EBMI member, E1) holds RELATIONS; each relative holds the recipient side of its
+ * relation with the donor, and one with 'someone' (a donor on another shard, in Shenzhen 440300)
+ * whose credits the W10 and dedup tests send straight to the shard.
+ */
 function wallet(walletId: string, status: WalletStatus = 'active'): WalletInput {
-  const relations = walletId === 'donor' ? RELATIONS : {};
-  return { walletId, region: '510100', status, relations };
+  const isDonor = walletId === 'donor';
+  const relation = RELATIONS[walletId];
+  const donors: Record<string, Relation> = isDonor || relation === undefined
+    ? {}
+    : {
+      donor: { ...relation, region: '510100' },
+      someone: active(relation.kinship, '440300', `B-someone-${walletId}`),
+    };
+  return { walletId, region: '510100', status, ebmi: isDonor, relations: isDonor ? RELATIONS : {}, donors };
 }
 
 /** A shard holding the donor, its relatives' wallets and one unopened wallet. */
@@ -73,7 +94,7 @@ class Shard {
   }
 
   request(transferId: string, recipientId: string, amount: Fen, now = TEN_AM) {
-    const body = { transferId, donorId: 'donor', recipientId, amount };
+    const body = { transferId, donorId: 'donor', recipientId, amount, source: 'ACCOUNT' as const };
     const env = envelope('transfer.request', APP, SHARD, transferId, body, now);
     return this.handle(env, now);
   }
@@ -84,6 +105,12 @@ class Shard {
     return this.handle(env, now);
   }
 
+  /** The donor's answer to the W13 challenge, from the app that asked. */
+  auth(transferId: string, verdict: 'PASS' | 'FAIL' = 'PASS', now = TEN_AM) {
+    const body = { transferId, method: 'FACE' as const, verdict };
+    return this.handle(envelope('transfer.auth', APP, SHARD, transferId, body, now), now);
+  }
+
   /** A decision point's reply to the saga of `transferId`. */
   reply(
     kind:
@@ -91,7 +118,8 @@ class Shard {
       | 'account.committed'
       | 'account.released'
       | 'wallet.credited'
-      | 'liability.recorded',
+      | 'liability.recorded'
+      | 'wallet.received',
     transferId: string,
     now = TEN_AM,
   ) {
@@ -105,12 +133,21 @@ class Shard {
     return this.handle(env, now);
   }
 
-  /** Drive the saga of `transferId` through every step to completed. */
+  /**
+   * Drive the saga of `transferId` through every step to completed: with requireReceipt (W11)
+   * the transfer is then complete but awaits its receipt (see `received`).
+   */
   complete(transferId: string, now = TEN_AM) {
+    this.auth(transferId, 'PASS', now);
     this.reply('account.reserved', transferId, now);
     this.reply('wallet.credited', transferId, now);
     this.reply('account.committed', transferId, now);
     return this.reply('liability.recorded', transferId, now);
+  }
+
+  /** The recipient's shard reports the credit received (W11): the saga ends received. */
+  received(transferId: string, now = TEN_AM) {
+    return this.reply('wallet.received', transferId, now);
   }
 
   recover(now = TEN_AM) {
@@ -127,14 +164,26 @@ class Shard {
   }
 }
 
+/** Accepted: the saga has started and challenged the requesting app (W13), nothing else yet. */
 function expectAccepted(fx: RecordingEffects, transferId: string, s: Shard): void {
   expect(fx.sent('transfer.accepted')).toEqual([
     { to: APP, kind: 'transfer.accepted', corr: transferId, body: { transferId } },
   ]);
   expect(fx.sent('transfer.refused')).toEqual([]);
+  expect(fx.sent('transfer.challenge')).toEqual([
+    { to: APP, kind: 'transfer.challenge', corr: transferId, body: { transferId, donorId: 'donor' } },
+  ]);
+  expect(fx.sends).toHaveLength(2);
+  expect(fx.sent('account.reserve')).toEqual([]);
+  expect(s.actor.hasSaga(transferId)).toBe(true);
+  expect(s.actor.sagas.get(transferId)?.value).toBe('authenticating');
+}
+
+/** After the donor's PASS the saga reserves at the donor's province. */
+function expectReserving(fx: RecordingEffects, transferId: string, s: Shard): void {
   expect(fx.sent('account.reserve')).toHaveLength(1);
   expect(fx.sent('account.reserve')[0]?.to).toBe(DONOR_PROVINCE);
-  expect(s.actor.hasSaga(transferId)).toBe(true);
+  expect(s.actor.sagas.get(transferId)?.value).toBe('reserving');
 }
 
 function expectRefused(fx: RecordingEffects, transferId: string, reason: Reason, s: Shard): void {
@@ -160,8 +209,9 @@ describe('W7: at most 2000 yuan per transfer', () => {
 
   it('W7: exactly 2000.00 is accepted', () => {
     const s = new Shard();
-    const fx = s.request('T-1', 'child', 200_000n);
-    expectAccepted(fx, 'T-1', s);
+    expectAccepted(s.request('T-1', 'child', 200_000n), 'T-1', s);
+    const fx = s.auth('T-1');
+    expectReserving(fx, 'T-1', s);
     expect(fx.sent('account.reserve')[0]?.body).toEqual({
       transferId: 'T-1',
       accountId: 'donor',
@@ -235,6 +285,7 @@ describe('W12: one pending transfer per donor and recipient', () => {
     expectAccepted(s.request('T-1', 'child', 100n), 'T-1', s);
     expectRefused(s.request('T-2', 'child', 100n), 'T-2', 'W12', s);
     // Pending until terminal: still refused after reserve and credit.
+    s.auth('T-1');
     s.reply('account.reserved', 'T-1');
     s.reply('wallet.credited', 'T-1');
     expectRefused(s.request('T-3', 'child', 100n), 'T-3', 'W12', s);
@@ -242,12 +293,26 @@ describe('W12: one pending transfer per donor and recipient', () => {
     expect(done.events).toContainEqual(expect.objectContaining({
       type: 'transfer.outcome', corr: 'T-1', outcome: 'completed',
     }));
+    // Completed but not yet received (W11): still pending, so still refused.
+    expect(s.actor.sagas.get('T-1')?.value).toBe('awaitingReceipt');
+    expectRefused(s.request('T-3b', 'child', 100n), 'T-3b', 'W12', s);
+    s.received('T-1');
+    expect(s.actor.sagas.get('T-1')?.value).toBe('received');
     expectAccepted(s.request('T-4', 'child', 100n), 'T-4', s);
+  });
+
+  it('W12: with requireReceipt false a completed transfer frees the recipient', () => {
+    const s = new Shard({ ...config, requireReceipt: false });
+    expectAccepted(s.request('T-1', 'child', 100n), 'T-1', s);
+    s.complete('T-1');
+    expect(s.actor.sagas.get('T-1')?.value).toBe('completed');
+    expectAccepted(s.request('T-2', 'child', 100n), 'T-2', s);
   });
 
   it('W12: a rejected transfer frees the recipient too', () => {
     const s = new Shard();
     expectAccepted(s.request('T-1', 'child', 100n), 'T-1', s);
+    s.auth('T-1');
     s.rejectReserve('T-1', 'FUNDS');
     expectAccepted(s.request('T-2', 'child', 100n), 'T-2', s);
   });
@@ -279,7 +344,9 @@ describe('E2 and relations: only close relatives with a relation on record', () 
 
   it('NO_WALLET: a request from a donor without a wallet on this shard is refused', () => {
     const s = new Shard();
-    const body = { transferId: 'T-1', donorId: 'nobody', recipientId: 'child', amount: 100n };
+    const body = {
+      transferId: 'T-1', donorId: 'nobody', recipientId: 'child', amount: 100n, source: 'ACCOUNT' as const,
+    };
     const fx = s.handle(envelope('transfer.request', APP, SHARD, 'T-1', body));
     expectRefused(fx, 'T-1', 'NO_WALLET', s);
   });
@@ -306,7 +373,9 @@ describe('W10: credits only to opened wallets', () => {
 
   it('NO_WALLET: a donor whose own wallet is unopened cannot start a transfer', () => {
     const s = new Shard();
-    const body = { transferId: 'T-1', donorId: 'unopened', recipientId: 'donor', amount: 100n };
+    const body = {
+      transferId: 'T-1', donorId: 'unopened', recipientId: 'donor', amount: 100n, source: 'ACCOUNT' as const,
+    };
     const fx = s.handle(envelope('transfer.request', APP, SHARD, 'T-1', body));
     expectRefused(fx, 'T-1', 'NO_WALLET', s);
   });
@@ -360,12 +429,20 @@ describe('dedup per transfer id', () => {
   });
 
   it('a duplicate request after the transfer completed is still answered accepted', () => {
-    const s = new Shard();
+    const s = new Shard({ ...config, requireReceipt: false });
     s.request('T-1', 'child', 100n);
     s.complete('T-1');
     const fx = s.request('T-1', 'child', 100n);
     expect(fx.sends.map((m) => m.kind)).toEqual(['transfer.accepted']);
     expect(s.actor.sagas.get('T-1')?.value).toBe('completed');
+    // Under W11 likewise, while awaiting the receipt and once received.
+    const w11 = new Shard();
+    w11.request('T-1', 'child', 100n);
+    w11.complete('T-1');
+    expect(w11.request('T-1', 'child', 100n).sends.map((m) => m.kind)).toEqual(['transfer.accepted']);
+    w11.received('T-1');
+    expect(w11.request('T-1', 'child', 100n).sends.map((m) => m.kind)).toEqual(['transfer.accepted']);
+    expect(w11.actor.sagas.get('T-1')?.value).toBe('received');
   });
 
   it('a duplicate refused request gets the same refusal, even when it would now pass', () => {
@@ -412,22 +489,34 @@ describe('durability: rebuilding a shard from what it wrote', () => {
   it('recover() on a rebuilt shard re-sends the current step of every unfinished saga', () => {
     const s = new Shard();
     s.request('T-1', 'child', 100n);
+    s.auth('T-1');
     s.request('T-2', 'spouse', 200n);
+    s.auth('T-2');
     s.reply('account.reserved', 'T-2');
     s.request('T-3', 'parent', 300n);
     s.complete('T-3');
+    s.received('T-3');
+    s.request('T-0', 'grandchild', 50n, at(1, 10));
+    s.request('T-4', 'sibling', 400n, at(1, 10));
+    s.complete('T-4', at(1, 10));
     s.rebuild();
-    expect([...s.actor.sagas.keys()].sort()).toEqual(['T-1', 'T-2', 'T-3']);
+    expect([...s.actor.sagas.keys()].sort()).toEqual(['T-0', 'T-1', 'T-2', 'T-3', 'T-4']);
 
-    const fx = s.recover(TEN_AM + 60_000);
+    const now = at(1, 10) + 60_000;
+    const fx = s.recover(now);
     const sent = fx.sends.map((m) => `${m.kind}:${m.corr}:${m.to}`).sort();
     expect(sent).toEqual([
       'account.reserve:T-1:province.51',
+      'transfer.challenge:T-0:app.0',
       'wallet.credit:T-2:wallet.00',
     ]);
-    expect(fx.timers.map((t) => t.key).sort()).toEqual(['saga:T-1', 'saga:T-2']);
-    for (const t of fx.timers) expect(t.at).toBeGreaterThan(TEN_AM + 60_000);
-    expect(fx.writes.map((w) => w.key).sort()).toEqual([sagaKey('T-1'), sagaKey('T-2')]);
+    // T-3 is done (received); T-4 awaits its receipt: no send, its 06:00 return timer re-armed.
+    expect(fx.timers.map((t) => t.key).sort()).toEqual(['saga:T-0', 'saga:T-1', 'saga:T-2', 'saga:T-4']);
+    for (const t of fx.timers) expect(t.at).toBeGreaterThan(now);
+    expect(fx.timers.find((t) => t.key === 'saga:T-4')?.at).toBe(at(2, 6));
+    expect(fx.writes.map((w) => w.key).sort()).toEqual([
+      sagaKey('T-0'), sagaKey('T-1'), sagaKey('T-2'), sagaKey('T-4'),
+    ]);
   });
 
   it('a rebuilt shard keeps its W6 count, W12 pending pairs and decisions', () => {
@@ -452,6 +541,7 @@ describe('durability: rebuilding a shard from what it wrote', () => {
   it('a finished saga cancels its timer, reports its outcome and writes its final state', () => {
     const s = new Shard();
     s.request('T-1', 'child', 100n);
+    s.auth('T-1');
     const fx = s.rejectReserve('T-1', 'FUNDS');
     expect(fx.cancelled).toEqual(['saga:T-1']);
     const outcome = fx.events.find((e): e is Fact => e.type === 'transfer.outcome');
@@ -500,5 +590,18 @@ describe('ids that are also Object.prototype property names', () => {
     () => {
       const s = new Shard();
       expectRefused(s.request('T-1', 'valueOf', 100n), 'T-1', 'NO_RELATION', s);
+    });
+
+  it('NO_RELATION: a credit from a donor id "constructor" with no donors entry is rejected',
+    () => {
+      const s = new Shard();
+      const body = {
+        transferId: 'T-1', walletId: 'child', donorId: 'constructor', originRegion: '440300', amount: 100n,
+      };
+      const fx = s.handle(envelope('wallet.credit', 'wallet.05', SHARD, 'T-1', body));
+      expect(fx.sends).toEqual([{
+        to: 'wallet.05', kind: 'wallet.rejected', corr: 'T-1', body: { transferId: 'T-1', reason: 'NO_RELATION' },
+      }]);
+      expect(s.balanceOf('child')).toBe(0n);
     });
 });

@@ -1,0 +1,155 @@
+// The saga of one binding (DOMAIN F1), kept by the donor's wallet shard: the relative's province
+// checks the civil registry (name and ID number, the claimed kinship E2, enrolment E3); the
+// relative confirms by face on their own phone (E5), or the request expires after
+// `bindAuthTtlMs`; then the relative's wallet records the relation, which makes it active.
+// Steps retry with backoff until answered, as a transfer saga's do; the face challenge is re-sent
+// only `challengeResendsMax` times, since it waits for a person, not a machine.
+import { assign, setup } from 'xstate';
+import type { DeclaredKinship, Reason } from '../protocol/index.ts';
+import type { Effects } from './effects.ts';
+import type { ProtocolConfig } from './config.ts';
+import { retryDelayMs } from './backoff.ts';
+
+export interface BindInput {
+  readonly bindId: string;
+  readonly donorId: string;
+  readonly donorRegion: string;
+  readonly relativeId: string;
+  readonly name: string;
+  readonly idNo: string;
+  readonly kinship: DeclaredKinship;
+  /** The province of the relative's ID number: where the registry holds their record. */
+  readonly registry: string;
+  /** The relative's wallet shard. */
+  readonly relativeShard: string;
+  /** The donor's app, which relays the face challenge to the relative's phone. */
+  readonly requester: string;
+  readonly startedAt: number;
+}
+
+export interface BindContext extends BindInput {
+  readonly attempt: number;
+  readonly timerSeq: number;
+  /** The relative's insured region, once the registry has answered. */
+  readonly relativeRegion: string | undefined;
+  readonly reason: Reason | undefined;
+}
+
+interface Carrier {
+  readonly now: number;
+  readonly fx: Effects;
+}
+
+export type BindEvent = Carrier &
+  (
+    | { readonly type: 'start' | 'resume' | 'relation.added' }
+    | { readonly type: 'identity.verified'; readonly region: string }
+    | { readonly type: 'identity.refused'; readonly reason: Reason }
+    | { readonly type: 'bind.confirm'; readonly verdict: 'PASS' | 'FAIL' }
+    | { readonly type: 'timeout'; readonly seq: number }
+  );
+
+type StepKind = 'identity.verify' | 'bind.challenge' | 'relation.add';
+
+
+export function bindTimerKey(bindId: string): string {
+  return `bind:${bindId}`;
+}
+
+function sendStep(context: BindContext, event: BindEvent, kind: StepKind, config: ProtocolConfig): void {
+  const { fx, now } = event;
+  const id = context.bindId;
+  const { donorId, relativeId, name, idNo, kinship } = context;
+  let at = now + retryDelayMs(config, id, context.attempt);
+  switch (kind) {
+    case 'identity.verify':
+      fx.send(context.registry, kind, id, { bindId: id, donorId, relativeId, name, idNo, kinship });
+      break;
+    case 'bind.challenge': {
+      fx.send(context.requester, kind, id, { bindId: id, donorId, relativeId });
+      // After the last re-send, wait for the person until the binding expires.
+      const deadline = context.startedAt + config.bindAuthTtlMs;
+      at = context.attempt >= config.challengeResendsMax ? deadline : Math.min(at, deadline);
+      break;
+    }
+    case 'relation.add':
+      fx.send(context.relativeShard, kind, id, {
+        bindId: id,
+        donorId,
+        recipientId: relativeId,
+        kinship,
+        donorRegion: context.donorRegion,
+      });
+      break;
+  }
+  fx.timer(bindTimerKey(id), at, context.timerSeq);
+}
+
+export function createBindSagaMachine(config: ProtocolConfig) {
+  const waiting = <On extends object>(kind: StepKind, on: On) =>
+    ({
+      entry: ['resetAttempt', { type: 'send', params: kind }],
+      on: {
+        timeout: { guard: 'currentTimer', actions: ['nextAttempt', { type: 'send', params: kind }] },
+        resume: { actions: ['nextAttempt', { type: 'send', params: kind }] },
+        ...on,
+      },
+    }) as const;
+  return setup({
+    types: { context: {} as BindContext, input: {} as BindInput, events: {} as BindEvent },
+    actions: {
+      send: ({ context, event }, kind: StepKind) => sendStep(context, event, kind, config),
+      resetAttempt: assign(({ context }) => ({ attempt: 0, timerSeq: context.timerSeq + 1 })),
+      nextAttempt: assign(({ context }) => ({ attempt: context.attempt + 1, timerSeq: context.timerSeq + 1 })),
+      keepRegion: assign(({ event }) => ({ relativeRegion: event.type === 'identity.verified' ? event.region : undefined })),
+      keepReason: assign(({ event }) => ({ reason: event.type === 'identity.refused' ? event.reason : undefined })),
+      faceFailed: assign({ reason: 'E5' as Reason }),
+      armDeadline: ({ context, event }) =>
+        event.fx.timer(bindTimerKey(context.bindId), context.startedAt + config.bindAuthTtlMs, context.timerSeq),
+      expired: assign({ reason: 'BIND_EXPIRED' as Reason }),
+    },
+    guards: {
+      currentTimer: ({ context, event }) => event.type === 'timeout' && event.seq === context.timerSeq,
+      pastDeadline: ({ context, event }) => event.now >= context.startedAt + config.bindAuthTtlMs,
+      passed: ({ event }) => event.type === 'bind.confirm' && event.verdict === 'PASS',
+      resendsLeft: ({ context }) => context.attempt < config.challengeResendsMax,
+    },
+  }).createMachine({
+    id: 'bindSaga',
+    initial: 'new',
+    context: ({ input }) => ({ ...input, attempt: 0, timerSeq: 0, relativeRegion: undefined, reason: undefined }),
+    states: {
+      new: { on: { start: 'verifying' } },
+      verifying: waiting('identity.verify', {
+        'identity.verified': { target: 'challenging', actions: 'keepRegion' },
+        'identity.refused': { target: 'refused', actions: 'keepReason' },
+      } as const),
+      challenging: {
+        entry: ['resetAttempt', { type: 'send', params: 'bind.challenge' }],
+        on: {
+          timeout: [
+            { guard: 'pastDeadline', target: 'expired', actions: 'expired' },
+            { guard: 'currentTimer', actions: ['nextAttempt', { type: 'send', params: 'bind.challenge' }] },
+          ],
+          resume: [
+            { guard: 'pastDeadline', target: 'expired', actions: 'expired' },
+            { guard: 'resendsLeft', actions: ['nextAttempt', { type: 'send', params: 'bind.challenge' }] },
+            // Re-sends used up: a restart only re-arms the deadline.
+            { actions: ['nextAttempt', 'armDeadline'] },
+          ],
+          'bind.confirm': [
+            { guard: 'passed', target: 'adding' },
+            { target: 'rejected', actions: 'faceFailed' },
+          ],
+        },
+      },
+      adding: waiting('relation.add', { 'relation.added': 'active' }),
+      active: { type: 'final' },
+      refused: { type: 'final' },
+      rejected: { type: 'final' },
+      expired: { type: 'final' },
+    },
+  });
+}
+
+export type BindSagaMachine = ReturnType<typeof createBindSagaMachine>;

@@ -1,0 +1,570 @@
+// The arithmetic of monthly inter-province clearing (DOMAIN F5, K1–K10), for the Settlement actor:
+// obligations → gross matrix → netting (pairwise or multilateral; the same positions either
+// way) → prepayment draw-down → one statement per province per month. Also the batch lifecycle,
+// the K8 timetable, K10 reconciliation and the invariants the checkers recount. Pure: no clock,
+// no I/O; every list is in code-unit order so a month's batch is reproducible byte for byte.
+import type { Fen } from '../protocol/index.ts';
+
+export type Ledger = 'medical' | 'wallet';
+export const LEDGERS: readonly Ledger[] = ['medical', 'wallet'];
+
+/**
+ * `payer` owes `payee` `amount` in one ledger. medical: fund + acct of the insured place, owed to
+ * the treatment place (F3a). wallet: the origin region of the spent tranche owes the place where
+ * it was spent (K9, F3b/F4b). Codes are regions (6 digits) before `splitByScope`, provinces
+ * (2 digits) in the national batch; the arithmetic below accepts any codes.
+ */
+export interface Obligation {
+  readonly payer: string;
+  readonly payee: string;
+  readonly ledger: Ledger;
+  readonly amount: Fen;
+}
+
+// Bad arguments are the caller's error (RangeError naming the API); a failed invariant is a bug.
+function expectArg(condition: boolean, message: string): asserts condition {
+  if (!condition) throw new RangeError(message);
+}
+function invariant(condition: boolean, message: string): asserts condition {
+  if (!condition) throw new Error(`clearing invariant: ${message}`);
+}
+
+// Code-unit order, not localeCompare: the order must not depend on the host's locale.
+const byCode = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+const sortedKeys = <V>(map: ReadonlyMap<string, V>): string[] => [...map.keys()].sort(byCode);
+const add = (map: Map<string, Fen>, key: string, amount: Fen): void => {
+  map.set(key, (map.get(key) ?? 0n) + amount);
+};
+
+function checkObligation(o: Obligation, api: string): void {
+  const ok = typeof o.payer === 'string' && o.payer !== '' && typeof o.payee === 'string' &&
+    o.payee !== '' && LEDGERS.includes(o.ledger) && typeof o.amount === 'bigint' && o.amount >= 0n;
+  expectArg(ok, `${api}: bad obligation ${o.payer} → ${o.payee} ${o.ledger} ${String(o.amount)}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scope: which batch an obligation belongs to.
+
+const REGION_CODE = /^\d{6}$/;
+export const provinceOf = (region: string): string => region.slice(0, 2);
+
+export interface ScopedObligations {
+  /** Province pairs, codes cut to the province: the national batch. */
+  readonly national: Obligation[];
+  /** Region pairs inside one province, by province: that province's own batch (F2b). */
+  readonly provincial: Map<string, Obligation[]>;
+  /** Same region on both sides: a ledger move inside the region, nothing to clear (F2a). */
+  readonly internal: Obligation[];
+}
+
+/** Splits region-level obligations (6-digit codes) by the level that clears them. */
+export function splitByScope(obligations: readonly Obligation[]): ScopedObligations {
+  const national: Obligation[] = [];
+  const byProvince = new Map<string, Obligation[]>();
+  const internal: Obligation[] = [];
+  for (const o of obligations) {
+    checkObligation(o, 'splitByScope');
+    expectArg(REGION_CODE.test(o.payer) && REGION_CODE.test(o.payee),
+      `splitByScope: region codes have 6 digits, got ${o.payer} → ${o.payee}`);
+    const from = provinceOf(o.payer);
+    const to = provinceOf(o.payee);
+    if (o.payer === o.payee) internal.push(o);
+    else if (from !== to) national.push({ ...o, payer: from, payee: to });
+    else byProvince.set(from, [...(byProvince.get(from) ?? []), o]);
+  }
+  const provincial = new Map(sortedKeys(byProvince).map((p) => [p, byProvince.get(p) ?? []]));
+  return { national, provincial, internal };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The gross matrix.
+
+type Owed = ReadonlyMap<string, ReadonlyMap<string, Fen>>;
+
+export interface ClearingMatrix {
+  /** Every payer and payee, sorted. */
+  readonly parties: readonly string[];
+  /** Gross owed per ledger: `owed.medical.get(payer)?.get(payee)`; keys sorted at both levels. */
+  readonly owed: Readonly<Record<Ledger, Owed>>;
+}
+
+/** owed[payer][payee] per ledger, summed. A self-obligation is rejected: it is not cleared. */
+export function buildMatrix(obligations: readonly Obligation[]): ClearingMatrix {
+  type Rows = Map<string, Map<string, Fen>>;
+  const raw: Record<Ledger, Rows> = { medical: new Map(), wallet: new Map() };
+  const parties = new Set<string>();
+  for (const o of obligations) {
+    checkObligation(o, 'buildMatrix');
+    expectArg(o.payer !== o.payee, `buildMatrix: ${o.payer} cannot owe itself; see splitByScope`);
+    const row = raw[o.ledger].get(o.payer) ?? new Map<string, Fen>();
+    raw[o.ledger].set(o.payer, row);
+    add(row, o.payee, o.amount);
+    parties.add(o.payer).add(o.payee);
+  }
+  // Rebuilt in sorted order: Map iteration is insertion order, so this fixes every later loop.
+  const sorted = (m: Map<string, Map<string, Fen>>): Owed => new Map(sortedKeys(m).map((payer) => {
+    const row = m.get(payer) ?? new Map<string, Fen>();
+    return [payer, new Map(sortedKeys(row).map((payee) => [payee, row.get(payee) ?? 0n]))];
+  }));
+  const owed = { medical: sorted(raw.medical), wallet: sorted(raw.wallet) };
+  return { parties: [...parties].sort(byCode), owed };
+}
+
+/** Gross owed by `payer` to `payee` in one ledger, or in both when `ledger` is omitted. */
+export function grossOwed(m: ClearingMatrix, payer: string, payee: string, ledger?: Ledger): Fen {
+  const one = (l: Ledger): Fen => m.owed[l].get(payer)?.get(payee) ?? 0n;
+  return ledger === undefined ? one('medical') + one('wallet') : one(ledger);
+}
+
+/** The matrix's cells as obligations, by ledger, payer, payee: one per non-empty cell. */
+export function matrixObligations(m: ClearingMatrix): Obligation[] {
+  return LEDGERS.flatMap((ledger) => [...m.owed[ledger]].flatMap(([payer, row]) =>
+    [...row].map(([payee, amount]) => ({ payer, payee, ledger, amount }))));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Netting. Both methods give the same net position per party (positive = receives).
+
+/** Name of the national clearing account in multilateral statement lines. */
+export const CLEARING_HOUSE = 'NATCLEAR';
+
+export interface PairTransfer {
+  readonly payer: string;
+  readonly payee: string;
+  /** Net payer → payee per ledger, signed: a pair may net medical one way and wallet the other. */
+  readonly medical: Fen;
+  readonly wallet: Fen;
+  /** medical + wallet, always > 0. */
+  readonly amount: Fen;
+}
+
+export interface StatementLine {
+  readonly payer: string;
+  readonly payee: string;
+  readonly amount: Fen;
+}
+
+export interface PairwiseNetting {
+  readonly positions: ReadonlyMap<string, Fen>;
+  readonly transfers: readonly PairTransfer[];
+}
+
+export interface MultilateralNetting {
+  readonly positions: ReadonlyMap<string, Fen>;
+  /** province → CLEARING_HOUSE for each net payer, CLEARING_HOUSE → province for each receiver. */
+  readonly lines: readonly StatementLine[];
+}
+
+export const sumPositions = (positions: ReadonlyMap<string, Fen>): Fen =>
+  [...positions.values()].reduce((a, b) => a + b, 0n);
+
+const zeroPositions = (m: ClearingMatrix) => new Map(m.parties.map((p) => [p, 0n] as const));
+
+/** One directed transfer per pair whose two directions differ: owed(A,B) − owed(B,A). */
+export function netPairwise(m: ClearingMatrix): PairwiseNetting {
+  const transfers: PairTransfer[] = [];
+  for (const [i, a] of m.parties.entries()) {
+    for (const b of m.parties.slice(i + 1)) {
+      const medical = grossOwed(m, a, b, 'medical') - grossOwed(m, b, a, 'medical');
+      const wallet = grossOwed(m, a, b, 'wallet') - grossOwed(m, b, a, 'wallet');
+      const amount = medical + wallet;
+      if (amount > 0n) transfers.push({ payer: a, payee: b, medical, wallet, amount });
+      if (amount < 0n) {
+        transfers.push({ payer: b, payee: a, medical: -medical, wallet: -wallet, amount: -amount });
+      }
+    }
+  }
+  transfers.sort((x, y) => byCode(x.payer, y.payer) || byCode(x.payee, y.payee));
+  const positions = zeroPositions(m);
+  for (const t of transfers) {
+    add(positions, t.payee, t.amount);
+    add(positions, t.payer, -t.amount);
+  }
+  invariant(sumPositions(positions) === 0n, 'pairwise positions do not sum to 0');
+  return { positions, transfers };
+}
+
+/** One position per party against the clearing house: Σ owed to it − Σ it owes. */
+export function netMultilateral(m: ClearingMatrix): MultilateralNetting {
+  const positions = zeroPositions(m);
+  for (const o of matrixObligations(m)) {
+    add(positions, o.payee, o.amount);
+    add(positions, o.payer, -o.amount);
+  }
+  invariant(sumPositions(positions) === 0n, 'multilateral positions do not sum to 0');
+  const lines: StatementLine[] = [];
+  for (const [party, net] of positions) {
+    if (net < 0n) lines.push({ payer: party, payee: CLEARING_HOUSE, amount: -net });
+    if (net > 0n) lines.push({ payer: CLEARING_HOUSE, payee: party, amount: net });
+  }
+  return { positions, lines };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Prepayments (K1, K7). Semantic chosen: each insured province's prepayment sits in the national
+// clearing account (DOMAIN F5 allows that or per-treatment-province; one account keeps the
+// statements per province). A net payer's due is drawn from it first; only the rest is funded
+// fresh. After the draw, if usage is over the warning level, the province tops it back up to
+// size. ASSUMPTION: the draw covers the whole net due (both ledgers), not only the fund share K7
+// sizes it on, because one net figure is what moves.
+
+/** K7: the prepayment covers this many months of average cross-province spend. */
+export const PREPAYMENT_MONTHS_OF_SPEND = 2n;
+/** K7: sized once a year, in January, from the previous 12 months. */
+export const PREPAYMENT_HISTORY_MONTHS = 12;
+export const PREPAYMENT_RESET_MONTH_OF_YEAR = 1;
+/** ASSUMPTION (DOMAIN F5): a top-up is due once more than 70.00 % of the prepayment is used. */
+export const PREPAYMENT_WARNING_BP = 7_000;
+const BP_PER_WHOLE = 10_000n;
+
+export interface Prepayment {
+  /** This year's size (K7). */
+  readonly size: Fen;
+  /** Still held in the national clearing account; size − balance is this year's usage. */
+  readonly balance: Fen;
+}
+
+/**
+ * K7: per insured province, 2 × the average of its last `months` monthly spends (fewer when the
+ * history is shorter; none gives 0). 2·Σ/n is divided once, rounded up to the fen: rounding
+ * the average first could be 1 fen off, and a prepayment one fen short would trigger top-ups.
+ */
+export function prepaymentSize(
+  history: ReadonlyMap<string, readonly Fen[]>,
+  months = PREPAYMENT_HISTORY_MONTHS,
+): Map<string, Fen> {
+  expectArg(Number.isSafeInteger(months) && months > 0, `prepaymentSize: months ${months}`);
+  const sizes = new Map<string, Fen>();
+  for (const province of sortedKeys(history)) {
+    const window = (history.get(province) ?? []).slice(-months);
+    expectArg(window.every((s) => typeof s === 'bigint' && s >= 0n),
+      `prepaymentSize: ${province} has a negative or non-fen monthly spend`);
+    const n = BigInt(window.length);
+    const twice = PREPAYMENT_MONTHS_OF_SPEND * window.reduce((a, b) => a + b, 0n);
+    sizes.set(province, n === 0n ? 0n : (twice + n - 1n) / n);
+  }
+  return sizes;
+}
+
+export const isPrepaymentResetMonth = (month: number): boolean =>
+  checkMonth(month, 'isPrepaymentResetMonth') % 100 === PREPAYMENT_RESET_MONTH_OF_YEAR;
+
+function checkPrepayment(p: Prepayment, api: string): void {
+  expectArg(p.size >= 0n && p.balance >= 0n && p.balance <= p.size,
+    `${api}: prepayment balance ${p.balance} outside 0..${p.size}`);
+}
+
+/** Usage in basis points, rounded down (for reports; the top-up rule compares exactly). */
+export function prepaymentUsageBp(p: Prepayment): number {
+  checkPrepayment(p, 'prepaymentUsageBp');
+  return p.size === 0n ? 0 : Number(((p.size - p.balance) * BP_PER_WHOLE) / p.size);
+}
+
+/** What brings the prepayment back to full size, once usage exceeds the warning level; else 0. */
+export function prepaymentTopUp(p: Prepayment, warningBp = PREPAYMENT_WARNING_BP): Fen {
+  checkPrepayment(p, 'prepaymentTopUp');
+  // Cross-multiplied so 70.004 % is over 70 %: no rounding decides a top-up.
+  const over = (p.size - p.balance) * BP_PER_WHOLE > BigInt(warningBp) * p.size;
+  return over ? p.size - p.balance : 0n;
+}
+
+/**
+ * The yearly reset (K7): the new size becomes the balance. `delta` is what the province pays in
+ * (positive) or gets back (negative) to get there.
+ */
+export function resetPrepayment(
+  p: Prepayment | undefined,
+  size: Fen,
+): { prepayment: Prepayment; delta: Fen } {
+  expectArg(size >= 0n, `resetPrepayment: size ${size} is negative`);
+  const balance = p?.balance ?? 0n;
+  return { prepayment: { size, balance: size }, delta: size - balance };
+}
+
+export interface PrepaymentApplication {
+  readonly province: string;
+  readonly net: Fen;
+  /** Taken from the prepayment toward this month's due: min(due, balance). */
+  readonly prepaymentDrawn: Fen;
+  /** Due that the province must wire fresh to the national clearing account. */
+  readonly toFund: Fen;
+  /** Paid by the national clearing account to a net receiver. */
+  readonly toReceive: Fen;
+  /** Balance after the draw, and the top-up (K7) the province owes on top of toFund. */
+  readonly prepaymentBalance: Fen;
+  readonly prepaymentTopUp: Fen;
+}
+
+/**
+ * Draws each net payer's due from its prepayment. Covers every province in either map, sorted.
+ * Money is conserved: Σ toFund + Σ prepaymentDrawn = Σ due = Σ toReceive.
+ */
+export function applyPrepayments(
+  positions: ReadonlyMap<string, Fen>,
+  prepayments: ReadonlyMap<string, Prepayment>,
+): PrepaymentApplication[] {
+  expectArg(sumPositions(positions) === 0n, 'applyPrepayments: positions do not sum to 0');
+  const provinces = [...new Set([...positions.keys(), ...prepayments.keys()])].sort(byCode);
+  const out = provinces.map((province): PrepaymentApplication => {
+    const net = positions.get(province) ?? 0n;
+    const held = prepayments.get(province) ?? { size: 0n, balance: 0n };
+    checkPrepayment(held, 'applyPrepayments');
+    const due = net < 0n ? -net : 0n;
+    const prepaymentDrawn = due < held.balance ? due : held.balance;
+    const prepaymentBalance = held.balance - prepaymentDrawn;
+    const topUp = prepaymentTopUp({ size: held.size, balance: prepaymentBalance });
+    const toReceive = net > 0n ? net : 0n;
+    return { province, net, prepaymentDrawn, toFund: due - prepaymentDrawn, toReceive,
+      prepaymentBalance, prepaymentTopUp: topUp };
+  });
+  const sum = (f: (a: PrepaymentApplication) => Fen) => out.reduce((t, a) => t + f(a), 0n);
+  const due = sum((a) => (a.net < 0n ? -a.net : 0n));
+  invariant(sum((a) => a.toFund) + sum((a) => a.prepaymentDrawn) === due, 'funded + drawn ≠ due');
+  invariant(sum((a) => a.toReceive) === due, 'received ≠ due');
+  return out;
+}
+
+/** After a statement is funded (toFund and the top-up), the prepayment the province holds. */
+export const prepaymentAfter = (s: PrepaymentApplication, size: Fen): Prepayment =>
+  ({ size, balance: s.prepaymentBalance + s.prepaymentTopUp });
+
+// ---------------------------------------------------------------------------------------------
+// Statements: one per province per month, keyed by statementKey for the Settlement actor's book.
+
+export interface LedgerTotals {
+  readonly medicalPayable: Fen;
+  readonly medicalReceivable: Fen;
+  readonly walletPayable: Fen;
+  readonly walletReceivable: Fen;
+}
+
+export interface ClearingStatement extends LedgerTotals, PrepaymentApplication {
+  /** YYYYMM of the cleared month M (issued in M+1, K8). */
+  readonly month: number;
+}
+
+export const statementKey = (month: number, province: string): string => `cs:${month}:${province}`;
+
+function checkMonth(month: number, api: string): number {
+  const mm = month % 100;
+  const ok = Number.isSafeInteger(month) && month >= 100_001 && month <= 999_912;
+  expectArg(ok && mm >= 1 && mm <= 12,
+    `${api}: month must be YYYYMM, got ${month}`);
+  return month;
+}
+
+const NO_TOTALS: LedgerTotals =
+  { medicalPayable: 0n, medicalReceivable: 0n, walletPayable: 0n, walletReceivable: 0n };
+
+/** Gross payable and receivable per party and ledger, sorted by party. */
+export function ledgerTotals(obligations: readonly Obligation[]): Map<string, LedgerTotals> {
+  const totals = new Map<string, LedgerTotals>();
+  const bump = (party: string, field: keyof LedgerTotals, amount: Fen) => {
+    const t = totals.get(party) ?? NO_TOTALS;
+    totals.set(party, { ...t, [field]: t[field] + amount });
+  };
+  for (const o of obligations) {
+    checkObligation(o, 'ledgerTotals');
+    bump(o.payer, o.ledger === 'medical' ? 'medicalPayable' : 'walletPayable', o.amount);
+    bump(o.payee, o.ledger === 'medical' ? 'medicalReceivable' : 'walletReceivable', o.amount);
+  }
+  return new Map(sortedKeys(totals).map((p) => [p, totals.get(p) ?? NO_TOTALS]));
+}
+
+/**
+ * The month's statements: gross totals per ledger, the net position (multilateral; pairwise
+ * gives the same) and the prepayment draw. Every statement settles through the national clearing
+ * account; pairwise transfers are the per-pair rows of the batch, not extra bank movements.
+ */
+export function buildStatements(
+  month: number,
+  m: ClearingMatrix,
+  prepayments: ReadonlyMap<string, Prepayment>,
+): ClearingStatement[] {
+  checkMonth(month, 'buildStatements');
+  const totals = ledgerTotals(matrixObligations(m));
+  return applyPrepayments(netMultilateral(m).positions, prepayments).map((a) => {
+    const t = totals.get(a.province) ?? NO_TOTALS;
+    const gross = t.medicalReceivable + t.walletReceivable - t.medicalPayable - t.walletPayable;
+    invariant(gross === a.net, `${a.province}: gross totals disagree with the net position`);
+    return { month, ...t, ...a };
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Batch lifecycle (DOMAIN F5 states).
+
+export const BATCH_STATES = ['OPEN', 'CLOSED', 'ALLOCATED', 'CONFIRMED', 'STATEMENTS_ISSUED',
+  'FUNDED', 'DISBURSED', 'RECONCILED', 'DISPUTED'] as const;
+export type BatchState = (typeof BATCH_STATES)[number];
+
+export const BATCH_EVENTS = ['close', 'allocate', 'confirm', 'issue', 'fund', 'disburse',
+  'reconcile', 'dispute', 'resolve'] as const;
+export type BatchEvent = (typeof BATCH_EVENTS)[number];
+
+// dispute is not in the table: it applies to every state but RECONCILED (a closed book).
+const BATCH_STEPS: Readonly<Record<BatchState, Partial<Record<BatchEvent, BatchState>>>> = {
+  OPEN: { close: 'CLOSED' },
+  CLOSED: { allocate: 'ALLOCATED' },
+  ALLOCATED: { confirm: 'CONFIRMED' },
+  CONFIRMED: { issue: 'STATEMENTS_ISSUED' },
+  STATEMENTS_ISSUED: { fund: 'FUNDED' },
+  FUNDED: { disburse: 'DISBURSED' },
+  DISBURSED: { reconcile: 'RECONCILED' },
+  RECONCILED: {},
+  // A resolution is a 3262 rollback and re-allocation, so the batch resumes at ALLOCATED.
+  DISPUTED: { resolve: 'ALLOCATED' },
+};
+
+export interface BatchTransitionError {
+  readonly code: 'ILLEGAL_BATCH_TRANSITION';
+  readonly state: BatchState;
+  readonly event: BatchEvent;
+  readonly message: string;
+}
+
+/**
+ * The next state, or an error value naming the illegal transition. A second dispute while
+ * DISPUTED joins the open one (stays DISPUTED) rather than failing, since provinces raise
+ * disputes independently.
+ */
+export function nextBatchState(
+  state: BatchState,
+  event: BatchEvent,
+): BatchState | BatchTransitionError {
+  expectArg(BATCH_STATES.includes(state) && BATCH_EVENTS.includes(event),
+    `nextBatchState: unknown state or event ${String(state)} / ${String(event)}`);
+  const disputable = event === 'dispute' && state !== 'RECONCILED';
+  const next = disputable ? 'DISPUTED' : BATCH_STEPS[state][event];
+  if (next !== undefined) return next;
+  const message = `clearing batch: ${event} is not allowed in ${state}`;
+  return { code: 'ILLEGAL_BATCH_TRANSITION', state, event, message };
+}
+
+export function isBatchTransitionError(
+  r: BatchState | BatchTransitionError,
+): r is BatchTransitionError {
+  return typeof r !== 'string';
+}
+
+// ---------------------------------------------------------------------------------------------
+// K8 timetable (ASSUMPTION: shape recalled, days invented). Month M closes at the end of M; days
+// below are calendar days of M+1 unless named working days. The calendar module turns them
+// into dates (holidays, 调休) — nothing here computes one.
+
+/** Providers apply for clearing (3203) and treatment places audit, days 1–10 of M+1. */
+export const APPLICATION_DAY_FIRST = 1;
+export const APPLICATION_DAY_LAST = 10;
+/** 清分 allocation confirmed (3260/3261) by this day of M+1. */
+export const ALLOCATION_CONFIRM_DAY_LAST = 15;
+/** National statements issued by this day of M+1. */
+export const STATEMENT_ISSUE_DAY_LAST = 20;
+/** Insured provinces fund their statements within this many working days after issue. */
+export const FUNDING_WORKING_DAYS_MAX = 5;
+/** Treatment provinces are paid out within this many more working days after funding. */
+export const DISBURSAL_WORKING_DAYS_MAX = 5;
+
+// ---------------------------------------------------------------------------------------------
+// K10 reconciliation. Keys are `month|payer|payee` with an optional `|detail` (a ledger, a
+// batch); a mismatch on any key stops clearing of that month for the pair.
+
+export interface Mismatch {
+  readonly key: string;
+  readonly expected: Fen;
+  readonly actual: Fen;
+}
+
+export interface BlockedPair {
+  readonly month: number;
+  /** The pair, unordered (a < b): pairwise netting mixes both directions, so both stop. */
+  readonly a: string;
+  readonly b: string;
+}
+
+export function reconKey(month: number, payer: string, payee: string, detail?: string): string {
+  checkMonth(month, 'reconKey');
+  const parts = detail === undefined ? [payer, payee] : [payer, payee, detail];
+  expectArg(parts.every((p) => p !== '' && !p.includes('|')), `reconKey: bad part in ${parts}`);
+  return [month, ...parts].join('|');
+}
+
+/** Totals per month|payer|payee|ledger: what one side (wallet, accounts, settlements) reports. */
+export function reconTotals(month: number, obligations: readonly Obligation[]): Map<string, Fen> {
+  const totals = new Map<string, Fen>();
+  for (const o of obligations) add(totals, reconKey(month, o.payer, o.payee, o.ledger), o.amount);
+  return new Map(sortedKeys(totals).map((k) => [k, totals.get(k) ?? 0n]));
+}
+
+/** Every key whose totals differ, sorted; a key missing on one side counts as 0 there. */
+export function reconcile(
+  expected: ReadonlyMap<string, Fen>,
+  actual: ReadonlyMap<string, Fen>,
+): Mismatch[] {
+  const keys = [...new Set([...expected.keys(), ...actual.keys()])].sort(byCode);
+  return keys
+    .map((key) => ({ key, expected: expected.get(key) ?? 0n, actual: actual.get(key) ?? 0n }))
+    .filter((m) => m.expected !== m.actual);
+}
+
+export function blockedPairs(mismatches: readonly Mismatch[]): BlockedPair[] {
+  const seen = new Map<string, BlockedPair>();
+  for (const { key } of mismatches) {
+    const [monthText = '', x = '', y = ''] = key.split('|');
+    const month = checkMonth(Number(monthText), 'blockedPairs');
+    expectArg(x !== '' && y !== '', `blockedPairs: key ${key} is not month|payer|payee`);
+    const [a, b] = byCode(x, y) <= 0 ? [x, y] : [y, x];
+    seen.set(`${month}|${a}|${b}`, { month, a, b });
+  }
+  return sortedKeys(seen).map((k) => seen.get(k) as BlockedPair);
+}
+
+/** Splits a month's obligations into those that clear and those held by a K10 block. */
+export function holdBlocked(
+  month: number,
+  obligations: readonly Obligation[],
+  blocked: readonly BlockedPair[],
+): { cleared: Obligation[]; held: Obligation[] } {
+  const isBlocked = (o: Obligation) => blocked.some((p) => p.month === month &&
+    ((p.a === o.payer && p.b === o.payee) || (p.a === o.payee && p.b === o.payer)));
+  return { cleared: obligations.filter((o) => !isBlocked(o)), held: obligations.filter(isBlocked) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Invariants the checkers recount (DOMAIN F5 "Invariants to test"). sumPositions is above.
+
+/**
+ * Provider settlement records (national scope, as obligations) against the statements issued:
+ * each province's payable and receivable per ledger must match, so the sums match too.
+ */
+export function clearedEqualsSettled(
+  settledRecords: readonly Obligation[],
+  cleared: readonly ClearingStatement[],
+): boolean {
+  const settled = ledgerTotals(settledRecords);
+  const issued = new Map(cleared.map((s) => [s.province, s] as const));
+  if (issued.size !== cleared.length) return false;
+  const provinces = new Set([...settled.keys(), ...issued.keys()]);
+  const fields = Object.keys(NO_TOTALS) as ReadonlyArray<keyof LedgerTotals>;
+  return [...provinces].every((p) => {
+    const s = settled.get(p) ?? NO_TOTALS;
+    const c = issued.get(p) ?? NO_TOTALS;
+    return fields.every((f) => s[f] === c[f]);
+  });
+}
+
+/**
+ * Per origin region: issued − spent − returned − expired. The result is the outstanding wallet
+ * liability; a negative entry means more left the region's quota than it issued (a violation).
+ */
+export function walletLiabilityOutstanding(
+  issued: ReadonlyMap<string, Fen>,
+  spent: ReadonlyMap<string, Fen>,
+  returned: ReadonlyMap<string, Fen>,
+  expired: ReadonlyMap<string, Fen> = new Map(),
+): Map<string, Fen> {
+  const regions = [...new Set([issued, spent, returned, expired].flatMap((m) => [...m.keys()]))];
+  return new Map(regions.sort(byCode).map((r) => {
+    const out = (m: ReadonlyMap<string, Fen>) => m.get(r) ?? 0n;
+    return [r, out(issued) - out(spent) - out(returned) - out(expired)];
+  }));
+}
