@@ -2,7 +2,31 @@
 // millions of accounts must not be copied on every assign). Records are immutable and replaced
 // on change, so the durable store can share them with the live state, and every change is
 // written (write-ahead) and posted (double-entry) through the step's Effects.
-import type { DeclaredKinship, Fen, Reason } from '../protocol/index.ts';
+import type { DeclaredKinship, Envelope, Fen, Reason } from '../protocol/index.ts';
+import { isCloseKinship } from '../protocol/index.ts';
+import { isChronicDisease, policyOf, residentContributionFen, splitBill } from './policy.ts';
+
+/** What the insured place needs to decide a bill. */
+export type BillRequest = Envelope<'bill.reserve'>['body'];
+
+function filed(person: PersonRecord, treatmentRegion: string): boolean {
+  const province = treatmentRegion.slice(0, 2);
+  return (person.filedTo ?? []).includes(province);
+}
+
+/** Why the insured place refuses a bill outright, if it does. */
+function billRefusal(person: PersonRecord | undefined, body: BillRequest): Reason | undefined {
+  if (person === undefined || !person.enrolled) return 'E3';
+  const outOfRegion = body.treatmentRegion !== person.region;
+  if (outOfRegion && body.networked !== 'Y') return 'D6';
+  const crossProvince = body.treatmentRegion.slice(0, 2) !== person.region.slice(0, 2);
+  if (crossProvince && body.emergency !== 'Y' && !filed(person, body.treatmentRegion)) return 'D3';
+  if (body.care === 'chronic') {
+    if (!isChronicDisease(body.disease)) return 'D9';
+    if (!(person.chronic ?? []).includes(body.disease)) return 'D10';
+  }
+  return undefined;
+}
 import type { Effects, MoneyClass, PostingOp } from './effects.ts';
 
 export interface AccountRecord {
@@ -25,6 +49,40 @@ export interface PersonRecord {
   /** E3: enrolled in EBMI or URRBMI. */
   readonly enrolled: boolean;
   readonly kin: Readonly<Record<string, DeclaredKinship>>;
+  /** P4: the monthly personal-account credit (0 for residents, who have no account). */
+  readonly creditFen: Fen;
+  /** EBMI members past working age: their bills get the retiree bonus (policy.splitBill). */
+  readonly retired?: boolean;
+  /** D3: provinces this person has filed (备案) for out-of-region care. */
+  readonly filedTo?: readonly string[];
+  /** D10: chronic diseases (D9 codes) this person's benefit certification covers. */
+  readonly chronic?: readonly string[];
+}
+
+export type BillState = 'reserved' | 'committed' | 'released' | 'refunded' | 'rejected';
+
+/** F3: the insured place's decision on one bill (msgid), and where its money went. */
+export interface BillRecord {
+  readonly personId: string;
+  readonly insuredRegion: string;
+  readonly treatmentRegion: string;
+  readonly fundPay: Fen;
+  readonly acctPay: Fen;
+  /** What the fund and the personal account leave for the wallet and cash. */
+  readonly remainder: Fen;
+  readonly state: BillState;
+  readonly reason: Reason | undefined;
+}
+
+export type ClaimState = 'claimed' | 'paid' | 'released' | 'refused';
+
+/** F4: the resident fund's decision on one contribution payment (C4: one per person-year). */
+export interface ClaimRecord {
+  readonly personId: string;
+  readonly year: number;
+  readonly amount: Fen;
+  readonly state: ClaimState;
+  readonly reason: Reason | undefined;
 }
 
 /** What the reserve decision point decided for one transfer id: the dedup record. */
@@ -35,22 +93,51 @@ export interface TxnRecord {
   readonly reason: Reason | undefined;
 }
 
-/** A pooling region's counter accounts: opening balances' source and committed outflows. */
+/**
+ * A pooling region's counter accounts: opening balances' source, and what flowed in and out of
+ * its personal accounts since. Absent fields are 0 (a region that never saw that flow).
+ */
 export interface RegionRecord {
   readonly source: Fen;
+  /** Committed transfers: what the region owes the wallet ledger (K9). */
   readonly due: Fen;
+  /** P4: monthly credits into the accounts, from payroll or the pooling fund (≤ 0). */
+  readonly income?: Fen;
+  /** F3: personal-account money paid for bills, owed to the treatment place (≥ 0). */
+  readonly payable?: Fen;
+  /** F4: personal-account money paid as relatives' resident contributions (≥ 0). */
+  readonly contributed?: Fen;
+}
+
+/** The sum of a region record's counters: with its accounts, the ledger sums to zero. */
+export function regionSum(region: RegionRecord): Fen {
+  return region.source + region.due + (region.income ?? 0n) + (region.payable ?? 0n) + (region.contributed ?? 0n);
 }
 
 export const accountKey = (id: string) => `a:${id}`;
 export const txnKey = (id: string) => `t:${id}`;
 export const regionKey = (code: string) => `r:${code}`;
 export const personKey = (id: string) => `p:${id}`;
+export const billKey = (id: string) => `k:${id}`;
+export const claimKey = (payId: string) => `q:${payId}`;
+/** C4: which payment holds a person-year. */
+export const slotKey = (personId: string, year: number) => `c:${personId}.${year}`;
+/** F4: a personal-account debit for a contribution, by payment id (the dedup record). */
+export const debitKey = (payId: string) => `d:${payId}`;
+/** P4: the month whose credits are booked (written with them, in the same batch). */
+export const creditMonthKey = (month: number) => `m:${month}`;
 
 export class AccountBook {
   readonly accounts = new Map<string, AccountRecord>();
   readonly txns = new Map<string, TxnRecord>();
   readonly regions = new Map<string, RegionRecord>();
   readonly persons = new Map<string, PersonRecord>();
+  /** P4: months (YYYYMM) already credited. */
+  readonly creditedMonths = new Set<number>();
+  readonly bills = new Map<string, BillRecord>();
+  readonly claims = new Map<string, ClaimRecord>();
+  readonly slots = new Map<string, string>();
+  readonly debits = new Map<string, 'debited' | Reason>();
 
   constructor(readonly ledger: string) {}
 
@@ -63,6 +150,11 @@ export class AccountBook {
       else if (key.startsWith('t:')) book.txns.set(id, value as TxnRecord);
       else if (key.startsWith('r:')) book.regions.set(id, value as RegionRecord);
       else if (key.startsWith('p:')) book.persons.set(id, value as PersonRecord);
+      else if (key.startsWith('m:')) book.creditedMonths.add(Number(id));
+      else if (key.startsWith('k:')) book.bills.set(id, value as BillRecord);
+      else if (key.startsWith('q:')) book.claims.set(id, value as ClaimRecord);
+      else if (key.startsWith('c:')) book.slots.set(id, value as string);
+      else if (key.startsWith('d:')) book.debits.set(id, value as 'debited' | Reason);
     }
     return book;
   }
@@ -131,6 +223,216 @@ export class AccountBook {
     this.post(fx, 'refund', txnId, due, 'due', nextRegion.due, `${txn.accountId}/available`, 'available', txn.amount);
   }
 
+  /**
+   * P4: credit every account its monthly amount, once per month: the marker is written in the
+   * same batch as the credits, so a crash loses both or neither.
+   */
+  creditMonth(month: number, fx: Effects): number {
+    if (this.creditedMonths.has(month)) return 0;
+    let credited = 0;
+    const regions = new Map<string, Fen>();
+    for (const [id, person] of this.persons) {
+      const account = this.accounts.get(id);
+      if (account === undefined || person.creditFen <= 0n) continue;
+      const next = { ...account, available: account.available + person.creditFen };
+      this.putAccount(id, next, fx);
+      const running = (regions.get(account.region) ?? 0n) + person.creditFen;
+      regions.set(account.region, running);
+      const counterAfter = (this.region(account.region).income ?? 0n) - running;
+      this.post(fx, 'income', `credit.${month}.${id}`, `income:${account.region}`, 'income', counterAfter,
+        `${id}/available`, 'available', person.creditFen);
+      credited++;
+    }
+    for (const [code, total] of regions) {
+      const region = this.region(code);
+      const next = { ...region, income: (region.income ?? 0n) - total };
+      this.regions.set(code, next);
+      fx.write(regionKey(code), next);
+    }
+    this.creditedMonths.add(month);
+    fx.write(creditMonthKey(month), true);
+    return credited;
+  }
+
+  /**
+   * F3: decide a bill's split by the insured place's policy (D1, D2) and hold its personal-account
+   * share. Checks: insured here and enrolled (E3), a networked provider (D6), a filing for
+   * cross-province care unless an emergency (D3, D4), and for chronic care one of the 10
+   * diseases (D9) with benefit certification (D10).
+   */
+  reserveBill(billId: string, body: BillRequest, fx: Effects): BillRecord {
+    const known = this.bills.get(billId);
+    if (known !== undefined) return known;
+    const person = this.persons.get(body.personId);
+    const reason = billRefusal(person, body);
+    if (person === undefined || reason !== undefined) {
+      const record: BillRecord = {
+        personId: body.personId, insuredRegion: person?.region ?? '-', treatmentRegion: body.treatmentRegion,
+        fundPay: 0n, acctPay: 0n, remainder: 0n, state: 'rejected', reason: reason ?? 'E3',
+      };
+      this.putBill(billId, record, fx);
+      return record;
+    }
+    const account = this.accounts.get(body.personId);
+    const outOfRegion = body.treatmentRegion === person.region ? 'local'
+      : body.emergency === 'Y' ? 'unfiledEmergency'
+      : filed(person, body.treatmentRegion) ? 'filed' : 'unfiled';
+    const split = splitBill({
+      policy: policyOf(person.region),
+      kind: body.care,
+      total: body.total,
+      eligible: body.eligible,
+      retired: person.retired ?? false,
+      outOfRegion,
+      acctAvailable: account?.available ?? 0n,
+      walletSpendable: 0n,
+      useWallet: false,
+    });
+    const record: BillRecord = {
+      personId: body.personId, insuredRegion: person.region, treatmentRegion: body.treatmentRegion,
+      fundPay: split.fundPay, acctPay: split.acctPay, remainder: body.total - split.fundPay - split.acctPay,
+      state: 'reserved', reason: undefined,
+    };
+    if (split.acctPay > 0n && account !== undefined) {
+      const next = { ...account, available: account.available - split.acctPay, held: account.held + split.acctPay };
+      this.putAccount(body.personId, next, fx);
+      const id = body.personId;
+      this.post(fx, 'reserve', `${billId}.a`, `${id}/available`, 'available', next.available, `${id}/held`, 'held', split.acctPay);
+    }
+    this.putBill(billId, record, fx);
+    return record;
+  }
+
+  /** F3 settle: the held share is paid, owed to the treatment place (payable). */
+  commitBill(billId: string, fx: Effects): void {
+    const bill = this.mustBill(billId, 'reserved');
+    if (bill.acctPay > 0n) {
+      const account = this.mustAccount(bill.personId);
+      const nextAccount = { ...account, held: account.held - bill.acctPay };
+      const region = this.region(account.region);
+      const nextRegion = { ...region, payable: (region.payable ?? 0n) + bill.acctPay };
+      this.putAccount(bill.personId, nextAccount, fx);
+      this.regions.set(account.region, nextRegion);
+      fx.write(regionKey(account.region), nextRegion);
+      this.post(fx, 'pay', `${billId}.a`, `${bill.personId}/held`, 'held', nextAccount.held,
+        `payable:${account.region}`, 'payable', bill.acctPay);
+    }
+    this.putBill(billId, { ...bill, state: 'committed' }, fx);
+  }
+
+  /** F3 cancel or reversal before settle, or a pre-settlement that expired: the hold goes back. */
+  releaseBill(billId: string, fx: Effects): void {
+    const bill = this.mustBill(billId, 'reserved');
+    if (bill.acctPay > 0n) {
+      const account = this.mustAccount(bill.personId);
+      const next = { ...account, available: account.available + bill.acctPay, held: account.held - bill.acctPay };
+      this.putAccount(bill.personId, next, fx);
+      const id = bill.personId;
+      this.post(fx, 'release', `${billId}.a`, `${id}/held`, 'held', next.held, `${id}/available`, 'available', bill.acctPay);
+    }
+    this.putBill(billId, { ...bill, state: 'released' }, fx);
+  }
+
+  /** F3 cancel or reversal after settle (2208/2103/2601): the paid share comes back. */
+  refundBill(billId: string, fx: Effects): void {
+    const bill = this.mustBill(billId, 'committed');
+    if (bill.acctPay > 0n) {
+      const account = this.mustAccount(bill.personId);
+      const nextAccount = { ...account, available: account.available + bill.acctPay };
+      const region = this.region(account.region);
+      const nextRegion = { ...region, payable: (region.payable ?? 0n) - bill.acctPay };
+      this.putAccount(bill.personId, nextAccount, fx);
+      this.regions.set(account.region, nextRegion);
+      fx.write(regionKey(account.region), nextRegion);
+      this.post(fx, 'unpay', `${billId}.a`, `payable:${account.region}`, 'payable', nextRegion.payable ?? 0n,
+        `${bill.personId}/available`, 'available', bill.acctPay);
+    }
+    this.putBill(billId, { ...bill, state: 'refunded' }, fx);
+  }
+
+  /**
+   * F4 at the resident fund of the person's place: claim the person-year (C4) at this year's
+   * amount (C1). A payer other than the person must be a close relative on the registry (E2).
+   */
+  claimContribution(payId: string, payerId: string, personId: string, year: number, fx: Effects): ClaimRecord {
+    const known = this.claims.get(payId);
+    if (known !== undefined) return known;
+    const person = this.persons.get(personId);
+    const amount = residentContributionFen(year);
+    const kin = person !== undefined && Object.hasOwn(person.kin, payerId) ? person.kin[payerId] : undefined;
+    const holder = this.slots.get(`${personId}.${year}`);
+    let reason: Reason | undefined;
+    if (person === undefined) reason = 'ID_MISMATCH';
+    else if (amount === undefined) reason = 'C1';
+    else if (payerId !== personId && (kin === undefined || !isCloseKinship(kin))) reason = 'E2';
+    else if (holder !== undefined && holder !== payId) reason = 'C4';
+    const record: ClaimRecord = reason === undefined
+      ? { personId, year, amount: amount as Fen, state: 'claimed', reason }
+      : { personId, year, amount: 0n, state: 'refused', reason };
+    this.claims.set(payId, record);
+    fx.write(claimKey(payId), record);
+    if (reason === undefined) {
+      this.slots.set(`${personId}.${year}`, payId);
+      fx.write(slotKey(personId, year), payId);
+    }
+    return record;
+  }
+
+  /** F4: the payment arrived; the person is enrolled for the year (E3's exception). */
+  confirmContribution(payId: string, fx: Effects): void {
+    const claim = this.claims.get(payId);
+    if (claim === undefined || claim.state !== 'claimed') return;
+    this.claims.set(payId, { ...claim, state: 'paid' });
+    fx.write(claimKey(payId), { ...claim, state: 'paid' });
+    const person = this.persons.get(claim.personId);
+    if (person !== undefined && !person.enrolled) {
+      const enrolled = { ...person, enrolled: true };
+      this.persons.set(claim.personId, enrolled);
+      fx.write(personKey(claim.personId), enrolled);
+    }
+  }
+
+  /** F4: the payment failed; the person-year is free again. */
+  releaseContribution(payId: string, fx: Effects): void {
+    const claim = this.claims.get(payId);
+    if (claim === undefined || claim.state !== 'claimed') return;
+    this.claims.set(payId, { ...claim, state: 'released' });
+    fx.write(claimKey(payId), { ...claim, state: 'released' });
+    const slot = `${claim.personId}.${claim.year}`;
+    if (this.slots.get(slot) === payId) {
+      this.slots.delete(slot);
+      fx.write(slotKey(claim.personId, claim.year), '-');
+    }
+  }
+
+  /** F4a: debit a personal account for a relative's contribution, once per payment id. */
+  debitContribution(payId: string, accountId: string, amount: Fen, fx: Effects): 'debited' | Reason {
+    const known = this.debits.get(payId);
+    if (known !== undefined) return known;
+    const account = this.accounts.get(accountId);
+    let outcome: 'debited' | Reason;
+    if (account === undefined) outcome = 'NO_ACCOUNT';
+    else if (account.available < amount) outcome = 'FUNDS';
+    else {
+      const next = { ...account, available: account.available - amount };
+      const region = this.region(account.region);
+      const nextRegion = { ...region, contributed: (region.contributed ?? 0n) + amount };
+      this.putAccount(accountId, next, fx);
+      this.regions.set(account.region, nextRegion);
+      fx.write(regionKey(account.region), nextRegion);
+      this.post(fx, 'pay', `${payId}.a`, `${accountId}/available`, 'available', next.available,
+        `contributed:${account.region}`, 'contributed', amount);
+      outcome = 'debited';
+    }
+    this.debits.set(payId, outcome);
+    fx.write(debitKey(payId), outcome);
+    return outcome;
+  }
+
+  region(code: string): RegionRecord {
+    return this.regions.get(code) ?? { source: 0n, due: 0n };
+  }
+
   private post(
     fx: Effects,
     op: PostingOp,
@@ -148,6 +450,19 @@ export class AccountBook {
   private putAccount(id: string, record: AccountRecord, fx: Effects): void {
     this.accounts.set(id, record);
     fx.write(accountKey(id), record);
+  }
+
+  private putBill(id: string, record: BillRecord, fx: Effects): void {
+    this.bills.set(id, record);
+    fx.write(billKey(id), record);
+  }
+
+  private mustBill(id: string, state: BillState): BillRecord {
+    const bill = this.bills.get(id);
+    if (bill === undefined || bill.state !== state) {
+      throw new Error(`AccountBook: bill ${id} is ${bill?.state ?? 'unknown'}, expected ${state}`);
+    }
+    return bill;
   }
 
   private putTxn(id: string, record: TxnRecord, fx: Effects): void {

@@ -56,6 +56,8 @@ export interface ProtocolConfig {
   readonly authTtlMs: number;
   /** W11: the hour (Beijing) of the day after a transfer at which an unreceived one returns. */
   readonly returnHour: number;
+  /** F3 (D11): a pre-settlement the provider never settles is released after this long. */
+  readonly presettleTtlMs: number;
 }
 
 export const PROTOCOL_DEFAULTS: ProtocolConfig = {
@@ -76,6 +78,7 @@ export const PROTOCOL_DEFAULTS: ProtocolConfig = {
   challengeResendsMax: 3,
   authTtlMs: 300_000,
   returnHour: 6,
+  presettleTtlMs: 1_800_000,
 };
 
 export const DAY_MS = 86_400_000;

@@ -11,7 +11,12 @@ export type MoneyClass =
   | 'wallet' // a wallet's virtual quota
   | 'due' // a region's debt to the wallet ledger for committed transfers (counter account)
   | 'liability' // the wallet ledger's claim on an origin region (counter account)
-  | 'source'; // where opening balances came from (counter account)
+  | 'source' // where opening balances came from (counter account)
+  // Money entering or leaving people's hands (counter accounts, outside the transfer protocol):
+  | 'income' // P4 monthly credits, from payroll or the pooling fund
+  | 'payable' // F3 personal-account money paid for a bill, owed to the treatment place
+  | 'spent' // F3/F4 wallet money spent (a bill's acctMulaidPay, a contribution), by origin
+  | 'contributed'; // F4 personal-account money paid as a relative's resident contribution
 
 export type PostingOp =
   | 'open'
@@ -22,7 +27,12 @@ export type PostingOp =
   // W11: an unreceived credit leaves the wallet (back to the wallet ledger's claim) …
   | 'return'
   // … and the donor's region pays it back into the donor's account.
-  | 'refund';
+  | 'refund'
+  // P4: a monthly credit into a personal account.
+  | 'income'
+  // F3/F4: money leaves a person for a bill or a contribution, or comes back when it is undone.
+  | 'pay'
+  | 'unpay';
 
 /** One double-entry posting: `amount` leaves `debit` and arrives at `credit`, in one ledger. */
 export interface Posting {
@@ -42,6 +52,9 @@ export interface Posting {
 export type TransferScope = 'sameRegion' | 'sameProvince' | 'crossProvince';
 export type TransferOutcome = 'completed' | 'rejected' | 'refused';
 export type BindOutcome = 'active' | 'refused' | 'rejected' | 'expired';
+/** F3: where care happened relative to the insured region: local, elsewhere in the province, or cross-province (direct settlement). */
+export type BillScope = 'local' | 'sameProvince' | 'crossProvince';
+export type BillOutcome = 'started' | 'presettled' | 'settled' | 'refused' | 'cancelled' | 'reversed' | 'expired';
 
 /** A business fact the reports and checkers follow (not money: that is Posting). */
 export type Fact =
@@ -84,6 +97,32 @@ export type Fact =
       readonly corr: string;
       readonly scope: TransferScope;
       readonly outcome: BindOutcome;
+      readonly reason: Reason | undefined;
+    }
+  | {
+      /** F5 input: a line of what one region owes another (negative when it is taken back). */
+      readonly type: 'clearing.line';
+      readonly corr: string;
+      readonly ledger: 'medical' | 'wallet';
+      readonly payerRegion: string;
+      readonly payeeRegion: string;
+      readonly amount: Fen;
+    }
+  | {
+      /** F3: a bill's outcome at the patient's shard (the national hub). */
+      readonly type: 'bill.outcome';
+      readonly corr: string;
+      readonly scope: BillScope;
+      readonly outcome: BillOutcome;
+      readonly reason: Reason | undefined;
+      readonly acctMulaidPay: Fen;
+    }
+  | {
+      /** F4: a contribution's outcome at the payer's shard. */
+      readonly type: 'contribution.outcome';
+      readonly corr: string;
+      readonly scope: TransferScope;
+      readonly outcome: 'paid' | 'rejected' | 'refused';
       readonly reason: Reason | undefined;
     }
   | {

@@ -1,5 +1,6 @@
 // The province actor: one AccountBook and one province machine snapshot, behind the Actor
-// contract. Every account message is one transition of the province machine.
+// contract. Every account message is one transition of the province machine. Its one timer is
+// the month: at 00:00 on the 1st it credits every personal account (P4).
 import type { AnyEnvelope } from '../protocol/index.ts';
 import { AccountBook } from './account_book.ts';
 import type { Actor, Effects } from './effects.ts';
@@ -7,16 +8,27 @@ import { UnroutableError } from './errors.ts';
 import { MachineDriver } from './machine_driver.ts';
 import { provinceMachine, type ProvinceMachine } from './province.machine.ts';
 import type { SnapshotFrom } from 'xstate';
+import { Calendar, parseDate } from './calendar.ts';
+import { PROTOCOL_DEFAULTS, type ProtocolConfig } from './config.ts';
+
+const MONTH_TIMER = 'month';
 
 const driver = new MachineDriver(provinceMachine);
 
 export class ProvinceActor implements Actor {
   private readonly book: AccountBook;
   private snapshot: SnapshotFrom<ProvinceMachine>;
+  private readonly calendar: Calendar;
 
-  constructor(readonly address: string, records: ReadonlyMap<string, unknown>, readonly machines = driver) {
+  constructor(
+    readonly address: string,
+    records: ReadonlyMap<string, unknown>,
+    readonly config: ProtocolConfig = PROTOCOL_DEFAULTS,
+    readonly machines = driver,
+  ) {
     this.book = AccountBook.fromRecords(`ledger.${address}`, records);
     this.snapshot = machines.initial(undefined);
+    this.calendar = new Calendar(parseDate(config.startDate));
   }
 
   handle(env: AnyEnvelope, _now: number, fx: Effects): void {
@@ -26,6 +38,14 @@ export class ProvinceActor implements Actor {
       case 'account.release':
       case 'account.refund':
       case 'identity.verify':
+      case 'bill.reserve':
+      case 'bill.commit':
+      case 'bill.release':
+      case 'bill.refund':
+      case 'tax.claim':
+      case 'tax.confirm':
+      case 'tax.release':
+      case 'account.debit':
         this.snapshot = this.machines.step(this.snapshot, { type: env.kind, env: env as never, book: this.book, fx });
         return;
       default:
@@ -33,9 +53,26 @@ export class ProvinceActor implements Actor {
     }
   }
 
-  timer(): void {}
+  /** P4: the month has begun; credit it (once), and wait for the next. */
+  timer(key: string, _arg: number, now: number, fx: Effects): void {
+    if (key !== MONTH_TIMER) return;
+    this.book.creditMonth(this.calendar.monthKeyAt(now), fx);
+    this.armMonth(now, fx);
+  }
 
-  recover(): void {}
+  /** After a start or a crash: a month that began while down is credited now, then the next is armed. */
+  recover(now: number, fx: Effects): void {
+    const month = this.calendar.monthKeyAt(now);
+    const begun = this.calendar.startOfMonthMs(month);
+    // Day 0's own month began before the run: its credits are in the opening balances.
+    if (begun > 0 && !this.book.creditedMonths.has(month)) this.book.creditMonth(month, fx);
+    this.armMonth(now, fx);
+  }
+
+  private armMonth(now: number, fx: Effects): void {
+    const next = this.calendar.nextMonthStartMs(now);
+    fx.timer(MONTH_TIMER, next, this.calendar.monthKeyAt(next));
+  }
 
   get accountBook(): AccountBook {
     return this.book;

@@ -23,7 +23,83 @@ export type ProvinceEvent =
       readonly book: AccountBook;
       readonly fx: Effects;
     }
+  | {
+      readonly type: DomainKind;
+      readonly env: Envelope<DomainKind>;
+      readonly book: AccountBook;
+      readonly fx: Effects;
+    }
   | { readonly type: 'province.degrade' | 'province.recover' };
+
+/** F3 bills and F4 contributions: each decided by one AccountBook method, answered at once. */
+export type DomainKind =
+  | 'bill.reserve'
+  | 'bill.commit'
+  | 'bill.release'
+  | 'bill.refund'
+  | 'tax.claim'
+  | 'tax.confirm'
+  | 'tax.release'
+  | 'account.debit';
+
+type DomainEvent = Extract<ProvinceEvent, { type: DomainKind }>;
+
+/** Decide a bill or contribution message and answer it; duplicates get the first answer. */
+function decide(event: DomainEvent): void {
+  const { env, book, fx } = event;
+  switch (env.kind) {
+    case 'bill.reserve': {
+      const bill = book.reserveBill(env.corr, env.body as Envelope<'bill.reserve'>['body'], fx);
+      const billId = env.corr;
+      if (bill.state === 'rejected') fx.send(env.from, 'bill.rejected', billId, { billId, reason: bill.reason ?? 'E3' });
+      else fx.send(env.from, 'bill.reserved', billId, { billId, fundPay: bill.fundPay, acctPay: bill.acctPay, remainder: bill.remainder });
+      return;
+    }
+    case 'bill.commit':
+    case 'bill.release':
+    case 'bill.refund': {
+      const billId = env.corr;
+      const state = book.bills.get(billId)?.state;
+      if (env.kind === 'bill.commit') {
+        if (state === 'reserved') book.commitBill(billId, fx);
+        if (state === 'reserved' || state === 'committed' || state === 'refunded') {
+          fx.send(env.from, 'bill.committed', billId, { billId });
+        }
+      } else if (env.kind === 'bill.release') {
+        if (state === 'reserved') book.releaseBill(billId, fx);
+        if (state === 'reserved' || state === 'released') fx.send(env.from, 'bill.released', billId, { billId });
+      } else {
+        if (state === 'committed') book.refundBill(billId, fx);
+        if (state === 'committed' || state === 'refunded') fx.send(env.from, 'bill.refunded', billId, { billId });
+      }
+      return;
+    }
+    case 'tax.claim': {
+      const { payerId, personId, year } = env.body as Envelope<'tax.claim'>['body'];
+      const claim = book.claimContribution(env.corr, payerId, personId, year, fx);
+      if (claim.state === 'refused') fx.send(env.from, 'tax.refused', env.corr, { payId: env.corr, reason: claim.reason ?? 'C4' });
+      else fx.send(env.from, 'tax.claimed', env.corr, { payId: env.corr, amount: claim.amount });
+      return;
+    }
+    case 'tax.confirm':
+      book.confirmContribution(env.corr, fx);
+      if (book.claims.get(env.corr)?.state === 'paid') fx.send(env.from, 'tax.confirmed', env.corr, { payId: env.corr });
+      return;
+    case 'tax.release': {
+      book.releaseContribution(env.corr, fx);
+      const state = book.claims.get(env.corr)?.state;
+      if (state === 'released' || state === 'refused') fx.send(env.from, 'tax.released', env.corr, { payId: env.corr });
+      return;
+    }
+    case 'account.debit': {
+      const { accountId, amount } = env.body as Envelope<'account.debit'>['body'];
+      const outcome = book.debitContribution(env.corr, accountId, amount, fx);
+      if (outcome === 'debited') fx.send(env.from, 'account.debited', env.corr, { payId: env.corr });
+      else fx.send(env.from, 'account.debitRefused', env.corr, { payId: env.corr, reason: outcome });
+      return;
+    }
+  }
+}
 
 type AccountEvent = Extract<ProvinceEvent, { type: AccountKind }>;
 
@@ -117,6 +193,7 @@ export const provinceMachine = setup({
       book.refund(env.corr, fx);
       fx.send(env.from, 'account.refunded', env.corr, { transferId: env.corr });
     },
+    decide: ({ event }) => decide(event as DomainEvent),
     verify: ({ event }) => {
       const { env, book, fx } = event as Extract<ProvinceEvent, { type: 'identity.verify' }>;
       const answer = verifyIdentity(book, env.body);
@@ -145,6 +222,14 @@ export const provinceMachine = setup({
     'account.release': [{ guard: 'reserved', actions: 'release' }, { actions: 'replyAgain' }],
     'account.refund': [{ guard: 'committed', actions: 'refund' }, { actions: 'replyAgain' }],
     'identity.verify': { actions: 'verify' },
+    'bill.reserve': { actions: 'decide' },
+    'bill.commit': { actions: 'decide' },
+    'bill.release': { actions: 'decide' },
+    'bill.refund': { actions: 'decide' },
+    'tax.claim': { actions: 'decide' },
+    'tax.confirm': { actions: 'decide' },
+    'tax.release': { actions: 'decide' },
+    'account.debit': { actions: 'decide' },
   },
 });
 

@@ -33,6 +33,13 @@ export interface Tranche {
   readonly received: boolean;
 }
 
+/** Part of a tranche set aside for a bill or contribution (F3, F4), or spent by it. */
+export interface Piece {
+  readonly originRegion: string;
+  readonly transferId: string;
+  readonly amount: Fen;
+}
+
 export type WalletStatus = 'unopened' | 'active' | 'frozen' | 'closed';
 
 export interface WalletInput {
@@ -72,6 +79,14 @@ export interface WalletContext {
   readonly returned: readonly string[];
   /** Request refusals by transfer or bind id, so a retried request gets the same answer. */
   readonly refused: Readonly<Record<string, Reason>>;
+  /** F1: relatives this donor has a binding under way to: a second request waits for it (BOUND). */
+  readonly bindingTo: readonly string[];
+  /** F1: bind ids this wallet has applied as a recipient, so a late duplicate changes nothing. */
+  readonly addedBinds: readonly string[];
+  /** F3/F4: received money set aside for a payment not yet settled, by payment id. */
+  readonly holds: Readonly<Record<string, readonly Piece[]>>;
+  /** F3/F4: what each payment spent, by origin (K9), kept so a cancellation can restore it. */
+  readonly paid: Readonly<Record<string, readonly Piece[]>>;
 }
 
 /** What the wallet needs to know of policy by province and date (E7, E8). */
@@ -95,6 +110,8 @@ export interface ShardPort {
   tellReceived(tranche: Tranche, fx: Effects): void;
   hasBind(bindId: string): boolean;
   startBind(donor: WalletContext, request: Envelope<'bind.request'>, now: number, fx: Effects): void;
+  /** F3/F4: wallet money left (or, undone, came back) for payment `id`: book it by origin (K9). */
+  bookSpend(wallet: WalletContext, id: string, pieces: readonly Piece[], undo: boolean, fx: Effects): void;
   /** A relation ended on this side: tell the other party (best effort), and report it. */
   relationEnded(
     wallet: WalletContext,
@@ -137,8 +154,14 @@ export type WalletEvent =
   | Carried<'enrolment.change'>
   | { readonly type: 'saga.done'; readonly recipientId: string }
   | { readonly type: 'relation.activate'; readonly recipientId: string; readonly relation: Relation }
+  /** F1: a binding to this relative ended, whatever its outcome: another may start. */
+  | { readonly type: 'bind.done'; readonly recipientId: string }
   /** The recipient's wallet (the authority) turned a credit down W19: this copy is stale. */
   | { readonly type: 'relation.stale'; readonly recipientId: string }
+  /** F3/F4, from the shard: set aside up to `max` of received money for payment `id` (FIFO). */
+  | { readonly type: 'spend.hold'; readonly id: string; readonly max: Fen; readonly spendRegion: string }
+  /** … spend what was set aside, release it, or (after a cancellation) restore what was spent. */
+  | { readonly type: 'spend.commit' | 'spend.release' | 'spend.undo'; readonly id: string; readonly fx: Effects; readonly shard: ShardPort }
   | { readonly type: 'wallet.open' | 'wallet.freeze' | 'wallet.unfreeze' | 'wallet.close' };
 
 type RequestEvent = Carried<'transfer.request'>;
@@ -225,7 +248,39 @@ export function initialWalletContext(input: WalletInput): WalletContext {
     rejected: {},
     returned: [],
     refused: {},
+    bindingTo: [],
+    addedBinds: [],
+    holds: {},
+    paid: {},
   };
+}
+
+/** Received money not set aside: what a bill or contribution may draw on (W11, W16). */
+export function spendable(context: WalletContext): Fen {
+  let total = 0n;
+  for (const t of context.tranches) if (t.received) total += t.amount;
+  for (const pieces of Object.values(context.holds)) for (const p of pieces) total -= p.amount;
+  return total;
+}
+
+/** FIFO by credit time (DOMAIN F3b, ASSUMPTION): the oldest received money goes first. */
+function takeFifo(context: WalletContext, wanted: Fen): Piece[] {
+  const heldOf = new Map<string, Fen>();
+  for (const pieces of Object.values(context.holds)) {
+    for (const p of pieces) heldOf.set(p.transferId, (heldOf.get(p.transferId) ?? 0n) + p.amount);
+  }
+  const pieces: Piece[] = [];
+  let left = wanted;
+  for (const t of context.tranches) {
+    if (left === 0n) break;
+    if (!t.received) continue;
+    const free = t.amount - (heldOf.get(t.transferId) ?? 0n);
+    if (free <= 0n) continue;
+    const take = free < left ? free : left;
+    pieces.push({ originRegion: t.originRegion, transferId: t.transferId, amount: take });
+    left -= take;
+  }
+  return pieces;
 }
 
 function endAll(
@@ -276,7 +331,9 @@ export function createWalletMachine(config: ProtocolConfig) {
       bindNotClose: ({ event }) => !CLOSE.has(bind(event).env.body.kinship),
       bindKinshipNotYet: ({ context, event }) =>
         !bind(event).shard.policy.kinshipAllowed(context.region, bind(event).env.body.kinship, bind(event).now),
-      alreadyBound: ({ context, event }) => own(context.relations, bind(event).env.body.relativeId)?.status === 'active',
+      alreadyBound: ({ context, event }) =>
+        own(context.relations, bind(event).env.body.relativeId)?.status === 'active' ||
+        context.bindingTo.includes(bind(event).env.body.relativeId),
     },
     actions: {
       refuse: ({ event }, reason: Reason) => refuse(event as RequestEvent | BindEvent, reason),
@@ -303,6 +360,7 @@ export function createWalletMachine(config: ProtocolConfig) {
         e.shard.startBind(context, e.env, e.now, e.fx);
         e.fx.send(e.env.from, 'bind.accepted', e.env.corr, { bindId: e.env.corr });
       },
+      markBinding: assign(({ context, event }) => ({ bindingTo: [...context.bindingTo, bind(event).env.body.relativeId] })),
       applyCredit: assign(({ context, event }) => {
         const { env } = credit(event);
         const tranche: Tranche = {
@@ -367,9 +425,66 @@ export function createWalletMachine(config: ProtocolConfig) {
         const { env, fx } = carried<'relation.add'>(event);
         const { donorId, kinship, donorRegion, bindId } = env.body;
         fx.send(env.from, 'relation.added', env.corr, { bindId });
-        if (own(context.donors, donorId)?.bindId === bindId) return {};
+        // A duplicate, even a late one from an earlier binding, changes nothing: the latest wins.
+        if (context.addedBinds.includes(bindId)) return {};
         const relation: Relation = { kinship, region: donorRegion, status: 'active', bindId };
-        return { donors: { ...context.donors, [donorId]: relation } };
+        return { donors: { ...context.donors, [donorId]: relation }, addedBinds: [...context.addedBinds, bindId] };
+      }),
+      hold: assign(({ context, event }) => {
+        const { id, max, spendRegion } = event as Extract<WalletEvent, { type: 'spend.hold' }>;
+        if (own(context.holds, id) !== undefined || own(context.paid, id) !== undefined) return {};
+        // W17: outside its use region (its holder's insured region) the wallet pays nothing.
+        if (spendRegion !== context.region && !config.walletSpendOutsideUseRegion) return {};
+        const pieces = takeFifo(context, max);
+        if (pieces.length === 0) return {};
+        return { holds: { ...context.holds, [id]: pieces } };
+      }),
+      commitSpend: assign(({ context, event }) => {
+        const { id, fx, shard } = event as { id: string; fx: Effects; shard: ShardPort };
+        const pieces = own(context.holds, id);
+        if (pieces === undefined) return {};
+        let balance = context.balance;
+        let tranches = context.tranches;
+        for (const p of pieces) {
+          balance -= p.amount;
+          tranches = tranches.flatMap((t) => {
+            if (t.transferId !== p.transferId) return [t];
+            const amount = t.amount - p.amount;
+            return amount > 0n ? [{ ...t, amount }] : [];
+          });
+        }
+        const { [id]: _spent, ...holds } = context.holds;
+        const next = { balance, tranches, holds, paid: { ...context.paid, [id]: pieces } };
+        shard.bookSpend({ ...context, ...next }, id, pieces, false, fx);
+        return next;
+      }),
+      releaseSpend: assign(({ context, event }) => {
+        const { id } = event as { id: string };
+        if (own(context.holds, id) === undefined) return {};
+        const { [id]: _released, ...holds } = context.holds;
+        return { holds };
+      }),
+      undoSpend: assign(({ context, event }) => {
+        const { id, fx, shard } = event as { id: string; fx: Effects; shard: ShardPort };
+        const pieces = own(context.paid, id);
+        if (pieces === undefined) return {};
+        let balance = context.balance;
+        const tranches = context.tranches.slice();
+        for (const p of pieces) {
+          balance += p.amount;
+          const at = tranches.findIndex((t) => t.transferId === p.transferId);
+          if (at >= 0) {
+            const t = tranches[at] as Tranche;
+            tranches[at] = { ...t, amount: t.amount + p.amount };
+          } else {
+            // Restored where it was: the oldest money is still spent first next time.
+            tranches.unshift({ originRegion: p.originRegion, transferId: p.transferId, donorId: '-', amount: p.amount, received: true });
+          }
+        }
+        const { [id]: _undone, ...paid } = context.paid;
+        const next = { balance, tranches, paid };
+        shard.bookSpend({ ...context, ...next }, id, pieces, true, fx);
+        return next;
       }),
       stale: assign(({ context, event }) => {
         const { recipientId } = event as Extract<WalletEvent, { type: 'relation.stale' }>;
@@ -380,6 +495,10 @@ export function createWalletMachine(config: ProtocolConfig) {
       activate: assign(({ context, event }) => {
         const { recipientId, relation } = event as Extract<WalletEvent, { type: 'relation.activate' }>;
         return { relations: { ...context.relations, [recipientId]: relation } };
+      }),
+      bindDone: assign(({ context, event }) => {
+        const { recipientId } = event as { recipientId: string };
+        return { bindingTo: context.bindingTo.filter((id) => id !== recipientId) };
       }),
       end: assign(({ context, event }) => {
         const { env, shard, fx } = carried<'relation.end'>(event);
@@ -438,7 +557,12 @@ export function createWalletMachine(config: ProtocolConfig) {
       'saga.done': { actions: 'sagaDone' },
       'relation.add': { actions: 'addDonor' },
       'relation.activate': { actions: 'activate' },
+      'bind.done': { actions: 'bindDone' },
       'relation.stale': { actions: 'stale' },
+      'spend.hold': { actions: 'hold' },
+      'spend.commit': { actions: 'commitSpend' },
+      'spend.release': { actions: 'releaseSpend' },
+      'spend.undo': { actions: 'undoSpend' },
       'relation.end': { actions: 'end' },
       'relation.ended': { actions: 'hearEnded' },
       'enrolment.change': { actions: 'enrolmentChanged' },
@@ -478,7 +602,7 @@ export function createWalletMachine(config: ProtocolConfig) {
             { guard: 'bindNotClose', actions: refusal('E2') },
             { guard: 'bindKinshipNotYet', actions: refusal('E7') },
             { guard: 'alreadyBound', actions: refusal('BOUND') },
-            { actions: 'startBind' },
+            { actions: ['markBinding', 'startBind'] },
           ],
         },
       },

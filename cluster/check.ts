@@ -136,10 +136,11 @@ export function evaluateCluster(
   const fail = (name: InvariantName, detail: string, violations = 1) => results.set(name, { ok: false, detail, violations });
 
   const money = recount(views);
-  const total = money.available + money.held + money.wallet - money.overlap + money.returning;
+  const total = money.available + money.held + money.wallet - money.overlap + money.returning + money.outside;
   if (total !== world.openingTotal) {
     fail('conservation', `Σ available ${formatFen(money.available)} + held ${formatFen(money.held)} + wallet ` +
-      `${formatFen(money.wallet)} − overlap ${formatFen(money.overlap)} + returning ${formatFen(money.returning)} = ` +
+      `${formatFen(money.wallet)} − overlap ${formatFen(money.overlap)} + returning ${formatFen(money.returning)} + ` +
+      `outside ${formatFen(money.outside)} = ` +
       `${formatFen(total)}, opening ${formatFen(world.openingTotal)}`);
   }
   if (money.unbalanced.length > 0) {

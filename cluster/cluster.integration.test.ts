@@ -21,7 +21,9 @@ const TRANSFERS = 1_200;
 const BINDS = 60;
 const REVOKES = 20;
 const CHANGES = 10;
-const REQUESTS = TRANSFERS + 2 * (BINDS + REVOKES + CHANGES);
+const BILLS = 80;
+const CONTRIBUTIONS = 30;
+const REQUESTS = TRANSFERS + 2 * (BINDS + REVOKES + CHANGES) + BILLS + CONTRIBUTIONS;
 const RATE = 120;
 const quiet = pino({ level: process.env.GONGJI_LOG ?? 'silent' });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -54,7 +56,7 @@ describe('a local 3-node cluster under real faults', () => {
     const scenarioFile = join(dir, 'scenario.yaml');
     // Every flow of the wallet domain, not only transfers (each extra request has a follow-up).
     writeFileSync(scenarioFile, `workload:\n  transfers: ${TRANSFERS}\n  binds: ${BINDS}\n  revokes: ${REVOKES}\n` +
-      `  enrolmentChanges: ${CHANGES}\n`);
+      `  enrolmentChanges: ${CHANGES}\n  bills: ${BILLS}\n  contributions: ${CONTRIBUTIONS}\n`);
     const scenario = clusterScenario(scenarioFile, undefined);
     const world = worldOf(scenario, () => null);
     const deployment = defaultDeployment(world.topology.provinces.map((p) => p.code), scenario.protocol.walletShardCount, RATE);

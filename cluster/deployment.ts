@@ -27,7 +27,8 @@ export const CLUSTER_SCENARIO = {
   name: 'cluster-demo',
   topology: { provinces: 4, regionsPerProvinceMax: 4 },
   population: { wallets: 12_000 },
-  workload: { transfers: 3_000, binds: 0, revokes: 0, enrolmentChanges: 0 },
+  // Every flow, sized for two cores: each binding, revocation and change brings a follow-up transfer.
+  workload: { transfers: 3_000, binds: 60, revokes: 20, enrolmentChanges: 10, bills: 600, contributions: 100 },
   protocol: { walletShardCount: 4 },
   faults: [],
 } as const;

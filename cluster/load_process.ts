@@ -162,7 +162,7 @@ export class LoadGenerator implements HostObserver {
       address: APP_ADDRESS,
       up: true,
       settled: this.host.settled && this.app.submitted === this.intents.length,
-      openWork: this.app.pending.size + this.app.scheduled + (this.intents.length - this.app.submitted),
+      openWork: this.app.pending.size + this.app.scheduled + this.app.billsOpen + (this.intents.length - this.app.submitted),
       journalSeq: 0,
       records: 0,
       received: this.host.received,

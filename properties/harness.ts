@@ -3,7 +3,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { formatFen } from '../protocol/index.ts';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describeFault, fmtTime } from '../sim/faults.ts';
 import { jsonReplacer } from '../sim/json.ts';
 import type { Scenario } from '../sim/scenario.ts';
@@ -34,20 +34,19 @@ export function reportCounterexample(details: fc.RunDetails<[Scenario]>): void {
 export function describeCounterexample(scenario: Scenario, sim: Simulation): string {
   const file = join(COUNTEREXAMPLE_DIR, `${scenario.name}-seed${scenario.seed}-${sim.trace.hash}.json`);
   try {
-    mkdirSync(COUNTEREXAMPLE_DIR, { recursive: true });
-    writeFileSync(file, `${JSON.stringify(scenarioFile(scenario), jsonReplacer, 2)}\n`);
+    writeScenarioFile(scenario, file);
   } catch {
     // Reporting must never hide the failure itself.
   }
   const lines = [
     `invariants failed: ${failedInvariants(sim).map((n) => `${n} (${sim.checkers.results.get(n as never)?.detail})`).join('; ')}`,
     `scenario seed ${scenario.seed}, variant ${scenario.protocol.variant}, writeAhead ${scenario.writeAhead}, ` +
+      `requireReceipt ${scenario.protocol.requireReceipt}, ` +
       `${scenario.topology.provinces} province(s), ${scenario.population.wallets} wallets, ` +
       `${scenario.protocol.walletShardCount} shard(s), store sync ${scenario.storeSyncMs} ms, trace ${sim.trace.hash}`,
     `faults (${scenario.faults.length}):`,
     ...scenario.faults.map((f) => `  ${describeFault(f)}`),
-    `transfers (${scenario.transfers?.length ?? 0}):`,
-    ...(scenario.transfers ?? []).map((t) => `  ${fmtTime(t.at)} relation #${t.relation} ${formatFen(t.amount)} yuan`),
+    ...describeScript(scenario),
     'last deliveries:',
     ...sim.trace.tail().slice(-12).map((l) => `  ${l.at} ${l.from} -> ${l.to} ${l.kind} ${l.corr}`),
     `replay: npm start -- --scenario ${file}`,
@@ -55,20 +54,51 @@ export function describeCounterexample(scenario: Scenario, sim: Simulation): str
   return lines.join('\n');
 }
 
+/** How many requests a scenario scripts, over every list. */
+export function scriptSteps(scenario: Scenario): number {
+  const { transfers = [], binds = [], ends = [], enrolmentChanges = [] } = scenario;
+  return transfers.length + binds.length + ends.length + enrolmentChanges.length;
+}
+
+/** The scripted requests, one line each, in the order of the scenario's lists. */
+export function describeScript(scenario: Scenario): string[] {
+  const { transfers = [], binds = [], ends = [], enrolmentChanges = [] } = scenario;
+  return [
+    `transfers (${transfers.length}):`,
+    ...transfers.map((t) => `  ${fmtTime(t.at)} relation #${t.relation} ${formatFen(t.amount)} yuan`),
+    `binds (${binds.length}):`,
+    ...binds.map((b) => `  ${fmtTime(b.at)} candidate #${b.candidate} claim ${b.claim}, face ${b.face}`),
+    `ends (${ends.length}):`,
+    ...ends.map((e) => `  ${fmtTime(e.at)} relation #${e.relation} revoked by the ${e.by}`),
+    `enrolment changes (${enrolmentChanges.length}):`,
+    ...enrolmentChanges.map((n) => `  ${fmtTime(n.at)} relation #${n.relation}'s donor`),
+  ];
+}
+
+/** Write a scenario as a file that `gongji run --scenario FILE` replays (directories made as needed). */
+export function writeScenarioFile(scenario: Scenario, file: string): void {
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${JSON.stringify(scenarioFile(scenario), jsonReplacer, 2)}\n`);
+}
+
 /** A scenario as a file `scenarioFrom` reads back: amounts as yuan text, times in ms. */
-function scenarioFile(scenario: Scenario): Record<string, unknown> {
+export function scenarioFile(scenario: Scenario): Record<string, unknown> {
   return {
     name: scenario.name,
     seed: scenario.seed,
     topology: scenario.topology,
     population: scenario.population,
     workload: scenario.workload,
-    protocol: { ...scenario.protocol, amountPerTransferFenMax: Number(scenario.protocol.amountPerTransferFenMax) },
+    // Fen bounds as whole numbers of fen (the JSON replacer would write yuan text).
+    protocol: Object.fromEntries(Object.entries(scenario.protocol).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v])),
     network: scenario.network,
     storeSyncMs: scenario.storeSyncMs,
     writeAhead: scenario.writeAhead,
     faults: scenario.faults,
     transfers: scenario.transfers,
+    binds: scenario.binds,
+    ends: scenario.ends,
+    enrolmentChanges: scenario.enrolmentChanges,
     checks: scenario.checks,
   };
 }

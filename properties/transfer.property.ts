@@ -1,15 +1,18 @@
-// Property: over random topologies, relations, scripted transfers and fault schedules, the
-// reference protocol conserves money, applies each transfer exactly once and loses none.
+// Property: over random topologies, relations, scripts mixing every flow (transfers, bindings,
+// revocations, enrolment changes) and fault schedules, the reference protocol conserves money,
+// applies each transfer exactly once, loses none and settles every binding.
 // Negative controls: the same property must catch a recipient without dedup, a saga that decides
 // "failed" on a timeout, and a host that sends before its writes are durable — fast-check must
-// find a counterexample and shrink it, and the shrunk case must replay to the same trace.
+// find a counterexample and shrink it, and the shrunk case must replay to the same trace, also
+// from the scenario file the harness writes for it.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ProtocolVariant } from '../actors/config.ts';
-import type { Scenario } from '../sim/scenario.ts';
+import { jsonReplacer } from '../sim/json.ts';
+import { scenarioFrom, type Scenario } from '../sim/scenario.ts';
 import { Simulation } from '../sim/simulation.ts';
 import { scenarioArb } from './arbitraries.ts';
-import { failedInvariants, reportCounterexample, runScenario } from './harness.ts';
+import { failedInvariants, reportCounterexample, runScenario, scenarioFile, scriptSteps } from './harness.ts';
 
 function invariantsHold(variant: ProtocolVariant, writeAhead = true) {
   return fc.property(scenarioArb(variant, { writeAhead }), (scenario: Scenario) => runScenario(scenario).checkers.ok);
@@ -18,7 +21,7 @@ function invariantsHold(variant: ProtocolVariant, writeAhead = true) {
 /** fast-check's own seed, unless FC_SEED pins one (to replay what a failure printed). */
 const pinned = process.env.FC_SEED === undefined ? {} : { seed: Number(process.env.FC_SEED) };
 
-describe('transfers under partitions, crashes, loss, duplicates and reordering', () => {
+describe('every flow under partitions, crashes, loss, duplicates and reordering', () => {
   it('reference protocol: every invariant holds on every run', () => {
     fc.assert(invariantsHold('reference'), {
       numRuns: Number(process.env.FC_RUNS ?? 300),
@@ -40,13 +43,44 @@ describe('transfers under partitions, crashes, loss, duplicates and reordering',
       expect(details.numShrinks).toBeGreaterThan(0);
       const [shrunk] = details.counterexample as [Scenario];
       expect(shrunk.transfers?.length ?? 0).toBeLessThanOrEqual(5);
-      // The shrunk scenario fails again, the same way, with the same trace: it replays.
+      expect(scriptSteps(shrunk)).toBeLessThanOrEqual(8);
+      // The shrunk scenario fails again, the same way, with the same trace: it replays, also
+      // from the file the failure report writes.
       const first = runScenario(shrunk);
       const again = new Simulation(shrunk).run();
+      const file = scenarioFrom(JSON.parse(JSON.stringify(scenarioFile(shrunk), jsonReplacer)));
+      const fromFile = new Simulation(file).run();
       expect(first.checkers.ok).toBe(false);
       expect(again.trace.hash).toBe(first.trace.hash);
+      expect(fromFile.trace.hash).toBe(first.trace.hash);
       expect(failedInvariants(again)).toEqual(failedInvariants(first));
+      expect(failedInvariants(fromFile)).toEqual(failedInvariants(first));
       expect(failedInvariants(first).some((name) => expected.includes(name))).toBe(true);
     });
   }
+});
+
+// Found by the mixed property: a second binding of the same donor and relative, asked while the
+// first still waits for the relative's face, used to be accepted; both ended active and the
+// relative's wallet kept only the later one. Now it is refused BOUND while the first is under way.
+describe('regressions found by the properties', () => {
+  it('F1: a second binding of one relative while the first is under way is refused BOUND', () => {
+    const base: Scenario = {
+      ...scenarioFrom({ topology: { provinces: 2, regionsPerProvinceMax: 2 }, population: { wallets: 30, candidateShare: 1 } }),
+      faults: [],
+      transfers: [],
+    };
+    const bind = (candidate: number, at: number) => ({ at, candidate, face: 'PASS' as const, claim: 'true' as const });
+    // The first candidate whose binding, asked once, succeeds (kinship, wallets and policy allow it).
+    const candidates = new Simulation(base).world.population.candidates.length;
+    const ok = Array.from({ length: candidates }, (_, k) => k).find((k) => {
+      const once = new Simulation({ ...base, binds: [bind(k, 36_000_000)] }).run();
+      return once.checkers.ok && once.checkers.bindTerminal.get('b0')?.outcome === 'active';
+    });
+    expect(ok, 'no candidate can be bound').toBeDefined();
+    const twice = new Simulation({ ...base, binds: [bind(ok!, 36_000_000), bind(ok!, 36_001_000)] }).run();
+    const outcomes = [...twice.checkers.bindTerminal.entries()].map(([id, t]) => `${id} ${t.outcome} ${t.reason ?? ''}`.trim());
+    expect(outcomes.sort()).toEqual(['b0 active', 'b1 refused BOUND']);
+    expect(failedInvariants(twice)).toEqual([]);
+  });
 });

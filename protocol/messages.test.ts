@@ -55,6 +55,47 @@ const EXPECTED_FIELDS: Record<string, string> = {
   'relation.ended': 'donorId:id recipientId:id ending:ending bindId:id',
   'enrolment.change': 'personId:id',
   'enrolment.changed': 'personId:id',
+  'bill.presettle':
+    'billId:id personId:id treatmentRegion:id care:care disease:id ' +
+    'total:amount eligible:amount0 emergency:flag networked:flag useWallet:flag',
+  'bill.presettled':
+    'billId:id fundPay:amount0 acctPay:amount0 acctMulaidPay:amount0 cashPay:amount0',
+  'bill.refused': 'billId:id reason:reason',
+  'bill.settle': 'billId:id',
+  'bill.settled': 'billId:id',
+  'bill.cancel': 'billId:id',
+  'bill.cancelled': 'billId:id',
+  'bill.reverse': 'billId:id',
+  'bill.reversed': 'billId:id',
+  'bill.reserve':
+    'billId:id personId:id treatmentRegion:id care:care ' +
+    'disease:id total:amount eligible:amount0 emergency:flag networked:flag',
+  'bill.reserved': 'billId:id fundPay:amount0 acctPay:amount0 remainder:amount0',
+  'bill.rejected': 'billId:id reason:reason',
+  'bill.commit': 'billId:id',
+  'bill.committed': 'billId:id',
+  'bill.release': 'billId:id',
+  'bill.released': 'billId:id',
+  'bill.refund': 'billId:id',
+  'bill.refunded': 'billId:id',
+  'contribution.pay': 'payId:id payerId:id personId:id year:count source:source',
+  'contribution.accepted': 'payId:id',
+  'contribution.refused': 'payId:id reason:reason',
+  'tax.claim': 'payId:id payerId:id personId:id year:count',
+  'tax.claimed': 'payId:id amount:amount',
+  'tax.refused': 'payId:id reason:reason',
+  'tax.confirm': 'payId:id',
+  'tax.confirmed': 'payId:id',
+  'tax.release': 'payId:id',
+  'tax.released': 'payId:id',
+  'account.debit': 'payId:id accountId:id amount:amount',
+  'account.debited': 'payId:id',
+  'account.debitRefused': 'payId:id reason:reason',
+  'settlement.record':
+    'lineId:id month:count ledger:ledger payerRegion:id payeeRegion:id amount:amount',
+  'settlement.recorded': 'lineId:id',
+  'settlement.unrecord': 'lineId:id',
+  'settlement.unrecorded': 'lineId:id',
 };
 
 describe('kinds and schemas', () => {

@@ -23,6 +23,18 @@ export const REASONS = [
   'ID_MISMATCH', // the relative's name and ID number do not match the civil registry
   'BIND_EXPIRED', // the relative did not confirm within bindAuthTtlMs
   'BOUND', // an active relation between the two already exists
+  'W16', // wallet money pays only its holder's bills and own resident contribution
+  'C1', // no resident contribution amount is known for that year
+  // A personal account pays a relative's contribution only within its province (C2); across
+  // provinces it goes through the wallet (C3).
+  'C3',
+  'C4', // that person-year is already paid
+  'D3', // cross-province care without a filing (备案), and not an emergency (D4)
+  'D6', // the provider is not networked for direct settlement: a manual claim instead
+  'D9', // not one of the 10 chronic diseases with cross-province direct settlement
+  'D10', // no benefit certification (待遇认定) for that chronic disease at the insured place
+  'D11', // that msgid was cancelled or reversed: the same payment must not be sent again
+  'PRESETTLE_EXPIRED', // a pre-settlement never settled within presettleTtlMs: released
   'FUNDS', // insufficient available balance in the personal account
   'NO_ACCOUNT', // unknown personal account
   'NO_WALLET', // unknown wallet
@@ -85,6 +97,11 @@ export const ENUMS = {
   source: ['ACCOUNT', 'WALLET'],
   /** Why a mutual-aid relation ended (DOMAIN F1 states). */
   ending: ['REVOKED_BY_DONOR', 'REVOKED_BY_RECIPIENT', 'ENROLMENT_CHANGED'],
+  flag: ['Y', 'N'],
+  /** F3: the care a bill is for; `chronic` is an outpatient chronic disease (D9). */
+  care: ['outpatient', 'pharmacy', 'inpatient', 'chronic'],
+  /** F5: medical direct settlement (fund + account) or wallet mutual aid (K9). */
+  ledger: ['medical', 'wallet'],
 } as const;
 export type EnumType = keyof typeof ENUMS;
 export type EnumValue<T extends EnumType> = (typeof ENUMS)[T][number];
@@ -227,6 +244,86 @@ const BODY_SPECS = {
   'relation.ended': { donorId: 'id', recipientId: 'id', ending: 'ending', bindId: 'id' },
   'enrolment.change': { personId: 'id' },
   'enrolment.changed': { personId: 'id' },
+  // F3: a bill at a designated provider, settled directly (D1–D11). The POS talks to the
+  // patient's wallet shard (the national hub); the insured province applies its policy.
+  'bill.presettle': {
+    billId: 'id',
+    personId: 'id',
+    treatmentRegion: 'id',
+    care: 'care',
+    disease: 'id',
+    total: 'amount',
+    eligible: 'amount0',
+    emergency: 'flag',
+    networked: 'flag',
+    useWallet: 'flag',
+  },
+  'bill.presettled': {
+    billId: 'id',
+    fundPay: 'amount0',
+    acctPay: 'amount0',
+    acctMulaidPay: 'amount0',
+    cashPay: 'amount0',
+  },
+  'bill.refused': { billId: 'id', reason: 'reason' },
+  'bill.settle': { billId: 'id' },
+  'bill.settled': { billId: 'id' },
+  'bill.cancel': { billId: 'id' },
+  'bill.cancelled': { billId: 'id' },
+  'bill.reverse': { billId: 'id' },
+  'bill.reversed': { billId: 'id' },
+  'bill.reserve': {
+    billId: 'id',
+    personId: 'id',
+    treatmentRegion: 'id',
+    care: 'care',
+    disease: 'id',
+    total: 'amount',
+    eligible: 'amount0',
+    emergency: 'flag',
+    networked: 'flag',
+  },
+  'bill.reserved': { billId: 'id', fundPay: 'amount0', acctPay: 'amount0', remainder: 'amount0' },
+  'bill.rejected': { billId: 'id', reason: 'reason' },
+  'bill.commit': { billId: 'id' },
+  'bill.committed': { billId: 'id' },
+  'bill.release': { billId: 'id' },
+  'bill.released': { billId: 'id' },
+  'bill.refund': { billId: 'id' },
+  'bill.refunded': { billId: 'id' },
+  // F4: a resident contribution, from a relative's personal account (C2) or one's own wallet (C3).
+  'contribution.pay': {
+    payId: 'id',
+    payerId: 'id',
+    personId: 'id',
+    year: 'count',
+    source: 'source',
+  },
+  'contribution.accepted': { payId: 'id' },
+  'contribution.refused': { payId: 'id', reason: 'reason' },
+  'tax.claim': { payId: 'id', payerId: 'id', personId: 'id', year: 'count' },
+  'tax.claimed': { payId: 'id', amount: 'amount' },
+  'tax.refused': { payId: 'id', reason: 'reason' },
+  'tax.confirm': { payId: 'id' },
+  'tax.confirmed': { payId: 'id' },
+  'tax.release': { payId: 'id' },
+  'tax.released': { payId: 'id' },
+  'account.debit': { payId: 'id', accountId: 'id', amount: 'amount' },
+  'account.debited': { payId: 'id' },
+  'account.debitRefused': { payId: 'id', reason: 'reason' },
+  // F5: one line of what one region owes another for a month, from a settled bill or a
+  // wallet-funded contribution; idempotent on the line id, and taken back when undone.
+  'settlement.record': {
+    lineId: 'id',
+    month: 'count',
+    ledger: 'ledger',
+    payerRegion: 'id',
+    payeeRegion: 'id',
+    amount: 'amount',
+  },
+  'settlement.recorded': { lineId: 'id' },
+  'settlement.unrecord': { lineId: 'id' },
+  'settlement.unrecorded': { lineId: 'id' },
 } as const satisfies Record<string, Record<string, FieldType>>;
 
 type BodySpecs = typeof BODY_SPECS;

@@ -11,6 +11,7 @@ import { retryDelayMs } from '../actors/backoff.ts';
 import { hashId, walletShardAddress, walletShardOf } from '../actors/addresses.ts';
 import { UnroutableError } from '../actors/errors.ts';
 import { intentId, type BindIntent, type Intent } from './workload.ts';
+import type { BillIntent } from './payments.ts';
 
 interface Pending {
   readonly intent: Intent;
@@ -41,10 +42,20 @@ type AnswerKind =
   | 'bind.accepted'
   | 'bind.refused'
   | 'relation.ended'
-  | 'enrolment.changed';
+  | 'enrolment.changed'
+  | 'contribution.accepted'
+  | 'contribution.refused'
+  | 'bill.done';
+
+/** F3: where a provider's POS is with one bill: what it sent last and waits an answer to. */
+type PosStep = 'presettle' | 'settle' | 'cancel' | 'reverse' | 'resettle';
+
+/** How long the POS waits for a settle's answer before it reverses (2601), in the 'timeout' case. */
+const POS_TIMEOUT_MS = 30_000;
 
 const FACE = 'face:';
 const RECEIVE = 'rcv:';
+const POS = 'pos:';
 
 /** A uniform draw in [0, 1) from an id and a purpose: the same every run, on every runtime. */
 function draw(id: string, purpose: string): number {
@@ -65,6 +76,10 @@ export class AppClient implements Actor {
   sms = 0;
   /** Timer keys of people's actions armed but not yet taken (a face answer, a receipt). */
   private readonly armed = new Set<string>();
+  /** F3: bills at the POS, by bill id (msgid), with the step each waits on. */
+  private readonly bills = new Map<string, { readonly intent: BillIntent; step: PosStep; attempt: number }>();
+  /** F3: answers the POS saw, by kind (a D11 refusal of a re-sent msgid among them). */
+  readonly billAnswers = new Map<string, number>();
 
   constructor(
     readonly address: string,
@@ -76,6 +91,10 @@ export class AppClient implements Actor {
 
   submit(intent: Intent, now: number, fx: Effects): void {
     this.submitted++;
+    if (intent.kind === 'bill') {
+      this.bills.set(intent.billId, { intent, step: 'presettle', attempt: 0 });
+      return this.pos(intent.billId, now, fx);
+    }
     const pending = { intent, attempt: 0 };
     this.pending.set(intentId(intent), pending);
     if (intent.kind === 'bind') this.binds.set(intent.bindId, intent);
@@ -90,7 +109,15 @@ export class AppClient implements Actor {
       case 'bind.refused':
       case 'relation.ended':
       case 'enrolment.changed':
+      case 'contribution.accepted':
+      case 'contribution.refused':
         return this.answered(env, fx);
+      case 'bill.presettled':
+      case 'bill.settled':
+      case 'bill.cancelled':
+      case 'bill.reversed':
+      case 'bill.refused':
+        return this.posAnswer(env, now, fx);
       case 'transfer.challenge':
         return this.authenticate(env.body.transferId, env.from, fx);
       case 'bind.challenge':
@@ -114,6 +141,18 @@ export class AppClient implements Actor {
       this.armed.delete(key);
       return this.receiveNow(key.slice(RECEIVE.length), fx);
     }
+    if (key.startsWith(POS)) {
+      const bill = this.bills.get(key.slice(POS.length));
+      if (bill === undefined || bill.attempt !== arg) return;
+      if (bill.step === 'settle' && bill.intent.action === 'timeout') {
+        // 2601: no answer in time (so the POS believes), so it reverses the transaction.
+        bill.step = 'reverse';
+        bill.attempt = 0;
+      } else {
+        bill.attempt++;
+      }
+      return this.pos(bill.intent.billId, now, fx);
+    }
     const pending = this.pending.get(key);
     if (pending === undefined || pending.attempt !== arg) return;
     pending.attempt++;
@@ -127,6 +166,81 @@ export class AppClient implements Actor {
     return this.armed.size;
   }
 
+  /** Bills whose POS still waits for an answer. */
+  get billsOpen(): number {
+    return this.bills.size;
+  }
+
+  /** F3: send the POS's current step for a bill, and retry it until answered. */
+  private pos(billId: string, now: number, fx: Effects): void {
+    const bill = this.bills.get(billId);
+    if (bill === undefined) return;
+    const { intent } = bill;
+    const shard = this.shardOf(intent.personId);
+    switch (bill.step) {
+      case 'presettle': {
+        const { personId, treatmentRegion, care, disease, total, eligible, emergency, networked, useWallet } = intent;
+        fx.send(shard, 'bill.presettle', billId, {
+          billId, personId, treatmentRegion, care, disease, total, eligible, emergency, networked, useWallet,
+        });
+        break;
+      }
+      case 'settle':
+      case 'resettle':
+        fx.send(shard, 'bill.settle', billId, { billId });
+        break;
+      case 'cancel':
+        fx.send(shard, 'bill.cancel', billId, { billId });
+        break;
+      case 'reverse':
+        fx.send(shard, 'bill.reverse', billId, { billId });
+        break;
+    }
+    // The timeout case: the POS sends settle once and "loses" the answer, then reverses.
+    const delay = bill.step === 'settle' && intent.action === 'timeout'
+      ? POS_TIMEOUT_MS
+      : retryDelayMs(this.config, billId, bill.attempt);
+    fx.timer(POS + billId, now + delay, bill.attempt);
+  }
+
+  /** F3: the POS's next step after an answer, per the intent's action (D11). */
+  private posAnswer(env: AnyEnvelope, now: number, fx: Effects): void {
+    const bill = this.bills.get(env.corr);
+    if (bill === undefined) return;
+    const { intent } = bill;
+    const next = (step: PosStep | undefined) => {
+      fx.cancelTimer(POS + intent.billId);
+      this.billAnswers.set(env.kind, (this.billAnswers.get(env.kind) ?? 0) + 1);
+      if (step === undefined) {
+        this.bills.delete(intent.billId);
+        // Refused at pre-settlement counts as refused; anything else went through.
+        if (env.kind === 'bill.refused' && bill.step === 'presettle') this.refused++;
+        else this.accepted++;
+        this.onAnswer?.(intent.billId, 'bill.done');
+        return;
+      }
+      bill.step = step;
+      bill.attempt = 0;
+      this.pos(intent.billId, now, fx);
+    };
+    const step = bill.step;
+    if (env.kind === 'bill.refused') {
+      // Refused at pre-settlement (a rule), or the re-sent msgid after a reversal (D11): done.
+      if (step === 'presettle' || step === 'resettle') next(undefined);
+      return;
+    }
+    if (step === 'presettle' && env.kind === 'bill.presettled') {
+      if (intent.action === 'abandon') return next(undefined); // walks away; the hold expires
+      return next(intent.action === 'cancelBefore' ? 'cancel' : 'settle');
+    }
+    if (step === 'settle' && env.kind === 'bill.settled') {
+      if (intent.action === 'timeout') return; // the answer the POS never saw
+      return next(intent.action === 'cancelAfter' ? 'cancel' : undefined);
+    }
+    if (step === 'cancel' && env.kind === 'bill.cancelled') return next(undefined);
+    if (step === 'reverse' && env.kind === 'bill.reversed') return next('resettle');
+  }
+
   private answered(env: AnyEnvelope & { kind: AnswerKind }, fx: Effects): void {
     const pending = this.pending.get(env.corr);
     if (pending === undefined) return; // a duplicate answer, or a notice for someone else
@@ -134,10 +248,12 @@ export class AppClient implements Actor {
     fx.cancelTimer(env.corr);
     this.onAnswer?.(env.corr, env.kind);
     const { intent } = pending;
-    if (env.kind === 'transfer.refused' || env.kind === 'bind.refused') {
+    if (env.kind === 'transfer.refused' || env.kind === 'bind.refused' || env.kind === 'contribution.refused') {
       this.refused++;
-      const scope = intent.kind === 'transfer' || intent.kind === 'bind' ? intent.scope : 'sameRegion';
-      const type = env.kind === 'transfer.refused' ? 'transfer.outcome' : 'bind.outcome';
+      const scope = intent.kind === 'transfer' || intent.kind === 'bind' || intent.kind === 'contribution'
+        ? intent.scope : 'sameRegion';
+      const type = env.kind === 'transfer.refused' ? 'transfer.outcome'
+        : env.kind === 'bind.refused' ? 'bind.outcome' : 'contribution.outcome';
       fx.emit({ type, corr: env.corr, scope, outcome: 'refused', reason: env.body.reason } as never);
       return;
     }
@@ -223,6 +339,13 @@ export class AppClient implements Actor {
       case 'enrolment':
         fx.send(this.shardOf(intent.personId), 'enrolment.change', id, { personId: intent.personId });
         break;
+      case 'contribution': {
+        const { payerId, personId, year, source } = intent;
+        fx.send(this.shardOf(payerId), 'contribution.pay', id, { payId: id, payerId, personId, year, source });
+        break;
+      }
+      case 'bill':
+        return; // the POS keeps its own steps and timers
     }
     fx.timer(id, now + retryDelayMs(this.config, id, pending.attempt), pending.attempt);
   }

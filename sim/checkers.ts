@@ -8,8 +8,12 @@
 // not yet refunded,
 //   Σ available + Σ held + Σ wallet − overlap + returning = Σ opening balances
 // so each transfer's money is counted once: at the donor until the credit decision, at the
-// recipient after it, and in transit on its way back.
+// recipient after it, and in transit on its way back. Money that enters people from outside (P4
+// credits) or leaves them (bills F3, contributions F4) is booked against counters, whose sum
+// `outside` joins the left side: Σ people's money + outside = Σ opening balances.
 import type {
+  BillOutcome,
+  BillScope,
   BindOutcome,
   DomainEvent,
   MoneyClass,
@@ -30,6 +34,8 @@ export const INVARIANTS = [
   'lifecycle',
   'allRequestsAnswered',
   'liabilityMatches',
+  'walletLiability',
+  'clearing',
 ] as const;
 export type InvariantName = (typeof INVARIANTS)[number];
 
@@ -39,10 +45,14 @@ export interface InvariantResult {
   violations?: number;
 }
 
-const OP_BITS = { open: 0, reserve: 1, credit: 2, commit: 4, release: 8, return: 32, refund: 64 } as const;
+const OP_BITS = {
+  open: 0, reserve: 1, credit: 2, commit: 4, release: 8, return: 32, refund: 64, income: 256, pay: 512, unpay: 1024,
+} as const;
 const LIABILITY_BIT = 16;
 const REVERSE_BIT = 128;
 const PERSON_MONEY: ReadonlySet<MoneyClass> = new Set(['available', 'held', 'wallet']);
+/** Counters money enters people from (P4) or leaves them to (F3, F4). */
+const OUTSIDE: ReadonlySet<MoneyClass> = new Set(['income', 'payable', 'spent', 'contributed']);
 
 interface Accepted {
   readonly scope: TransferScope;
@@ -69,6 +79,8 @@ export interface Recount {
   readonly wallet: Fen;
   readonly overlap: Fen;
   readonly returning: Fen;
+  /** Σ of the counters money enters or leaves people by: income (≤ 0), payable, spent, contributed. */
+  readonly outside: Fen;
   /** Ledgers whose accounts do not sum to zero, with their sums. */
   readonly unbalanced: ReadonlyArray<readonly [string, Fen]>;
   /** Accounts below zero. */
@@ -88,11 +100,22 @@ export class Checkers {
   /** Relation ends seen, per `<scope>.<ending>`: one per party's side. */
   readonly relationEnds = new Map<string, number>();
   sms = 0;
+  /** F3: each bill's latest outcome (started → presettled → settled → cancelled …). */
+  readonly bills = new Map<string, { scope: BillScope; outcome: BillOutcome; reason: string | undefined; at: number; startedAt: number; wallet: Fen }>();
+  /** F4: each contribution's outcome. */
+  readonly contributions = new Map<string, { scope: TransferScope; outcome: string; reason: string | undefined; at: number }>();
+  /** F5 input: clearing lines as settlement recorded them, net of undone ones, by ledger. */
+  readonly lineTotals = new Map<string, Fen>();
+  /** P4: monthly credits booked, and their sum. */
+  credits = 0;
+  creditsFen: Fen = 0n;
   available: Fen = 0n;
   held: Fen = 0n;
   wallet: Fen = 0n;
   overlap: Fen = 0n;
   returning: Fen = 0n;
+  /** Σ income + payable + spent + contributed: what came in from outside or went out (P4, F3, F4). */
+  outside: Fen = 0n;
   private readonly returningByCorr = new Map<string, Fen>();
   postings = 0;
   checks = 0;
@@ -131,6 +154,18 @@ export class Checkers {
       } else if (event.type === 'bind.outcome') {
         if (this.bindTerminal.has(event.corr)) this.fail('exactlyOnce', `binding ${event.corr} reached a second outcome`);
         this.bindTerminal.set(event.corr, { outcome: event.outcome, reason: event.reason, at: now });
+      } else if (event.type === 'bill.outcome') {
+        const previous = this.bills.get(event.corr);
+        this.bills.set(event.corr, {
+          scope: event.scope, outcome: event.outcome, reason: event.reason, at: now,
+          startedAt: previous?.startedAt ?? now, wallet: event.acctMulaidPay,
+        });
+      } else if (event.type === 'contribution.outcome') {
+        if (this.contributions.has(event.corr)) this.fail('exactlyOnce', `contribution ${event.corr} reached a second outcome`);
+        this.contributions.set(event.corr, { scope: event.scope, outcome: event.outcome, reason: event.reason, at: now });
+      } else if (event.type === 'clearing.line') {
+        const key = `${event.ledger}|${event.payerRegion}|${event.payeeRegion}`;
+        this.lineTotals.set(key, (this.lineTotals.get(key) ?? 0n) + event.amount);
       } else if (event.type === 'relation.ended') {
         const key = `${event.scope}.${event.ending}`;
         this.relationEnds.set(key, (this.relationEnds.get(key) ?? 0) + 1);
@@ -141,13 +176,13 @@ export class Checkers {
   /** The conservation equation on the running totals: O(1), after every delivered message. */
   check(): void {
     this.checks++;
-    const total = this.available + this.held + this.wallet - this.overlap + this.returning;
+    const total = this.available + this.held + this.wallet - this.overlap + this.returning + this.outside;
     if (total !== this.openingTotal) {
       this.fail(
         'conservation',
         `Σ available ${formatFen(this.available)} + held ${formatFen(this.held)} + wallet ` +
           `${formatFen(this.wallet)} − in-flight overlap ${formatFen(this.overlap)} + returning ` +
-          `${formatFen(this.returning)} = ${formatFen(total)}, ` +
+          `${formatFen(this.returning)} + outside ${formatFen(this.outside)} = ${formatFen(total)}, ` +
           `opening total ${formatFen(this.openingTotal)} (off by ${formatFen(total - this.openingTotal)})`,
       );
     }
@@ -155,15 +190,17 @@ export class Checkers {
 
   /** Compare a full recount of the durable records with the running totals. */
   checkpoint(recount: Recount): void {
-    const total = recount.available + recount.held + recount.wallet - recount.overlap + recount.returning;
+    const total = recount.available + recount.held + recount.wallet - recount.overlap + recount.returning + recount.outside;
     if (total !== this.openingTotal) {
       this.fail('conservation', `recount: ${formatFen(total)} ≠ opening ${formatFen(this.openingTotal)}`);
     }
-    const running = [this.available, this.held, this.wallet, this.overlap, this.returning].map(formatFen).join('/');
-    const counted = [recount.available, recount.held, recount.wallet, recount.overlap, recount.returning]
+    const running = [this.available, this.held, this.wallet, this.overlap, this.returning, this.outside]
+      .map(formatFen).join('/');
+    const counted = [recount.available, recount.held, recount.wallet, recount.overlap, recount.returning, recount.outside]
       .map(formatFen).join('/');
     if (running !== counted) {
-      this.fail('conservation', `running totals ${running} ≠ recount ${counted} (available/held/wallet/overlap/returning)`);
+      this.fail('conservation',
+        `running totals ${running} ≠ recount ${counted} (available/held/wallet/overlap/returning/outside)`);
     }
     for (const [ledger, sum] of recount.unbalanced) {
       this.fail('ledgerBalance', `${ledger} sums to ${formatFen(sum)}, not 0`);
@@ -205,6 +242,10 @@ export class Checkers {
       this.fail('noNegativeBalance', `${p.debit} at ${address} went to ${formatFen(p.debitAfter)} (${p.op} ${p.corr})`);
     }
     this.applyOnce(p.corr, OP_BITS[p.op], p.op);
+    if (p.op === 'income') {
+      this.credits++;
+      this.creditsFen += p.amount;
+    }
     this.trackOverlap(p);
     this.trackReturning(p);
   }
@@ -269,5 +310,6 @@ export class Checkers {
     if (cls === 'available') this.available += delta;
     else if (cls === 'held') this.held += delta;
     else if (cls === 'wallet') this.wallet += delta;
+    else if (OUTSIDE.has(cls)) this.outside += delta;
   }
 }

@@ -3,7 +3,9 @@
 // one received or returned by 06:00 the next day, W11), no binding lost (each accepted binding
 // decided within its TTL, and an active one recorded by the relative's wallet), every request
 // answered, and the liabilities of the three parties agreeing per origin region.
-import type { RegionRecord, TxnRecord } from '../actors/account_book.ts';
+import type { BillRecord, ClaimRecord, RegionRecord, TxnRecord } from '../actors/account_book.ts';
+import type { ClearingLine } from '../actors/settlement.machine.ts';
+import { buildMatrix, netMultilateral, sumPositions, type Obligation } from '../actors/clearing.ts';
 import type { BindSnapshot, SagaSnapshot, WalletSnapshot } from '../actors/wallet_shard.actor.ts';
 import { returnAtMs } from '../actors/wallet.machine.ts';
 import type { Fen } from '../protocol/index.ts';
@@ -23,6 +25,16 @@ export interface Parties {
   readonly bind: Map<string, BindSnapshot>;
   /** Relations as the recipients' wallets record them: `<donor>→<recipient>` → bind id. */
   readonly donorBindIds: Set<string>;
+  /** F3: the insured places' bill records. */
+  readonly bills: Map<string, BillRecord>;
+  /** F4: the resident funds' claims, by payment id. */
+  readonly claims: Map<string, ClaimRecord>;
+  /** F5 input: settlement's clearing lines, by line id. */
+  readonly lines: Map<string, ClearingLine>;
+  /** K9: wallet money still in wallets, by origin region (tranches, received or not). */
+  readonly outstanding: Map<string, Fen>;
+  /** K9: wallet money spent, by origin region, as the shards count it. */
+  readonly spent: Map<string, Fen>;
   readonly due: Map<string, Fen>;
   readonly walletLiability: Map<string, Fen>;
   readonly settlementLiability: Map<string, Fen>;
@@ -37,6 +49,11 @@ export function readParties(actors: Iterable<DurableView>): Parties {
     reversed: new Set(),
     bind: new Map(),
     donorBindIds: new Set(),
+    bills: new Map(),
+    claims: new Map(),
+    lines: new Map(),
+    outstanding: new Map(),
+    spent: new Map(),
     due: new Map(),
     walletLiability: new Map(),
     settlementLiability: new Map(),
@@ -53,6 +70,10 @@ export function readParties(actors: Iterable<DurableView>): Parties {
       else if (tag === 'x:') parties.recorded.add(id);
       else if (tag === 'v:') parties.reversed.add(id);
       else if (tag === 'b:') parties.bind.set(id, value as BindSnapshot);
+      else if (tag === 'k:') parties.bills.set(id, value as BillRecord);
+      else if (tag === 'q:') parties.claims.set(id, value as ClaimRecord);
+      else if (tag === 'n:') parties.lines.set(id, value as ClearingLine);
+      else if (tag === 'u:') add(parties.spent, id, value as Fen);
       else if (tag === 'l:' && settlement) parties.settlementLiability.set(id, value as Fen);
       else if (tag === 'l:') add(parties.walletLiability, id, -(value as Fen));
       else if (tag === 'w:') {
@@ -61,6 +82,7 @@ export function readParties(actors: Iterable<DurableView>): Parties {
         for (const transferId of Object.keys(rejected)) parties.decision.set(transferId, 'rejected');
         for (const transferId of returned) parties.decision.set(transferId, 'returned');
         for (const relation of Object.values(donors)) parties.donorBindIds.add(relation.bindId);
+        for (const t of (value as WalletSnapshot).context.tranches) add(parties.outstanding, t.originRegion, t.amount);
       }
     });
   }
@@ -74,6 +96,126 @@ export function finalChecks(sim: Simulation): void {
   checkBindings(sim, parties);
   checkRequests(sim);
   checkLiabilities(sim, parties);
+  checkBills(sim, parties);
+  checkContributions(sim, parties);
+  checkWalletLiability(sim, parties);
+  checkClearing(sim, parties);
+}
+
+/** F3: every started bill ends (or rests settled), and the insured place and settlement agree. */
+function checkBills(sim: Simulation, parties: Parties): void {
+  const bound = sim.scenario.checks.lifecycleBoundMs;
+  const ttl = sim.scenario.protocol.presettleTtlMs;
+  const stuck: string[] = [];
+  for (const [id, bill] of sim.checkers.bills) {
+    const deadline = Math.max(bill.startedAt + ttl, sim.lastHealAt) + bound;
+    const record = parties.bills.get(id);
+    if (bill.outcome === 'started' || bill.outcome === 'presettled') {
+      stuck.push(`bill ${id} still ${bill.outcome}`);
+      continue;
+    }
+    if (bill.at > deadline && bill.outcome !== 'cancelled' && bill.outcome !== 'reversed') {
+      stuck.push(`bill ${id} ${bill.outcome} at ${fmtTime(bill.at)}, after ${fmtTime(deadline)}`);
+    }
+    const lines = [...parties.lines].filter(([lineId]) => lineId.startsWith(`${id}.`)).map(([, line]) => line);
+    const live = lines.filter((line) => !line.undone);
+    if (bill.outcome === 'settled') {
+      if (record?.state !== 'committed') stuck.push(`bill ${id} settled but the insured place has it ${record?.state ?? 'missing'}`);
+      const medical = live.filter((l) => l.ledger === 'medical').reduce((n, l) => n + l.amount, 0n);
+      if (record !== undefined && medical !== record.fundPay + record.acctPay) {
+        stuck.push(`bill ${id} settled: medical lines ${formatFen(medical)} ≠ fund + account ${formatFen(record.fundPay + record.acctPay)}`);
+      }
+      const wallet = live.filter((l) => l.ledger === 'wallet').reduce((n, l) => n + l.amount, 0n);
+      if (wallet !== bill.wallet) stuck.push(`bill ${id} settled: wallet lines ${formatFen(wallet)} ≠ acctMulaidPay ${formatFen(bill.wallet)}`);
+    } else if (bill.outcome === 'cancelled' || bill.outcome === 'reversed' || bill.outcome === 'expired') {
+      if (record !== undefined && record.state !== 'released' && record.state !== 'refunded') {
+        stuck.push(`bill ${id} ${bill.outcome} but the insured place has it ${record.state}`);
+      }
+      if (live.length > 0) stuck.push(`bill ${id} ${bill.outcome} but ${live.length} clearing line(s) stand`);
+    } else if (record !== undefined && record.state !== 'rejected') {
+      stuck.push(`bill ${id} refused but the insured place has it ${record.state}`);
+    }
+  }
+  if (stuck.length > 0) sim.checkers.fail('lifecycle', `${stuck.length} bill(s) not settled (F3); first: ${stuck.slice(0, 5).join(' | ')}`);
+}
+
+/** F4: every accepted payment is paid or rejected, and the resident fund agrees (C4). */
+function checkContributions(sim: Simulation, parties: Parties): void {
+  const stuck: string[] = [];
+  const paidSlots = new Map<string, string>();
+  for (const [payId, claim] of parties.claims) {
+    if (claim.state !== 'paid') continue;
+    const slot = `${claim.personId}.${claim.year}`;
+    const other = paidSlots.get(slot);
+    if (other !== undefined) sim.checkers.fail('exactlyOnce', `C4: ${slot} paid twice (${other}, ${payId})`);
+    paidSlots.set(slot, payId);
+  }
+  for (const [payId, outcome] of sim.checkers.contributions) {
+    const claim = parties.claims.get(payId);
+    if (outcome.outcome === 'paid' && claim?.state !== 'paid') stuck.push(`${payId} paid but the fund has it ${claim?.state ?? 'missing'}`);
+    if (outcome.outcome === 'rejected' && claim?.state === 'claimed') stuck.push(`${payId} rejected but its claim still holds the person-year`);
+  }
+  for (const [payId, claim] of parties.claims) {
+    if (claim.state === 'claimed') stuck.push(`${payId} claimed but never paid or released`);
+  }
+  if (stuck.length > 0) sim.checkers.fail('lifecycle', `${stuck.length} contribution(s) not settled (F4); first: ${stuck.slice(0, 5).join(' | ')}`);
+}
+
+/**
+ * K9 per origin region: wallet quota issued − returned (settlement's liability) − spent (its
+ * wallet clearing lines) = what is still in wallets; and the shards count the same spending.
+ */
+function checkWalletLiability(sim: Simulation, parties: Parties): void {
+  const spentByLines = new Map<string, Fen>();
+  for (const line of parties.lines.values()) {
+    if (line.ledger === 'wallet' && !line.undone) add(spentByLines, line.payerRegion, line.amount);
+  }
+  const regions = new Set([...parties.settlementLiability.keys(), ...parties.outstanding.keys(), ...spentByLines.keys(), ...parties.spent.keys()]);
+  const off: string[] = [];
+  for (const region of regions) {
+    const issued = parties.settlementLiability.get(region) ?? 0n;
+    const spent = spentByLines.get(region) ?? 0n;
+    const outstanding = parties.outstanding.get(region) ?? 0n;
+    if (issued - spent !== outstanding) {
+      off.push(`${region}: issued − returned ${formatFen(issued)} − spent ${formatFen(spent)} ≠ in wallets ${formatFen(outstanding)}`);
+    }
+    const counted = parties.spent.get(region) ?? 0n;
+    if (counted !== spent) off.push(`${region}: shards spent ${formatFen(counted)}, settlement lines ${formatFen(spent)}`);
+  }
+  if (off.length > 0) sim.checkers.fail('walletLiability', `${off.length} origin region(s) off; ${off.slice(0, 3).join(' | ')}`);
+}
+
+/**
+ * F5 input and K10: per month, Σ net positions = 0 (netted multilaterally); the medical lines
+ * per insured region agree with the insured places' settled bills (cleared = settled).
+ */
+function checkClearing(sim: Simulation, parties: Parties): void {
+  const byMonth = new Map<number, Obligation[]>();
+  const medicalByPayer = new Map<string, Fen>();
+  for (const line of parties.lines.values()) {
+    if (line.undone) continue;
+    const obligations = byMonth.get(line.month) ?? [];
+    if (line.payerRegion !== line.payeeRegion) {
+      obligations.push({ payer: line.payerRegion, payee: line.payeeRegion, ledger: line.ledger, amount: line.amount });
+    }
+    byMonth.set(line.month, obligations);
+    if (line.ledger === 'medical') add(medicalByPayer, line.payerRegion, line.amount);
+  }
+  for (const [month, obligations] of byMonth) {
+    const sum = sumPositions(netMultilateral(buildMatrix(obligations)).positions);
+    if (sum !== 0n) sim.checkers.fail('clearing', `${month}: Σ net positions ${formatFen(sum)} ≠ 0`);
+  }
+  const settledByPayer = new Map<string, Fen>();
+  for (const bill of parties.bills.values()) {
+    if (bill.state === 'committed') add(settledByPayer, bill.insuredRegion, bill.fundPay + bill.acctPay);
+  }
+  for (const region of new Set([...medicalByPayer.keys(), ...settledByPayer.keys()])) {
+    const lines = medicalByPayer.get(region) ?? 0n;
+    const settled = settledByPayer.get(region) ?? 0n;
+    if (lines !== settled) {
+      sim.checkers.fail('clearing', `${region}: medical lines ${formatFen(lines)} ≠ settled bills ${formatFen(settled)}`);
+    }
+  }
 }
 
 function checkLifecycle(sim: Simulation, parties: Parties): void {
@@ -175,12 +317,12 @@ function checkBindings(sim: Simulation, parties: Parties): void {
 function checkRequests(sim: Simulation): void {
   const { app } = sim;
   const total = sim.world.workload.length;
-  if (app.pending.size > 0 || app.submitted !== total || app.accepted + app.refused !== total) {
+  if (app.pending.size > 0 || app.billsOpen > 0 || app.submitted !== total || app.accepted + app.refused !== total) {
     const first = [...app.pending.keys()].slice(0, 5).join(', ');
     sim.checkers.fail(
       'allRequestsAnswered',
       `${total} intents, ${app.submitted} submitted, ${app.accepted} accepted, ${app.refused} refused, ` +
-        `${app.pending.size} unanswered${first ? ` (${first})` : ''}`,
+        `${app.pending.size + app.billsOpen} unanswered${first ? ` (${first})` : ''}`,
     );
   }
 }

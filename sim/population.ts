@@ -2,6 +2,7 @@
 // Shapes follow DOMAIN.md §4.4 (population, cross-province flow matrix) and seed the rule
 // refusals the checkers must see: non-close kin (E2), unopened wallets (W10), small balances.
 import type { Prng } from './prng.ts';
+import { CHRONIC_DISEASES, meanContributionBaseFen, monthlyCreditFen } from '../actors/policy.ts';
 import type { Topology } from './topology.ts';
 import { KINSHIPS, NON_CLOSE_KINSHIPS, isCloseKinship } from '../protocol/index.ts';
 import type { DeclaredKinship, Kinship as ProtocolKinship } from '../protocol/index.ts';
@@ -22,6 +23,15 @@ export interface Person {
   idNo: string;
   /** E3: enrolled in EBMI or URRBMI; everyone EBMI is, a few residents are not. */
   enrolled: boolean;
+  /** EBMI members past working age (27 % of them, DOMAIN §4.4). */
+  retired: boolean;
+  /** P4: the monthly personal-account credit; 0 for residents. */
+  monthlyCreditFen: bigint;
+  age: number;
+  /** D3: provinces filed (备案) for out-of-region care: a retiree living near children, say. */
+  filedTo: string[];
+  /** D10: chronic diseases (D9 codes) with benefit certification at the insured place. */
+  chronic: string[];
 }
 
 export interface Relation {
@@ -232,6 +242,11 @@ function makePeople(topology: Topology, layout: Layout, prng: Prng, o: Resolved)
       name: '',
       idNo: '',
       enrolled: true,
+      retired: false,
+      monthlyCreditFen: 0n,
+      age: 0,
+      filedTo: [],
+      chronic: [],
     };
   }
   return people;
@@ -240,6 +255,8 @@ function makePeople(topology: Topology, layout: Layout, prng: Prng, o: Resolved)
 // Common surnames and given-name characters: enough for names that read as names.
 const SURNAMES = '王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤';
 const GIVEN = '伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂英华建国文红玉梅鹏飞云志宏海波辉宁琳晨雪松岩斌浩凯佳欣怡婷雯睿博宇轩';
+/** DOMAIN §4.4 (U22): retirees are 27 % of EBMI members. */
+const RETIRED_SHARE = 0.27;
 const ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
 const ID_CHECK = '10X98765432';
 
@@ -261,7 +278,13 @@ function addIdentities(people: Person[], prng: Prng, o: Resolved): void {
     const given = prng.chance(0.6) ? 2 : 1;
     let name = SURNAMES[prng.int(0, SURNAMES.length - 1)] as string;
     for (let k = 0; k < given; k++) name += GIVEN[prng.int(0, GIVEN.length - 1)] as string;
-    const age = person.ebmi ? prng.int(22, 85) : prng.int(1, 90);
+    person.retired = person.ebmi && prng.chance(RETIRED_SHARE);
+    const age = person.retired ? prng.int(60, 90) : person.ebmi ? prng.int(22, 59) : prng.int(1, 90);
+    if (person.ebmi) {
+      // P4: 2 % of a contribution base drawn around the province's mean, or the retiree amount.
+      const base = BigInt(Math.round(prng.lognormal(Number(meanContributionBaseFen(person.province)), 0.4)));
+      person.monthlyCreditFen = monthlyCreditFen(person.retired ? 'retired' : 'active', base, person.province);
+    }
     const year = 2025 - age;
     const month = prng.int(1, 12);
     const day = prng.int(1, 28);
@@ -271,6 +294,7 @@ function addIdentities(people: Person[], prng: Prng, o: Resolved): void {
     sequence.set(key, seq);
     const first17 = `${person.region}${birth}${String(seq % 1000).padStart(3, '0')}`;
     person.name = name;
+    person.age = age;
     person.idNo = first17 + idCheckChar(first17);
     person.enrolled = person.ebmi || !prng.chance(o.unenrolledShare);
   }
@@ -462,10 +486,39 @@ export function buildPopulation(
   const identityPrng = prng.fork();
   const candidatePrng = prng.fork();
   addIdentities(people, identityPrng, o);
+  addCare(people, topology, prng.fork(), relations);
   const candidates = drawCandidates(ctx, relations, candidatePrng);
   const personById = new Map(people.map((p) => [p.id, p]));
   if (personById.size !== people.length) throw new Error('buildPopulation: duplicate ids');
   return { people, relations, candidates, personById };
+}
+
+/** ASSUMPTION: 8 % of people have a filing (D3), mostly to where a relative of theirs lives. */
+const FILING_SHARE = 0.08;
+/** ASSUMPTION: 30 % of people aged 60+ are certified for one of the 10 chronic diseases (D10). */
+const CHRONIC_SHARE_ELDERLY = 0.3;
+
+/** Filings for out-of-region care and chronic-disease certifications (D3, D9, D10). */
+function addCare(people: Person[], topology: Topology, prng: Prng, relations: readonly Relation[]): void {
+  const byId = new Map(people.map((p) => [p.id, p]));
+  const relativeProvince = new Map<string, string>();
+  for (const r of relations) {
+    const donor = byId.get(r.donorId);
+    const recipient = byId.get(r.recipientId);
+    if (donor === undefined || recipient === undefined || donor.province === recipient.province) continue;
+    relativeProvince.set(recipient.id, donor.province);
+    relativeProvince.set(donor.id, recipient.province);
+  }
+  const provinces = topology.provinces.map((p) => p.code);
+  for (const person of people) {
+    if (prng.chance(FILING_SHARE) && provinces.length > 1) {
+      const others = provinces.filter((code) => code !== person.province);
+      person.filedTo = [relativeProvince.get(person.id) ?? prng.pick(others)];
+    }
+    if (person.age >= 60 && prng.chance(CHRONIC_SHARE_ELDERLY)) {
+      person.chronic = [prng.pick(CHRONIC_DISEASES).code];
+    }
+  }
 }
 
 /** One more relative, not yet bound, for a share of donors: never one already related. */

@@ -1,12 +1,12 @@
 // A full recount of money from the actors' durable records alone, for checkpoints: it must agree
 // with the checkers' running totals, every ledger must sum to zero and no account be negative.
-import type { AccountRecord, RegionRecord, TxnRecord } from '../actors/account_book.ts';
+import { regionSum, type AccountRecord, type RegionRecord, type TxnRecord } from '../actors/account_book.ts';
 import type { WalletSnapshot } from '../actors/wallet_shard.actor.ts';
 import type { Fen } from '../protocol/index.ts';
 import type { Recount } from './checkers.ts';
 
-const [A, R, T, W, L, COLON] = ['a', 'r', 't', 'w', 'l', ':'].map((c) => c.charCodeAt(0)) as [
-  number, number, number, number, number, number,
+const [A, R, T, W, L, U, COLON] = ['a', 'r', 't', 'w', 'l', 'u', ':'].map((c) => c.charCodeAt(0)) as [
+  number, number, number, number, number, number, number,
 ];
 
 /** What a recount reads of an actor: its address and durable records (a host, or a journal read back). */
@@ -25,6 +25,7 @@ export function recount(hosts: Iterable<DurableView>): Recount {
   const committed = new Map<string, Fen>();
   const credited = new Set<string>();
   const returned: string[] = [];
+  let outside = 0n;
   for (const host of hosts) {
     let ledgerSum = 0n;
     const role = host.address.split('.')[0];
@@ -41,7 +42,8 @@ export function recount(hosts: Iterable<DurableView>): Recount {
         if (account.available < 0n || account.held < 0n) negative.push(`${host.address}/${key}`);
       } else if (tag === R) {
         const region = value as RegionRecord;
-        ledgerSum += region.source + region.due;
+        ledgerSum += regionSum(region);
+        outside += (region.income ?? 0n) + (region.payable ?? 0n) + (region.contributed ?? 0n);
       } else if (tag === T) {
         const txn = value as TxnRecord;
         if (txn.state === 'reserved') reserved.set(key.slice(2), txn.amount);
@@ -55,6 +57,10 @@ export function recount(hosts: Iterable<DurableView>): Recount {
         for (const id of context.returned) returned.push(id);
       } else if (tag === L) {
         ledgerSum += value as Fen;
+      } else if (tag === U) {
+        // Wallet money spent on bills and contributions (F3, F4), by origin.
+        ledgerSum += value as Fen;
+        outside += value as Fen;
       }
     });
     if (ledgerSum !== 0n) unbalanced.push([`ledger.${host.address}`, ledgerSum]);
@@ -64,5 +70,5 @@ export function recount(hosts: Iterable<DurableView>): Recount {
   // W11: returned by the wallet, not yet refunded by the province (still 'committed' there).
   let returning = 0n;
   for (const id of returned) returning += committed.get(id) ?? 0n;
-  return { available, held, wallet, overlap, returning, unbalanced, negative };
+  return { available, held, wallet, overlap, returning, outside, unbalanced, negative };
 }

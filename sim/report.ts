@@ -11,6 +11,7 @@ export const SCOPES: readonly TransferScope[] = ['sameRegion', 'sameProvince', '
 const OUTCOMES = ['accepted', 'completed', 'rejected', 'refused'] as const;
 const RETURN_OUTCOMES = ['received', 'returned'] as const;
 const BIND_OUTCOMES = ['accepted', 'active', 'refused', 'rejected', 'expired', 'ended'] as const;
+const BILL_OUTCOMES = ['settled', 'refused', 'cancelled', 'reversed', 'expired'] as const;
 
 export interface RunResult {
   readonly seed: number;
@@ -49,6 +50,30 @@ export function buildResult(sim: Simulation, wallMs: number): RunResult {
     for (const outcome of BIND_OUTCOMES) counts[`bind.${scope}.${outcome}`] = 0;
   }
   const bump = (key: string) => { counts[key] = (counts[key] ?? 0) + 1; };
+  // P4 has no geography: every credit is to the member's own account in their own region.
+  counts['credit.local.credited'] = checkers.credits;
+  // F3: bills in the insured province are `spend`; across provinces, `directSettlement` (D1–D11).
+  for (const scope of ['local', 'sameProvince'] as const) {
+    for (const o of BILL_OUTCOMES) counts[`spend.${scope}.${o}`] = 0;
+  }
+  for (const o of BILL_OUTCOMES) counts[`directSettlement.crossProvince.${o}`] = 0;
+  for (const [, bill] of checkers.bills) {
+    const flow = bill.scope === 'crossProvince' ? 'directSettlement' : 'spend';
+    bump(`${flow}.${bill.scope}.${bill.outcome}`);
+    if (bill.reason !== undefined) {
+      const key = `${flow}.${bill.scope}.${bill.outcome}.${bill.reason}`;
+      reasons[key] = (reasons[key] ?? 0) + 1;
+    }
+    if (bill.outcome === 'settled' && bill.wallet > 0n) bump(`spend.${bill.scope}.walletPaid`);
+  }
+  for (const scope of SCOPES) for (const o of ['paid', 'rejected', 'refused']) counts[`contribution.${scope}.${o}`] = 0;
+  for (const [, c] of checkers.contributions) {
+    bump(`contribution.${c.scope}.${c.outcome}`);
+    if (c.reason !== undefined) {
+      const key = `contribution.${c.scope}.${c.outcome}.${c.reason}`;
+      reasons[key] = (reasons[key] ?? 0) + 1;
+    }
+  }
   for (const [id, receipt] of checkers.receipts) {
     bump(`return.${checkers.accepted.get(id)?.scope ?? 'unknown'}.${receipt.outcome}`);
   }
@@ -100,6 +125,7 @@ export function buildResult(sim: Simulation, wallMs: number): RunResult {
       wallet: formatFen(checkers.wallet),
       inFlightOverlap: formatFen(checkers.overlap),
       returning: formatFen(checkers.returning),
+      outside: formatFen(checkers.outside),
     },
     population: {
       wallets: world.population.people.length,
@@ -156,7 +182,14 @@ export function summarize(result: RunResult): string {
   for (const scope of SCOPES) {
     lines.push(`  ${scope.padEnd(14)}${BIND_OUTCOMES.map((o) => String(result.counts[`bind.${scope}.${o}`]).padStart(11)).join('')}`);
   }
-  lines.push(`  SMS notices sent (W14): ${result.notices.sms}`);
+  lines.push(`  SMS notices sent (W14): ${result.notices.sms}; monthly credits (P4): ${result.counts['credit.local.credited']}`);
+  lines.push('');
+  lines.push(`  ${'bills'.padEnd(28)}${BILL_OUTCOMES.map((o) => o.padStart(11)).join('')}`);
+  for (const [flow, scope] of [['spend', 'local'], ['spend', 'sameProvince'], ['directSettlement', 'crossProvince']] as const) {
+    lines.push(`  ${`${flow}.${scope}`.padEnd(28)}${BILL_OUTCOMES.map((o) => String(result.counts[`${flow}.${scope}.${o}`] ?? 0).padStart(11)).join('')}`);
+  }
+  const contribution = (o: string) => SCOPES.reduce((n, scope) => n + (result.counts[`contribution.${scope}.${o}`] ?? 0), 0);
+  lines.push(`  contributions: paid ${contribution('paid')}, rejected ${contribution('rejected')}, refused ${contribution('refused')}`);
   lines.push('');
   // Reasons summed over scopes (result.json keeps them per scope).
   const byOutcome = new Map<string, Map<string, number>>();

@@ -7,7 +7,7 @@ import { parseYuan, type Fen } from '../protocol/index.ts';
 import { FAULT_TYPES, type FaultEvent } from './faults.ts';
 import { NETWORK_DEFAULTS, type NetworkConfig } from './sim_network.ts';
 import type { PopulationOptions } from './population.ts';
-import type { WorkloadOptions } from './workload.ts';
+import { BIND_CLAIMS, BIND_FACES, type BindClaim, type BindIntent, type WorkloadOptions } from './workload.ts';
 
 export interface Scenario {
   readonly name: string;
@@ -28,6 +28,14 @@ export interface Scenario {
    * of the population by index (modulo their count), so shrunk counterexamples stay valid.
    */
   readonly transfers?: readonly ScriptedTransfer[] | undefined;
+  /**
+   * Scripted bindings (F1), revocations (E5) and enrolment changes (E6). When any scripted list
+   * is present, the workload is exactly the scripted requests of every list, in time order.
+   * Bindings name a candidate (an unbound relative) by index, the others a relation, modulo.
+   */
+  readonly binds?: readonly ScriptedBind[] | undefined;
+  readonly ends?: readonly ScriptedEnd[] | undefined;
+  readonly enrolmentChanges?: readonly ScriptedEnrolmentChange[] | undefined;
   readonly checks: {
     /** Full recount of every durable record after this many deliveries. */
     readonly checkpointEveryDeliveries: number;
@@ -40,6 +48,40 @@ export interface ScriptedTransfer {
   readonly at: number;
   readonly relation: number;
   readonly amount: Fen;
+}
+
+export interface ScriptedBind {
+  readonly at: number;
+  /** Index into the population's bind candidates (modulo their count). */
+  readonly candidate: number;
+  /** What the relative does when asked to confirm by face (NONE: never answers). */
+  readonly face: BindIntent['face'];
+  /** The truth, or the error the request makes (E2, ID_MISMATCH, E1). */
+  readonly claim: BindClaim;
+}
+
+export type EndingParty = 'donor' | 'recipient';
+export const ENDING_PARTIES: readonly EndingParty[] = ['donor', 'recipient'];
+
+export interface ScriptedEnd {
+  readonly at: number;
+  readonly relation: number;
+  /** The party that revokes it. */
+  readonly by: EndingParty;
+}
+
+/** The relation's donor's enrolment changes (E6). */
+export interface ScriptedEnrolmentChange {
+  readonly at: number;
+  readonly relation: number;
+}
+
+/** The scripted lists: any present replaces the generated workload. */
+export type Script = Pick<Scenario, 'transfers' | 'binds' | 'ends' | 'enrolmentChanges'>;
+
+export function isScripted(script: Script): boolean {
+  return script.transfers !== undefined || script.binds !== undefined || script.ends !== undefined ||
+    script.enrolmentChanges !== undefined;
 }
 
 const MIN = 60_000;
@@ -63,7 +105,7 @@ export const DEFAULT_SCENARIO: Scenario = {
   seed: 1,
   topology: { provinces: 'all', regionsPerProvinceMax: 99 },
   population: { wallets: 100_000 },
-  workload: { transfers: 24_000, binds: 2_000, revokes: 300, enrolmentChanges: 100 },
+  workload: { transfers: 24_000, binds: 2_000, revokes: 300, enrolmentChanges: 100, bills: 8_000, contributions: 1_500 },
   protocol: PROTOCOL_DEFAULTS,
   network: NETWORK_DEFAULTS,
   storeSyncMs: 2,
@@ -82,7 +124,7 @@ type Json = Record<string, unknown>;
 export function scenarioFrom(input: unknown, base: Scenario = DEFAULT_SCENARIO): Scenario {
   const raw = asObject(input, 'scenario');
   known(raw, 'scenario', ['name', 'seed', 'topology', 'population', 'workload', 'protocol', 'network',
-    'storeSyncMs', 'writeAhead', 'faults', 'transfers', 'checks']);
+    'storeSyncMs', 'writeAhead', 'faults', 'transfers', 'binds', 'ends', 'enrolmentChanges', 'checks']);
   const topo = optObject(raw.topology, 'scenario.topology');
   const checks = optObject(raw.checks, 'scenario.checks');
   known(topo, 'scenario.topology', ['provinces', 'regionsPerProvinceMax']);
@@ -106,6 +148,9 @@ export function scenarioFrom(input: unknown, base: Scenario = DEFAULT_SCENARIO):
     writeAhead: raw.writeAhead === undefined ? base.writeAhead : bool(raw.writeAhead, 'scenario.writeAhead'),
     faults: raw.faults === undefined ? base.faults : faults(raw.faults),
     transfers: raw.transfers === undefined ? base.transfers : scripted(raw.transfers),
+    binds: raw.binds === undefined ? base.binds : scriptedBinds(raw.binds),
+    ends: raw.ends === undefined ? base.ends : scriptedEnds(raw.ends),
+    enrolmentChanges: raw.enrolmentChanges === undefined ? base.enrolmentChanges : scriptedEnrolments(raw.enrolmentChanges),
     checks: {
       checkpointEveryDeliveries: checks.checkpointEveryDeliveries === undefined
         ? base.checks.checkpointEveryDeliveries
@@ -138,7 +183,7 @@ function workload(raw: Json, base: WorkloadOptions): WorkloadOptions {
   const p = 'scenario.workload';
   const shares = ['overLimitShare', 'blackoutShare', 'burstShare', 'retransferShare', 'wrongKinshipShare',
     'idMismatchShare', 'nonEmployeeBindShare', 'faceFailShare', 'faceNoAnswerShare'];
-  const counts = ['binds', 'revokes', 'enrolmentChanges'];
+  const counts = ['binds', 'revokes', 'enrolmentChanges', 'bills', 'contributions'];
   known(raw, p, ['transfers', 'days', 'amountMedianYuan', 'amountMeanYuan', ...shares, ...counts]);
   const out: Record<string, unknown> = { ...base };
   if (raw.transfers !== undefined) out.transfers = int(raw.transfers, `${p}.transfers`, 0, 100_000_000);
@@ -166,13 +211,13 @@ function protocol(raw: Json, base: ProtocolConfig): ProtocolConfig {
   const ints: Array<[string, number, number]> = [
     ['retryDelayMsMin', 1, 600_000], ['retryDelayMsMax', 1, 3_600_000], ['transfersPerDayMax', 1, 1000],
     ['blackoutHourStart', 0, 23], ['blackoutHourEnd', 0, 23], ['walletShardCount', 1, 1024],
-    ['giveUpAfterAttempts', 1, 100],
+    ['giveUpAfterAttempts', 1, 100], ['returnHour', 0, 23],
   ];
   for (const [key, min, max] of ints) if (raw[key] !== undefined) out[key] = int(raw[key], `${p}.${key}`, min, max);
-  for (const key of ['requireReceipt', 'allowWalletToWalletRetransfer', 'walletSpendOutsideUseRegion']) {
-    if (raw[key] !== undefined) out[key] = bool(raw[key], `${p}.${key}`);
-  }
+  const bools = ['requireReceipt', 'allowWalletToWalletRetransfer', 'walletSpendOutsideUseRegion'];
+  for (const key of bools) if (raw[key] !== undefined) out[key] = bool(raw[key], `${p}.${key}`);
   if (raw.bindAuthTtlMs !== undefined) out.bindAuthTtlMs = duration(raw.bindAuthTtlMs, `${p}.bindAuthTtlMs`);
+  if (raw.authTtlMs !== undefined) out.authTtlMs = duration(raw.authTtlMs, `${p}.authTtlMs`);
   if (raw.challengeResendsMax !== undefined) {
     out.challengeResendsMax = int(raw.challengeResendsMax, `${p}.challengeResendsMax`, 0, 100);
   }
@@ -187,6 +232,18 @@ function protocol(raw: Json, base: ProtocolConfig): ProtocolConfig {
   }
   if (raw.amountPerTransferFenMax !== undefined) {
     out.amountPerTransferFenMax = BigInt(int(raw.amountPerTransferFenMax, `${p}.amountPerTransferFenMax`, 1));
+  }
+  // A field without a rule above is still read, by the type of its default, rather than
+  // accepted and silently ignored: a duration if its name ends in Ms, else a whole number.
+  const ruled = new Set(['variant', 'bindAuthTtlMs', 'authTtlMs', 'challengeResendsMax', 'startDate',
+    'amountPerTransferFenMax', ...ints.map(([key]) => key), ...bools]);
+  for (const [key, fallback] of Object.entries(PROTOCOL_DEFAULTS)) {
+    if (ruled.has(key) || raw[key] === undefined) continue;
+    const where = `${p}.${key}`;
+    if (typeof fallback === 'boolean') out[key] = bool(raw[key], where);
+    else if (typeof fallback === 'number') out[key] = key.endsWith('Ms') ? duration(raw[key], where) : int(raw[key], where, 0);
+    else if (typeof fallback === 'bigint') out[key] = BigInt(int(raw[key], where, 0));
+    else out[key] = str(raw[key], where);
   }
   if ((out.retryDelayMsMax as number) < (out.retryDelayMsMin as number)) {
     throw new ScenarioError(`${p}.retryDelayMsMax must be ≥ retryDelayMsMin`);
@@ -232,6 +289,38 @@ function scripted(raw: unknown): ScriptedTransfer[] {
       throw new ScenarioError((error as Error).message);
     }
     return { at: time(t.at, `${where}.at`), relation: int(t.relation, `${where}.relation`, 0), amount };
+  });
+}
+
+function scriptedBinds(raw: unknown): ScriptedBind[] {
+  return list(raw, 'scenario.binds').map((item, i) => {
+    const where = `scenario.binds[${i}]`;
+    const b = asObject(item, where);
+    known(b, where, ['at', 'candidate', 'face', 'claim']);
+    return {
+      at: time(b.at, `${where}.at`),
+      candidate: int(b.candidate, `${where}.candidate`, 0),
+      face: oneOf(b.face, `${where}.face`, BIND_FACES),
+      claim: oneOf(b.claim, `${where}.claim`, BIND_CLAIMS),
+    };
+  });
+}
+
+function scriptedEnds(raw: unknown): ScriptedEnd[] {
+  return list(raw, 'scenario.ends').map((item, i) => {
+    const where = `scenario.ends[${i}]`;
+    const e = asObject(item, where);
+    known(e, where, ['at', 'relation', 'by']);
+    return { at: time(e.at, `${where}.at`), relation: int(e.relation, `${where}.relation`, 0), by: oneOf(e.by, `${where}.by`, ENDING_PARTIES) };
+  });
+}
+
+function scriptedEnrolments(raw: unknown): ScriptedEnrolmentChange[] {
+  return list(raw, 'scenario.enrolmentChanges').map((item, i) => {
+    const where = `scenario.enrolmentChanges[${i}]`;
+    const n = asObject(item, where);
+    known(n, where, ['at', 'relation']);
+    return { at: time(n.at, `${where}.at`), relation: int(n.relation, `${where}.relation`, 0) };
   });
 }
 
@@ -307,6 +396,11 @@ function known(raw: Json, where: string, keys: readonly string[]): void {
 function list(value: unknown, where: string): unknown[] {
   if (!Array.isArray(value)) throw new ScenarioError(`${where}: expected a list, got ${show(value)}`);
   return value;
+}
+
+function oneOf<T extends string>(value: unknown, where: string, options: readonly T[]): T {
+  if (!options.includes(value as T)) throw new ScenarioError(`${where}: expected one of ${options.join(', ')}, got ${show(value)}`);
+  return value as T;
 }
 
 function str(value: unknown, where: string): string {

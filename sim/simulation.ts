@@ -4,6 +4,7 @@ import { APP_ADDRESS, SETTLEMENT_ADDRESS, provinceAddress, walletShardAddress, w
 import { openingRecords, personKey, type PersonRecord } from '../actors/account_book.ts';
 import type { Actor, TransferScope } from '../actors/effects.ts';
 import { ProvinceActor } from '../actors/province.actor.ts';
+import { Calendar, parseDate } from '../actors/calendar.ts';
 import { SettlementActor } from '../actors/settlement.actor.ts';
 import { returnAtMs, type Relation as WalletRelation, type WalletStatus } from '../actors/wallet.machine.ts';
 import { WalletMachines, WalletShardActor, walletKey } from '../actors/wallet_shard.actor.ts';
@@ -15,15 +16,19 @@ import { Checkers } from './checkers.ts';
 import { EventQueue } from './event_queue.ts';
 import { describeFault, lastHealAt, type FaultEvent } from './faults.ts';
 import { finalChecks } from './final_checks.ts';
-import { buildPopulation, type Population } from './population.ts';
+import { buildPopulation, type Population, type Relation } from './population.ts';
 import { Prng } from './prng.ts';
 import { recount } from './recount.ts';
-import type { Scenario, ScriptedTransfer } from './scenario.ts';
+import { isScripted, type Scenario, type Script } from './scenario.ts';
 import { SimNetwork } from './sim_network.ts';
 import { buildTopology, smallTopology, type Topology } from './topology.ts';
 import { Trace } from './trace.ts';
+import { billIntents, contributionIntents, yearOf } from './payments.ts';
 import { log } from './log.ts';
-import { buildWorkload, intentId, type Intent, type TransferIntent } from './workload.ts';
+import {
+  bindIntent, buildWorkload, claimDetails, endIntent, enrolmentIntent, intentId, nonEmployeesOf, relativeOf,
+  type Intent, type TransferIntent,
+} from './workload.ts';
 
 type Item =
   | { readonly k: 'deliver'; readonly from: string; readonly to: string; readonly frame: Uint8Array }
@@ -72,6 +77,7 @@ export class Simulation implements HostEnvironment, HostObserver {
   droppedPartition = 0;
   droppedDown = 0;
   private readonly queue = new EventQueue<Item>();
+  private readonly calendar: Calendar;
   private readonly intentScopes = new Map<string, TransferScope>();
   private readonly appHost: ActorHost;
 
@@ -80,6 +86,7 @@ export class Simulation implements HostEnvironment, HostObserver {
     private readonly hooks: SimulationHooks = {},
   ) {
     const prng = new Prng(scenario.seed);
+    this.calendar = new Calendar(parseDate(scenario.protocol.startDate));
     const worldPrng = prng.fork();
     // The network needs every address, and every host needs the network: hosts send through this.
     const transport = { send: (from: string, to: string, frame: Uint8Array) => this.network.send(from, to, frame) };
@@ -94,6 +101,8 @@ export class Simulation implements HostEnvironment, HostObserver {
       (at, from, to, frame) => this.queue.push(at, { k: 'deliver', from, to, frame }));
     this.checkers = new Checkers(this.world.openingTotal);
     this.appHost = this.world.hosts.get(APP_ADDRESS) as ActorHost;
+    // Each actor arms what its records say is scheduled (a province's next month, P4).
+    for (const host of this.world.hosts.values()) host.start();
     this.app = this.appHost.current as AppClient;
     this.lastHealAt = lastHealAt(scenario.faults);
     for (const intent of this.world.workload) {
@@ -111,8 +120,10 @@ export class Simulation implements HostEnvironment, HostObserver {
     const every = this.hooks.progressEvery ?? 20_000;
     const checkpointEvery = this.scenario.checks.checkpointEveryDeliveries;
     for (let item = this.queue.pop(); item !== undefined; item = this.queue.pop()) {
+      // Past the horizon the clock stays where the last event left it (a next month's timer
+      // is still queued, for instance): the run ends at its last event, not at that timer.
+      if (this.queue.lastAt > horizon) break;
       this.virtualMs = this.queue.lastAt;
-      if (this.virtualMs > horizon) break;
       if (item.k === 'deliver') {
         // A dropped message leaves the count where it was: checkpoint once per multiple only.
         if (!this.deliver(item.from, item.to, item.frame)) continue;
@@ -249,32 +260,73 @@ export class Simulation implements HostEnvironment, HostObserver {
     const scheduled = Math.max(
       lastTransfer !== undefined && config.requireReceipt ? returnAtMs(lastTransfer, config) : 0,
       lastBind !== undefined ? lastBind + config.bindAuthTtlMs : 0,
+      // The month after the last request begins: its credits (P4) are booked.
+      this.calendar.nextMonthStartMs(lastIntent),
     );
     return Math.max(lastIntent, scheduled, this.lastHealAt) + 4 * this.scenario.checks.lifecycleBoundMs;
   }
 }
 
-/** Scripted transfers as intents, in time order (stable for equal times). */
-export function scriptedWorkload(population: Population, transfers: readonly ScriptedTransfer[]): TransferIntent[] {
-  const { relations } = population;
-  if (transfers.length > 0 && relations.length === 0) throw new Error('scripted transfers need relations');
-  const width = String(transfers.length).length;
-  return transfers
-    .map((t, i) => ({ t, i }))
-    .sort((a, b) => a.t.at - b.t.at || a.i - b.i)
-    .map(({ t, i }) => {
-      const relation = relations[t.relation % relations.length] as (typeof relations)[number];
+/**
+ * A scenario's scripted requests as the workload: transfers, bindings, revocations and enrolment
+ * changes merged in time order (stable for equal times: transfers first, then bindings, ends and
+ * changes, each in script order). Ids are the generated workload's prefixes with the index in
+ * its list (`t…`, `b…`, `e…`, `n…`), and there are no follow-up transfers: the script says which
+ * transfers happen. Each request names a relation or a candidate by index modulo their count,
+ * so a shrunk script stays valid. A wrong claim's details (which kinship, which digit, which
+ * requester) are drawn from a stream seeded by the candidate's index alone, so a binding's
+ * request does not change when other steps are shrunk away.
+ */
+export function scriptedWorkload(population: Population, script: Script): Intent[] {
+  const { relations, candidates } = population;
+  const transfers = script.transfers ?? [];
+  const binds = script.binds ?? [];
+  const ends = script.ends ?? [];
+  const changes = script.enrolmentChanges ?? [];
+  if (transfers.length + ends.length + changes.length > 0 && relations.length === 0) {
+    throw new Error('scripted transfers, ends and enrolment changes need relations');
+  }
+  if (binds.length > 0 && candidates.length === 0) {
+    throw new Error('scripted binds need bind candidates (population.candidateShare > 0)');
+  }
+  const relation = (index: number) => relations[index % relations.length] as Relation;
+  const id = (prefix: string, i: number, n: number) => `${prefix}${String(i).padStart(String(n).length, '0')}`;
+  const nonEmployees = nonEmployeesOf(population.people);
+  const intents: Intent[] = [
+    ...transfers.map((t, i): TransferIntent => {
+      const r = relation(t.relation);
       return {
-        kind: 'transfer' as const,
-        at: t.at,
-        transferId: `t${String(i).padStart(width, '0')}`,
-        donorId: relation.donorId,
-        recipientId: relation.recipientId,
-        amount: t.amount,
-        scope: relation.scope,
-        source: 'ACCOUNT' as const,
+        kind: 'transfer', at: t.at, transferId: id('t', i, transfers.length), donorId: r.donorId,
+        recipientId: r.recipientId, amount: t.amount, scope: r.scope, source: 'ACCOUNT',
       };
-    });
+    }),
+    ...binds.map((b, i) => {
+      const index = b.candidate % candidates.length;
+      const candidate = candidates[index] as Relation;
+      const relative = relativeOf(population.personById, candidate);
+      const claim = claimDetails(candidate, relative, b.claim, nonEmployees, new Prng(index));
+      return bindIntent(candidate, relative, b.at, id('b', i, binds.length), claim, b.face);
+    }),
+    ...ends.map((e, i) => endIntent(relation(e.relation), e.at, id('e', i, ends.length),
+      e.by === 'donor' ? 'REVOKED_BY_DONOR' : 'REVOKED_BY_RECIPIENT')),
+    ...changes.map((n, i) => enrolmentIntent(relation(n.relation), n.at, id('n', i, changes.length))),
+  ];
+  return intents.map((intent, i) => ({ intent, i })).sort((a, b) => a.intent.at - b.intent.at || a.i - b.i)
+    .map(({ intent }) => intent);
+}
+
+/**
+ * Bills (F3) and resident contributions (F4) merged into a generated workload, in time order
+ * (stable: requests drawn earlier come first at equal times), from their own Prng stream.
+ */
+function withPayments(intents: Intent[], population: Population, prng: Prng, scenario: Scenario): Intent[] {
+  const { bills = 0, contributions = 0, days = 1 } = scenario.workload;
+  if (bills + contributions === 0) return intents;
+  const options = { bills, contributions, days, year: yearOf(scenario.protocol.startDate) };
+  const billPrng = prng.fork();
+  const payPrng = prng.fork();
+  const all: Intent[] = [...intents, ...billIntents(population, billPrng, options), ...contributionIntents(population, payPrng, options)];
+  return all.map((intent, i) => ({ intent, i })).sort((a, b) => a.intent.at - b.intent.at || a.i - b.i).map(({ intent }) => intent);
 }
 
 /** Provinces are their own sites; the wallet shards, settlement and the app sit at the national platform. */
@@ -300,9 +352,10 @@ export function buildWorld<H>(scenario: Scenario, prng: Prng, makeHost: MakeHost
     : smallTopology(scenario.topology.provinces, scenario.topology.regionsPerProvinceMax);
   const population = buildPopulation(topology, prng.fork(), scenario.population);
   const generated = prng.fork();
-  const workload = scenario.transfers === undefined
-    ? buildWorkload(population, generated, scenario.workload)
-    : scriptedWorkload(population, scenario.transfers);
+  const payments = prng.fork();
+  const workload = isScripted(scenario)
+    ? scriptedWorkload(population, scenario)
+    : withPayments(buildWorkload(population, generated, scenario.workload), population, payments, scenario);
   const config = scenario.protocol;
   const machines = new WalletMachines(config);
   const hosts = new Map<string, H>();
@@ -330,11 +383,15 @@ export function buildWorld<H>(scenario: Scenario, prng: Prng, makeHost: MakeHost
         region: person.region,
         enrolled: person.enrolled,
         kin: (kinOf.get(person.id) ?? {}) as PersonRecord['kin'],
+        creditFen: person.monthlyCreditFen,
+        retired: person.retired,
+        filedTo: person.filedTo,
+        chronic: person.chronic,
       };
       records.set(personKey(person.id), record);
     }
     const address = provinceAddress(province.code);
-    hosts.set(address, makeHost(address, (r) => new ProvinceActor(address, r), records));
+    hosts.set(address, makeHost(address, (r) => new ProvinceActor(address, r, config), records));
   }
 
   // Relations bound before the run: active on both sides, the donor's copy and the recipient's.

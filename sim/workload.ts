@@ -2,11 +2,12 @@
 // profile and amount distribution. Small, exact shares of requests break W6–W8 and W12 on
 // purpose, so that every refusal path is exercised on every run.
 import { chooseExactly, cumulate } from './population.ts';
-import type { Population, Relation } from './population.ts';
+import type { Person, Population, Relation } from './population.ts';
 import type { Prng } from './prng.ts';
 import { DAY_MS, HOUR_MS } from '../actors/config.ts';
 import { KINSHIPS } from '../protocol/index.ts';
 import type { DeclaredKinship, RelationEnding, TransferSource } from '../protocol/index.ts';
+import type { BillIntent, ContributionIntent } from './payments.ts';
 
 // One definition of the day, shared with the actors' W6/W8 arithmetic.
 export { DAY_MS, HOUR_MS };
@@ -59,7 +60,7 @@ export interface EnrolmentIntent {
   personId: string;
 }
 
-export type Intent = TransferIntent | BindIntent | EndIntent | EnrolmentIntent;
+export type Intent = TransferIntent | BindIntent | EndIntent | EnrolmentIntent | BillIntent | ContributionIntent;
 
 /** The id the app tracks an intent by. */
 export function intentId(intent: Intent): string {
@@ -68,6 +69,10 @@ export function intentId(intent: Intent): string {
       return intent.transferId;
     case 'bind':
       return intent.bindId;
+    case 'bill':
+      return intent.billId;
+    case 'contribution':
+      return intent.payId;
     default:
       return intent.requestId;
   }
@@ -100,6 +105,9 @@ export interface WorkloadOptions {
   /** E5: relations revoked by one party; E6: people whose enrolment changes. */
   revokes?: number;
   enrolmentChanges?: number;
+  /** F3: bills at designated providers; F4: resident contribution payments (sim/payments.ts). */
+  bills?: number;
+  contributions?: number;
 }
 
 export const WORKLOAD_DEFAULTS: Required<Omit<WorkloadOptions, 'transfers'>> = {
@@ -118,6 +126,8 @@ export const WORKLOAD_DEFAULTS: Required<Omit<WorkloadOptions, 'transfers'>> = {
   faceNoAnswerShare: 0.05,
   revokes: 0,
   enrolmentChanges: 0,
+  bills: 0,
+  contributions: 0,
 };
 
 type Resolved = Required<WorkloadOptions>;
@@ -379,41 +389,110 @@ function bindIntents(
   if (byId === undefined || candidates.length === 0) throw new RangeError('buildWorkload: binds need candidates');
   const n = Math.min(o.binds, candidates.length);
   const picked = chooseExactly(prng, candidates.length, n);
-  const nonEmployees = people.filter((p) => !p.ebmi);
+  const nonEmployees = nonEmployeesOf(people);
   const width = String(Math.max(1, n)).length;
   const intents: Intent[] = [];
   let k = 0;
   candidates.forEach((candidate, index) => {
     if (picked[index] !== 1) return;
     const id = `b${String(k++).padStart(width, '0')}`;
-    const relative = byId.get(candidate.recipientId);
-    if (relative === undefined) throw new Error(`bind candidate ${candidate.recipientId} unknown`);
+    const relative = relativeOf(byId, candidate);
     const at = drawOpenTime(prng, o.days);
-    let donorId = candidate.donorId;
-    let kinship = candidate.kinship as DeclaredKinship;
-    let idNo = relative.idNo;
     const x = prng.float();
-    if (x < o.nonEmployeeBindShare && nonEmployees.length > 0) {
+    const claim: BindClaim = x < o.nonEmployeeBindShare && nonEmployees.length > 0 ? 'nonEmployee'
+      : x < o.nonEmployeeBindShare + o.wrongKinshipShare ? 'wrongKinship'
+      : x < o.nonEmployeeBindShare + o.wrongKinshipShare + o.idMismatchShare ? 'wrongId'
+      : 'true';
+    const details = claimDetails(candidate, relative, claim, nonEmployees, prng);
+    const y = prng.float();
+    const face = y < o.faceFailShare ? 'FAIL' : y < o.faceFailShare + o.faceNoAnswerShare ? 'NONE' : 'PASS';
+    const intent = bindIntent(candidate, relative, at, id, details, face);
+    intents.push(intent);
+    // The donor then sends money to the newly bound relative, as S3's families do.
+    intents.push(followUp(at, intent.donorId, relative.id, candidate.scope, `tb${id.slice(1)}`));
+  });
+  return intents;
+}
+
+/**
+ * What a binding request claims (F1): the truth, or one error the platform must refuse — a
+ * kinship the registry does not know (E2), an ID number that does not match (ID_MISMATCH), or a
+ * requester without a personal account (E1).
+ */
+export type BindClaim = 'true' | 'wrongKinship' | 'wrongId' | 'nonEmployee';
+export const BIND_CLAIMS: readonly BindClaim[] = ['true', 'wrongKinship', 'wrongId', 'nonEmployee'];
+export const BIND_FACES: readonly BindIntent['face'][] = ['PASS', 'FAIL', 'NONE'];
+
+/** The people without a personal account (E1): who a 'nonEmployee' claim is asked by. */
+export function nonEmployeesOf(people: readonly Person[]): Person[] {
+  return people.filter((p) => !p.ebmi);
+}
+
+/** The candidate's relative, as the registry knows them. */
+export function relativeOf(byId: ReadonlyMap<string, Person>, candidate: Relation): Person {
+  const relative = byId.get(candidate.recipientId);
+  if (relative === undefined) throw new Error(`bind candidate ${candidate.recipientId} unknown`);
+  return relative;
+}
+
+/** Who asks, for whom, claiming what: a claim's error made concrete with draws from `prng`. */
+export interface ClaimDetails {
+  readonly donorId: string;
+  readonly kinship: DeclaredKinship;
+  readonly idNo: string;
+}
+
+export function claimDetails(
+  candidate: Relation, relative: Person, claim: BindClaim, nonEmployees: readonly Person[], prng: Prng,
+): ClaimDetails {
+  let donorId = candidate.donorId;
+  let kinship = candidate.kinship as DeclaredKinship;
+  let idNo = relative.idNo;
+  switch (claim) {
+    case 'nonEmployee':
+      // Nobody without an account, or only the relative: the true donor asks after all.
+      if (nonEmployees.length === 0) break;
       donorId = prng.pick(nonEmployees).id;
       if (donorId === relative.id) donorId = candidate.donorId;
-    } else if (x < o.nonEmployeeBindShare + o.wrongKinshipShare) {
+      break;
+    case 'wrongKinship': {
       const others = KINSHIPS.filter((c) => c !== kinship);
       kinship = prng.pick(others);
-    } else if (x < o.nonEmployeeBindShare + o.wrongKinshipShare + o.idMismatchShare) {
+      break;
+    }
+    case 'wrongId': {
       // One digit of the sequence changed: a plausible typo the registry will not match.
       const digit = String((Number(idNo[16]) + 1 + prng.int(0, 8)) % 10);
       idNo = idNo.slice(0, 16) + digit + idNo.slice(17);
+      break;
     }
-    const y = prng.float();
-    const face = y < o.faceFailShare ? 'FAIL' : y < o.faceFailShare + o.faceNoAnswerShare ? 'NONE' : 'PASS';
-    intents.push({
-      kind: 'bind', at, bindId: id, donorId, relativeId: relative.id, name: relative.name, idNo, kinship, face,
-      scope: candidate.scope,
-    });
-    // The donor then sends money to the newly bound relative, as S3's families do.
-    intents.push(followUp(at, donorId, relative.id, candidate.scope, `tb${id.slice(1)}`));
-  });
-  return intents;
+    case 'true':
+      break;
+  }
+  return { donorId, kinship, idNo };
+}
+
+/** F1: a binding request for a candidate relation, with what it claims and the relative's face. */
+export function bindIntent(
+  candidate: Relation, relative: Person, at: number, bindId: string, claim: ClaimDetails, face: BindIntent['face'],
+): BindIntent {
+  return {
+    kind: 'bind', at, bindId, donorId: claim.donorId, relativeId: relative.id, name: relative.name,
+    idNo: claim.idNo, kinship: claim.kinship, face, scope: candidate.scope,
+  };
+}
+
+/** E5: one party of a relation revokes it. */
+export function endIntent(relation: Relation, at: number, requestId: string, ending: RelationEnding): EndIntent {
+  return {
+    kind: 'end', at, requestId, donorId: relation.donorId, recipientId: relation.recipientId, ending,
+    scope: relation.scope,
+  };
+}
+
+/** E6: the enrolment of a relation's donor changes, which ends every relation they are party to. */
+export function enrolmentIntent(relation: Relation, at: number, requestId: string): EnrolmentIntent {
+  return { kind: 'enrolment', at, requestId, personId: relation.donorId };
 }
 
 /** Revocations by either party (E5) and enrolment changes (E6), each followed by a transfer. */
@@ -427,7 +506,7 @@ function endIntents(relations: readonly Relation[], prng: Prng, o: Resolved, fol
     const id = `e${String(k++).padStart(5, '0')}`;
     const at = drawOpenTime(prng, o.days);
     const ending = prng.chance(0.6) ? 'REVOKED_BY_DONOR' : 'REVOKED_BY_RECIPIENT';
-    intents.push({ kind: 'end', at, requestId: id, donorId: r.donorId, recipientId: r.recipientId, ending, scope: r.scope });
+    intents.push(endIntent(r, at, id, ending));
     intents.push(followUp(at, r.donorId, r.recipientId, r.scope, `te${id.slice(1)}`));
   });
   const changes = Math.min(o.enrolmentChanges, relations.length);
@@ -437,7 +516,7 @@ function endIntents(relations: readonly Relation[], prng: Prng, o: Resolved, fol
     if (changed[index] !== 1) return;
     const id = `n${String(k++).padStart(5, '0')}`;
     const at = drawOpenTime(prng, o.days);
-    intents.push({ kind: 'enrolment', at, requestId: id, personId: r.donorId });
+    intents.push(enrolmentIntent(r, at, id));
     intents.push(followUp(at, r.donorId, r.recipientId, r.scope, `tn${id.slice(1)}`));
   });
   return intents;

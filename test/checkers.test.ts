@@ -81,9 +81,9 @@ describe('Checkers', () => {
   it('a recount that disagrees with the running totals, or an unbalanced ledger, is caught', () => {
     const c = new Checkers(OPENING);
     c.durable('x', [reserve('t1')], 1);
-    c.checkpoint({ available: OPENING - 500n, held: 500n, wallet: 0n, overlap: 0n, returning: 0n, unbalanced: [], negative: [] });
+    c.checkpoint({ available: OPENING - 500n, held: 500n, wallet: 0n, overlap: 0n, returning: 0n, outside: 0n, unbalanced: [], negative: [] });
     expect(failed(c)).toEqual([]);
-    c.checkpoint({ available: OPENING, held: 500n, wallet: 0n, overlap: 0n, returning: 0n, unbalanced: [['ledger.p', 1n]], negative: ['a:p1'] });
+    c.checkpoint({ available: OPENING, held: 500n, wallet: 0n, overlap: 0n, returning: 0n, outside: 0n, unbalanced: [['ledger.p', 1n]], negative: ['a:p1'] });
     expect(failed(c)).toEqual(['conservation', 'ledgerBalance', 'noNegativeBalance']);
   });
 });

@@ -168,6 +168,7 @@ class Net {
         region: p.region,
         enrolled: p.enrolled ?? true,
         kin: p.kin ?? {},
+        creditFen: 0n,
       };
       provinceOf(p.idNo).set(personKey(p.id), record);
     }

@@ -1,8 +1,16 @@
 // Scenario files: defaults are overridden field by field; every bad field is refused with an
 // error that names it and the value, and a bad file changes nothing (no partial scenario).
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { PROTOCOL_DEFAULTS } from '../actors/config.ts';
+import { describeScript, writeScenarioFile } from '../properties/harness.ts';
+import { main } from '../sim/cli.ts';
 import { DEFAULT_SCENARIO, ScenarioError, duration, scenarioFrom, time } from '../sim/scenario.ts';
+import { Simulation } from '../sim/simulation.ts';
+import { intentId, type BindIntent, type EndIntent, type EnrolmentIntent, type TransferIntent } from '../sim/workload.ts';
 
 describe('scenario files', () => {
   it('an empty file is the default national day', () => {
@@ -46,6 +54,27 @@ transfers:
     ['NaN as a latency', { network: { latencyMsMedian: Number.NaN } }, /latencyMsMedian/],
     ['retry max below min', { protocol: { retryDelayMsMin: 100, retryDelayMsMax: 10 } }, /retryDelayMsMax/],
     ['a list instead of a mapping', [1, 2], /expected a mapping/],
+    ['binds that are not a list', { binds: { at: 0 } }, /scenario\.binds: expected a list/],
+    ['a bind without a candidate', { binds: [{ at: 0, face: 'PASS', claim: 'true' }] }, /binds\[0\]\.candidate: expected a whole number/],
+    ['a negative bind candidate', { binds: [{ at: 0, candidate: -1, face: 'PASS', claim: 'true' }] }, /binds\[0\]\.candidate.*-1/],
+    ['an unknown face answer', { binds: [{ at: 0, candidate: 0, face: 'pass', claim: 'true' }] },
+      /^scenario\.binds\[0\]\.face: expected one of PASS, FAIL, NONE, got 'pass'$/],
+    ['an unknown bind claim', { binds: [{ at: 0, candidate: 0, face: 'NONE', claim: 'lie' }] },
+      /^scenario\.binds\[0\]\.claim: expected one of true, wrongKinship, wrongId, nonEmployee, got 'lie'$/],
+    ['a claim given as a boolean', { binds: [{ at: 0, candidate: 0, face: 'FAIL', claim: true }] }, /binds\[0\]\.claim.*got true/],
+    ['an unknown field in a bind', { binds: [{ at: 0, candidate: 0, face: 'PASS', claim: 'true', kin: 'x' }] },
+      /binds\[0\]: unknown field 'kin'/],
+    ['a bind time that is no time', { binds: [{ at: 'noon', candidate: 0, face: 'PASS', claim: 'true' }] }, /binds\[0\]\.at: expected ms/],
+    ['an end by nobody', { ends: [{ at: 0, relation: 0, by: 'platform' }] },
+      /^scenario\.ends\[0\]\.by: expected one of donor, recipient, got 'platform'$/],
+    ['an end without a relation', { ends: [{ at: '10:00', by: 'donor' }] }, /ends\[0\]\.relation/],
+    ['an end at 24:00', { ends: [{ at: '24:00', relation: 0, by: 'donor' }] }, /ends\[0\]\.at: 24:00 is not a time of day/],
+    ['an enrolment change with a fractional relation', { enrolmentChanges: [{ at: 0, relation: 1.5 }] },
+      /enrolmentChanges\[0\]\.relation.*1\.5/],
+    ['an enrolment change naming a person', { enrolmentChanges: [{ at: 0, relation: 0, person: 'p1' }] },
+      /enrolmentChanges\[0\]: unknown field 'person'/],
+    ['a return hour of 24', { protocol: { returnHour: 24 } }, /protocol\.returnHour.*24/],
+    ['an auth TTL without a unit', { protocol: { authTtlMs: '5 minutes' } }, /protocol\.authTtlMs/],
   ];
   for (const [what, input, message] of bad) {
     it(`refuses ${what}, naming the field`, () => {
@@ -53,6 +82,53 @@ transfers:
       expect(() => scenarioFrom(input)).toThrow(message);
     });
   }
+
+  it('reads scripted bindings, revocations and enrolment changes, field by field', () => {
+    const scenario = scenarioFrom(parse(`
+binds:
+  - { at: "10:00:05", candidate: 2, face: PASS, claim: "true" }
+  - { at: 36000000, candidate: 0, face: NONE, claim: wrongKinship }
+  - { at: "D1+09:00", candidate: 7, face: FAIL, claim: nonEmployee }
+  - { at: "10:00", candidate: 1, face: PASS, claim: wrongId }
+ends:
+  - { at: "10:01", relation: 4, by: recipient }
+enrolmentChanges:
+  - { at: "10:02", relation: 0 }
+`));
+    expect(scenario.binds).toEqual([
+      { at: 36_005_000, candidate: 2, face: 'PASS', claim: 'true' },
+      { at: 36_000_000, candidate: 0, face: 'NONE', claim: 'wrongKinship' },
+      { at: 86_400_000 + 32_400_000, candidate: 7, face: 'FAIL', claim: 'nonEmployee' },
+      { at: 36_000_000, candidate: 1, face: 'PASS', claim: 'wrongId' },
+    ]);
+    expect(scenario.ends).toEqual([{ at: 36_060_000, relation: 4, by: 'recipient' }]);
+    expect(scenario.enrolmentChanges).toEqual([{ at: 36_120_000, relation: 0 }]);
+    expect(scenario.transfers).toBeUndefined();
+  });
+
+  it('names the field and the value of a bad scripted step', () => {
+    const binds = [0, 1, 2].map((candidate) => ({ at: 0, candidate, face: candidate === 2 ? 'X' : 'PASS', claim: 'true' }));
+    expect(() => scenarioFrom({ binds })).toThrow("scenario.binds[2].face: expected one of PASS, FAIL, NONE, got 'X'");
+  });
+
+  it('reads every protocol field (none is accepted and then ignored)', () => {
+    // A value other than the default for each field, derived from the default's type so that a
+    // field added later is covered too.
+    const special: Record<string, unknown> = { variant: 'noDedup', startDate: '2026-01-05', blackoutHourStart: 21 };
+    const changed = Object.fromEntries(Object.entries(PROTOCOL_DEFAULTS).map(([key, value]) => [key,
+      key in special ? special[key]
+        : typeof value === 'boolean' ? !value
+        : typeof value === 'bigint' ? Number(value) - 1
+        : (value as number) + 1]));
+    const { protocol } = scenarioFrom({ protocol: changed });
+    for (const [key, value] of Object.entries(changed)) {
+      const read = protocol[key as keyof typeof protocol];
+      expect(typeof read === 'bigint' ? Number(read) : read, key).toEqual(value);
+      expect(read, key).not.toEqual(PROTOCOL_DEFAULTS[key as keyof typeof PROTOCOL_DEFAULTS]);
+    }
+    // Durations read as durations, also for the fields without a rule of their own.
+    expect(scenarioFrom({ protocol: { authTtlMs: '2m', returnHour: 9 } }).protocol).toMatchObject({ authTtlMs: 120_000, returnHour: 9 });
+  });
 
   it('parses times and durations', () => {
     expect(time('06:00', 'x')).toBe(21_600_000);
@@ -70,5 +146,107 @@ describe('a small topology with the default region cap', () => {
     const sim = new Simulation(scenario);
     expect(sim.world.topology.provinces).toHaveLength(3);
     expect(sim.run().checkers.ok).toBe(true);
+  });
+});
+
+/** A small world and a script over every flow, with faults over the same minutes. */
+const MIXED = {
+  name: 'mixed-script',
+  seed: 7,
+  topology: { provinces: 3, regionsPerProvinceMax: 2 },
+  population: { wallets: 40, candidateShare: 1, unopenedShare: 0.1 },
+  protocol: { walletShardCount: 2, requireReceipt: true },
+  storeSyncMs: 20,
+  faults: [
+    { type: 'crash', at: '10:00:20', duration: '15s', node: 'wallet.01' },
+    { type: 'duplicate', at: '10:00', duration: '2m', rate: 0.3 },
+  ],
+  checks: { checkpointEveryDeliveries: 100 },
+  transfers: [
+    { at: '10:00:30', relation: 1, amount: '300' },
+    { at: '10:00', relation: 0, amount: '12.34' },
+    { at: '10:00:10', relation: 5, amount: 2500 },
+  ],
+  binds: [
+    { at: '10:00:10', candidate: 0, face: 'PASS', claim: 'true' },
+    { at: '10:00:05', candidate: 1, face: 'FAIL', claim: 'true' },
+    { at: '10:00:10', candidate: 2, face: 'NONE', claim: 'wrongKinship' },
+    { at: '10:00:40', candidate: 3, face: 'PASS', claim: 'wrongId' },
+    { at: '10:00:50', candidate: 4, face: 'PASS', claim: 'nonEmployee' },
+  ],
+  ends: [
+    { at: '10:00:10', relation: 2, by: 'donor' },
+    { at: '10:00:45', relation: 3, by: 'recipient' },
+  ],
+  enrolmentChanges: [{ at: '10:00:20', relation: 4 }],
+};
+
+describe('a scripted workload mixing every flow', () => {
+  const scenario = scenarioFrom(MIXED);
+
+  it('is exactly the scripted requests, in time order (script order for equal times), without follow-ups', () => {
+    const { workload, population } = new Simulation(scenario).world;
+    const { relations, candidates, personById } = population;
+    expect(workload.map((i) => `${i.at / 1000 - 36_000}s ${intentId(i)}`))
+      .toEqual(['0s t1', '5s b1', '10s t2', '10s b0', '10s b2', '10s e0', '20s n0', '30s t0', '40s b3', '45s e1', '50s b4']);
+    const byId = new Map(workload.map((i) => [intentId(i), i]));
+    const t1 = byId.get('t1') as TransferIntent;
+    expect(t1).toMatchObject({ donorId: relations[0]!.donorId, recipientId: relations[0]!.recipientId, amount: 1_234n, source: 'ACCOUNT' });
+    const e1 = byId.get('e1') as EndIntent;
+    expect(e1).toMatchObject({ donorId: relations[3]!.donorId, recipientId: relations[3]!.recipientId, ending: 'REVOKED_BY_RECIPIENT' });
+    expect((byId.get('e0') as EndIntent).ending).toBe('REVOKED_BY_DONOR');
+    expect((byId.get('n0') as EnrolmentIntent).personId).toBe(relations[4]!.donorId);
+    // Bindings ask for the candidate named, telling the truth or making the claimed error.
+    const bind = (id: string) => byId.get(id) as BindIntent;
+    const truth = (k: number) => ({ donorId: candidates[k]!.donorId, relativeId: candidates[k]!.recipientId,
+      kinship: candidates[k]!.kinship, idNo: personById.get(candidates[k]!.recipientId)!.idNo });
+    expect(bind('b0')).toMatchObject({ ...truth(0), face: 'PASS' });
+    expect(bind('b1')).toMatchObject({ ...truth(1), face: 'FAIL' });
+    expect(bind('b2')).toMatchObject({ ...truth(2), kinship: expect.not.stringMatching(`^${candidates[2]!.kinship}$`), face: 'NONE' });
+    expect(bind('b3')).toMatchObject({ ...truth(3), idNo: expect.not.stringMatching(`^${truth(3).idNo}$`) });
+    expect(personById.get(bind('b4').donorId)!.ebmi).toBe(false);
+    expect(bind('b4').relativeId).toBe(truth(4).relativeId);
+  });
+
+  it('names candidates and relations modulo their count, so any index is valid', () => {
+    const world = new Simulation(scenario).world;
+    const shifted = scenarioFrom({ ...MIXED, binds: MIXED.binds.map((b) => ({ ...b, candidate: b.candidate + world.population.candidates.length })),
+      ends: MIXED.ends.map((e) => ({ ...e, relation: e.relation + world.population.relations.length })) });
+    expect(new Simulation(shifted).world.workload).toEqual(world.workload);
+  });
+
+  it('runs with every invariant holding, and the report lists every scripted step', () => {
+    const sim = new Simulation(scenario).run();
+    expect(sim.checkers.ok, JSON.stringify([...sim.checkers.results])).toBe(true);
+    expect(sim.checkers.bindTerminal.size).toBe(5);
+    expect(describeScript(scenario)).toEqual([
+      'transfers (3):',
+      '  D0+10:00:30.000 relation #1 300.00 yuan',
+      '  D0+10:00:00.000 relation #0 12.34 yuan',
+      '  D0+10:00:10.000 relation #5 2500.00 yuan',
+      'binds (5):',
+      '  D0+10:00:10.000 candidate #0 claim true, face PASS',
+      '  D0+10:00:05.000 candidate #1 claim true, face FAIL',
+      '  D0+10:00:10.000 candidate #2 claim wrongKinship, face NONE',
+      '  D0+10:00:40.000 candidate #3 claim wrongId, face PASS',
+      '  D0+10:00:50.000 candidate #4 claim nonEmployee, face PASS',
+      'ends (2):',
+      '  D0+10:00:10.000 relation #2 revoked by the donor',
+      '  D0+10:00:45.000 relation #3 revoked by the recipient',
+      'enrolment changes (1):',
+      "  D0+10:00:20.000 relation #4's donor",
+    ]);
+  });
+
+  it('written by the harness, reads back as the same scenario and replays to the same trace', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'gongji-script-')), 'mixed.json');
+    writeScenarioFile(scenario, file);
+    expect(scenarioFrom(JSON.parse(readFileSync(file, 'utf8')))).toEqual(scenario);
+    const expected = new Simulation(scenario).run().trace.hash;
+    // As `npm start -- --scenario FILE` runs it.
+    const out = mkdtempSync(join(tmpdir(), 'gongji-replay-'));
+    expect(main(['run', '--scenario', file, '--out', out, '--quiet'])).toBe(0);
+    const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8'));
+    expect(result.traceHash).toBe(expected);
   });
 });
