@@ -124,6 +124,10 @@ export const claimKey = (payId: string) => `q:${payId}`;
 export const slotKey = (personId: string, year: number) => `c:${personId}.${year}`;
 /** F4: a personal-account debit for a contribution, by payment id (the dedup record). */
 export const debitKey = (payId: string) => `d:${payId}`;
+/** F5: the province's pooling fund (its fiscal special account), and its clearing months. */
+export const FUND_KEY = 'f:fund';
+export const fundedKey = (month: number) => `cs:${month}`;
+export const receivedKey = (month: number) => `cr:${month}`;
 /** P4: the month whose credits are booked (written with them, in the same batch). */
 export const creditMonthKey = (month: number) => `m:${month}`;
 
@@ -138,6 +142,10 @@ export class AccountBook {
   readonly claims = new Map<string, ClaimRecord>();
   readonly slots = new Map<string, string>();
   readonly debits = new Map<string, 'debited' | Reason>();
+  /** F5: the pooling fund's balance; the months whose statement it funded or whose receipt it got. */
+  fund: Fen = 0n;
+  readonly fundedMonths = new Set<number>();
+  readonly receivedMonths = new Set<number>();
 
   constructor(readonly ledger: string) {}
 
@@ -155,6 +163,9 @@ export class AccountBook {
       else if (key.startsWith('q:')) book.claims.set(id, value as ClaimRecord);
       else if (key.startsWith('c:')) book.slots.set(id, value as string);
       else if (key.startsWith('d:')) book.debits.set(id, value as 'debited' | Reason);
+      else if (key === FUND_KEY) book.fund = value as Fen;
+      else if (key.startsWith('cs:')) book.fundedMonths.add(Number(key.slice(3)));
+      else if (key.startsWith('cr:')) book.receivedMonths.add(Number(key.slice(3)));
     }
     return book;
   }
@@ -427,6 +438,31 @@ export class AccountBook {
     this.debits.set(payId, outcome);
     fx.write(debitKey(payId), outcome);
     return outcome;
+  }
+
+  /** K10: what this province's insured owe treatment places, from its own settled bills. */
+  medicalPayable(): Fen {
+    let total = 0n;
+    for (const bill of this.bills.values()) if (bill.state === 'committed') total += bill.fundPay + bill.acctPay;
+    return total;
+  }
+
+  /** F5: pay a statement into the national clearing account, once per month. */
+  fundStatement(month: number, amount: Fen, fx: Effects): void {
+    if (this.fundedMonths.has(month)) return;
+    this.fund -= amount;
+    this.fundedMonths.add(month);
+    fx.write(FUND_KEY, this.fund);
+    fx.write(fundedKey(month), amount);
+  }
+
+  /** F5: a disbursal from the national clearing account, once per month. */
+  receiveDisbursal(month: number, amount: Fen, fx: Effects): void {
+    if (this.receivedMonths.has(month)) return;
+    this.fund += amount;
+    this.receivedMonths.add(month);
+    fx.write(FUND_KEY, this.fund);
+    fx.write(receivedKey(month), amount);
   }
 
   region(code: string): RegionRecord {

@@ -58,6 +58,11 @@ export interface ProtocolConfig {
   readonly returnHour: number;
   /** F3 (D11): a pre-settlement the provider never settles is released after this long. */
   readonly presettleTtlMs: number;
+  /**
+   * F5: how a batch nets provinces. Both settle each province's net position through the
+   * national clearing account; 'pairwise' also keeps the batch's per-pair rows (DOMAIN §3.6).
+   */
+  readonly netting: 'multilateral' | 'pairwise';
 }
 
 export const PROTOCOL_DEFAULTS: ProtocolConfig = {
@@ -79,6 +84,7 @@ export const PROTOCOL_DEFAULTS: ProtocolConfig = {
   authTtlMs: 300_000,
   returnHour: 6,
   presettleTtlMs: 1_800_000,
+  netting: 'multilateral',
 };
 
 export const DAY_MS = 86_400_000;

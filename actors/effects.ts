@@ -109,6 +109,13 @@ export type Fact =
       readonly amount: Fen;
     }
   | {
+      /** F5: a monthly clearing batch reached a state (DOMAIN §3.6). */
+      readonly type: 'clearing.batch';
+      readonly corr: string;
+      readonly month: number;
+      readonly state: string;
+    }
+  | {
       /** F3: a bill's outcome at the patient's shard (the national hub). */
       readonly type: 'bill.outcome';
       readonly corr: string;

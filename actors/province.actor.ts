@@ -46,6 +46,9 @@ export class ProvinceActor implements Actor {
       case 'tax.confirm':
       case 'tax.release':
       case 'account.debit':
+      case 'clearing.allocate':
+      case 'clearing.statement':
+      case 'clearing.disburse':
         this.snapshot = this.machines.step(this.snapshot, { type: env.kind, env: env as never, book: this.book, fx });
         return;
       default:

@@ -40,7 +40,10 @@ export type DomainKind =
   | 'tax.claim'
   | 'tax.confirm'
   | 'tax.release'
-  | 'account.debit';
+  | 'account.debit'
+  | 'clearing.allocate'
+  | 'clearing.statement'
+  | 'clearing.disburse';
 
 type DomainEvent = Extract<ProvinceEvent, { type: DomainKind }>;
 
@@ -89,6 +92,26 @@ function decide(event: DomainEvent): void {
       book.releaseContribution(env.corr, fx);
       const state = book.claims.get(env.corr)?.state;
       if (state === 'released' || state === 'refused') fx.send(env.from, 'tax.released', env.corr, { payId: env.corr });
+      return;
+    }
+    case 'clearing.allocate': {
+      // 3261 or 3262 (K10): does settlement's figure match this province's own settled bills?
+      const { month, medicalPayable } = env.body as Envelope<'clearing.allocate'>['body'];
+      const own = book.medicalPayable();
+      if (own === medicalPayable) fx.send(env.from, 'clearing.confirm', env.corr, { month });
+      else fx.send(env.from, 'clearing.dispute', env.corr, { month, medicalPayable: own });
+      return;
+    }
+    case 'clearing.statement': {
+      const { month, toFund, topUp } = env.body as Envelope<'clearing.statement'>['body'];
+      book.fundStatement(month, toFund + topUp, fx);
+      fx.send(env.from, 'clearing.funded', env.corr, { month });
+      return;
+    }
+    case 'clearing.disburse': {
+      const { month, amount } = env.body as Envelope<'clearing.disburse'>['body'];
+      book.receiveDisbursal(month, amount, fx);
+      fx.send(env.from, 'clearing.received', env.corr, { month });
       return;
     }
     case 'account.debit': {
@@ -230,6 +253,9 @@ export const provinceMachine = setup({
     'tax.confirm': { actions: 'decide' },
     'tax.release': { actions: 'decide' },
     'account.debit': { actions: 'decide' },
+    'clearing.allocate': { actions: 'decide' },
+    'clearing.statement': { actions: 'decide' },
+    'clearing.disburse': { actions: 'decide' },
   },
 });
 

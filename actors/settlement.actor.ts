@@ -7,19 +7,33 @@ import { MachineDriver } from './machine_driver.ts';
 import {
   settlementMachine,
   type ClearingLine,
-  type SettlementBook,
+  type SettlementEvent,
+  type SettlementKind,
   type SettlementMachine,
 } from './settlement.machine.ts';
+import { CLEARING_ACCOUNT_KEY, ClearingDesk, type BatchBook, type BatchRecord } from './clearing_batch.ts';
+import type { Prepayment } from './clearing.ts';
+import { PROTOCOL_DEFAULTS, type ProtocolConfig } from './config.ts';
+
+const SETTLEMENT_KINDS: ReadonlySet<string> = new Set<SettlementKind>([
+  'settlement.record', 'settlement.unrecord', 'liability.record', 'liability.reverse',
+  'clearing.confirm', 'clearing.dispute', 'clearing.funded', 'clearing.received',
+]);
 
 const driver = new MachineDriver(settlementMachine);
 
 export class SettlementActor implements Actor {
-  readonly book: SettlementBook = { liabilities: new Map(), recorded: new Set(), reversed: new Set(), lines: new Map() };
+  readonly book: BatchBook = {
+    liabilities: new Map(), recorded: new Set(), reversed: new Set(), lines: new Map(),
+    batches: new Map(), prepayments: new Map(), clearingAccount: 0n,
+  };
+  private readonly desk: ClearingDesk;
   private snapshot: SnapshotFrom<SettlementMachine>;
 
   constructor(
     readonly address: string,
     records: ReadonlyMap<string, unknown>,
+    readonly config: ProtocolConfig = PROTOCOL_DEFAULTS,
     readonly machines = driver,
   ) {
     for (const [key, value] of records) {
@@ -27,19 +41,28 @@ export class SettlementActor implements Actor {
       else if (key.startsWith('x:')) this.book.recorded.add(key.slice(2));
       else if (key.startsWith('v:')) this.book.reversed.add(key.slice(2));
       else if (key.startsWith('n:')) this.book.lines.set(key.slice(2), value as ClearingLine);
+      else if (key.startsWith('bt:')) this.book.batches.set(Number(key.slice(3)), value as BatchRecord);
+      else if (key.startsWith('pp:')) this.book.prepayments.set(key.slice(3), value as Prepayment);
+      else if (key === CLEARING_ACCOUNT_KEY) this.book.clearingAccount = value as Fen;
     }
     this.snapshot = machines.initial(undefined);
+    this.desk = new ClearingDesk(config);
   }
 
-  handle(env: AnyEnvelope, _now: number, fx: Effects): void {
-    if (env.kind !== 'liability.record' && env.kind !== 'liability.reverse' && env.kind !== 'settlement.record' &&
-      env.kind !== 'settlement.unrecord') {
-      throw new UnroutableError(this.address, env.kind);
-    }
-    this.snapshot = this.machines.step(this.snapshot, { type: env.kind, env, book: this.book, fx } as never);
+  handle(env: AnyEnvelope, now: number, fx: Effects): void {
+    if (!SETTLEMENT_KINDS.has(env.kind)) throw new UnroutableError(this.address, env.kind);
+    const event = { type: env.kind, env, book: this.book, desk: this.desk, now, fx };
+    this.snapshot = this.machines.step(this.snapshot, event as SettlementEvent);
   }
 
-  timer(): void {}
+  /** A clearing batch's scheduled step (K8) or retry. */
+  timer(key: string, arg: number, now: number, fx: Effects): void {
+    if (key.startsWith('batch:')) this.desk.timer(this.book, Number(key.slice('batch:'.length)), arg, now, fx);
+  }
 
-  recover(): void {}
+  /** After a start or a crash: this month's batch exists, and every unfinished batch re-arms. */
+  recover(now: number, fx: Effects): void {
+    this.desk.ensure(this.book, this.desk.currentMonth(now), now, fx);
+    this.desk.recover(this.book, now, fx);
+  }
 }

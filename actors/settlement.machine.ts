@@ -1,9 +1,12 @@
 // The national clearing agent. For transfers it books each committed transfer's origin liability
-// (K9: the donor's region owes the wallet ledger), exactly once per transfer id. Its lifecycle
-// (open → closed → statementsIssued → … per month, DESIGN §3) arrives with monthly clearing.
+// (K9: the donor's region owes the wallet ledger), exactly once per transfer id; for bills and
+// wallet-funded contributions it keeps the clearing lines (F5 input, idempotent per line id);
+// and it runs one clearing batch per month (actors/clearing_batch.ts: allocation, K10
+// confirmation, statements with prepayments, funding, disbursal, reconciliation).
 import { setup } from 'xstate';
 import type { Envelope, Fen } from '../protocol/index.ts';
 import type { Effects } from './effects.ts';
+import type { BatchBook, ClearingDesk } from './clearing_batch.ts';
 
 /** The settlement agent's books: liabilities by origin region and the transfers behind them. */
 export interface SettlementBook {
@@ -15,7 +18,11 @@ export interface SettlementBook {
   readonly lines: Map<string, ClearingLine>;
 }
 
-/** One line of a month's obligations; `undone` once its bill was cancelled or reversed. */
+/**
+ * One line of a month's obligations. `undone` once its bill was cancelled or reversed; if that
+ * happened before its batch was allocated it is `dropped` from the batch, otherwise a `reversal`
+ * line takes it back in the batch of the month the undo came in.
+ */
 export interface ClearingLine {
   readonly month: number;
   readonly ledger: 'medical' | 'wallet';
@@ -23,6 +30,11 @@ export interface ClearingLine {
   readonly payeeRegion: string;
   readonly amount: Fen;
   readonly undone: boolean;
+  /** The batch (settlement month) this line counts in. */
+  readonly batch: number;
+  readonly dropped: boolean;
+  /** A reversal of an undone line: counts −amount in its batch. */
+  readonly reversal: boolean;
 }
 
 export const lineKey = (lineId: string) => `n:${lineId}`;
@@ -31,25 +43,29 @@ export const liabilityRecordKey = (region: string) => `l:${region}`;
 export const recordedKey = (transferId: string) => `x:${transferId}`;
 export const reversedKey = (transferId: string) => `v:${transferId}`;
 
-export type SettlementEvent =
-  | {
-      readonly type: 'settlement.record' | 'settlement.unrecord';
-      readonly env: Envelope<'settlement.record' | 'settlement.unrecord'>;
-      readonly book: SettlementBook;
-      readonly fx: Effects;
-    }
-  | {
-      readonly type: 'liability.record';
-      readonly env: Envelope<'liability.record'>;
-      readonly book: SettlementBook;
-      readonly fx: Effects;
-    }
-  | {
-      readonly type: 'liability.reverse';
-      readonly env: Envelope<'liability.reverse'>;
-      readonly book: SettlementBook;
-      readonly fx: Effects;
-    };
+type Carried<K extends SettlementKind> = {
+  readonly type: K;
+  readonly env: Envelope<K>;
+  readonly book: BatchBook;
+  readonly desk: ClearingDesk;
+  readonly now: number;
+  readonly fx: Effects;
+};
+
+export type SettlementKind =
+  | 'settlement.record'
+  | 'settlement.unrecord'
+  | 'liability.record'
+  | 'liability.reverse'
+  | 'clearing.confirm'
+  | 'clearing.dispute'
+  | 'clearing.funded'
+  | 'clearing.received';
+
+export type SettlementEvent = { [K in SettlementKind]: Carried<K> }[SettlementKind];
+
+type Of<K extends SettlementKind> = Carried<K>;
+const provinceOf = (from: string) => from.slice('province.'.length);
 
 export const settlementMachine = setup({
   types: { events: {} as SettlementEvent },
@@ -63,10 +79,13 @@ export const settlementMachine = setup({
       fx.send(env.from, 'liability.recorded', env.corr, { transferId: env.corr });
     },
     recordLine: ({ event }) => {
-      const { env, book, fx } = event as { env: Envelope<'settlement.record'>; book: SettlementBook; fx: Effects };
+      const { env, book, desk, now, fx } = event as Of<'settlement.record'>;
       const { lineId, month, ledger, payerRegion, payeeRegion, amount } = env.body;
       if (!book.lines.has(lineId)) {
-        const line: ClearingLine = { month, ledger, payerRegion, payeeRegion, amount, undone: false };
+        const batch = desk.batchFor(book, month, now, fx);
+        const line: ClearingLine = {
+          month, ledger, payerRegion, payeeRegion, amount, undone: false, batch, dropped: false, reversal: false,
+        };
         book.lines.set(lineId, line);
         fx.write(lineKey(lineId), line);
         fx.emit({ type: 'clearing.line', corr: lineId, ledger, payerRegion, payeeRegion, amount });
@@ -74,24 +93,48 @@ export const settlementMachine = setup({
       fx.send(env.from, 'settlement.recorded', env.corr, { lineId });
     },
     unrecordLine: ({ event }) => {
-      const { env, book, fx } = event as { env: Envelope<'settlement.unrecord'>; book: SettlementBook; fx: Effects };
+      const { env, book, desk, now, fx } = event as Of<'settlement.unrecord'>;
       const { lineId } = env.body;
       const line = book.lines.get(lineId);
       if (line !== undefined && !line.undone) {
-        const undone = { ...line, undone: true };
+        const dropped = desk.isOpen(book, line.batch);
+        const undone = { ...line, undone: true, dropped };
         book.lines.set(lineId, undone);
         fx.write(lineKey(lineId), undone);
+        if (!dropped) {
+          // Its batch is allocated already: take it back in the batch of this month.
+          const batch = desk.batchFor(book, desk.currentMonth(now), now, fx);
+          const reversal: ClearingLine = { ...line, batch, reversal: true };
+          book.lines.set(`${lineId}.r`, reversal);
+          fx.write(lineKey(`${lineId}.r`), reversal);
+        }
         const { ledger, payerRegion, payeeRegion, amount } = line;
         fx.emit({ type: 'clearing.line', corr: lineId, ledger, payerRegion, payeeRegion, amount: -amount });
       }
       fx.send(env.from, 'settlement.unrecorded', env.corr, { lineId });
+    },
+    confirm: ({ event }) => {
+      const { env, book, desk, now, fx } = event as Of<'clearing.confirm'>;
+      desk.confirm(book, env.body.month, provinceOf(env.from), now, fx);
+    },
+    dispute: ({ event }) => {
+      const { env, book, desk, now, fx } = event as Of<'clearing.dispute'>;
+      desk.dispute(book, env.body.month, now, fx);
+    },
+    funded: ({ event }) => {
+      const { env, book, desk, now, fx } = event as Of<'clearing.funded'>;
+      desk.funded(book, env.body.month, provinceOf(env.from), now, fx);
+    },
+    received: ({ event }) => {
+      const { env, book, desk, now, fx } = event as Of<'clearing.received'>;
+      desk.received(book, env.body.month, provinceOf(env.from), now, fx);
     },
     replyReversed: ({ event }) => {
       const { env, fx } = event;
       fx.send(env.from, 'liability.reversed', env.corr, { transferId: env.corr });
     },
     reverse: ({ event }) => {
-      const { env, book, fx } = event as Extract<SettlementEvent, { type: 'liability.reverse' }>;
+      const { env, book, fx } = event as Of<'liability.reverse'>;
       const { originRegion, amount } = env.body;
       const total = (book.liabilities.get(originRegion) ?? 0n) - amount;
       book.liabilities.set(originRegion, total);
@@ -101,7 +144,7 @@ export const settlementMachine = setup({
       fx.emit({ type: 'liability.reversed', corr: env.corr, originRegion, amount });
     },
     record: ({ event }) => {
-      const { env, book, fx } = event as Extract<SettlementEvent, { type: 'liability.record' }>;
+      const { env, book, fx } = event as Of<'liability.record'>;
       const { originRegion, amount } = env.body;
       const total = (book.liabilities.get(originRegion) ?? 0n) + amount;
       book.liabilities.set(originRegion, total);
@@ -123,6 +166,10 @@ export const settlementMachine = setup({
         ],
         'settlement.record': { actions: 'recordLine' },
         'settlement.unrecord': { actions: 'unrecordLine' },
+        'clearing.confirm': { actions: 'confirm' },
+        'clearing.dispute': { actions: 'dispute' },
+        'clearing.funded': { actions: 'funded' },
+        'clearing.received': { actions: 'received' },
         'liability.reverse': [
           { guard: 'reversed', actions: 'replyReversed' },
           { actions: ['reverse', 'replyReversed'] },

@@ -1,20 +1,24 @@
 // fast-check arbitraries for whole scenarios: a small topology and population (from a seed), a
 // scripted burst of requests mixing every flow (transfers, bindings, revocations, enrolment
-// changes), and a fault schedule over the same window. Everything a run depends on is
+// changes, bills, contributions), and a fault schedule over the same window. Everything a run depends on is
 // fast-check data, so a failing case shrinks to few requests and few faults.
 import fc from 'fast-check';
 import { PROTOCOL_DEFAULTS, type ProtocolVariant } from '../actors/config.ts';
 import { APP_ADDRESS, SETTLEMENT_ADDRESS, provinceAddress, walletShardAddress } from '../actors/addresses.ts';
 import type { FaultEvent } from '../sim/faults.ts';
+import { BILL_SCOPES, CARE_KINDS, CONTRIBUTION_SOURCES, POS_ACTIONS } from '../sim/payments.ts';
 import {
-  DEFAULT_SCENARIO, ENDING_PARTIES, type Scenario, type ScriptedBind, type ScriptedEnd, type ScriptedEnrolmentChange,
-  type ScriptedTransfer,
+  DEFAULT_SCENARIO, ENDING_PARTIES, type Scenario, type ScriptedBill, type ScriptedBind, type ScriptedContribution,
+  type ScriptedEnd, type ScriptedEnrolmentChange, type ScriptedTransfer,
 } from '../sim/scenario.ts';
 import { worldOf } from '../sim/simulation.ts';
 import { BIND_CLAIMS, BIND_FACES } from '../sim/workload.ts';
 import { PROVINCES } from '../sim/topology.data.ts';
 
-/** Requests and faults happen in this window of day 0 (10:00 + 60 s), away from the W8 blackout. */
+/**
+ * Requests and faults happen in this window of day 0 (10:00 + 60 s): away from the W8 blackout
+ * (transfers), in the providers' busiest hours (bills have no blackout; contributions neither).
+ */
 export const WINDOW_START_MS = 10 * 3_600_000;
 export const WINDOW_SPAN_MS = 60_000;
 
@@ -115,6 +119,36 @@ const endArb: fc.Arbitrary<ScriptedEnd> = fc.record({
 
 const enrolmentArb: fc.Arbitrary<ScriptedEnrolmentChange> = fc.record({ at: requestAt, relation: fc.nat({ max: 200 }) });
 
+// Bills are mostly local, settled and modest; every place, kind of care, POS action (D11) and
+// flag still appears often enough. The first value of each list is what fast-check shrinks to.
+const billArb: fc.Arbitrary<ScriptedBill> = fc.record({
+  at: requestAt,
+  patient: fc.nat({ max: 200 }),
+  where: fc.oneof(
+    { weight: 3, arbitrary: fc.constant(BILL_SCOPES[0]!) },
+    { weight: 2, arbitrary: fc.constantFrom(...BILL_SCOPES.slice(1)) },
+  ),
+  care: fc.constantFrom(...CARE_KINDS),
+  // Fen: mostly within a person's account and wallet; sometimes an inpatient-sized bill.
+  amount: fc.oneof(
+    { weight: 8, arbitrary: fc.integer({ min: 1, max: 200_000 }) },
+    { weight: 1, arbitrary: fc.integer({ min: 200_001, max: 5_000_000 }) },
+  ).map((fen) => BigInt(fen)),
+  action: fc.oneof(
+    { weight: 3, arbitrary: fc.constant(POS_ACTIONS[0]!) },
+    { weight: 2, arbitrary: fc.constantFrom(...POS_ACTIONS.slice(1)) },
+  ),
+  useWallet: fc.boolean(),
+  emergency: fc.oneof({ weight: 4, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
+});
+
+const contributionArb: fc.Arbitrary<ScriptedContribution> = fc.record({
+  at: requestAt,
+  relation: fc.nat({ max: 200 }),
+  source: fc.constantFrom(...CONTRIBUTION_SOURCES),
+  nextYear: fc.oneof({ weight: 5, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
+});
+
 /** The scenario of a shape, before its script and faults are drawn. */
 function baseScenario(shape: Shape, variant: ProtocolVariant, writeAhead: boolean): Scenario {
   return {
@@ -141,8 +175,8 @@ function candidateCount(scenario: Scenario): number {
 
 /**
  * A whole scenario for one property run, for the given protocol variant: a script mixing every
- * flow — 1–30 transfers, 0–6 bindings, 0–3 revocations and 0–2 enrolment changes — in one
- * window, with faults over it.
+ * flow — 1–30 transfers, 0–6 bindings, 0–3 revocations, 0–2 enrolment changes, 0–5 bills and
+ * 0–3 contributions — in one window, with faults over it.
  */
 export function scenarioArb(variant: ProtocolVariant, options: { writeAhead?: boolean } = {}): fc.Arbitrary<Scenario> {
   return shapeArb.chain((shape) => {
@@ -152,19 +186,23 @@ export function scenarioArb(variant: ProtocolVariant, options: { writeAhead?: bo
       binds: bindsArb(candidateCount(base)),
       ends: fc.array(endArb, { maxLength: 3 }),
       enrolmentChanges: fc.array(enrolmentArb, { maxLength: 2 }),
+      bills: fc.array(billArb, { maxLength: 5 }),
+      contributions: fc.array(contributionArb, { maxLength: 3 }),
       faults: fc.array(faultArb(shape), { maxLength: 6 }),
       // How long a group commit takes: the window in which a crash loses staged writes.
       storeSyncMs: fc.integer({ min: 1, max: 300 }),
       // W11: credits wait to be received (unreceived ones return at 06:00 the next day), or are
       // received on arrival.
       requireReceipt: fc.boolean(),
-    }).map(({ transfers, binds, ends, enrolmentChanges, faults, storeSyncMs, requireReceipt }): Scenario => ({
+    }).map(({ transfers, binds, ends, enrolmentChanges, bills, contributions, faults, storeSyncMs, requireReceipt }): Scenario => ({
       ...base,
       workload: { transfers: transfers.length },
       transfers,
       binds,
       ends,
       enrolmentChanges,
+      bills,
+      contributions,
       protocol: { ...base.protocol, requireReceipt },
       storeSyncMs,
       faults,

@@ -1,5 +1,5 @@
 // Running one property case and explaining a failure: the seed, the shrunk fault schedule and
-// transfers, the failed invariants, the last deliveries, and a scenario file that replays it.
+// script, the failed invariants, the last deliveries, and a scenario file that replays it.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { formatFen } from '../protocol/index.ts';
@@ -56,13 +56,13 @@ export function describeCounterexample(scenario: Scenario, sim: Simulation): str
 
 /** How many requests a scenario scripts, over every list. */
 export function scriptSteps(scenario: Scenario): number {
-  const { transfers = [], binds = [], ends = [], enrolmentChanges = [] } = scenario;
-  return transfers.length + binds.length + ends.length + enrolmentChanges.length;
+  const { transfers = [], binds = [], ends = [], enrolmentChanges = [], bills = [], contributions = [] } = scenario;
+  return transfers.length + binds.length + ends.length + enrolmentChanges.length + bills.length + contributions.length;
 }
 
 /** The scripted requests, one line each, in the order of the scenario's lists. */
 export function describeScript(scenario: Scenario): string[] {
-  const { transfers = [], binds = [], ends = [], enrolmentChanges = [] } = scenario;
+  const { transfers = [], binds = [], ends = [], enrolmentChanges = [], bills = [], contributions = [] } = scenario;
   return [
     `transfers (${transfers.length}):`,
     ...transfers.map((t) => `  ${fmtTime(t.at)} relation #${t.relation} ${formatFen(t.amount)} yuan`),
@@ -72,6 +72,12 @@ export function describeScript(scenario: Scenario): string[] {
     ...ends.map((e) => `  ${fmtTime(e.at)} relation #${e.relation} revoked by the ${e.by}`),
     `enrolment changes (${enrolmentChanges.length}):`,
     ...enrolmentChanges.map((n) => `  ${fmtTime(n.at)} relation #${n.relation}'s donor`),
+    `bills (${bills.length}):`,
+    ...bills.map((b) => `  ${fmtTime(b.at)} patient #${b.patient} ${b.care} care (${b.where}) ${formatFen(b.amount)} yuan, ` +
+      `POS ${b.action}${b.useWallet ? ', wallet' : ''}${b.emergency ? ', emergency' : ''}`),
+    `contributions (${contributions.length}):`,
+    ...contributions.map((c) => `  ${fmtTime(c.at)} relation #${c.relation} from the ${c.source === 'ACCOUNT' ? "donor's account" : "recipient's wallet"}` +
+      `${c.nextYear ? ', for next year' : ''}`),
   ];
 }
 
@@ -99,6 +105,8 @@ export function scenarioFile(scenario: Scenario): Record<string, unknown> {
     binds: scenario.binds,
     ends: scenario.ends,
     enrolmentChanges: scenario.enrolmentChanges,
+    bills: scenario.bills,
+    contributions: scenario.contributions,
     checks: scenario.checks,
   };
 }

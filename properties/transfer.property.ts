@@ -1,6 +1,7 @@
 // Property: over random topologies, relations, scripts mixing every flow (transfers, bindings,
-// revocations, enrolment changes) and fault schedules, the reference protocol conserves money,
-// applies each transfer exactly once, loses none and settles every binding.
+// revocations, enrolment changes, bills, contributions) and fault schedules, the reference
+// protocol conserves money, applies each transfer exactly once, loses none and settles every
+// binding, bill and contribution.
 // Negative controls: the same property must catch a recipient without dedup, a saga that decides
 // "failed" on a timeout, and a host that sends before its writes are durable — fast-check must
 // find a counterexample and shrink it, and the shrunk case must replay to the same trace, also

@@ -96,6 +96,13 @@ const EXPECTED_FIELDS: Record<string, string> = {
   'settlement.recorded': 'lineId:id',
   'settlement.unrecord': 'lineId:id',
   'settlement.unrecorded': 'lineId:id',
+  'clearing.allocate': 'month:count medicalPayable:amount0',
+  'clearing.confirm': 'month:count',
+  'clearing.dispute': 'month:count medicalPayable:amount0',
+  'clearing.statement': 'month:count toFund:amount0 topUp:amount0',
+  'clearing.funded': 'month:count',
+  'clearing.disburse': 'month:count amount:amount',
+  'clearing.received': 'month:count',
 };
 
 describe('kinds and schemas', () => {

@@ -324,6 +324,17 @@ const BODY_SPECS = {
   'settlement.recorded': { lineId: 'id' },
   'settlement.unrecord': { lineId: 'id' },
   'settlement.unrecorded': { lineId: 'id' },
+  // F5 monthly clearing, settlement ↔ each province (K2, K7, K8, K10). Allocation (3260) carries
+  // settlement's cumulative medical payable for the province's insured; the province confirms
+  // (3261) or disputes (3262) against its own settled bills. Statements fund the national
+  // clearing account; disbursal pays the net receivers.
+  'clearing.allocate': { month: 'count', medicalPayable: 'amount0' },
+  'clearing.confirm': { month: 'count' },
+  'clearing.dispute': { month: 'count', medicalPayable: 'amount0' },
+  'clearing.statement': { month: 'count', toFund: 'amount0', topUp: 'amount0' },
+  'clearing.funded': { month: 'count' },
+  'clearing.disburse': { month: 'count', amount: 'amount' },
+  'clearing.received': { month: 'count' },
 } as const satisfies Record<string, Record<string, FieldType>>;
 
 type BodySpecs = typeof BODY_SPECS;

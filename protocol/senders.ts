@@ -80,6 +80,13 @@ export const SENDER_ROLES: { readonly [K in Kind]: readonly Role[] } = {
   'settlement.recorded': ['settlement'],
   'settlement.unrecord': ['wallet'],
   'settlement.unrecorded': ['settlement'],
+  'clearing.allocate': ['settlement'],
+  'clearing.confirm': ['province'],
+  'clearing.dispute': ['province'],
+  'clearing.statement': ['settlement'],
+  'clearing.funded': ['province'],
+  'clearing.disburse': ['settlement'],
+  'clearing.received': ['province'],
 };
 
 /** Per delivered message in the simulator too: compares in place, allocates nothing. */

@@ -106,6 +106,9 @@ export class Checkers {
   readonly contributions = new Map<string, { scope: TransferScope; outcome: string; reason: string | undefined; at: number }>();
   /** F5 input: clearing lines as settlement recorded them, net of undone ones, by ledger. */
   readonly lineTotals = new Map<string, Fen>();
+  /** F5: each month's clearing batch, its latest state, and the state changes seen. */
+  readonly batchStates = new Map<number, string>();
+  batchSteps = 0;
   /** P4: monthly credits booked, and their sum. */
   credits = 0;
   creditsFen: Fen = 0n;
@@ -166,6 +169,9 @@ export class Checkers {
       } else if (event.type === 'clearing.line') {
         const key = `${event.ledger}|${event.payerRegion}|${event.payeeRegion}`;
         this.lineTotals.set(key, (this.lineTotals.get(key) ?? 0n) + event.amount);
+      } else if (event.type === 'clearing.batch') {
+        this.batchStates.set(event.month, event.state);
+        this.batchSteps++;
       } else if (event.type === 'relation.ended') {
         const key = `${event.scope}.${event.ending}`;
         this.relationEnds.set(key, (this.relationEnds.get(key) ?? 0) + 1);

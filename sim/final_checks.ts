@@ -5,7 +5,9 @@
 // answered, and the liabilities of the three parties agreeing per origin region.
 import type { BillRecord, ClaimRecord, RegionRecord, TxnRecord } from '../actors/account_book.ts';
 import type { ClearingLine } from '../actors/settlement.machine.ts';
-import { buildMatrix, netMultilateral, sumPositions, type Obligation } from '../actors/clearing.ts';
+import { buildMatrix, netMultilateral, sumPositions, type Obligation, type Prepayment } from '../actors/clearing.ts';
+import { CLEARING_ACCOUNT_KEY, type BatchRecord } from '../actors/clearing_batch.ts';
+import { FUND_KEY } from '../actors/account_book.ts';
 import type { BindSnapshot, SagaSnapshot, WalletSnapshot } from '../actors/wallet_shard.actor.ts';
 import { returnAtMs } from '../actors/wallet.machine.ts';
 import type { Fen } from '../protocol/index.ts';
@@ -38,6 +40,11 @@ export interface Parties {
   readonly due: Map<string, Fen>;
   readonly walletLiability: Map<string, Fen>;
   readonly settlementLiability: Map<string, Fen>;
+  /** F5: the provinces' pooling funds, the national clearing account, batches and prepayments. */
+  funds: Fen;
+  clearingAccount: Fen;
+  readonly batches: Map<number, BatchRecord>;
+  readonly prepayments: Map<string, Prepayment>;
 }
 
 export function readParties(actors: Iterable<DurableView>): Parties {
@@ -57,12 +64,20 @@ export function readParties(actors: Iterable<DurableView>): Parties {
     due: new Map(),
     walletLiability: new Map(),
     settlementLiability: new Map(),
+    funds: 0n,
+    clearingAccount: 0n,
+    batches: new Map(),
+    prepayments: new Map(),
   };
   for (const host of actors) {
     const settlement = host.address.startsWith('settlement.');
     host.store.durable.forEach((value, key) => {
       const tag = key.slice(0, 2);
       if (tag === 'a:') return; // accounts: the bulk of records, and not needed here
+      if (key === FUND_KEY) parties.funds += value as Fen;
+      else if (key === CLEARING_ACCOUNT_KEY && settlement) parties.clearingAccount = value as Fen;
+      else if (key.startsWith('bt:')) parties.batches.set(Number(key.slice(3)), value as BatchRecord);
+      else if (key.startsWith('pp:')) parties.prepayments.set(key.slice(3), value as Prepayment);
       const id = key.slice(2);
       if (tag === 's:') parties.saga.set(id, String((value as SagaSnapshot).value));
       else if (tag === 't:') parties.txn.set(id, value as TxnRecord);
@@ -121,11 +136,11 @@ function checkBills(sim: Simulation, parties: Parties): void {
     const live = lines.filter((line) => !line.undone);
     if (bill.outcome === 'settled') {
       if (record?.state !== 'committed') stuck.push(`bill ${id} settled but the insured place has it ${record?.state ?? 'missing'}`);
-      const medical = live.filter((l) => l.ledger === 'medical').reduce((n, l) => n + l.amount, 0n);
+      const medical = live.filter((l) => l.ledger === 'medical' && !l.reversal).reduce((n, l) => n + l.amount, 0n);
       if (record !== undefined && medical !== record.fundPay + record.acctPay) {
         stuck.push(`bill ${id} settled: medical lines ${formatFen(medical)} ≠ fund + account ${formatFen(record.fundPay + record.acctPay)}`);
       }
-      const wallet = live.filter((l) => l.ledger === 'wallet').reduce((n, l) => n + l.amount, 0n);
+      const wallet = live.filter((l) => l.ledger === 'wallet' && !l.reversal).reduce((n, l) => n + l.amount, 0n);
       if (wallet !== bill.wallet) stuck.push(`bill ${id} settled: wallet lines ${formatFen(wallet)} ≠ acctMulaidPay ${formatFen(bill.wallet)}`);
     } else if (bill.outcome === 'cancelled' || bill.outcome === 'reversed' || bill.outcome === 'expired') {
       if (record !== undefined && record.state !== 'released' && record.state !== 'refunded') {
@@ -140,6 +155,45 @@ function checkBills(sim: Simulation, parties: Parties): void {
 }
 
 /** F4: every accepted payment is paid or rejected, and the resident fund agrees (C4). */
+function checkBatches(sim: Simulation, parties: Parties): void {
+  const fail = (detail: string) => sim.checkers.fail('clearing', detail);
+  const total = parties.funds + parties.clearingAccount;
+  if (total !== sim.world.openingFunds) {
+    fail(`Σ funds ${formatFen(parties.funds)} + clearing account ${formatFen(parties.clearingAccount)} = ` +
+      `${formatFen(total)} ≠ opening ${formatFen(sim.world.openingFunds)}`);
+  }
+  let held = 0n;
+  for (const p of parties.prepayments.values()) held += p.balance;
+  const midway = [...parties.batches.values()].some((b) => b.state === 'STATEMENTS_ISSUED' || b.state === 'FUNDED');
+  if (!midway && held !== parties.clearingAccount) {
+    fail(`the clearing account ${formatFen(parties.clearingAccount)} ≠ prepayments held ${formatFen(held)}`);
+  }
+  for (const batch of parties.batches.values()) {
+    if (batch.state !== 'RECONCILED') {
+      // Only the run's last months may still be open: their clearing falls after the horizon.
+      continue;
+    }
+    // Cleared = settled: the statements' gross payables are the batch's national lines.
+    const byProvince = new Map<string, Fen>();
+    for (const line of parties.lines.values()) {
+      if (line.batch !== batch.month || line.dropped) continue;
+      const payer = line.payerRegion.slice(0, 2);
+      if (payer === line.payeeRegion.slice(0, 2)) continue;
+      add(byProvince, line.reversal ? line.payeeRegion.slice(0, 2) : payer, line.amount * (line.reversal ? -1n : 1n));
+    }
+    let sum = 0n;
+    for (const s of Object.values(batch.statements)) sum += s.toReceive - s.toFund - s.drawn;
+    if (sum !== 0n) fail(`${batch.month}: Σ net positions on the statements ${formatFen(sum)} ≠ 0`);
+    let cleared = 0n;
+    for (const s of Object.values(batch.statements)) cleared += s.medicalPayable + s.walletPayable;
+    let settled = 0n;
+    for (const v of byProvince.values()) settled += v;
+    if (cleared !== settled && [...byProvince.values()].every((v) => v >= 0n)) {
+      fail(`${batch.month}: statements clear ${formatFen(cleared)}, the batch's lines say ${formatFen(settled)}`);
+    }
+  }
+}
+
 function checkContributions(sim: Simulation, parties: Parties): void {
   const stuck: string[] = [];
   const paidSlots = new Map<string, string>();
@@ -168,7 +222,7 @@ function checkContributions(sim: Simulation, parties: Parties): void {
 function checkWalletLiability(sim: Simulation, parties: Parties): void {
   const spentByLines = new Map<string, Fen>();
   for (const line of parties.lines.values()) {
-    if (line.ledger === 'wallet' && !line.undone) add(spentByLines, line.payerRegion, line.amount);
+    if (line.ledger === 'wallet' && !line.undone && !line.reversal) add(spentByLines, line.payerRegion, line.amount);
   }
   const regions = new Set([...parties.settlementLiability.keys(), ...parties.outstanding.keys(), ...spentByLines.keys(), ...parties.spent.keys()]);
   const off: string[] = [];
@@ -187,13 +241,17 @@ function checkWalletLiability(sim: Simulation, parties: Parties): void {
 
 /**
  * F5 input and K10: per month, Σ net positions = 0 (netted multilaterally); the medical lines
- * per insured region agree with the insured places' settled bills (cleared = settled).
+ * per insured region agree with the insured places' settled bills; each batch's statements
+ * clear exactly its lines (cleared = settled); and money between funds is conserved: Σ pooling
+ * funds + the national clearing account = what they opened with, and the clearing account holds
+ * exactly the prepayments once no batch is between funding and disbursal.
  */
 function checkClearing(sim: Simulation, parties: Parties): void {
+  checkBatches(sim, parties);
   const byMonth = new Map<number, Obligation[]>();
   const medicalByPayer = new Map<string, Fen>();
   for (const line of parties.lines.values()) {
-    if (line.undone) continue;
+    if (line.undone || line.reversal) continue;
     const obligations = byMonth.get(line.month) ?? [];
     if (line.payerRegion !== line.payeeRegion) {
       obligations.push({ payer: line.payerRegion, payee: line.payeeRegion, ledger: line.ledger, amount: line.amount });

@@ -21,13 +21,20 @@ export type PosAction =
   // never come back after pre-settling: the pre-settlement expires (presettleTtlMs)
   | 'abandon';
 
+/** Where the care is had, against the patient's insured region (D3, D6). */
+export type BillScope = 'local' | 'sameProvince' | 'crossProvince';
+export const BILL_SCOPES: readonly BillScope[] = ['local', 'sameProvince', 'crossProvince'];
+export type Care = 'outpatient' | 'pharmacy' | 'inpatient' | 'chronic';
+export const CARE_KINDS: readonly Care[] = ['outpatient', 'pharmacy', 'inpatient', 'chronic'];
+export const POS_ACTIONS: readonly PosAction[] = ['settle', 'cancelBefore', 'cancelAfter', 'timeout', 'abandon'];
+
 export interface BillIntent {
   kind: 'bill';
   at: number;
   billId: string;
   personId: string;
   treatmentRegion: string;
-  care: 'outpatient' | 'pharmacy' | 'inpatient' | 'chronic';
+  care: Care;
   disease: string;
   total: bigint;
   eligible: bigint;
@@ -35,8 +42,12 @@ export interface BillIntent {
   networked: 'Y' | 'N';
   useWallet: 'Y' | 'N';
   action: PosAction;
-  scope: 'local' | 'sameProvince' | 'crossProvince';
+  scope: BillScope;
 }
+
+/** C2: paid from a relative's personal account; C3: paid by the recipient from their own wallet. */
+export type ContributionSource = 'ACCOUNT' | 'WALLET';
+export const CONTRIBUTION_SOURCES: readonly ContributionSource[] = ['ACCOUNT', 'WALLET'];
 
 export interface ContributionIntent {
   kind: 'contribution';
@@ -45,7 +56,7 @@ export interface ContributionIntent {
   payerId: string;
   personId: string;
   year: number;
-  source: 'ACCOUNT' | 'WALLET';
+  source: ContributionSource;
   scope: Relation['scope'];
 }
 
@@ -64,7 +75,6 @@ const CARE = ['pharmacy', 'outpatient', 'chronic', 'inpatient'] as const;
 const CARE_CUMULATIVE = cumulate([0.4, 0.35, 0.15, 0.1]);
 /** Median bill per kind of care, yuan (ASSUMPTION; S3's chronic drugs "上千元" a month). */
 const MEDIAN_YUAN = { pharmacy: 150, outpatient: 200, chronic: 500, inpatient: 8_000 } as const;
-const POS_ACTIONS: readonly PosAction[] = ['settle', 'cancelBefore', 'cancelAfter', 'timeout', 'abandon'];
 const POS_CUMULATIVE = cumulate([0.89, 0.03, 0.03, 0.04, 0.01]);
 
 function settlementTime(prng: Prng, days: number): number {
@@ -72,69 +82,174 @@ function settlementTime(prng: Prng, days: number): number {
     prng.int(0, HOUR_MS - 1);
 }
 
-function regionIn(prng: Prng, pop: Population, province: string, not?: string): string | undefined {
-  const regions = [...new Set(pop.people.filter((p) => p.province === province).map((p) => p.region))]
-    .filter((r) => r !== not);
-  return regions.length === 0 ? undefined : prng.pick(regions.sort());
+/** Where care can be had: the population's provinces, and each one's pooling regions (both sorted). */
+export interface CarePlaces {
+  readonly provinces: readonly string[];
+  readonly regionsOf: ReadonlyMap<string, readonly string[]>;
+}
+
+export function carePlaces(pop: Pick<Population, 'people'>): CarePlaces {
+  const regions = new Map<string, Set<string>>();
+  for (const p of pop.people) {
+    const own = regions.get(p.province) ?? new Set<string>();
+    own.add(p.region);
+    regions.set(p.province, own);
+  }
+  return {
+    provinces: [...regions.keys()].sort(),
+    regionsOf: new Map([...regions].map(([province, set]) => [province, [...set].sort()])),
+  };
+}
+
+function regionIn(prng: Prng, places: CarePlaces, province: string, not?: string): string | undefined {
+  const regions = (places.regionsOf.get(province) ?? []).filter((r) => r !== not);
+  return regions.length === 0 ? undefined : prng.pick(regions);
+}
+
+/**
+ * Where a patient is treated for a bill asked `where`: their own region; another region of their
+ * province; or another province — the one they filed for (D3) if any, else one drawn. Without
+ * such a place (a province of one region, a topology of one province) the care is local. The
+ * scope is where the care turned out to be.
+ */
+export function treatmentOf(
+  places: CarePlaces, prng: Prng, patient: Person, where: BillScope,
+): { treatmentRegion: string; scope: BillScope } {
+  let treatmentRegion = patient.region;
+  if (where === 'sameProvince') {
+    treatmentRegion = regionIn(prng, places, patient.province, patient.region) ?? patient.region;
+  } else if (where === 'crossProvince') {
+    const others = places.provinces.filter((c) => c !== patient.province);
+    const province = patient.filedTo[0] ?? (others.length > 0 ? prng.pick(others) : undefined);
+    treatmentRegion = (province === undefined ? undefined : regionIn(prng, places, province)) ?? patient.region;
+  }
+  const scope: BillScope = treatmentRegion === patient.region ? 'local'
+    : treatmentRegion.slice(0, 2) === patient.region.slice(0, 2) ? 'sameProvince' : 'crossProvince';
+  return { treatmentRegion, scope };
+}
+
+/**
+ * The disease a bill treats: none but for chronic care (D10), which is mostly the patient's
+ * certified disease, sometimes one they are not certified for, and rarely not a D9 disease.
+ */
+export function diseaseOf(prng: Prng, patient: Person, care: Care): string {
+  if (care !== 'chronic') return 'NONE';
+  const y = prng.float();
+  return y < 0.02 ? 'GOUT' : patient.chronic[0] !== undefined && y < 0.9
+    ? patient.chronic[0]
+    : prng.pick(CHRONIC_DISEASES).code;
+}
+
+/** The part of a bill's total inside the policy's catalogue: 85–100 %, rounded down to the fen. */
+export function eligibleOf(prng: Prng, total: bigint): bigint {
+  return (total * BigInt(prng.int(85, 100))) / 100n;
+}
+
+/** One bill (F3), from its parts: the generated workload draws them, a script names most. */
+export function billIntent(parts: {
+  at: number;
+  billId: string;
+  patient: Person;
+  care: Care;
+  treatment: { treatmentRegion: string; scope: BillScope };
+  disease: string;
+  total: bigint;
+  eligible: bigint;
+  emergency: boolean;
+  networked: boolean;
+  useWallet: boolean;
+  action: PosAction;
+}): BillIntent {
+  const yn = (flag: boolean) => (flag ? 'Y' : 'N');
+  return {
+    kind: 'bill',
+    at: parts.at,
+    billId: parts.billId,
+    personId: parts.patient.id,
+    treatmentRegion: parts.treatment.treatmentRegion,
+    care: parts.care,
+    disease: parts.disease,
+    total: parts.total,
+    eligible: parts.eligible,
+    emergency: yn(parts.emergency),
+    networked: yn(parts.networked),
+    useWallet: yn(parts.useWallet),
+    action: parts.action,
+    scope: parts.treatment.scope,
+  };
+}
+
+/**
+ * A bill a script names (who, where, what care, how much, what the POS does), at a networked
+ * provider. The details a script leaves out — the treatment region, the disease, the eligible
+ * share — are drawn from `prng`, in the generated workload's order.
+ */
+export function scriptedBillIntent(places: CarePlaces, prng: Prng, patient: Person, bill: {
+  at: number;
+  billId: string;
+  where: BillScope;
+  care: Care;
+  total: bigint;
+  action: PosAction;
+  useWallet: boolean;
+  emergency: boolean;
+}): BillIntent {
+  const treatment = treatmentOf(places, prng, patient, bill.where);
+  const disease = diseaseOf(prng, patient, bill.care);
+  const eligible = eligibleOf(prng, bill.total);
+  return billIntent({ ...bill, patient, treatment, disease, eligible, networked: true });
 }
 
 export function billIntents(pop: Population, prng: Prng, o: PaymentOptions): BillIntent[] {
   const people = pop.people;
   const filers = people.filter((p) => p.filedTo.length > 0);
   const certified = people.filter((p) => p.chronic.length > 0);
-  const provinces = [...new Set(people.map((p) => p.province))].sort();
+  const places = carePlaces(pop);
   const width = String(Math.max(1, o.bills)).length;
   const intents: BillIntent[] = [];
   for (let k = 0; k < o.bills; k++) {
-    const care = CARE[prng.pickCumulative(CARE_CUMULATIVE)] as BillIntent['care'];
+    const care = CARE[prng.pickCumulative(CARE_CUMULATIVE)] as Care;
     const x = prng.float();
     // Chronic care is for the certified (D10), bar a few who are not; cross-province care is
     // mostly for those who filed (D3), bar a few emergencies and a few who did not file.
-    const crossProvince = x >= 0.8 && provinces.length > 1;
+    const crossProvince = x >= 0.8 && places.provinces.length > 1;
     const pool = crossProvince && filers.length > 0 && prng.chance(0.85) ? filers
       : care === 'chronic' && certified.length > 0 && prng.chance(0.9) ? certified
       : people;
     const patient = prng.pick(pool) as Person;
-    let treatmentRegion = patient.region;
-    let scope: BillIntent['scope'] = 'local';
-    if (x >= 0.7 && x < 0.8) {
-      treatmentRegion = regionIn(prng, pop, patient.province, patient.region) ?? patient.region;
-    } else if (crossProvince) {
-      const filed = patient.filedTo[0];
-      const province = filed ?? prng.pick(provinces.filter((c) => c !== patient.province));
-      treatmentRegion = regionIn(prng, pop, province) ?? patient.region;
-    }
-    if (treatmentRegion !== patient.region) {
-      scope = treatmentRegion.slice(0, 2) === patient.region.slice(0, 2) ? 'sameProvince' : 'crossProvince';
-    }
-    let disease = 'NONE';
-    if (care === 'chronic') {
-      const y = prng.float();
-      // D10: mostly the certified disease; sometimes one without certification; rarely not a D9 disease.
-      disease = y < 0.02 ? 'GOUT' : patient.chronic[0] !== undefined && y < 0.9
-        ? patient.chronic[0]
-        : prng.pick(CHRONIC_DISEASES).code;
-    }
+    const where: BillScope = x >= 0.7 && x < 0.8 ? 'sameProvince' : crossProvince ? 'crossProvince' : 'local';
+    const treatment = treatmentOf(places, prng, patient, where);
+    const disease = diseaseOf(prng, patient, care);
     const total = BigInt(Math.max(100, Math.round(prng.lognormal(MEDIAN_YUAN[care] * 100, 0.8))));
-    const eligible = (total * BigInt(prng.int(85, 100))) / 100n;
-    intents.push({
-      kind: 'bill',
+    const eligible = eligibleOf(prng, total);
+    intents.push(billIntent({
       at: settlementTime(prng, o.days),
       billId: `s${String(k).padStart(width, '0')}`,
-      personId: patient.id,
-      treatmentRegion,
+      patient,
       care,
+      treatment,
       disease,
       total,
       eligible,
-      emergency: scope === 'crossProvince' && prng.chance(0.1) ? 'Y' : 'N',
-      networked: prng.chance(0.95) ? 'Y' : 'N',
-      useWallet: prng.chance(0.6) ? 'Y' : 'N',
+      emergency: treatment.scope === 'crossProvince' && prng.chance(0.1),
+      networked: prng.chance(0.95),
+      useWallet: prng.chance(0.6),
       action: POS_ACTIONS[prng.pickCumulative(POS_CUMULATIVE)] as PosAction,
-      scope,
-    });
+    }));
   }
   return intents;
+}
+
+/**
+ * One contribution (F4) for a relation's recipient: from the donor's personal account (C2, in
+ * the relation's scope), or by the recipient from their own wallet (C3).
+ */
+export function contributionIntent(
+  relation: Relation, source: ContributionSource, at: number, payId: string, year: number,
+): ContributionIntent {
+  return source === 'ACCOUNT'
+    ? { kind: 'contribution', at, payId, payerId: relation.donorId, personId: relation.recipientId, year, source, scope: relation.scope }
+    : { kind: 'contribution', at, payId, payerId: relation.recipientId, personId: relation.recipientId, year, source, scope: 'sameRegion' };
 }
 
 /**
@@ -161,11 +276,9 @@ export function contributionIntents(pop: Population, prng: Prng, o: PaymentOptio
     }
     if (prng.chance(0.6)) {
       const pool = prng.chance(0.05) && cross.length > 0 ? cross : local.length > 0 ? local : relations;
-      const r = prng.pick(pool);
-      intents.push({ kind: 'contribution', at, payId, payerId: r.donorId, personId: r.recipientId, year, source: 'ACCOUNT', scope: r.scope });
+      intents.push(contributionIntent(prng.pick(pool), 'ACCOUNT', at, payId, year));
     } else {
-      const r = prng.pick(relations);
-      intents.push({ kind: 'contribution', at, payId, payerId: r.recipientId, personId: r.recipientId, year, source: 'WALLET', scope: 'sameRegion' });
+      intents.push(contributionIntent(prng.pick(relations), 'WALLET', at, payId, year));
     }
   }
   return intents;

@@ -66,6 +66,11 @@ export function buildResult(sim: Simulation, wallMs: number): RunResult {
     }
     if (bill.outcome === 'settled' && bill.wallet > 0n) bump(`spend.${bill.scope}.walletPaid`);
   }
+  // F5: one national batch per month, counted by the state it reached (RECONCILED when cleared).
+  for (const state of ['OPEN', 'CLOSED', 'ALLOCATED', 'CONFIRMED', 'STATEMENTS_ISSUED', 'FUNDED', 'DISBURSED', 'RECONCILED']) {
+    counts[`clearing.national.${state.toLowerCase()}`] = 0;
+  }
+  for (const state of checkers.batchStates.values()) bump(`clearing.national.${state.toLowerCase()}`);
   for (const scope of SCOPES) for (const o of ['paid', 'rejected', 'refused']) counts[`contribution.${scope}.${o}`] = 0;
   for (const [, c] of checkers.contributions) {
     bump(`contribution.${c.scope}.${c.outcome}`);
@@ -190,6 +195,9 @@ export function summarize(result: RunResult): string {
   }
   const contribution = (o: string) => SCOPES.reduce((n, scope) => n + (result.counts[`contribution.${scope}.${o}`] ?? 0), 0);
   lines.push(`  contributions: paid ${contribution('paid')}, rejected ${contribution('rejected')}, refused ${contribution('refused')}`);
+  const batches = Object.entries(result.counts).filter(([k, n]) => k.startsWith('clearing.national.') && n > 0)
+    .map(([k, n]) => `${n} ${k.slice('clearing.national.'.length)}`);
+  lines.push(`  monthly clearing batches (F5): ${batches.join(', ') || 'none'}`);
   lines.push('');
   // Reasons summed over scopes (result.json keeps them per scope).
   const byOutcome = new Map<string, Map<string, number>>();

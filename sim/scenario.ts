@@ -3,9 +3,13 @@
 // defaults field by field; every field is validated, and an error names the field and the value.
 import { PROTOCOL_DEFAULTS, PROTOCOL_VARIANTS, type ProtocolConfig } from '../actors/config.ts';
 import { parseDate } from '../actors/calendar.ts';
-import { parseYuan, type Fen } from '../protocol/index.ts';
+import { WIRE_AMOUNT_MAX_FEN, parseYuan, type Fen } from '../protocol/index.ts';
 import { FAULT_TYPES, type FaultEvent } from './faults.ts';
 import { NETWORK_DEFAULTS, type NetworkConfig } from './sim_network.ts';
+import {
+  BILL_SCOPES, CARE_KINDS, CONTRIBUTION_SOURCES, POS_ACTIONS, type BillScope, type Care, type ContributionSource,
+  type PosAction,
+} from './payments.ts';
 import type { PopulationOptions } from './population.ts';
 import { BIND_CLAIMS, BIND_FACES, type BindClaim, type BindIntent, type WorkloadOptions } from './workload.ts';
 
@@ -36,6 +40,12 @@ export interface Scenario {
   readonly binds?: readonly ScriptedBind[] | undefined;
   readonly ends?: readonly ScriptedEnd[] | undefined;
   readonly enrolmentChanges?: readonly ScriptedEnrolmentChange[] | undefined;
+  /**
+   * Scripted bills (F3) and resident contributions (F4), scripted like the lists above: bills
+   * name a patient by index into the population's people, contributions a relation, modulo.
+   */
+  readonly bills?: readonly ScriptedBill[] | undefined;
+  readonly contributions?: readonly ScriptedContribution[] | undefined;
   readonly checks: {
     /** Full recount of every durable record after this many deliveries. */
     readonly checkpointEveryDeliveries: number;
@@ -76,12 +86,43 @@ export interface ScriptedEnrolmentChange {
   readonly relation: number;
 }
 
+/**
+ * A bill at a designated provider (F3). The treatment region (in the place `where` names), the
+ * disease of chronic care and the eligible share are drawn from a stream seeded by the patient's
+ * index, so a bill does not change when other steps are shrunk away.
+ */
+export interface ScriptedBill {
+  readonly at: number;
+  /** Index into the population's people (modulo their count). */
+  readonly patient: number;
+  readonly where: BillScope;
+  readonly care: Care;
+  /** The bill's total. */
+  readonly amount: Fen;
+  /** What the provider's POS does after pre-settling (D11). */
+  readonly action: PosAction;
+  /** The wallet pays what the patient's own account does not (acctMulaidPay, P3), or it does not. */
+  readonly useWallet: boolean;
+  /** An emergency: cross-province care without a filing is covered (D3, D4). */
+  readonly emergency: boolean;
+}
+
+/** A resident contribution (F4) for a relation's recipient. */
+export interface ScriptedContribution {
+  readonly at: number;
+  readonly relation: number;
+  /** ACCOUNT: the donor pays from their personal account (C2); WALLET: the recipient, from their wallet (C3). */
+  readonly source: ContributionSource;
+  /** For next year, which has no amount yet (refused C1). */
+  readonly nextYear: boolean;
+}
+
 /** The scripted lists: any present replaces the generated workload. */
-export type Script = Pick<Scenario, 'transfers' | 'binds' | 'ends' | 'enrolmentChanges'>;
+export type Script = Pick<Scenario, 'transfers' | 'binds' | 'ends' | 'enrolmentChanges' | 'bills' | 'contributions'>;
 
 export function isScripted(script: Script): boolean {
   return script.transfers !== undefined || script.binds !== undefined || script.ends !== undefined ||
-    script.enrolmentChanges !== undefined;
+    script.enrolmentChanges !== undefined || script.bills !== undefined || script.contributions !== undefined;
 }
 
 const MIN = 60_000;
@@ -124,7 +165,8 @@ type Json = Record<string, unknown>;
 export function scenarioFrom(input: unknown, base: Scenario = DEFAULT_SCENARIO): Scenario {
   const raw = asObject(input, 'scenario');
   known(raw, 'scenario', ['name', 'seed', 'topology', 'population', 'workload', 'protocol', 'network',
-    'storeSyncMs', 'writeAhead', 'faults', 'transfers', 'binds', 'ends', 'enrolmentChanges', 'checks']);
+    'storeSyncMs', 'writeAhead', 'faults', 'transfers', 'binds', 'ends', 'enrolmentChanges', 'bills', 'contributions',
+    'checks']);
   const topo = optObject(raw.topology, 'scenario.topology');
   const checks = optObject(raw.checks, 'scenario.checks');
   known(topo, 'scenario.topology', ['provinces', 'regionsPerProvinceMax']);
@@ -151,6 +193,8 @@ export function scenarioFrom(input: unknown, base: Scenario = DEFAULT_SCENARIO):
     binds: raw.binds === undefined ? base.binds : scriptedBinds(raw.binds),
     ends: raw.ends === undefined ? base.ends : scriptedEnds(raw.ends),
     enrolmentChanges: raw.enrolmentChanges === undefined ? base.enrolmentChanges : scriptedEnrolments(raw.enrolmentChanges),
+    bills: raw.bills === undefined ? base.bills : scriptedBills(raw.bills),
+    contributions: raw.contributions === undefined ? base.contributions : scriptedContributions(raw.contributions),
     checks: {
       checkpointEveryDeliveries: checks.checkpointEveryDeliveries === undefined
         ? base.checks.checkpointEveryDeliveries
@@ -282,12 +326,7 @@ function scripted(raw: unknown): ScriptedTransfer[] {
     const where = `scenario.transfers[${i}]`;
     const t = asObject(item, where);
     known(t, where, ['at', 'relation', 'amount']);
-    let amount: Fen;
-    try {
-      amount = parseYuan(t.amount as string | number, { field: `${where}.amount` });
-    } catch (error) {
-      throw new ScenarioError((error as Error).message);
-    }
+    const amount = yuan(t.amount, `${where}.amount`);
     return { at: time(t.at, `${where}.at`), relation: int(t.relation, `${where}.relation`, 0), amount };
   });
 }
@@ -321,6 +360,38 @@ function scriptedEnrolments(raw: unknown): ScriptedEnrolmentChange[] {
     const n = asObject(item, where);
     known(n, where, ['at', 'relation']);
     return { at: time(n.at, `${where}.at`), relation: int(n.relation, `${where}.relation`, 0) };
+  });
+}
+
+function scriptedBills(raw: unknown): ScriptedBill[] {
+  return list(raw, 'scenario.bills').map((item, i) => {
+    const where = `scenario.bills[${i}]`;
+    const b = asObject(item, where);
+    known(b, where, ['at', 'patient', 'where', 'care', 'amount', 'action', 'useWallet', 'emergency']);
+    return {
+      at: time(b.at, `${where}.at`),
+      patient: int(b.patient, `${where}.patient`, 0),
+      where: oneOf(b.where, `${where}.where`, BILL_SCOPES),
+      care: oneOf(b.care, `${where}.care`, CARE_KINDS),
+      amount: yuan(b.amount, `${where}.amount`, WIRE_AMOUNT_MAX_FEN),
+      action: oneOf(b.action, `${where}.action`, POS_ACTIONS),
+      useWallet: bool(b.useWallet, `${where}.useWallet`),
+      emergency: bool(b.emergency, `${where}.emergency`),
+    };
+  });
+}
+
+function scriptedContributions(raw: unknown): ScriptedContribution[] {
+  return list(raw, 'scenario.contributions').map((item, i) => {
+    const where = `scenario.contributions[${i}]`;
+    const c = asObject(item, where);
+    known(c, where, ['at', 'relation', 'source', 'nextYear']);
+    return {
+      at: time(c.at, `${where}.at`),
+      relation: int(c.relation, `${where}.relation`, 0),
+      source: oneOf(c.source, `${where}.source`, CONTRIBUTION_SOURCES),
+      nextYear: bool(c.nextYear, `${where}.nextYear`),
+    };
   });
 }
 
@@ -429,6 +500,15 @@ function int(value: unknown, where: string, min: number, max = Number.MAX_SAFE_I
 
 function share(value: unknown, where: string, max = 1): number {
   return num(value, where, 0, max);
+}
+
+/** A positive yuan amount, as a number or text, exact to the fen, as fen (at most `maxFen`). */
+function yuan(value: unknown, where: string, maxFen?: Fen): Fen {
+  try {
+    return parseYuan(value as string | number, { field: where, ...(maxFen === undefined ? {} : { maxFen }) });
+  } catch (error) {
+    throw new ScenarioError((error as Error).message);
+  }
 }
 
 /** A yuan amount given as a number or text, exact to the fen (decimal.js at the edge). */

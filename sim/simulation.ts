@@ -1,7 +1,11 @@
 // One deterministic run: build the world from a scenario and its seed, then pop events from the
 // single virtual clock until nothing is left to do. Every delivered message is checked.
 import { APP_ADDRESS, SETTLEMENT_ADDRESS, provinceAddress, walletShardAddress, walletShardOf } from '../actors/addresses.ts';
-import { openingRecords, personKey, type PersonRecord } from '../actors/account_book.ts';
+import { FUND_KEY, openingRecords, personKey, type PersonRecord } from '../actors/account_book.ts';
+import { CLEARING_ACCOUNT_KEY, prepaymentKey } from '../actors/clearing_batch.ts';
+
+const FUND_FEN_PER_INSURED = 200_000n;
+const PREPAYMENT_FEN_PER_INSURED = 2_000n;
 import type { Actor, TransferScope } from '../actors/effects.ts';
 import { ProvinceActor } from '../actors/province.actor.ts';
 import { Calendar, parseDate } from '../actors/calendar.ts';
@@ -16,19 +20,22 @@ import { Checkers } from './checkers.ts';
 import { EventQueue } from './event_queue.ts';
 import { describeFault, lastHealAt, type FaultEvent } from './faults.ts';
 import { finalChecks } from './final_checks.ts';
-import { buildPopulation, type Population, type Relation } from './population.ts';
+import { buildPopulation, type Person, type Population, type Relation } from './population.ts';
 import { Prng } from './prng.ts';
 import { recount } from './recount.ts';
 import { isScripted, type Scenario, type Script } from './scenario.ts';
 import { SimNetwork } from './sim_network.ts';
 import { buildTopology, smallTopology, type Topology } from './topology.ts';
 import { Trace } from './trace.ts';
-import { billIntents, contributionIntents, yearOf } from './payments.ts';
+import { billIntents, carePlaces, contributionIntent, contributionIntents, scriptedBillIntent, yearOf } from './payments.ts';
 import { log } from './log.ts';
 import {
   bindIntent, buildWorkload, claimDetails, endIntent, enrolmentIntent, intentId, nonEmployeesOf, relativeOf,
   type Intent, type TransferIntent,
 } from './workload.ts';
+
+/** F5 (K8): a month is cleared by day 20 of the next, plus funding and disbursal: 21 days. */
+const CLEARING_DAYS_MS = 21 * 86_400_000;
 
 type Item =
   | { readonly k: 'deliver'; readonly from: string; readonly to: string; readonly frame: Uint8Array }
@@ -62,6 +69,8 @@ export interface World<H = ActorHost> {
   readonly hosts: ReadonlyMap<string, H>;
   readonly machines: WalletMachines;
   readonly openingTotal: Fen;
+  /** F5: Σ pooling funds + the national clearing account at the start (a second conservation law). */
+  readonly openingFunds: Fen;
 }
 
 export class Simulation implements HostEnvironment, HostObserver {
@@ -260,38 +269,45 @@ export class Simulation implements HostEnvironment, HostObserver {
     const scheduled = Math.max(
       lastTransfer !== undefined && config.requireReceipt ? returnAtMs(lastTransfer, config) : 0,
       lastBind !== undefined ? lastBind + config.bindAuthTtlMs : 0,
-      // The month after the last request begins: its credits (P4) are booked.
-      this.calendar.nextMonthStartMs(lastIntent),
+      // The month after the last request begins: its credits (P4) are booked; and the last
+      // request's month is cleared (F5: statements on day 20 of the next month, then funding).
+      this.calendar.nextMonthStartMs(lastIntent) + CLEARING_DAYS_MS,
     );
     return Math.max(lastIntent, scheduled, this.lastHealAt) + 4 * this.scenario.checks.lifecycleBoundMs;
   }
 }
 
 /**
- * A scenario's scripted requests as the workload: transfers, bindings, revocations and enrolment
- * changes merged in time order (stable for equal times: transfers first, then bindings, ends and
- * changes, each in script order). Ids are the generated workload's prefixes with the index in
- * its list (`t…`, `b…`, `e…`, `n…`), and there are no follow-up transfers: the script says which
- * transfers happen. Each request names a relation or a candidate by index modulo their count,
- * so a shrunk script stays valid. A wrong claim's details (which kinship, which digit, which
- * requester) are drawn from a stream seeded by the candidate's index alone, so a binding's
- * request does not change when other steps are shrunk away.
+ * A scenario's scripted requests as the workload: transfers, bindings, revocations, enrolment
+ * changes, bills and contributions merged in time order (stable for equal times: transfers
+ * first, then bindings, ends, changes, bills and contributions, each in script order). Ids are
+ * the generated workload's prefixes with the index in its list (`t…`, `b…`, `e…`, `n…`, `s…`,
+ * `c…`), and there are no follow-up transfers: the script says which transfers happen. Each
+ * request names a relation, a candidate or a person by index modulo their count, so a shrunk
+ * script stays valid. What a script leaves to chance — a wrong claim's details (which kinship,
+ * which digit, which requester), a bill's treatment region, disease and eligible share — is
+ * drawn from a stream seeded by the candidate's or the patient's index alone, so a request does
+ * not change when other steps are shrunk away. Contributions are for `year` (the calendar year
+ * of day 0), or the next.
  */
-export function scriptedWorkload(population: Population, script: Script): Intent[] {
-  const { relations, candidates } = population;
+export function scriptedWorkload(population: Population, script: Script, year: number): Intent[] {
+  const { relations, candidates, people } = population;
   const transfers = script.transfers ?? [];
   const binds = script.binds ?? [];
   const ends = script.ends ?? [];
   const changes = script.enrolmentChanges ?? [];
-  if (transfers.length + ends.length + changes.length > 0 && relations.length === 0) {
-    throw new Error('scripted transfers, ends and enrolment changes need relations');
+  const bills = script.bills ?? [];
+  const contributions = script.contributions ?? [];
+  if (transfers.length + ends.length + changes.length + contributions.length > 0 && relations.length === 0) {
+    throw new Error('scripted transfers, ends, enrolment changes and contributions need relations');
   }
   if (binds.length > 0 && candidates.length === 0) {
     throw new Error('scripted binds need bind candidates (population.candidateShare > 0)');
   }
   const relation = (index: number) => relations[index % relations.length] as Relation;
   const id = (prefix: string, i: number, n: number) => `${prefix}${String(i).padStart(String(n).length, '0')}`;
-  const nonEmployees = nonEmployeesOf(population.people);
+  const nonEmployees = nonEmployeesOf(people);
+  const places = carePlaces(population);
   const intents: Intent[] = [
     ...transfers.map((t, i): TransferIntent => {
       const r = relation(t.relation);
@@ -310,6 +326,15 @@ export function scriptedWorkload(population: Population, script: Script): Intent
     ...ends.map((e, i) => endIntent(relation(e.relation), e.at, id('e', i, ends.length),
       e.by === 'donor' ? 'REVOKED_BY_DONOR' : 'REVOKED_BY_RECIPIENT')),
     ...changes.map((n, i) => enrolmentIntent(relation(n.relation), n.at, id('n', i, changes.length))),
+    ...bills.map((b, i) => {
+      const index = b.patient % people.length;
+      return scriptedBillIntent(places, new Prng(index), people[index] as Person, {
+        at: b.at, billId: id('s', i, bills.length), where: b.where, care: b.care, total: b.amount, action: b.action,
+        useWallet: b.useWallet, emergency: b.emergency,
+      });
+    }),
+    ...contributions.map((c, i) => contributionIntent(relation(c.relation), c.source, c.at, id('c', i, contributions.length),
+      c.nextYear ? year + 1 : year)),
   ];
   return intents.map((intent, i) => ({ intent, i })).sort((a, b) => a.intent.at - b.intent.at || a.i - b.i)
     .map(({ intent }) => intent);
@@ -354,13 +379,16 @@ export function buildWorld<H>(scenario: Scenario, prng: Prng, makeHost: MakeHost
   const generated = prng.fork();
   const payments = prng.fork();
   const workload = isScripted(scenario)
-    ? scriptedWorkload(population, scenario)
+    ? scriptedWorkload(population, scenario, yearOf(scenario.protocol.startDate))
     : withPayments(buildWorkload(population, generated, scenario.workload), population, payments, scenario);
   const config = scenario.protocol;
   const machines = new WalletMachines(config);
   const hosts = new Map<string, H>();
   let openingTotal = 0n;
 
+  const settlementOpening = new Map<string, unknown>();
+  let clearingAccount = 0n;
+  let openingFunds = 0n;
   // The civil registry's view of kinship (F1, E2): for each person, what they are to each donor
   // that has them as a relative, bound or not yet.
   const kinOf = new Map<string, Record<string, string>>();
@@ -390,9 +418,20 @@ export function buildWorld<H>(scenario: Scenario, prng: Prng, makeHost: MakeHost
       };
       records.set(personKey(person.id), record);
     }
+    // F5 (ASSUMPTION): each pooling fund opens with 2,000 yuan per insured person here, and has
+    // advanced a prepayment (K1, K7) of 20 yuan per insured person to the national clearing
+    // account: sized like 2× a month of cross-province spending, in the absence of history.
+    const insured = BigInt(people.filter((p) => p.enrolled).length);
+    records.set(FUND_KEY, insured * FUND_FEN_PER_INSURED);
+    const prepayment = insured * PREPAYMENT_FEN_PER_INSURED;
+    settlementOpening.set(prepaymentKey(province.code), { size: prepayment, balance: prepayment });
+    clearingAccount += prepayment;
+    openingFunds += insured * FUND_FEN_PER_INSURED + prepayment;
     const address = provinceAddress(province.code);
     hosts.set(address, makeHost(address, (r) => new ProvinceActor(address, r, config), records));
   }
+
+  settlementOpening.set(CLEARING_ACCOUNT_KEY, clearingAccount);
 
   // Relations bound before the run: active on both sides, the donor's copy and the recipient's.
   const relationsOf = new Map<string, Record<string, WalletRelation>>();
@@ -426,7 +465,8 @@ export function buildWorld<H>(scenario: Scenario, prng: Prng, makeHost: MakeHost
     const address = walletShardAddress(shard);
     hosts.set(address, makeHost(address, (r) => new WalletShardActor(address, r, machines), records));
   });
-  hosts.set(SETTLEMENT_ADDRESS, makeHost(SETTLEMENT_ADDRESS, (r) => new SettlementActor(SETTLEMENT_ADDRESS, r), new Map()));
+  hosts.set(SETTLEMENT_ADDRESS, makeHost(SETTLEMENT_ADDRESS, (r) => new SettlementActor(SETTLEMENT_ADDRESS, r, config),
+    settlementOpening));
   hosts.set(APP_ADDRESS, makeHost(APP_ADDRESS, () => new AppClient(APP_ADDRESS, config), new Map()));
-  return { scenario, topology, population, workload, hosts, machines, openingTotal };
+  return { scenario, topology, population, workload, hosts, machines, openingTotal, openingFunds };
 }

@@ -8,9 +8,18 @@ import { parse } from 'yaml';
 import { PROTOCOL_DEFAULTS } from '../actors/config.ts';
 import { describeScript, writeScenarioFile } from '../properties/harness.ts';
 import { main } from '../sim/cli.ts';
+import { CHRONIC_DISEASES } from '../actors/policy.ts';
+import type { BillIntent, ContributionIntent } from '../sim/payments.ts';
 import { DEFAULT_SCENARIO, ScenarioError, duration, scenarioFrom, time } from '../sim/scenario.ts';
 import { Simulation } from '../sim/simulation.ts';
 import { intentId, type BindIntent, type EndIntent, type EnrolmentIntent, type TransferIntent } from '../sim/workload.ts';
+
+/** A valid scripted bill and contribution, for the bad-input cases to spoil one field of. */
+const BILL = { at: '10:00', patient: 0, where: 'local', care: 'outpatient', amount: '120', action: 'settle', useWallet: true, emergency: false };
+const CONTRIBUTION = { at: '10:00', relation: 0, source: 'ACCOUNT', nextYear: false };
+const bill = (fields: Record<string, unknown>) => ({ bills: [{ ...BILL, ...fields }] });
+const contribution = (fields: Record<string, unknown>) => ({ contributions: [{ ...CONTRIBUTION, ...fields }] });
+const without = (item: Record<string, unknown>, key: string) => Object.fromEntries(Object.entries(item).filter(([k]) => k !== key));
 
 describe('scenario files', () => {
   it('an empty file is the default national day', () => {
@@ -75,6 +84,35 @@ transfers:
       /enrolmentChanges\[0\]: unknown field 'person'/],
     ['a return hour of 24', { protocol: { returnHour: 24 } }, /protocol\.returnHour.*24/],
     ['an auth TTL without a unit', { protocol: { authTtlMs: '5 minutes' } }, /protocol\.authTtlMs/],
+    ['bills that are not a list', { bills: BILL }, /^scenario\.bills: expected a list/],
+    ['a bill that is not a mapping', { bills: ['10:00'] }, /^scenario\.bills\[0\]: expected a mapping, got '10:00'$/],
+    ['a bill without a time', { bills: [without(BILL, 'at')] }, /^scenario\.bills\[0\]\.at: expected text, got undefined$/],
+    ['a bill at 24:00', bill({ at: '24:00' }), /^scenario\.bills\[0\]\.at: 24:00 is not a time of day$/],
+    ['a bill without a patient', { bills: [without(BILL, 'patient')] }, /^scenario\.bills\[0\]\.patient: expected a whole number/],
+    ['a negative patient', bill({ patient: -2 }), /^scenario\.bills\[0\]\.patient: .*got -2$/],
+    ['a patient named by id', bill({ patient: 'p0001' }), /^scenario\.bills\[0\]\.patient: .*got 'p0001'$/],
+    ['care abroad', bill({ where: 'abroad' }),
+      /^scenario\.bills\[0\]\.where: expected one of local, sameProvince, crossProvince, got 'abroad'$/],
+    ['an unknown kind of care', bill({ care: 'dental' }),
+      /^scenario\.bills\[0\]\.care: expected one of outpatient, pharmacy, inpatient, chronic, got 'dental'$/],
+    ['a bill amount with 3 decimals', bill({ amount: '1.001' }), /bills\[0\]\.amount/],
+    ['a bill of nothing', bill({ amount: 0 }), /bills\[0\]\.amount: amount must be positive/],
+    ['a bill amount past what the wire carries', bill({ amount: '1000000001' }), /bills\[0\]\.amount: amount 1000000001\.00 is over the limit/],
+    ['an unknown POS action', bill({ action: 'refund' }),
+      /^scenario\.bills\[0\]\.action: expected one of settle, cancelBefore, cancelAfter, timeout, abandon, got 'refund'$/],
+    ['useWallet as text', bill({ useWallet: 'Y' }), /^scenario\.bills\[0\]\.useWallet: expected true or false, got 'Y'$/],
+    ['a bill without its emergency flag', { bills: [without(BILL, 'emergency')] },
+      /^scenario\.bills\[0\]\.emergency: expected true or false, got undefined$/],
+    ['a bill naming its disease', bill({ disease: 'DIABETES' }), /^scenario\.bills\[0\]: unknown field 'disease'/],
+    ['contributions that are not a list', { contributions: 3 }, /^scenario\.contributions: expected a list, got 3$/],
+    ['a contribution without a relation', { contributions: [without(CONTRIBUTION, 'relation')] },
+      /^scenario\.contributions\[0\]\.relation: expected a whole number/],
+    ['a contribution in cash', contribution({ source: 'CASH' }),
+      /^scenario\.contributions\[0\]\.source: expected one of ACCOUNT, WALLET, got 'CASH'$/],
+    ['a contribution year as a number', contribution({ nextYear: 2026 }),
+      /^scenario\.contributions\[0\]\.nextYear: expected true or false, got 2026$/],
+    ['a contribution time that is no time', contribution({ at: 'evening' }), /^scenario\.contributions\[0\]\.at: expected ms/],
+    ['a contribution with an amount', contribution({ amount: '400' }), /^scenario\.contributions\[0\]: unknown field 'amount'/],
   ];
   for (const [what, input, message] of bad) {
     it(`refuses ${what}, naming the field`, () => {
@@ -106,9 +144,35 @@ enrolmentChanges:
     expect(scenario.transfers).toBeUndefined();
   });
 
+  it('reads scripted bills and contributions, field by field', () => {
+    const scenario = scenarioFrom(parse(`
+bills:
+  - { at: "10:00:05", patient: 3, where: local, care: outpatient, amount: "200.5", action: settle, useWallet: true, emergency: false }
+  - { at: 36000000, patient: 0, where: crossProvince, care: inpatient, amount: 12000, action: timeout, useWallet: false, emergency: true }
+  - { at: "D1+08:00", patient: 9, where: sameProvince, care: chronic, amount: 0.01, action: abandon, useWallet: true, emergency: false }
+contributions:
+  - { at: "10:01", relation: 2, source: WALLET, nextYear: false }
+  - { at: "20:00", relation: 0, source: ACCOUNT, nextYear: true }
+`));
+    expect(scenario.bills).toEqual([
+      { at: 36_005_000, patient: 3, where: 'local', care: 'outpatient', amount: 20_050n, action: 'settle', useWallet: true, emergency: false },
+      { at: 36_000_000, patient: 0, where: 'crossProvince', care: 'inpatient', amount: 1_200_000n, action: 'timeout', useWallet: false, emergency: true },
+      { at: 86_400_000 + 28_800_000, patient: 9, where: 'sameProvince', care: 'chronic', amount: 1n, action: 'abandon', useWallet: true, emergency: false },
+    ]);
+    expect(scenario.contributions).toEqual([
+      { at: 36_060_000, relation: 2, source: 'WALLET', nextYear: false },
+      { at: 72_000_000, relation: 0, source: 'ACCOUNT', nextYear: true },
+    ]);
+    // Scripted, every other list is absent: the workload is exactly these requests.
+    expect(scenario.transfers).toBeUndefined();
+    expect(scenarioFrom({ contributions: [] }).transfers).toBeUndefined();
+  });
+
   it('names the field and the value of a bad scripted step', () => {
     const binds = [0, 1, 2].map((candidate) => ({ at: 0, candidate, face: candidate === 2 ? 'X' : 'PASS', claim: 'true' }));
     expect(() => scenarioFrom({ binds })).toThrow("scenario.binds[2].face: expected one of PASS, FAIL, NONE, got 'X'");
+    const bills = [BILL, BILL, { ...BILL, care: 'surgery' }];
+    expect(() => scenarioFrom({ bills })).toThrow("scenario.bills[2].care: expected one of outpatient, pharmacy, inpatient, chronic, got 'surgery'");
   });
 
   it('reads every protocol field (none is accepted and then ignored)', () => {
@@ -179,6 +243,18 @@ const MIXED = {
     { at: '10:00:45', relation: 3, by: 'recipient' },
   ],
   enrolmentChanges: [{ at: '10:00:20', relation: 4 }],
+  bills: [
+    { at: '10:00:15', patient: 0, where: 'local', care: 'outpatient', amount: '200', action: 'settle', useWallet: true, emergency: false },
+    { at: '10:00:05', patient: 3, where: 'sameProvince', care: 'pharmacy', amount: 88.5, action: 'cancelBefore', useWallet: false, emergency: false },
+    { at: '10:00:10', patient: 5, where: 'crossProvince', care: 'inpatient', amount: '12000', action: 'cancelAfter', useWallet: true, emergency: true },
+    { at: '10:00:30', patient: 7, where: 'local', care: 'chronic', amount: '650.00', action: 'timeout', useWallet: true, emergency: false },
+    { at: '10:00:50', patient: 9, where: 'local', care: 'outpatient', amount: '30', action: 'abandon', useWallet: false, emergency: false },
+  ],
+  contributions: [
+    { at: '10:00:25', relation: 1, source: 'ACCOUNT', nextYear: false },
+    { at: '10:00:10', relation: 2, source: 'WALLET', nextYear: false },
+    { at: '10:00:55', relation: 0, source: 'ACCOUNT', nextYear: true },
+  ],
 };
 
 describe('a scripted workload mixing every flow', () => {
@@ -186,9 +262,11 @@ describe('a scripted workload mixing every flow', () => {
 
   it('is exactly the scripted requests, in time order (script order for equal times), without follow-ups', () => {
     const { workload, population } = new Simulation(scenario).world;
-    const { relations, candidates, personById } = population;
-    expect(workload.map((i) => `${i.at / 1000 - 36_000}s ${intentId(i)}`))
-      .toEqual(['0s t1', '5s b1', '10s t2', '10s b0', '10s b2', '10s e0', '20s n0', '30s t0', '40s b3', '45s e1', '50s b4']);
+    const { relations, candidates, personById, people } = population;
+    expect(workload.map((i) => `${i.at / 1000 - 36_000}s ${intentId(i)}`)).toEqual([
+      '0s t1', '5s b1', '5s s1', '10s t2', '10s b0', '10s b2', '10s e0', '10s s2', '10s c1', '15s s0', '20s n0', '25s c0',
+      '30s t0', '30s s3', '40s b3', '45s e1', '50s b4', '50s s4', '55s c2',
+    ]);
     const byId = new Map(workload.map((i) => [intentId(i), i]));
     const t1 = byId.get('t1') as TransferIntent;
     expect(t1).toMatchObject({ donorId: relations[0]!.donorId, recipientId: relations[0]!.recipientId, amount: 1_234n, source: 'ACCOUNT' });
@@ -206,12 +284,46 @@ describe('a scripted workload mixing every flow', () => {
     expect(bind('b3')).toMatchObject({ ...truth(3), idNo: expect.not.stringMatching(`^${truth(3).idNo}$`) });
     expect(personById.get(bind('b4').donorId)!.ebmi).toBe(false);
     expect(bind('b4').relativeId).toBe(truth(4).relativeId);
+    // Bills: the patient named, the place asked for, the POS action and flags as scripted, at a
+    // networked provider; the eligible part 85–100 % of the total.
+    const bill = (id: string) => byId.get(id) as BillIntent;
+    expect(bill('s0')).toMatchObject({ personId: people[0]!.id, treatmentRegion: people[0]!.region, scope: 'local', care: 'outpatient',
+      disease: 'NONE', total: 20_000n, action: 'settle', useWallet: 'Y', emergency: 'N', networked: 'Y' });
+    expect(bill('s1')).toMatchObject({ personId: people[3]!.id, total: 8_850n, action: 'cancelBefore', useWallet: 'N' });
+    expect(bill('s1').treatmentRegion.slice(0, 2)).toBe(people[3]!.region.slice(0, 2));
+    expect(bill('s2')).toMatchObject({ personId: people[5]!.id, scope: 'crossProvince', emergency: 'Y', total: 1_200_000n });
+    expect(bill('s2').treatmentRegion.slice(0, 2)).not.toBe(people[5]!.region.slice(0, 2));
+    expect(['GOUT', ...CHRONIC_DISEASES.map((d) => d.code)]).toContain(bill('s3').disease);
+    expect(bill('s4')).toMatchObject({ personId: people[9]!.id, action: 'abandon' });
+    for (const id of ['s0', 's1', 's2', 's3', 's4']) {
+      const { total, eligible } = bill(id);
+      expect(eligible * 100n >= total * 85n && eligible <= total, id).toBe(true);
+    }
+    // Contributions: the donor pays for the recipient from their account, or the recipient from
+    // their wallet; next year when asked (refused C1).
+    const pay = (id: string) => byId.get(id) as ContributionIntent;
+    expect(pay('c0')).toMatchObject({ payerId: relations[1]!.donorId, personId: relations[1]!.recipientId, source: 'ACCOUNT',
+      year: 2025, scope: relations[1]!.scope });
+    expect(pay('c1')).toMatchObject({ payerId: relations[2]!.recipientId, personId: relations[2]!.recipientId, source: 'WALLET',
+      year: 2025 });
+    expect(pay('c2')).toMatchObject({ payerId: relations[0]!.donorId, year: 2026 });
   });
 
-  it('names candidates and relations modulo their count, so any index is valid', () => {
+  it("draws a bill's details from the patient's index alone: shrinking other steps changes no bill", () => {
+    const { workload } = new Simulation(scenario).world;
+    const alone = scenarioFrom({ ...MIXED, transfers: [], binds: [], ends: [], enrolmentChanges: [], contributions: [],
+      bills: [MIXED.bills[3]] });
+    const [s0] = new Simulation(alone).world.workload as BillIntent[];
+    expect({ ...s0, billId: 's3' }).toEqual(workload.find((i) => intentId(i) === 's3'));
+  });
+
+  it('names candidates, relations and patients modulo their count, so any index is valid', () => {
     const world = new Simulation(scenario).world;
-    const shifted = scenarioFrom({ ...MIXED, binds: MIXED.binds.map((b) => ({ ...b, candidate: b.candidate + world.population.candidates.length })),
-      ends: MIXED.ends.map((e) => ({ ...e, relation: e.relation + world.population.relations.length })) });
+    const { candidates, relations, people } = world.population;
+    const shifted = scenarioFrom({ ...MIXED, binds: MIXED.binds.map((b) => ({ ...b, candidate: b.candidate + candidates.length })),
+      ends: MIXED.ends.map((e) => ({ ...e, relation: e.relation + relations.length })),
+      bills: MIXED.bills.map((b) => ({ ...b, patient: b.patient + 2 * people.length })),
+      contributions: MIXED.contributions.map((c) => ({ ...c, relation: c.relation + relations.length })) });
     expect(new Simulation(shifted).world.workload).toEqual(world.workload);
   });
 
@@ -219,6 +331,8 @@ describe('a scripted workload mixing every flow', () => {
     const sim = new Simulation(scenario).run();
     expect(sim.checkers.ok, JSON.stringify([...sim.checkers.results])).toBe(true);
     expect(sim.checkers.bindTerminal.size).toBe(5);
+    expect([...sim.checkers.bills.keys()].sort()).toEqual(['s0', 's1', 's2', 's3', 's4']);
+    expect([...sim.checkers.contributions.keys()].sort()).toEqual(['c0', 'c1', 'c2']);
     expect(describeScript(scenario)).toEqual([
       'transfers (3):',
       '  D0+10:00:30.000 relation #1 300.00 yuan',
@@ -235,6 +349,16 @@ describe('a scripted workload mixing every flow', () => {
       '  D0+10:00:45.000 relation #3 revoked by the recipient',
       'enrolment changes (1):',
       "  D0+10:00:20.000 relation #4's donor",
+      'bills (5):',
+      '  D0+10:00:15.000 patient #0 outpatient care (local) 200.00 yuan, POS settle, wallet',
+      '  D0+10:00:05.000 patient #3 pharmacy care (sameProvince) 88.50 yuan, POS cancelBefore',
+      '  D0+10:00:10.000 patient #5 inpatient care (crossProvince) 12000.00 yuan, POS cancelAfter, wallet, emergency',
+      '  D0+10:00:30.000 patient #7 chronic care (local) 650.00 yuan, POS timeout, wallet',
+      '  D0+10:00:50.000 patient #9 outpatient care (local) 30.00 yuan, POS abandon',
+      'contributions (3):',
+      "  D0+10:00:25.000 relation #1 from the donor's account",
+      "  D0+10:00:10.000 relation #2 from the recipient's wallet",
+      "  D0+10:00:55.000 relation #0 from the donor's account, for next year",
     ]);
   });
 
