@@ -41,7 +41,10 @@ export interface ProtocolConfig {
    * on arrival and only failed deliveries come back (as releases).
    */
   readonly requireReceipt: boolean;
-  /** W5: may received wallet money be transferred on to another relative? (ASSUMPTION: no) */
+  /**
+   * W5: may received wallet money be transferred on to another relative? (ASSUMPTION: no.) Only
+   * `false` is modelled: a scenario that sets it is refused, and the wallet refuses W5 either way.
+   */
   readonly allowWalletToWalletRetransfer: boolean;
   /** W17: may the wallet pay outside its use region (its holder's insured region)? (no) */
   readonly walletSpendOutsideUseRegion: boolean;

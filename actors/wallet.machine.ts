@@ -37,6 +37,7 @@ export interface Tranche {
 export interface Piece {
   readonly originRegion: string;
   readonly transferId: string;
+  readonly donorId: string;
   readonly amount: Fen;
 }
 
@@ -277,7 +278,7 @@ function takeFifo(context: WalletContext, wanted: Fen): Piece[] {
     const free = t.amount - (heldOf.get(t.transferId) ?? 0n);
     if (free <= 0n) continue;
     const take = free < left ? free : left;
-    pieces.push({ originRegion: t.originRegion, transferId: t.transferId, amount: take });
+    pieces.push({ originRegion: t.originRegion, transferId: t.transferId, donorId: t.donorId, amount: take });
     left -= take;
   }
   return pieces;
@@ -309,7 +310,8 @@ export function createWalletMachine(config: ProtocolConfig) {
         own(context.refused, req(event).env.corr) !== undefined || req(event).shard.hasSaga(req(event).env.corr),
       bindKnown: ({ context, event }) =>
         own(context.refused, bind(event).env.corr) !== undefined || bind(event).shard.hasBind(bind(event).env.corr),
-      fromWallet: ({ event }) => req(event).env.body.source === 'WALLET' && !config.allowWalletToWalletRetransfer,
+      // W5: re-transfer of received wallet money is not modelled (the scenario refuses the flag).
+      fromWallet: ({ event }) => req(event).env.body.source === 'WALLET',
       inBlackout: ({ event }) => inBlackout(config, req(event).now),
       overAmount: ({ event }) => req(event).env.body.amount > config.amountPerTransferFenMax,
       dailyCountReached: ({ context, event }) =>
@@ -470,15 +472,18 @@ export function createWalletMachine(config: ProtocolConfig) {
         if (pieces === undefined) return {};
         let balance = context.balance;
         const tranches = context.tranches.slice();
-        for (const p of pieces) {
+        // Newest piece first, each fully spent tranche put back at the front: the restored
+        // tranches end in their original order, ahead of newer money (FIFO holds, K9).
+        for (const p of [...pieces].reverse()) {
           balance += p.amount;
           const at = tranches.findIndex((t) => t.transferId === p.transferId);
           if (at >= 0) {
             const t = tranches[at] as Tranche;
             tranches[at] = { ...t, amount: t.amount + p.amount };
           } else {
-            // Restored where it was: the oldest money is still spent first next time.
-            tranches.unshift({ originRegion: p.originRegion, transferId: p.transferId, donorId: '-', amount: p.amount, received: true });
+            tranches.unshift({
+              originRegion: p.originRegion, transferId: p.transferId, donorId: p.donorId, amount: p.amount, received: true,
+            });
           }
         }
         const { [id]: _undone, ...paid } = context.paid;
@@ -559,7 +564,6 @@ export function createWalletMachine(config: ProtocolConfig) {
       'relation.activate': { actions: 'activate' },
       'bind.done': { actions: 'bindDone' },
       'relation.stale': { actions: 'stale' },
-      'spend.hold': { actions: 'hold' },
       'spend.commit': { actions: 'commitSpend' },
       'spend.release': { actions: 'releaseSpend' },
       'spend.undo': { actions: 'undoSpend' },
@@ -573,6 +577,8 @@ export function createWalletMachine(config: ProtocolConfig) {
       unopened: { on: { 'wallet.open': 'active', ...inactive() } },
       active: {
         on: {
+          // A frozen, closed or unopened wallet pays nothing: its bills go to cash (W16).
+          'spend.hold': { actions: 'hold' },
           'wallet.freeze': 'frozen',
           'wallet.close': 'closed',
           'transfer.request': [

@@ -75,6 +75,22 @@ describe('the cluster checker', () => {
     expect(verdict(v).lifecycle).toBe(false);
   });
 
+  it('fails clearing when a pooling fund gains money from nowhere (the funds\' conservation law)', () => {
+    const v = views();
+    edit(v, 'f:fund', (_k, fund) => (fund as bigint) + 1n);
+    expect(verdict(v).clearing).toBe(false);
+  });
+
+  it('fails walletLiability when wallet money of an origin appears that was never issued (K9)', () => {
+    const v = views();
+    edit(v, 'w:', (_k, w) => {
+      const wallet = w as { value: unknown; context: { tranches: unknown[] } };
+      const tranche = { originRegion: '110000', transferId: 'forged', donorId: 'x', amount: 100n, received: true };
+      return { value: wallet.value, context: { ...wallet.context, tranches: [...wallet.context.tranches, tranche] } };
+    });
+    expect(verdict(v).walletLiability).toBe(false);
+  });
+
   it('fails exactlyOnce when a credit is applied by two wallets', () => {
     const v = views();
     let credited: string | undefined;

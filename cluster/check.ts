@@ -8,10 +8,24 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import * as hdr from 'hdr-histogram-js';
 import type { Logger } from 'pino';
 import { APP_ADDRESS } from '../actors/addresses.ts';
-import { scopeOf, type BindSnapshot, type SagaSnapshot, type WalletSnapshot } from '../actors/wallet_shard.actor.ts';
+import {
+  scopeOf,
+  type BillSnapshot,
+  type BindSnapshot,
+  type ContributionSnapshot,
+  type SagaSnapshot,
+  type WalletSnapshot,
+} from '../actors/wallet_shard.actor.ts';
 import { formatFen } from '../protocol/index.ts';
 import { INVARIANTS, type InvariantName, type InvariantResult } from '../sim/checkers.ts';
-import { describeParties, disagree, liabilityDisagreements, readParties } from '../sim/final_checks.ts';
+import {
+  checkClearing,
+  checkWalletLiability,
+  describeParties,
+  disagree,
+  liabilityDisagreements,
+  readParties,
+} from '../sim/final_checks.ts';
 import { recount, type DurableView } from '../sim/recount.ts';
 import { SCOPES } from '../sim/report.ts';
 import type { Scenario } from '../sim/scenario.ts';
@@ -151,9 +165,17 @@ export function evaluateCluster(
   const credits = new Map<string, number>();
   const sagas = new Map<string, SagaSnapshot['context'] & { value: string }>();
   const bindCounts: Record<string, number> = {};
+  const billSagas = new Map<string, { value: string; scope: string }>();
+  const payments = new Map<string, { value: string; scope: string }>();
   for (const view of views) {
     view.store.durable.forEach((value, key) => {
-      if (key.startsWith('b:')) {
+      if (key.startsWith('g:')) {
+        const bill = value as BillSnapshot;
+        billSagas.set(key.slice(2), { value: String(bill.value), scope: bill.context.scope });
+      } else if (key.startsWith('y:')) {
+        const pay = value as ContributionSnapshot;
+        payments.set(key.slice(2), { value: String(pay.value), scope: pay.context.scope });
+      } else if (key.startsWith('b:')) {
         // Bindings (F1): counted by outcome; one waiting for a face may wait out its TTL.
         const bind = value as BindSnapshot;
         const { donorRegion, relativeRegion, idNo } = bind.context;
@@ -218,6 +240,28 @@ export function evaluateCluster(
   }
   const liabilities = liabilityDisagreements(parties);
   if (liabilities.length > 0) fail('liabilityMatches', liabilities.slice(0, 3).join(' | '), liabilities.length);
+  // K9, K10 and the funds' law, on the same records as the simulator's final checks.
+  checkWalletLiability(parties, (name, detail) => fail(name, detail));
+  checkClearing(parties, world.openingFunds, (name, detail) => fail(name, detail));
+  // F3 and F4 from their sagas' records: each at rest, and the insured place or fund agreeing.
+  for (const [id, bill] of billSagas) {
+    bump(counts, `${bill.scope === 'crossProvince' ? 'directSettlement' : 'spend'}.${bill.scope}.${bill.value}`);
+    const record = parties.bills.get(id);
+    const off = bill.value === 'settled' && record?.state !== 'committed' ? `settled but the insured place has it ${record?.state}`
+      : (bill.value === 'cancelled' || bill.value === 'reversed' || bill.value === 'expired') &&
+        record !== undefined && record.state !== 'released' && record.state !== 'refunded' ? `${bill.value} but ${record.state}`
+      : !BILL_AT_REST.has(bill.value) ? `still ${bill.value}` : undefined;
+    if (off !== undefined) stuck.push(`bill ${id} ${off}`);
+  }
+  for (const [id, pay] of payments) {
+    bump(counts, `contribution.${pay.scope}.${pay.value === 'paid' ? 'paid' : pay.value === 'rejected' ? 'rejected' : pay.value}`);
+    const claim = parties.claims.get(id);
+    if (pay.value === 'paid' && claim?.state !== 'paid') stuck.push(`contribution ${id} paid but the fund has it ${claim?.state}`);
+    if (pay.value !== 'paid' && pay.value !== 'rejected') stuck.push(`contribution ${id} still ${pay.value}`);
+  }
+  if (stuck.length > 0 && results.get('lifecycle')?.ok !== false) {
+    fail('lifecycle', `${stuck.length} problem(s); first: ${stuck.slice(0, 5).join(' | ')}`, stuck.length);
+  }
 
   const boundary: Record<string, number> = {};
   const latency = hdr.build({ lowestDiscernibleValue: 1, numberOfSignificantValueDigits: 3 });
@@ -256,6 +300,9 @@ export function evaluateCluster(
     load,
   };
 }
+
+/** Bill saga states at rest: final, settled (a cancel may still come), or pre-settled (the POS walked away). */
+const BILL_AT_REST: ReadonlySet<string> = new Set(['settled', 'refused', 'cancelled', 'reversed', 'expired', 'presettled']);
 
 /** Saga states in which the transfer itself has completed (W11's receipt may still be open). */
 const COMPLETED_STATES: ReadonlySet<string> = new Set(['completed', 'awaitingReceipt', 'received', 'returned']);

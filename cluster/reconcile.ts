@@ -34,6 +34,9 @@ export interface ActorReport {
  */
 const QUIET_SAGA = new Set(['completed', 'rejected', 'received', 'returned', 'awaitingReceipt']);
 const QUIET_BIND = new Set(['active', 'refused', 'rejected', 'expired', 'challenging']);
+/** Bills at rest (a pre-settlement the POS left waits for its TTL); contributions done. */
+const QUIET_BILL = new Set(['settled', 'refused', 'cancelled', 'reversed', 'expired', 'presettled']);
+const QUIET_PAYMENT = new Set(['paid', 'rejected']);
 
 /** Count unfinished business in an actor's durable records. */
 export function openWork(records: ReadonlyMap<string, unknown>): number {
@@ -43,6 +46,10 @@ export function openWork(records: ReadonlyMap<string, unknown>): number {
       if (!QUIET_SAGA.has(String((value as SagaSnapshot).value))) open++;
     } else if (key.startsWith('b:')) {
       if (!QUIET_BIND.has(String((value as SagaSnapshot).value))) open++;
+    } else if (key.startsWith('g:')) {
+      if (!QUIET_BILL.has(String((value as SagaSnapshot).value))) open++;
+    } else if (key.startsWith('y:')) {
+      if (!QUIET_PAYMENT.has(String((value as SagaSnapshot).value))) open++;
     } else if (key.startsWith('t:')) {
       if ((value as TxnRecord).state === 'reserved') open++;
     }

@@ -113,8 +113,9 @@ export function finalChecks(sim: Simulation): void {
   checkLiabilities(sim, parties);
   checkBills(sim, parties);
   checkContributions(sim, parties);
-  checkWalletLiability(sim, parties);
-  checkClearing(sim, parties);
+  const fail: Fail = (name, detail) => sim.checkers.fail(name, detail);
+  checkWalletLiability(parties, fail);
+  checkClearing(parties, sim.world.openingFunds, fail);
 }
 
 /** F3: every started bill ends (or rests settled), and the insured place and settlement agree. */
@@ -155,12 +156,15 @@ function checkBills(sim: Simulation, parties: Parties): void {
 }
 
 /** F4: every accepted payment is paid or rejected, and the resident fund agrees (C4). */
-function checkBatches(sim: Simulation, parties: Parties): void {
-  const fail = (detail: string) => sim.checkers.fail('clearing', detail);
+/** A sink for an invariant's failures: the simulator's checkers, or the cluster checker's results. */
+export type Fail = (name: 'walletLiability' | 'clearing', detail: string) => void;
+
+function checkBatches(parties: Parties, openingFunds: Fen, failWith: Fail): void {
+  const fail = (detail: string) => failWith('clearing', detail);
   const total = parties.funds + parties.clearingAccount;
-  if (total !== sim.world.openingFunds) {
+  if (total !== openingFunds) {
     fail(`Σ funds ${formatFen(parties.funds)} + clearing account ${formatFen(parties.clearingAccount)} = ` +
-      `${formatFen(total)} ≠ opening ${formatFen(sim.world.openingFunds)}`);
+      `${formatFen(total)} ≠ opening ${formatFen(openingFunds)}`);
   }
   let held = 0n;
   for (const p of parties.prepayments.values()) held += p.balance;
@@ -219,7 +223,7 @@ function checkContributions(sim: Simulation, parties: Parties): void {
  * K9 per origin region: wallet quota issued − returned (settlement's liability) − spent (its
  * wallet clearing lines) = what is still in wallets; and the shards count the same spending.
  */
-function checkWalletLiability(sim: Simulation, parties: Parties): void {
+export function checkWalletLiability(parties: Parties, fail: Fail): void {
   const spentByLines = new Map<string, Fen>();
   for (const line of parties.lines.values()) {
     if (line.ledger === 'wallet' && !line.undone && !line.reversal) add(spentByLines, line.payerRegion, line.amount);
@@ -236,7 +240,7 @@ function checkWalletLiability(sim: Simulation, parties: Parties): void {
     const counted = parties.spent.get(region) ?? 0n;
     if (counted !== spent) off.push(`${region}: shards spent ${formatFen(counted)}, settlement lines ${formatFen(spent)}`);
   }
-  if (off.length > 0) sim.checkers.fail('walletLiability', `${off.length} origin region(s) off; ${off.slice(0, 3).join(' | ')}`);
+  if (off.length > 0) fail('walletLiability', `${off.length} origin region(s) off; ${off.slice(0, 3).join(' | ')}`);
 }
 
 /**
@@ -246,8 +250,8 @@ function checkWalletLiability(sim: Simulation, parties: Parties): void {
  * funds + the national clearing account = what they opened with, and the clearing account holds
  * exactly the prepayments once no batch is between funding and disbursal.
  */
-function checkClearing(sim: Simulation, parties: Parties): void {
-  checkBatches(sim, parties);
+export function checkClearing(parties: Parties, openingFunds: Fen, fail: Fail): void {
+  checkBatches(parties, openingFunds, fail);
   const byMonth = new Map<number, Obligation[]>();
   const medicalByPayer = new Map<string, Fen>();
   for (const line of parties.lines.values()) {
@@ -261,7 +265,7 @@ function checkClearing(sim: Simulation, parties: Parties): void {
   }
   for (const [month, obligations] of byMonth) {
     const sum = sumPositions(netMultilateral(buildMatrix(obligations)).positions);
-    if (sum !== 0n) sim.checkers.fail('clearing', `${month}: Σ net positions ${formatFen(sum)} ≠ 0`);
+    if (sum !== 0n) fail('clearing', `${month}: Σ net positions ${formatFen(sum)} ≠ 0`);
   }
   const settledByPayer = new Map<string, Fen>();
   for (const bill of parties.bills.values()) {
@@ -271,7 +275,7 @@ function checkClearing(sim: Simulation, parties: Parties): void {
     const lines = medicalByPayer.get(region) ?? 0n;
     const settled = settledByPayer.get(region) ?? 0n;
     if (lines !== settled) {
-      sim.checkers.fail('clearing', `${region}: medical lines ${formatFen(lines)} ≠ settled bills ${formatFen(settled)}`);
+      fail('clearing', `${region}: medical lines ${formatFen(lines)} ≠ settled bills ${formatFen(settled)}`);
     }
   }
 }

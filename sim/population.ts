@@ -486,6 +486,9 @@ export function buildPopulation(
   const identityPrng = prng.fork();
   const candidatePrng = prng.fork();
   addIdentities(people, identityPrng, o);
+  // A relation bound before the run passed E3 when it was bound: its recipient is enrolled.
+  const byIndex = new Map(people.map((p) => [p.id, p]));
+  for (const r of relations) (byIndex.get(r.recipientId) as Person).enrolled = true;
   addCare(people, topology, prng.fork(), relations);
   const candidates = drawCandidates(ctx, relations, candidatePrng);
   const personById = new Map(people.map((p) => [p.id, p]));

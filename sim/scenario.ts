@@ -260,6 +260,17 @@ function protocol(raw: Json, base: ProtocolConfig): ProtocolConfig {
   for (const [key, min, max] of ints) if (raw[key] !== undefined) out[key] = int(raw[key], `${p}.${key}`, min, max);
   const bools = ['requireReceipt', 'allowWalletToWalletRetransfer', 'walletSpendOutsideUseRegion'];
   for (const key of bools) if (raw[key] !== undefined) out[key] = bool(raw[key], `${p}.${key}`);
+  if (out.allowWalletToWalletRetransfer === true) {
+    // W5 is ambiguous in DOMAIN; the simulator models only its default (docs/RULES.md, W5).
+    throw new ScenarioError(`${p}.allowWalletToWalletRetransfer: true is not supported: sending received wallet ` +
+      'money on (W5) is not modelled; requests to do so are refused W5');
+  }
+  if (raw.netting !== undefined) {
+    if (raw.netting !== 'multilateral' && raw.netting !== 'pairwise') {
+      throw new ScenarioError(`${p}.netting: expected one of multilateral, pairwise, got ${show(raw.netting)}`);
+    }
+    out.netting = raw.netting;
+  }
   if (raw.bindAuthTtlMs !== undefined) out.bindAuthTtlMs = duration(raw.bindAuthTtlMs, `${p}.bindAuthTtlMs`);
   if (raw.authTtlMs !== undefined) out.authTtlMs = duration(raw.authTtlMs, `${p}.authTtlMs`);
   if (raw.challengeResendsMax !== undefined) {
@@ -279,7 +290,7 @@ function protocol(raw: Json, base: ProtocolConfig): ProtocolConfig {
   }
   // A field without a rule above is still read, by the type of its default, rather than
   // accepted and silently ignored: a duration if its name ends in Ms, else a whole number.
-  const ruled = new Set(['variant', 'bindAuthTtlMs', 'authTtlMs', 'challengeResendsMax', 'startDate',
+  const ruled = new Set(['variant', 'netting', 'bindAuthTtlMs', 'authTtlMs', 'challengeResendsMax', 'startDate',
     'amountPerTransferFenMax', ...ints.map(([key]) => key), ...bools]);
   for (const [key, fallback] of Object.entries(PROTOCOL_DEFAULTS)) {
     if (ruled.has(key) || raw[key] === undefined) continue;

@@ -7,6 +7,7 @@
 // Each test is named after the rule it checks: W5, W11, W13, W14, W19, E1, E3–E8, F1
 // idempotency, ID_MISMATCH and BIND_EXPIRED.
 import { describe, expect, it } from 'vitest';
+import { scenarioFrom } from '../sim/scenario.ts';
 import { HOUR_MS } from '../actors/config.ts';
 import type { ProtocolConfig } from '../actors/config.ts';
 import { SETTLEMENT_ADDRESS } from '../actors/addresses.ts';
@@ -67,13 +68,13 @@ describe('W5: the source of a transfer is the personal account', () => {
     expect(net.request('T-3', 'd1', 'r1', 10_000n, 'ACCOUNT').kind).toBe('transfer.accepted');
   });
 
-  it('W5: with allowWalletToWalletRetransfer on, a transfer out of the wallet is not refused W5 '
-    + 'at the request', () => {
+  it('W5: re-transfer is not modelled, so a scenario cannot switch allowWalletToWalletRetransfer on, '
+    + 'and an actor configured so still refuses W5', () => {
+    expect(() => scenarioFrom({ protocol: { allowWalletToWalletRetransfer: true } }))
+      .toThrow(/allowWalletToWalletRetransfer: true is not supported/);
     const net = new Net({ allowWalletToWalletRetransfer: true }, [D1_R1]);
-    expect(net.request('T-1', 'd1', 'r1', 10_000n, 'WALLET').reason).not.toBe('W5');
-    // The other checks still apply.
-    net.advance(at(0, 23));
-    expect(net.request('T-2', 'd1', 'r1', 10_000n, 'WALLET')).toEqual({ kind: 'transfer.refused', reason: 'W8' });
+    expect(net.request('T-1', 'd1', 'r1', 10_000n, 'WALLET')).toEqual({ kind: 'transfer.refused', reason: 'W5' });
+    expect(net.events).toEqual([]);
   });
 });
 

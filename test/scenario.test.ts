@@ -178,8 +178,13 @@ contributions:
   it('reads every protocol field (none is accepted and then ignored)', () => {
     // A value other than the default for each field, derived from the default's type so that a
     // field added later is covered too.
-    const special: Record<string, unknown> = { variant: 'noDedup', startDate: '2026-01-05', blackoutHourStart: 21 };
-    const changed = Object.fromEntries(Object.entries(PROTOCOL_DEFAULTS).map(([key, value]) => [key,
+    const special: Record<string, unknown> = {
+      variant: 'noDedup', startDate: '2026-01-05', blackoutHourStart: 21, netting: 'pairwise',
+    };
+    // The one flag whose other value is not modelled (W5) is refused instead, with its reason.
+    expect(() => scenarioFrom({ protocol: { allowWalletToWalletRetransfer: true } })).toThrow(/W5/);
+    const changed = Object.fromEntries(Object.entries(PROTOCOL_DEFAULTS)
+      .filter(([key]) => key !== 'allowWalletToWalletRetransfer').map(([key, value]) => [key,
       key in special ? special[key]
         : typeof value === 'boolean' ? !value
         : typeof value === 'bigint' ? Number(value) - 1
@@ -192,6 +197,7 @@ contributions:
     }
     // Durations read as durations, also for the fields without a rule of their own.
     expect(scenarioFrom({ protocol: { authTtlMs: '2m', returnHour: 9 } }).protocol).toMatchObject({ authTtlMs: 120_000, returnHour: 9 });
+    expect(() => scenarioFrom({ protocol: { netting: 'bilateral' } })).toThrow(/netting: expected one of multilateral, pairwise/);
   });
 
   it('parses times and durations', () => {
