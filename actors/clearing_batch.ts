@@ -201,7 +201,8 @@ export class ClearingDesk {
       for (const s of Object.values(next.statements)) out += s.toReceive;
       this.moveClearing(book, -out, fx);
     }
-    // Drawn prepayments are spent on this month's dues; receipts need nobody's answer when none is due.
+    fx.emit({ type: 'clearing.batch', corr: `batch.${batch.month}`, month: batch.month, state });
+    // Steps that need nobody's answer follow at once: no receivers to pay, nobody to ask.
     if (state === 'FUNDED' && next.provinces.every((p) => (next.statements[p]?.toReceive ?? 0n) === 0n)) {
       return this.advance(book, next, 'disburse', now, fx);
     }
@@ -211,7 +212,6 @@ export class ClearingDesk {
     }
     this.put(book, next, now, fx, true);
     if (state === 'RECONCILED') fx.cancelTimer(batchTimerKey(batch.month));
-    fx.emit({ type: 'clearing.batch', corr: `batch.${batch.month}`, month: batch.month, state });
   }
 
   /** Write the batch, send what its state asks of those who have not answered, arm its timer. */
@@ -236,6 +236,10 @@ export class ClearingDesk {
         break;
       case 'CONFIRMED':
         at = start + (STATEMENT_DAY - 1) * DAY_MS + STATEMENT_HOUR * HOUR_MS;
+        break;
+      case 'DISPUTED':
+        // K10: re-allocated after the next daily reconciliation (02:00), when books may agree.
+        at = (Math.floor(now / DAY_MS) + 1) * DAY_MS + ALLOCATE_HOUR * HOUR_MS;
         break;
       case 'RECONCILED':
         return;

@@ -108,7 +108,7 @@ export class Checkers {
   readonly lineTotals = new Map<string, Fen>();
   /** F5: each month's clearing batch, its latest state, and the state changes seen. */
   readonly batchStates = new Map<number, string>();
-  batchSteps = 0;
+  readonly batchHistory: Array<{ readonly month: number; readonly state: string; readonly at: number }> = [];
   /** P4: monthly credits booked, and their sum. */
   credits = 0;
   creditsFen: Fen = 0n;
@@ -171,7 +171,7 @@ export class Checkers {
         this.lineTotals.set(key, (this.lineTotals.get(key) ?? 0n) + event.amount);
       } else if (event.type === 'clearing.batch') {
         this.batchStates.set(event.month, event.state);
-        this.batchSteps++;
+        this.batchHistory.push({ month: event.month, state: event.state, at: now });
       } else if (event.type === 'relation.ended') {
         const key = `${event.scope}.${event.ending}`;
         this.relationEnds.set(key, (this.relationEnds.get(key) ?? 0) + 1);
