@@ -123,6 +123,14 @@ function checkBills(sim: Simulation, parties: Parties): void {
   const bound = sim.scenario.checks.lifecycleBoundMs;
   const ttl = sim.scenario.protocol.presettleTtlMs;
   const stuck: string[] = [];
+  // A line id is `<payment id>.<part>`: index them once, not once per bill.
+  const linesByPayment = new Map<string, ClearingLine[]>();
+  for (const [lineId, line] of parties.lines) {
+    const payment = lineId.slice(0, lineId.indexOf('.'));
+    const list = linesByPayment.get(payment);
+    if (list === undefined) linesByPayment.set(payment, [line]);
+    else list.push(line);
+  }
   for (const [id, bill] of sim.checkers.bills) {
     const deadline = Math.max(bill.startedAt + ttl, sim.lastHealAt) + bound;
     const record = parties.bills.get(id);
@@ -133,7 +141,7 @@ function checkBills(sim: Simulation, parties: Parties): void {
     if (bill.at > deadline && bill.outcome !== 'cancelled' && bill.outcome !== 'reversed') {
       stuck.push(`bill ${id} ${bill.outcome} at ${fmtTime(bill.at)}, after ${fmtTime(deadline)}`);
     }
-    const lines = [...parties.lines].filter(([lineId]) => lineId.startsWith(`${id}.`)).map(([, line]) => line);
+    const lines = linesByPayment.get(id) ?? [];
     const live = lines.filter((line) => !line.undone);
     if (bill.outcome === 'settled') {
       if (record?.state !== 'committed') stuck.push(`bill ${id} settled but the insured place has it ${record?.state ?? 'missing'}`);
