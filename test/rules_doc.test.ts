@@ -53,8 +53,20 @@ function section(text: string, title: string, file: string): string[] {
   return lines.slice(start + 1, end < 0 ? lines.length : end);
 }
 
-/** Rule IDs of DOMAIN §2's tables, in order: rows `| E1 | …` between `## 2.` and `## 3.`. */
+/**
+ * DOMAIN §2's rule IDs, in order, as of this commit. DOMAIN.md lives beside the repo, not in it,
+ * so a clone without it still checks RULES.md against this list; where DOMAIN.md is present, a
+ * test holds the list equal to it, so an edit there fails here until both are updated.
+ */
+const DOMAIN_RULE_IDS = 'E1 E2 E3 E4 E5 E6 E7 E8 E9 E10 W1 W2 W3 W4 W5 W6 W7 W8 W9 W10 W11 W12 W13 W14 W15 W16 W17 W18 W19 P1 P2 P3 P4 P5 D1 D2 D3 D4 D5 D6 D7 D8 D9 D10 D11 D12 C1 C2 C3 C4 C5 K1 K2 K3 K4 K5 K6 K7 K8 K9 K10'.split(' ');
+
+/** Rule IDs of DOMAIN §2: the list above (checked against DOMAIN.md where it is present). */
 function domainRuleIds(): string[] {
+  return DOMAIN_RULE_IDS;
+}
+
+/** Rule IDs of DOMAIN §2's tables, in order: rows `| E1 | …` between `## 2.` and `## 3.`. */
+function domainRuleIdsFromFile(): string[] {
   const lines = section(readText(DOMAIN_PATH, 'DOMAIN.md'), '2.', 'DOMAIN.md');
   const ids = lines.filter((l) => l.startsWith('|')).map((l) => cells(l)[0] ?? '').filter((c) => RULE_ID.test(c));
   if (ids.length === 0) throw new Error('DOMAIN.md: §2 has no rule rows (`| E1 | … |`); has its layout changed?');
@@ -191,6 +203,11 @@ function checkNamedTest(
 }
 
 describe('docs/RULES.md follows DOMAIN.md §2', () => {
+  it('knows DOMAIN §2\'s rule IDs: the list here equals DOMAIN.md where it is checked out beside the repo', () => {
+    expect(DOMAIN_RULE_IDS).toHaveLength(61);
+    if (existsSync(DOMAIN_PATH)) expect(domainRuleIdsFromFile()).toEqual(DOMAIN_RULE_IDS);
+  });
+
   it('has exactly one row per DOMAIN §2 rule ID, in DOMAIN\'s order', () => {
     const domain = domainRuleIds();
     const problems: string[] = [];
