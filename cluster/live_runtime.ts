@@ -17,6 +17,9 @@ export function liveClock(originMs: number): () => number {
   return () => LIVE_DAY_START_MS + (Date.now() - originMs);
 }
 
+/** The longest delay setTimeout honours. */
+const TIMEOUT_MAX_MS = 2_147_483_647;
+
 export class LiveEnvironment implements HostEnvironment {
   private readonly timers = new Set<NodeJS.Timeout>();
   private stopped = false;
@@ -34,10 +37,14 @@ export class LiveEnvironment implements HostEnvironment {
 
   timer(host: ActorHost, at: number, key: string, arg: number, epoch: number): void {
     if (this.stopped) return;
+    // setTimeout fires at once for delays past 2^31 − 1 ms (24.8 days): a month's timer (P4, F5)
+    // waits in steps of at most that long instead.
+    const delay = Math.max(0, at - this.clock());
     const handle = setTimeout(() => {
       this.timers.delete(handle);
-      host.fire(key, arg, epoch);
-    }, Math.max(0, at - this.clock()));
+      if (delay > TIMEOUT_MAX_MS) this.timer(host, at, key, arg, epoch);
+      else host.fire(key, arg, epoch);
+    }, Math.min(delay, TIMEOUT_MAX_MS));
     this.timers.add(handle);
   }
 
