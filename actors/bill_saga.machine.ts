@@ -10,6 +10,7 @@ import type { Fen, Reason } from '../protocol/index.ts';
 import type { BillOutcome, BillScope, Effects } from './effects.ts';
 import type { ProtocolConfig } from './config.ts';
 import { retryDelayMs } from './backoff.ts';
+import { stepState } from './saga_steps.ts';
 import { SETTLEMENT_ADDRESS } from './addresses.ts';
 
 export interface BillInput {
@@ -182,16 +183,9 @@ function linesOf(
 }
 
 export function createBillSagaMachine(config: ProtocolConfig) {
+  // `first` runs before the step is sent: the wallet's part, done locally in the same step.
   const waiting = <On extends object>(kind: StepKind, on: On, first?: 'spend' | 'releaseWallet' | 'undoWallet') =>
-    ({
-      // `first` runs before the step is sent: the wallet's part, done locally in the same step.
-      entry: [...(first === undefined ? [] : [first]), 'resetAttempt', { type: 'send', params: kind }],
-      on: {
-        timeout: { guard: 'currentTimer', actions: ['nextAttempt', { type: 'send', params: kind }] },
-        resume: { actions: ['nextAttempt', { type: 'send', params: kind }] },
-        ...on,
-      },
-    }) as const;
+    stepState(kind, on, first === undefined ? [] : [first]);
   // A cancellation or reversal while a step is in flight is remembered and acted on after it.
   const remember = {
     'bill.cancel': { actions: { type: 'remember', params: 'cancelled' } },

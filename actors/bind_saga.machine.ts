@@ -9,6 +9,7 @@ import type { DeclaredKinship, Reason } from '../protocol/index.ts';
 import type { Effects } from './effects.ts';
 import type { ProtocolConfig } from './config.ts';
 import { retryDelayMs } from './backoff.ts';
+import { stepState } from './saga_steps.ts';
 
 export interface BindInput {
   readonly bindId: string;
@@ -86,15 +87,7 @@ function sendStep(context: BindContext, event: BindEvent, kind: StepKind, config
 }
 
 export function createBindSagaMachine(config: ProtocolConfig) {
-  const waiting = <On extends object>(kind: StepKind, on: On) =>
-    ({
-      entry: ['resetAttempt', { type: 'send', params: kind }],
-      on: {
-        timeout: { guard: 'currentTimer', actions: ['nextAttempt', { type: 'send', params: kind }] },
-        resume: { actions: ['nextAttempt', { type: 'send', params: kind }] },
-        ...on,
-      },
-    }) as const;
+  const waiting = <On extends object>(kind: StepKind, on: On) => stepState(kind, on);
   return setup({
     types: { context: {} as BindContext, input: {} as BindInput, events: {} as BindEvent },
     actions: {

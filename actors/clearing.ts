@@ -1,8 +1,9 @@
 // The arithmetic of monthly inter-province clearing (DOMAIN F5, K1–K10), for the Settlement actor:
 // obligations → gross matrix → netting (pairwise or multilateral; the same positions either
 // way) → prepayment draw-down → one statement per province per month. Also the batch lifecycle,
-// the K8 timetable, K10 reconciliation and the invariants the checkers recount. Pure: no clock,
-// no I/O; every list is in code-unit order so a month's batch is reproducible byte for byte.
+// the K8 timetable and cleared = settled per province. K10 is the provinces' confirmation at
+// allocation (actors/clearing_batch.ts). Pure: no clock, no I/O; every list is in code-unit
+// order so a month's batch is reproducible byte for byte.
 import type { Fen } from '../protocol/index.ts';
 
 export type Ledger = 'medical' | 'wallet';
@@ -465,71 +466,6 @@ export const FUNDING_WORKING_DAYS_MAX = 5;
 export const DISBURSAL_WORKING_DAYS_MAX = 5;
 
 // ---------------------------------------------------------------------------------------------
-// K10 reconciliation. Keys are `month|payer|payee` with an optional `|detail` (a ledger, a
-// batch); a mismatch on any key stops clearing of that month for the pair.
-
-export interface Mismatch {
-  readonly key: string;
-  readonly expected: Fen;
-  readonly actual: Fen;
-}
-
-export interface BlockedPair {
-  readonly month: number;
-  /** The pair, unordered (a < b): pairwise netting mixes both directions, so both stop. */
-  readonly a: string;
-  readonly b: string;
-}
-
-export function reconKey(month: number, payer: string, payee: string, detail?: string): string {
-  checkMonth(month, 'reconKey');
-  const parts = detail === undefined ? [payer, payee] : [payer, payee, detail];
-  expectArg(parts.every((p) => p !== '' && !p.includes('|')), `reconKey: bad part in ${parts}`);
-  return [month, ...parts].join('|');
-}
-
-/** Totals per month|payer|payee|ledger: what one side (wallet, accounts, settlements) reports. */
-export function reconTotals(month: number, obligations: readonly Obligation[]): Map<string, Fen> {
-  const totals = new Map<string, Fen>();
-  for (const o of obligations) add(totals, reconKey(month, o.payer, o.payee, o.ledger), o.amount);
-  return new Map(sortedKeys(totals).map((k) => [k, totals.get(k) ?? 0n]));
-}
-
-/** Every key whose totals differ, sorted; a key missing on one side counts as 0 there. */
-export function reconcile(
-  expected: ReadonlyMap<string, Fen>,
-  actual: ReadonlyMap<string, Fen>,
-): Mismatch[] {
-  const keys = [...new Set([...expected.keys(), ...actual.keys()])].sort(byCode);
-  return keys
-    .map((key) => ({ key, expected: expected.get(key) ?? 0n, actual: actual.get(key) ?? 0n }))
-    .filter((m) => m.expected !== m.actual);
-}
-
-export function blockedPairs(mismatches: readonly Mismatch[]): BlockedPair[] {
-  const seen = new Map<string, BlockedPair>();
-  for (const { key } of mismatches) {
-    const [monthText = '', x = '', y = ''] = key.split('|');
-    const month = checkMonth(Number(monthText), 'blockedPairs');
-    expectArg(x !== '' && y !== '', `blockedPairs: key ${key} is not month|payer|payee`);
-    const [a, b] = byCode(x, y) <= 0 ? [x, y] : [y, x];
-    seen.set(`${month}|${a}|${b}`, { month, a, b });
-  }
-  return sortedKeys(seen).map((k) => seen.get(k) as BlockedPair);
-}
-
-/** Splits a month's obligations into those that clear and those held by a K10 block. */
-export function holdBlocked(
-  month: number,
-  obligations: readonly Obligation[],
-  blocked: readonly BlockedPair[],
-): { cleared: Obligation[]; held: Obligation[] } {
-  const isBlocked = (o: Obligation) => blocked.some((p) => p.month === month &&
-    ((p.a === o.payer && p.b === o.payee) || (p.a === o.payee && p.b === o.payer)));
-  return { cleared: obligations.filter((o) => !isBlocked(o)), held: obligations.filter(isBlocked) };
-}
-
-// ---------------------------------------------------------------------------------------------
 // Invariants the checkers recount (DOMAIN F5 "Invariants to test"). sumPositions is above.
 
 /**
@@ -550,21 +486,4 @@ export function clearedEqualsSettled(
     const c = issued.get(p) ?? NO_TOTALS;
     return fields.every((f) => s[f] === c[f]);
   });
-}
-
-/**
- * Per origin region: issued − spent − returned − expired. The result is the outstanding wallet
- * liability; a negative entry means more left the region's quota than it issued (a violation).
- */
-export function walletLiabilityOutstanding(
-  issued: ReadonlyMap<string, Fen>,
-  spent: ReadonlyMap<string, Fen>,
-  returned: ReadonlyMap<string, Fen>,
-  expired: ReadonlyMap<string, Fen> = new Map(),
-): Map<string, Fen> {
-  const regions = [...new Set([issued, spent, returned, expired].flatMap((m) => [...m.keys()]))];
-  return new Map(regions.sort(byCode).map((r) => {
-    const out = (m: ReadonlyMap<string, Fen>) => m.get(r) ?? 0n;
-    return [r, out(issued) - out(spent) - out(returned) - out(expired)];
-  }));
 }

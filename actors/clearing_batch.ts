@@ -19,6 +19,8 @@ import { Calendar, nextMonthKey, parseDate } from './calendar.ts';
 import { retryDelayMs } from './backoff.ts';
 import { provinceAddress } from './addresses.ts';
 import {
+  APPLICATION_DAY_LAST,
+  STATEMENT_ISSUE_DAY_LAST,
   buildMatrix,
   buildStatements,
   netPairwise,
@@ -65,10 +67,13 @@ export const prepaymentKey = (province: string) => `pp:${province}`;
 export const CLEARING_ACCOUNT_KEY = 'ca';
 export const batchTimerKey = (month: number) => `batch:${month}`;
 
-/** K8 (ASSUMPTION): allocation on day 10 at 02:00 (after the daily reconciliation), statements on day 20 at 09:00. */
-const ALLOCATE_DAY = 10;
+/**
+ * K8 (ASSUMPTION): allocation at the end of the application window (day 10) at 02:00, after the
+ * daily reconciliation; statements on their last day (day 20) at 09:00.
+ */
+const ALLOCATE_DAY = APPLICATION_DAY_LAST;
 const ALLOCATE_HOUR = 2;
-const STATEMENT_DAY = 20;
+const STATEMENT_DAY = STATEMENT_ISSUE_DAY_LAST;
 const STATEMENT_HOUR = 9;
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;

@@ -9,6 +9,7 @@ import type { Fen, Reason } from '../protocol/index.ts';
 import type { Effects, TransferScope } from './effects.ts';
 import type { ProtocolConfig } from './config.ts';
 import { retryDelayMs } from './backoff.ts';
+import { stepState } from './saga_steps.ts';
 import { SETTLEMENT_ADDRESS } from './addresses.ts';
 import type { BillLine } from './bill_saga.machine.ts';
 
@@ -87,15 +88,7 @@ function sendStep(context: ContributionContext, event: ContributionEvent, kind: 
 }
 
 export function createContributionSagaMachine(config: ProtocolConfig) {
-  const waiting = <On extends object>(kind: StepKind, on: On) =>
-    ({
-      entry: ['resetAttempt', { type: 'send', params: kind }],
-      on: {
-        timeout: { guard: 'currentTimer', actions: ['nextAttempt', { type: 'send', params: kind }] },
-        resume: { actions: ['nextAttempt', { type: 'send', params: kind }] },
-        ...on,
-      },
-    }) as const;
+  const waiting = <On extends object>(kind: StepKind, on: On) => stepState(kind, on);
   return setup({
     types: { context: {} as ContributionContext, input: {} as ContributionInput, events: {} as ContributionEvent },
     actions: {

@@ -11,6 +11,7 @@ import type { Fen, Reason } from '../protocol/index.ts';
 import type { Effects, TransferScope } from './effects.ts';
 import type { ProtocolConfig } from './config.ts';
 import { retryDelayMs } from './backoff.ts';
+import { stepState } from './saga_steps.ts';
 import { SETTLEMENT_ADDRESS } from './addresses.ts';
 import { returnAtMs } from './wallet.machine.ts';
 
@@ -119,11 +120,7 @@ export function createTransferSagaMachine(config: ProtocolConfig) {
   const retry = (kind: StepKind) =>
     ({ guard: 'currentTimer', actions: ['nextAttempt', { type: 'send', params: kind }] }) as const;
   // A waiting state: send the step on entry, resend on its own timer or after a restart.
-  const waiting = <On extends object>(kind: StepKind, on: On) =>
-    ({
-      entry: ['resetAttempt', { type: 'send', params: kind }],
-      on: { timeout: retry(kind), resume: { actions: ['nextAttempt', { type: 'send', params: kind }] }, ...on },
-    }) as const;
+  const waiting = <On extends object>(kind: StepKind, on: On) => stepState(kind, on);
   return setup({
     types: {
       context: {} as SagaContext,

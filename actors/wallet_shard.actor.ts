@@ -463,6 +463,11 @@ export class WalletShardActor implements Actor, ShardPort {
     fx.emit({ type: 'contribution.outcome', corr: payId, scope, outcome, reason });
   }
 
+  /** The address of the shard that holds a wallet. */
+  private shardOf(walletId: string): string {
+    return walletShardAddress(walletShardOf(walletId, this.config.walletShardCount));
+  }
+
   hasSaga(transferId: string): boolean {
     return this.sagas.has(transferId);
   }
@@ -485,7 +490,7 @@ export class WalletShardActor implements Actor, ShardPort {
       idNo,
       kinship,
       registry: provinceAddress(provinceOfRegion(region)),
-      relativeShard: walletShardAddress(walletShardOf(relativeId, this.config.walletShardCount)),
+      relativeShard: this.shardOf(relativeId),
       requester: request.from,
       startedAt: now,
     };
@@ -514,7 +519,7 @@ export class WalletShardActor implements Actor, ShardPort {
   }
 
   tellReceived(tranche: Tranche, fx: Effects): void {
-    const donorShard = walletShardAddress(walletShardOf(tranche.donorId, this.config.walletShardCount));
+    const donorShard = this.shardOf(tranche.donorId);
     fx.send(donorShard, 'wallet.received', tranche.transferId, { transferId: tranche.transferId });
   }
 
@@ -528,7 +533,7 @@ export class WalletShardActor implements Actor, ShardPort {
   ): void {
     const donorId = role === 'donor' ? wallet.walletId : otherId;
     const recipientId = role === 'donor' ? otherId : wallet.walletId;
-    const other = walletShardAddress(walletShardOf(otherId, this.config.walletShardCount));
+    const other = this.shardOf(otherId);
     fx.send(other, 'relation.ended', relation.bindId, { donorId, recipientId, ending, bindId: relation.bindId });
     fx.emit({ type: 'relation.ended', corr: relation.bindId, scope: scopeOf(wallet.region, relation.region), ending });
   }
@@ -544,7 +549,7 @@ export class WalletShardActor implements Actor, ShardPort {
       donorRegion: donor.region,
       recipientRegion: relation.region,
       donorProvince: provinceAddress(provinceOfRegion(donor.region)),
-      recipientShard: walletShardAddress(walletShardOf(recipientId, this.config.walletShardCount)),
+      recipientShard: this.shardOf(recipientId),
       requester: request.from,
       amount,
       scope: scopeOf(donor.region, relation.region),

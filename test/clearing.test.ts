@@ -19,12 +19,10 @@ import {
   PREPAYMENT_WARNING_BP,
   STATEMENT_ISSUE_DAY_LAST,
   applyPrepayments,
-  blockedPairs,
   buildMatrix,
   buildStatements,
   clearedEqualsSettled,
   grossOwed,
-  holdBlocked,
   isBatchTransitionError,
   isPrepaymentResetMonth,
   matrixObligations,
@@ -35,14 +33,10 @@ import {
   prepaymentSize,
   prepaymentTopUp,
   prepaymentUsageBp,
-  reconKey,
-  reconTotals,
-  reconcile,
   resetPrepayment,
   splitByScope,
   statementKey,
   sumPositions,
-  walletLiabilityOutstanding,
 } from '../actors/clearing.ts';
 import type {
   BatchEvent,
@@ -403,45 +397,7 @@ describe('K8 timetable', () => {
   });
 });
 
-describe('K10 reconciliation', () => {
-  const walletSide = reconTotals(MONTH, [ob('51', '32', 100n, 'wallet'), ob('44', '11', 5n)]);
-  const settlementSide = reconTotals(MONTH, [ob('51', '32', 90n, 'wallet'), ob('44', '11', 5n), ob('31', '11', 1n)]);
-
-  it('K10: every differing key is a mismatch; a key missing on one side counts as 0', () => {
-    expect(reconcile(walletSide, settlementSide)).toEqual([
-      { key: '202503|31|11|medical', expected: 0n, actual: 1n },
-      { key: '202503|51|32|wallet', expected: 100n, actual: 90n },
-    ]);
-    expect(reconcile(walletSide, walletSide)).toEqual([]);
-  });
-
-  it('K10: a mismatch blocks that month and pair, in both directions, and nothing else', () => {
-    const blocked = blockedPairs([...reconcile(walletSide, settlementSide), { key: reconKey(MONTH, '32', '51'), expected: 1n, actual: 2n }]);
-    expect(blocked).toEqual([{ month: MONTH, a: '11', b: '31' }, { month: MONTH, a: '32', b: '51' }]);
-    const obs = [ob('51', '32', 7n), ob('32', '51', 3n, 'wallet'), ob('51', '11', 4n), ob('11', '31', 2n)];
-    const { cleared, held } = holdBlocked(MONTH, obs, blocked);
-    expect(cleared).toEqual([ob('51', '11', 4n)]);
-    expect(held).toHaveLength(3);
-    expect(holdBlocked(202504, obs, blocked).held).toEqual([]);
-  });
-
-  it('rejects a key that does not name a month and a pair', () => {
-    expect(() => blockedPairs([{ key: 'junk', expected: 0n, actual: 1n }])).toThrow(/blockedPairs/);
-    expect(() => reconKey(MONTH, '5|1', '32')).toThrow(/reconKey/);
-  });
-});
-
 describe('invariant helpers', () => {
-  it('wallet liability outstanding = issued − spent − returned − expired, per origin region', () => {
-    const out = walletLiabilityOutstanding(
-      new Map([['510100', 1_000n], ['320500', 200n]]),
-      new Map([['510100', 300n], ['110100', 5n]]),
-      new Map([['510100', 100n]]),
-      new Map([['320500', 200n]]),
-    );
-    expect([...out]).toEqual([['110100', -5n], ['320500', 0n], ['510100', 600n]]);
-  });
-
   it('sumPositions adds signed positions', () => {
     expect(sumPositions(new Map([['11', 5n], ['32', -7n], ['51', 2n]]))).toBe(0n);
     expect(sumPositions(new Map([['11', 5n]]))).toBe(5n);
