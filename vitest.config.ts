@@ -4,7 +4,14 @@ import { defineConfig } from 'vitest/config';
 // each file in its own process, which matters for the memory of the larger scenario tests.
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts', 'properties/**/*.property.ts', 'protocol/**/*.test.ts', 'sim/**/*.test.ts', 'actors/**/*.test.ts', 'cluster/**/*.test.ts'],
+    include: [
+      'test/**/*.test.ts',
+      'properties/**/*.property.ts',
+      'protocol/**/*.test.ts',
+      'sim/**/*.test.ts',
+      'actors/**/*.test.ts',
+      'cluster/**/*.test.ts',
+    ],
     pool: 'forks',
     testTimeout: 120_000,
     hookTimeout: 60_000,

@@ -111,7 +111,13 @@ export interface RegionRecord {
 
 /** The sum of a region record's counters: with its accounts, the ledger sums to zero. */
 export function regionSum(region: RegionRecord): Fen {
-  return region.source + region.due + (region.income ?? 0n) + (region.payable ?? 0n) + (region.contributed ?? 0n);
+  return (
+    region.source +
+    region.due +
+    (region.income ?? 0n) +
+    (region.payable ?? 0n) +
+    (region.contributed ?? 0n)
+  );
 }
 
 export const accountKey = (id: string) => `a:${id}`;
@@ -183,7 +189,17 @@ export class AccountBook {
     const next = { ...account, available: account.available - amount, held: account.held + amount };
     this.putAccount(accountId, next, fx);
     this.putTxn(txnId, { accountId, amount, state: 'reserved', reason: undefined }, fx);
-    this.post(fx, 'reserve', txnId, `${accountId}/available`, 'available', next.available, `${accountId}/held`, 'held', amount);
+    this.post(
+      fx,
+      'reserve',
+      txnId,
+      `${accountId}/available`,
+      'available',
+      next.available,
+      `${accountId}/held`,
+      'held',
+      amount,
+    );
   }
 
   reject(txnId: string, accountId: string, amount: Fen, reason: Reason, fx: Effects): void {
@@ -202,18 +218,42 @@ export class AccountBook {
     fx.write(regionKey(account.region), nextRegion);
     this.putTxn(txnId, { ...txn, state: 'committed' }, fx);
     const dueAccount = `due:${account.region}`;
-    this.post(fx, 'commit', txnId, `${txn.accountId}/held`, 'held', nextAccount.held, dueAccount, 'due', txn.amount);
+    this.post(
+      fx,
+      'commit',
+      txnId,
+      `${txn.accountId}/held`,
+      'held',
+      nextAccount.held,
+      dueAccount,
+      'due',
+      txn.amount,
+    );
   }
 
   /** held → available: the transfer did not happen. */
   release(txnId: string, fx: Effects): void {
     const txn = this.mustTxn(txnId, 'reserved');
     const account = this.mustAccount(txn.accountId);
-    const next = { ...account, available: account.available + txn.amount, held: account.held - txn.amount };
+    const next = {
+      ...account,
+      available: account.available + txn.amount,
+      held: account.held - txn.amount,
+    };
     this.putAccount(txn.accountId, next, fx);
     this.putTxn(txnId, { ...txn, state: 'released' }, fx);
     const id = txn.accountId;
-    this.post(fx, 'release', txnId, `${id}/held`, 'held', next.held, `${id}/available`, 'available', txn.amount);
+    this.post(
+      fx,
+      'release',
+      txnId,
+      `${id}/held`,
+      'held',
+      next.held,
+      `${id}/available`,
+      'available',
+      txn.amount,
+    );
   }
 
   /**
@@ -231,7 +271,17 @@ export class AccountBook {
     fx.write(regionKey(account.region), nextRegion);
     this.putTxn(txnId, { ...txn, state: 'refunded' }, fx);
     const due = `due:${account.region}`;
-    this.post(fx, 'refund', txnId, due, 'due', nextRegion.due, `${txn.accountId}/available`, 'available', txn.amount);
+    this.post(
+      fx,
+      'refund',
+      txnId,
+      due,
+      'due',
+      nextRegion.due,
+      `${txn.accountId}/available`,
+      'available',
+      txn.amount,
+    );
   }
 
   /**
@@ -250,8 +300,17 @@ export class AccountBook {
       const running = (regions.get(account.region) ?? 0n) + person.creditFen;
       regions.set(account.region, running);
       const counterAfter = (this.region(account.region).income ?? 0n) - running;
-      this.post(fx, 'income', `credit.${month}.${id}`, `income:${account.region}`, 'income', counterAfter,
-        `${id}/available`, 'available', person.creditFen);
+      this.post(
+        fx,
+        'income',
+        `credit.${month}.${id}`,
+        `income:${account.region}`,
+        'income',
+        counterAfter,
+        `${id}/available`,
+        'available',
+        person.creditFen,
+      );
       credited++;
     }
     for (const [code, total] of regions) {
@@ -278,16 +337,27 @@ export class AccountBook {
     const reason = billRefusal(person, body);
     if (person === undefined || reason !== undefined) {
       const record: BillRecord = {
-        personId: body.personId, insuredRegion: person?.region ?? '-', treatmentRegion: body.treatmentRegion,
-        fundPay: 0n, acctPay: 0n, remainder: 0n, state: 'rejected', reason: reason ?? 'E3',
+        personId: body.personId,
+        insuredRegion: person?.region ?? '-',
+        treatmentRegion: body.treatmentRegion,
+        fundPay: 0n,
+        acctPay: 0n,
+        remainder: 0n,
+        state: 'rejected',
+        reason: reason ?? 'E3',
       };
       this.putBill(billId, record, fx);
       return record;
     }
     const account = this.accounts.get(body.personId);
-    const outOfRegion = body.treatmentRegion === person.region ? 'local'
-      : body.emergency === 'Y' ? 'unfiledEmergency'
-      : filed(person, body.treatmentRegion) ? 'filed' : 'unfiled';
+    const outOfRegion =
+      body.treatmentRegion === person.region
+        ? 'local'
+        : body.emergency === 'Y'
+          ? 'unfiledEmergency'
+          : filed(person, body.treatmentRegion)
+            ? 'filed'
+            : 'unfiled';
     const split = splitBill({
       policy: policyOf(person.region),
       kind: body.care,
@@ -300,15 +370,34 @@ export class AccountBook {
       useWallet: false,
     });
     const record: BillRecord = {
-      personId: body.personId, insuredRegion: person.region, treatmentRegion: body.treatmentRegion,
-      fundPay: split.fundPay, acctPay: split.acctPay, remainder: body.total - split.fundPay - split.acctPay,
-      state: 'reserved', reason: undefined,
+      personId: body.personId,
+      insuredRegion: person.region,
+      treatmentRegion: body.treatmentRegion,
+      fundPay: split.fundPay,
+      acctPay: split.acctPay,
+      remainder: body.total - split.fundPay - split.acctPay,
+      state: 'reserved',
+      reason: undefined,
     };
     if (split.acctPay > 0n && account !== undefined) {
-      const next = { ...account, available: account.available - split.acctPay, held: account.held + split.acctPay };
+      const next = {
+        ...account,
+        available: account.available - split.acctPay,
+        held: account.held + split.acctPay,
+      };
       this.putAccount(body.personId, next, fx);
       const id = body.personId;
-      this.post(fx, 'reserve', `${billId}.a`, `${id}/available`, 'available', next.available, `${id}/held`, 'held', split.acctPay);
+      this.post(
+        fx,
+        'reserve',
+        `${billId}.a`,
+        `${id}/available`,
+        'available',
+        next.available,
+        `${id}/held`,
+        'held',
+        split.acctPay,
+      );
     }
     this.putBill(billId, record, fx);
     return record;
@@ -325,8 +414,17 @@ export class AccountBook {
       this.putAccount(bill.personId, nextAccount, fx);
       this.regions.set(account.region, nextRegion);
       fx.write(regionKey(account.region), nextRegion);
-      this.post(fx, 'pay', `${billId}.a`, `${bill.personId}/held`, 'held', nextAccount.held,
-        `payable:${account.region}`, 'payable', bill.acctPay);
+      this.post(
+        fx,
+        'pay',
+        `${billId}.a`,
+        `${bill.personId}/held`,
+        'held',
+        nextAccount.held,
+        `payable:${account.region}`,
+        'payable',
+        bill.acctPay,
+      );
     }
     this.putBill(billId, { ...bill, state: 'committed' }, fx);
   }
@@ -336,10 +434,24 @@ export class AccountBook {
     const bill = this.mustBill(billId, 'reserved');
     if (bill.acctPay > 0n) {
       const account = this.mustAccount(bill.personId);
-      const next = { ...account, available: account.available + bill.acctPay, held: account.held - bill.acctPay };
+      const next = {
+        ...account,
+        available: account.available + bill.acctPay,
+        held: account.held - bill.acctPay,
+      };
       this.putAccount(bill.personId, next, fx);
       const id = bill.personId;
-      this.post(fx, 'release', `${billId}.a`, `${id}/held`, 'held', next.held, `${id}/available`, 'available', bill.acctPay);
+      this.post(
+        fx,
+        'release',
+        `${billId}.a`,
+        `${id}/held`,
+        'held',
+        next.held,
+        `${id}/available`,
+        'available',
+        bill.acctPay,
+      );
     }
     this.putBill(billId, { ...bill, state: 'released' }, fx);
   }
@@ -355,8 +467,17 @@ export class AccountBook {
       this.putAccount(bill.personId, nextAccount, fx);
       this.regions.set(account.region, nextRegion);
       fx.write(regionKey(account.region), nextRegion);
-      this.post(fx, 'unpay', `${billId}.a`, `payable:${account.region}`, 'payable', nextRegion.payable ?? 0n,
-        `${bill.personId}/available`, 'available', bill.acctPay);
+      this.post(
+        fx,
+        'unpay',
+        `${billId}.a`,
+        `payable:${account.region}`,
+        'payable',
+        nextRegion.payable ?? 0n,
+        `${bill.personId}/available`,
+        'available',
+        bill.acctPay,
+      );
     }
     this.putBill(billId, { ...bill, state: 'refunded' }, fx);
   }
@@ -365,21 +486,29 @@ export class AccountBook {
    * F4 at the resident fund of the person's place: claim the person-year (C4) at this year's
    * amount (C1). A payer other than the person must be a close relative on the registry (E2).
    */
-  claimContribution(payId: string, payerId: string, personId: string, year: number, fx: Effects): ClaimRecord {
+  claimContribution(
+    payId: string,
+    payerId: string,
+    personId: string,
+    year: number,
+    fx: Effects,
+  ): ClaimRecord {
     const known = this.claims.get(payId);
     if (known !== undefined) return known;
     const person = this.persons.get(personId);
     const amount = residentContributionFen(year);
-    const kin = person !== undefined && Object.hasOwn(person.kin, payerId) ? person.kin[payerId] : undefined;
+    const kin =
+      person !== undefined && Object.hasOwn(person.kin, payerId) ? person.kin[payerId] : undefined;
     const holder = this.slots.get(`${personId}.${year}`);
     let reason: Reason | undefined;
     if (person === undefined) reason = 'ID_MISMATCH';
     else if (amount === undefined) reason = 'C1';
     else if (payerId !== personId && (kin === undefined || !isCloseKinship(kin))) reason = 'E2';
     else if (holder !== undefined && holder !== payId) reason = 'C4';
-    const record: ClaimRecord = reason === undefined
-      ? { personId, year, amount: amount as Fen, state: 'claimed', reason }
-      : { personId, year, amount: 0n, state: 'refused', reason };
+    const record: ClaimRecord =
+      reason === undefined
+        ? { personId, year, amount: amount as Fen, state: 'claimed', reason }
+        : { personId, year, amount: 0n, state: 'refused', reason };
     this.claims.set(payId, record);
     fx.write(claimKey(payId), record);
     if (reason === undefined) {
@@ -417,7 +546,12 @@ export class AccountBook {
   }
 
   /** F4a: debit a personal account for a relative's contribution, once per payment id. */
-  debitContribution(payId: string, accountId: string, amount: Fen, fx: Effects): 'debited' | Reason {
+  debitContribution(
+    payId: string,
+    accountId: string,
+    amount: Fen,
+    fx: Effects,
+  ): 'debited' | Reason {
     const known = this.debits.get(payId);
     if (known !== undefined) return known;
     const account = this.accounts.get(accountId);
@@ -431,8 +565,17 @@ export class AccountBook {
       this.putAccount(accountId, next, fx);
       this.regions.set(account.region, nextRegion);
       fx.write(regionKey(account.region), nextRegion);
-      this.post(fx, 'pay', `${payId}.a`, `${accountId}/available`, 'available', next.available,
-        `contributed:${account.region}`, 'contributed', amount);
+      this.post(
+        fx,
+        'pay',
+        `${payId}.a`,
+        `${accountId}/available`,
+        'available',
+        next.available,
+        `contributed:${account.region}`,
+        'contributed',
+        amount,
+      );
       outcome = 'debited';
     }
     this.debits.set(payId, outcome);
@@ -443,7 +586,8 @@ export class AccountBook {
   /** K10: what this province's insured owe treatment places, from its own settled bills. */
   medicalPayable(): Fen {
     let total = 0n;
-    for (const bill of this.bills.values()) if (bill.state === 'committed') total += bill.fundPay + bill.acctPay;
+    for (const bill of this.bills.values())
+      if (bill.state === 'committed') total += bill.fundPay + bill.acctPay;
     return total;
   }
 
@@ -480,7 +624,18 @@ export class AccountBook {
     creditClass: MoneyClass,
     amount: Fen,
   ): void {
-    fx.emit({ type: 'posting', ledger: this.ledger, op, corr, debit, debitClass, credit, creditClass, amount, debitAfter });
+    fx.emit({
+      type: 'posting',
+      ledger: this.ledger,
+      op,
+      corr,
+      debit,
+      debitClass,
+      credit,
+      creditClass,
+      amount,
+      debitAfter,
+    });
   }
 
   private putAccount(id: string, record: AccountRecord, fx: Effects): void {
@@ -515,7 +670,9 @@ export class AccountBook {
   private mustTxn(id: string, state: TxnState): TxnRecord {
     const txn = this.txns.get(id);
     if (txn === undefined || txn.state !== state) {
-      throw new Error(`AccountBook: transfer ${id} is ${txn?.state ?? 'unknown'}, expected ${state}`);
+      throw new Error(
+        `AccountBook: transfer ${id} is ${txn?.state ?? 'unknown'}, expected ${state}`,
+      );
     }
     return txn;
   }

@@ -81,13 +81,24 @@ export type BillEvent = Carrier &
   (
     | { readonly type: 'start' | 'resume' | 'bill.committed' | 'bill.released' | 'bill.refunded' }
     | { readonly type: 'bill.settle' | 'bill.cancel' | 'bill.reverse' }
-    | { readonly type: 'bill.reserved'; readonly fundPay: Fen; readonly acctPay: Fen; readonly remainder: Fen }
+    | {
+        readonly type: 'bill.reserved';
+        readonly fundPay: Fen;
+        readonly acctPay: Fen;
+        readonly remainder: Fen;
+      }
     | { readonly type: 'bill.rejected'; readonly reason: Reason }
     | { readonly type: 'settlement.recorded' | 'settlement.unrecorded'; readonly lineId: string }
     | { readonly type: 'timeout'; readonly seq: number }
   );
 
-type StepKind = 'bill.reserve' | 'bill.commit' | 'bill.release' | 'bill.refund' | 'settlement.record' | 'settlement.unrecord';
+type StepKind =
+  | 'bill.reserve'
+  | 'bill.commit'
+  | 'bill.release'
+  | 'bill.refund'
+  | 'settlement.record'
+  | 'settlement.unrecord';
 
 export function billTimerKey(billId: string): string {
   return `billsaga:${billId}`;
@@ -102,14 +113,28 @@ export const BILL_OUTCOME_OF_STATE: Readonly<Record<string, BillOutcome>> = {
   expired: 'expired',
 };
 
-function sendStep(context: BillContext, event: BillEvent, kind: StepKind, config: ProtocolConfig): void {
+function sendStep(
+  context: BillContext,
+  event: BillEvent,
+  kind: StepKind,
+  config: ProtocolConfig,
+): void {
   const { fx, now } = event;
   const billId = context.billId;
   switch (kind) {
     case 'bill.reserve': {
-      const { personId, treatmentRegion, care, disease, total, eligible, emergency, networked } = context;
+      const { personId, treatmentRegion, care, disease, total, eligible, emergency, networked } =
+        context;
       fx.send(context.insuredProvince, kind, billId, {
-        billId, personId, treatmentRegion, care, disease, total, eligible, emergency, networked,
+        billId,
+        personId,
+        treatmentRegion,
+        care,
+        disease,
+        total,
+        eligible,
+        emergency,
+        networked,
       });
       break;
     }
@@ -121,7 +146,14 @@ function sendStep(context: BillContext, event: BillEvent, kind: StepKind, config
     case 'settlement.record': {
       const line = context.lines[context.lineAt] as BillLine;
       const { lineId, ledger, payerRegion, payeeRegion, amount } = line;
-      fx.send(SETTLEMENT_ADDRESS, kind, billId, { lineId, month: context.month, ledger, payerRegion, payeeRegion, amount });
+      fx.send(SETTLEMENT_ADDRESS, kind, billId, {
+        lineId,
+        month: context.month,
+        ledger,
+        payerRegion,
+        payeeRegion,
+        amount,
+      });
       break;
     }
     case 'settlement.unrecord': {
@@ -130,15 +162,29 @@ function sendStep(context: BillContext, event: BillEvent, kind: StepKind, config
       break;
     }
   }
-  fx.timer(billTimerKey(billId), now + retryDelayMs(config, billId, context.attempt), context.timerSeq);
+  fx.timer(
+    billTimerKey(billId),
+    now + retryDelayMs(config, billId, context.attempt),
+    context.timerSeq,
+  );
 }
 
-function reply(context: BillContext, fx: Effects, state: 'presettled' | 'settled' | 'refused' | Undo): void {
+function reply(
+  context: BillContext,
+  fx: Effects,
+  state: 'presettled' | 'settled' | 'refused' | Undo,
+): void {
   const { billId, requester } = context;
   switch (state) {
     case 'presettled': {
       const { fundPay, acctPay, acctMulaidPay, cashPay } = context;
-      fx.send(requester, 'bill.presettled', billId, { billId, fundPay, acctPay, acctMulaidPay, cashPay });
+      fx.send(requester, 'bill.presettled', billId, {
+        billId,
+        fundPay,
+        acctPay,
+        acctMulaidPay,
+        cashPay,
+      });
       return;
     }
     case 'settled':
@@ -167,16 +213,23 @@ function linesOf(
   const medical = context.fundPay + context.acctPay;
   if (medical > 0n) {
     lines.push({
-      lineId: `${context.billId}.m`, ledger: 'medical',
-      payerRegion: context.insuredRegion, payeeRegion: context.treatmentRegion, amount: medical,
+      lineId: `${context.billId}.m`,
+      ledger: 'medical',
+      payerRegion: context.insuredRegion,
+      payeeRegion: context.treatmentRegion,
+      amount: medical,
     });
   }
   const byOrigin = new Map<string, Fen>();
-  for (const p of spent) byOrigin.set(p.originRegion, (byOrigin.get(p.originRegion) ?? 0n) + p.amount);
+  for (const p of spent)
+    byOrigin.set(p.originRegion, (byOrigin.get(p.originRegion) ?? 0n) + p.amount);
   [...byOrigin].forEach(([origin, amount], i) => {
     lines.push({
-      lineId: `${context.billId}.w${i}`, ledger: 'wallet',
-      payerRegion: origin, payeeRegion: context.treatmentRegion, amount,
+      lineId: `${context.billId}.w${i}`,
+      ledger: 'wallet',
+      payerRegion: origin,
+      payeeRegion: context.treatmentRegion,
+      amount,
     });
   });
   return lines;
@@ -184,8 +237,11 @@ function linesOf(
 
 export function createBillSagaMachine(config: ProtocolConfig) {
   // `first` runs before the step is sent: the wallet's part, done locally in the same step.
-  const waiting = <On extends object>(kind: StepKind, on: On, first?: 'spend' | 'releaseWallet' | 'undoWallet') =>
-    stepState(kind, on, first === undefined ? [] : [first]);
+  const waiting = <On extends object>(
+    kind: StepKind,
+    on: On,
+    first?: 'spend' | 'releaseWallet' | 'undoWallet',
+  ) => stepState(kind, on, first === undefined ? [] : [first]);
   // A cancellation or reversal while a step is in flight is remembered and acted on after it.
   const remember = {
     'bill.cancel': { actions: { type: 'remember', params: 'cancelled' } },
@@ -196,23 +252,33 @@ export function createBillSagaMachine(config: ProtocolConfig) {
     actions: {
       send: ({ context, event }, kind: StepKind) => sendStep(context, event, kind, config),
       resetAttempt: assign(({ context }) => ({ attempt: 0, timerSeq: context.timerSeq + 1 })),
-      nextAttempt: assign(({ context }) => ({ attempt: context.attempt + 1, timerSeq: context.timerSeq + 1 })),
+      nextAttempt: assign(({ context }) => ({
+        attempt: context.attempt + 1,
+        timerSeq: context.timerSeq + 1,
+      })),
       remember: assign(({ context }, undo: Undo) => ({ undo: context.undo ?? undo })),
       split: assign(({ context, event }) => {
         if (event.type !== 'bill.reserved') return {};
         const { fundPay, acctPay, remainder } = event;
-        const wallet = context.useWallet === 'Y' && remainder > 0n && context.undo === undefined
-          ? event.wallet.hold(context.billId, remainder, context.treatmentRegion)
-          : 0n;
+        const wallet =
+          context.useWallet === 'Y' && remainder > 0n && context.undo === undefined
+            ? event.wallet.hold(context.billId, remainder, context.treatmentRegion)
+            : 0n;
         return { fundPay, acctPay, acctMulaidPay: wallet, cashPay: remainder - wallet };
       }),
-      keepReason: assign(({ event }) => ({ reason: event.type === 'bill.rejected' ? event.reason : undefined })),
+      keepReason: assign(({ event }) => ({
+        reason: event.type === 'bill.rejected' ? event.reason : undefined,
+      })),
       replyPresettled: ({ context, event }) => reply(context, event.fx, 'presettled'),
       replySettled: ({ context, event }) => reply(context, event.fx, 'settled'),
       replyRefused: ({ context, event }) => reply(context, event.fx, 'refused'),
       replyUndone: ({ context, event }) => reply(context, event.fx, context.undo ?? 'cancelled'),
       armExpiry: ({ context, event }) =>
-        event.fx.timer(billTimerKey(context.billId), context.startedAt + config.presettleTtlMs, context.timerSeq),
+        event.fx.timer(
+          billTimerKey(context.billId),
+          context.startedAt + config.presettleTtlMs,
+          context.timerSeq,
+        ),
       spend: assign(({ context, event }) => ({
         lines: linesOf(context, event.wallet.commit(context.billId)),
         lineAt: 0,
@@ -226,7 +292,8 @@ export function createBillSagaMachine(config: ProtocolConfig) {
       undoAs: assign(({ context }, undo: Undo) => ({ undo: context.undo ?? undo })),
     },
     guards: {
-      currentTimer: ({ context, event }) => event.type === 'timeout' && event.seq === context.timerSeq,
+      currentTimer: ({ context, event }) =>
+        event.type === 'timeout' && event.seq === context.timerSeq,
       undoPending: ({ context }) => context.undo !== undefined,
       currentLine: ({ context, event }) =>
         (event.type === 'settlement.recorded' || event.type === 'settlement.unrecorded') &&
@@ -239,8 +306,17 @@ export function createBillSagaMachine(config: ProtocolConfig) {
     id: 'billSaga',
     initial: 'new',
     context: ({ input }) => ({
-      ...input, attempt: 0, timerSeq: 0, fundPay: 0n, acctPay: 0n, acctMulaidPay: 0n, cashPay: 0n,
-      reason: undefined, lines: [], lineAt: 0, undo: undefined,
+      ...input,
+      attempt: 0,
+      timerSeq: 0,
+      fundPay: 0n,
+      acctPay: 0n,
+      acctMulaidPay: 0n,
+      cashPay: 0n,
+      reason: undefined,
+      lines: [],
+      lineAt: 0,
+      undo: undefined,
     }),
     states: {
       new: { on: { start: 'reserving' } },
@@ -262,14 +338,23 @@ export function createBillSagaMachine(config: ProtocolConfig) {
           resume: { actions: ['nextAttempt', 'armExpiry'] },
         },
       },
-      committing: waiting('bill.commit', {
-        ...remember,
-        'bill.committed': [{ guard: 'noLines', target: 'settled' }, { target: 'recording' }],
-      } as const, 'spend'),
+      committing: waiting(
+        'bill.commit',
+        {
+          ...remember,
+          'bill.committed': [{ guard: 'noLines', target: 'settled' }, { target: 'recording' }],
+        } as const,
+        'spend',
+      ),
       recording: waiting('settlement.record', {
         ...remember,
         'settlement.recorded': [
-          { guard: and(['currentLine', 'moreLines']), target: 'recording', reenter: true, actions: 'nextLine' },
+          {
+            guard: and(['currentLine', 'moreLines']),
+            target: 'recording',
+            reenter: true,
+            actions: 'nextLine',
+          },
           { guard: 'currentLine', target: 'settled' },
         ],
       } as const),
@@ -282,12 +367,24 @@ export function createBillSagaMachine(config: ProtocolConfig) {
         },
       },
       releasing: waiting('bill.release', { 'bill.released': 'undone' } as const, 'releaseWallet'),
-      unwinding: waiting('bill.refund', {
-        'bill.refunded': [{ guard: 'noLines', target: 'undone' }, { target: 'unrecording', actions: 'lastLine' }],
-      } as const, 'undoWallet'),
+      unwinding: waiting(
+        'bill.refund',
+        {
+          'bill.refunded': [
+            { guard: 'noLines', target: 'undone' },
+            { target: 'unrecording', actions: 'lastLine' },
+          ],
+        } as const,
+        'undoWallet',
+      ),
       unrecording: waiting('settlement.unrecord', {
         'settlement.unrecorded': [
-          { guard: and(['currentLine', 'earlierLines']), target: 'unrecording', reenter: true, actions: 'previousLine' },
+          {
+            guard: and(['currentLine', 'earlierLines']),
+            target: 'unrecording',
+            reenter: true,
+            actions: 'previousLine',
+          },
           { guard: 'currentLine', target: 'undone' },
         ],
       } as const),

@@ -52,12 +52,16 @@ export type BindEvent = Carrier &
 
 type StepKind = 'identity.verify' | 'bind.challenge' | 'relation.add';
 
-
 export function bindTimerKey(bindId: string): string {
   return `bind:${bindId}`;
 }
 
-function sendStep(context: BindContext, event: BindEvent, kind: StepKind, config: ProtocolConfig): void {
+function sendStep(
+  context: BindContext,
+  event: BindEvent,
+  kind: StepKind,
+  config: ProtocolConfig,
+): void {
   const { fx, now } = event;
   const id = context.bindId;
   const { donorId, relativeId, name, idNo, kinship } = context;
@@ -93,16 +97,28 @@ export function createBindSagaMachine(config: ProtocolConfig) {
     actions: {
       send: ({ context, event }, kind: StepKind) => sendStep(context, event, kind, config),
       resetAttempt: assign(({ context }) => ({ attempt: 0, timerSeq: context.timerSeq + 1 })),
-      nextAttempt: assign(({ context }) => ({ attempt: context.attempt + 1, timerSeq: context.timerSeq + 1 })),
-      keepRegion: assign(({ event }) => ({ relativeRegion: event.type === 'identity.verified' ? event.region : undefined })),
-      keepReason: assign(({ event }) => ({ reason: event.type === 'identity.refused' ? event.reason : undefined })),
+      nextAttempt: assign(({ context }) => ({
+        attempt: context.attempt + 1,
+        timerSeq: context.timerSeq + 1,
+      })),
+      keepRegion: assign(({ event }) => ({
+        relativeRegion: event.type === 'identity.verified' ? event.region : undefined,
+      })),
+      keepReason: assign(({ event }) => ({
+        reason: event.type === 'identity.refused' ? event.reason : undefined,
+      })),
       faceFailed: assign({ reason: 'E5' as Reason }),
       armDeadline: ({ context, event }) =>
-        event.fx.timer(bindTimerKey(context.bindId), context.startedAt + config.bindAuthTtlMs, context.timerSeq),
+        event.fx.timer(
+          bindTimerKey(context.bindId),
+          context.startedAt + config.bindAuthTtlMs,
+          context.timerSeq,
+        ),
       expired: assign({ reason: 'BIND_EXPIRED' as Reason }),
     },
     guards: {
-      currentTimer: ({ context, event }) => event.type === 'timeout' && event.seq === context.timerSeq,
+      currentTimer: ({ context, event }) =>
+        event.type === 'timeout' && event.seq === context.timerSeq,
       pastDeadline: ({ context, event }) => event.now >= context.startedAt + config.bindAuthTtlMs,
       passed: ({ event }) => event.type === 'bind.confirm' && event.verdict === 'PASS',
       resendsLeft: ({ context }) => context.attempt < config.challengeResendsMax,
@@ -110,7 +126,13 @@ export function createBindSagaMachine(config: ProtocolConfig) {
   }).createMachine({
     id: 'bindSaga',
     initial: 'new',
-    context: ({ input }) => ({ ...input, attempt: 0, timerSeq: 0, relativeRegion: undefined, reason: undefined }),
+    context: ({ input }) => ({
+      ...input,
+      attempt: 0,
+      timerSeq: 0,
+      relativeRegion: undefined,
+      reason: undefined,
+    }),
     states: {
       new: { on: { start: 'verifying' } },
       verifying: waiting('identity.verify', {
@@ -122,11 +144,17 @@ export function createBindSagaMachine(config: ProtocolConfig) {
         on: {
           timeout: [
             { guard: 'pastDeadline', target: 'expired', actions: 'expired' },
-            { guard: 'currentTimer', actions: ['nextAttempt', { type: 'send', params: 'bind.challenge' }] },
+            {
+              guard: 'currentTimer',
+              actions: ['nextAttempt', { type: 'send', params: 'bind.challenge' }],
+            },
           ],
           resume: [
             { guard: 'pastDeadline', target: 'expired', actions: 'expired' },
-            { guard: 'resendsLeft', actions: ['nextAttempt', { type: 'send', params: 'bind.challenge' }] },
+            {
+              guard: 'resendsLeft',
+              actions: ['nextAttempt', { type: 'send', params: 'bind.challenge' }],
+            },
             // Re-sends used up: a restart only re-arms the deadline.
             { actions: ['nextAttempt', 'armDeadline'] },
           ],

@@ -28,9 +28,15 @@ export function daysInMonth(year: number, month: number): number {
 function isCivilDate(date: CivilDate): boolean {
   const { year, month, day } = date;
   return (
-    Number.isInteger(year) && year >= 0 && year <= 9999 &&
-    Number.isInteger(month) && month >= 1 && month <= 12 &&
-    Number.isInteger(day) && day >= 1 && day <= daysInMonth(year, month)
+    Number.isInteger(year) &&
+    year >= 0 &&
+    year <= 9999 &&
+    Number.isInteger(month) &&
+    month >= 1 &&
+    month <= 12 &&
+    Number.isInteger(day) &&
+    day >= 1 &&
+    day <= daysInMonth(year, month)
   );
 }
 
@@ -202,7 +208,7 @@ export class Calendar {
     let weekday = Math.min(start, 4);
     // Whole weeks first, so the loop below walks at most 4 working days and one weekend.
     days += Math.floor(n / 5) * 7;
-    for (let left = n % 5; left > 0; ) {
+    for (let left = n % 5; left > 0;) {
       days++;
       weekday = (weekday + 1) % 7;
       if (weekday < 5) left--;

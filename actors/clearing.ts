@@ -38,8 +38,14 @@ const add = (map: Map<string, Fen>, key: string, amount: Fen): void => {
 };
 
 function checkObligation(o: Obligation, api: string): void {
-  const ok = typeof o.payer === 'string' && o.payer !== '' && typeof o.payee === 'string' &&
-    o.payee !== '' && LEDGERS.includes(o.ledger) && typeof o.amount === 'bigint' && o.amount >= 0n;
+  const ok =
+    typeof o.payer === 'string' &&
+    o.payer !== '' &&
+    typeof o.payee === 'string' &&
+    o.payee !== '' &&
+    LEDGERS.includes(o.ledger) &&
+    typeof o.amount === 'bigint' &&
+    o.amount >= 0n;
   expectArg(ok, `${api}: bad obligation ${o.payer} → ${o.payee} ${o.ledger} ${String(o.amount)}`);
 }
 
@@ -65,8 +71,10 @@ export function splitByScope(obligations: readonly Obligation[]): ScopedObligati
   const internal: Obligation[] = [];
   for (const o of obligations) {
     checkObligation(o, 'splitByScope');
-    expectArg(REGION_CODE.test(o.payer) && REGION_CODE.test(o.payee),
-      `splitByScope: region codes have 6 digits, got ${o.payer} → ${o.payee}`);
+    expectArg(
+      REGION_CODE.test(o.payer) && REGION_CODE.test(o.payee),
+      `splitByScope: region codes have 6 digits, got ${o.payer} → ${o.payee}`,
+    );
     const from = provinceOf(o.payer);
     const to = provinceOf(o.payee);
     if (o.payer === o.payee) internal.push(o);
@@ -103,10 +111,13 @@ export function buildMatrix(obligations: readonly Obligation[]): ClearingMatrix 
     parties.add(o.payer).add(o.payee);
   }
   // Rebuilt in sorted order: Map iteration is insertion order, so this fixes every later loop.
-  const sorted = (m: Map<string, Map<string, Fen>>): Owed => new Map(sortedKeys(m).map((payer) => {
-    const row = m.get(payer) ?? new Map<string, Fen>();
-    return [payer, new Map(sortedKeys(row).map((payee) => [payee, row.get(payee) ?? 0n]))];
-  }));
+  const sorted = (m: Map<string, Map<string, Fen>>): Owed =>
+    new Map(
+      sortedKeys(m).map((payer) => {
+        const row = m.get(payer) ?? new Map<string, Fen>();
+        return [payer, new Map(sortedKeys(row).map((payee) => [payee, row.get(payee) ?? 0n]))];
+      }),
+    );
   const owed = { medical: sorted(raw.medical), wallet: sorted(raw.wallet) };
   return { parties: [...parties].sort(byCode), owed };
 }
@@ -119,8 +130,11 @@ export function grossOwed(m: ClearingMatrix, payer: string, payee: string, ledge
 
 /** The matrix's cells as obligations, by ledger, payer, payee: one per non-empty cell. */
 export function matrixObligations(m: ClearingMatrix): Obligation[] {
-  return LEDGERS.flatMap((ledger) => [...m.owed[ledger]].flatMap(([payer, row]) =>
-    [...row].map(([payee, amount]) => ({ payer, payee, ledger, amount }))));
+  return LEDGERS.flatMap((ledger) =>
+    [...m.owed[ledger]].flatMap(([payer, row]) =>
+      [...row].map(([payee, amount]) => ({ payer, payee, ledger, amount })),
+    ),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -238,8 +252,10 @@ export function prepaymentSize(
   const sizes = new Map<string, Fen>();
   for (const province of sortedKeys(history)) {
     const window = (history.get(province) ?? []).slice(-months);
-    expectArg(window.every((s) => typeof s === 'bigint' && s >= 0n),
-      `prepaymentSize: ${province} has a negative or non-fen monthly spend`);
+    expectArg(
+      window.every((s) => typeof s === 'bigint' && s >= 0n),
+      `prepaymentSize: ${province} has a negative or non-fen monthly spend`,
+    );
     const n = BigInt(window.length);
     const twice = PREPAYMENT_MONTHS_OF_SPEND * window.reduce((a, b) => a + b, 0n);
     sizes.set(province, n === 0n ? 0n : (twice + n - 1n) / n);
@@ -251,8 +267,10 @@ export const isPrepaymentResetMonth = (month: number): boolean =>
   checkMonth(month, 'isPrepaymentResetMonth') % 100 === PREPAYMENT_RESET_MONTH_OF_YEAR;
 
 function checkPrepayment(p: Prepayment, api: string): void {
-  expectArg(p.size >= 0n && p.balance >= 0n && p.balance <= p.size,
-    `${api}: prepayment balance ${p.balance} outside 0..${p.size}`);
+  expectArg(
+    p.size >= 0n && p.balance >= 0n && p.balance <= p.size,
+    `${api}: prepayment balance ${p.balance} outside 0..${p.size}`,
+  );
 }
 
 /** Usage in basis points, rounded down (for reports; the top-up rule compares exactly). */
@@ -315,8 +333,15 @@ export function applyPrepayments(
     const prepaymentBalance = held.balance - prepaymentDrawn;
     const topUp = prepaymentTopUp({ size: held.size, balance: prepaymentBalance });
     const toReceive = net > 0n ? net : 0n;
-    return { province, net, prepaymentDrawn, toFund: due - prepaymentDrawn, toReceive,
-      prepaymentBalance, prepaymentTopUp: topUp };
+    return {
+      province,
+      net,
+      prepaymentDrawn,
+      toFund: due - prepaymentDrawn,
+      toReceive,
+      prepaymentBalance,
+      prepaymentTopUp: topUp,
+    };
   });
   const sum = (f: (a: PrepaymentApplication) => Fen) => out.reduce((t, a) => t + f(a), 0n);
   const due = sum((a) => (a.net < 0n ? -a.net : 0n));
@@ -326,8 +351,10 @@ export function applyPrepayments(
 }
 
 /** After a statement is funded (toFund and the top-up), the prepayment the province holds. */
-export const prepaymentAfter = (s: PrepaymentApplication, size: Fen): Prepayment =>
-  ({ size, balance: s.prepaymentBalance + s.prepaymentTopUp });
+export const prepaymentAfter = (s: PrepaymentApplication, size: Fen): Prepayment => ({
+  size,
+  balance: s.prepaymentBalance + s.prepaymentTopUp,
+});
 
 // ---------------------------------------------------------------------------------------------
 // Statements: one per province per month, keyed by statementKey for the Settlement actor's book.
@@ -349,13 +376,16 @@ export const statementKey = (month: number, province: string): string => `cs:${m
 function checkMonth(month: number, api: string): number {
   const mm = month % 100;
   const ok = Number.isSafeInteger(month) && month >= 100_001 && month <= 999_912;
-  expectArg(ok && mm >= 1 && mm <= 12,
-    `${api}: month must be YYYYMM, got ${month}`);
+  expectArg(ok && mm >= 1 && mm <= 12, `${api}: month must be YYYYMM, got ${month}`);
   return month;
 }
 
-const NO_TOTALS: LedgerTotals =
-  { medicalPayable: 0n, medicalReceivable: 0n, walletPayable: 0n, walletReceivable: 0n };
+const NO_TOTALS: LedgerTotals = {
+  medicalPayable: 0n,
+  medicalReceivable: 0n,
+  walletPayable: 0n,
+  walletReceivable: 0n,
+};
 
 /** Gross payable and receivable per party and ledger, sorted by party. */
 export function ledgerTotals(obligations: readonly Obligation[]): Map<string, LedgerTotals> {
@@ -395,12 +425,30 @@ export function buildStatements(
 // ---------------------------------------------------------------------------------------------
 // Batch lifecycle (DOMAIN F5 states).
 
-export const BATCH_STATES = ['OPEN', 'CLOSED', 'ALLOCATED', 'CONFIRMED', 'STATEMENTS_ISSUED',
-  'FUNDED', 'DISBURSED', 'RECONCILED', 'DISPUTED'] as const;
+export const BATCH_STATES = [
+  'OPEN',
+  'CLOSED',
+  'ALLOCATED',
+  'CONFIRMED',
+  'STATEMENTS_ISSUED',
+  'FUNDED',
+  'DISBURSED',
+  'RECONCILED',
+  'DISPUTED',
+] as const;
 export type BatchState = (typeof BATCH_STATES)[number];
 
-export const BATCH_EVENTS = ['close', 'allocate', 'confirm', 'issue', 'fund', 'disburse',
-  'reconcile', 'dispute', 'resolve'] as const;
+export const BATCH_EVENTS = [
+  'close',
+  'allocate',
+  'confirm',
+  'issue',
+  'fund',
+  'disburse',
+  'reconcile',
+  'dispute',
+  'resolve',
+] as const;
 export type BatchEvent = (typeof BATCH_EVENTS)[number];
 
 // dispute is not in the table: it applies to every state but RECONCILED (a closed book).
@@ -433,8 +481,10 @@ export function nextBatchState(
   state: BatchState,
   event: BatchEvent,
 ): BatchState | BatchTransitionError {
-  expectArg(BATCH_STATES.includes(state) && BATCH_EVENTS.includes(event),
-    `nextBatchState: unknown state or event ${String(state)} / ${String(event)}`);
+  expectArg(
+    BATCH_STATES.includes(state) && BATCH_EVENTS.includes(event),
+    `nextBatchState: unknown state or event ${String(state)} / ${String(event)}`,
+  );
   const disputable = event === 'dispute' && state !== 'RECONCILED';
   const next = disputable ? 'DISPUTED' : BATCH_STEPS[state][event];
   if (next !== undefined) return next;

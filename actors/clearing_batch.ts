@@ -86,8 +86,17 @@ export interface BatchBook extends SettlementBook {
 
 function newBatch(month: number): BatchRecord {
   return {
-    month, state: 'OPEN', provinces: [], confirmed: [], disputes: 0, statements: {}, funded: [], disbursed: [],
-    pairs: [], attempt: 0, timerSeq: 0,
+    month,
+    state: 'OPEN',
+    provinces: [],
+    confirmed: [],
+    disputes: 0,
+    statements: {},
+    funded: [],
+    disbursed: [],
+    pairs: [],
+    attempt: 0,
+    timerSeq: 0,
   };
 }
 
@@ -135,7 +144,13 @@ export class ClearingDesk {
         return this.advance(book, batch, 'close', now, fx);
       case 'CLOSED':
       case 'DISPUTED':
-        return this.advance(book, batch, batch.state === 'CLOSED' ? 'allocate' : 'resolve', now, fx);
+        return this.advance(
+          book,
+          batch,
+          batch.state === 'CLOSED' ? 'allocate' : 'resolve',
+          now,
+          fx,
+        );
       case 'CONFIRMED':
         return this.advance(book, batch, 'issue', now, fx);
       default:
@@ -146,7 +161,8 @@ export class ClearingDesk {
 
   confirm(book: BatchBook, month: number, province: string, now: number, fx: Effects): void {
     const batch = book.batches.get(month);
-    if (batch === undefined || batch.state !== 'ALLOCATED' || batch.confirmed.includes(province)) return;
+    if (batch === undefined || batch.state !== 'ALLOCATED' || batch.confirmed.includes(province))
+      return;
     const confirmed = [...batch.confirmed, province];
     const next = { ...batch, confirmed };
     if (confirmed.length === batch.provinces.length) this.advance(book, next, 'confirm', now, fx);
@@ -162,7 +178,12 @@ export class ClearingDesk {
 
   funded(book: BatchBook, month: number, province: string, now: number, fx: Effects): void {
     const batch = book.batches.get(month);
-    if (batch === undefined || batch.state !== 'STATEMENTS_ISSUED' || batch.funded.includes(province)) return;
+    if (
+      batch === undefined ||
+      batch.state !== 'STATEMENTS_ISSUED' ||
+      batch.funded.includes(province)
+    )
+      return;
     const statement = batch.statements[province];
     const paid = (statement?.toFund ?? 0n) + (statement?.topUp ?? 0n);
     this.moveClearing(book, paid, fx);
@@ -178,7 +199,8 @@ export class ClearingDesk {
 
   received(book: BatchBook, month: number, province: string, now: number, fx: Effects): void {
     const batch = book.batches.get(month);
-    if (batch === undefined || batch.state !== 'FUNDED' || batch.disbursed.includes(province)) return;
+    if (batch === undefined || batch.state !== 'FUNDED' || batch.disbursed.includes(province))
+      return;
     const disbursed = [...batch.disbursed, province];
     const next = { ...batch, disbursed };
     const receivers = batch.provinces.filter((p) => (batch.statements[p]?.toReceive ?? 0n) > 0n);
@@ -191,9 +213,16 @@ export class ClearingDesk {
     this.put(book, newBatch(month), now, fx, true);
   }
 
-  private advance(book: BatchBook, batch: BatchRecord, event: BatchEvent, now: number, fx: Effects): void {
+  private advance(
+    book: BatchBook,
+    batch: BatchRecord,
+    event: BatchEvent,
+    now: number,
+    fx: Effects,
+  ): void {
     const state = nextBatchState(batch.state, event);
-    if (isBatchTransitionError(state)) throw new Error(`clearing batch ${batch.month}: ${state.message}`);
+    if (isBatchTransitionError(state))
+      throw new Error(`clearing batch ${batch.month}: ${state.message}`);
     let next: BatchRecord = { ...batch, state, attempt: 0 };
     if (event === 'allocate' || event === 'resolve') {
       next = { ...next, provinces: this.provincesOf(book, batch.month), confirmed: [] };
@@ -208,7 +237,10 @@ export class ClearingDesk {
     }
     fx.emit({ type: 'clearing.batch', corr: `batch.${batch.month}`, month: batch.month, state });
     // Steps that need nobody's answer follow at once: no receivers to pay, nobody to ask.
-    if (state === 'FUNDED' && next.provinces.every((p) => (next.statements[p]?.toReceive ?? 0n) === 0n)) {
+    if (
+      state === 'FUNDED' &&
+      next.provinces.every((p) => (next.statements[p]?.toReceive ?? 0n) === 0n)
+    ) {
       return this.advance(book, next, 'disburse', now, fx);
     }
     if (state === 'DISBURSED') return this.advance(book, next, 'reconcile', now, fx);
@@ -228,7 +260,13 @@ export class ClearingDesk {
     this.arm(book, next, now, fx, false);
   }
 
-  private arm(book: BatchBook, batch: BatchRecord, now: number, fx: Effects, resend: boolean): void {
+  private arm(
+    book: BatchBook,
+    batch: BatchRecord,
+    now: number,
+    fx: Effects,
+    resend: boolean,
+  ): void {
     if (resend) this.send(book, batch, fx);
     const start = this.calendar.startOfMonthMs(nextMonthKey(batch.month));
     let at: number;
@@ -261,7 +299,8 @@ export class ClearingDesk {
       for (const province of batch.provinces) {
         if (batch.confirmed.includes(province)) continue;
         fx.send(provinceAddress(province), 'clearing.allocate', `batch.${month}`, {
-          month, medicalPayable: payable.get(province) ?? 0n,
+          month,
+          medicalPayable: payable.get(province) ?? 0n,
         });
       }
     } else if (batch.state === 'STATEMENTS_ISSUED') {
@@ -269,14 +308,19 @@ export class ClearingDesk {
         if (batch.funded.includes(province)) continue;
         const s = batch.statements[province];
         fx.send(provinceAddress(province), 'clearing.statement', `batch.${month}`, {
-          month, toFund: s?.toFund ?? 0n, topUp: s?.topUp ?? 0n,
+          month,
+          toFund: s?.toFund ?? 0n,
+          topUp: s?.topUp ?? 0n,
         });
       }
     } else if (batch.state === 'FUNDED') {
       for (const province of batch.provinces) {
         const amount = batch.statements[province]?.toReceive ?? 0n;
         if (amount === 0n || batch.disbursed.includes(province)) continue;
-        fx.send(provinceAddress(province), 'clearing.disburse', `batch.${month}`, { month, amount });
+        fx.send(provinceAddress(province), 'clearing.disburse', `batch.${month}`, {
+          month,
+          amount,
+        });
       }
     }
   }
@@ -304,7 +348,8 @@ export class ClearingDesk {
     for (const [key, amount] of byPair) {
       const [ledger, payer, payee] = key.split('|') as ['medical' | 'wallet', string, string];
       if (amount > 0n) obligations.push({ payer, payee, ledger, amount });
-      else if (amount < 0n) obligations.push({ payer: payee, payee: payer, ledger, amount: -amount });
+      else if (amount < 0n)
+        obligations.push({ payer: payee, payee: payer, ledger, amount: -amount });
     }
     return splitByScope(obligations).national;
   }
@@ -323,12 +368,19 @@ export class ClearingDesk {
     const statements: Record<string, StatementRecord> = {};
     for (const s of buildStatements(month, matrix, book.prepayments)) {
       statements[s.province] = {
-        toFund: s.toFund, topUp: s.prepaymentTopUp, drawn: s.prepaymentDrawn, toReceive: s.toReceive,
-        medicalPayable: s.medicalPayable, walletPayable: s.walletPayable,
+        toFund: s.toFund,
+        topUp: s.prepaymentTopUp,
+        drawn: s.prepaymentDrawn,
+        toReceive: s.toReceive,
+        medicalPayable: s.medicalPayable,
+        walletPayable: s.walletPayable,
       };
     }
     // The draws leave the prepayments now; top-ups come back with each payer's funding.
-    return { statements, pairs: this.config.netting === 'pairwise' ? netPairwise(matrix).transfers : [] };
+    return {
+      statements,
+      pairs: this.config.netting === 'pairwise' ? netPairwise(matrix).transfers : [],
+    };
   }
 
   /** Apply the prepayment draws of issued statements to the book (called once, at issue). */
@@ -340,7 +392,12 @@ export class ClearingDesk {
     }
   }
 
-  private putPrepayment(book: BatchBook, province: string, prepayment: Prepayment, fx: Effects): void {
+  private putPrepayment(
+    book: BatchBook,
+    province: string,
+    prepayment: Prepayment,
+    fx: Effects,
+  ): void {
     book.prepayments.set(province, prepayment);
     fx.write(prepaymentKey(province), prepayment);
   }

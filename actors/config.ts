@@ -11,7 +11,11 @@ export type ProtocolVariant =
   // the hold although the recipient may have credited: the 2601 pattern done wrong.
   | 'timeoutFails';
 
-export const PROTOCOL_VARIANTS: readonly ProtocolVariant[] = ['reference', 'noDedup', 'timeoutFails'];
+export const PROTOCOL_VARIANTS: readonly ProtocolVariant[] = [
+  'reference',
+  'noDedup',
+  'timeoutFails',
+];
 
 export interface ProtocolConfig {
   readonly variant: ProtocolVariant;

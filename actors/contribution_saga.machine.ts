@@ -40,7 +40,11 @@ export interface ContributionContext extends ContributionInput {
 
 export interface ContributionWalletPort {
   /** Spend exactly `amount` of the person's received wallet money; false if there is not enough. */
-  pay(payId: string, amount: Fen, region: string): ReadonlyArray<{ readonly originRegion: string; readonly amount: Fen }> | undefined;
+  pay(
+    payId: string,
+    amount: Fen,
+    region: string,
+  ): ReadonlyArray<{ readonly originRegion: string; readonly amount: Fen }> | undefined;
 }
 
 interface Carrier {
@@ -64,40 +68,79 @@ export function contributionTimerKey(payId: string): string {
   return `pay:${payId}`;
 }
 
-function sendStep(context: ContributionContext, event: ContributionEvent, kind: StepKind, config: ProtocolConfig): void {
+function sendStep(
+  context: ContributionContext,
+  event: ContributionEvent,
+  kind: StepKind,
+  config: ProtocolConfig,
+): void {
   const { fx, now } = event;
   const payId = context.payId;
   switch (kind) {
     case 'tax.claim':
-      fx.send(context.fund, kind, payId, { payId, payerId: context.payerId, personId: context.personId, year: context.year });
+      fx.send(context.fund, kind, payId, {
+        payId,
+        payerId: context.payerId,
+        personId: context.personId,
+        year: context.year,
+      });
       break;
     case 'account.debit':
-      fx.send(context.payerProvince, kind, payId, { payId, accountId: context.payerId, amount: context.amount });
+      fx.send(context.payerProvince, kind, payId, {
+        payId,
+        accountId: context.payerId,
+        amount: context.amount,
+      });
       break;
     case 'tax.confirm':
     case 'tax.release':
       fx.send(context.fund, kind, payId, { payId });
       break;
     case 'settlement.record': {
-      const { lineId, ledger, payerRegion, payeeRegion, amount } = context.lines[context.lineAt] as BillLine;
-      fx.send(SETTLEMENT_ADDRESS, kind, payId, { lineId, month: context.month, ledger, payerRegion, payeeRegion, amount });
+      const { lineId, ledger, payerRegion, payeeRegion, amount } = context.lines[
+        context.lineAt
+      ] as BillLine;
+      fx.send(SETTLEMENT_ADDRESS, kind, payId, {
+        lineId,
+        month: context.month,
+        ledger,
+        payerRegion,
+        payeeRegion,
+        amount,
+      });
       break;
     }
   }
-  fx.timer(contributionTimerKey(payId), now + retryDelayMs(config, payId, context.attempt), context.timerSeq);
+  fx.timer(
+    contributionTimerKey(payId),
+    now + retryDelayMs(config, payId, context.attempt),
+    context.timerSeq,
+  );
 }
 
 export function createContributionSagaMachine(config: ProtocolConfig) {
   const waiting = <On extends object>(kind: StepKind, on: On) => stepState(kind, on);
   return setup({
-    types: { context: {} as ContributionContext, input: {} as ContributionInput, events: {} as ContributionEvent },
+    types: {
+      context: {} as ContributionContext,
+      input: {} as ContributionInput,
+      events: {} as ContributionEvent,
+    },
     actions: {
       send: ({ context, event }, kind: StepKind) => sendStep(context, event, kind, config),
       resetAttempt: assign(({ context }) => ({ attempt: 0, timerSeq: context.timerSeq + 1 })),
-      nextAttempt: assign(({ context }) => ({ attempt: context.attempt + 1, timerSeq: context.timerSeq + 1 })),
-      keepAmount: assign(({ event }) => ({ amount: event.type === 'tax.claimed' ? event.amount : 0n })),
+      nextAttempt: assign(({ context }) => ({
+        attempt: context.attempt + 1,
+        timerSeq: context.timerSeq + 1,
+      })),
+      keepAmount: assign(({ event }) => ({
+        amount: event.type === 'tax.claimed' ? event.amount : 0n,
+      })),
       keepReason: assign(({ event }) => ({
-        reason: event.type === 'tax.refused' || event.type === 'account.debitRefused' ? event.reason : undefined,
+        reason:
+          event.type === 'tax.refused' || event.type === 'account.debitRefused'
+            ? event.reason
+            : undefined,
       })),
       noFunds: assign({ reason: 'FUNDS' as Reason }),
       // C3: the person's own wallet pays, in the same step as the claim's answer arrives.
@@ -105,29 +148,46 @@ export function createContributionSagaMachine(config: ProtocolConfig) {
         const spent = event.wallet.pay(context.payId, context.amount, context.personRegion);
         if (spent === undefined) return { reason: 'FUNDS' as Reason };
         const byOrigin = new Map<string, Fen>();
-        for (const p of spent) byOrigin.set(p.originRegion, (byOrigin.get(p.originRegion) ?? 0n) + p.amount);
+        for (const p of spent)
+          byOrigin.set(p.originRegion, (byOrigin.get(p.originRegion) ?? 0n) + p.amount);
         const lines: BillLine[] = [...byOrigin].map(([origin, amount], i) => ({
-          lineId: `${context.payId}.w${i}`, ledger: 'wallet', payerRegion: origin, payeeRegion: context.personRegion, amount,
+          lineId: `${context.payId}.w${i}`,
+          ledger: 'wallet',
+          payerRegion: origin,
+          payeeRegion: context.personRegion,
+          amount,
         }));
         return { lines, lineAt: 0 };
       }),
       nextLine: assign(({ context }) => ({ lineAt: context.lineAt + 1 })),
       accepted: ({ context, event }) =>
-        event.fx.send(context.requester, 'contribution.accepted', context.payId, { payId: context.payId }),
+        event.fx.send(context.requester, 'contribution.accepted', context.payId, {
+          payId: context.payId,
+        }),
     },
     guards: {
-      currentTimer: ({ context, event }) => event.type === 'timeout' && event.seq === context.timerSeq,
+      currentTimer: ({ context, event }) =>
+        event.type === 'timeout' && event.seq === context.timerSeq,
       fromWallet: ({ context }) => context.source === 'WALLET',
       walletShort: ({ context }) => context.reason === 'FUNDS',
       currentLine: ({ context, event }) =>
-        event.type === 'settlement.recorded' && event.lineId === context.lines[context.lineAt]?.lineId,
+        event.type === 'settlement.recorded' &&
+        event.lineId === context.lines[context.lineAt]?.lineId,
       moreLines: ({ context }) => context.lineAt + 1 < context.lines.length,
       noLines: ({ context }) => context.lines.length === 0,
     },
   }).createMachine({
     id: 'contributionSaga',
     initial: 'new',
-    context: ({ input }) => ({ ...input, attempt: 0, timerSeq: 0, amount: 0n, reason: undefined, lines: [], lineAt: 0 }),
+    context: ({ input }) => ({
+      ...input,
+      attempt: 0,
+      timerSeq: 0,
+      amount: 0n,
+      reason: undefined,
+      lines: [],
+      lineAt: 0,
+    }),
     states: {
       new: { on: { start: 'claiming' } },
       claiming: waiting('tax.claim', {
@@ -151,7 +211,12 @@ export function createContributionSagaMachine(config: ProtocolConfig) {
       } as const),
       recording: waiting('settlement.record', {
         'settlement.recorded': [
-          { guard: and(['currentLine', 'moreLines']), target: 'recording', reenter: true, actions: 'nextLine' },
+          {
+            guard: and(['currentLine', 'moreLines']),
+            target: 'recording',
+            reenter: true,
+            actions: 'nextLine',
+          },
           { guard: 'currentLine', target: 'paid' },
         ],
       } as const),

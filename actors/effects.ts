@@ -54,7 +54,8 @@ export type TransferOutcome = 'completed' | 'rejected' | 'refused';
 export type BindOutcome = 'active' | 'refused' | 'rejected' | 'expired';
 /** F3: where care happened relative to the insured region: local, elsewhere in the province, or cross-province (direct settlement). */
 export type BillScope = 'local' | 'sameProvince' | 'crossProvince';
-export type BillOutcome = 'started' | 'presettled' | 'settled' | 'refused' | 'cancelled' | 'reversed' | 'expired';
+export type BillOutcome =
+  'started' | 'presettled' | 'settled' | 'refused' | 'cancelled' | 'reversed' | 'expired';
 
 /** A business fact the reports and checkers follow (not money: that is Posting). */
 export type Fact =

@@ -58,7 +58,8 @@ export class MachineDriver<M extends AnyStateMachine> {
 
   /** A record as the store gave it back: a live snapshot as is, a persisted one rebuilt. */
   revive(record: unknown): SnapshotFrom<M> {
-    if (record !== null && typeof record === 'object' && 'machine' in record) return record as SnapshotFrom<M>;
+    if (record !== null && typeof record === 'object' && 'machine' in record)
+      return record as SnapshotFrom<M>;
     return this.restore(record as { value: unknown; context: unknown });
   }
 

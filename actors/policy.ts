@@ -10,8 +10,9 @@ import { type CivilDate, dateKeyOf, parseDate } from './calendar.ts';
 
 /** The 31 provincial-level units (GB/T 2260), 兵团 not modelled. */
 export const PROVINCE_CODES: readonly string[] = Object.freeze(
-  ('11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 61 62 63 64 65')
-    .split(' '),
+  '11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 61 62 63 64 65'.split(
+    ' ',
+  ),
 );
 const PROVINCE_SET: ReadonlySet<string> = new Set(PROVINCE_CODES);
 
@@ -70,7 +71,9 @@ function stage(from: string, source: string, table: string): RolloutStage {
 }
 
 const allExcept = (excluded: string): string =>
-  PROVINCE_CODES.filter((p) => !excluded.split(' ').includes(p)).map((p) => `${p}:all`).join(' ');
+  PROVINCE_CODES.filter((p) => !excluded.split(' ').includes(p))
+    .map((p) => `${p}:all`)
+    .join(' ');
 
 /**
  * The rollout, stage by stage. Within a partially enabled province the first k cities by code are
@@ -93,10 +96,18 @@ const allExcept = (excluded: string): string =>
  */
 export const WALLET_ROLLOUT: readonly RolloutStage[] = Object.freeze([
   stage('2024-12-02', 'S0', '13:4 32:5 33:4 34:3 36:3 41:4 43:3 50:all 51:4'),
-  stage('2025-02-07', 'U14', `11:all 13:all 31:all 32:all 33:all 50:all
-    34:10 35:6 36:8 37:10 41:12 42:7 43:9 51:14`),
-  stage('2025-06-05', 'U7', `11:all 12:all 13:all 31:all 32:all 33:all 41:all 50:all 64:all
-    34:10 35:6 36:8 37:14 42:7 43:9 51:20 61:6`),
+  stage(
+    '2025-02-07',
+    'U14',
+    `11:all 13:all 31:all 32:all 33:all 50:all
+    34:10 35:6 36:8 37:10 41:12 42:7 43:9 51:14`,
+  ),
+  stage(
+    '2025-06-05',
+    'U7',
+    `11:all 12:all 13:all 31:all 32:all 33:all 41:all 50:all 64:all
+    34:10 35:6 36:8 37:14 42:7 43:9 51:20 61:6`,
+  ),
   stage('2025-09-01', 'U6', allExcept('44')),
 ]);
 
@@ -454,8 +465,12 @@ export function splitBill(input: BillInput): BillSplit {
   const acctMulaidPay = input.useWallet ? min(selfPay - acctPay, walletSpendable) : 0n;
   const cashPay = selfPay - acctPay - acctMulaidPay;
   // Assertions, not operating errors: a failure here is a bug in the lines above.
-  if (fundPay < 0n || fundPay > eligible || cashPay < 0n ||
-    fundPay + acctPay + acctMulaidPay + cashPay !== total) {
+  if (
+    fundPay < 0n ||
+    fundPay > eligible ||
+    cashPay < 0n ||
+    fundPay + acctPay + acctMulaidPay + cashPay !== total
+  ) {
     const parts = `${fundPay}/${acctPay}/${acctMulaidPay}/${cashPay}`;
     throw new Error(`splitBill: broken split of ${total}: ${parts}`);
   }
@@ -482,9 +497,24 @@ export const CHRONIC_DISEASES = [
     name: 'anti-rejection therapy after organ transplant',
     set: 'original',
   },
-  { code: 'COPD', nameZh: '慢性阻塞性肺疾病', name: 'chronic obstructive pulmonary disease', set: 'added' },
-  { code: 'RHEUMATOID_ARTHRITIS', nameZh: '类风湿关节炎', name: 'rheumatoid arthritis', set: 'added' },
-  { code: 'CORONARY_HEART_DISEASE', nameZh: '冠心病', name: 'coronary heart disease', set: 'added' },
+  {
+    code: 'COPD',
+    nameZh: '慢性阻塞性肺疾病',
+    name: 'chronic obstructive pulmonary disease',
+    set: 'added',
+  },
+  {
+    code: 'RHEUMATOID_ARTHRITIS',
+    nameZh: '类风湿关节炎',
+    name: 'rheumatoid arthritis',
+    set: 'added',
+  },
+  {
+    code: 'CORONARY_HEART_DISEASE',
+    nameZh: '冠心病',
+    name: 'coronary heart disease',
+    set: 'added',
+  },
   { code: 'VIRAL_HEPATITIS', nameZh: '病毒性肝炎', name: 'viral hepatitis', set: 'added' },
   {
     code: 'ANKYLOSING_SPONDYLITIS',

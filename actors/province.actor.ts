@@ -49,7 +49,12 @@ export class ProvinceActor implements Actor {
       case 'clearing.allocate':
       case 'clearing.statement':
       case 'clearing.disburse':
-        this.snapshot = this.machines.step(this.snapshot, { type: env.kind, env: env as never, book: this.book, fx });
+        this.snapshot = this.machines.step(this.snapshot, {
+          type: env.kind,
+          env: env as never,
+          book: this.book,
+          fx,
+        });
         return;
       default:
         throw new UnroutableError(this.address, env.kind);

@@ -54,8 +54,15 @@ function decide(event: DomainEvent): void {
     case 'bill.reserve': {
       const bill = book.reserveBill(env.corr, env.body as Envelope<'bill.reserve'>['body'], fx);
       const billId = env.corr;
-      if (bill.state === 'rejected') fx.send(env.from, 'bill.rejected', billId, { billId, reason: bill.reason ?? 'E3' });
-      else fx.send(env.from, 'bill.reserved', billId, { billId, fundPay: bill.fundPay, acctPay: bill.acctPay, remainder: bill.remainder });
+      if (bill.state === 'rejected')
+        fx.send(env.from, 'bill.rejected', billId, { billId, reason: bill.reason ?? 'E3' });
+      else
+        fx.send(env.from, 'bill.reserved', billId, {
+          billId,
+          fundPay: bill.fundPay,
+          acctPay: bill.acctPay,
+          remainder: bill.remainder,
+        });
       return;
     }
     case 'bill.commit':
@@ -70,28 +77,36 @@ function decide(event: DomainEvent): void {
         }
       } else if (env.kind === 'bill.release') {
         if (state === 'reserved') book.releaseBill(billId, fx);
-        if (state === 'reserved' || state === 'released') fx.send(env.from, 'bill.released', billId, { billId });
+        if (state === 'reserved' || state === 'released')
+          fx.send(env.from, 'bill.released', billId, { billId });
       } else {
         if (state === 'committed') book.refundBill(billId, fx);
-        if (state === 'committed' || state === 'refunded') fx.send(env.from, 'bill.refunded', billId, { billId });
+        if (state === 'committed' || state === 'refunded')
+          fx.send(env.from, 'bill.refunded', billId, { billId });
       }
       return;
     }
     case 'tax.claim': {
       const { payerId, personId, year } = env.body as Envelope<'tax.claim'>['body'];
       const claim = book.claimContribution(env.corr, payerId, personId, year, fx);
-      if (claim.state === 'refused') fx.send(env.from, 'tax.refused', env.corr, { payId: env.corr, reason: claim.reason ?? 'C4' });
+      if (claim.state === 'refused')
+        fx.send(env.from, 'tax.refused', env.corr, {
+          payId: env.corr,
+          reason: claim.reason ?? 'C4',
+        });
       else fx.send(env.from, 'tax.claimed', env.corr, { payId: env.corr, amount: claim.amount });
       return;
     }
     case 'tax.confirm':
       book.confirmContribution(env.corr, fx);
-      if (book.claims.get(env.corr)?.state === 'paid') fx.send(env.from, 'tax.confirmed', env.corr, { payId: env.corr });
+      if (book.claims.get(env.corr)?.state === 'paid')
+        fx.send(env.from, 'tax.confirmed', env.corr, { payId: env.corr });
       return;
     case 'tax.release': {
       book.releaseContribution(env.corr, fx);
       const state = book.claims.get(env.corr)?.state;
-      if (state === 'released' || state === 'refused') fx.send(env.from, 'tax.released', env.corr, { payId: env.corr });
+      if (state === 'released' || state === 'refused')
+        fx.send(env.from, 'tax.released', env.corr, { payId: env.corr });
       return;
     }
     case 'clearing.allocate': {
@@ -117,8 +132,10 @@ function decide(event: DomainEvent): void {
     case 'account.debit': {
       const { accountId, amount } = env.body as Envelope<'account.debit'>['body'];
       const outcome = book.debitContribution(env.corr, accountId, amount, fx);
-      if (outcome === 'debited') fx.send(env.from, 'account.debited', env.corr, { payId: env.corr });
-      else fx.send(env.from, 'account.debitRefused', env.corr, { payId: env.corr, reason: outcome });
+      if (outcome === 'debited')
+        fx.send(env.from, 'account.debited', env.corr, { payId: env.corr });
+      else
+        fx.send(env.from, 'account.debitRefused', env.corr, { payId: env.corr, reason: outcome });
       return;
     }
   }
@@ -140,7 +157,10 @@ function replyAgain(event: AccountEvent): void {
   const txn = book.txns.get(env.corr);
   if (txn === undefined) return; // commit/release of a transfer never reserved: nothing to say.
   // A refunded transfer was committed first: only a refund is answered "refunded".
-  const kind = txn.state === 'refunded' && env.kind !== 'account.refund' ? 'account.committed' : REPLY_FOR_STATE[txn.state];
+  const kind =
+    txn.state === 'refunded' && env.kind !== 'account.refund'
+      ? 'account.committed'
+      : REPLY_FOR_STATE[txn.state];
   if (kind === 'account.rejected') {
     fx.send(env.from, kind, env.corr, { transferId: env.corr, reason: txn.reason ?? 'FUNDS' });
   } else {
@@ -160,9 +180,13 @@ function asAccount(event: ProvinceEvent): AccountEvent {
 }
 
 /** The registry's answer to a binding (F1): the same answer however often it is asked. */
-export function verifyIdentity(book: AccountBook, body: Envelope<'identity.verify'>['body']): Reason | string {
+export function verifyIdentity(
+  book: AccountBook,
+  body: Envelope<'identity.verify'>['body'],
+): Reason | string {
   const person = book.persons.get(body.relativeId);
-  if (person === undefined || person.name !== body.name || person.idNo !== body.idNo) return 'ID_MISMATCH';
+  if (person === undefined || person.name !== body.name || person.idNo !== body.idNo)
+    return 'ID_MISMATCH';
   const kin = Object.hasOwn(person.kin, body.donorId) ? person.kin[body.donorId] : undefined;
   if (kin !== body.kinship) return 'E2';
   if (!person.enrolled) return 'E3';
@@ -197,7 +221,9 @@ export const provinceMachine = setup({
     replyAgain: ({ event }) => replyAgain(asAccount(event)),
     reject: ({ event }, reason: Reason) => reject(asAccount(event), reason),
     reserve: ({ event }) => {
-      const { env, book, fx } = asAccount(event) as AccountEvent & { env: Envelope<'account.reserve'> };
+      const { env, book, fx } = asAccount(event) as AccountEvent & {
+        env: Envelope<'account.reserve'>;
+      };
       book.reserve(env.corr, env.body.accountId, env.body.amount, fx);
       fx.send(env.from, 'account.reserved', env.corr, { transferId: env.corr });
     },
@@ -221,7 +247,8 @@ export const provinceMachine = setup({
       const { env, book, fx } = event as Extract<ProvinceEvent, { type: 'identity.verify' }>;
       const answer = verifyIdentity(book, env.body);
       const bindId = env.body.bindId;
-      if (isReason(answer)) fx.send(env.from, 'identity.refused', env.corr, { bindId, reason: answer });
+      if (isReason(answer))
+        fx.send(env.from, 'identity.refused', env.corr, { bindId, reason: answer });
       else fx.send(env.from, 'identity.verified', env.corr, { bindId, region: answer });
     },
   },

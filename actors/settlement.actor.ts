@@ -11,21 +11,37 @@ import {
   type SettlementKind,
   type SettlementMachine,
 } from './settlement.machine.ts';
-import { CLEARING_ACCOUNT_KEY, ClearingDesk, type BatchBook, type BatchRecord } from './clearing_batch.ts';
+import {
+  CLEARING_ACCOUNT_KEY,
+  ClearingDesk,
+  type BatchBook,
+  type BatchRecord,
+} from './clearing_batch.ts';
 import type { Prepayment } from './clearing.ts';
 import { PROTOCOL_DEFAULTS, type ProtocolConfig } from './config.ts';
 
 const SETTLEMENT_KINDS: ReadonlySet<string> = new Set<SettlementKind>([
-  'settlement.record', 'settlement.unrecord', 'liability.record', 'liability.reverse',
-  'clearing.confirm', 'clearing.dispute', 'clearing.funded', 'clearing.received',
+  'settlement.record',
+  'settlement.unrecord',
+  'liability.record',
+  'liability.reverse',
+  'clearing.confirm',
+  'clearing.dispute',
+  'clearing.funded',
+  'clearing.received',
 ]);
 
 const driver = new MachineDriver(settlementMachine);
 
 export class SettlementActor implements Actor {
   readonly book: BatchBook = {
-    liabilities: new Map(), recorded: new Set(), reversed: new Set(), lines: new Map(),
-    batches: new Map(), prepayments: new Map(), clearingAccount: 0n,
+    liabilities: new Map(),
+    recorded: new Set(),
+    reversed: new Set(),
+    lines: new Map(),
+    batches: new Map(),
+    prepayments: new Map(),
+    clearingAccount: 0n,
   };
   private readonly desk: ClearingDesk;
   private snapshot: SnapshotFrom<SettlementMachine>;
@@ -41,7 +57,8 @@ export class SettlementActor implements Actor {
       else if (key.startsWith('x:')) this.book.recorded.add(key.slice(2));
       else if (key.startsWith('v:')) this.book.reversed.add(key.slice(2));
       else if (key.startsWith('n:')) this.book.lines.set(key.slice(2), value as ClearingLine);
-      else if (key.startsWith('bt:')) this.book.batches.set(Number(key.slice(3)), value as BatchRecord);
+      else if (key.startsWith('bt:'))
+        this.book.batches.set(Number(key.slice(3)), value as BatchRecord);
       else if (key.startsWith('pp:')) this.book.prepayments.set(key.slice(3), value as Prepayment);
       else if (key === CLEARING_ACCOUNT_KEY) this.book.clearingAccount = value as Fen;
     }
@@ -57,7 +74,8 @@ export class SettlementActor implements Actor {
 
   /** A clearing batch's scheduled step (K8) or retry. */
   timer(key: string, arg: number, now: number, fx: Effects): void {
-    if (key.startsWith('batch:')) this.desk.timer(this.book, Number(key.slice('batch:'.length)), arg, now, fx);
+    if (key.startsWith('batch:'))
+      this.desk.timer(this.book, Number(key.slice('batch:'.length)), arg, now, fx);
   }
 
   /** After a start or a crash: this month's batch exists, and every unfinished batch re-arms. */

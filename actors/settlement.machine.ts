@@ -84,7 +84,15 @@ export const settlementMachine = setup({
       if (!book.lines.has(lineId)) {
         const batch = desk.batchFor(book, month, now, fx);
         const line: ClearingLine = {
-          month, ledger, payerRegion, payeeRegion, amount, undone: false, batch, dropped: false, reversal: false,
+          month,
+          ledger,
+          payerRegion,
+          payeeRegion,
+          amount,
+          undone: false,
+          batch,
+          dropped: false,
+          reversal: false,
         };
         book.lines.set(lineId, line);
         fx.write(lineKey(lineId), line);
@@ -109,7 +117,14 @@ export const settlementMachine = setup({
           fx.write(lineKey(`${lineId}.r`), reversal);
         }
         const { ledger, payerRegion, payeeRegion, amount } = line;
-        fx.emit({ type: 'clearing.line', corr: lineId, ledger, payerRegion, payeeRegion, amount: -amount });
+        fx.emit({
+          type: 'clearing.line',
+          corr: lineId,
+          ledger,
+          payerRegion,
+          payeeRegion,
+          amount: -amount,
+        });
       }
       fx.send(env.from, 'settlement.unrecorded', env.corr, { lineId });
     },

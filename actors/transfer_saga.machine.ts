@@ -50,7 +50,10 @@ interface Carrier {
 
 export type SagaEvent = Carrier &
   (
-    | { readonly type: 'account.reserved' | 'account.committed' | 'account.released' | 'account.refunded' }
+    | {
+        readonly type:
+          'account.reserved' | 'account.committed' | 'account.released' | 'account.refunded';
+      }
     | { readonly type: 'start' | 'wallet.credited' | 'liability.recorded' | 'resume' }
     | { readonly type: 'wallet.received' | 'wallet.returned' | 'liability.reversed' }
     | { readonly type: 'transfer.auth'; readonly verdict: 'PASS' | 'FAIL' }
@@ -73,7 +76,12 @@ export function sagaTimerKey(transferId: string): string {
   return `saga:${transferId}`;
 }
 
-function sendStep(context: SagaContext, event: SagaEvent, kind: StepKind, config: ProtocolConfig): void {
+function sendStep(
+  context: SagaContext,
+  event: SagaEvent,
+  kind: StepKind,
+  config: ProtocolConfig,
+): void {
   const { fx, now } = event;
   const id = context.transferId;
   switch (kind) {
@@ -81,7 +89,11 @@ function sendStep(context: SagaContext, event: SagaEvent, kind: StepKind, config
       fx.send(context.requester, kind, id, { transferId: id, donorId: context.donorId });
       break;
     case 'account.reserve':
-      fx.send(context.donorProvince, kind, id, { transferId: id, accountId: context.donorId, amount: context.amount });
+      fx.send(context.donorProvince, kind, id, {
+        transferId: id,
+        accountId: context.donorId,
+        amount: context.amount,
+      });
       break;
     case 'wallet.credit':
       fx.send(context.recipientShard, kind, id, {
@@ -101,7 +113,11 @@ function sendStep(context: SagaContext, event: SagaEvent, kind: StepKind, config
       fx.send(context.recipientShard, kind, id, { transferId: id, walletId: context.recipientId });
       break;
     case 'liability.reverse':
-      fx.send(SETTLEMENT_ADDRESS, kind, id, { transferId: id, originRegion: context.donorRegion, amount: context.amount });
+      fx.send(SETTLEMENT_ADDRESS, kind, id, {
+        transferId: id,
+        originRegion: context.donorRegion,
+        amount: context.amount,
+      });
       break;
     case 'liability.record':
       fx.send(SETTLEMENT_ADDRESS, kind, id, {
@@ -130,17 +146,25 @@ export function createTransferSagaMachine(config: ProtocolConfig) {
     actions: {
       send: ({ context, event }, kind: StepKind) => sendStep(context, event, kind, config),
       resetAttempt: assign(({ context }) => ({ attempt: 0, timerSeq: context.timerSeq + 1 })),
-      nextAttempt: assign(({ context }) => ({ attempt: context.attempt + 1, timerSeq: context.timerSeq + 1 })),
+      nextAttempt: assign(({ context }) => ({
+        attempt: context.attempt + 1,
+        timerSeq: context.timerSeq + 1,
+      })),
       keepReason: assign(({ event }) => ({ reason: 'reason' in event ? event.reason : undefined })),
       gaveUp: assign({ reason: 'GAVE_UP' as Reason }),
       authFailed: assign({ reason: 'W13' as Reason }),
       receivedEarly: assign({ receivedEarly: true }),
       // W11: wait for the receipt until 06:00 after the transfer's day; a restart re-arms it.
       armReturn: ({ context, event }) =>
-        event.fx.timer(sagaTimerKey(context.transferId), returnAtMs(context.startedAt, config), context.timerSeq),
+        event.fx.timer(
+          sagaTimerKey(context.transferId),
+          returnAtMs(context.startedAt, config),
+          context.timerSeq,
+        ),
     },
     guards: {
-      currentTimer: ({ context, event }) => event.type === 'timeout' && event.seq === context.timerSeq,
+      currentTimer: ({ context, event }) =>
+        event.type === 'timeout' && event.seq === context.timerSeq,
       passed: ({ event }) => event.type === 'transfer.auth' && event.verdict === 'PASS',
       receiptRequired: () => config.requireReceipt,
       alreadyReceived: ({ context }) => context.receivedEarly,
@@ -151,7 +175,13 @@ export function createTransferSagaMachine(config: ProtocolConfig) {
     id: 'transferSaga',
     // 'new' waits for 'start', whose event carries the effects the first step needs.
     initial: 'new',
-    context: ({ input }) => ({ ...input, attempt: 0, timerSeq: 0, reason: undefined, receivedEarly: false }),
+    context: ({ input }) => ({
+      ...input,
+      attempt: 0,
+      timerSeq: 0,
+      reason: undefined,
+      receivedEarly: false,
+    }),
     // A receipt pushed while a step is still retried is kept, so the pair is freed at once after.
     on: { 'wallet.received': { actions: 'receivedEarly' } },
     states: {
@@ -162,7 +192,11 @@ export function createTransferSagaMachine(config: ProtocolConfig) {
           { target: 'rejected', actions: 'authFailed' },
         ],
         timeout: [
-          { guard: and(['currentTimer', 'authExpired']), target: 'rejected', actions: 'authFailed' },
+          {
+            guard: and(['currentTimer', 'authExpired']),
+            target: 'rejected',
+            actions: 'authFailed',
+          },
           retry('transfer.challenge'),
         ],
       } as const),
@@ -195,7 +229,10 @@ export function createTransferSagaMachine(config: ProtocolConfig) {
           resume: { actions: ['nextAttempt', 'armReturn'] },
         },
       },
-      settling: waiting('wallet.settle', { 'wallet.received': 'received', 'wallet.returned': 'refunding' }),
+      settling: waiting('wallet.settle', {
+        'wallet.received': 'received',
+        'wallet.returned': 'refunding',
+      }),
       refunding: waiting('account.refund', { 'account.refunded': 'unrecording' }),
       unrecording: waiting('liability.reverse', { 'liability.reversed': 'returned' }),
       completed: { type: 'final' },

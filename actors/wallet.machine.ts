@@ -103,16 +103,32 @@ export interface ShardPort {
   readonly config: ProtocolConfig;
   readonly policy: WalletPolicy;
   hasSaga(transferId: string): boolean;
-  startSaga(donor: WalletContext, request: Envelope<'transfer.request'>, now: number, fx: Effects): void;
+  startSaga(
+    donor: WalletContext,
+    request: Envelope<'transfer.request'>,
+    now: number,
+    fx: Effects,
+  ): void;
   bookCredit(wallet: WalletContext, credit: Envelope<'wallet.credit'>, fx: Effects): void;
   /** W11: the tranche goes back; the wallet ledger's claim on its origin is restored. */
   bookReturn(wallet: WalletContext, tranche: Tranche, fx: Effects): void;
   /** A receipt reached the recipient's wallet: tell the donor's saga (best effort). */
   tellReceived(tranche: Tranche, fx: Effects): void;
   hasBind(bindId: string): boolean;
-  startBind(donor: WalletContext, request: Envelope<'bind.request'>, now: number, fx: Effects): void;
+  startBind(
+    donor: WalletContext,
+    request: Envelope<'bind.request'>,
+    now: number,
+    fx: Effects,
+  ): void;
   /** F3/F4: wallet money left (or, undone, came back) for payment `id`: book it by origin (K9). */
-  bookSpend(wallet: WalletContext, id: string, pieces: readonly Piece[], undo: boolean, fx: Effects): void;
+  bookSpend(
+    wallet: WalletContext,
+    id: string,
+    pieces: readonly Piece[],
+    undo: boolean,
+    fx: Effects,
+  ): void;
   /** A relation ended on this side: tell the other party (best effort), and report it. */
   relationEnded(
     wallet: WalletContext,
@@ -154,15 +170,29 @@ export type WalletEvent =
   | Carried<'relation.ended'>
   | Carried<'enrolment.change'>
   | { readonly type: 'saga.done'; readonly recipientId: string }
-  | { readonly type: 'relation.activate'; readonly recipientId: string; readonly relation: Relation }
+  | {
+      readonly type: 'relation.activate';
+      readonly recipientId: string;
+      readonly relation: Relation;
+    }
   /** F1: a binding to this relative ended, whatever its outcome: another may start. */
   | { readonly type: 'bind.done'; readonly recipientId: string }
   /** The recipient's wallet (the authority) turned a credit down W19: this copy is stale. */
   | { readonly type: 'relation.stale'; readonly recipientId: string }
   /** F3/F4, from the shard: set aside up to `max` of received money for payment `id` (FIFO). */
-  | { readonly type: 'spend.hold'; readonly id: string; readonly max: Fen; readonly spendRegion: string }
+  | {
+      readonly type: 'spend.hold';
+      readonly id: string;
+      readonly max: Fen;
+      readonly spendRegion: string;
+    }
   /** … spend what was set aside, release it, or (after a cancellation) restore what was spent. */
-  | { readonly type: 'spend.commit' | 'spend.release' | 'spend.undo'; readonly id: string; readonly fx: Effects; readonly shard: ShardPort }
+  | {
+      readonly type: 'spend.commit' | 'spend.release' | 'spend.undo';
+      readonly id: string;
+      readonly fx: Effects;
+      readonly shard: ShardPort;
+    }
   | { readonly type: 'wallet.open' | 'wallet.freeze' | 'wallet.unfreeze' | 'wallet.close' };
 
 type RequestEvent = Carried<'transfer.request'>;
@@ -278,7 +308,12 @@ function takeFifo(context: WalletContext, wanted: Fen): Piece[] {
     const free = t.amount - (heldOf.get(t.transferId) ?? 0n);
     if (free <= 0n) continue;
     const take = free < left ? free : left;
-    pieces.push({ originRegion: t.originRegion, transferId: t.transferId, donorId: t.donorId, amount: take });
+    pieces.push({
+      originRegion: t.originRegion,
+      transferId: t.transferId,
+      donorId: t.donorId,
+      amount: take,
+    });
     left -= take;
   }
   return pieces;
@@ -297,42 +332,62 @@ function endAll(
 
 export function createWalletMachine(config: ProtocolConfig) {
   const dedupCredits = config.variant !== 'noDedup';
-  const refusal = (reason: Reason) => [
-    { type: 'recordRefusal', params: reason },
-    { type: 'refuse', params: reason },
-  ] as const;
+  const refusal = (reason: Reason) =>
+    [
+      { type: 'recordRefusal', params: reason },
+      { type: 'refuse', params: reason },
+    ] as const;
   const relationTo = (context: WalletContext, event: WalletEvent) =>
     own(context.relations, req(event).env.body.recipientId);
   return setup({
     types: { context: {} as WalletContext, input: {} as WalletInput, events: {} as WalletEvent },
     guards: {
       requestKnown: ({ context, event }) =>
-        own(context.refused, req(event).env.corr) !== undefined || req(event).shard.hasSaga(req(event).env.corr),
+        own(context.refused, req(event).env.corr) !== undefined ||
+        req(event).shard.hasSaga(req(event).env.corr),
       bindKnown: ({ context, event }) =>
-        own(context.refused, bind(event).env.corr) !== undefined || bind(event).shard.hasBind(bind(event).env.corr),
+        own(context.refused, bind(event).env.corr) !== undefined ||
+        bind(event).shard.hasBind(bind(event).env.corr),
       // W5: re-transfer of received wallet money is not modelled (the scenario refuses the flag).
       fromWallet: ({ event }) => req(event).env.body.source === 'WALLET',
       inBlackout: ({ event }) => inBlackout(config, req(event).now),
       overAmount: ({ event }) => req(event).env.body.amount > config.amountPerTransferFenMax,
       dailyCountReached: ({ context, event }) =>
-        Math.floor(req(event).now / DAY_MS) === context.day && context.sentToday >= config.transfersPerDayMax,
+        Math.floor(req(event).now / DAY_MS) === context.day &&
+        context.sentToday >= config.transfersPerDayMax,
       notEmployee: ({ context }) => !context.ebmi,
       noRelation: ({ context, event }) => relationTo(context, event) === undefined,
       relationEnded: ({ context, event }) => relationTo(context, event)?.status === 'ended',
-      notCloseRelative: ({ context, event }) => !CLOSE.has(relationTo(context, event)?.kinship ?? ''),
+      notCloseRelative: ({ context, event }) =>
+        !CLOSE.has(relationTo(context, event)?.kinship ?? ''),
       kinshipNotYet: ({ context, event }) =>
-        !req(event).shard.policy.kinshipAllowed(context.region, relationTo(context, event)?.kinship ?? '', req(event).now),
-      pendingToRecipient: ({ context, event }) => context.pendingTo.includes(req(event).env.body.recipientId),
+        !req(event).shard.policy.kinshipAllowed(
+          context.region,
+          relationTo(context, event)?.kinship ?? '',
+          req(event).now,
+        ),
+      pendingToRecipient: ({ context, event }) =>
+        context.pendingTo.includes(req(event).env.body.recipientId),
       notRolledOut: ({ context, event }) =>
-        !req(event).shard.policy.transferAllowed(context.region, relationTo(context, event)?.region ?? '', req(event).now),
+        !req(event).shard.policy.transferAllowed(
+          context.region,
+          relationTo(context, event)?.region ?? '',
+          req(event).now,
+        ),
       creditDecided: ({ context, event }) =>
         dedupCredits &&
-        (context.credited.includes(credit(event).env.corr) || own(context.rejected, credit(event).env.corr) !== undefined),
-      creditRefused: ({ context, event }) => creditRefusal(context, credit(event).env) !== undefined,
+        (context.credited.includes(credit(event).env.corr) ||
+          own(context.rejected, credit(event).env.corr) !== undefined),
+      creditRefused: ({ context, event }) =>
+        creditRefusal(context, credit(event).env) !== undefined,
       bindToSelf: ({ context, event }) => bind(event).env.body.relativeId === context.walletId,
       bindNotClose: ({ event }) => !CLOSE.has(bind(event).env.body.kinship),
       bindKinshipNotYet: ({ context, event }) =>
-        !bind(event).shard.policy.kinshipAllowed(context.region, bind(event).env.body.kinship, bind(event).now),
+        !bind(event).shard.policy.kinshipAllowed(
+          context.region,
+          bind(event).env.body.kinship,
+          bind(event).now,
+        ),
       alreadyBound: ({ context, event }) =>
         own(context.relations, bind(event).env.body.relativeId)?.status === 'active' ||
         context.bindingTo.includes(bind(event).env.body.relativeId),
@@ -362,7 +417,9 @@ export function createWalletMachine(config: ProtocolConfig) {
         e.shard.startBind(context, e.env, e.now, e.fx);
         e.fx.send(e.env.from, 'bind.accepted', e.env.corr, { bindId: e.env.corr });
       },
-      markBinding: assign(({ context, event }) => ({ bindingTo: [...context.bindingTo, bind(event).env.body.relativeId] })),
+      markBinding: assign(({ context, event }) => ({
+        bindingTo: [...context.bindingTo, bind(event).env.body.relativeId],
+      })),
       applyCredit: assign(({ context, event }) => {
         const { env } = credit(event);
         const tranche: Tranche = {
@@ -430,7 +487,10 @@ export function createWalletMachine(config: ProtocolConfig) {
         // A duplicate, even a late one from an earlier binding, changes nothing: the latest wins.
         if (context.addedBinds.includes(bindId)) return {};
         const relation: Relation = { kinship, region: donorRegion, status: 'active', bindId };
-        return { donors: { ...context.donors, [donorId]: relation }, addedBinds: [...context.addedBinds, bindId] };
+        return {
+          donors: { ...context.donors, [donorId]: relation },
+          addedBinds: [...context.addedBinds, bindId],
+        };
       }),
       hold: assign(({ context, event }) => {
         const { id, max, spendRegion } = event as Extract<WalletEvent, { type: 'spend.hold' }>;
@@ -482,7 +542,11 @@ export function createWalletMachine(config: ProtocolConfig) {
             tranches[at] = { ...t, amount: t.amount + p.amount };
           } else {
             tranches.unshift({
-              originRegion: p.originRegion, transferId: p.transferId, donorId: p.donorId, amount: p.amount, received: true,
+              originRegion: p.originRegion,
+              transferId: p.transferId,
+              donorId: p.donorId,
+              amount: p.amount,
+              received: true,
             });
           }
         }
@@ -495,10 +559,18 @@ export function createWalletMachine(config: ProtocolConfig) {
         const { recipientId } = event as Extract<WalletEvent, { type: 'relation.stale' }>;
         const relation = own(context.relations, recipientId);
         if (relation === undefined || relation.status === 'ended') return {};
-        return { relations: { ...context.relations, [recipientId]: { ...relation, status: 'ended' as const } } };
+        return {
+          relations: {
+            ...context.relations,
+            [recipientId]: { ...relation, status: 'ended' as const },
+          },
+        };
       }),
       activate: assign(({ context, event }) => {
-        const { recipientId, relation } = event as Extract<WalletEvent, { type: 'relation.activate' }>;
+        const { recipientId, relation } = event as Extract<
+          WalletEvent,
+          { type: 'relation.activate' }
+        >;
         return { relations: { ...context.relations, [recipientId]: relation } };
       }),
       bindDone: assign(({ context, event }) => {
@@ -512,7 +584,12 @@ export function createWalletMachine(config: ProtocolConfig) {
         const otherId = asDonor ? recipientId : donorId;
         const table = asDonor ? context.relations : context.donors;
         const relation = own(table, otherId);
-        fx.send(env.from, 'relation.ended', env.corr, { donorId, recipientId, ending, bindId: relation?.bindId ?? '-' });
+        fx.send(env.from, 'relation.ended', env.corr, {
+          donorId,
+          recipientId,
+          ending,
+          bindId: relation?.bindId ?? '-',
+        });
         if (relation === undefined || relation.status === 'ended') return {};
         const ended: Relation = { ...relation, status: 'ended', ending };
         shard.relationEnded(context, asDonor ? 'donor' : 'recipient', otherId, ended, ending, fx);
@@ -526,12 +603,24 @@ export function createWalletMachine(config: ProtocolConfig) {
         const { donorId, recipientId, ending, bindId } = env.body;
         if (context.walletId === donorId) {
           const relation = own(context.relations, recipientId);
-          if (relation === undefined || relation.bindId !== bindId || relation.status === 'ended') return {};
-          return { relations: { ...context.relations, [recipientId]: { ...relation, status: 'ended' as const, ending } } };
+          if (relation === undefined || relation.bindId !== bindId || relation.status === 'ended')
+            return {};
+          return {
+            relations: {
+              ...context.relations,
+              [recipientId]: { ...relation, status: 'ended' as const, ending },
+            },
+          };
         }
         const relation = own(context.donors, donorId);
-        if (relation === undefined || relation.bindId !== bindId || relation.status === 'ended') return {};
-        return { donors: { ...context.donors, [donorId]: { ...relation, status: 'ended' as const, ending } } };
+        if (relation === undefined || relation.bindId !== bindId || relation.status === 'ended')
+          return {};
+        return {
+          donors: {
+            ...context.donors,
+            [donorId]: { ...relation, status: 'ended' as const, ending },
+          },
+        };
       }),
       enrolmentChanged: assign(({ context, event }) => {
         // E6: every relation this person is party to ends, on both of its sides.
@@ -539,12 +628,17 @@ export function createWalletMachine(config: ProtocolConfig) {
         fx.send(env.from, 'enrolment.changed', env.corr, { personId: env.body.personId });
         const ending = 'ENROLMENT_CHANGED' as const;
         for (const [id, relation] of Object.entries(context.relations)) {
-          if (relation.status === 'active') shard.relationEnded(context, 'donor', id, relation, ending, fx);
+          if (relation.status === 'active')
+            shard.relationEnded(context, 'donor', id, relation, ending, fx);
         }
         for (const [id, relation] of Object.entries(context.donors)) {
-          if (relation.status === 'active') shard.relationEnded(context, 'recipient', id, relation, ending, fx);
+          if (relation.status === 'active')
+            shard.relationEnded(context, 'recipient', id, relation, ending, fx);
         }
-        return { relations: endAll(context.relations, ending), donors: endAll(context.donors, ending) };
+        return {
+          relations: endAll(context.relations, ending),
+          donors: endAll(context.donors, ending),
+        };
       }),
       sagaDone: assign(({ context, event }) => {
         const recipientId = (event as { recipientId: string }).recipientId;

@@ -107,7 +107,9 @@ export class WalletMachines {
 /** F3: where care happened relative to the patient's insured region. */
 export function billScopeOf(insuredRegion: string, treatmentRegion: string): BillScope {
   if (insuredRegion === treatmentRegion) return 'local';
-  return provinceOfRegion(insuredRegion) === provinceOfRegion(treatmentRegion) ? 'sameProvince' : 'crossProvince';
+  return provinceOfRegion(insuredRegion) === provinceOfRegion(treatmentRegion)
+    ? 'sameProvince'
+    : 'crossProvince';
 }
 
 export function scopeOf(donorRegion: string, recipientRegion: string): TransferScope {
@@ -142,7 +144,8 @@ export class WalletShardActor implements Actor, ShardPort {
       else if (key.startsWith('s:')) this.sagas.set(id, machines.sagas.revive(value));
       else if (key.startsWith('b:')) this.binds.set(id, machines.binds.revive(value));
       else if (key.startsWith('g:')) this.bills.set(id, machines.bills.revive(value));
-      else if (key.startsWith('y:')) this.contributions.set(id, machines.contributions.revive(value));
+      else if (key.startsWith('y:'))
+        this.contributions.set(id, machines.contributions.revive(value));
       else if (key.startsWith('u:')) this.spent.set(id, value as Fen);
       else if (key.startsWith('l:')) this.liabilities.set(id, value as Fen);
     }
@@ -162,7 +165,8 @@ export class WalletShardActor implements Actor, ShardPort {
       case 'relation.add':
         return this.toWallet(env.body.recipientId, env, now, fx);
       case 'relation.end': {
-        const party = env.body.ending === 'REVOKED_BY_DONOR' ? env.body.donorId : env.body.recipientId;
+        const party =
+          env.body.ending === 'REVOKED_BY_DONOR' ? env.body.donorId : env.body.recipientId;
         return this.toWallet(party, env, now, fx);
       }
       case 'relation.ended':
@@ -207,41 +211,74 @@ export class WalletShardActor implements Actor, ShardPort {
         return this.billRequest(env, now, fx);
       case 'bill.reserved': {
         const { fundPay, acctPay, remainder } = env.body;
-        return this.stepBill(env.corr, { type: env.kind, fundPay, acctPay, remainder, ...this.billCarrier(env.corr, now, fx) }, fx);
+        return this.stepBill(
+          env.corr,
+          { type: env.kind, fundPay, acctPay, remainder, ...this.billCarrier(env.corr, now, fx) },
+          fx,
+        );
       }
       case 'bill.rejected':
-        return this.stepBill(env.corr, { type: env.kind, reason: env.body.reason, ...this.billCarrier(env.corr, now, fx) }, fx);
+        return this.stepBill(
+          env.corr,
+          { type: env.kind, reason: env.body.reason, ...this.billCarrier(env.corr, now, fx) },
+          fx,
+        );
       case 'bill.committed':
       case 'bill.released':
       case 'bill.refunded':
-        return this.stepBill(env.corr, { type: env.kind, ...this.billCarrier(env.corr, now, fx) }, fx);
+        return this.stepBill(
+          env.corr,
+          { type: env.kind, ...this.billCarrier(env.corr, now, fx) },
+          fx,
+        );
       case 'settlement.recorded':
       case 'settlement.unrecorded':
         if (this.bills.has(env.corr)) {
-          return this.stepBill(env.corr, { type: env.kind, lineId: env.body.lineId, ...this.billCarrier(env.corr, now, fx) }, fx);
+          return this.stepBill(
+            env.corr,
+            { type: env.kind, lineId: env.body.lineId, ...this.billCarrier(env.corr, now, fx) },
+            fx,
+          );
         }
         if (env.kind === 'settlement.recorded') {
-          return this.stepContribution(env.corr, { type: env.kind, lineId: env.body.lineId, ...this.payCarrier(env.corr, now, fx) }, fx);
+          return this.stepContribution(
+            env.corr,
+            { type: env.kind, lineId: env.body.lineId, ...this.payCarrier(env.corr, now, fx) },
+            fx,
+          );
         }
         return;
       case 'contribution.pay':
         return this.contribution(env, now, fx);
       case 'tax.claimed':
-        return this.stepContribution(env.corr, { type: env.kind, amount: env.body.amount, ...this.payCarrier(env.corr, now, fx) }, fx);
+        return this.stepContribution(
+          env.corr,
+          { type: env.kind, amount: env.body.amount, ...this.payCarrier(env.corr, now, fx) },
+          fx,
+        );
       case 'tax.refused':
       case 'account.debitRefused':
-        return this.stepContribution(env.corr, { type: env.kind, reason: env.body.reason, ...this.payCarrier(env.corr, now, fx) }, fx);
+        return this.stepContribution(
+          env.corr,
+          { type: env.kind, reason: env.body.reason, ...this.payCarrier(env.corr, now, fx) },
+          fx,
+        );
       case 'tax.confirmed':
       case 'tax.released':
       case 'account.debited':
-        return this.stepContribution(env.corr, { type: env.kind, ...this.payCarrier(env.corr, now, fx) }, fx);
+        return this.stepContribution(
+          env.corr,
+          { type: env.kind, ...this.payCarrier(env.corr, now, fx) },
+          fx,
+        );
       default:
         throw new UnroutableError(this.address, env.kind);
     }
   }
 
   timer(key: string, arg: number, now: number, fx: Effects): void {
-    if (key.startsWith('bind:')) this.stepBind(key.slice('bind:'.length), { type: 'timeout', seq: arg, now, fx }, fx);
+    if (key.startsWith('bind:'))
+      this.stepBind(key.slice('bind:'.length), { type: 'timeout', seq: arg, now, fx }, fx);
     else if (key.startsWith('billsaga:')) {
       const id = key.slice('billsaga:'.length);
       this.stepBill(id, { type: 'timeout', seq: arg, ...this.billCarrier(id, now, fx) }, fx);
@@ -259,14 +296,22 @@ export class WalletShardActor implements Actor, ShardPort {
       if (bind.status !== 'done') this.stepBind(id, { type: 'resume', now, fx }, fx);
     }
     for (const [id, bill] of this.bills) {
-      if (bill.status !== 'done') this.stepBill(id, { type: 'resume', ...this.billCarrier(id, now, fx) }, fx);
+      if (bill.status !== 'done')
+        this.stepBill(id, { type: 'resume', ...this.billCarrier(id, now, fx) }, fx);
     }
     for (const [id, pay] of this.contributions) {
-      if (pay.status !== 'done') this.stepContribution(id, { type: 'resume', ...this.payCarrier(id, now, fx) }, fx);
+      if (pay.status !== 'done')
+        this.stepContribution(id, { type: 'resume', ...this.payCarrier(id, now, fx) }, fx);
     }
   }
 
-  bookSpend(wallet: WalletContext, id: string, pieces: readonly Piece[], undo: boolean, fx: Effects): void {
+  bookSpend(
+    wallet: WalletContext,
+    id: string,
+    pieces: readonly Piece[],
+    undo: boolean,
+    fx: Effects,
+  ): void {
     pieces.forEach((p, i) => {
       const spent = (this.spent.get(p.originRegion) ?? 0n) + (undo ? -p.amount : p.amount);
       this.spent.set(p.originRegion, spent);
@@ -274,31 +319,54 @@ export class WalletShardActor implements Actor, ShardPort {
       const corr = `${id}.w${i}`;
       if (undo) {
         fx.emit({
-          type: 'posting', ledger: this.ledger, op: 'unpay', corr,
-          debit: `spent:${p.originRegion}`, debitClass: 'spent', debitAfter: spent,
-          credit: `wallet:${wallet.walletId}`, creditClass: 'wallet', amount: p.amount,
+          type: 'posting',
+          ledger: this.ledger,
+          op: 'unpay',
+          corr,
+          debit: `spent:${p.originRegion}`,
+          debitClass: 'spent',
+          debitAfter: spent,
+          credit: `wallet:${wallet.walletId}`,
+          creditClass: 'wallet',
+          amount: p.amount,
         });
       } else {
         fx.emit({
-          type: 'posting', ledger: this.ledger, op: 'pay', corr,
-          debit: `wallet:${wallet.walletId}`, debitClass: 'wallet', debitAfter: wallet.balance,
-          credit: `spent:${p.originRegion}`, creditClass: 'spent', amount: p.amount,
+          type: 'posting',
+          ledger: this.ledger,
+          op: 'pay',
+          corr,
+          debit: `wallet:${wallet.walletId}`,
+          debitClass: 'wallet',
+          debitAfter: wallet.balance,
+          credit: `spent:${p.originRegion}`,
+          creditClass: 'spent',
+          amount: p.amount,
         });
       }
     });
   }
 
   /** The patient's wallet, as a bill saga sees it (W16: only the patient's own). */
-  private billCarrier(billId: string, now: number, fx: Effects): { now: number; fx: Effects; wallet: BillWalletPort } {
+  private billCarrier(
+    billId: string,
+    now: number,
+    fx: Effects,
+  ): { now: number; fx: Effects; wallet: BillWalletPort } {
     const personId = this.bills.get(billId)?.context.personId ?? '';
     return { now, fx, wallet: this.walletPort(personId, fx) };
   }
 
-  private payCarrier(payId: string, now: number, fx: Effects): { now: number; fx: Effects; wallet: ContributionWalletPort } {
+  private payCarrier(
+    payId: string,
+    now: number,
+    fx: Effects,
+  ): { now: number; fx: Effects; wallet: ContributionWalletPort } {
     const personId = this.contributions.get(payId)?.context.personId ?? '';
     const port = this.walletPort(personId, fx);
     return {
-      now, fx,
+      now,
+      fx,
       wallet: {
         pay: (id, amount, region) => {
           if (port.hold(id, amount, region) !== amount) {
@@ -340,10 +408,29 @@ export class WalletShardActor implements Actor, ShardPort {
       fx.send(env.from, 'bill.refused', billId, { billId, reason: 'NO_WALLET' });
       return;
     }
-    const { personId, treatmentRegion, care, disease, total, eligible, emergency, networked, useWallet } = env.body;
+    const {
+      personId,
+      treatmentRegion,
+      care,
+      disease,
+      total,
+      eligible,
+      emergency,
+      networked,
+      useWallet,
+    } = env.body;
     const insuredRegion = patient.context.region;
     const input: BillInput = {
-      billId, personId, treatmentRegion, care, disease, total, eligible, emergency, networked, useWallet,
+      billId,
+      personId,
+      treatmentRegion,
+      care,
+      disease,
+      total,
+      eligible,
+      emergency,
+      networked,
+      useWallet,
       insuredProvince: provinceAddress(provinceOfRegion(insuredRegion)),
       requester: env.from,
       startedAt: now,
@@ -352,12 +439,23 @@ export class WalletShardActor implements Actor, ShardPort {
       insuredRegion,
     };
     this.bills.set(billId, this.machines.bills.initial(input));
-    fx.emit({ type: 'bill.outcome', corr: billId, scope: input.scope, outcome: 'started', reason: undefined, acctMulaidPay: 0n });
+    fx.emit({
+      type: 'bill.outcome',
+      corr: billId,
+      scope: input.scope,
+      outcome: 'started',
+      reason: undefined,
+      acctMulaidPay: 0n,
+    });
     this.stepBill(billId, { type: 'start', ...this.billCarrier(billId, now, fx) }, fx);
   }
 
   /** F3: settle, cancel or reverse a pre-settled bill; an unknown msgid was never pre-settled. */
-  private billRequest(env: Envelope<'bill.settle' | 'bill.cancel' | 'bill.reverse'>, now: number, fx: Effects): void {
+  private billRequest(
+    env: Envelope<'bill.settle' | 'bill.cancel' | 'bill.reverse'>,
+    now: number,
+    fx: Effects,
+  ): void {
     const billId = env.corr;
     const bill = this.bills.get(billId);
     if (bill === undefined) {
@@ -365,7 +463,8 @@ export class WalletShardActor implements Actor, ShardPort {
       return;
     }
     if (bill.status === 'done') return this.answerBill(bill, env.from, env.kind, fx);
-    if (bill.value === 'settled' && env.kind === 'bill.settle') return this.answerBill(bill, env.from, env.kind, fx);
+    if (bill.value === 'settled' && env.kind === 'bill.settle')
+      return this.answerBill(bill, env.from, env.kind, fx);
     this.stepBill(billId, { type: env.kind, ...this.billCarrier(billId, now, fx) }, fx);
   }
 
@@ -374,7 +473,14 @@ export class WalletShardActor implements Actor, ShardPort {
     const { billId, fundPay, acctPay, acctMulaidPay, cashPay, reason } = bill.context;
     switch (bill.value) {
       case 'presettled':
-        if (asked === 'bill.presettle') fx.send(to, 'bill.presettled', billId, { billId, fundPay, acctPay, acctMulaidPay, cashPay });
+        if (asked === 'bill.presettle')
+          fx.send(to, 'bill.presettled', billId, {
+            billId,
+            fundPay,
+            acctPay,
+            acctMulaidPay,
+            cashPay,
+          });
         return;
       case 'settled':
         fx.send(to, 'bill.settled', billId, { billId });
@@ -386,10 +492,17 @@ export class WalletShardActor implements Actor, ShardPort {
       case 'reversed':
       case 'expired':
         // D11: after a cancellation or reversal the same msgid never settles.
-        if (asked === 'bill.cancel' && bill.value === 'cancelled') fx.send(to, 'bill.cancelled', billId, { billId });
-        else if (asked === 'bill.reverse' && bill.value !== 'cancelled') fx.send(to, 'bill.reversed', billId, { billId });
-        else if (asked === 'bill.reverse' || asked === 'bill.cancel') fx.send(to, 'bill.cancelled', billId, { billId });
-        else fx.send(to, 'bill.refused', billId, { billId, reason: bill.value === 'expired' ? 'PRESETTLE_EXPIRED' : 'D11' });
+        if (asked === 'bill.cancel' && bill.value === 'cancelled')
+          fx.send(to, 'bill.cancelled', billId, { billId });
+        else if (asked === 'bill.reverse' && bill.value !== 'cancelled')
+          fx.send(to, 'bill.reversed', billId, { billId });
+        else if (asked === 'bill.reverse' || asked === 'bill.cancel')
+          fx.send(to, 'bill.cancelled', billId, { billId });
+        else
+          fx.send(to, 'bill.refused', billId, {
+            billId,
+            reason: bill.value === 'expired' ? 'PRESETTLE_EXPIRED' : 'D11',
+          });
         return;
       default:
         return; // a step is in flight: the answer comes when it lands
@@ -407,7 +520,8 @@ export class WalletShardActor implements Actor, ShardPort {
     if (value === before.value) return;
     const { scope, reason, acctMulaidPay } = after.context;
     const outcome = value === 'presettled' ? 'presettled' : BILL_OUTCOME_OF_STATE[value];
-    if (outcome !== undefined) fx.emit({ type: 'bill.outcome', corr: billId, scope, outcome, reason, acctMulaidPay });
+    if (outcome !== undefined)
+      fx.emit({ type: 'bill.outcome', corr: billId, scope, outcome, reason, acctMulaidPay });
     if (after.status === 'done') fx.cancelTimer(billTimerKey(billId));
   }
 
@@ -420,7 +534,8 @@ export class WalletShardActor implements Actor, ShardPort {
     }
     const { payerId, personId, year, source } = env.body;
     const payer = this.wallets.get(payerId)?.context;
-    const refuse = (reason: Reason) => fx.send(env.from, 'contribution.refused', payId, { payId, reason });
+    const refuse = (reason: Reason) =>
+      fx.send(env.from, 'contribution.refused', payId, { payId, reason });
     if (payer === undefined) return refuse('NO_WALLET');
     let personRegion = payer.region;
     if (source === 'WALLET') {
@@ -436,7 +551,11 @@ export class WalletShardActor implements Actor, ShardPort {
       personRegion = relation.region;
     }
     const input: ContributionInput = {
-      payId, payerId, personId, year, source,
+      payId,
+      payerId,
+      personId,
+      year,
+      source,
       fund: provinceAddress(provinceOfRegion(personRegion)),
       payerProvince: provinceAddress(provinceOfRegion(payer.region)),
       personRegion,
@@ -476,7 +595,12 @@ export class WalletShardActor implements Actor, ShardPort {
     return this.binds.has(bindId);
   }
 
-  startBind(donor: WalletContext, request: Envelope<'bind.request'>, now: number, fx: Effects): void {
+  startBind(
+    donor: WalletContext,
+    request: Envelope<'bind.request'>,
+    now: number,
+    fx: Effects,
+  ): void {
     const { relativeId, name, idNo, kinship } = request.body;
     // An ID number begins with the admdvs code of the holder's region; the registry that can
     // answer for it is that province's.
@@ -534,14 +658,32 @@ export class WalletShardActor implements Actor, ShardPort {
     const donorId = role === 'donor' ? wallet.walletId : otherId;
     const recipientId = role === 'donor' ? otherId : wallet.walletId;
     const other = this.shardOf(otherId);
-    fx.send(other, 'relation.ended', relation.bindId, { donorId, recipientId, ending, bindId: relation.bindId });
-    fx.emit({ type: 'relation.ended', corr: relation.bindId, scope: scopeOf(wallet.region, relation.region), ending });
+    fx.send(other, 'relation.ended', relation.bindId, {
+      donorId,
+      recipientId,
+      ending,
+      bindId: relation.bindId,
+    });
+    fx.emit({
+      type: 'relation.ended',
+      corr: relation.bindId,
+      scope: scopeOf(wallet.region, relation.region),
+      ending,
+    });
   }
 
-  startSaga(donor: WalletContext, request: Envelope<'transfer.request'>, now: number, fx: Effects): void {
+  startSaga(
+    donor: WalletContext,
+    request: Envelope<'transfer.request'>,
+    now: number,
+    fx: Effects,
+  ): void {
     const { recipientId, amount } = request.body;
-    const relation = Object.hasOwn(donor.relations, recipientId) ? donor.relations[recipientId] : undefined;
-    if (relation === undefined) throw new Error(`startSaga: ${donor.walletId} has no relation ${recipientId}`);
+    const relation = Object.hasOwn(donor.relations, recipientId)
+      ? donor.relations[recipientId]
+      : undefined;
+    if (relation === undefined)
+      throw new Error(`startSaga: ${donor.walletId} has no relation ${recipientId}`);
     const input: SagaInput = {
       transferId: request.corr,
       donorId: donor.walletId,
@@ -563,7 +705,11 @@ export class WalletShardActor implements Actor, ShardPort {
   bookCredit(wallet: WalletContext, credit: Envelope<'wallet.credit'>, fx: Effects): void {
     const { originRegion, amount, walletId } = credit.body;
     // W14: "您的共济账户已收到{amount}元", a recorded outbound effect to the recipient's phone.
-    fx.send(APP_ADDRESS, 'notice.sms', credit.corr, { transferId: credit.corr, personId: walletId, amount });
+    fx.send(APP_ADDRESS, 'notice.sms', credit.corr, {
+      transferId: credit.corr,
+      personId: walletId,
+      amount,
+    });
     fx.emit({ type: 'notice.sms', corr: credit.corr, personId: walletId, amount });
     const liability = (this.liabilities.get(originRegion) ?? 0n) - amount;
     this.liabilities.set(originRegion, liability);
@@ -591,11 +737,17 @@ export class WalletShardActor implements Actor, ShardPort {
     refusal?: 'transfer.refused' | 'bind.refused' | 'wallet.rejected',
   ): void {
     if (!this.wallets.has(walletId)) {
-      if (refusal === 'bind.refused') fx.send(env.from, refusal, env.corr, { bindId: env.corr, reason: 'NO_WALLET' });
-      else if (refusal !== undefined) fx.send(env.from, refusal, env.corr, { transferId: env.corr, reason: 'NO_WALLET' });
+      if (refusal === 'bind.refused')
+        fx.send(env.from, refusal, env.corr, { bindId: env.corr, reason: 'NO_WALLET' });
+      else if (refusal !== undefined)
+        fx.send(env.from, refusal, env.corr, { transferId: env.corr, reason: 'NO_WALLET' });
       return;
     }
-    this.stepWallet(walletId, { type: env.kind, env, shard: this, now, fx } as unknown as WalletEvent, fx);
+    this.stepWallet(
+      walletId,
+      { type: env.kind, env, shard: this, now, fx } as unknown as WalletEvent,
+      fx,
+    );
   }
 
   private stepWallet(walletId: string, event: WalletEvent, fx: Effects): void {
@@ -615,10 +767,19 @@ export class WalletShardActor implements Actor, ShardPort {
     if (after === before) return;
     this.sagas.set(transferId, after);
     fx.write(sagaKey(transferId), after);
-    if (before.value === 'recording' && (after.value === 'awaitingReceipt' || after.value === 'received')) {
+    if (
+      before.value === 'recording' &&
+      (after.value === 'awaitingReceipt' || after.value === 'received')
+    ) {
       // The transfer itself is complete; its receipt (or return, W11) is reported later.
       const { scope } = after.context;
-      fx.emit({ type: 'transfer.outcome', corr: transferId, scope, outcome: 'completed', reason: undefined });
+      fx.emit({
+        type: 'transfer.outcome',
+        corr: transferId,
+        scope,
+        outcome: 'completed',
+        reason: undefined,
+      });
     }
     if (after.status === 'done') this.finish(after, fx);
   }
@@ -635,7 +796,8 @@ export class WalletShardActor implements Actor, ShardPort {
     this.stepWallet(donorId, { type: 'saga.done', recipientId }, fx);
     // The recipient's wallet decides whether a relation is active; a W19 there means the
     // donor's copy missed a notice that it ended.
-    if (saga.value === 'rejected' && reason === 'W19') this.stepWallet(donorId, { type: 'relation.stale', recipientId }, fx);
+    if (saga.value === 'rejected' && reason === 'W19')
+      this.stepWallet(donorId, { type: 'relation.stale', recipientId }, fx);
   }
 
   private stepBind(bindId: string, event: BindEvent, fx: Effects): void {
@@ -646,14 +808,25 @@ export class WalletShardActor implements Actor, ShardPort {
     this.binds.set(bindId, after);
     fx.write(bindKey(bindId), after);
     if (after.status !== 'done') return;
-    const { donorId, relativeId, relativeRegion, kinship, donorRegion, idNo, reason } = after.context;
+    const { donorId, relativeId, relativeRegion, kinship, donorRegion, idNo, reason } =
+      after.context;
     fx.cancelTimer(bindTimerKey(bindId));
     const outcome = String(after.value) as 'active' | 'refused' | 'rejected' | 'expired';
     const region = relativeRegion ?? (/^\d{6}/.test(idNo) ? idNo.slice(0, 6) : donorRegion);
-    fx.emit({ type: 'bind.outcome', corr: bindId, scope: scopeOf(donorRegion, region), outcome, reason });
+    fx.emit({
+      type: 'bind.outcome',
+      corr: bindId,
+      scope: scopeOf(donorRegion, region),
+      outcome,
+      reason,
+    });
     if (outcome === 'active') {
       const relation: Relation = { kinship, region, status: 'active', bindId };
-      this.stepWallet(donorId, { type: 'relation.activate', recipientId: relativeId, relation }, fx);
+      this.stepWallet(
+        donorId,
+        { type: 'relation.activate', recipientId: relativeId, relation },
+        fx,
+      );
     }
     this.stepWallet(donorId, { type: 'bind.done', recipientId: relativeId }, fx);
   }

@@ -10,10 +10,16 @@ export const BENCH_SCENARIO: Scenario = {
   name: 'bench',
   seed: 7,
   faults: [
-    { type: 'partition', at: 9 * HOUR, durationMs: 600_000, groupA: ['province.51'], groupB: ['wallet.*'], oneWay: false },
+    {
+      type: 'partition',
+      at: 9 * HOUR,
+      durationMs: 600_000,
+      groupA: ['province.51'],
+      groupB: ['wallet.*'],
+      oneWay: false,
+    },
     { type: 'loss', at: 12 * HOUR, durationMs: 1_800_000, rate: 0.05 },
     { type: 'duplicate', at: 13 * HOUR, durationMs: 3_600_000, rate: 0.05 },
     { type: 'reorder', at: 15 * HOUR, durationMs: 1_200_000, rate: 0.2, delayMsMax: 2_000 },
   ],
 };
-

@@ -60,18 +60,50 @@ const SCENARIO = {
 const scenario = scenarioFrom(SCENARIO);
 
 /** A host process (the real `gongji host` command) for some actors; resolves once serving. */
-async function childHost(dir: string, servers: readonly string[], actors: readonly string[], clockOrigin: number, name: string) {
+async function childHost(
+  dir: string,
+  servers: readonly string[],
+  actors: readonly string[],
+  clockOrigin: number,
+  name: string,
+) {
   const file = join(dir, 'scenario.json');
   writeFileSync(file, JSON.stringify(SCENARIO));
   const flags = (process.env.BENCH_CHILD_FLAGS ?? '').split(' ').filter((f) => f.length > 0);
-  const child = spawn(process.execPath, ['--max-semi-space-size=64', '--expose-gc', ...flags, '--import', 'tsx', 'sim/cli.ts', 'host', '--name', name,
-    '--actors', actors.join(','), '--servers', servers.join(','), '--scenario', file, '--clock-origin', String(clockOrigin),
-    '--report-outcomes', OUTCOMES, ...(process.env.BENCH_SNAPSHOT_BYTES ? ['--snapshot-bytes', process.env.BENCH_SNAPSHOT_BYTES] : [])],
-  { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    [
+      '--max-semi-space-size=64',
+      '--expose-gc',
+      ...flags,
+      '--import',
+      'tsx',
+      'sim/cli.ts',
+      'host',
+      '--name',
+      name,
+      '--actors',
+      actors.join(','),
+      '--servers',
+      servers.join(','),
+      '--scenario',
+      file,
+      '--clock-origin',
+      String(clockOrigin),
+      '--report-outcomes',
+      OUTCOMES,
+      ...(process.env.BENCH_SNAPSHOT_BYTES
+        ? ['--snapshot-bytes', process.env.BENCH_SNAPSHOT_BYTES]
+        : []),
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   if (flags.length > 0) child.stdout?.on('data', (chunk: Buffer) => process.stdout.write(chunk));
   await new Promise<void>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`host process exited with ${code}`)));
-    child.stdout?.on('data', (chunk: Buffer) => { if (chunk.toString().includes('serving')) resolve(); });
+    child.stdout?.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('serving')) resolve();
+    });
   });
   return child;
 }
@@ -80,7 +112,11 @@ async function childHost(dir: string, servers: readonly string[], actors: readon
 async function rawRequestReply(login: NatsLogin, ms: number, inFlight = 512): Promise<number> {
   const responder = await connectNats({ ...login, name: 'bench-responder' });
   const requester = await connectNats({ ...login, name: 'bench-requester' });
-  responder.subscribe("bench.echo", { callback: (_error, msg) => { msg.respond(msg.data); } });
+  responder.subscribe('bench.echo', {
+    callback: (_error, msg) => {
+      msg.respond(msg.data);
+    },
+  });
   await responder.flush();
   const payload = new Uint8Array(FRAME_BYTES).fill(7);
   let done = 0;
@@ -111,7 +147,10 @@ interface RoundResult {
 
 /** One offered rate: times each transfer from its request to its outcome. */
 class Round {
-  private readonly latency = hdr.build({ lowestDiscernibleValue: 1, numberOfSignificantValueDigits: 3 });
+  private readonly latency = hdr.build({
+    lowestDiscernibleValue: 1,
+    numberOfSignificantValueDigits: 3,
+  });
   private load: LoadGenerator | undefined;
   private done = 0;
   private lastAt = 0;
@@ -128,7 +167,12 @@ class Round {
       cur.max = Math.max(cur.max, ms);
       buckets.set(b, cur);
     }
-    console.log([...buckets].sort((a, b) => a[0] - b[0]).map(([b, v]) => `${b / 2}s:${v.n}/${Math.round(v.max)}`).join(' '));
+    console.log(
+      [...buckets]
+        .sort((a, b) => a[0] - b[0])
+        .map(([b, v]) => `${b / 2}s:${v.n}/${Math.round(v.max)}`)
+        .join(' '),
+    );
   }
 
   /** A transfer reached its outcome at wall ms `at` (performance.timeOrigin + now, in any process). */
@@ -146,7 +190,8 @@ class Round {
     const firstAt = performance.timeOrigin + performance.now();
     await load.answeredAll(180_000);
     const deadline = Date.now() + 180_000;
-    while (this.done < load.app.accepted && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while (this.done < load.app.accepted && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
     return {
       offered,
       done: this.done,
@@ -176,9 +221,12 @@ async function main(): Promise<void> {
     let round: Round | undefined;
     const clockOrigin = Date.now();
     const wallets = addresses.filter((a) => a.startsWith('wallet.'));
-    const groups = PROCESSES > 1
-      ? Array.from({ length: PROCESSES - 1 }, (_, i) => wallets.filter((_w, j) => j % (PROCESSES - 1) === i))
-      : [];
+    const groups =
+      PROCESSES > 1
+        ? Array.from({ length: PROCESSES - 1 }, (_, i) =>
+            wallets.filter((_w, j) => j % (PROCESSES - 1) === i),
+          )
+        : [];
     const listener = await connectNats({ ...login, name: 'bench-outcomes' });
     listener.subscribe(OUTCOMES, {
       callback: (_error, msg) => {
@@ -186,18 +234,33 @@ async function main(): Promise<void> {
       },
     });
     await listener.flush();
-    const children = await Promise.all(groups.map((actors, i) => childHost(dir, nats.clientUrls(), actors, clockOrigin, `bench-wallets-${i}`)));
+    const children = await Promise.all(
+      groups.map((actors, i) =>
+        childHost(dir, nats.clientUrls(), actors, clockOrigin, `bench-wallets-${i}`),
+      ),
+    );
     const local = addresses.filter((a) => !groups.flat().includes(a));
     const host = await HostProcess.start({
-      name: 'bench-host', addresses: local, login: { ...login, name: 'bench-host' }, scenario, log, clockOrigin,
+      name: 'bench-host',
+      addresses: local,
+      login: { ...login, name: 'bench-host' },
+      scenario,
+      log,
+      clockOrigin,
       onOutcome: (id) => round?.outcome(id, performance.timeOrigin + performance.now()),
     });
-    const layout = children.length === 0 ? 'one host process'
-      : `${children.length + 1} host processes (provinces, settlement and the load here; the wallet shards split over ${children.length} more)`;
-    console.log(`gongji NATS bench: ${NODES} nats-server node(s), JetStream file storage${NODES > 1 ? `, replicas ${NODES}` : ''}; ` +
-      `${addresses.length} actors in ${layout}`);
-    console.log(`  ceiling: raw NATS request/reply, ${FRAME_BYTES}-byte frames, 512 in flight: ${Math.round(ceiling)} round trips/s = ` +
-      `${Math.round(ceilingTransfers)} transfers/s at ${TRIPS_PER_TRANSFER} round trips each`);
+    const layout =
+      children.length === 0
+        ? 'one host process'
+        : `${children.length + 1} host processes (provinces, settlement and the load here; the wallet shards split over ${children.length} more)`;
+    console.log(
+      `gongji NATS bench: ${NODES} nats-server node(s), JetStream file storage${NODES > 1 ? `, replicas ${NODES}` : ''}; ` +
+        `${addresses.length} actors in ${layout}`,
+    );
+    console.log(
+      `  ceiling: raw NATS request/reply, ${FRAME_BYTES}-byte frames, 512 in flight: ${Math.round(ceiling)} round trips/s = ` +
+        `${Math.round(ceilingTransfers)} transfers/s at ${TRIPS_PER_TRANSFER} round trips each`,
+    );
     const results: RoundResult[] = [];
     const intents = world.workload;
     let offset = 0;
@@ -209,8 +272,15 @@ async function main(): Promise<void> {
       (globalThis as { gc?: () => void }).gc?.();
       const load = await LoadGenerator.start({
         intents,
-        login: { ...login, name: 'bench-load' }, scenario, rate: offered, limit: offered * seconds, offset,
-        scope: 'crossProvince', log, keepSubmitTimes: true, clockOrigin,
+        login: { ...login, name: 'bench-load' },
+        scenario,
+        rate: offered,
+        limit: offered * seconds,
+        offset,
+        scope: 'crossProvince',
+        log,
+        keepSubmitTimes: true,
+        clockOrigin,
       });
       offset += offered * seconds;
       const result = await round.run(load, offered);
@@ -218,19 +288,25 @@ async function main(): Promise<void> {
       if (process.env.BENCH_TIMELINE === '1') round.printTimeline();
       if (rate === WARMUP) continue;
       results.push(result);
-      console.log(`  offered ${String(rate).padStart(5)}/s: ${String(Math.round(result.perSecond)).padStart(5)} transfers/s to their outcome ` +
-        `(${result.done}, ${result.refused} refused at the request), request → outcome p50 ${result.p50} ms, p99 ${result.p99} ms, ` +
-        `max ${result.max} ms; ${((result.perSecond / ceilingTransfers) * 100).toFixed(1)} % of the ceiling`);
+      console.log(
+        `  offered ${String(rate).padStart(5)}/s: ${String(Math.round(result.perSecond)).padStart(5)} transfers/s to their outcome ` +
+          `(${result.done}, ${result.refused} refused at the request), request → outcome p50 ${result.p50} ms, p99 ${result.p99} ms, ` +
+          `max ${result.max} ms; ${((result.perSecond / ceilingTransfers) * 100).toFixed(1)} % of the ceiling`,
+      );
     }
     await host.stop();
     for (const child of children) child.kill('SIGTERM');
     await listener.close();
     const kept = results.filter((r) => r.p99 < TARGET_P99_MS && r.perSecond >= 0.9 * r.offered);
     const best = kept.at(-1);
-    console.log(best === undefined
-      ? `  no round kept up with p99 < ${TARGET_P99_MS} ms`
-      : `  highest rate kept with p99 < ${TARGET_P99_MS} ms: ${Math.round(best.perSecond)} transfers/s (${((best.perSecond / ceilingTransfers) * 100).toFixed(1)} % of the ceiling)`);
-    console.log(`  target (≥ ${TARGET_RATE} transfers/s with p99 < ${TARGET_P99_MS} ms): ${best !== undefined && best.perSecond >= TARGET_RATE ? 'met' : 'NOT met'}`);
+    console.log(
+      best === undefined
+        ? `  no round kept up with p99 < ${TARGET_P99_MS} ms`
+        : `  highest rate kept with p99 < ${TARGET_P99_MS} ms: ${Math.round(best.perSecond)} transfers/s (${((best.perSecond / ceilingTransfers) * 100).toFixed(1)} % of the ceiling)`,
+    );
+    console.log(
+      `  target (≥ ${TARGET_RATE} transfers/s with p99 < ${TARGET_P99_MS} ms): ${best !== undefined && best.perSecond >= TARGET_RATE ? 'met' : 'NOT met'}`,
+    );
   } finally {
     await nats.stop();
     if (process.env.BENCH_KEEP === '1') console.log(`  kept ${dir}`);

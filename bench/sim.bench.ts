@@ -27,7 +27,9 @@ function storeEffects(store: MemoryStore): Effects {
 
 function record(scenario: Scenario): { steps: Recorded[]; transitions: number } {
   const steps: Recorded[] = [];
-  const sim = new Simulation(scenario, { tap: (address, now, input) => steps.push({ address, now, input }) });
+  const sim = new Simulation(scenario, {
+    tap: (address, now, input) => steps.push({ address, now, input }),
+  });
   const before = transitionsOf(sim);
   sim.run();
   return { steps, transitions: transitionsOf(sim) - before };
@@ -47,7 +49,10 @@ function replay(scenario: Scenario, steps: readonly Recorded[], withStore: boole
   const prng = new Prng(scenario.seed);
   buildWorld(scenario, prng.fork(), (address, factory, records) => {
     const store = new MemoryStore(records);
-    actors.set(address, { actor: factory(store.durable), fx: withStore ? storeEffects(store) : noEffects });
+    actors.set(address, {
+      actor: factory(store.durable),
+      fx: withStore ? storeEffects(store) : noEffects,
+    });
     return undefined as never;
   });
   settle();
@@ -76,7 +81,9 @@ function measureSimulation(scenario: Scenario) {
   sim.run();
   const wallMs = performance.now() - t0;
   if (!sim.checkers.ok) throw new Error('bench: an invariant failed; fix that before measuring');
-  const transfers = [...sim.checkers.terminal.values()].filter((t) => t.outcome !== 'refused').length;
+  const transfers = [...sim.checkers.terminal.values()].filter(
+    (t) => t.outcome !== 'refused',
+  ).length;
   return { wallMs, transfers, deliveries: sim.deliveries, steps: 0 };
 }
 
@@ -103,23 +110,41 @@ function main(): void {
   const rounds = sims.map((s, i) => (ceilings[i] as number) / s.wallMs).sort((a, b) => a - b);
   const median = rounds[Math.floor(rounds.length / 2)] as number;
   const rows: Array<[string, string]> = [
-    ['scenario', `${scenario.name} (seed ${scenario.seed}): 31 provinces, ${scenario.population.wallets} wallets, ${scenario.workload.transfers} requests`],
+    [
+      'scenario',
+      `${scenario.name} (seed ${scenario.seed}): 31 provinces, ${scenario.population.wallets} wallets, ${scenario.workload.transfers} requests`,
+    ],
     ['actor steps', `${steps.length} (${transitions} wallet/saga transitions)`],
     ['simulation wall', `${sim.wallMs.toFixed(0)} ms (best of ${runs}), all checkers on`],
     ['transfers/s (wall)', fmt((sim.transfers / sim.wallMs) * 1000)],
     ['messages/s (wall)', fmt((sim.deliveries / sim.wallMs) * 1000)],
     ['actor steps/s', fmt(stepsPerSecSim)],
-    ['ceiling steps/s', `${fmt(stepsPerSecCeiling)} (same steps, same machines and store; no network, no checkers)`],
-    ['ratio to ceiling', `${(ratio * 100).toFixed(1)} % best-of (target ≥ 50 %); per round median ` +
-      `${pct(median)}, range ${pct(rounds[0] as number)}–${pct(rounds.at(-1) as number)}`],
+    [
+      'ceiling steps/s',
+      `${fmt(stepsPerSecCeiling)} (same steps, same machines and store; no network, no checkers)`,
+    ],
+    [
+      'ratio to ceiling',
+      `${(ratio * 100).toFixed(1)} % best-of (target ≥ 50 %); per round median ` +
+        `${pct(median)}, range ${pct(rounds[0] as number)}–${pct(rounds.at(-1) as number)}`,
+    ],
     ['bare actors steps/s', `${fmt(stepsPerSecBare)} (stricter: no store either)`],
     ['ratio to bare', `${(ratioBare * 100).toFixed(1)} %`],
   ];
   for (const [k, v] of rows) console.log(`${k.padEnd(20)} ${v}`);
-  console.log(JSON.stringify({ bench: 'sim', transfersPerSec: (sim.transfers / sim.wallMs) * 1000,
-    messagesPerSec: (sim.deliveries / sim.wallMs) * 1000, stepsPerSec: stepsPerSecSim,
-    ceilingStepsPerSec: stepsPerSecCeiling, ratio, ratioMedian: median, bareStepsPerSec: stepsPerSecBare,
-    ratioBare }));
+  console.log(
+    JSON.stringify({
+      bench: 'sim',
+      transfersPerSec: (sim.transfers / sim.wallMs) * 1000,
+      messagesPerSec: (sim.deliveries / sim.wallMs) * 1000,
+      stepsPerSec: stepsPerSecSim,
+      ceilingStepsPerSec: stepsPerSecCeiling,
+      ratio,
+      ratioMedian: median,
+      bareStepsPerSec: stepsPerSecBare,
+      ratioBare,
+    }),
+  );
 }
 
 function best<T>(items: readonly T[], key: (item: T) => number): T {

@@ -19,7 +19,13 @@ const scenario = scenarioFrom({
   faults: [],
 });
 const sim = new Simulation(scenario).run();
-const options: CheckOptions = { login: { servers: [], name: 'test' }, scenario, addresses: [], quiesceTimeoutMs: 0, log: pino({ level: 'silent' }) };
+const options: CheckOptions = {
+  login: { servers: [], name: 'test' },
+  scenario,
+  addresses: [],
+  quiesceTimeoutMs: 0,
+  log: pino({ level: 'silent' }),
+};
 
 function views(): DurableView[] {
   return [...sim.world.hosts.values()]
@@ -28,10 +34,26 @@ function views(): DurableView[] {
 }
 
 function reports(app: Partial<ActorReport> = {}): Map<string, ActorReport> {
-  const base = { up: true, settled: true, openWork: 0, journalSeq: 0, records: 0, received: 0, rejected: {} };
+  const base = {
+    up: true,
+    settled: true,
+    openWork: 0,
+    journalSeq: 0,
+    records: 0,
+    received: 0,
+    rejected: {},
+  };
   const all = new Map<string, ActorReport>();
   for (const address of sim.world.hosts.keys()) all.set(address, { ...base, address });
-  all.set(APP_ADDRESS, { ...base, address: APP_ADDRESS, submitted: sim.app.submitted, accepted: sim.app.accepted, acceptedTransfers: sim.app.acceptedTransfers, refused: sim.app.refused, ...app });
+  all.set(APP_ADDRESS, {
+    ...base,
+    address: APP_ADDRESS,
+    submitted: sim.app.submitted,
+    accepted: sim.app.accepted,
+    acceptedTransfers: sim.app.acceptedTransfers,
+    refused: sim.app.refused,
+    ...app,
+  });
   return all;
 }
 
@@ -41,7 +63,11 @@ function verdict(v: DurableView[], r = reports()) {
   return Object.fromEntries(Object.entries(result.invariants).map(([k, x]) => [k, x.ok]));
 }
 
-function edit(v: DurableView[], prefix: string, change: (key: string, value: unknown) => unknown): void {
+function edit(
+  v: DurableView[],
+  prefix: string,
+  change: (key: string, value: unknown) => unknown,
+): void {
   for (const view of v) {
     for (const [key, value] of view.store.durable) {
       if (key.startsWith(prefix)) {
@@ -60,12 +86,16 @@ describe('the cluster checker', () => {
     const seqs = new Map<string, number>();
     const result = evaluateCluster(options, reports(), views(), seqs, true, 0);
     expect(result.counts['transfer.crossProvince.accepted']).toBe(
-      [...sim.checkers.accepted.values()].filter((a) => a.scope === 'crossProvince').length);
+      [...sim.checkers.accepted.values()].filter((a) => a.scope === 'crossProvince').length,
+    );
   });
 
   it('fails conservation when a fen appears from nowhere', () => {
     const v = views();
-    edit(v, 'a:', (_k, a) => ({ ...(a as object), available: (a as { available: bigint }).available + 1n }));
+    edit(v, 'a:', (_k, a) => ({
+      ...(a as object),
+      available: (a as { available: bigint }).available + 1n,
+    }));
     expect(verdict(v).conservation).toBe(false);
   });
 
@@ -75,7 +105,7 @@ describe('the cluster checker', () => {
     expect(verdict(v).lifecycle).toBe(false);
   });
 
-  it('fails clearing when a pooling fund gains money from nowhere (the funds\' conservation law)', () => {
+  it("fails clearing when a pooling fund gains money from nowhere (the funds' conservation law)", () => {
     const v = views();
     edit(v, 'f:fund', (_k, fund) => (fund as bigint) + 1n);
     expect(verdict(v).clearing).toBe(false);
@@ -85,8 +115,17 @@ describe('the cluster checker', () => {
     const v = views();
     edit(v, 'w:', (_k, w) => {
       const wallet = w as { value: unknown; context: { tranches: unknown[] } };
-      const tranche = { originRegion: '110000', transferId: 'forged', donorId: 'x', amount: 100n, received: true };
-      return { value: wallet.value, context: { ...wallet.context, tranches: [...wallet.context.tranches, tranche] } };
+      const tranche = {
+        originRegion: '110000',
+        transferId: 'forged',
+        donorId: 'x',
+        amount: 100n,
+        received: true,
+      };
+      return {
+        value: wallet.value,
+        context: { ...wallet.context, tranches: [...wallet.context.tranches, tranche] },
+      };
     });
     expect(verdict(v).walletLiability).toBe(false);
   });
@@ -94,19 +133,27 @@ describe('the cluster checker', () => {
   it('fails exactlyOnce when a credit is applied by two wallets', () => {
     const v = views();
     let credited: string | undefined;
-    for (const view of v) view.store.durable.forEach((value, key) => {
-      const ids = key.startsWith('w:') ? (value as { context: { credited: string[] } }).context.credited : [];
-      if (credited === undefined && ids.length > 0) credited = ids[0];
-    });
+    for (const view of v)
+      view.store.durable.forEach((value, key) => {
+        const ids = key.startsWith('w:')
+          ? (value as { context: { credited: string[] } }).context.credited
+          : [];
+        if (credited === undefined && ids.length > 0) credited = ids[0];
+      });
     edit(v, 'w:', (_k, w) => {
       const wallet = w as { value: unknown; context: { credited: string[] } };
-      return { value: wallet.value, context: { ...wallet.context, credited: [...wallet.context.credited, credited as string] } };
+      return {
+        value: wallet.value,
+        context: { ...wallet.context, credited: [...wallet.context.credited, credited as string] },
+      };
     });
     expect(verdict(v).exactlyOnce).toBe(false);
   });
 
   it('fails allRequestsAnswered when the app still waits for an answer', () => {
-    expect(verdict(views(), reports({ openWork: 1, refused: (sim.app.refused) - 1 })).allRequestsAnswered).toBe(false);
+    expect(
+      verdict(views(), reports({ openWork: 1, refused: sim.app.refused - 1 })).allRequestsAnswered,
+    ).toBe(false);
   });
 
   it('fails lifecycle when an actor says its journal ends elsewhere than the stream does', () => {

@@ -99,8 +99,15 @@ async function quiesce(
     const quiet = addresses.every((address) => {
       const now = reports.get(address);
       const before = previous.get(address);
-      return now !== undefined && now.up && now.settled && now.openWork === 0 &&
-        before !== undefined && before.journalSeq === now.journalSeq && before.received === now.received;
+      return (
+        now !== undefined &&
+        now.up &&
+        now.settled &&
+        now.openWork === 0 &&
+        before !== undefined &&
+        before.journalSeq === now.journalSeq &&
+        before.received === now.received
+      );
     });
     if (quiet) return { reports, quiesced: true };
     if (Date.now() > deadline) {
@@ -110,7 +117,9 @@ async function quiesce(
       });
       const described = open.map((a) => {
         const r = reports.get(a);
-        return r === undefined ? `${a} silent` : `${a} ${r.up ? 'up' : 'down'}, ${r.settled ? 'settled' : 'unsettled'}, open ${r.openWork}`;
+        return r === undefined
+          ? `${a} silent`
+          : `${a} ${r.up ? 'up' : 'down'}, ${r.settled ? 'settled' : 'unsettled'}, open ${r.openWork}`;
       });
       options.log.warn({ open: described }, 'not quiescent before the timeout');
       return { reports, quiesced: false, open: described };
@@ -120,15 +129,20 @@ async function quiesce(
   }
 }
 
-async function poll(nc: NatsConnection, addresses: readonly string[]): Promise<Map<string, ActorReport>> {
-  const answers = await Promise.all(addresses.map(async (address) => {
-    try {
-      const msg = await nc.request(adminSubject(address), new Uint8Array(0), { timeout: 2_000 });
-      return unpack(msg.data) as ActorReport;
-    } catch {
-      return undefined; // not serving right now (restarting, partitioned): poll again
-    }
-  }));
+async function poll(
+  nc: NatsConnection,
+  addresses: readonly string[],
+): Promise<Map<string, ActorReport>> {
+  const answers = await Promise.all(
+    addresses.map(async (address) => {
+      try {
+        const msg = await nc.request(adminSubject(address), new Uint8Array(0), { timeout: 2_000 });
+        return unpack(msg.data) as ActorReport;
+      } catch {
+        return undefined; // not serving right now (restarting, partitioned): poll again
+      }
+    }),
+  );
   const reports = new Map<string, ActorReport>();
   for (const report of answers) if (report !== undefined) reports.set(report.address, report);
   return reports;
@@ -146,21 +160,33 @@ export function evaluateCluster(
 ): ClusterResult {
   const { scenario } = options;
   const world = worldOf(scenario, () => null);
-  const results = new Map<InvariantName, InvariantResult>(INVARIANTS.map((name) => [name, { ok: true }]));
-  const fail = (name: InvariantName, detail: string, violations = 1) => results.set(name, { ok: false, detail, violations });
+  const results = new Map<InvariantName, InvariantResult>(
+    INVARIANTS.map((name) => [name, { ok: true }]),
+  );
+  const fail = (name: InvariantName, detail: string, violations = 1) =>
+    results.set(name, { ok: false, detail, violations });
 
   const money = recount(views);
-  const total = money.available + money.held + money.wallet - money.overlap + money.returning + money.outside;
+  const total =
+    money.available + money.held + money.wallet - money.overlap + money.returning + money.outside;
   if (total !== world.openingTotal) {
-    fail('conservation', `Σ available ${formatFen(money.available)} + held ${formatFen(money.held)} + wallet ` +
-      `${formatFen(money.wallet)} − overlap ${formatFen(money.overlap)} + returning ${formatFen(money.returning)} + ` +
-      `outside ${formatFen(money.outside)} = ` +
-      `${formatFen(total)}, opening ${formatFen(world.openingTotal)}`);
+    fail(
+      'conservation',
+      `Σ available ${formatFen(money.available)} + held ${formatFen(money.held)} + wallet ` +
+        `${formatFen(money.wallet)} − overlap ${formatFen(money.overlap)} + returning ${formatFen(money.returning)} + ` +
+        `outside ${formatFen(money.outside)} = ` +
+        `${formatFen(total)}, opening ${formatFen(world.openingTotal)}`,
+    );
   }
   if (money.unbalanced.length > 0) {
-    fail('ledgerBalance', money.unbalanced.map(([l, s]) => `${l} sums to ${formatFen(s)}`).join('; '), money.unbalanced.length);
+    fail(
+      'ledgerBalance',
+      money.unbalanced.map(([l, s]) => `${l} sums to ${formatFen(s)}`).join('; '),
+      money.unbalanced.length,
+    );
   }
-  if (money.negative.length > 0) fail('noNegativeBalance', money.negative.slice(0, 5).join(', '), money.negative.length);
+  if (money.negative.length > 0)
+    fail('noNegativeBalance', money.negative.slice(0, 5).join(', '), money.negative.length);
 
   const credits = new Map<string, number>();
   const sagas = new Map<string, SagaSnapshot['context'] & { value: string }>();
@@ -180,10 +206,14 @@ export function evaluateCluster(
         const bind = value as BindSnapshot;
         const { donorRegion, relativeRegion, idNo } = bind.context;
         const scope = scopeOf(donorRegion, relativeRegion ?? idNo.slice(0, 6));
-        bump(bindCounts, `bind.${scope}.${bind.value === 'challenging' ? 'pending' : String(bind.value)}`);
+        bump(
+          bindCounts,
+          `bind.${scope}.${bind.value === 'challenging' ? 'pending' : String(bind.value)}`,
+        );
         bump(bindCounts, `bind.${scope}.accepted`);
       } else if (key.startsWith('w:')) {
-        for (const id of (value as WalletSnapshot).context.credited) credits.set(id, (credits.get(id) ?? 0) + 1);
+        for (const id of (value as WalletSnapshot).context.credited)
+          credits.set(id, (credits.get(id) ?? 0) + 1);
       } else if (key.startsWith('s:')) {
         const saga = value as SagaSnapshot;
         sagas.set(key.slice(2), { ...saga.context, value: String(saga.value) });
@@ -191,14 +221,18 @@ export function evaluateCluster(
     });
   }
   const twice = [...credits].filter(([, n]) => n > 1).map(([id]) => id);
-  if (twice.length > 0) fail('exactlyOnce', `credited more than once: ${twice.slice(0, 5).join(', ')}`, twice.length);
+  if (twice.length > 0)
+    fail('exactlyOnce', `credited more than once: ${twice.slice(0, 5).join(', ')}`, twice.length);
 
   const parties = readParties(views);
   const stuck: string[] = [];
   const counts: Record<string, number> = {};
   const reasons: Record<string, number> = {};
-  for (const scope of SCOPES) for (const o of ['accepted', 'completed', 'rejected', 'refused']) counts[`transfer.${scope}.${o}`] = 0;
-  for (const scope of SCOPES) for (const o of ['received', 'returned', 'pending']) counts[`return.${scope}.${o}`] = 0;
+  for (const scope of SCOPES)
+    for (const o of ['accepted', 'completed', 'rejected', 'refused'])
+      counts[`transfer.${scope}.${o}`] = 0;
+  for (const scope of SCOPES)
+    for (const o of ['received', 'returned', 'pending']) counts[`return.${scope}.${o}`] = 0;
   for (const [id, saga] of sagas) {
     counts[`transfer.${saga.scope}.accepted`]! += 1;
     // A completed transfer may wait for its receipt until 06:00 the next day (W11): the
@@ -209,21 +243,37 @@ export function evaluateCluster(
       continue;
     }
     counts[`transfer.${saga.scope}.${outcome}`]! += 1;
-    if (saga.reason !== undefined) bump(reasons, `transfer.${saga.scope}.${outcome}.${saga.reason}`);
-    const off = disagree(id, outcome, parties) ??
-      (saga.value === 'received' || saga.value === 'returned' ? disagree(id, saga.value, parties) : undefined);
-    if (off !== undefined) stuck.push(`${id} ${saga.value} but ${off}: ${describeParties(id, parties)}`);
-    if (saga.value === 'received' || saga.value === 'returned') bump(counts, `return.${saga.scope}.${saga.value}`);
+    if (saga.reason !== undefined)
+      bump(reasons, `transfer.${saga.scope}.${outcome}.${saga.reason}`);
+    const off =
+      disagree(id, outcome, parties) ??
+      (saga.value === 'received' || saga.value === 'returned'
+        ? disagree(id, saga.value, parties)
+        : undefined);
+    if (off !== undefined)
+      stuck.push(`${id} ${saga.value} but ${off}: ${describeParties(id, parties)}`);
+    if (saga.value === 'received' || saga.value === 'returned')
+      bump(counts, `return.${saga.scope}.${saga.value}`);
     else if (saga.value === 'awaitingReceipt') bump(counts, `return.${saga.scope}.pending`);
   }
   Object.assign(counts, bindCounts);
   for (const [address, report] of reports) {
     if (address !== APP_ADDRESS && seqs.get(address) !== report.journalSeq) {
-      stuck.push(`${address} reports journal sequence ${report.journalSeq} but its stream ends at ${seqs.get(address)}`);
+      stuck.push(
+        `${address} reports journal sequence ${report.journalSeq} but its stream ends at ${seqs.get(address)}`,
+      );
     }
   }
-  if (!quiesced) stuck.push(`the cluster did not quiesce before the timeout (${open.join('; ') || 'no actor said why'})`);
-  if (stuck.length > 0) fail('lifecycle', `${stuck.length} problem(s); first: ${stuck.slice(0, 5).join(' | ')}`, stuck.length);
+  if (!quiesced)
+    stuck.push(
+      `the cluster did not quiesce before the timeout (${open.join('; ') || 'no actor said why'})`,
+    );
+  if (stuck.length > 0)
+    fail(
+      'lifecycle',
+      `${stuck.length} problem(s); first: ${stuck.slice(0, 5).join(' | ')}`,
+      stuck.length,
+    );
 
   const load = reports.get(APP_ADDRESS);
   for (const [key, n] of Object.entries(load?.refusedByScope ?? {})) {
@@ -232,35 +282,64 @@ export function evaluateCluster(
     bump(reasons, `transfer.${scope}.refused.${reason}`, n);
   }
   if (load === undefined) {
-    fail('allRequestsAnswered', 'the load generator (app.0) did not answer the reconciliation query');
-  } else if (load.openWork > 0 || (load.accepted ?? 0) + (load.refused ?? 0) !== load.submitted ||
-      (load.acceptedTransfers ?? load.accepted) !== sagas.size) {
-    fail('allRequestsAnswered', `${load.submitted} submitted, ${load.accepted} accepted, ${load.refused} refused, ` +
-      `${load.openWork} open; ${sagas.size} transfer sagas in the journals`);
+    fail(
+      'allRequestsAnswered',
+      'the load generator (app.0) did not answer the reconciliation query',
+    );
+  } else if (
+    load.openWork > 0 ||
+    (load.accepted ?? 0) + (load.refused ?? 0) !== load.submitted ||
+    (load.acceptedTransfers ?? load.accepted) !== sagas.size
+  ) {
+    fail(
+      'allRequestsAnswered',
+      `${load.submitted} submitted, ${load.accepted} accepted, ${load.refused} refused, ` +
+        `${load.openWork} open; ${sagas.size} transfer sagas in the journals`,
+    );
   }
   const liabilities = liabilityDisagreements(parties);
-  if (liabilities.length > 0) fail('liabilityMatches', liabilities.slice(0, 3).join(' | '), liabilities.length);
+  if (liabilities.length > 0)
+    fail('liabilityMatches', liabilities.slice(0, 3).join(' | '), liabilities.length);
   // K9, K10 and the funds' law, on the same records as the simulator's final checks.
   checkWalletLiability(parties, (name, detail) => fail(name, detail));
   checkClearing(parties, world.openingFunds, (name, detail) => fail(name, detail));
   // F3 and F4 from their sagas' records: each at rest, and the insured place or fund agreeing.
   for (const [id, bill] of billSagas) {
-    bump(counts, `${bill.scope === 'crossProvince' ? 'directSettlement' : 'spend'}.${bill.scope}.${bill.value}`);
+    bump(
+      counts,
+      `${bill.scope === 'crossProvince' ? 'directSettlement' : 'spend'}.${bill.scope}.${bill.value}`,
+    );
     const record = parties.bills.get(id);
-    const off = bill.value === 'settled' && record?.state !== 'committed' ? `settled but the insured place has it ${record?.state}`
-      : (bill.value === 'cancelled' || bill.value === 'reversed' || bill.value === 'expired') &&
-        record !== undefined && record.state !== 'released' && record.state !== 'refunded' ? `${bill.value} but ${record.state}`
-      : !BILL_AT_REST.has(bill.value) ? `still ${bill.value}` : undefined;
+    const off =
+      bill.value === 'settled' && record?.state !== 'committed'
+        ? `settled but the insured place has it ${record?.state}`
+        : (bill.value === 'cancelled' || bill.value === 'reversed' || bill.value === 'expired') &&
+            record !== undefined &&
+            record.state !== 'released' &&
+            record.state !== 'refunded'
+          ? `${bill.value} but ${record.state}`
+          : !BILL_AT_REST.has(bill.value)
+            ? `still ${bill.value}`
+            : undefined;
     if (off !== undefined) stuck.push(`bill ${id} ${off}`);
   }
   for (const [id, pay] of payments) {
-    bump(counts, `contribution.${pay.scope}.${pay.value === 'paid' ? 'paid' : pay.value === 'rejected' ? 'rejected' : pay.value}`);
+    bump(
+      counts,
+      `contribution.${pay.scope}.${pay.value === 'paid' ? 'paid' : pay.value === 'rejected' ? 'rejected' : pay.value}`,
+    );
     const claim = parties.claims.get(id);
-    if (pay.value === 'paid' && claim?.state !== 'paid') stuck.push(`contribution ${id} paid but the fund has it ${claim?.state}`);
-    if (pay.value !== 'paid' && pay.value !== 'rejected') stuck.push(`contribution ${id} still ${pay.value}`);
+    if (pay.value === 'paid' && claim?.state !== 'paid')
+      stuck.push(`contribution ${id} paid but the fund has it ${claim?.state}`);
+    if (pay.value !== 'paid' && pay.value !== 'rejected')
+      stuck.push(`contribution ${id} still ${pay.value}`);
   }
   if (stuck.length > 0 && results.get('lifecycle')?.ok !== false) {
-    fail('lifecycle', `${stuck.length} problem(s); first: ${stuck.slice(0, 5).join(' | ')}`, stuck.length);
+    fail(
+      'lifecycle',
+      `${stuck.length} problem(s); first: ${stuck.slice(0, 5).join(' | ')}`,
+      stuck.length,
+    );
   }
 
   const boundary: Record<string, number> = {};
@@ -269,7 +348,11 @@ export function evaluateCluster(
   for (const [address, report] of reports) {
     for (const [code, n] of Object.entries(report.rejected)) bump(boundary, code, n);
     if (report.latency !== undefined) latency.add(hdr.decodeFromCompressedBase64(report.latency));
-    actors[address] = { journalSeq: report.journalSeq, records: report.records, received: report.received };
+    actors[address] = {
+      journalSeq: report.journalSeq,
+      records: report.records,
+      received: report.received,
+    };
   }
   const invariants = Object.fromEntries(results);
   return {
@@ -291,21 +374,36 @@ export function evaluateCluster(
       returning: formatFen(money.returning),
     },
     boundary,
-    latencyMs: latency.totalCount === 0 ? { p50: 0, p99: 0, max: 0 } : {
-      p50: latency.getValueAtPercentile(50),
-      p99: latency.getValueAtPercentile(99),
-      max: latency.maxValue,
-    },
+    latencyMs:
+      latency.totalCount === 0
+        ? { p50: 0, p99: 0, max: 0 }
+        : {
+            p50: latency.getValueAtPercentile(50),
+            p99: latency.getValueAtPercentile(99),
+            max: latency.maxValue,
+          },
     actors,
     load,
   };
 }
 
 /** Bill saga states at rest: final, settled (a cancel may still come), or pre-settled (the POS walked away). */
-const BILL_AT_REST: ReadonlySet<string> = new Set(['settled', 'refused', 'cancelled', 'reversed', 'expired', 'presettled']);
+const BILL_AT_REST: ReadonlySet<string> = new Set([
+  'settled',
+  'refused',
+  'cancelled',
+  'reversed',
+  'expired',
+  'presettled',
+]);
 
 /** Saga states in which the transfer itself has completed (W11's receipt may still be open). */
-const COMPLETED_STATES: ReadonlySet<string> = new Set(['completed', 'awaitingReceipt', 'received', 'returned']);
+const COMPLETED_STATES: ReadonlySet<string> = new Set([
+  'completed',
+  'awaitingReceipt',
+  'received',
+  'returned',
+]);
 
 function bump(counts: Record<string, number>, key: string, n = 1): void {
   counts[key] = (counts[key] ?? 0) + n;
@@ -313,21 +411,33 @@ function bump(counts: Record<string, number>, key: string, n = 1): void {
 
 /** A short summary for the terminal, in the simulator's layout. */
 export function summarizeCluster(result: ClusterResult): string {
-  const lines = [`gongji ${result.scenario} seed=${result.seed} on NATS (${Object.keys(result.actors).length} actors)`];
-  const latency = result.latencyMs.max === 0 ? 'none timed since the hosts last started'
-    : `p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms`;
-  lines.push(`  checked in ${(result.wallMs / 1000).toFixed(1)} s, quiesced: ${result.quiesced ? 'yes' : 'NO'}; ` +
-    `transfer latency (accepted → terminal, wall, since each host started): ${latency}`);
+  const lines = [
+    `gongji ${result.scenario} seed=${result.seed} on NATS (${Object.keys(result.actors).length} actors)`,
+  ];
+  const latency =
+    result.latencyMs.max === 0
+      ? 'none timed since the hosts last started'
+      : `p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms`;
+  lines.push(
+    `  checked in ${(result.wallMs / 1000).toFixed(1)} s, quiesced: ${result.quiesced ? 'yes' : 'NO'}; ` +
+      `transfer latency (accepted → terminal, wall, since each host started): ${latency}`,
+  );
   if (result.load !== undefined) {
-    lines.push(`  load: ${result.load.submitted} submitted, ${result.load.accepted} accepted, ${result.load.refused} refused`);
+    lines.push(
+      `  load: ${result.load.submitted} submitted, ${result.load.accepted} accepted, ${result.load.refused} refused`,
+    );
   }
   lines.push('');
   const outcomes = ['accepted', 'completed', 'rejected', 'refused'];
   lines.push(`  ${'scope'.padEnd(14)}${outcomes.map((o) => o.padStart(11)).join('')}`);
   for (const scope of SCOPES) {
-    lines.push(`  ${scope.padEnd(14)}${outcomes.map((o) => String(result.counts[`transfer.${scope}.${o}`] ?? 0).padStart(11)).join('')}`);
+    lines.push(
+      `  ${scope.padEnd(14)}${outcomes.map((o) => String(result.counts[`transfer.${scope}.${o}`] ?? 0).padStart(11)).join('')}`,
+    );
   }
-  const refusedAtBoundary = Object.entries(result.boundary).map(([c, n]) => `${c} ${n}`).join(', ');
+  const refusedAtBoundary = Object.entries(result.boundary)
+    .map(([c, n]) => `${c} ${n}`)
+    .join(', ');
   lines.push('', `  frames refused at the boundary: ${refusedAtBoundary || 'none'}`, '');
   for (const [name, inv] of Object.entries(result.invariants)) {
     lines.push(`  ${inv.ok ? 'ok  ' : 'FAIL'} ${name}${inv.ok ? '' : `: ${inv.detail}`}`);

@@ -10,8 +10,14 @@ import { NatsCluster } from './nats_server.ts';
 async function run(argv: string[]): Promise<{ code: number; stderr: string; stdout: string }> {
   const err: string[] = [];
   const out: string[] = [];
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => { err.push(String(chunk)); return true; });
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => { out.push(String(chunk)); return true; });
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+    err.push(String(chunk));
+    return true;
+  });
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+    out.push(String(chunk));
+    return true;
+  });
   try {
     const code = await clusterMain(argv);
     return { code, stderr: err.join(''), stdout: out.join('') };
@@ -24,18 +30,63 @@ async function run(argv: string[]): Promise<{ code: number; stderr: string; stdo
 describe('gongji host|load|check|provision|cluster: bad input', () => {
   const cases: Array<[string[], RegExp]> = [
     [['host', '--actors', 'province.11', '--servers', 'nats://127.0.0.1:4222'], /--name: required/],
-    [['host', '--name', 'a b', '--actors', 'province.11', '--servers', 'nats://127.0.0.1:4222'], /--name: required, letters/],
-    [['host', '--name', 'h', '--actors', 'bogus', '--servers', 'nats://127.0.0.1:4222'], /--actors: 'bogus' is not an actor address/],
-    [['host', '--name', 'h', '--actors', 'province.11', '--servers', 'http://x:1'], /--servers: 'http:\/\/x:1' is not nats:\/\/host:port/],
+    [
+      ['host', '--name', 'a b', '--actors', 'province.11', '--servers', 'nats://127.0.0.1:4222'],
+      /--name: required, letters/,
+    ],
+    [
+      ['host', '--name', 'h', '--actors', 'bogus', '--servers', 'nats://127.0.0.1:4222'],
+      /--actors: 'bogus' is not an actor address/,
+    ],
+    [
+      ['host', '--name', 'h', '--actors', 'province.11', '--servers', 'http://x:1'],
+      /--servers: 'http:\/\/x:1' is not nats:\/\/host:port/,
+    ],
     [['host', '--name', 'h', '--actors', 'province.11'], /--servers: required/],
-    [['load', '--servers', 'nats://127.0.0.1:4222', '--rate', '0'], /--rate: expected a whole number ≥ 1, got '0'/],
-    [['load', '--servers', 'nats://127.0.0.1:4222', '--scope', 'nowhere'], /--scope: expected sameRegion \| sameProvince \| crossProvince/],
-    [['check', '--servers', 'nats://127.0.0.1:4222', '--actors', 'province.11', '--timeout', '5x'], /--timeout: expected a duration/],
+    [
+      ['load', '--servers', 'nats://127.0.0.1:4222', '--rate', '0'],
+      /--rate: expected a whole number ≥ 1, got '0'/,
+    ],
+    [
+      ['load', '--servers', 'nats://127.0.0.1:4222', '--scope', 'nowhere'],
+      /--scope: expected sameRegion \| sameProvince \| crossProvince/,
+    ],
+    [
+      ['check', '--servers', 'nats://127.0.0.1:4222', '--actors', 'province.11', '--timeout', '5x'],
+      /--timeout: expected a duration/,
+    ],
     [['host', '--bogus'], /Unknown option '--bogus'/],
-    [['host', '--name', 'h', '--actors', 'province.11', '--servers', 'nats://127.0.0.1:4222', '--scenario', '/nonexistent.yaml'], /--scenario: cannot read \/nonexistent.yaml: ENOENT/],
-    [['cluster', 'fault', 'route-0-1', 'cut', '--dir', '/nonexistent'], /no running cluster in \/nonexistent/],
+    [
+      [
+        'host',
+        '--name',
+        'h',
+        '--actors',
+        'province.11',
+        '--servers',
+        'nats://127.0.0.1:4222',
+        '--scenario',
+        '/nonexistent.yaml',
+      ],
+      /--scenario: cannot read \/nonexistent.yaml: ENOENT/,
+    ],
+    [
+      ['cluster', 'fault', 'route-0-1', 'cut', '--dir', '/nonexistent'],
+      /no running cluster in \/nonexistent/,
+    ],
     [['cluster', 'explode'], /cluster: unknown subcommand 'explode'/],
-    [['provision', '--servers', 'nats://127.0.0.1:4222', '--actors', 'province.11', '--replicas', '0'], /--replicas: expected a whole number ≥ 1/],
+    [
+      [
+        'provision',
+        '--servers',
+        'nats://127.0.0.1:4222',
+        '--actors',
+        'province.11',
+        '--replicas',
+        '0',
+      ],
+      /--replicas: expected a whole number ≥ 1/,
+    ],
   ];
   for (const [argv, message] of cases) {
     it(`${argv.join(' ')} → exit 2, ${message.source}`, async () => {
@@ -59,19 +110,43 @@ describe('gongji host against a real server', () => {
   });
 
   it('names the missing journal stream and the command that creates it (exit 1)', async () => {
-    const { code, stderr } = await run(['host', '--name', 'h', '--actors', 'province.11', '--servers', nats.clientUrls()[0]!]);
+    const { code, stderr } = await run([
+      'host',
+      '--name',
+      'h',
+      '--actors',
+      'province.11',
+      '--servers',
+      nats.clientUrls()[0]!,
+    ]);
     expect(code).toBe(1);
-    expect(stderr).toMatch(/no journal stream GJ_province_11 for province.11: provision it first \(gongji provision/);
+    expect(stderr).toMatch(
+      /no journal stream GJ_province_11 for province.11: provision it first \(gongji provision/,
+    );
   });
 
   it('refuses an actor the scenario does not have, before connecting (exit 1)', async () => {
-    const { code, stderr } = await run(['host', '--name', 'h', '--actors', 'province.99', '--servers', nats.clientUrls()[0]!]);
+    const { code, stderr } = await run([
+      'host',
+      '--name',
+      'h',
+      '--actors',
+      'province.99',
+      '--servers',
+      nats.clientUrls()[0]!,
+    ]);
     expect(code).toBe(1);
     expect(stderr).toMatch(/no actor 'province.99' in scenario cluster-demo \(actors: province.11/);
   });
 
   it('provision creates the streams, idempotently', async () => {
-    const argv = ['provision', '--servers', nats.clientUrls()[0]!, '--actors', 'province.11,wallet.00'];
+    const argv = [
+      'provision',
+      '--servers',
+      nats.clientUrls()[0]!,
+      '--actors',
+      'province.11,wallet.00',
+    ];
     expect((await run(argv)).stdout).toMatch(/2 journal streams ready/);
     expect((await run(argv)).code).toBe(0);
   });

@@ -68,21 +68,27 @@ export function clusterScenario(file: string | undefined, seed: string | undefin
   try {
     return scenarioFrom(overrides, DEFAULT_SCENARIO);
   } catch (error) {
-    if (error instanceof ScenarioError) throw new UsageError(`${file ?? 'cluster scenario'}: ${error.message}`);
+    if (error instanceof ScenarioError)
+      throw new UsageError(`${file ?? 'cluster scenario'}: ${error.message}`);
     throw error;
   }
 }
 
 export function wholeNumber(text: string, flag: string, min = 0): number {
-  if (!/^\d{1,15}$/.test(text) || Number(text) < min) throw new UsageError(`${flag}: expected a whole number ≥ ${min}, got '${text}'`);
+  if (!/^\d{1,15}$/.test(text) || Number(text) < min)
+    throw new UsageError(`${flag}: expected a whole number ≥ ${min}, got '${text}'`);
   return Number(text);
 }
 
 export function parseServers(text: string | undefined): string[] {
   if (text === undefined) throw new UsageError('--servers: required (e.g. nats://127.0.0.1:4222)');
-  const servers = text.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  const servers = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
   for (const server of servers) {
-    if (!/^(nats|tls):\/\/[A-Za-z0-9.-]+:\d{1,5}$/.test(server)) throw new UsageError(`--servers: '${server}' is not nats://host:port`);
+    if (!/^(nats|tls):\/\/[A-Za-z0-9.-]+:\d{1,5}$/.test(server))
+      throw new UsageError(`--servers: '${server}' is not nats://host:port`);
   }
   if (servers.length === 0) throw new UsageError('--servers: empty');
   return servers;
@@ -90,7 +96,10 @@ export function parseServers(text: string | undefined): string[] {
 
 export function parseActors(text: string | undefined): string[] {
   if (text === undefined) throw new UsageError('--actors: required (e.g. province.11,wallet.00)');
-  const actors = text.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  const actors = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
   if (actors.length === 0) throw new UsageError('--actors: empty');
   for (const actor of actors) {
     try {
@@ -105,7 +114,8 @@ export function parseActors(text: string | undefined): string[] {
 export function parseDuration(text: string | undefined, flag: string, fallbackMs: number): number {
   if (text === undefined) return fallbackMs;
   const m = /^(\d{1,9})(ms|s|m)?$/.exec(text);
-  if (m === null) throw new UsageError(`${flag}: expected a duration like 90s, 500ms or 2m, got '${text}'`);
+  if (m === null)
+    throw new UsageError(`${flag}: expected a duration like 90s, 500ms or 2m, got '${text}'`);
   const n = Number(m[1]);
   return m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1_000;
 }
@@ -114,7 +124,8 @@ const SCOPES: readonly TransferScope[] = ['sameRegion', 'sameProvince', 'crossPr
 
 function parseScope(text: string | undefined): TransferScope | undefined {
   if (text === undefined) return undefined;
-  if (!(SCOPES as readonly string[]).includes(text)) throw new UsageError(`--scope: expected ${SCOPES.join(' | ')}, got '${text}'`);
+  if (!(SCOPES as readonly string[]).includes(text))
+    throw new UsageError(`--scope: expected ${SCOPES.join(' | ')}, got '${text}'`);
   return text as TransferScope;
 }
 
@@ -144,10 +155,14 @@ function untilSignal(): Promise<string> {
 async function hostCommand(args: ClusterArgs): Promise<number> {
   const { HostProcess } = await import('./host_process.ts');
   const name = args.values.name;
-  if (name === undefined || !/^[A-Za-z0-9_-]{1,64}$/.test(name)) throw new UsageError('--name: required, letters, digits, - and _ only');
+  if (name === undefined || !/^[A-Za-z0-9_-]{1,64}$/.test(name))
+    throw new UsageError('--name: required, letters, digits, - and _ only');
   const scenario = clusterScenario(args.values.scenario, args.values.seed);
   const addresses = parseActors(args.values.actors);
-  const snapshotBytes = args.values['snapshot-bytes'] === undefined ? undefined : wholeNumber(args.values['snapshot-bytes'], '--snapshot-bytes', 1);
+  const snapshotBytes =
+    args.values['snapshot-bytes'] === undefined
+      ? undefined
+      : wholeNumber(args.values['snapshot-bytes'], '--snapshot-bytes', 1);
   const host = await HostProcess.start({
     name,
     addresses,
@@ -161,7 +176,9 @@ async function hostCommand(args: ClusterArgs): Promise<number> {
   process.stdout.write(`gongji host ${name}: serving ${addresses.join(', ')}\n`);
   const ended = await Promise.race([untilSignal(), host.failed]);
   if (ended instanceof Error) {
-    process.stderr.write(`gongji host ${name}: an actor stopped (${ended.message}); draining and exiting\n`);
+    process.stderr.write(
+      `gongji host ${name}: an actor stopped (${ended.message}); draining and exiting\n`,
+    );
     await host.stop();
     return 1;
   }
@@ -175,7 +192,8 @@ async function loadCommand(args: ClusterArgs): Promise<number> {
   const scenario = clusterScenario(args.values.scenario, args.values.seed);
   const rateText = args.values.rate ?? '100';
   const rate = wholeNumber(rateText, '--rate', 1);
-  const limit = args.values.limit === undefined ? undefined : wholeNumber(args.values.limit, '--limit');
+  const limit =
+    args.values.limit === undefined ? undefined : wholeNumber(args.values.limit, '--limit');
   const load = await LoadGenerator.start({
     login: login(args, 'load'),
     scenario,
@@ -218,7 +236,8 @@ async function provisionCommand(args: ClusterArgs): Promise<number> {
   const { ensureStream } = await import('./journal.ts');
   const { connectNats } = await import('./nats_transport.ts');
   const actors = parseActors(args.values.actors);
-  const replicas = args.values.replicas === undefined ? 1 : wholeNumber(args.values.replicas, '--replicas', 1);
+  const replicas =
+    args.values.replicas === undefined ? 1 : wholeNumber(args.values.replicas, '--replicas', 1);
   const nc = await connectNats(login(args, 'provision'));
   try {
     const jsm = await jetstreamManager(nc);
@@ -226,7 +245,9 @@ async function provisionCommand(args: ClusterArgs): Promise<number> {
   } finally {
     await nc.close();
   }
-  process.stdout.write(`gongji provision: ${actors.length} journal streams ready (replicas ${replicas})\n`);
+  process.stdout.write(
+    `gongji provision: ${actors.length} journal streams ready (replicas ${replicas})\n`,
+  );
   return 0;
 }
 

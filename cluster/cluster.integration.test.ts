@@ -42,7 +42,11 @@ describe('a local 3-node cluster under real faults', () => {
     return ((await res.json()) as { num_routes: number }).num_routes;
   }
 
-  async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+  async function until(
+    condition: () => Promise<boolean>,
+    what: string,
+    timeoutMs = 30_000,
+  ): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!(await condition())) {
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -55,17 +59,31 @@ describe('a local 3-node cluster under real faults', () => {
     dir = mkdtempSync(join(tmpdir(), 'gongji-cluster-'));
     const scenarioFile = join(dir, 'scenario.yaml');
     // Every flow of the wallet domain, not only transfers (each extra request has a follow-up).
-    writeFileSync(scenarioFile, `workload:\n  transfers: ${TRANSFERS}\n  binds: ${BINDS}\n  revokes: ${REVOKES}\n` +
-      `  enrolmentChanges: ${CHANGES}\n  bills: ${BILLS}\n  contributions: ${CONTRIBUTIONS}\n`);
+    writeFileSync(
+      scenarioFile,
+      `workload:\n  transfers: ${TRANSFERS}\n  binds: ${BINDS}\n  revokes: ${REVOKES}\n` +
+        `  enrolmentChanges: ${CHANGES}\n  bills: ${BILLS}\n  contributions: ${CONTRIBUTIONS}\n`,
+    );
     const scenario = clusterScenario(scenarioFile, undefined);
     const world = worldOf(scenario, () => null);
-    const deployment = defaultDeployment(world.topology.provinces.map((p) => p.code), scenario.protocol.walletShardCount, RATE);
-    cluster = await LocalCluster.start({ dir, scenario, scenarioArgs: ['--scenario', scenarioFile], deployment, log: quiet });
+    const deployment = defaultDeployment(
+      world.topology.provinces.map((p) => p.code),
+      scenario.protocol.walletShardCount,
+      RATE,
+    );
+    cluster = await LocalCluster.start({
+      dir,
+      scenario,
+      scenarioArgs: ['--scenario', scenarioFile],
+      deployment,
+      log: quiet,
+    });
   }, 120_000);
 
   afterAll(async () => {
     await cluster?.stop();
-    if (dir !== undefined && process.env.GONGJI_KEEP !== '1') rmSync(dir, { recursive: true, force: true });
+    if (dir !== undefined && process.env.GONGJI_KEEP !== '1')
+      rmSync(dir, { recursive: true, force: true });
   }, 60_000);
 
   it('runs the workload through a partition, a killed host, a killed NATS node and bad frames', async () => {
@@ -93,17 +111,26 @@ describe('a local 3-node cluster under real faults', () => {
     expect(await routes(0)).toBe(1); // still partitioned: nothing routed around the proxies
     cluster.links.get('route-0-1')!.heal();
     cluster.links.get('route-1-0')!.heal();
-    await until(async () => (await routes(0)) === 2, 'the route between nodes 0 and 1 to come back');
+    await until(
+      async () => (await routes(0)) === 2,
+      'the route between nodes 0 and 1 to come back',
+    );
 
     // Garbage and forgeries at running hosts, from a user allowed to publish anywhere.
     const admin = await connectNats(cluster.adminLogin());
     for (let i = 0; i < 50; i++) {
-      const junk = new Uint8Array(1 + (i * 7) % 64).map((_, j) => (i * 31 + j * 17) & 0xff);
+      const junk = new Uint8Array(1 + ((i * 7) % 64)).map((_, j) => (i * 31 + j * 17) & 0xff);
       admin.publish('gj.v1.wallet.00.app.0', junk);
       admin.publish('gj.v1.province.11.wallet.01', junk);
     }
     const forged = encodeEnvelope({
-      v: 1, id: 'forged-1', kind: 'account.reserve', from: 'wallet.01', to: 'province.11', corr: 'FORGED-1', sentAt: 0,
+      v: 1,
+      id: 'forged-1',
+      kind: 'account.reserve',
+      from: 'wallet.01',
+      to: 'province.11',
+      corr: 'FORGED-1',
+      sentAt: 0,
       body: { transferId: 'FORGED-1', accountId: 'nobody', amount: 100n },
     } as never);
     admin.publish('gj.v1.province.11.app.0', forged); // says wallet.01, arrives as app.0
@@ -113,10 +140,16 @@ describe('a local 3-node cluster under real faults', () => {
     // A province host's user may neither send as another province nor hear its frames.
     const a = cluster.options.deployment.hosts[0]!;
     const b = cluster.options.deployment.hosts[1]!;
-    const impostor = await connectNats({ ...cluster.adminLogin(), user: a.name, password: cluster.passwordOf(a.name), name: 'impostor' });
+    const impostor = await connectNats({
+      ...cluster.adminLogin(),
+      user: a.name,
+      password: cluster.passwordOf(a.name),
+      name: 'impostor',
+    });
     void (async () => {
       for await (const status of impostor.status()) {
-        if (status.type === 'error') permissionErrors.push(String((status as { error?: unknown }).error ?? status));
+        if (status.type === 'error')
+          permissionErrors.push(String((status as { error?: unknown }).error ?? status));
       }
     })();
     impostor.publish(`gj.v1.wallet.00.${b.addresses[0]}`, forged);
@@ -124,7 +157,11 @@ describe('a local 3-node cluster under real faults', () => {
     impostor.subscribe('_INBOX_wallets.>'); // another host's replies, its JetStream acks among them
     impostor.subscribe('_INBOX.>');
     await impostor.flush().catch(() => {});
-    await until(async () => permissionErrors.length >= 4, 'the server to refuse the impostor four times', 10_000);
+    await until(
+      async () => permissionErrors.length >= 4,
+      'the server to refuse the impostor four times',
+      10_000,
+    );
     await impostor.close().catch(() => {});
 
     // A NATS node dies and restarts under load.
@@ -139,7 +176,8 @@ describe('a local 3-node cluster under real faults', () => {
     await cluster.startProcess('settlement');
 
     result = await cluster.check(180_000);
-    if (process.env.GONGJI_SHOW === '1') console.log(JSON.stringify(result, (_k, v) => (typeof v === 'bigint' ? String(v) : v), 1));
+    if (process.env.GONGJI_SHOW === '1')
+      console.log(JSON.stringify(result, (_k, v) => (typeof v === 'bigint' ? String(v) : v), 1));
     const failed = Object.entries(result.invariants).filter(([, r]) => !r.ok);
     expect(failed, JSON.stringify(failed)).toEqual([]);
     expect(result.ok).toBe(true);
@@ -149,13 +187,17 @@ describe('a local 3-node cluster under real faults', () => {
     expect(result.quiesced).toBe(true);
     expect(result.load?.submitted).toBe(REQUESTS);
     expect((result.load?.accepted ?? 0) + (result.load?.refused ?? 0)).toBe(REQUESTS);
-    const accepted = ['sameRegion', 'sameProvince', 'crossProvince']
-      .reduce((n, scope) => n + (result.counts[`transfer.${scope}.accepted`] ?? 0), 0);
+    const accepted = ['sameRegion', 'sameProvince', 'crossProvince'].reduce(
+      (n, scope) => n + (result.counts[`transfer.${scope}.accepted`] ?? 0),
+      0,
+    );
     expect(accepted).toBe(result.load?.acceptedTransfers);
     expect(result.counts['transfer.crossProvince.completed']).toBeGreaterThan(0);
     // The other flows ran too: bindings went active, recipients received credits (W11).
-    const sum = (pattern: RegExp) => Object.entries(result.counts)
-      .filter(([key]) => pattern.test(key)).reduce((n, [, v]) => n + v, 0);
+    const sum = (pattern: RegExp) =>
+      Object.entries(result.counts)
+        .filter(([key]) => pattern.test(key))
+        .reduce((n, [, v]) => n + v, 0);
     expect(sum(/^bind\..*\.active$/)).toBeGreaterThan(0);
     expect(sum(/^return\..*\.received$/)).toBeGreaterThan(0);
   });

@@ -10,10 +10,26 @@ import { fileURLToPath } from 'node:url';
 import { connect } from '@nats-io/transport-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { clusterScenario, parseActors, parseClusterArgs, parseDuration, parseServers, wholeNumber } from './cli.ts';
 import {
-  CHECK_OUT, CHECK_TIMEOUT, CLI, composeDeployment, demoPassword, natsService, natsUrl, passwordVariable, processNode,
-  renderCompose, renderNatsConfigs,
+  clusterScenario,
+  parseActors,
+  parseClusterArgs,
+  parseDuration,
+  parseServers,
+  wholeNumber,
+} from './cli.ts';
+import {
+  CHECK_OUT,
+  CHECK_TIMEOUT,
+  CLI,
+  composeDeployment,
+  demoPassword,
+  natsService,
+  natsUrl,
+  passwordVariable,
+  processNode,
+  renderCompose,
+  renderNatsConfigs,
 } from './compose.ts';
 import { checkCommand, deploymentUsers, processCommands, provisionCommand } from './deployment.ts';
 import { freePort } from './nats_server.ts';
@@ -43,7 +59,9 @@ function service(name: string): Service {
 /** The arguments after `node bin/gongji.mjs`. */
 function cliArgs(name: string): string[] {
   const command = service(name).command ?? [];
-  expect(command.slice(0, CLI.length), `${name}: command must start with ${CLI.join(' ')}`).toEqual([...CLI]);
+  expect(command.slice(0, CLI.length), `${name}: command must start with ${CLI.join(' ')}`).toEqual(
+    [...CLI],
+  );
   return command.slice(CLI.length);
 }
 
@@ -68,18 +86,29 @@ function validate(args: readonly string[]): void {
 
 /** What docker-compose makes of `${VAR:-default}`, given these variables (none: the defaults). */
 function substitute(text: string, variables: Record<string, string> = {}): string {
-  return text.replace(/\$\{([A-Z0-9_]+):-([^}]*)\}/g, (_, name: string, fallback: string) => variables[name] || fallback);
+  return text.replace(
+    /\$\{([A-Z0-9_]+):-([^}]*)\}/g,
+    (_, name: string, fallback: string) => variables[name] || fallback,
+  );
 }
 
 /** The environment compose gives a service. */
 function serviceEnv(name: string, variables: Record<string, string> = {}): Record<string, string> {
   const environment = service(name).environment ?? {};
-  return Object.fromEntries(Object.entries(environment).map(([k, v]) => [k, substitute(v, variables)]));
+  return Object.fromEntries(
+    Object.entries(environment).map(([k, v]) => [k, substitute(v, variables)]),
+  );
 }
 
 async function canConnect(port: number, user: string, pass: string): Promise<boolean> {
   try {
-    const nc = await connect({ servers: `nats://127.0.0.1:${port}`, user, pass, reconnect: false, timeout: 2_000 });
+    const nc = await connect({
+      servers: `nats://127.0.0.1:${port}`,
+      user,
+      pass,
+      reconnect: false,
+      timeout: 2_000,
+    });
     await nc.close();
     return true;
   } catch {
@@ -90,7 +119,8 @@ async function canConnect(port: number, user: string, pass: string): Promise<boo
 async function waitConnectable(port: number, user: string, pass: string): Promise<void> {
   const deadline = Date.now() + 15_000;
   while (!(await canConnect(port, user, pass))) {
-    if (Date.now() > deadline) throw new Error(`nats-server on ${port} did not accept ${user} in time`);
+    if (Date.now() > deadline)
+      throw new Error(`nats-server on ${port} did not accept ${user} in time`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }
@@ -109,7 +139,10 @@ function publishAllow(line: string): string[] {
 }
 
 function findBinary(name: string, usual: string): string | undefined {
-  const dirs = [usual, ...(process.env.PATH ?? '').split(delimiter).filter((dir) => dir.length > 0)];
+  const dirs = [
+    usual,
+    ...(process.env.PATH ?? '').split(delimiter).filter((dir) => dir.length > 0),
+  ];
   return dirs.map((dir) => join(dir, name)).find((path) => existsSync(path));
 }
 
@@ -122,14 +155,23 @@ describe('generated files are committed', () => {
     it(`${name} is up to date`, () => {
       const path = join(ROOT, name);
       const committed = existsSync(path) ? readFileSync(path, 'utf8') : '';
-      expect(committed === text, `${name} is stale or missing: run npm run compose to regenerate`).toBe(true);
+      expect(
+        committed === text,
+        `${name} is stale or missing: run npm run compose to regenerate`,
+      ).toBe(true);
     });
   }
 });
 
 describe('docker-compose.yml', () => {
   it('has the NATS nodes, every host, load and check', () => {
-    const expected = [...natsNames, 'provision', ...deployment.hosts.map((h) => h.name), 'load', 'check'];
+    const expected = [
+      ...natsNames,
+      'provision',
+      ...deployment.hosts.map((h) => h.name),
+      'load',
+      'check',
+    ];
     expect(Object.keys(compose.services).sort()).toEqual(expected.sort());
   });
 
@@ -147,15 +189,21 @@ describe('docker-compose.yml', () => {
       ...processCommands(deployment, context),
       checkCommand(deployment, { ...context, out: CHECK_OUT, timeout: CHECK_TIMEOUT }),
     ];
-    const fromCompose = clientNames.map((name) => ({ name, args: withoutServer(cliArgs(name)) })).sort((a, b) => a.name.localeCompare(b.name));
-    const expected = launcher.map((c) => ({ name: c.name, args: [...c.args] })).sort((a, b) => a.name.localeCompare(b.name));
+    const fromCompose = clientNames
+      .map((name) => ({ name, args: withoutServer(cliArgs(name)) }))
+      .sort((a, b) => a.name.localeCompare(b.name));
+    const expected = launcher
+      .map((c) => ({ name: c.name, args: [...c.args] }))
+      .sort((a, b) => a.name.localeCompare(b.name));
     expect(fromCompose).toEqual(expected);
   });
 
   it('points each process at its node of the deployment', () => {
     for (const name of clientNames) {
       const args = cliArgs(name);
-      expect(args[args.indexOf('--servers') + 1], name).toBe(natsUrl(processNode(deployment, name)));
+      expect(args[args.indexOf('--servers') + 1], name).toBe(
+        natsUrl(processNode(deployment, name)),
+      );
     }
   });
 
@@ -163,9 +211,15 @@ describe('docker-compose.yml', () => {
     const binary = findBinary('docker-compose', '/usr/bin');
     if (binary === undefined) {
       if (process.env.GONGJI_SKIP_COMPOSE_CLI === '1') return;
-      throw new Error('docker-compose not found: install it (apt-get install docker-compose) or set GONGJI_SKIP_COMPOSE_CLI=1');
+      throw new Error(
+        'docker-compose not found: install it (apt-get install docker-compose) or set GONGJI_SKIP_COMPOSE_CLI=1',
+      );
     }
-    const run = spawnSync(binary, ['-f', 'docker-compose.yml', 'config', '-q'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    const run = spawnSync(binary, ['-f', 'docker-compose.yml', 'config', '-q'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     expect(run.status, `${run.stderr}${run.error?.message ?? ''}`).toBe(0);
   });
 });
@@ -181,14 +235,17 @@ describe('NATS users', () => {
       const password = service(name).environment?.GONGJI_NATS_PASSWORD ?? '';
       expect(password, name).toBe(`\${${passwordVariable(user)}:-${demoPassword(user)}}`);
       for (const nats of natsNames) {
-        expect(service(nats).environment?.[passwordVariable(user)], `${nats} for ${name}`).toBe(`"${password}"`);
+        expect(service(nats).environment?.[passwordVariable(user)], `${nats} for ${name}`).toBe(
+          `"${password}"`,
+        );
       }
     }
   });
 
   it('every node config holds every user, its password a variable reference', () => {
     for (const [file, config] of CONFIGS) {
-      for (const user of users) expect(userLine(config, user), file).toContain(`password: $${passwordVariable(user)}`);
+      for (const user of users)
+        expect(userLine(config, user), file).toContain(`password: $${passwordVariable(user)}`);
     }
   });
 
@@ -204,19 +261,28 @@ describe('NATS users', () => {
 
   it('nats-server accepts every config, with the environment compose gives it', () => {
     const natsServer = findBinary('nats-server', '/usr/sbin');
-    if (natsServer === undefined) throw new Error('nats-server not found: install it (apt-get install nats-server)');
+    if (natsServer === undefined)
+      throw new Error('nats-server not found: install it (apt-get install nats-server)');
     const env = { ...process.env, ...serviceEnv(natsNames[0] ?? '') };
     for (const [file, config] of CONFIGS) {
       const path = join(temp, file.replace('/', '-'));
-      writeFileSync(path, config.replace('"/data/jetstream"', JSON.stringify(join(temp, 'jetstream'))));
-      const run = spawnSync(natsServer, ['-c', path, '-t'], { encoding: 'utf8', env, timeout: 30_000 });
+      writeFileSync(
+        path,
+        config.replace('"/data/jetstream"', JSON.stringify(join(temp, 'jetstream'))),
+      );
+      const run = spawnSync(natsServer, ['-c', path, '-t'], {
+        encoding: 'utf8',
+        env,
+        timeout: 30_000,
+      });
       expect(run.status, `${file}: ${run.stderr}${run.stdout}${run.error?.message ?? ''}`).toBe(0);
     }
   });
 
   it('an overridden password reaches the server and its client alike', async () => {
     const natsServer = findBinary('nats-server', '/usr/sbin');
-    if (natsServer === undefined) throw new Error('nats-server not found: install it (apt-get install nats-server)');
+    if (natsServer === undefined)
+      throw new Error('nats-server not found: install it (apt-get install nats-server)');
     // What `GONGJI_ADMIN_PASSWORD='12 $x,y' docker-compose up` would hand nats-1 and the checker.
     const variables = { [passwordVariable('admin')]: '12 $x,y' };
     const [client, http, route] = [await freePort(), await freePort(), await freePort()];
@@ -227,13 +293,18 @@ describe('NATS users', () => {
       .replace('"/data/jetstream"', JSON.stringify(join(temp, 'live-jetstream')));
     const path = join(temp, 'live.conf');
     writeFileSync(path, config);
-    const server = spawn(natsServer, ['-c', path], { env: { ...process.env, ...serviceEnv(natsNames[0] ?? '', variables) }, stdio: 'ignore' });
+    const server = spawn(natsServer, ['-c', path], {
+      env: { ...process.env, ...serviceEnv(natsNames[0] ?? '', variables) },
+      stdio: 'ignore',
+    });
     try {
       const admin = serviceEnv('check', variables).GONGJI_NATS_PASSWORD ?? '';
       expect(admin).toBe('12 $x,y');
       await waitConnectable(client, 'admin', admin);
       expect(await canConnect(client, 'admin', demoPassword('admin'))).toBe(false);
-      expect(await canConnect(client, 'load', serviceEnv('load').GONGJI_NATS_PASSWORD ?? '')).toBe(true);
+      expect(await canConnect(client, 'load', serviceEnv('load').GONGJI_NATS_PASSWORD ?? '')).toBe(
+        true,
+      );
     } finally {
       const exited = new Promise((done) => server.once('exit', done));
       server.kill('SIGTERM');

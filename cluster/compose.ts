@@ -18,7 +18,16 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
 import { clusterScenario } from './cli.ts';
-import { checkCommand, defaultDeployment, deploymentUsers, processCommands, provisionCommand, type CommandContext, type Deployment, type ProcessCommand } from './deployment.ts';
+import {
+  checkCommand,
+  defaultDeployment,
+  deploymentUsers,
+  processCommands,
+  provisionCommand,
+  type CommandContext,
+  type Deployment,
+  type ProcessCommand,
+} from './deployment.ts';
 import { quote, renderNatsConfig } from './nats_config.ts';
 import { worldOf } from '../sim/simulation.ts';
 
@@ -37,7 +46,10 @@ export const CLI = ['node', 'bin/gongji.mjs'] as const;
 export function composeDeployment(): { deployment: Deployment; scenarioArgs: string[] } {
   const scenario = clusterScenario(undefined, undefined);
   const world = worldOf(scenario, () => null);
-  const deployment = defaultDeployment(world.topology.provinces.map((p) => p.code), scenario.protocol.walletShardCount);
+  const deployment = defaultDeployment(
+    world.topology.provinces.map((p) => p.code),
+    scenario.protocol.walletShardCount,
+  );
   return { deployment, scenarioArgs: [] };
 }
 
@@ -65,7 +77,8 @@ function userNames(deployment: Deployment): string[] {
   for (const user of users) {
     const variable = passwordVariable(user);
     const other = variables.get(variable);
-    if (other !== undefined) throw new Error(`users '${other}' and '${user}' share the password variable ${variable}`);
+    if (other !== undefined)
+      throw new Error(`users '${other}' and '${user}' share the password variable ${variable}`);
     variables.set(variable, user);
   }
   return users;
@@ -86,8 +99,14 @@ export function processNode(deployment: Deployment, name: string): number {
 }
 
 /** Every process compose runs, as provisionCommand/processCommands/checkCommand give them (no clock origin). */
-export function composeCommands(deployment: Deployment, scenarioArgs: readonly string[]): ProcessCommand[] {
-  const context: CommandContext = { server: (name) => natsUrl(processNode(deployment, name)), scenarioArgs };
+export function composeCommands(
+  deployment: Deployment,
+  scenarioArgs: readonly string[],
+): ProcessCommand[] {
+  const context: CommandContext = {
+    server: (name) => natsUrl(processNode(deployment, name)),
+    scenarioArgs,
+  };
   return [
     provisionCommand(deployment, context),
     ...processCommands(deployment, context),
@@ -96,7 +115,9 @@ export function composeCommands(deployment: Deployment, scenarioArgs: readonly s
 }
 
 function natsServices(deployment: Deployment): Record<string, unknown> {
-  const environment = Object.fromEntries(userNames(deployment).map((u) => [passwordVariable(u), `"${passwordExpression(u)}"`]));
+  const environment = Object.fromEntries(
+    userNames(deployment).map((u) => [passwordVariable(u), `"${passwordExpression(u)}"`]),
+  );
   const services: Record<string, unknown> = {};
   for (let node = 0; node < deployment.natsNodes; node++) {
     const name = natsService(node);
@@ -104,7 +125,10 @@ function natsServices(deployment: Deployment): Record<string, unknown> {
       image: NATS_IMAGE,
       command: ['-c', `/etc/nats/${name}.conf`],
       environment,
-      volumes: [`./deploy/${name}.conf:/etc/nats/${name}.conf:ro`, `${name}-data:${dirname(STORE_DIR)}`],
+      volumes: [
+        `./deploy/${name}.conf:/etc/nats/${name}.conf:ro`,
+        `${name}-data:${dirname(STORE_DIR)}`,
+      ],
       ports: [`${CLIENT_PORT + node}:${CLIENT_PORT}`, `${HTTP_PORT + node}:${HTTP_PORT}`],
       healthcheck: {
         test: ['CMD', 'wget', '-q', '-O', '/dev/null', `http://localhost:${HTTP_PORT}/healthz`],
@@ -119,7 +143,10 @@ function natsServices(deployment: Deployment): Record<string, unknown> {
 
 function clientService(deployment: Deployment, command: ProcessCommand): Record<string, unknown> {
   const dependsOn = Object.fromEntries(
-    Array.from({ length: deployment.natsNodes }, (_, node) => [natsService(node), { condition: 'service_healthy' }]),
+    Array.from({ length: deployment.natsNodes }, (_, node) => [
+      natsService(node),
+      { condition: 'service_healthy' },
+    ]),
   );
   const isHost = deployment.hosts.some((h) => h.name === command.name);
   // Hosts open their journals, which the provision service creates first.
@@ -145,17 +172,23 @@ const HEADER = [
 export function renderCompose(deployment: Deployment, scenarioArgs: readonly string[]): string {
   const services: Record<string, unknown> = natsServices(deployment);
   for (const command of composeCommands(deployment, scenarioArgs)) {
-    if (command.name in services) throw new Error(`process '${command.name}' clashes with a service name`);
+    if (command.name in services)
+      throw new Error(`process '${command.name}' clashes with a service name`);
     services[command.name] = clientService(deployment, command);
   }
-  const volumes = Object.fromEntries(Array.from({ length: deployment.natsNodes }, (_, node) => [`${natsService(node)}-data`, {}]));
+  const volumes = Object.fromEntries(
+    Array.from({ length: deployment.natsNodes }, (_, node) => [`${natsService(node)}-data`, {}]),
+  );
   // Double-quoted values: PyYAML (YAML 1.1) would read some plain scalars (on, 22:22) differently.
-  const body = stringify({ services, volumes }, {
-    lineWidth: 0,
-    defaultStringType: 'QUOTE_DOUBLE',
-    defaultKeyType: 'PLAIN',
-    aliasDuplicateObjects: false,
-  });
+  const body = stringify(
+    { services, volumes },
+    {
+      lineWidth: 0,
+      defaultStringType: 'QUOTE_DOUBLE',
+      defaultKeyType: 'PLAIN',
+      aliasDuplicateObjects: false,
+    },
+  );
   return `${HEADER.join('\n')}\n${body}`;
 }
 
@@ -198,7 +231,10 @@ export function renderNatsConfigs(deployment: Deployment): Map<string, string> {
 /** Write docker-compose.yml and deploy/nats-*.conf of the demo deployment under root. */
 export function writeComposeFiles(root: string): string[] {
   const { deployment, scenarioArgs } = composeDeployment();
-  const files = new Map<string, string>([['docker-compose.yml', renderCompose(deployment, scenarioArgs)], ...renderNatsConfigs(deployment)]);
+  const files = new Map<string, string>([
+    ['docker-compose.yml', renderCompose(deployment, scenarioArgs)],
+    ...renderNatsConfigs(deployment),
+  ]);
   const written: string[] = [];
   for (const [name, text] of files) {
     const path = join(root, name);

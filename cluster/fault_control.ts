@@ -66,20 +66,30 @@ function listen(server: http.Server, port: number): Promise<number> {
     server.listen(port, '127.0.0.1', () => {
       server.off('error', onError);
       const address = server.address();
-      if (address === null || typeof address === 'string') reject(new Error(`unexpected listen address ${String(address)}`));
+      if (address === null || typeof address === 'string')
+        reject(new Error(`unexpected listen address ${String(address)}`));
       else resolve(address.port);
     });
   });
 }
 
-function handle(lookup: () => ReadonlyMap<string, FaultProxy>, req: http.IncomingMessage, res: http.ServerResponse): void {
+function handle(
+  lookup: () => ReadonlyMap<string, FaultProxy>,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+): void {
   req.resume();
   try {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    reply(res, 200, route(lookup(), req.method ?? 'GET', url).map((proxy) => proxy.stats()));
+    reply(
+      res,
+      200,
+      route(lookup(), req.method ?? 'GET', url).map((proxy) => proxy.stats()),
+    );
   } catch (error) {
     if (error instanceof HttpError) reply(res, error.status, { error: error.message });
-    else if (error instanceof RangeError || error instanceof URIError) reply(res, 400, { error: error.message });
+    else if (error instanceof RangeError || error instanceof URIError)
+      reply(res, 400, { error: error.message });
     else reply(res, 500, { error: error instanceof Error ? error.message : String(error) });
   }
 }
@@ -87,11 +97,19 @@ function handle(lookup: () => ReadonlyMap<string, FaultProxy>, req: http.Incomin
 /** Apply the request to the links it names and return them. */
 function route(links: ReadonlyMap<string, FaultProxy>, method: string, url: URL): FaultProxy[] {
   const parts = url.pathname.split('/').filter((part) => part !== '');
-  if (parts[0] !== 'links' || parts.length > 3) throw new HttpError(404, `no route ${url.pathname} (routes: GET /links[/<link>], POST /links/<link>/<action>)`);
+  if (parts[0] !== 'links' || parts.length > 3)
+    throw new HttpError(
+      404,
+      `no route ${url.pathname} (routes: GET /links[/<link>], POST /links/<link>/<action>)`,
+    );
   const pattern = parts[1] === undefined ? '*' : decodeURIComponent(parts[1]);
   const action = parts[2];
   if (action === undefined) {
-    if (method !== 'GET') throw new HttpError(405, `${method} ${url.pathname}: use GET, or POST /links/<link>/<action>`);
+    if (method !== 'GET')
+      throw new HttpError(
+        405,
+        `${method} ${url.pathname}: use GET, or POST /links/<link>/<action>`,
+      );
     return select(links, pattern);
   }
   if (method !== 'POST') throw new HttpError(405, `${method} ${url.pathname}: actions take POST`);
@@ -103,7 +121,9 @@ function route(links: ReadonlyMap<string, FaultProxy>, method: string, url: URL)
 
 function select(links: ReadonlyMap<string, FaultProxy>, pattern: string): FaultProxy[] {
   const prefix = pattern.endsWith('*') ? pattern.slice(0, -1) : undefined;
-  const chosen = [...links].filter(([name]) => (prefix === undefined ? name === pattern : name.startsWith(prefix)));
+  const chosen = [...links].filter(([name]) =>
+    prefix === undefined ? name === pattern : name.startsWith(prefix),
+  );
   if (chosen.length > 0) return chosen.map(([, proxy]) => proxy);
   const known = links.size === 0 ? 'none' : [...links.keys()].join(', ');
   const what = prefix === undefined ? 'named' : 'matching';
@@ -114,10 +134,14 @@ function select(links: ReadonlyMap<string, FaultProxy>, pattern: string): FaultP
 function parseAction(action: string, params: URLSearchParams): (proxy: FaultProxy) => void {
   const allowed = ACTION_PARAMS[action];
   if (allowed === undefined) {
-    throw new HttpError(400, `unknown action '${action}' (actions: ${Object.keys(ACTION_PARAMS).join(', ')})`);
+    throw new HttpError(
+      400,
+      `unknown action '${action}' (actions: ${Object.keys(ACTION_PARAMS).join(', ')})`,
+    );
   }
   for (const key of params.keys()) {
-    if (!allowed.includes(key)) throw new HttpError(400, `action '${action}' takes no parameter '${key}'`);
+    if (!allowed.includes(key))
+      throw new HttpError(400, `action '${action}' takes no parameter '${key}'`);
   }
   if (action === 'cut') return (proxy) => proxy.cut();
   if (action === 'heal') return (proxy) => proxy.heal();
@@ -132,14 +156,16 @@ function parseAction(action: string, params: URLSearchParams): (proxy: FaultProx
 
 function parseDirection(raw: string | null): Direction {
   if (raw === null) return 'both';
-  if (!DIRECTIONS.includes(raw)) throw new HttpError(400, `bad direction '${raw}' (directions: ${DIRECTIONS.join(', ')})`);
+  if (!DIRECTIONS.includes(raw))
+    throw new HttpError(400, `bad direction '${raw}' (directions: ${DIRECTIONS.join(', ')})`);
   return raw as Direction;
 }
 
 function parseMs(name: string, raw: string | null): number {
   if (raw === null) throw new HttpError(400, `delay needs ${name}=<milliseconds>`);
   const value = raw.trim() === '' ? Number.NaN : Number(raw);
-  if (!Number.isFinite(value) || value < 0) throw new HttpError(400, `bad ${name} '${raw}': must be a number of milliseconds >= 0`);
+  if (!Number.isFinite(value) || value < 0)
+    throw new HttpError(400, `bad ${name} '${raw}': must be a number of milliseconds >= 0`);
   return value;
 }
 
@@ -161,7 +187,10 @@ export async function faultCommand(
   args: { direction?: Direction; ms?: number; jitterMs?: number } = {},
 ): Promise<ProxyStats[]> {
   const name = encodeURIComponent(link);
-  const path = action === 'stats' ? `/links/${name}` : `/links/${name}/${encodeURIComponent(action)}${query(args)}`;
+  const path =
+    action === 'stats'
+      ? `/links/${name}`
+      : `/links/${name}/${encodeURIComponent(action)}${query(args)}`;
   const { status, body } = await request(controlPort, action === 'stats' ? 'GET' : 'POST', path);
   const parsed = parseBody(body, status);
   if (status < 200 || status >= 300) {
@@ -184,23 +213,44 @@ function parseBody(body: string, status: number): unknown {
   try {
     return JSON.parse(body) as unknown;
   } catch {
-    throw new Error(`fault control answered HTTP ${status} with a body that is not JSON: ${body.slice(0, 200)}`);
+    throw new Error(
+      `fault control answered HTTP ${status} with a body that is not JSON: ${body.slice(0, 200)}`,
+    );
   }
 }
 
 function isErrorBody(value: unknown): value is { error: string } {
-  return typeof value === 'object' && value !== null && typeof (value as { error?: unknown }).error === 'string';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { error?: unknown }).error === 'string'
+  );
 }
 
-function request(port: number, method: string, path: string): Promise<{ status: number; body: string }> {
+function request(
+  port: number,
+  method: string,
+  path: string,
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method, path, agent: false, headers: { connection: 'close' } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
-    req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(new Error(`fault control on port ${port} did not answer ${method} ${path} within ${REQUEST_TIMEOUT_MS} ms`)));
+    const req = http.request(
+      { host: '127.0.0.1', port, method, path, agent: false, headers: { connection: 'close' } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+        );
+        res.on('error', reject);
+      },
+    );
+    req.setTimeout(REQUEST_TIMEOUT_MS, () =>
+      req.destroy(
+        new Error(
+          `fault control on port ${port} did not answer ${method} ${path} within ${REQUEST_TIMEOUT_MS} ms`,
+        ),
+      ),
+    );
     req.on('error', reject);
     req.end();
   });

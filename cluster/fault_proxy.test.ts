@@ -16,7 +16,11 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function waitUntil(what: string, condition: () => boolean, timeoutMs = 15_000): Promise<void> {
+async function waitUntil(
+  what: string,
+  condition: () => boolean,
+  timeoutMs = 15_000,
+): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   while (!condition()) {
     if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -132,12 +136,21 @@ describe('FaultProxy pass-through', () => {
     const data = payload(5 * 1024 * 1024);
     client.socket.pause();
     client.socket.write(data);
-    await waitUntil('the echo server to receive everything, or stall on backpressure', () => echo.received() > 0);
+    await waitUntil(
+      'the echo server to receive everything, or stall on backpressure',
+      () => echo.received() > 0,
+    );
     await sleep(200);
     client.socket.resume();
     await waitUntil('the whole payload back', () => client.data().length >= data.length, 60_000);
     expect(client.data().equals(data)).toBe(true);
-    expect(proxy.stats()).toMatchObject({ bytesUp: data.length, bytesDown: data.length, droppedBytes: 0, connections: 1, accepted: 1 });
+    expect(proxy.stats()).toMatchObject({
+      bytesUp: data.length,
+      bytesDown: data.length,
+      droppedBytes: 0,
+      connections: 1,
+      accepted: 1,
+    });
   });
 
   it('passes half-closes both ways and forgets closed connections', async () => {
@@ -202,7 +215,12 @@ describe('FaultProxy blackhole', () => {
     expect(client.data().toString()).toBe('before');
     expect(client.closed()).toBe(false);
     expect(echo.received()).toBe('before'.length);
-    expect(proxy.stats()).toMatchObject({ mode: 'blackhole', direction: 'both', connections: 1, droppedBytes: 4 });
+    expect(proxy.stats()).toMatchObject({
+      mode: 'blackhole',
+      direction: 'both',
+      connections: 1,
+      droppedBytes: 4,
+    });
     proxy.heal();
     await expectEcho(client, 'after');
   });
@@ -300,15 +318,22 @@ describe('FaultProxy delay', () => {
     expect(() => proxy.delay(Number.NaN)).toThrow(/NaN/);
     expect(() => proxy.delay(10, -5)).toThrow(/jitter.*-5/);
     expect(() => proxy.blackhole('sideways' as never)).toThrow(/sideways/);
-    await expect(FaultProxy.start({ name: 'q', target: { host: '127.0.0.1', port: 70_000 } })).rejects.toThrow(/70000/);
-    await expect(FaultProxy.start({ name: '', target: { host: '127.0.0.1', port: 1 } })).rejects.toThrow(RangeError);
+    await expect(
+      FaultProxy.start({ name: 'q', target: { host: '127.0.0.1', port: 70_000 } }),
+    ).rejects.toThrow(/70000/);
+    await expect(
+      FaultProxy.start({ name: '', target: { host: '127.0.0.1', port: 1 } }),
+    ).rejects.toThrow(RangeError);
   });
 });
 
 describe('FaultProxy close', () => {
   it('is idempotent, closes connections, leaves no timers and releases the port', async () => {
     const echo = await startEcho();
-    const proxy = await FaultProxy.start({ name: 'p', target: { host: '127.0.0.1', port: echo.port } });
+    const proxy = await FaultProxy.start({
+      name: 'p',
+      target: { host: '127.0.0.1', port: echo.port },
+    });
     const client = connect(proxy.port);
     await expectEcho(client, 'hi');
     proxy.delay(60_000);
@@ -335,18 +360,28 @@ describe('FaultControlServer', () => {
   async function setup(): Promise<{ control: FaultControlServer; links: Map<string, FaultProxy> }> {
     const echo = await startEcho();
     const links = new Map<string, FaultProxy>();
-    for (const name of ['route-1-a', 'route-1-b', 'client-x']) links.set(name, await startProxy(name, echo.port));
+    for (const name of ['route-1-a', 'route-1-b', 'client-x'])
+      links.set(name, await startProxy(name, echo.port));
     const control = await FaultControlServer.start(() => links);
     cleanups.push(() => control.close());
     return { control, links };
   }
 
-  function raw(port: number, method: string, path: string): Promise<{ status: number; body: unknown }> {
+  function raw(
+    port: number,
+    method: string,
+    path: string,
+  ): Promise<{ status: number; body: unknown }> {
     return new Promise((resolve, reject) => {
       const req = http.request({ host: '127.0.0.1', port, method, path, agent: false }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString()) as unknown }));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            body: JSON.parse(Buffer.concat(chunks).toString()) as unknown,
+          }),
+        );
       });
       req.on('error', reject);
       req.end();
@@ -357,8 +392,14 @@ describe('FaultControlServer', () => {
     const { control } = await setup();
     const { status, body } = await raw(control.port, 'GET', '/links');
     expect(status).toBe(200);
-    expect((body as { name: string }[]).map((link) => link.name)).toEqual(['route-1-a', 'route-1-b', 'client-x']);
-    expect((await faultCommand(control.port, 'client-x', 'stats')).map((link) => link.mode)).toEqual(['pass']);
+    expect((body as { name: string }[]).map((link) => link.name)).toEqual([
+      'route-1-a',
+      'route-1-b',
+      'client-x',
+    ]);
+    expect(
+      (await faultCommand(control.port, 'client-x', 'stats')).map((link) => link.mode),
+    ).toEqual(['pass']);
   });
 
   it('cuts and heals by prefix and by name', async () => {
@@ -373,26 +414,43 @@ describe('FaultControlServer', () => {
     expect(healed.map((link) => [link.name, link.mode])).toEqual([['route-1-a', 'pass']]);
     expect(links.get('route-1-b')?.stats().mode).toBe('cut');
     await faultCommand(control.port, '*', 'blackhole', { direction: 'down' });
-    expect([...links.values()].map((link) => link.stats().direction)).toEqual(['down', 'down', 'down']);
+    expect([...links.values()].map((link) => link.stats().direction)).toEqual([
+      'down',
+      'down',
+      'down',
+    ]);
     const delayed = await faultCommand(control.port, 'client-x', 'delay', { ms: 25, jitterMs: 5 });
     expect(delayed[0]?.delayMs).toBe(25);
   });
 
   it('answers 404 naming the known links for an unknown link', async () => {
     const { control } = await setup();
-    await expect(faultCommand(control.port, 'nope', 'cut')).rejects.toThrow("no link named 'nope' (links: route-1-a, route-1-b, client-x)");
-    await expect(faultCommand(control.port, 'zone-*', 'heal')).rejects.toThrow(/no link matching 'zone-\*'/);
+    await expect(faultCommand(control.port, 'nope', 'cut')).rejects.toThrow(
+      "no link named 'nope' (links: route-1-a, route-1-b, client-x)",
+    );
+    await expect(faultCommand(control.port, 'zone-*', 'heal')).rejects.toThrow(
+      /no link matching 'zone-\*'/,
+    );
     expect((await raw(control.port, 'POST', '/links/nope/cut')).status).toBe(404);
   });
 
   it('answers 400 naming the bad value, and changes nothing', async () => {
     const { control, links } = await setup();
-    await expect(faultCommand(control.port, 'client-x', 'delay', { ms: -1 })).rejects.toThrow(/'-1'/);
+    await expect(faultCommand(control.port, 'client-x', 'delay', { ms: -1 })).rejects.toThrow(
+      /'-1'/,
+    );
     const abc = await raw(control.port, 'POST', '/links/client-x/delay?ms=abc');
-    expect(abc).toEqual({ status: 400, body: { error: expect.stringContaining("'abc'") as unknown } });
+    expect(abc).toEqual({
+      status: 400,
+      body: { error: expect.stringContaining("'abc'") as unknown },
+    });
     expect((await raw(control.port, 'POST', '/links/client-x/delay')).status).toBe(400);
-    expect((await raw(control.port, 'POST', '/links/client-x/blackhole?direction=left')).body).toEqual({ error: expect.stringContaining("'left'") as unknown });
-    expect((await raw(control.port, 'POST', '/links/client-x/explode')).body).toEqual({ error: expect.stringContaining("'explode'") as unknown });
+    expect(
+      (await raw(control.port, 'POST', '/links/client-x/blackhole?direction=left')).body,
+    ).toEqual({ error: expect.stringContaining("'left'") as unknown });
+    expect((await raw(control.port, 'POST', '/links/client-x/explode')).body).toEqual({
+      error: expect.stringContaining("'explode'") as unknown,
+    });
     expect((await raw(control.port, 'POST', '/links/client-x/cut?force=1')).status).toBe(400);
     expect(links.get('client-x')?.stats()).toMatchObject({ mode: 'pass', delayMs: 0 });
   });

@@ -194,7 +194,8 @@ class Channel {
 
   /** Pass the source's end on once everything before it has been delivered. */
   private finishIfDrained(): void {
-    if (this.disposed || this.srcState === 'open' || this.queue.length > 0 || this.awaitingDrain) return;
+    if (this.disposed || this.srcState === 'open' || this.queue.length > 0 || this.awaitingDrain)
+      return;
     if (this.srcState === 'ended') {
       if (!this.dst.writableEnded) this.dst.end();
       return;
@@ -264,7 +265,12 @@ export class FaultProxy {
   private accepted = 0;
   private closing: Promise<void> | undefined;
 
-  private constructor(name: string, target: { host: string; port: number }, server: net.Server, port: number) {
+  private constructor(
+    name: string,
+    target: { host: string; port: number },
+    server: net.Server,
+    port: number,
+  ) {
     this.name = name;
     this.target = { host: target.host, port: target.port };
     this.server = server;
@@ -290,7 +296,9 @@ export class FaultProxy {
   /** Drop the bytes of `direction` on existing and new connections, keeping the sockets open. */
   blackhole(direction: Direction = 'both'): void {
     if (!DIRECTIONS.includes(direction)) {
-      throw new RangeError(`blackhole direction must be one of ${DIRECTIONS.join(', ')}, got '${String(direction)}'`);
+      throw new RangeError(
+        `blackhole direction must be one of ${DIRECTIONS.join(', ')}, got '${String(direction)}'`,
+      );
     }
     this.faults.mode = 'blackhole';
     this.faults.direction = direction;
@@ -301,7 +309,9 @@ export class FaultProxy {
     checkDelay('delay ms', ms);
     checkDelay('delay jitter', jitterMs);
     if (ms + jitterMs > MAX_DELAY_MS) {
-      throw new RangeError(`delay ms + jitter must be at most ${MAX_DELAY_MS}, got ${ms + jitterMs}`);
+      throw new RangeError(
+        `delay ms + jitter must be at most ${MAX_DELAY_MS}, got ${ms + jitterMs}`,
+      );
     }
     this.faults.delayMs = ms;
     this.faults.jitterMs = ms === 0 ? 0 : jitterMs;
@@ -346,7 +356,11 @@ export class FaultProxy {
       client.destroy();
       return;
     }
-    const upstream = net.connect({ host: this.target.host, port: this.target.port, allowHalfOpen: true });
+    const upstream = net.connect({
+      host: this.target.host,
+      port: this.target.port,
+      allowHalfOpen: true,
+    });
     upstream.on('error', () => undefined);
     client.setNoDelay(true);
     upstream.setNoDelay(true);
@@ -361,7 +375,8 @@ function listen(server: net.Server, port: number, host: string): Promise<number>
     server.listen(port, host, () => {
       server.off('error', onError);
       const address = server.address();
-      if (address === null || typeof address === 'string') reject(new Error(`unexpected listen address ${String(address)}`));
+      if (address === null || typeof address === 'string')
+        reject(new Error(`unexpected listen address ${String(address)}`));
       else resolve(address.port);
     });
   });
@@ -372,7 +387,9 @@ function validateOptions(options: FaultProxyOptions): void {
     throw new RangeError(`proxy name must be a non-empty string, got '${String(options.name)}'`);
   }
   if (typeof options.target.host !== 'string' || options.target.host === '') {
-    throw new RangeError(`proxy '${options.name}': target host must be a non-empty string, got '${String(options.target.host)}'`);
+    throw new RangeError(
+      `proxy '${options.name}': target host must be a non-empty string, got '${String(options.target.host)}'`,
+    );
   }
   checkPort(`proxy '${options.name}': target port`, options.target.port, 1);
   if (options.port !== undefined) checkPort(`proxy '${options.name}': port`, options.port, 0);

@@ -114,9 +114,13 @@ export class ActorHost implements Effects {
     }
     if (env.to !== this.address) return this.refuse('MISROUTED', `${env.kind} for ${env.to}`);
     if (sender !== undefined && env.from !== sender) {
-      return this.refuse('FORGED_SENDER', `${env.kind} says it is from ${env.from} but came from ${sender}`);
+      return this.refuse(
+        'FORGED_SENDER',
+        `${env.kind} says it is from ${env.from} but came from ${sender}`,
+      );
     }
-    if (!maySend(env.kind, env.from)) return this.refuse('FORBIDDEN_SENDER', `${env.kind} from ${env.from}`);
+    if (!maySend(env.kind, env.from))
+      return this.refuse('FORBIDDEN_SENDER', `${env.kind} from ${env.from}`);
     this.received++;
     this.options.tap?.(this.address, this.runtime.now(), { type: 'message', env });
     try {
@@ -156,8 +160,12 @@ export class ActorHost implements Effects {
 
   /** True when nothing is in flight, staged or waiting to be sent: a drain may stop here. */
   get settled(): boolean {
-    return this.inflight === null && this.writeKeys.length === 0 && this.events.length === 0 &&
-      this.outbox.length === 0;
+    return (
+      this.inflight === null &&
+      this.writeKeys.length === 0 &&
+      this.events.length === 0 &&
+      this.outbox.length === 0
+    );
   }
 
   /** Lose everything not yet durable; stop until restart. */
@@ -239,7 +247,12 @@ export class ActorHost implements Effects {
   }
 
   private startSync(outbox: Outgoing[]): void {
-    const batch: Batch = { keys: this.writeKeys, values: this.writeValues, events: this.events, outbox };
+    const batch: Batch = {
+      keys: this.writeKeys,
+      values: this.writeValues,
+      events: this.events,
+      outbox,
+    };
     this.writeKeys = [];
     this.writeValues = [];
     this.events = [];

@@ -32,8 +32,20 @@ describe('HostProcess', () => {
     const login = { servers: nats.clientUrls(), name: 'host' };
     const scenario = clusterScenario(undefined, undefined);
     const log = pino({ level: 'silent' });
-    const first = await HostProcess.start({ name: 'first', addresses: ['settlement.0'], login, scenario, log });
-    const second = await HostProcess.start({ name: 'second', addresses: ['settlement.0'], login, scenario, log });
+    const first = await HostProcess.start({
+      name: 'first',
+      addresses: ['settlement.0'],
+      login,
+      scenario,
+      log,
+    });
+    const second = await HostProcess.start({
+      name: 'second',
+      addresses: ['settlement.0'],
+      login,
+      scenario,
+      log,
+    });
     try {
       first.hosts.get('settlement.0')!.local((_actor, _now, fx) => fx.write('x:probe', true));
       const error = await first.failed;

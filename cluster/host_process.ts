@@ -3,7 +3,12 @@
 // records), resumes their pending sagas, serves their subjects, journals every group commit
 // before anything it caused leaves, answers reconciliation queries, and drains on stop.
 // The actors are the simulator's, unchanged; only the host's environment and transport differ.
-import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import {
+  jetstream,
+  jetstreamManager,
+  type JetStreamClient,
+  type JetStreamManager,
+} from '@nats-io/jetstream';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import * as hdr from 'hdr-histogram-js';
 import type { Logger } from 'pino';
@@ -51,7 +56,10 @@ export class HostProcess implements HostObserver {
   private readonly runtime: LiveEnvironment;
   readonly transport: NatsTransport;
   private readonly acceptedAt = new Map<string, number>();
-  private readonly latency = hdr.build({ lowestDiscernibleValue: 1, numberOfSignificantValueDigits: 3 });
+  private readonly latency = hdr.build({
+    lowestDiscernibleValue: 1,
+    numberOfSignificantValueDigits: 3,
+  });
   private stopping: Promise<void> | undefined;
   private outcomes: Array<[string, number]> = [];
   private outcomeTicker: NodeJS.Timeout | undefined;
@@ -63,14 +71,23 @@ export class HostProcess implements HostObserver {
     private readonly jsm: JetStreamManager,
   ) {
     this.transport = new NatsTransport(nc);
-    this.runtime = new LiveEnvironment(liveClock(options.clockOrigin ?? Date.now()), this.journals, (host, error) => this.syncFailed(host, error));
+    this.runtime = new LiveEnvironment(
+      liveClock(options.clockOrigin ?? Date.now()),
+      this.journals,
+      (host, error) => this.syncFailed(host, error),
+    );
   }
 
   static async start(options: HostProcessOptions): Promise<HostProcess> {
     for (const address of options.addresses) assertAddress(address);
     const specs = actorSpecs(options.scenario, options.addresses);
     const nc = await connectNats(options.login);
-    const hostProcess = new HostProcess(options, nc, jetstream(nc, { timeout: 5_000 }), await jetstreamManager(nc));
+    const hostProcess = new HostProcess(
+      options,
+      nc,
+      jetstream(nc, { timeout: 5_000 }),
+      await jetstreamManager(nc),
+    );
     try {
       await hostProcess.open(specs);
     } catch (error) {
@@ -85,33 +102,52 @@ export class HostProcess implements HostObserver {
     const transport = this.transport;
     const owner = `${name}-${Date.now().toString(36)}-${process.pid}`;
     for (const [address, spec] of specs) {
-      const { journal, records } = await Journal.open(this.js, this.jsm, address, owner, () => spec.records, {
-        snapshotBytes: this.options.snapshotBytes,
-        onEvent: (message) => log.info({ address }, message),
-      });
+      const { journal, records } = await Journal.open(
+        this.js,
+        this.jsm,
+        address,
+        owner,
+        () => spec.records,
+        {
+          snapshotBytes: this.options.snapshotBytes,
+          onEvent: (message) => log.info({ address }, message),
+        },
+      );
       this.journals.set(address, journal);
-      const host = new ActorHost(address, spec.factory, new MemoryStore(records), transport, this.runtime, this);
+      const host = new ActorHost(
+        address,
+        spec.factory,
+        new MemoryStore(records),
+        transport,
+        this.runtime,
+        this,
+      );
       this.hosts.set(address, host);
       log.info({ address, records: records.size, journalSeq: journal.sequence }, 'actor restored');
     }
     for (const [address, host] of this.hosts) {
       transport.serveLocally(address, (frame, sender) => host.receive(frame, sender));
-      this.subscriptions.push(this.nc.subscribe(inboxSubject(address), {
-        callback: (error, msg) => {
-          if (error === null) host.receive(msg.data, senderOf(msg.subject));
-        },
-      }));
-      this.subscriptions.push(this.nc.subscribe(adminSubject(address), {
-        callback: (error, msg) => {
-          if (error === null) msg.respond(pack(this.report(host)));
-        },
-      }));
+      this.subscriptions.push(
+        this.nc.subscribe(inboxSubject(address), {
+          callback: (error, msg) => {
+            if (error === null) host.receive(msg.data, senderOf(msg.subject));
+          },
+        }),
+      );
+      this.subscriptions.push(
+        this.nc.subscribe(adminSubject(address), {
+          callback: (error, msg) => {
+            if (error === null) msg.respond(pack(this.report(host)));
+          },
+        }),
+      );
     }
     // Building the world left garbage the size of the scenario; when the process may collect it
     // now (node --expose-gc), do, rather than in a pause under load.
     (globalThis as { gc?: () => void }).gc?.();
     const subject = this.options.outcomeSubject;
-    if (subject !== undefined) this.outcomeTicker = setInterval(() => this.flushOutcomes(subject), 20);
+    if (subject !== undefined)
+      this.outcomeTicker = setInterval(() => this.flushOutcomes(subject), 20);
     await this.nc.flush();
     for (const host of this.hosts.values()) host.start(); // resume pending sagas, now that replies can arrive
     log.info({ actors: [...this.hosts.keys()] }, 'host serving');
@@ -128,7 +164,8 @@ export class HostProcess implements HostObserver {
       records: host.store.durable.size,
       received: host.received,
       rejected: Object.fromEntries(host.rejectedByCode),
-      latency: this.latency.totalCount > 0 ? hdr.encodeIntoCompressedBase64(this.latency) : undefined,
+      latency:
+        this.latency.totalCount > 0 ? hdr.encodeIntoCompressedBase64(this.latency) : undefined,
     };
   }
 
@@ -138,7 +175,8 @@ export class HostProcess implements HostObserver {
       if (event.type === 'transfer.accepted') this.acceptedAt.set(event.corr, Date.now());
       else if (event.type === 'transfer.outcome') {
         this.options.onOutcome?.(event.corr);
-        if (this.options.outcomeSubject !== undefined) this.outcomes.push([event.corr, performance.timeOrigin + performance.now()]);
+        if (this.options.outcomeSubject !== undefined)
+          this.outcomes.push([event.corr, performance.timeOrigin + performance.now()]);
         const at = this.acceptedAt.get(event.corr);
         if (at === undefined) continue;
         this.acceptedAt.delete(event.corr);
@@ -161,7 +199,8 @@ export class HostProcess implements HostObserver {
     if (error instanceof JournalClosedError) return; // stopping
     host.crash();
     const { log } = this.options;
-    if (error instanceof FencedError) log.error({ address: host.address }, `stopped serving: ${error.message}`);
+    if (error instanceof FencedError)
+      log.error({ address: host.address }, `stopped serving: ${error.message}`);
     else log.error({ address: host.address, err: error }, 'journal append failed; actor stopped');
     this.failedWith(error instanceof Error ? error : new Error(String(error)));
   }
@@ -174,7 +213,9 @@ export class HostProcess implements HostObserver {
   // Declared before `failed`: class fields are defined in order, and a later declaration of this
   // one would reset what the promise's executor assigned.
   private failedWith!: (error: Error) => void;
-  readonly failed = new Promise<Error>((resolve) => { this.failedWith = resolve; });
+  readonly failed = new Promise<Error>((resolve) => {
+    this.failedWith = resolve;
+  });
 
   /**
    * Drain: stop taking frames, let in-flight journal appends finish (up to `graceMs`), then close.
@@ -202,14 +243,22 @@ export class HostProcess implements HostObserver {
 }
 
 /** The factory and opening records of each named actor, from the scenario's world. */
-export function actorSpecs(scenario: Scenario, addresses: readonly string[]): Map<string, ActorSpec> {
-  const world = worldOf(scenario, (_address, factory, records): ActorSpec => ({ factory, records }));
+export function actorSpecs(
+  scenario: Scenario,
+  addresses: readonly string[],
+): Map<string, ActorSpec> {
+  const world = worldOf(scenario, (_address, factory, records): ActorSpec => ({
+    factory,
+    records,
+  }));
   const specs = new Map<string, ActorSpec>();
   for (const address of addresses) {
     const spec = world.hosts.get(address);
     if (spec === undefined || address.startsWith('app.')) {
       const known = [...world.hosts.keys()].filter((a) => !a.startsWith('app.'));
-      throw new Error(`no actor '${address}' in scenario ${scenario.name} (actors: ${known.join(', ')})`);
+      throw new Error(
+        `no actor '${address}' in scenario ${scenario.name} (actors: ${known.join(', ')})`,
+      );
     }
     specs.set(address, spec);
   }

@@ -4,7 +4,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import {
+  jetstream,
+  jetstreamManager,
+  type JetStreamClient,
+  type JetStreamManager,
+} from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureStream, FencedError, Journal, readJournal } from './journal.ts';
@@ -37,9 +42,22 @@ describe('Journal on JetStream', () => {
   it('seeds an empty journal with the genesis records, then reads back every append in order', async () => {
     await ensureStream(jsm, 'province.11', { replicas: 1 });
     const genesis = new Map<string, unknown>([['a:1', { available: 100n, held: 0n }]]);
-    const { journal, records } = await Journal.open(js, jsm, 'province.11', 'owner-a', () => genesis);
+    const { journal, records } = await Journal.open(
+      js,
+      jsm,
+      'province.11',
+      'owner-a',
+      () => genesis,
+    );
     expect([...records]).toEqual([...genesis]);
-    await journal.append(['a:1', 't:T1'], [{ available: 70n, held: 30n }, { state: 'reserved', amount: 30n }], records);
+    await journal.append(
+      ['a:1', 't:T1'],
+      [
+        { available: 70n, held: 30n },
+        { state: 'reserved', amount: 30n },
+      ],
+      records,
+    );
     await journal.append(['t:T1'], [{ state: 'committed', amount: 30n }], records);
     const back = await readJournal(js, jsm, 'province.11');
     expect([...back.records]).toEqual([
@@ -55,14 +73,18 @@ describe('Journal on JetStream', () => {
     await first.journal.append(['l:1'], [5n], first.records);
     const second = await Journal.open(js, jsm, 'wallet.00', 'owner-2', () => new Map());
     expect(second.records.get('l:1')).toBe(5n);
-    await expect(first.journal.append(['l:1'], [999n], first.records)).rejects.toBeInstanceOf(FencedError);
+    await expect(first.journal.append(['l:1'], [999n], first.records)).rejects.toBeInstanceOf(
+      FencedError,
+    );
     await second.journal.append(['l:1'], [7n], second.records);
     expect((await readJournal(js, jsm, 'wallet.00')).records.get('l:1')).toBe(7n);
   });
 
   it('snapshots compact the stream; what it folds to is unchanged', async () => {
     await ensureStream(jsm, 'wallet.01', { replicas: 1 });
-    const opened = await Journal.open(js, jsm, 'wallet.01', 'owner-s', () => new Map(), { snapshotBytes: 2_000 });
+    const opened = await Journal.open(js, jsm, 'wallet.01', 'owner-s', () => new Map(), {
+      snapshotBytes: 2_000,
+    });
     const live = new Map<string, unknown>();
     for (let i = 0; i < 60; i++) {
       const key = `w:${i % 25}`;
@@ -81,7 +103,10 @@ describe('Journal on JetStream', () => {
     // What a host killed between the two chunks of its opening snapshot leaves behind.
     await js.publish(stateSubject('wallet.02'), pack(['s', 'dead-owner:0', 0, 2, ['w:a'], [1]]));
     await js.publish(stateSubject('wallet.02'), pack(['o', 'another-dead-owner']));
-    const genesis = new Map<string, unknown>([['w:a', 1], ['w:b', 2]]);
+    const genesis = new Map<string, unknown>([
+      ['w:a', 1],
+      ['w:b', 2],
+    ]);
     const { records } = await Journal.open(js, jsm, 'wallet.02', 'owner-g', () => genesis);
     expect([...records]).toEqual([...genesis]);
     expect((await readJournal(js, jsm, 'wallet.02')).records).toEqual(genesis);
@@ -89,6 +114,7 @@ describe('Journal on JetStream', () => {
 
   it('names a missing stream and how to create it', async () => {
     await expect(Journal.open(js, jsm, 'province.99', 'owner-x', () => new Map())).rejects.toThrow(
-      /no journal stream GJ_province_99 for province.99: provision it first/);
+      /no journal stream GJ_province_99 for province.99: provision it first/,
+    );
   });
 });

@@ -10,7 +10,10 @@ import { recount } from '../sim/recount.ts';
 
 function roundTrip(records: ReadonlyMap<string, unknown>): Map<string, unknown> {
   const keys = [...records.keys()];
-  const [k, v] = unpack(pack([keys, encodeRecordValues([...records.values()])])) as [string[], unknown[]];
+  const [k, v] = unpack(pack([keys, encodeRecordValues([...records.values()])])) as [
+    string[],
+    unknown[],
+  ];
   return new Map(k.map((key, i) => [key, v[i]]));
 }
 
@@ -19,7 +22,10 @@ describe('JournalFold', () => {
     const fold = new JournalFold();
     fold.apply(['b', ['a:1', 'a:2'], [1n, 2n]]);
     fold.apply(['b', ['a:1'], [5n]]);
-    expect([...fold.records]).toEqual([['a:1', 5n], ['a:2', 2n]]);
+    expect([...fold.records]).toEqual([
+      ['a:1', 5n],
+      ['a:2', 2n],
+    ]);
   });
 
   it('replaces everything with a snapshot once all its chunks are in', () => {
@@ -29,7 +35,11 @@ describe('JournalFold', () => {
     expect([...fold.records.keys()]).toEqual(['old']); // half a snapshot changes nothing yet
     fold.apply(['s', 'x', 1, 2, ['b'], [2]]);
     fold.apply(['b', ['c'], [3]]);
-    expect([...fold.records]).toEqual([['a', 1], ['b', 2], ['c', 3]]);
+    expect([...fold.records]).toEqual([
+      ['a', 1],
+      ['b', 2],
+      ['c', 3],
+    ]);
   });
 
   it('ignores a snapshot cut short by a crash (an open marker follows its first chunks)', () => {
@@ -39,7 +49,10 @@ describe('JournalFold', () => {
     fold.apply(['o', 'next-owner']);
     fold.apply(['s', 'x', 1, 3, ['lost2'], [9]]);
     fold.apply(['b', ['after'], [2]]);
-    expect([...fold.records]).toEqual([['kept', 1], ['after', 2]]);
+    expect([...fold.records]).toEqual([
+      ['kept', 1],
+      ['after', 2],
+    ]);
   });
 
   it('refuses an entry of unknown type, naming it', () => {
@@ -65,19 +78,27 @@ describe('record codec', () => {
       expect(back.size).toBe(host.store.durable.size);
       host.store.durable.forEach((value, key) => {
         const snapshot = value as { machine?: unknown; value: unknown; context: unknown };
-        const expected = snapshot !== null && typeof snapshot === 'object' && 'machine' in snapshot
-          ? { value: snapshot.value, context: snapshot.context }
-          : value;
-        if (!isDeepStrictEqual(back.get(key), expected)) throw new Error(`${host.address} ${key} changed in the round trip`);
+        const expected =
+          snapshot !== null && typeof snapshot === 'object' && 'machine' in snapshot
+            ? { value: snapshot.value, context: snapshot.context }
+            : value;
+        if (!isDeepStrictEqual(back.get(key), expected))
+          throw new Error(`${host.address} ${key} changed in the round trip`);
       });
     }
-    const views = [...sim.world.hosts.values()].map((h) => ({ address: h.address, store: { durable: roundTrip(h.store.durable) } }));
+    const views = [...sim.world.hosts.values()].map((h) => ({
+      address: h.address,
+      store: { durable: roundTrip(h.store.durable) },
+    }));
     expect(recount(views)).toEqual(recount(sim.world.hosts.values()));
   });
 
   it('actors rebuilt from decoded records resume exactly as from live ones (a crash mid-run)', () => {
     const crashAt = { at: 12 * 3_600_000, durationMs: 20 * 60_000 }; // noon: transfers in flight
-    const faulted = scenarioFrom({ ...small, faults: [{ type: 'crash', node: 'wallet.00', ...crashAt }] });
+    const faulted = scenarioFrom({
+      ...small,
+      faults: [{ type: 'crash', node: 'wallet.00', ...crashAt }],
+    });
     const live = new Simulation(faulted).run();
     // Same run, but every restart reads its records back through the codec.
     const decoded = new Simulation(faulted);

@@ -44,7 +44,11 @@ export interface StreamProvisioning {
 }
 
 /** Create (or check) an actor's stream. Needs a user allowed to add streams. */
-export async function ensureStream(jsm: JetStreamManager, address: string, { replicas }: StreamProvisioning): Promise<void> {
+export async function ensureStream(
+  jsm: JetStreamManager,
+  address: string,
+  { replicas }: StreamProvisioning,
+): Promise<void> {
   const name = stateStream(address);
   try {
     await jsm.streams.info(name);
@@ -79,18 +83,25 @@ export interface Restored {
 }
 
 /** Read an actor's whole stream (from its first remaining message) into records. */
-export async function readJournal(js: JetStreamClient, jsm: JetStreamManager, address: string): Promise<Restored> {
+export async function readJournal(
+  js: JetStreamClient,
+  jsm: JetStreamManager,
+  address: string,
+): Promise<Restored> {
   const stream = stateStream(address);
   let info;
   try {
     info = await jsm.streams.info(stream);
   } catch (error) {
     if (!isNotFound(error)) throw error;
-    throw new Error(`no journal stream ${stream} for ${address}: provision it first (gongji provision, which gongji cluster up runs)`);
+    throw new Error(
+      `no journal stream ${stream} for ${address}: provision it first (gongji provision, which gongji cluster up runs)`,
+    );
   }
   const lastSeq = info.state.last_seq;
   const fold = new JournalFold();
-  if (info.state.messages === 0) return { records: fold.records, lastSeq, messages: 0, complete: false };
+  if (info.state.messages === 0)
+    return { records: fold.records, lastSeq, messages: 0, complete: false };
   const consumer = await js.consumers.get(stream);
   const messages = await consumer.consume();
   let count = 0;
@@ -149,7 +160,11 @@ export class JournalFold {
   }
 }
 
-function setAll(records: Map<string, unknown>, keys: readonly string[], values: readonly unknown[]): void {
+function setAll(
+  records: Map<string, unknown>,
+  keys: readonly string[],
+  values: readonly unknown[],
+): void {
   for (let i = 0; i < keys.length; i++) records.set(keys[i] as string, values[i]);
 }
 
@@ -188,7 +203,14 @@ export class Journal {
         const restored = await readJournal(js, jsm, address);
         // Each attempt writes under ids of its own: an attempt's msgIDs must never match what an
         // earlier, half-done attempt wrote, or the server would answer "duplicate" for a new entry.
-        const journal = new Journal(js, jsm, address, attempt === 0 ? owner : `${owner}.${attempt}`, restored.lastSeq, options);
+        const journal = new Journal(
+          js,
+          jsm,
+          address,
+          attempt === 0 ? owner : `${owner}.${attempt}`,
+          restored.lastSeq,
+          options,
+        );
         // No complete snapshot yet: the stream is new, or the first opening was cut short
         // between chunks (then its chunks never count). Seed it with the opening records.
         let records = restored.records;
@@ -201,9 +223,13 @@ export class Journal {
       } catch (error) {
         // Someone else wrote in between (another owner opening): read again and take over.
         // A stream without quorum or leader yet (a NATS node restarting, a partition): wait.
-        const retry = (error instanceof FencedError && attempt < 5) || (isTransient(error) && Date.now() < deadline);
+        const retry =
+          (error instanceof FencedError && attempt < 5) ||
+          (isTransient(error) && Date.now() < deadline);
         if (!retry) throw error;
-        options.onEvent?.(`opening the journal of ${address} failed (${(error as Error).message}); retrying`);
+        options.onEvent?.(
+          `opening the journal of ${address} failed (${(error as Error).message}); retrying`,
+        );
         await sleep(RETRY_MS[Math.min(attempt, RETRY_MS.length - 1)] as number);
       }
     }
@@ -215,8 +241,15 @@ export class Journal {
   }
 
   /** Append one group commit; `durable` is the actor's durable records before it (for snapshots). */
-  async append(keys: readonly string[], values: readonly unknown[], durable: ReadonlyMap<string, unknown>): Promise<void> {
-    if (this.bytesSinceSnapshot > Math.max(this.options.snapshotBytes ?? 8 << 20, 2 * this.lastSnapshotBytes)) {
+  async append(
+    keys: readonly string[],
+    values: readonly unknown[],
+    durable: ReadonlyMap<string, unknown>,
+  ): Promise<void> {
+    if (
+      this.bytesSinceSnapshot >
+      Math.max(this.options.snapshotBytes ?? 8 << 20, 2 * this.lastSnapshotBytes)
+    ) {
       await this.compact(durable);
     }
     await this.publish(['b', keys, encodeRecordValues(values)]);
@@ -242,9 +275,13 @@ export class Journal {
     try {
       await this.jsm.streams.purge(stateStream(this.address), { seq: firstSeq });
     } catch (error) {
-      this.options.onEvent?.(`purge of ${this.address} before ${firstSeq} failed: ${String(error)}`);
+      this.options.onEvent?.(
+        `purge of ${this.address} before ${firstSeq} failed: ${String(error)}`,
+      );
     }
-    this.options.onEvent?.(`snapshot of ${this.address}: ${durable.size} records, ${this.lastSnapshotBytes} bytes`);
+    this.options.onEvent?.(
+      `snapshot of ${this.address}: ${durable.size} records, ${this.lastSnapshotBytes} bytes`,
+    );
   }
 
   /** Write every record as one snapshot; returns the sequence of its first chunk. */
@@ -273,7 +310,10 @@ export class Journal {
       if (this.closed) throw new JournalClosedError(`journal of ${this.address} is closed`);
       let ack: PubAck;
       try {
-        ack = await this.js.publish(stateSubject(this.address), data, { msgID, expect: { lastSequence: expected } });
+        ack = await this.js.publish(stateSubject(this.address), data, {
+          msgID,
+          expect: { lastSequence: expected },
+        });
       } catch (error) {
         if (isWrongLastSequence(error)) {
           // Our own earlier attempt may have landed with its ack lost, longer ago than the dedup
@@ -284,7 +324,9 @@ export class Journal {
             this.bytesSinceSnapshot += data.length;
             return data.length;
           }
-          throw new FencedError(`${this.address}: another owner wrote to the journal (expected last sequence ${expected})`);
+          throw new FencedError(
+            `${this.address}: another owner wrote to the journal (expected last sequence ${expected})`,
+          );
         }
         if (error instanceof JetStreamApiError && !isRetryable(error)) throw error;
         await sleep(RETRY_MS[Math.min(attempt, RETRY_MS.length - 1)] as number);
@@ -301,18 +343,26 @@ export class Journal {
 function isTransient(error: unknown): boolean {
   if (error instanceof JetStreamApiError) return isRetryable(error);
   const name = (error as Error | undefined)?.name ?? '';
-  return /Timeout|Request|NoResponders|Connection|Disconnect/i.test(name) ||
-    /timeout|no responders|disconnect|connection/i.test((error as Error | undefined)?.message ?? '');
+  return (
+    /Timeout|Request|NoResponders|Connection|Disconnect/i.test(name) ||
+    /timeout|no responders|disconnect|connection/i.test((error as Error | undefined)?.message ?? '')
+  );
 }
 
 /** Whether the message at `seq` is the one we sent as `msgID`. */
-function msgIdOf(message: { header?: { get(key: string): string } } | undefined): string | undefined {
+function msgIdOf(
+  message: { header?: { get(key: string): string } } | undefined,
+): string | undefined {
   return message?.header?.get('Nats-Msg-Id');
 }
 
 /** Server-side refusals that a retry cannot fix are thrown; the rest (no leader yet, timeouts) are retried. */
 function isRetryable(error: JetStreamApiError): boolean {
-  return error.status === 503 || error.status === 408 || /no (responders|suitable peers)|leader|timeout/i.test(error.message);
+  return (
+    error.status === 503 ||
+    error.status === 408 ||
+    /no (responders|suitable peers)|leader|timeout/i.test(error.message)
+  );
 }
 
 function chunkRecords(records: ReadonlyMap<string, unknown>): Array<[string[], unknown[]]> {
@@ -337,7 +387,10 @@ function fit(keys: string[], values: unknown[]): Array<[string[], unknown[]]> {
   const encoded = encodeRecordValues(values);
   if (keys.length <= 1 || pack([keys, encoded]).length <= CHUNK_BYTES) return [[keys, encoded]];
   const half = keys.length >> 1;
-  return [...fit(keys.slice(0, half), values.slice(0, half)), ...fit(keys.slice(half), values.slice(half))];
+  return [
+    ...fit(keys.slice(0, half), values.slice(0, half)),
+    ...fit(keys.slice(half), values.slice(half)),
+  ];
 }
 
 function sleep(ms: number): Promise<void> {

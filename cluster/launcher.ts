@@ -10,7 +10,14 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import type { Scenario } from '../sim/scenario.ts';
 import { checkCluster, type ClusterResult } from './check.ts';
-import { allAddresses, deploymentUsers, processCommands, provisionCommand, type Deployment, type ProcessCommand } from './deployment.ts';
+import {
+  allAddresses,
+  deploymentUsers,
+  processCommands,
+  provisionCommand,
+  type Deployment,
+  type ProcessCommand,
+} from './deployment.ts';
 import { FaultProxy } from './fault_proxy.ts';
 import { freePorts, NatsCluster } from './nats_server.ts';
 import { connectNats, type NatsLogin } from './nats_transport.ts';
@@ -62,7 +69,10 @@ export class LocalCluster {
   private readonly passwords = new Map<string, string>();
   private commands = new Map<string, ProcessCommand>();
 
-  private constructor(readonly options: LocalClusterOptions, readonly nats: NatsCluster) {}
+  private constructor(
+    readonly options: LocalClusterOptions,
+    readonly nats: NatsCluster,
+  ) {}
 
   /** Start NATS (with proxies on the routes), provision every actor's stream, start the hosts. */
   static async start(options: LocalClusterOptions): Promise<LocalCluster> {
@@ -79,11 +89,16 @@ export class LocalCluster {
     // Every port at once, held together while chosen, so none is handed out twice.
     const n = deployment.natsNodes;
     const free = await freePorts(3 * n + n * (n - 1));
-    const ports = Array.from({ length: n }, (_, i) => ({ client: free[3 * i]!, cluster: free[3 * i + 1]!, http: free[3 * i + 2]! }));
+    const ports = Array.from({ length: n }, (_, i) => ({
+      client: free[3 * i]!,
+      cluster: free[3 * i + 1]!,
+      http: free[3 * i + 2]!,
+    }));
     const routePorts = new Map<string, number>();
     let next = 3 * n;
     for (let from = 0; from < n; from++) {
-      for (let to = 0; to < n; to++) if (from !== to) routePorts.set(`${from}-${to}`, free[next++]!);
+      for (let to = 0; to < n; to++)
+        if (from !== to) routePorts.set(`${from}-${to}`, free[next++]!);
     }
     const nats = await NatsCluster.plan({
       nodes: n,
@@ -91,7 +106,10 @@ export class LocalCluster {
       dir: join(dir, 'nats'),
       users: deploymentUsers(deployment, password),
       clusterName: 'gongji',
-      routeAddress: (from: number, to: number) => ({ host: '127.0.0.1', port: routePorts.get(`${from}-${to}`) as number }),
+      routeAddress: (from: number, to: number) => ({
+        host: '127.0.0.1',
+        port: routePorts.get(`${from}-${to}`) as number,
+      }),
     });
     const cluster = new LocalCluster(options, nats);
     for (const [user, secret] of passwords) cluster.passwords.set(user, secret);
@@ -99,13 +117,19 @@ export class LocalCluster {
       for (const [pair, port] of routePorts) {
         const [, to] = pair.split('-').map(Number) as [number, number];
         const target = { host: '127.0.0.1', port: nats.nodes[to]!.clusterPort };
-        cluster.links.set(`route-${pair}`, await FaultProxy.start({ name: `route-${pair}`, target, port }));
+        cluster.links.set(
+          `route-${pair}`,
+          await FaultProxy.start({ name: `route-${pair}`, target, port }),
+        );
       }
       await nats.start();
       await cluster.planProcesses();
       await cluster.startProcess('provision');
       const provisioned = await cluster.children.get('provision')!.exited;
-      if (provisioned !== 0) throw new Error(`provisioning the journal streams failed (exit ${provisioned}); see ${join(dir, 'logs', 'provision.log')}`);
+      if (provisioned !== 0)
+        throw new Error(
+          `provisioning the journal streams failed (exit ${provisioned}); see ${join(dir, 'logs', 'provision.log')}`,
+        );
       for (const host of deployment.hosts) await cluster.startProcess(host.name);
       await cluster.waitServing(allAddresses(deployment), 60_000);
     } catch (error) {
@@ -150,29 +174,52 @@ export class LocalCluster {
       clockOrigin: this.clockOrigin,
       hostArgs: this.options.hostArgs ?? [],
     });
-    const provision = provisionCommand(deployment, { server: (name) => `nats://127.0.0.1:${proxyPort.get(name)}`, scenarioArgs: [] });
+    const provision = provisionCommand(deployment, {
+      server: (name) => `nats://127.0.0.1:${proxyPort.get(name)}`,
+      scenarioArgs: [],
+    });
     this.commands = new Map([provision, ...commands].map((c) => [c.name, c]));
   }
 
   /** Start (or restart) a named process: a host, or `load`. */
   async startProcess(name: string): Promise<void> {
     const command = this.commands.get(name);
-    if (command === undefined) throw new Error(`no process named '${name}' (processes: ${[...this.commands.keys()].join(', ')})`);
+    if (command === undefined)
+      throw new Error(
+        `no process named '${name}' (processes: ${[...this.commands.keys()].join(', ')})`,
+      );
     const running = this.children.get(name);
-    if (running?.proc !== undefined && running.proc.exitCode === null && running.proc.signalCode === null) return;
-    const logFile = createWriteStream(join(this.options.dir, 'logs', `${name}.log`), { flags: 'a' });
-    const proc = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'sim/cli.ts'), ...command.args], {
-      cwd: REPO,
-      env: { ...process.env, GONGJI_NATS_PASSWORD: this.passwords.get(command.user), GONGJI_LOG: process.env.GONGJI_LOG ?? 'info' },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    if (
+      running?.proc !== undefined &&
+      running.proc.exitCode === null &&
+      running.proc.signalCode === null
+    )
+      return;
+    const logFile = createWriteStream(join(this.options.dir, 'logs', `${name}.log`), {
+      flags: 'a',
     });
+    const proc = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(REPO, 'sim/cli.ts'), ...command.args],
+      {
+        cwd: REPO,
+        env: {
+          ...process.env,
+          GONGJI_NATS_PASSWORD: this.passwords.get(command.user),
+          GONGJI_LOG: process.env.GONGJI_LOG ?? 'info',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     proc.stdout?.pipe(logFile);
     proc.stderr?.pipe(logFile);
     liveChildren.add(proc);
-    const exited = new Promise<number | null>((done) => proc.once('exit', (code) => {
-      liveChildren.delete(proc);
-      done(code);
-    }));
+    const exited = new Promise<number | null>((done) =>
+      proc.once('exit', (code) => {
+        liveChildren.delete(proc);
+        done(code);
+      }),
+    );
     this.children.set(name, { command, proc, exited });
     this.options.log.info({ name, pid: proc.pid }, 'process started');
   }
@@ -204,7 +251,10 @@ export class LocalCluster {
       const deadline = Date.now() + timeoutMs;
       const waiting = new Set(addresses);
       while (waiting.size > 0) {
-        if (Date.now() > deadline) throw new Error(`not serving after ${timeoutMs} ms: ${[...waiting].join(', ')} (see ${join(this.options.dir, 'logs')})`);
+        if (Date.now() > deadline)
+          throw new Error(
+            `not serving after ${timeoutMs} ms: ${[...waiting].join(', ')} (see ${join(this.options.dir, 'logs')})`,
+          );
         for (const address of [...waiting]) {
           try {
             const reply = await nc.request(adminSubject(address), pack(null), { timeout: 1_000 });

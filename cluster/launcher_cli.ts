@@ -2,7 +2,13 @@
 // everything it started (NATS nodes, proxies, host processes, the load generator); the other
 // subcommands talk to it from another shell through <dir>/cluster.json and its loopback control
 // ports: faults on links, SIGKILL/restart of processes, the final check, and `down`.
-import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  request,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../sim/cli_args.ts';
@@ -40,7 +46,9 @@ function stateOf(dir: string): StateFile {
   try {
     return JSON.parse(readFileSync(join(dir, 'cluster.json'), 'utf8')) as StateFile;
   } catch {
-    throw new UsageError(`no running cluster in ${dir} (start one with: gongji cluster up --dir ${dir})`);
+    throw new UsageError(
+      `no running cluster in ${dir} (start one with: gongji cluster up --dir ${dir})`,
+    );
   }
 }
 
@@ -57,7 +65,10 @@ export async function launcherMain(args: ClusterArgs): Promise<number> {
     case 'kill':
     case 'stop':
     case 'start':
-      if (target === undefined) throw new UsageError(`cluster ${sub}: which process? (${stateOf(dir).processes.join(', ')})`);
+      if (target === undefined)
+        throw new UsageError(
+          `cluster ${sub}: which process? (${stateOf(dir).processes.join(', ')})`,
+        );
       return control(dir, `/procs/${encodeURIComponent(target)}/${sub}`);
     case 'down':
       return control(dir, '/down');
@@ -79,13 +90,22 @@ async function up(args: ClusterArgs, dir: string): Promise<number> {
   ];
   const world = worldOf(scenario, () => null);
   const rate = args.values.rate === undefined ? 100 : wholeNumber(args.values.rate, '--rate', 1);
-  const base = defaultDeployment(world.topology.provinces.map((p) => p.code), scenario.protocol.walletShardCount, rate);
-  const limit = args.values.limit === undefined ? undefined : wholeNumber(args.values.limit, '--limit');
+  const base = defaultDeployment(
+    world.topology.provinces.map((p) => p.code),
+    scenario.protocol.walletShardCount,
+    rate,
+  );
+  const limit =
+    args.values.limit === undefined ? undefined : wholeNumber(args.values.limit, '--limit');
   const deployment = { ...base, load: { ...base.load, limit } };
   mkdirSync(dir, { recursive: true });
-  process.stdout.write(`gongji cluster: starting 3 NATS nodes and ${deployment.hosts.length} hosts in ${dir}\n`);
+  process.stdout.write(
+    `gongji cluster: starting 3 NATS nodes and ${deployment.hosts.length} hosts in ${dir}\n`,
+  );
   let down!: () => void;
-  const stopped = new Promise<void>((resolve) => { down = resolve; });
+  const stopped = new Promise<void>((resolve) => {
+    down = resolve;
+  });
   // `on`, not `once`: the NATS server manager kills its servers on a signal nobody else handles,
   // and a `once` listener is gone by the time it asks. The launcher stops hosts first, then NATS.
   const onSignal = () => down();
@@ -97,7 +117,15 @@ async function up(args: ClusterArgs, dir: string): Promise<number> {
   try {
     faults = await FaultControlServer.start(cluster.links);
     procs = await processControl(cluster, () => down());
-    await serve(cluster, faults, procs, dir, Math.min(limit ?? Infinity, world.workload.length), rate, stopped);
+    await serve(
+      cluster,
+      faults,
+      procs,
+      dir,
+      Math.min(limit ?? Infinity, world.workload.length),
+      rate,
+      stopped,
+    );
   } finally {
     process.stdout.write('gongji cluster: stopping\n');
     await cluster.stop();
@@ -118,16 +146,21 @@ async function serve(
   rate: number,
   stopped: Promise<void>,
 ): Promise<void> {
-  const state: StateFile = { ...cluster.state(faults.port), processControlPort: (procs.address() as { port: number }).port };
+  const state: StateFile = {
+    ...cluster.state(faults.port),
+    processControlPort: (procs.address() as { port: number }).port,
+  };
   writeFileSync(join(dir, 'cluster.json'), `${JSON.stringify(state, null, 2)}\n`);
   await cluster.startProcess('load');
-  process.stdout.write([
-    `gongji cluster: up. NATS ${cluster.nats.clientUrls().join(' ')}; logs in ${join(dir, 'logs')}`,
-    `  load: ${requests} requests at ${rate}/s`,
-    `  links: ${state.links.join(' ')}`,
-    `  next: gongji cluster check --dir ${dir}   (or fault, kill, start, down; gongji cluster help)`,
-    '',
-  ].join('\n'));
+  process.stdout.write(
+    [
+      `gongji cluster: up. NATS ${cluster.nats.clientUrls().join(' ')}; logs in ${join(dir, 'logs')}`,
+      `  load: ${requests} requests at ${rate}/s`,
+      `  links: ${state.links.join(' ')}`,
+      `  next: gongji cluster check --dir ${dir}   (or fault, kill, start, down; gongji cluster help)`,
+      '',
+    ].join('\n'),
+  );
   await stopped;
 }
 
@@ -147,9 +180,16 @@ function processControl(cluster: LocalCluster, down: () => void): Promise<Server
     const m = /^\/procs\/([^/]+)\/(kill|stop|start)$/.exec(url.pathname);
     if (m === null) return reply(404, { error: `no route ${url.pathname}` });
     const [, name = '', action] = m;
-    const run = action === 'kill' ? cluster.killProcess(decodeURIComponent(name))
-      : action === 'stop' ? cluster.stopProcess(decodeURIComponent(name)) : cluster.startProcess(decodeURIComponent(name));
-    run.then(() => reply(200, { ok: true, process: name, action }), (error: Error) => reply(404, { error: error.message }));
+    const run =
+      action === 'kill'
+        ? cluster.killProcess(decodeURIComponent(name))
+        : action === 'stop'
+          ? cluster.stopProcess(decodeURIComponent(name))
+          : cluster.startProcess(decodeURIComponent(name));
+    run.then(
+      () => reply(200, { ok: true, process: name, action }),
+      (error: Error) => reply(404, { error: error.message }),
+    );
   });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
@@ -157,38 +197,52 @@ function processControl(cluster: LocalCluster, down: () => void): Promise<Server
 function control(dir: string, path: string): Promise<number> {
   const { processControlPort } = stateOf(dir);
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: processControlPort, path, method: 'POST', agent: false }, (res) => {
-      let body = '';
-      res.on('data', (chunk) => { body += chunk; });
-      res.on('end', () => {
-        let parsed: { error?: string };
-        try {
-          parsed = JSON.parse(body || '{}') as { error?: string };
-        } catch {
-          parsed = { error: `the launcher answered something that is not JSON: ${body.slice(0, 80)}` };
-        }
-        if ((res.statusCode ?? 500) >= 300) {
-          process.stderr.write(`gongji cluster: ${parsed.error ?? res.statusCode}\n`);
-          resolve(1);
-        } else {
-          process.stdout.write(`${body}\n`);
-          resolve(0);
-        }
-      });
-    });
-    req.on('error', (error) => reject(new UsageError(`cannot reach the launcher of ${dir}: ${error.message}`)));
+    const req = request(
+      { host: '127.0.0.1', port: processControlPort, path, method: 'POST', agent: false },
+      (res) => {
+        let body = '';
+        res.on('data', (chunk) => {
+          body += chunk;
+        });
+        res.on('end', () => {
+          let parsed: { error?: string };
+          try {
+            parsed = JSON.parse(body || '{}') as { error?: string };
+          } catch {
+            parsed = {
+              error: `the launcher answered something that is not JSON: ${body.slice(0, 80)}`,
+            };
+          }
+          if ((res.statusCode ?? 500) >= 300) {
+            process.stderr.write(`gongji cluster: ${parsed.error ?? res.statusCode}\n`);
+            resolve(1);
+          } else {
+            process.stdout.write(`${body}\n`);
+            resolve(0);
+          }
+        });
+      },
+    );
+    req.on('error', (error) =>
+      reject(new UsageError(`cannot reach the launcher of ${dir}: ${error.message}`)),
+    );
     req.end();
   });
 }
 
 async function fault(args: ClusterArgs, dir: string, link: string | undefined): Promise<number> {
   const action = args.positionals[3];
-  if (link === undefined || action === undefined) throw new UsageError('cluster fault <link> <cut|blackhole|delay|heal|stats>');
-  if (!['cut', 'blackhole', 'delay', 'heal', 'stats'].includes(action)) throw new UsageError(`cluster fault: unknown action '${action}'`);
+  if (link === undefined || action === undefined)
+    throw new UsageError('cluster fault <link> <cut|blackhole|delay|heal|stats>');
+  if (!['cut', 'blackhole', 'delay', 'heal', 'stats'].includes(action))
+    throw new UsageError(`cluster fault: unknown action '${action}'`);
   const ms = args.values.ms === undefined ? undefined : wholeNumber(args.values.ms, '--ms');
   const direction = args.values.direction as Direction | undefined;
   try {
-    const stats = await faultCommand(stateOf(dir).controlPort, link, action as never, { ms, direction });
+    const stats = await faultCommand(stateOf(dir).controlPort, link, action as never, {
+      ms,
+      direction,
+    });
     process.stdout.write(`${JSON.stringify(stats, null, 2)}\n`);
     return 0;
   } catch (error) {
@@ -200,10 +254,17 @@ async function check(args: ClusterArgs, dir: string): Promise<number> {
   const state = stateOf(dir);
   const scenarioFile = state.scenarioArgs[state.scenarioArgs.indexOf('--scenario') + 1];
   const seed = state.scenarioArgs[state.scenarioArgs.indexOf('--seed') + 1];
-  const scenario = clusterScenario(state.scenarioArgs.includes('--scenario') ? scenarioFile : undefined,
-    state.scenarioArgs.includes('--seed') ? seed : undefined);
+  const scenario = clusterScenario(
+    state.scenarioArgs.includes('--scenario') ? scenarioFile : undefined,
+    state.scenarioArgs.includes('--seed') ? seed : undefined,
+  );
   const result = await checkCluster({
-    login: { servers: state.adminServers, user: 'admin', password: state.adminPassword, name: 'check' },
+    login: {
+      servers: state.adminServers,
+      user: 'admin',
+      password: state.adminPassword,
+      name: 'check',
+    },
     scenario,
     addresses: state.actors,
     quiesceTimeoutMs: parseDuration(args.values.timeout, '--timeout', 120_000),

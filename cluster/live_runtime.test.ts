@@ -14,9 +14,15 @@ describe('LiveEnvironment timers', () => {
   it('fires a timer 30 days ahead after 30 days, not at once and not at 24.8 days', () => {
     vi.useFakeTimers();
     const start = Date.now();
-    const env = new LiveEnvironment(() => Date.now() - start, new Map(), () => {});
+    const env = new LiveEnvironment(
+      () => Date.now() - start,
+      new Map(),
+      () => {},
+    );
     const fired: Array<[string, number]> = [];
-    const host = { fire: (key: string, arg: number) => fired.push([key, arg]) } as unknown as ActorHost;
+    const host = {
+      fire: (key: string, arg: number) => fired.push([key, arg]),
+    } as unknown as ActorHost;
     env.timer(host, 30 * DAY, 'month', 202510, 0);
     vi.advanceTimersByTime(1);
     expect(fired).toEqual([]);
@@ -29,7 +35,11 @@ describe('LiveEnvironment timers', () => {
   it('fires a short timer when due', () => {
     vi.useFakeTimers();
     const start = Date.now();
-    const env = new LiveEnvironment(() => Date.now() - start, new Map(), () => {});
+    const env = new LiveEnvironment(
+      () => Date.now() - start,
+      new Map(),
+      () => {},
+    );
     const fired: string[] = [];
     const host = { fire: (key: string) => fired.push(key) } as unknown as ActorHost;
     env.timer(host, 1_000, 'saga:t1', 1, 0);

@@ -40,11 +40,14 @@ export class LiveEnvironment implements HostEnvironment {
     // setTimeout fires at once for delays past 2^31 − 1 ms (24.8 days): a month's timer (P4, F5)
     // waits in steps of at most that long instead.
     const delay = Math.max(0, at - this.clock());
-    const handle = setTimeout(() => {
-      this.timers.delete(handle);
-      if (delay > TIMEOUT_MAX_MS) this.timer(host, at, key, arg, epoch);
-      else host.fire(key, arg, epoch);
-    }, Math.min(delay, TIMEOUT_MAX_MS));
+    const handle = setTimeout(
+      () => {
+        this.timers.delete(handle);
+        if (delay > TIMEOUT_MAX_MS) this.timer(host, at, key, arg, epoch);
+        else host.fire(key, arg, epoch);
+      },
+      Math.min(delay, TIMEOUT_MAX_MS),
+    );
     this.timers.add(handle);
   }
 
@@ -54,7 +57,8 @@ export class LiveEnvironment implements HostEnvironment {
       queueMicrotask(() => host.synced(epoch));
       return;
     }
-    journal.append(keys, values, host.store.durable)
+    journal
+      .append(keys, values, host.store.durable)
       .then(() => host.synced(epoch))
       .catch((error: unknown) => this.onSyncFailure(host, error));
   }

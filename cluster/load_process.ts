@@ -56,7 +56,11 @@ const TICK_MS = 5;
  * People on a live cluster act within 2 s, not the simulator's minutes: a demo or a test sees its
  * receipts and face checks happen while it watches. (06:00 returns still wait for 06:00.)
  */
-const LIVE_APP_BEHAVIOUR: AppBehaviour = { ...APP_BEHAVIOUR_DEFAULTS, humanDelayMsMin: 200, humanDelayMsMax: 2_000 };
+const LIVE_APP_BEHAVIOUR: AppBehaviour = {
+  ...APP_BEHAVIOUR_DEFAULTS,
+  humanDelayMsMin: 200,
+  humanDelayMsMax: 2_000,
+};
 
 export class LoadGenerator implements HostObserver {
   readonly app: AppClient;
@@ -69,16 +73,24 @@ export class LoadGenerator implements HostObserver {
   /** Wall ms (performance.timeOrigin + now) of each request's first submission, kept for every
    * request: the NATS bench times request → outcome with it, across processes. */
   readonly firstSubmittedAt = new Map<string, number>();
-  private readonly answerLatency = hdr.build({ lowestDiscernibleValue: 1, numberOfSignificantValueDigits: 3 });
+  private readonly answerLatency = hdr.build({
+    lowestDiscernibleValue: 1,
+    numberOfSignificantValueDigits: 3,
+  });
   private readonly refusedByScope: Record<string, number> = {};
   private ticker: NodeJS.Timeout | undefined;
   private startedAt = 0;
   private finishedSubmittingAt = 0;
   private allSubmitted!: () => void;
   /** Resolves when every intent has been submitted (answers may still be outstanding). */
-  readonly submittedAll = new Promise<void>((resolve) => { this.allSubmitted = resolve; });
+  readonly submittedAll = new Promise<void>((resolve) => {
+    this.allSubmitted = resolve;
+  });
 
-  private constructor(readonly options: LoadOptions, readonly nc: NatsConnection) {
+  private constructor(
+    readonly options: LoadOptions,
+    readonly nc: NatsConnection,
+  ) {
     const { scenario } = options;
     let intents = options.intents ?? worldOf(scenario, () => null).workload;
     if (options.scope !== undefined) {
@@ -86,25 +98,46 @@ export class LoadGenerator implements HostObserver {
     }
     const offset = options.offset ?? 0;
     this.intents = intents.slice(offset, offset + (options.limit ?? intents.length));
-    this.runtime = new LiveEnvironment(liveClock(options.clockOrigin ?? Date.now()), new Map(), () => {});
-    this.app = new AppClient(APP_ADDRESS, scenario.protocol, (id) => this.answered(id), LIVE_APP_BEHAVIOUR);
-    this.host = new ActorHost(APP_ADDRESS, () => this.app, new MemoryStore(), new NatsTransport(nc), this.runtime, this);
+    this.runtime = new LiveEnvironment(
+      liveClock(options.clockOrigin ?? Date.now()),
+      new Map(),
+      () => {},
+    );
+    this.app = new AppClient(
+      APP_ADDRESS,
+      scenario.protocol,
+      (id) => this.answered(id),
+      LIVE_APP_BEHAVIOUR,
+    );
+    this.host = new ActorHost(
+      APP_ADDRESS,
+      () => this.app,
+      new MemoryStore(),
+      new NatsTransport(nc),
+      this.runtime,
+      this,
+    );
   }
 
   static async start(options: LoadOptions): Promise<LoadGenerator> {
-    if (!(options.rate > 0)) throw new RangeError(`rate must be > 0 requests/s, got ${options.rate}`);
+    if (!(options.rate > 0))
+      throw new RangeError(`rate must be > 0 requests/s, got ${options.rate}`);
     const nc = await connectNats(options.login);
     const load = new LoadGenerator(options, nc);
-    load.subscriptions.push(nc.subscribe(inboxSubject(APP_ADDRESS), {
-      callback: (error, msg) => {
-        if (error === null) load.host.receive(msg.data, senderOf(msg.subject));
-      },
-    }));
-    load.subscriptions.push(nc.subscribe(adminSubject(APP_ADDRESS), {
-      callback: (error, msg) => {
-        if (error === null) msg.respond(pack(load.report()));
-      },
-    }));
+    load.subscriptions.push(
+      nc.subscribe(inboxSubject(APP_ADDRESS), {
+        callback: (error, msg) => {
+          if (error === null) load.host.receive(msg.data, senderOf(msg.subject));
+        },
+      }),
+    );
+    load.subscriptions.push(
+      nc.subscribe(adminSubject(APP_ADDRESS), {
+        callback: (error, msg) => {
+          if (error === null) msg.respond(pack(load.report()));
+        },
+      }),
+    );
     await nc.flush();
     load.begin();
     return load;
@@ -119,13 +152,17 @@ export class LoadGenerator implements HostObserver {
     this.startedAt = performance.now();
     if (this.intents.length === 0) return this.finishSubmitting();
     this.ticker = setInterval(() => {
-      const owed = Math.min(this.intents.length, Math.floor(((performance.now() - this.startedAt) / 1000) * this.options.rate));
+      const owed = Math.min(
+        this.intents.length,
+        Math.floor(((performance.now() - this.startedAt) / 1000) * this.options.rate),
+      );
       while (this.app.submitted < owed) {
         const intent = this.intents[this.app.submitted] as Intent;
         const id = intentId(intent);
         const now = performance.now();
         this.submittedAt.set(id, now);
-        if (this.options.keepSubmitTimes) this.firstSubmittedAt.set(id, performance.timeOrigin + now);
+        if (this.options.keepSubmitTimes)
+          this.firstSubmittedAt.set(id, performance.timeOrigin + now);
         this.host.local((actor, now, fx) => (actor as AppClient).submit(intent, now, fx));
       }
       if (this.app.submitted === this.intents.length) this.finishSubmitting();
@@ -152,7 +189,8 @@ export class LoadGenerator implements HostObserver {
     await this.submittedAll;
     const deadline = Date.now() + timeoutMs;
     while (this.app.pending.size > 0) {
-      if (Date.now() > deadline) throw new Error(`${this.app.pending.size} request(s) unanswered after ${timeoutMs} ms`);
+      if (Date.now() > deadline)
+        throw new Error(`${this.app.pending.size} request(s) unanswered after ${timeoutMs} ms`);
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }
@@ -162,7 +200,11 @@ export class LoadGenerator implements HostObserver {
       address: APP_ADDRESS,
       up: true,
       settled: this.host.settled && this.app.submitted === this.intents.length,
-      openWork: this.app.pending.size + this.app.scheduled + this.app.billsOpen + (this.intents.length - this.app.submitted),
+      openWork:
+        this.app.pending.size +
+        this.app.scheduled +
+        this.app.billsOpen +
+        (this.intents.length - this.app.submitted),
       journalSeq: 0,
       records: 0,
       received: this.host.received,

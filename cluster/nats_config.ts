@@ -61,27 +61,33 @@ function checkText(field: string, value: string): void {
 
 function checkName(field: string, value: string): void {
   checkText(field, value);
-  if (!SAFE_NAME.test(value)) fail(field, `must match ${SAFE_NAME.source}, got ${JSON.stringify(value)}`);
+  if (!SAFE_NAME.test(value))
+    fail(field, `must match ${SAFE_NAME.source}, got ${JSON.stringify(value)}`);
 }
 
 function checkPort(field: string, value: number): void {
-  if (!Number.isInteger(value) || value < 1 || value > 65535) fail(field, `must be an integer in 1..65535, got ${value}`);
+  if (!Number.isInteger(value) || value < 1 || value > 65535)
+    fail(field, `must be an integer in 1..65535, got ${value}`);
 }
 
 function checkHost(field: string, value: string): void {
   checkText(field, value);
-  if (!SAFE_HOST.test(value)) fail(field, `must be a hostname or IP address, got ${JSON.stringify(value)}`);
+  if (!SAFE_HOST.test(value))
+    fail(field, `must be a hostname or IP address, got ${JSON.stringify(value)}`);
 }
 
 /** A NATS subject or wildcard pattern: non-empty tokens, `*` and `>` only as whole tokens, `>` last. */
 export function checkSubject(field: string, subject: string): void {
   checkText(field, subject);
-  if (/\s/.test(subject)) fail(field, `must not contain whitespace, got ${JSON.stringify(subject)}`);
+  if (/\s/.test(subject))
+    fail(field, `must not contain whitespace, got ${JSON.stringify(subject)}`);
   const tokens = subject.split('.');
   tokens.forEach((token, i) => {
     if (token.length === 0) fail(field, `has an empty token: ${JSON.stringify(subject)}`);
-    if (token !== '*' && token !== '>' && /[*>]/.test(token)) fail(field, `has a wildcard inside a token: ${JSON.stringify(subject)}`);
-    if (token === '>' && i !== tokens.length - 1) fail(field, `has ">" before the last token: ${JSON.stringify(subject)}`);
+    if (token !== '*' && token !== '>' && /[*>]/.test(token))
+      fail(field, `has a wildcard inside a token: ${JSON.stringify(subject)}`);
+    if (token === '>' && i !== tokens.length - 1)
+      fail(field, `has ">" before the last token: ${JSON.stringify(subject)}`);
   });
 }
 
@@ -93,8 +99,10 @@ function checkRoute(field: string, route: string): void {
   } catch {
     fail(field, `is not a URL: ${JSON.stringify(route)}`);
   }
-  if (url.protocol !== 'nats-route:' && url.protocol !== 'nats:') fail(field, `must be a nats-route:// URL, got ${JSON.stringify(route)}`);
-  if (/["\\\s]/.test(route)) fail(field, `must not contain quotes, backslashes or spaces: ${JSON.stringify(route)}`);
+  if (url.protocol !== 'nats-route:' && url.protocol !== 'nats:')
+    fail(field, `must be a nats-route:// URL, got ${JSON.stringify(route)}`);
+  if (/["\\\s]/.test(route))
+    fail(field, `must not contain quotes, backslashes or spaces: ${JSON.stringify(route)}`);
 }
 
 function checkUsers(users: readonly NatsUser[]): void {
@@ -104,8 +112,12 @@ function checkUsers(users: readonly NatsUser[]): void {
     if (seen.has(u.user)) fail(`users[${i}].user`, `is a duplicate: ${JSON.stringify(u.user)}`);
     seen.add(u.user);
     checkText(`users[${i}].password (of ${u.user})`, u.password);
-    u.permissions?.publish.forEach((s, j) => checkSubject(`users[${i}].permissions.publish[${j}]`, s));
-    u.permissions?.subscribe.forEach((s, j) => checkSubject(`users[${i}].permissions.subscribe[${j}]`, s));
+    u.permissions?.publish.forEach((s, j) =>
+      checkSubject(`users[${i}].permissions.publish[${j}]`, s),
+    );
+    u.permissions?.subscribe.forEach((s, j) =>
+      checkSubject(`users[${i}].permissions.subscribe[${j}]`, s),
+    );
   });
 }
 
@@ -115,20 +127,33 @@ function validate(node: NatsNodeConfig): void {
   checkPort('clientPort', node.clientPort);
   checkPort('httpPort', node.httpPort);
   checkText('storeDir', node.storeDir);
-  if (node.maxPayload !== undefined && (!Number.isInteger(node.maxPayload) || node.maxPayload < 1 || node.maxPayload > MAX_PAYLOAD_LIMIT)) {
+  if (
+    node.maxPayload !== undefined &&
+    (!Number.isInteger(node.maxPayload) ||
+      node.maxPayload < 1 ||
+      node.maxPayload > MAX_PAYLOAD_LIMIT)
+  ) {
     fail('maxPayload', `must be an integer in 1..${MAX_PAYLOAD_LIMIT}, got ${node.maxPayload}`);
   }
   if (node.cluster) {
     checkName('cluster.name', node.cluster.name);
     checkPort('cluster.port', node.cluster.port);
-    if (node.cluster.routes.length === 0) fail('cluster.routes', 'must not be empty (JetStream in a cluster needs routes); omit cluster for a single node');
+    if (node.cluster.routes.length === 0)
+      fail(
+        'cluster.routes',
+        'must not be empty (JetStream in a cluster needs routes); omit cluster for a single node',
+      );
     node.cluster.routes.forEach((r, i) => checkRoute(`cluster.routes[${i}]`, r));
-    if (node.cluster.advertise !== undefined && !/^[A-Za-z0-9.-]+:\d{1,5}$/.test(node.cluster.advertise)) {
+    if (
+      node.cluster.advertise !== undefined &&
+      !/^[A-Za-z0-9.-]+:\d{1,5}$/.test(node.cluster.advertise)
+    ) {
       fail('cluster.advertise', `must be host:port, got ${JSON.stringify(node.cluster.advertise)}`);
     }
   }
   const ports = [node.clientPort, node.httpPort, ...(node.cluster ? [node.cluster.port] : [])];
-  if (new Set(ports).size !== ports.length) fail('ports', `must be distinct, got ${ports.join(', ')}`);
+  if (new Set(ports).size !== ports.length)
+    fail('ports', `must be distinct, got ${ports.join(', ')}`);
   if (node.users) checkUsers(node.users);
 }
 
@@ -215,7 +240,10 @@ export function renderNatsConfig(node: NatsNodeConfig): string {
  * `{ checkAPI: false }`, and stream creation, which is left to an admin user. A client that
  * answers requests also needs publish on the reply subjects.
  */
-export function jetStreamStreamPermissions(stream: string, subjects: readonly string[]): NatsPermissions {
+export function jetStreamStreamPermissions(
+  stream: string,
+  subjects: readonly string[],
+): NatsPermissions {
   checkName('stream', stream);
   subjects.forEach((s, i) => checkSubject(`subjects[${i}]`, s));
   return {

@@ -4,7 +4,16 @@
 // when the parent exits or is interrupted, so no server outlives its caller.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { accessSync, constants, closeSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  closeSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { renderNatsConfig } from './nats_config.ts';
@@ -33,16 +42,26 @@ function isExecutable(file: string): boolean {
  * The nats-server binary: `NATS_SERVER_BIN` if set (it must exist), else the first on `PATH`,
  * else the fallback paths. `env` and `fallbacks` are parameters for tests.
  */
-export function findNatsServer(env: NodeJS.ProcessEnv = process.env, fallbacks: readonly string[] = FALLBACK_PATHS): string {
+export function findNatsServer(
+  env: NodeJS.ProcessEnv = process.env,
+  fallbacks: readonly string[] = FALLBACK_PATHS,
+): string {
   const explicit = env['NATS_SERVER_BIN'];
   if (explicit !== undefined && explicit !== '') {
     if (isExecutable(explicit)) return explicit;
-    throw new NatsServerMissingError(`nats-server not found: NATS_SERVER_BIN=${JSON.stringify(explicit)} is not an executable file; fix it or unset it`);
+    throw new NatsServerMissingError(
+      `nats-server not found: NATS_SERVER_BIN=${JSON.stringify(explicit)} is not an executable file; fix it or unset it`,
+    );
   }
-  const onPath = (env['PATH'] ?? '').split(path.delimiter).filter((d) => d !== '').map((d) => path.join(d, 'nats-server'));
+  const onPath = (env['PATH'] ?? '')
+    .split(path.delimiter)
+    .filter((d) => d !== '')
+    .map((d) => path.join(d, 'nats-server'));
   const found = [...onPath, ...fallbacks].find(isExecutable);
   if (found !== undefined) return found;
-  throw new NatsServerMissingError('nats-server not found: install it (apt-get install nats-server) or set NATS_SERVER_BIN to its path');
+  throw new NatsServerMissingError(
+    'nats-server not found: install it (apt-get install nats-server) or set NATS_SERVER_BIN to its path',
+  );
 }
 
 function listenEphemeral(): Promise<net.Server> {
@@ -121,7 +140,11 @@ export interface NatsClusterOptions {
    * Where node `from` dials node `to`'s route port; default 127.0.0.1:<to's cluster port>. Lets
    * the caller put a fault proxy on each route. Called after ports are chosen.
    */
-  readonly routeAddress?: (from: number, to: number, routePort: number) => { host: string; port: number };
+  readonly routeAddress?: (
+    from: number,
+    to: number,
+    routePort: number,
+  ) => { host: string; port: number };
   /** Fixed ports instead of random ones (client, cluster, http per node). */
   readonly ports?: readonly { client: number; cluster: number; http: number }[];
   /** How long start/startNode/waitReady wait for a node; default 20 s. */
@@ -146,15 +169,28 @@ interface Ports {
 
 async function choosePorts(options: NatsClusterOptions): Promise<Ports[]> {
   if (options.ports) {
-    if (options.ports.length !== options.nodes) throw new Error(`NatsCluster: ${options.nodes} nodes but ${options.ports.length} port sets`);
+    if (options.ports.length !== options.nodes)
+      throw new Error(`NatsCluster: ${options.nodes} nodes but ${options.ports.length} port sets`);
     return options.ports.map((p) => ({ ...p }));
   }
   const all = await freePorts(3 * options.nodes);
-  return Array.from({ length: options.nodes }, (_, i) => ({ client: all[3 * i] as number, cluster: all[3 * i + 1] as number, http: all[3 * i + 2] as number }));
+  return Array.from({ length: options.nodes }, (_, i) => ({
+    client: all[3 * i] as number,
+    cluster: all[3 * i + 1] as number,
+    http: all[3 * i + 2] as number,
+  }));
 }
 
-function routeUrl(options: NatsClusterOptions, from: number, to: number, routePort: number): string {
-  const { host, port } = options.routeAddress?.(from, to, routePort) ?? { host: '127.0.0.1', port: routePort };
+function routeUrl(
+  options: NatsClusterOptions,
+  from: number,
+  to: number,
+  routePort: number,
+): string {
+  const { host, port } = options.routeAddress?.(from, to, routePort) ?? {
+    host: '127.0.0.1',
+    port: routePort,
+  };
   return `nats-route://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
@@ -216,7 +252,8 @@ export class NatsCluster {
 
   /** Choose ports and write configs without starting anything. */
   static async plan(options: NatsClusterOptions): Promise<NatsCluster> {
-    if (!Number.isInteger(options.nodes) || options.nodes < 1) throw new Error(`NatsCluster: nodes must be a positive integer, got ${options.nodes}`);
+    if (!Number.isInteger(options.nodes) || options.nodes < 1)
+      throw new Error(`NatsCluster: nodes must be a positive integer, got ${options.nodes}`);
     const bin = findNatsServer();
     const ports = await choosePorts(options);
     mkdirSync(options.dir, { recursive: true });
@@ -224,7 +261,12 @@ export class NatsCluster {
     return new NatsCluster(nodes, bin, options.readyTimeoutMs ?? READY_TIMEOUT_MS);
   }
 
-  private static writeNode(options: NatsClusterOptions, all: Ports[], p: Ports, i: number): NatsNode {
+  private static writeNode(
+    options: NatsClusterOptions,
+    all: Ports[],
+    p: Ports,
+    i: number,
+  ): NatsNode {
     const name = `n${i + 1}`;
     const node: NatsNode = {
       name,
@@ -242,7 +284,16 @@ export class NatsCluster {
       clientPort: p.client,
       httpPort: p.http,
       storeDir: node.storeDir,
-      ...(all.length > 1 ? { cluster: { name: options.clusterName ?? 'gongji', port: p.cluster, routes, ...gossip(options) } } : {}),
+      ...(all.length > 1
+        ? {
+            cluster: {
+              name: options.clusterName ?? 'gongji',
+              port: p.cluster,
+              routes,
+              ...gossip(options),
+            },
+          }
+        : {}),
       ...(options.users ? { users: options.users } : {}),
     });
     mkdirSync(node.storeDir, { recursive: true });
@@ -263,7 +314,12 @@ export class NatsCluster {
 
   isRunning(i: number): boolean {
     const child = this.children[i];
-    return child !== undefined && child.pid !== undefined && child.exitCode === null && child.signalCode === null;
+    return (
+      child !== undefined &&
+      child.pid !== undefined &&
+      child.exitCode === null &&
+      child.signalCode === null
+    );
   }
 
   /** SIGTERM, wait for exit; SIGKILL if it is still running after a few seconds. */
@@ -271,7 +327,10 @@ export class NatsCluster {
     const child = this.child(i);
     if (!child) return;
     child.kill('SIGTERM');
-    const exited = await Promise.race([waitExit(child).then(() => true), sleep(STOP_GRACE_MS).then(() => false)]);
+    const exited = await Promise.race([
+      waitExit(child).then(() => true),
+      sleep(STOP_GRACE_MS).then(() => false),
+    ]);
     if (!exited) await this.killNode(i);
   }
 
@@ -290,7 +349,8 @@ export class NatsCluster {
    * cope: their appends retry until the stream has quorum again).
    */
   async startNode(i: number, options: { rejoinOnly?: boolean } = {}): Promise<void> {
-    if (this.isRunning(i)) throw new Error(`NatsCluster: node ${this.node(i).name} is already running`);
+    if (this.isRunning(i))
+      throw new Error(`NatsCluster: node ${this.node(i).name} is already running`);
     this.spawnNode(i);
     await this.waitNodeReady(i, options.rejoinOnly ?? false);
   }
@@ -341,7 +401,11 @@ export class NatsCluster {
     const deadline = Date.now() + this.timeoutMs;
     let last = 'no answer from the monitoring port';
     while (Date.now() < deadline) {
-      if (!this.isRunning(i)) throw this.failure(node, `exited (code ${child.exitCode ?? child.signalCode}) before it was ready`);
+      if (!this.isRunning(i))
+        throw this.failure(
+          node,
+          `exited (code ${child.exitCode ?? child.signalCode}) before it was ready`,
+        );
       const problem = await this.readiness(node, rejoinOnly);
       if (problem === undefined) return;
       last = problem;
@@ -361,7 +425,9 @@ export class NatsCluster {
   }
 
   private failure(node: NatsNode, what: string): Error {
-    return new Error(`nats-server ${node.name} (client port ${node.clientPort}) ${what}; last lines of ${node.logPath}:\n${readTail(node.logPath, LOG_TAIL_LINES)}`);
+    return new Error(
+      `nats-server ${node.name} (client port ${node.clientPort}) ${what}; last lines of ${node.logPath}:\n${readTail(node.logPath, LOG_TAIL_LINES)}`,
+    );
   }
 }
 

@@ -7,7 +7,11 @@ import { NatsTransport } from './nats_transport.ts';
 
 function fakeConnection() {
   const published: Array<[string, Uint8Array]> = [];
-  const nc = { publish: (subject: string, data: Uint8Array) => published.push([subject, data]), isClosed: () => false, isDraining: () => false };
+  const nc = {
+    publish: (subject: string, data: Uint8Array) => published.push([subject, data]),
+    isClosed: () => false,
+    isDraining: () => false,
+  };
   return { nc: nc as unknown as NatsConnection, published };
 }
 
@@ -26,7 +30,13 @@ describe('NatsTransport', () => {
     for (let i = 0; i < 5; i++) transport.send('wallet.01', 'wallet.02', new Uint8Array([i]));
     expect(got).toEqual([]); // not inside the sender's step
     await new Promise((resolve) => setImmediate(resolve));
-    expect(got).toEqual(['wallet.01:0', 'wallet.01:1', 'wallet.01:2', 'wallet.01:3', 'wallet.01:4']);
+    expect(got).toEqual([
+      'wallet.01:0',
+      'wallet.01:1',
+      'wallet.01:2',
+      'wallet.01:3',
+      'wallet.01:4',
+    ]);
     expect(published).toEqual([]);
     expect(transport.deliveredLocally).toBe(5);
   });

@@ -39,7 +39,9 @@ export async function connectNats(login: NatsLogin): Promise<NatsConnection> {
       maxPingOut: 2,
     });
   } catch (error) {
-    throw new Error(`cannot connect to NATS at ${login.servers.join(', ')}${login.user ? ` as ${login.user}` : ''}: ${(error as Error).message}`);
+    throw new Error(
+      `cannot connect to NATS at ${login.servers.join(', ')}${login.user ? ` as ${login.user}` : ''}: ${(error as Error).message}`,
+    );
   }
 }
 
@@ -55,7 +57,9 @@ export function inboxPrefixOf(user: string | undefined): string {
 /** Close a connection after letting it drain for at most `ms` (a cut link never answers a drain). */
 export async function drainWithin(nc: NatsConnection, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<void>((resolve) => { timer = setTimeout(resolve, ms); });
+  const late = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
   await Promise.race([nc.drain().catch(() => {}), late]);
   clearTimeout(timer);
   if (!nc.isClosed()) await nc.close().catch(() => {});

@@ -35,7 +35,14 @@ export interface ActorReport {
 const QUIET_SAGA = new Set(['completed', 'rejected', 'received', 'returned', 'awaitingReceipt']);
 const QUIET_BIND = new Set(['active', 'refused', 'rejected', 'expired', 'challenging']);
 /** Bills at rest (a pre-settlement the POS left waits for its TTL); contributions done. */
-const QUIET_BILL = new Set(['settled', 'refused', 'cancelled', 'reversed', 'expired', 'presettled']);
+const QUIET_BILL = new Set([
+  'settled',
+  'refused',
+  'cancelled',
+  'reversed',
+  'expired',
+  'presettled',
+]);
 const QUIET_PAYMENT = new Set(['paid', 'rejected']);
 
 /** Count unfinished business in an actor's durable records. */

@@ -5,13 +5,24 @@ import { assertAddress, frameSubject, senderOf, stateStream } from './subjects.t
 
 describe('subjects', () => {
   it('reads the sender back from every frame subject', () => {
-    for (const [to, from] of [['province.11', 'wallet.03'], ['wallet.00', 'app.0'], ['settlement.0', 'wallet.12']]) {
+    for (const [to, from] of [
+      ['province.11', 'wallet.03'],
+      ['wallet.00', 'app.0'],
+      ['settlement.0', 'wallet.12'],
+    ]) {
       expect(senderOf(frameSubject(to as string, from as string))).toBe(from);
     }
   });
 
   it('gives no sender for subjects that are not frame subjects', () => {
-    for (const subject of ['gj.v1.province.11', 'gj.v1.province.11.wallet', 'gj.v1.a.b.c.d.e', 'gj.v2.a.b.c.d', 'x.v1.a.b.c.d', 'gj.v1.a.b.c.']) {
+    for (const subject of [
+      'gj.v1.province.11',
+      'gj.v1.province.11.wallet',
+      'gj.v1.a.b.c.d.e',
+      'gj.v2.a.b.c.d',
+      'x.v1.a.b.c.d',
+      'gj.v1.a.b.c.',
+    ]) {
       expect(senderOf(subject), subject).toBeUndefined();
     }
   });

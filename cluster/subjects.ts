@@ -16,7 +16,9 @@ export function isAddress(address: string): boolean {
 
 export function assertAddress(address: string): string {
   if (!isAddress(address)) {
-    throw new Error(`'${address}' is not an actor address (<province|wallet|settlement|app>.<shard>)`);
+    throw new Error(
+      `'${address}' is not an actor address (<province|wallet|settlement|app>.<shard>)`,
+    );
   }
   return address;
 }
@@ -41,7 +43,9 @@ export function senderOf(subject: string): string | undefined {
   }
   const sender = subject.slice(dot + 1);
   const split = sender.indexOf('.');
-  return split > 0 && split === sender.lastIndexOf('.') && split < sender.length - 1 ? sender : undefined;
+  return split > 0 && split === sender.lastIndexOf('.') && split < sender.length - 1
+    ? sender
+    : undefined;
 }
 
 /** Subjects a sender may publish frames on: to anyone, as itself. */

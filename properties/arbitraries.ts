@@ -4,12 +4,24 @@
 // fast-check data, so a failing case shrinks to few requests and few faults.
 import fc from 'fast-check';
 import { PROTOCOL_DEFAULTS, type ProtocolVariant } from '../actors/config.ts';
-import { APP_ADDRESS, SETTLEMENT_ADDRESS, provinceAddress, walletShardAddress } from '../actors/addresses.ts';
+import {
+  APP_ADDRESS,
+  SETTLEMENT_ADDRESS,
+  provinceAddress,
+  walletShardAddress,
+} from '../actors/addresses.ts';
 import type { FaultEvent } from '../sim/faults.ts';
 import { BILL_SCOPES, CARE_KINDS, CONTRIBUTION_SOURCES, POS_ACTIONS } from '../sim/payments.ts';
 import {
-  DEFAULT_SCENARIO, ENDING_PARTIES, type Scenario, type ScriptedBill, type ScriptedBind, type ScriptedContribution,
-  type ScriptedEnd, type ScriptedEnrolmentChange, type ScriptedTransfer,
+  DEFAULT_SCENARIO,
+  ENDING_PARTIES,
+  type Scenario,
+  type ScriptedBill,
+  type ScriptedBind,
+  type ScriptedContribution,
+  type ScriptedEnd,
+  type ScriptedEnrolmentChange,
+  type ScriptedTransfer,
 } from '../sim/scenario.ts';
 import { worldOf } from '../sim/simulation.ts';
 import { BIND_CLAIMS, BIND_FACES } from '../sim/workload.ts';
@@ -53,8 +65,20 @@ export function faultArb(shape: Shape): fc.Arbitrary<FaultEvent> {
   const { all, crashable } = addressesOf(shape);
   const group = fc.subarray(all, { minLength: 1, maxLength: 3 });
   return fc.oneof(
-    fc.record({ type: fc.constant('partition' as const), at, durationMs, groupA: group, groupB: group, oneWay: fc.boolean() }),
-    fc.record({ type: fc.constant('crash' as const), at, durationMs, node: fc.constantFrom(...crashable) }),
+    fc.record({
+      type: fc.constant('partition' as const),
+      at,
+      durationMs,
+      groupA: group,
+      groupB: group,
+      oneWay: fc.boolean(),
+    }),
+    fc.record({
+      type: fc.constant('crash' as const),
+      at,
+      durationMs,
+      node: fc.constantFrom(...crashable),
+    }),
     fc.record({ type: fc.constant('loss' as const), at, durationMs, rate }),
     fc.record({ type: fc.constant('duplicate' as const), at, durationMs, rate }),
     fc.record({
@@ -73,10 +97,12 @@ const transferArb: fc.Arbitrary<ScriptedTransfer> = fc.record({
   at: requestAt,
   relation: fc.nat({ max: 200 }),
   // Mostly ordinary amounts; sometimes large enough to hit W7 or the donor's balance.
-  amount: fc.oneof(
-    { weight: 8, arbitrary: fc.integer({ min: 1, max: 200_000 }) },
-    { weight: 1, arbitrary: fc.integer({ min: 200_001, max: 1_000_000 }) },
-  ).map((fen) => BigInt(fen)),
+  amount: fc
+    .oneof(
+      { weight: 8, arbitrary: fc.integer({ min: 1, max: 200_000 }) },
+      { weight: 1, arbitrary: fc.integer({ min: 200_001, max: 1_000_000 }) },
+    )
+    .map((fen) => BigInt(fen)),
 });
 
 // Bindings mostly tell the truth and are confirmed; each error and each face answer still
@@ -107,7 +133,10 @@ export const DISTINCT_BIND_CANDIDATES = false;
 function bindsArb(candidates: number): fc.Arbitrary<ScriptedBind[]> {
   if (candidates === 0) return fc.constant([]);
   return DISTINCT_BIND_CANDIDATES
-    ? fc.uniqueArray(bindArb(candidates), { maxLength: Math.min(6, candidates), selector: (b) => b.candidate })
+    ? fc.uniqueArray(bindArb(candidates), {
+        maxLength: Math.min(6, candidates),
+        selector: (b) => b.candidate,
+      })
     : fc.array(bindArb(candidates), { maxLength: 6 });
 }
 
@@ -117,7 +146,10 @@ const endArb: fc.Arbitrary<ScriptedEnd> = fc.record({
   by: fc.constantFrom(...ENDING_PARTIES),
 });
 
-const enrolmentArb: fc.Arbitrary<ScriptedEnrolmentChange> = fc.record({ at: requestAt, relation: fc.nat({ max: 200 }) });
+const enrolmentArb: fc.Arbitrary<ScriptedEnrolmentChange> = fc.record({
+  at: requestAt,
+  relation: fc.nat({ max: 200 }),
+});
 
 // Bills are mostly local, settled and modest; every place, kind of care, POS action (D11) and
 // flag still appears often enough. The first value of each list is what fast-check shrinks to.
@@ -130,23 +162,31 @@ const billArb: fc.Arbitrary<ScriptedBill> = fc.record({
   ),
   care: fc.constantFrom(...CARE_KINDS),
   // Fen: mostly within a person's account and wallet; sometimes an inpatient-sized bill.
-  amount: fc.oneof(
-    { weight: 8, arbitrary: fc.integer({ min: 1, max: 200_000 }) },
-    { weight: 1, arbitrary: fc.integer({ min: 200_001, max: 5_000_000 }) },
-  ).map((fen) => BigInt(fen)),
+  amount: fc
+    .oneof(
+      { weight: 8, arbitrary: fc.integer({ min: 1, max: 200_000 }) },
+      { weight: 1, arbitrary: fc.integer({ min: 200_001, max: 5_000_000 }) },
+    )
+    .map((fen) => BigInt(fen)),
   action: fc.oneof(
     { weight: 3, arbitrary: fc.constant(POS_ACTIONS[0]!) },
     { weight: 2, arbitrary: fc.constantFrom(...POS_ACTIONS.slice(1)) },
   ),
   useWallet: fc.boolean(),
-  emergency: fc.oneof({ weight: 4, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
+  emergency: fc.oneof(
+    { weight: 4, arbitrary: fc.constant(false) },
+    { weight: 1, arbitrary: fc.constant(true) },
+  ),
 });
 
 const contributionArb: fc.Arbitrary<ScriptedContribution> = fc.record({
   at: requestAt,
   relation: fc.nat({ max: 200 }),
   source: fc.constantFrom(...CONTRIBUTION_SOURCES),
-  nextYear: fc.oneof({ weight: 5, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
+  nextYear: fc.oneof(
+    { weight: 5, arbitrary: fc.constant(false) },
+    { weight: 1, arbitrary: fc.constant(true) },
+  ),
 });
 
 /** The scenario of a shape, before its script and faults are drawn. */
@@ -158,7 +198,12 @@ function baseScenario(shape: Shape, variant: ProtocolVariant, writeAhead: boolea
     topology: { provinces: shape.provinces, regionsPerProvinceMax: shape.regionsPerProvince },
     // Every donor has one unbound relative for scripted bindings to ask for (0.3 leaves a tiny
     // population with none in about one case of six).
-    population: { wallets: shape.wallets, unopenedShare: 0.1, nonCloseShare: 0.05, candidateShare: 1 },
+    population: {
+      wallets: shape.wallets,
+      unopenedShare: 0.1,
+      nonCloseShare: 0.05,
+      candidateShare: 1,
+    },
     workload: { transfers: 0 },
     transfers: [],
     protocol: { ...PROTOCOL_DEFAULTS, variant, walletShardCount: shape.shards },
@@ -178,34 +223,51 @@ function candidateCount(scenario: Scenario): number {
  * flow — 1–30 transfers, 0–6 bindings, 0–3 revocations, 0–2 enrolment changes, 0–5 bills and
  * 0–3 contributions — in one window, with faults over it.
  */
-export function scenarioArb(variant: ProtocolVariant, options: { writeAhead?: boolean } = {}): fc.Arbitrary<Scenario> {
+export function scenarioArb(
+  variant: ProtocolVariant,
+  options: { writeAhead?: boolean } = {},
+): fc.Arbitrary<Scenario> {
   return shapeArb.chain((shape) => {
     const base = baseScenario(shape, variant, options.writeAhead ?? true);
-    return fc.record({
-      transfers: fc.array(transferArb, { minLength: 1, maxLength: 30 }),
-      binds: bindsArb(candidateCount(base)),
-      ends: fc.array(endArb, { maxLength: 3 }),
-      enrolmentChanges: fc.array(enrolmentArb, { maxLength: 2 }),
-      bills: fc.array(billArb, { maxLength: 5 }),
-      contributions: fc.array(contributionArb, { maxLength: 3 }),
-      faults: fc.array(faultArb(shape), { maxLength: 6 }),
-      // How long a group commit takes: the window in which a crash loses staged writes.
-      storeSyncMs: fc.integer({ min: 1, max: 300 }),
-      // W11: credits wait to be received (unreceived ones return at 06:00 the next day), or are
-      // received on arrival.
-      requireReceipt: fc.boolean(),
-    }).map(({ transfers, binds, ends, enrolmentChanges, bills, contributions, faults, storeSyncMs, requireReceipt }): Scenario => ({
-      ...base,
-      workload: { transfers: transfers.length },
-      transfers,
-      binds,
-      ends,
-      enrolmentChanges,
-      bills,
-      contributions,
-      protocol: { ...base.protocol, requireReceipt },
-      storeSyncMs,
-      faults,
-    }));
+    return fc
+      .record({
+        transfers: fc.array(transferArb, { minLength: 1, maxLength: 30 }),
+        binds: bindsArb(candidateCount(base)),
+        ends: fc.array(endArb, { maxLength: 3 }),
+        enrolmentChanges: fc.array(enrolmentArb, { maxLength: 2 }),
+        bills: fc.array(billArb, { maxLength: 5 }),
+        contributions: fc.array(contributionArb, { maxLength: 3 }),
+        faults: fc.array(faultArb(shape), { maxLength: 6 }),
+        // How long a group commit takes: the window in which a crash loses staged writes.
+        storeSyncMs: fc.integer({ min: 1, max: 300 }),
+        // W11: credits wait to be received (unreceived ones return at 06:00 the next day), or are
+        // received on arrival.
+        requireReceipt: fc.boolean(),
+      })
+      .map(
+        ({
+          transfers,
+          binds,
+          ends,
+          enrolmentChanges,
+          bills,
+          contributions,
+          faults,
+          storeSyncMs,
+          requireReceipt,
+        }): Scenario => ({
+          ...base,
+          workload: { transfers: transfers.length },
+          transfers,
+          binds,
+          ends,
+          enrolmentChanges,
+          bills,
+          contributions,
+          protocol: { ...base.protocol, requireReceipt },
+          storeSyncMs,
+          faults,
+        }),
+      );
   });
 }

@@ -32,14 +32,19 @@ export function reportCounterexample(details: fc.RunDetails<[Scenario]>): void {
 }
 
 export function describeCounterexample(scenario: Scenario, sim: Simulation): string {
-  const file = join(COUNTEREXAMPLE_DIR, `${scenario.name}-seed${scenario.seed}-${sim.trace.hash}.json`);
+  const file = join(
+    COUNTEREXAMPLE_DIR,
+    `${scenario.name}-seed${scenario.seed}-${sim.trace.hash}.json`,
+  );
   try {
     writeScenarioFile(scenario, file);
   } catch {
     // Reporting must never hide the failure itself.
   }
   const lines = [
-    `invariants failed: ${failedInvariants(sim).map((n) => `${n} (${sim.checkers.results.get(n as never)?.detail})`).join('; ')}`,
+    `invariants failed: ${failedInvariants(sim)
+      .map((n) => `${n} (${sim.checkers.results.get(n as never)?.detail})`)
+      .join('; ')}`,
     `scenario seed ${scenario.seed}, variant ${scenario.protocol.variant}, writeAhead ${scenario.writeAhead}, ` +
       `requireReceipt ${scenario.protocol.requireReceipt}, ` +
       `${scenario.topology.provinces} province(s), ${scenario.population.wallets} wallets, ` +
@@ -48,7 +53,10 @@ export function describeCounterexample(scenario: Scenario, sim: Simulation): str
     ...scenario.faults.map((f) => `  ${describeFault(f)}`),
     ...describeScript(scenario),
     'last deliveries:',
-    ...sim.trace.tail().slice(-12).map((l) => `  ${l.at} ${l.from} -> ${l.to} ${l.kind} ${l.corr}`),
+    ...sim.trace
+      .tail()
+      .slice(-12)
+      .map((l) => `  ${l.at} ${l.from} -> ${l.to} ${l.kind} ${l.corr}`),
     `replay: npm start -- --scenario ${file}`,
   ];
   return lines.join('\n');
@@ -56,28 +64,59 @@ export function describeCounterexample(scenario: Scenario, sim: Simulation): str
 
 /** How many requests a scenario scripts, over every list. */
 export function scriptSteps(scenario: Scenario): number {
-  const { transfers = [], binds = [], ends = [], enrolmentChanges = [], bills = [], contributions = [] } = scenario;
-  return transfers.length + binds.length + ends.length + enrolmentChanges.length + bills.length + contributions.length;
+  const {
+    transfers = [],
+    binds = [],
+    ends = [],
+    enrolmentChanges = [],
+    bills = [],
+    contributions = [],
+  } = scenario;
+  return (
+    transfers.length +
+    binds.length +
+    ends.length +
+    enrolmentChanges.length +
+    bills.length +
+    contributions.length
+  );
 }
 
 /** The scripted requests, one line each, in the order of the scenario's lists. */
 export function describeScript(scenario: Scenario): string[] {
-  const { transfers = [], binds = [], ends = [], enrolmentChanges = [], bills = [], contributions = [] } = scenario;
+  const {
+    transfers = [],
+    binds = [],
+    ends = [],
+    enrolmentChanges = [],
+    bills = [],
+    contributions = [],
+  } = scenario;
   return [
     `transfers (${transfers.length}):`,
-    ...transfers.map((t) => `  ${fmtTime(t.at)} relation #${t.relation} ${formatFen(t.amount)} yuan`),
+    ...transfers.map(
+      (t) => `  ${fmtTime(t.at)} relation #${t.relation} ${formatFen(t.amount)} yuan`,
+    ),
     `binds (${binds.length}):`,
-    ...binds.map((b) => `  ${fmtTime(b.at)} candidate #${b.candidate} claim ${b.claim}, face ${b.face}`),
+    ...binds.map(
+      (b) => `  ${fmtTime(b.at)} candidate #${b.candidate} claim ${b.claim}, face ${b.face}`,
+    ),
     `ends (${ends.length}):`,
     ...ends.map((e) => `  ${fmtTime(e.at)} relation #${e.relation} revoked by the ${e.by}`),
     `enrolment changes (${enrolmentChanges.length}):`,
     ...enrolmentChanges.map((n) => `  ${fmtTime(n.at)} relation #${n.relation}'s donor`),
     `bills (${bills.length}):`,
-    ...bills.map((b) => `  ${fmtTime(b.at)} patient #${b.patient} ${b.care} care (${b.where}) ${formatFen(b.amount)} yuan, ` +
-      `POS ${b.action}${b.useWallet ? ', wallet' : ''}${b.emergency ? ', emergency' : ''}`),
+    ...bills.map(
+      (b) =>
+        `  ${fmtTime(b.at)} patient #${b.patient} ${b.care} care (${b.where}) ${formatFen(b.amount)} yuan, ` +
+        `POS ${b.action}${b.useWallet ? ', wallet' : ''}${b.emergency ? ', emergency' : ''}`,
+    ),
     `contributions (${contributions.length}):`,
-    ...contributions.map((c) => `  ${fmtTime(c.at)} relation #${c.relation} from the ${c.source === 'ACCOUNT' ? "donor's account" : "recipient's wallet"}` +
-      `${c.nextYear ? ', for next year' : ''}`),
+    ...contributions.map(
+      (c) =>
+        `  ${fmtTime(c.at)} relation #${c.relation} from the ${c.source === 'ACCOUNT' ? "donor's account" : "recipient's wallet"}` +
+        `${c.nextYear ? ', for next year' : ''}`,
+    ),
   ];
 }
 
@@ -96,7 +135,9 @@ export function scenarioFile(scenario: Scenario): Record<string, unknown> {
     population: scenario.population,
     workload: scenario.workload,
     // Fen bounds as whole numbers of fen (the JSON replacer would write yuan text).
-    protocol: Object.fromEntries(Object.entries(scenario.protocol).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v])),
+    protocol: Object.fromEntries(
+      Object.entries(scenario.protocol).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v]),
+    ),
     network: scenario.network,
     storeSyncMs: scenario.storeSyncMs,
     writeAhead: scenario.writeAhead,

@@ -13,10 +13,19 @@ import { jsonReplacer } from '../sim/json.ts';
 import { scenarioFrom, type Scenario } from '../sim/scenario.ts';
 import { Simulation } from '../sim/simulation.ts';
 import { scenarioArb } from './arbitraries.ts';
-import { failedInvariants, reportCounterexample, runScenario, scenarioFile, scriptSteps } from './harness.ts';
+import {
+  failedInvariants,
+  reportCounterexample,
+  runScenario,
+  scenarioFile,
+  scriptSteps,
+} from './harness.ts';
 
 function invariantsHold(variant: ProtocolVariant, writeAhead = true) {
-  return fc.property(scenarioArb(variant, { writeAhead }), (scenario: Scenario) => runScenario(scenario).checkers.ok);
+  return fc.property(
+    scenarioArb(variant, { writeAhead }),
+    (scenario: Scenario) => runScenario(scenario).checkers.ok,
+  );
 }
 
 /** fast-check's own seed, unless FC_SEED pins one (to replay what a failure printed). */
@@ -34,12 +43,25 @@ describe('every flow under partitions, crashes, loss, duplicates and reordering'
   // A fixed seed keeps the negative controls deterministic: they must fail, every time.
   const controls: Array<[string, ProtocolVariant, boolean, string[]]> = [
     ['a recipient without dedup credits twice', 'noDedup', true, ['exactlyOnce', 'conservation']],
-    ['a saga that gives up on a timeout loses or duplicates money', 'timeoutFails', true, ['conservation', 'exactlyOnce', 'lifecycle', 'liabilityMatches']],
-    ['a host that sends before its writes are durable', 'reference', false, ['conservation', 'exactlyOnce', 'lifecycle', 'liabilityMatches', 'ledgerBalance']],
+    [
+      'a saga that gives up on a timeout loses or duplicates money',
+      'timeoutFails',
+      true,
+      ['conservation', 'exactlyOnce', 'lifecycle', 'liabilityMatches'],
+    ],
+    [
+      'a host that sends before its writes are durable',
+      'reference',
+      false,
+      ['conservation', 'exactlyOnce', 'lifecycle', 'liabilityMatches', 'ledgerBalance'],
+    ],
   ];
   for (const [name, variant, writeAhead, expected] of controls) {
     it(`negative control: ${name} is caught, shrunk and replays exactly`, () => {
-      const details = fc.check(invariantsHold(variant, writeAhead), { numRuns: 2_000, seed: 20_261_122 });
+      const details = fc.check(invariantsHold(variant, writeAhead), {
+        numRuns: 2_000,
+        seed: 20_261_122,
+      });
       expect(details.failed, `${variant} was not caught in ${details.numRuns} runs`).toBe(true);
       expect(details.numShrinks).toBeGreaterThan(0);
       const [shrunk] = details.counterexample as [Scenario];
@@ -67,11 +89,19 @@ describe('every flow under partitions, crashes, loss, duplicates and reordering'
 describe('regressions found by the properties', () => {
   it('F1: a second binding of one relative while the first is under way is refused BOUND', () => {
     const base: Scenario = {
-      ...scenarioFrom({ topology: { provinces: 2, regionsPerProvinceMax: 2 }, population: { wallets: 30, candidateShare: 1 } }),
+      ...scenarioFrom({
+        topology: { provinces: 2, regionsPerProvinceMax: 2 },
+        population: { wallets: 30, candidateShare: 1 },
+      }),
       faults: [],
       transfers: [],
     };
-    const bind = (candidate: number, at: number) => ({ at, candidate, face: 'PASS' as const, claim: 'true' as const });
+    const bind = (candidate: number, at: number) => ({
+      at,
+      candidate,
+      face: 'PASS' as const,
+      claim: 'true' as const,
+    });
     // The first candidate whose binding, asked once, succeeds (kinship, wallets and policy allow it).
     const candidates = new Simulation(base).world.population.candidates.length;
     const ok = Array.from({ length: candidates }, (_, k) => k).find((k) => {
@@ -79,8 +109,13 @@ describe('regressions found by the properties', () => {
       return once.checkers.ok && once.checkers.bindTerminal.get('b0')?.outcome === 'active';
     });
     expect(ok, 'no candidate can be bound').toBeDefined();
-    const twice = new Simulation({ ...base, binds: [bind(ok!, 36_000_000), bind(ok!, 36_001_000)] }).run();
-    const outcomes = [...twice.checkers.bindTerminal.entries()].map(([id, t]) => `${id} ${t.outcome} ${t.reason ?? ''}`.trim());
+    const twice = new Simulation({
+      ...base,
+      binds: [bind(ok!, 36_000_000), bind(ok!, 36_001_000)],
+    }).run();
+    const outcomes = [...twice.checkers.bindTerminal.entries()].map(([id, t]) =>
+      `${id} ${t.outcome} ${t.reason ?? ''}`.trim(),
+    );
     expect(outcomes.sort()).toEqual(['b0 active', 'b1 refused BOUND']);
     expect(failedInvariants(twice)).toEqual([]);
   });

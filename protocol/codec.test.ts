@@ -33,7 +33,8 @@ const FIELD_ARBS: Record<FieldType, fc.Arbitrary<unknown>> = {
   amount0: fc.bigInt({ min: 0n, max: WIRE_AMOUNT_MAX_FEN }),
   reason: fc.constantFrom(...REASONS),
   // Names such as 张丽 and 18-digit ID numbers: any non-control text.
-  text: fc.string({ minLength: 1, maxLength: TEXT_CHARS_MAX, unit: 'grapheme-composite' })
+  text: fc
+    .string({ minLength: 1, maxLength: TEXT_CHARS_MAX, unit: 'grapheme-composite' })
     .filter((t) => t.length <= TEXT_CHARS_MAX && !/[\u0000-\u001f\u007f-\u009f]/.test(t)),
   count: fc.maxSafeNat(),
   ...(Object.fromEntries(

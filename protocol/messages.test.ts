@@ -106,7 +106,7 @@ const EXPECTED_FIELDS: Record<string, string> = {
 };
 
 describe('kinds and schemas', () => {
-  test('are exactly the flows\' kinds, in order, with ordered fields', () => {
+  test("are exactly the flows' kinds, in order, with ordered fields", () => {
     expect(PROTOCOL_VERSION).toBe(1);
     expect(KINDS).toEqual(Object.keys(EXPECTED_FIELDS));
     for (const kind of KINDS) {

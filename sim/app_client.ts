@@ -77,7 +77,10 @@ export class AppClient implements Actor {
   /** Timer keys of people's actions armed but not yet taken (a face answer, a receipt). */
   private readonly armed = new Set<string>();
   /** F3: bills at the POS, by bill id (msgid), with the step each waits on. */
-  private readonly bills = new Map<string, { readonly intent: BillIntent; step: PosStep; attempt: number }>();
+  private readonly bills = new Map<
+    string,
+    { readonly intent: BillIntent; step: PosStep; attempt: number }
+  >();
   /** F3: answers the POS saw, by kind (a D11 refusal of a re-sent msgid among them). */
   readonly billAnswers = new Map<string, number>();
 
@@ -179,9 +182,28 @@ export class AppClient implements Actor {
     const shard = this.shardOf(intent.personId);
     switch (bill.step) {
       case 'presettle': {
-        const { personId, treatmentRegion, care, disease, total, eligible, emergency, networked, useWallet } = intent;
+        const {
+          personId,
+          treatmentRegion,
+          care,
+          disease,
+          total,
+          eligible,
+          emergency,
+          networked,
+          useWallet,
+        } = intent;
         fx.send(shard, 'bill.presettle', billId, {
-          billId, personId, treatmentRegion, care, disease, total, eligible, emergency, networked, useWallet,
+          billId,
+          personId,
+          treatmentRegion,
+          care,
+          disease,
+          total,
+          eligible,
+          emergency,
+          networked,
+          useWallet,
         });
         break;
       }
@@ -197,9 +219,10 @@ export class AppClient implements Actor {
         break;
     }
     // The timeout case: the POS sends settle once and "loses" the answer, then reverses.
-    const delay = bill.step === 'settle' && intent.action === 'timeout'
-      ? POS_TIMEOUT_MS
-      : retryDelayMs(this.config, billId, bill.attempt);
+    const delay =
+      bill.step === 'settle' && intent.action === 'timeout'
+        ? POS_TIMEOUT_MS
+        : retryDelayMs(this.config, billId, bill.attempt);
     fx.timer(POS + billId, now + delay, bill.attempt);
   }
 
@@ -248,13 +271,29 @@ export class AppClient implements Actor {
     fx.cancelTimer(env.corr);
     this.onAnswer?.(env.corr, env.kind);
     const { intent } = pending;
-    if (env.kind === 'transfer.refused' || env.kind === 'bind.refused' || env.kind === 'contribution.refused') {
+    if (
+      env.kind === 'transfer.refused' ||
+      env.kind === 'bind.refused' ||
+      env.kind === 'contribution.refused'
+    ) {
       this.refused++;
-      const scope = intent.kind === 'transfer' || intent.kind === 'bind' || intent.kind === 'contribution'
-        ? intent.scope : 'sameRegion';
-      const type = env.kind === 'transfer.refused' ? 'transfer.outcome'
-        : env.kind === 'bind.refused' ? 'bind.outcome' : 'contribution.outcome';
-      fx.emit({ type, corr: env.corr, scope, outcome: 'refused', reason: env.body.reason } as never);
+      const scope =
+        intent.kind === 'transfer' || intent.kind === 'bind' || intent.kind === 'contribution'
+          ? intent.scope
+          : 'sameRegion';
+      const type =
+        env.kind === 'transfer.refused'
+          ? 'transfer.outcome'
+          : env.kind === 'bind.refused'
+            ? 'bind.outcome'
+            : 'contribution.outcome';
+      fx.emit({
+        type,
+        corr: env.corr,
+        scope,
+        outcome: 'refused',
+        reason: env.body.reason,
+      } as never);
       return;
     }
     this.accepted++;
@@ -322,12 +361,25 @@ export class AppClient implements Actor {
     switch (intent.kind) {
       case 'transfer': {
         const { transferId, donorId, recipientId, amount, source } = intent;
-        fx.send(this.shardOf(donorId), 'transfer.request', transferId, { transferId, donorId, recipientId, amount, source });
+        fx.send(this.shardOf(donorId), 'transfer.request', transferId, {
+          transferId,
+          donorId,
+          recipientId,
+          amount,
+          source,
+        });
         break;
       }
       case 'bind': {
         const { bindId, donorId, relativeId, name, idNo, kinship } = intent;
-        fx.send(this.shardOf(donorId), 'bind.request', bindId, { bindId, donorId, relativeId, name, idNo, kinship });
+        fx.send(this.shardOf(donorId), 'bind.request', bindId, {
+          bindId,
+          donorId,
+          relativeId,
+          name,
+          idNo,
+          kinship,
+        });
         break;
       }
       case 'end': {
@@ -337,11 +389,19 @@ export class AppClient implements Actor {
         break;
       }
       case 'enrolment':
-        fx.send(this.shardOf(intent.personId), 'enrolment.change', id, { personId: intent.personId });
+        fx.send(this.shardOf(intent.personId), 'enrolment.change', id, {
+          personId: intent.personId,
+        });
         break;
       case 'contribution': {
         const { payerId, personId, year, source } = intent;
-        fx.send(this.shardOf(payerId), 'contribution.pay', id, { payId: id, payerId, personId, year, source });
+        fx.send(this.shardOf(payerId), 'contribution.pay', id, {
+          payId: id,
+          payerId,
+          personId,
+          year,
+          source,
+        });
         break;
       }
       case 'bill':

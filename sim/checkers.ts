@@ -46,7 +46,16 @@ export interface InvariantResult {
 }
 
 const OP_BITS = {
-  open: 0, reserve: 1, credit: 2, commit: 4, release: 8, return: 32, refund: 64, income: 256, pay: 512, unpay: 1024,
+  open: 0,
+  reserve: 1,
+  credit: 2,
+  commit: 4,
+  release: 8,
+  return: 32,
+  refund: 64,
+  income: 256,
+  pay: 512,
+  unpay: 1024,
 } as const;
 const LIABILITY_BIT = 16;
 const REVERSE_BIT = 128;
@@ -96,19 +105,39 @@ export class Checkers {
   readonly refusedByReason = new Map<string, number>();
   readonly bindAccepted = new Map<string, { readonly scope: TransferScope; readonly at: number }>();
   readonly bindTerminal = new Map<string, BindTerminal>();
-  readonly receipts = new Map<string, { readonly outcome: 'received' | 'returned'; readonly at: number }>();
+  readonly receipts = new Map<
+    string,
+    { readonly outcome: 'received' | 'returned'; readonly at: number }
+  >();
   /** Relation ends seen, per `<scope>.<ending>`: one per party's side. */
   readonly relationEnds = new Map<string, number>();
   sms = 0;
   /** F3: each bill's latest outcome (started → presettled → settled → cancelled …). */
-  readonly bills = new Map<string, { scope: BillScope; outcome: BillOutcome; reason: string | undefined; at: number; startedAt: number; wallet: Fen }>();
+  readonly bills = new Map<
+    string,
+    {
+      scope: BillScope;
+      outcome: BillOutcome;
+      reason: string | undefined;
+      at: number;
+      startedAt: number;
+      wallet: Fen;
+    }
+  >();
   /** F4: each contribution's outcome. */
-  readonly contributions = new Map<string, { scope: TransferScope; outcome: string; reason: string | undefined; at: number }>();
+  readonly contributions = new Map<
+    string,
+    { scope: TransferScope; outcome: string; reason: string | undefined; at: number }
+  >();
   /** F5 input: clearing lines as settlement recorded them, net of undone ones, by ledger. */
   readonly lineTotals = new Map<string, Fen>();
   /** F5: each month's clearing batch, its latest state, and the state changes seen. */
   readonly batchStates = new Map<number, string>();
-  readonly batchHistory: Array<{ readonly month: number; readonly state: string; readonly at: number }> = [];
+  readonly batchHistory: Array<{
+    readonly month: number;
+    readonly state: string;
+    readonly at: number;
+  }> = [];
   /** P4: monthly credits booked, and their sum. */
   credits = 0;
   creditsFen: Fen = 0n;
@@ -128,7 +157,10 @@ export class Checkers {
   private readonly applied = new Map<string, number>();
   private now = 0;
   /** Virtual ms from acceptance to a terminal outcome (hdr-histogram: exact percentiles, bounded memory). */
-  private readonly latency = hdr.build({ lowestDiscernibleValue: 1, numberOfSignificantValueDigits: 3 });
+  private readonly latency = hdr.build({
+    lowestDiscernibleValue: 1,
+    numberOfSignificantValueDigits: 3,
+  });
 
   constructor(readonly openingTotal: Fen) {
     this.available = openingTotal;
@@ -148,24 +180,40 @@ export class Checkers {
       } else if (event.type === 'liability.reversed') {
         this.applyOnce(event.corr, REVERSE_BIT, 'liability.reverse');
       } else if (event.type === 'transfer.receipt') {
-        if (this.receipts.has(event.corr)) this.fail('exactlyOnce', `${event.corr} received or returned twice`);
+        if (this.receipts.has(event.corr))
+          this.fail('exactlyOnce', `${event.corr} received or returned twice`);
         this.receipts.set(event.corr, { outcome: event.outcome, at: now });
       } else if (event.type === 'notice.sms') {
         this.sms++;
       } else if (event.type === 'bind.accepted') {
         this.bindAccepted.set(event.corr, { scope: event.scope, at: now });
       } else if (event.type === 'bind.outcome') {
-        if (this.bindTerminal.has(event.corr)) this.fail('exactlyOnce', `binding ${event.corr} reached a second outcome`);
-        this.bindTerminal.set(event.corr, { outcome: event.outcome, reason: event.reason, at: now });
+        if (this.bindTerminal.has(event.corr))
+          this.fail('exactlyOnce', `binding ${event.corr} reached a second outcome`);
+        this.bindTerminal.set(event.corr, {
+          outcome: event.outcome,
+          reason: event.reason,
+          at: now,
+        });
       } else if (event.type === 'bill.outcome') {
         const previous = this.bills.get(event.corr);
         this.bills.set(event.corr, {
-          scope: event.scope, outcome: event.outcome, reason: event.reason, at: now,
-          startedAt: previous?.startedAt ?? now, wallet: event.acctMulaidPay,
+          scope: event.scope,
+          outcome: event.outcome,
+          reason: event.reason,
+          at: now,
+          startedAt: previous?.startedAt ?? now,
+          wallet: event.acctMulaidPay,
         });
       } else if (event.type === 'contribution.outcome') {
-        if (this.contributions.has(event.corr)) this.fail('exactlyOnce', `contribution ${event.corr} reached a second outcome`);
-        this.contributions.set(event.corr, { scope: event.scope, outcome: event.outcome, reason: event.reason, at: now });
+        if (this.contributions.has(event.corr))
+          this.fail('exactlyOnce', `contribution ${event.corr} reached a second outcome`);
+        this.contributions.set(event.corr, {
+          scope: event.scope,
+          outcome: event.outcome,
+          reason: event.reason,
+          at: now,
+        });
       } else if (event.type === 'clearing.line') {
         const key = `${event.ledger}|${event.payerRegion}|${event.payeeRegion}`;
         this.lineTotals.set(key, (this.lineTotals.get(key) ?? 0n) + event.amount);
@@ -182,7 +230,8 @@ export class Checkers {
   /** The conservation equation on the running totals: O(1), after every delivered message. */
   check(): void {
     this.checks++;
-    const total = this.available + this.held + this.wallet - this.overlap + this.returning + this.outside;
+    const total =
+      this.available + this.held + this.wallet - this.overlap + this.returning + this.outside;
     if (total !== this.openingTotal) {
       this.fail(
         'conservation',
@@ -196,22 +245,50 @@ export class Checkers {
 
   /** Compare a full recount of the durable records with the running totals. */
   checkpoint(recount: Recount): void {
-    const total = recount.available + recount.held + recount.wallet - recount.overlap + recount.returning + recount.outside;
+    const total =
+      recount.available +
+      recount.held +
+      recount.wallet -
+      recount.overlap +
+      recount.returning +
+      recount.outside;
     if (total !== this.openingTotal) {
-      this.fail('conservation', `recount: ${formatFen(total)} ≠ opening ${formatFen(this.openingTotal)}`);
+      this.fail(
+        'conservation',
+        `recount: ${formatFen(total)} ≠ opening ${formatFen(this.openingTotal)}`,
+      );
     }
-    const running = [this.available, this.held, this.wallet, this.overlap, this.returning, this.outside]
-      .map(formatFen).join('/');
-    const counted = [recount.available, recount.held, recount.wallet, recount.overlap, recount.returning, recount.outside]
-      .map(formatFen).join('/');
+    const running = [
+      this.available,
+      this.held,
+      this.wallet,
+      this.overlap,
+      this.returning,
+      this.outside,
+    ]
+      .map(formatFen)
+      .join('/');
+    const counted = [
+      recount.available,
+      recount.held,
+      recount.wallet,
+      recount.overlap,
+      recount.returning,
+      recount.outside,
+    ]
+      .map(formatFen)
+      .join('/');
     if (running !== counted) {
-      this.fail('conservation',
-        `running totals ${running} ≠ recount ${counted} (available/held/wallet/overlap/returning/outside)`);
+      this.fail(
+        'conservation',
+        `running totals ${running} ≠ recount ${counted} (available/held/wallet/overlap/returning/outside)`,
+      );
     }
     for (const [ledger, sum] of recount.unbalanced) {
       this.fail('ledgerBalance', `${ledger} sums to ${formatFen(sum)}, not 0`);
     }
-    for (const account of recount.negative) this.fail('noNegativeBalance', `${account} is negative`);
+    for (const account of recount.negative)
+      this.fail('noNegativeBalance', `${account} is negative`);
   }
 
   fail(name: InvariantName, detail: string): void {
@@ -240,12 +317,18 @@ export class Checkers {
   private posting(address: string, p: Posting): void {
     this.postings++;
     if (p.amount <= 0n || p.debit === p.credit) {
-      this.fail('ledgerBalance', `${address}: malformed posting ${p.op} ${p.corr} ${formatFen(p.amount)}`);
+      this.fail(
+        'ledgerBalance',
+        `${address}: malformed posting ${p.op} ${p.corr} ${formatFen(p.amount)}`,
+      );
     }
     this.move(p.debitClass, -p.amount);
     this.move(p.creditClass, p.amount);
     if (PERSON_MONEY.has(p.debitClass) && p.debitAfter < 0n) {
-      this.fail('noNegativeBalance', `${p.debit} at ${address} went to ${formatFen(p.debitAfter)} (${p.op} ${p.corr})`);
+      this.fail(
+        'noNegativeBalance',
+        `${p.debit} at ${address} went to ${formatFen(p.debitAfter)} (${p.op} ${p.corr})`,
+      );
     }
     this.applyOnce(p.corr, OP_BITS[p.op], p.op);
     if (p.op === 'income') {
@@ -302,8 +385,14 @@ export class Checkers {
     this.applied.set(corr, next);
   }
 
-  private outcome(corr: string, outcome: TransferOutcome, reason: string | undefined, at: number): void {
-    if (this.terminal.has(corr)) this.fail('exactlyOnce', `${corr} reached a second outcome (${outcome})`);
+  private outcome(
+    corr: string,
+    outcome: TransferOutcome,
+    reason: string | undefined,
+    at: number,
+  ): void {
+    if (this.terminal.has(corr))
+      this.fail('exactlyOnce', `${corr} reached a second outcome (${outcome})`);
     this.terminal.set(corr, { outcome, reason, at });
     const accepted = this.accepted.get(corr);
     if (accepted !== undefined) this.latency.recordValue(Math.max(1, at - accepted.at));

@@ -17,7 +17,13 @@ import { UsageError, readScenarioFile } from './cli_args.ts';
 export { UsageError } from './cli_args.ts';
 
 /** Commands served by cluster/cli.ts (imported only when used: the simulator needs no NATS). */
-const CLUSTER_COMMANDS: ReadonlySet<string> = new Set(['host', 'load', 'check', 'provision', 'cluster']);
+const CLUSTER_COMMANDS: ReadonlySet<string> = new Set([
+  'host',
+  'load',
+  'check',
+  'provision',
+  'cluster',
+]);
 
 const USAGE = `usage: gongji <command> [options]
 
@@ -39,7 +45,6 @@ options (run, scenario):
   --trace           also write every delivery to DIR/trace.jsonl
   --quiet           no progress, no summary (result.json only)
 `;
-
 
 interface Options {
   readonly command: 'run' | 'scenario' | 'help';
@@ -75,8 +80,10 @@ export function parseCli(argv: readonly string[]): Options {
   const { values, positionals } = parsed;
   const command = positionals[0] ?? 'run';
   if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`);
-  if (values.help || command === 'help') return { command: 'help', scenario: DEFAULT_SCENARIO, out: 'out', quiet: true, trace: false };
-  if (command !== 'run' && command !== 'scenario') throw new UsageError(`unknown command '${command}'`);
+  if (values.help || command === 'help')
+    return { command: 'help', scenario: DEFAULT_SCENARIO, out: 'out', quiet: true, trace: false };
+  if (command !== 'run' && command !== 'scenario')
+    throw new UsageError(`unknown command '${command}'`);
   const fromFile = values.scenario === undefined ? {} : readScenarioFile(values.scenario);
   if (typeof fromFile !== 'object' || fromFile === null || Array.isArray(fromFile)) {
     throw new UsageError(`--scenario: ${values.scenario} must hold a mapping of scenario fields`);
@@ -85,46 +92,74 @@ export function parseCli(argv: readonly string[]): Options {
   if (values.seed !== undefined) overrides.seed = wholeNumber(values.seed, '--seed');
   const merge = (section: string, field: string, value: unknown) => {
     const current = overrides[section];
-    overrides[section] = { ...(typeof current === 'object' && current !== null ? current : {}), [field]: value };
+    overrides[section] = {
+      ...(typeof current === 'object' && current !== null ? current : {}),
+      [field]: value,
+    };
   };
   if (values.variant !== undefined) merge('protocol', 'variant', values.variant);
-  if (values.wallets !== undefined) merge('population', 'wallets', wholeNumber(values.wallets, '--wallets'));
-  if (values.transfers !== undefined) merge('workload', 'transfers', wholeNumber(values.transfers, '--transfers'));
+  if (values.wallets !== undefined)
+    merge('population', 'wallets', wholeNumber(values.wallets, '--wallets'));
+  if (values.transfers !== undefined)
+    merge('workload', 'transfers', wholeNumber(values.transfers, '--transfers'));
   if (values['no-faults']) overrides.faults = [];
   let scenario: Scenario;
   try {
     scenario = scenarioFrom(overrides);
   } catch (error) {
-    if (error instanceof ScenarioError) throw new UsageError(`${values.scenario ?? 'flags'}: ${error.message}`);
+    if (error instanceof ScenarioError)
+      throw new UsageError(`${values.scenario ?? 'flags'}: ${error.message}`);
     throw error;
   }
-  return { command, scenario, out: values.out ?? 'out', quiet: values.quiet ?? false, trace: values.trace ?? false };
+  return {
+    command,
+    scenario,
+    out: values.out ?? 'out',
+    quiet: values.quiet ?? false,
+    trace: values.trace ?? false,
+  };
 }
 
 function wholeNumber(text: string, flag: string): number {
-  if (!/^\d{1,15}$/.test(text)) throw new UsageError(`${flag}: expected a whole number ≥ 0, got '${text}'`);
+  if (!/^\d{1,15}$/.test(text))
+    throw new UsageError(`${flag}: expected a whole number ≥ 0, got '${text}'`);
   return Number(text);
 }
-
 
 export function runCommand(options: Options): number {
   const { scenario, out, quiet } = options;
   mkdirSync(out, { recursive: true });
   const progress = quiet ? undefined : progressReporter(scenario);
   const trace = options.trace ? traceWriter(join(out, 'trace.jsonl')) : undefined;
-  log.info({ scenario: scenario.name, seed: scenario.seed, variant: scenario.protocol.variant }, 'run started');
+  log.info(
+    { scenario: scenario.name, seed: scenario.seed, variant: scenario.protocol.variant },
+    'run started',
+  );
   const t0 = performance.now();
-  const sim = new Simulation(scenario, { onProgress: progress?.update, progressEvery: 10_000, onDelivery: trace?.write });
+  const sim = new Simulation(scenario, {
+    onProgress: progress?.update,
+    progressEvery: 10_000,
+    onDelivery: trace?.write,
+  });
   sim.run();
   trace?.close();
   progress?.stop(sim.progress());
   const result = buildResult(sim, performance.now() - t0);
   for (const [name, invariant] of Object.entries(result.invariants)) {
-    if (!invariant.ok) log.warn({ invariant: name, detail: invariant.detail, seed: scenario.seed }, 'invariant violated');
+    if (!invariant.ok)
+      log.warn(
+        { invariant: name, detail: invariant.detail, seed: scenario.seed },
+        'invariant violated',
+      );
   }
   log.info({ traceHash: result.traceHash, ok: result.ok, wallMs: result.wallMs }, 'run finished');
-  const failure = result.ok ? {} : { failure: { replay: replayHint(scenario), recentDeliveries: sim.trace.tail() } };
-  writeFileSync(join(out, 'result.json'), `${JSON.stringify({ ...result, ...failure }, jsonReplacer, 2)}\n`);
+  const failure = result.ok
+    ? {}
+    : { failure: { replay: replayHint(scenario), recentDeliveries: sim.trace.tail() } };
+  writeFileSync(
+    join(out, 'result.json'),
+    `${JSON.stringify({ ...result, ...failure }, jsonReplacer, 2)}\n`,
+  );
   if (!quiet) {
     console.log(summarize(result));
     console.log(`\n  wrote ${join(out, 'result.json')}`);
@@ -170,7 +205,8 @@ function progressReporter(scenario: Scenario) {
   if (process.stderr.isTTY) {
     const bar = new SingleBar({
       stream: process.stderr,
-      format: '  {bar} {percentage}% | {value}/{total} requests | virtual {time} | {deliveries} deliveries',
+      format:
+        '  {bar} {percentage}% | {value}/{total} requests | virtual {time} | {deliveries} deliveries',
       hideCursor: true,
     });
     bar.start(total, 0, { time: fmtTime(0), deliveries: 0 });
@@ -192,10 +228,15 @@ function progressReporter(scenario: Scenario) {
       const tenth = Math.floor((p.intentsSubmitted / Math.max(1, total)) * 10);
       if (tenth > shown) {
         shown = tenth;
-        process.stderr.write(`  ${tenth * 10}% of requests | virtual ${fmtTime(p.virtualMs)} | ${p.deliveries} deliveries\n`);
+        process.stderr.write(
+          `  ${tenth * 10}% of requests | virtual ${fmtTime(p.virtualMs)} | ${p.deliveries} deliveries\n`,
+        );
       }
     },
-    stop: (p: Progress) => process.stderr.write(`  done | virtual ${fmtTime(p.virtualMs)} | ${p.deliveries} deliveries\n`),
+    stop: (p: Progress) =>
+      process.stderr.write(
+        `  done | virtual ${fmtTime(p.virtualMs)} | ${p.deliveries} deliveries\n`,
+      ),
   };
 }
 

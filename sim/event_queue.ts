@@ -63,7 +63,13 @@ export class EventQueue<T> {
   }
 
   /** Is (at, seq) earlier than the entry at index j (or than (atJ, seqJ) if given)? */
-  private less(at: number, seq: number, j: number, atJ = this.at[j] as number, seqJ = this.seq[j] as number): boolean {
+  private less(
+    at: number,
+    seq: number,
+    j: number,
+    atJ = this.at[j] as number,
+    seqJ = this.seq[j] as number,
+  ): boolean {
     return at < atJ || (at === atJ && seq < seqJ);
   }
 

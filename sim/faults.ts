@@ -12,9 +12,24 @@ export type FaultEvent =
       /** true: only messages from A to B are cut (a one-way partition). */
       readonly oneWay: boolean;
     }
-  | { readonly type: 'crash'; readonly at: number; readonly durationMs: number; readonly node: string }
-  | { readonly type: 'loss'; readonly at: number; readonly durationMs: number; readonly rate: number }
-  | { readonly type: 'duplicate'; readonly at: number; readonly durationMs: number; readonly rate: number }
+  | {
+      readonly type: 'crash';
+      readonly at: number;
+      readonly durationMs: number;
+      readonly node: string;
+    }
+  | {
+      readonly type: 'loss';
+      readonly at: number;
+      readonly durationMs: number;
+      readonly rate: number;
+    }
+  | {
+      readonly type: 'duplicate';
+      readonly at: number;
+      readonly durationMs: number;
+      readonly rate: number;
+    }
   | {
       readonly type: 'reorder';
       readonly at: number;
@@ -25,7 +40,13 @@ export type FaultEvent =
     };
 
 export type FaultType = FaultEvent['type'];
-export const FAULT_TYPES: readonly FaultType[] = ['partition', 'crash', 'loss', 'duplicate', 'reorder'];
+export const FAULT_TYPES: readonly FaultType[] = [
+  'partition',
+  'crash',
+  'loss',
+  'duplicate',
+  'reorder',
+];
 
 /** Does `selector` name `address`? */
 export function selects(selector: string, address: string): boolean {
@@ -34,7 +55,11 @@ export function selects(selector: string, address: string): boolean {
 }
 
 /** Expand selectors against the known addresses; an unknown selector is an error. */
-export function expandSelectors(selectors: readonly string[], addresses: readonly string[], where: string): string[] {
+export function expandSelectors(
+  selectors: readonly string[],
+  addresses: readonly string[],
+  where: string,
+): string[] {
   const out = new Set<string>();
   for (const selector of selectors) {
     const hits = addresses.filter((address) => selects(selector, address));

@@ -5,7 +5,13 @@
 // answered, and the liabilities of the three parties agreeing per origin region.
 import type { BillRecord, ClaimRecord, RegionRecord, TxnRecord } from '../actors/account_book.ts';
 import type { ClearingLine } from '../actors/settlement.machine.ts';
-import { buildMatrix, netMultilateral, sumPositions, type Obligation, type Prepayment } from '../actors/clearing.ts';
+import {
+  buildMatrix,
+  netMultilateral,
+  sumPositions,
+  type Obligation,
+  type Prepayment,
+} from '../actors/clearing.ts';
 import { CLEARING_ACCOUNT_KEY, type BatchRecord } from '../actors/clearing_batch.ts';
 import { FUND_KEY } from '../actors/account_book.ts';
 import type { BindSnapshot, SagaSnapshot, WalletSnapshot } from '../actors/wallet_shard.actor.ts';
@@ -76,7 +82,8 @@ export function readParties(actors: Iterable<DurableView>): Parties {
       if (tag === 'a:') return; // accounts: the bulk of records, and not needed here
       if (key === FUND_KEY) parties.funds += value as Fen;
       else if (key === CLEARING_ACCOUNT_KEY && settlement) parties.clearingAccount = value as Fen;
-      else if (key.startsWith('bt:')) parties.batches.set(Number(key.slice(3)), value as BatchRecord);
+      else if (key.startsWith('bt:'))
+        parties.batches.set(Number(key.slice(3)), value as BatchRecord);
       else if (key.startsWith('pp:')) parties.prepayments.set(key.slice(3), value as Prepayment);
       const id = key.slice(2);
       if (tag === 's:') parties.saga.set(id, String((value as SagaSnapshot).value));
@@ -94,10 +101,12 @@ export function readParties(actors: Iterable<DurableView>): Parties {
       else if (tag === 'w:') {
         const { credited, rejected, returned, donors } = (value as WalletSnapshot).context;
         for (const transferId of credited) parties.decision.set(transferId, 'credited');
-        for (const transferId of Object.keys(rejected)) parties.decision.set(transferId, 'rejected');
+        for (const transferId of Object.keys(rejected))
+          parties.decision.set(transferId, 'rejected');
         for (const transferId of returned) parties.decision.set(transferId, 'returned');
         for (const relation of Object.values(donors)) parties.donorBindIds.add(relation.bindId);
-        for (const t of (value as WalletSnapshot).context.tranches) add(parties.outstanding, t.originRegion, t.amount);
+        for (const t of (value as WalletSnapshot).context.tranches)
+          add(parties.outstanding, t.originRegion, t.amount);
       }
     });
   }
@@ -144,23 +153,42 @@ function checkBills(sim: Simulation, parties: Parties): void {
     const lines = linesByPayment.get(id) ?? [];
     const live = lines.filter((line) => !line.undone);
     if (bill.outcome === 'settled') {
-      if (record?.state !== 'committed') stuck.push(`bill ${id} settled but the insured place has it ${record?.state ?? 'missing'}`);
-      const medical = live.filter((l) => l.ledger === 'medical' && !l.reversal).reduce((n, l) => n + l.amount, 0n);
+      if (record?.state !== 'committed')
+        stuck.push(`bill ${id} settled but the insured place has it ${record?.state ?? 'missing'}`);
+      const medical = live
+        .filter((l) => l.ledger === 'medical' && !l.reversal)
+        .reduce((n, l) => n + l.amount, 0n);
       if (record !== undefined && medical !== record.fundPay + record.acctPay) {
-        stuck.push(`bill ${id} settled: medical lines ${formatFen(medical)} ≠ fund + account ${formatFen(record.fundPay + record.acctPay)}`);
+        stuck.push(
+          `bill ${id} settled: medical lines ${formatFen(medical)} ≠ fund + account ${formatFen(record.fundPay + record.acctPay)}`,
+        );
       }
-      const wallet = live.filter((l) => l.ledger === 'wallet' && !l.reversal).reduce((n, l) => n + l.amount, 0n);
-      if (wallet !== bill.wallet) stuck.push(`bill ${id} settled: wallet lines ${formatFen(wallet)} ≠ acctMulaidPay ${formatFen(bill.wallet)}`);
-    } else if (bill.outcome === 'cancelled' || bill.outcome === 'reversed' || bill.outcome === 'expired') {
+      const wallet = live
+        .filter((l) => l.ledger === 'wallet' && !l.reversal)
+        .reduce((n, l) => n + l.amount, 0n);
+      if (wallet !== bill.wallet)
+        stuck.push(
+          `bill ${id} settled: wallet lines ${formatFen(wallet)} ≠ acctMulaidPay ${formatFen(bill.wallet)}`,
+        );
+    } else if (
+      bill.outcome === 'cancelled' ||
+      bill.outcome === 'reversed' ||
+      bill.outcome === 'expired'
+    ) {
       if (record !== undefined && record.state !== 'released' && record.state !== 'refunded') {
         stuck.push(`bill ${id} ${bill.outcome} but the insured place has it ${record.state}`);
       }
-      if (live.length > 0) stuck.push(`bill ${id} ${bill.outcome} but ${live.length} clearing line(s) stand`);
+      if (live.length > 0)
+        stuck.push(`bill ${id} ${bill.outcome} but ${live.length} clearing line(s) stand`);
     } else if (record !== undefined && record.state !== 'rejected') {
       stuck.push(`bill ${id} refused but the insured place has it ${record.state}`);
     }
   }
-  if (stuck.length > 0) sim.checkers.fail('lifecycle', `${stuck.length} bill(s) not settled (F3); first: ${stuck.slice(0, 5).join(' | ')}`);
+  if (stuck.length > 0)
+    sim.checkers.fail(
+      'lifecycle',
+      `${stuck.length} bill(s) not settled (F3); first: ${stuck.slice(0, 5).join(' | ')}`,
+    );
 }
 
 /** F4: every accepted payment is paid or rejected, and the resident fund agrees (C4). */
@@ -172,15 +200,21 @@ function checkBatches(parties: Parties, openingFunds: Fen, failWith: Fail): void
   const total = parties.funds + parties.clearingAccount;
   // Between statements and the last disbursal, money is on its way between a fund and the
   // clearing account: the law is checked when no batch is midway.
-  const midway = [...parties.batches.values()].some((b) => b.state === 'STATEMENTS_ISSUED' || b.state === 'FUNDED');
+  const midway = [...parties.batches.values()].some(
+    (b) => b.state === 'STATEMENTS_ISSUED' || b.state === 'FUNDED',
+  );
   if (!midway && total !== openingFunds) {
-    fail(`Σ funds ${formatFen(parties.funds)} + clearing account ${formatFen(parties.clearingAccount)} = ` +
-      `${formatFen(total)} ≠ opening ${formatFen(openingFunds)}`);
+    fail(
+      `Σ funds ${formatFen(parties.funds)} + clearing account ${formatFen(parties.clearingAccount)} = ` +
+        `${formatFen(total)} ≠ opening ${formatFen(openingFunds)}`,
+    );
   }
   let held = 0n;
   for (const p of parties.prepayments.values()) held += p.balance;
   if (!midway && held !== parties.clearingAccount) {
-    fail(`the clearing account ${formatFen(parties.clearingAccount)} ≠ prepayments held ${formatFen(held)}`);
+    fail(
+      `the clearing account ${formatFen(parties.clearingAccount)} ≠ prepayments held ${formatFen(held)}`,
+    );
   }
   for (const batch of parties.batches.values()) {
     if (batch.state !== 'RECONCILED') {
@@ -193,7 +227,11 @@ function checkBatches(parties: Parties, openingFunds: Fen, failWith: Fail): void
       if (line.batch !== batch.month || line.dropped) continue;
       const payer = line.payerRegion.slice(0, 2);
       if (payer === line.payeeRegion.slice(0, 2)) continue;
-      add(byProvince, line.reversal ? line.payeeRegion.slice(0, 2) : payer, line.amount * (line.reversal ? -1n : 1n));
+      add(
+        byProvince,
+        line.reversal ? line.payeeRegion.slice(0, 2) : payer,
+        line.amount * (line.reversal ? -1n : 1n),
+      );
     }
     let sum = 0n;
     for (const s of Object.values(batch.statements)) sum += s.toReceive - s.toFund - s.drawn;
@@ -203,7 +241,9 @@ function checkBatches(parties: Parties, openingFunds: Fen, failWith: Fail): void
     let settled = 0n;
     for (const v of byProvince.values()) settled += v;
     if (cleared !== settled && [...byProvince.values()].every((v) => v >= 0n)) {
-      fail(`${batch.month}: statements clear ${formatFen(cleared)}, the batch's lines say ${formatFen(settled)}`);
+      fail(
+        `${batch.month}: statements clear ${formatFen(cleared)}, the batch's lines say ${formatFen(settled)}`,
+      );
     }
   }
 }
@@ -215,18 +255,25 @@ function checkContributions(sim: Simulation, parties: Parties): void {
     if (claim.state !== 'paid') continue;
     const slot = `${claim.personId}.${claim.year}`;
     const other = paidSlots.get(slot);
-    if (other !== undefined) sim.checkers.fail('exactlyOnce', `C4: ${slot} paid twice (${other}, ${payId})`);
+    if (other !== undefined)
+      sim.checkers.fail('exactlyOnce', `C4: ${slot} paid twice (${other}, ${payId})`);
     paidSlots.set(slot, payId);
   }
   for (const [payId, outcome] of sim.checkers.contributions) {
     const claim = parties.claims.get(payId);
-    if (outcome.outcome === 'paid' && claim?.state !== 'paid') stuck.push(`${payId} paid but the fund has it ${claim?.state ?? 'missing'}`);
-    if (outcome.outcome === 'rejected' && claim?.state === 'claimed') stuck.push(`${payId} rejected but its claim still holds the person-year`);
+    if (outcome.outcome === 'paid' && claim?.state !== 'paid')
+      stuck.push(`${payId} paid but the fund has it ${claim?.state ?? 'missing'}`);
+    if (outcome.outcome === 'rejected' && claim?.state === 'claimed')
+      stuck.push(`${payId} rejected but its claim still holds the person-year`);
   }
   for (const [payId, claim] of parties.claims) {
     if (claim.state === 'claimed') stuck.push(`${payId} claimed but never paid or released`);
   }
-  if (stuck.length > 0) sim.checkers.fail('lifecycle', `${stuck.length} contribution(s) not settled (F4); first: ${stuck.slice(0, 5).join(' | ')}`);
+  if (stuck.length > 0)
+    sim.checkers.fail(
+      'lifecycle',
+      `${stuck.length} contribution(s) not settled (F4); first: ${stuck.slice(0, 5).join(' | ')}`,
+    );
 }
 
 /**
@@ -236,21 +283,33 @@ function checkContributions(sim: Simulation, parties: Parties): void {
 export function checkWalletLiability(parties: Parties, fail: Fail): void {
   const spentByLines = new Map<string, Fen>();
   for (const line of parties.lines.values()) {
-    if (line.ledger === 'wallet' && !line.undone && !line.reversal) add(spentByLines, line.payerRegion, line.amount);
+    if (line.ledger === 'wallet' && !line.undone && !line.reversal)
+      add(spentByLines, line.payerRegion, line.amount);
   }
-  const regions = new Set([...parties.settlementLiability.keys(), ...parties.outstanding.keys(), ...spentByLines.keys(), ...parties.spent.keys()]);
+  const regions = new Set([
+    ...parties.settlementLiability.keys(),
+    ...parties.outstanding.keys(),
+    ...spentByLines.keys(),
+    ...parties.spent.keys(),
+  ]);
   const off: string[] = [];
   for (const region of regions) {
     const issued = parties.settlementLiability.get(region) ?? 0n;
     const spent = spentByLines.get(region) ?? 0n;
     const outstanding = parties.outstanding.get(region) ?? 0n;
     if (issued - spent !== outstanding) {
-      off.push(`${region}: issued − returned ${formatFen(issued)} − spent ${formatFen(spent)} ≠ in wallets ${formatFen(outstanding)}`);
+      off.push(
+        `${region}: issued − returned ${formatFen(issued)} − spent ${formatFen(spent)} ≠ in wallets ${formatFen(outstanding)}`,
+      );
     }
     const counted = parties.spent.get(region) ?? 0n;
-    if (counted !== spent) off.push(`${region}: shards spent ${formatFen(counted)}, settlement lines ${formatFen(spent)}`);
+    if (counted !== spent)
+      off.push(
+        `${region}: shards spent ${formatFen(counted)}, settlement lines ${formatFen(spent)}`,
+      );
   }
-  if (off.length > 0) fail('walletLiability', `${off.length} origin region(s) off; ${off.slice(0, 3).join(' | ')}`);
+  if (off.length > 0)
+    fail('walletLiability', `${off.length} origin region(s) off; ${off.slice(0, 3).join(' | ')}`);
 }
 
 /**
@@ -268,7 +327,12 @@ export function checkClearing(parties: Parties, openingFunds: Fen, fail: Fail): 
     if (line.undone || line.reversal) continue;
     const obligations = byMonth.get(line.month) ?? [];
     if (line.payerRegion !== line.payeeRegion) {
-      obligations.push({ payer: line.payerRegion, payee: line.payeeRegion, ledger: line.ledger, amount: line.amount });
+      obligations.push({
+        payer: line.payerRegion,
+        payee: line.payeeRegion,
+        ledger: line.ledger,
+        amount: line.amount,
+      });
     }
     byMonth.set(line.month, obligations);
     if (line.ledger === 'medical') add(medicalByPayer, line.payerRegion, line.amount);
@@ -279,13 +343,17 @@ export function checkClearing(parties: Parties, openingFunds: Fen, fail: Fail): 
   }
   const settledByPayer = new Map<string, Fen>();
   for (const bill of parties.bills.values()) {
-    if (bill.state === 'committed') add(settledByPayer, bill.insuredRegion, bill.fundPay + bill.acctPay);
+    if (bill.state === 'committed')
+      add(settledByPayer, bill.insuredRegion, bill.fundPay + bill.acctPay);
   }
   for (const region of new Set([...medicalByPayer.keys(), ...settledByPayer.keys()])) {
     const lines = medicalByPayer.get(region) ?? 0n;
     const settled = settledByPayer.get(region) ?? 0n;
     if (lines !== settled) {
-      fail('clearing', `${region}: medical lines ${formatFen(lines)} ≠ settled bills ${formatFen(settled)}`);
+      fail(
+        'clearing',
+        `${region}: medical lines ${formatFen(lines)} ≠ settled bills ${formatFen(settled)}`,
+      );
     }
   }
 }
@@ -303,11 +371,17 @@ function checkLifecycle(sim: Simulation, parties: Parties): void {
       stuck.push(`${id} terminal at ${fmtTime(terminal.at)}, after its bound ${fmtTime(deadline)}`);
     } else {
       const disagreement = disagree(id, terminal.outcome, parties);
-      if (disagreement !== undefined) stuck.push(`${id} ${terminal.outcome} but ${disagreement}: ${describeParties(id, parties)}`);
+      if (disagreement !== undefined)
+        stuck.push(
+          `${id} ${terminal.outcome} but ${disagreement}: ${describeParties(id, parties)}`,
+        );
     }
   }
   if (stuck.length > 0) {
-    sim.checkers.fail('lifecycle', `${stuck.length} transfer(s) not settled on every party; first: ${stuck.slice(0, 5).join(' | ')}`);
+    sim.checkers.fail(
+      'lifecycle',
+      `${stuck.length} transfer(s) not settled on every party; first: ${stuck.slice(0, 5).join(' | ')}`,
+    );
   }
 }
 
@@ -316,8 +390,10 @@ export function disagree(id: string, outcome: string, parties: Parties): string 
   const txn = parties.txn.get(id)?.state;
   const decision = parties.decision.get(id);
   if (outcome === 'completed') {
-    if (txn !== 'committed' && txn !== 'refunded') return `the province's hold is ${txn ?? 'missing'}`;
-    if (decision !== 'credited' && decision !== 'returned') return `the wallet decided ${decision ?? 'nothing'}`;
+    if (txn !== 'committed' && txn !== 'refunded')
+      return `the province's hold is ${txn ?? 'missing'}`;
+    if (decision !== 'credited' && decision !== 'returned')
+      return `the wallet decided ${decision ?? 'nothing'}`;
     if (!parties.recorded.has(id)) return 'settlement has no liability for it';
   } else if (outcome === 'received') {
     if (txn !== 'committed') return `the province's hold is ${txn ?? 'missing'}`;
@@ -354,15 +430,21 @@ function checkReceipts(sim: Simulation, parties: Parties): void {
     if (accepted === undefined) continue;
     const deadline = Math.max(returnAtMs(accepted.at, config), sim.lastHealAt) + bound;
     const receipt = sim.checkers.receipts.get(id);
-    if (receipt === undefined) stuck.push(`${id} neither received nor returned: ${describeParties(id, parties)}`);
-    else if (receipt.at > deadline) stuck.push(`${id} ${receipt.outcome} at ${fmtTime(receipt.at)}, after ${fmtTime(deadline)}`);
+    if (receipt === undefined)
+      stuck.push(`${id} neither received nor returned: ${describeParties(id, parties)}`);
+    else if (receipt.at > deadline)
+      stuck.push(`${id} ${receipt.outcome} at ${fmtTime(receipt.at)}, after ${fmtTime(deadline)}`);
     else {
       const off = disagree(id, receipt.outcome, parties);
-      if (off !== undefined) stuck.push(`${id} ${receipt.outcome} but ${off}: ${describeParties(id, parties)}`);
+      if (off !== undefined)
+        stuck.push(`${id} ${receipt.outcome} but ${off}: ${describeParties(id, parties)}`);
     }
   }
   if (stuck.length > 0) {
-    sim.checkers.fail('lifecycle', `${stuck.length} receipt(s) not settled (W11); first: ${stuck.slice(0, 5).join(' | ')}`);
+    sim.checkers.fail(
+      'lifecycle',
+      `${stuck.length} receipt(s) not settled (W11); first: ${stuck.slice(0, 5).join(' | ')}`,
+    );
   }
 }
 
@@ -375,21 +457,31 @@ function checkBindings(sim: Simulation, parties: Parties): void {
     const terminal = sim.checkers.bindTerminal.get(id);
     const deadline = Math.max(accepted.at + ttl, sim.lastHealAt) + bound;
     const saga = parties.bind.get(id);
-    if (terminal === undefined) stuck.push(`binding ${id} undecided (saga ${String(saga?.value ?? '-')})`);
-    else if (terminal.at > deadline) stuck.push(`binding ${id} decided at ${fmtTime(terminal.at)}, after ${fmtTime(deadline)}`);
+    if (terminal === undefined)
+      stuck.push(`binding ${id} undecided (saga ${String(saga?.value ?? '-')})`);
+    else if (terminal.at > deadline)
+      stuck.push(`binding ${id} decided at ${fmtTime(terminal.at)}, after ${fmtTime(deadline)}`);
     else if (terminal.outcome === 'active' && !parties.donorBindIds.has(id)) {
       stuck.push(`binding ${id} active but the relative's wallet has no record of it`);
     }
   }
   if (stuck.length > 0) {
-    sim.checkers.fail('lifecycle', `${stuck.length} binding(s) not settled (F1); first: ${stuck.slice(0, 5).join(' | ')}`);
+    sim.checkers.fail(
+      'lifecycle',
+      `${stuck.length} binding(s) not settled (F1); first: ${stuck.slice(0, 5).join(' | ')}`,
+    );
   }
 }
 
 function checkRequests(sim: Simulation): void {
   const { app } = sim;
   const total = sim.world.workload.length;
-  if (app.pending.size > 0 || app.billsOpen > 0 || app.submitted !== total || app.accepted + app.refused !== total) {
+  if (
+    app.pending.size > 0 ||
+    app.billsOpen > 0 ||
+    app.submitted !== total ||
+    app.accepted + app.refused !== total
+  ) {
     const first = [...app.pending.keys()].slice(0, 5).join(', ');
     sim.checkers.fail(
       'allRequestsAnswered',
@@ -401,19 +493,29 @@ function checkRequests(sim: Simulation): void {
 
 function checkLiabilities(sim: Simulation, parties: Parties): void {
   const off = liabilityDisagreements(parties);
-  if (off.length > 0) sim.checkers.fail('liabilityMatches', `${off.length} region(s) disagree; ${off.slice(0, 3).join(' | ')}`);
+  if (off.length > 0)
+    sim.checkers.fail(
+      'liabilityMatches',
+      `${off.length} region(s) disagree; ${off.slice(0, 3).join(' | ')}`,
+    );
 }
 
 /** Regions whose province due, wallet ledger liability and settlement liability differ. */
 export function liabilityDisagreements(parties: Parties): string[] {
-  const regions = new Set([...parties.due.keys(), ...parties.walletLiability.keys(), ...parties.settlementLiability.keys()]);
+  const regions = new Set([
+    ...parties.due.keys(),
+    ...parties.walletLiability.keys(),
+    ...parties.settlementLiability.keys(),
+  ]);
   const off: string[] = [];
   for (const region of regions) {
     const due = parties.due.get(region) ?? 0n;
     const wallet = parties.walletLiability.get(region) ?? 0n;
     const settled = parties.settlementLiability.get(region) ?? 0n;
     if (due !== wallet || wallet !== settled) {
-      off.push(`${region}: province due ${formatFen(due)}, wallet ledger ${formatFen(wallet)}, settlement ${formatFen(settled)}`);
+      off.push(
+        `${region}: province due ${formatFen(due)}, wallet ledger ${formatFen(wallet)}, settlement ${formatFen(settled)}`,
+      );
     }
   }
   return off;

@@ -26,7 +26,13 @@ export type BillScope = 'local' | 'sameProvince' | 'crossProvince';
 export const BILL_SCOPES: readonly BillScope[] = ['local', 'sameProvince', 'crossProvince'];
 export type Care = 'outpatient' | 'pharmacy' | 'inpatient' | 'chronic';
 export const CARE_KINDS: readonly Care[] = ['outpatient', 'pharmacy', 'inpatient', 'chronic'];
-export const POS_ACTIONS: readonly PosAction[] = ['settle', 'cancelBefore', 'cancelAfter', 'timeout', 'abandon'];
+export const POS_ACTIONS: readonly PosAction[] = [
+  'settle',
+  'cancelBefore',
+  'cancelAfter',
+  'timeout',
+  'abandon',
+];
 
 export interface BillIntent {
   kind: 'bill';
@@ -69,7 +75,9 @@ export interface PaymentOptions {
 }
 
 // ASSUMPTION (DOMAIN §4.4): settlements 07:30–17:30 with a morning peak; nothing at night.
-const SETTLEMENT_HOUR_WEIGHTS = [0, 0, 0, 0, 0, 0, 0, 2, 6, 8, 8, 5, 3, 4, 5, 5, 4, 2, 0, 0, 0, 0, 0, 0];
+const SETTLEMENT_HOUR_WEIGHTS = [
+  0, 0, 0, 0, 0, 0, 0, 2, 6, 8, 8, 5, 3, 4, 5, 5, 4, 2, 0, 0, 0, 0, 0, 0,
+];
 const SETTLEMENT_CUMULATIVE = cumulate(SETTLEMENT_HOUR_WEIGHTS);
 const CARE = ['pharmacy', 'outpatient', 'chronic', 'inpatient'] as const;
 const CARE_CUMULATIVE = cumulate([0.4, 0.35, 0.15, 0.1]);
@@ -78,8 +86,11 @@ const MEDIAN_YUAN = { pharmacy: 150, outpatient: 200, chronic: 500, inpatient: 8
 const POS_CUMULATIVE = cumulate([0.89, 0.03, 0.03, 0.04, 0.01]);
 
 function settlementTime(prng: Prng, days: number): number {
-  return prng.int(0, days - 1) * DAY_MS + prng.pickCumulative(SETTLEMENT_CUMULATIVE) * HOUR_MS +
-    prng.int(0, HOUR_MS - 1);
+  return (
+    prng.int(0, days - 1) * DAY_MS +
+    prng.pickCumulative(SETTLEMENT_CUMULATIVE) * HOUR_MS +
+    prng.int(0, HOUR_MS - 1)
+  );
 }
 
 /** Where care can be had: the population's provinces, and each one's pooling regions (both sorted). */
@@ -101,7 +112,12 @@ export function carePlaces(pop: Pick<Population, 'people'>): CarePlaces {
   };
 }
 
-function regionIn(prng: Prng, places: CarePlaces, province: string, not?: string): string | undefined {
+function regionIn(
+  prng: Prng,
+  places: CarePlaces,
+  province: string,
+  not?: string,
+): string | undefined {
   const regions = (places.regionsOf.get(province) ?? []).filter((r) => r !== not);
   return regions.length === 0 ? undefined : prng.pick(regions);
 }
@@ -113,7 +129,10 @@ function regionIn(prng: Prng, places: CarePlaces, province: string, not?: string
  * scope is where the care turned out to be.
  */
 export function treatmentOf(
-  places: CarePlaces, prng: Prng, patient: Person, where: BillScope,
+  places: CarePlaces,
+  prng: Prng,
+  patient: Person,
+  where: BillScope,
 ): { treatmentRegion: string; scope: BillScope } {
   let treatmentRegion = patient.region;
   if (where === 'sameProvince') {
@@ -121,10 +140,15 @@ export function treatmentOf(
   } else if (where === 'crossProvince') {
     const others = places.provinces.filter((c) => c !== patient.province);
     const province = patient.filedTo[0] ?? (others.length > 0 ? prng.pick(others) : undefined);
-    treatmentRegion = (province === undefined ? undefined : regionIn(prng, places, province)) ?? patient.region;
+    treatmentRegion =
+      (province === undefined ? undefined : regionIn(prng, places, province)) ?? patient.region;
   }
-  const scope: BillScope = treatmentRegion === patient.region ? 'local'
-    : treatmentRegion.slice(0, 2) === patient.region.slice(0, 2) ? 'sameProvince' : 'crossProvince';
+  const scope: BillScope =
+    treatmentRegion === patient.region
+      ? 'local'
+      : treatmentRegion.slice(0, 2) === patient.region.slice(0, 2)
+        ? 'sameProvince'
+        : 'crossProvince';
   return { treatmentRegion, scope };
 }
 
@@ -135,9 +159,11 @@ export function treatmentOf(
 export function diseaseOf(prng: Prng, patient: Person, care: Care): string {
   if (care !== 'chronic') return 'NONE';
   const y = prng.float();
-  return y < 0.02 ? 'GOUT' : patient.chronic[0] !== undefined && y < 0.9
-    ? patient.chronic[0]
-    : prng.pick(CHRONIC_DISEASES).code;
+  return y < 0.02
+    ? 'GOUT'
+    : patient.chronic[0] !== undefined && y < 0.9
+      ? patient.chronic[0]
+      : prng.pick(CHRONIC_DISEASES).code;
 }
 
 /** The part of a bill's total inside the policy's catalogue: 85–100 %, rounded down to the fen. */
@@ -184,16 +210,21 @@ export function billIntent(parts: {
  * provider. The details a script leaves out — the treatment region, the disease, the eligible
  * share — are drawn from `prng`, in the generated workload's order.
  */
-export function scriptedBillIntent(places: CarePlaces, prng: Prng, patient: Person, bill: {
-  at: number;
-  billId: string;
-  where: BillScope;
-  care: Care;
-  total: bigint;
-  action: PosAction;
-  useWallet: boolean;
-  emergency: boolean;
-}): BillIntent {
+export function scriptedBillIntent(
+  places: CarePlaces,
+  prng: Prng,
+  patient: Person,
+  bill: {
+    at: number;
+    billId: string;
+    where: BillScope;
+    care: Care;
+    total: bigint;
+    action: PosAction;
+    useWallet: boolean;
+    emergency: boolean;
+  },
+): BillIntent {
   const treatment = treatmentOf(places, prng, patient, bill.where);
   const disease = diseaseOf(prng, patient, bill.care);
   const eligible = eligibleOf(prng, bill.total);
@@ -213,29 +244,35 @@ export function billIntents(pop: Population, prng: Prng, o: PaymentOptions): Bil
     // Chronic care is for the certified (D10), bar a few who are not; cross-province care is
     // mostly for those who filed (D3), bar a few emergencies and a few who did not file.
     const crossProvince = x >= 0.8 && places.provinces.length > 1;
-    const pool = crossProvince && filers.length > 0 && prng.chance(0.85) ? filers
-      : care === 'chronic' && certified.length > 0 && prng.chance(0.9) ? certified
-      : people;
+    const pool =
+      crossProvince && filers.length > 0 && prng.chance(0.85)
+        ? filers
+        : care === 'chronic' && certified.length > 0 && prng.chance(0.9)
+          ? certified
+          : people;
     const patient = prng.pick(pool) as Person;
-    const where: BillScope = x >= 0.7 && x < 0.8 ? 'sameProvince' : crossProvince ? 'crossProvince' : 'local';
+    const where: BillScope =
+      x >= 0.7 && x < 0.8 ? 'sameProvince' : crossProvince ? 'crossProvince' : 'local';
     const treatment = treatmentOf(places, prng, patient, where);
     const disease = diseaseOf(prng, patient, care);
     const total = BigInt(Math.max(100, Math.round(prng.lognormal(MEDIAN_YUAN[care] * 100, 0.8))));
     const eligible = eligibleOf(prng, total);
-    intents.push(billIntent({
-      at: settlementTime(prng, o.days),
-      billId: `s${String(k).padStart(width, '0')}`,
-      patient,
-      care,
-      treatment,
-      disease,
-      total,
-      eligible,
-      emergency: treatment.scope === 'crossProvince' && prng.chance(0.1),
-      networked: prng.chance(0.95),
-      useWallet: prng.chance(0.6),
-      action: POS_ACTIONS[prng.pickCumulative(POS_CUMULATIVE)] as PosAction,
-    }));
+    intents.push(
+      billIntent({
+        at: settlementTime(prng, o.days),
+        billId: `s${String(k).padStart(width, '0')}`,
+        patient,
+        care,
+        treatment,
+        disease,
+        total,
+        eligible,
+        emergency: treatment.scope === 'crossProvince' && prng.chance(0.1),
+        networked: prng.chance(0.95),
+        useWallet: prng.chance(0.6),
+        action: POS_ACTIONS[prng.pickCumulative(POS_CUMULATIVE)] as PosAction,
+      }),
+    );
   }
   return intents;
 }
@@ -245,11 +282,33 @@ export function billIntents(pop: Population, prng: Prng, o: PaymentOptions): Bil
  * the relation's scope), or by the recipient from their own wallet (C3).
  */
 export function contributionIntent(
-  relation: Relation, source: ContributionSource, at: number, payId: string, year: number,
+  relation: Relation,
+  source: ContributionSource,
+  at: number,
+  payId: string,
+  year: number,
 ): ContributionIntent {
   return source === 'ACCOUNT'
-    ? { kind: 'contribution', at, payId, payerId: relation.donorId, personId: relation.recipientId, year, source, scope: relation.scope }
-    : { kind: 'contribution', at, payId, payerId: relation.recipientId, personId: relation.recipientId, year, source, scope: 'sameRegion' };
+    ? {
+        kind: 'contribution',
+        at,
+        payId,
+        payerId: relation.donorId,
+        personId: relation.recipientId,
+        year,
+        source,
+        scope: relation.scope,
+      }
+    : {
+        kind: 'contribution',
+        at,
+        payId,
+        payerId: relation.recipientId,
+        personId: relation.recipientId,
+        year,
+        source,
+        scope: 'sameRegion',
+      };
 }
 
 /**
@@ -257,7 +316,11 @@ export function contributionIntent(
  * refused C3), 40 % by recipients from their own wallet (C3). A few name next year, which has no
  * amount yet (C1), and a few pay a person-year twice (C4).
  */
-export function contributionIntents(pop: Population, prng: Prng, o: PaymentOptions): ContributionIntent[] {
+export function contributionIntents(
+  pop: Population,
+  prng: Prng,
+  o: PaymentOptions,
+): ContributionIntent[] {
   const relations = pop.relations;
   if (relations.length === 0 || o.contributions === 0) return [];
   const local = relations.filter((r) => r.scope !== 'crossProvince');
@@ -275,7 +338,8 @@ export function contributionIntents(pop: Population, prng: Prng, o: PaymentOptio
       continue;
     }
     if (prng.chance(0.6)) {
-      const pool = prng.chance(0.05) && cross.length > 0 ? cross : local.length > 0 ? local : relations;
+      const pool =
+        prng.chance(0.05) && cross.length > 0 ? cross : local.length > 0 ? local : relations;
       intents.push(contributionIntent(prng.pick(pool), 'ACCOUNT', at, payId, year));
     } else {
       intents.push(contributionIntent(prng.pick(relations), 'WALLET', at, payId, year));

@@ -3,7 +3,11 @@
 import { fc, test as propTest } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import {
-  buildPopulation, CLOSE_KINSHIPS, crossProvinceFlow, isCloseKinship, NON_CLOSE_KINSHIPS,
+  buildPopulation,
+  CLOSE_KINSHIPS,
+  crossProvinceFlow,
+  isCloseKinship,
+  NON_CLOSE_KINSHIPS,
 } from './population.ts';
 import type { Person, Population, Relation } from './population.ts';
 import { Prng } from './prng.ts';
@@ -11,8 +15,10 @@ import { PILOT_PROVINCES_2024_12, PROVINCES } from './topology.data.ts';
 import { buildTopology, smallTopology } from './topology.ts';
 import type { Topology } from './topology.ts';
 
-const GB_T_2260 = ('11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 '
-  + '54 61 62 63 64 65').split(' ');
+const GB_T_2260 = (
+  '11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 ' +
+  '54 61 62 63 64 65'
+).split(' ');
 
 const national = buildTopology({});
 
@@ -68,7 +74,9 @@ describe('topology: provinces and pooling regions', () => {
     expect(ebmi).toBeGreaterThan(365);
     expect(ebmi).toBeLessThan(377);
     const role = (r: string): string[] =>
-      PROVINCES.filter((p) => p.migrantRole === r).map((p) => p.code).sort();
+      PROVINCES.filter((p) => p.migrantRole === r)
+        .map((p) => p.code)
+        .sort();
     expect(role('destination')).toEqual(['11', '31', '32', '33', '35', '44']);
     expect(role('origin')).toEqual(['34', '36', '41', '42', '43', '45', '50', '51', '52']);
     const regionsOf = (code: string): number | undefined =>
@@ -173,10 +181,15 @@ describe('population: 100k wallets on the national topology', () => {
 
   it('routes destination-province donors mostly to origin provinces', () => {
     const role = new Map(PROVINCES.map((p) => [p.code, p.migrantRole]));
-    const fromDest = pop.relations.filter((r) => r.scope === 'crossProvince'
-      && role.get(pop.personById.get(r.donorId)?.province ?? '') === 'destination');
-    const toOrigin = share(fromDest, (r) =>
-      role.get(pop.personById.get(r.recipientId)?.province ?? '') === 'origin');
+    const fromDest = pop.relations.filter(
+      (r) =>
+        r.scope === 'crossProvince' &&
+        role.get(pop.personById.get(r.donorId)?.province ?? '') === 'destination',
+    );
+    const toOrigin = share(
+      fromDest,
+      (r) => role.get(pop.personById.get(r.recipientId)?.province ?? '') === 'origin',
+    );
     expect(toOrigin).toBeGreaterThan(0.65);
   });
 
@@ -195,8 +208,10 @@ describe('population: 100k wallets on the national topology', () => {
     expect(unopened.every((p) => !donors.has(p.id))).toBe(true);
     expect(unopened.length / 50_000).toBeGreaterThan(0.007);
     expect(unopened.length / 50_000).toBeLessThan(0.013);
-    const toUnopened = share(pop.relations,
-      (r) => pop.personById.get(r.recipientId)?.walletStatus === 'unopened');
+    const toUnopened = share(
+      pop.relations,
+      (r) => pop.personById.get(r.recipientId)?.walletStatus === 'unopened',
+    );
     expect(toUnopened).toBeGreaterThan(0.005);
   });
 
@@ -231,10 +246,16 @@ describe('population: small synthetic topologies', () => {
   it('rejects bad options with the API name', () => {
     const topo = smallTopology(2, 2);
     expect(() => buildPopulation(topo, new Prng(1), { wallets: 1 })).toThrow(/buildPopulation/);
-    expect(() => buildPopulation(topo, new Prng(1), { wallets: 10, donorShare: 1.5 }))
-      .toThrow(RangeError);
-    expect(() => buildPopulation(topo, new Prng(1),
-      { wallets: 10, crossProvinceShare: 0.8, sameProvinceShare: 0.5 })).toThrow(RangeError);
+    expect(() => buildPopulation(topo, new Prng(1), { wallets: 10, donorShare: 1.5 })).toThrow(
+      RangeError,
+    );
+    expect(() =>
+      buildPopulation(topo, new Prng(1), {
+        wallets: 10,
+        crossProvinceShare: 0.8,
+        sameProvinceShare: 0.5,
+      }),
+    ).toThrow(RangeError);
   });
 
   it('places people uniformly over synthetic provinces', () => {
@@ -246,12 +267,15 @@ describe('population: small synthetic topologies', () => {
     }
   });
 
-  propTest.prop([
-    fc.integer({ min: 0, max: 2 ** 31 }),
-    fc.integer({ min: 1, max: 6 }),
-    fc.integer({ min: 1, max: 4 }),
-    fc.integer({ min: 2, max: 300 }),
-  ], { numRuns: 60 })(
+  propTest.prop(
+    [
+      fc.integer({ min: 0, max: 2 ** 31 }),
+      fc.integer({ min: 1, max: 6 }),
+      fc.integer({ min: 1, max: 4 }),
+      fc.integer({ min: 2, max: 300 }),
+    ],
+    { numRuns: 60 },
+  )(
     'keeps every invariant and gives every donor a relation, however small',
     (seed, provinces, regions, wallets) => {
       const topo = smallTopology(provinces, regions);

@@ -128,8 +128,16 @@ function resolve(opts: PopulationOptions): Resolved {
   if (!Number.isInteger(o.wallets) || o.wallets < 2) {
     throw new RangeError(`buildPopulation: wallets must be an integer ≥ 2, got ${o.wallets}`);
   }
-  const shares = ['donorShare', 'unopenedShare', 'crossProvinceShare', 'sameProvinceShare',
-    'nonCloseShare', 'lowBalanceShare', 'candidateShare', 'unenrolledShare'] as const;
+  const shares = [
+    'donorShare',
+    'unopenedShare',
+    'crossProvinceShare',
+    'sameProvinceShare',
+    'nonCloseShare',
+    'lowBalanceShare',
+    'candidateShare',
+    'unenrolledShare',
+  ] as const;
   for (const key of shares) {
     if (!(o[key] >= 0 && o[key] <= 1)) throw new RangeError(`buildPopulation: ${key} ${o[key]}`);
   }
@@ -175,13 +183,17 @@ function place(topology: Topology, prng: Prng, o: Resolved): Layout {
   for (let i = 0; i < o.wallets; i++) {
     const p = prng.pickCumulative(cumulative);
     provinceOf[i] = p;
-    regionOf[i] = (provinceRegionStart[p] as number) +
-      prng.int(0, (provinceRegionCount[p] as number) - 1);
+    regionOf[i] =
+      (provinceRegionStart[p] as number) + prng.int(0, (provinceRegionCount[p] as number) - 1);
   }
   const isDonor = chooseDonors(prng, o);
   return {
-    provinceOf, regionOf, isDonor, regionProvince: Int32Array.from(regionProvince),
-    provinceRegionStart, provinceRegionCount,
+    provinceOf,
+    regionOf,
+    isDonor,
+    regionProvince: Int32Array.from(regionProvince),
+    provinceRegionStart,
+    provinceRegionCount,
   };
 }
 
@@ -220,8 +232,8 @@ function drawBalanceFen(prng: Prng, o: Resolved): bigint {
 
 function makePeople(topology: Topology, layout: Layout, prng: Prng, o: Resolved): Person[] {
   const regions = topology.provinces.flatMap((p) => p.regions);
-  const employeeShare = topology.provinces.map(
-    (p) => Math.min(1, p.spec.ebmiMillions / p.spec.insuredMillions),
+  const employeeShare = topology.provinces.map((p) =>
+    Math.min(1, p.spec.ebmiMillions / p.spec.insuredMillions),
   );
   const width = Math.max(ID_WIDTH_MIN, String(o.wallets - 1).length);
   const people: Person[] = new Array(o.wallets);
@@ -253,8 +265,10 @@ function makePeople(topology: Topology, layout: Layout, prng: Prng, o: Resolved)
 }
 
 // Common surnames and given-name characters: enough for names that read as names.
-const SURNAMES = '王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤';
-const GIVEN = '伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂英华建国文红玉梅鹏飞云志宏海波辉宁琳晨雪松岩斌浩凯佳欣怡婷雯睿博宇轩';
+const SURNAMES =
+  '王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤';
+const GIVEN =
+  '伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂英华建国文红玉梅鹏飞云志宏海波辉宁琳晨雪松岩斌浩凯佳欣怡婷雯睿博宇轩';
 /** DOMAIN §4.4 (U22): retirees are 27 % of EBMI members. */
 const RETIRED_SHARE = 0.27;
 const ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
@@ -279,11 +293,21 @@ function addIdentities(people: Person[], prng: Prng, o: Resolved): void {
     let name = SURNAMES[prng.int(0, SURNAMES.length - 1)] as string;
     for (let k = 0; k < given; k++) name += GIVEN[prng.int(0, GIVEN.length - 1)] as string;
     person.retired = person.ebmi && prng.chance(RETIRED_SHARE);
-    const age = person.retired ? prng.int(60, 90) : person.ebmi ? prng.int(22, 59) : prng.int(1, 90);
+    const age = person.retired
+      ? prng.int(60, 90)
+      : person.ebmi
+        ? prng.int(22, 59)
+        : prng.int(1, 90);
     if (person.ebmi) {
       // P4: 2 % of a contribution base drawn around the province's mean, or the retiree amount.
-      const base = BigInt(Math.round(prng.lognormal(Number(meanContributionBaseFen(person.province)), 0.4)));
-      person.monthlyCreditFen = monthlyCreditFen(person.retired ? 'retired' : 'active', base, person.province);
+      const base = BigInt(
+        Math.round(prng.lognormal(Number(meanContributionBaseFen(person.province)), 0.4)),
+      );
+      person.monthlyCreditFen = monthlyCreditFen(
+        person.retired ? 'retired' : 'active',
+        base,
+        person.province,
+      );
     }
     const year = 2025 - age;
     const month = prng.int(1, 12);
@@ -303,7 +327,9 @@ function addIdentities(people: Person[], prng: Prng, o: Resolved): void {
 /** Person indices grouped by a key (region or province), as one array per key. */
 function groupBy(keys: Int32Array, keyCount: number, include: Uint8Array): Int32Array[] {
   const counts = new Int32Array(keyCount);
-  keys.forEach((k, i) => { if (include[i] === 1) counts[k]! += 1; });
+  keys.forEach((k, i) => {
+    if (include[i] === 1) counts[k]! += 1;
+  });
   const groups = Array.from(counts, (c) => new Int32Array(c));
   const fill = new Int32Array(keyCount);
   keys.forEach((k, i) => {
@@ -325,9 +351,11 @@ function flowRow(topology: Topology, src: number): number[] | null {
   const others = specs.map((_, j) => j !== src);
   const toOrigin = from.migrantRole === 'destination';
   const gravity = specs.map((s, j) =>
-    others[j] && (!toOrigin || s.migrantRole === 'origin') ? s.insuredMillions : 0);
+    others[j] && (!toOrigin || s.migrantRole === 'origin') ? s.insuredMillions : 0,
+  );
   const neighbour = specs.map((s, j) =>
-    others[j] && from.neighbours.includes(s.code) ? s.insuredMillions : 0);
+    others[j] && from.neighbours.includes(s.code) ? s.insuredMillions : 0,
+  );
   const uniform = others.map((o) => (o ? 1 : 0));
   const parts: [number[] | null, number][] = [
     [normalise(gravity), FLOW_GRAVITY],
@@ -337,7 +365,10 @@ function flowRow(topology: Topology, src: number): number[] | null {
   // A missing component (an island has no neighbours) gives its weight to the others.
   const row = specs.map(() => 0);
   for (const [dist, share] of parts) {
-    if (dist !== null) dist.forEach((p, j) => { row[j]! += p * share; });
+    if (dist !== null)
+      dist.forEach((p, j) => {
+        row[j]! += p * share;
+      });
   }
   return normalise(row);
 }
@@ -385,7 +416,10 @@ function pool(ctx: RelationContext, donor: number, scope: Scope, prng: Prng): In
 }
 
 function drawRecipient(
-  ctx: RelationContext, donor: number, taken: number[], prng: Prng,
+  ctx: RelationContext,
+  donor: number,
+  taken: number[],
+  prng: Prng,
 ): number | null {
   const wanted = drawScope(prng, ctx.o);
   // Tiny populations can leave a pool empty; fall back so that every donor keeps a relation.
@@ -448,7 +482,10 @@ function donorRelations(ctx: RelationContext, donor: number, prng: Prng): Relati
 }
 
 function relationContext(
-  topology: Topology, layout: Layout, people: Person[], o: Resolved,
+  topology: Topology,
+  layout: Layout,
+  people: Person[],
+  o: Resolved,
 ): RelationContext {
   const n = people.length;
   const recipients = new Uint8Array(n);
@@ -460,14 +497,20 @@ function relationContext(
     return row === null ? null : cumulate(row);
   });
   return {
-    layout, people, anyone, flowCumulative, o,
+    layout,
+    people,
+    anyone,
+    flowCumulative,
+    o,
     byRegion: groupBy(layout.regionOf, layout.regionProvince.length, recipients),
     byProvince: groupBy(layout.provinceOf, topology.provinces.length, recipients),
   };
 }
 
 export function buildPopulation(
-  topology: Topology, prng: Prng, opts: PopulationOptions,
+  topology: Topology,
+  prng: Prng,
+  opts: PopulationOptions,
 ): Population {
   const o = resolve(opts);
   if (topology.provinces.length === 0) throw new RangeError('buildPopulation: empty topology');
@@ -502,13 +545,19 @@ const FILING_SHARE = 0.08;
 const CHRONIC_SHARE_ELDERLY = 0.3;
 
 /** Filings for out-of-region care and chronic-disease certifications (D3, D9, D10). */
-function addCare(people: Person[], topology: Topology, prng: Prng, relations: readonly Relation[]): void {
+function addCare(
+  people: Person[],
+  topology: Topology,
+  prng: Prng,
+  relations: readonly Relation[],
+): void {
   const byId = new Map(people.map((p) => [p.id, p]));
   const relativeProvince = new Map<string, string>();
   for (const r of relations) {
     const donor = byId.get(r.donorId);
     const recipient = byId.get(r.recipientId);
-    if (donor === undefined || recipient === undefined || donor.province === recipient.province) continue;
+    if (donor === undefined || recipient === undefined || donor.province === recipient.province)
+      continue;
     relativeProvince.set(recipient.id, donor.province);
     relativeProvince.set(donor.id, recipient.province);
   }
@@ -525,7 +574,11 @@ function addCare(people: Person[], topology: Topology, prng: Prng, relations: re
 }
 
 /** One more relative, not yet bound, for a share of donors: never one already related. */
-function drawCandidates(ctx: RelationContext, relations: readonly Relation[], prng: Prng): Relation[] {
+function drawCandidates(
+  ctx: RelationContext,
+  relations: readonly Relation[],
+  prng: Prng,
+): Relation[] {
   const taken = new Map<string, number[]>();
   const index = new Map(ctx.people.map((p, i) => [p.id, i]));
   for (const r of relations) {

@@ -11,7 +11,8 @@ export class Prng {
 
   constructor(seed: number | JumpableRandomGenerator) {
     if (typeof seed === 'number') {
-      if (!Number.isSafeInteger(seed)) throw new RangeError(`Prng: seed must be a safe integer, got ${seed}`);
+      if (!Number.isSafeInteger(seed))
+        throw new RangeError(`Prng: seed must be a safe integer, got ${seed}`);
       this.rng = xoroshiro128plus((seed | 0) ^ (Math.floor(seed / 2 ** 32) | 0));
     } else {
       this.rng = seed;

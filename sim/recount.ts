@@ -1,13 +1,18 @@
 // A full recount of money from the actors' durable records alone, for checkpoints: it must agree
 // with the checkers' running totals, every ledger must sum to zero and no account be negative.
-import { regionSum, type AccountRecord, type RegionRecord, type TxnRecord } from '../actors/account_book.ts';
+import {
+  regionSum,
+  type AccountRecord,
+  type RegionRecord,
+  type TxnRecord,
+} from '../actors/account_book.ts';
 import type { WalletSnapshot } from '../actors/wallet_shard.actor.ts';
 import type { Fen } from '../protocol/index.ts';
 import type { Recount } from './checkers.ts';
 
-const [A, R, T, W, L, U, COLON] = ['a', 'r', 't', 'w', 'l', 'u', ':'].map((c) => c.charCodeAt(0)) as [
-  number, number, number, number, number, number, number,
-];
+const [A, R, T, W, L, U, COLON] = ['a', 'r', 't', 'w', 'l', 'u', ':'].map((c) =>
+  c.charCodeAt(0),
+) as [number, number, number, number, number, number, number];
 
 /** What a recount reads of an actor: its address and durable records (a host, or a journal read back). */
 export interface DurableView {

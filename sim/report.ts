@@ -49,7 +49,9 @@ export function buildResult(sim: Simulation, wallMs: number): RunResult {
     for (const outcome of RETURN_OUTCOMES) counts[`return.${scope}.${outcome}`] = 0;
     for (const outcome of BIND_OUTCOMES) counts[`bind.${scope}.${outcome}`] = 0;
   }
-  const bump = (key: string) => { counts[key] = (counts[key] ?? 0) + 1; };
+  const bump = (key: string) => {
+    counts[key] = (counts[key] ?? 0) + 1;
+  };
   // P4 has no geography: every credit is to the member's own account in their own region.
   counts['credit.local.credited'] = checkers.credits;
   // F3: bills in the insured province are `spend`; across provinces, `directSettlement` (D1–D11).
@@ -67,11 +69,22 @@ export function buildResult(sim: Simulation, wallMs: number): RunResult {
     if (bill.outcome === 'settled' && bill.wallet > 0n) bump(`spend.${bill.scope}.walletPaid`);
   }
   // F5: one national batch per month, counted by the state it reached (RECONCILED when cleared).
-  for (const state of ['OPEN', 'CLOSED', 'ALLOCATED', 'CONFIRMED', 'STATEMENTS_ISSUED', 'FUNDED', 'DISBURSED', 'RECONCILED']) {
+  for (const state of [
+    'OPEN',
+    'CLOSED',
+    'ALLOCATED',
+    'CONFIRMED',
+    'STATEMENTS_ISSUED',
+    'FUNDED',
+    'DISBURSED',
+    'RECONCILED',
+  ]) {
     counts[`clearing.national.${state.toLowerCase()}`] = 0;
   }
-  for (const state of checkers.batchStates.values()) bump(`clearing.national.${state.toLowerCase()}`);
-  for (const scope of SCOPES) for (const o of ['paid', 'rejected', 'refused']) counts[`contribution.${scope}.${o}`] = 0;
+  for (const state of checkers.batchStates.values())
+    bump(`clearing.national.${state.toLowerCase()}`);
+  for (const scope of SCOPES)
+    for (const o of ['paid', 'rejected', 'refused']) counts[`contribution.${scope}.${o}`] = 0;
   for (const [, c] of checkers.contributions) {
     bump(`contribution.${c.scope}.${c.outcome}`);
     if (c.reason !== undefined) {
@@ -98,10 +111,12 @@ export function buildResult(sim: Simulation, wallMs: number): RunResult {
     counts[`bind.${scope}.ended`] = (counts[`bind.${scope}.ended`] ?? 0) + n;
     reasons[`bind.${scope}.ended.${ending}`] = (reasons[`bind.${scope}.ended.${ending}`] ?? 0) + n;
   }
-  for (const accepted of checkers.accepted.values()) counts[`transfer.${accepted.scope}.accepted`]! += 1;
+  for (const accepted of checkers.accepted.values())
+    counts[`transfer.${accepted.scope}.accepted`]! += 1;
   for (const [id, terminal] of checkers.terminal) {
     const scope = checkers.accepted.get(id)?.scope ?? sim.scopeOfIntent(id);
-    counts[`transfer.${scope}.${terminal.outcome}`] = (counts[`transfer.${scope}.${terminal.outcome}`] ?? 0) + 1;
+    counts[`transfer.${scope}.${terminal.outcome}`] =
+      (counts[`transfer.${scope}.${terminal.outcome}`] ?? 0) + 1;
     if (terminal.reason !== undefined) {
       const key = `transfer.${scope}.${terminal.outcome}.${terminal.reason}`;
       reasons[key] = (reasons[key] ?? 0) + 1;
@@ -166,36 +181,60 @@ function requestCounts(sim: Simulation): Record<string, number> {
 export function summarize(result: RunResult): string {
   const lines: string[] = [];
   lines.push(`gongji ${result.scenario} seed=${result.seed} variant=${result.variant}`);
-  lines.push(`  ${result.population.provinces} provinces, ${result.population.regions} pooling regions, ` +
-    `${result.population.wallets} wallets, ${result.population.relations} relations`);
-  lines.push(`  virtual ${result.virtualTime}, wall ${(result.wallMs / 1000).toFixed(1)} s, ` +
-    `${result.network.deliveries} deliveries, trace ${result.traceHash}`);
-  lines.push(`  transfer latency (accepted → terminal, virtual): p50 ${result.latencyMs.p50} ms, ` +
-    `p99 ${result.latencyMs.p99} ms, max ${result.latencyMs.max} ms`);
+  lines.push(
+    `  ${result.population.provinces} provinces, ${result.population.regions} pooling regions, ` +
+      `${result.population.wallets} wallets, ${result.population.relations} relations`,
+  );
+  lines.push(
+    `  virtual ${result.virtualTime}, wall ${(result.wallMs / 1000).toFixed(1)} s, ` +
+      `${result.network.deliveries} deliveries, trace ${result.traceHash}`,
+  );
+  lines.push(
+    `  transfer latency (accepted → terminal, virtual): p50 ${result.latencyMs.p50} ms, ` +
+      `p99 ${result.latencyMs.p99} ms, max ${result.latencyMs.max} ms`,
+  );
   lines.push('');
   lines.push(`  ${'scope'.padEnd(14)}${OUTCOMES.map((o) => o.padStart(11)).join('')}`);
   for (const scope of SCOPES) {
-    lines.push(`  ${scope.padEnd(14)}${OUTCOMES.map((o) => String(result.counts[`transfer.${scope}.${o}`]).padStart(11)).join('')}`);
+    lines.push(
+      `  ${scope.padEnd(14)}${OUTCOMES.map((o) => String(result.counts[`transfer.${scope}.${o}`]).padStart(11)).join('')}`,
+    );
   }
   lines.push('');
   lines.push(`  ${'return'.padEnd(14)}${RETURN_OUTCOMES.map((o) => o.padStart(11)).join('')}`);
   for (const scope of SCOPES) {
-    lines.push(`  ${scope.padEnd(14)}${RETURN_OUTCOMES.map((o) => String(result.counts[`return.${scope}.${o}`]).padStart(11)).join('')}`);
+    lines.push(
+      `  ${scope.padEnd(14)}${RETURN_OUTCOMES.map((o) => String(result.counts[`return.${scope}.${o}`]).padStart(11)).join('')}`,
+    );
   }
   lines.push('');
   lines.push(`  ${'bind'.padEnd(14)}${BIND_OUTCOMES.map((o) => o.padStart(11)).join('')}`);
   for (const scope of SCOPES) {
-    lines.push(`  ${scope.padEnd(14)}${BIND_OUTCOMES.map((o) => String(result.counts[`bind.${scope}.${o}`]).padStart(11)).join('')}`);
+    lines.push(
+      `  ${scope.padEnd(14)}${BIND_OUTCOMES.map((o) => String(result.counts[`bind.${scope}.${o}`]).padStart(11)).join('')}`,
+    );
   }
-  lines.push(`  SMS notices sent (W14): ${result.notices.sms}; monthly credits (P4): ${result.counts['credit.local.credited']}`);
+  lines.push(
+    `  SMS notices sent (W14): ${result.notices.sms}; monthly credits (P4): ${result.counts['credit.local.credited']}`,
+  );
   lines.push('');
   lines.push(`  ${'bills'.padEnd(28)}${BILL_OUTCOMES.map((o) => o.padStart(11)).join('')}`);
-  for (const [flow, scope] of [['spend', 'local'], ['spend', 'sameProvince'], ['directSettlement', 'crossProvince']] as const) {
-    lines.push(`  ${`${flow}.${scope}`.padEnd(28)}${BILL_OUTCOMES.map((o) => String(result.counts[`${flow}.${scope}.${o}`] ?? 0).padStart(11)).join('')}`);
+  for (const [flow, scope] of [
+    ['spend', 'local'],
+    ['spend', 'sameProvince'],
+    ['directSettlement', 'crossProvince'],
+  ] as const) {
+    lines.push(
+      `  ${`${flow}.${scope}`.padEnd(28)}${BILL_OUTCOMES.map((o) => String(result.counts[`${flow}.${scope}.${o}`] ?? 0).padStart(11)).join('')}`,
+    );
   }
-  const contribution = (o: string) => SCOPES.reduce((n, scope) => n + (result.counts[`contribution.${scope}.${o}`] ?? 0), 0);
-  lines.push(`  contributions: paid ${contribution('paid')}, rejected ${contribution('rejected')}, refused ${contribution('refused')}`);
-  const batches = Object.entries(result.counts).filter(([k, n]) => k.startsWith('clearing.national.') && n > 0)
+  const contribution = (o: string) =>
+    SCOPES.reduce((n, scope) => n + (result.counts[`contribution.${scope}.${o}`] ?? 0), 0);
+  lines.push(
+    `  contributions: paid ${contribution('paid')}, rejected ${contribution('rejected')}, refused ${contribution('refused')}`,
+  );
+  const batches = Object.entries(result.counts)
+    .filter(([k, n]) => k.startsWith('clearing.national.') && n > 0)
     .map(([k, n]) => `${n} ${k.slice('clearing.national.'.length)}`);
   lines.push(`  monthly clearing batches (F5): ${batches.join(', ') || 'none'}`);
   lines.push('');
@@ -212,13 +251,21 @@ export function summarize(result: RunResult): string {
     const sorted = [...reasons].sort((a, b) => b[1] - a[1]).map(([r, n]) => `${r} ${n}`);
     lines.push(`  ${outcome} because: ${sorted.join(', ')}`);
   }
-  lines.push(`  faults: ${result.faults.length}, last healed ${result.lastHealAt}; network lost ${result.network.lost}, ` +
-    `duplicated ${result.network.duplicated}, cut ${result.network.droppedByPartition}, at crashed nodes ${result.network.droppedAtCrashedNode}`);
+  lines.push(
+    `  faults: ${result.faults.length}, last healed ${result.lastHealAt}; network lost ${result.network.lost}, ` +
+      `duplicated ${result.network.duplicated}, cut ${result.network.droppedByPartition}, at crashed nodes ${result.network.droppedAtCrashedNode}`,
+  );
   lines.push('');
   for (const [name, inv] of Object.entries(result.invariants)) {
-    lines.push(`  ${inv.ok ? 'ok  ' : 'FAIL'} ${name}${inv.ok ? '' : `: ${inv.detail} (${inv.violations} violation(s))`}`);
+    lines.push(
+      `  ${inv.ok ? 'ok  ' : 'FAIL'} ${name}${inv.ok ? '' : `: ${inv.detail} (${inv.violations} violation(s))`}`,
+    );
   }
   lines.push('');
-  lines.push(result.ok ? '  all invariants hold' : '  INVARIANT VIOLATED: replay with the same seed and scenario to reproduce');
+  lines.push(
+    result.ok
+      ? '  all invariants hold'
+      : '  INVARIANT VIOLATED: replay with the same seed and scenario to reproduce',
+  );
   return lines.join('\n');
 }

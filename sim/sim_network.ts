@@ -117,7 +117,9 @@ export class SimNetwork implements Transport {
   }
 
   private latency(link: Link): number {
-    let ms = link.local ? this.config.localLatencyMs : this.prng.lognormal(link.latencyMsMedian, this.config.latencySigma);
+    let ms = link.local
+      ? this.config.localLatencyMs
+      : this.prng.lognormal(link.latencyMsMedian, this.config.latencySigma);
     for (const fault of this.rateFaults) {
       if (fault.type === 'reorder' && this.prng.chance(fault.rate)) {
         this.reordered++;
@@ -144,10 +146,19 @@ export class SimNetwork implements Transport {
       lossRate = o.lossRate ?? lossRate;
       duplicateRate = o.duplicateRate ?? duplicateRate;
     }
-    return { latencyMsMedian, lossRate, duplicateRate, local: this.siteOf(from) === this.siteOf(to) };
+    return {
+      latencyMsMedian,
+      lossRate,
+      duplicateRate,
+      local: this.siteOf(from) === this.siteOf(to),
+    };
   }
 }
 
 function matches(selector: string, address: string): boolean {
-  return selector === '*' || selector === address || (selector.endsWith('.*') && address.startsWith(selector.slice(0, -1)));
+  return (
+    selector === '*' ||
+    selector === address ||
+    (selector.endsWith('.*') && address.startsWith(selector.slice(0, -1)))
+  );
 }

@@ -1,6 +1,12 @@
 // One deterministic run: build the world from a scenario and its seed, then pop events from the
 // single virtual clock until nothing is left to do. Every delivered message is checked.
-import { APP_ADDRESS, SETTLEMENT_ADDRESS, provinceAddress, walletShardAddress, walletShardOf } from '../actors/addresses.ts';
+import {
+  APP_ADDRESS,
+  SETTLEMENT_ADDRESS,
+  provinceAddress,
+  walletShardAddress,
+  walletShardOf,
+} from '../actors/addresses.ts';
 import { FUND_KEY, openingRecords, personKey, type PersonRecord } from '../actors/account_book.ts';
 import { CLEARING_ACCOUNT_KEY, prepaymentKey } from '../actors/clearing_batch.ts';
 
@@ -10,9 +16,18 @@ import type { Actor, TransferScope } from '../actors/effects.ts';
 import { ProvinceActor } from '../actors/province.actor.ts';
 import { Calendar, parseDate } from '../actors/calendar.ts';
 import { SettlementActor } from '../actors/settlement.actor.ts';
-import { returnAtMs, type Relation as WalletRelation, type WalletStatus } from '../actors/wallet.machine.ts';
+import {
+  returnAtMs,
+  type Relation as WalletRelation,
+  type WalletStatus,
+} from '../actors/wallet.machine.ts';
 import { WalletMachines, WalletShardActor, walletKey } from '../actors/wallet_shard.actor.ts';
-import { ActorHost, type HostEnvironment, type HostObserver, type StepTap } from '../cluster/host.ts';
+import {
+  ActorHost,
+  type HostEnvironment,
+  type HostObserver,
+  type StepTap,
+} from '../cluster/host.ts';
 import { MemoryStore } from '../cluster/memory_store.ts';
 import type { Fen } from '../protocol/index.ts';
 import { AppClient } from './app_client.ts';
@@ -27,19 +42,45 @@ import { isScripted, type Scenario, type Script } from './scenario.ts';
 import { SimNetwork } from './sim_network.ts';
 import { buildTopology, smallTopology, type Topology } from './topology.ts';
 import { Trace } from './trace.ts';
-import { billIntents, carePlaces, contributionIntent, contributionIntents, scriptedBillIntent, yearOf } from './payments.ts';
+import {
+  billIntents,
+  carePlaces,
+  contributionIntent,
+  contributionIntents,
+  scriptedBillIntent,
+  yearOf,
+} from './payments.ts';
 import { log } from './log.ts';
 import {
-  bindIntent, buildWorkload, claimDetails, endIntent, enrolmentIntent, intentId, nonEmployeesOf, relativeOf,
-  type Intent, type TransferIntent,
+  bindIntent,
+  buildWorkload,
+  claimDetails,
+  endIntent,
+  enrolmentIntent,
+  intentId,
+  nonEmployeesOf,
+  relativeOf,
+  type Intent,
+  type TransferIntent,
 } from './workload.ts';
 
 /** F5 (K8): a month is cleared by day 20 of the next, plus funding and disbursal: 21 days. */
 const CLEARING_DAYS_MS = 21 * 86_400_000;
 
 type Item =
-  | { readonly k: 'deliver'; readonly from: string; readonly to: string; readonly frame: Uint8Array }
-  | { readonly k: 'timer'; readonly host: ActorHost; readonly key: string; readonly arg: number; readonly epoch: number }
+  | {
+      readonly k: 'deliver';
+      readonly from: string;
+      readonly to: string;
+      readonly frame: Uint8Array;
+    }
+  | {
+      readonly k: 'timer';
+      readonly host: ActorHost;
+      readonly key: string;
+      readonly arg: number;
+      readonly epoch: number;
+    }
   | { readonly k: 'sync'; readonly host: ActorHost; readonly epoch: number }
   | { readonly k: 'intent'; readonly index: number }
   | { readonly k: 'faultStart' | 'faultStop'; readonly fault: FaultEvent };
@@ -98,16 +139,27 @@ export class Simulation implements HostEnvironment, HostObserver {
     this.calendar = new Calendar(parseDate(scenario.protocol.startDate));
     const worldPrng = prng.fork();
     // The network needs every address, and every host needs the network: hosts send through this.
-    const transport = { send: (from: string, to: string, frame: Uint8Array) => this.network.send(from, to, frame) };
-    this.world = buildWorld(scenario, worldPrng, (address, factory, records) =>
-      new ActorHost(address, factory, new MemoryStore(records), transport, this, this, {
-        writeAhead: scenario.writeAhead,
-        tap: hooks.tap,
-      }),
+    const transport = {
+      send: (from: string, to: string, frame: Uint8Array) => this.network.send(from, to, frame),
+    };
+    this.world = buildWorld(
+      scenario,
+      worldPrng,
+      (address, factory, records) =>
+        new ActorHost(address, factory, new MemoryStore(records), transport, this, this, {
+          writeAhead: scenario.writeAhead,
+          tap: hooks.tap,
+        }),
     );
     const addresses = [...this.world.hosts.keys()];
-    this.network = new SimNetwork(scenario.network, prng.fork(), addresses, siteOf, () => this.virtualMs,
-      (at, from, to, frame) => this.queue.push(at, { k: 'deliver', from, to, frame }));
+    this.network = new SimNetwork(
+      scenario.network,
+      prng.fork(),
+      addresses,
+      siteOf,
+      () => this.virtualMs,
+      (at, from, to, frame) => this.queue.push(at, { k: 'deliver', from, to, frame }),
+    );
     this.checkers = new Checkers(this.world.openingTotal);
     this.appHost = this.world.hosts.get(APP_ADDRESS) as ActorHost;
     // Each actor arms what its records say is scheduled (a province's next month, P4).
@@ -115,7 +167,8 @@ export class Simulation implements HostEnvironment, HostObserver {
     this.app = this.appHost.current as AppClient;
     this.lastHealAt = lastHealAt(scenario.faults);
     for (const intent of this.world.workload) {
-      if (intent.kind === 'transfer' || intent.kind === 'bind') this.intentScopes.set(intentId(intent), intent.scope);
+      if (intent.kind === 'transfer' || intent.kind === 'bind')
+        this.intentScopes.set(intentId(intent), intent.scope);
     }
     for (const fault of scenario.faults) this.queue.push(fault.at, { k: 'faultStart', fault });
     if (this.world.workload.length > 0) {
@@ -137,7 +190,8 @@ export class Simulation implements HostEnvironment, HostObserver {
         // A dropped message leaves the count where it was: checkpoint once per multiple only.
         if (!this.deliver(item.from, item.to, item.frame)) continue;
         if (this.deliveries % checkpointEvery === 0) this.checkpoint();
-        if (this.hooks.onProgress && this.deliveries % every === 0) this.hooks.onProgress(this.progress());
+        if (this.hooks.onProgress && this.deliveries % every === 0)
+          this.hooks.onProgress(this.progress());
       } else {
         this.dispatch(item);
       }
@@ -187,7 +241,8 @@ export class Simulation implements HostEnvironment, HostObserver {
     const seen = (this.codecRejections.get(code) ?? 0) + 1;
     this.codecRejections.set(code, seen);
     // Counted always; logged for the first few of each kind, so garbage cannot flood the log.
-    if (seen <= 5) log.warn({ address, code, detail, at: this.virtualMs }, 'frame refused at the boundary');
+    if (seen <= 5)
+      log.warn({ address, code, detail, at: this.virtualMs }, 'frame refused at the boundary');
   }
 
   /** Deliver a frame unless its link is cut or its node is down; true if it was delivered. */
@@ -273,7 +328,9 @@ export class Simulation implements HostEnvironment, HostObserver {
       // request's month is cleared (F5: statements on day 20 of the next month, then funding).
       this.calendar.nextMonthStartMs(lastIntent) + CLEARING_DAYS_MS,
     );
-    return Math.max(lastIntent, scheduled, this.lastHealAt) + 4 * this.scenario.checks.lifecycleBoundMs;
+    return (
+      Math.max(lastIntent, scheduled, this.lastHealAt) + 4 * this.scenario.checks.lifecycleBoundMs
+    );
   }
 }
 
@@ -298,22 +355,32 @@ export function scriptedWorkload(population: Population, script: Script, year: n
   const changes = script.enrolmentChanges ?? [];
   const bills = script.bills ?? [];
   const contributions = script.contributions ?? [];
-  if (transfers.length + ends.length + changes.length + contributions.length > 0 && relations.length === 0) {
+  if (
+    transfers.length + ends.length + changes.length + contributions.length > 0 &&
+    relations.length === 0
+  ) {
     throw new Error('scripted transfers, ends, enrolment changes and contributions need relations');
   }
   if (binds.length > 0 && candidates.length === 0) {
     throw new Error('scripted binds need bind candidates (population.candidateShare > 0)');
   }
   const relation = (index: number) => relations[index % relations.length] as Relation;
-  const id = (prefix: string, i: number, n: number) => `${prefix}${String(i).padStart(String(n).length, '0')}`;
+  const id = (prefix: string, i: number, n: number) =>
+    `${prefix}${String(i).padStart(String(n).length, '0')}`;
   const nonEmployees = nonEmployeesOf(people);
   const places = carePlaces(population);
   const intents: Intent[] = [
     ...transfers.map((t, i): TransferIntent => {
       const r = relation(t.relation);
       return {
-        kind: 'transfer', at: t.at, transferId: id('t', i, transfers.length), donorId: r.donorId,
-        recipientId: r.recipientId, amount: t.amount, scope: r.scope, source: 'ACCOUNT',
+        kind: 'transfer',
+        at: t.at,
+        transferId: id('t', i, transfers.length),
+        donorId: r.donorId,
+        recipientId: r.recipientId,
+        amount: t.amount,
+        scope: r.scope,
+        source: 'ACCOUNT',
       };
     }),
     ...binds.map((b, i) => {
@@ -323,20 +390,43 @@ export function scriptedWorkload(population: Population, script: Script, year: n
       const claim = claimDetails(candidate, relative, b.claim, nonEmployees, new Prng(index));
       return bindIntent(candidate, relative, b.at, id('b', i, binds.length), claim, b.face);
     }),
-    ...ends.map((e, i) => endIntent(relation(e.relation), e.at, id('e', i, ends.length),
-      e.by === 'donor' ? 'REVOKED_BY_DONOR' : 'REVOKED_BY_RECIPIENT')),
-    ...changes.map((n, i) => enrolmentIntent(relation(n.relation), n.at, id('n', i, changes.length))),
+    ...ends.map((e, i) =>
+      endIntent(
+        relation(e.relation),
+        e.at,
+        id('e', i, ends.length),
+        e.by === 'donor' ? 'REVOKED_BY_DONOR' : 'REVOKED_BY_RECIPIENT',
+      ),
+    ),
+    ...changes.map((n, i) =>
+      enrolmentIntent(relation(n.relation), n.at, id('n', i, changes.length)),
+    ),
     ...bills.map((b, i) => {
       const index = b.patient % people.length;
       return scriptedBillIntent(places, new Prng(index), people[index] as Person, {
-        at: b.at, billId: id('s', i, bills.length), where: b.where, care: b.care, total: b.amount, action: b.action,
-        useWallet: b.useWallet, emergency: b.emergency,
+        at: b.at,
+        billId: id('s', i, bills.length),
+        where: b.where,
+        care: b.care,
+        total: b.amount,
+        action: b.action,
+        useWallet: b.useWallet,
+        emergency: b.emergency,
       });
     }),
-    ...contributions.map((c, i) => contributionIntent(relation(c.relation), c.source, c.at, id('c', i, contributions.length),
-      c.nextYear ? year + 1 : year)),
+    ...contributions.map((c, i) =>
+      contributionIntent(
+        relation(c.relation),
+        c.source,
+        c.at,
+        id('c', i, contributions.length),
+        c.nextYear ? year + 1 : year,
+      ),
+    ),
   ];
-  return intents.map((intent, i) => ({ intent, i })).sort((a, b) => a.intent.at - b.intent.at || a.i - b.i)
+  return intents
+    .map((intent, i) => ({ intent, i }))
+    .sort((a, b) => a.intent.at - b.intent.at || a.i - b.i)
     .map(({ intent }) => intent);
 }
 
@@ -344,14 +434,26 @@ export function scriptedWorkload(population: Population, script: Script, year: n
  * Bills (F3) and resident contributions (F4) merged into a generated workload, in time order
  * (stable: requests drawn earlier come first at equal times), from their own Prng stream.
  */
-function withPayments(intents: Intent[], population: Population, prng: Prng, scenario: Scenario): Intent[] {
+function withPayments(
+  intents: Intent[],
+  population: Population,
+  prng: Prng,
+  scenario: Scenario,
+): Intent[] {
   const { bills = 0, contributions = 0, days = 1 } = scenario.workload;
   if (bills + contributions === 0) return intents;
   const options = { bills, contributions, days, year: yearOf(scenario.protocol.startDate) };
   const billPrng = prng.fork();
   const payPrng = prng.fork();
-  const all: Intent[] = [...intents, ...billIntents(population, billPrng, options), ...contributionIntents(population, payPrng, options)];
-  return all.map((intent, i) => ({ intent, i })).sort((a, b) => a.intent.at - b.intent.at || a.i - b.i).map(({ intent }) => intent);
+  const all: Intent[] = [
+    ...intents,
+    ...billIntents(population, billPrng, options),
+    ...contributionIntents(population, payPrng, options),
+  ];
+  return all
+    .map((intent, i) => ({ intent, i }))
+    .sort((a, b) => a.intent.at - b.intent.at || a.i - b.i)
+    .map(({ intent }) => intent);
 }
 
 /** Provinces are their own sites; the wallet shards, settlement and the app sit at the national platform. */
@@ -372,15 +474,21 @@ export type MakeHost<H> = (
 ) => H;
 
 export function buildWorld<H>(scenario: Scenario, prng: Prng, makeHost: MakeHost<H>): World<H> {
-  const topology = scenario.topology.provinces === 'all'
-    ? buildTopology({ regionsPerProvinceMax: scenario.topology.regionsPerProvinceMax })
-    : smallTopology(scenario.topology.provinces, scenario.topology.regionsPerProvinceMax);
+  const topology =
+    scenario.topology.provinces === 'all'
+      ? buildTopology({ regionsPerProvinceMax: scenario.topology.regionsPerProvinceMax })
+      : smallTopology(scenario.topology.provinces, scenario.topology.regionsPerProvinceMax);
   const population = buildPopulation(topology, prng.fork(), scenario.population);
   const generated = prng.fork();
   const payments = prng.fork();
   const workload = isScripted(scenario)
     ? scriptedWorkload(population, scenario, yearOf(scenario.protocol.startDate))
-    : withPayments(buildWorkload(population, generated, scenario.workload), population, payments, scenario);
+    : withPayments(
+        buildWorkload(population, generated, scenario.workload),
+        population,
+        payments,
+        scenario,
+      );
   const config = scenario.protocol;
   const machines = new WalletMachines(config);
   const hosts = new Map<string, H>();
@@ -428,7 +536,10 @@ export function buildWorld<H>(scenario: Scenario, prng: Prng, makeHost: MakeHost
     clearingAccount += prepayment;
     openingFunds += insured * FUND_FEN_PER_INSURED + prepayment;
     const address = provinceAddress(province.code);
-    hosts.set(address, makeHost(address, (r) => new ProvinceActor(address, r, config), records));
+    hosts.set(
+      address,
+      makeHost(address, (r) => new ProvinceActor(address, r, config), records),
+    );
   }
 
   settlementOpening.set(CLEARING_ACCOUNT_KEY, clearingAccount);
@@ -439,16 +550,30 @@ export function buildWorld<H>(scenario: Scenario, prng: Prng, makeHost: MakeHost
   population.relations.forEach((relation, i) => {
     const recipient = population.personById.get(relation.recipientId);
     const donor = population.personById.get(relation.donorId);
-    if (recipient === undefined || donor === undefined) throw new Error(`relation ${i} names an unknown person`);
+    if (recipient === undefined || donor === undefined)
+      throw new Error(`relation ${i} names an unknown person`);
     const bindId = `r${i}`;
     const own = relationsOf.get(relation.donorId) ?? {};
-    own[relation.recipientId] = { kinship: relation.kinship, region: recipient.region, status: 'active', bindId };
+    own[relation.recipientId] = {
+      kinship: relation.kinship,
+      region: recipient.region,
+      status: 'active',
+      bindId,
+    };
     relationsOf.set(relation.donorId, own);
     const donors = donorsOf.get(relation.recipientId) ?? {};
-    donors[relation.donorId] = { kinship: relation.kinship, region: donor.region, status: 'active', bindId };
+    donors[relation.donorId] = {
+      kinship: relation.kinship,
+      region: donor.region,
+      status: 'active',
+      bindId,
+    };
     donorsOf.set(relation.recipientId, donors);
   });
-  const shardRecords = Array.from({ length: config.walletShardCount }, () => new Map<string, unknown>());
+  const shardRecords = Array.from(
+    { length: config.walletShardCount },
+    () => new Map<string, unknown>(),
+  );
   for (const person of population.people) {
     const status: WalletStatus = person.walletStatus;
     const snapshot = machines.openingSnapshot({
@@ -459,14 +584,29 @@ export function buildWorld<H>(scenario: Scenario, prng: Prng, makeHost: MakeHost
       relations: relationsOf.get(person.id) ?? {},
       donors: donorsOf.get(person.id) ?? {},
     });
-    shardRecords[walletShardOf(person.id, config.walletShardCount)]?.set(walletKey(person.id), snapshot);
+    shardRecords[walletShardOf(person.id, config.walletShardCount)]?.set(
+      walletKey(person.id),
+      snapshot,
+    );
   }
   shardRecords.forEach((records, shard) => {
     const address = walletShardAddress(shard);
-    hosts.set(address, makeHost(address, (r) => new WalletShardActor(address, r, machines), records));
+    hosts.set(
+      address,
+      makeHost(address, (r) => new WalletShardActor(address, r, machines), records),
+    );
   });
-  hosts.set(SETTLEMENT_ADDRESS, makeHost(SETTLEMENT_ADDRESS, (r) => new SettlementActor(SETTLEMENT_ADDRESS, r, config),
-    settlementOpening));
-  hosts.set(APP_ADDRESS, makeHost(APP_ADDRESS, () => new AppClient(APP_ADDRESS, config), new Map()));
+  hosts.set(
+    SETTLEMENT_ADDRESS,
+    makeHost(
+      SETTLEMENT_ADDRESS,
+      (r) => new SettlementActor(SETTLEMENT_ADDRESS, r, config),
+      settlementOpening,
+    ),
+  );
+  hosts.set(
+    APP_ADDRESS,
+    makeHost(APP_ADDRESS, () => new AppClient(APP_ADDRESS, config), new Map()),
+  );
   return { scenario, topology, population, workload, hosts, machines, openingTotal, openingFunds };
 }

@@ -72,5 +72,13 @@ export const PROVINCES: readonly ProvinceSpec[] = Object.freeze(ROWS.map(toSpec)
  * wallet in Sep 2025 (U6).
  */
 export const PILOT_PROVINCES_2024_12: readonly string[] = Object.freeze([
-  '13', '32', '33', '34', '36', '41', '43', '50', '51',
+  '13',
+  '32',
+  '33',
+  '34',
+  '36',
+  '41',
+  '43',
+  '50',
+  '51',
 ]);

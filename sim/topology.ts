@@ -56,9 +56,11 @@ function buildProvince(spec: ProvinceSpec, regionsMax: number): TopologyProvince
     throw new RangeError(`buildTopology: province ${spec.code} has ${spec.regions} regions`);
   }
   const count = Math.min(spec.regions, regionsMax);
-  const regions = regionCodes(spec, count).map(
-    (code, index): Region => ({ code, province: spec.code, index }),
-  );
+  const regions = regionCodes(spec, count).map((code, index): Region => ({
+    code,
+    province: spec.code,
+    index,
+  }));
   return { code: spec.code, name: spec.name, regions, spec };
 }
 

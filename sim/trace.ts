@@ -60,13 +60,22 @@ export class Trace {
 
   /** The remembered deliveries, oldest first, decoded only now (failures are rare). */
   tail(): TraceLine[] {
-    const ordered = [...this.recent.slice(this.recentNext), ...this.recent.slice(0, this.recentNext)];
+    const ordered = [
+      ...this.recent.slice(this.recentNext),
+      ...this.recent.slice(0, this.recentNext),
+    ];
     return ordered.map(({ at, from, to, frame }) => {
       try {
         const env = decodeEnvelope(frame);
         return { at: fmtTime(at), from, to, kind: env.kind, corr: env.corr };
       } catch (error) {
-        return { at: fmtTime(at), from, to, kind: '<invalid frame>', corr: (error as Error).message };
+        return {
+          at: fmtTime(at),
+          from,
+          to,
+          kind: '<invalid frame>',
+          corr: (error as Error).message,
+        };
       }
     });
   }

@@ -5,7 +5,12 @@ import { buildPopulation } from './population.ts';
 import { Prng } from './prng.ts';
 import { buildTopology, smallTopology } from './topology.ts';
 import {
-  amountSigma, buildWorkload, DAY_MS, HOUR_MS, HOUR_WEIGHTS, hourOfDay,
+  amountSigma,
+  buildWorkload,
+  DAY_MS,
+  HOUR_MS,
+  HOUR_WEIGHTS,
+  hourOfDay,
 } from './workload.ts';
 import type { TransferIntent } from './workload.ts';
 
@@ -80,11 +85,13 @@ describe('workload: a 30k-transfer day on 100k wallets', () => {
   });
 
   it('only uses existing relations, with their scope, and covers every scope', () => {
-    const bad = intents.filter((t) => relationKeys.get(`${t.donorId}>${t.recipientId}`)?.scope
-      !== t.scope);
+    const bad = intents.filter(
+      (t) => relationKeys.get(`${t.donorId}>${t.recipientId}`)?.scope !== t.scope,
+    );
     expect(bad).toEqual([]);
-    expect(new Set(intents.map((t) => t.scope)))
-      .toEqual(new Set(['sameRegion', 'sameProvince', 'crossProvince']));
+    expect(new Set(intents.map((t) => t.scope))).toEqual(
+      new Set(['sameRegion', 'sameProvince', 'crossProvince']),
+    );
   });
 
   it('puts exactly blackoutShare of the requests in 22:00–06:00 (W8)', () => {
@@ -93,8 +100,12 @@ describe('workload: a 30k-transfer day on 100k wallets', () => {
 
   it('peaks at 12:00 and 19:00–21:59, with a burst at 06:00 above the plateau', () => {
     const counts = histogram(intents);
-    const top4 = counts.map((c, h) => [c, h] as const).sort((a, b) => b[0] - a[0])
-      .slice(0, 4).map(([, h]) => h).sort((a, b) => a - b);
+    const top4 = counts
+      .map((c, h) => [c, h] as const)
+      .sort((a, b) => b[0] - a[0])
+      .slice(0, 4)
+      .map(([, h]) => h)
+      .sort((a, b) => a - b);
     expect(top4).toEqual([12, 19, 20, 21]);
     const plateau = [7, 8, 9, 10, 11, 13, 14, 15, 16, 17, 18].map((h) => counts[h] ?? 0);
     expect(counts[6]).toBeGreaterThan(Math.max(...plateau));
@@ -146,7 +157,10 @@ describe('workload: a 30k-transfer day on 100k wallets', () => {
 describe('workload: options', () => {
   it('keeps the blackout empty and no amount over the cap when both shares are 0', () => {
     const intents = transfersOnly(pop, new Prng(1), {
-      transfers: 5_000, blackoutShare: 0, overLimitShare: 0, burstShare: 0,
+      transfers: 5_000,
+      blackoutShare: 0,
+      overLimitShare: 0,
+      burstShare: 0,
     });
     expect(intents.filter((t) => isBlackout(t.at))).toEqual([]);
     expect(intents.filter((t) => t.amount > 200_000n)).toEqual([]);
@@ -170,8 +184,9 @@ describe('workload: options', () => {
     expect(transfersOnly(tiny, new Prng(4), { transfers: 50 }).length).toBe(50);
     expect(() => transfersOnly(tiny, new Prng(4), { transfers: 1.5 })).toThrow(/buildWorkload/);
     expect(() => transfersOnly(tiny, new Prng(4), { transfers: 1, days: 0 })).toThrow(RangeError);
-    expect(() => transfersOnly({ relations: [] }, new Prng(4), { transfers: 1 }))
-      .toThrow(/no relations/);
+    expect(() => transfersOnly({ relations: [] }, new Prng(4), { transfers: 1 })).toThrow(
+      /no relations/,
+    );
     expect(() => amountSigma(500, 400)).toThrow(RangeError);
   });
 });

@@ -60,7 +60,8 @@ export interface EnrolmentIntent {
   personId: string;
 }
 
-export type Intent = TransferIntent | BindIntent | EndIntent | EnrolmentIntent | BillIntent | ContributionIntent;
+export type Intent =
+  TransferIntent | BindIntent | EndIntent | EnrolmentIntent | BillIntent | ContributionIntent;
 
 /** The id the app tracks an intent by. */
 export function intentId(intent: Intent): string {
@@ -151,13 +152,30 @@ const BURST_SAME_RECIPIENT = 0.5;
  * 19:00–21:59 before the cut-off, and a daytime plateau otherwise.
  */
 export const HOUR_WEIGHTS: readonly number[] = Object.freeze([
-  0, 0, 0, 0, 0, 0, // 00–05: blackout
+  0,
+  0,
+  0,
+  0,
+  0,
+  0, // 00–05: blackout
   6, // 06: window opens, queued intent
-  4, 4, 4, 4, 4, // 07–11: plateau
+  4,
+  4,
+  4,
+  4,
+  4, // 07–11: plateau
   9, // 12: lunch peak
-  4, 4, 4, 4, 4, 4, // 13–18: plateau
-  10, 10, 10, // 19–21: evening peak
-  0, 0, // 22–23: blackout
+  4,
+  4,
+  4,
+  4,
+  4,
+  4, // 13–18: plateau
+  10,
+  10,
+  10, // 19–21: evening peak
+  0,
+  0, // 22–23: blackout
 ]);
 const HOUR_CUMULATIVE = cumulate(HOUR_WEIGHTS);
 
@@ -176,8 +194,17 @@ function resolve(opts: WorkloadOptions): Resolved {
   if (!Number.isInteger(o.days) || o.days < 1) {
     throw new RangeError(`buildWorkload: days ${o.days}`);
   }
-  for (const key of ['overLimitShare', 'blackoutShare', 'burstShare', 'retransferShare', 'wrongKinshipShare',
-    'idMismatchShare', 'nonEmployeeBindShare', 'faceFailShare', 'faceNoAnswerShare'] as const) {
+  for (const key of [
+    'overLimitShare',
+    'blackoutShare',
+    'burstShare',
+    'retransferShare',
+    'wrongKinshipShare',
+    'idMismatchShare',
+    'nonEmployeeBindShare',
+    'faceFailShare',
+    'faceNoAnswerShare',
+  ] as const) {
     if (!(o[key] >= 0 && o[key] <= 1)) throw new RangeError(`buildWorkload: ${key} ${o[key]}`);
   }
   if (!(o.amountMedianYuan > 0 && o.amountMedianYuan * 100 <= AMOUNT_FEN_MAX)) {
@@ -190,8 +217,9 @@ function resolve(opts: WorkloadOptions): Resolved {
 function normalCdf(z: number): number {
   const x = Math.abs(z) / Math.SQRT2;
   const t = 1 / (1 + 0.3275911 * x);
-  const poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 +
-    t * (-1.453152027 + t * 1.061405429))));
+  const poly =
+    t *
+    (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
   const erf = 1 - poly * Math.exp(-x * x);
   return z >= 0 ? (1 + erf) / 2 : (1 - erf) / 2;
 }
@@ -274,7 +302,10 @@ function relationsByDonor(relations: readonly Relation[]): Map<string, Relation[
 }
 
 function burst(
-  prng: Prng, size: number, relations: readonly Relation[], byDonor: Map<string, Relation[]>,
+  prng: Prng,
+  size: number,
+  relations: readonly Relation[],
+  byDonor: Map<string, Relation[]>,
   days: number,
 ): Draft[] {
   const first = prng.pick(relations);
@@ -325,21 +356,29 @@ function finish(drafts: Draft[], prng: Prng, o: Resolved): TransferIntent[] {
   const n = drafts.length;
   const over = chooseExactly(prng, n, Math.round(n * o.overLimitShare));
   const amounts = drafts.map((_, i) =>
-    over[i] === 1 ? drawOverLimitFen(prng) : drawAmountFen(prng, o.amountMedianYuan, sigma));
+    over[i] === 1 ? drawOverLimitFen(prng) : drawAmountFen(prng, o.amountMedianYuan, sigma),
+  );
   // Stable sort: equal times keep draft order, so ids stay deterministic.
   const order = drafts.map((_, i) => i).sort((a, b) => drafts[a]!.at - drafts[b]!.at);
   const width = Math.max(6, String(Math.max(0, n - 1)).length);
   return order.map((i, rank): TransferIntent => {
     const { at, relation } = drafts[i] as Draft;
     return {
-      kind: 'transfer', at, transferId: `t${String(rank).padStart(width, '0')}`, donorId: relation.donorId,
-      recipientId: relation.recipientId, amount: amounts[i] as bigint, scope: relation.scope, source: 'ACCOUNT',
+      kind: 'transfer',
+      at,
+      transferId: `t${String(rank).padStart(width, '0')}`,
+      donorId: relation.donorId,
+      recipientId: relation.recipientId,
+      amount: amounts[i] as bigint,
+      scope: relation.scope,
+      source: 'ACCOUNT',
     };
   });
 }
 
 export function buildWorkload(
-  pop: Pick<Population, 'relations'> & Partial<Pick<Population, 'candidates' | 'people' | 'personById'>>,
+  pop: Pick<Population, 'relations'> &
+    Partial<Pick<Population, 'candidates' | 'people' | 'personById'>>,
   prng: Prng,
   opts: WorkloadOptions,
 ): Intent[] {
@@ -353,16 +392,32 @@ export function buildWorkload(
   const amountPrng = prng.fork();
   const domainPrng = prng.fork();
   const bursts = o.transfers === 0 ? [] : draftBursts(burstPrng, pop.relations, o);
-  const singles = o.transfers === 0 ? [] : draftSingles(singlePrng, pop.relations, o, o.transfers - bursts.length);
+  const singles =
+    o.transfers === 0
+      ? []
+      : draftSingles(singlePrng, pop.relations, o, o.transfers - bursts.length);
   const transfers = finish([...bursts, ...singles], amountPrng, o);
   if (transfers.length !== o.transfers) throw new Error('buildWorkload: count mismatch');
   const sigma = amountSigma(o.amountMedianYuan, o.amountMeanYuan);
-  const followUp = (at: number, donorId: string, recipientId: string, scope: Relation['scope'], id: string) => {
+  const followUp = (
+    at: number,
+    donorId: string,
+    recipientId: string,
+    scope: Relation['scope'],
+    id: string,
+  ) => {
     const when = at + domainPrng.int(10 * 60_000, 90 * 60_000);
     const dayEnd = Math.floor(at / DAY_MS) * DAY_MS + BLACKOUT_START_MS - 1;
     const amount = drawAmountFen(domainPrng, o.amountMedianYuan, sigma);
     const intent: TransferIntent = {
-      kind: 'transfer', at: Math.min(when, dayEnd), transferId: id, donorId, recipientId, amount, scope, source: 'ACCOUNT',
+      kind: 'transfer',
+      at: Math.min(when, dayEnd),
+      transferId: id,
+      donorId,
+      recipientId,
+      amount,
+      scope,
+      source: 'ACCOUNT',
     };
     return intent;
   };
@@ -373,20 +428,32 @@ export function buildWorkload(
   if (o.binds > 0) intents.push(...bindIntents(pop, domainPrng, o, followUp));
   intents.push(...endIntents(pop.relations, domainPrng, o, followUp));
   // Stable: equal times keep generation order, so the run is deterministic.
-  return intents.map((intent, i) => ({ intent, i })).sort((a, b) => a.intent.at - b.intent.at || a.i - b.i)
+  return intents
+    .map((intent, i) => ({ intent, i }))
+    .sort((a, b) => a.intent.at - b.intent.at || a.i - b.i)
     .map(({ intent }) => intent);
 }
 
-type FollowUp = (at: number, donorId: string, recipientId: string, scope: Relation['scope'], id: string) => TransferIntent;
+type FollowUp = (
+  at: number,
+  donorId: string,
+  recipientId: string,
+  scope: Relation['scope'],
+  id: string,
+) => TransferIntent;
 
 /** Bindings over the unbound relatives, with the error shares of WorkloadOptions. */
 function bindIntents(
-  pop: Partial<Pick<Population, 'candidates' | 'people' | 'personById'>>, prng: Prng, o: Resolved, followUp: FollowUp,
+  pop: Partial<Pick<Population, 'candidates' | 'people' | 'personById'>>,
+  prng: Prng,
+  o: Resolved,
+  followUp: FollowUp,
 ): Intent[] {
   const candidates = pop.candidates ?? [];
   const people = pop.people ?? [];
   const byId = pop.personById;
-  if (byId === undefined || candidates.length === 0) throw new RangeError('buildWorkload: binds need candidates');
+  if (byId === undefined || candidates.length === 0)
+    throw new RangeError('buildWorkload: binds need candidates');
   const n = Math.min(o.binds, candidates.length);
   const picked = chooseExactly(prng, candidates.length, n);
   const nonEmployees = nonEmployeesOf(people);
@@ -399,13 +466,18 @@ function bindIntents(
     const relative = relativeOf(byId, candidate);
     const at = drawOpenTime(prng, o.days);
     const x = prng.float();
-    const claim: BindClaim = x < o.nonEmployeeBindShare && nonEmployees.length > 0 ? 'nonEmployee'
-      : x < o.nonEmployeeBindShare + o.wrongKinshipShare ? 'wrongKinship'
-      : x < o.nonEmployeeBindShare + o.wrongKinshipShare + o.idMismatchShare ? 'wrongId'
-      : 'true';
+    const claim: BindClaim =
+      x < o.nonEmployeeBindShare && nonEmployees.length > 0
+        ? 'nonEmployee'
+        : x < o.nonEmployeeBindShare + o.wrongKinshipShare
+          ? 'wrongKinship'
+          : x < o.nonEmployeeBindShare + o.wrongKinshipShare + o.idMismatchShare
+            ? 'wrongId'
+            : 'true';
     const details = claimDetails(candidate, relative, claim, nonEmployees, prng);
     const y = prng.float();
-    const face = y < o.faceFailShare ? 'FAIL' : y < o.faceFailShare + o.faceNoAnswerShare ? 'NONE' : 'PASS';
+    const face =
+      y < o.faceFailShare ? 'FAIL' : y < o.faceFailShare + o.faceNoAnswerShare ? 'NONE' : 'PASS';
     const intent = bindIntent(candidate, relative, at, id, details, face);
     intents.push(intent);
     // The donor then sends money to the newly bound relative, as S3's families do.
@@ -443,7 +515,11 @@ export interface ClaimDetails {
 }
 
 export function claimDetails(
-  candidate: Relation, relative: Person, claim: BindClaim, nonEmployees: readonly Person[], prng: Prng,
+  candidate: Relation,
+  relative: Person,
+  claim: BindClaim,
+  nonEmployees: readonly Person[],
+  prng: Prng,
 ): ClaimDetails {
   let donorId = candidate.donorId;
   let kinship = candidate.kinship as DeclaredKinship;
@@ -474,29 +550,61 @@ export function claimDetails(
 
 /** F1: a binding request for a candidate relation, with what it claims and the relative's face. */
 export function bindIntent(
-  candidate: Relation, relative: Person, at: number, bindId: string, claim: ClaimDetails, face: BindIntent['face'],
+  candidate: Relation,
+  relative: Person,
+  at: number,
+  bindId: string,
+  claim: ClaimDetails,
+  face: BindIntent['face'],
 ): BindIntent {
   return {
-    kind: 'bind', at, bindId, donorId: claim.donorId, relativeId: relative.id, name: relative.name,
-    idNo: claim.idNo, kinship: claim.kinship, face, scope: candidate.scope,
+    kind: 'bind',
+    at,
+    bindId,
+    donorId: claim.donorId,
+    relativeId: relative.id,
+    name: relative.name,
+    idNo: claim.idNo,
+    kinship: claim.kinship,
+    face,
+    scope: candidate.scope,
   };
 }
 
 /** E5: one party of a relation revokes it. */
-export function endIntent(relation: Relation, at: number, requestId: string, ending: RelationEnding): EndIntent {
+export function endIntent(
+  relation: Relation,
+  at: number,
+  requestId: string,
+  ending: RelationEnding,
+): EndIntent {
   return {
-    kind: 'end', at, requestId, donorId: relation.donorId, recipientId: relation.recipientId, ending,
+    kind: 'end',
+    at,
+    requestId,
+    donorId: relation.donorId,
+    recipientId: relation.recipientId,
+    ending,
     scope: relation.scope,
   };
 }
 
 /** E6: the enrolment of a relation's donor changes, which ends every relation they are party to. */
-export function enrolmentIntent(relation: Relation, at: number, requestId: string): EnrolmentIntent {
+export function enrolmentIntent(
+  relation: Relation,
+  at: number,
+  requestId: string,
+): EnrolmentIntent {
   return { kind: 'enrolment', at, requestId, personId: relation.donorId };
 }
 
 /** Revocations by either party (E5) and enrolment changes (E6), each followed by a transfer. */
-function endIntents(relations: readonly Relation[], prng: Prng, o: Resolved, followUp: FollowUp): Intent[] {
+function endIntents(
+  relations: readonly Relation[],
+  prng: Prng,
+  o: Resolved,
+  followUp: FollowUp,
+): Intent[] {
   const intents: Intent[] = [];
   const n = Math.min(o.revokes, relations.length);
   const picked = chooseExactly(prng, relations.length, n);

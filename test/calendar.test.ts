@@ -20,7 +20,11 @@ import { DAY_MS, HOUR_MS } from '../actors/config.ts';
 const MINUTE_MS = 60_000;
 
 const dateArb: fc.Arbitrary<CivilDate> = fc
-  .record({ year: fc.integer({ min: 1900, max: 2400 }), month: fc.integer({ min: 1, max: 12 }), day: fc.nat() })
+  .record({
+    year: fc.integer({ min: 1900, max: 2400 }),
+    month: fc.integer({ min: 1, max: 12 }),
+    day: fc.nat(),
+  })
   .map(({ year, month, day }) => ({ year, month, day: 1 + (day % daysInMonth(year, month)) }));
 
 function utcDay(d: CivilDate): number {
@@ -41,9 +45,19 @@ describe('parseDate / formatDate', () => {
   });
 
   it('rejects malformed and impossible dates with a RangeError naming the text', () => {
-    const bad = ['2025-02-29', '2100-02-29', '2025-13-01', '2025-00-10', '2025-04-31', '2025-9-01',
-      '2025-09-01T00:00', '', 'soon'];
-    for (const text of bad) expect(() => parseDate(text)).toThrow(new RegExp(`parseDate.*"${text}"`));
+    const bad = [
+      '2025-02-29',
+      '2100-02-29',
+      '2025-13-01',
+      '2025-00-10',
+      '2025-04-31',
+      '2025-9-01',
+      '2025-09-01T00:00',
+      '',
+      'soon',
+    ];
+    for (const text of bad)
+      expect(() => parseDate(text)).toThrow(new RegExp(`parseDate.*"${text}"`));
     expect(() => parseDate('2025-02-30')).toThrow(RangeError);
     expect(() => formatDate({ year: 2025, month: 2, day: 29 })).toThrow(RangeError);
   });
@@ -95,7 +109,9 @@ describe('Calendar', () => {
         const ms = c.msAt(d, h, m);
         expect(c.dateAt(ms)).toEqual(d);
         expect(ms - c.msAt(d)).toBe(h * HOUR_MS + m * MINUTE_MS);
-        expect(c.weekdayAt(ms)).toBe((new Date(Date.UTC(d.year, d.month - 1, d.day)).getUTCDay() + 6) % 7);
+        expect(c.weekdayAt(ms)).toBe(
+          (new Date(Date.UTC(d.year, d.month - 1, d.day)).getUTCDay() + 6) % 7,
+        );
         expect(c.monthKeyAt(ms)).toBe(monthKeyOf(d));
       }),
     );
@@ -113,20 +129,31 @@ describe('Calendar', () => {
 
   it('the one-day cache never returns a stale date, whatever order times come in', () => {
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: -5 * DAY_MS, max: 5 * DAY_MS }), { maxLength: 40 }), (times) => {
-        const cached = new Calendar(parseDate('2024-12-31'));
-        for (const ms of times) expect(cached.dateAt(ms)).toEqual(new Calendar(parseDate('2024-12-31')).dateAt(ms));
-      }),
+      fc.property(
+        fc.array(fc.integer({ min: -5 * DAY_MS, max: 5 * DAY_MS }), { maxLength: 40 }),
+        (times) => {
+          const cached = new Calendar(parseDate('2024-12-31'));
+          for (const ms of times)
+            expect(cached.dateAt(ms)).toEqual(new Calendar(parseDate('2024-12-31')).dateAt(ms));
+        },
+      ),
     );
   });
 
   it('W11: a transfer made on day d is returned at 06:00 of day d+1, at any hour of day d', () => {
     const d = parseDate('2025-09-10');
     const returnAt = cal.msAt(parseDate('2025-09-11'), 6);
-    for (const [h, m] of [[0, 0], [5, 59], [6, 0], [21, 59]] as const) {
+    for (const [h, m] of [
+      [0, 0],
+      [5, 59],
+      [6, 0],
+      [21, 59],
+    ] as const) {
       expect(cal.next0600(cal.msAt(d, h, m))).toBe(returnAt);
     }
-    expect(cal.dateAt(cal.next0600(cal.msAt(parseDate('2025-12-31'), 21, 30)))).toEqual(parseDate('2026-01-01'));
+    expect(cal.dateAt(cal.next0600(cal.msAt(parseDate('2025-12-31'), 21, 30)))).toEqual(
+      parseDate('2026-01-01'),
+    );
     fc.assert(
       fc.property(fc.integer({ min: -DAY_MS * 1000, max: DAY_MS * 1000 }), (ms) => {
         const next = cal.next0600(ms);
@@ -140,8 +167,12 @@ describe('Calendar', () => {
   it('month starts: startOfMonthMs, nextMonthStartMs across month and year ends', () => {
     expect(cal.startOfMonthMs(202509)).toBe(0);
     expect(cal.startOfMonthMs(202508)).toBe(-31 * DAY_MS);
-    expect(cal.nextMonthStartMs(cal.msAt(parseDate('2025-12-31'), 23, 59))).toBe(cal.msAt(parseDate('2026-01-01')));
-    expect(cal.nextMonthStartMs(cal.msAt(parseDate('2028-02-29'), 12))).toBe(cal.msAt(parseDate('2028-03-01')));
+    expect(cal.nextMonthStartMs(cal.msAt(parseDate('2025-12-31'), 23, 59))).toBe(
+      cal.msAt(parseDate('2026-01-01')),
+    );
+    expect(cal.nextMonthStartMs(cal.msAt(parseDate('2028-02-29'), 12))).toBe(
+      cal.msAt(parseDate('2028-03-01')),
+    );
     fc.assert(
       fc.property(dateArb, (d) => {
         const start = cal.startOfMonthMs(monthKeyOf(d));
@@ -162,7 +193,8 @@ describe('Calendar', () => {
         expect(prevMonthKey(nextMonthKey(monthKeyOf(d)))).toBe(monthKeyOf(d));
       }),
     );
-    for (const bad of [202500, 202513, 2025.5, -1, Number.NaN]) expect(() => nextMonthKey(bad)).toThrow(RangeError);
+    for (const bad of [202500, 202513, 2025.5, -1, Number.NaN])
+      expect(() => nextMonthKey(bad)).toThrow(RangeError);
   });
 
   it('addWorkingDays counts Monday–Friday only, keeping the time of day', () => {
@@ -176,14 +208,18 @@ describe('Calendar', () => {
     expect(() => cal.addWorkingDays(fri, -1)).toThrow(RangeError);
     // Against counting day by day.
     fc.assert(
-      fc.property(fc.integer({ min: -DAY_MS * 400, max: DAY_MS * 400 }), fc.integer({ min: 0, max: 40 }), (ms, n) => {
-        let at = ms;
-        for (let left = n; left > 0; ) {
-          at += DAY_MS;
-          if (cal.weekdayAt(at) < 5) left--;
-        }
-        expect(cal.addWorkingDays(ms, n)).toBe(at);
-      }),
+      fc.property(
+        fc.integer({ min: -DAY_MS * 400, max: DAY_MS * 400 }),
+        fc.integer({ min: 0, max: 40 }),
+        (ms, n) => {
+          let at = ms;
+          for (let left = n; left > 0;) {
+            at += DAY_MS;
+            if (cal.weekdayAt(at) < 5) left--;
+          }
+          expect(cal.addWorkingDays(ms, n)).toBe(at);
+        },
+      ),
     );
   });
 });

@@ -7,14 +7,35 @@ import { Checkers } from '../sim/checkers.ts';
 
 const OPENING = 100_000n;
 
-function posting(op: PostingOp, corr: string, amount: bigint, from: MoneyClass, to: MoneyClass, debitAfter = 0n): Posting {
-  return { type: 'posting', ledger: 'L', op, corr, debit: `d:${from}`, debitClass: from, credit: `c:${to}`, creditClass: to, amount, debitAfter };
+function posting(
+  op: PostingOp,
+  corr: string,
+  amount: bigint,
+  from: MoneyClass,
+  to: MoneyClass,
+  debitAfter = 0n,
+): Posting {
+  return {
+    type: 'posting',
+    ledger: 'L',
+    op,
+    corr,
+    debit: `d:${from}`,
+    debitClass: from,
+    credit: `c:${to}`,
+    creditClass: to,
+    amount,
+    debitAfter,
+  };
 }
 
-const reserve = (corr: string, amount = 500n) => posting('reserve', corr, amount, 'available', 'held');
-const credit = (corr: string, amount = 500n) => posting('credit', corr, amount, 'liability', 'wallet', -amount);
+const reserve = (corr: string, amount = 500n) =>
+  posting('reserve', corr, amount, 'available', 'held');
+const credit = (corr: string, amount = 500n) =>
+  posting('credit', corr, amount, 'liability', 'wallet', -amount);
 const commit = (corr: string, amount = 500n) => posting('commit', corr, amount, 'held', 'due');
-const release = (corr: string, amount = 500n) => posting('release', corr, amount, 'held', 'available');
+const release = (corr: string, amount = 500n) =>
+  posting('release', corr, amount, 'held', 'available');
 
 function failed(c: Checkers): string[] {
   return [...c.results].filter(([, r]) => !r.ok).map(([name]) => name);
@@ -73,7 +94,13 @@ describe('Checkers', () => {
 
   it('a second outcome for one transfer is caught', () => {
     const c = new Checkers(OPENING);
-    const done = { type: 'transfer.outcome', corr: 't1', scope: 'sameRegion', outcome: 'completed', reason: undefined } as const;
+    const done = {
+      type: 'transfer.outcome',
+      corr: 't1',
+      scope: 'sameRegion',
+      outcome: 'completed',
+      reason: undefined,
+    } as const;
     c.durable('x', [done, { ...done, outcome: 'rejected' }], 1);
     expect(failed(c)).toEqual(['exactlyOnce']);
   });
@@ -81,9 +108,27 @@ describe('Checkers', () => {
   it('a recount that disagrees with the running totals, or an unbalanced ledger, is caught', () => {
     const c = new Checkers(OPENING);
     c.durable('x', [reserve('t1')], 1);
-    c.checkpoint({ available: OPENING - 500n, held: 500n, wallet: 0n, overlap: 0n, returning: 0n, outside: 0n, unbalanced: [], negative: [] });
+    c.checkpoint({
+      available: OPENING - 500n,
+      held: 500n,
+      wallet: 0n,
+      overlap: 0n,
+      returning: 0n,
+      outside: 0n,
+      unbalanced: [],
+      negative: [],
+    });
     expect(failed(c)).toEqual([]);
-    c.checkpoint({ available: OPENING, held: 500n, wallet: 0n, overlap: 0n, returning: 0n, outside: 0n, unbalanced: [['ledger.p', 1n]], negative: ['a:p1'] });
+    c.checkpoint({
+      available: OPENING,
+      held: 500n,
+      wallet: 0n,
+      overlap: 0n,
+      returning: 0n,
+      outside: 0n,
+      unbalanced: [['ledger.p', 1n]],
+      negative: ['a:p1'],
+    });
     expect(failed(c)).toEqual(['conservation', 'ledgerBalance', 'noNegativeBalance']);
   });
 });

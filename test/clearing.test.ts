@@ -50,8 +50,12 @@ import type {
 import type { Fen } from '../protocol/index.ts';
 
 const MONTH = 202503;
-const ob = (payer: string, payee: string, amount: Fen, ledger: Ledger = 'medical'): Obligation =>
-  ({ payer, payee, ledger, amount });
+const ob = (payer: string, payee: string, amount: Fen, ledger: Ledger = 'medical'): Obligation => ({
+  payer,
+  payee,
+  ledger,
+  amount,
+});
 
 // ---- arbitraries: national obligations among a few provinces, never payer = payee.
 const PROVINCES = ['11', '31', '32', '44', '51', '65'];
@@ -63,15 +67,29 @@ const obligationArb = fc
     amount: fc.bigInt({ min: 1n, max: 1_000_000_000n }),
   })
   .map(({ payer, step, ledger, amount }) =>
-    ob(PROVINCES[payer] ?? '', PROVINCES[(payer + step) % PROVINCES.length] ?? '', amount, ledger));
+    ob(PROVINCES[payer] ?? '', PROVINCES[(payer + step) % PROVINCES.length] ?? '', amount, ledger),
+  );
 const obligationsArb = fc.array(obligationArb, { maxLength: 40 });
 const prepaymentsArb = fc
-  .array(fc.tuple(fc.bigInt({ min: 0n, max: 5_000_000_000n }), fc.bigInt({ min: 0n, max: 5_000_000_000n })), {
-    minLength: PROVINCES.length,
-    maxLength: PROVINCES.length,
-  })
-  .map((pairs) => new Map(pairs.map(([x, y], i): [string, Prepayment] =>
-    [PROVINCES[i] ?? '', { size: x > y ? x : y, balance: x > y ? y : x }])));
+  .array(
+    fc.tuple(
+      fc.bigInt({ min: 0n, max: 5_000_000_000n }),
+      fc.bigInt({ min: 0n, max: 5_000_000_000n }),
+    ),
+    {
+      minLength: PROVINCES.length,
+      maxLength: PROVINCES.length,
+    },
+  )
+  .map(
+    (pairs) =>
+      new Map(
+        pairs.map(([x, y], i): [string, Prepayment] => [
+          PROVINCES[i] ?? '',
+          { size: x > y ? x : y, balance: x > y ? y : x },
+        ]),
+      ),
+  );
 
 // ---- properties, parameterised by the netting or prepayment function so the same property can
 // be run against a deliberately broken one.
@@ -87,21 +105,33 @@ function agreePerProvince(a: Netter, b: Netter, obs: Obligation[]): boolean {
   return m.parties.every((p) => (pa.get(p) ?? 0n) === (pb.get(p) ?? 0n));
 }
 
-function conservesMoney(apply: Applier, obs: Obligation[], prepayments: Map<string, Prepayment>): boolean {
+function conservesMoney(
+  apply: Applier,
+  obs: Obligation[],
+  prepayments: Map<string, Prepayment>,
+): boolean {
   const out = apply(netMultilateral(buildMatrix(obs)).positions, prepayments);
   const sum = (f: (a: PrepaymentApplication) => Fen) => out.reduce((t, a) => t + f(a), 0n);
   const payable = sum((a) => (a.net < 0n ? -a.net : 0n));
-  const withinBalance = out.every((a) =>
-    a.toFund >= 0n && a.prepaymentDrawn <= (prepayments.get(a.province)?.balance ?? 0n));
-  return withinBalance && sum((a) => a.toFund) + sum((a) => a.prepaymentDrawn) === payable &&
-    sum((a) => a.toReceive) === payable;
+  const withinBalance = out.every(
+    (a) => a.toFund >= 0n && a.prepaymentDrawn <= (prepayments.get(a.province)?.balance ?? 0n),
+  );
+  return (
+    withinBalance &&
+    sum((a) => a.toFund) + sum((a) => a.prepaymentDrawn) === payable &&
+    sum((a) => a.toReceive) === payable
+  );
 }
 
 /**
  * A negative control: fast-check must find a case where the broken variant fails the property
  * by returning false (not by throwing), on which the reference variant passes.
  */
-function expectCaught<T>(arb: fc.Arbitrary<T>, broken: (t: T) => boolean, reference: (t: T) => boolean) {
+function expectCaught<T>(
+  arb: fc.Arbitrary<T>,
+  broken: (t: T) => boolean,
+  reference: (t: T) => boolean,
+) {
   const details = fc.check(fc.property(arb, broken), CONTROL);
   expect(details.failed, `not caught in ${details.numRuns} runs`).toBe(true);
   const [example] = details.counterexample ?? [];
@@ -111,8 +141,10 @@ function expectCaught<T>(arb: fc.Arbitrary<T>, broken: (t: T) => boolean, refere
 
 // ---- broken variants for the negative controls.
 function smallest(cells: readonly Obligation[]): Obligation | undefined {
-  return cells.reduce<Obligation | undefined>((min, o) =>
-    (min === undefined || o.amount < min.amount ? o : min), undefined);
+  return cells.reduce<Obligation | undefined>(
+    (min, o) => (min === undefined || o.amount < min.amount ? o : min),
+    undefined,
+  );
 }
 /** Forgets the smallest obligation entirely (a row lost between allocation and netting). */
 const dropsSmallest: Netter = (m) => {
@@ -124,12 +156,16 @@ const dropsSmallest: Netter = (m) => {
 const losesSmallestCredit: Netter = (m) => {
   const positions = new Map(netMultilateral(m).positions);
   const skip = smallest(matrixObligations(m));
-  if (skip !== undefined) positions.set(skip.payee, (positions.get(skip.payee) ?? 0n) - skip.amount);
+  if (skip !== undefined)
+    positions.set(skip.payee, (positions.get(skip.payee) ?? 0n) - skip.amount);
   return { positions };
 };
 /** Draws the prepayment but still asks the province to fund the whole due. */
 const fundsWholeDue: Applier = (positions, prepayments) =>
-  applyPrepayments(positions, prepayments).map((a) => ({ ...a, toFund: a.toFund + a.prepaymentDrawn }));
+  applyPrepayments(positions, prepayments).map((a) => ({
+    ...a,
+    toFund: a.toFund + a.prepaymentDrawn,
+  }));
 
 const CONTROL = { numRuns: 500, seed: 20_250_301 };
 
@@ -155,7 +191,12 @@ describe('scope: national vs provincial batches (F2b)', () => {
 
 describe('the gross matrix', () => {
   it('sums per payer, payee and ledger, with sorted keys whatever the input order', () => {
-    const m = buildMatrix([ob('51', '11', 5n), ob('32', '11', 2n, 'wallet'), ob('51', '11', 7n), ob('11', '51', 1n)]);
+    const m = buildMatrix([
+      ob('51', '11', 5n),
+      ob('32', '11', 2n, 'wallet'),
+      ob('51', '11', 7n),
+      ob('11', '51', 1n),
+    ]);
     expect(m.parties).toEqual(['11', '32', '51']);
     expect([...m.owed.medical.keys()]).toEqual(['11', '51']);
     expect(grossOwed(m, '51', '11', 'medical')).toBe(12n);
@@ -165,15 +206,23 @@ describe('the gross matrix', () => {
 
   it('is reproducible: a shuffled obligation list gives the same matrix and netting', () => {
     fc.assert(
-      fc.property(obligationsArb.chain((obs) => fc.tuple(fc.constant(obs), fc.shuffledSubarray(obs, {
-        minLength: obs.length,
-        maxLength: obs.length,
-      }))), ([obs, shuffled]) => {
-        const [a, b] = [buildMatrix(obs), buildMatrix(shuffled)];
-        expect(b).toEqual(a);
-        expect(matrixObligations(b)).toEqual(matrixObligations(a));
-        expect(netPairwise(b)).toEqual(netPairwise(a));
-      }),
+      fc.property(
+        obligationsArb.chain((obs) =>
+          fc.tuple(
+            fc.constant(obs),
+            fc.shuffledSubarray(obs, {
+              minLength: obs.length,
+              maxLength: obs.length,
+            }),
+          ),
+        ),
+        ([obs, shuffled]) => {
+          const [a, b] = [buildMatrix(obs), buildMatrix(shuffled)];
+          expect(b).toEqual(a);
+          expect(matrixObligations(b)).toEqual(matrixObligations(a));
+          expect(netPairwise(b)).toEqual(netPairwise(a));
+        },
+      ),
     );
   });
 
@@ -185,7 +234,11 @@ describe('the gross matrix', () => {
 describe('netting', () => {
   // 51 owes 32 100 and 11 50; 32 owes 51 30 (wallet) and 11 20; 11 owes 51 10.
   const m = buildMatrix([
-    ob('51', '32', 100n), ob('51', '11', 50n), ob('32', '51', 30n, 'wallet'), ob('32', '11', 20n), ob('11', '51', 10n),
+    ob('51', '32', 100n),
+    ob('51', '11', 50n),
+    ob('32', '51', 30n, 'wallet'),
+    ob('32', '11', 20n),
+    ob('11', '51', 10n),
   ]);
 
   it('pairwise: one transfer per pair of the net difference, components signed per ledger', () => {
@@ -198,7 +251,11 @@ describe('netting', () => {
 
   it('multilateral: one line per province to or from the clearing house, same positions', () => {
     const multi = netMultilateral(m);
-    expect([...multi.positions]).toEqual([['11', 60n], ['32', 50n], ['51', -110n]]);
+    expect([...multi.positions]).toEqual([
+      ['11', 60n],
+      ['32', 50n],
+      ['51', -110n],
+    ]);
     expect(multi.lines).toEqual([
       { payer: CLEARING_HOUSE, payee: '11', amount: 60n },
       { payer: CLEARING_HOUSE, payee: '32', amount: 50n },
@@ -220,7 +277,9 @@ describe('netting', () => {
   });
 
   it('each province has the same net position under both methods (property)', () => {
-    fc.assert(fc.property(obligationsArb, (obs) => agreePerProvince(netPairwise, netMultilateral, obs)));
+    fc.assert(
+      fc.property(obligationsArb, (obs) => agreePerProvince(netPairwise, netMultilateral, obs)),
+    );
   });
 
   it('pairwise never has both A→B and B→A, and multilateral lines balance (property)', () => {
@@ -229,10 +288,15 @@ describe('netting', () => {
         const matrix = buildMatrix(obs);
         const pairs = netPairwise(matrix).transfers.map((t) => `${t.payer}>${t.payee}`);
         expect(new Set(pairs).size).toBe(pairs.length);
-        for (const t of netPairwise(matrix).transfers) expect(pairs).not.toContain(`${t.payee}>${t.payer}`);
+        for (const t of netPairwise(matrix).transfers)
+          expect(pairs).not.toContain(`${t.payee}>${t.payer}`);
         const lines = netMultilateral(matrix).lines;
-        const inflow = lines.filter((l) => l.payee === CLEARING_HOUSE).reduce((s, l) => s + l.amount, 0n);
-        const outflow = lines.filter((l) => l.payer === CLEARING_HOUSE).reduce((s, l) => s + l.amount, 0n);
+        const inflow = lines
+          .filter((l) => l.payee === CLEARING_HOUSE)
+          .reduce((s, l) => s + l.amount, 0n);
+        const outflow = lines
+          .filter((l) => l.payer === CLEARING_HOUSE)
+          .reduce((s, l) => s + l.amount, 0n);
         expect(inflow).toBe(outflow);
       }),
     );
@@ -247,14 +311,28 @@ describe('netting', () => {
   });
 
   it('negative control: a netting that loses the smallest credit is caught by the Σ = 0 property', () => {
-    expectCaught(obligationsArb, (obs) => sumsToZero(losesSmallestCredit, obs), (obs) => sumsToZero(netMultilateral, obs));
+    expectCaught(
+      obligationsArb,
+      (obs) => sumsToZero(losesSmallestCredit, obs),
+      (obs) => sumsToZero(netMultilateral, obs),
+    );
   });
 });
 
 describe('prepayments (K1, K7)', () => {
   it('K7: the prepayment is twice the average monthly spend, rounded up to the fen', () => {
-    const sizes = prepaymentSize(new Map([['51', [100n, 200n, 301n]], ['32', [500n]], ['11', []]]));
-    expect([...sizes]).toEqual([['11', 0n], ['32', 1_000n], ['51', 401n]]); // 2 × 601 / 3 = 400.67
+    const sizes = prepaymentSize(
+      new Map([
+        ['51', [100n, 200n, 301n]],
+        ['32', [500n]],
+        ['11', []],
+      ]),
+    );
+    expect([...sizes]).toEqual([
+      ['11', 0n],
+      ['32', 1_000n],
+      ['51', 401n],
+    ]); // 2 × 601 / 3 = 400.67
   });
 
   it('K7: sized on the last 12 months only, reset yearly in January', () => {
@@ -282,21 +360,50 @@ describe('prepayments (K1, K7)', () => {
   });
 
   it('K1: a payer draws its prepayment first and funds only the rest; receivers are paid in full', () => {
-    const positions = new Map([['11', 60n], ['32', 50n], ['51', -110n]]);
-    const out = applyPrepayments(positions, new Map([['51', { size: 100n, balance: 80n }], ['44', { size: 5n, balance: 5n }]]));
+    const positions = new Map([
+      ['11', 60n],
+      ['32', 50n],
+      ['51', -110n],
+    ]);
+    const out = applyPrepayments(
+      positions,
+      new Map([
+        ['51', { size: 100n, balance: 80n }],
+        ['44', { size: 5n, balance: 5n }],
+      ]),
+    );
     expect(out.map((a) => a.province)).toEqual(['11', '32', '44', '51']);
     expect(out[3]).toEqual({
-      province: '51', net: -110n, prepaymentDrawn: 80n, toFund: 30n, toReceive: 0n,
-      prepaymentBalance: 0n, prepaymentTopUp: 100n,
+      province: '51',
+      net: -110n,
+      prepaymentDrawn: 80n,
+      toFund: 30n,
+      toReceive: 0n,
+      prepaymentBalance: 0n,
+      prepaymentTopUp: 100n,
     });
     expect(out[0]).toMatchObject({ net: 60n, prepaymentDrawn: 0n, toFund: 0n, toReceive: 60n });
     expect(out[2]).toMatchObject({ net: 0n, toFund: 0n, toReceive: 0n, prepaymentTopUp: 0n });
-    expect(prepaymentAfter(out[3] as PrepaymentApplication, 100n)).toEqual({ size: 100n, balance: 100n });
+    expect(prepaymentAfter(out[3] as PrepaymentApplication, 100n)).toEqual({
+      size: 100n,
+      balance: 100n,
+    });
   });
 
   it('K1: a due smaller than the balance is drawn whole; a top-up follows only past 70 %', () => {
-    const [payer] = applyPrepayments(new Map([['51', -60n], ['32', 60n]]), new Map([['51', { size: 100n, balance: 100n }]])).filter((a) => a.province === '51');
-    expect(payer).toMatchObject({ prepaymentDrawn: 60n, toFund: 0n, prepaymentBalance: 40n, prepaymentTopUp: 0n });
+    const [payer] = applyPrepayments(
+      new Map([
+        ['51', -60n],
+        ['32', 60n],
+      ]),
+      new Map([['51', { size: 100n, balance: 100n }]]),
+    ).filter((a) => a.province === '51');
+    expect(payer).toMatchObject({
+      prepaymentDrawn: 60n,
+      toFund: 0n,
+      prepaymentBalance: 40n,
+      prepaymentTopUp: 0n,
+    });
   });
 
   it('refuses positions that do not sum to 0 (the clearing account would make or lose money)', () => {
@@ -304,7 +411,11 @@ describe('prepayments (K1, K7)', () => {
   });
 
   it('applying prepayments conserves money: Σ funded + Σ drawn = Σ payable = Σ received (property)', () => {
-    fc.assert(fc.property(obligationsArb, prepaymentsArb, (obs, pre) => conservesMoney(applyPrepayments, obs, pre)));
+    fc.assert(
+      fc.property(obligationsArb, prepaymentsArb, (obs, pre) =>
+        conservesMoney(applyPrepayments, obs, pre),
+      ),
+    );
   });
 
   it('negative control: a draw that does not reduce what is funded is caught by the same property', () => {
@@ -317,15 +428,38 @@ describe('prepayments (K1, K7)', () => {
 });
 
 describe('statements', () => {
-  const obs = [ob('51', '32', 100n), ob('51', '11', 50n), ob('32', '51', 30n, 'wallet'), ob('32', '11', 20n), ob('11', '51', 10n)];
-  const statements = buildStatements(MONTH, buildMatrix(obs), new Map([['51', { size: 200n, balance: 200n }]]));
+  const obs = [
+    ob('51', '32', 100n),
+    ob('51', '11', 50n),
+    ob('32', '51', 30n, 'wallet'),
+    ob('32', '11', 20n),
+    ob('11', '51', 10n),
+  ];
+  const statements = buildStatements(
+    MONTH,
+    buildMatrix(obs),
+    new Map([['51', { size: 200n, balance: 200n }]]),
+  );
 
   it('one per province per month, gross per ledger, net and prepayment draw', () => {
-    expect(statements.map((s) => statementKey(s.month, s.province))).toEqual(['cs:202503:11', 'cs:202503:32', 'cs:202503:51']);
+    expect(statements.map((s) => statementKey(s.month, s.province))).toEqual([
+      'cs:202503:11',
+      'cs:202503:32',
+      'cs:202503:51',
+    ]);
     expect(statements[2]).toEqual({
-      month: MONTH, province: '51',
-      medicalPayable: 150n, medicalReceivable: 10n, walletPayable: 0n, walletReceivable: 30n,
-      net: -110n, prepaymentDrawn: 110n, toFund: 0n, toReceive: 0n, prepaymentBalance: 90n, prepaymentTopUp: 0n,
+      month: MONTH,
+      province: '51',
+      medicalPayable: 150n,
+      medicalReceivable: 10n,
+      walletPayable: 0n,
+      walletReceivable: 30n,
+      net: -110n,
+      prepaymentDrawn: 110n,
+      toFund: 0n,
+      toReceive: 0n,
+      prepaymentBalance: 90n,
+      prepaymentTopUp: 0n,
     });
   });
 
@@ -341,7 +475,9 @@ describe('statements', () => {
         const issued = buildStatements(MONTH, buildMatrix(records), prepayments);
         expect(clearedEqualsSettled(records, issued)).toBe(true);
         for (const s of issued) {
-          expect(s.net).toBe(s.medicalReceivable + s.walletReceivable - s.medicalPayable - s.walletPayable);
+          expect(s.net).toBe(
+            s.medicalReceivable + s.walletReceivable - s.medicalPayable - s.walletPayable,
+          );
         }
       }),
     );
@@ -354,8 +490,13 @@ describe('statements', () => {
 
 describe('clearing batch lifecycle (F5)', () => {
   const HAPPY: Array<[BatchEvent, BatchState]> = [
-    ['close', 'CLOSED'], ['allocate', 'ALLOCATED'], ['confirm', 'CONFIRMED'], ['issue', 'STATEMENTS_ISSUED'],
-    ['fund', 'FUNDED'], ['disburse', 'DISBURSED'], ['reconcile', 'RECONCILED'],
+    ['close', 'CLOSED'],
+    ['allocate', 'ALLOCATED'],
+    ['confirm', 'CONFIRMED'],
+    ['issue', 'STATEMENTS_ISSUED'],
+    ['fund', 'FUNDED'],
+    ['disburse', 'DISBURSED'],
+    ['reconcile', 'RECONCILED'],
   ];
 
   it('runs OPEN → CLOSED → … → RECONCILED', () => {
@@ -369,7 +510,10 @@ describe('clearing batch lifecycle (F5)', () => {
 
   it('an illegal step is an error value naming the state and the event', () => {
     expect(nextBatchState('OPEN', 'fund')).toEqual({
-      code: 'ILLEGAL_BATCH_TRANSITION', state: 'OPEN', event: 'fund', message: 'clearing batch: fund is not allowed in OPEN',
+      code: 'ILLEGAL_BATCH_TRANSITION',
+      state: 'OPEN',
+      event: 'fund',
+      message: 'clearing batch: fund is not allowed in OPEN',
     });
     expect(isBatchTransitionError(nextBatchState('CONFIRMED', 'close'))).toBe(true);
   });
@@ -384,14 +528,21 @@ describe('clearing batch lifecycle (F5)', () => {
   });
 
   it('exactly the 7 forward steps, 8 disputes and 1 resolution are legal', () => {
-    const legal = BATCH_STATES.flatMap((s) => BATCH_EVENTS.map((e) => nextBatchState(s, e))).filter((r) => !isBatchTransitionError(r));
+    const legal = BATCH_STATES.flatMap((s) => BATCH_EVENTS.map((e) => nextBatchState(s, e))).filter(
+      (r) => !isBatchTransitionError(r),
+    );
     expect(legal).toHaveLength(HAPPY.length + 8 + 1);
   });
 });
 
 describe('K8 timetable', () => {
   it('K8: applications, confirmation and statements fall in order within month M+1', () => {
-    const days = [APPLICATION_DAY_FIRST, APPLICATION_DAY_LAST, ALLOCATION_CONFIRM_DAY_LAST, STATEMENT_ISSUE_DAY_LAST];
+    const days = [
+      APPLICATION_DAY_FIRST,
+      APPLICATION_DAY_LAST,
+      ALLOCATION_CONFIRM_DAY_LAST,
+      STATEMENT_ISSUE_DAY_LAST,
+    ];
     expect(days).toEqual([1, 10, 15, 20]);
     expect([FUNDING_WORKING_DAYS_MAX, DISBURSAL_WORKING_DAYS_MAX]).toEqual([5, 5]);
   });
@@ -399,7 +550,15 @@ describe('K8 timetable', () => {
 
 describe('invariant helpers', () => {
   it('sumPositions adds signed positions', () => {
-    expect(sumPositions(new Map([['11', 5n], ['32', -7n], ['51', 2n]]))).toBe(0n);
+    expect(
+      sumPositions(
+        new Map([
+          ['11', 5n],
+          ['32', -7n],
+          ['51', 2n],
+        ]),
+      ),
+    ).toBe(0n);
     expect(sumPositions(new Map([['11', 5n]]))).toBe(5n);
   });
 });

@@ -16,14 +16,26 @@ const HOUR = 3_600_000;
 // 2025-09-29 is day 0: October begins on day 2.
 const OCT_1 = 2 * DAY;
 
-function run(overrides: Record<string, unknown> = {}, tamper?: (sim: Simulation) => void): Simulation {
-  const sim = new Simulation(scenarioFrom({
-    topology: { provinces: 4, regionsPerProvinceMax: 3 },
-    population: { wallets: 3_000 },
-    workload: { transfers: 600, bills: 900, contributions: 60, binds: 0, revokes: 0, enrolmentChanges: 0 },
-    faults: [],
-    ...overrides,
-  }));
+function run(
+  overrides: Record<string, unknown> = {},
+  tamper?: (sim: Simulation) => void,
+): Simulation {
+  const sim = new Simulation(
+    scenarioFrom({
+      topology: { provinces: 4, regionsPerProvinceMax: 3 },
+      population: { wallets: 3_000 },
+      workload: {
+        transfers: 600,
+        bills: 900,
+        contributions: 60,
+        binds: 0,
+        revokes: 0,
+        enrolmentChanges: 0,
+      },
+      faults: [],
+      ...overrides,
+    }),
+  );
   tamper?.(sim);
   return sim.run();
 }
@@ -59,7 +71,15 @@ describe('F5: the monthly clearing batch', () => {
     near('CONFIRMED', OCT_1 + 9 * DAY + 2 * HOUR);
     near('STATEMENTS_ISSUED', OCT_1 + 19 * DAY + 9 * HOUR);
     const order = history.map((h) => h.state);
-    expect(order).toEqual(['CLOSED', 'ALLOCATED', 'CONFIRMED', 'STATEMENTS_ISSUED', 'FUNDED', 'DISBURSED', 'RECONCILED']);
+    expect(order).toEqual([
+      'CLOSED',
+      'ALLOCATED',
+      'CONFIRMED',
+      'STATEMENTS_ISSUED',
+      'FUNDED',
+      'DISBURSED',
+      'RECONCILED',
+    ]);
     expect(when('RECONCILED')).toBeLessThan(OCT_1 + 20 * DAY);
   });
 
@@ -68,7 +88,7 @@ describe('F5: the monthly clearing batch', () => {
     expect(batch.disputes).toBe(0);
   });
 
-  it('K1: a payer\'s due is drawn from its prepayment first, and only the rest is funded fresh', () => {
+  it("K1: a payer's due is drawn from its prepayment first, and only the rest is funded fresh", () => {
     const payers = Object.entries(batch.statements).filter(([, s]) => s.drawn + s.toFund > 0n);
     expect(payers.length).toBeGreaterThan(0);
     for (const [, s] of payers) {
@@ -98,7 +118,7 @@ describe('F5: the monthly clearing batch', () => {
     expect(sim.world.hosts.get('settlement.0')!.store.durable.get('ca')).toBe(held);
   });
 
-  it('moves money between pooling funds: payers\' funds fall, receivers\' rise, the total is kept', () => {
+  it("moves money between pooling funds: payers' funds fall, receivers' rise, the total is kept", () => {
     let funds = 0n;
     for (const [address, host] of sim.world.hosts) {
       if (address.startsWith('province.')) funds += host.store.durable.get('f:fund') as bigint;
@@ -120,7 +140,7 @@ describe('F5: the monthly clearing batch', () => {
 });
 
 describe('K10: books that disagree stop the month', () => {
-  it('K10: a province whose settled bills disagree with settlement\'s lines disputes (3262), and its month does not clear', () => {
+  it("K10: a province whose settled bills disagree with settlement's lines disputes (3262), and its month does not clear", () => {
     let forged = '';
     const sim = run({}, (s) => {
       // A settled bill the province has but settlement never got a line for: a broken record.
@@ -128,8 +148,14 @@ describe('K10: books that disagree stop the month', () => {
       const book = (host.current as ProvinceActor).accountBook;
       const region = [...book.persons.values()][0]!.region;
       const bill: BillRecord = {
-        personId: 'nobody', insuredRegion: region, treatmentRegion: region, fundPay: 100n, acctPay: 0n,
-        remainder: 0n, state: 'committed', reason: undefined,
+        personId: 'nobody',
+        insuredRegion: region,
+        treatmentRegion: region,
+        fundPay: 100n,
+        acctPay: 0n,
+        remainder: 0n,
+        state: 'committed',
+        reason: undefined,
       };
       book.bills.set('forged', bill);
       (host.store.durable as Map<string, unknown>).set('k:forged', bill);

@@ -24,21 +24,33 @@ describe('gongji run', () => {
     expect(result.traceHash).toMatch(/^[0-9a-f]{16}$/);
     expect(result.virtualMs).toBeGreaterThan(0);
     expect(result.wallMs).toBeGreaterThan(0);
-    for (const key of ['transfer.sameRegion.completed', 'transfer.sameProvince.completed', 'transfer.crossProvince.completed']) {
+    for (const key of [
+      'transfer.sameRegion.completed',
+      'transfer.sameProvince.completed',
+      'transfer.crossProvince.completed',
+    ]) {
       expect(result.counts[key], key).toBeGreaterThan(0);
     }
     for (const scope of ['sameRegion', 'sameProvince', 'crossProvince']) {
       expect(result.counts[`transfer.${scope}.rejected`]).toBeTypeOf('number');
       expect(result.counts[`transfer.${scope}.refused`]).toBeTypeOf('number');
     }
-    for (const name of ['conservation', 'ledgerBalance', 'noNegativeBalance', 'exactlyOnce', 'lifecycle']) {
+    for (const name of [
+      'conservation',
+      'ledgerBalance',
+      'noNegativeBalance',
+      'exactlyOnce',
+      'lifecycle',
+    ]) {
       expect(result.invariants[name]).toEqual({ ok: true });
     }
     const answered = Object.entries(result.counts as Record<string, number>)
       .filter(([k]) => /^transfer\..*\.(completed|rejected|refused)$/.test(k))
       .reduce((sum, [, n]) => sum + n, 0);
     // The 1200 drawn transfers, plus one follow-up transfer per binding, revocation and change.
-    expect(result.requests.transfer).toBe(1200 + result.requests.bind + result.requests.end + result.requests.enrolment);
+    expect(result.requests.transfer).toBe(
+      1200 + result.requests.bind + result.requests.end + result.requests.enrolment,
+    );
     expect(answered).toBe(result.requests.transfer);
   });
 
@@ -68,7 +80,11 @@ describe('bad input', () => {
     ['an unknown flag', ['run', '--frobnicate'], /Unknown option '--frobnicate'/],
     ['a seed that is not a number', ['run', '--seed', 'abc'], /--seed: expected a whole number/],
     ['an unknown command', ['fly'], /unknown command 'fly'/],
-    ['a missing scenario file', ['run', '--scenario', '/nonexistent.yaml'], /cannot read \/nonexistent\.yaml/],
+    [
+      'a missing scenario file',
+      ['run', '--scenario', '/nonexistent.yaml'],
+      /cannot read \/nonexistent\.yaml/,
+    ],
     ['an unknown variant', ['run', '--variant', 'fast'], /protocol\.variant/],
   ];
   for (const [what, args, message] of cases) {
@@ -91,6 +107,10 @@ describe('bad input', () => {
   });
 
   it('help prints usage and exits 0', () => {
-    expect(execFileSync(process.execPath, ['--import', 'tsx', 'sim/cli.ts', 'help'], { encoding: 'utf8' })).toMatch(/usage: gongji/);
+    expect(
+      execFileSync(process.execPath, ['--import', 'tsx', 'sim/cli.ts', 'help'], {
+        encoding: 'utf8',
+      }),
+    ).toMatch(/usage: gongji/);
   });
 });

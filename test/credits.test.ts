@@ -15,7 +15,17 @@ const NOV_1 = 33 * DAY;
 const config = { ...PROTOCOL_DEFAULTS, startDate: '2025-09-29' };
 
 function person(id: string, creditFen: bigint): [string, PersonRecord] {
-  return [personKey(id), { name: '张丽', idNo: `51010019900101${id.padStart(3, '0')}X`, region: '510100', enrolled: true, kin: {}, creditFen }];
+  return [
+    personKey(id),
+    {
+      name: '张丽',
+      idNo: `51010019900101${id.padStart(3, '0')}X`,
+      region: '510100',
+      enrolled: true,
+      kin: {},
+      creditFen,
+    },
+  ];
 }
 
 function province(): { actor: ProvinceActor; records: Map<string, unknown> } {
@@ -25,7 +35,8 @@ function province(): { actor: ProvinceActor; records: Map<string, unknown> } {
   ]);
   const active = monthlyCreditFen('active', 800_000n, '51');
   const retired = monthlyCreditFen('retired', 0n, '51');
-  for (const [key, value] of [person('a1', active), person('r1', retired), person('x1', 0n)]) records.set(key, value);
+  for (const [key, value] of [person('a1', active), person('r1', retired), person('x1', 0n)])
+    records.set(key, value);
   return { actor: new ProvinceActor('province.51', records, config), records };
 }
 
@@ -61,7 +72,9 @@ describe('P4: monthly personal-account credits', () => {
     const region = fx.lastWrite('r:510100') as { source: bigint; due: bigint; income: bigint };
     const total = fx.postings().reduce((sum, p) => sum + p.amount, 0n);
     expect(region.income).toBe(-total);
-    expect(region.source + region.due + region.income + 116_000n + 50_000n + (total - 16_000n)).toBe(0n);
+    expect(
+      region.source + region.due + region.income + 116_000n + 50_000n + (total - 16_000n),
+    ).toBe(0n);
   });
 
   it('P4: a province down on the 1st credits that month when it restarts, and only once', () => {

@@ -9,19 +9,26 @@ import { expect, it } from 'vitest';
 
 it('npm start on the default scenario exits 0 with every invariant ok', () => {
   const out = mkdtempSync(join(tmpdir(), 'gongji-default-'));
-  const res = spawnSync(process.execPath, ['--max-semi-space-size=64', '--import', 'tsx', 'sim/cli.ts', 'run', '--out', out], {
-    encoding: 'utf8',
-    timeout: 240_000,
-  });
+  const res = spawnSync(
+    process.execPath,
+    ['--max-semi-space-size=64', '--import', 'tsx', 'sim/cli.ts', 'run', '--out', out],
+    {
+      encoding: 'utf8',
+      timeout: 240_000,
+    },
+  );
   expect(res.status, res.stdout + res.stderr).toBe(0);
   const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8'));
   expect(result.population).toMatchObject({ provinces: 31, wallets: 100_000 });
   expect(result.population.regions).toBeGreaterThan(350);
-  for (const invariant of Object.values(result.invariants) as Array<{ ok: boolean }>) expect(invariant.ok).toBe(true);
+  for (const invariant of Object.values(result.invariants) as Array<{ ok: boolean }>)
+    expect(invariant.ok).toBe(true);
   expect(result.counts['transfer.crossProvince.completed']).toBeGreaterThan(4_000);
   expect(result.counts['transfer.sameRegion.completed']).toBeGreaterThan(4_000);
   expect(result.counts['transfer.sameProvince.completed']).toBeGreaterThan(2_000);
   expect(result.faults.length).toBeGreaterThanOrEqual(9);
-  expect(result.network.droppedAtCrashedNode + result.network.droppedByPartition).toBeGreaterThan(0);
+  expect(result.network.droppedAtCrashedNode + result.network.droppedByPartition).toBeGreaterThan(
+    0,
+  );
   expect(res.stdout).toContain('all invariants hold');
 }, 300_000);

@@ -7,7 +7,11 @@ import { DEFAULT_SCENARIO, type Scenario } from '../sim/scenario.ts';
 import { Simulation } from '../sim/simulation.ts';
 
 // The default day's faults (partitions, loss, duplicates, reordering, crashes), at a smaller size.
-const scenario: Scenario = { ...DEFAULT_SCENARIO, population: { wallets: 6_000 }, workload: { transfers: 2_500 } };
+const scenario: Scenario = {
+  ...DEFAULT_SCENARIO,
+  population: { wallets: 6_000 },
+  workload: { transfers: 2_500 },
+};
 
 describe('determinism', () => {
   it('the same seed twice gives the same trace hash and the same outcomes', () => {
@@ -63,7 +67,8 @@ describe('purity of actors/ and protocol/', () => {
         const lines = readFileSync(file, 'utf8').split('\n');
         lines.forEach((line, i) => {
           const code = line.replace(/\/\/.*$/, '');
-          for (const [pattern, what] of BANNED) if (pattern.test(code)) hits.push(`${file}:${i + 1} ${what}`);
+          for (const [pattern, what] of BANNED)
+            if (pattern.test(code)) hits.push(`${file}:${i + 1} ${what}`);
         });
       }
       expect(hits).toEqual([]);
@@ -72,6 +77,9 @@ describe('purity of actors/ and protocol/', () => {
 
   it('the scan itself catches a banned call (negative control)', () => {
     const code = 'const t = Date.now(); setTimeout(() => {}, 1);';
-    expect(BANNED.filter(([pattern]) => pattern.test(code)).map(([, what]) => what)).toEqual(['Date.now', 'timers']);
+    expect(BANNED.filter(([pattern]) => pattern.test(code)).map(([, what]) => what)).toEqual([
+      'Date.now',
+      'timers',
+    ]);
   });
 });

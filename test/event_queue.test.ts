@@ -10,8 +10,11 @@ describe('EventQueue', () => {
         const queue = new EventQueue<number>();
         times.forEach((at, i) => queue.push(at, i));
         const out: Array<[number, number]> = [];
-        for (let item = queue.pop(); item !== undefined; item = queue.pop()) out.push([queue.lastAt, item]);
-        const expected = times.map((at, i): [number, number] => [at, i]).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+        for (let item = queue.pop(); item !== undefined; item = queue.pop())
+          out.push([queue.lastAt, item]);
+        const expected = times
+          .map((at, i): [number, number] => [at, i])
+          .sort((a, b) => a[0] - b[0] || a[1] - b[1]);
         expect(out).toEqual(expected);
       }),
     );
@@ -24,7 +27,12 @@ describe('EventQueue', () => {
     expect(queue.pop()).toBe('b');
     queue.push(7, 'c');
     queue.push(10, 'd');
-    expect([queue.pop(), queue.pop(), queue.pop(), queue.pop()]).toEqual(['c', 'a', 'd', undefined]);
+    expect([queue.pop(), queue.pop(), queue.pop(), queue.pop()]).toEqual([
+      'c',
+      'a',
+      'd',
+      undefined,
+    ]);
     expect(queue.size).toBe(0);
     expect(queue.peekAt()).toBe(Infinity);
   });

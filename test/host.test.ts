@@ -199,8 +199,9 @@ describe('write-ahead: nothing leaves before the sync of the writes that caused 
       observer,
     );
     const body = { transferId: 'T-1', originRegion: '510100', useRegion: '320500', amount: 9n };
-    settlement.receive(encodeEnvelope(envelope('liability.record', SAGA, 'settlement.0', 'T-1',
-      body)));
+    settlement.receive(
+      encodeEnvelope(envelope('liability.record', SAGA, 'settlement.0', 'T-1', body)),
+    );
     expect(observer.durableEvents).toEqual([]);
     expect(transport.frames).toEqual([]);
     runtime.completeSyncs();
@@ -357,16 +358,15 @@ describe('crashes: only durable records survive', () => {
     expect(h.durableAccount()).toEqual({ region: '510100', available: 70_000n, held: 30_000n });
   });
 
-  it('restart calls recover on the rebuilt actor, and restart of a running host does nothing',
-    () => {
-      const p = probeHost();
-      p.host.restart();
-      expect(p.log).toEqual([]);
-      p.host.crash();
-      p.host.restart();
-      expect(p.log).toEqual(['recovered from 0 records']);
-      expect(p.host.epoch).toBe(1);
-    });
+  it('restart calls recover on the rebuilt actor, and restart of a running host does nothing', () => {
+    const p = probeHost();
+    p.host.restart();
+    expect(p.log).toEqual([]);
+    p.host.crash();
+    p.host.restart();
+    expect(p.log).toEqual(['recovered from 0 records']);
+    expect(p.host.epoch).toBe(1);
+  });
 });
 
 describe('timers', () => {
@@ -463,8 +463,13 @@ describe('the boundary: bad frames are counted by code and change nothing', () =
     }
     const codes = [...h.host.rejectedByCode.keys()];
     const protocolCodes = [
-      'MALFORMED_FRAME', 'UNKNOWN_VERSION', 'UNKNOWN_KIND', 'BAD_FIELD', 'BAD_AMOUNT',
-      'AMOUNT_OVER_LIMIT', 'FORBIDDEN_KEY',
+      'MALFORMED_FRAME',
+      'UNKNOWN_VERSION',
+      'UNKNOWN_KIND',
+      'BAD_FIELD',
+      'BAD_AMOUNT',
+      'AMOUNT_OVER_LIMIT',
+      'FORBIDDEN_KEY',
     ];
     for (const code of codes) expect(protocolCodes).toContain(code);
     const counted = [...h.host.rejectedByCode.values()].reduce((a, b) => a + b, 0);
@@ -494,9 +499,16 @@ describe('the boundary: bad frames are counted by code and change nothing', () =
       amount: 30_000n,
     };
     h.host.receive(encodeEnvelope(envelope('wallet.credit', SAGA, PROVINCE, 'T-1', body)));
-    h.host.receive(encodeEnvelope(envelope('liability.record', SAGA, PROVINCE, 'T-2', {
-      transferId: 'T-2', originRegion: '510100', useRegion: '320500', amount: 1n,
-    })));
+    h.host.receive(
+      encodeEnvelope(
+        envelope('liability.record', SAGA, PROVINCE, 'T-2', {
+          transferId: 'T-2',
+          originRegion: '510100',
+          useRegion: '320500',
+          amount: 1n,
+        }),
+      ),
+    );
     expect(Object.fromEntries(h.host.rejectedByCode)).toEqual({ UNROUTABLE: 2 });
     expect(h.observer.rejections.map((r) => r.code)).toEqual(['UNROUTABLE', 'UNROUTABLE']);
     expect(snapshot(h)).toEqual(before);
@@ -505,7 +517,9 @@ describe('the boundary: bad frames are counted by code and change nothing', () =
   it('a kind from a role not allowed to send it is FORBIDDEN_SENDER (a reply forged by a wallet)', () => {
     const h = provinceHost();
     const before = snapshot(h);
-    h.host.receive(encodeEnvelope(envelope('account.reserved', SAGA, PROVINCE, 'T-2', { transferId: 'T-2' })));
+    h.host.receive(
+      encodeEnvelope(envelope('account.reserved', SAGA, PROVINCE, 'T-2', { transferId: 'T-2' })),
+    );
     expect(Object.fromEntries(h.host.rejectedByCode)).toEqual({ FORBIDDEN_SENDER: 1 });
     expect(snapshot(h)).toEqual(before);
   });
@@ -533,7 +547,7 @@ describe('the boundary: bad frames are counted by code and change nothing', () =
   });
 });
 
-describe("the broken host (writeAhead: false), for negative controls", () => {
+describe('the broken host (writeAhead: false), for negative controls', () => {
   it('sends before the sync, while the writes are not yet durable', () => {
     const h = provinceHost({ writeAhead: false });
     h.host.receive(reserve('T-1', 30_000n));

@@ -8,13 +8,24 @@
 import { expect } from 'vitest';
 import { AccountBook, openingRecords, personKey } from '../actors/account_book.ts';
 import type { AccountRecord, PersonRecord } from '../actors/account_book.ts';
-import { APP_ADDRESS, SETTLEMENT_ADDRESS, provinceAddress, walletShardAddress, walletShardOf } from '../actors/addresses.ts';
+import {
+  APP_ADDRESS,
+  SETTLEMENT_ADDRESS,
+  provinceAddress,
+  walletShardAddress,
+  walletShardOf,
+} from '../actors/addresses.ts';
 import { DAY_MS, HOUR_MS, PROTOCOL_DEFAULTS } from '../actors/config.ts';
 import type { ProtocolConfig } from '../actors/config.ts';
 import type { Actor, DomainEvent, Fact, Posting } from '../actors/effects.ts';
 import { ProvinceActor } from '../actors/province.actor.ts';
 import { SettlementActor } from '../actors/settlement.actor.ts';
-import type { Relation, WalletContext, WalletInput, WalletStatus } from '../actors/wallet.machine.ts';
+import type {
+  Relation,
+  WalletContext,
+  WalletInput,
+  WalletStatus,
+} from '../actors/wallet.machine.ts';
 import {
   WalletMachines,
   WalletShardActor,
@@ -24,12 +35,20 @@ import {
   type SagaSnapshot,
   walletKey,
 } from '../actors/wallet_shard.actor.ts';
-import type { Body, DeclaredKinship, Fen, Kind, Reason, RelationEnding } from '../protocol/index.ts';
+import type {
+  Body,
+  DeclaredKinship,
+  Fen,
+  Kind,
+  Reason,
+  RelationEnding,
+} from '../protocol/index.ts';
 import { RecordingEffects, envelope } from './fakes.ts';
 
 export const APP = APP_ADDRESS;
 export const TEN_AM = 10 * HOUR_MS;
-export const at = (day: number, hours: number, minutes = 0) => day * DAY_MS + hours * HOUR_MS + minutes * 60_000;
+export const at = (day: number, hours: number, minutes = 0) =>
+  day * DAY_MS + hours * HOUR_MS + minutes * 60_000;
 
 // ---------------------------------------------------------------------------------------------
 // The world: people, their wallets, accounts and registry records, and the relations on record.
@@ -64,7 +83,10 @@ export interface Bound {
 export const bindIdOf = (b: Bound) => `B-${b.donor}-${b.recipient}`;
 
 /** What a POS sends to pre-settle a bill (F3); the flags default to a plain networked visit. */
-export type BillRequest = Pick<Body<'bill.presettle'>, 'billId' | 'personId' | 'treatmentRegion' | 'total'> &
+export type BillRequest = Pick<
+  Body<'bill.presettle'>,
+  'billId' | 'personId' | 'treatmentRegion' | 'total'
+> &
   Partial<Omit<Body<'bill.presettle'>, 'billId' | 'personId' | 'treatmentRegion' | 'total'>>;
 
 // ---------------------------------------------------------------------------------------------
@@ -107,7 +129,11 @@ export class Net {
   /** Messages this returns true for are lost on the way (they stay in the log). */
   drop: (m: Message) => boolean = () => false;
 
-  constructor(people: readonly Person[], overrides: Partial<ProtocolConfig> = {}, bound: readonly Bound[] = []) {
+  constructor(
+    people: readonly Person[],
+    overrides: Partial<ProtocolConfig> = {},
+    bound: readonly Bound[] = [],
+  ) {
     this.people = new Map(people.map((p) => [p.id, p]));
     this.config = { ...PROTOCOL_DEFAULTS, walletShardCount: 4, ...overrides };
     this.machines = new WalletMachines(this.config);
@@ -115,13 +141,24 @@ export class Net {
     const donors = new Map<string, Record<string, Relation>>();
     for (const b of bound) {
       const bindId = bindIdOf(b);
-      const side = (table: Map<string, Record<string, Relation>>, id: string, other: string, region: string) => {
-        table.set(id, { ...table.get(id), [other]: { kinship: b.kinship, region, status: 'active', bindId } });
+      const side = (
+        table: Map<string, Record<string, Relation>>,
+        id: string,
+        other: string,
+        region: string,
+      ) => {
+        table.set(id, {
+          ...table.get(id),
+          [other]: { kinship: b.kinship, region, status: 'active', bindId },
+        });
       };
       side(relations, b.donor, b.recipient, this.person(b.recipient).region);
       side(donors, b.recipient, b.donor, this.person(b.donor).region);
     }
-    const shardRecords = Array.from({ length: this.config.walletShardCount }, () => new Map<string, unknown>());
+    const shardRecords = Array.from(
+      { length: this.config.walletShardCount },
+      () => new Map<string, unknown>(),
+    );
     const provinceRecords = new Map<string, Map<string, unknown>>();
     const provinceOf = (code: string) => {
       const address = provinceAddress(code.slice(0, 2));
@@ -143,7 +180,9 @@ export class Net {
         this.machines.openingSnapshot(input),
       );
       if (p.ebmi) {
-        for (const [key, value] of openingRecords([{ id: p.id, region: p.region, balance: p.balance ?? 0n }])) {
+        for (const [key, value] of openingRecords([
+          { id: p.id, region: p.region, balance: p.balance ?? 0n },
+        ])) {
           provinceOf(p.region).set(key, value);
         }
       }
@@ -186,9 +225,23 @@ export class Net {
   step(address: string, act: (fx: RecordingEffects) => void): RecordingEffects {
     const fx = new RecordingEffects();
     act(fx);
-    for (const m of fx.sends) this.enqueue({ from: address, to: m.to, kind: m.kind, corr: m.corr, body: m.body, at: this.now });
+    for (const m of fx.sends)
+      this.enqueue({
+        from: address,
+        to: m.to,
+        kind: m.kind,
+        corr: m.corr,
+        body: m.body,
+        at: this.now,
+      });
     for (const t of fx.timers) {
-      this.timers.set(`${address}|${t.key}`, { address, key: t.key, at: t.at, arg: t.arg, seq: this.timerSeq++ });
+      this.timers.set(`${address}|${t.key}`, {
+        address,
+        key: t.key,
+        at: t.at,
+        arg: t.arg,
+        seq: this.timerSeq++,
+      });
     }
     for (const key of fx.cancelled) this.timers.delete(`${address}|${key}`);
     for (const event of fx.events) this.events.push({ address, event });
@@ -225,7 +278,11 @@ export class Net {
     for (;;) {
       let next: Timer | undefined;
       for (const t of this.timers.values()) {
-        if (t.at <= until && (next === undefined || t.at < next.at || (t.at === next.at && t.seq < next.seq))) next = t;
+        if (
+          t.at <= until &&
+          (next === undefined || t.at < next.at || (t.at === next.at && t.seq < next.seq))
+        )
+          next = t;
       }
       if (next === undefined) break;
       this.timers.delete(`${next.address}|${next.key}`);
@@ -262,9 +319,19 @@ export class Net {
   // --- what the people do ---------------------------------------------------------------------
 
   /** The donor's app asks for a transfer; returns the answer the app got. */
-  request(transferId: string, donorId: string, recipientId: string, amount: Fen, source: 'ACCOUNT' | 'WALLET' = 'ACCOUNT') {
+  request(
+    transferId: string,
+    donorId: string,
+    recipientId: string,
+    amount: Fen,
+    source: 'ACCOUNT' | 'WALLET' = 'ACCOUNT',
+  ) {
     this.fromApp(this.shardAddressOf(donorId), 'transfer.request', transferId, {
-      transferId, donorId, recipientId, amount, source,
+      transferId,
+      donorId,
+      recipientId,
+      amount,
+      source,
     });
     return this.answer(transferId, ['transfer.accepted', 'transfer.refused']);
   }
@@ -284,11 +351,21 @@ export class Net {
 
   /** The recipient taps "receive" (W11). */
   receive(transferId: string, walletId: string): void {
-    this.fromApp(this.shardAddressOf(walletId), 'transfer.receive', transferId, { transferId, walletId });
+    this.fromApp(this.shardAddressOf(walletId), 'transfer.receive', transferId, {
+      transferId,
+      walletId,
+    });
   }
 
   /** The donor's app asks to bind a relative (F1); returns the answer the app got. */
-  bind(bindId: string, donorId: string, relativeId: string, kinship: DeclaredKinship, name?: string, idNo?: string) {
+  bind(
+    bindId: string,
+    donorId: string,
+    relativeId: string,
+    kinship: DeclaredKinship,
+    name?: string,
+    idNo?: string,
+  ) {
     const relative = this.people.get(relativeId);
     this.fromApp(this.shardAddressOf(donorId), 'bind.request', bindId, {
       bindId,
@@ -334,7 +411,12 @@ export class Net {
   presettle(bill: BillRequest): Message[] {
     const { billId, personId } = bill;
     return this.pos('bill.presettle', billId, personId, {
-      care: 'outpatient', disease: '-', emergency: 'N', networked: 'Y', useWallet: 'N', ...bill,
+      care: 'outpatient',
+      disease: '-',
+      emergency: 'N',
+      networked: 'Y',
+      useWallet: 'N',
+      ...bill,
       eligible: bill.eligible ?? bill.total,
     });
   }
@@ -352,16 +434,30 @@ export class Net {
   }
 
   /** F4: a payer's app pays a resident contribution; returns the answers it got. */
-  pay(payId: string, payerId: string, personId: string, year: number, source: 'ACCOUNT' | 'WALLET'): Message[] {
+  pay(
+    payId: string,
+    payerId: string,
+    personId: string,
+    year: number,
+    source: 'ACCOUNT' | 'WALLET',
+  ): Message[] {
     const before = this.inbox.length;
-    this.fromApp(this.shardAddressOf(payerId), 'contribution.pay', payId, { payId, payerId, personId, year, source });
+    this.fromApp(this.shardAddressOf(payerId), 'contribution.pay', payId, {
+      payId,
+      payerId,
+      personId,
+      year,
+      source,
+    });
     return this.inbox.slice(before).filter((m) => m.corr === payId);
   }
 
   end(donorId: string, recipientId: string, ending: RelationEnding): void {
     const party = ending === 'REVOKED_BY_DONOR' ? donorId : recipientId;
     this.fromApp(this.shardAddressOf(party), 'relation.end', `E-${donorId}-${recipientId}`, {
-      donorId, recipientId, ending,
+      donorId,
+      recipientId,
+      ending,
     });
   }
 
@@ -374,11 +470,15 @@ export class Net {
   }
 
   inboxOf<K extends Kind>(kind: K, corr?: string): Array<Message & { body: Body<K> }> {
-    return this.inbox.filter((m) => m.kind === kind && (corr === undefined || m.corr === corr)) as never;
+    return this.inbox.filter(
+      (m) => m.kind === kind && (corr === undefined || m.corr === corr),
+    ) as never;
   }
 
   sent<K extends Kind>(kind: K, corr?: string): Array<Message & { body: Body<K> }> {
-    return this.log.filter((m) => m.kind === kind && (corr === undefined || m.corr === corr)) as never;
+    return this.log.filter(
+      (m) => m.kind === kind && (corr === undefined || m.corr === corr),
+    ) as never;
   }
 
   wallet(id: string): WalletContext {
@@ -390,7 +490,8 @@ export class Net {
   saga(transferId: string, donorId?: string): SagaSnapshot {
     for (const shard of this.shards) {
       const saga = shard.sagas.get(transferId);
-      if (saga !== undefined && (donorId === undefined || saga.context.donorId === donorId)) return saga;
+      if (saga !== undefined && (donorId === undefined || saga.context.donorId === donorId))
+        return saga;
     }
     throw new Error(`no saga ${transferId}`);
   }
@@ -438,7 +539,10 @@ export class Net {
   facts<T extends Fact['type']>(type: T, corr?: string): Array<Extract<Fact, { type: T }>> {
     return this.events
       .map((e) => e.event)
-      .filter((e): e is Extract<Fact, { type: T }> => e.type === type && (corr === undefined || e.corr === corr));
+      .filter(
+        (e): e is Extract<Fact, { type: T }> =>
+          e.type === type && (corr === undefined || e.corr === corr),
+      );
   }
 
   postings(corr?: string): Posting[] {
@@ -447,7 +551,10 @@ export class Net {
       .filter((e): e is Posting => e.type === 'posting' && (corr === undefined || e.corr === corr));
   }
 
-  relation(donorId: string, recipientId: string): { donorSide: Relation | undefined; recipientSide: Relation | undefined } {
+  relation(
+    donorId: string,
+    recipientId: string,
+  ): { donorSide: Relation | undefined; recipientSide: Relation | undefined } {
     return {
       donorSide: this.wallet(donorId).relations[recipientId],
       recipientSide: this.wallet(recipientId).donors[donorId],

@@ -35,7 +35,10 @@ import { PILOT_PROVINCES_2024_12, PROVINCES } from '../sim/topology.data.ts';
 const d = parseDate;
 const full = buildTopology();
 
-function enabledAt(topology: Topology, date: CivilDate): { regions: string[]; provinces: Set<string> } {
+function enabledAt(
+  topology: Topology,
+  date: CivilDate,
+): { regions: string[]; provinces: Set<string> } {
   const regions = topology.regions.filter((r) => walletEnabled(r.code, date)).map((r) => r.code);
   return { regions, provinces: new Set(regions.map((r) => r.slice(0, 2))) };
 }
@@ -72,7 +75,9 @@ describe('E8: wallet cross-province rollout', () => {
 
   it('E8 (U14): in Feb 2025 six provinces are fully covered', () => {
     const stage = rolloutStageAt(d('2025-02-07'));
-    const fullyOn = full.provinces.filter((p) => p.regions.every((r) => walletEnabled(r.code, d('2025-02-07'))));
+    const fullyOn = full.provinces.filter((p) =>
+      p.regions.every((r) => walletEnabled(r.code, d('2025-02-07'))),
+    );
     expect(stage?.source).toBe('U14');
     expect(fullyOn.map((p) => p.code).sort()).toEqual(['11', '13', '31', '32', '33', '50']);
   });
@@ -82,7 +87,8 @@ describe('E8: wallet cross-province rollout', () => {
       const before = WALLET_ROLLOUT[i - 1] as RolloutStage;
       const after = WALLET_ROLLOUT[i] as RolloutStage;
       for (const r of full.regions) {
-        if (walletEnabled(r.code, before.from)) expect(walletEnabled(r.code, after.from)).toBe(true);
+        if (walletEnabled(r.code, before.from))
+          expect(walletEnabled(r.code, after.from)).toBe(true);
       }
       for (const [p, k] of before.provinces) {
         const spec = PROVINCES.find((s) => s.code === p);
@@ -133,13 +139,17 @@ describe('E8: wallet cross-province rollout', () => {
     }
     const [a, b] = WALLET_ROLLOUT as [RolloutStage, RolloutStage];
     expect(() => validateRollout([b, a])).toThrow(/not after/);
-    expect(() => validateRollout([a, { ...b, provinces: new Map([['13', 1]]) }])).toThrow(/narrows/);
+    expect(() => validateRollout([a, { ...b, provinces: new Map([['13', 1]]) }])).toThrow(
+      /narrows/,
+    );
   });
 });
 
 describe('E7: kinship scope', () => {
   it('E7: by Dec 2024, 23 provinces allow all close relatives', () => {
-    const widened = PROVINCE_CODES.filter((p) => kinshipAllowed(`${p}9900`, 'SIBLING', d('2024-12-31')));
+    const widened = PROVINCE_CODES.filter((p) =>
+      kinshipAllowed(`${p}9900`, 'SIBLING', d('2024-12-31')),
+    );
     expect(widened).toHaveLength(23);
     expect(widened).toContain('51'); // S0 lists all 8 kinships for Sichuan
   });
@@ -155,7 +165,8 @@ describe('E7: kinship scope', () => {
   });
 
   it('E2: non-close kinships are never allowed', () => {
-    for (const k of NON_CLOSE_KINSHIPS) expect(kinshipAllowed('510100', k, d('2026-01-01'))).toBe(false);
+    for (const k of NON_CLOSE_KINSHIPS)
+      expect(kinshipAllowed('510100', k, d('2026-01-01'))).toBe(false);
   });
 });
 
@@ -184,7 +195,9 @@ describe('P4: monthly personal-account credit', () => {
 
   it('P4: a retiree gets the province fixed amount, whatever the base', () => {
     expect(monthlyCreditFen('retired', 0n, '11')).toBe(monthlyCreditFen('retired', 999_999n, '11'));
-    expect(monthlyCreditFen('retired', 0n, '11')).toBeGreaterThan(monthlyCreditFen('retired', 0n, '51'));
+    expect(monthlyCreditFen('retired', 0n, '11')).toBeGreaterThan(
+      monthlyCreditFen('retired', 0n, '51'),
+    );
   });
 
   it('P4 (§4.2): with 27 % retirees and EBMI weights the national mean credit is ≈ 135 yuan/month', () => {
@@ -216,22 +229,60 @@ const central = policyOf('510100');
 describe('P3 / D1 / D7: splitting a bill', () => {
   it('P3: the fund pays first, then the own account, then the wallet, then cash', () => {
     // Sichuan (central tier) inpatient: (10,000 − 600) × 80 % = 7,520 yuan from the fund.
-    const split = splitBill({ ...base, policy: central, kind: 'inpatient', total: 1_000_000n, eligible: 1_000_000n,
-      acctAvailable: 100_000n, walletSpendable: 50_000n, useWallet: true });
-    expect(split).toEqual({ fundPay: 752_000n, acctPay: 100_000n, acctMulaidPay: 50_000n, cashPay: 98_000n });
-    const noWallet = splitBill({ ...base, policy: central, kind: 'inpatient', total: 1_000_000n, eligible: 1_000_000n,
-      acctAvailable: 100_000n, walletSpendable: 50_000n, useWallet: false });
-    expect(noWallet).toEqual({ fundPay: 752_000n, acctPay: 100_000n, acctMulaidPay: 0n, cashPay: 148_000n });
+    const split = splitBill({
+      ...base,
+      policy: central,
+      kind: 'inpatient',
+      total: 1_000_000n,
+      eligible: 1_000_000n,
+      acctAvailable: 100_000n,
+      walletSpendable: 50_000n,
+      useWallet: true,
+    });
+    expect(split).toEqual({
+      fundPay: 752_000n,
+      acctPay: 100_000n,
+      acctMulaidPay: 50_000n,
+      cashPay: 98_000n,
+    });
+    const noWallet = splitBill({
+      ...base,
+      policy: central,
+      kind: 'inpatient',
+      total: 1_000_000n,
+      eligible: 1_000_000n,
+      acctAvailable: 100_000n,
+      walletSpendable: 50_000n,
+      useWallet: false,
+    });
+    expect(noWallet).toEqual({
+      fundPay: 752_000n,
+      acctPay: 100_000n,
+      acctMulaidPay: 0n,
+      cashPay: 148_000n,
+    });
   });
 
   it('D1: only the catalogue (eligible) part earns a fund share; the rest is self-pay', () => {
-    const split = splitBill({ ...base, policy: central, kind: 'pharmacy', total: 30_000n, eligible: 10_000n,
-      acctAvailable: 1_000_000n });
+    const split = splitBill({
+      ...base,
+      policy: central,
+      kind: 'pharmacy',
+      total: 30_000n,
+      eligible: 10_000n,
+      acctAvailable: 1_000_000n,
+    });
     expect(split).toEqual({ fundPay: 5_000n, acctPay: 25_000n, acctMulaidPay: 0n, cashPay: 0n });
   });
 
   it('D7: filed out-of-region care gets 10 pp less, unfiled 20 pp less, emergency counts as filed (D4)', () => {
-    const bill = { ...base, policy: central, kind: 'inpatient' as const, total: 1_060_000n, eligible: 1_060_000n };
+    const bill = {
+      ...base,
+      policy: central,
+      kind: 'inpatient' as const,
+      total: 1_060_000n,
+      eligible: 1_060_000n,
+    };
     const fund = (outOfRegion: OutOfRegion): bigint => splitBill({ ...bill, outOfRegion }).fundPay;
     expect(fund('local')).toBe(800_000n); // 10,000 yuan over the deductible × 80 %
     expect(fund('filed')).toBe(700_000n);
@@ -242,11 +293,20 @@ describe('P3 / D1 / D7: splitting a bill', () => {
   it('retirees get a higher fund share; the deductible and the per-bill cap apply', () => {
     // Outpatient, central tier: (500 − 20 yuan deductible) × 55 % vs × 60 %, under the 500 cap.
     const active = splitBill({ ...base, policy: central, total: 50_000n, eligible: 50_000n });
-    const retired = splitBill({ ...base, policy: central, total: 50_000n, eligible: 50_000n, retired: true });
+    const retired = splitBill({
+      ...base,
+      policy: central,
+      total: 50_000n,
+      eligible: 50_000n,
+      retired: true,
+    });
     expect([active.fundPay, retired.fundPay]).toEqual([26_400n, 28_800n]);
-    expect(splitBill({ ...base, policy: central, total: 1_500n, eligible: 1_500n }).fundPay).toBe(0n);
-    expect(splitBill({ ...base, policy: central, total: 10_000_000n, eligible: 10_000_000n }).fundPay)
-      .toBe(central.care.outpatient.fundCapFen);
+    expect(splitBill({ ...base, policy: central, total: 1_500n, eligible: 1_500n }).fundPay).toBe(
+      0n,
+    );
+    expect(
+      splitBill({ ...base, policy: central, total: 10_000_000n, eligible: 10_000_000n }).fundPay,
+    ).toBe(central.care.outpatient.fundCapFen);
   });
 
   it('D2: the insured place decides, and different provinces split the same bill differently', () => {
@@ -258,7 +318,13 @@ describe('P3 / D1 / D7: splitting a bill', () => {
 
   it('the fund share is floored to the fen, so the fund never overpays', () => {
     // 1,999 fen over a zero deductible at 50 %: 999.5 → 999.
-    const bill = { ...base, policy: policyOf('110100'), kind: 'pharmacy' as const, total: 1_999n, eligible: 1_999n };
+    const bill = {
+      ...base,
+      policy: policyOf('110100'),
+      kind: 'pharmacy' as const,
+      total: 1_999n,
+      eligible: 1_999n,
+    };
     expect(splitBill(bill).fundPay).toBe(999n);
   });
 
@@ -290,7 +356,8 @@ describe('P3 / D1 / D7: splitting a bill', () => {
     fc.assert(
       fc.property(inputArb, (input) => {
         const s = splitBill(input);
-        for (const part of [s.fundPay, s.acctPay, s.acctMulaidPay, s.cashPay]) expect(part >= 0n).toBe(true);
+        for (const part of [s.fundPay, s.acctPay, s.acctMulaidPay, s.cashPay])
+          expect(part >= 0n).toBe(true);
         expect(s.fundPay + s.acctPay + s.acctMulaidPay + s.cashPay).toBe(input.total);
         expect(s.fundPay <= input.eligible).toBe(true);
         expect(s.acctPay <= input.acctAvailable).toBe(true);
@@ -309,7 +376,8 @@ describe('P3 / D1 / D7: splitting a bill', () => {
   it('D7: the fund never pays more out of region than locally, nor unfiled more than filed', () => {
     fc.assert(
       fc.property(inputArb, (input) => {
-        const fund = (outOfRegion: OutOfRegion): bigint => splitBill({ ...input, outOfRegion }).fundPay;
+        const fund = (outOfRegion: OutOfRegion): bigint =>
+          splitBill({ ...input, outOfRegion }).fundPay;
         expect(fund('local') >= fund('filed')).toBe(true);
         expect(fund('filed')).toBe(fund('unfiledEmergency'));
         expect(fund('filed') >= fund('unfiled')).toBe(true);
@@ -321,7 +389,10 @@ describe('P3 / D1 / D7: splitting a bill', () => {
 describe('D9: chronic diseases', () => {
   it('D9: ten diseases, the five original first, then the five added', () => {
     expect(CHRONIC_DISEASES).toHaveLength(10);
-    expect(CHRONIC_DISEASES.map((x) => x.set)).toEqual([...Array(5).fill('original'), ...Array(5).fill('added')]);
+    expect(CHRONIC_DISEASES.map((x) => x.set)).toEqual([
+      ...Array(5).fill('original'),
+      ...Array(5).fill('added'),
+    ]);
     expect(new Set(CHRONIC_DISEASES.map((x) => x.code)).size).toBe(10);
     expect(CHRONIC_DISEASES.map((x) => x.nameZh)).toContain('强直性脊柱炎');
   });

@@ -36,13 +36,14 @@ class Province {
     amount?: Fen,
   ): RecordingEffects {
     const fx = new RecordingEffects();
-    const env = kind === 'account.reserve'
-      ? envelope(kind, SAGA, PROVINCE, transferId, {
-        transferId,
-        accountId: accountId ?? 'p1',
-        amount: amount ?? 0n,
-      })
-      : envelope(kind, SAGA, PROVINCE, transferId, { transferId });
+    const env =
+      kind === 'account.reserve'
+        ? envelope(kind, SAGA, PROVINCE, transferId, {
+            transferId,
+            accountId: accountId ?? 'p1',
+            amount: amount ?? 0n,
+          })
+        : envelope(kind, SAGA, PROVINCE, transferId, { transferId });
     this.actor.handle(env, NOW, fx);
     for (const w of fx.writes) this.history.write(w.key, w.value);
     return fx;
@@ -96,18 +97,20 @@ describe('ProvinceActor: reserve', () => {
       body: { transferId: 'T-1' },
     });
     expect(p.account()).toEqual({ region: '510100', available: 70_000n, held: 30_000n });
-    expect(fx.events).toEqual([{
-      type: 'posting',
-      ledger: `ledger.${PROVINCE}`,
-      op: 'reserve',
-      corr: 'T-1',
-      debit: 'p1/available',
-      debitClass: 'available',
-      credit: 'p1/held',
-      creditClass: 'held',
-      amount: 30_000n,
-      debitAfter: 70_000n,
-    }]);
+    expect(fx.events).toEqual([
+      {
+        type: 'posting',
+        ledger: `ledger.${PROVINCE}`,
+        op: 'reserve',
+        corr: 'T-1',
+        debit: 'p1/available',
+        debitClass: 'available',
+        credit: 'p1/held',
+        creditClass: 'held',
+        amount: 30_000n,
+        debitAfter: 70_000n,
+      },
+    ]);
     expect(fx.lastWrite(accountKey('p1'))).toEqual(p.account());
     expect(fx.lastWrite(txnKey('T-1'))).toEqual({
       accountId: 'p1',
@@ -197,31 +200,32 @@ describe('ProvinceActor: commit and release', () => {
     });
     expect(p.account()).toEqual({ region: '510100', available: 70_000n, held: 0n });
     expect(p.region()).toEqual({ source: -100_000n, due: 30_000n });
-    expect(fx.postings()).toEqual([expect.objectContaining({
-      op: 'commit',
-      debit: 'p1/held',
-      debitClass: 'held',
-      credit: 'due:510100',
-      creditClass: 'due',
-      amount: 30_000n,
-      debitAfter: 0n,
-    })]);
+    expect(fx.postings()).toEqual([
+      expect.objectContaining({
+        op: 'commit',
+        debit: 'p1/held',
+        debitClass: 'held',
+        credit: 'due:510100',
+        creditClass: 'due',
+        amount: 30_000n,
+        debitAfter: 0n,
+      }),
+    ]);
     expect(p.actor.accountBook.txns.get('T-1')?.state).toBe('committed');
     expect(p.total()).toBe(0n);
   });
 
-  it('commit is idempotent: a second commit is answered account.committed, no second posting',
-    () => {
-      const p = new Province();
-      p.reserve('T-1', 30_000n);
-      p.commit('T-1');
-      const fx = p.commit('T-1');
-      expect(reply(fx)?.kind).toBe('account.committed');
-      expect(fx.events).toEqual([]);
-      expect(fx.writes).toEqual([]);
-      expect(p.region()?.due).toBe(30_000n);
-      expect(p.account()).toEqual({ region: '510100', available: 70_000n, held: 0n });
-    });
+  it('commit is idempotent: a second commit is answered account.committed, no second posting', () => {
+    const p = new Province();
+    p.reserve('T-1', 30_000n);
+    p.commit('T-1');
+    const fx = p.commit('T-1');
+    expect(reply(fx)?.kind).toBe('account.committed');
+    expect(fx.events).toEqual([]);
+    expect(fx.writes).toEqual([]);
+    expect(p.region()?.due).toBe(30_000n);
+    expect(p.account()).toEqual({ region: '510100', available: 70_000n, held: 0n });
+  });
 
   it('release moves held→available and replies account.released with a release posting', () => {
     const p = new Province();
@@ -230,13 +234,15 @@ describe('ProvinceActor: commit and release', () => {
     expect(reply(fx)?.kind).toBe('account.released');
     expect(p.account()).toEqual({ region: '510100', available: 100_000n, held: 0n });
     expect(p.region()?.due).toBe(0n);
-    expect(fx.postings()).toEqual([expect.objectContaining({
-      op: 'release',
-      debit: 'p1/held',
-      credit: 'p1/available',
-      amount: 30_000n,
-      debitAfter: 0n,
-    })]);
+    expect(fx.postings()).toEqual([
+      expect.objectContaining({
+        op: 'release',
+        debit: 'p1/held',
+        credit: 'p1/available',
+        amount: 30_000n,
+        debitAfter: 0n,
+      }),
+    ]);
     expect(p.total()).toBe(0n);
   });
 
@@ -353,8 +359,11 @@ describe('ProvinceActor: records', () => {
     rebuilt.handle(env, NOW, fx);
     expect(fx.sends.map((m) => m.kind)).toEqual(['account.reserved']);
     expect(fx.events).toEqual([]);
-    rebuilt.handle(envelope('account.commit', SAGA, PROVINCE, 'T-1', { transferId: 'T-1' }),
-      NOW, fx);
+    rebuilt.handle(
+      envelope('account.commit', SAGA, PROVINCE, 'T-1', { transferId: 'T-1' }),
+      NOW,
+      fx,
+    );
     expect(rebuilt.accountBook.accounts.get('p1')).toEqual({
       region: '510100',
       available: 70_000n,
@@ -385,12 +394,14 @@ describe('SettlementActor: origin liabilities', () => {
     const actor = new SettlementActor('settlement.0', new Map());
     const fx = new RecordingEffects();
     actor.handle(record('T-1', '510100', 50_000n), NOW, fx);
-    expect(fx.sends).toEqual([{
-      to: SAGA,
-      kind: 'liability.recorded',
-      corr: 'T-1',
-      body: { transferId: 'T-1' },
-    }]);
+    expect(fx.sends).toEqual([
+      {
+        to: SAGA,
+        kind: 'liability.recorded',
+        corr: 'T-1',
+        body: { transferId: 'T-1' },
+      },
+    ]);
     expect(fx.events).toEqual([
       { type: 'liability.recorded', corr: 'T-1', originRegion: '510100', amount: 50_000n },
     ]);

@@ -58,7 +58,10 @@ function section(text: string, title: string, file: string): string[] {
  * so a clone without it still checks RULES.md against this list; where DOMAIN.md is present, a
  * test holds the list equal to it, so an edit there fails here until both are updated.
  */
-const DOMAIN_RULE_IDS = 'E1 E2 E3 E4 E5 E6 E7 E8 E9 E10 W1 W2 W3 W4 W5 W6 W7 W8 W9 W10 W11 W12 W13 W14 W15 W16 W17 W18 W19 P1 P2 P3 P4 P5 D1 D2 D3 D4 D5 D6 D7 D8 D9 D10 D11 D12 C1 C2 C3 C4 C5 K1 K2 K3 K4 K5 K6 K7 K8 K9 K10'.split(' ');
+const DOMAIN_RULE_IDS =
+  'E1 E2 E3 E4 E5 E6 E7 E8 E9 E10 W1 W2 W3 W4 W5 W6 W7 W8 W9 W10 W11 W12 W13 W14 W15 W16 W17 W18 W19 P1 P2 P3 P4 P5 D1 D2 D3 D4 D5 D6 D7 D8 D9 D10 D11 D12 C1 C2 C3 C4 C5 K1 K2 K3 K4 K5 K6 K7 K8 K9 K10'.split(
+    ' ',
+  );
 
 /** Rule IDs of DOMAIN §2: the list above (checked against DOMAIN.md where it is present). */
 function domainRuleIds(): string[] {
@@ -68,8 +71,12 @@ function domainRuleIds(): string[] {
 /** Rule IDs of DOMAIN §2's tables, in order: rows `| E1 | …` between `## 2.` and `## 3.`. */
 function domainRuleIdsFromFile(): string[] {
   const lines = section(readText(DOMAIN_PATH, 'DOMAIN.md'), '2.', 'DOMAIN.md');
-  const ids = lines.filter((l) => l.startsWith('|')).map((l) => cells(l)[0] ?? '').filter((c) => RULE_ID.test(c));
-  if (ids.length === 0) throw new Error('DOMAIN.md: §2 has no rule rows (`| E1 | … |`); has its layout changed?');
+  const ids = lines
+    .filter((l) => l.startsWith('|'))
+    .map((l) => cells(l)[0] ?? '')
+    .filter((c) => RULE_ID.test(c));
+  if (ids.length === 0)
+    throw new Error('DOMAIN.md: §2 has no rule rows (`| E1 | … |`); has its layout changed?');
   return ids;
 }
 
@@ -99,11 +106,15 @@ function ruleRows(problems: string[]): RuleRow[] {
     const first = c[0] ?? '';
     if (first === 'ID' || /^:?-+:?$/.test(first)) return; // the header and its separator
     if (!RULE_ID.test(first)) {
-      problems.push(`RULES.md line ${offset + i}: "${first}" is not a rule ID; rows of the rules table begin with a bare ID (W7, not \`W7\` or **W7**)`);
+      problems.push(
+        `RULES.md line ${offset + i}: "${first}" is not a rule ID; rows of the rules table begin with a bare ID (W7, not \`W7\` or **W7**)`,
+      );
       return;
     }
     if (c.length !== 5) {
-      problems.push(`RULES.md: ${first} row has ${c.length} cells; expected 5 (ID | rule | status | where | test)`);
+      problems.push(
+        `RULES.md: ${first} row has ${c.length} cells; expected 5 (ID | rule | status | where | test)`,
+      );
     }
     const statusCell = c[2] ?? '';
     rows.push({
@@ -151,11 +162,14 @@ const CALL = new RegExp(
 const STRING_ONLY = new RegExp(STRING, 'g');
 
 function unquote(literal: string): string {
-  return literal.slice(1, -1).replace(/\\(u\{[0-9a-fA-F]+\}|u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2}|.)/g, (_, e: string) => {
-    if (e.startsWith('u{')) return String.fromCodePoint(parseInt(e.slice(2, -1), 16));
-    if (/^u[0-9a-fA-F]{4}$/.test(e) || /^x[0-9a-fA-F]{2}$/.test(e)) return String.fromCharCode(parseInt(e.slice(1), 16));
-    return ({ n: '\n', t: '\t' } as Record<string, string>)[e] ?? e;
-  });
+  return literal
+    .slice(1, -1)
+    .replace(/\\(u\{[0-9a-fA-F]+\}|u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2}|.)/g, (_, e: string) => {
+      if (e.startsWith('u{')) return String.fromCodePoint(parseInt(e.slice(2, -1), 16));
+      if (/^u[0-9a-fA-F]{4}$/.test(e) || /^x[0-9a-fA-F]{2}$/.test(e))
+        return String.fromCharCode(parseInt(e.slice(1), 16));
+      return ({ n: '\n', t: '\t' } as Record<string, string>)[e] ?? e;
+    });
 }
 
 function testNames(): Map<string, Named[]> {
@@ -164,7 +178,10 @@ function testNames(): Map<string, Named[]> {
     const source = readFileSync(file, 'utf8');
     for (const m of source.matchAll(CALL)) {
       const name = (m[3]?.match(STRING_ONLY) ?? []).map(unquote).join('');
-      const named: Named = { file: path.relative(ROOT, file).split(path.sep).join('/'), call: `${m[1]}${m[2]}` };
+      const named: Named = {
+        file: path.relative(ROOT, file).split(path.sep).join('/'),
+        call: `${m[1]}${m[2]}`,
+      };
       names.set(name, [...(names.get(name) ?? []), named]);
     }
   }
@@ -174,7 +191,9 @@ function testNames(): Map<string, Named[]> {
 /** Whether a call is a test that runs and must pass: not a describe, skip, todo or fails. */
 function runs(named: Named): boolean {
   const [kind, ...modifiers] = named.call.split('.');
-  return kind !== 'describe' && !modifiers.some((m) => m === 'skip' || m === 'todo' || m === 'fails');
+  return (
+    kind !== 'describe' && !modifiers.some((m) => m === 'skip' || m === 'todo' || m === 'fails')
+  );
 }
 
 /** Problems with one test a row names; `files` are the test files the same cell names. */
@@ -186,7 +205,9 @@ function checkNamedTest(
 ): string[] {
   const problems: string[] = [];
   if (row.status === 'enforced' && !name.startsWith(`${row.id}:`)) {
-    problems.push(`RULES.md: ${row.id} is \`enforced\` and names test \`${name}\`, which does not begin with "${row.id}:"`);
+    problems.push(
+      `RULES.md: ${row.id} is \`enforced\` and names test \`${name}\`, which does not begin with "${row.id}:"`,
+    );
   }
   const found = index.get(name) ?? [];
   const live = found.filter(runs);
@@ -194,21 +215,25 @@ function checkNamedTest(
     problems.push(`RULES.md: ${row.id} names test \`${name}\` which no test file contains`);
   } else if (live.length === 0) {
     const where = found.map((f) => `${f.call} in ${f.file}`).join(', ');
-    problems.push(`RULES.md: ${row.id} names \`${name}\`, which is not a test that runs (${where})`);
+    problems.push(
+      `RULES.md: ${row.id} names \`${name}\`, which is not a test that runs (${where})`,
+    );
   } else if (files.length > 0 && !live.some((f) => files.includes(f.file))) {
     const where = live.map((f) => f.file).join(', ');
-    problems.push(`RULES.md: ${row.id} names test \`${name}\` in ${files.join(', ')}, but it is in ${where}`);
+    problems.push(
+      `RULES.md: ${row.id} names test \`${name}\` in ${files.join(', ')}, but it is in ${where}`,
+    );
   }
   return problems;
 }
 
 describe('docs/RULES.md follows DOMAIN.md §2', () => {
-  it('knows DOMAIN §2\'s rule IDs: the list here equals DOMAIN.md where it is checked out beside the repo', () => {
+  it("knows DOMAIN §2's rule IDs: the list here equals DOMAIN.md where it is checked out beside the repo", () => {
     expect(DOMAIN_RULE_IDS).toHaveLength(61);
     if (existsSync(DOMAIN_PATH)) expect(domainRuleIdsFromFile()).toEqual(DOMAIN_RULE_IDS);
   });
 
-  it('has exactly one row per DOMAIN §2 rule ID, in DOMAIN\'s order', () => {
+  it("has exactly one row per DOMAIN §2 rule ID, in DOMAIN's order", () => {
     const domain = domainRuleIds();
     const problems: string[] = [];
     const rows = ruleRows(problems);
@@ -230,8 +255,10 @@ describe('docs/RULES.md follows DOMAIN.md §2', () => {
     const inDoc = [...new Set(documented)].filter((id) => known.has(id));
     const at = both.findIndex((id, i) => inDoc[i] !== id);
     if (at >= 0) {
-      problems.push(`RULES.md: rows are out of DOMAIN's order: ${inDoc[at]} comes where DOMAIN has ${both[at]} ` +
-        `(after ${at === 0 ? 'the start' : both[at - 1]})`);
+      problems.push(
+        `RULES.md: rows are out of DOMAIN's order: ${inDoc[at]} comes where DOMAIN has ${both[at]} ` +
+          `(after ${at === 0 ? 'the start' : both[at - 1]})`,
+      );
     }
     expect(problems).toEqual([]);
   });
@@ -241,13 +268,17 @@ describe('docs/RULES.md follows DOMAIN.md §2', () => {
     const rows = ruleRows(problems);
     for (const row of rows) {
       if (!(STATUSES as readonly string[]).includes(row.status ?? '')) {
-        problems.push(`RULES.md: ${row.id} has status cell "${row.statusCell}"; it must begin with one of ` +
-          STATUSES.map((s) => `\`${s}\``).join(', '));
+        problems.push(
+          `RULES.md: ${row.id} has status cell "${row.statusCell}"; it must begin with one of ` +
+            STATUSES.map((s) => `\`${s}\``).join(', '),
+        );
       }
       if (row.rule === '') problems.push(`RULES.md: ${row.id} does not say what the rule is`);
     }
     // The out-of-scope list: items `- **E9** …` or `- **E9, E10** …`, one for each such row.
-    const outRows = new Set(rows.filter((r) => r.status === ('out of scope' satisfies Status)).map((r) => r.id));
+    const outRows = new Set(
+      rows.filter((r) => r.status === ('out of scope' satisfies Status)).map((r) => r.id),
+    );
     const listed = new Set<string>();
     for (const line of section(rulesDoc(), 'Out of scope', 'docs/RULES.md')) {
       const m = /^- \*\*([^*]+)\*\*\s*(.*)$/.exec(line.trim());
@@ -260,10 +291,16 @@ describe('docs/RULES.md follows DOMAIN.md §2', () => {
       }
     }
     for (const id of outRows) {
-      if (!listed.has(id)) problems.push(`RULES.md: ${id} is \`out of scope\` but the "Out of scope" list gives no reason for it`);
+      if (!listed.has(id))
+        problems.push(
+          `RULES.md: ${id} is \`out of scope\` but the "Out of scope" list gives no reason for it`,
+        );
     }
     for (const id of listed) {
-      if (!outRows.has(id)) problems.push(`RULES.md: the "Out of scope" list names ${id}, whose row is not \`out of scope\``);
+      if (!outRows.has(id))
+        problems.push(
+          `RULES.md: the "Out of scope" list names ${id}, whose row is not \`out of scope\``,
+        );
     }
     expect(problems).toEqual([]);
   });
@@ -276,11 +313,14 @@ describe('docs/RULES.md follows DOMAIN.md §2', () => {
       const names = backticked(row.testCell);
       const files = [...row.testCell.matchAll(/[\w./-]+\.(?:test|property)\.ts/g)].map((m) => m[0]);
       for (const file of files) {
-        if (!existsSync(path.join(ROOT, file))) problems.push(`RULES.md: ${row.id} cites ${file}, which does not exist`);
+        if (!existsSync(path.join(ROOT, file)))
+          problems.push(`RULES.md: ${row.id} cites ${file}, which does not exist`);
       }
       if (row.status === 'enforced') {
-        if (row.where === '' || row.where === '—') problems.push(`RULES.md: ${row.id} is \`enforced\` but does not say where`);
-        if (names.length === 0) problems.push(`RULES.md: ${row.id} is \`enforced\` but names no test`);
+        if (row.where === '' || row.where === '—')
+          problems.push(`RULES.md: ${row.id} is \`enforced\` but does not say where`);
+        if (names.length === 0)
+          problems.push(`RULES.md: ${row.id} is \`enforced\` but names no test`);
       }
       for (const name of names) problems.push(...checkNamedTest(row, name, files, index));
     }
@@ -301,12 +341,17 @@ describe('docs/RULES.md lists the closed set of reason codes', () => {
     const reasons = new Set<string>(REASONS);
     const seen = new Set<string>();
     for (const code of documented) {
-      if (seen.has(code)) problems.push(`RULES.md: reason code \`${code}\` is listed more than once`);
+      if (seen.has(code))
+        problems.push(`RULES.md: reason code \`${code}\` is listed more than once`);
       seen.add(code);
-      if (!reasons.has(code)) problems.push(`RULES.md: reason code \`${code}\` is not in protocol/messages.ts REASONS`);
+      if (!reasons.has(code))
+        problems.push(`RULES.md: reason code \`${code}\` is not in protocol/messages.ts REASONS`);
     }
     for (const code of REASONS) {
-      if (!seen.has(code)) problems.push(`RULES.md: reason code \`${code}\` (protocol/messages.ts REASONS) is missing from "Reason codes"`);
+      if (!seen.has(code))
+        problems.push(
+          `RULES.md: reason code \`${code}\` (protocol/messages.ts REASONS) is missing from "Reason codes"`,
+        );
     }
     expect(problems).toEqual([]);
   });

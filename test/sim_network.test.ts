@@ -11,8 +11,14 @@ const siteOf = (address: string) => (address.startsWith('province.') ? address :
 function network(config: Partial<NetworkConfig> = {}, seed = 1) {
   const deliveries: Array<{ at: number; from: string; to: string }> = [];
   let now = 0;
-  const net = new SimNetwork({ ...NETWORK_DEFAULTS, ...config }, new Prng(seed), ADDRESSES, siteOf, () => now,
-    (at, from, to) => deliveries.push({ at, from, to }));
+  const net = new SimNetwork(
+    { ...NETWORK_DEFAULTS, ...config },
+    new Prng(seed),
+    ADDRESSES,
+    siteOf,
+    () => now,
+    (at, from, to) => deliveries.push({ at, from, to }),
+  );
   return { net, deliveries, setNow: (t: number) => (now = t) };
 }
 
@@ -57,7 +63,14 @@ describe('SimNetwork', () => {
 
   it('a symmetric partition cuts both ways until it stops', () => {
     const { net } = network();
-    const cut: FaultEvent = { type: 'partition', at: 0, durationMs: 1, groupA: ['province.11'], groupB: ['wallet.*'], oneWay: false };
+    const cut: FaultEvent = {
+      type: 'partition',
+      at: 0,
+      durationMs: 1,
+      groupA: ['province.11'],
+      groupB: ['wallet.*'],
+      oneWay: false,
+    };
     net.start(cut);
     expect(net.isCut('province.11', 'wallet.01')).toBe(true);
     expect(net.isCut('wallet.00', 'province.11')).toBe(true);
@@ -68,7 +81,14 @@ describe('SimNetwork', () => {
 
   it('a one-way partition cuts only from A to B', () => {
     const { net } = network();
-    net.start({ type: 'partition', at: 0, durationMs: 1, groupA: ['wallet.*'], groupB: ['province.12'], oneWay: true });
+    net.start({
+      type: 'partition',
+      at: 0,
+      durationMs: 1,
+      groupA: ['wallet.*'],
+      groupB: ['province.12'],
+      oneWay: true,
+    });
     expect(net.isCut('wallet.00', 'province.12')).toBe(true);
     expect(net.isCut('province.12', 'wallet.00')).toBe(false);
   });
@@ -96,7 +116,15 @@ describe('SimNetwork', () => {
 
   it('a partition naming an unknown node is an error that says which', () => {
     const { net } = network();
-    expect(() => net.start({ type: 'partition', at: 0, durationMs: 1, groupA: ['province.99'], groupB: ['app.0'], oneWay: false }))
-      .toThrow(/province\.99/);
+    expect(() =>
+      net.start({
+        type: 'partition',
+        at: 0,
+        durationMs: 1,
+        groupA: ['province.99'],
+        groupB: ['app.0'],
+        oneWay: false,
+      }),
+    ).toThrow(/province\.99/);
   });
 });

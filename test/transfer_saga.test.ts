@@ -192,38 +192,36 @@ describe('transfer saga: the reference protocol', () => {
     expect(done.timers).toEqual([]);
   });
 
-  it('account.rejected while reserving ends rejected with the province reason, nothing else sent',
-    () => {
-      const h = new Harness();
-      h.authenticated();
-      const fx = h.step({ type: 'account.rejected', reason: 'FUNDS' });
-      expect(h.saga.value).toBe('rejected');
-      expect(h.saga.status).toBe('done');
-      expect(h.saga.context.reason).toBe('FUNDS');
-      expect(fx.sends).toEqual([]);
-      expect(fx.timers).toEqual([]);
-    });
+  it('account.rejected while reserving ends rejected with the province reason, nothing else sent', () => {
+    const h = new Harness();
+    h.authenticated();
+    const fx = h.step({ type: 'account.rejected', reason: 'FUNDS' });
+    expect(h.saga.value).toBe('rejected');
+    expect(h.saga.status).toBe('done');
+    expect(h.saga.context.reason).toBe('FUNDS');
+    expect(fx.sends).toEqual([]);
+    expect(fx.timers).toEqual([]);
+  });
 
-  it('wallet.rejected releases the hold, and account.released ends rejected with that reason',
-    () => {
-      const h = new Harness();
-      h.authenticated();
-      h.step({ type: 'account.reserved' });
-      const release = onlyStep(h.step({ type: 'wallet.rejected', reason: 'W10' }));
-      expect(h.saga.value).toBe('releasing');
-      expect(release.send).toEqual({
-        to: 'province.51',
-        kind: 'account.release',
-        corr: 'T-0001',
-        body: { transferId: 'T-0001' },
-      });
-      expect(release.timer.key).toBe(sagaTimerKey('T-0001'));
-      const fx = h.step({ type: 'account.released' });
-      expect(h.saga.value).toBe('rejected');
-      expect(h.saga.status).toBe('done');
-      expect(h.saga.context.reason).toBe('W10');
-      expect(fx.sends).toEqual([]);
+  it('wallet.rejected releases the hold, and account.released ends rejected with that reason', () => {
+    const h = new Harness();
+    h.authenticated();
+    h.step({ type: 'account.reserved' });
+    const release = onlyStep(h.step({ type: 'wallet.rejected', reason: 'W10' }));
+    expect(h.saga.value).toBe('releasing');
+    expect(release.send).toEqual({
+      to: 'province.51',
+      kind: 'account.release',
+      corr: 'T-0001',
+      body: { transferId: 'T-0001' },
     });
+    expect(release.timer.key).toBe(sagaTimerKey('T-0001'));
+    const fx = h.step({ type: 'account.released' });
+    expect(h.saga.value).toBe('rejected');
+    expect(h.saga.status).toBe('done');
+    expect(h.saga.context.reason).toBe('W10');
+    expect(fx.sends).toEqual([]);
+  });
 
   it('a timeout carrying the current timerSeq re-sends the same step with a longer delay', () => {
     const h = new Harness();
@@ -297,7 +295,10 @@ describe('transfer saga: the reference protocol', () => {
 
   it('duplicate and late replies in later states are ignored', () => {
     // The end state after recording: completed, or awaitingReceipt under W11.
-    for (const [config, end] of [[NO_RECEIPT, 'completed'], [PROTOCOL_DEFAULTS, 'awaitingReceipt']] as const) {
+    for (const [config, end] of [
+      [NO_RECEIPT, 'completed'],
+      [PROTOCOL_DEFAULTS, 'awaitingReceipt'],
+    ] as const) {
       const h = new Harness(config);
       h.authenticated();
       h.step({ type: 'account.reserved' });
@@ -365,7 +366,11 @@ describe('transfer saga: the reference protocol', () => {
     const cases: Array<[Input[], string, string]> = [
       [[], 'authenticating', 'transfer.challenge'],
       [[PASS], 'reserving', 'account.reserve'],
-      [[PASS, { type: 'account.reserved' }, { type: 'wallet.credited' }], 'committing', 'account.commit'],
+      [
+        [PASS, { type: 'account.reserved' }, { type: 'wallet.credited' }],
+        'committing',
+        'account.commit',
+      ],
       [
         [PASS, { type: 'account.reserved' }, { type: 'wallet.rejected', reason: 'W10' }],
         'releasing',
@@ -464,17 +469,20 @@ describe('transfer saga: W11, receipt or return at 06:00 the next day', () => {
     );
   });
 
-  it('W11: liability.recorded leads to awaitingReceipt, which sends nothing and arms one timer '
-    + 'at 06:00 the next day', () => {
-    const h = awaiting();
-    const fx = h.step({ type: 'liability.recorded' });
-    expect(h.saga.value).toBe('awaitingReceipt');
-    expect(h.saga.status).toBe('active');
-    expect(fx.sends).toEqual([]);
-    expect(fx.timers).toEqual([
-      { key: sagaTimerKey('T-0001'), at: RETURN_AT, arg: h.saga.context.timerSeq },
-    ]);
-  });
+  it(
+    'W11: liability.recorded leads to awaitingReceipt, which sends nothing and arms one timer ' +
+      'at 06:00 the next day',
+    () => {
+      const h = awaiting();
+      const fx = h.step({ type: 'liability.recorded' });
+      expect(h.saga.value).toBe('awaitingReceipt');
+      expect(h.saga.status).toBe('active');
+      expect(fx.sends).toEqual([]);
+      expect(fx.timers).toEqual([
+        { key: sagaTimerKey('T-0001'), at: RETURN_AT, arg: h.saga.context.timerSeq },
+      ]);
+    },
+  );
 
   it('W11: wallet.received while awaiting ends received, with nothing sent', () => {
     const h = awaiting();
@@ -486,95 +494,107 @@ describe('transfer saga: W11, receipt or return at 06:00 the next day', () => {
     expect(fx.sends).toEqual([]);
     expect(fx.timers).toEqual([]);
     // A late return timer or a late answer changes nothing.
-    for (const event of [{ type: 'wallet.returned' }, { type: 'timeout', seq: h.saga.context.timerSeq }] as const) {
+    for (const event of [
+      { type: 'wallet.returned' },
+      { type: 'timeout', seq: h.saga.context.timerSeq },
+    ] as const) {
       expect(h.step(event).sends).toEqual([]);
       expect(h.saga.value).toBe('received');
     }
   });
 
-  it('W11: at 06:00 it settles at the recipient shard; wallet.returned refunds at the donor '
-    + 'province; account.refunded reverses at settlement; liability.reversed ends returned', () => {
-    const h = awaiting();
-    h.step({ type: 'liability.recorded' });
-
-    const settle = onlyStep(h.fireCurrentTimer());
-    expect(h.now).toBe(RETURN_AT);
-    expect(h.saga.value).toBe('settling');
-    expect(settle.send).toEqual({
-      to: 'wallet.03',
-      kind: 'wallet.settle',
-      corr: 'T-0001',
-      body: { transferId: 'T-0001', walletId: 'recipient-1' },
-    });
-
-    const refund = onlyStep(h.step({ type: 'wallet.returned' }));
-    expect(h.saga.value).toBe('refunding');
-    expect(refund.send).toEqual({
-      to: 'province.51',
-      kind: 'account.refund',
-      corr: 'T-0001',
-      body: { transferId: 'T-0001' },
-    });
-
-    const reverse = onlyStep(h.step({ type: 'account.refunded' }));
-    expect(h.saga.value).toBe('unrecording');
-    expect(reverse.send).toEqual({
-      to: 'settlement.0',
-      kind: 'liability.reverse',
-      corr: 'T-0001',
-      body: { transferId: 'T-0001', originRegion: '510100', amount: 50_000n },
-    });
-    for (const step of [settle, refund, reverse]) expect(step.timer.key).toBe(sagaTimerKey('T-0001'));
-
-    const done = h.step({ type: 'liability.reversed' });
-    expect(h.saga.value).toBe('returned');
-    expect(h.saga.status).toBe('done');
-    expect(h.saga.context.reason).toBeUndefined();
-    expect(done.sends).toEqual([]);
-    expect(done.timers).toEqual([]);
-  });
-
-  it('W11: if the settle is answered wallet.received (received just in time), nothing comes back',
+  it(
+    'W11: at 06:00 it settles at the recipient shard; wallet.returned refunds at the donor ' +
+      'province; account.refunded reverses at settlement; liability.reversed ends returned',
     () => {
       const h = awaiting();
       h.step({ type: 'liability.recorded' });
-      h.fireCurrentTimer();
-      const fx = h.step({ type: 'wallet.received' });
-      expect(h.saga.value).toBe('received');
-      expect(fx.sends).toEqual([]);
-    });
+
+      const settle = onlyStep(h.fireCurrentTimer());
+      expect(h.now).toBe(RETURN_AT);
+      expect(h.saga.value).toBe('settling');
+      expect(settle.send).toEqual({
+        to: 'wallet.03',
+        kind: 'wallet.settle',
+        corr: 'T-0001',
+        body: { transferId: 'T-0001', walletId: 'recipient-1' },
+      });
+
+      const refund = onlyStep(h.step({ type: 'wallet.returned' }));
+      expect(h.saga.value).toBe('refunding');
+      expect(refund.send).toEqual({
+        to: 'province.51',
+        kind: 'account.refund',
+        corr: 'T-0001',
+        body: { transferId: 'T-0001' },
+      });
+
+      const reverse = onlyStep(h.step({ type: 'account.refunded' }));
+      expect(h.saga.value).toBe('unrecording');
+      expect(reverse.send).toEqual({
+        to: 'settlement.0',
+        kind: 'liability.reverse',
+        corr: 'T-0001',
+        body: { transferId: 'T-0001', originRegion: '510100', amount: 50_000n },
+      });
+      for (const step of [settle, refund, reverse])
+        expect(step.timer.key).toBe(sagaTimerKey('T-0001'));
+
+      const done = h.step({ type: 'liability.reversed' });
+      expect(h.saga.value).toBe('returned');
+      expect(h.saga.status).toBe('done');
+      expect(h.saga.context.reason).toBeUndefined();
+      expect(done.sends).toEqual([]);
+      expect(done.timers).toEqual([]);
+    },
+  );
+
+  it('W11: if the settle is answered wallet.received (received just in time), nothing comes back', () => {
+    const h = awaiting();
+    h.step({ type: 'liability.recorded' });
+    h.fireCurrentTimer();
+    const fx = h.step({ type: 'wallet.received' });
+    expect(h.saga.value).toBe('received');
+    expect(fx.sends).toEqual([]);
+  });
 
   it('W11: settle, refund and reverse are retried until answered', () => {
     const h = awaiting();
     h.step({ type: 'liability.recorded' });
     h.fireCurrentTimer();
-    for (let i = 0; i < 5; i++) expect(onlyStep(h.fireCurrentTimer()).send.kind).toBe('wallet.settle');
+    for (let i = 0; i < 5; i++)
+      expect(onlyStep(h.fireCurrentTimer()).send.kind).toBe('wallet.settle');
     h.step({ type: 'wallet.returned' });
-    for (let i = 0; i < 5; i++) expect(onlyStep(h.fireCurrentTimer()).send.kind).toBe('account.refund');
+    for (let i = 0; i < 5; i++)
+      expect(onlyStep(h.fireCurrentTimer()).send.kind).toBe('account.refund');
     h.step({ type: 'account.refunded' });
-    for (let i = 0; i < 5; i++) expect(onlyStep(h.fireCurrentTimer()).send.kind).toBe('liability.reverse');
+    for (let i = 0; i < 5; i++)
+      expect(onlyStep(h.fireCurrentTimer()).send.kind).toBe('liability.reverse');
     expect(h.saga.value).toBe('unrecording');
   });
 
-  it('W11: a stale timer while awaiting does not settle; resume re-arms the 06:00 timer and sends '
-    + 'nothing', () => {
-    const h = awaiting();
-    h.step({ type: 'liability.recorded' });
-    const seq = h.saga.context.timerSeq;
-    expect(h.step({ type: 'timeout', seq: seq - 1 }).sends).toEqual([]);
-    expect(h.saga.value).toBe('awaitingReceipt');
-    h.now = TEN_AM + HOUR_MS;
-    const resumed = h.step({ type: 'resume' });
-    expect(resumed.sends).toEqual([]);
-    expect(resumed.timers).toEqual([
-      { key: sagaTimerKey('T-0001'), at: RETURN_AT, arg: h.saga.context.timerSeq },
-    ]);
-    expect(h.saga.context.timerSeq).not.toBe(seq);
-    // The timer armed before the restart is stale now.
-    expect(h.step({ type: 'timeout', seq }).sends).toEqual([]);
-    expect(h.saga.value).toBe('awaitingReceipt');
-    expect(onlyStep(h.fireCurrentTimer()).send.kind).toBe('wallet.settle');
-  });
+  it(
+    'W11: a stale timer while awaiting does not settle; resume re-arms the 06:00 timer and sends ' +
+      'nothing',
+    () => {
+      const h = awaiting();
+      h.step({ type: 'liability.recorded' });
+      const seq = h.saga.context.timerSeq;
+      expect(h.step({ type: 'timeout', seq: seq - 1 }).sends).toEqual([]);
+      expect(h.saga.value).toBe('awaitingReceipt');
+      h.now = TEN_AM + HOUR_MS;
+      const resumed = h.step({ type: 'resume' });
+      expect(resumed.sends).toEqual([]);
+      expect(resumed.timers).toEqual([
+        { key: sagaTimerKey('T-0001'), at: RETURN_AT, arg: h.saga.context.timerSeq },
+      ]);
+      expect(h.saga.context.timerSeq).not.toBe(seq);
+      // The timer armed before the restart is stale now.
+      expect(h.step({ type: 'timeout', seq }).sends).toEqual([]);
+      expect(h.saga.value).toBe('awaitingReceipt');
+      expect(onlyStep(h.fireCurrentTimer()).send.kind).toBe('wallet.settle');
+    },
+  );
 
   it('W11: with requireReceipt false, liability.recorded completes and arms no return timer', () => {
     const h = new Harness(NO_RECEIPT);

@@ -51,13 +51,21 @@ const RELATIONS: Record<string, Relation> = {
 function wallet(walletId: string, status: WalletStatus = 'active'): WalletInput {
   const isDonor = walletId === 'donor';
   const relation = RELATIONS[walletId];
-  const donors: Record<string, Relation> = isDonor || relation === undefined
-    ? {}
-    : {
-      donor: { ...relation, region: '510100' },
-      someone: active(relation.kinship, '440300', `B-someone-${walletId}`),
-    };
-  return { walletId, region: '510100', status, ebmi: isDonor, relations: isDonor ? RELATIONS : {}, donors };
+  const donors: Record<string, Relation> =
+    isDonor || relation === undefined
+      ? {}
+      : {
+          donor: { ...relation, region: '510100' },
+          someone: active(relation.kinship, '440300', `B-someone-${walletId}`),
+        };
+  return {
+    walletId,
+    region: '510100',
+    status,
+    ebmi: isDonor,
+    relations: isDonor ? RELATIONS : {},
+    donors,
+  };
 }
 
 /** A shard holding the donor, its relatives' wallets and one unopened wallet. */
@@ -171,7 +179,12 @@ function expectAccepted(fx: RecordingEffects, transferId: string, s: Shard): voi
   ]);
   expect(fx.sent('transfer.refused')).toEqual([]);
   expect(fx.sent('transfer.challenge')).toEqual([
-    { to: APP, kind: 'transfer.challenge', corr: transferId, body: { transferId, donorId: 'donor' } },
+    {
+      to: APP,
+      kind: 'transfer.challenge',
+      corr: transferId,
+      body: { transferId, donorId: 'donor' },
+    },
   ]);
   expect(fx.sends).toHaveLength(2);
   expect(fx.sent('account.reserve')).toEqual([]);
@@ -252,7 +265,11 @@ describe('W8: no transfers from 22:00 to 06:00 (Beijing time)', () => {
 describe('W6: at most 3 transfers per wallet per day', () => {
   it('W6: the fourth transfer of a day is refused, the next day it is accepted again', () => {
     const s = new Shard();
-    for (const [id, to] of [['T-1', 'child'], ['T-2', 'spouse'], ['T-3', 'parent']] as const) {
+    for (const [id, to] of [
+      ['T-1', 'child'],
+      ['T-2', 'spouse'],
+      ['T-3', 'parent'],
+    ] as const) {
       expectAccepted(s.request(id, to, 100n, at(0, 9)), id, s);
       s.complete(id, at(0, 9));
     }
@@ -262,7 +279,11 @@ describe('W6: at most 3 transfers per wallet per day', () => {
 
   it('W6: a day is a Beijing calendar day, not 24 hours since the first transfer', () => {
     const s = new Shard();
-    for (const [id, to] of [['T-1', 'child'], ['T-2', 'spouse'], ['T-3', 'parent']] as const) {
+    for (const [id, to] of [
+      ['T-1', 'child'],
+      ['T-2', 'spouse'],
+      ['T-3', 'parent'],
+    ] as const) {
       expectAccepted(s.request(id, to, 100n, at(0, 21, 30)), id, s);
     }
     expectAccepted(s.request('T-4', 'sibling', 100n, at(1, 6)), 'T-4', s);
@@ -272,34 +293,45 @@ describe('W6: at most 3 transfers per wallet per day', () => {
     const s = new Shard();
     expectRefused(s.request('T-0', 'child', 999_999n), 'T-0', 'W7', s);
     expectRefused(s.request('T-00', 'inlaw', 100n), 'T-00', 'E2', s);
-    for (const [id, to] of [['T-1', 'child'], ['T-2', 'spouse'], ['T-3', 'parent']] as const) {
+    for (const [id, to] of [
+      ['T-1', 'child'],
+      ['T-2', 'spouse'],
+      ['T-3', 'parent'],
+    ] as const) {
       expectAccepted(s.request(id, to, 100n), id, s);
     }
   });
 });
 
 describe('W12: one pending transfer per donor and recipient', () => {
-  it('W12: a second transfer to the same recipient while the first is pending is refused, '
-    + 'and accepted once the first is terminal', () => {
-    const s = new Shard();
-    expectAccepted(s.request('T-1', 'child', 100n), 'T-1', s);
-    expectRefused(s.request('T-2', 'child', 100n), 'T-2', 'W12', s);
-    // Pending until terminal: still refused after reserve and credit.
-    s.auth('T-1');
-    s.reply('account.reserved', 'T-1');
-    s.reply('wallet.credited', 'T-1');
-    expectRefused(s.request('T-3', 'child', 100n), 'T-3', 'W12', s);
-    const done = s.complete('T-1');
-    expect(done.events).toContainEqual(expect.objectContaining({
-      type: 'transfer.outcome', corr: 'T-1', outcome: 'completed',
-    }));
-    // Completed but not yet received (W11): still pending, so still refused.
-    expect(s.actor.sagas.get('T-1')?.value).toBe('awaitingReceipt');
-    expectRefused(s.request('T-3b', 'child', 100n), 'T-3b', 'W12', s);
-    s.received('T-1');
-    expect(s.actor.sagas.get('T-1')?.value).toBe('received');
-    expectAccepted(s.request('T-4', 'child', 100n), 'T-4', s);
-  });
+  it(
+    'W12: a second transfer to the same recipient while the first is pending is refused, ' +
+      'and accepted once the first is terminal',
+    () => {
+      const s = new Shard();
+      expectAccepted(s.request('T-1', 'child', 100n), 'T-1', s);
+      expectRefused(s.request('T-2', 'child', 100n), 'T-2', 'W12', s);
+      // Pending until terminal: still refused after reserve and credit.
+      s.auth('T-1');
+      s.reply('account.reserved', 'T-1');
+      s.reply('wallet.credited', 'T-1');
+      expectRefused(s.request('T-3', 'child', 100n), 'T-3', 'W12', s);
+      const done = s.complete('T-1');
+      expect(done.events).toContainEqual(
+        expect.objectContaining({
+          type: 'transfer.outcome',
+          corr: 'T-1',
+          outcome: 'completed',
+        }),
+      );
+      // Completed but not yet received (W11): still pending, so still refused.
+      expect(s.actor.sagas.get('T-1')?.value).toBe('awaitingReceipt');
+      expectRefused(s.request('T-3b', 'child', 100n), 'T-3b', 'W12', s);
+      s.received('T-1');
+      expect(s.actor.sagas.get('T-1')?.value).toBe('received');
+      expectAccepted(s.request('T-4', 'child', 100n), 'T-4', s);
+    },
+  );
 
   it('W12: with requireReceipt false a completed transfer frees the recipient', () => {
     const s = new Shard({ ...config, requireReceipt: false });
@@ -345,7 +377,11 @@ describe('E2 and relations: only close relatives with a relation on record', () 
   it('NO_WALLET: a request from a donor without a wallet on this shard is refused', () => {
     const s = new Shard();
     const body = {
-      transferId: 'T-1', donorId: 'nobody', recipientId: 'child', amount: 100n, source: 'ACCOUNT' as const,
+      transferId: 'T-1',
+      donorId: 'nobody',
+      recipientId: 'child',
+      amount: 100n,
+      source: 'ACCOUNT' as const,
     };
     const fx = s.handle(envelope('transfer.request', APP, SHARD, 'T-1', body));
     expectRefused(fx, 'T-1', 'NO_WALLET', s);
@@ -356,12 +392,14 @@ describe('W10: credits only to opened wallets', () => {
   it('W10: a credit to an unopened wallet is rejected and nothing is credited', () => {
     const s = new Shard();
     const fx = s.credit('T-1', 'unopened', 50_000n);
-    expect(fx.sends).toEqual([{
-      to: 'wallet.05',
-      kind: 'wallet.rejected',
-      corr: 'T-1',
-      body: { transferId: 'T-1', reason: 'W10' },
-    }]);
+    expect(fx.sends).toEqual([
+      {
+        to: 'wallet.05',
+        kind: 'wallet.rejected',
+        corr: 'T-1',
+        body: { transferId: 'T-1', reason: 'W10' },
+      },
+    ]);
     expect(fx.postings()).toEqual([]);
     expect(s.balanceOf('unopened')).toBe(0n);
     expect(s.actor.liabilities.size).toBe(0);
@@ -374,7 +412,11 @@ describe('W10: credits only to opened wallets', () => {
   it('NO_WALLET: a donor whose own wallet is unopened cannot start a transfer', () => {
     const s = new Shard();
     const body = {
-      transferId: 'T-1', donorId: 'unopened', recipientId: 'donor', amount: 100n, source: 'ACCOUNT' as const,
+      transferId: 'T-1',
+      donorId: 'unopened',
+      recipientId: 'donor',
+      amount: 100n,
+      source: 'ACCOUNT' as const,
     };
     const fx = s.handle(envelope('transfer.request', APP, SHARD, 'T-1', body));
     expectRefused(fx, 'T-1', 'NO_WALLET', s);
@@ -387,14 +429,14 @@ describe('W10: credits only to opened wallets', () => {
     expect(fx.postings()).toEqual([]);
   });
 
-  it('a credit to an active wallet credits it once, with a posting from the origin liability',
-    () => {
-      const s = new Shard();
-      const fx = s.credit('T-1', 'child', 50_000n);
-      expect(fx.sent('wallet.credited')).toEqual([
-        { to: 'wallet.05', kind: 'wallet.credited', corr: 'T-1', body: { transferId: 'T-1' } },
-      ]);
-      expect(fx.postings()).toEqual([expect.objectContaining({
+  it('a credit to an active wallet credits it once, with a posting from the origin liability', () => {
+    const s = new Shard();
+    const fx = s.credit('T-1', 'child', 50_000n);
+    expect(fx.sent('wallet.credited')).toEqual([
+      { to: 'wallet.05', kind: 'wallet.credited', corr: 'T-1', body: { transferId: 'T-1' } },
+    ]);
+    expect(fx.postings()).toEqual([
+      expect.objectContaining({
         op: 'credit',
         corr: 'T-1',
         debit: 'liab:440300',
@@ -403,30 +445,34 @@ describe('W10: credits only to opened wallets', () => {
         creditClass: 'wallet',
         amount: 50_000n,
         debitAfter: -50_000n,
-      })]);
-      expect(s.balanceOf('child')).toBe(50_000n);
-      expect(s.actor.liabilities.get('440300')).toBe(-50_000n);
-    });
+      }),
+    ]);
+    expect(s.balanceOf('child')).toBe(50_000n);
+    expect(s.actor.liabilities.get('440300')).toBe(-50_000n);
+  });
 });
 
 describe('dedup per transfer id', () => {
-  it('a duplicate request after acceptance is accepted again, starts no second saga and does '
-    + 'not count twice toward W6', () => {
-    const s = new Shard();
-    expectAccepted(s.request('T-1', 'child', 100n), 'T-1', s);
-    for (let i = 0; i < 3; i++) {
-      const fx = s.request('T-1', 'child', 100n);
-      expect(fx.sends).toEqual([
-        { to: APP, kind: 'transfer.accepted', corr: 'T-1', body: { transferId: 'T-1' } },
-      ]);
-      expect(fx.events).toEqual([]);
-      expect(fx.timers).toEqual([]);
-    }
-    expect(s.actor.sagas.size).toBe(1);
-    expectAccepted(s.request('T-2', 'spouse', 100n), 'T-2', s);
-    expectAccepted(s.request('T-3', 'parent', 100n), 'T-3', s);
-    expectRefused(s.request('T-4', 'sibling', 100n), 'T-4', 'W6', s);
-  });
+  it(
+    'a duplicate request after acceptance is accepted again, starts no second saga and does ' +
+      'not count twice toward W6',
+    () => {
+      const s = new Shard();
+      expectAccepted(s.request('T-1', 'child', 100n), 'T-1', s);
+      for (let i = 0; i < 3; i++) {
+        const fx = s.request('T-1', 'child', 100n);
+        expect(fx.sends).toEqual([
+          { to: APP, kind: 'transfer.accepted', corr: 'T-1', body: { transferId: 'T-1' } },
+        ]);
+        expect(fx.events).toEqual([]);
+        expect(fx.timers).toEqual([]);
+      }
+      expect(s.actor.sagas.size).toBe(1);
+      expectAccepted(s.request('T-2', 'spouse', 100n), 'T-2', s);
+      expectAccepted(s.request('T-3', 'parent', 100n), 'T-3', s);
+      expectRefused(s.request('T-4', 'sibling', 100n), 'T-4', 'W6', s);
+    },
+  );
 
   it('a duplicate request after the transfer completed is still answered accepted', () => {
     const s = new Shard({ ...config, requireReceipt: false });
@@ -439,9 +485,13 @@ describe('dedup per transfer id', () => {
     const w11 = new Shard();
     w11.request('T-1', 'child', 100n);
     w11.complete('T-1');
-    expect(w11.request('T-1', 'child', 100n).sends.map((m) => m.kind)).toEqual(['transfer.accepted']);
+    expect(w11.request('T-1', 'child', 100n).sends.map((m) => m.kind)).toEqual([
+      'transfer.accepted',
+    ]);
     w11.received('T-1');
-    expect(w11.request('T-1', 'child', 100n).sends.map((m) => m.kind)).toEqual(['transfer.accepted']);
+    expect(w11.request('T-1', 'child', 100n).sends.map((m) => m.kind)).toEqual([
+      'transfer.accepted',
+    ]);
     expect(w11.actor.sagas.get('T-1')?.value).toBe('received');
   });
 
@@ -454,35 +504,37 @@ describe('dedup per transfer id', () => {
     expectRefused(s.request('T-2', 'child', 999_999n), 'T-2', 'W7', s);
   });
 
-  it('wallet.credit dedup: a second identical credit is answered wallet.credited again with no '
-    + 'second posting and no balance change', () => {
-    const s = new Shard();
-    s.credit('T-1', 'child', 50_000n);
-    const before = s.actor.wallets.get('child');
-    for (let i = 0; i < 3; i++) {
-      const fx = s.credit('T-1', 'child', 50_000n);
-      expect(fx.sends).toEqual([
-        { to: 'wallet.05', kind: 'wallet.credited', corr: 'T-1', body: { transferId: 'T-1' } },
-      ]);
-      expect(fx.postings()).toEqual([]);
-      expect(fx.writes).toEqual([]);
-    }
-    expect(s.balanceOf('child')).toBe(50_000n);
-    expect(s.actor.wallets.get('child')).toBe(before);
-    expect(s.actor.wallets.get('child')?.context.tranches).toHaveLength(1);
-    expect(s.actor.liabilities.get('440300')).toBe(-50_000n);
-  });
-
-  it("the broken 'noDedup' variant credits a duplicate again (what the properties must catch)",
+  it(
+    'wallet.credit dedup: a second identical credit is answered wallet.credited again with no ' +
+      'second posting and no balance change',
     () => {
-      const s = new Shard({ ...config, variant: 'noDedup' });
+      const s = new Shard();
       s.credit('T-1', 'child', 50_000n);
-      const fx = s.credit('T-1', 'child', 50_000n);
-      expect(fx.sent('wallet.credited')).toHaveLength(1);
-      expect(fx.postings()).toHaveLength(1);
-      expect(s.balanceOf('child')).toBe(100_000n);
-      expect(s.actor.liabilities.get('440300')).toBe(-100_000n);
-    });
+      const before = s.actor.wallets.get('child');
+      for (let i = 0; i < 3; i++) {
+        const fx = s.credit('T-1', 'child', 50_000n);
+        expect(fx.sends).toEqual([
+          { to: 'wallet.05', kind: 'wallet.credited', corr: 'T-1', body: { transferId: 'T-1' } },
+        ]);
+        expect(fx.postings()).toEqual([]);
+        expect(fx.writes).toEqual([]);
+      }
+      expect(s.balanceOf('child')).toBe(50_000n);
+      expect(s.actor.wallets.get('child')).toBe(before);
+      expect(s.actor.wallets.get('child')?.context.tranches).toHaveLength(1);
+      expect(s.actor.liabilities.get('440300')).toBe(-50_000n);
+    },
+  );
+
+  it("the broken 'noDedup' variant credits a duplicate again (what the properties must catch)", () => {
+    const s = new Shard({ ...config, variant: 'noDedup' });
+    s.credit('T-1', 'child', 50_000n);
+    const fx = s.credit('T-1', 'child', 50_000n);
+    expect(fx.sent('wallet.credited')).toHaveLength(1);
+    expect(fx.postings()).toHaveLength(1);
+    expect(s.balanceOf('child')).toBe(100_000n);
+    expect(s.actor.liabilities.get('440300')).toBe(-100_000n);
+  });
 });
 
 describe('durability: rebuilding a shard from what it wrote', () => {
@@ -511,11 +563,19 @@ describe('durability: rebuilding a shard from what it wrote', () => {
       'wallet.credit:T-2:wallet.00',
     ]);
     // T-3 is done (received); T-4 awaits its receipt: no send, its 06:00 return timer re-armed.
-    expect(fx.timers.map((t) => t.key).sort()).toEqual(['saga:T-0', 'saga:T-1', 'saga:T-2', 'saga:T-4']);
+    expect(fx.timers.map((t) => t.key).sort()).toEqual([
+      'saga:T-0',
+      'saga:T-1',
+      'saga:T-2',
+      'saga:T-4',
+    ]);
     for (const t of fx.timers) expect(t.at).toBeGreaterThan(now);
     expect(fx.timers.find((t) => t.key === 'saga:T-4')?.at).toBe(at(2, 6));
     expect(fx.writes.map((w) => w.key).sort()).toEqual([
-      sagaKey('T-0'), sagaKey('T-1'), sagaKey('T-2'), sagaKey('T-4'),
+      sagaKey('T-0'),
+      sagaKey('T-1'),
+      sagaKey('T-2'),
+      sagaKey('T-4'),
     ]);
   });
 
@@ -528,9 +588,7 @@ describe('durability: rebuilding a shard from what it wrote', () => {
     s.rebuild();
     expectRefused(s.request('T-4', 'child', 100n), 'T-4', 'W12', s);
     expectRefused(s.request('T-3', 'parent', 100n), 'T-3', 'W8', s);
-    expect(s.request('T-1', 'child', 100n).sends.map((m) => m.kind)).toEqual([
-      'transfer.accepted',
-    ]);
+    expect(s.request('T-1', 'child', 100n).sends.map((m) => m.kind)).toEqual(['transfer.accepted']);
     expect(s.credit('T-9', 'sibling', 70_000n).postings()).toEqual([]);
     expect(s.balanceOf('sibling')).toBe(70_000n);
     expect(s.actor.liabilities.get('440300')).toBe(-70_000n);
@@ -586,22 +644,29 @@ describe('ids that are also Object.prototype property names', () => {
     expect(s.balanceOf('child')).toBe(50_000n);
   });
 
-  it('NO_RELATION: a recipient id "valueOf" with no relation on record is NO_RELATION',
-    () => {
-      const s = new Shard();
-      expectRefused(s.request('T-1', 'valueOf', 100n), 'T-1', 'NO_RELATION', s);
-    });
+  it('NO_RELATION: a recipient id "valueOf" with no relation on record is NO_RELATION', () => {
+    const s = new Shard();
+    expectRefused(s.request('T-1', 'valueOf', 100n), 'T-1', 'NO_RELATION', s);
+  });
 
-  it('NO_RELATION: a credit from a donor id "constructor" with no donors entry is rejected',
-    () => {
-      const s = new Shard();
-      const body = {
-        transferId: 'T-1', walletId: 'child', donorId: 'constructor', originRegion: '440300', amount: 100n,
-      };
-      const fx = s.handle(envelope('wallet.credit', 'wallet.05', SHARD, 'T-1', body));
-      expect(fx.sends).toEqual([{
-        to: 'wallet.05', kind: 'wallet.rejected', corr: 'T-1', body: { transferId: 'T-1', reason: 'NO_RELATION' },
-      }]);
-      expect(s.balanceOf('child')).toBe(0n);
-    });
+  it('NO_RELATION: a credit from a donor id "constructor" with no donors entry is rejected', () => {
+    const s = new Shard();
+    const body = {
+      transferId: 'T-1',
+      walletId: 'child',
+      donorId: 'constructor',
+      originRegion: '440300',
+      amount: 100n,
+    };
+    const fx = s.handle(envelope('wallet.credit', 'wallet.05', SHARD, 'T-1', body));
+    expect(fx.sends).toEqual([
+      {
+        to: 'wallet.05',
+        kind: 'wallet.rejected',
+        corr: 'T-1',
+        body: { transferId: 'T-1', reason: 'NO_RELATION' },
+      },
+    ]);
+    expect(s.balanceOf('child')).toBe(0n);
+  });
 });
