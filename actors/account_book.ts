@@ -4,7 +4,20 @@
 // written (write-ahead) and posted (double-entry) through the step's Effects.
 import type { DeclaredKinship, Envelope, Fen, Reason } from '../protocol/index.ts';
 import { isCloseKinship } from '../protocol/index.ts';
+import type { Effects, MoneyClass, PostingOp } from './effects.ts';
 import { isChronicDisease, policyOf, residentContributionFen, splitBill } from './policy.ts';
+import {
+  RECORDS,
+  visitRecords,
+  type AccountRecord,
+  type BillRecord,
+  type BillState,
+  type ClaimRecord,
+  type PersonRecord,
+  type RegionRecord,
+  type TxnRecord,
+  type TxnState,
+} from './records.ts';
 
 /** What the insured place needs to decide a bill. */
 export type BillRequest = Envelope<'bill.reserve'>['body'];
@@ -27,115 +40,9 @@ function billRefusal(person: PersonRecord | undefined, body: BillRequest): Reaso
   }
   return undefined;
 }
-import type { Effects, MoneyClass, PostingOp } from './effects.ts';
 
-export interface AccountRecord {
-  readonly region: string;
-  readonly available: Fen;
-  readonly held: Fen;
-}
-
-export type TxnState = 'reserved' | 'committed' | 'released' | 'rejected' | 'refunded';
-
-/**
- * The civil registry's and the enrolment system's record of one person insured in this province
- * (DOMAIN §3.1 IdentitySvc: background data; ASSUMPTION: kept per province). `kin` says, for a
- * donor id, what this person is to that donor: the fact a claimed kinship is checked against (E2).
- */
-export interface PersonRecord {
-  readonly name: string;
-  readonly idNo: string;
-  readonly region: string;
-  /** E3: enrolled in EBMI or URRBMI. */
-  readonly enrolled: boolean;
-  readonly kin: Readonly<Record<string, DeclaredKinship>>;
-  /** P4: the monthly personal-account credit (0 for residents, who have no account). */
-  readonly creditFen: Fen;
-  /** EBMI members past working age: their bills get the retiree bonus (policy.splitBill). */
-  readonly retired?: boolean;
-  /** D3: provinces this person has filed (备案) for out-of-region care. */
-  readonly filedTo?: readonly string[];
-  /** D10: chronic diseases (D9 codes) this person's benefit certification covers. */
-  readonly chronic?: readonly string[];
-}
-
-export type BillState = 'reserved' | 'committed' | 'released' | 'refunded' | 'rejected';
-
-/** F3: the insured place's decision on one bill (msgid), and where its money went. */
-export interface BillRecord {
-  readonly personId: string;
-  readonly insuredRegion: string;
-  readonly treatmentRegion: string;
-  readonly fundPay: Fen;
-  readonly acctPay: Fen;
-  /** What the fund and the personal account leave for the wallet and cash. */
-  readonly remainder: Fen;
-  readonly state: BillState;
-  readonly reason: Reason | undefined;
-}
-
-export type ClaimState = 'claimed' | 'paid' | 'released' | 'refused';
-
-/** F4: the resident fund's decision on one contribution payment (C4: one per person-year). */
-export interface ClaimRecord {
-  readonly personId: string;
-  readonly year: number;
-  readonly amount: Fen;
-  readonly state: ClaimState;
-  readonly reason: Reason | undefined;
-}
-
-/** What the reserve decision point decided for one transfer id: the dedup record. */
-export interface TxnRecord {
-  readonly accountId: string;
-  readonly amount: Fen;
-  readonly state: TxnState;
-  readonly reason: Reason | undefined;
-}
-
-/**
- * A pooling region's counter accounts: opening balances' source, and what flowed in and out of
- * its personal accounts since. Absent fields are 0 (a region that never saw that flow).
- */
-export interface RegionRecord {
-  readonly source: Fen;
-  /** Committed transfers: what the region owes the wallet ledger (K9). */
-  readonly due: Fen;
-  /** P4: monthly credits into the accounts, from payroll or the pooling fund (≤ 0). */
-  readonly income?: Fen;
-  /** F3: personal-account money paid for bills, owed to the treatment place (≥ 0). */
-  readonly payable?: Fen;
-  /** F4: personal-account money paid as relatives' resident contributions (≥ 0). */
-  readonly contributed?: Fen;
-}
-
-/** The sum of a region record's counters: with its accounts, the ledger sums to zero. */
-export function regionSum(region: RegionRecord): Fen {
-  return (
-    region.source +
-    region.due +
-    (region.income ?? 0n) +
-    (region.payable ?? 0n) +
-    (region.contributed ?? 0n)
-  );
-}
-
-export const accountKey = (id: string) => `a:${id}`;
-export const txnKey = (id: string) => `t:${id}`;
-export const regionKey = (code: string) => `r:${code}`;
-export const personKey = (id: string) => `p:${id}`;
-export const billKey = (id: string) => `k:${id}`;
-export const claimKey = (payId: string) => `q:${payId}`;
-/** C4: which payment holds a person-year. */
-export const slotKey = (personId: string, year: number) => `c:${personId}.${year}`;
-/** F4: a personal-account debit for a contribution, by payment id (the dedup record). */
-export const debitKey = (payId: string) => `d:${payId}`;
-/** F5: the province's pooling fund (its fiscal special account), and its clearing months. */
-export const FUND_KEY = 'f:fund';
-export const fundedKey = (month: number) => `cs:${month}`;
-export const receivedKey = (month: number) => `cr:${month}`;
-/** P4: the month whose credits are booked (written with them, in the same batch). */
-export const creditMonthKey = (month: number) => `m:${month}`;
+/** C4: the in-memory key of a person-year. */
+const slotOf = (personId: string, year: number): string => `${personId}.${year}`;
 
 export class AccountBook {
   readonly accounts = new Map<string, AccountRecord>();
@@ -158,21 +65,26 @@ export class AccountBook {
   /** Rebuild from durable records (after a start or a crash). */
   static fromRecords(ledger: string, records: ReadonlyMap<string, unknown>): AccountBook {
     const book = new AccountBook(ledger);
-    for (const [key, value] of records) {
-      const id = key.slice(2);
-      if (key.startsWith('a:')) book.accounts.set(id, value as AccountRecord);
-      else if (key.startsWith('t:')) book.txns.set(id, value as TxnRecord);
-      else if (key.startsWith('r:')) book.regions.set(id, value as RegionRecord);
-      else if (key.startsWith('p:')) book.persons.set(id, value as PersonRecord);
-      else if (key.startsWith('m:')) book.creditedMonths.add(Number(id));
-      else if (key.startsWith('k:')) book.bills.set(id, value as BillRecord);
-      else if (key.startsWith('q:')) book.claims.set(id, value as ClaimRecord);
-      else if (key.startsWith('c:')) book.slots.set(id, value as string);
-      else if (key.startsWith('d:')) book.debits.set(id, value as 'debited' | Reason);
-      else if (key === FUND_KEY) book.fund = value as Fen;
-      else if (key.startsWith('cs:')) book.fundedMonths.add(Number(key.slice(3)));
-      else if (key.startsWith('cr:')) book.receivedMonths.add(Number(key.slice(3)));
-    }
+    visitRecords(
+      records,
+      {
+        account: (id, account) => book.accounts.set(id, account),
+        txn: (id, txn) => book.txns.set(id, txn),
+        region: (code, region) => book.regions.set(code, region),
+        person: (id, person) => book.persons.set(id, person),
+        creditedMonth: (month) => book.creditedMonths.add(month),
+        insuredBill: (id, bill) => book.bills.set(id, bill),
+        fundClaim: (id, claim) => book.claims.set(id, claim),
+        personYear: ({ personId, year }, payId) => book.slots.set(slotOf(personId, year), payId),
+        accountDebit: (id, outcome) => book.debits.set(id, outcome),
+        poolingFund: (_, fund) => {
+          book.fund = fund;
+        },
+        statementFunded: (month) => book.fundedMonths.add(month),
+        disbursalReceived: (month) => book.receivedMonths.add(month),
+      },
+      'province',
+    );
     return book;
   }
 
@@ -215,7 +127,7 @@ export class AccountBook {
     const nextRegion = { ...region, due: region.due + txn.amount };
     this.putAccount(txn.accountId, nextAccount, fx);
     this.regions.set(account.region, nextRegion);
-    fx.write(regionKey(account.region), nextRegion);
+    fx.write(RECORDS.region.key(account.region), nextRegion);
     this.putTxn(txnId, { ...txn, state: 'committed' }, fx);
     const dueAccount = `due:${account.region}`;
     this.post(
@@ -268,7 +180,7 @@ export class AccountBook {
     const nextRegion = { ...region, due: region.due - txn.amount };
     this.putAccount(txn.accountId, nextAccount, fx);
     this.regions.set(account.region, nextRegion);
-    fx.write(regionKey(account.region), nextRegion);
+    fx.write(RECORDS.region.key(account.region), nextRegion);
     this.putTxn(txnId, { ...txn, state: 'refunded' }, fx);
     const due = `due:${account.region}`;
     this.post(
@@ -317,10 +229,10 @@ export class AccountBook {
       const region = this.region(code);
       const next = { ...region, income: (region.income ?? 0n) - total };
       this.regions.set(code, next);
-      fx.write(regionKey(code), next);
+      fx.write(RECORDS.region.key(code), next);
     }
     this.creditedMonths.add(month);
-    fx.write(creditMonthKey(month), true);
+    fx.write(RECORDS.creditedMonth.key(month), true);
     return credited;
   }
 
@@ -413,7 +325,7 @@ export class AccountBook {
       const nextRegion = { ...region, payable: (region.payable ?? 0n) + bill.acctPay };
       this.putAccount(bill.personId, nextAccount, fx);
       this.regions.set(account.region, nextRegion);
-      fx.write(regionKey(account.region), nextRegion);
+      fx.write(RECORDS.region.key(account.region), nextRegion);
       this.post(
         fx,
         'pay',
@@ -466,7 +378,7 @@ export class AccountBook {
       const nextRegion = { ...region, payable: (region.payable ?? 0n) - bill.acctPay };
       this.putAccount(bill.personId, nextAccount, fx);
       this.regions.set(account.region, nextRegion);
-      fx.write(regionKey(account.region), nextRegion);
+      fx.write(RECORDS.region.key(account.region), nextRegion);
       this.post(
         fx,
         'unpay',
@@ -499,7 +411,7 @@ export class AccountBook {
     const amount = residentContributionFen(year);
     const kin =
       person !== undefined && Object.hasOwn(person.kin, payerId) ? person.kin[payerId] : undefined;
-    const holder = this.slots.get(`${personId}.${year}`);
+    const holder = this.slots.get(slotOf(personId, year));
     let reason: Reason | undefined;
     if (person === undefined) reason = 'ID_MISMATCH';
     else if (amount === undefined) reason = 'C1';
@@ -510,10 +422,10 @@ export class AccountBook {
         ? { personId, year, amount: amount as Fen, state: 'claimed', reason }
         : { personId, year, amount: 0n, state: 'refused', reason };
     this.claims.set(payId, record);
-    fx.write(claimKey(payId), record);
+    fx.write(RECORDS.fundClaim.key(payId), record);
     if (reason === undefined) {
-      this.slots.set(`${personId}.${year}`, payId);
-      fx.write(slotKey(personId, year), payId);
+      this.slots.set(slotOf(personId, year), payId);
+      fx.write(RECORDS.personYear.key({ personId: personId, year: year }), payId);
     }
     return record;
   }
@@ -523,12 +435,12 @@ export class AccountBook {
     const claim = this.claims.get(payId);
     if (claim === undefined || claim.state !== 'claimed') return;
     this.claims.set(payId, { ...claim, state: 'paid' });
-    fx.write(claimKey(payId), { ...claim, state: 'paid' });
+    fx.write(RECORDS.fundClaim.key(payId), { ...claim, state: 'paid' });
     const person = this.persons.get(claim.personId);
     if (person !== undefined && !person.enrolled) {
       const enrolled = { ...person, enrolled: true };
       this.persons.set(claim.personId, enrolled);
-      fx.write(personKey(claim.personId), enrolled);
+      fx.write(RECORDS.person.key(claim.personId), enrolled);
     }
   }
 
@@ -537,11 +449,11 @@ export class AccountBook {
     const claim = this.claims.get(payId);
     if (claim === undefined || claim.state !== 'claimed') return;
     this.claims.set(payId, { ...claim, state: 'released' });
-    fx.write(claimKey(payId), { ...claim, state: 'released' });
-    const slot = `${claim.personId}.${claim.year}`;
+    fx.write(RECORDS.fundClaim.key(payId), { ...claim, state: 'released' });
+    const slot = slotOf(claim.personId, claim.year);
     if (this.slots.get(slot) === payId) {
       this.slots.delete(slot);
-      fx.write(slotKey(claim.personId, claim.year), '-');
+      fx.write(RECORDS.personYear.key({ personId: claim.personId, year: claim.year }), '-');
     }
   }
 
@@ -564,7 +476,7 @@ export class AccountBook {
       const nextRegion = { ...region, contributed: (region.contributed ?? 0n) + amount };
       this.putAccount(accountId, next, fx);
       this.regions.set(account.region, nextRegion);
-      fx.write(regionKey(account.region), nextRegion);
+      fx.write(RECORDS.region.key(account.region), nextRegion);
       this.post(
         fx,
         'pay',
@@ -579,7 +491,7 @@ export class AccountBook {
       outcome = 'debited';
     }
     this.debits.set(payId, outcome);
-    fx.write(debitKey(payId), outcome);
+    fx.write(RECORDS.accountDebit.key(payId), outcome);
     return outcome;
   }
 
@@ -596,8 +508,8 @@ export class AccountBook {
     if (this.fundedMonths.has(month)) return;
     this.fund -= amount;
     this.fundedMonths.add(month);
-    fx.write(FUND_KEY, this.fund);
-    fx.write(fundedKey(month), amount);
+    fx.write(RECORDS.poolingFund.key(), this.fund);
+    fx.write(RECORDS.statementFunded.key(month), amount);
   }
 
   /** F5: a disbursal from the national clearing account, once per month. */
@@ -605,8 +517,8 @@ export class AccountBook {
     if (this.receivedMonths.has(month)) return;
     this.fund += amount;
     this.receivedMonths.add(month);
-    fx.write(FUND_KEY, this.fund);
-    fx.write(receivedKey(month), amount);
+    fx.write(RECORDS.poolingFund.key(), this.fund);
+    fx.write(RECORDS.disbursalReceived.key(month), amount);
   }
 
   region(code: string): RegionRecord {
@@ -640,12 +552,12 @@ export class AccountBook {
 
   private putAccount(id: string, record: AccountRecord, fx: Effects): void {
     this.accounts.set(id, record);
-    fx.write(accountKey(id), record);
+    fx.write(RECORDS.account.key(id), record);
   }
 
   private putBill(id: string, record: BillRecord, fx: Effects): void {
     this.bills.set(id, record);
-    fx.write(billKey(id), record);
+    fx.write(RECORDS.insuredBill.key(id), record);
   }
 
   private mustBill(id: string, state: BillState): BillRecord {
@@ -658,7 +570,7 @@ export class AccountBook {
 
   private putTxn(id: string, record: TxnRecord, fx: Effects): void {
     this.txns.set(id, record);
-    fx.write(txnKey(id), record);
+    fx.write(RECORDS.txn.key(id), record);
   }
 
   private mustAccount(id: string): AccountRecord {
@@ -676,20 +588,4 @@ export class AccountBook {
     }
     return txn;
   }
-}
-
-/** The opening records of a province: accounts funded from their region's source account. */
-export function openingRecords(
-  accounts: ReadonlyArray<{ id: string; region: string; balance: Fen }>,
-): Map<string, unknown> {
-  const records = new Map<string, unknown>();
-  const sources = new Map<string, Fen>();
-  for (const { id, region, balance } of accounts) {
-    records.set(accountKey(id), { region, available: balance, held: 0n } satisfies AccountRecord);
-    sources.set(region, (sources.get(region) ?? 0n) - balance);
-  }
-  for (const [region, source] of sources) {
-    records.set(regionKey(region), { source, due: 0n } satisfies RegionRecord);
-  }
-  return records;
 }

@@ -33,7 +33,8 @@ import {
   type PairTransfer,
   type Prepayment,
 } from './clearing.ts';
-import type { ClearingLine, SettlementBook } from './settlement.machine.ts';
+import type { SettlementBook } from './settlement.machine.ts';
+import { RECORDS, type ClearingLine } from './records.ts';
 
 /** What a province was told to pay or will be paid for one batch. */
 export interface StatementRecord {
@@ -61,10 +62,6 @@ export interface BatchRecord {
   readonly timerSeq: number;
 }
 
-export const batchKey = (month: number) => `bt:${month}`;
-export const prepaymentKey = (province: string) => `pp:${province}`;
-/** The national clearing account's balance (prepayments held and money in transit through it). */
-export const CLEARING_ACCOUNT_KEY = 'ca';
 export const batchTimerKey = (month: number) => `batch:${month}`;
 
 /**
@@ -255,7 +252,7 @@ export class ClearingDesk {
   private put(book: BatchBook, batch: BatchRecord, now: number, fx: Effects, send: boolean): void {
     const next = { ...batch, timerSeq: batch.timerSeq + 1 };
     book.batches.set(batch.month, next);
-    fx.write(batchKey(batch.month), next);
+    fx.write(RECORDS.clearingBatch.key(batch.month), next);
     if (send) this.send(book, next, fx);
     this.arm(book, next, now, fx, false);
   }
@@ -399,13 +396,12 @@ export class ClearingDesk {
     fx: Effects,
   ): void {
     book.prepayments.set(province, prepayment);
-    fx.write(prepaymentKey(province), prepayment);
+    fx.write(RECORDS.prepayment.key(province), prepayment);
   }
 
   private moveClearing(book: BatchBook, delta: Fen, fx: Effects): void {
     book.clearingAccount += delta;
-    fx.write(CLEARING_ACCOUNT_KEY, book.clearingAccount);
+    fx.write(RECORDS.clearingAccount.key(), book.clearingAccount);
   }
 }
 
-export type { ClearingLine };

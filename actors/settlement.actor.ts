@@ -1,23 +1,17 @@
 // The settlement actor: its books and its machine snapshot behind the Actor contract.
 import type { SnapshotFrom } from 'xstate';
-import type { AnyEnvelope, Fen } from '../protocol/index.ts';
+import type { AnyEnvelope } from '../protocol/index.ts';
 import type { Actor, Effects } from './effects.ts';
 import { UnroutableError } from './errors.ts';
 import { MachineDriver } from './machine_driver.ts';
 import {
   settlementMachine,
-  type ClearingLine,
   type SettlementEvent,
   type SettlementKind,
   type SettlementMachine,
 } from './settlement.machine.ts';
-import {
-  CLEARING_ACCOUNT_KEY,
-  ClearingDesk,
-  type BatchBook,
-  type BatchRecord,
-} from './clearing_batch.ts';
-import type { Prepayment } from './clearing.ts';
+import { ClearingDesk, type BatchBook } from './clearing_batch.ts';
+import { visitRecords } from './records.ts';
 import { PROTOCOL_DEFAULTS, type ProtocolConfig } from './config.ts';
 
 const SETTLEMENT_KINDS: ReadonlySet<string> = new Set<SettlementKind>([
@@ -52,16 +46,22 @@ export class SettlementActor implements Actor {
     readonly config: ProtocolConfig = PROTOCOL_DEFAULTS,
     readonly machines = driver,
   ) {
-    for (const [key, value] of records) {
-      if (key.startsWith('l:')) this.book.liabilities.set(key.slice(2), value as Fen);
-      else if (key.startsWith('x:')) this.book.recorded.add(key.slice(2));
-      else if (key.startsWith('v:')) this.book.reversed.add(key.slice(2));
-      else if (key.startsWith('n:')) this.book.lines.set(key.slice(2), value as ClearingLine);
-      else if (key.startsWith('bt:'))
-        this.book.batches.set(Number(key.slice(3)), value as BatchRecord);
-      else if (key.startsWith('pp:')) this.book.prepayments.set(key.slice(3), value as Prepayment);
-      else if (key === CLEARING_ACCOUNT_KEY) this.book.clearingAccount = value as Fen;
-    }
+    const book = this.book;
+    visitRecords(
+      records,
+      {
+        originLiability: (origin, amount) => book.liabilities.set(origin, amount),
+        liabilityRecorded: (id) => book.recorded.add(id),
+        liabilityReversed: (id) => book.reversed.add(id),
+        clearingLine: (id, line) => book.lines.set(id, line),
+        clearingBatch: (month, batch) => book.batches.set(month, batch),
+        prepayment: (province, prepayment) => book.prepayments.set(province, prepayment),
+        clearingAccount: (_, balance) => {
+          book.clearingAccount = balance;
+        },
+      },
+      'settlement',
+    );
     this.snapshot = machines.initial(undefined);
     this.desk = new ClearingDesk(config);
   }

@@ -7,6 +7,7 @@ import { setup } from 'xstate';
 import type { Envelope, Fen } from '../protocol/index.ts';
 import type { Effects } from './effects.ts';
 import type { BatchBook, ClearingDesk } from './clearing_batch.ts';
+import { RECORDS, type ClearingLine } from './records.ts';
 
 /** The settlement agent's books: liabilities by origin region and the transfers behind them. */
 export interface SettlementBook {
@@ -17,31 +18,6 @@ export interface SettlementBook {
   /** F5 input: what one region owes another, line by line, from settled bills and contributions. */
   readonly lines: Map<string, ClearingLine>;
 }
-
-/**
- * One line of a month's obligations. `undone` once its bill was cancelled or reversed; if that
- * happened before its batch was allocated it is `dropped` from the batch, otherwise a `reversal`
- * line takes it back in the batch of the month the undo came in.
- */
-export interface ClearingLine {
-  readonly month: number;
-  readonly ledger: 'medical' | 'wallet';
-  readonly payerRegion: string;
-  readonly payeeRegion: string;
-  readonly amount: Fen;
-  readonly undone: boolean;
-  /** The batch (settlement month) this line counts in. */
-  readonly batch: number;
-  readonly dropped: boolean;
-  /** A reversal of an undone line: counts −amount in its batch. */
-  readonly reversal: boolean;
-}
-
-export const lineKey = (lineId: string) => `n:${lineId}`;
-
-export const liabilityRecordKey = (region: string) => `l:${region}`;
-export const recordedKey = (transferId: string) => `x:${transferId}`;
-export const reversedKey = (transferId: string) => `v:${transferId}`;
 
 type Carried<K extends SettlementKind> = {
   readonly type: K;
@@ -95,7 +71,7 @@ export const settlementMachine = setup({
           reversal: false,
         };
         book.lines.set(lineId, line);
-        fx.write(lineKey(lineId), line);
+        fx.write(RECORDS.clearingLine.key(lineId), line);
         fx.emit({ type: 'clearing.line', corr: lineId, ledger, payerRegion, payeeRegion, amount });
       }
       fx.send(env.from, 'settlement.recorded', env.corr, { lineId });
@@ -108,13 +84,13 @@ export const settlementMachine = setup({
         const dropped = desk.isOpen(book, line.batch);
         const undone = { ...line, undone: true, dropped };
         book.lines.set(lineId, undone);
-        fx.write(lineKey(lineId), undone);
+        fx.write(RECORDS.clearingLine.key(lineId), undone);
         if (!dropped) {
           // Its batch is allocated already: take it back in the batch of this month.
           const batch = desk.batchFor(book, desk.currentMonth(now), now, fx);
           const reversal: ClearingLine = { ...line, batch, reversal: true };
           book.lines.set(`${lineId}.r`, reversal);
-          fx.write(lineKey(`${lineId}.r`), reversal);
+          fx.write(RECORDS.clearingLine.key(`${lineId}.r`), reversal);
         }
         const { ledger, payerRegion, payeeRegion, amount } = line;
         fx.emit({
@@ -154,8 +130,8 @@ export const settlementMachine = setup({
       const total = (book.liabilities.get(originRegion) ?? 0n) - amount;
       book.liabilities.set(originRegion, total);
       book.reversed.add(env.corr);
-      fx.write(liabilityRecordKey(originRegion), total);
-      fx.write(reversedKey(env.corr), true);
+      fx.write(RECORDS.originLiability.key(originRegion), total);
+      fx.write(RECORDS.liabilityReversed.key(env.corr), true);
       fx.emit({ type: 'liability.reversed', corr: env.corr, originRegion, amount });
     },
     record: ({ event }) => {
@@ -164,8 +140,8 @@ export const settlementMachine = setup({
       const total = (book.liabilities.get(originRegion) ?? 0n) + amount;
       book.liabilities.set(originRegion, total);
       book.recorded.add(env.corr);
-      fx.write(liabilityRecordKey(originRegion), total);
-      fx.write(recordedKey(env.corr), true);
+      fx.write(RECORDS.originLiability.key(originRegion), total);
+      fx.write(RECORDS.liabilityRecorded.key(env.corr), true);
       fx.emit({ type: 'liability.recorded', corr: env.corr, originRegion, amount });
     },
   },

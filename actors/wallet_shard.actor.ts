@@ -63,21 +63,13 @@ import {
   own,
 } from './wallet.machine.ts';
 import { UnroutableError } from './errors.ts';
+import { RECORDS, visitRecords } from './records.ts';
 
 export type WalletSnapshot = SnapshotFrom<WalletMachine>;
 export type SagaSnapshot = SnapshotFrom<TransferSagaMachine>;
 export type BindSnapshot = SnapshotFrom<BindSagaMachine>;
 export type BillSnapshot = SnapshotFrom<BillSagaMachine>;
 export type ContributionSnapshot = SnapshotFrom<ContributionSagaMachine>;
-
-export const walletKey = (id: string) => `w:${id}`;
-export const sagaKey = (id: string) => `s:${id}`;
-export const bindKey = (id: string) => `b:${id}`;
-export const liabilityKey = (region: string) => `l:${region}`;
-export const billSagaKey = (id: string) => `g:${id}`;
-export const contributionKey = (id: string) => `y:${id}`;
-/** Wallet money spent, by origin region (K9): the shard ledger's counter for F3/F4. */
-export const spentKey = (origin: string) => `u:${origin}`;
 
 /** The machines of one protocol configuration, shared by every shard that uses it. */
 export class WalletMachines {
@@ -138,17 +130,20 @@ export class WalletShardActor implements Actor, ShardPort {
     this.config = machines.config;
     this.policy = machines.policy;
     this.ledger = `ledger.${address}`;
-    for (const [key, value] of records) {
-      const id = key.slice(2);
-      if (key.startsWith('w:')) this.wallets.set(id, machines.wallets.revive(value));
-      else if (key.startsWith('s:')) this.sagas.set(id, machines.sagas.revive(value));
-      else if (key.startsWith('b:')) this.binds.set(id, machines.binds.revive(value));
-      else if (key.startsWith('g:')) this.bills.set(id, machines.bills.revive(value));
-      else if (key.startsWith('y:'))
-        this.contributions.set(id, machines.contributions.revive(value));
-      else if (key.startsWith('u:')) this.spent.set(id, value as Fen);
-      else if (key.startsWith('l:')) this.liabilities.set(id, value as Fen);
-    }
+    visitRecords(
+      records,
+      {
+        wallet: (id, wallet) => this.wallets.set(id, machines.wallets.revive(wallet)),
+        transferSaga: (id, saga) => this.sagas.set(id, machines.sagas.revive(saga)),
+        bindSaga: (id, saga) => this.binds.set(id, machines.binds.revive(saga)),
+        billSaga: (id, saga) => this.bills.set(id, machines.bills.revive(saga)),
+        contributionSaga: (id, saga) =>
+          this.contributions.set(id, machines.contributions.revive(saga)),
+        spent: (origin, spent) => this.spent.set(origin, spent),
+        originCounter: (origin, counter) => this.liabilities.set(origin, counter),
+      },
+      'wallet',
+    );
   }
 
   handle(env: AnyEnvelope, now: number, fx: Effects): void {
@@ -315,7 +310,7 @@ export class WalletShardActor implements Actor, ShardPort {
     pieces.forEach((p, i) => {
       const spent = (this.spent.get(p.originRegion) ?? 0n) + (undo ? -p.amount : p.amount);
       this.spent.set(p.originRegion, spent);
-      fx.write(spentKey(p.originRegion), spent);
+      fx.write(RECORDS.spent.key(p.originRegion), spent);
       const corr = `${id}.w${i}`;
       if (undo) {
         fx.emit({
@@ -515,7 +510,7 @@ export class WalletShardActor implements Actor, ShardPort {
     const after = this.machines.bills.step(before, event);
     if (after === before) return;
     this.bills.set(billId, after);
-    fx.write(billSagaKey(billId), after);
+    fx.write(RECORDS.billSaga.key(billId), after);
     const value = String(after.value);
     if (value === before.value) return;
     const { scope, reason, acctMulaidPay } = after.context;
@@ -574,7 +569,7 @@ export class WalletShardActor implements Actor, ShardPort {
     const after = this.machines.contributions.step(before, event);
     if (after === before) return;
     this.contributions.set(payId, after);
-    fx.write(contributionKey(payId), after);
+    fx.write(RECORDS.contributionSaga.key(payId), after);
     if (after.status !== 'done') return;
     fx.cancelTimer(contributionTimerKey(payId));
     const { scope, reason } = after.context;
@@ -627,7 +622,7 @@ export class WalletShardActor implements Actor, ShardPort {
     const { originRegion, amount, transferId } = tranche;
     const liability = (this.liabilities.get(originRegion) ?? 0n) + amount;
     this.liabilities.set(originRegion, liability);
-    fx.write(liabilityKey(originRegion), liability);
+    fx.write(RECORDS.originCounter.key(originRegion), liability);
     fx.emit({
       type: 'posting',
       ledger: this.ledger,
@@ -713,7 +708,7 @@ export class WalletShardActor implements Actor, ShardPort {
     fx.emit({ type: 'notice.sms', corr: credit.corr, personId: walletId, amount });
     const liability = (this.liabilities.get(originRegion) ?? 0n) - amount;
     this.liabilities.set(originRegion, liability);
-    fx.write(liabilityKey(originRegion), liability);
+    fx.write(RECORDS.originCounter.key(originRegion), liability);
     fx.emit({
       type: 'posting',
       ledger: this.ledger,
@@ -756,7 +751,7 @@ export class WalletShardActor implements Actor, ShardPort {
     const after = this.machines.wallets.step(before, event);
     if (after !== before) {
       this.wallets.set(walletId, after);
-      fx.write(walletKey(walletId), after);
+      fx.write(RECORDS.wallet.key(walletId), after);
     }
   }
 
@@ -766,7 +761,7 @@ export class WalletShardActor implements Actor, ShardPort {
     const after = this.machines.sagas.step(before, event);
     if (after === before) return;
     this.sagas.set(transferId, after);
-    fx.write(sagaKey(transferId), after);
+    fx.write(RECORDS.transferSaga.key(transferId), after);
     if (
       before.value === 'recording' &&
       (after.value === 'awaitingReceipt' || after.value === 'received')
@@ -806,7 +801,7 @@ export class WalletShardActor implements Actor, ShardPort {
     const after = this.machines.binds.step(before, event);
     if (after === before) return;
     this.binds.set(bindId, after);
-    fx.write(bindKey(bindId), after);
+    fx.write(RECORDS.bindSaga.key(bindId), after);
     if (after.status !== 'done') return;
     const { donorId, relativeId, relativeRegion, kinship, donorRegion, idNo, reason } =
       after.context;

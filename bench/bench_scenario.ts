@@ -1,5 +1,5 @@
 // The bench's fixed scenario, shared by the bench and by profiling scripts.
-import { DEFAULT_SCENARIO, type Scenario } from '../sim/scenario.ts';
+import { DEFAULT_SCENARIO, type Scenario } from '../world/scenario.ts';
 
 const HOUR = 3_600_000;
 

@@ -31,8 +31,8 @@ import { LoadGenerator } from '../cluster/load_process.ts';
 import { NatsCluster } from '../cluster/nats_server.ts';
 import { connectNats, type NatsLogin } from '../cluster/nats_transport.ts';
 import { unpack } from '../cluster/record_codec.ts';
-import { scenarioFrom } from '../sim/scenario.ts';
-import { worldOf } from '../sim/simulation.ts';
+import { scenarioFrom } from '../world/scenario.ts';
+import { buildWorld } from '../world/build.ts';
 
 const RATES = (process.env.BENCH_RATES ?? '1000,1500,2000,2500,3000').split(',').map(Number);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
@@ -78,7 +78,7 @@ async function childHost(
       ...flags,
       '--import',
       'tsx',
-      'sim/cli.ts',
+      'cli/main.ts',
       'host',
       '--name',
       name,
@@ -209,8 +209,8 @@ async function main(): Promise<void> {
   const nats = await NatsCluster.start({ nodes: NODES, dir });
   try {
     const login: NatsLogin = { servers: nats.clientUrls(), name: 'bench' };
-    const world = worldOf(scenario, () => null);
-    const addresses = [...world.hosts.keys()].filter((a) => !a.startsWith('app.'));
+    const world = buildWorld(scenario);
+    const addresses = [...world.actors.keys()];
     const admin = await connectNats(login);
     const jsm = await jetstreamManager(admin);
     for (const address of addresses) await ensureStream(jsm, address, { replicas: NODES });

@@ -5,12 +5,14 @@
 // latency or faults) and no checkers. Target: ≥ 50 % of the ceiling with all checkers on. A
 // stricter ratio, to the bare actors without their store, is printed beside it.
 import type { Actor, Effects } from '../actors/effects.ts';
-import type { StepInput } from '../cluster/host.ts';
-import { MemoryStore } from '../cluster/memory_store.ts';
-import { Prng } from '../sim/prng.ts';
-import type { Scenario } from '../sim/scenario.ts';
+import type { StepInput } from '../host/actor_host.ts';
+import { MemoryStore } from '../host/store.ts';
+import type { Scenario } from '../world/scenario.ts';
 import { BENCH_SCENARIO } from './bench_scenario.ts';
-import { Simulation, buildWorld } from '../sim/simulation.ts';
+import { Simulation } from '../sim/simulation.ts';
+import { AppClient } from '../world/app_client.ts';
+import { buildWorld } from '../world/build.ts';
+import { APP_ADDRESS } from '../actors/addresses.ts';
 
 interface Recorded {
   readonly address: string;
@@ -46,15 +48,14 @@ function transitionsOf(sim: Simulation): number {
  */
 function replay(scenario: Scenario, steps: readonly Recorded[], withStore: boolean): number {
   const actors = new Map<string, { actor: Actor; fx: Effects }>();
-  const prng = new Prng(scenario.seed);
-  buildWorld(scenario, prng.fork(), (address, factory, records) => {
-    const store = new MemoryStore(records);
-    actors.set(address, {
-      actor: factory(store.durable),
-      fx: withStore ? storeEffects(store) : noEffects,
-    });
-    return undefined as never;
-  });
+  const world = buildWorld(scenario);
+  const stepped = (address: string, actor: Actor, store: MemoryStore) =>
+    actors.set(address, { actor, fx: withStore ? storeEffects(store) : noEffects });
+  for (const [address, spec] of world.actors) {
+    const store = new MemoryStore(spec.opening);
+    stepped(address, spec.make(store.durable), store);
+  }
+  stepped(APP_ADDRESS, new AppClient(APP_ADDRESS, scenario.protocol), new MemoryStore());
   settle();
   const t0 = performance.now();
   for (const { address, now, input } of steps) {

@@ -5,9 +5,9 @@
 import { describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { APP_ADDRESS } from '../actors/addresses.ts';
-import { scenarioFrom } from '../sim/scenario.ts';
+import { scenarioFrom } from '../world/scenario.ts';
 import { Simulation } from '../sim/simulation.ts';
-import type { DurableView } from '../sim/recount.ts';
+import type { DurableView } from '../world/recount.ts';
 import { evaluateCluster, type CheckOptions } from './check.ts';
 import type { ActorReport } from './reconcile.ts';
 
@@ -28,7 +28,7 @@ const options: CheckOptions = {
 };
 
 function views(): DurableView[] {
-  return [...sim.world.hosts.values()]
+  return [...sim.hosts.values()]
     .filter((h) => h.address !== APP_ADDRESS)
     .map((h) => ({ address: h.address, store: { durable: new Map(h.store.durable) } }));
 }
@@ -44,7 +44,7 @@ function reports(app: Partial<ActorReport> = {}): Map<string, ActorReport> {
     rejected: {},
   };
   const all = new Map<string, ActorReport>();
-  for (const address of sim.world.hosts.keys()) all.set(address, { ...base, address });
+  for (const address of sim.hosts.keys()) all.set(address, { ...base, address });
   all.set(APP_ADDRESS, {
     ...base,
     address: APP_ADDRESS,

@@ -17,7 +17,7 @@ import {
   type WalletSnapshot,
 } from '../actors/wallet_shard.actor.ts';
 import { formatFen } from '../protocol/index.ts';
-import { INVARIANTS, type InvariantName, type InvariantResult } from '../sim/checkers.ts';
+import { INVARIANTS, type InvariantName, type InvariantResult } from '../world/checkers.ts';
 import {
   checkClearing,
   checkWalletLiability,
@@ -25,11 +25,11 @@ import {
   disagree,
   liabilityDisagreements,
   readParties,
-} from '../sim/final_checks.ts';
-import { recount, type DurableView } from '../sim/recount.ts';
+} from '../world/final_checks.ts';
+import { recount, type DurableView } from '../world/recount.ts';
 import { SCOPES } from '../sim/report.ts';
-import type { Scenario } from '../sim/scenario.ts';
-import { worldOf } from '../sim/simulation.ts';
+import type { Scenario } from '../world/scenario.ts';
+import { buildWorld } from '../world/build.ts';
 import { readJournal } from './journal.ts';
 import { connectNats, type NatsLogin } from './nats_transport.ts';
 import { unpack } from './record_codec.ts';
@@ -159,7 +159,7 @@ export function evaluateCluster(
   open: readonly string[] = [],
 ): ClusterResult {
   const { scenario } = options;
-  const world = worldOf(scenario, () => null);
+  const world = buildWorld(scenario);
   const results = new Map<InvariantName, InvariantResult>(
     INVARIANTS.map((name) => [name, { ok: true }]),
   );

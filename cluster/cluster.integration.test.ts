@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { encodeEnvelope } from '../protocol/index.ts';
-import { worldOf } from '../sim/simulation.ts';
-import { clusterScenario } from './cli.ts';
+import { topologyOf } from '../world/build.ts';
+import { clusterScenario } from '../cli/cluster.ts';
 import type { ClusterResult } from './check.ts';
 import { defaultDeployment } from './deployment.ts';
 import { LocalCluster } from './launcher.ts';
@@ -65,9 +65,9 @@ describe('a local 3-node cluster under real faults', () => {
         `  enrolmentChanges: ${CHANGES}\n  bills: ${BILLS}\n  contributions: ${CONTRIBUTIONS}\n`,
     );
     const scenario = clusterScenario(scenarioFile, undefined);
-    const world = worldOf(scenario, () => null);
+    const topology = topologyOf(scenario);
     const deployment = defaultDeployment(
-      world.topology.provinces.map((p) => p.code),
+      topology.provinces.map((p) => p.code),
       scenario.protocol.walletShardCount,
       RATE,
     );

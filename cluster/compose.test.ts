@@ -17,7 +17,7 @@ import {
   parseDuration,
   parseServers,
   wholeNumber,
-} from './cli.ts';
+} from '../cli/cluster.ts';
 import {
   CHECK_OUT,
   CHECK_TIMEOUT,

@@ -17,7 +17,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
-import { clusterScenario } from './cli.ts';
+import { clusterScenario } from '../cli/cluster.ts';
 import {
   checkCommand,
   defaultDeployment,
@@ -29,7 +29,7 @@ import {
   type ProcessCommand,
 } from './deployment.ts';
 import { quote, renderNatsConfig } from './nats_config.ts';
-import { worldOf } from '../sim/simulation.ts';
+import { topologyOf } from '../world/build.ts';
 
 export const NATS_IMAGE = 'nats:2.10-alpine';
 export const CLIENT_PORT = 4222;
@@ -45,9 +45,9 @@ export const CLI = ['node', 'bin/gongji.mjs'] as const;
 /** The demo deployment: the cluster demo scenario, as `gongji cluster up` runs it by default. */
 export function composeDeployment(): { deployment: Deployment; scenarioArgs: string[] } {
   const scenario = clusterScenario(undefined, undefined);
-  const world = worldOf(scenario, () => null);
+  const topology = topologyOf(scenario);
   const deployment = defaultDeployment(
-    world.topology.provinces.map((p) => p.code),
+    topology.provinces.map((p) => p.code),
     scenario.protocol.walletShardCount,
   );
   return { deployment, scenarioArgs: [] };

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clusterScenario } from './cli.ts';
+import { clusterScenario } from '../cli/cluster.ts';
 import { HostProcess } from './host_process.ts';
 import { ensureStream } from './journal.ts';
 import { connectNats } from './nats_transport.ts';

@@ -13,16 +13,16 @@ import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import * as hdr from 'hdr-histogram-js';
 import type { Logger } from 'pino';
 import type { Actor, DomainEvent } from '../actors/effects.ts';
-import { ActorHost, type HostObserver } from './host.ts';
+import { ActorHost, type HostObserver } from '../host/actor_host.ts';
 import { Journal, FencedError, JournalClosedError } from './journal.ts';
 import { LiveEnvironment, liveClock } from './live_runtime.ts';
-import { MemoryStore } from './memory_store.ts';
+import { MemoryStore } from '../host/store.ts';
 import { connectNats, drainWithin, NatsTransport, type NatsLogin } from './nats_transport.ts';
 import { pack } from './record_codec.ts';
 import { openWork, type ActorReport } from './reconcile.ts';
 import { adminSubject, assertAddress, inboxSubject, senderOf } from './subjects.ts';
-import { worldOf } from '../sim/simulation.ts';
-import type { Scenario } from '../sim/scenario.ts';
+import { buildWorld, type ActorSpec } from '../world/build.ts';
+import type { Scenario } from '../world/scenario.ts';
 
 export interface HostProcessOptions {
   /** This process's name (logs, journal owner ids, the server's connection list). */
@@ -44,10 +44,6 @@ export interface HostProcessOptions {
   readonly outcomeSubject?: string | undefined;
 }
 
-interface ActorSpec {
-  readonly factory: (records: ReadonlyMap<string, unknown>) => Actor;
-  readonly records: ReadonlyMap<string, unknown>;
-}
 
 export class HostProcess implements HostObserver {
   readonly hosts = new Map<string, ActorHost>();
@@ -107,7 +103,7 @@ export class HostProcess implements HostObserver {
         this.jsm,
         address,
         owner,
-        () => spec.records,
+        () => spec.opening,
         {
           snapshotBytes: this.options.snapshotBytes,
           onEvent: (message) => log.info({ address }, message),
@@ -116,7 +112,7 @@ export class HostProcess implements HostObserver {
       this.journals.set(address, journal);
       const host = new ActorHost(
         address,
-        spec.factory,
+        spec.make,
         new MemoryStore(records),
         transport,
         this.runtime,
@@ -247,15 +243,12 @@ export function actorSpecs(
   scenario: Scenario,
   addresses: readonly string[],
 ): Map<string, ActorSpec> {
-  const world = worldOf(scenario, (_address, factory, records): ActorSpec => ({
-    factory,
-    records,
-  }));
+  const world = buildWorld(scenario);
   const specs = new Map<string, ActorSpec>();
   for (const address of addresses) {
-    const spec = world.hosts.get(address);
-    if (spec === undefined || address.startsWith('app.')) {
-      const known = [...world.hosts.keys()].filter((a) => !a.startsWith('app.'));
+    const spec = world.actors.get(address);
+    if (spec === undefined) {
+      const known = [...world.actors.keys()];
       throw new Error(
         `no actor '${address}' in scenario ${scenario.name} (actors: ${known.join(', ')})`,
       );

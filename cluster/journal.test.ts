@@ -3,10 +3,10 @@
 import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { Simulation } from '../sim/simulation.ts';
-import { scenarioFrom } from '../sim/scenario.ts';
+import { scenarioFrom } from '../world/scenario.ts';
 import { JournalFold } from './journal.ts';
 import { encodeRecordValues, pack, unpack } from './record_codec.ts';
-import { recount } from '../sim/recount.ts';
+import { recount } from '../world/recount.ts';
 
 function roundTrip(records: ReadonlyMap<string, unknown>): Map<string, unknown> {
   const keys = [...records.keys()];
@@ -73,7 +73,7 @@ describe('record codec', () => {
   it('round-trips every durable record of a run: bigints exact, snapshots as value + context', () => {
     const sim = new Simulation(scenario).run();
     expect(sim.checkers.ok).toBe(true);
-    for (const host of sim.world.hosts.values()) {
+    for (const host of sim.hosts.values()) {
       const back = roundTrip(host.store.durable);
       expect(back.size).toBe(host.store.durable.size);
       host.store.durable.forEach((value, key) => {
@@ -86,11 +86,11 @@ describe('record codec', () => {
           throw new Error(`${host.address} ${key} changed in the round trip`);
       });
     }
-    const views = [...sim.world.hosts.values()].map((h) => ({
+    const views = [...sim.hosts.values()].map((h) => ({
       address: h.address,
       store: { durable: roundTrip(h.store.durable) },
     }));
-    expect(recount(views)).toEqual(recount(sim.world.hosts.values()));
+    expect(recount(views)).toEqual(recount(sim.hosts.values()));
   });
 
   it('actors rebuilt from decoded records resume exactly as from live ones (a crash mid-run)', () => {
@@ -103,7 +103,7 @@ describe('record codec', () => {
     // Same run, but every restart reads its records back through the codec.
     const decoded = new Simulation(faulted);
     let restarts = 0;
-    for (const host of decoded.world.hosts.values()) {
+    for (const host of decoded.hosts.values()) {
       const store = host.store as unknown as { durable: Map<string, unknown> };
       const restart = host.restart.bind(host);
       host.restart = () => {

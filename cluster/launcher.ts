@@ -8,7 +8,7 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import type { Scenario } from '../sim/scenario.ts';
+import type { Scenario } from '../world/scenario.ts';
 import { checkCluster, type ClusterResult } from './check.ts';
 import {
   allAddresses,
@@ -200,7 +200,7 @@ export class LocalCluster {
     });
     const proc = spawn(
       process.execPath,
-      ['--import', 'tsx', join(REPO, 'sim/cli.ts'), ...command.args],
+      ['--import', 'tsx', join(REPO, 'cli/main.ts'), ...command.args],
       {
         cwd: REPO,
         env: {

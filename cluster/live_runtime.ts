@@ -1,7 +1,7 @@
 // The host environment of a real process: the wall clock, real timers, and syncs that append the
 // batch to the actor's JetStream journal (or, for an actor with no durable state such as the
 // load generator's app client, complete at once).
-import type { ActorHost, HostEnvironment } from './host.ts';
+import type { ActorHost, HostEnvironment } from '../host/actor_host.ts';
 import type { Journal } from './journal.ts';
 import { HOUR_MS } from '../actors/config.ts';
 

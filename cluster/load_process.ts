@@ -7,13 +7,13 @@ import * as hdr from 'hdr-histogram-js';
 import type { Logger } from 'pino';
 import { APP_ADDRESS } from '../actors/addresses.ts';
 import type { DomainEvent } from '../actors/effects.ts';
-import { APP_BEHAVIOUR_DEFAULTS, AppClient, type AppBehaviour } from '../sim/app_client.ts';
-import type { Scenario } from '../sim/scenario.ts';
-import { worldOf } from '../sim/simulation.ts';
-import { intentId, type Intent, type TransferIntent } from '../sim/workload.ts';
-import { ActorHost, type HostObserver } from './host.ts';
+import { APP_BEHAVIOUR_DEFAULTS, AppClient, type AppBehaviour } from '../world/app_client.ts';
+import type { Scenario } from '../world/scenario.ts';
+import { buildWorld } from '../world/build.ts';
+import { intentId, type Intent, type TransferIntent } from '../world/workload.ts';
+import { ActorHost, type HostObserver } from '../host/actor_host.ts';
 import { LiveEnvironment, liveClock } from './live_runtime.ts';
-import { MemoryStore } from './memory_store.ts';
+import { MemoryStore } from '../host/store.ts';
 import { connectNats, drainWithin, NatsTransport, type NatsLogin } from './nats_transport.ts';
 import { pack } from './record_codec.ts';
 import type { ActorReport } from './reconcile.ts';
@@ -92,7 +92,7 @@ export class LoadGenerator implements HostObserver {
     readonly nc: NatsConnection,
   ) {
     const { scenario } = options;
-    let intents = options.intents ?? worldOf(scenario, () => null).workload;
+    let intents = options.intents ?? buildWorld(scenario).workload;
     if (options.scope !== undefined) {
       intents = intents.filter((i) => i.kind === 'transfer' && i.scope === options.scope);
     }

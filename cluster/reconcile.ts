@@ -2,7 +2,7 @@
 // and where its journal stands. The checker polls every actor until all are quiet and agree
 // twice in a row, then reads the journals themselves (cluster/check.ts).
 import type { SagaSnapshot } from '../actors/wallet_shard.actor.ts';
-import type { TxnRecord } from '../actors/account_book.ts';
+import type { TxnRecord } from '../actors/records.ts';
 
 export interface ActorReport {
   readonly address: string;

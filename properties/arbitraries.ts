@@ -10,8 +10,8 @@ import {
   provinceAddress,
   walletShardAddress,
 } from '../actors/addresses.ts';
-import type { FaultEvent } from '../sim/faults.ts';
-import { BILL_SCOPES, CARE_KINDS, CONTRIBUTION_SOURCES, POS_ACTIONS } from '../sim/payments.ts';
+import type { FaultEvent } from '../world/faults.ts';
+import { BILL_SCOPES, CARE_KINDS, CONTRIBUTION_SOURCES, POS_ACTIONS } from '../world/payments.ts';
 import {
   DEFAULT_SCENARIO,
   ENDING_PARTIES,
@@ -22,10 +22,10 @@ import {
   type ScriptedEnd,
   type ScriptedEnrolmentChange,
   type ScriptedTransfer,
-} from '../sim/scenario.ts';
-import { worldOf } from '../sim/simulation.ts';
-import { BIND_CLAIMS, BIND_FACES } from '../sim/workload.ts';
-import { PROVINCES } from '../sim/topology.data.ts';
+} from '../world/scenario.ts';
+import { buildWorld } from '../world/build.ts';
+import { BIND_CLAIMS, BIND_FACES } from '../world/workload.ts';
+import { PROVINCES } from '../world/topology.data.ts';
 
 /**
  * Requests and faults happen in this window of day 0 (10:00 + 60 s): away from the W8 blackout
@@ -215,7 +215,7 @@ function baseScenario(shape: Shape, variant: ProtocolVariant, writeAhead: boolea
 
 /** How many bind candidates the shape's population has (the world is small: this is cheap). */
 function candidateCount(scenario: Scenario): number {
-  return worldOf(scenario, () => null).population.candidates.length;
+  return buildWorld(scenario).population.candidates.length;
 }
 
 /**

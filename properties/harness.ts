@@ -4,9 +4,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { formatFen } from '../protocol/index.ts';
 import { dirname, join } from 'node:path';
-import { describeFault, fmtTime } from '../sim/faults.ts';
-import { jsonReplacer } from '../sim/json.ts';
-import type { Scenario } from '../sim/scenario.ts';
+import { describeFault, fmtTime } from '../world/faults.ts';
+import { jsonReplacer } from '../world/json.ts';
+import type { Scenario } from '../world/scenario.ts';
 import { Simulation } from '../sim/simulation.ts';
 
 export function runScenario(scenario: Scenario): Simulation {

@@ -9,8 +9,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ProtocolVariant } from '../actors/config.ts';
-import { jsonReplacer } from '../sim/json.ts';
-import { scenarioFrom, type Scenario } from '../sim/scenario.ts';
+import { jsonReplacer } from '../world/json.ts';
+import { scenarioFrom, type Scenario } from '../world/scenario.ts';
 import { Simulation } from '../sim/simulation.ts';
 import { scenarioArb } from './arbitraries.ts';
 import {

@@ -3,8 +3,8 @@
 //   invariants: { "<name>": { ok, detail? } } } plus the fields below.
 import { formatFen } from '../protocol/index.ts';
 import type { TransferScope } from '../actors/effects.ts';
-import { describeFault, fmtTime } from './faults.ts';
-import type { InvariantResult } from './checkers.ts';
+import { describeFault, fmtTime } from '../world/faults.ts';
+import type { InvariantResult } from '../world/checkers.ts';
 import type { Simulation } from './simulation.ts';
 
 export const SCOPES: readonly TransferScope[] = ['sameRegion', 'sameProvince', 'crossProvince'];

@@ -1,38 +1,10 @@
 // The deterministic in-process network: per-link latency (log-normal), background loss and
 // duplication, and the faults of the schedule (partitions, one-way partitions, loss, duplicates,
 // reordering) switched on and off on the virtual clock. All draws come from one seeded Prng.
-import type { Transport } from '../cluster/host.ts';
-import type { Prng } from './prng.ts';
-import { expandSelectors, type FaultEvent } from './faults.ts';
-
-export interface LinkOverride {
-  readonly from: string;
-  readonly to: string;
-  readonly latencyMsMedian?: number;
-  readonly lossRate?: number;
-  readonly duplicateRate?: number;
-}
-
-export interface NetworkConfig {
-  /** Median one-way latency between different sites (a province and the national platform). */
-  readonly latencyMsMedian: number;
-  /** Log-normal shape: 0.5 gives a p99 of about 3.2× the median. */
-  readonly latencySigma: number;
-  /** One-way latency between two nodes of the same site. */
-  readonly localLatencyMs: number;
-  readonly lossRate: number;
-  readonly duplicateRate: number;
-  readonly links: readonly LinkOverride[];
-}
-
-export const NETWORK_DEFAULTS: NetworkConfig = {
-  latencyMsMedian: 12,
-  latencySigma: 0.5,
-  localLatencyMs: 1,
-  lossRate: 0,
-  duplicateRate: 0,
-  links: [],
-};
+import type { Transport } from '../host/actor_host.ts';
+import type { Prng } from '../world/prng.ts';
+import { expandSelectors, type FaultEvent } from '../world/faults.ts';
+import { linkMatches, type NetworkConfig } from '../world/network.ts';
 
 interface Link {
   readonly latencyMsMedian: number;
@@ -141,7 +113,7 @@ export class SimNetwork implements Transport {
   private resolveLink(from: string, to: string): Link {
     let { latencyMsMedian, lossRate, duplicateRate } = this.config;
     for (const o of this.config.links) {
-      if (!matches(o.from, from) || !matches(o.to, to)) continue;
+      if (!linkMatches(o.from, from) || !linkMatches(o.to, to)) continue;
       latencyMsMedian = o.latencyMsMedian ?? latencyMsMedian;
       lossRate = o.lossRate ?? lossRate;
       duplicateRate = o.duplicateRate ?? duplicateRate;
@@ -153,12 +125,4 @@ export class SimNetwork implements Transport {
       local: this.siteOf(from) === this.siteOf(to),
     };
   }
-}
-
-function matches(selector: string, address: string): boolean {
-  return (
-    selector === '*' ||
-    selector === address ||
-    (selector.endsWith('.*') && address.startsWith(selector.slice(0, -1)))
-  );
 }

@@ -1,68 +1,31 @@
 // One deterministic run: build the world from a scenario and its seed, then pop events from the
 // single virtual clock until nothing is left to do. Every delivered message is checked.
-import {
-  APP_ADDRESS,
-  SETTLEMENT_ADDRESS,
-  provinceAddress,
-  walletShardAddress,
-  walletShardOf,
-} from '../actors/addresses.ts';
-import { FUND_KEY, openingRecords, personKey, type PersonRecord } from '../actors/account_book.ts';
-import { CLEARING_ACCOUNT_KEY, prepaymentKey } from '../actors/clearing_batch.ts';
-
-const FUND_FEN_PER_INSURED = 200_000n;
-const PREPAYMENT_FEN_PER_INSURED = 2_000n;
-import type { Actor, TransferScope } from '../actors/effects.ts';
-import { ProvinceActor } from '../actors/province.actor.ts';
+import { APP_ADDRESS } from '../actors/addresses.ts';
 import { Calendar, parseDate } from '../actors/calendar.ts';
-import { SettlementActor } from '../actors/settlement.actor.ts';
-import {
-  returnAtMs,
-  type Relation as WalletRelation,
-  type WalletStatus,
-} from '../actors/wallet.machine.ts';
-import { WalletMachines, WalletShardActor, walletKey } from '../actors/wallet_shard.actor.ts';
+import type { TransferScope } from '../actors/effects.ts';
+import { returnAtMs } from '../actors/wallet.machine.ts';
 import {
   ActorHost,
+  type ActorFactory,
   type HostEnvironment,
   type HostObserver,
   type StepTap,
-} from '../cluster/host.ts';
-import { MemoryStore } from '../cluster/memory_store.ts';
-import type { Fen } from '../protocol/index.ts';
-import { AppClient } from './app_client.ts';
-import { Checkers } from './checkers.ts';
+} from '../host/actor_host.ts';
+import { MemoryStore } from '../host/store.ts';
+import { AppClient } from '../world/app_client.ts';
+import { buildWorld, type World } from '../world/build.ts';
+import { Checkers } from '../world/checkers.ts';
+import { describeFault, lastHealAt, type FaultEvent } from '../world/faults.ts';
+import { finalChecks } from '../world/final_checks.ts';
+import { log } from '../world/log.ts';
+import { siteOf } from '../world/network.ts';
+import { Prng } from '../world/prng.ts';
+import { recount } from '../world/recount.ts';
+import type { Scenario } from '../world/scenario.ts';
+import { intentId, type Intent } from '../world/workload.ts';
 import { EventQueue } from './event_queue.ts';
-import { describeFault, lastHealAt, type FaultEvent } from './faults.ts';
-import { finalChecks } from './final_checks.ts';
-import { buildPopulation, type Person, type Population, type Relation } from './population.ts';
-import { Prng } from './prng.ts';
-import { recount } from './recount.ts';
-import { isScripted, type Scenario, type Script } from './scenario.ts';
 import { SimNetwork } from './sim_network.ts';
-import { buildTopology, smallTopology, type Topology } from './topology.ts';
 import { Trace } from './trace.ts';
-import {
-  billIntents,
-  carePlaces,
-  contributionIntent,
-  contributionIntents,
-  scriptedBillIntent,
-  yearOf,
-} from './payments.ts';
-import { log } from './log.ts';
-import {
-  bindIntent,
-  buildWorkload,
-  claimDetails,
-  endIntent,
-  enrolmentIntent,
-  intentId,
-  nonEmployeesOf,
-  relativeOf,
-  type Intent,
-  type TransferIntent,
-} from './workload.ts';
 
 /** F5 (K8): a month is cleared by day 20 of the next, plus funding and disbursal: 21 days. */
 const CLEARING_DAYS_MS = 21 * 86_400_000;
@@ -102,20 +65,10 @@ export interface SimulationHooks {
   readonly onDelivery?: (at: number, from: string, to: string, frame: Uint8Array) => void;
 }
 
-export interface World<H = ActorHost> {
-  readonly scenario: Scenario;
-  readonly topology: Topology;
-  readonly population: Population;
-  readonly workload: readonly Intent[];
-  readonly hosts: ReadonlyMap<string, H>;
-  readonly machines: WalletMachines;
-  readonly openingTotal: Fen;
-  /** F5: Σ pooling funds + the national clearing account at the start (a second conservation law). */
-  readonly openingFunds: Fen;
-}
-
 export class Simulation implements HostEnvironment, HostObserver {
   readonly world: World;
+  /** Every actor's host, the app's last: the order hosts start in. */
+  readonly hosts: ReadonlyMap<string, ActorHost>;
   readonly checkers: Checkers;
   readonly trace = new Trace();
   readonly network: SimNetwork;
@@ -142,28 +95,28 @@ export class Simulation implements HostEnvironment, HostObserver {
     const transport = {
       send: (from: string, to: string, frame: Uint8Array) => this.network.send(from, to, frame),
     };
-    this.world = buildWorld(
-      scenario,
-      worldPrng,
-      (address, factory, records) =>
-        new ActorHost(address, factory, new MemoryStore(records), transport, this, this, {
-          writeAhead: scenario.writeAhead,
-          tap: hooks.tap,
-        }),
-    );
-    const addresses = [...this.world.hosts.keys()];
+    this.world = buildWorld(scenario, worldPrng);
+    const host = (address: string, make: ActorFactory, records: ReadonlyMap<string, unknown>) =>
+      new ActorHost(address, make, new MemoryStore(records), transport, this, this, {
+        writeAhead: scenario.writeAhead,
+        tap: hooks.tap,
+      });
+    const hosts = new Map<string, ActorHost>();
+    for (const [address, spec] of this.world.actors) hosts.set(address, host(address, spec.make, spec.opening));
+    hosts.set(APP_ADDRESS, host(APP_ADDRESS, () => new AppClient(APP_ADDRESS, scenario.protocol), new Map()));
+    this.hosts = hosts;
     this.network = new SimNetwork(
       scenario.network,
       prng.fork(),
-      addresses,
+      [...hosts.keys()],
       siteOf,
       () => this.virtualMs,
       (at, from, to, frame) => this.queue.push(at, { k: 'deliver', from, to, frame }),
     );
     this.checkers = new Checkers(this.world.openingTotal);
-    this.appHost = this.world.hosts.get(APP_ADDRESS) as ActorHost;
+    this.appHost = hosts.get(APP_ADDRESS) as ActorHost;
     // Each actor arms what its records say is scheduled (a province's next month, P4).
-    for (const host of this.world.hosts.values()) host.start();
+    for (const actorHost of hosts.values()) actorHost.start();
     this.app = this.appHost.current as AppClient;
     this.lastHealAt = lastHealAt(scenario.faults);
     for (const intent of this.world.workload) {
@@ -216,7 +169,7 @@ export class Simulation implements HostEnvironment, HostObserver {
   }
 
   checkpoint(): void {
-    this.checkers.checkpoint(recount(this.world.hosts.values()));
+    this.checkers.checkpoint(recount(this.hosts.values()));
   }
 
   // HostEnvironment
@@ -247,7 +200,7 @@ export class Simulation implements HostEnvironment, HostObserver {
 
   /** Deliver a frame unless its link is cut or its node is down; true if it was delivered. */
   private deliver(from: string, to: string, frame: Uint8Array): boolean {
-    const host = this.world.hosts.get(to);
+    const host = this.hosts.get(to);
     if (host === undefined) return false;
     if (this.network.isCut(from, to)) {
       this.droppedPartition++;
@@ -302,7 +255,7 @@ export class Simulation implements HostEnvironment, HostObserver {
   }
 
   private hostOf(address: string): ActorHost {
-    const host = this.world.hosts.get(address);
+    const host = this.hosts.get(address);
     if (host === undefined) throw new Error(`fault names unknown node ${address}`);
     return host;
   }
@@ -332,281 +285,4 @@ export class Simulation implements HostEnvironment, HostObserver {
       Math.max(lastIntent, scheduled, this.lastHealAt) + 4 * this.scenario.checks.lifecycleBoundMs
     );
   }
-}
-
-/**
- * A scenario's scripted requests as the workload: transfers, bindings, revocations, enrolment
- * changes, bills and contributions merged in time order (stable for equal times: transfers
- * first, then bindings, ends, changes, bills and contributions, each in script order). Ids are
- * the generated workload's prefixes with the index in its list (`t…`, `b…`, `e…`, `n…`, `s…`,
- * `c…`), and there are no follow-up transfers: the script says which transfers happen. Each
- * request names a relation, a candidate or a person by index modulo their count, so a shrunk
- * script stays valid. What a script leaves to chance — a wrong claim's details (which kinship,
- * which digit, which requester), a bill's treatment region, disease and eligible share — is
- * drawn from a stream seeded by the candidate's or the patient's index alone, so a request does
- * not change when other steps are shrunk away. Contributions are for `year` (the calendar year
- * of day 0), or the next.
- */
-export function scriptedWorkload(population: Population, script: Script, year: number): Intent[] {
-  const { relations, candidates, people } = population;
-  const transfers = script.transfers ?? [];
-  const binds = script.binds ?? [];
-  const ends = script.ends ?? [];
-  const changes = script.enrolmentChanges ?? [];
-  const bills = script.bills ?? [];
-  const contributions = script.contributions ?? [];
-  if (
-    transfers.length + ends.length + changes.length + contributions.length > 0 &&
-    relations.length === 0
-  ) {
-    throw new Error('scripted transfers, ends, enrolment changes and contributions need relations');
-  }
-  if (binds.length > 0 && candidates.length === 0) {
-    throw new Error('scripted binds need bind candidates (population.candidateShare > 0)');
-  }
-  const relation = (index: number) => relations[index % relations.length] as Relation;
-  const id = (prefix: string, i: number, n: number) =>
-    `${prefix}${String(i).padStart(String(n).length, '0')}`;
-  const nonEmployees = nonEmployeesOf(people);
-  const places = carePlaces(population);
-  const intents: Intent[] = [
-    ...transfers.map((t, i): TransferIntent => {
-      const r = relation(t.relation);
-      return {
-        kind: 'transfer',
-        at: t.at,
-        transferId: id('t', i, transfers.length),
-        donorId: r.donorId,
-        recipientId: r.recipientId,
-        amount: t.amount,
-        scope: r.scope,
-        source: 'ACCOUNT',
-      };
-    }),
-    ...binds.map((b, i) => {
-      const index = b.candidate % candidates.length;
-      const candidate = candidates[index] as Relation;
-      const relative = relativeOf(population.personById, candidate);
-      const claim = claimDetails(candidate, relative, b.claim, nonEmployees, new Prng(index));
-      return bindIntent(candidate, relative, b.at, id('b', i, binds.length), claim, b.face);
-    }),
-    ...ends.map((e, i) =>
-      endIntent(
-        relation(e.relation),
-        e.at,
-        id('e', i, ends.length),
-        e.by === 'donor' ? 'REVOKED_BY_DONOR' : 'REVOKED_BY_RECIPIENT',
-      ),
-    ),
-    ...changes.map((n, i) =>
-      enrolmentIntent(relation(n.relation), n.at, id('n', i, changes.length)),
-    ),
-    ...bills.map((b, i) => {
-      const index = b.patient % people.length;
-      return scriptedBillIntent(places, new Prng(index), people[index] as Person, {
-        at: b.at,
-        billId: id('s', i, bills.length),
-        where: b.where,
-        care: b.care,
-        total: b.amount,
-        action: b.action,
-        useWallet: b.useWallet,
-        emergency: b.emergency,
-      });
-    }),
-    ...contributions.map((c, i) =>
-      contributionIntent(
-        relation(c.relation),
-        c.source,
-        c.at,
-        id('c', i, contributions.length),
-        c.nextYear ? year + 1 : year,
-      ),
-    ),
-  ];
-  return intents
-    .map((intent, i) => ({ intent, i }))
-    .sort((a, b) => a.intent.at - b.intent.at || a.i - b.i)
-    .map(({ intent }) => intent);
-}
-
-/**
- * Bills (F3) and resident contributions (F4) merged into a generated workload, in time order
- * (stable: requests drawn earlier come first at equal times), from their own Prng stream.
- */
-function withPayments(
-  intents: Intent[],
-  population: Population,
-  prng: Prng,
-  scenario: Scenario,
-): Intent[] {
-  const { bills = 0, contributions = 0, days = 1 } = scenario.workload;
-  if (bills + contributions === 0) return intents;
-  const options = { bills, contributions, days, year: yearOf(scenario.protocol.startDate) };
-  const billPrng = prng.fork();
-  const payPrng = prng.fork();
-  const all: Intent[] = [
-    ...intents,
-    ...billIntents(population, billPrng, options),
-    ...contributionIntents(population, payPrng, options),
-  ];
-  return all
-    .map((intent, i) => ({ intent, i }))
-    .sort((a, b) => a.intent.at - b.intent.at || a.i - b.i)
-    .map(({ intent }) => intent);
-}
-
-/** Provinces are their own sites; the wallet shards, settlement and the app sit at the national platform. */
-function siteOf(address: string): string {
-  return address.startsWith('province.') ? address : 'national';
-}
-
-/** The scenario's world as the simulator builds it (same seed, same world), for other runtimes. */
-export function worldOf<H>(scenario: Scenario, makeHost: MakeHost<H>): World<H> {
-  return buildWorld(scenario, new Prng(scenario.seed).fork(), makeHost);
-}
-
-/** Makes whatever stands for one actor in a world: a host here, a spec for a cluster process. */
-export type MakeHost<H> = (
-  address: string,
-  factory: (records: ReadonlyMap<string, unknown>) => Actor,
-  records: ReadonlyMap<string, unknown>,
-) => H;
-
-export function buildWorld<H>(scenario: Scenario, prng: Prng, makeHost: MakeHost<H>): World<H> {
-  const topology =
-    scenario.topology.provinces === 'all'
-      ? buildTopology({ regionsPerProvinceMax: scenario.topology.regionsPerProvinceMax })
-      : smallTopology(scenario.topology.provinces, scenario.topology.regionsPerProvinceMax);
-  const population = buildPopulation(topology, prng.fork(), scenario.population);
-  const generated = prng.fork();
-  const payments = prng.fork();
-  const workload = isScripted(scenario)
-    ? scriptedWorkload(population, scenario, yearOf(scenario.protocol.startDate))
-    : withPayments(
-        buildWorkload(population, generated, scenario.workload),
-        population,
-        payments,
-        scenario,
-      );
-  const config = scenario.protocol;
-  const machines = new WalletMachines(config);
-  const hosts = new Map<string, H>();
-  let openingTotal = 0n;
-
-  const settlementOpening = new Map<string, unknown>();
-  let clearingAccount = 0n;
-  let openingFunds = 0n;
-  // The civil registry's view of kinship (F1, E2): for each person, what they are to each donor
-  // that has them as a relative, bound or not yet.
-  const kinOf = new Map<string, Record<string, string>>();
-  for (const relation of [...population.relations, ...population.candidates]) {
-    const kin = kinOf.get(relation.recipientId) ?? {};
-    kin[relation.donorId] = relation.kinship;
-    kinOf.set(relation.recipientId, kin);
-  }
-  for (const province of topology.provinces) {
-    const people = population.people.filter((person) => person.province === province.code);
-    const accounts = people
-      .filter((person) => person.ebmi)
-      .map((person) => ({ id: person.id, region: person.region, balance: person.openingBalance }));
-    for (const account of accounts) openingTotal += account.balance;
-    const records = openingRecords(accounts);
-    for (const person of people) {
-      const record: PersonRecord = {
-        name: person.name,
-        idNo: person.idNo,
-        region: person.region,
-        enrolled: person.enrolled,
-        kin: (kinOf.get(person.id) ?? {}) as PersonRecord['kin'],
-        creditFen: person.monthlyCreditFen,
-        retired: person.retired,
-        filedTo: person.filedTo,
-        chronic: person.chronic,
-      };
-      records.set(personKey(person.id), record);
-    }
-    // F5 (ASSUMPTION): each pooling fund opens with 2,000 yuan per insured person here, and has
-    // advanced a prepayment (K1, K7) of 20 yuan per insured person to the national clearing
-    // account: sized like 2× a month of cross-province spending, in the absence of history.
-    const insured = BigInt(people.filter((p) => p.enrolled).length);
-    records.set(FUND_KEY, insured * FUND_FEN_PER_INSURED);
-    const prepayment = insured * PREPAYMENT_FEN_PER_INSURED;
-    settlementOpening.set(prepaymentKey(province.code), { size: prepayment, balance: prepayment });
-    clearingAccount += prepayment;
-    openingFunds += insured * FUND_FEN_PER_INSURED + prepayment;
-    const address = provinceAddress(province.code);
-    hosts.set(
-      address,
-      makeHost(address, (r) => new ProvinceActor(address, r, config), records),
-    );
-  }
-
-  settlementOpening.set(CLEARING_ACCOUNT_KEY, clearingAccount);
-
-  // Relations bound before the run: active on both sides, the donor's copy and the recipient's.
-  const relationsOf = new Map<string, Record<string, WalletRelation>>();
-  const donorsOf = new Map<string, Record<string, WalletRelation>>();
-  population.relations.forEach((relation, i) => {
-    const recipient = population.personById.get(relation.recipientId);
-    const donor = population.personById.get(relation.donorId);
-    if (recipient === undefined || donor === undefined)
-      throw new Error(`relation ${i} names an unknown person`);
-    const bindId = `r${i}`;
-    const own = relationsOf.get(relation.donorId) ?? {};
-    own[relation.recipientId] = {
-      kinship: relation.kinship,
-      region: recipient.region,
-      status: 'active',
-      bindId,
-    };
-    relationsOf.set(relation.donorId, own);
-    const donors = donorsOf.get(relation.recipientId) ?? {};
-    donors[relation.donorId] = {
-      kinship: relation.kinship,
-      region: donor.region,
-      status: 'active',
-      bindId,
-    };
-    donorsOf.set(relation.recipientId, donors);
-  });
-  const shardRecords = Array.from(
-    { length: config.walletShardCount },
-    () => new Map<string, unknown>(),
-  );
-  for (const person of population.people) {
-    const status: WalletStatus = person.walletStatus;
-    const snapshot = machines.openingSnapshot({
-      walletId: person.id,
-      region: person.region,
-      status,
-      ebmi: person.ebmi,
-      relations: relationsOf.get(person.id) ?? {},
-      donors: donorsOf.get(person.id) ?? {},
-    });
-    shardRecords[walletShardOf(person.id, config.walletShardCount)]?.set(
-      walletKey(person.id),
-      snapshot,
-    );
-  }
-  shardRecords.forEach((records, shard) => {
-    const address = walletShardAddress(shard);
-    hosts.set(
-      address,
-      makeHost(address, (r) => new WalletShardActor(address, r, machines), records),
-    );
-  });
-  hosts.set(
-    SETTLEMENT_ADDRESS,
-    makeHost(
-      SETTLEMENT_ADDRESS,
-      (r) => new SettlementActor(SETTLEMENT_ADDRESS, r, config),
-      settlementOpening,
-    ),
-  );
-  hosts.set(
-    APP_ADDRESS,
-    makeHost(APP_ADDRESS, () => new AppClient(APP_ADDRESS, config), new Map()),
-  );
-  return { scenario, topology, population, workload, hosts, machines, openingTotal, openingFunds };
 }

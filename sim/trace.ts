@@ -2,7 +2,7 @@
 // FNV-1a hash (two 32-bit lanes), plus the most recent deliveries kept for failure reports.
 // Same seed, same deliveries, same bytes: same hash. That is the determinism check.
 import { decodeEnvelope } from '../protocol/index.ts';
-import { fmtTime } from './faults.ts';
+import { fmtTime } from '../world/faults.ts';
 export interface TraceLine {
   readonly at: string;
   readonly from: string;

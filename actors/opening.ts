@@ -1,0 +1,197 @@
+// The opening records of every actor: what each holds before the first message, built from plain
+// people and relations. The world builder (world/build.ts) turns a scenario's population into
+// these inputs, and the in-test network (testing/net.ts) its hand-written people, so both start
+// their actors the same way.
+import type { DeclaredKinship, Fen } from '../protocol/index.ts';
+import { SETTLEMENT_ADDRESS, provinceAddress, walletShardAddress, walletShardOf } from './addresses.ts';
+import type { ProtocolConfig } from './config.ts';
+import {
+  RECORDS,
+  type AccountRecord,
+  type PersonRecord,
+  type RegionRecord,
+} from './records.ts';
+import type { Relation, WalletStatus } from './wallet.machine.ts';
+import type { WalletMachines } from './wallet_shard.actor.ts';
+
+export interface OpeningPerson {
+  readonly id: string;
+  /** The insured region, `<pp><cc>00`: its province keeps the account and the registry record. */
+  readonly region: string;
+  /** E1: an employee member, with a personal account. */
+  readonly ebmi: boolean;
+  /** The personal account's opening balance (EBMI members only). */
+  readonly balance: Fen;
+  readonly walletStatus: WalletStatus;
+  /** The civil registry's record (F1): name, ID number, enrolment (E3). */
+  readonly name: string;
+  readonly idNo: string;
+  readonly enrolled: boolean;
+  /** P4: the monthly personal-account credit (0 for residents). */
+  readonly creditFen: Fen;
+  readonly retired?: boolean;
+  /** D3: provinces filed for out-of-region care. */
+  readonly filedTo?: readonly string[];
+  /** D10: certified chronic diseases (D9 codes). */
+  readonly chronic?: readonly string[];
+}
+
+/** A relation bound before the first message: active on both sides. */
+export interface OpeningRelation {
+  readonly donorId: string;
+  readonly recipientId: string;
+  readonly kinship: DeclaredKinship | string;
+  readonly bindId: string;
+}
+
+/** What the registry says `recipientId` is to `donorId` (E2), bound or not. */
+export interface OpeningKin {
+  readonly donorId: string;
+  readonly recipientId: string;
+  readonly kinship: DeclaredKinship | string;
+}
+
+/** F5: the pooling funds and prepayments the provinces open with, per insured person. */
+export interface OpeningFunds {
+  readonly fundFenPerInsured: Fen;
+  readonly prepaymentFenPerInsured: Fen;
+}
+
+export interface OpeningInput {
+  readonly config: ProtocolConfig;
+  readonly machines: WalletMachines;
+  /** Province codes, in order: each gets an actor, people or not. */
+  readonly provinces: readonly string[];
+  readonly people: readonly OpeningPerson[];
+  readonly relations: readonly OpeningRelation[];
+  readonly kin: readonly OpeningKin[];
+  /** Absent: no pooling fund, prepayment or clearing account records. */
+  readonly funds?: OpeningFunds | undefined;
+}
+
+export interface Opening {
+  /** Each actor's opening records: the provinces, then the wallet shards, then settlement. */
+  readonly records: ReadonlyMap<string, ReadonlyMap<string, unknown>>;
+  /** Σ personal-account balances: the conservation law's right side. */
+  readonly openingTotal: Fen;
+  /** Σ pooling funds + the national clearing account (F5's own law). */
+  readonly openingFunds: Fen;
+}
+
+export function openingRecords(input: OpeningInput): Opening {
+  const { config, people, funds } = input;
+  const records = new Map<string, Map<string, unknown>>();
+  const byProvince = new Map<string, OpeningPerson[]>(input.provinces.map((p) => [p, []]));
+  for (const person of people) {
+    const province = person.region.slice(0, 2);
+    const list = byProvince.get(province);
+    if (list === undefined) byProvince.set(province, [person]);
+    else list.push(person);
+  }
+  const kinOf = registryKin(input.kin);
+  const settlement = new Map<string, unknown>();
+  let openingTotal = 0n;
+  let openingFunds = 0n;
+  let clearingAccount = 0n;
+  for (const [province, residents] of byProvince) {
+    const accounts = residents.filter((p) => p.ebmi);
+    for (const account of accounts) openingTotal += account.balance;
+    const own = accountRecords(accounts.map(({ id, region, balance }) => ({ id, region, balance })));
+    for (const person of residents) {
+      own.set(RECORDS.person.key(person.id), personRecord(person, kinOf.get(person.id) ?? {}));
+    }
+    if (funds !== undefined) {
+      const insured = BigInt(residents.filter((p) => p.enrolled).length);
+      const fund = insured * funds.fundFenPerInsured;
+      const prepayment = insured * funds.prepaymentFenPerInsured;
+      own.set(RECORDS.poolingFund.key(), fund);
+      settlement.set(RECORDS.prepayment.key(province), { size: prepayment, balance: prepayment });
+      clearingAccount += prepayment;
+      openingFunds += fund + prepayment;
+    }
+    records.set(provinceAddress(province), own);
+  }
+  if (funds !== undefined) settlement.set(RECORDS.clearingAccount.key(), clearingAccount);
+  for (const [address, own] of walletRecords(input)) records.set(address, own);
+  records.set(SETTLEMENT_ADDRESS, settlement);
+  return { records, openingTotal, openingFunds };
+}
+
+/** A province's opening accounts, funded from their regions' source accounts. */
+export function accountRecords(
+  accounts: ReadonlyArray<{ id: string; region: string; balance: Fen }>,
+): Map<string, unknown> {
+  const records = new Map<string, unknown>();
+  const sources = new Map<string, Fen>();
+  for (const { id, region, balance } of accounts) {
+    const account: AccountRecord = { region, available: balance, held: 0n };
+    records.set(RECORDS.account.key(id), account);
+    sources.set(region, (sources.get(region) ?? 0n) - balance);
+  }
+  for (const [region, source] of sources) {
+    const counters: RegionRecord = { source, due: 0n };
+    records.set(RECORDS.region.key(region), counters);
+  }
+  return records;
+}
+
+function registryKin(kin: readonly OpeningKin[]): Map<string, Record<string, string>> {
+  const kinOf = new Map<string, Record<string, string>>();
+  for (const { donorId, recipientId, kinship } of kin) {
+    const own = kinOf.get(recipientId) ?? {};
+    own[donorId] = kinship;
+    kinOf.set(recipientId, own);
+  }
+  return kinOf;
+}
+
+function personRecord(person: OpeningPerson, kin: Record<string, string>): PersonRecord {
+  return {
+    name: person.name,
+    idNo: person.idNo,
+    region: person.region,
+    enrolled: person.enrolled,
+    kin: kin as PersonRecord['kin'],
+    creditFen: person.creditFen,
+    ...(person.retired === undefined ? {} : { retired: person.retired }),
+    ...(person.filedTo === undefined ? {} : { filedTo: person.filedTo }),
+    ...(person.chronic === undefined ? {} : { chronic: person.chronic }),
+  };
+}
+
+/** Every wallet, on its shard, with both copies of each relation bound before the run. */
+function walletRecords(input: OpeningInput): Map<string, Map<string, unknown>> {
+  const { config, machines, people } = input;
+  const regionOf = new Map(people.map((p) => [p.id, p.region]));
+  const relationsOf = new Map<string, Record<string, Relation>>();
+  const donorsOf = new Map<string, Record<string, Relation>>();
+  for (const { donorId, recipientId, kinship, bindId } of input.relations) {
+    const recipientRegion = regionOf.get(recipientId);
+    const donorRegion = regionOf.get(donorId);
+    if (recipientRegion === undefined || donorRegion === undefined) {
+      throw new RangeError(`openingRecords: relation ${bindId} names an unknown person`);
+    }
+    const own = relationsOf.get(donorId) ?? {};
+    own[recipientId] = { kinship, region: recipientRegion, status: 'active', bindId };
+    relationsOf.set(donorId, own);
+    const donors = donorsOf.get(recipientId) ?? {};
+    donors[donorId] = { kinship, region: donorRegion, status: 'active', bindId };
+    donorsOf.set(recipientId, donors);
+  }
+  const shards = Array.from({ length: config.walletShardCount }, () => new Map<string, unknown>());
+  for (const person of people) {
+    const snapshot = machines.openingSnapshot({
+      walletId: person.id,
+      region: person.region,
+      status: person.walletStatus,
+      ebmi: person.ebmi,
+      relations: relationsOf.get(person.id) ?? {},
+      donors: donorsOf.get(person.id) ?? {},
+    });
+    shards[walletShardOf(person.id, config.walletShardCount)]?.set(
+      RECORDS.wallet.key(person.id),
+      snapshot,
+    );
+  }
+  return new Map(shards.map((own, shard) => [walletShardAddress(shard), own]));
+}

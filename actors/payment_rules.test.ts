@@ -1,0 +1,1234 @@
+// Checks the payment rules (DOMAIN §2.2 W9, W10, W13, W16–W18, §2.3 P1, P3, §2.4 D1–D11, §2.5
+// C1–C4, §2.6 K9) end to end through real actors: the patient's or payer's wallet shard (the
+// national hub, with the bill and contribution sagas), the provinces (accounts, registry, the
+// insured place's policy and the resident fund) and settlement (clearing lines), wired by the
+// in-test network of test/net.ts. The test plays the provider's POS (F3: pre-settle, settle,
+// cancel, reverse) and the people's apps (F2 transfers, F4 contributions), and looks at what the
+// actors answered, wrote, posted and recorded.
+//
+// Every amount is in fen. The splits follow actors/policy.ts BILL_POLICY_BY_TIER (an ASSUMPTION
+// table): Sichuan (51) and Jiangsu are `central` and `coastal`, Beijing (11) `metro`, Ningxia (64)
+// `western`; each expected split is derived in a comment next to it.
+// The virtual day 0 is 2025-09-29 (PROTOCOL_DEFAULTS.startDate), so clearing lines are for month
+// 202509, contributions for 2025 cost 400 yuan (C1), and every province but Guangdong has the
+// cross-province wallet (E8).
+import { describe, expect, it } from 'vitest';
+import type { ProtocolConfig } from './config.ts';
+import type { Tranche } from './wallet.machine.ts';
+import { KINDS } from '../protocol/index.ts';
+import type { Fen, Kind } from '../protocol/index.ts';
+import type { CareKind } from './policy.ts';
+import {
+  Net as PeopleNet,
+  at,
+  type BillRequest,
+  type Bound,
+  type Message,
+  type Person,
+} from '../testing/net.ts';
+
+// ---------------------------------------------------------------------------------------------
+// The world.
+
+const PEOPLE: readonly Person[] = [
+  // Employee members (EBMI) insured in Chengdu (510100, Sichuan, `central`).
+  // A patient with a small personal account and a spouse who sends wallet money.
+  {
+    id: 'pat',
+    region: '510100',
+    ebmi: true,
+    balance: 5_000n,
+    name: '李明',
+    idNo: '510100198001011111',
+  },
+  {
+    id: 'spo',
+    region: '510100',
+    ebmi: true,
+    balance: 1_000_000n,
+    name: '李华',
+    idNo: '510100198202022222',
+  },
+  // Filed (备案) for care in Jiangsu (32) only.
+  {
+    id: 'cd',
+    region: '510100',
+    ebmi: true,
+    balance: 1_000_000n,
+    name: '张伟',
+    idNo: '510100197503033333',
+    filedTo: ['32'],
+  },
+  // Certified (待遇认定) for diabetes only (D10).
+  {
+    id: 'chr',
+    region: '510100',
+    ebmi: true,
+    balance: 1_000_000n,
+    name: '刘洋',
+    idNo: '510100195504044444',
+    chronic: ['DIABETES'],
+  },
+  // A donor whose account cannot pay a contribution (100 yuan).
+  {
+    id: 'poor',
+    region: '510100',
+    ebmi: true,
+    balance: 10_000n,
+    name: '陈静',
+    idNo: '510100198505055555',
+  },
+  // A donor with 24,000 yuan: twelve transfers of 2,000 yuan (W9).
+  {
+    id: 'w9',
+    region: '510100',
+    ebmi: true,
+    balance: 2_400_000n,
+    name: '杨帆',
+    idNo: '510100197806066666',
+  },
+  // Elsewhere.
+  {
+    id: 'bj',
+    region: '110000',
+    ebmi: true,
+    balance: 1_000_000n,
+    name: '赵强',
+    idNo: '110000197707077777',
+    filedTo: ['32', '44'],
+  },
+  {
+    id: 'sz',
+    region: '320500',
+    ebmi: true,
+    balance: 1_000_000n,
+    name: '周敏',
+    idNo: '320500198108088888',
+  },
+  // S3's Ningxia retiree living in Chengdu, filed to Sichuan (D8).
+  {
+    id: 'nx',
+    region: '640100',
+    ebmi: true,
+    balance: 100_000n,
+    name: '马德福',
+    idNo: '640100195209099999',
+    retired: true,
+    filedTo: ['51'],
+  },
+  // Residents (URRBMI): a wallet, no personal account.
+  { id: 'res', region: '510700', ebmi: false, name: '李小雨', idNo: '510700200510101010' },
+  {
+    id: 'par',
+    region: '510700',
+    ebmi: false,
+    enrolled: false,
+    name: '李老汉',
+    idNo: '510700195011111111',
+    kin: { spo: 'PARENT', poor: 'PARENT' },
+  },
+  {
+    id: 'far',
+    region: '640100',
+    ebmi: false,
+    enrolled: false,
+    name: '李秀英',
+    idNo: '640100196812121212',
+    kin: { spo: 'SIBLING' },
+  },
+  {
+    id: 'frz',
+    region: '510100',
+    ebmi: false,
+    status: 'frozen',
+    name: '王冻',
+    idNo: '510100199001131313',
+  },
+  {
+    id: 'cls',
+    region: '510100',
+    ebmi: false,
+    status: 'closed',
+    name: '王关',
+    idNo: '510100199101141414',
+  },
+];
+
+/** The relations on record (seeded, as the population seeds them: no registry check). */
+const BOUND: readonly Bound[] = [
+  { donor: 'spo', recipient: 'pat', kinship: 'SPOUSE' },
+  { donor: 'sz', recipient: 'pat', kinship: 'SIBLING' },
+  { donor: 'spo', recipient: 'res', kinship: 'CHILD' },
+  { donor: 'sz', recipient: 'res', kinship: 'SIBLING' },
+  { donor: 'spo', recipient: 'par', kinship: 'PARENT' },
+  { donor: 'poor', recipient: 'par', kinship: 'PARENT' },
+  { donor: 'spo', recipient: 'far', kinship: 'SIBLING' },
+  { donor: 'spo', recipient: 'frz', kinship: 'CHILD' },
+  { donor: 'spo', recipient: 'cls', kinship: 'CHILD' },
+  { donor: 'w9', recipient: 'pat', kinship: 'SIBLING' },
+];
+
+class Net extends PeopleNet {
+  constructor(overrides: Partial<ProtocolConfig> = {}) {
+    super(PEOPLE, overrides, BOUND);
+  }
+
+  /** Wallet money, transferred and received (W11): spendable from now on. */
+  gift(transferId: string, donorId: string, recipientId: string, amount: Fen): void {
+    this.transfer(transferId, donorId, recipientId, amount);
+    this.receive(transferId, recipientId);
+    expect(this.saga(transferId).value).toBe('received');
+  }
+
+  /** The clearing lines of a bill or payment as settlement recorded them, by line id. */
+  lines(corr: string): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const [id, line] of this.settlement.book.lines)
+      if (id.startsWith(`${corr}.`)) out[id] = line;
+    return out;
+  }
+
+  /** What the `clearing.line` facts of a bill or payment add up to, per ledger and region pair. */
+  cleared(corr: string): Record<string, Fen> {
+    const out: Record<string, Fen> = {};
+    for (const f of this.facts('clearing.line')) {
+      if (!f.corr.startsWith(`${corr}.`)) continue;
+      const key = `${f.ledger} ${f.payerRegion}→${f.payeeRegion}`;
+      out[key] = (out[key] ?? 0n) + f.amount;
+    }
+    return out;
+  }
+
+  /** The wallet's tranches as (origin, amount), oldest first: what K9 attributes spends to. */
+  tranches(walletId: string): Array<Pick<Tranche, 'originRegion' | 'amount'>> {
+    return this.wallet(walletId).tranches.map((t) => ({
+      originRegion: t.originRegion,
+      amount: t.amount,
+    }));
+  }
+
+  contributionOutcome(payId: string) {
+    return this.facts('contribution.outcome', payId).map((f) => ({
+      outcome: f.outcome,
+      reason: f.reason,
+    }));
+  }
+
+  billOutcomes(billId: string) {
+    return this.facts('bill.outcome', billId).map((f) => f.outcome);
+  }
+}
+
+/** The answers a POS or app got, as kind and body. */
+const said = (messages: readonly Message[]) =>
+  messages.map((m) => ({ kind: m.kind, body: m.body }));
+const kindsOf = (messages: readonly Message[]): Kind[] => messages.map((m) => m.kind);
+
+const presettled = (
+  billId: string,
+  fundPay: Fen,
+  acctPay: Fen,
+  acctMulaidPay: Fen,
+  cashPay: Fen,
+) => [{ kind: 'bill.presettled', body: { billId, fundPay, acctPay, acctMulaidPay, cashPay } }];
+const refused = (billId: string, reason: string) => [
+  { kind: 'bill.refused', body: { billId, reason } },
+];
+/** A clearing line as settlement holds it, for this run's month (2025-09). */
+const line = (
+  ledger: 'medical' | 'wallet',
+  payerRegion: string,
+  payeeRegion: string,
+  amount: Fen,
+) => expect.objectContaining({ ledger, payerRegion, payeeRegion, amount, month: 202509 });
+
+// A plain outpatient visit: 300 yuan, 250 of it on the catalogue (D1).
+const VISIT = { care: 'outpatient', total: 30_000n, eligible: 25_000n } as const;
+
+/** A visit's pre-settlement for a patient at a treatment region, with other fields as given. */
+const visit = (
+  billId: string,
+  personId: string,
+  treatmentRegion: string,
+  more: Partial<BillRequest> = {},
+) => ({ billId, personId, treatmentRegion, ...VISIT, ...more }) satisfies BillRequest;
+
+/** Any other bill, all of it on the catalogue unless `more.eligible` says otherwise. */
+const billOf = (
+  billId: string,
+  personId: string,
+  treatmentRegion: string,
+  care: CareKind,
+  total: Fen,
+  more: Partial<BillRequest> = {},
+) =>
+  ({
+    billId,
+    personId,
+    treatmentRegion,
+    care,
+    total,
+    eligible: total,
+    ...more,
+  }) satisfies BillRequest;
+
+// ---------------------------------------------------------------------------------------------
+
+/** Set-aside pieces without the donor each came from: what these tests compare. */
+function pieces(
+  list: readonly { originRegion: string; transferId: string; amount: bigint }[] | undefined,
+) {
+  return (list ?? []).map(({ originRegion, transferId, amount }) => ({
+    originRegion,
+    transferId,
+    amount,
+  }));
+}
+
+describe("P1: personal-account and mutual-aid money pays self-pay care and relatives' contributions", () => {
+  it(
+    'P1: the own account and the wallet pay the self-pay share of a visit to a designated institution ' +
+      'and of a purchase at a designated pharmacy; the fund pays its share',
+    () => {
+      const net = new Net();
+      net.gift('T-1', 'spo', 'pat', 20_000n);
+      // Outpatient, central tier, local: (25,000 − 2,000 deductible) × 55 % = 12,650 from the fund;
+      // the account's 5,000, then 12,350 of the wallet's 20,000; nothing in cash.
+      expect(said(net.presettle(visit('B-1', 'pat', '510100', { useWallet: 'Y' })))).toEqual(
+        presettled('B-1', 12_650n, 5_000n, 12_350n, 0n),
+      );
+      expect(kindsOf(net.settle('B-1', 'pat'))).toEqual(['bill.settled']);
+      // Pharmacy, central tier: 2,000 × 50 % = 1,000 from the fund; the account is empty, so the
+      // wallet pays the other 1,000 of the 7,650 it has left.
+      expect(
+        said(net.presettle(billOf('B-2', 'pat', '510100', 'pharmacy', 2_000n, { useWallet: 'Y' }))),
+      ).toEqual(presettled('B-2', 1_000n, 0n, 1_000n, 0n));
+      expect(kindsOf(net.settle('B-2', 'pat'))).toEqual(['bill.settled']);
+      expect(net.account('pat')).toEqual({ region: '510100', available: 0n, held: 0n });
+      expect(net.wallet('pat').balance).toBe(20_000n - 12_350n - 1_000n);
+      expect(net.book('510100').regions.get('510100')?.payable).toBe(5_000n);
+      expect(net.billOutcomes('B-1')).toEqual(['started', 'presettled', 'settled']);
+    },
+  );
+
+  it(
+    "P1: a personal account pays a relative's resident contribution (C2), and received wallet money " +
+      "pays the holder's own (C3)",
+    () => {
+      const net = new Net();
+      expect(kindsOf(net.pay('C-1', 'spo', 'par', 2025, 'ACCOUNT'))).toEqual([
+        'contribution.accepted',
+      ]);
+      expect(net.contributionOutcome('C-1')).toEqual([{ outcome: 'paid', reason: undefined }]);
+      expect(net.account('spo')?.available).toBe(1_000_000n - 40_000n);
+      net.gift('T-1', 'spo', 'far', 50_000n);
+      expect(kindsOf(net.pay('C-2', 'far', 'far', 2025, 'WALLET'))).toEqual([
+        'contribution.accepted',
+      ]);
+      expect(net.contributionOutcome('C-2')).toEqual([{ outcome: 'paid', reason: undefined }]);
+      expect(net.wallet('far').balance).toBe(10_000n);
+    },
+  );
+});
+
+describe('P3: a bill is split fund → own account → wallet → cash', () => {
+  it('P3: the fund pays first, then the own account, then the wallet, then cash, to the fen', () => {
+    const net = new Net();
+    net.gift('T-1', 'spo', 'pat', 6_000n);
+    // Off the catalogue (eligible 0): no fund share, and the account covers it all, so the wallet
+    // pays nothing although it has money.
+    expect(
+      said(
+        net.presettle(
+          billOf('B-1', 'pat', '510100', 'outpatient', 2_000n, { eligible: 0n, useWallet: 'Y' }),
+        ),
+      ),
+    ).toEqual(presettled('B-1', 0n, 2_000n, 0n, 0n));
+    expect(net.account('pat')).toEqual({ region: '510100', available: 3_000n, held: 2_000n });
+    expect(net.wallet('pat').holds).toEqual({});
+    // A visit: the fund's 12,650 ((25,000 − 2,000) × 55 %), the account's remaining 3,000, the
+    // wallet's 6,000, and cash for the remaining 30,000 − 12,650 − 3,000 − 6,000 = 8,350.
+    expect(said(net.presettle(visit('B-2', 'pat', '510100', { useWallet: 'Y' })))).toEqual(
+      presettled('B-2', 12_650n, 3_000n, 6_000n, 8_350n),
+    );
+    expect(net.account('pat')).toEqual({ region: '510100', available: 0n, held: 5_000n });
+    expect(Object.keys(net.wallet('pat').holds)).toEqual(['B-2']);
+    expect(pieces(net.wallet('pat').holds['B-2'])).toEqual([
+      { originRegion: '510100', transferId: 'T-1', amount: 6_000n },
+    ]);
+    // The insured province holds only the account share, and leaves the rest to the hub.
+    expect(net.book('510100').bills.get('B-2')).toMatchObject({
+      fundPay: 12_650n,
+      acctPay: 3_000n,
+      remainder: 14_350n,
+      state: 'reserved',
+    });
+    expect(kindsOf(net.settle('B-1', 'pat'))).toEqual(['bill.settled']);
+    expect(kindsOf(net.settle('B-2', 'pat'))).toEqual(['bill.settled']);
+    expect(net.account('pat')).toEqual({ region: '510100', available: 0n, held: 0n });
+    expect(net.wallet('pat').balance).toBe(0n);
+    expect(net.facts('bill.outcome', 'B-2').at(-1)).toMatchObject({
+      outcome: 'settled',
+      acctMulaidPay: 6_000n,
+    });
+  });
+
+  it('P3: without useWallet the wallet pays nothing, and the rest is cash', () => {
+    const net = new Net();
+    net.gift('T-1', 'spo', 'pat', 6_000n);
+    expect(said(net.presettle(visit('B-1', 'pat', '510100')))).toEqual(
+      presettled('B-1', 12_650n, 5_000n, 0n, 12_350n),
+    );
+    expect(net.wallet('pat').holds).toEqual({});
+  });
+});
+
+describe("D1, D2: the insured place's policy applies, not the treatment place's", () => {
+  it(
+    "D1: the same bill at the same provider splits by the patient's insured region: Beijing and " +
+      'Chengdu patients in Suzhou get different fund shares',
+    () => {
+      const net = new Net();
+      // Both filed to Jiangsu (−10 pp, D7). Beijing (metro): 25,000 × (70 − 10) % = 15,000.
+      // Chengdu (central): (25,000 − 2,000) × (55 − 10) % = 10,350. Were Suzhou's own (coastal)
+      // policy applied, both would get (25,000 − 1,000) × (60 − 10) % = 12,000.
+      expect(said(net.presettle(visit('B-BJ', 'bj', '320500')))).toEqual(
+        presettled('B-BJ', 15_000n, 15_000n, 0n, 0n),
+      );
+      expect(said(net.presettle(visit('B-CD', 'cd', '320500')))).toEqual(
+        presettled('B-CD', 10_350n, 19_650n, 0n, 0n),
+      );
+      // The treatment place's catalogue decides what is eligible (D1): off the catalogue, no share.
+      expect(said(net.presettle(visit('B-BJ2', 'bj', '320500', { eligible: 0n })))).toEqual(
+        presettled('B-BJ2', 0n, 30_000n, 0n, 0n),
+      );
+    },
+  );
+
+  it(
+    'D2: the insured province computes the split: the reserve goes to it and not to the treatment ' +
+      "province, and one patient's bill splits the same in Suzhou and in Guangzhou",
+    () => {
+      const net = new Net();
+      net.presettle(visit('B-SZ', 'bj', '320500'));
+      net.presettle(visit('B-GZ', 'bj', '440100'));
+      expect(net.sent('bill.reserve').map((m) => [m.corr, m.to])).toEqual([
+        ['B-SZ', 'province.11'],
+        ['B-GZ', 'province.11'],
+      ]);
+      const sz = net.book('110000').bills.get('B-SZ');
+      const gz = net.book('110000').bills.get('B-GZ');
+      const split = { insuredRegion: '110000', fundPay: 15_000n, acctPay: 15_000n };
+      expect(sz).toMatchObject({ ...split, treatmentRegion: '320500' });
+      expect(gz).toMatchObject({ ...split, treatmentRegion: '440100' });
+      // Jiangsu's province (a treatment place here) decided nothing.
+      expect(net.book('320500').bills.size).toBe(0);
+      net.settle('B-SZ', 'bj');
+      expect(net.lines('B-SZ')).toEqual({
+        'B-SZ.m': line('medical', '110000', '320500', 30_000n),
+      });
+    },
+  );
+});
+
+describe('D3, D4, D6: filing, emergencies and networked providers', () => {
+  it('D3: cross-province care without a filing is refused D3 and nothing moves; with a filing it is accepted', () => {
+    const net = new Net();
+    // cd has filed to Jiangsu (32), not to Zhejiang (33).
+    expect(said(net.presettle(visit('B-1', 'cd', '330100')))).toEqual(refused('B-1', 'D3'));
+    expect(net.bill('B-1').value).toBe('refused');
+    expect(net.facts('bill.outcome', 'B-1').at(-1)).toMatchObject({
+      outcome: 'refused',
+      reason: 'D3',
+      scope: 'crossProvince',
+    });
+    expect(net.book('510100').bills.get('B-1')).toMatchObject({
+      state: 'rejected',
+      reason: 'D3',
+      fundPay: 0n,
+      acctPay: 0n,
+    });
+    expect(net.account('cd')).toEqual({ region: '510100', available: 1_000_000n, held: 0n });
+    expect(net.postings()).toEqual([]);
+    // The refused msgid is answered the same way again, and cannot be settled.
+    expect(said(net.settle('B-1', 'cd'))).toEqual(refused('B-1', 'D3'));
+    expect(net.sent('bill.commit')).toEqual([]);
+    // Filed: accepted.
+    expect(kindsOf(net.presettle(visit('B-2', 'cd', '320500')))).toEqual(['bill.presettled']);
+    // Within the province, no filing is asked for.
+    expect(kindsOf(net.presettle(visit('B-3', 'cd', '510700')))).toEqual(['bill.presettled']);
+  });
+
+  it('D4: emergency care counts as filed: accepted without a filing, with the filed fund share', () => {
+    const net = new Net();
+    expect(said(net.presettle(visit('B-1', 'cd', '330100', { emergency: 'Y' })))).toEqual(
+      presettled('B-1', 10_350n, 19_650n, 0n, 0n),
+    );
+    expect(said(net.presettle(visit('B-2', 'cd', '320500')))).toEqual(
+      presettled('B-2', 10_350n, 19_650n, 0n, 0n),
+    );
+    expect(kindsOf(net.settle('B-1', 'cd'))).toEqual(['bill.settled']);
+  });
+
+  it(
+    'D6: out-of-region care at a provider that is not networked is refused D6 (a manual claim) and ' +
+      'nothing moves',
+    () => {
+      const net = new Net();
+      expect(said(net.presettle(visit('B-1', 'cd', '320500', { networked: 'N' })))).toEqual(
+        refused('B-1', 'D6'),
+      );
+      expect(said(net.presettle(visit('B-2', 'cd', '510700', { networked: 'N' })))).toEqual(
+        refused('B-2', 'D6'),
+      );
+      expect(net.account('cd')).toEqual({ region: '510100', available: 1_000_000n, held: 0n });
+      expect(net.postings()).toEqual([]);
+      // Networked, the same visit is settled directly.
+      expect(kindsOf(net.presettle(visit('B-3', 'cd', '320500')))).toEqual(['bill.presettled']);
+    },
+  );
+});
+
+describe('D7: out-of-region care may get a lower fund share', () => {
+  it(
+    'D7: the same visit gets 55 % locally, 45 % filed or as an unfiled emergency, and 35 % unfiled in ' +
+      'another region of the province',
+    () => {
+      const net = new Net();
+      // (25,000 − 2,000 deductible) × ratio: the insured place's (central) 55 %, less the D7 cut.
+      const fundOf = (billId: string, treatmentRegion: string, emergency: 'Y' | 'N' = 'N') => {
+        const [answer] = net.presettle(visit(billId, 'cd', treatmentRegion, { emergency }));
+        return (answer?.body as { fundPay: Fen }).fundPay;
+      };
+      expect(fundOf('B-LOCAL', '510100')).toBe(12_650n);
+      expect(fundOf('B-FILED', '320500')).toBe(10_350n);
+      expect(fundOf('B-EMERG', '330100', 'Y')).toBe(10_350n);
+      expect(fundOf('B-UNFILED', '510700')).toBe(8_050n);
+      // Each bill's account share is the rest: the patient pays what the fund does not.
+      expect(net.book('510100').bills.get('B-UNFILED')).toMatchObject({
+        fundPay: 8_050n,
+        acctPay: 21_950n,
+        remainder: 0n,
+      });
+    },
+  );
+});
+
+describe("D8: the patient's own account pays wherever the care is", () => {
+  it('D8: a Ningxia retiree pays at a Chengdu pharmacy straight from the Ningxia personal account', () => {
+    const net = new Net();
+    // Ningxia (western) pharmacy: 20,000 × (45 + 10 retiree − 10 filed) % = 9,000 from the fund,
+    // the other 11,000 from the account.
+    expect(said(net.presettle(billOf('B-1', 'nx', '510100', 'pharmacy', 20_000n)))).toEqual(
+      presettled('B-1', 9_000n, 11_000n, 0n, 0n),
+    );
+    expect(net.sent('bill.reserve', 'B-1').map((m) => m.to)).toEqual(['province.64']);
+    expect(net.account('nx')).toEqual({ region: '640100', available: 89_000n, held: 11_000n });
+    expect(kindsOf(net.settle('B-1', 'nx'))).toEqual(['bill.settled']);
+    expect(net.account('nx')).toEqual({ region: '640100', available: 89_000n, held: 0n });
+    // Ningxia owes Chengdu the fund and account shares; Sichuan's book has no part in it.
+    expect(net.book('640100').regions.get('640100')?.payable).toBe(11_000n);
+    expect(net.book('510100').bills.has('B-1')).toBe(false);
+    expect(net.postings('B-1.a').map((p) => [p.op, p.debit, p.credit, p.amount])).toEqual([
+      ['reserve', 'nx/available', 'nx/held', 11_000n],
+      ['pay', 'nx/held', 'payable:640100', 11_000n],
+    ]);
+    expect(net.cleared('B-1')).toEqual({ 'medical 640100→510100': 20_000n });
+    expect(net.facts('bill.outcome', 'B-1').at(-1)).toMatchObject({
+      outcome: 'settled',
+      scope: 'crossProvince',
+    });
+  });
+});
+
+describe('D9, D10: chronic-disease settlement', () => {
+  it('D9: a disease outside the ten is refused D9 for chronic care, and nothing moves', () => {
+    const net = new Net();
+    expect(
+      said(net.presettle(billOf('B-1', 'chr', '510100', 'chronic', 50_000n, { disease: 'GOUT' }))),
+    ).toEqual(refused('B-1', 'D9'));
+    expect(net.account('chr')).toEqual({ region: '510100', available: 1_000_000n, held: 0n });
+    expect(net.postings()).toEqual([]);
+    // The same disease as ordinary outpatient care is not a D9 question.
+    expect(
+      kindsOf(
+        net.presettle(billOf('B-2', 'chr', '510100', 'outpatient', 50_000n, { disease: 'GOUT' })),
+      ),
+    ).toEqual(['bill.presettled']);
+  });
+
+  it(
+    'D10: chronic care without benefit certification for that disease is refused D10; certified, it ' +
+      'is settled',
+    () => {
+      const net = new Net();
+      const chronic = (billId: string, personId: string, disease: string) =>
+        billOf(billId, personId, '510100', 'chronic', 50_000n, { disease });
+      // cd has no certification; chr has it for diabetes but not for hypertension.
+      expect(said(net.presettle(chronic('B-1', 'cd', 'DIABETES')))).toEqual(refused('B-1', 'D10'));
+      expect(said(net.presettle(chronic('B-2', 'chr', 'HYPERTENSION')))).toEqual(
+        refused('B-2', 'D10'),
+      );
+      expect(net.account('cd')).toEqual({ region: '510100', available: 1_000_000n, held: 0n });
+      // Central chronic care: 50,000 × 75 % = 37,500 from the fund.
+      expect(said(net.presettle(chronic('B-3', 'chr', 'DIABETES')))).toEqual(
+        presettled('B-3', 37_500n, 12_500n, 0n, 0n),
+      );
+      expect(kindsOf(net.settle('B-3', 'chr'))).toEqual(['bill.settled']);
+    },
+  );
+});
+
+describe('D11: pre-settle → settle, cancellation and reversal; msgid is the idempotency key', () => {
+  /** pat's wallet: 6,000 from Chengdu (510100), then 4,000 from Suzhou (320500). */
+  const twoOrigins = () => {
+    const net = new Net();
+    net.gift('T-1', 'spo', 'pat', 6_000n);
+    net.gift('T-2', 'sz', 'pat', 4_000n);
+    return net;
+  };
+  const BOTH = [
+    { originRegion: '510100', amount: 6_000n },
+    { originRegion: '320500', amount: 4_000n },
+  ];
+  // fund 12,650; account 5,000; wallet 6,000 + 4,000; cash 30,000 − 27,650 = 2,350.
+  const bill = visit('B-1', 'pat', '510100', { useWallet: 'Y' });
+  /** Every clearing line of the bill recorded and then taken back. */
+  const NETS_TO_ZERO = {
+    'medical 510100→510100': 0n,
+    'wallet 510100→510100': 0n,
+    'wallet 320500→510100': 0n,
+  };
+
+  it(
+    'D11: pre-settle → settle → cancel: the account share is refunded, the wallet tranches come back ' +
+      'to their origins and the clearing lines are undone',
+    () => {
+      const net = twoOrigins();
+      expect(said(net.presettle(bill))).toEqual(
+        presettled('B-1', 12_650n, 5_000n, 10_000n, 2_350n),
+      );
+      expect(kindsOf(net.settle('B-1', 'pat'))).toEqual(['bill.settled']);
+      expect(net.account('pat')).toEqual({ region: '510100', available: 0n, held: 0n });
+      expect(net.wallet('pat').balance).toBe(0n);
+      expect(net.tranches('pat')).toEqual([]);
+      expect(net.cleared('B-1')).toEqual({
+        'medical 510100→510100': 17_650n,
+        'wallet 510100→510100': 6_000n,
+        'wallet 320500→510100': 4_000n,
+      });
+      expect(net.shardOf('pat').spent.get('510100')).toBe(6_000n);
+      expect(net.shardOf('pat').spent.get('320500')).toBe(4_000n);
+
+      expect(said(net.cancel('B-1', 'pat'))).toEqual([
+        { kind: 'bill.cancelled', body: { billId: 'B-1' } },
+      ]);
+      expect(net.bill('B-1').value).toBe('cancelled');
+      expect(net.account('pat')).toEqual({ region: '510100', available: 5_000n, held: 0n });
+      expect(net.book('510100').bills.get('B-1')?.state).toBe('refunded');
+      expect(net.book('510100').regions.get('510100')?.payable).toBe(0n);
+      expect(net.wallet('pat').balance).toBe(10_000n);
+      expect(
+        [...net.tranches('pat')].sort((a, b) => a.originRegion.localeCompare(b.originRegion)),
+      ).toEqual([
+        { originRegion: '320500', amount: 4_000n },
+        { originRegion: '510100', amount: 6_000n },
+      ]);
+      expect(net.shardOf('pat').spent.get('510100')).toBe(0n);
+      expect(net.shardOf('pat').spent.get('320500')).toBe(0n);
+      // Each line was unrecorded, last first, and nets to nothing.
+      expect(
+        net.sent('settlement.unrecord', 'B-1').map((m) => (m.body as { lineId: string }).lineId),
+      ).toEqual(['B-1.w1', 'B-1.w0', 'B-1.m']);
+      expect(net.cleared('B-1')).toEqual(NETS_TO_ZERO);
+      for (const recorded of Object.values(net.lines('B-1')))
+        expect(recorded).toMatchObject({ undone: true });
+      expect(net.billOutcomes('B-1')).toEqual(['started', 'presettled', 'settled', 'cancelled']);
+    },
+  );
+
+  it('D11: a reversal before settle releases the account hold and the wallet hold, and records nothing', () => {
+    const net = twoOrigins();
+    net.presettle(bill);
+    expect(net.account('pat')).toEqual({ region: '510100', available: 0n, held: 5_000n });
+    expect(Object.keys(net.wallet('pat').holds)).toEqual(['B-1']);
+    expect(said(net.reverse('B-1', 'pat'))).toEqual([
+      { kind: 'bill.reversed', body: { billId: 'B-1' } },
+    ]);
+    expect(net.bill('B-1').value).toBe('reversed');
+    expect(net.account('pat')).toEqual({ region: '510100', available: 5_000n, held: 0n });
+    expect(net.book('510100').bills.get('B-1')?.state).toBe('released');
+    expect(net.wallet('pat').holds).toEqual({});
+    expect(net.wallet('pat').balance).toBe(10_000n);
+    expect(net.tranches('pat')).toEqual(BOTH);
+    expect(net.sent('bill.commit')).toEqual([]);
+    expect(net.sent('settlement.record')).toEqual([]);
+    expect(net.postings('B-1.a').map((p) => p.op)).toEqual(['reserve', 'release']);
+  });
+
+  it('D11: a reversal after settle undoes everything: account, wallet tranches by origin, settlement lines', () => {
+    const net = twoOrigins();
+    net.presettle(bill);
+    net.settle('B-1', 'pat');
+    expect(said(net.reverse('B-1', 'pat'))).toEqual([
+      { kind: 'bill.reversed', body: { billId: 'B-1' } },
+    ]);
+    expect(net.bill('B-1').value).toBe('reversed');
+    expect(net.account('pat')).toEqual({ region: '510100', available: 5_000n, held: 0n });
+    expect(net.book('510100').regions.get('510100')?.payable).toBe(0n);
+    expect(net.wallet('pat').balance).toBe(10_000n);
+    const byOrigin = Object.fromEntries(net.tranches('pat').map((t) => [t.originRegion, t.amount]));
+    expect(byOrigin).toEqual({ '510100': 6_000n, '320500': 4_000n });
+    expect(net.cleared('B-1')).toEqual(NETS_TO_ZERO);
+    for (const recorded of Object.values(net.lines('B-1')))
+      expect(recorded).toMatchObject({ undone: true });
+    // The shard's books: what was paid out of the wallet by origin, and back.
+    expect(
+      net
+        .postings()
+        .filter((p) => p.corr.startsWith('B-1.w'))
+        .map((p) => [p.op, p.corr, p.amount]),
+    ).toEqual([
+      ['pay', 'B-1.w0', 6_000n],
+      ['pay', 'B-1.w1', 4_000n],
+      ['unpay', 'B-1.w0', 6_000n],
+      ['unpay', 'B-1.w1', 4_000n],
+    ]);
+    expect(net.postings('B-1.a').map((p) => p.op)).toEqual(['reserve', 'pay', 'unpay']);
+  });
+
+  it('D11: after a reversal the same msgid is refused D11 and nothing moves', () => {
+    const net = twoOrigins();
+    net.presettle(bill);
+    net.settle('B-1', 'pat');
+    net.reverse('B-1', 'pat');
+    const postings = net.postings().length;
+    const wallet = net.wallet('pat');
+    const account = net.account('pat');
+    const reserves = net.sent('bill.reserve').length;
+    // The POS re-sends the same payment: pre-settle and settle alike.
+    expect(said(net.presettle(bill))).toEqual(refused('B-1', 'D11'));
+    expect(said(net.settle('B-1', 'pat'))).toEqual(refused('B-1', 'D11'));
+    // A repeated reversal is answered as before.
+    expect(kindsOf(net.reverse('B-1', 'pat'))).toEqual(['bill.reversed']);
+    expect(net.sent('bill.reserve')).toHaveLength(reserves);
+    expect(net.postings()).toHaveLength(postings);
+    expect(net.wallet('pat')).toEqual(wallet);
+    expect(net.account('pat')).toEqual(account);
+    // A reversal before settle kills the msgid too.
+    net.presettle({ ...bill, billId: 'B-2', useWallet: 'N' });
+    net.reverse('B-2', 'pat');
+    expect(said(net.settle('B-2', 'pat'))).toEqual(refused('B-2', 'D11'));
+    expect(net.account('pat')).toEqual(account);
+    // A msgid never pre-settled cannot be settled either.
+    expect(said(net.settle('B-NONE', 'pat'))).toEqual(refused('B-NONE', 'D11'));
+  });
+
+  it('D11: a duplicate settle is answered settled, and the bill is paid once', () => {
+    const net = twoOrigins();
+    net.presettle(bill);
+    expect(kindsOf(net.settle('B-1', 'pat'))).toEqual(['bill.settled']);
+    expect(kindsOf(net.settle('B-1', 'pat'))).toEqual(['bill.settled']);
+    // A duplicate pre-settle is answered with the settled state, not a new split.
+    expect(kindsOf(net.presettle(bill))).toEqual(['bill.settled']);
+    expect(net.sent('bill.reserve', 'B-1')).toHaveLength(1);
+    expect(net.sent('bill.commit', 'B-1')).toHaveLength(1);
+    expect(net.sent('settlement.record', 'B-1')).toHaveLength(3);
+    expect(net.postings('B-1.a').map((p) => p.op)).toEqual(['reserve', 'pay']);
+    expect(net.account('pat')).toEqual({ region: '510100', available: 0n, held: 0n });
+    expect(net.wallet('pat').balance).toBe(0n);
+    expect(net.cleared('B-1')).toEqual({
+      'medical 510100→510100': 17_650n,
+      'wallet 510100→510100': 6_000n,
+      'wallet 320500→510100': 4_000n,
+    });
+  });
+});
+
+describe('PRESETTLE_EXPIRED: a pre-settlement never settled is released', () => {
+  it(
+    'PRESETTLE_EXPIRED: after presettleTtlMs the account and wallet holds are released, and a late ' +
+      'settle is refused PRESETTLE_EXPIRED',
+    () => {
+      const net = new Net();
+      net.gift('T-1', 'spo', 'pat', 6_000n);
+      const startedAt = net.now;
+      net.presettle(visit('B-1', 'pat', '510100', { useWallet: 'Y' }));
+      expect(net.account('pat')).toEqual({ region: '510100', available: 0n, held: 5_000n });
+      net.advance(startedAt + net.config.presettleTtlMs - 1);
+      expect(net.bill('B-1').value).toBe('presettled');
+      expect(net.sent('bill.release')).toEqual([]);
+      net.advance(startedAt + net.config.presettleTtlMs);
+      expect(net.bill('B-1').value).toBe('expired');
+      expect(net.sent('bill.release', 'B-1').map((m) => m.to)).toEqual(['province.51']);
+      expect(net.account('pat')).toEqual({ region: '510100', available: 5_000n, held: 0n });
+      expect(net.book('510100').bills.get('B-1')?.state).toBe('released');
+      expect(net.wallet('pat').holds).toEqual({});
+      expect(net.wallet('pat').balance).toBe(6_000n);
+      expect(net.billOutcomes('B-1')).toEqual(['started', 'presettled', 'expired']);
+      // Nobody asked, so the POS was told nothing; when it comes back, it is refused.
+      expect(net.inboxOf('bill.refused', 'B-1')).toEqual([]);
+      expect(said(net.settle('B-1', 'pat'))).toEqual(refused('B-1', 'PRESETTLE_EXPIRED'));
+      expect(said(net.presettle(visit('B-1', 'pat', '510100')))).toEqual(
+        refused('B-1', 'PRESETTLE_EXPIRED'),
+      );
+      expect(net.sent('bill.commit')).toEqual([]);
+      expect(net.timers.size).toBe(0);
+    },
+  );
+
+  it('PRESETTLE_EXPIRED: the TTL is the presettleTtlMs flag, and a settle before it is paid', () => {
+    const net = new Net({ presettleTtlMs: 60_000 });
+    const startedAt = net.now;
+    net.presettle(visit('B-1', 'cd', '510100'));
+    net.presettle(visit('B-2', 'cd', '510100'));
+    net.advance(startedAt + 59_999);
+    expect(kindsOf(net.settle('B-1', 'cd'))).toEqual(['bill.settled']);
+    net.advance(startedAt + 60_000);
+    expect(net.bill('B-1').value).toBe('settled');
+    expect(net.bill('B-2').value).toBe('expired');
+  });
+});
+
+describe('W16: wallet money pays only its holder', () => {
+  it("W16: a contribution from another person's wallet is refused W16 and nothing moves", () => {
+    const net = new Net();
+    net.gift('T-1', 'spo', 'pat', 50_000n);
+    expect(said(net.pay('C-1', 'pat', 'par', 2025, 'WALLET'))).toEqual([
+      { kind: 'contribution.refused', body: { payId: 'C-1', reason: 'W16' } },
+    ]);
+    expect(net.shardOf('pat').contributions.has('C-1')).toBe(false);
+    expect(net.sent('tax.claim')).toEqual([]);
+    expect(net.wallet('pat').balance).toBe(50_000n);
+    expect(net.book('510700').persons.get('par')?.enrolled).toBe(false);
+  });
+
+  it("W16: a bill spends only the patient's own wallet, never a relative's", () => {
+    const net = new Net();
+    net.gift('T-1', 'spo', 'pat', 50_000n);
+    // The donor's own bill: the money it sent is pat's now, and spo's wallet is empty.
+    expect(said(net.presettle(visit('B-1', 'spo', '510100', { useWallet: 'Y' })))).toEqual(
+      presettled('B-1', 12_650n, 17_350n, 0n, 0n),
+    );
+    // A resident with no wallet money: the wallet pays nothing, cash the rest.
+    expect(said(net.presettle(visit('B-2', 'res', '510700', { useWallet: 'Y' })))).toEqual(
+      presettled('B-2', 12_650n, 0n, 0n, 17_350n),
+    );
+    net.settle('B-1', 'spo');
+    net.settle('B-2', 'res');
+    expect(net.wallet('pat').balance).toBe(50_000n);
+    expect(net.wallet('pat').holds).toEqual({});
+    // pat's own bill draws on it.
+    expect(said(net.presettle(visit('B-3', 'pat', '510100', { useWallet: 'Y' })))).toEqual(
+      presettled('B-3', 12_650n, 5_000n, 12_350n, 0n),
+    );
+  });
+});
+
+describe("W17: spending outside the wallet's use region is a flag, off by default", () => {
+  // pat (insured in Chengdu) at Mianyang (510700), same province, no filing: 35 % (D7).
+  // Fund (25,000 − 2,000) × 35 % = 8,050; account 5,000; 16,950 left for the wallet or cash.
+  const away = visit('B-1', 'pat', '510700', { useWallet: 'Y' });
+
+  it(
+    'W17: with walletSpendOutsideUseRegion off (the default), the wallet pays nothing outside its use ' +
+      'region and the bill goes to cash',
+    () => {
+      const net = new Net();
+      expect(net.config.walletSpendOutsideUseRegion).toBe(false);
+      net.gift('T-1', 'spo', 'pat', 6_000n);
+      expect(said(net.presettle(away))).toEqual(presettled('B-1', 8_050n, 5_000n, 0n, 16_950n));
+      expect(kindsOf(net.settle('B-1', 'pat'))).toEqual(['bill.settled']);
+      expect(net.wallet('pat').balance).toBe(6_000n);
+      expect(Object.keys(net.cleared('B-1'))).toEqual(['medical 510100→510700']);
+      // At home the same wallet pays.
+      expect(said(net.presettle({ ...away, billId: 'B-2', treatmentRegion: '510100' }))).toEqual(
+        presettled('B-2', 12_650n, 0n, 6_000n, 11_350n),
+      );
+    },
+  );
+
+  it('W17: with walletSpendOutsideUseRegion on, the wallet pays outside its use region', () => {
+    const net = new Net({ walletSpendOutsideUseRegion: true });
+    net.gift('T-1', 'spo', 'pat', 6_000n);
+    expect(said(net.presettle(away))).toEqual(presettled('B-1', 8_050n, 5_000n, 6_000n, 10_950n));
+    expect(kindsOf(net.settle('B-1', 'pat'))).toEqual(['bill.settled']);
+    expect(net.wallet('pat').balance).toBe(0n);
+    expect(net.cleared('B-1')).toEqual({
+      'medical 510100→510700': 13_050n,
+      'wallet 510100→510700': 6_000n,
+    });
+  });
+});
+
+describe('K9: wallet spends are attributed to the origin region of the money', () => {
+  it(
+    "K9: a wallet spend creates a wallet clearing line from each tranche's origin region to the " +
+      'spending region, FIFO across two origins',
+    () => {
+      const net = new Net();
+      // res (Mianyang, 510700): 5,000 from Chengdu first, then 8,000 from Suzhou.
+      net.gift('T-1', 'spo', 'res', 5_000n);
+      net.gift('T-2', 'sz', 'res', 8_000n);
+      // Local visit, no account: fund (20,000 − 2,000) × 55 % = 9,900; the wallet pays 10,100,
+      // the oldest money first: all 5,000 from 510100, then 5,100 from 320500.
+      expect(
+        said(
+          net.presettle(billOf('B-1', 'res', '510700', 'outpatient', 20_000n, { useWallet: 'Y' })),
+        ),
+      ).toEqual(presettled('B-1', 9_900n, 0n, 10_100n, 0n));
+      expect(pieces(net.wallet('res').holds['B-1'])).toEqual([
+        { originRegion: '510100', transferId: 'T-1', amount: 5_000n },
+        { originRegion: '320500', transferId: 'T-2', amount: 5_100n },
+      ]);
+      net.settle('B-1', 'res');
+      expect(net.lines('B-1')).toEqual({
+        'B-1.m': line('medical', '510700', '510700', 9_900n),
+        'B-1.w0': line('wallet', '510100', '510700', 5_000n),
+        'B-1.w1': line('wallet', '320500', '510700', 5_100n),
+      });
+      expect(net.tranches('res')).toEqual([{ originRegion: '320500', amount: 2_900n }]);
+      expect(net.shardOf('res').spent.get('510100')).toBe(5_000n);
+      expect(net.shardOf('res').spent.get('320500')).toBe(5_100n);
+      const paid = net.postings().filter((p) => p.op === 'pay' && p.corr.startsWith('B-1.w'));
+      expect(paid.map((p) => [p.debit, p.credit, p.amount])).toEqual([
+        ['wallet:res', 'spent:510100', 5_000n],
+        ['wallet:res', 'spent:320500', 5_100n],
+      ]);
+      // The next spend takes what is left of the Suzhou money.
+      net.presettle(billOf('B-2', 'res', '510700', 'pharmacy', 2_000n, { useWallet: 'Y' }));
+      net.settle('B-2', 'res');
+      expect(net.cleared('B-2')).toEqual({
+        'medical 510700→510700': 1_000n,
+        'wallet 320500→510700': 1_000n,
+      });
+    },
+  );
+
+  it("K9: a contribution paid from the wallet clears from the origin region to the person's region", () => {
+    const net = new Net();
+    net.gift('T-1', 'spo', 'far', 50_000n);
+    net.pay('C-1', 'far', 'far', 2025, 'WALLET');
+    expect(net.lines('C-1')).toEqual({
+      'C-1.w0': line('wallet', '510100', '640100', 40_000n),
+    });
+  });
+
+  // Found by this suite: `spend.undo` used to put fully spent tranches back newest first, so the
+  // next spend took the newer origin and its clearing lines named the wrong region.
+  it(
+    'K9: after a reversal restores two fully spent tranches, the next spend still takes the ' +
+      'oldest origin first',
+    () => {
+      const net = new Net();
+      net.gift('T-1', 'spo', 'pat', 6_000n);
+      net.gift('T-2', 'sz', 'pat', 4_000n);
+      net.presettle(visit('B-1', 'pat', '510100', { useWallet: 'Y' }));
+      net.settle('B-1', 'pat');
+      net.reverse('B-1', 'pat');
+      expect(net.tranches('pat')).toEqual([
+        { originRegion: '510100', amount: 6_000n },
+        { originRegion: '320500', amount: 4_000n },
+      ]);
+      // A 3,000 pharmacy bill with the account (5,000) used up by another bill: the wallet pays
+      // 1,500, all of it from the oldest money, Chengdu's.
+      net.presettle(billOf('B-0', 'pat', '510100', 'outpatient', 5_000n, { eligible: 0n }));
+      net.presettle(billOf('B-2', 'pat', '510100', 'pharmacy', 3_000n, { useWallet: 'Y' }));
+      expect(pieces(net.wallet('pat').holds['B-2'])).toEqual([
+        { originRegion: '510100', transferId: 'T-1', amount: 1_500n },
+      ]);
+    },
+  );
+});
+
+describe('C1: the resident contribution of the year', () => {
+  it(
+    'C1: a 2025 contribution is 400 yuan (2024: 380); a year without an amount is refused C1 and ' +
+      'nothing moves',
+    () => {
+      const net = new Net();
+      net.pay('C-25', 'spo', 'par', 2025, 'ACCOUNT');
+      expect(net.sent('tax.claimed', 'C-25').map((m) => m.body)).toEqual([
+        { payId: 'C-25', amount: 40_000n },
+      ]);
+      expect(net.sent('account.debit', 'C-25').map((m) => m.body)).toEqual([
+        { payId: 'C-25', accountId: 'spo', amount: 40_000n },
+      ]);
+      net.pay('C-24', 'spo', 'par', 2024, 'ACCOUNT');
+      expect(
+        net.sent('tax.claimed', 'C-24').map((m) => (m.body as { amount: Fen }).amount),
+      ).toEqual([38_000n]);
+      expect(net.account('spo')?.available).toBe(1_000_000n - 40_000n - 38_000n);
+
+      // No amount is known for 2023: the fund refuses, and the account is not touched.
+      expect(kindsOf(net.pay('C-23', 'spo', 'par', 2023, 'ACCOUNT'))).toEqual([
+        'contribution.accepted',
+      ]);
+      expect(net.sent('tax.refused', 'C-23').map((m) => m.body)).toEqual([
+        { payId: 'C-23', reason: 'C1' },
+      ]);
+      expect(net.contributionOutcome('C-23')).toEqual([{ outcome: 'rejected', reason: 'C1' }]);
+      expect(net.contribution('C-23').value).toBe('rejected');
+      expect(net.sent('account.debit', 'C-23')).toEqual([]);
+      expect(net.account('spo')?.available).toBe(1_000_000n - 40_000n - 38_000n);
+      expect(net.book('510700').slots.has('par.2023')).toBe(false);
+    },
+  );
+});
+
+describe("C2, C3: who pays a relative's contribution, and how", () => {
+  it(
+    "C2: a same-province relative's contribution is paid from the donor's personal account, and the " +
+      'relative becomes enrolled',
+    () => {
+      const net = new Net();
+      expect(net.book('510700').persons.get('par')?.enrolled).toBe(false);
+      // spo (Chengdu) pays for a parent insured in Mianyang: another region of the same province.
+      expect(said(net.pay('C-1', 'spo', 'par', 2025, 'ACCOUNT'))).toEqual([
+        { kind: 'contribution.accepted', body: { payId: 'C-1' } },
+      ]);
+      expect(net.sent('tax.claim', 'C-1').map((m) => m.to)).toEqual(['province.51']);
+      expect(net.contributionOutcome('C-1')).toEqual([{ outcome: 'paid', reason: undefined }]);
+      expect(net.account('spo')).toEqual({ region: '510100', available: 960_000n, held: 0n });
+      expect(net.book('510100').regions.get('510100')?.contributed).toBe(40_000n);
+      expect(net.postings('C-1.a').map((p) => [p.op, p.debit, p.credit, p.amount])).toEqual([
+        ['pay', 'spo/available', 'contributed:510100', 40_000n],
+      ]);
+      expect(net.book('510700').claims.get('C-1')).toMatchObject({
+        personId: 'par',
+        year: 2025,
+        amount: 40_000n,
+        state: 'paid',
+      });
+      expect(net.book('510700').persons.get('par')?.enrolled).toBe(true);
+      // An account payment moves no wallet money: no wallet clearing line.
+      expect(net.lines('C-1')).toEqual({});
+    },
+  );
+
+  it(
+    'C3: across provinces a personal account may not pay (refused C3, nothing moves); the relative ' +
+      'pays from their own wallet instead',
+    () => {
+      const net = new Net();
+      expect(said(net.pay('C-1', 'spo', 'far', 2025, 'ACCOUNT'))).toEqual([
+        { kind: 'contribution.refused', body: { payId: 'C-1', reason: 'C3' } },
+      ]);
+      expect(net.sent('tax.claim')).toEqual([]);
+      expect(net.account('spo')?.available).toBe(1_000_000n);
+      // F4b: spo transfers to far's wallet (F2), far pays from it.
+      net.gift('T-1', 'spo', 'far', 50_000n);
+      expect(kindsOf(net.pay('C-2', 'far', 'far', 2025, 'WALLET'))).toEqual([
+        'contribution.accepted',
+      ]);
+      expect(net.sent('tax.claim', 'C-2').map((m) => m.to)).toEqual(['province.64']);
+      expect(net.contributionOutcome('C-2')).toEqual([{ outcome: 'paid', reason: undefined }]);
+      expect(net.wallet('far').balance).toBe(10_000n);
+      expect(net.tranches('far')).toEqual([{ originRegion: '510100', amount: 10_000n }]);
+      expect(net.book('640100').persons.get('far')?.enrolled).toBe(true);
+      expect(net.cleared('C-2')).toEqual({ 'wallet 510100→640100': 40_000n });
+      expect(net.account('spo')?.available).toBe(1_000_000n - 50_000n);
+    },
+  );
+});
+
+describe('C4: one payment per person and year', () => {
+  it('C4: a second payment for the same person-year is rejected C4 and nothing moves', () => {
+    const net = new Net();
+    net.pay('C-1', 'spo', 'par', 2025, 'ACCOUNT');
+    expect(net.contributionOutcome('C-1')).toEqual([{ outcome: 'paid', reason: undefined }]);
+    expect(kindsOf(net.pay('C-2', 'spo', 'par', 2025, 'ACCOUNT'))).toEqual([
+      'contribution.accepted',
+    ]);
+    expect(net.sent('tax.refused', 'C-2').map((m) => m.body)).toEqual([
+      { payId: 'C-2', reason: 'C4' },
+    ]);
+    expect(net.contributionOutcome('C-2')).toEqual([{ outcome: 'rejected', reason: 'C4' }]);
+    expect(net.sent('account.debit', 'C-2')).toEqual([]);
+    expect(net.account('spo')?.available).toBe(960_000n);
+    // Another payer fares no better, and the same payId again changes nothing.
+    net.pay('C-3', 'poor', 'par', 2025, 'ACCOUNT');
+    expect(net.contributionOutcome('C-3')).toEqual([{ outcome: 'rejected', reason: 'C4' }]);
+    expect(kindsOf(net.pay('C-1', 'spo', 'par', 2025, 'ACCOUNT'))).toEqual([
+      'contribution.accepted',
+    ]);
+    expect(net.sent('tax.claim', 'C-1')).toHaveLength(1);
+    expect(net.account('spo')?.available).toBe(960_000n);
+    expect(net.book('510700').slots.get('par.2025')).toBe('C-1');
+  });
+
+  it('C4: a claim released after a failed payment frees the person-year', () => {
+    const net = new Net();
+    // poor's account has 100 yuan: the year is claimed, the debit refused FUNDS, the claim released.
+    net.pay('C-1', 'poor', 'par', 2025, 'ACCOUNT');
+    expect(net.sent('account.debitRefused', 'C-1').map((m) => m.body)).toEqual([
+      { payId: 'C-1', reason: 'FUNDS' },
+    ]);
+    expect(net.sent('tax.release', 'C-1')).toHaveLength(1);
+    expect(net.contributionOutcome('C-1')).toEqual([{ outcome: 'rejected', reason: 'FUNDS' }]);
+    expect(net.book('510700').claims.get('C-1')?.state).toBe('released');
+    expect(net.book('510700').slots.has('par.2025')).toBe(false);
+    expect(net.account('poor')?.available).toBe(10_000n);
+    expect(net.book('510700').persons.get('par')?.enrolled).toBe(false);
+    // Another payment for the same year is then accepted and paid.
+    net.pay('C-2', 'spo', 'par', 2025, 'ACCOUNT');
+    expect(net.contributionOutcome('C-2')).toEqual([{ outcome: 'paid', reason: undefined }]);
+    expect(net.book('510700').persons.get('par')?.enrolled).toBe(true);
+    // A wallet too short to pay releases the claim the same way.
+    net.gift('T-1', 'spo', 'far', 10_000n);
+    net.pay('C-3', 'far', 'far', 2025, 'WALLET');
+    expect(net.contributionOutcome('C-3')).toEqual([{ outcome: 'rejected', reason: 'FUNDS' }]);
+    expect(net.wallet('far').balance).toBe(10_000n);
+    expect(net.wallet('far').holds).toEqual({});
+    expect(net.book('640100').slots.has('far.2025')).toBe(false);
+  });
+});
+
+describe('W9: the available balance is the only limit', () => {
+  it('W9: a transfer above the available balance is rejected FUNDS and nothing moves', () => {
+    const net = new Net();
+    // poor has 10,000 fen.
+    net.transfer('T-1', 'poor', 'par', 10_001n);
+    expect(net.saga('T-1').value).toBe('rejected');
+    expect(net.sent('account.rejected', 'T-1').map((m) => m.body)).toEqual([
+      { transferId: 'T-1', reason: 'FUNDS' },
+    ]);
+    expect(net.facts('transfer.outcome', 'T-1').map((f) => [f.outcome, f.reason])).toEqual([
+      ['rejected', 'FUNDS'],
+    ]);
+    expect(net.account('poor')).toEqual({ region: '510100', available: 10_000n, held: 0n });
+    expect(net.sent('wallet.credit')).toEqual([]);
+    expect(net.wallet('par').balance).toBe(0n);
+    expect(net.settlement.book.liabilities.size).toBe(0);
+    expect(net.postings('T-1')).toEqual([]);
+    // Exactly the balance goes.
+    net.transfer('T-2', 'poor', 'par', 10_000n);
+    expect(net.saga('T-2').value).toBe('awaitingReceipt');
+    expect(net.account('poor')).toEqual({ region: '510100', available: 0n, held: 0n });
+  });
+
+  it(
+    'W9: there is no yearly or monthly cap: twelve 2,000-yuan transfers over four days all go, up to ' +
+      'the balance, and the next is rejected FUNDS',
+    () => {
+      const net = new Net();
+      for (let day = 0; day < 4; day++) {
+        for (let i = 0; i < 3; i++) {
+          net.advance(at(day, 10 + i));
+          net.gift(`T-${day}-${i}`, 'w9', 'pat', 200_000n);
+        }
+      }
+      expect(net.account('w9')).toEqual({ region: '510100', available: 0n, held: 0n });
+      expect(net.wallet('pat').balance).toBe(2_400_000n);
+      net.advance(at(4, 10));
+      net.transfer('T-X', 'w9', 'pat', 1n);
+      expect(net.facts('transfer.outcome', 'T-X').map((f) => [f.outcome, f.reason])).toEqual([
+        ['rejected', 'FUNDS'],
+      ]);
+    },
+  );
+});
+
+describe('W10: a credit to a wallet that is not active fails', () => {
+  /** spo sends 500 yuan to a wallet that is not active: W10 at the credit, the hold released. */
+  const rejectedW10 = (id: 'frz' | 'cls', state: 'frozen' | 'closed') => {
+    const net = new Net();
+    expect(net.shardOf(id).wallets.get(id)?.value).toBe(state);
+    net.transfer('T-1', 'spo', id, 50_000n);
+    expect(net.sent('wallet.rejected', 'T-1').map((m) => m.body)).toEqual([
+      { transferId: 'T-1', reason: 'W10' },
+    ]);
+    expect(net.saga('T-1').value).toBe('rejected');
+    expect(net.facts('transfer.outcome', 'T-1').map((f) => [f.outcome, f.reason])).toEqual([
+      ['rejected', 'W10'],
+    ]);
+    expect(net.wallet(id).balance).toBe(0n);
+    expect(net.wallet(id).tranches).toEqual([]);
+    expect(net.account('spo')).toEqual({ region: '510100', available: 1_000_000n, held: 0n });
+    expect(net.postings('T-1').map((p) => p.op)).toEqual(['reserve', 'release']);
+    expect(net.sent('liability.record')).toEqual([]);
+    expect(net.inboxOf('notice.sms')).toEqual([]);
+  };
+
+  it("W10: a credit to a frozen wallet is rejected W10; the donor's hold is released and nothing moves", () => {
+    rejectedW10('frz', 'frozen');
+  });
+
+  it("W10: a credit to a closed wallet is rejected W10; the donor's hold is released and nothing moves", () => {
+    rejectedW10('cls', 'closed');
+  });
+});
+
+describe("W13: the donor's confirmation expires", () => {
+  it('W13: the confirmation expires after authTtlMs: rejected W13, nothing reserved', () => {
+    const net = new Net();
+    const startedAt = net.now;
+    expect(net.request('T-1', 'spo', 'pat', 50_000n).kind).toBe('transfer.accepted');
+    net.advance(startedAt + net.config.authTtlMs - 1);
+    expect(net.saga('T-1').value).toBe('authenticating');
+    net.advance(startedAt + net.config.authTtlMs + net.config.retryDelayMsMax);
+    expect(net.saga('T-1').value).toBe('rejected');
+    expect(net.facts('transfer.outcome', 'T-1').map((f) => [f.outcome, f.reason])).toEqual([
+      ['rejected', 'W13'],
+    ]);
+    expect(net.sent('account.reserve')).toEqual([]);
+    expect(net.account('spo')).toEqual({ region: '510100', available: 1_000_000n, held: 0n });
+    // A PASS after the deadline changes nothing.
+    net.auth('T-1', 'PASS');
+    expect(net.saga('T-1').value).toBe('rejected');
+    expect(net.sent('account.reserve')).toEqual([]);
+    expect(net.wallet('pat').balance).toBe(0n);
+  });
+
+  it('W13: the deadline is the authTtlMs flag', () => {
+    const net = new Net({ authTtlMs: 60_000 });
+    const startedAt = net.now;
+    net.request('T-1', 'spo', 'pat', 50_000n);
+    net.request('T-2', 'spo', 'res', 50_000n);
+    net.advance(startedAt + 30_000);
+    net.auth('T-2', 'PASS');
+    net.advance(startedAt + 60_000 + net.config.retryDelayMsMax);
+    expect(net.saga('T-1').value).toBe('rejected');
+    expect(net.saga('T-1').context.reason).toBe('W13');
+    expect(net.saga('T-2').value).toBe('awaitingReceipt');
+  });
+});
+
+describe('W18: there is no recall', () => {
+  it('W18: after receipt nothing brings the money back, and a settle of a received transfer answers received', () => {
+    const net = new Net();
+    net.gift('T-1', 'spo', 'pat', 50_000n);
+    // No message kind recalls a transfer.
+    expect(KINDS.filter((k) => /recall|withdraw/i.test(k))).toEqual([]);
+    // The 06:00 return passes it by, days go by, the donor even ends the relation (W19).
+    net.advance(at(1, 6));
+    net.advance(at(3, 12));
+    net.end('spo', 'pat', 'REVOKED_BY_DONOR');
+    expect(net.relation('spo', 'pat').recipientSide?.status).toBe('ended');
+    expect(net.sent('wallet.settle')).toEqual([]);
+    expect(net.sent('account.refund')).toEqual([]);
+    // A settle, as if the 06:00 step came late, finds it received and answers so.
+    net.enqueue({
+      from: net.shardAddressOf('spo'),
+      to: net.shardAddressOf('pat'),
+      kind: 'wallet.settle',
+      corr: 'T-1',
+      body: { transferId: 'T-1', walletId: 'pat' },
+      at: net.now,
+    });
+    net.deliver();
+    const toDonor = net
+      .sent('wallet.received', 'T-1')
+      .filter((m) => m.to === net.shardAddressOf('spo'));
+    expect(toDonor.length).toBeGreaterThanOrEqual(2); // the push on receipt, and this answer
+    expect(net.sent('wallet.returned')).toEqual([]);
+    expect(net.saga('T-1').value).toBe('received');
+    expect(net.wallet('pat').balance).toBe(50_000n);
+    expect(net.account('spo')).toEqual({ region: '510100', available: 950_000n, held: 0n });
+    expect(net.settlement.book.liabilities.get('510100')).toBe(50_000n);
+    // The holder can still spend it.
+    expect(said(net.presettle(visit('B-1', 'pat', '510100', { useWallet: 'Y' })))).toEqual(
+      presettled('B-1', 12_650n, 5_000n, 12_350n, 0n),
+    );
+  });
+});

@@ -1,0 +1,406 @@
+// Checks actors/policy.ts against DOMAIN §2: the E8 rollout's exact totals on the real topology,
+// E7 kinship scope by date, C1 contributions, P4 credits (and their national mean, §4.2), the
+// P3/D1/D7 bill split (examples plus fast-check invariants) and D9's closed disease list.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { type CivilDate, parseDate } from './calendar.ts';
+import {
+  CARE_KINDS,
+  CHRONIC_DISEASES,
+  type BillInput,
+  type BillPolicy,
+  type CareKind,
+  type OutOfRegion,
+  PROVINCE_CODES,
+  type RolloutStage,
+  WALLET_ROLLOUT,
+  closeRelativesFrom,
+  crossProvinceAllowed,
+  fiscalSubsidyFen,
+  isChronicDisease,
+  kinshipAllowed,
+  meanContributionBaseFen,
+  monthlyCreditFen,
+  policyOf,
+  residentContributionFen,
+  rolloutStageAt,
+  splitBill,
+  validateRollout,
+  walletEnabled,
+} from './policy.ts';
+import { KINSHIPS, NON_CLOSE_KINSHIPS, NUCLEAR_KINSHIPS } from '../protocol/index.ts';
+import { buildTopology, type Topology } from '../world/topology.ts';
+import { PILOT_PROVINCES_2024_12, PROVINCES } from '../world/topology.data.ts';
+
+const d = parseDate;
+const full = buildTopology();
+
+function enabledAt(
+  topology: Topology,
+  date: CivilDate,
+): { regions: string[]; provinces: Set<string> } {
+  const regions = topology.regions.filter((r) => walletEnabled(r.code, date)).map((r) => r.code);
+  return { regions, provinces: new Set(regions.map((r) => r.slice(0, 2))) };
+}
+
+describe('E8: wallet cross-province rollout', () => {
+  it('province codes are the 31 of sim/topology.data.ts', () => {
+    expect([...PROVINCE_CODES]).toEqual(PROVINCES.map((p) => p.code));
+  });
+
+  it('E8: stage totals match the sources exactly on the full topology (0 → 31 → 117 → 146 → all but Guangdong)', () => {
+    const expected: Array<[string, number, number]> = [
+      ['2024-12-01', 0, 0],
+      ['2024-12-02', 9, 31],
+      ['2025-02-06', 9, 31],
+      ['2025-02-07', 14, 117],
+      ['2025-06-04', 14, 117],
+      ['2025-06-05', 17, 146],
+      ['2025-08-31', 17, 146],
+      ['2025-09-01', 30, full.regions.length - 22],
+      ['2030-01-01', 30, 342],
+    ];
+    for (const [date, provinces, regions] of expected) {
+      const got = enabledAt(full, d(date));
+      expect([date, got.provinces.size, got.regions.length]).toEqual([date, provinces, regions]);
+    }
+    expect(enabledAt(full, d('2025-09-01')).provinces.has('44')).toBe(false);
+  });
+
+  it('E8: the Dec 2024 pilot provinces include Jiangsu and Hebei and match PILOT_PROVINCES_2024_12', () => {
+    const pilot = enabledAt(full, d('2024-12-02')).provinces;
+    expect([...pilot].sort()).toEqual([...PILOT_PROVINCES_2024_12].sort());
+    expect(walletEnabled('320500', d('2024-12-02'))).toBe(true); // Suzhou, the launch city (S0)
+  });
+
+  it('E8 (U14): in Feb 2025 six provinces are fully covered', () => {
+    const stage = rolloutStageAt(d('2025-02-07'));
+    const fullyOn = full.provinces.filter((p) =>
+      p.regions.every((r) => walletEnabled(r.code, d('2025-02-07'))),
+    );
+    expect(stage?.source).toBe('U14');
+    expect(fullyOn.map((p) => p.code).sort()).toEqual(['11', '13', '31', '32', '33', '50']);
+  });
+
+  it('E8: a region once enabled stays enabled, and a partial province has its 省本级 off', () => {
+    for (let i = 1; i < WALLET_ROLLOUT.length; i++) {
+      const before = WALLET_ROLLOUT[i - 1] as RolloutStage;
+      const after = WALLET_ROLLOUT[i] as RolloutStage;
+      for (const r of full.regions) {
+        if (walletEnabled(r.code, before.from))
+          expect(walletEnabled(r.code, after.from)).toBe(true);
+      }
+      for (const [p, k] of before.provinces) {
+        const spec = PROVINCES.find((s) => s.code === p);
+        if (k !== 'all') {
+          expect(k).toBeLessThan(spec?.regions ?? 0); // the first k cities exist
+          expect(walletEnabled(`${p}9900`, before.from)).toBe(false);
+        }
+      }
+    }
+  });
+
+  it('E8: well-defined on a capped topology: a subset of the full one, whole provinces whole', () => {
+    const capped = buildTopology({ regionsPerProvinceMax: 3 });
+    for (const stage of WALLET_ROLLOUT) {
+      const on = enabledAt(capped, stage.from);
+      const fullOn = new Set(enabledAt(full, stage.from).regions);
+      for (const code of on.regions) expect(fullOn.has(code)).toBe(true);
+      for (const [p, k] of stage.provinces) {
+        const regions = capped.provinces.find((x) => x.code === p)?.regions ?? [];
+        const count = regions.filter((r) => walletEnabled(r.code, stage.from)).length;
+        expect(count).toBe(k === 'all' ? regions.length : Math.min(k, regions.length - 1));
+      }
+    }
+  });
+
+  it('E8: in 2024-12 a transfer from a pilot region to a non-pilot province is not allowed', () => {
+    const dec = d('2024-12-15');
+    expect(crossProvinceAllowed('320500', '440100', dec)).toBe(false); // Suzhou → Guangzhou
+    expect(crossProvinceAllowed('320500', '410100', dec)).toBe(true); // Suzhou → Henan pilot city
+    expect(crossProvinceAllowed('320500', '411700', dec)).toBe(false); // Henan, not yet a pilot city
+    expect(crossProvinceAllowed('410100', '320500', d('2024-12-01'))).toBe(false); // before launch
+  });
+
+  it('E8: Guangdong stays off in Sep 2025 while everything else is on', () => {
+    const sep = d('2025-09-01');
+    expect(crossProvinceAllowed('440100', '510100', sep)).toBe(false);
+    expect(crossProvinceAllowed('659900', '540800', sep)).toBe(true);
+  });
+
+  it('E7: within one province aid is allowed at any date, rollout or not', () => {
+    expect(crossProvinceAllowed('440100', '449900', d('2024-01-01'))).toBe(true);
+    expect(crossProvinceAllowed('510100', '512100', d('2024-12-01'))).toBe(true);
+  });
+
+  it('rejects malformed region codes and unknown provinces; rejects a timeline that narrows', () => {
+    for (const bad of ['5101', '510101', '66010000', '660100', 'abcdef']) {
+      expect(() => walletEnabled(bad, d('2025-01-01'))).toThrow(RangeError);
+    }
+    const [a, b] = WALLET_ROLLOUT as [RolloutStage, RolloutStage];
+    expect(() => validateRollout([b, a])).toThrow(/not after/);
+    expect(() => validateRollout([a, { ...b, provinces: new Map([['13', 1]]) }])).toThrow(
+      /narrows/,
+    );
+  });
+});
+
+describe('E7: kinship scope', () => {
+  it('E7: by Dec 2024, 23 provinces allow all close relatives', () => {
+    const widened = PROVINCE_CODES.filter((p) =>
+      kinshipAllowed(`${p}9900`, 'SIBLING', d('2024-12-31')),
+    );
+    expect(widened).toHaveLength(23);
+    expect(widened).toContain('51'); // S0 lists all 8 kinships for Sichuan
+  });
+
+  it('E7: a late province allows only spouse, parents and children until it widens', () => {
+    const from = closeRelativesFrom('65');
+    expect(from).toEqual(d('2025-07-01'));
+    for (const k of KINSHIPS) {
+      const nuclear = (NUCLEAR_KINSHIPS as readonly string[]).includes(k);
+      expect(kinshipAllowed('650100', k, d('2025-06-30'))).toBe(nuclear);
+      expect(kinshipAllowed('650100', k, from)).toBe(true);
+    }
+  });
+
+  it('E2: non-close kinships are never allowed', () => {
+    for (const k of NON_CLOSE_KINSHIPS)
+      expect(kinshipAllowed('510100', k, d('2026-01-01'))).toBe(false);
+  });
+});
+
+describe('C1: resident contributions', () => {
+  it('C1: 2025 contribution is 400 yuan, 2024 is 380 yuan', () => {
+    expect(residentContributionFen(2025)).toBe(40_000n);
+    expect(residentContributionFen(2024)).toBe(38_000n);
+    expect([fiscalSubsidyFen(2024), fiscalSubsidyFen(2025)]).toEqual([64_000n, 67_000n]);
+  });
+
+  it('C1: a year without a known rate has none (the caller refuses)', () => {
+    expect(residentContributionFen(2023)).toBeUndefined();
+    expect(residentContributionFen(2026)).toBeUndefined();
+  });
+});
+
+describe('P4: monthly personal-account credit', () => {
+  it('P4: an active employee is credited 2 % of the base, rounded half to even on the fen', () => {
+    expect(monthlyCreditFen('active', 650_000n, '51')).toBe(13_000n);
+    expect(monthlyCreditFen('active', 25n, '51')).toBe(0n); // 0.5 → 0
+    expect(monthlyCreditFen('active', 75n, '51')).toBe(2n); // 1.5 → 2
+    expect(monthlyCreditFen('active', 125n, '510100')).toBe(2n); // 2.5 → 2
+    expect(monthlyCreditFen('active', 126n, '51')).toBe(3n);
+    expect(() => monthlyCreditFen('active', -1n, '51')).toThrow(RangeError);
+  });
+
+  it('P4: a retiree gets the province fixed amount, whatever the base', () => {
+    expect(monthlyCreditFen('retired', 0n, '11')).toBe(monthlyCreditFen('retired', 999_999n, '11'));
+    expect(monthlyCreditFen('retired', 0n, '11')).toBeGreaterThan(
+      monthlyCreditFen('retired', 0n, '51'),
+    );
+  });
+
+  it('P4 (§4.2): with 27 % retirees and EBMI weights the national mean credit is ≈ 135 yuan/month', () => {
+    let weighted = 0n;
+    let weights = 0n;
+    for (const p of PROVINCES) {
+      const w = BigInt(Math.round(p.ebmiMillions * 100));
+      const active = monthlyCreditFen('active', meanContributionBaseFen(p.code), p.code);
+      weighted += w * (73n * active + 27n * monthlyCreditFen('retired', 0n, p.code));
+      weights += w * 100n;
+    }
+    const meanFen = weighted / weights;
+    expect(meanFen >= 13_000n && meanFen <= 14_000n).toBe(true);
+  });
+});
+
+const base: Omit<BillInput, 'policy'> = {
+  kind: 'outpatient',
+  total: 100_000n,
+  eligible: 100_000n,
+  retired: false,
+  outOfRegion: 'local',
+  acctAvailable: 0n,
+  walletSpendable: 0n,
+  useWallet: false,
+};
+const central = policyOf('510100');
+
+describe('P3 / D1 / D7: splitting a bill', () => {
+  it('P3: the fund pays first, then the own account, then the wallet, then cash', () => {
+    // Sichuan (central tier) inpatient: (10,000 − 600) × 80 % = 7,520 yuan from the fund.
+    const split = splitBill({
+      ...base,
+      policy: central,
+      kind: 'inpatient',
+      total: 1_000_000n,
+      eligible: 1_000_000n,
+      acctAvailable: 100_000n,
+      walletSpendable: 50_000n,
+      useWallet: true,
+    });
+    expect(split).toEqual({
+      fundPay: 752_000n,
+      acctPay: 100_000n,
+      acctMulaidPay: 50_000n,
+      cashPay: 98_000n,
+    });
+    const noWallet = splitBill({
+      ...base,
+      policy: central,
+      kind: 'inpatient',
+      total: 1_000_000n,
+      eligible: 1_000_000n,
+      acctAvailable: 100_000n,
+      walletSpendable: 50_000n,
+      useWallet: false,
+    });
+    expect(noWallet).toEqual({
+      fundPay: 752_000n,
+      acctPay: 100_000n,
+      acctMulaidPay: 0n,
+      cashPay: 148_000n,
+    });
+  });
+
+  it('D1: only the catalogue (eligible) part earns a fund share; the rest is self-pay', () => {
+    const split = splitBill({
+      ...base,
+      policy: central,
+      kind: 'pharmacy',
+      total: 30_000n,
+      eligible: 10_000n,
+      acctAvailable: 1_000_000n,
+    });
+    expect(split).toEqual({ fundPay: 5_000n, acctPay: 25_000n, acctMulaidPay: 0n, cashPay: 0n });
+  });
+
+  it('D7: filed out-of-region care gets 10 pp less, unfiled 20 pp less, emergency counts as filed (D4)', () => {
+    const bill = {
+      ...base,
+      policy: central,
+      kind: 'inpatient' as const,
+      total: 1_060_000n,
+      eligible: 1_060_000n,
+    };
+    const fund = (outOfRegion: OutOfRegion): bigint => splitBill({ ...bill, outOfRegion }).fundPay;
+    expect(fund('local')).toBe(800_000n); // 10,000 yuan over the deductible × 80 %
+    expect(fund('filed')).toBe(700_000n);
+    expect(fund('unfiledEmergency')).toBe(700_000n);
+    expect(fund('unfiled')).toBe(600_000n);
+  });
+
+  it('retirees get a higher fund share; the deductible and the per-bill cap apply', () => {
+    // Outpatient, central tier: (500 − 20 yuan deductible) × 55 % vs × 60 %, under the 500 cap.
+    const active = splitBill({ ...base, policy: central, total: 50_000n, eligible: 50_000n });
+    const retired = splitBill({
+      ...base,
+      policy: central,
+      total: 50_000n,
+      eligible: 50_000n,
+      retired: true,
+    });
+    expect([active.fundPay, retired.fundPay]).toEqual([26_400n, 28_800n]);
+    expect(splitBill({ ...base, policy: central, total: 1_500n, eligible: 1_500n }).fundPay).toBe(
+      0n,
+    );
+    expect(
+      splitBill({ ...base, policy: central, total: 10_000_000n, eligible: 10_000_000n }).fundPay,
+    ).toBe(central.care.outpatient.fundCapFen);
+  });
+
+  it('D2: the insured place decides, and different provinces split the same bill differently', () => {
+    const regions = ['110100', '320100', '510100', '650100'];
+    const funds = regions.map((r) => splitBill({ ...base, policy: policyOf(r) }).fundPay);
+    expect(new Set(funds).size).toBe(4);
+    expect(policyOf('440100')).toBe(policyOf('449900'));
+  });
+
+  it('the fund share is floored to the fen, so the fund never overpays', () => {
+    // 1,999 fen over a zero deductible at 50 %: 999.5 → 999.
+    const bill = {
+      ...base,
+      policy: policyOf('110100'),
+      kind: 'pharmacy' as const,
+      total: 1_999n,
+      eligible: 1_999n,
+    };
+    expect(splitBill(bill).fundPay).toBe(999n);
+  });
+
+  it('rejects negative amounts and eligible over total', () => {
+    expect(() => splitBill({ ...base, policy: central, eligible: 100_001n })).toThrow(RangeError);
+    expect(() => splitBill({ ...base, policy: central, acctAvailable: -1n })).toThrow(RangeError);
+  });
+
+  const fen = (max: bigint): fc.Arbitrary<bigint> => fc.bigInt({ min: 0n, max });
+  const inputArb: fc.Arbitrary<BillInput> = fc
+    .record({
+      province: fc.constantFrom(...PROVINCE_CODES),
+      kind: fc.constantFrom<CareKind>(...CARE_KINDS),
+      total: fen(50_000_000n),
+      eligibleShare: fen(10_000n),
+      retired: fc.boolean(),
+      outOfRegion: fc.constantFrom<OutOfRegion>('local', 'filed', 'unfiledEmergency', 'unfiled'),
+      acctAvailable: fen(2_000_000n),
+      walletSpendable: fen(1_000_000n),
+      useWallet: fc.boolean(),
+    })
+    .map(({ province, eligibleShare, ...rest }) => ({
+      ...rest,
+      policy: policyOf(`${province}0100`) as BillPolicy,
+      eligible: (rest.total * eligibleShare) / 10_000n,
+    }));
+
+  it('P3 invariants: parts ≥ 0 and sum to total; fund ≤ eligible; acct ≤ balance; wallet ≤ spendable', () => {
+    fc.assert(
+      fc.property(inputArb, (input) => {
+        const s = splitBill(input);
+        for (const part of [s.fundPay, s.acctPay, s.acctMulaidPay, s.cashPay])
+          expect(part >= 0n).toBe(true);
+        expect(s.fundPay + s.acctPay + s.acctMulaidPay + s.cashPay).toBe(input.total);
+        expect(s.fundPay <= input.eligible).toBe(true);
+        expect(s.acctPay <= input.acctAvailable).toBe(true);
+        expect(s.acctMulaidPay <= input.walletSpendable).toBe(true);
+        if (!input.useWallet) expect(s.acctMulaidPay).toBe(0n);
+        // P3 order: cash only once the account (and the wallet, if used) is empty.
+        if (s.cashPay > 0n) {
+          expect(s.acctPay).toBe(input.acctAvailable);
+          if (input.useWallet) expect(s.acctMulaidPay).toBe(input.walletSpendable);
+        }
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it('D7: the fund never pays more out of region than locally, nor unfiled more than filed', () => {
+    fc.assert(
+      fc.property(inputArb, (input) => {
+        const fund = (outOfRegion: OutOfRegion): bigint =>
+          splitBill({ ...input, outOfRegion }).fundPay;
+        expect(fund('local') >= fund('filed')).toBe(true);
+        expect(fund('filed')).toBe(fund('unfiledEmergency'));
+        expect(fund('filed') >= fund('unfiled')).toBe(true);
+      }),
+    );
+  });
+});
+
+describe('D9: chronic diseases', () => {
+  it('D9: ten diseases, the five original first, then the five added', () => {
+    expect(CHRONIC_DISEASES).toHaveLength(10);
+    expect(CHRONIC_DISEASES.map((x) => x.set)).toEqual([
+      ...Array(5).fill('original'),
+      ...Array(5).fill('added'),
+    ]);
+    expect(new Set(CHRONIC_DISEASES.map((x) => x.code)).size).toBe(10);
+    expect(CHRONIC_DISEASES.map((x) => x.nameZh)).toContain('强直性脊柱炎');
+  });
+
+  it('D9: the list is closed', () => {
+    expect(isChronicDisease('HYPERTENSION')).toBe(true);
+    expect(isChronicDisease('ANKYLOSING_SPONDYLITIS')).toBe(true);
+    expect(isChronicDisease('ASTHMA')).toBe(false);
+    expect(isChronicDisease('hypertension')).toBe(false);
+  });
+});

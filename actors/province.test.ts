@@ -1,0 +1,437 @@
+// Checks the two decision points behind the saga's account and liability steps. ProvinceActor:
+// reserve moves available→held, commit held→due, release held→available, each decided once per
+// transfer id (a duplicate is answered as the first time and moves nothing), with a double-entry
+// posting per move, immutable records, and a book that rebuilds from what it wrote.
+// SettlementActor: each transfer's origin liability is booked exactly once.
+import { describe, expect, it } from 'vitest';
+import { AccountBook } from './account_book.ts';
+import { accountRecords } from './opening.ts';
+import { RECORDS, type AccountRecord, type RegionRecord, type TxnRecord } from './records.ts';
+import { UnroutableError } from './errors.ts';
+import { ProvinceActor } from './province.actor.ts';
+import { SettlementActor } from './settlement.actor.ts';
+import type { Fen } from '../protocol/index.ts';
+import { RecordingEffects, envelope } from '../testing/fakes.ts';
+
+const PROVINCE = 'province.51';
+const SAGA = 'wallet.03';
+const NOW = 36_000_000;
+
+/** A province with one account p1 in 510100 holding 1000.00 yuan, and its write history. */
+class Province {
+  readonly opening = accountRecords([{ id: 'p1', region: '510100', balance: 100_000n }]);
+  readonly actor = new ProvinceActor(PROVINCE, this.opening);
+  readonly history = new RecordingEffects();
+
+  private run(
+    kind: 'account.reserve' | 'account.commit' | 'account.release',
+    transferId: string,
+    accountId?: string,
+    amount?: Fen,
+  ): RecordingEffects {
+    const fx = new RecordingEffects();
+    const env =
+      kind === 'account.reserve'
+        ? envelope(kind, SAGA, PROVINCE, transferId, {
+            transferId,
+            accountId: accountId ?? 'p1',
+            amount: amount ?? 0n,
+          })
+        : envelope(kind, SAGA, PROVINCE, transferId, { transferId });
+    this.actor.handle(env, NOW, fx);
+    for (const w of fx.writes) this.history.write(w.key, w.value);
+    return fx;
+  }
+
+  reserve(transferId: string, amount: Fen, accountId = 'p1') {
+    return this.run('account.reserve', transferId, accountId, amount);
+  }
+
+  commit(transferId: string) {
+    return this.run('account.commit', transferId);
+  }
+
+  release(transferId: string) {
+    return this.run('account.release', transferId);
+  }
+
+  account(id = 'p1'): AccountRecord | undefined {
+    return this.actor.accountBook.accounts.get(id);
+  }
+
+  region(code = '510100'): RegionRecord | undefined {
+    return this.actor.accountBook.regions.get(code);
+  }
+
+  /** available + held + due + source over the book: zero while money is conserved. */
+  total(): Fen {
+    const book = this.actor.accountBook;
+    let sum = 0n;
+    for (const a of book.accounts.values()) sum += a.available + a.held;
+    for (const r of book.regions.values()) sum += r.source + r.due;
+    return sum;
+  }
+}
+
+function reply(fx: RecordingEffects) {
+  expect(fx.sends).toHaveLength(1);
+  const [only] = fx.sends;
+  expect(only?.to).toBe(SAGA);
+  return only;
+}
+
+describe('ProvinceActor: reserve', () => {
+  it('moves available→held and replies account.reserved with a reserve posting', () => {
+    const p = new Province();
+    const fx = p.reserve('T-1', 30_000n);
+    expect(reply(fx)).toEqual({
+      to: SAGA,
+      kind: 'account.reserved',
+      corr: 'T-1',
+      body: { transferId: 'T-1' },
+    });
+    expect(p.account()).toEqual({ region: '510100', available: 70_000n, held: 30_000n });
+    expect(fx.events).toEqual([
+      {
+        type: 'posting',
+        ledger: `ledger.${PROVINCE}`,
+        op: 'reserve',
+        corr: 'T-1',
+        debit: 'p1/available',
+        debitClass: 'available',
+        credit: 'p1/held',
+        creditClass: 'held',
+        amount: 30_000n,
+        debitAfter: 70_000n,
+      },
+    ]);
+    expect(fx.lastWrite(RECORDS.account.key('p1'))).toEqual(p.account());
+    expect(fx.lastWrite(RECORDS.txn.key('T-1'))).toEqual({
+      accountId: 'p1',
+      amount: 30_000n,
+      state: 'reserved',
+      reason: undefined,
+    } satisfies TxnRecord);
+    expect(p.total()).toBe(0n);
+  });
+
+  it('can reserve the whole available balance, to the fen', () => {
+    const p = new Province();
+    expect(reply(p.reserve('T-1', 100_000n))?.kind).toBe('account.reserved');
+    expect(p.account()).toEqual({ region: '510100', available: 0n, held: 100_000n });
+  });
+
+  it('insufficient funds: account.rejected FUNDS and nothing moves', () => {
+    const p = new Province();
+    const fx = p.reserve('T-1', 100_001n);
+    expect(reply(fx)).toEqual({
+      to: SAGA,
+      kind: 'account.rejected',
+      corr: 'T-1',
+      body: { transferId: 'T-1', reason: 'FUNDS' },
+    });
+    expect(fx.events).toEqual([]);
+    expect(fx.lastWrite(RECORDS.account.key('p1'))).toBeUndefined();
+    expect(p.account()).toEqual({ region: '510100', available: 100_000n, held: 0n });
+    expect(p.actor.accountBook.txns.get('T-1')?.state).toBe('rejected');
+  });
+
+  it('unknown account: account.rejected NO_ACCOUNT and nothing moves', () => {
+    const p = new Province();
+    const fx = p.reserve('T-1', 100n, 'p404');
+    expect(reply(fx)?.body).toEqual({ transferId: 'T-1', reason: 'NO_ACCOUNT' });
+    expect(fx.events).toEqual([]);
+    expect(p.actor.accountBook.accounts.has('p404')).toBe(false);
+    expect(p.account()?.available).toBe(100_000n);
+  });
+
+  it('a duplicate reserve is answered the same way and moves nothing twice', () => {
+    const p = new Province();
+    p.reserve('T-1', 30_000n);
+    for (let i = 0; i < 3; i++) {
+      const fx = p.reserve('T-1', 30_000n);
+      expect(reply(fx)?.kind).toBe('account.reserved');
+      expect(fx.events).toEqual([]);
+      expect(fx.writes).toEqual([]);
+    }
+    expect(p.account()).toEqual({ region: '510100', available: 70_000n, held: 30_000n });
+  });
+
+  it('a duplicate of a rejected reserve gets the same rejection, even if funds now suffice', () => {
+    const p = new Province();
+    p.reserve('T-0', 80_000n);
+    expect(reply(p.reserve('T-1', 50_000n))?.body).toEqual({ transferId: 'T-1', reason: 'FUNDS' });
+    p.release('T-0');
+    const fx = p.reserve('T-1', 50_000n);
+    expect(reply(fx)?.body).toEqual({ transferId: 'T-1', reason: 'FUNDS' });
+    expect(fx.events).toEqual([]);
+    expect(p.account()).toEqual({ region: '510100', available: 100_000n, held: 0n });
+    const unknown = p.reserve('T-2', 5n, 'p404');
+    expect(reply(unknown)?.body).toEqual({ transferId: 'T-2', reason: 'NO_ACCOUNT' });
+    const again = p.reserve('T-2', 5n, 'p404');
+    expect(reply(again)?.body).toEqual({ transferId: 'T-2', reason: 'NO_ACCOUNT' });
+  });
+
+  it('reserves of different transfers add up and are limited by what is still available', () => {
+    const p = new Province();
+    expect(reply(p.reserve('T-1', 60_000n))?.kind).toBe('account.reserved');
+    expect(reply(p.reserve('T-2', 50_000n))?.kind).toBe('account.rejected');
+    expect(reply(p.reserve('T-3', 40_000n))?.kind).toBe('account.reserved');
+    expect(p.account()).toEqual({ region: '510100', available: 0n, held: 100_000n });
+  });
+});
+
+describe('ProvinceActor: commit and release', () => {
+  it('commit moves held→due and replies account.committed with a commit posting', () => {
+    const p = new Province();
+    p.reserve('T-1', 30_000n);
+    const fx = p.commit('T-1');
+    expect(reply(fx)).toEqual({
+      to: SAGA,
+      kind: 'account.committed',
+      corr: 'T-1',
+      body: { transferId: 'T-1' },
+    });
+    expect(p.account()).toEqual({ region: '510100', available: 70_000n, held: 0n });
+    expect(p.region()).toEqual({ source: -100_000n, due: 30_000n });
+    expect(fx.postings()).toEqual([
+      expect.objectContaining({
+        op: 'commit',
+        debit: 'p1/held',
+        debitClass: 'held',
+        credit: 'due:510100',
+        creditClass: 'due',
+        amount: 30_000n,
+        debitAfter: 0n,
+      }),
+    ]);
+    expect(p.actor.accountBook.txns.get('T-1')?.state).toBe('committed');
+    expect(p.total()).toBe(0n);
+  });
+
+  it('commit is idempotent: a second commit is answered account.committed, no second posting', () => {
+    const p = new Province();
+    p.reserve('T-1', 30_000n);
+    p.commit('T-1');
+    const fx = p.commit('T-1');
+    expect(reply(fx)?.kind).toBe('account.committed');
+    expect(fx.events).toEqual([]);
+    expect(fx.writes).toEqual([]);
+    expect(p.region()?.due).toBe(30_000n);
+    expect(p.account()).toEqual({ region: '510100', available: 70_000n, held: 0n });
+  });
+
+  it('release moves held→available and replies account.released with a release posting', () => {
+    const p = new Province();
+    p.reserve('T-1', 30_000n);
+    const fx = p.release('T-1');
+    expect(reply(fx)?.kind).toBe('account.released');
+    expect(p.account()).toEqual({ region: '510100', available: 100_000n, held: 0n });
+    expect(p.region()?.due).toBe(0n);
+    expect(fx.postings()).toEqual([
+      expect.objectContaining({
+        op: 'release',
+        debit: 'p1/held',
+        credit: 'p1/available',
+        amount: 30_000n,
+        debitAfter: 0n,
+      }),
+    ]);
+    expect(p.total()).toBe(0n);
+  });
+
+  it('release is idempotent: a second release is answered account.released, nothing moves', () => {
+    const p = new Province();
+    p.reserve('T-1', 30_000n);
+    p.release('T-1');
+    const fx = p.release('T-1');
+    expect(reply(fx)?.kind).toBe('account.released');
+    expect(fx.events).toEqual([]);
+    expect(fx.writes).toEqual([]);
+    expect(p.account()).toEqual({ region: '510100', available: 100_000n, held: 0n });
+  });
+
+  it('commit or release of an unknown transfer gets no reply and changes nothing', () => {
+    const p = new Province();
+    for (const fx of [p.commit('T-404'), p.release('T-404')]) {
+      expect(fx.sends).toEqual([]);
+      expect(fx.writes).toEqual([]);
+      expect(fx.events).toEqual([]);
+    }
+    expect(p.actor.accountBook.txns.size).toBe(0);
+    expect(p.account()).toEqual({ region: '510100', available: 100_000n, held: 0n });
+  });
+
+  it('once decided, the other outcome cannot happen: commit after release moves nothing', () => {
+    const p = new Province();
+    p.reserve('T-1', 30_000n);
+    p.release('T-1');
+    const commit = p.commit('T-1');
+    expect(reply(commit)?.kind).toBe('account.released');
+    expect(commit.events).toEqual([]);
+    p.reserve('T-2', 10_000n);
+    p.commit('T-2');
+    const release = p.release('T-2');
+    expect(reply(release)?.kind).toBe('account.committed');
+    expect(release.events).toEqual([]);
+    expect(p.account()).toEqual({ region: '510100', available: 90_000n, held: 0n });
+    expect(p.region()?.due).toBe(10_000n);
+  });
+
+  it('commit of a rejected reserve is answered with the rejection and moves nothing', () => {
+    const p = new Province();
+    p.reserve('T-1', 500_000n);
+    const fx = p.commit('T-1');
+    expect(reply(fx)?.body).toEqual({ transferId: 'T-1', reason: 'FUNDS' });
+    expect(fx.events).toEqual([]);
+    expect(p.region()?.due).toBe(0n);
+  });
+});
+
+describe('ProvinceActor: records', () => {
+  it('every write is an immutable replacement: earlier records are never mutated', () => {
+    const p = new Province();
+    const openingAccount = p.opening.get(RECORDS.account.key('p1'));
+    const openingRegion = p.opening.get(RECORDS.region.key('510100'));
+    const openingCopy = structuredClone([openingAccount, openingRegion]);
+    const reserved = p.reserve('T-1', 30_000n);
+    const accountAfterReserve = reserved.lastWrite(RECORDS.account.key('p1'));
+    const txnAfterReserve = reserved.lastWrite(RECORDS.txn.key('T-1'));
+    const copies = structuredClone([accountAfterReserve, txnAfterReserve]);
+
+    const committed = p.commit('T-1');
+    const regionAfterCommit = committed.lastWrite(RECORDS.region.key('510100'));
+    const regionCopy = structuredClone(regionAfterCommit);
+    p.reserve('T-2', 50_000n);
+    p.release('T-2');
+    p.reserve('T-3', 1_000n);
+    p.commit('T-3');
+
+    expect([openingAccount, openingRegion]).toEqual(openingCopy);
+    expect([accountAfterReserve, txnAfterReserve]).toEqual(copies);
+    expect(regionAfterCommit).toEqual(regionCopy);
+    expect(accountAfterReserve).not.toBe(p.account());
+    expect(committed.lastWrite(RECORDS.account.key('p1'))).not.toBe(p.account());
+    expect(committed.lastWrite(RECORDS.account.key('p1'))).toEqual({
+      region: '510100',
+      available: 70_000n,
+      held: 0n,
+    });
+  });
+
+  it('AccountBook.fromRecords over the written records rebuilds the same book', () => {
+    const p = new Province();
+    p.reserve('T-1', 30_000n);
+    p.commit('T-1');
+    p.reserve('T-2', 20_000n);
+    p.release('T-2');
+    p.reserve('T-3', 10_000n);
+    p.reserve('T-4', 999_999n);
+    const rebuilt = AccountBook.fromRecords('ledger.rebuilt', p.history.applyTo(p.opening));
+    const live = p.actor.accountBook;
+    expect(rebuilt.accounts).toEqual(live.accounts);
+    expect(rebuilt.regions).toEqual(live.regions);
+    expect(rebuilt.txns).toEqual(live.txns);
+    expect(rebuilt.accounts.get('p1')).toEqual({
+      region: '510100',
+      available: 60_000n,
+      held: 10_000n,
+    });
+    expect(rebuilt.regions.get('510100')).toEqual({ source: -100_000n, due: 30_000n });
+  });
+
+  it('a province rebuilt from its records keeps deciding each transfer once', () => {
+    const p = new Province();
+    p.reserve('T-1', 30_000n);
+    const rebuilt = new ProvinceActor(PROVINCE, p.history.applyTo(p.opening));
+    const fx = new RecordingEffects();
+    const env = envelope('account.reserve', SAGA, PROVINCE, 'T-1', {
+      transferId: 'T-1',
+      accountId: 'p1',
+      amount: 30_000n,
+    });
+    rebuilt.handle(env, NOW, fx);
+    expect(fx.sends.map((m) => m.kind)).toEqual(['account.reserved']);
+    expect(fx.events).toEqual([]);
+    rebuilt.handle(
+      envelope('account.commit', SAGA, PROVINCE, 'T-1', { transferId: 'T-1' }),
+      NOW,
+      fx,
+    );
+    expect(rebuilt.accountBook.accounts.get('p1')).toEqual({
+      region: '510100',
+      available: 70_000n,
+      held: 0n,
+    });
+  });
+
+  it('refuses kinds it does not decide with UnroutableError, touching nothing', () => {
+    const p = new Province();
+    const fx = new RecordingEffects();
+    const env = envelope('wallet.credited', SAGA, PROVINCE, 'T-1', { transferId: 'T-1' });
+    expect(() => p.actor.handle(env, NOW, fx)).toThrow(UnroutableError);
+    expect(fx.sends).toEqual([]);
+    expect(fx.writes).toEqual([]);
+  });
+});
+
+describe('SettlementActor: origin liabilities', () => {
+  const record = (transferId: string, originRegion: string, amount: Fen) =>
+    envelope('liability.record', SAGA, 'settlement.0', transferId, {
+      transferId,
+      originRegion,
+      useRegion: '320500',
+      amount,
+    });
+
+  it('liability.record books once per transfer id and replies liability.recorded', () => {
+    const actor = new SettlementActor('settlement.0', new Map());
+    const fx = new RecordingEffects();
+    actor.handle(record('T-1', '510100', 50_000n), NOW, fx);
+    expect(fx.sends).toEqual([
+      {
+        to: SAGA,
+        kind: 'liability.recorded',
+        corr: 'T-1',
+        body: { transferId: 'T-1' },
+      },
+    ]);
+    expect(fx.events).toEqual([
+      { type: 'liability.recorded', corr: 'T-1', originRegion: '510100', amount: 50_000n },
+    ]);
+    expect(fx.lastWrite(RECORDS.originLiability.key('510100'))).toBe(50_000n);
+    expect(fx.lastWrite(RECORDS.liabilityRecorded.key('T-1'))).toBe(true);
+    expect(actor.book.liabilities.get('510100')).toBe(50_000n);
+  });
+
+  it('duplicates are answered liability.recorded without double booking', () => {
+    const actor = new SettlementActor('settlement.0', new Map());
+    const history = new RecordingEffects();
+    actor.handle(record('T-1', '510100', 50_000n), NOW, history);
+    for (let i = 0; i < 3; i++) {
+      const fx = new RecordingEffects();
+      actor.handle(record('T-1', '510100', 50_000n), NOW, fx);
+      expect(fx.sends.map((m) => m.kind)).toEqual(['liability.recorded']);
+      expect(fx.events).toEqual([]);
+      expect(fx.writes).toEqual([]);
+    }
+    actor.handle(record('T-2', '510100', 30_000n), NOW, history);
+    actor.handle(record('T-3', '440300', 7_000n), NOW, history);
+    expect(actor.book.liabilities.get('510100')).toBe(80_000n);
+    expect(actor.book.liabilities.get('440300')).toBe(7_000n);
+
+    // A settlement agent rebuilt from its writes still books each transfer once.
+    const rebuilt = new SettlementActor('settlement.0', history.applyTo(new Map()));
+    const fx = new RecordingEffects();
+    rebuilt.handle(record('T-2', '510100', 30_000n), NOW, fx);
+    expect(fx.events).toEqual([]);
+    expect(rebuilt.book.liabilities).toEqual(actor.book.liabilities);
+    expect(rebuilt.book.recorded).toEqual(new Set(['T-1', 'T-2', 'T-3']));
+  });
+
+  it('refuses every kind but liability.record with UnroutableError', () => {
+    const actor = new SettlementActor('settlement.0', new Map());
+    const env = envelope('account.commit', SAGA, 'settlement.0', 'T-1', { transferId: 'T-1' });
+    expect(() => actor.handle(env, NOW, new RecordingEffects())).toThrow(UnroutableError);
+  });
+});

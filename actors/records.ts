@@ -1,0 +1,288 @@
+// Every durable record an actor keeps, in one table: its key prefix, the actor role that owns it,
+// the type of its value, and how its key is written and read. Actors write through `key`; every
+// reader (an actor restoring itself, the recount, the final checks, the NATS checker, the
+// reconciliation report) goes through `visitRecords`, so a key is spelled in one place only.
+// A key is `<prefix>:<id>`; prefixes are unique and contain no ':' (records.test.ts).
+import type { Fen, Reason } from '../protocol/index.ts';
+import type { BatchRecord } from './clearing_batch.ts';
+import type { Prepayment } from './clearing.ts';
+import type { DeclaredKinship } from '../protocol/index.ts';
+import type {
+  BillSnapshot,
+  BindSnapshot,
+  ContributionSnapshot,
+  SagaSnapshot,
+  WalletSnapshot,
+} from './wallet_shard.actor.ts';
+
+// ---------------------------------------------------------------------------------------------
+// The values: plain, immutable data (a record object is never mutated once written: the store
+// may share it with the live state).
+
+/** A personal account at its province: spendable and reserved balances. */
+export interface AccountRecord {
+  readonly region: string;
+  readonly available: Fen;
+  readonly held: Fen;
+}
+
+export type TxnState = 'reserved' | 'committed' | 'released' | 'rejected' | 'refunded';
+
+/** What the reserve decision point decided for one transfer id: the dedup record. */
+export interface TxnRecord {
+  readonly accountId: string;
+  readonly amount: Fen;
+  readonly state: TxnState;
+  readonly reason: Reason | undefined;
+}
+
+/**
+ * A pooling region's counter accounts: opening balances' source, and what flowed in and out of
+ * its personal accounts since. Absent fields are 0 (a region that never saw that flow).
+ */
+export interface RegionRecord {
+  readonly source: Fen;
+  /** Committed transfers: what the region owes the wallet ledger (K9). */
+  readonly due: Fen;
+  /** P4: monthly credits into the accounts, from payroll or the pooling fund (≤ 0). */
+  readonly income?: Fen;
+  /** F3: personal-account money paid for bills, owed to the treatment place (≥ 0). */
+  readonly payable?: Fen;
+  /** F4: personal-account money paid as relatives' resident contributions (≥ 0). */
+  readonly contributed?: Fen;
+}
+
+/** The sum of a region record's counters: with its accounts, the ledger sums to zero. */
+export function regionSum(region: RegionRecord): Fen {
+  return (
+    region.source +
+    region.due +
+    (region.income ?? 0n) +
+    (region.payable ?? 0n) +
+    (region.contributed ?? 0n)
+  );
+}
+
+/** What flowed out of (or, ≤ 0, into) a region's personal accounts: P4, F3 and F4. */
+export function regionOutside(region: RegionRecord): Fen {
+  return (region.income ?? 0n) + (region.payable ?? 0n) + (region.contributed ?? 0n);
+}
+
+/**
+ * The civil registry's and the enrolment system's record of one person insured in this province
+ * (DOMAIN §3.1 IdentitySvc: background data; ASSUMPTION: kept per province). `kin` says, for a
+ * donor id, what this person is to that donor: the fact a claimed kinship is checked against (E2).
+ */
+export interface PersonRecord {
+  readonly name: string;
+  readonly idNo: string;
+  readonly region: string;
+  /** E3: enrolled in EBMI or URRBMI. */
+  readonly enrolled: boolean;
+  readonly kin: Readonly<Record<string, DeclaredKinship>>;
+  /** P4: the monthly personal-account credit (0 for residents, who have no account). */
+  readonly creditFen: Fen;
+  /** EBMI members past working age: their bills get the retiree bonus (policy.splitBill). */
+  readonly retired?: boolean;
+  /** D3: provinces this person has filed (备案) for out-of-region care. */
+  readonly filedTo?: readonly string[];
+  /** D10: chronic diseases (D9 codes) this person's benefit certification covers. */
+  readonly chronic?: readonly string[];
+}
+
+export type BillState = 'reserved' | 'committed' | 'released' | 'refunded' | 'rejected';
+
+/** F3: the insured place's decision on one bill (msgid), and where its money went. */
+export interface BillRecord {
+  readonly personId: string;
+  readonly insuredRegion: string;
+  readonly treatmentRegion: string;
+  readonly fundPay: Fen;
+  readonly acctPay: Fen;
+  /** What the fund and the personal account leave for the wallet and cash. */
+  readonly remainder: Fen;
+  readonly state: BillState;
+  readonly reason: Reason | undefined;
+}
+
+export type ClaimState = 'claimed' | 'paid' | 'released' | 'refused';
+
+/** F4: the resident fund's decision on one contribution payment (C4: one per person-year). */
+export interface ClaimRecord {
+  readonly personId: string;
+  readonly year: number;
+  readonly amount: Fen;
+  readonly state: ClaimState;
+  readonly reason: Reason | undefined;
+}
+
+/**
+ * One line of a month's obligations at settlement (F5 input). `undone` once its bill was
+ * cancelled or reversed; if that happened before its batch was allocated it is `dropped` from
+ * the batch, otherwise a `reversal` line takes it back in the batch of the month the undo came in.
+ */
+export interface ClearingLine {
+  readonly month: number;
+  readonly ledger: 'medical' | 'wallet';
+  readonly payerRegion: string;
+  readonly payeeRegion: string;
+  readonly amount: Fen;
+  readonly undone: boolean;
+  /** The batch (settlement month) this line counts in. */
+  readonly batch: number;
+  readonly dropped: boolean;
+  /** A reversal of an undone line: counts −amount in its batch. */
+  readonly reversal: boolean;
+}
+
+/** A saga or wallet as stored: a live XState snapshot, or its persisted parts read back. */
+export type Stored<S extends { value: unknown; context: unknown }> = Pick<S, 'value' | 'context'>;
+
+// ---------------------------------------------------------------------------------------------
+// Keys.
+
+/** The actor roles that keep durable records. */
+export type Owner = 'province' | 'wallet' | 'settlement';
+
+interface IdCodec<Id> {
+  encode(id: Id): string;
+  decode(text: string): Id;
+}
+
+const text: IdCodec<string> = { encode: (id) => id, decode: (id) => id };
+/** A month as YYYYMM. */
+const month: IdCodec<number> = { encode: (m) => String(m), decode: (t) => Number(t) };
+/** C4: a person-year, `<personId>.<year>`. */
+const personYear: IdCodec<{ readonly personId: string; readonly year: number }> = {
+  encode: ({ personId, year }) => `${personId}.${year}`,
+  decode: (t) => {
+    const dot = t.lastIndexOf('.');
+    return { personId: t.slice(0, dot), year: Number(t.slice(dot + 1)) };
+  },
+};
+/** A record of which an actor has one: its key names it, and its id is that name. */
+function only(name: string): IdCodec<void> {
+  return { encode: () => name, decode: () => undefined };
+}
+
+export interface RecordKind<Id, V> {
+  readonly prefix: string;
+  readonly owner: Owner;
+  /** What the record is, for the docs and for error messages. */
+  readonly about: string;
+  key(id: Id): string;
+  idOf(key: string): Id;
+  /** Phantom: the value type. */
+  readonly value?: V;
+}
+
+function kind<V>(): <Id>(
+  prefix: string,
+  owner: Owner,
+  ids: IdCodec<Id>,
+  about: string,
+) => RecordKind<Id, V> {
+  return (prefix, owner, ids, about) => {
+    const head = `${prefix}:`;
+    return {
+      prefix,
+      owner,
+      about,
+      key: (id) => head + ids.encode(id),
+      idOf: (key) => ids.decode(key.slice(head.length)),
+    };
+  };
+}
+
+/** Every record kind. A new stored record is one entry here (and its writer and readers). */
+export const RECORDS = {
+  // A province: personal accounts, its registry, and the decisions it is the point of.
+  account: kind<AccountRecord>()('a', 'province', text, 'a personal account'),
+  txn: kind<TxnRecord>()('t', 'province', text, "a transfer's reserve decision (F2)"),
+  region: kind<RegionRecord>()('r', 'province', text, "a pooling region's counters"),
+  person: kind<PersonRecord>()('p', 'province', text, "the registry's record of a person"),
+  insuredBill: kind<BillRecord>()('k', 'province', text, "the insured place's bill (F3)"),
+  fundClaim: kind<ClaimRecord>()('q', 'province', text, "the resident fund's claim (F4)"),
+  /** The payment holding a person-year (C4); '-' once released. */
+  personYear: kind<string>()('c', 'province', personYear, 'the payment holding a person-year'),
+  accountDebit: kind<'debited' | Reason>()('d', 'province', text, 'a contribution debit (F4a)'),
+  poolingFund: kind<Fen>()('f', 'province', only('fund'), "the province's pooling fund (F5)"),
+  statementFunded: kind<Fen>()('cs', 'province', month, "a month's statement, funded (F5)"),
+  disbursalReceived: kind<Fen>()('cr', 'province', month, "a month's disbursal, received (F5)"),
+  creditedMonth: kind<true>()('m', 'province', month, 'a month whose credits are booked (P4)'),
+  // A wallet shard: wallets, the sagas they start, and its ledger's counters.
+  wallet: kind<Stored<WalletSnapshot>>()('w', 'wallet', text, 'a wallet'),
+  transferSaga: kind<Stored<SagaSnapshot>>()('s', 'wallet', text, 'a transfer saga (F2)'),
+  bindSaga: kind<Stored<BindSnapshot>>()('b', 'wallet', text, 'a binding saga (F1)'),
+  billSaga: kind<Stored<BillSnapshot>>()('g', 'wallet', text, 'a bill saga (F3)'),
+  contributionSaga: kind<Stored<ContributionSnapshot>>()(
+    'y',
+    'wallet',
+    text,
+    'a contribution saga (F4)',
+  ),
+  /**
+   * The shard ledger's counter per origin region: minus what its wallets were credited of that
+   * origin's money, plus what they returned (≤ 0). Settlement's `originLiability` is its mirror.
+   */
+  originCounter: kind<Fen>()('o', 'wallet', text, "the wallet ledger's counter per origin"),
+  spent: kind<Fen>()('u', 'wallet', text, 'wallet money spent, per origin (K9)'),
+  // Settlement: liabilities, clearing lines and batches, prepayments, the clearing account.
+  originLiability: kind<Fen>()('l', 'settlement', text, "an origin region's liability (K9)"),
+  liabilityRecorded: kind<true>()('x', 'settlement', text, "a transfer's liability, recorded"),
+  liabilityReversed: kind<true>()('v', 'settlement', text, "a transfer's liability, reversed"),
+  clearingLine: kind<ClearingLine>()('n', 'settlement', text, 'a clearing line (F5)'),
+  clearingBatch: kind<BatchRecord>()('bt', 'settlement', month, "a month's clearing batch"),
+  prepayment: kind<Prepayment>()('pp', 'settlement', text, "a province's prepayment (K7)"),
+  clearingAccount: kind<Fen>()(
+    'ca',
+    'settlement',
+    only('national'),
+    'the national clearing account (F5)',
+  ),
+} as const;
+
+export type RecordName = keyof typeof RECORDS;
+type IdOf<N extends RecordName> = (typeof RECORDS)[N] extends RecordKind<infer Id, unknown> ? Id : never;
+type ValueOf<N extends RecordName> =
+  (typeof RECORDS)[N] extends RecordKind<unknown, infer V> ? V : never;
+
+/** What a reader does with each kind it cares about; kinds it leaves out are skipped. */
+export type RecordVisitor = { readonly [N in RecordName]?: (id: IdOf<N>, value: ValueOf<N>) => void };
+
+const BY_PREFIX: ReadonlyMap<string, RecordName> = new Map(
+  (Object.keys(RECORDS) as RecordName[]).map((name) => [RECORDS[name].prefix, name]),
+);
+
+/** A record that no kind of the table describes, or that belongs to another role. */
+export class RecordError extends Error {
+  override readonly name = 'RecordError';
+}
+
+/** The kind of a key, or undefined when no kind of the table has its prefix. */
+export function recordNameOf(key: string): RecordName | undefined {
+  const colon = key.indexOf(':');
+  return colon > 0 ? BY_PREFIX.get(key.slice(0, colon)) : undefined;
+}
+
+/**
+ * Visit every record of `records` whose kind the visitor handles, in the map's order. A key of no
+ * kind is an error; so is, with `owner`, a kind another role owns (a journal read into the wrong
+ * actor).
+ */
+export function visitRecords(
+  records: ReadonlyMap<string, unknown>,
+  visitor: RecordVisitor,
+  owner?: Owner,
+): void {
+  records.forEach((value, key) => {
+    const name = recordNameOf(key);
+    if (name === undefined) throw new RecordError(`record '${key}' is of no kind in actors/records.ts`);
+    const recordKind = RECORDS[name] as RecordKind<unknown, unknown>;
+    if (owner !== undefined && recordKind.owner !== owner) {
+      throw new RecordError(`record '${key}' (${recordKind.about}) belongs to a ${recordKind.owner}, not a ${owner}`);
+    }
+    const visit = visitor[name] as ((id: unknown, value: unknown) => void) | undefined;
+    if (visit !== undefined) visit(recordKind.idOf(key), value);
+  });
+}

@@ -1,0 +1,116 @@
+// The gongji CLI: a run writes result.json honouring its contract; the same seed gives the same
+// traceHash; bad flags and scenario files get a one-line reason and exit code 2, writing nothing.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main } from './main.ts';
+
+const small = ['--wallets', '3000', '--transfers', '1200', '--quiet'];
+
+function runInProcess(args: string[]): { code: number; result: Record<string, any> } {
+  const out = mkdtempSync(join(tmpdir(), 'gongji-cli-'));
+  const code = main(['run', ...args, '--out', out]) as number; // simulator commands answer synchronously
+  return { code, result: JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) };
+}
+
+describe('gongji run', () => {
+  it('writes result.json with the contract fields and exits 0 when every invariant holds', () => {
+    const { code, result } = runInProcess([...small, '--seed', '5']);
+    expect(code).toBe(0);
+    expect(result.seed).toBe(5);
+    expect(result.scenario).toBe('national-day');
+    expect(result.traceHash).toMatch(/^[0-9a-f]{16}$/);
+    expect(result.virtualMs).toBeGreaterThan(0);
+    expect(result.wallMs).toBeGreaterThan(0);
+    for (const key of [
+      'transfer.sameRegion.completed',
+      'transfer.sameProvince.completed',
+      'transfer.crossProvince.completed',
+    ]) {
+      expect(result.counts[key], key).toBeGreaterThan(0);
+    }
+    for (const scope of ['sameRegion', 'sameProvince', 'crossProvince']) {
+      expect(result.counts[`transfer.${scope}.rejected`]).toBeTypeOf('number');
+      expect(result.counts[`transfer.${scope}.refused`]).toBeTypeOf('number');
+    }
+    for (const name of [
+      'conservation',
+      'ledgerBalance',
+      'noNegativeBalance',
+      'exactlyOnce',
+      'lifecycle',
+    ]) {
+      expect(result.invariants[name]).toEqual({ ok: true });
+    }
+    const answered = Object.entries(result.counts as Record<string, number>)
+      .filter(([k]) => /^transfer\..*\.(completed|rejected|refused)$/.test(k))
+      .reduce((sum, [, n]) => sum + n, 0);
+    // The 1200 drawn transfers, plus one follow-up transfer per binding, revocation and change.
+    expect(result.requests.transfer).toBe(
+      1200 + result.requests.bind + result.requests.end + result.requests.enrolment,
+    );
+    expect(answered).toBe(result.requests.transfer);
+  });
+
+  it('the same seed gives the same traceHash, another seed another', () => {
+    const a = runInProcess([...small, '--seed', '9']).result;
+    const b = runInProcess([...small, '--seed', '9']).result;
+    const c = runInProcess([...small, '--seed', '10']).result;
+    expect(b.traceHash).toBe(a.traceHash);
+    expect(c.traceHash).not.toBe(a.traceHash);
+  });
+
+  it('a broken variant fails the run with exit 1 and records how to replay it', () => {
+    const { code, result } = runInProcess([...small, '--variant', 'noDedup']);
+    expect(code).toBe(1);
+    expect(result.ok).toBe(false);
+    expect(result.invariants.exactlyOnce.ok).toBe(false);
+    expect(result.failure.replay).toContain('--variant noDedup');
+    expect(result.failure.recentDeliveries.length).toBeGreaterThan(0);
+  });
+});
+
+describe('bad input', () => {
+  const cli = (args: string[]) =>
+    spawnSync(process.execPath, ['--import', 'tsx', 'cli/main.ts', ...args], { encoding: 'utf8' });
+
+  const cases: Array<[string, string[], RegExp]> = [
+    ['an unknown flag', ['run', '--frobnicate'], /Unknown option '--frobnicate'/],
+    ['a seed that is not a number', ['run', '--seed', 'abc'], /--seed: expected a whole number/],
+    ['an unknown command', ['fly'], /unknown command 'fly'/],
+    [
+      'a missing scenario file',
+      ['run', '--scenario', '/nonexistent.yaml'],
+      /cannot read \/nonexistent\.yaml/,
+    ],
+    ['an unknown variant', ['run', '--variant', 'fast'], /protocol\.variant/],
+  ];
+  for (const [what, args, message] of cases) {
+    it(`${what}: exit 2 with the reason, nothing written`, () => {
+      const out = mkdtempSync(join(tmpdir(), 'gongji-bad-'));
+      const res = cli([...args, '--out', out]);
+      expect(res.status).toBe(2);
+      expect(res.stderr).toMatch(message);
+      expect(existsSync(join(out, 'result.json'))).toBe(false);
+    });
+  }
+
+  it('a scenario file with a bad field names the file and the field', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gongji-bad-'));
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(file, 'population:\n  wallets: many\n');
+    const res = cli(['run', '--scenario', file, '--out', dir]);
+    expect(res.status).toBe(2);
+    expect(res.stderr).toContain(`${file}: scenario.population.wallets: expected a whole number`);
+  });
+
+  it('help prints usage and exits 0', () => {
+    expect(
+      execFileSync(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'help'], {
+        encoding: 'utf8',
+      }),
+    ).toMatch(/usage: gongji/);
+  });
+});

@@ -1,0 +1,278 @@
+// `gongji cluster …`: the local launcher from a shell. `up` runs in the foreground and owns
+// everything it started (NATS nodes, proxies, host processes, the load generator); the other
+// subcommands talk to it from another shell through <dir>/cluster.json and its loopback control
+// ports: faults on links, SIGKILL/restart of processes, the final check, and `down`.
+import {
+  createServer,
+  request,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { UsageError } from './args.ts';
+import { jsonReplacer } from '../world/json.ts';
+import { log } from '../world/log.ts';
+import { checkCluster, summarizeCluster } from '../cluster/check.ts';
+import { clusterScenario, parseDuration, wholeNumber, type ClusterArgs } from './cluster.ts';
+import { defaultDeployment } from '../cluster/deployment.ts';
+import { FaultControlServer, faultCommand } from '../cluster/fault_control.ts';
+import type { Direction } from '../cluster/fault_proxy.ts';
+import { LocalCluster, type ClusterState } from '../cluster/launcher.ts';
+import { topologyOf } from '../world/build.ts';
+
+export const LAUNCHER_USAGE = `usage: gongji cluster <up|check|fault|kill|stop|start|down> [options]
+
+  up     [--dir D] [--scenario F] [--seed N] [--rate R] [--limit N]
+         start 3 nats-server nodes (JetStream, per-role users), a fault proxy on every link,
+         the host processes and the load generator; stays in the foreground until down or Ctrl-C
+  check  [--dir D] [--timeout 120s] [--out DIR]   quiesce, check every invariant, write result.json
+  fault  <link> <cut|blackhole|delay|heal|stats> [--ms N] [--direction both|up|down] [--dir D]
+         links: route-<i>-<j> (node i dials node j), client-<process>; a trailing * matches a prefix
+  kill   <process> [--dir D]    SIGKILL a host process (or load)
+  stop   <process> [--dir D]    SIGTERM it (it drains first)
+  start  <process> [--dir D]    start it again
+  down   [--dir D]              stop everything the launcher started
+
+  --dir defaults to out/cluster.
+`;
+
+interface StateFile extends ClusterState {
+  readonly processControlPort: number;
+}
+
+function stateOf(dir: string): StateFile {
+  try {
+    return JSON.parse(readFileSync(join(dir, 'cluster.json'), 'utf8')) as StateFile;
+  } catch {
+    throw new UsageError(
+      `no running cluster in ${dir} (start one with: gongji cluster up --dir ${dir})`,
+    );
+  }
+}
+
+export async function launcherMain(args: ClusterArgs): Promise<number> {
+  const [, sub, target] = args.positionals;
+  const dir = args.values.dir ?? 'out/cluster';
+  switch (sub) {
+    case 'up':
+      return up(args, dir);
+    case 'check':
+      return check(args, dir);
+    case 'fault':
+      return fault(args, dir, target);
+    case 'kill':
+    case 'stop':
+    case 'start':
+      if (target === undefined)
+        throw new UsageError(
+          `cluster ${sub}: which process? (${stateOf(dir).processes.join(', ')})`,
+        );
+      return control(dir, `/procs/${encodeURIComponent(target)}/${sub}`);
+    case 'down':
+      return control(dir, '/down');
+    case undefined:
+    case 'help':
+      process.stdout.write(LAUNCHER_USAGE);
+      return 0;
+    default:
+      throw new UsageError(`cluster: unknown subcommand '${sub}'`);
+  }
+}
+
+async function up(args: ClusterArgs, dir: string): Promise<number> {
+  const scenario = clusterScenario(args.values.scenario, args.values.seed);
+  const scenarioArgs = [
+    // Absolute, so `cluster check` from another directory reads the same file.
+    ...(args.values.scenario === undefined ? [] : ['--scenario', resolve(args.values.scenario)]),
+    ...(args.values.seed === undefined ? [] : ['--seed', args.values.seed]),
+  ];
+  const topology = topologyOf(scenario);
+  const rate = args.values.rate === undefined ? 100 : wholeNumber(args.values.rate, '--rate', 1);
+  const base = defaultDeployment(
+    topology.provinces.map((p) => p.code),
+    scenario.protocol.walletShardCount,
+    rate,
+  );
+  const limit =
+    args.values.limit === undefined ? undefined : wholeNumber(args.values.limit, '--limit');
+  const deployment = { ...base, load: { ...base.load, limit } };
+  mkdirSync(dir, { recursive: true });
+  process.stdout.write(
+    `gongji cluster: starting 3 NATS nodes and ${deployment.hosts.length} hosts in ${dir}\n`,
+  );
+  let down!: () => void;
+  const stopped = new Promise<void>((resolve) => {
+    down = resolve;
+  });
+  // `on`, not `once`: the NATS server manager kills its servers on a signal nobody else handles,
+  // and a `once` listener is gone by the time it asks. The launcher stops hosts first, then NATS.
+  const onSignal = () => down();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const cluster = await LocalCluster.start({ dir, scenario, scenarioArgs, deployment, log });
+  let faults: FaultControlServer | undefined;
+  let procs: Server | undefined;
+  try {
+    faults = await FaultControlServer.start(cluster.links);
+    procs = await processControl(cluster, () => down());
+    await serve(
+      cluster,
+      faults,
+      procs,
+      dir,
+      limit,
+      rate,
+      stopped,
+    );
+  } finally {
+    process.stdout.write('gongji cluster: stopping\n');
+    await cluster.stop();
+    await faults?.close();
+    if (procs !== undefined) await new Promise((resolve) => procs?.close(resolve));
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  }
+  return 0;
+}
+
+async function serve(
+  cluster: LocalCluster,
+  faults: FaultControlServer,
+  procs: Server,
+  dir: string,
+  limit: number | undefined,
+  rate: number,
+  stopped: Promise<void>,
+): Promise<void> {
+  const state: StateFile = {
+    ...cluster.state(faults.port),
+    processControlPort: (procs.address() as { port: number }).port,
+  };
+  writeFileSync(join(dir, 'cluster.json'), `${JSON.stringify(state, null, 2)}\n`);
+  await cluster.startProcess('load');
+  process.stdout.write(
+    [
+      `gongji cluster: up. NATS ${cluster.nats.clientUrls().join(' ')}; logs in ${join(dir, 'logs')}`,
+      `  load: ${limit ?? "the scenario's"} requests at ${rate}/s`,
+      `  links: ${state.links.join(' ')}`,
+      `  next: gongji cluster check --dir ${dir}   (or fault, kill, start, down; gongji cluster help)`,
+      '',
+    ].join('\n'),
+  );
+  await stopped;
+}
+
+/** Loopback HTTP: POST /procs/<name>/<kill|stop|start>, POST /down. */
+function processControl(cluster: LocalCluster, down: () => void): Promise<Server> {
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const reply = (status: number, body: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json', connection: 'close' });
+      res.end(JSON.stringify(body));
+    };
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (req.method !== 'POST') return reply(405, { error: 'POST only' });
+    if (url.pathname === '/down') {
+      reply(200, { ok: true });
+      return down();
+    }
+    const m = /^\/procs\/([^/]+)\/(kill|stop|start)$/.exec(url.pathname);
+    if (m === null) return reply(404, { error: `no route ${url.pathname}` });
+    const [, name = '', action] = m;
+    const run =
+      action === 'kill'
+        ? cluster.killProcess(decodeURIComponent(name))
+        : action === 'stop'
+          ? cluster.stopProcess(decodeURIComponent(name))
+          : cluster.startProcess(decodeURIComponent(name));
+    run.then(
+      () => reply(200, { ok: true, process: name, action }),
+      (error: Error) => reply(404, { error: error.message }),
+    );
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+function control(dir: string, path: string): Promise<number> {
+  const { processControlPort } = stateOf(dir);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: '127.0.0.1', port: processControlPort, path, method: 'POST', agent: false },
+      (res) => {
+        let body = '';
+        res.on('data', (chunk) => {
+          body += chunk;
+        });
+        res.on('end', () => {
+          let parsed: { error?: string };
+          try {
+            parsed = JSON.parse(body || '{}') as { error?: string };
+          } catch {
+            parsed = {
+              error: `the launcher answered something that is not JSON: ${body.slice(0, 80)}`,
+            };
+          }
+          if ((res.statusCode ?? 500) >= 300) {
+            process.stderr.write(`gongji cluster: ${parsed.error ?? res.statusCode}\n`);
+            resolve(1);
+          } else {
+            process.stdout.write(`${body}\n`);
+            resolve(0);
+          }
+        });
+      },
+    );
+    req.on('error', (error) =>
+      reject(new UsageError(`cannot reach the launcher of ${dir}: ${error.message}`)),
+    );
+    req.end();
+  });
+}
+
+async function fault(args: ClusterArgs, dir: string, link: string | undefined): Promise<number> {
+  const action = args.positionals[3];
+  if (link === undefined || action === undefined)
+    throw new UsageError('cluster fault <link> <cut|blackhole|delay|heal|stats>');
+  if (!['cut', 'blackhole', 'delay', 'heal', 'stats'].includes(action))
+    throw new UsageError(`cluster fault: unknown action '${action}'`);
+  const ms = args.values.ms === undefined ? undefined : wholeNumber(args.values.ms, '--ms');
+  const direction = args.values.direction as Direction | undefined;
+  try {
+    const stats = await faultCommand(stateOf(dir).controlPort, link, action as never, {
+      ms,
+      direction,
+    });
+    process.stdout.write(`${JSON.stringify(stats, null, 2)}\n`);
+    return 0;
+  } catch (error) {
+    throw new UsageError(`cluster fault: ${(error as Error).message}`);
+  }
+}
+
+async function check(args: ClusterArgs, dir: string): Promise<number> {
+  const state = stateOf(dir);
+  const scenarioFile = state.scenarioArgs[state.scenarioArgs.indexOf('--scenario') + 1];
+  const seed = state.scenarioArgs[state.scenarioArgs.indexOf('--seed') + 1];
+  const scenario = clusterScenario(
+    state.scenarioArgs.includes('--scenario') ? scenarioFile : undefined,
+    state.scenarioArgs.includes('--seed') ? seed : undefined,
+  );
+  const result = await checkCluster({
+    login: {
+      servers: state.adminServers,
+      user: 'admin',
+      password: state.adminPassword,
+      name: 'check',
+    },
+    scenario,
+    addresses: state.actors,
+    quiesceTimeoutMs: parseDuration(args.values.timeout, '--timeout', 120_000),
+    log,
+  });
+  const out = args.values.out ?? dir;
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, 'result.json'), `${JSON.stringify(result, jsonReplacer, 2)}\n`);
+  process.stdout.write(`${summarizeCluster(result)}\n\n  wrote ${join(out, 'result.json')}\n`);
+  return result.ok ? 0 : 1;
+}

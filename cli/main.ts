@@ -1,0 +1,271 @@
+// The `gongji` command line. `gongji run` simulates a scenario on the deterministic network and
+// writes result.json; exit 0 when every invariant holds, 1 when one fails, 2 on bad input.
+import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { SingleBar } from 'cli-progress';
+import { PROTOCOL_VARIANTS } from '../actors/config.ts';
+import { fmtTime } from '../world/faults.ts';
+import { buildResult, summarize } from '../sim/report.ts';
+import { DEFAULT_SCENARIO, ScenarioError, scenarioFrom, type Scenario } from '../world/scenario.ts';
+import { Simulation, type Progress } from '../sim/simulation.ts';
+import { jsonReplacer } from '../world/json.ts';
+import { log } from '../world/log.ts';
+import { decodeEnvelope } from '../protocol/index.ts';
+import { UsageError, readScenarioFile } from './args.ts';
+
+export { UsageError } from './args.ts';
+
+/** Commands served by cluster/cli.ts (imported only when used: the simulator needs no NATS). */
+const CLUSTER_COMMANDS: ReadonlySet<string> = new Set([
+  'host',
+  'load',
+  'check',
+  'provision',
+  'cluster',
+]);
+
+const USAGE = `usage: gongji <command> [options]
+
+commands:
+  run        simulate a scenario on the deterministic in-process network (the default)
+  scenario   print the resolved scenario (defaults + file + flags) as JSON, and validate it
+  help       this text
+  host, load, check, provision, cluster
+             run the same actors on NATS (gongji help-cluster, docs/CLUSTER.md)
+
+options (run, scenario):
+  --scenario FILE   a YAML or JSON scenario; fields override the default national day
+  --seed N          the seed (a whole number ≥ 0); the same seed replays the same run
+  --out DIR         where result.json goes (default: out)
+  --variant V       protocol variant: ${PROTOCOL_VARIANTS.join(' | ')}
+  --wallets N       population size
+  --transfers N     transfer requests in the day
+  --no-faults       run without the scenario's fault schedule
+  --trace           also write every delivery to DIR/trace.jsonl
+  --quiet           no progress, no summary (result.json only)
+`;
+
+interface Options {
+  readonly command: 'run' | 'scenario' | 'help';
+  readonly scenario: Scenario;
+  readonly out: string;
+  readonly quiet: boolean;
+  readonly trace: boolean;
+}
+
+export function parseCli(argv: readonly string[]): Options {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      strict: true,
+      options: {
+        scenario: { type: 'string' },
+        seed: { type: 'string' },
+        out: { type: 'string' },
+        variant: { type: 'string' },
+        wallets: { type: 'string' },
+        transfers: { type: 'string' },
+        'no-faults': { type: 'boolean' },
+        trace: { type: 'boolean' },
+        quiet: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  const command = positionals[0] ?? 'run';
+  if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`);
+  if (values.help || command === 'help')
+    return { command: 'help', scenario: DEFAULT_SCENARIO, out: 'out', quiet: true, trace: false };
+  if (command !== 'run' && command !== 'scenario')
+    throw new UsageError(`unknown command '${command}'`);
+  const fromFile = values.scenario === undefined ? {} : readScenarioFile(values.scenario);
+  if (typeof fromFile !== 'object' || fromFile === null || Array.isArray(fromFile)) {
+    throw new UsageError(`--scenario: ${values.scenario} must hold a mapping of scenario fields`);
+  }
+  const overrides: Record<string, unknown> = { ...fromFile };
+  if (values.seed !== undefined) overrides.seed = wholeNumber(values.seed, '--seed');
+  const merge = (section: string, field: string, value: unknown) => {
+    const current = overrides[section];
+    overrides[section] = {
+      ...(typeof current === 'object' && current !== null ? current : {}),
+      [field]: value,
+    };
+  };
+  if (values.variant !== undefined) merge('protocol', 'variant', values.variant);
+  if (values.wallets !== undefined)
+    merge('population', 'wallets', wholeNumber(values.wallets, '--wallets'));
+  if (values.transfers !== undefined)
+    merge('workload', 'transfers', wholeNumber(values.transfers, '--transfers'));
+  if (values['no-faults']) overrides.faults = [];
+  let scenario: Scenario;
+  try {
+    scenario = scenarioFrom(overrides);
+  } catch (error) {
+    if (error instanceof ScenarioError)
+      throw new UsageError(`${values.scenario ?? 'flags'}: ${error.message}`);
+    throw error;
+  }
+  return {
+    command,
+    scenario,
+    out: values.out ?? 'out',
+    quiet: values.quiet ?? false,
+    trace: values.trace ?? false,
+  };
+}
+
+function wholeNumber(text: string, flag: string): number {
+  if (!/^\d{1,15}$/.test(text))
+    throw new UsageError(`${flag}: expected a whole number ≥ 0, got '${text}'`);
+  return Number(text);
+}
+
+export function runCommand(options: Options): number {
+  const { scenario, out, quiet } = options;
+  mkdirSync(out, { recursive: true });
+  const progress = quiet ? undefined : progressReporter(scenario);
+  const trace = options.trace ? traceWriter(join(out, 'trace.jsonl')) : undefined;
+  log.info(
+    { scenario: scenario.name, seed: scenario.seed, variant: scenario.protocol.variant },
+    'run started',
+  );
+  const t0 = performance.now();
+  const sim = new Simulation(scenario, {
+    onProgress: progress?.update,
+    progressEvery: 10_000,
+    onDelivery: trace?.write,
+  });
+  sim.run();
+  trace?.close();
+  progress?.stop(sim.progress());
+  const result = buildResult(sim, performance.now() - t0);
+  for (const [name, invariant] of Object.entries(result.invariants)) {
+    if (!invariant.ok)
+      log.warn(
+        { invariant: name, detail: invariant.detail, seed: scenario.seed },
+        'invariant violated',
+      );
+  }
+  log.info({ traceHash: result.traceHash, ok: result.ok, wallMs: result.wallMs }, 'run finished');
+  const failure = result.ok
+    ? {}
+    : { failure: { replay: replayHint(scenario), recentDeliveries: sim.trace.tail() } };
+  writeFileSync(
+    join(out, 'result.json'),
+    `${JSON.stringify({ ...result, ...failure }, jsonReplacer, 2)}\n`,
+  );
+  if (!quiet) {
+    console.log(summarize(result));
+    console.log(`\n  wrote ${join(out, 'result.json')}`);
+    if (!result.ok) console.log(`  replay: ${replayHint(scenario)}`);
+  }
+  return result.ok ? 0 : 1;
+}
+
+/** Every delivery as one JSON line: virtual time, link, kind, business id, message id. */
+function traceWriter(path: string) {
+  const fd = openSync(path, 'w');
+  let buffer: string[] = [];
+  const flush = () => {
+    if (buffer.length > 0) writeSync(fd, buffer.join(''));
+    buffer = [];
+  };
+  return {
+    write: (at: number, from: string, to: string, frame: Uint8Array) => {
+      let line: string;
+      try {
+        const env = decodeEnvelope(frame);
+        line = JSON.stringify({ at, from, to, kind: env.kind, corr: env.corr, id: env.id });
+      } catch (error) {
+        line = JSON.stringify({ at, from, to, invalid: (error as Error).message });
+      }
+      buffer.push(`${line}\n`);
+      if (buffer.length >= 10_000) flush();
+    },
+    close: () => {
+      flush();
+      closeSync(fd);
+    },
+  };
+}
+
+function replayHint(scenario: Scenario): string {
+  return `npm start -- --seed ${scenario.seed}${scenario.protocol.variant === 'reference' ? '' : ` --variant ${scenario.protocol.variant}`} (with the same --scenario file, if any)`;
+}
+
+function progressReporter(scenario: Scenario) {
+  // Transfers drawn, plus the other requests and their follow-up transfers: set by the first update.
+  let total = scenario.workload.transfers;
+  if (process.stderr.isTTY) {
+    const bar = new SingleBar({
+      stream: process.stderr,
+      format:
+        '  {bar} {percentage}% | {value}/{total} requests | virtual {time} | {deliveries} deliveries',
+      hideCursor: true,
+    });
+    bar.start(total, 0, { time: fmtTime(0), deliveries: 0 });
+    return {
+      update: (p: Progress) => {
+        if (p.intentsTotal !== total) bar.setTotal((total = p.intentsTotal));
+        bar.update(p.intentsSubmitted, { time: fmtTime(p.virtualMs), deliveries: p.deliveries });
+      },
+      stop: (p: Progress) => {
+        bar.update(p.intentsSubmitted, { time: fmtTime(p.virtualMs), deliveries: p.deliveries });
+        bar.stop();
+      },
+    };
+  }
+  let shown = -1;
+  return {
+    update: (p: Progress) => {
+      total = p.intentsTotal;
+      const tenth = Math.floor((p.intentsSubmitted / Math.max(1, total)) * 10);
+      if (tenth > shown) {
+        shown = tenth;
+        process.stderr.write(
+          `  ${tenth * 10}% of requests | virtual ${fmtTime(p.virtualMs)} | ${p.deliveries} deliveries\n`,
+        );
+      }
+    },
+    stop: (p: Progress) =>
+      process.stderr.write(
+        `  done | virtual ${fmtTime(p.virtualMs)} | ${p.deliveries} deliveries\n`,
+      ),
+  };
+}
+
+export function main(argv: readonly string[]): number | Promise<number> {
+  if (argv[0] === 'help-cluster') argv = ['cluster', '--help'];
+  if (argv[0] !== undefined && CLUSTER_COMMANDS.has(argv[0])) {
+    return import('./cluster.ts').then(({ clusterMain }) => clusterMain(argv));
+  }
+  let options: Options;
+  try {
+    options = parseCli(argv);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`gongji: ${error.message}\n\n${USAGE}`);
+      return 2;
+    }
+    throw error;
+  }
+  if (options.command === 'help') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (options.command === 'scenario') {
+    process.stdout.write(`${JSON.stringify(options.scenario, jsonReplacer, 2)}\n`);
+    return 0;
+  }
+  return runCommand(options);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  process.exitCode = await main(process.argv.slice(2));
+}

@@ -1,0 +1,142 @@
+// The world a scenario describes, built the same way for every runtime: the topology, the
+// population, the workload, and each actor with its opening records. Same scenario and seed,
+// same world: the simulator runs it on its network, the NATS processes each take their actors.
+import { SETTLEMENT_ADDRESS } from '../actors/addresses.ts';
+import type { Actor } from '../actors/effects.ts';
+import { openingRecords, type OpeningFunds } from '../actors/opening.ts';
+import { ProvinceActor } from '../actors/province.actor.ts';
+import { SettlementActor } from '../actors/settlement.actor.ts';
+import { WalletMachines, WalletShardActor } from '../actors/wallet_shard.actor.ts';
+import type { Fen } from '../protocol/index.ts';
+import { billIntents, contributionIntents, yearOf } from './payments.ts';
+import { buildPopulation, type Population } from './population.ts';
+import { Prng } from './prng.ts';
+import { isScripted, type Scenario } from './scenario.ts';
+import { scriptedWorkload } from './script.ts';
+import { buildTopology, smallTopology, type Topology } from './topology.ts';
+import { buildWorkload, type Intent } from './workload.ts';
+
+/**
+ * F5 (ASSUMPTION, docs/ARCHITECTURE.md decision 23): each pooling fund opens with 2,000 yuan per
+ * insured person, and has advanced a prepayment (K1, K7) of 20 yuan per insured person to the
+ * national clearing account: sized like 2× a month of cross-province spending, for want of a
+ * history.
+ */
+export const OPENING_FUNDS: OpeningFunds = {
+  fundFenPerInsured: 200_000n,
+  prepaymentFenPerInsured: 2_000n,
+};
+
+/** One actor of the world: how to make it from its durable records, and the records it opens with. */
+export interface ActorSpec {
+  readonly make: (records: ReadonlyMap<string, unknown>) => Actor;
+  readonly opening: ReadonlyMap<string, unknown>;
+}
+
+export interface World {
+  readonly scenario: Scenario;
+  readonly topology: Topology;
+  readonly population: Population;
+  /** The requests of the run, in time order (built on first use: host processes need none). */
+  readonly workload: readonly Intent[];
+  /** Every actor but the app: provinces, wallet shards, settlement, in that order. */
+  readonly actors: ReadonlyMap<string, ActorSpec>;
+  readonly machines: WalletMachines;
+  /** Σ personal-account balances at the start: the conservation law's right side. */
+  readonly openingTotal: Fen;
+  /** F5: Σ pooling funds + the national clearing account at the start (a second law). */
+  readonly openingFunds: Fen;
+}
+
+/** The scenario's topology alone: cheap, for whoever needs only the provinces. */
+export function topologyOf(scenario: Scenario): Topology {
+  const { provinces, regionsPerProvinceMax } = scenario.topology;
+  return provinces === 'all'
+    ? buildTopology({ regionsPerProvinceMax })
+    : smallTopology(provinces, regionsPerProvinceMax);
+}
+
+/**
+ * Build the world from the scenario's seed. `prng` is the world's stream (the simulator forks it
+ * from the seed first, so its network draws stay apart); by default the same fork is taken here.
+ */
+export function buildWorld(scenario: Scenario, prng = new Prng(scenario.seed).fork()): World {
+  const topology = topologyOf(scenario);
+  const population = buildPopulation(topology, prng.fork(), scenario.population);
+  // Forked now, in this order, whether or not the workload is ever built: the draws stay put.
+  const generated = prng.fork();
+  const payments = prng.fork();
+  const config = scenario.protocol;
+  const machines = new WalletMachines(config);
+  const opening = openingRecords({
+    config,
+    machines,
+    provinces: topology.provinces.map((p) => p.code),
+    people: population.people.map((p) => ({ ...p, balance: p.openingBalance, creditFen: p.monthlyCreditFen })),
+    relations: population.relations.map((r, i) => ({ ...r, bindId: `r${i}` })),
+    kin: [...population.relations, ...population.candidates],
+    funds: OPENING_FUNDS,
+  });
+  const actors = new Map<string, ActorSpec>();
+  for (const [address, records] of opening.records) {
+    actors.set(address, { make: factoryOf(address, scenario, machines), opening: records });
+  }
+  let workload: readonly Intent[] | undefined;
+  return {
+    scenario,
+    topology,
+    population,
+    get workload() {
+      workload ??= workloadOf(scenario, population, generated, payments);
+      return workload;
+    },
+    actors,
+    machines,
+    openingTotal: opening.openingTotal,
+    openingFunds: opening.openingFunds,
+  };
+}
+
+function factoryOf(address: string, scenario: Scenario, machines: WalletMachines) {
+  const config = scenario.protocol;
+  if (address.startsWith('province.')) {
+    return (records: ReadonlyMap<string, unknown>) => new ProvinceActor(address, records, config);
+  }
+  if (address === SETTLEMENT_ADDRESS) {
+    return (records: ReadonlyMap<string, unknown>) => new SettlementActor(address, records, config);
+  }
+  return (records: ReadonlyMap<string, unknown>) => new WalletShardActor(address, records, machines);
+}
+
+function workloadOf(scenario: Scenario, population: Population, generated: Prng, payments: Prng) {
+  const year = yearOf(scenario.protocol.startDate);
+  if (isScripted(scenario)) return scriptedWorkload(population, scenario, year);
+  const intents = buildWorkload(population, generated, scenario.workload);
+  return withPayments(intents, population, payments, scenario);
+}
+
+/**
+ * Bills (F3) and resident contributions (F4) merged into a generated workload, in time order
+ * (stable: requests drawn earlier come first at equal times), from their own Prng stream.
+ */
+function withPayments(
+  intents: Intent[],
+  population: Population,
+  prng: Prng,
+  scenario: Scenario,
+): Intent[] {
+  const { bills = 0, contributions = 0, days = 1 } = scenario.workload;
+  if (bills + contributions === 0) return intents;
+  const options = { bills, contributions, days, year: yearOf(scenario.protocol.startDate) };
+  const billPrng = prng.fork();
+  const payPrng = prng.fork();
+  const all: Intent[] = [
+    ...intents,
+    ...billIntents(population, billPrng, options),
+    ...contributionIntents(population, payPrng, options),
+  ];
+  return all
+    .map((intent, i) => ({ intent, i }))
+    .sort((a, b) => a.intent.at - b.intent.at || a.i - b.i)
+    .map(({ intent }) => intent);
+}

@@ -1,0 +1,134 @@
+// The checkers themselves: fed postings and facts by hand, they accept a correct transfer at every
+// step and name each kind of violation (double credit, release after credit, negative balance,
+// commit and release, a second outcome, a recount that disagrees with the running totals).
+import { describe, expect, it } from 'vitest';
+import type { MoneyClass, Posting, PostingOp } from '../actors/effects.ts';
+import { Checkers } from './checkers.ts';
+
+const OPENING = 100_000n;
+
+function posting(
+  op: PostingOp,
+  corr: string,
+  amount: bigint,
+  from: MoneyClass,
+  to: MoneyClass,
+  debitAfter = 0n,
+): Posting {
+  return {
+    type: 'posting',
+    ledger: 'L',
+    op,
+    corr,
+    debit: `d:${from}`,
+    debitClass: from,
+    credit: `c:${to}`,
+    creditClass: to,
+    amount,
+    debitAfter,
+  };
+}
+
+const reserve = (corr: string, amount = 500n) =>
+  posting('reserve', corr, amount, 'available', 'held');
+const credit = (corr: string, amount = 500n) =>
+  posting('credit', corr, amount, 'liability', 'wallet', -amount);
+const commit = (corr: string, amount = 500n) => posting('commit', corr, amount, 'held', 'due');
+const release = (corr: string, amount = 500n) =>
+  posting('release', corr, amount, 'held', 'available');
+
+function failed(c: Checkers): string[] {
+  return [...c.results].filter(([, r]) => !r.ok).map(([name]) => name);
+}
+
+describe('Checkers', () => {
+  it('a completed transfer conserves money at every durable step, counted once mid-flight', () => {
+    const c = new Checkers(OPENING);
+    for (const p of [reserve('t1'), credit('t1'), commit('t1')]) {
+      c.durable('x', [p], 1);
+      c.check();
+    }
+    expect(c.overlap).toBe(0n);
+    expect(c.wallet).toBe(500n);
+    expect(c.available).toBe(OPENING - 500n);
+    expect(failed(c)).toEqual([]);
+  });
+
+  it('mid-flight (held and credited) the overlap keeps the total equal', () => {
+    const c = new Checkers(OPENING);
+    c.durable('x', [reserve('t1'), credit('t1')], 1);
+    c.check();
+    expect(c.overlap).toBe(500n);
+    expect(failed(c)).toEqual([]);
+  });
+
+  it('a credit applied twice breaks conservation and exactly-once at that moment', () => {
+    const c = new Checkers(OPENING);
+    c.durable('x', [reserve('t1'), credit('t1'), credit('t1')], 7);
+    c.check();
+    expect(failed(c)).toEqual(['conservation', 'exactlyOnce']);
+    expect(c.results.get('exactlyOnce')?.detail).toMatch(/credit applied twice for t1/);
+  });
+
+  it('releasing a hold the recipient already credited creates money', () => {
+    const c = new Checkers(OPENING);
+    c.durable('x', [reserve('t1'), credit('t1'), release('t1')], 1);
+    c.check();
+    expect(failed(c)).toEqual(['conservation']);
+    expect(c.results.get('conservation')?.detail).toMatch(/off by 5\.00/);
+  });
+
+  it('commit and release of one transfer is an exactly-once violation', () => {
+    const c = new Checkers(OPENING);
+    c.durable('x', [reserve('t1'), commit('t1'), release('t1')], 1);
+    expect(failed(c)).toContain('exactlyOnce');
+  });
+
+  it('a personal balance below zero is caught; counter accounts may go negative', () => {
+    const c = new Checkers(OPENING);
+    c.durable('x', [credit('t1')], 1);
+    expect(failed(c)).not.toContain('noNegativeBalance');
+    c.durable('x', [posting('reserve', 't2', 10n, 'available', 'held', -1n)], 1);
+    expect(failed(c)).toContain('noNegativeBalance');
+  });
+
+  it('a second outcome for one transfer is caught', () => {
+    const c = new Checkers(OPENING);
+    const done = {
+      type: 'transfer.outcome',
+      corr: 't1',
+      scope: 'sameRegion',
+      outcome: 'completed',
+      reason: undefined,
+    } as const;
+    c.durable('x', [done, { ...done, outcome: 'rejected' }], 1);
+    expect(failed(c)).toEqual(['exactlyOnce']);
+  });
+
+  it('a recount that disagrees with the running totals, or an unbalanced ledger, is caught', () => {
+    const c = new Checkers(OPENING);
+    c.durable('x', [reserve('t1')], 1);
+    c.checkpoint({
+      available: OPENING - 500n,
+      held: 500n,
+      wallet: 0n,
+      overlap: 0n,
+      returning: 0n,
+      outside: 0n,
+      unbalanced: [],
+      negative: [],
+    });
+    expect(failed(c)).toEqual([]);
+    c.checkpoint({
+      available: OPENING,
+      held: 500n,
+      wallet: 0n,
+      overlap: 0n,
+      returning: 0n,
+      outside: 0n,
+      unbalanced: [['ledger.p', 1n]],
+      negative: ['a:p1'],
+    });
+    expect(failed(c)).toEqual(['conservation', 'ledgerBalance', 'noNegativeBalance']);
+  });
+});

@@ -1,0 +1,76 @@
+// A full recount of money from the actors' durable records alone, for checkpoints: it must agree
+// with the checkers' running totals, every ledger must sum to zero and no account be negative.
+import type { Fen } from '../protocol/index.ts';
+import {
+  RECORDS,
+  regionOutside,
+  regionSum,
+  visitRecords,
+  type RecordVisitor,
+} from '../actors/records.ts';
+import type { Recount } from './checkers.ts';
+
+/** What a recount reads of an actor: its address and durable records (a host, or a journal read back). */
+export interface DurableView {
+  readonly address: string;
+  readonly store: { readonly durable: ReadonlyMap<string, unknown> };
+}
+
+export function recount(actors: Iterable<DurableView>): Recount {
+  let available = 0n;
+  let held = 0n;
+  let wallet = 0n;
+  let outside = 0n;
+  const unbalanced: Array<readonly [string, Fen]> = [];
+  const negative: string[] = [];
+  const reserved = new Map<string, Fen>();
+  const committed = new Map<string, Fen>();
+  const credited = new Set<string>();
+  const returned: string[] = [];
+  for (const actor of actors) {
+    let ledgerSum = 0n;
+    const { address } = actor;
+    const visitor: RecordVisitor = {
+      account: (id, account) => {
+        available += account.available;
+        held += account.held;
+        ledgerSum += account.available + account.held;
+        if (account.available < 0n || account.held < 0n) negative.push(`${address}/${RECORDS.account.key(id)}`);
+      },
+      region: (_, region) => {
+        ledgerSum += regionSum(region);
+        outside += regionOutside(region);
+      },
+      txn: (id, txn) => {
+        if (txn.state === 'reserved') reserved.set(id, txn.amount);
+        else if (txn.state === 'committed') committed.set(id, txn.amount);
+      },
+      wallet: (id, { context }) => {
+        wallet += context.balance;
+        ledgerSum += context.balance;
+        if (context.balance < 0n) negative.push(`${address}/${RECORDS.wallet.key(id)}`);
+        for (const transferId of context.credited) credited.add(transferId);
+        for (const transferId of context.returned) returned.push(transferId);
+      },
+      originCounter: (_, counter) => {
+        ledgerSum += counter;
+      },
+      // Wallet money spent on bills and contributions (F3, F4), by origin.
+      spent: (_, spent) => {
+        ledgerSum += spent;
+        outside += spent;
+      },
+    };
+    visitRecords(actor.store.durable, visitor);
+    // Settlement and the app keep no personal money: their ledgers are not people's.
+    if (address.startsWith('province.') || address.startsWith('wallet.')) {
+      if (ledgerSum !== 0n) unbalanced.push([`ledger.${address}`, ledgerSum]);
+    }
+  }
+  let overlap = 0n;
+  for (const [id, amount] of reserved) if (credited.has(id)) overlap += amount;
+  // W11: returned by the wallet, not yet refunded by the province (still 'committed' there).
+  let returning = 0n;
+  for (const id of returned) returning += committed.get(id) ?? 0n;
+  return { available, held, wallet, overlap, returning, outside, unbalanced, negative };
+}

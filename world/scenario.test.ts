@@ -1,0 +1,720 @@
+// Scenario files: defaults are overridden field by field; every bad field is refused with an
+// error that names it and the value, and a bad file changes nothing (no partial scenario).
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { PROTOCOL_DEFAULTS } from '../actors/config.ts';
+import { describeScript, writeScenarioFile } from '../properties/harness.ts';
+import { main } from '../cli/main.ts';
+import { CHRONIC_DISEASES } from '../actors/policy.ts';
+import type { BillIntent, ContributionIntent } from './payments.ts';
+import { DEFAULT_SCENARIO, ScenarioError, duration, scenarioFrom, time } from './scenario.ts';
+import { Simulation } from '../sim/simulation.ts';
+import {
+  intentId,
+  type BindIntent,
+  type EndIntent,
+  type EnrolmentIntent,
+  type TransferIntent,
+} from './workload.ts';
+
+/** A valid scripted bill and contribution, for the bad-input cases to spoil one field of. */
+const BILL = {
+  at: '10:00',
+  patient: 0,
+  where: 'local',
+  care: 'outpatient',
+  amount: '120',
+  action: 'settle',
+  useWallet: true,
+  emergency: false,
+};
+const CONTRIBUTION = { at: '10:00', relation: 0, source: 'ACCOUNT', nextYear: false };
+const bill = (fields: Record<string, unknown>) => ({ bills: [{ ...BILL, ...fields }] });
+const contribution = (fields: Record<string, unknown>) => ({
+  contributions: [{ ...CONTRIBUTION, ...fields }],
+});
+const without = (item: Record<string, unknown>, key: string) =>
+  Object.fromEntries(Object.entries(item).filter(([k]) => k !== key));
+
+describe('scenario files', () => {
+  it('an empty file is the default national day', () => {
+    expect(scenarioFrom({})).toEqual({ ...DEFAULT_SCENARIO, transfers: undefined });
+  });
+
+  it('YAML overrides fields, with readable times, durations and yuan amounts', () => {
+    const scenario = scenarioFrom(
+      parse(`
+name: pilot
+seed: 42
+population: { wallets: 500, crossProvinceShare: 0.5 }
+protocol: { variant: timeoutFails, walletShardCount: 2 }
+faults:
+  - { type: partition, at: "08:30", duration: 10m, groupA: [province.51], groupB: ["wallet.*"], oneWay: true }
+  - { type: crash, at: "D1+00:00:05", duration: 30s, node: wallet.01 }
+transfers:
+  - { at: "10:00", relation: 3, amount: "500.5" }
+`),
+    );
+    expect(scenario.name).toBe('pilot');
+    expect(scenario.population.wallets).toBe(500);
+    expect(scenario.population.crossProvinceShare).toBe(0.5);
+    expect(scenario.protocol.variant).toBe('timeoutFails');
+    expect(scenario.protocol.transfersPerDayMax).toBe(3);
+    expect(scenario.faults[0]).toEqual({
+      type: 'partition',
+      at: 30_600_000,
+      durationMs: 600_000,
+      groupA: ['province.51'],
+      groupB: ['wallet.*'],
+      oneWay: true,
+    });
+    expect(scenario.faults[1]).toMatchObject({ type: 'crash', at: 86_405_000, durationMs: 30_000 });
+    expect(scenario.transfers).toEqual([{ at: 36_000_000, relation: 3, amount: 50_050n }]);
+  });
+
+  const bad: Array<[string, unknown, RegExp]> = [
+    ['a negative wallet count', { population: { wallets: -3 } }, /population\.wallets.*-3/],
+    ['a fractional seed', { seed: 1.5 }, /scenario\.seed/],
+    ['an unknown field', { populaton: {} }, /unknown field 'populaton'/],
+    ['an unknown variant', { protocol: { variant: 'yolo' } }, /protocol\.variant.*yolo/],
+    ['a share above 1', { population: { donorShare: 1.5 } }, /donorShare/],
+    [
+      'an unknown fault type',
+      { faults: [{ type: 'meteor', at: 0, duration: 1 }] },
+      /faults\[0\]\.type.*meteor/,
+    ],
+    [
+      'a time of day past 23:59',
+      { faults: [{ type: 'loss', at: '25:00', duration: '1m', rate: 0.1 }] },
+      /faults\[0\]\.at/,
+    ],
+    [
+      'a duration without a unit',
+      { faults: [{ type: 'loss', at: 0, duration: '5 minutes', rate: 0.1 }] },
+      /duration/,
+    ],
+    [
+      'a transfer amount with 3 decimals',
+      { transfers: [{ at: 0, relation: 0, amount: '1.001' }] },
+      /transfers\[0\]\.amount/,
+    ],
+    [
+      'a negative transfer amount',
+      { transfers: [{ at: 0, relation: 0, amount: -5 }] },
+      /transfers\[0\]\.amount/,
+    ],
+    ['NaN as a latency', { network: { latencyMsMedian: Number.NaN } }, /latencyMsMedian/],
+    [
+      'retry max below min',
+      { protocol: { retryDelayMsMin: 100, retryDelayMsMax: 10 } },
+      /retryDelayMsMax/,
+    ],
+    ['a list instead of a mapping', [1, 2], /expected a mapping/],
+    ['binds that are not a list', { binds: { at: 0 } }, /scenario\.binds: expected a list/],
+    [
+      'a bind without a candidate',
+      { binds: [{ at: 0, face: 'PASS', claim: 'true' }] },
+      /binds\[0\]\.candidate: expected a whole number/,
+    ],
+    [
+      'a negative bind candidate',
+      { binds: [{ at: 0, candidate: -1, face: 'PASS', claim: 'true' }] },
+      /binds\[0\]\.candidate.*-1/,
+    ],
+    [
+      'an unknown face answer',
+      { binds: [{ at: 0, candidate: 0, face: 'pass', claim: 'true' }] },
+      /^scenario\.binds\[0\]\.face: expected one of PASS, FAIL, NONE, got 'pass'$/,
+    ],
+    [
+      'an unknown bind claim',
+      { binds: [{ at: 0, candidate: 0, face: 'NONE', claim: 'lie' }] },
+      /^scenario\.binds\[0\]\.claim: expected one of true, wrongKinship, wrongId, nonEmployee, got 'lie'$/,
+    ],
+    [
+      'a claim given as a boolean',
+      { binds: [{ at: 0, candidate: 0, face: 'FAIL', claim: true }] },
+      /binds\[0\]\.claim.*got true/,
+    ],
+    [
+      'an unknown field in a bind',
+      { binds: [{ at: 0, candidate: 0, face: 'PASS', claim: 'true', kin: 'x' }] },
+      /binds\[0\]: unknown field 'kin'/,
+    ],
+    [
+      'a bind time that is no time',
+      { binds: [{ at: 'noon', candidate: 0, face: 'PASS', claim: 'true' }] },
+      /binds\[0\]\.at: expected ms/,
+    ],
+    [
+      'an end by nobody',
+      { ends: [{ at: 0, relation: 0, by: 'platform' }] },
+      /^scenario\.ends\[0\]\.by: expected one of donor, recipient, got 'platform'$/,
+    ],
+    ['an end without a relation', { ends: [{ at: '10:00', by: 'donor' }] }, /ends\[0\]\.relation/],
+    [
+      'an end at 24:00',
+      { ends: [{ at: '24:00', relation: 0, by: 'donor' }] },
+      /ends\[0\]\.at: 24:00 is not a time of day/,
+    ],
+    [
+      'an enrolment change with a fractional relation',
+      { enrolmentChanges: [{ at: 0, relation: 1.5 }] },
+      /enrolmentChanges\[0\]\.relation.*1\.5/,
+    ],
+    [
+      'an enrolment change naming a person',
+      { enrolmentChanges: [{ at: 0, relation: 0, person: 'p1' }] },
+      /enrolmentChanges\[0\]: unknown field 'person'/,
+    ],
+    ['a return hour of 24', { protocol: { returnHour: 24 } }, /protocol\.returnHour.*24/],
+    ['an auth TTL without a unit', { protocol: { authTtlMs: '5 minutes' } }, /protocol\.authTtlMs/],
+    ['bills that are not a list', { bills: BILL }, /^scenario\.bills: expected a list/],
+    [
+      'a bill that is not a mapping',
+      { bills: ['10:00'] },
+      /^scenario\.bills\[0\]: expected a mapping, got '10:00'$/,
+    ],
+    [
+      'a bill without a time',
+      { bills: [without(BILL, 'at')] },
+      /^scenario\.bills\[0\]\.at: expected text, got undefined$/,
+    ],
+    [
+      'a bill at 24:00',
+      bill({ at: '24:00' }),
+      /^scenario\.bills\[0\]\.at: 24:00 is not a time of day$/,
+    ],
+    [
+      'a bill without a patient',
+      { bills: [without(BILL, 'patient')] },
+      /^scenario\.bills\[0\]\.patient: expected a whole number/,
+    ],
+    ['a negative patient', bill({ patient: -2 }), /^scenario\.bills\[0\]\.patient: .*got -2$/],
+    [
+      'a patient named by id',
+      bill({ patient: 'p0001' }),
+      /^scenario\.bills\[0\]\.patient: .*got 'p0001'$/,
+    ],
+    [
+      'care abroad',
+      bill({ where: 'abroad' }),
+      /^scenario\.bills\[0\]\.where: expected one of local, sameProvince, crossProvince, got 'abroad'$/,
+    ],
+    [
+      'an unknown kind of care',
+      bill({ care: 'dental' }),
+      /^scenario\.bills\[0\]\.care: expected one of outpatient, pharmacy, inpatient, chronic, got 'dental'$/,
+    ],
+    ['a bill amount with 3 decimals', bill({ amount: '1.001' }), /bills\[0\]\.amount/],
+    ['a bill of nothing', bill({ amount: 0 }), /bills\[0\]\.amount: amount must be positive/],
+    [
+      'a bill amount past what the wire carries',
+      bill({ amount: '1000000001' }),
+      /bills\[0\]\.amount: amount 1000000001\.00 is over the limit/,
+    ],
+    [
+      'an unknown POS action',
+      bill({ action: 'refund' }),
+      /^scenario\.bills\[0\]\.action: expected one of settle, cancelBefore, cancelAfter, timeout, abandon, got 'refund'$/,
+    ],
+    [
+      'useWallet as text',
+      bill({ useWallet: 'Y' }),
+      /^scenario\.bills\[0\]\.useWallet: expected true or false, got 'Y'$/,
+    ],
+    [
+      'a bill without its emergency flag',
+      { bills: [without(BILL, 'emergency')] },
+      /^scenario\.bills\[0\]\.emergency: expected true or false, got undefined$/,
+    ],
+    [
+      'a bill naming its disease',
+      bill({ disease: 'DIABETES' }),
+      /^scenario\.bills\[0\]: unknown field 'disease'/,
+    ],
+    [
+      'contributions that are not a list',
+      { contributions: 3 },
+      /^scenario\.contributions: expected a list, got 3$/,
+    ],
+    [
+      'a contribution without a relation',
+      { contributions: [without(CONTRIBUTION, 'relation')] },
+      /^scenario\.contributions\[0\]\.relation: expected a whole number/,
+    ],
+    [
+      'a contribution in cash',
+      contribution({ source: 'CASH' }),
+      /^scenario\.contributions\[0\]\.source: expected one of ACCOUNT, WALLET, got 'CASH'$/,
+    ],
+    [
+      'a contribution year as a number',
+      contribution({ nextYear: 2026 }),
+      /^scenario\.contributions\[0\]\.nextYear: expected true or false, got 2026$/,
+    ],
+    [
+      'a contribution time that is no time',
+      contribution({ at: 'evening' }),
+      /^scenario\.contributions\[0\]\.at: expected ms/,
+    ],
+    [
+      'a contribution with an amount',
+      contribution({ amount: '400' }),
+      /^scenario\.contributions\[0\]: unknown field 'amount'/,
+    ],
+  ];
+  for (const [what, input, message] of bad) {
+    it(`refuses ${what}, naming the field`, () => {
+      expect(() => scenarioFrom(input)).toThrow(ScenarioError);
+      expect(() => scenarioFrom(input)).toThrow(message);
+    });
+  }
+
+  it('reads scripted bindings, revocations and enrolment changes, field by field', () => {
+    const scenario = scenarioFrom(
+      parse(`
+binds:
+  - { at: "10:00:05", candidate: 2, face: PASS, claim: "true" }
+  - { at: 36000000, candidate: 0, face: NONE, claim: wrongKinship }
+  - { at: "D1+09:00", candidate: 7, face: FAIL, claim: nonEmployee }
+  - { at: "10:00", candidate: 1, face: PASS, claim: wrongId }
+ends:
+  - { at: "10:01", relation: 4, by: recipient }
+enrolmentChanges:
+  - { at: "10:02", relation: 0 }
+`),
+    );
+    expect(scenario.binds).toEqual([
+      { at: 36_005_000, candidate: 2, face: 'PASS', claim: 'true' },
+      { at: 36_000_000, candidate: 0, face: 'NONE', claim: 'wrongKinship' },
+      { at: 86_400_000 + 32_400_000, candidate: 7, face: 'FAIL', claim: 'nonEmployee' },
+      { at: 36_000_000, candidate: 1, face: 'PASS', claim: 'wrongId' },
+    ]);
+    expect(scenario.ends).toEqual([{ at: 36_060_000, relation: 4, by: 'recipient' }]);
+    expect(scenario.enrolmentChanges).toEqual([{ at: 36_120_000, relation: 0 }]);
+    expect(scenario.transfers).toBeUndefined();
+  });
+
+  it('reads scripted bills and contributions, field by field', () => {
+    const scenario = scenarioFrom(
+      parse(`
+bills:
+  - { at: "10:00:05", patient: 3, where: local, care: outpatient, amount: "200.5", action: settle, useWallet: true, emergency: false }
+  - { at: 36000000, patient: 0, where: crossProvince, care: inpatient, amount: 12000, action: timeout, useWallet: false, emergency: true }
+  - { at: "D1+08:00", patient: 9, where: sameProvince, care: chronic, amount: 0.01, action: abandon, useWallet: true, emergency: false }
+contributions:
+  - { at: "10:01", relation: 2, source: WALLET, nextYear: false }
+  - { at: "20:00", relation: 0, source: ACCOUNT, nextYear: true }
+`),
+    );
+    expect(scenario.bills).toEqual([
+      {
+        at: 36_005_000,
+        patient: 3,
+        where: 'local',
+        care: 'outpatient',
+        amount: 20_050n,
+        action: 'settle',
+        useWallet: true,
+        emergency: false,
+      },
+      {
+        at: 36_000_000,
+        patient: 0,
+        where: 'crossProvince',
+        care: 'inpatient',
+        amount: 1_200_000n,
+        action: 'timeout',
+        useWallet: false,
+        emergency: true,
+      },
+      {
+        at: 86_400_000 + 28_800_000,
+        patient: 9,
+        where: 'sameProvince',
+        care: 'chronic',
+        amount: 1n,
+        action: 'abandon',
+        useWallet: true,
+        emergency: false,
+      },
+    ]);
+    expect(scenario.contributions).toEqual([
+      { at: 36_060_000, relation: 2, source: 'WALLET', nextYear: false },
+      { at: 72_000_000, relation: 0, source: 'ACCOUNT', nextYear: true },
+    ]);
+    // Scripted, every other list is absent: the workload is exactly these requests.
+    expect(scenario.transfers).toBeUndefined();
+    expect(scenarioFrom({ contributions: [] }).transfers).toBeUndefined();
+  });
+
+  it('names the field and the value of a bad scripted step', () => {
+    const binds = [0, 1, 2].map((candidate) => ({
+      at: 0,
+      candidate,
+      face: candidate === 2 ? 'X' : 'PASS',
+      claim: 'true',
+    }));
+    expect(() => scenarioFrom({ binds })).toThrow(
+      "scenario.binds[2].face: expected one of PASS, FAIL, NONE, got 'X'",
+    );
+    const bills = [BILL, BILL, { ...BILL, care: 'surgery' }];
+    expect(() => scenarioFrom({ bills })).toThrow(
+      "scenario.bills[2].care: expected one of outpatient, pharmacy, inpatient, chronic, got 'surgery'",
+    );
+  });
+
+  it('reads every protocol field (none is accepted and then ignored)', () => {
+    // A value other than the default for each field, derived from the default's type so that a
+    // field added later is covered too.
+    const special: Record<string, unknown> = {
+      variant: 'noDedup',
+      startDate: '2026-01-05',
+      blackoutHourStart: 21,
+      netting: 'pairwise',
+    };
+    // The one flag whose other value is not modelled (W5) is refused instead, with its reason.
+    expect(() => scenarioFrom({ protocol: { allowWalletToWalletRetransfer: true } })).toThrow(/W5/);
+    const changed = Object.fromEntries(
+      Object.entries(PROTOCOL_DEFAULTS)
+        .filter(([key]) => key !== 'allowWalletToWalletRetransfer')
+        .map(([key, value]) => [
+          key,
+          key in special
+            ? special[key]
+            : typeof value === 'boolean'
+              ? !value
+              : typeof value === 'bigint'
+                ? Number(value) - 1
+                : (value as number) + 1,
+        ]),
+    );
+    const { protocol } = scenarioFrom({ protocol: changed });
+    for (const [key, value] of Object.entries(changed)) {
+      const read = protocol[key as keyof typeof protocol];
+      expect(typeof read === 'bigint' ? Number(read) : read, key).toEqual(value);
+      expect(read, key).not.toEqual(PROTOCOL_DEFAULTS[key as keyof typeof PROTOCOL_DEFAULTS]);
+    }
+    // Durations read as durations, also for the fields without a rule of their own.
+    expect(scenarioFrom({ protocol: { authTtlMs: '2m', returnHour: 9 } }).protocol).toMatchObject({
+      authTtlMs: 120_000,
+      returnHour: 9,
+    });
+    expect(() => scenarioFrom({ protocol: { netting: 'bilateral' } })).toThrow(
+      /netting: expected one of multilateral, pairwise/,
+    );
+  });
+
+  it('parses times and durations', () => {
+    expect(time('06:00', 'x')).toBe(21_600_000);
+    expect(time('D2+01:02:03', 'x')).toBe(2 * 86_400_000 + 3_723_000);
+    expect(duration('250ms', 'x')).toBe(250);
+    expect(duration('1.5h', 'x')).toBe(5_400_000);
+    expect(() => time('6am', 'x')).toThrow(/HH:MM/);
+  });
+});
+
+describe('a small topology with the default region cap', () => {
+  it('builds: `topology: { provinces: 3 }` alone is a valid scenario', async () => {
+    const { Simulation } = await import('../sim/simulation.ts');
+    const scenario = scenarioFrom({
+      topology: { provinces: 3 },
+      population: { wallets: 300 },
+      workload: { transfers: 50 },
+      faults: [],
+    });
+    const sim = new Simulation(scenario);
+    expect(sim.world.topology.provinces).toHaveLength(3);
+    expect(sim.run().checkers.ok).toBe(true);
+  });
+});
+
+/** A small world and a script over every flow, with faults over the same minutes. */
+const MIXED = {
+  name: 'mixed-script',
+  seed: 7,
+  topology: { provinces: 3, regionsPerProvinceMax: 2 },
+  population: { wallets: 40, candidateShare: 1, unopenedShare: 0.1 },
+  protocol: { walletShardCount: 2, requireReceipt: true },
+  storeSyncMs: 20,
+  faults: [
+    { type: 'crash', at: '10:00:20', duration: '15s', node: 'wallet.01' },
+    { type: 'duplicate', at: '10:00', duration: '2m', rate: 0.3 },
+  ],
+  checks: { checkpointEveryDeliveries: 100 },
+  transfers: [
+    { at: '10:00:30', relation: 1, amount: '300' },
+    { at: '10:00', relation: 0, amount: '12.34' },
+    { at: '10:00:10', relation: 5, amount: 2500 },
+  ],
+  binds: [
+    { at: '10:00:10', candidate: 0, face: 'PASS', claim: 'true' },
+    { at: '10:00:05', candidate: 1, face: 'FAIL', claim: 'true' },
+    { at: '10:00:10', candidate: 2, face: 'NONE', claim: 'wrongKinship' },
+    { at: '10:00:40', candidate: 3, face: 'PASS', claim: 'wrongId' },
+    { at: '10:00:50', candidate: 4, face: 'PASS', claim: 'nonEmployee' },
+  ],
+  ends: [
+    { at: '10:00:10', relation: 2, by: 'donor' },
+    { at: '10:00:45', relation: 3, by: 'recipient' },
+  ],
+  enrolmentChanges: [{ at: '10:00:20', relation: 4 }],
+  bills: [
+    {
+      at: '10:00:15',
+      patient: 0,
+      where: 'local',
+      care: 'outpatient',
+      amount: '200',
+      action: 'settle',
+      useWallet: true,
+      emergency: false,
+    },
+    {
+      at: '10:00:05',
+      patient: 3,
+      where: 'sameProvince',
+      care: 'pharmacy',
+      amount: 88.5,
+      action: 'cancelBefore',
+      useWallet: false,
+      emergency: false,
+    },
+    {
+      at: '10:00:10',
+      patient: 5,
+      where: 'crossProvince',
+      care: 'inpatient',
+      amount: '12000',
+      action: 'cancelAfter',
+      useWallet: true,
+      emergency: true,
+    },
+    {
+      at: '10:00:30',
+      patient: 7,
+      where: 'local',
+      care: 'chronic',
+      amount: '650.00',
+      action: 'timeout',
+      useWallet: true,
+      emergency: false,
+    },
+    {
+      at: '10:00:50',
+      patient: 9,
+      where: 'local',
+      care: 'outpatient',
+      amount: '30',
+      action: 'abandon',
+      useWallet: false,
+      emergency: false,
+    },
+  ],
+  contributions: [
+    { at: '10:00:25', relation: 1, source: 'ACCOUNT', nextYear: false },
+    { at: '10:00:10', relation: 2, source: 'WALLET', nextYear: false },
+    { at: '10:00:55', relation: 0, source: 'ACCOUNT', nextYear: true },
+  ],
+};
+
+describe('a scripted workload mixing every flow', () => {
+  const scenario = scenarioFrom(MIXED);
+
+  it('is exactly the scripted requests, in time order (script order for equal times), without follow-ups', () => {
+    const { workload, population } = new Simulation(scenario).world;
+    const { relations, candidates, personById, people } = population;
+    expect(workload.map((i) => `${i.at / 1000 - 36_000}s ${intentId(i)}`)).toEqual([
+      '0s t1',
+      '5s b1',
+      '5s s1',
+      '10s t2',
+      '10s b0',
+      '10s b2',
+      '10s e0',
+      '10s s2',
+      '10s c1',
+      '15s s0',
+      '20s n0',
+      '25s c0',
+      '30s t0',
+      '30s s3',
+      '40s b3',
+      '45s e1',
+      '50s b4',
+      '50s s4',
+      '55s c2',
+    ]);
+    const byId = new Map(workload.map((i) => [intentId(i), i]));
+    const t1 = byId.get('t1') as TransferIntent;
+    expect(t1).toMatchObject({
+      donorId: relations[0]!.donorId,
+      recipientId: relations[0]!.recipientId,
+      amount: 1_234n,
+      source: 'ACCOUNT',
+    });
+    const e1 = byId.get('e1') as EndIntent;
+    expect(e1).toMatchObject({
+      donorId: relations[3]!.donorId,
+      recipientId: relations[3]!.recipientId,
+      ending: 'REVOKED_BY_RECIPIENT',
+    });
+    expect((byId.get('e0') as EndIntent).ending).toBe('REVOKED_BY_DONOR');
+    expect((byId.get('n0') as EnrolmentIntent).personId).toBe(relations[4]!.donorId);
+    // Bindings ask for the candidate named, telling the truth or making the claimed error.
+    const bind = (id: string) => byId.get(id) as BindIntent;
+    const truth = (k: number) => ({
+      donorId: candidates[k]!.donorId,
+      relativeId: candidates[k]!.recipientId,
+      kinship: candidates[k]!.kinship,
+      idNo: personById.get(candidates[k]!.recipientId)!.idNo,
+    });
+    expect(bind('b0')).toMatchObject({ ...truth(0), face: 'PASS' });
+    expect(bind('b1')).toMatchObject({ ...truth(1), face: 'FAIL' });
+    expect(bind('b2')).toMatchObject({
+      ...truth(2),
+      kinship: expect.not.stringMatching(`^${candidates[2]!.kinship}$`),
+      face: 'NONE',
+    });
+    expect(bind('b3')).toMatchObject({
+      ...truth(3),
+      idNo: expect.not.stringMatching(`^${truth(3).idNo}$`),
+    });
+    expect(personById.get(bind('b4').donorId)!.ebmi).toBe(false);
+    expect(bind('b4').relativeId).toBe(truth(4).relativeId);
+    // Bills: the patient named, the place asked for, the POS action and flags as scripted, at a
+    // networked provider; the eligible part 85–100 % of the total.
+    const bill = (id: string) => byId.get(id) as BillIntent;
+    expect(bill('s0')).toMatchObject({
+      personId: people[0]!.id,
+      treatmentRegion: people[0]!.region,
+      scope: 'local',
+      care: 'outpatient',
+      disease: 'NONE',
+      total: 20_000n,
+      action: 'settle',
+      useWallet: 'Y',
+      emergency: 'N',
+      networked: 'Y',
+    });
+    expect(bill('s1')).toMatchObject({
+      personId: people[3]!.id,
+      total: 8_850n,
+      action: 'cancelBefore',
+      useWallet: 'N',
+    });
+    expect(bill('s1').treatmentRegion.slice(0, 2)).toBe(people[3]!.region.slice(0, 2));
+    expect(bill('s2')).toMatchObject({
+      personId: people[5]!.id,
+      scope: 'crossProvince',
+      emergency: 'Y',
+      total: 1_200_000n,
+    });
+    expect(bill('s2').treatmentRegion.slice(0, 2)).not.toBe(people[5]!.region.slice(0, 2));
+    expect(['GOUT', ...CHRONIC_DISEASES.map((d) => d.code)]).toContain(bill('s3').disease);
+    expect(bill('s4')).toMatchObject({ personId: people[9]!.id, action: 'abandon' });
+    for (const id of ['s0', 's1', 's2', 's3', 's4']) {
+      const { total, eligible } = bill(id);
+      expect(eligible * 100n >= total * 85n && eligible <= total, id).toBe(true);
+    }
+    // Contributions: the donor pays for the recipient from their account, or the recipient from
+    // their wallet; next year when asked (refused C1).
+    const pay = (id: string) => byId.get(id) as ContributionIntent;
+    expect(pay('c0')).toMatchObject({
+      payerId: relations[1]!.donorId,
+      personId: relations[1]!.recipientId,
+      source: 'ACCOUNT',
+      year: 2025,
+      scope: relations[1]!.scope,
+    });
+    expect(pay('c1')).toMatchObject({
+      payerId: relations[2]!.recipientId,
+      personId: relations[2]!.recipientId,
+      source: 'WALLET',
+      year: 2025,
+    });
+    expect(pay('c2')).toMatchObject({ payerId: relations[0]!.donorId, year: 2026 });
+  });
+
+  it("draws a bill's details from the patient's index alone: shrinking other steps changes no bill", () => {
+    const { workload } = new Simulation(scenario).world;
+    const alone = scenarioFrom({
+      ...MIXED,
+      transfers: [],
+      binds: [],
+      ends: [],
+      enrolmentChanges: [],
+      contributions: [],
+      bills: [MIXED.bills[3]],
+    });
+    const [s0] = new Simulation(alone).world.workload as BillIntent[];
+    expect({ ...s0, billId: 's3' }).toEqual(workload.find((i) => intentId(i) === 's3'));
+  });
+
+  it('names candidates, relations and patients modulo their count, so any index is valid', () => {
+    const world = new Simulation(scenario).world;
+    const { candidates, relations, people } = world.population;
+    const shifted = scenarioFrom({
+      ...MIXED,
+      binds: MIXED.binds.map((b) => ({ ...b, candidate: b.candidate + candidates.length })),
+      ends: MIXED.ends.map((e) => ({ ...e, relation: e.relation + relations.length })),
+      bills: MIXED.bills.map((b) => ({ ...b, patient: b.patient + 2 * people.length })),
+      contributions: MIXED.contributions.map((c) => ({
+        ...c,
+        relation: c.relation + relations.length,
+      })),
+    });
+    expect(new Simulation(shifted).world.workload).toEqual(world.workload);
+  });
+
+  it('runs with every invariant holding, and the report lists every scripted step', () => {
+    const sim = new Simulation(scenario).run();
+    expect(sim.checkers.ok, JSON.stringify([...sim.checkers.results])).toBe(true);
+    expect(sim.checkers.bindTerminal.size).toBe(5);
+    expect([...sim.checkers.bills.keys()].sort()).toEqual(['s0', 's1', 's2', 's3', 's4']);
+    expect([...sim.checkers.contributions.keys()].sort()).toEqual(['c0', 'c1', 'c2']);
+    expect(describeScript(scenario)).toEqual([
+      'transfers (3):',
+      '  D0+10:00:30.000 relation #1 300.00 yuan',
+      '  D0+10:00:00.000 relation #0 12.34 yuan',
+      '  D0+10:00:10.000 relation #5 2500.00 yuan',
+      'binds (5):',
+      '  D0+10:00:10.000 candidate #0 claim true, face PASS',
+      '  D0+10:00:05.000 candidate #1 claim true, face FAIL',
+      '  D0+10:00:10.000 candidate #2 claim wrongKinship, face NONE',
+      '  D0+10:00:40.000 candidate #3 claim wrongId, face PASS',
+      '  D0+10:00:50.000 candidate #4 claim nonEmployee, face PASS',
+      'ends (2):',
+      '  D0+10:00:10.000 relation #2 revoked by the donor',
+      '  D0+10:00:45.000 relation #3 revoked by the recipient',
+      'enrolment changes (1):',
+      "  D0+10:00:20.000 relation #4's donor",
+      'bills (5):',
+      '  D0+10:00:15.000 patient #0 outpatient care (local) 200.00 yuan, POS settle, wallet',
+      '  D0+10:00:05.000 patient #3 pharmacy care (sameProvince) 88.50 yuan, POS cancelBefore',
+      '  D0+10:00:10.000 patient #5 inpatient care (crossProvince) 12000.00 yuan, POS cancelAfter, wallet, emergency',
+      '  D0+10:00:30.000 patient #7 chronic care (local) 650.00 yuan, POS timeout, wallet',
+      '  D0+10:00:50.000 patient #9 outpatient care (local) 30.00 yuan, POS abandon',
+      'contributions (3):',
+      "  D0+10:00:25.000 relation #1 from the donor's account",
+      "  D0+10:00:10.000 relation #2 from the recipient's wallet",
+      "  D0+10:00:55.000 relation #0 from the donor's account, for next year",
+    ]);
+  });
+
+  it('written by the harness, reads back as the same scenario and replays to the same trace', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'gongji-script-')), 'mixed.json');
+    writeScenarioFile(scenario, file);
+    expect(scenarioFrom(JSON.parse(readFileSync(file, 'utf8')))).toEqual(scenario);
+    const expected = new Simulation(scenario).run().trace.hash;
+    // As `npm start -- --scenario FILE` runs it.
+    const out = mkdtempSync(join(tmpdir(), 'gongji-replay-'));
+    expect(main(['run', '--scenario', file, '--out', out, '--quiet'])).toBe(0);
+    const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8'));
+    expect(result.traceHash).toBe(expected);
+  });
+});

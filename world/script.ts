@@ -1,0 +1,112 @@
+// A scenario's scripted requests (how fast-check shrinks workloads, and how counterexamples are
+// saved as files) turned into the workload's intents.
+import { Prng } from './prng.ts';
+import type { Person, Population, Relation } from './population.ts';
+import { carePlaces, contributionIntent, scriptedBillIntent } from './payments.ts';
+import type { Script } from './scenario.ts';
+import {
+  bindIntent,
+  claimDetails,
+  endIntent,
+  enrolmentIntent,
+  nonEmployeesOf,
+  relativeOf,
+  type Intent,
+  type TransferIntent,
+} from './workload.ts';
+
+/**
+ * A scenario's scripted requests as the workload: transfers, bindings, revocations, enrolment
+ * changes, bills and contributions merged in time order (stable for equal times: transfers
+ * first, then bindings, ends, changes, bills and contributions, each in script order). Ids are
+ * the generated workload's prefixes with the index in its list (`t…`, `b…`, `e…`, `n…`, `s…`,
+ * `c…`), and there are no follow-up transfers: the script says which transfers happen. Each
+ * request names a relation, a candidate or a person by index modulo their count, so a shrunk
+ * script stays valid. What a script leaves to chance — a wrong claim's details (which kinship,
+ * which digit, which requester), a bill's treatment region, disease and eligible share — is
+ * drawn from a stream seeded by the candidate's or the patient's index alone, so a request does
+ * not change when other steps are shrunk away. Contributions are for `year` (the calendar year
+ * of day 0), or the next.
+ */
+export function scriptedWorkload(population: Population, script: Script, year: number): Intent[] {
+  const { relations, candidates, people } = population;
+  const transfers = script.transfers ?? [];
+  const binds = script.binds ?? [];
+  const ends = script.ends ?? [];
+  const changes = script.enrolmentChanges ?? [];
+  const bills = script.bills ?? [];
+  const contributions = script.contributions ?? [];
+  if (
+    transfers.length + ends.length + changes.length + contributions.length > 0 &&
+    relations.length === 0
+  ) {
+    throw new Error('scripted transfers, ends, enrolment changes and contributions need relations');
+  }
+  if (binds.length > 0 && candidates.length === 0) {
+    throw new Error('scripted binds need bind candidates (population.candidateShare > 0)');
+  }
+  const relation = (index: number) => relations[index % relations.length] as Relation;
+  const id = (prefix: string, i: number, n: number) =>
+    `${prefix}${String(i).padStart(String(n).length, '0')}`;
+  const nonEmployees = nonEmployeesOf(people);
+  const places = carePlaces(population);
+  const intents: Intent[] = [
+    ...transfers.map((t, i): TransferIntent => {
+      const r = relation(t.relation);
+      return {
+        kind: 'transfer',
+        at: t.at,
+        transferId: id('t', i, transfers.length),
+        donorId: r.donorId,
+        recipientId: r.recipientId,
+        amount: t.amount,
+        scope: r.scope,
+        source: 'ACCOUNT',
+      };
+    }),
+    ...binds.map((b, i) => {
+      const index = b.candidate % candidates.length;
+      const candidate = candidates[index] as Relation;
+      const relative = relativeOf(population.personById, candidate);
+      const claim = claimDetails(candidate, relative, b.claim, nonEmployees, new Prng(index));
+      return bindIntent(candidate, relative, b.at, id('b', i, binds.length), claim, b.face);
+    }),
+    ...ends.map((e, i) =>
+      endIntent(
+        relation(e.relation),
+        e.at,
+        id('e', i, ends.length),
+        e.by === 'donor' ? 'REVOKED_BY_DONOR' : 'REVOKED_BY_RECIPIENT',
+      ),
+    ),
+    ...changes.map((n, i) =>
+      enrolmentIntent(relation(n.relation), n.at, id('n', i, changes.length)),
+    ),
+    ...bills.map((b, i) => {
+      const index = b.patient % people.length;
+      return scriptedBillIntent(places, new Prng(index), people[index] as Person, {
+        at: b.at,
+        billId: id('s', i, bills.length),
+        where: b.where,
+        care: b.care,
+        total: b.amount,
+        action: b.action,
+        useWallet: b.useWallet,
+        emergency: b.emergency,
+      });
+    }),
+    ...contributions.map((c, i) =>
+      contributionIntent(
+        relation(c.relation),
+        c.source,
+        c.at,
+        id('c', i, contributions.length),
+        c.nextYear ? year + 1 : year,
+      ),
+    ),
+  ];
+  return intents
+    .map((intent, i) => ({ intent, i }))
+    .sort((a, b) => a.intent.at - b.intent.at || a.i - b.i)
+    .map(({ intent }) => intent);
+}
