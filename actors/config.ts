@@ -45,11 +45,6 @@ export interface ProtocolConfig {
    * on arrival and only failed deliveries come back (as releases).
    */
   readonly requireReceipt: boolean;
-  /**
-   * W5: may received wallet money be transferred on to another relative? (ASSUMPTION: no.) Only
-   * `false` is modelled: a scenario that sets it is refused, and the wallet refuses W5 either way.
-   */
-  readonly allowWalletToWalletRetransfer: boolean;
   /** W17: may the wallet pay outside its use region (its holder's insured region)? (no) */
   readonly walletSpendOutsideUseRegion: boolean;
   /** F1: a binding the relative has not confirmed by face within this long expires (24 h). */
@@ -84,7 +79,6 @@ export const PROTOCOL_DEFAULTS: ProtocolConfig = {
   giveUpAfterAttempts: 2,
   startDate: '2025-09-29',
   requireReceipt: true,
-  allowWalletToWalletRetransfer: false,
   walletSpendOutsideUseRegion: false,
   bindAuthTtlMs: 86_400_000,
   challengeResendsMax: 3,

@@ -7,12 +7,19 @@
 // Each test is named after the rule it checks: W5, W11, W13, W14, W19, E1, E3–E8, F1
 // idempotency, ID_MISMATCH and BIND_EXPIRED.
 import { describe, expect, it } from 'vitest';
-import { scenarioFrom } from '../world/scenario.ts';
 import { HOUR_MS } from './config.ts';
 import type { ProtocolConfig } from './config.ts';
 import { SETTLEMENT_ADDRESS } from './addresses.ts';
 import type { Reason } from '../protocol/index.ts';
-import { APP, Net as PeopleNet, TEN_AM, at, bindIdOf, type Bound, type Person } from '../testing/net.ts';
+import {
+  APP,
+  Net as PeopleNet,
+  TEN_AM,
+  at,
+  bindIdOf,
+  type Bound,
+  type Person,
+} from '../testing/net.ts';
 
 // ---------------------------------------------------------------------------------------------
 // The world: people, their wallets, accounts and registry records, and the relations on record.
@@ -141,43 +148,22 @@ const D1_R2: Bound = { donor: 'd1', recipient: 'r2', kinship: 'SPOUSE' };
 // ---------------------------------------------------------------------------------------------
 
 describe('W5: the source of a transfer is the personal account', () => {
-  it(
-    'W5: with allowWalletToWalletRetransfer off (the default), a transfer out of the wallet is ' +
-      'refused W5 and nothing moves',
-    () => {
-      const net = new Net({}, [D1_R1]);
-      expect(net.config.allowWalletToWalletRetransfer).toBe(false);
-      expect(net.request('T-1', 'd1', 'r1', 10_000n, 'WALLET')).toEqual({
-        kind: 'transfer.refused',
-        reason: 'W5',
-      });
-      expect(net.shardOf('d1').hasSaga('T-1')).toBe(false);
-      expect(net.sent('transfer.challenge')).toEqual([]);
-      expect(net.events).toEqual([]);
-      // W5 is the first check: even in the blackout it is the answer.
-      net.advance(at(0, 23));
-      expect(net.request('T-2', 'd1', 'r1', 10_000n, 'WALLET').reason).toBe('W5');
-      // The personal account is the source that works.
-      net.advance(at(1, 10));
-      expect(net.request('T-3', 'd1', 'r1', 10_000n, 'ACCOUNT').kind).toBe('transfer.accepted');
-    },
-  );
-
-  it(
-    'W5: re-transfer is not modelled, so a scenario cannot switch allowWalletToWalletRetransfer on, ' +
-      'and an actor configured so still refuses W5',
-    () => {
-      expect(() => scenarioFrom({ protocol: { allowWalletToWalletRetransfer: true } })).toThrow(
-        /allowWalletToWalletRetransfer: true is not supported/,
-      );
-      const net = new Net({ allowWalletToWalletRetransfer: true }, [D1_R1]);
-      expect(net.request('T-1', 'd1', 'r1', 10_000n, 'WALLET')).toEqual({
-        kind: 'transfer.refused',
-        reason: 'W5',
-      });
-      expect(net.events).toEqual([]);
-    },
-  );
+  it('W5: re-transfer is not modelled: a transfer out of the wallet is refused W5 and nothing moves', () => {
+    const net = new Net({}, [D1_R1]);
+    expect(net.request('T-1', 'd1', 'r1', 10_000n, 'WALLET')).toEqual({
+      kind: 'transfer.refused',
+      reason: 'W5',
+    });
+    expect(net.shardOf('d1').hasSaga('T-1')).toBe(false);
+    expect(net.sent('transfer.challenge')).toEqual([]);
+    expect(net.events).toEqual([]);
+    // W5 is the first check: even in the blackout it is the answer.
+    net.advance(at(0, 23));
+    expect(net.request('T-2', 'd1', 'r1', 10_000n, 'WALLET').reason).toBe('W5');
+    // The personal account is the source that works.
+    net.advance(at(1, 10));
+    expect(net.request('T-3', 'd1', 'r1', 10_000n, 'ACCOUNT').kind).toBe('transfer.accepted');
+  });
 });
 
 describe('W11: what the recipient has not received comes back at 06:00 the next day', () => {

@@ -1,26 +1,18 @@
-// Pieces of command-line handling shared by the simulator's commands (sim/cli.ts) and the
-// cluster's (cluster/cli.ts), kept apart so neither command module imports the other.
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
+// Pieces of command-line handling shared by the simulator's commands (cli/main.ts) and the
+// cluster's (cli/cluster.ts).
+import { ScenarioError } from '../world/scenario.ts';
+import { readScenarioFile } from '../world/scenario_file.ts';
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-export function readScenarioFile(path: string): unknown {
-  let text: string;
+/** A scenario file's content, or a usage error naming the flag, the file and what is wrong. */
+export function readScenarioFlag(path: string): unknown {
   try {
-    text = readFileSync(path, 'utf8');
+    return readScenarioFile(path);
   } catch (error) {
-    throw new UsageError(
-      `--scenario: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-    );
-  }
-  try {
-    return path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
-  } catch (error) {
-    throw new UsageError(
-      `--scenario: ${path} is not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(error as Error).message.split('\n')[0]}`,
-    );
+    if (error instanceof ScenarioError) throw new UsageError(`--scenario: ${error.message}`);
+    throw error;
   }
 }

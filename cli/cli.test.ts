@@ -5,6 +5,10 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { Simulation } from '../sim/simulation.ts';
+import { MIXED } from '../testing/scenarios.ts';
+import { scenarioFrom } from '../world/scenario.ts';
+import { writeScenarioFile } from '../world/scenario_file.ts';
 import { main } from './main.ts';
 
 const small = ['--wallets', '3000', '--transfers', '1200', '--quiet'];
@@ -112,5 +116,18 @@ describe('bad input', () => {
         encoding: 'utf8',
       }),
     ).toMatch(/usage: gongji/);
+  });
+
+  it('a scenario file written for a counterexample reads back as the same scenario and replays to the same trace', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'gongji-script-')), 'mixed.json');
+    const scenario = scenarioFrom(MIXED);
+    writeScenarioFile(scenario, file);
+    expect(scenarioFrom(JSON.parse(readFileSync(file, 'utf8')))).toEqual(scenario);
+    const expected = new Simulation(scenario).run().trace.hash;
+    // As `npm start -- --scenario FILE` runs it.
+    const out = mkdtempSync(join(tmpdir(), 'gongji-replay-'));
+    expect(main(['run', '--scenario', file, '--out', out, '--quiet'])).toBe(0);
+    const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8'));
+    expect(result.traceHash).toBe(expected);
   });
 });

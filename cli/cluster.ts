@@ -4,12 +4,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { UsageError, readScenarioFile } from './args.ts';
+import { UsageError, readScenarioFlag } from './args.ts';
 import { jsonReplacer } from '../world/json.ts';
 import { log } from '../world/log.ts';
-import { DEFAULT_SCENARIO, ScenarioError, scenarioFrom, type Scenario } from '../world/scenario.ts';
+import { ScenarioError, type Scenario } from '../world/scenario.ts';
 import type { TransferScope } from '../actors/effects.ts';
-import { CLUSTER_SCENARIO } from '../cluster/deployment.ts';
+import { clusterScenario } from '../cluster/deployment.ts';
 import { assertAddress } from '../cluster/subjects.ts';
 import type { NatsLogin } from '../cluster/nats_transport.ts';
 
@@ -57,19 +57,16 @@ export function parseClusterArgs(argv: readonly string[]) {
   }
 }
 
-/** The scenario of a NATS deployment: the cluster demo, then a scenario file, then --seed. */
-export function clusterScenario(file: string | undefined, seed: string | undefined): Scenario {
-  const fromFile = file === undefined ? {} : readScenarioFile(file);
-  if (typeof fromFile !== 'object' || fromFile === null || Array.isArray(fromFile)) {
-    throw new UsageError(`--scenario: ${file} must hold a mapping of scenario fields`);
-  }
-  const overrides: Record<string, unknown> = { ...CLUSTER_SCENARIO, ...fromFile };
-  if (seed !== undefined) overrides.seed = wholeNumber(seed, '--seed');
+/** The scenario of a NATS deployment from the flags: the cluster demo, a scenario file, --seed. */
+export function clusterScenarioFlags(file: string | undefined, seed: string | undefined): Scenario {
+  const fromFile = file === undefined ? {} : readScenarioFlag(file);
+  const seedNumber = seed === undefined ? undefined : wholeNumber(seed, '--seed');
   try {
-    return scenarioFrom(overrides, DEFAULT_SCENARIO);
+    return clusterScenario(fromFile, seedNumber);
   } catch (error) {
-    if (error instanceof ScenarioError)
-      throw new UsageError(`${file ?? 'cluster scenario'}: ${error.message}`);
+    if (error instanceof ScenarioError) {
+      throw new UsageError(`${file === undefined ? 'cluster scenario' : `--scenario ${file}`}: ${error.message}`);
+    }
     throw error;
   }
 }
@@ -157,7 +154,7 @@ async function hostCommand(args: ClusterArgs): Promise<number> {
   const name = args.values.name;
   if (name === undefined || !/^[A-Za-z0-9_-]{1,64}$/.test(name))
     throw new UsageError('--name: required, letters, digits, - and _ only');
-  const scenario = clusterScenario(args.values.scenario, args.values.seed);
+  const scenario = clusterScenarioFlags(args.values.scenario, args.values.seed);
   const addresses = parseActors(args.values.actors);
   const snapshotBytes =
     args.values['snapshot-bytes'] === undefined
@@ -189,7 +186,7 @@ async function hostCommand(args: ClusterArgs): Promise<number> {
 
 async function loadCommand(args: ClusterArgs): Promise<number> {
   const { LoadGenerator } = await import('../cluster/load_process.ts');
-  const scenario = clusterScenario(args.values.scenario, args.values.seed);
+  const scenario = clusterScenarioFlags(args.values.scenario, args.values.seed);
   const rateText = args.values.rate ?? '100';
   const rate = wholeNumber(rateText, '--rate', 1);
   const limit =
@@ -216,7 +213,7 @@ async function loadCommand(args: ClusterArgs): Promise<number> {
 
 async function checkCommand(args: ClusterArgs): Promise<number> {
   const { checkCluster, summarizeCluster } = await import('../cluster/check.ts');
-  const scenario = clusterScenario(args.values.scenario, args.values.seed);
+  const scenario = clusterScenarioFlags(args.values.scenario, args.values.seed);
   const result = await checkCluster({
     login: login(args, 'check'),
     scenario,

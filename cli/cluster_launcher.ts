@@ -15,7 +15,7 @@ import { UsageError } from './args.ts';
 import { jsonReplacer } from '../world/json.ts';
 import { log } from '../world/log.ts';
 import { checkCluster, summarizeCluster } from '../cluster/check.ts';
-import { clusterScenario, parseDuration, wholeNumber, type ClusterArgs } from './cluster.ts';
+import { clusterScenarioFlags, parseDuration, wholeNumber, type ClusterArgs } from './cluster.ts';
 import { defaultDeployment } from '../cluster/deployment.ts';
 import { FaultControlServer, faultCommand } from '../cluster/fault_control.ts';
 import type { Direction } from '../cluster/fault_proxy.ts';
@@ -82,7 +82,7 @@ export async function launcherMain(args: ClusterArgs): Promise<number> {
 }
 
 async function up(args: ClusterArgs, dir: string): Promise<number> {
-  const scenario = clusterScenario(args.values.scenario, args.values.seed);
+  const scenario = clusterScenarioFlags(args.values.scenario, args.values.seed);
   const scenarioArgs = [
     // Absolute, so `cluster check` from another directory reads the same file.
     ...(args.values.scenario === undefined ? [] : ['--scenario', resolve(args.values.scenario)]),
@@ -254,7 +254,7 @@ async function check(args: ClusterArgs, dir: string): Promise<number> {
   const state = stateOf(dir);
   const scenarioFile = state.scenarioArgs[state.scenarioArgs.indexOf('--scenario') + 1];
   const seed = state.scenarioArgs[state.scenarioArgs.indexOf('--seed') + 1];
-  const scenario = clusterScenario(
+  const scenario = clusterScenarioFlags(
     state.scenarioArgs.includes('--scenario') ? scenarioFile : undefined,
     state.scenarioArgs.includes('--seed') ? seed : undefined,
   );

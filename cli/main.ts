@@ -12,7 +12,7 @@ import { Simulation, type Progress } from '../sim/simulation.ts';
 import { jsonReplacer } from '../world/json.ts';
 import { log } from '../world/log.ts';
 import { decodeEnvelope } from '../protocol/index.ts';
-import { UsageError, readScenarioFile } from './args.ts';
+import { UsageError, readScenarioFlag } from './args.ts';
 
 export { UsageError } from './args.ts';
 
@@ -84,7 +84,7 @@ export function parseCli(argv: readonly string[]): Options {
     return { command: 'help', scenario: DEFAULT_SCENARIO, out: 'out', quiet: true, trace: false };
   if (command !== 'run' && command !== 'scenario')
     throw new UsageError(`unknown command '${command}'`);
-  const fromFile = values.scenario === undefined ? {} : readScenarioFile(values.scenario);
+  const fromFile = values.scenario === undefined ? {} : readScenarioFlag(values.scenario);
   if (typeof fromFile !== 'object' || fromFile === null || Array.isArray(fromFile)) {
     throw new UsageError(`--scenario: ${values.scenario} must hold a mapping of scenario fields`);
   }

@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { encodeEnvelope } from '../protocol/index.ts';
 import { topologyOf } from '../world/build.ts';
-import { clusterScenario } from '../cli/cluster.ts';
+import { clusterScenario } from './deployment.ts';
+import { readScenarioFile } from '../world/scenario_file.ts';
 import type { ClusterResult } from './check.ts';
 import { defaultDeployment } from './deployment.ts';
 import { LocalCluster } from './launcher.ts';
@@ -64,7 +65,7 @@ describe('a local 3-node cluster under real faults', () => {
       `workload:\n  transfers: ${TRANSFERS}\n  binds: ${BINDS}\n  revokes: ${REVOKES}\n` +
         `  enrolmentChanges: ${CHANGES}\n  bills: ${BILLS}\n  contributions: ${CONTRIBUTIONS}\n`,
     );
-    const scenario = clusterScenario(scenarioFile, undefined);
+    const scenario = clusterScenario(readScenarioFile(scenarioFile));
     const topology = topologyOf(scenario);
     const deployment = defaultDeployment(
       topology.provinces.map((p) => p.code),

@@ -11,14 +11,6 @@ import { connect } from '@nats-io/transport-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import {
-  clusterScenario,
-  parseActors,
-  parseClusterArgs,
-  parseDuration,
-  parseServers,
-  wholeNumber,
-} from '../cli/cluster.ts';
-import {
   CHECK_OUT,
   CHECK_TIMEOUT,
   CLI,
@@ -67,21 +59,6 @@ function cliArgs(name: string): string[] {
 
 function withoutServer(args: readonly string[]): string[] {
   return args.map((arg, i) => (args[i - 1] === '--servers' ? SERVER : arg));
-}
-
-/** Parse and validate as the `provision`, `host`, `load` and `check` commands of cluster/cli.ts do. */
-function validate(args: readonly string[]): void {
-  const { values, positionals } = parseClusterArgs(args);
-  expect(['provision', 'host', 'load', 'check']).toContain(positionals[0]);
-  expect(positionals).toHaveLength(1);
-  parseServers(values.servers);
-  clusterScenario(values.scenario, values.seed);
-  if (positionals[0] !== 'load') parseActors(values.actors);
-  if (positionals[0] === 'host') expect(values.name).toMatch(/^[A-Za-z0-9_-]{1,64}$/);
-  if (positionals[0] === 'load') wholeNumber(values.rate ?? '100', '--rate', 1);
-  if (values.limit !== undefined) wholeNumber(values.limit, '--limit');
-  if (positionals[0] === 'check') parseDuration(values.timeout, '--timeout', 0);
-  if (positionals[0] === 'provision') wholeNumber(values.replicas ?? '1', '--replicas', 1);
 }
 
 /** What docker-compose makes of `${VAR:-default}`, given these variables (none: the defaults). */
@@ -173,13 +150,6 @@ describe('docker-compose.yml', () => {
       'check',
     ];
     expect(Object.keys(compose.services).sort()).toEqual(expected.sort());
-  });
-
-  it('runs real gongji invocations, accepted by the CLI', () => {
-    for (const name of clientNames) {
-      const args = cliArgs(name);
-      expect(() => validate(args), `${name}: ${args.join(' ')}`).not.toThrow();
-    }
   });
 
   it('runs the same processes as the local launcher', () => {

@@ -17,7 +17,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
-import { clusterScenario } from '../cli/cluster.ts';
+import { clusterScenario } from './deployment.ts';
 import {
   checkCommand,
   defaultDeployment,
@@ -44,7 +44,7 @@ export const CLI = ['node', 'bin/gongji.mjs'] as const;
 
 /** The demo deployment: the cluster demo scenario, as `gongji cluster up` runs it by default. */
 export function composeDeployment(): { deployment: Deployment; scenarioArgs: string[] } {
-  const scenario = clusterScenario(undefined, undefined);
+  const scenario = clusterScenario();
   const topology = topologyOf(scenario);
   const deployment = defaultDeployment(
     topology.provinces.map((p) => p.code),

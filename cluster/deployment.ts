@@ -17,6 +17,7 @@ import {
   stateSubject,
 } from './subjects.ts';
 import { inboxPrefixOf } from './nats_transport.ts';
+import { DEFAULT_SCENARIO, ScenarioError, scenarioFrom, type Scenario } from '../world/scenario.ts';
 
 export interface HostSpec {
   readonly name: string;
@@ -54,6 +55,19 @@ export const CLUSTER_SCENARIO = {
   protocol: { walletShardCount: 4 },
   faults: [],
 } as const;
+
+/**
+ * The scenario of a NATS deployment: the cluster demo's fields, overridden by those of a scenario
+ * file, and the seed. Throws ScenarioError for what is not a valid scenario.
+ */
+export function clusterScenario(fromFile: unknown = {}, seed?: number): Scenario {
+  if (typeof fromFile !== 'object' || fromFile === null || Array.isArray(fromFile)) {
+    throw new ScenarioError('a scenario file must hold a mapping of scenario fields');
+  }
+  const overrides: Record<string, unknown> = { ...CLUSTER_SCENARIO, ...fromFile };
+  if (seed !== undefined) overrides.seed = seed;
+  return scenarioFrom(overrides, DEFAULT_SCENARIO);
+}
 
 /**
  * The default deployment: 3 NATS nodes; the provinces split over two hosts on different nodes (so a

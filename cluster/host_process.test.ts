@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clusterScenario } from '../cli/cluster.ts';
+import { clusterScenario } from './deployment.ts';
 import { HostProcess } from './host_process.ts';
 import { ensureStream } from './journal.ts';
 import { connectNats } from './nats_transport.ts';
@@ -30,7 +30,7 @@ describe('HostProcess', () => {
 
   it('a second owner fences the first, which stops serving and reports the failure', async () => {
     const login = { servers: nats.clientUrls(), name: 'host' };
-    const scenario = clusterScenario(undefined, undefined);
+    const scenario = clusterScenario();
     const log = pino({ level: 'silent' });
     const first = await HostProcess.start({
       name: 'first',

@@ -1,12 +1,10 @@
 // Running one property case and explaining a failure: the seed, the shrunk fault schedule and
 // script, the failed invariants, the last deliveries, and a scenario file that replays it.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import fc from 'fast-check';
-import { formatFen } from '../protocol/index.ts';
-import { dirname, join } from 'node:path';
-import { describeFault, fmtTime } from '../world/faults.ts';
-import { jsonReplacer } from '../world/json.ts';
+import { describeFault } from '../world/faults.ts';
 import type { Scenario } from '../world/scenario.ts';
+import { describeScript, writeScenarioFile } from '../world/scenario_file.ts';
 import { Simulation } from '../sim/simulation.ts';
 
 export function runScenario(scenario: Scenario): Simulation {
@@ -60,94 +58,4 @@ export function describeCounterexample(scenario: Scenario, sim: Simulation): str
     `replay: npm start -- --scenario ${file}`,
   ];
   return lines.join('\n');
-}
-
-/** How many requests a scenario scripts, over every list. */
-export function scriptSteps(scenario: Scenario): number {
-  const {
-    transfers = [],
-    binds = [],
-    ends = [],
-    enrolmentChanges = [],
-    bills = [],
-    contributions = [],
-  } = scenario;
-  return (
-    transfers.length +
-    binds.length +
-    ends.length +
-    enrolmentChanges.length +
-    bills.length +
-    contributions.length
-  );
-}
-
-/** The scripted requests, one line each, in the order of the scenario's lists. */
-export function describeScript(scenario: Scenario): string[] {
-  const {
-    transfers = [],
-    binds = [],
-    ends = [],
-    enrolmentChanges = [],
-    bills = [],
-    contributions = [],
-  } = scenario;
-  return [
-    `transfers (${transfers.length}):`,
-    ...transfers.map(
-      (t) => `  ${fmtTime(t.at)} relation #${t.relation} ${formatFen(t.amount)} yuan`,
-    ),
-    `binds (${binds.length}):`,
-    ...binds.map(
-      (b) => `  ${fmtTime(b.at)} candidate #${b.candidate} claim ${b.claim}, face ${b.face}`,
-    ),
-    `ends (${ends.length}):`,
-    ...ends.map((e) => `  ${fmtTime(e.at)} relation #${e.relation} revoked by the ${e.by}`),
-    `enrolment changes (${enrolmentChanges.length}):`,
-    ...enrolmentChanges.map((n) => `  ${fmtTime(n.at)} relation #${n.relation}'s donor`),
-    `bills (${bills.length}):`,
-    ...bills.map(
-      (b) =>
-        `  ${fmtTime(b.at)} patient #${b.patient} ${b.care} care (${b.where}) ${formatFen(b.amount)} yuan, ` +
-        `POS ${b.action}${b.useWallet ? ', wallet' : ''}${b.emergency ? ', emergency' : ''}`,
-    ),
-    `contributions (${contributions.length}):`,
-    ...contributions.map(
-      (c) =>
-        `  ${fmtTime(c.at)} relation #${c.relation} from the ${c.source === 'ACCOUNT' ? "donor's account" : "recipient's wallet"}` +
-        `${c.nextYear ? ', for next year' : ''}`,
-    ),
-  ];
-}
-
-/** Write a scenario as a file that `gongji run --scenario FILE` replays (directories made as needed). */
-export function writeScenarioFile(scenario: Scenario, file: string): void {
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, `${JSON.stringify(scenarioFile(scenario), jsonReplacer, 2)}\n`);
-}
-
-/** A scenario as a file `scenarioFrom` reads back: amounts as yuan text, times in ms. */
-export function scenarioFile(scenario: Scenario): Record<string, unknown> {
-  return {
-    name: scenario.name,
-    seed: scenario.seed,
-    topology: scenario.topology,
-    population: scenario.population,
-    workload: scenario.workload,
-    // Fen bounds as whole numbers of fen (the JSON replacer would write yuan text).
-    protocol: Object.fromEntries(
-      Object.entries(scenario.protocol).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v]),
-    ),
-    network: scenario.network,
-    storeSyncMs: scenario.storeSyncMs,
-    writeAhead: scenario.writeAhead,
-    faults: scenario.faults,
-    transfers: scenario.transfers,
-    binds: scenario.binds,
-    ends: scenario.ends,
-    enrolmentChanges: scenario.enrolmentChanges,
-    bills: scenario.bills,
-    contributions: scenario.contributions,
-    checks: scenario.checks,
-  };
 }

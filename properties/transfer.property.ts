@@ -17,9 +17,8 @@ import {
   failedInvariants,
   reportCounterexample,
   runScenario,
-  scenarioFile,
-  scriptSteps,
 } from './harness.ts';
+import { scenarioFile, scriptSteps } from '../world/scenario_file.ts';
 
 function invariantsHold(variant: ProtocolVariant, writeAhead = true) {
   return fc.property(

@@ -10,7 +10,7 @@ export const REASONS = [
   'W7', // per-transfer maximum: at most 2000 yuan
   'W8', // blackout: no transfers from 22:00 to 06:00 (Beijing time)
   'W10', // the recipient's wallet is not opened or not active
-  'W5', // re-transfer of received wallet money is switched off (allowWalletToWalletRetransfer)
+  'W5', // re-transfer of received wallet money is not modelled (ASSUMPTION: DOMAIN's default, off)
   'W12', // one pending (unreceived) transfer per donor→recipient pair
   'W13', // the donor's face or e-credential password check failed: nothing moves
   'W19', // the mutual-aid relation has ended (E6, revoked): no new transfers

@@ -155,9 +155,18 @@ export class Net {
         ...(p.filedTo === undefined ? {} : { filedTo: p.filedTo }),
         ...(p.chronic === undefined ? {} : { chronic: p.chronic }),
       })),
-      relations: bound.map((b) => ({ donorId: b.donor, recipientId: b.recipient, kinship: b.kinship, bindId: bindIdOf(b) })),
+      relations: bound.map((b) => ({
+        donorId: b.donor,
+        recipientId: b.recipient,
+        kinship: b.kinship,
+        bindId: bindIdOf(b),
+      })),
       kin: people.flatMap((p) =>
-        Object.entries(p.kin ?? {}).map(([donorId, kinship]) => ({ donorId, recipientId: p.id, kinship })),
+        Object.entries(p.kin ?? {}).map(([donorId, kinship]) => ({
+          donorId,
+          recipientId: p.id,
+          kinship,
+        })),
       ),
     });
     for (const [address, records] of opening.records) {

@@ -352,6 +352,13 @@ function workload(raw: Json, base: WorkloadOptions): WorkloadOptions {
 
 function protocol(raw: Json, base: ProtocolConfig): ProtocolConfig {
   const p = 'scenario.protocol';
+  if (raw.allowWalletToWalletRetransfer !== undefined) {
+    // W5 is ambiguous in DOMAIN; the simulator models only its default (docs/RULES.md, W5).
+    throw new ScenarioError(
+      `${p}.allowWalletToWalletRetransfer: sending received wallet money on (W5) is not ` +
+        'modelled, and requests to do so are refused W5: remove the field',
+    );
+  }
   known(raw, p, Object.keys(PROTOCOL_DEFAULTS));
   const out: Record<string, unknown> = { ...base };
   if (raw.variant !== undefined) {
@@ -374,15 +381,8 @@ function protocol(raw: Json, base: ProtocolConfig): ProtocolConfig {
   ];
   for (const [key, min, max] of ints)
     if (raw[key] !== undefined) out[key] = int(raw[key], `${p}.${key}`, min, max);
-  const bools = ['requireReceipt', 'allowWalletToWalletRetransfer', 'walletSpendOutsideUseRegion'];
+  const bools = ['requireReceipt', 'walletSpendOutsideUseRegion'];
   for (const key of bools) if (raw[key] !== undefined) out[key] = bool(raw[key], `${p}.${key}`);
-  if (out.allowWalletToWalletRetransfer === true) {
-    // W5 is ambiguous in DOMAIN; the simulator models only its default (docs/RULES.md, W5).
-    throw new ScenarioError(
-      `${p}.allowWalletToWalletRetransfer: true is not supported: sending received wallet ` +
-        'money on (W5) is not modelled; requests to do so are refused W5',
-    );
-  }
   if (raw.netting !== undefined) {
     if (raw.netting !== 'multilateral' && raw.netting !== 'pairwise') {
       throw new ScenarioError(

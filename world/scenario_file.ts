@@ -1,0 +1,118 @@
+// Scenario files: read one (YAML or JSON) as plain data for `scenarioFrom`, and write a scenario
+// back as a file that replays it (how a property's counterexample is saved), with a readable
+// account of its scripted requests.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { formatFen } from '../protocol/index.ts';
+import { fmtTime } from './faults.ts';
+import { jsonReplacer } from './json.ts';
+import { ScenarioError, type Scenario } from './scenario.ts';
+
+/** The parsed content of a scenario file; what it means is `scenarioFrom`'s to say. */
+export function readScenarioFile(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const why = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new ScenarioError(`cannot read ${path}: ${why}`);
+  }
+  const json = path.endsWith('.json');
+  try {
+    return json ? JSON.parse(text) : parseYaml(text);
+  } catch (error) {
+    const first = (error as Error).message.split('\n')[0];
+    throw new ScenarioError(`${path} is not valid ${json ? 'JSON' : 'YAML'}: ${first}`);
+  }
+}
+
+/** How many requests a scenario scripts, over every list. */
+export function scriptSteps(scenario: Scenario): number {
+  const {
+    transfers = [],
+    binds = [],
+    ends = [],
+    enrolmentChanges = [],
+    bills = [],
+    contributions = [],
+  } = scenario;
+  return (
+    transfers.length +
+    binds.length +
+    ends.length +
+    enrolmentChanges.length +
+    bills.length +
+    contributions.length
+  );
+}
+
+/** The scripted requests, one line each, in the order of the scenario's lists. */
+export function describeScript(scenario: Scenario): string[] {
+  const {
+    transfers = [],
+    binds = [],
+    ends = [],
+    enrolmentChanges = [],
+    bills = [],
+    contributions = [],
+  } = scenario;
+  return [
+    `transfers (${transfers.length}):`,
+    ...transfers.map(
+      (t) => `  ${fmtTime(t.at)} relation #${t.relation} ${formatFen(t.amount)} yuan`,
+    ),
+    `binds (${binds.length}):`,
+    ...binds.map(
+      (b) => `  ${fmtTime(b.at)} candidate #${b.candidate} claim ${b.claim}, face ${b.face}`,
+    ),
+    `ends (${ends.length}):`,
+    ...ends.map((e) => `  ${fmtTime(e.at)} relation #${e.relation} revoked by the ${e.by}`),
+    `enrolment changes (${enrolmentChanges.length}):`,
+    ...enrolmentChanges.map((n) => `  ${fmtTime(n.at)} relation #${n.relation}'s donor`),
+    `bills (${bills.length}):`,
+    ...bills.map(
+      (b) =>
+        `  ${fmtTime(b.at)} patient #${b.patient} ${b.care} care (${b.where}) ${formatFen(b.amount)} yuan, ` +
+        `POS ${b.action}${b.useWallet ? ', wallet' : ''}${b.emergency ? ', emergency' : ''}`,
+    ),
+    `contributions (${contributions.length}):`,
+    ...contributions.map(
+      (c) =>
+        `  ${fmtTime(c.at)} relation #${c.relation} from the ${c.source === 'ACCOUNT' ? "donor's account" : "recipient's wallet"}` +
+        `${c.nextYear ? ', for next year' : ''}`,
+    ),
+  ];
+}
+
+/** Write a scenario as a file that `gongji run --scenario FILE` replays (directories made as needed). */
+export function writeScenarioFile(scenario: Scenario, file: string): void {
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${JSON.stringify(scenarioFile(scenario), jsonReplacer, 2)}\n`);
+}
+
+/** A scenario as a file `scenarioFrom` reads back: amounts as yuan text, times in ms. */
+export function scenarioFile(scenario: Scenario): Record<string, unknown> {
+  return {
+    name: scenario.name,
+    seed: scenario.seed,
+    topology: scenario.topology,
+    population: scenario.population,
+    workload: scenario.workload,
+    // Fen bounds as whole numbers of fen (the JSON replacer would write yuan text).
+    protocol: Object.fromEntries(
+      Object.entries(scenario.protocol).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v]),
+    ),
+    network: scenario.network,
+    storeSyncMs: scenario.storeSyncMs,
+    writeAhead: scenario.writeAhead,
+    faults: scenario.faults,
+    transfers: scenario.transfers,
+    binds: scenario.binds,
+    ends: scenario.ends,
+    enrolmentChanges: scenario.enrolmentChanges,
+    bills: scenario.bills,
+    contributions: scenario.contributions,
+    checks: scenario.checks,
+  };
+}
