@@ -5,13 +5,19 @@
 // spent, and one clearing line per ledger and origin goes to settlement (K9). Cancel (2208/2103)
 // or reversal (2601) undoes whatever was done, before or after settle, and the msgid can never
 // settle again (D11). A pre-settlement never settled expires after `presettleTtlMs`.
+//
+// The wallet's part is local to the shard: a named action asks the wallet (through the event's
+// `wallet` port) and the wallet's answer comes back as the saga's next event in the same step
+// (`wallet.held`, `wallet.spent`), so the machine decides on it like on any other answer.
 import { and, assign, setup } from 'xstate';
-import type { Fen, Reason } from '../protocol/index.ts';
-import type { BillOutcome, BillScope, Effects } from './effects.ts';
-import type { ProtocolConfig } from './config.ts';
+import type { Care, Flag, Fen, Reason } from '../protocol/index.ts';
 import { retryDelayMs } from './backoff.ts';
-import { stepState } from './saga_steps.ts';
+import type { ProtocolConfig } from './config.ts';
+import type { BillOutcome, Effects } from './effects.ts';
+import type { BillScope } from './regions.ts';
+import { recordLine, stepState, walletLines, type PaymentLine, type Spent } from './saga_steps.ts';
 import { SETTLEMENT_ADDRESS } from './addresses.ts';
+import { TIMERS } from './timers.ts';
 
 export interface BillInput {
   readonly billId: string;
@@ -19,13 +25,13 @@ export interface BillInput {
   /** The insured province's address: it decides the split (D2). */
   readonly insuredProvince: string;
   readonly treatmentRegion: string;
-  readonly care: 'outpatient' | 'pharmacy' | 'inpatient' | 'chronic';
+  readonly care: Care;
   readonly disease: string;
   readonly total: Fen;
   readonly eligible: Fen;
-  readonly emergency: 'Y' | 'N';
-  readonly networked: 'Y' | 'N';
-  readonly useWallet: 'Y' | 'N';
+  readonly emergency: Flag;
+  readonly networked: Flag;
+  readonly useWallet: Flag;
   /** The provider's POS, which gets every answer. */
   readonly requester: string;
   readonly startedAt: number;
@@ -36,15 +42,6 @@ export interface BillInput {
   readonly insuredRegion: string;
 }
 
-/** One clearing line this bill sends to settlement (F5). */
-export interface BillLine {
-  readonly lineId: string;
-  readonly ledger: 'medical' | 'wallet';
-  readonly payerRegion: string;
-  readonly payeeRegion: string;
-  readonly amount: Fen;
-}
-
 export type Undo = 'cancelled' | 'reversed' | 'expired';
 
 export interface BillContext extends BillInput {
@@ -53,29 +50,35 @@ export interface BillContext extends BillInput {
   readonly fundPay: Fen;
   readonly acctPay: Fen;
   readonly acctMulaidPay: Fen;
+  /** What cash pays: the province's remainder, less what the wallet covers. */
   readonly cashPay: Fen;
   readonly reason: Reason | undefined;
-  readonly lines: readonly BillLine[];
+  readonly lines: readonly PaymentLine[];
   readonly lineAt: number;
   /** A cancellation or reversal that arrived while a step was in flight, or the one under way. */
   readonly undo: Undo | undefined;
 }
 
+/** What every bill event carries: the step's clock and effects, and the patient's wallet. */
 interface Carrier {
   readonly now: number;
   readonly fx: Effects;
   /** The patient's wallet, through the shard: hold, spend, release or restore. */
   readonly wallet: BillWalletPort;
+  /** Deliver an event to this saga right after the current step (the wallet's answer). */
+  readonly followUp: (event: BillEvent) => void;
 }
 
 export interface BillWalletPort {
   /** Set aside up to `max` for the bill; returns what was set aside (W16, W17, FIFO). */
   hold(billId: string, max: Fen, spendRegion: string): Fen;
   /** Spend what was set aside; returns the pieces by origin (K9). */
-  commit(billId: string): ReadonlyArray<{ readonly originRegion: string; readonly amount: Fen }>;
+  commit(billId: string): Spent;
   release(billId: string): void;
   undo(billId: string): void;
 }
+
+export type PosRequest = 'bill.presettle' | 'bill.settle' | 'bill.cancel' | 'bill.reverse';
 
 export type BillEvent = Carrier &
   (
@@ -90,6 +93,8 @@ export type BillEvent = Carrier &
     | { readonly type: 'bill.rejected'; readonly reason: Reason }
     | { readonly type: 'settlement.recorded' | 'settlement.unrecorded'; readonly lineId: string }
     | { readonly type: 'timeout'; readonly seq: number }
+    | { readonly type: 'wallet.held'; readonly amount: Fen }
+    | { readonly type: 'wallet.spent'; readonly spent: Spent }
   );
 
 type StepKind =
@@ -100,18 +105,89 @@ type StepKind =
   | 'settlement.record'
   | 'settlement.unrecord';
 
-export function billTimerKey(billId: string): string {
-  return `billsaga:${billId}`;
-}
-
-/** The outcome a final (or resting) state reports. */
+/** The outcome a state reports when a bill reaches it (F3). */
 export const BILL_OUTCOME_OF_STATE: Readonly<Record<string, BillOutcome>> = {
+  presettled: 'presettled',
   settled: 'settled',
   refused: 'refused',
   cancelled: 'cancelled',
   reversed: 'reversed',
   expired: 'expired',
 };
+
+/** The answer a POS gets for a bill in `state` when it asks `asked`; undefined: none (yet). */
+type PosAnswer =
+  'presettled' | 'settled' | 'refused' | 'cancelled' | 'reversed' | 'D11' | 'PRESETTLE_EXPIRED';
+
+function posAnswerOf(state: string, asked: PosRequest): PosAnswer | undefined {
+  switch (state) {
+    case 'presettled':
+      return asked === 'bill.presettle' ? 'presettled' : undefined;
+    case 'settled':
+    case 'refused':
+      return state;
+    case 'cancelled':
+    case 'reversed':
+    case 'expired':
+      // D11: after a cancellation or reversal the same msgid never settles.
+      if (asked === 'bill.cancel' && state === 'cancelled') return 'cancelled';
+      if (asked === 'bill.reverse' && state !== 'cancelled') return 'reversed';
+      if (asked === 'bill.reverse' || asked === 'bill.cancel') return 'cancelled';
+      return state === 'expired' ? 'PRESETTLE_EXPIRED' : 'D11';
+    default:
+      return undefined; // a step is in flight: the answer comes when it lands
+  }
+}
+
+/**
+ * Tell a POS what became of a bill: as the saga reaches a state, and again to a POS that asks
+ * about a bill whose saga has moved on. The one place a POS answer is written.
+ */
+export function answerPos(
+  context: BillContext,
+  to: string,
+  state: string,
+  asked: PosRequest,
+  fx: Effects,
+): void {
+  const { billId } = context;
+  switch (posAnswerOf(state, asked)) {
+    case 'presettled': {
+      const { fundPay, acctPay, acctMulaidPay, cashPay } = context;
+      fx.send(to, 'bill.presettled', billId, { billId, fundPay, acctPay, acctMulaidPay, cashPay });
+      return;
+    }
+    case 'settled':
+      fx.send(to, 'bill.settled', billId, { billId });
+      return;
+    case 'refused':
+      fx.send(to, 'bill.refused', billId, { billId, reason: context.reason ?? 'E3' });
+      return;
+    case 'cancelled':
+      fx.send(to, 'bill.cancelled', billId, { billId });
+      return;
+    case 'reversed':
+      fx.send(to, 'bill.reversed', billId, { billId });
+      return;
+    case 'D11':
+    case 'PRESETTLE_EXPIRED': {
+      const reason = posAnswerOf(state, asked) as Reason;
+      fx.send(to, 'bill.refused', billId, { billId, reason });
+      return;
+    }
+    case undefined:
+      return;
+  }
+}
+
+/** The request a state answers as the saga reaches it (an expiry answers nobody: the POS left). */
+const ANSWERED_ON_ENTRY = {
+  presettled: 'bill.presettle',
+  settled: 'bill.settle',
+  refused: 'bill.presettle',
+  cancelled: 'bill.cancel',
+  reversed: 'bill.reverse',
+} as const satisfies Partial<Record<string, PosRequest>>;
 
 function sendStep(
   context: BillContext,
@@ -125,7 +201,7 @@ function sendStep(
     case 'bill.reserve': {
       const { personId, treatmentRegion, care, disease, total, eligible, emergency, networked } =
         context;
-      fx.send(context.insuredProvince, kind, billId, {
+      const body = {
         billId,
         personId,
         treatmentRegion,
@@ -135,7 +211,8 @@ function sendStep(
         eligible,
         emergency,
         networked,
-      });
+      };
+      fx.send(context.insuredProvince, kind, billId, body);
       break;
     }
     case 'bill.commit':
@@ -143,110 +220,57 @@ function sendStep(
     case 'bill.refund':
       fx.send(context.insuredProvince, kind, billId, { billId });
       break;
-    case 'settlement.record': {
-      const line = context.lines[context.lineAt] as BillLine;
-      const { lineId, ledger, payerRegion, payeeRegion, amount } = line;
-      fx.send(SETTLEMENT_ADDRESS, kind, billId, {
-        lineId,
-        month: context.month,
-        ledger,
-        payerRegion,
-        payeeRegion,
-        amount,
-      });
+    case 'settlement.record':
+      recordLine(fx, billId, context.month, context.lines[context.lineAt] as PaymentLine);
       break;
-    }
     case 'settlement.unrecord': {
-      const line = context.lines[context.lineAt] as BillLine;
+      const line = context.lines[context.lineAt] as PaymentLine;
       fx.send(SETTLEMENT_ADDRESS, kind, billId, { lineId: line.lineId });
       break;
     }
   }
-  fx.timer(
-    billTimerKey(billId),
-    now + retryDelayMs(config, billId, context.attempt),
-    context.timerSeq,
-  );
-}
-
-function reply(
-  context: BillContext,
-  fx: Effects,
-  state: 'presettled' | 'settled' | 'refused' | Undo,
-): void {
-  const { billId, requester } = context;
-  switch (state) {
-    case 'presettled': {
-      const { fundPay, acctPay, acctMulaidPay, cashPay } = context;
-      fx.send(requester, 'bill.presettled', billId, {
-        billId,
-        fundPay,
-        acctPay,
-        acctMulaidPay,
-        cashPay,
-      });
-      return;
-    }
-    case 'settled':
-      fx.send(requester, 'bill.settled', billId, { billId });
-      return;
-    case 'refused':
-      fx.send(requester, 'bill.refused', billId, { billId, reason: context.reason ?? 'E3' });
-      return;
-    case 'cancelled':
-      fx.send(requester, 'bill.cancelled', billId, { billId });
-      return;
-    case 'reversed':
-      fx.send(requester, 'bill.reversed', billId, { billId });
-      return;
-    case 'expired':
-      return; // nobody asked: the POS never came back
-  }
+  const at = now + retryDelayMs(config, billId, context.attempt);
+  fx.timer(TIMERS.billSaga.key(billId), at, context.timerSeq);
 }
 
 /** The clearing lines of a settled bill: the medical share, and the wallet's per origin (K9). */
-function linesOf(
-  context: BillContext,
-  spent: ReadonlyArray<{ readonly originRegion: string; readonly amount: Fen }>,
-): BillLine[] {
-  const lines: BillLine[] = [];
+function linesOf(context: BillContext, spent: Spent): PaymentLine[] {
   const medical = context.fundPay + context.acctPay;
-  if (medical > 0n) {
-    lines.push({
-      lineId: `${context.billId}.m`,
-      ledger: 'medical',
-      payerRegion: context.insuredRegion,
-      payeeRegion: context.treatmentRegion,
-      amount: medical,
-    });
-  }
-  const byOrigin = new Map<string, Fen>();
-  for (const p of spent)
-    byOrigin.set(p.originRegion, (byOrigin.get(p.originRegion) ?? 0n) + p.amount);
-  [...byOrigin].forEach(([origin, amount], i) => {
-    lines.push({
-      lineId: `${context.billId}.w${i}`,
-      ledger: 'wallet',
-      payerRegion: origin,
-      payeeRegion: context.treatmentRegion,
-      amount,
-    });
-  });
-  return lines;
+  const lines = walletLines(context.billId, spent, context.treatmentRegion);
+  if (medical <= 0n) return lines;
+  const { insuredRegion: payerRegion, treatmentRegion: payeeRegion } = context;
+  const line: PaymentLine = {
+    lineId: `${context.billId}.m`,
+    ledger: 'medical',
+    payerRegion,
+    payeeRegion,
+    amount: medical,
+  };
+  return [line, ...lines];
 }
+
+/** The carrier of an event, for a follow-up event of the same step. */
+const carrierOf = ({ now, fx, wallet, followUp }: Carrier): Carrier => ({
+  now,
+  fx,
+  wallet,
+  followUp,
+});
 
 export function createBillSagaMachine(config: ProtocolConfig) {
   // `first` runs before the step is sent: the wallet's part, done locally in the same step.
   const waiting = <On extends object>(
     kind: StepKind,
     on: On,
-    first?: 'spend' | 'releaseWallet' | 'undoWallet',
+    first?: 'spendWallet' | 'releaseWallet' | 'undoWallet',
   ) => stepState(kind, on, first === undefined ? [] : [first]);
   // A cancellation or reversal while a step is in flight is remembered and acted on after it.
   const remember = {
     'bill.cancel': { actions: { type: 'remember', params: 'cancelled' } },
     'bill.reverse': { actions: { type: 'remember', params: 'reversed' } },
   } as const;
+  const answer = (state: keyof typeof ANSWERED_ON_ENTRY) =>
+    ({ type: 'answer', params: state }) as const;
   return setup({
     types: { context: {} as BillContext, input: {} as BillInput, events: {} as BillEvent },
     actions: {
@@ -257,39 +281,49 @@ export function createBillSagaMachine(config: ProtocolConfig) {
         timerSeq: context.timerSeq + 1,
       })),
       remember: assign(({ context }, undo: Undo) => ({ undo: context.undo ?? undo })),
-      split: assign(({ context, event }) => {
-        if (event.type !== 'bill.reserved') return {};
-        const { fundPay, acctPay, remainder } = event;
-        const wallet =
-          context.useWallet === 'Y' && remainder > 0n && context.undo === undefined
-            ? event.wallet.hold(context.billId, remainder, context.treatmentRegion)
-            : 0n;
-        return { fundPay, acctPay, acctMulaidPay: wallet, cashPay: remainder - wallet };
-      }),
+      // The province's split: cash pays its remainder until the wallet says what it covers.
+      keepSplit: assign(({ event }) =>
+        event.type === 'bill.reserved'
+          ? { fundPay: event.fundPay, acctPay: event.acctPay, cashPay: event.remainder }
+          : {},
+      ),
+      holdWallet: ({ context, event }) => {
+        const wants =
+          context.useWallet === 'Y' && context.cashPay > 0n && context.undo === undefined;
+        const amount = wants
+          ? event.wallet.hold(context.billId, context.cashPay, context.treatmentRegion)
+          : 0n;
+        event.followUp({ ...carrierOf(event), type: 'wallet.held', amount });
+      },
+      keepWalletShare: assign(({ context, event }) =>
+        event.type === 'wallet.held'
+          ? { acctMulaidPay: event.amount, cashPay: context.cashPay - event.amount }
+          : {},
+      ),
       keepReason: assign(({ event }) => ({
         reason: event.type === 'bill.rejected' ? event.reason : undefined,
       })),
-      replyPresettled: ({ context, event }) => reply(context, event.fx, 'presettled'),
-      replySettled: ({ context, event }) => reply(context, event.fx, 'settled'),
-      replyRefused: ({ context, event }) => reply(context, event.fx, 'refused'),
-      replyUndone: ({ context, event }) => reply(context, event.fx, context.undo ?? 'cancelled'),
+      answer: ({ context, event }, state: keyof typeof ANSWERED_ON_ENTRY) =>
+        answerPos(context, context.requester, state, ANSWERED_ON_ENTRY[state], event.fx),
       armExpiry: ({ context, event }) =>
         event.fx.timer(
-          billTimerKey(context.billId),
+          TIMERS.billSaga.key(context.billId),
           context.startedAt + config.presettleTtlMs,
           context.timerSeq,
         ),
-      spend: assign(({ context, event }) => ({
-        lines: linesOf(context, event.wallet.commit(context.billId)),
-        lineAt: 0,
-      })),
+      spendWallet: ({ context, event }) => {
+        const spent = event.wallet.commit(context.billId);
+        event.followUp({ ...carrierOf(event), type: 'wallet.spent', spent });
+      },
+      keepLines: assign(({ context, event }) =>
+        event.type === 'wallet.spent' ? { lines: linesOf(context, event.spent), lineAt: 0 } : {},
+      ),
       releaseWallet: ({ context, event }) => event.wallet.release(context.billId),
       undoWallet: ({ context, event }) => event.wallet.undo(context.billId),
       nextLine: assign(({ context }) => ({ lineAt: context.lineAt + 1 })),
       lastLine: assign(({ context }) => ({ lineAt: context.lines.length - 1 })),
       previousLine: assign(({ context }) => ({ lineAt: context.lineAt - 1 })),
       expire: assign({ undo: 'expired' as Undo }),
-      undoAs: assign(({ context }, undo: Undo) => ({ undo: context.undo ?? undo })),
     },
     guards: {
       currentTimer: ({ context, event }) =>
@@ -301,6 +335,8 @@ export function createBillSagaMachine(config: ProtocolConfig) {
       moreLines: ({ context }) => context.lineAt + 1 < context.lines.length,
       noLines: ({ context }) => context.lines.length === 0,
       earlierLines: ({ context }) => context.lineAt > 0,
+      reversing: ({ context }) => context.undo === 'reversed',
+      expiring: ({ context }) => context.undo === 'expired',
     },
   }).createMachine({
     id: 'billSaga',
@@ -322,18 +358,31 @@ export function createBillSagaMachine(config: ProtocolConfig) {
       new: { on: { start: 'reserving' } },
       reserving: waiting('bill.reserve', {
         ...remember,
-        'bill.reserved': [
-          { guard: 'undoPending', target: 'releasing', actions: 'split' },
-          { target: 'presettled', actions: 'split' },
-        ],
+        'bill.reserved': { target: 'holding', actions: 'keepSplit' },
         'bill.rejected': { target: 'refused', actions: 'keepReason' },
       } as const),
+      // The wallet sets aside its part (W16, W17, FIFO); its answer follows in the same step.
+      holding: {
+        entry: 'holdWallet',
+        on: {
+          'wallet.held': [
+            { guard: 'undoPending', target: 'releasing', actions: 'keepWalletShare' },
+            { target: 'presettled', actions: 'keepWalletShare' },
+          ],
+        },
+      },
       presettled: {
-        entry: ['resetAttempt', 'replyPresettled', 'armExpiry'],
+        entry: ['resetAttempt', answer('presettled'), 'armExpiry'],
         on: {
           'bill.settle': 'committing',
-          'bill.cancel': { target: 'releasing', actions: { type: 'undoAs', params: 'cancelled' } },
-          'bill.reverse': { target: 'releasing', actions: { type: 'undoAs', params: 'reversed' } },
+          'bill.cancel': {
+            target: 'releasing',
+            actions: { type: 'remember', params: 'cancelled' },
+          },
+          'bill.reverse': {
+            target: 'releasing',
+            actions: { type: 'remember', params: 'reversed' },
+          },
           timeout: { guard: 'currentTimer', target: 'releasing', actions: 'expire' },
           resume: { actions: ['nextAttempt', 'armExpiry'] },
         },
@@ -342,9 +391,10 @@ export function createBillSagaMachine(config: ProtocolConfig) {
         'bill.commit',
         {
           ...remember,
+          'wallet.spent': { actions: 'keepLines' },
           'bill.committed': [{ guard: 'noLines', target: 'settled' }, { target: 'recording' }],
         } as const,
-        'spend',
+        'spendWallet',
       ),
       recording: waiting('settlement.record', {
         ...remember,
@@ -360,10 +410,16 @@ export function createBillSagaMachine(config: ProtocolConfig) {
       } as const),
       settled: {
         always: { guard: 'undoPending', target: 'unwinding' },
-        entry: 'replySettled',
+        entry: answer('settled'),
         on: {
-          'bill.cancel': { target: 'unwinding', actions: { type: 'undoAs', params: 'cancelled' } },
-          'bill.reverse': { target: 'unwinding', actions: { type: 'undoAs', params: 'reversed' } },
+          'bill.cancel': {
+            target: 'unwinding',
+            actions: { type: 'remember', params: 'cancelled' },
+          },
+          'bill.reverse': {
+            target: 'unwinding',
+            actions: { type: 'remember', params: 'reversed' },
+          },
         },
       },
       releasing: waiting('bill.release', { 'bill.released': 'undone' } as const, 'releaseWallet'),
@@ -391,14 +447,14 @@ export function createBillSagaMachine(config: ProtocolConfig) {
       // Resting states before the final one, so the reply and the outcome follow the undo kind.
       undone: {
         always: [
-          { guard: ({ context }) => context.undo === 'reversed', target: 'reversed' },
-          { guard: ({ context }) => context.undo === 'expired', target: 'expired' },
+          { guard: 'reversing', target: 'reversed' },
+          { guard: 'expiring', target: 'expired' },
           { target: 'cancelled' },
         ],
       },
-      refused: { type: 'final', entry: 'replyRefused' },
-      cancelled: { type: 'final', entry: 'replyUndone' },
-      reversed: { type: 'final', entry: 'replyUndone' },
+      refused: { type: 'final', entry: answer('refused') },
+      cancelled: { type: 'final', entry: answer('cancelled') },
+      reversed: { type: 'final', entry: answer('reversed') },
       expired: { type: 'final' },
     },
   });

@@ -10,6 +10,7 @@ import type { Effects } from './effects.ts';
 import type { ProtocolConfig } from './config.ts';
 import { retryDelayMs } from './backoff.ts';
 import { stepState } from './saga_steps.ts';
+import { TIMERS } from './timers.ts';
 
 export interface BindInput {
   readonly bindId: string;
@@ -52,10 +53,6 @@ export type BindEvent = Carrier &
 
 type StepKind = 'identity.verify' | 'bind.challenge' | 'relation.add';
 
-export function bindTimerKey(bindId: string): string {
-  return `bind:${bindId}`;
-}
-
 function sendStep(
   context: BindContext,
   event: BindEvent,
@@ -87,7 +84,7 @@ function sendStep(
       });
       break;
   }
-  fx.timer(bindTimerKey(id), at, context.timerSeq);
+  fx.timer(TIMERS.bindSaga.key(id), at, context.timerSeq);
 }
 
 export function createBindSagaMachine(config: ProtocolConfig) {
@@ -110,7 +107,7 @@ export function createBindSagaMachine(config: ProtocolConfig) {
       faceFailed: assign({ reason: 'E5' as Reason }),
       armDeadline: ({ context, event }) =>
         event.fx.timer(
-          bindTimerKey(context.bindId),
+          TIMERS.bindSaga.key(context.bindId),
           context.startedAt + config.bindAuthTtlMs,
           context.timerSeq,
         ),

@@ -14,6 +14,7 @@ import {
   nextMonthKey,
   parseDate,
   prevMonthKey,
+  returnAtMs,
 } from './calendar.ts';
 import { DAY_MS, HOUR_MS } from './config.ts';
 
@@ -149,14 +150,14 @@ describe('Calendar', () => {
       [6, 0],
       [21, 59],
     ] as const) {
-      expect(cal.next0600(cal.msAt(d, h, m))).toBe(returnAt);
+      expect(returnAtMs(cal.msAt(d, h, m), { returnHour: 6 })).toBe(returnAt);
     }
-    expect(cal.dateAt(cal.next0600(cal.msAt(parseDate('2025-12-31'), 21, 30)))).toEqual(
-      parseDate('2026-01-01'),
-    );
+    expect(
+      cal.dateAt(returnAtMs(cal.msAt(parseDate('2025-12-31'), 21, 30), { returnHour: 6 })),
+    ).toEqual(parseDate('2026-01-01'));
     fc.assert(
       fc.property(fc.integer({ min: -DAY_MS * 1000, max: DAY_MS * 1000 }), (ms) => {
-        const next = cal.next0600(ms);
+        const next = returnAtMs(ms, { returnHour: 6 });
         expect(next > ms).toBe(true);
         expect(cal.dayAt(next)).toBe(cal.dayAt(ms) + 1);
         expect(next - cal.msAt(cal.dateAt(next))).toBe(6 * HOUR_MS);

@@ -3,7 +3,7 @@
 // integer arithmetic: no Date object at all (the purity scan bans the wall clock, and a Date in
 // the host's time zone would be wrong anyway). Epoch days use Howard Hinnant's days-from-civil
 // algorithm (proleptic Gregorian, day 0 = 1970-01-01).
-import { DAY_MS, HOUR_MS } from './config.ts';
+import { DAY_MS, HOUR_MS, type ProtocolConfig } from './config.ts';
 
 export interface CivilDate {
   readonly year: number;
@@ -184,11 +184,6 @@ export class Calendar {
     return this.msAt({ year: Math.floor(monthKey / 100), month: monthKey % 100, day: 1 });
   }
 
-  /** W11: a transfer made on day d is returned at 06:00 of day d+1, whatever the hour on day d. */
-  next0600(ms: number): number {
-    return (this.dayAt(ms) + 1) * DAY_MS + 6 * HOUR_MS;
-  }
-
   nextMonthStartMs(ms: number): number {
     return this.startOfMonthMs(nextMonthKey(this.monthKeyAt(ms)));
   }
@@ -215,4 +210,12 @@ export class Calendar {
     }
     return ms + days * DAY_MS;
   }
+}
+
+/**
+ * W11: a transfer made on virtual day d comes back, if still unreceived, at `returnHour`:00 of
+ * day d + 1, whatever the hour on day d.
+ */
+export function returnAtMs(startedAt: number, config: Pick<ProtocolConfig, 'returnHour'>): number {
+  return (Math.floor(startedAt / DAY_MS) + 1) * DAY_MS + config.returnHour * HOUR_MS;
 }

@@ -404,4 +404,3 @@ export class ClearingDesk {
     fx.write(RECORDS.clearingAccount.key(), book.clearingAccount);
   }
 }
-

@@ -5,20 +5,20 @@
 // money FIFO by origin (C3); then the claim is confirmed and the person is enrolled (E3's
 // exception). A failed payment releases the claim. Wallet money spent sends clearing lines (K9).
 import { and, assign, setup } from 'xstate';
-import type { Fen, Reason } from '../protocol/index.ts';
-import type { Effects, TransferScope } from './effects.ts';
-import type { ProtocolConfig } from './config.ts';
+import type { Fen, Reason, TransferSource } from '../protocol/index.ts';
 import { retryDelayMs } from './backoff.ts';
-import { stepState } from './saga_steps.ts';
-import { SETTLEMENT_ADDRESS } from './addresses.ts';
-import type { BillLine } from './bill_saga.machine.ts';
+import type { ProtocolConfig } from './config.ts';
+import type { Effects } from './effects.ts';
+import type { TransferScope } from './regions.ts';
+import { recordLine, stepState, walletLines, type PaymentLine, type Spent } from './saga_steps.ts';
+import { TIMERS } from './timers.ts';
 
 export interface ContributionInput {
   readonly payId: string;
   readonly payerId: string;
   readonly personId: string;
   readonly year: number;
-  readonly source: 'ACCOUNT' | 'WALLET';
+  readonly source: TransferSource;
   /** The resident fund (tax collection) of the person's province. */
   readonly fund: string;
   /** The payer's province (for an account debit). */
@@ -34,23 +34,22 @@ export interface ContributionContext extends ContributionInput {
   readonly timerSeq: number;
   readonly amount: Fen;
   readonly reason: Reason | undefined;
-  readonly lines: readonly BillLine[];
+  readonly lines: readonly PaymentLine[];
   readonly lineAt: number;
 }
 
 export interface ContributionWalletPort {
-  /** Spend exactly `amount` of the person's received wallet money; false if there is not enough. */
-  pay(
-    payId: string,
-    amount: Fen,
-    region: string,
-  ): ReadonlyArray<{ readonly originRegion: string; readonly amount: Fen }> | undefined;
+  /** Spend exactly `amount` of the person's received wallet money; undefined if it is short. */
+  pay(payId: string, amount: Fen, region: string): Spent | undefined;
 }
 
+/** What every contribution event carries: the step's clock and effects, and the person's wallet. */
 interface Carrier {
   readonly now: number;
   readonly fx: Effects;
   readonly wallet: ContributionWalletPort;
+  /** Deliver an event to this saga right after the current step (the wallet's answer). */
+  readonly followUp: (event: ContributionEvent) => void;
 }
 
 export type ContributionEvent = Carrier &
@@ -60,13 +59,11 @@ export type ContributionEvent = Carrier &
     | { readonly type: 'tax.refused' | 'account.debitRefused'; readonly reason: Reason }
     | { readonly type: 'settlement.recorded'; readonly lineId: string }
     | { readonly type: 'timeout'; readonly seq: number }
+    | { readonly type: 'wallet.paid'; readonly spent: Spent }
+    | { readonly type: 'wallet.short' }
   );
 
 type StepKind = 'tax.claim' | 'account.debit' | 'tax.confirm' | 'tax.release' | 'settlement.record';
-
-export function contributionTimerKey(payId: string): string {
-  return `pay:${payId}`;
-}
 
 function sendStep(
   context: ContributionContext,
@@ -96,27 +93,21 @@ function sendStep(
     case 'tax.release':
       fx.send(context.fund, kind, payId, { payId });
       break;
-    case 'settlement.record': {
-      const { lineId, ledger, payerRegion, payeeRegion, amount } = context.lines[
-        context.lineAt
-      ] as BillLine;
-      fx.send(SETTLEMENT_ADDRESS, kind, payId, {
-        lineId,
-        month: context.month,
-        ledger,
-        payerRegion,
-        payeeRegion,
-        amount,
-      });
+    case 'settlement.record':
+      recordLine(fx, payId, context.month, context.lines[context.lineAt] as PaymentLine);
       break;
-    }
   }
-  fx.timer(
-    contributionTimerKey(payId),
-    now + retryDelayMs(config, payId, context.attempt),
-    context.timerSeq,
-  );
+  const at = now + retryDelayMs(config, payId, context.attempt);
+  fx.timer(TIMERS.contributionSaga.key(payId), at, context.timerSeq);
 }
+
+/** The carrier of an event, for a follow-up event of the same step. */
+const carrierOf = ({ now, fx, wallet, followUp }: Carrier): Carrier => ({
+  now,
+  fx,
+  wallet,
+  followUp,
+});
 
 export function createContributionSagaMachine(config: ProtocolConfig) {
   const waiting = <On extends object>(kind: StepKind, on: On) => stepState(kind, on);
@@ -142,34 +133,28 @@ export function createContributionSagaMachine(config: ProtocolConfig) {
             ? event.reason
             : undefined,
       })),
-      noFunds: assign({ reason: 'FUNDS' as Reason }),
-      // C3: the person's own wallet pays, in the same step as the claim's answer arrives.
-      payFromWallet: assign(({ context, event }) => {
+      // C3: the person's own wallet pays; its answer follows in the same step.
+      payWallet: ({ context, event }) => {
         const spent = event.wallet.pay(context.payId, context.amount, context.personRegion);
-        if (spent === undefined) return { reason: 'FUNDS' as Reason };
-        const byOrigin = new Map<string, Fen>();
-        for (const p of spent)
-          byOrigin.set(p.originRegion, (byOrigin.get(p.originRegion) ?? 0n) + p.amount);
-        const lines: BillLine[] = [...byOrigin].map(([origin, amount], i) => ({
-          lineId: `${context.payId}.w${i}`,
-          ledger: 'wallet',
-          payerRegion: origin,
-          payeeRegion: context.personRegion,
-          amount,
-        }));
-        return { lines, lineAt: 0 };
-      }),
+        const carrier = carrierOf(event);
+        event.followUp(
+          spent === undefined
+            ? { ...carrier, type: 'wallet.short' }
+            : { ...carrier, type: 'wallet.paid', spent },
+        );
+      },
+      keepLines: assign(({ context, event }) =>
+        event.type === 'wallet.paid'
+          ? { lines: walletLines(context.payId, event.spent, context.personRegion), lineAt: 0 }
+          : {},
+      ),
+      short: assign({ reason: 'FUNDS' as Reason }),
       nextLine: assign(({ context }) => ({ lineAt: context.lineAt + 1 })),
-      accepted: ({ context, event }) =>
-        event.fx.send(context.requester, 'contribution.accepted', context.payId, {
-          payId: context.payId,
-        }),
     },
     guards: {
       currentTimer: ({ context, event }) =>
         event.type === 'timeout' && event.seq === context.timerSeq,
       fromWallet: ({ context }) => context.source === 'WALLET',
-      walletShort: ({ context }) => context.reason === 'FUNDS',
       currentLine: ({ context, event }) =>
         event.type === 'settlement.recorded' &&
         event.lineId === context.lines[context.lineAt]?.lineId,
@@ -192,14 +177,18 @@ export function createContributionSagaMachine(config: ProtocolConfig) {
       new: { on: { start: 'claiming' } },
       claiming: waiting('tax.claim', {
         'tax.claimed': [
-          { guard: 'fromWallet', target: 'walletPaying', actions: ['keepAmount', 'payFromWallet'] },
+          { guard: 'fromWallet', target: 'walletPaying', actions: 'keepAmount' },
           { target: 'debiting', actions: 'keepAmount' },
         ],
         'tax.refused': { target: 'rejected', actions: 'keepReason' },
       } as const),
-      // A decision taken locally in the step that entered it: paid, or short of money.
+      // The person's wallet pays, or is short of money; its answer follows in the same step.
       walletPaying: {
-        always: [{ guard: 'walletShort', target: 'releasing' }, { target: 'confirming' }],
+        entry: 'payWallet',
+        on: {
+          'wallet.paid': { target: 'confirming', actions: 'keepLines' },
+          'wallet.short': { target: 'releasing', actions: 'short' },
+        },
       },
       debiting: waiting('account.debit', {
         'account.debited': 'confirming',

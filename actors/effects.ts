@@ -3,6 +3,7 @@
 // (write-ahead: writes become durable before sends leave and before observers hear of them).
 import type { Body, Kind, Reason, RelationEnding } from '../protocol/index.ts';
 import type { Fen } from '../protocol/index.ts';
+import type { BillScope, TransferScope } from './regions.ts';
 
 /** Where money sits, for the conservation equation (docs/ARCHITECTURE.md, "Conservation"). */
 export type MoneyClass =
@@ -49,11 +50,8 @@ export interface Posting {
   readonly debitAfter: Fen;
 }
 
-export type TransferScope = 'sameRegion' | 'sameProvince' | 'crossProvince';
 export type TransferOutcome = 'completed' | 'rejected' | 'refused';
 export type BindOutcome = 'active' | 'refused' | 'rejected' | 'expired';
-/** F3: where care happened relative to the insured region: local, elsewhere in the province, or cross-province (direct settlement). */
-export type BillScope = 'local' | 'sameProvince' | 'crossProvince';
 export type BillOutcome =
   'started' | 'presettled' | 'settled' | 'refused' | 'cancelled' | 'reversed' | 'expired';
 

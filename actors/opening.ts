@@ -3,15 +3,15 @@
 // these inputs, and the in-test network (testing/net.ts) its hand-written people, so both start
 // their actors the same way.
 import type { DeclaredKinship, Fen } from '../protocol/index.ts';
-import { SETTLEMENT_ADDRESS, provinceAddress, walletShardAddress, walletShardOf } from './addresses.ts';
-import type { ProtocolConfig } from './config.ts';
 import {
-  RECORDS,
-  type AccountRecord,
-  type PersonRecord,
-  type RegionRecord,
-} from './records.ts';
-import type { Relation, WalletStatus } from './wallet.machine.ts';
+  SETTLEMENT_ADDRESS,
+  provinceAddress,
+  walletShardAddress,
+  walletShardOf,
+} from './addresses.ts';
+import type { ProtocolConfig } from './config.ts';
+import { RECORDS, type AccountRecord, type PersonRecord, type RegionRecord } from './records.ts';
+import type { Relation, WalletStatus } from './wallet.ts';
 import type { WalletMachines } from './wallet_shard.actor.ts';
 
 export interface OpeningPerson {
@@ -96,7 +96,9 @@ export function openingRecords(input: OpeningInput): Opening {
   for (const [province, residents] of byProvince) {
     const accounts = residents.filter((p) => p.ebmi);
     for (const account of accounts) openingTotal += account.balance;
-    const own = accountRecords(accounts.map(({ id, region, balance }) => ({ id, region, balance })));
+    const own = accountRecords(
+      accounts.map(({ id, region, balance }) => ({ id, region, balance })),
+    );
     for (const person of residents) {
       own.set(RECORDS.person.key(person.id), personRecord(person, kinOf.get(person.id) ?? {}));
     }

@@ -13,8 +13,9 @@
 // 202509, contributions for 2025 cost 400 yuan (C1), and every province but Guangdong has the
 // cross-province wallet (E8).
 import { describe, expect, it } from 'vitest';
+import { balanceOf } from './wallet.ts';
 import type { ProtocolConfig } from './config.ts';
-import type { Tranche } from './wallet.machine.ts';
+import type { Tranche } from './wallet.ts';
 import { KINDS } from '../protocol/index.ts';
 import type { Fen, Kind } from '../protocol/index.ts';
 import type { CareKind } from './policy.ts';
@@ -305,7 +306,7 @@ describe("P1: personal-account and mutual-aid money pays self-pay care and relat
       ).toEqual(presettled('B-2', 1_000n, 0n, 1_000n, 0n));
       expect(kindsOf(net.settle('B-2', 'pat'))).toEqual(['bill.settled']);
       expect(net.account('pat')).toEqual({ region: '510100', available: 0n, held: 0n });
-      expect(net.wallet('pat').balance).toBe(20_000n - 12_350n - 1_000n);
+      expect(balanceOf(net.wallet('pat'))).toBe(20_000n - 12_350n - 1_000n);
       expect(net.book('510100').regions.get('510100')?.payable).toBe(5_000n);
       expect(net.billOutcomes('B-1')).toEqual(['started', 'presettled', 'settled']);
     },
@@ -326,7 +327,7 @@ describe("P1: personal-account and mutual-aid money pays self-pay care and relat
         'contribution.accepted',
       ]);
       expect(net.contributionOutcome('C-2')).toEqual([{ outcome: 'paid', reason: undefined }]);
-      expect(net.wallet('far').balance).toBe(10_000n);
+      expect(balanceOf(net.wallet('far'))).toBe(10_000n);
     },
   );
 });
@@ -366,7 +367,7 @@ describe('P3: a bill is split fund → own account → wallet → cash', () => {
     expect(kindsOf(net.settle('B-1', 'pat'))).toEqual(['bill.settled']);
     expect(kindsOf(net.settle('B-2', 'pat'))).toEqual(['bill.settled']);
     expect(net.account('pat')).toEqual({ region: '510100', available: 0n, held: 0n });
-    expect(net.wallet('pat').balance).toBe(0n);
+    expect(balanceOf(net.wallet('pat'))).toBe(0n);
     expect(net.facts('bill.outcome', 'B-2').at(-1)).toMatchObject({
       outcome: 'settled',
       acctMulaidPay: 6_000n,
@@ -610,15 +611,15 @@ describe('D11: pre-settle → settle, cancellation and reversal; msgid is the id
       );
       expect(kindsOf(net.settle('B-1', 'pat'))).toEqual(['bill.settled']);
       expect(net.account('pat')).toEqual({ region: '510100', available: 0n, held: 0n });
-      expect(net.wallet('pat').balance).toBe(0n);
+      expect(balanceOf(net.wallet('pat'))).toBe(0n);
       expect(net.tranches('pat')).toEqual([]);
       expect(net.cleared('B-1')).toEqual({
         'medical 510100→510100': 17_650n,
         'wallet 510100→510100': 6_000n,
         'wallet 320500→510100': 4_000n,
       });
-      expect(net.shardOf('pat').spent.get('510100')).toBe(6_000n);
-      expect(net.shardOf('pat').spent.get('320500')).toBe(4_000n);
+      expect(net.shardOf('pat').ledger.spent.get('510100')).toBe(6_000n);
+      expect(net.shardOf('pat').ledger.spent.get('320500')).toBe(4_000n);
 
       expect(said(net.cancel('B-1', 'pat'))).toEqual([
         { kind: 'bill.cancelled', body: { billId: 'B-1' } },
@@ -627,15 +628,15 @@ describe('D11: pre-settle → settle, cancellation and reversal; msgid is the id
       expect(net.account('pat')).toEqual({ region: '510100', available: 5_000n, held: 0n });
       expect(net.book('510100').bills.get('B-1')?.state).toBe('refunded');
       expect(net.book('510100').regions.get('510100')?.payable).toBe(0n);
-      expect(net.wallet('pat').balance).toBe(10_000n);
+      expect(balanceOf(net.wallet('pat'))).toBe(10_000n);
       expect(
         [...net.tranches('pat')].sort((a, b) => a.originRegion.localeCompare(b.originRegion)),
       ).toEqual([
         { originRegion: '320500', amount: 4_000n },
         { originRegion: '510100', amount: 6_000n },
       ]);
-      expect(net.shardOf('pat').spent.get('510100')).toBe(0n);
-      expect(net.shardOf('pat').spent.get('320500')).toBe(0n);
+      expect(net.shardOf('pat').ledger.spent.get('510100')).toBe(0n);
+      expect(net.shardOf('pat').ledger.spent.get('320500')).toBe(0n);
       // Each line was unrecorded, last first, and nets to nothing.
       expect(
         net.sent('settlement.unrecord', 'B-1').map((m) => (m.body as { lineId: string }).lineId),
@@ -659,7 +660,7 @@ describe('D11: pre-settle → settle, cancellation and reversal; msgid is the id
     expect(net.account('pat')).toEqual({ region: '510100', available: 5_000n, held: 0n });
     expect(net.book('510100').bills.get('B-1')?.state).toBe('released');
     expect(net.wallet('pat').holds).toEqual({});
-    expect(net.wallet('pat').balance).toBe(10_000n);
+    expect(balanceOf(net.wallet('pat'))).toBe(10_000n);
     expect(net.tranches('pat')).toEqual(BOTH);
     expect(net.sent('bill.commit')).toEqual([]);
     expect(net.sent('settlement.record')).toEqual([]);
@@ -676,7 +677,7 @@ describe('D11: pre-settle → settle, cancellation and reversal; msgid is the id
     expect(net.bill('B-1').value).toBe('reversed');
     expect(net.account('pat')).toEqual({ region: '510100', available: 5_000n, held: 0n });
     expect(net.book('510100').regions.get('510100')?.payable).toBe(0n);
-    expect(net.wallet('pat').balance).toBe(10_000n);
+    expect(balanceOf(net.wallet('pat'))).toBe(10_000n);
     const byOrigin = Object.fromEntries(net.tranches('pat').map((t) => [t.originRegion, t.amount]));
     expect(byOrigin).toEqual({ '510100': 6_000n, '320500': 4_000n });
     expect(net.cleared('B-1')).toEqual(NETS_TO_ZERO);
@@ -736,7 +737,7 @@ describe('D11: pre-settle → settle, cancellation and reversal; msgid is the id
     expect(net.sent('settlement.record', 'B-1')).toHaveLength(3);
     expect(net.postings('B-1.a').map((p) => p.op)).toEqual(['reserve', 'pay']);
     expect(net.account('pat')).toEqual({ region: '510100', available: 0n, held: 0n });
-    expect(net.wallet('pat').balance).toBe(0n);
+    expect(balanceOf(net.wallet('pat'))).toBe(0n);
     expect(net.cleared('B-1')).toEqual({
       'medical 510100→510100': 17_650n,
       'wallet 510100→510100': 6_000n,
@@ -764,7 +765,7 @@ describe('PRESETTLE_EXPIRED: a pre-settlement never settled is released', () => 
       expect(net.account('pat')).toEqual({ region: '510100', available: 5_000n, held: 0n });
       expect(net.book('510100').bills.get('B-1')?.state).toBe('released');
       expect(net.wallet('pat').holds).toEqual({});
-      expect(net.wallet('pat').balance).toBe(6_000n);
+      expect(balanceOf(net.wallet('pat'))).toBe(6_000n);
       expect(net.billOutcomes('B-1')).toEqual(['started', 'presettled', 'expired']);
       // Nobody asked, so the POS was told nothing; when it comes back, it is refused.
       expect(net.inboxOf('bill.refused', 'B-1')).toEqual([]);
@@ -799,7 +800,7 @@ describe('W16: wallet money pays only its holder', () => {
     ]);
     expect(net.shardOf('pat').contributions.has('C-1')).toBe(false);
     expect(net.sent('tax.claim')).toEqual([]);
-    expect(net.wallet('pat').balance).toBe(50_000n);
+    expect(balanceOf(net.wallet('pat'))).toBe(50_000n);
     expect(net.book('510700').persons.get('par')?.enrolled).toBe(false);
   });
 
@@ -816,7 +817,7 @@ describe('W16: wallet money pays only its holder', () => {
     );
     net.settle('B-1', 'spo');
     net.settle('B-2', 'res');
-    expect(net.wallet('pat').balance).toBe(50_000n);
+    expect(balanceOf(net.wallet('pat'))).toBe(50_000n);
     expect(net.wallet('pat').holds).toEqual({});
     // pat's own bill draws on it.
     expect(said(net.presettle(visit('B-3', 'pat', '510100', { useWallet: 'Y' })))).toEqual(
@@ -839,7 +840,7 @@ describe("W17: spending outside the wallet's use region is a flag, off by defaul
       net.gift('T-1', 'spo', 'pat', 6_000n);
       expect(said(net.presettle(away))).toEqual(presettled('B-1', 8_050n, 5_000n, 0n, 16_950n));
       expect(kindsOf(net.settle('B-1', 'pat'))).toEqual(['bill.settled']);
-      expect(net.wallet('pat').balance).toBe(6_000n);
+      expect(balanceOf(net.wallet('pat'))).toBe(6_000n);
       expect(Object.keys(net.cleared('B-1'))).toEqual(['medical 510100→510700']);
       // At home the same wallet pays.
       expect(said(net.presettle({ ...away, billId: 'B-2', treatmentRegion: '510100' }))).toEqual(
@@ -853,7 +854,7 @@ describe("W17: spending outside the wallet's use region is a flag, off by defaul
     net.gift('T-1', 'spo', 'pat', 6_000n);
     expect(said(net.presettle(away))).toEqual(presettled('B-1', 8_050n, 5_000n, 6_000n, 10_950n));
     expect(kindsOf(net.settle('B-1', 'pat'))).toEqual(['bill.settled']);
-    expect(net.wallet('pat').balance).toBe(0n);
+    expect(balanceOf(net.wallet('pat'))).toBe(0n);
     expect(net.cleared('B-1')).toEqual({
       'medical 510100→510700': 13_050n,
       'wallet 510100→510700': 6_000n,
@@ -888,8 +889,8 @@ describe('K9: wallet spends are attributed to the origin region of the money', (
         'B-1.w1': line('wallet', '320500', '510700', 5_100n),
       });
       expect(net.tranches('res')).toEqual([{ originRegion: '320500', amount: 2_900n }]);
-      expect(net.shardOf('res').spent.get('510100')).toBe(5_000n);
-      expect(net.shardOf('res').spent.get('320500')).toBe(5_100n);
+      expect(net.shardOf('res').ledger.spent.get('510100')).toBe(5_000n);
+      expect(net.shardOf('res').ledger.spent.get('320500')).toBe(5_100n);
       const paid = net.postings().filter((p) => p.op === 'pay' && p.corr.startsWith('B-1.w'));
       expect(paid.map((p) => [p.debit, p.credit, p.amount])).toEqual([
         ['wallet:res', 'spent:510100', 5_000n],
@@ -1023,7 +1024,7 @@ describe("C2, C3: who pays a relative's contribution, and how", () => {
       ]);
       expect(net.sent('tax.claim', 'C-2').map((m) => m.to)).toEqual(['province.64']);
       expect(net.contributionOutcome('C-2')).toEqual([{ outcome: 'paid', reason: undefined }]);
-      expect(net.wallet('far').balance).toBe(10_000n);
+      expect(balanceOf(net.wallet('far'))).toBe(10_000n);
       expect(net.tranches('far')).toEqual([{ originRegion: '510100', amount: 10_000n }]);
       expect(net.book('640100').persons.get('far')?.enrolled).toBe(true);
       expect(net.cleared('C-2')).toEqual({ 'wallet 510100→640100': 40_000n });
@@ -1078,7 +1079,7 @@ describe('C4: one payment per person and year', () => {
     net.gift('T-1', 'spo', 'far', 10_000n);
     net.pay('C-3', 'far', 'far', 2025, 'WALLET');
     expect(net.contributionOutcome('C-3')).toEqual([{ outcome: 'rejected', reason: 'FUNDS' }]);
-    expect(net.wallet('far').balance).toBe(10_000n);
+    expect(balanceOf(net.wallet('far'))).toBe(10_000n);
     expect(net.wallet('far').holds).toEqual({});
     expect(net.book('640100').slots.has('far.2025')).toBe(false);
   });
@@ -1098,7 +1099,7 @@ describe('W9: the available balance is the only limit', () => {
     ]);
     expect(net.account('poor')).toEqual({ region: '510100', available: 10_000n, held: 0n });
     expect(net.sent('wallet.credit')).toEqual([]);
-    expect(net.wallet('par').balance).toBe(0n);
+    expect(balanceOf(net.wallet('par'))).toBe(0n);
     expect(net.settlement.book.liabilities.size).toBe(0);
     expect(net.postings('T-1')).toEqual([]);
     // Exactly the balance goes.
@@ -1119,7 +1120,7 @@ describe('W9: the available balance is the only limit', () => {
         }
       }
       expect(net.account('w9')).toEqual({ region: '510100', available: 0n, held: 0n });
-      expect(net.wallet('pat').balance).toBe(2_400_000n);
+      expect(balanceOf(net.wallet('pat'))).toBe(2_400_000n);
       net.advance(at(4, 10));
       net.transfer('T-X', 'w9', 'pat', 1n);
       expect(net.facts('transfer.outcome', 'T-X').map((f) => [f.outcome, f.reason])).toEqual([
@@ -1142,7 +1143,7 @@ describe('W10: a credit to a wallet that is not active fails', () => {
     expect(net.facts('transfer.outcome', 'T-1').map((f) => [f.outcome, f.reason])).toEqual([
       ['rejected', 'W10'],
     ]);
-    expect(net.wallet(id).balance).toBe(0n);
+    expect(balanceOf(net.wallet(id))).toBe(0n);
     expect(net.wallet(id).tranches).toEqual([]);
     expect(net.account('spo')).toEqual({ region: '510100', available: 1_000_000n, held: 0n });
     expect(net.postings('T-1').map((p) => p.op)).toEqual(['reserve', 'release']);
@@ -1177,7 +1178,7 @@ describe("W13: the donor's confirmation expires", () => {
     net.auth('T-1', 'PASS');
     expect(net.saga('T-1').value).toBe('rejected');
     expect(net.sent('account.reserve')).toEqual([]);
-    expect(net.wallet('pat').balance).toBe(0n);
+    expect(balanceOf(net.wallet('pat'))).toBe(0n);
   });
 
   it('W13: the deadline is the authTtlMs flag', () => {
@@ -1223,7 +1224,7 @@ describe('W18: there is no recall', () => {
     expect(toDonor.length).toBeGreaterThanOrEqual(2); // the push on receipt, and this answer
     expect(net.sent('wallet.returned')).toEqual([]);
     expect(net.saga('T-1').value).toBe('received');
-    expect(net.wallet('pat').balance).toBe(50_000n);
+    expect(balanceOf(net.wallet('pat'))).toBe(50_000n);
     expect(net.account('spo')).toEqual({ region: '510100', available: 950_000n, held: 0n });
     expect(net.settlement.book.liabilities.get('510100')).toBe(50_000n);
     // The holder can still spend it.

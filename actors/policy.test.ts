@@ -85,8 +85,6 @@ describe('P4: monthly personal-account credit', () => {
       monthlyCreditFen('retired', 0n, '51'),
     );
   });
-
-
 });
 
 const base: Omit<BillInput, 'policy'> = {

@@ -243,12 +243,15 @@ export const RECORDS = {
 } as const;
 
 export type RecordName = keyof typeof RECORDS;
-type IdOf<N extends RecordName> = (typeof RECORDS)[N] extends RecordKind<infer Id, unknown> ? Id : never;
+type IdOf<N extends RecordName> =
+  (typeof RECORDS)[N] extends RecordKind<infer Id, unknown> ? Id : never;
 type ValueOf<N extends RecordName> =
   (typeof RECORDS)[N] extends RecordKind<unknown, infer V> ? V : never;
 
 /** What a reader does with each kind it cares about; kinds it leaves out are skipped. */
-export type RecordVisitor = { readonly [N in RecordName]?: (id: IdOf<N>, value: ValueOf<N>) => void };
+export type RecordVisitor = {
+  readonly [N in RecordName]?: (id: IdOf<N>, value: ValueOf<N>) => void;
+};
 
 const BY_PREFIX: ReadonlyMap<string, RecordName> = new Map(
   (Object.keys(RECORDS) as RecordName[]).map((name) => [RECORDS[name].prefix, name]),
@@ -277,10 +280,13 @@ export function visitRecords(
 ): void {
   records.forEach((value, key) => {
     const name = recordNameOf(key);
-    if (name === undefined) throw new RecordError(`record '${key}' is of no kind in actors/records.ts`);
+    if (name === undefined)
+      throw new RecordError(`record '${key}' is of no kind in actors/records.ts`);
     const recordKind = RECORDS[name] as RecordKind<unknown, unknown>;
     if (owner !== undefined && recordKind.owner !== owner) {
-      throw new RecordError(`record '${key}' (${recordKind.about}) belongs to a ${recordKind.owner}, not a ${owner}`);
+      throw new RecordError(
+        `record '${key}' (${recordKind.about}) belongs to a ${recordKind.owner}, not a ${owner}`,
+      );
     }
     const visit = visitor[name] as ((id: unknown, value: unknown) => void) | undefined;
     if (visit !== undefined) visit(recordKind.idOf(key), value);

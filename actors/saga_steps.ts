@@ -1,9 +1,16 @@
-// The shape every saga's waiting state shares: on entry, reset the attempt count and send the
-// step; on its own timer (the current one only) or after a restart, count an attempt and send it
-// again; the state's own transitions (`on`) decide what an answer does. `first` names actions to
-// run before the step is sent (a bill's wallet part, taken locally in the same step).
-// Each saga's setup defines `resetAttempt`, `nextAttempt`, `send` (params: the step's kind) and
-// the guard `currentTimer`.
+// What the wallet shard's sagas share. The shape of every waiting state: on entry, reset the
+// attempt count and send the step; on its own timer (the current one only) or after a restart,
+// count an attempt and send it again; the state's own transitions (`on`) decide what an answer
+// does. And the clearing lines a payment sends to settlement (F5, K9), one at a time.
+import type { ClearingLedger, Fen } from '../protocol/index.ts';
+import { SETTLEMENT_ADDRESS } from './addresses.ts';
+import type { Effects } from './effects.ts';
+
+/**
+ * A waiting state of a saga. `first` names actions to run before the step is sent (a bill's
+ * wallet part, taken locally in the same step). Each saga's setup defines `resetAttempt`,
+ * `nextAttempt`, `send` (params: the step's kind) and the guard `currentTimer`.
+ */
 export function stepState<K extends string, On extends object, F extends string = never>(
   kind: K,
   on: On,
@@ -18,4 +25,43 @@ export function stepState<K extends string, On extends object, F extends string 
       ...on,
     },
   } as const;
+}
+
+/** One clearing line a payment (a bill, a contribution) sends to settlement (F5). */
+export interface PaymentLine {
+  readonly lineId: string;
+  readonly ledger: ClearingLedger;
+  readonly payerRegion: string;
+  readonly payeeRegion: string;
+  readonly amount: Fen;
+}
+
+/** Wallet money spent, as the wallet gives it back: pieces by origin region (K9). */
+export type Spent = ReadonlyArray<{ readonly originRegion: string; readonly amount: Fen }>;
+
+/** The wallet ledger's lines of a payment: one per origin region, owed to where it was spent. */
+export function walletLines(paymentId: string, spent: Spent, payeeRegion: string): PaymentLine[] {
+  const byOrigin = new Map<string, Fen>();
+  for (const p of spent)
+    byOrigin.set(p.originRegion, (byOrigin.get(p.originRegion) ?? 0n) + p.amount);
+  return [...byOrigin].map(([origin, amount], i) => ({
+    lineId: `${paymentId}.w${i}`,
+    ledger: 'wallet',
+    payerRegion: origin,
+    payeeRegion,
+    amount,
+  }));
+}
+
+/** Send the current line of a payment to settlement (`settlement.record`). */
+export function recordLine(fx: Effects, paymentId: string, month: number, line: PaymentLine): void {
+  const { lineId, ledger, payerRegion, payeeRegion, amount } = line;
+  fx.send(SETTLEMENT_ADDRESS, 'settlement.record', paymentId, {
+    lineId,
+    month,
+    ledger,
+    payerRegion,
+    payeeRegion,
+    amount,
+  });
 }

@@ -8,12 +8,14 @@
 // (only the 'timeoutFails' variant does, so the properties can show why that is wrong).
 import { assign, setup, and } from 'xstate';
 import type { Fen, Reason } from '../protocol/index.ts';
-import type { Effects, TransferScope } from './effects.ts';
+import type { Effects } from './effects.ts';
+import type { TransferScope } from './regions.ts';
 import type { ProtocolConfig } from './config.ts';
 import { retryDelayMs } from './backoff.ts';
 import { stepState } from './saga_steps.ts';
 import { SETTLEMENT_ADDRESS } from './addresses.ts';
-import { returnAtMs } from './wallet.machine.ts';
+import { returnAtMs } from './calendar.ts';
+import { TIMERS } from './timers.ts';
 
 export interface SagaInput {
   readonly transferId: string;
@@ -72,10 +74,6 @@ type StepKind =
   | 'account.refund'
   | 'liability.reverse';
 
-export function sagaTimerKey(transferId: string): string {
-  return `saga:${transferId}`;
-}
-
 function sendStep(
   context: SagaContext,
   event: SagaEvent,
@@ -128,7 +126,11 @@ function sendStep(
       });
       break;
   }
-  fx.timer(sagaTimerKey(id), now + retryDelayMs(config, id, context.attempt), context.timerSeq);
+  fx.timer(
+    TIMERS.transferSaga.key(id),
+    now + retryDelayMs(config, id, context.attempt),
+    context.timerSeq,
+  );
 }
 
 export function createTransferSagaMachine(config: ProtocolConfig) {
@@ -157,7 +159,7 @@ export function createTransferSagaMachine(config: ProtocolConfig) {
       // W11: wait for the receipt until 06:00 after the transfer's day; a restart re-arms it.
       armReturn: ({ context, event }) =>
         event.fx.timer(
-          sagaTimerKey(context.transferId),
+          TIMERS.transferSaga.key(context.transferId),
           returnAtMs(context.startedAt, config),
           context.timerSeq,
         ),
@@ -244,19 +246,3 @@ export function createTransferSagaMachine(config: ProtocolConfig) {
 }
 
 export type TransferSagaMachine = ReturnType<typeof createTransferSagaMachine>;
-export type SagaState =
-  | 'new'
-  | 'authenticating'
-  | 'reserving'
-  | 'crediting'
-  | 'committing'
-  | 'releasing'
-  | 'recording'
-  | 'awaitingReceipt'
-  | 'settling'
-  | 'refunding'
-  | 'unrecording'
-  | 'completed'
-  | 'received'
-  | 'returned'
-  | 'rejected';

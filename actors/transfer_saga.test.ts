@@ -7,6 +7,7 @@
 // its receipt until 06:00 the next day, then settles, refunds and unrecords what came back.
 // Also checks retryDelayMs itself.
 import { describe, expect, it } from 'vitest';
+import { TIMERS } from './timers.ts';
 import type { SnapshotFrom } from 'xstate';
 import { retryDelayMs } from './backoff.ts';
 import { DAY_MS, HOUR_MS, PROTOCOL_DEFAULTS } from './config.ts';
@@ -14,12 +15,11 @@ import type { ProtocolConfig } from './config.ts';
 import { MachineDriver } from './machine_driver.ts';
 import {
   createTransferSagaMachine,
-  sagaTimerKey,
   type SagaEvent,
   type SagaInput,
   type TransferSagaMachine,
 } from './transfer_saga.machine.ts';
-import { returnAtMs } from './wallet.machine.ts';
+import { returnAtMs } from './calendar.ts';
 import { RecordingEffects } from '../testing/fakes.ts';
 
 type Saga = SnapshotFrom<TransferSagaMachine>;
@@ -110,7 +110,7 @@ describe('transfer saga: the reference protocol', () => {
   it('walks reserving → crediting → committing → recording → completed, one step each', () => {
     // Without requireReceipt (W11) a recorded transfer is complete; with it, see below.
     const h = new Harness(NO_RECEIPT);
-    const key = sagaTimerKey(INPUT.transferId);
+    const key = TIMERS.transferSaga.key(INPUT.transferId);
     const args: number[] = [];
 
     // W13 first: the requester is challenged, and nothing goes to the province yet.
@@ -215,7 +215,7 @@ describe('transfer saga: the reference protocol', () => {
       corr: 'T-0001',
       body: { transferId: 'T-0001' },
     });
-    expect(release.timer.key).toBe(sagaTimerKey('T-0001'));
+    expect(release.timer.key).toBe(TIMERS.transferSaga.key('T-0001'));
     const fx = h.step({ type: 'account.released' });
     expect(h.saga.value).toBe('rejected');
     expect(h.saga.status).toBe('done');
@@ -479,7 +479,7 @@ describe('transfer saga: W11, receipt or return at 06:00 the next day', () => {
       expect(h.saga.status).toBe('active');
       expect(fx.sends).toEqual([]);
       expect(fx.timers).toEqual([
-        { key: sagaTimerKey('T-0001'), at: RETURN_AT, arg: h.saga.context.timerSeq },
+        { key: TIMERS.transferSaga.key('T-0001'), at: RETURN_AT, arg: h.saga.context.timerSeq },
       ]);
     },
   );
@@ -538,7 +538,7 @@ describe('transfer saga: W11, receipt or return at 06:00 the next day', () => {
         body: { transferId: 'T-0001', originRegion: '510100', amount: 50_000n },
       });
       for (const step of [settle, refund, reverse])
-        expect(step.timer.key).toBe(sagaTimerKey('T-0001'));
+        expect(step.timer.key).toBe(TIMERS.transferSaga.key('T-0001'));
 
       const done = h.step({ type: 'liability.reversed' });
       expect(h.saga.value).toBe('returned');
@@ -586,7 +586,7 @@ describe('transfer saga: W11, receipt or return at 06:00 the next day', () => {
       const resumed = h.step({ type: 'resume' });
       expect(resumed.sends).toEqual([]);
       expect(resumed.timers).toEqual([
-        { key: sagaTimerKey('T-0001'), at: RETURN_AT, arg: h.saga.context.timerSeq },
+        { key: TIMERS.transferSaga.key('T-0001'), at: RETURN_AT, arg: h.saga.context.timerSeq },
       ]);
       expect(h.saga.context.timerSeq).not.toBe(seq);
       // The timer armed before the restart is stale now.

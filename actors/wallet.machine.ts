@@ -1,94 +1,35 @@
 // A wallet on the national platform (W4): lifecycle unopened → active ⇄ frozen → closed.
 // - As a donor it checks a transfer request (W5, W8, W7, W6, E1, the relation, E2, E7, W12, E8)
-//   and starts the saga, and it starts bindings (F1).
+//   and starts the saga; it starts bindings (F1) and, as a payer, contributions (F4: W16, E1,
+//   C2, C3).
 // - As a recipient it is the credit decision point, exactly once per transfer id (W10 when
 //   inactive, W19 when the relation has ended), the receipt decision point (W11: received, or
 //   returned at 06:00 the next day), and the authority on which donors are bound to it.
+// Context changes are `assign`s and nothing else; every effect (a reply, a message, a booking
+// in the shard's ledger) is a named action, run by the driver in order after the transition.
 import { assign, setup } from 'xstate';
-import type { DeclaredKinship, Envelope, Fen, Reason, RelationEnding } from '../protocol/index.ts';
-import { KINSHIPS } from '../protocol/index.ts';
+import type { Envelope, Fen, Reason, RelationEnding } from '../protocol/index.ts';
+import { isCloseKinship } from '../protocol/index.ts';
+import { DAY_MS, type ProtocolConfig } from './config.ts';
 import type { Effects } from './effects.ts';
-import type { ProtocolConfig } from './config.ts';
-import { DAY_MS, HOUR_MS } from './config.ts';
-
-export type RelationStatus = 'active' | 'ended';
-
-/** A relation as one party keeps it. The donor's copy is a cache; the recipient's decides (W19). */
-export interface Relation {
-  readonly kinship: DeclaredKinship | string;
-  /** The other party's insured region. */
-  readonly region: string;
-  readonly status: RelationStatus;
-  readonly bindId: string;
-  readonly ending?: RelationEnding | undefined;
-}
-
-/** Wallet money by origin region (K9): spends later draw FIFO by origin. */
-export interface Tranche {
-  readonly originRegion: string;
-  readonly transferId: string;
-  readonly donorId: string;
-  readonly amount: Fen;
-  /** W11: money not yet received cannot be spent, and goes back at 06:00 the next day. */
-  readonly received: boolean;
-}
-
-/** Part of a tranche set aside for a bill or contribution (F3, F4), or spent by it. */
-export interface Piece {
-  readonly originRegion: string;
-  readonly transferId: string;
-  readonly donorId: string;
-  readonly amount: Fen;
-}
-
-export type WalletStatus = 'unopened' | 'active' | 'frozen' | 'closed';
-
-export interface WalletInput {
-  readonly walletId: string;
-  readonly region: string;
-  readonly status: WalletStatus;
-  /** E1: an employee member with a personal account, who may donate. */
-  readonly ebmi: boolean;
-  /** As a donor: recipients by wallet id. */
-  readonly relations: Readonly<Record<string, Relation>>;
-  /** As a recipient: donors by wallet id. */
-  readonly donors: Readonly<Record<string, Relation>>;
-}
-
-export interface WalletContext {
-  readonly walletId: string;
-  readonly region: string;
-  readonly ebmi: boolean;
-  readonly balance: Fen;
-  readonly tranches: readonly Tranche[];
-  /** W6: transfers started on `day` (virtual day index, Beijing time). */
-  readonly day: number;
-  readonly sentToday: number;
-  /** W12: recipients with a transfer from this wallet still unreceived (or in flight). */
-  readonly pendingTo: readonly string[];
-  readonly relations: Readonly<Record<string, Relation>>;
-  readonly donors: Readonly<Record<string, Relation>>;
-  /**
-   * Credits this wallet applied, by transfer id: with `rejected`, the recipient side's dedup
-   * record. Arrays, not records keyed by id: a handful per wallet, cheap to copy on assign and
-   * to scan, and no object shape per distinct set of ids.
-   */
-  readonly credited: readonly string[];
-  /** Credits this wallet refused (W10, W19), with why, so a retry gets the same answer. */
-  readonly rejected: Readonly<Record<string, Reason>>;
-  /** Credits sent back to the donor unreceived (W11): the receipt decisions that said no. */
-  readonly returned: readonly string[];
-  /** Request refusals by transfer or bind id, so a retried request gets the same answer. */
-  readonly refused: Readonly<Record<string, Reason>>;
-  /** F1: relatives this donor has a binding under way to: a second request waits for it (BOUND). */
-  readonly bindingTo: readonly string[];
-  /** F1: bind ids this wallet has applied as a recipient, so a late duplicate changes nothing. */
-  readonly addedBinds: readonly string[];
-  /** F3/F4: received money set aside for a payment not yet settled, by payment id. */
-  readonly holds: Readonly<Record<string, readonly Piece[]>>;
-  /** F3/F4: what each payment spent, by origin (K9), kept so a cancellation can restore it. */
-  readonly paid: Readonly<Record<string, readonly Piece[]>>;
-}
+import { provinceOfRegion } from './regions.ts';
+import {
+  balanceOf,
+  creditRefusal,
+  endAll,
+  inBlackout,
+  initialWalletContext,
+  own,
+  restorePieces,
+  spendPieces,
+  takeFifo,
+  unreceived,
+  type Piece,
+  type Relation,
+  type Tranche,
+  type WalletContext,
+  type WalletInput,
+} from './wallet.ts';
 
 /** What the wallet needs to know of policy by province and date (E7, E8). */
 export interface WalletPolicy {
@@ -100,7 +41,6 @@ export interface WalletPolicy {
 
 /** What the wallet machine needs from the shard that hosts it. */
 export interface ShardPort {
-  readonly config: ProtocolConfig;
   readonly policy: WalletPolicy;
   hasSaga(transferId: string): boolean;
   startSaga(
@@ -109,11 +49,6 @@ export interface ShardPort {
     now: number,
     fx: Effects,
   ): void;
-  bookCredit(wallet: WalletContext, credit: Envelope<'wallet.credit'>, fx: Effects): void;
-  /** W11: the tranche goes back; the wallet ledger's claim on its origin is restored. */
-  bookReturn(wallet: WalletContext, tranche: Tranche, fx: Effects): void;
-  /** A receipt reached the recipient's wallet: tell the donor's saga (best effort). */
-  tellReceived(tranche: Tranche, fx: Effects): void;
   hasBind(bindId: string): boolean;
   startBind(
     donor: WalletContext,
@@ -121,12 +56,30 @@ export interface ShardPort {
     now: number,
     fx: Effects,
   ): void;
-  /** F3/F4: wallet money left (or, undone, came back) for payment `id`: book it by origin (K9). */
+  hasContribution(payId: string): boolean;
+  /** F4: `payer` pays `request`'s contribution; `personRegion` is the person's insured region. */
+  startContribution(
+    payer: WalletContext,
+    request: Envelope<'contribution.pay'>,
+    personRegion: string,
+    now: number,
+    fx: Effects,
+  ): void;
+  bookCredit(wallet: WalletContext, credit: Envelope<'wallet.credit'>, fx: Effects): void;
+  /** W11: the tranche goes back; the wallet ledger's claim on its origin is restored. */
+  bookReturn(wallet: WalletContext, tranche: Tranche, balanceAfter: Fen, fx: Effects): void;
+  /** A receipt reached the recipient's wallet: tell the donor's saga (best effort). */
+  tellReceived(tranche: Tranche, fx: Effects): void;
+  /**
+   * F3/F4: wallet money left (or, undone, came back) for payment `id`: book it by origin (K9).
+   * `balanceAfter`: what the wallet holds once the pieces have left.
+   */
   bookSpend(
     wallet: WalletContext,
     id: string,
     pieces: readonly Piece[],
     undo: boolean,
+    balanceAfter: Fen,
     fx: Effects,
   ): void;
   /** A relation ended on this side: tell the other party (best effort), and report it. */
@@ -144,6 +97,7 @@ type CarriedKind =
   | 'transfer.request'
   | 'wallet.credit'
   | 'bind.request'
+  | 'contribution.pay'
   | 'transfer.receive'
   | 'wallet.settle'
   | 'relation.add'
@@ -151,6 +105,7 @@ type CarriedKind =
   | 'relation.ended'
   | 'enrolment.change';
 
+/** A message for the wallet, with the step's clock and effects and the shard that hosts it. */
 interface Carried<K extends CarriedKind> {
   readonly type: K;
   readonly env: Envelope<K>;
@@ -160,15 +115,7 @@ interface Carried<K extends CarriedKind> {
 }
 
 export type WalletEvent =
-  | Carried<'transfer.request'>
-  | Carried<'wallet.credit'>
-  | Carried<'bind.request'>
-  | Carried<'transfer.receive'>
-  | Carried<'wallet.settle'>
-  | Carried<'relation.add'>
-  | Carried<'relation.end'>
-  | Carried<'relation.ended'>
-  | Carried<'enrolment.change'>
+  | { [K in CarriedKind]: Carried<K> }[CarriedKind]
   | { readonly type: 'saga.done'; readonly recipientId: string }
   | {
       readonly type: 'relation.activate';
@@ -195,37 +142,23 @@ export type WalletEvent =
     }
   | { readonly type: 'wallet.open' | 'wallet.freeze' | 'wallet.unfreeze' | 'wallet.close' };
 
-type RequestEvent = Carried<'transfer.request'>;
-type CreditEvent = Carried<'wallet.credit'>;
-type BindEvent = Carried<'bind.request'>;
+type Asked = Carried<'transfer.request'> | Carried<'bind.request'>;
+type Spend = { readonly id: string; readonly fx: Effects; readonly shard: ShardPort };
 
-const CLOSE = new Set<string>(KINSHIPS);
+type Args = { readonly context: WalletContext; readonly event: WalletEvent };
 
-export function inBlackout(config: ProtocolConfig, now: number): boolean {
-  const hour = Math.floor((now % DAY_MS) / HOUR_MS);
-  const { blackoutHourStart: start, blackoutHourEnd: end } = config;
-  return start > end ? hour >= start || hour < end : hour >= start && hour < end;
+/** `assign` for this machine's context and events, outside `setup` (TypeScript cannot infer them). */
+function change<P = undefined>(update: (args: Args, params: P) => Partial<WalletContext>) {
+  return assign<WalletContext, WalletEvent, P, WalletEvent, never>(update as never);
 }
 
-/** W11: a transfer made on virtual day d is returned, if unreceived, at 06:00 of day d + 1. */
-export function returnAtMs(startedAt: number, config: ProtocolConfig): number {
-  return (Math.floor(startedAt / DAY_MS) + 1) * DAY_MS + config.returnHour * HOUR_MS;
-}
-
-/**
- * A record's own entry: ids come from the wire, and an id such as 'constructor' or 'toString'
- * must not find Object.prototype's members (`in` and plain indexing would).
- */
-export function own<T>(record: Readonly<Record<string, T>>, key: string): T | undefined {
-  return Object.hasOwn(record, key) ? record[key] : undefined;
-}
-
-const req = (event: WalletEvent) => event as RequestEvent;
-const credit = (event: WalletEvent) => event as CreditEvent;
-const bind = (event: WalletEvent) => event as BindEvent;
+const req = (event: WalletEvent) => event as Carried<'transfer.request'>;
+const credit = (event: WalletEvent) => event as Carried<'wallet.credit'>;
+const bind = (event: WalletEvent) => event as Carried<'bind.request'>;
+const pay = (event: WalletEvent) => event as Carried<'contribution.pay'>;
 const carried = <K extends CarriedKind>(event: WalletEvent) => event as Carried<K>;
 
-function refuse(event: RequestEvent | BindEvent, reason: Reason): void {
+function refuse(event: Asked, reason: Reason): void {
   const { env, fx } = event;
   if (env.kind === 'transfer.request') {
     fx.send(env.from, 'transfer.refused', env.corr, { transferId: env.corr, reason });
@@ -234,7 +167,8 @@ function refuse(event: RequestEvent | BindEvent, reason: Reason): void {
   }
 }
 
-function answerAgain(context: WalletContext, event: RequestEvent | BindEvent): void {
+/** A request asked again: the answer it had, recorded refusal or acceptance. */
+function answerAgain(context: WalletContext, event: Asked): void {
   const { env, fx } = event;
   const reason = own(context.refused, env.corr);
   if (reason !== undefined) refuse(event, reason);
@@ -245,488 +179,14 @@ function answerAgain(context: WalletContext, event: RequestEvent | BindEvent): v
   }
 }
 
-function answerCreditAgain(context: WalletContext, event: CreditEvent): void {
+/** A credit decided before, or just now: its recorded rejection, or credited. */
+function answerCredit(context: WalletContext, event: Carried<'wallet.credit'>): void {
   const { env, fx } = event;
   const reason = own(context.rejected, env.corr);
   if (reason !== undefined) {
     fx.send(env.from, 'wallet.rejected', env.corr, { transferId: env.corr, reason });
   } else {
     fx.send(env.from, 'wallet.credited', env.corr, { transferId: env.corr });
-  }
-}
-
-/** Why an active wallet refuses a credit: W19 once the relation has ended on this side. */
-function creditRefusal(context: WalletContext, env: Envelope<'wallet.credit'>): Reason | undefined {
-  const donor = own(context.donors, env.body.donorId);
-  if (donor === undefined) return 'NO_RELATION';
-  return donor.status === 'active' ? undefined : 'W19';
-}
-
-/** A wallet's starting context; its starting state is `input.status` (see WalletShardActor). */
-export function initialWalletContext(input: WalletInput): WalletContext {
-  return {
-    walletId: input.walletId,
-    region: input.region,
-    ebmi: input.ebmi,
-    balance: 0n,
-    tranches: [],
-    day: -1,
-    sentToday: 0,
-    pendingTo: [],
-    relations: input.relations,
-    donors: input.donors,
-    credited: [],
-    rejected: {},
-    returned: [],
-    refused: {},
-    bindingTo: [],
-    addedBinds: [],
-    holds: {},
-    paid: {},
-  };
-}
-
-/** Received money not set aside: what a bill or contribution may draw on (W11, W16). */
-export function spendable(context: WalletContext): Fen {
-  let total = 0n;
-  for (const t of context.tranches) if (t.received) total += t.amount;
-  for (const pieces of Object.values(context.holds)) for (const p of pieces) total -= p.amount;
-  return total;
-}
-
-/** FIFO by credit time (DOMAIN F3b, ASSUMPTION): the oldest received money goes first. */
-function takeFifo(context: WalletContext, wanted: Fen): Piece[] {
-  const heldOf = new Map<string, Fen>();
-  for (const pieces of Object.values(context.holds)) {
-    for (const p of pieces) heldOf.set(p.transferId, (heldOf.get(p.transferId) ?? 0n) + p.amount);
-  }
-  const pieces: Piece[] = [];
-  let left = wanted;
-  for (const t of context.tranches) {
-    if (left === 0n) break;
-    if (!t.received) continue;
-    const free = t.amount - (heldOf.get(t.transferId) ?? 0n);
-    if (free <= 0n) continue;
-    const take = free < left ? free : left;
-    pieces.push({
-      originRegion: t.originRegion,
-      transferId: t.transferId,
-      donorId: t.donorId,
-      amount: take,
-    });
-    left -= take;
-  }
-  return pieces;
-}
-
-function endAll(
-  relations: Readonly<Record<string, Relation>>,
-  ending: RelationEnding,
-): Record<string, Relation> {
-  const next: Record<string, Relation> = {};
-  for (const [id, relation] of Object.entries(relations)) {
-    next[id] = relation.status === 'active' ? { ...relation, status: 'ended', ending } : relation;
-  }
-  return next;
-}
-
-export function createWalletMachine(config: ProtocolConfig) {
-  const dedupCredits = config.variant !== 'noDedup';
-  const refusal = (reason: Reason) =>
-    [
-      { type: 'recordRefusal', params: reason },
-      { type: 'refuse', params: reason },
-    ] as const;
-  const relationTo = (context: WalletContext, event: WalletEvent) =>
-    own(context.relations, req(event).env.body.recipientId);
-  return setup({
-    types: { context: {} as WalletContext, input: {} as WalletInput, events: {} as WalletEvent },
-    guards: {
-      requestKnown: ({ context, event }) =>
-        own(context.refused, req(event).env.corr) !== undefined ||
-        req(event).shard.hasSaga(req(event).env.corr),
-      bindKnown: ({ context, event }) =>
-        own(context.refused, bind(event).env.corr) !== undefined ||
-        bind(event).shard.hasBind(bind(event).env.corr),
-      // W5: re-transfer of received wallet money is not modelled (the scenario refuses the flag).
-      fromWallet: ({ event }) => req(event).env.body.source === 'WALLET',
-      inBlackout: ({ event }) => inBlackout(config, req(event).now),
-      overAmount: ({ event }) => req(event).env.body.amount > config.amountPerTransferFenMax,
-      dailyCountReached: ({ context, event }) =>
-        Math.floor(req(event).now / DAY_MS) === context.day &&
-        context.sentToday >= config.transfersPerDayMax,
-      notEmployee: ({ context }) => !context.ebmi,
-      noRelation: ({ context, event }) => relationTo(context, event) === undefined,
-      relationEnded: ({ context, event }) => relationTo(context, event)?.status === 'ended',
-      notCloseRelative: ({ context, event }) =>
-        !CLOSE.has(relationTo(context, event)?.kinship ?? ''),
-      kinshipNotYet: ({ context, event }) =>
-        !req(event).shard.policy.kinshipAllowed(
-          context.region,
-          relationTo(context, event)?.kinship ?? '',
-          req(event).now,
-        ),
-      pendingToRecipient: ({ context, event }) =>
-        context.pendingTo.includes(req(event).env.body.recipientId),
-      notRolledOut: ({ context, event }) =>
-        !req(event).shard.policy.transferAllowed(
-          context.region,
-          relationTo(context, event)?.region ?? '',
-          req(event).now,
-        ),
-      creditDecided: ({ context, event }) =>
-        dedupCredits &&
-        (context.credited.includes(credit(event).env.corr) ||
-          own(context.rejected, credit(event).env.corr) !== undefined),
-      creditRefused: ({ context, event }) =>
-        creditRefusal(context, credit(event).env) !== undefined,
-      bindToSelf: ({ context, event }) => bind(event).env.body.relativeId === context.walletId,
-      bindNotClose: ({ event }) => !CLOSE.has(bind(event).env.body.kinship),
-      bindKinshipNotYet: ({ context, event }) =>
-        !bind(event).shard.policy.kinshipAllowed(
-          context.region,
-          bind(event).env.body.kinship,
-          bind(event).now,
-        ),
-      alreadyBound: ({ context, event }) =>
-        own(context.relations, bind(event).env.body.relativeId)?.status === 'active' ||
-        context.bindingTo.includes(bind(event).env.body.relativeId),
-    },
-    actions: {
-      refuse: ({ event }, reason: Reason) => refuse(event as RequestEvent | BindEvent, reason),
-      answerAgain: ({ context, event }) => answerAgain(context, event as RequestEvent | BindEvent),
-      recordRefusal: assign(({ context, event }, reason: Reason) => ({
-        refused: { ...context.refused, [(event as RequestEvent | BindEvent).env.corr]: reason },
-      })),
-      countTransfer: assign(({ context, event }) => {
-        const { now, env } = req(event);
-        const day = Math.floor(now / DAY_MS);
-        return {
-          day,
-          sentToday: day === context.day ? context.sentToday + 1 : 1,
-          pendingTo: [...context.pendingTo, env.body.recipientId],
-        };
-      }),
-      startSaga: ({ context, event }) => {
-        const e = req(event);
-        e.shard.startSaga(context, e.env, e.now, e.fx);
-        e.fx.send(e.env.from, 'transfer.accepted', e.env.corr, { transferId: e.env.corr });
-      },
-      startBind: ({ context, event }) => {
-        const e = bind(event);
-        e.shard.startBind(context, e.env, e.now, e.fx);
-        e.fx.send(e.env.from, 'bind.accepted', e.env.corr, { bindId: e.env.corr });
-      },
-      markBinding: assign(({ context, event }) => ({
-        bindingTo: [...context.bindingTo, bind(event).env.body.relativeId],
-      })),
-      applyCredit: assign(({ context, event }) => {
-        const { env } = credit(event);
-        const tranche: Tranche = {
-          originRegion: env.body.originRegion,
-          transferId: env.corr,
-          donorId: env.body.donorId,
-          amount: env.body.amount,
-          received: !config.requireReceipt,
-        };
-        return {
-          balance: context.balance + env.body.amount,
-          tranches: [...context.tranches, tranche],
-          credited: [...context.credited, env.corr],
-        };
-      }),
-      bookCredit: ({ context, event }) => {
-        const e = credit(event);
-        e.shard.bookCredit(context, e.env, e.fx);
-        e.fx.send(e.env.from, 'wallet.credited', e.env.corr, { transferId: e.env.corr });
-      },
-      answerCreditAgain: ({ context, event }) => answerCreditAgain(context, credit(event)),
-      // Inactive wallets refuse under W10; active ones only when the relation is not active.
-      rejectCredit: assign(({ context, event }, inactive: boolean) => {
-        const { env, fx } = credit(event);
-        const reason: Reason = inactive ? 'W10' : (creditRefusal(context, env) ?? 'W10');
-        fx.send(env.from, 'wallet.rejected', env.corr, { transferId: env.corr, reason });
-        return { rejected: { ...context.rejected, [env.corr]: reason } };
-      }),
-      receive: assign(({ context, event }) => {
-        const { env, shard, fx } = carried<'transfer.receive'>(event);
-        const at = context.tranches.findIndex((t) => t.transferId === env.corr && !t.received);
-        if (at < 0) {
-          answerReceipt(context, env.from, env.corr, fx);
-          return {};
-        }
-        const tranche = context.tranches[at] as Tranche;
-        fx.send(env.from, 'wallet.received', env.corr, { transferId: env.corr });
-        shard.tellReceived(tranche, fx);
-        const tranches = context.tranches.slice();
-        tranches[at] = { ...tranche, received: true };
-        return { tranches };
-      }),
-      settle: assign(({ context, event }) => {
-        const { env, shard, fx } = carried<'wallet.settle'>(event);
-        const at = context.tranches.findIndex((t) => t.transferId === env.corr && !t.received);
-        if (at < 0) {
-          answerReceipt(context, env.from, env.corr, fx);
-          return {};
-        }
-        // The receipt decision: still unreceived at the deadline, so it goes back (W11).
-        const tranche = context.tranches[at] as Tranche;
-        const next = {
-          balance: context.balance - tranche.amount,
-          tranches: context.tranches.filter((_, i) => i !== at),
-          returned: [...context.returned, env.corr],
-        };
-        shard.bookReturn({ ...context, ...next }, tranche, fx);
-        fx.send(env.from, 'wallet.returned', env.corr, { transferId: env.corr });
-        return next;
-      }),
-      addDonor: assign(({ context, event }) => {
-        const { env, fx } = carried<'relation.add'>(event);
-        const { donorId, kinship, donorRegion, bindId } = env.body;
-        fx.send(env.from, 'relation.added', env.corr, { bindId });
-        // A duplicate, even a late one from an earlier binding, changes nothing: the latest wins.
-        if (context.addedBinds.includes(bindId)) return {};
-        const relation: Relation = { kinship, region: donorRegion, status: 'active', bindId };
-        return {
-          donors: { ...context.donors, [donorId]: relation },
-          addedBinds: [...context.addedBinds, bindId],
-        };
-      }),
-      hold: assign(({ context, event }) => {
-        const { id, max, spendRegion } = event as Extract<WalletEvent, { type: 'spend.hold' }>;
-        if (own(context.holds, id) !== undefined || own(context.paid, id) !== undefined) return {};
-        // W17: outside its use region (its holder's insured region) the wallet pays nothing.
-        if (spendRegion !== context.region && !config.walletSpendOutsideUseRegion) return {};
-        const pieces = takeFifo(context, max);
-        if (pieces.length === 0) return {};
-        return { holds: { ...context.holds, [id]: pieces } };
-      }),
-      commitSpend: assign(({ context, event }) => {
-        const { id, fx, shard } = event as { id: string; fx: Effects; shard: ShardPort };
-        const pieces = own(context.holds, id);
-        if (pieces === undefined) return {};
-        let balance = context.balance;
-        let tranches = context.tranches;
-        for (const p of pieces) {
-          balance -= p.amount;
-          tranches = tranches.flatMap((t) => {
-            if (t.transferId !== p.transferId) return [t];
-            const amount = t.amount - p.amount;
-            return amount > 0n ? [{ ...t, amount }] : [];
-          });
-        }
-        const { [id]: _spent, ...holds } = context.holds;
-        const next = { balance, tranches, holds, paid: { ...context.paid, [id]: pieces } };
-        shard.bookSpend({ ...context, ...next }, id, pieces, false, fx);
-        return next;
-      }),
-      releaseSpend: assign(({ context, event }) => {
-        const { id } = event as { id: string };
-        if (own(context.holds, id) === undefined) return {};
-        const { [id]: _released, ...holds } = context.holds;
-        return { holds };
-      }),
-      undoSpend: assign(({ context, event }) => {
-        const { id, fx, shard } = event as { id: string; fx: Effects; shard: ShardPort };
-        const pieces = own(context.paid, id);
-        if (pieces === undefined) return {};
-        let balance = context.balance;
-        const tranches = context.tranches.slice();
-        // Newest piece first, each fully spent tranche put back at the front: the restored
-        // tranches end in their original order, ahead of newer money (FIFO holds, K9).
-        for (const p of [...pieces].reverse()) {
-          balance += p.amount;
-          const at = tranches.findIndex((t) => t.transferId === p.transferId);
-          if (at >= 0) {
-            const t = tranches[at] as Tranche;
-            tranches[at] = { ...t, amount: t.amount + p.amount };
-          } else {
-            tranches.unshift({
-              originRegion: p.originRegion,
-              transferId: p.transferId,
-              donorId: p.donorId,
-              amount: p.amount,
-              received: true,
-            });
-          }
-        }
-        const { [id]: _undone, ...paid } = context.paid;
-        const next = { balance, tranches, paid };
-        shard.bookSpend({ ...context, ...next }, id, pieces, true, fx);
-        return next;
-      }),
-      stale: assign(({ context, event }) => {
-        const { recipientId } = event as Extract<WalletEvent, { type: 'relation.stale' }>;
-        const relation = own(context.relations, recipientId);
-        if (relation === undefined || relation.status === 'ended') return {};
-        return {
-          relations: {
-            ...context.relations,
-            [recipientId]: { ...relation, status: 'ended' as const },
-          },
-        };
-      }),
-      activate: assign(({ context, event }) => {
-        const { recipientId, relation } = event as Extract<
-          WalletEvent,
-          { type: 'relation.activate' }
-        >;
-        return { relations: { ...context.relations, [recipientId]: relation } };
-      }),
-      bindDone: assign(({ context, event }) => {
-        const { recipientId } = event as { recipientId: string };
-        return { bindingTo: context.bindingTo.filter((id) => id !== recipientId) };
-      }),
-      end: assign(({ context, event }) => {
-        const { env, shard, fx } = carried<'relation.end'>(event);
-        const { donorId, recipientId, ending } = env.body;
-        const asDonor = ending === 'REVOKED_BY_DONOR';
-        const otherId = asDonor ? recipientId : donorId;
-        const table = asDonor ? context.relations : context.donors;
-        const relation = own(table, otherId);
-        fx.send(env.from, 'relation.ended', env.corr, {
-          donorId,
-          recipientId,
-          ending,
-          bindId: relation?.bindId ?? '-',
-        });
-        if (relation === undefined || relation.status === 'ended') return {};
-        const ended: Relation = { ...relation, status: 'ended', ending };
-        shard.relationEnded(context, asDonor ? 'donor' : 'recipient', otherId, ended, ending, fx);
-        return asDonor
-          ? { relations: { ...context.relations, [otherId]: ended } }
-          : { donors: { ...context.donors, [otherId]: ended } };
-      }),
-      hearEnded: assign(({ context, event }) => {
-        // A notice from the other party: this wallet holds the other side of the relation.
-        const { env } = carried<'relation.ended'>(event);
-        const { donorId, recipientId, ending, bindId } = env.body;
-        if (context.walletId === donorId) {
-          const relation = own(context.relations, recipientId);
-          if (relation === undefined || relation.bindId !== bindId || relation.status === 'ended')
-            return {};
-          return {
-            relations: {
-              ...context.relations,
-              [recipientId]: { ...relation, status: 'ended' as const, ending },
-            },
-          };
-        }
-        const relation = own(context.donors, donorId);
-        if (relation === undefined || relation.bindId !== bindId || relation.status === 'ended')
-          return {};
-        return {
-          donors: {
-            ...context.donors,
-            [donorId]: { ...relation, status: 'ended' as const, ending },
-          },
-        };
-      }),
-      enrolmentChanged: assign(({ context, event }) => {
-        // E6: every relation this person is party to ends, on both of its sides.
-        const { env, shard, fx } = carried<'enrolment.change'>(event);
-        fx.send(env.from, 'enrolment.changed', env.corr, { personId: env.body.personId });
-        const ending = 'ENROLMENT_CHANGED' as const;
-        for (const [id, relation] of Object.entries(context.relations)) {
-          if (relation.status === 'active')
-            shard.relationEnded(context, 'donor', id, relation, ending, fx);
-        }
-        for (const [id, relation] of Object.entries(context.donors)) {
-          if (relation.status === 'active')
-            shard.relationEnded(context, 'recipient', id, relation, ending, fx);
-        }
-        return {
-          relations: endAll(context.relations, ending),
-          donors: endAll(context.donors, ending),
-        };
-      }),
-      sagaDone: assign(({ context, event }) => {
-        const recipientId = (event as { recipientId: string }).recipientId;
-        const at = context.pendingTo.indexOf(recipientId);
-        return at < 0 ? {} : { pendingTo: context.pendingTo.filter((_, i) => i !== at) };
-      }),
-    },
-  }).createMachine({
-    id: 'wallet',
-    initial: 'unopened',
-    context: ({ input }) => initialWalletContext(input),
-    // Relations and receipts are kept whatever the wallet's state: a relation is the platform's
-    // record (NatRel), and money already credited stays its holder's (W19).
-    on: {
-      'saga.done': { actions: 'sagaDone' },
-      'relation.add': { actions: 'addDonor' },
-      'relation.activate': { actions: 'activate' },
-      'bind.done': { actions: 'bindDone' },
-      'relation.stale': { actions: 'stale' },
-      'spend.commit': { actions: 'commitSpend' },
-      'spend.release': { actions: 'releaseSpend' },
-      'spend.undo': { actions: 'undoSpend' },
-      'relation.end': { actions: 'end' },
-      'relation.ended': { actions: 'hearEnded' },
-      'enrolment.change': { actions: 'enrolmentChanged' },
-      'transfer.receive': { actions: 'receive' },
-      'wallet.settle': { actions: 'settle' },
-    },
-    states: {
-      unopened: { on: { 'wallet.open': 'active', ...inactive() } },
-      active: {
-        on: {
-          // A frozen, closed or unopened wallet pays nothing: its bills go to cash (W16).
-          'spend.hold': { actions: 'hold' },
-          'wallet.freeze': 'frozen',
-          'wallet.close': 'closed',
-          'transfer.request': [
-            { guard: 'requestKnown', actions: 'answerAgain' },
-            { guard: 'fromWallet', actions: refusal('W5') },
-            { guard: 'inBlackout', actions: refusal('W8') },
-            { guard: 'overAmount', actions: refusal('W7') },
-            { guard: 'dailyCountReached', actions: refusal('W6') },
-            { guard: 'notEmployee', actions: refusal('E1') },
-            { guard: 'noRelation', actions: refusal('NO_RELATION') },
-            { guard: 'relationEnded', actions: refusal('W19') },
-            { guard: 'notCloseRelative', actions: refusal('E2') },
-            { guard: 'kinshipNotYet', actions: refusal('E7') },
-            { guard: 'pendingToRecipient', actions: refusal('W12') },
-            { guard: 'notRolledOut', actions: refusal('E8') },
-            { actions: ['countTransfer', 'startSaga'] },
-          ],
-          'wallet.credit': [
-            { guard: 'creditDecided', actions: 'answerCreditAgain' },
-            { guard: 'creditRefused', actions: { type: 'rejectCredit', params: false } },
-            { actions: ['applyCredit', 'bookCredit'] },
-          ],
-          'bind.request': [
-            { guard: 'bindKnown', actions: 'answerAgain' },
-            { guard: 'notEmployee', actions: refusal('E1') },
-            { guard: 'bindToSelf', actions: refusal('E2') },
-            { guard: 'bindNotClose', actions: refusal('E2') },
-            { guard: 'bindKinshipNotYet', actions: refusal('E7') },
-            { guard: 'alreadyBound', actions: refusal('BOUND') },
-            { actions: ['markBinding', 'startBind'] },
-          ],
-        },
-      },
-      frozen: { on: { 'wallet.unfreeze': 'active', 'wallet.close': 'closed', ...inactive() } },
-      closed: { on: inactive() },
-    },
-  });
-
-  // Outside `active`, requests are refused and credits rejected (W10), each decided once.
-  function inactive() {
-    return {
-      'transfer.request': [
-        { guard: 'requestKnown', actions: 'answerAgain' },
-        { actions: refusal('NO_WALLET') },
-      ],
-      'bind.request': [
-        { guard: 'bindKnown', actions: 'answerAgain' },
-        { actions: refusal('NO_WALLET') },
-      ],
-      'wallet.credit': [
-        { guard: 'creditDecided', actions: 'answerCreditAgain' },
-        { actions: { type: 'rejectCredit', params: true } },
-      ],
-    } as const;
   }
 }
 
@@ -738,6 +198,477 @@ function answerReceipt(context: WalletContext, to: string, transferId: string, f
     fx.send(to, 'wallet.received', transferId, { transferId });
   }
   // Never credited here: nothing to say (only a forged or misrouted frame gets here).
+}
+
+/** The wallet's rules, as guards (each named after what it finds wrong). */
+function walletGuards(config: ProtocolConfig) {
+  const dedupCredits = config.variant !== 'noDedup';
+  const relationTo = ({ context, event }: Args) =>
+    own(context.relations, req(event).env.body.recipientId);
+  const payerRelation = ({ context, event }: Args) =>
+    own(context.relations, pay(event).env.body.personId);
+  return {
+    requestKnown: ({ context, event }: Args) =>
+      own(context.refused, req(event).env.corr) !== undefined ||
+      req(event).shard.hasSaga(req(event).env.corr),
+    bindKnown: ({ context, event }: Args) =>
+      own(context.refused, bind(event).env.corr) !== undefined ||
+      bind(event).shard.hasBind(bind(event).env.corr),
+    // W5: re-transfer of received wallet money is not modelled.
+    fromWallet: ({ event }: Args) => req(event).env.body.source === 'WALLET',
+    inBlackout: ({ event }: Args) => inBlackout(config, req(event).now),
+    overAmount: ({ event }: Args) => req(event).env.body.amount > config.amountPerTransferFenMax,
+    dailyCountReached: ({ context, event }: Args) =>
+      Math.floor(req(event).now / DAY_MS) === context.day &&
+      context.sentToday >= config.transfersPerDayMax,
+    notEmployee: ({ context }: Args) => !context.ebmi,
+    noRelation: (args: Args) => relationTo(args) === undefined,
+    relationEnded: (args: Args) => relationTo(args)?.status === 'ended',
+    notCloseRelative: (args: Args) => !isCloseKinship(relationTo(args)?.kinship ?? ''),
+    kinshipNotYet: (args: Args) =>
+      !req(args.event).shard.policy.kinshipAllowed(
+        args.context.region,
+        relationTo(args)?.kinship ?? '',
+        req(args.event).now,
+      ),
+    pendingToRecipient: ({ context, event }: Args) =>
+      context.pendingTo.includes(req(event).env.body.recipientId),
+    notRolledOut: (args: Args) =>
+      !req(args.event).shard.policy.transferAllowed(
+        args.context.region,
+        relationTo(args)?.region ?? '',
+        req(args.event).now,
+      ),
+    creditDecided: ({ context, event }: Args) =>
+      dedupCredits &&
+      (context.credited.includes(credit(event).env.corr) ||
+        own(context.rejected, credit(event).env.corr) !== undefined),
+    creditRefused: ({ context, event }: Args) =>
+      creditRefusal(context, credit(event).env) !== undefined,
+    bindToSelf: ({ context, event }: Args) => bind(event).env.body.relativeId === context.walletId,
+    bindNotClose: ({ event }: Args) => !isCloseKinship(bind(event).env.body.kinship),
+    bindKinshipNotYet: ({ context, event }: Args) =>
+      !bind(event).shard.policy.kinshipAllowed(
+        context.region,
+        bind(event).env.body.kinship,
+        bind(event).now,
+      ),
+    alreadyBound: ({ context, event }: Args) =>
+      own(context.relations, bind(event).env.body.relativeId)?.status === 'active' ||
+      context.bindingTo.includes(bind(event).env.body.relativeId),
+    paymentKnown: ({ event }: Args) => pay(event).shard.hasContribution(pay(event).env.corr),
+    // W16/C3: wallet money pays only its holder's own contribution.
+    walletPaysOther: ({ event }: Args) =>
+      pay(event).env.body.source === 'WALLET' &&
+      pay(event).env.body.payerId !== pay(event).env.body.personId,
+    fromWalletOwn: ({ event }: Args) => pay(event).env.body.source === 'WALLET',
+    payerNotEmployee: ({ context }: Args) => !context.ebmi,
+    payerNoRelation: (args: Args) => payerRelation(args) === undefined,
+    payerRelationEnded: (args: Args) => payerRelation(args)?.status !== 'active',
+    // C2/C3: a personal account pays a relative's contribution within its province only.
+    otherProvince: (args: Args) =>
+      provinceOfRegion(payerRelation(args)?.region ?? '') !== provinceOfRegion(args.context.region),
+    creditUnreceived: ({ context, event }: Args) =>
+      unreceived(context, carried<'transfer.receive'>(event).env.corr) >= 0,
+  };
+}
+
+/** The wallet's context changes: pure. */
+function walletAssigns(config: ProtocolConfig) {
+  return {
+    touch: change(() => ({})),
+    recordRefusal: change<Reason>(({ context, event }, reason) => ({
+      refused: { ...context.refused, [(event as Asked).env.corr]: reason },
+    })),
+    countTransfer: change(({ context, event }) => {
+      const { now, env } = req(event);
+      const day = Math.floor(now / DAY_MS);
+      return {
+        day,
+        sentToday: day === context.day ? context.sentToday + 1 : 1,
+        pendingTo: [...context.pendingTo, env.body.recipientId],
+      };
+    }),
+    markBinding: change(({ context, event }) => ({
+      bindingTo: [...context.bindingTo, bind(event).env.body.relativeId],
+    })),
+    applyCredit: change(({ context, event }) => {
+      const { env } = credit(event);
+      const { originRegion, donorId, amount } = env.body;
+      const tranche: Tranche = {
+        originRegion,
+        transferId: env.corr,
+        donorId,
+        amount,
+        received: !config.requireReceipt,
+      };
+      return {
+        tranches: [...context.tranches, tranche],
+        credited: [...context.credited, env.corr],
+      };
+    }),
+    // Inactive wallets refuse under W10; active ones only when the relation is not active.
+    recordRejection: change<boolean>(({ context, event }, inactive) => {
+      const { env } = credit(event);
+      const reason: Reason = inactive ? 'W10' : (creditRefusal(context, env) ?? 'W10');
+      return { rejected: { ...context.rejected, [env.corr]: reason } };
+    }),
+    markReceived: change(({ context, event }) => {
+      const at = unreceived(context, carried<'transfer.receive'>(event).env.corr);
+      const tranches = context.tranches.slice();
+      tranches[at] = { ...(tranches[at] as Tranche), received: true };
+      return { tranches };
+    }),
+    // The receipt decision: still unreceived at the deadline, so it goes back (W11).
+    returnTranche: change(({ context, event }) => {
+      const { env } = carried<'wallet.settle'>(event);
+      const at = unreceived(context, env.corr);
+      return {
+        tranches: context.tranches.filter((_, i) => i !== at),
+        returned: [...context.returned, env.corr],
+      };
+    }),
+    // A duplicate, even a late one from an earlier binding, changes nothing: the latest wins.
+    addDonor: change(({ context, event }) => {
+      const { donorId, kinship, donorRegion, bindId } = carried<'relation.add'>(event).env.body;
+      if (context.addedBinds.includes(bindId)) return {};
+      const relation: Relation = { kinship, region: donorRegion, status: 'active', bindId };
+      return {
+        donors: { ...context.donors, [donorId]: relation },
+        addedBinds: [...context.addedBinds, bindId],
+      };
+    }),
+    hold: change(({ context, event }) => {
+      const { id, max, spendRegion } = event as Extract<WalletEvent, { type: 'spend.hold' }>;
+      if (own(context.holds, id) !== undefined || own(context.paid, id) !== undefined) return {};
+      // W17: outside its use region (its holder's insured region) the wallet pays nothing.
+      if (spendRegion !== context.region && !config.walletSpendOutsideUseRegion) return {};
+      const pieces = takeFifo(context, max);
+      if (pieces.length === 0) return {};
+      return { holds: { ...context.holds, [id]: pieces } };
+    }),
+    commitSpend: change(({ context, event }) => {
+      const { id } = event as Spend;
+      const pieces = own(context.holds, id);
+      if (pieces === undefined) return {};
+      const { [id]: _spent, ...holds } = context.holds;
+      return {
+        tranches: spendPieces(context.tranches, pieces),
+        holds,
+        paid: { ...context.paid, [id]: pieces },
+      };
+    }),
+    releaseSpend: change(({ context, event }) => {
+      const { id } = event as Spend;
+      if (own(context.holds, id) === undefined) return {};
+      const { [id]: _released, ...holds } = context.holds;
+      return { holds };
+    }),
+    undoSpend: change(({ context, event }) => {
+      const { id } = event as Spend;
+      const pieces = own(context.paid, id);
+      if (pieces === undefined) return {};
+      const { [id]: _undone, ...paid } = context.paid;
+      return { tranches: restorePieces(context.tranches, pieces), paid };
+    }),
+    ...relationAssigns(),
+  };
+}
+
+function relationAssigns() {
+  return {
+    stale: change(({ context, event }) => {
+      const { recipientId } = event as Extract<WalletEvent, { type: 'relation.stale' }>;
+      const relation = own(context.relations, recipientId);
+      if (relation === undefined || relation.status === 'ended') return {};
+      return {
+        relations: {
+          ...context.relations,
+          [recipientId]: { ...relation, status: 'ended' as const },
+        },
+      };
+    }),
+    activate: change(({ context, event }) => {
+      const { recipientId, relation } = event as Extract<
+        WalletEvent,
+        { type: 'relation.activate' }
+      >;
+      return { relations: { ...context.relations, [recipientId]: relation } };
+    }),
+    bindDone: change(({ context, event }) => {
+      const { recipientId } = event as Extract<WalletEvent, { type: 'bind.done' }>;
+      return { bindingTo: context.bindingTo.filter((id) => id !== recipientId) };
+    }),
+    endRelation: change(({ context, event }) => {
+      const { donorId, recipientId, ending } = carried<'relation.end'>(event).env.body;
+      const asDonor = ending === 'REVOKED_BY_DONOR';
+      const otherId = asDonor ? recipientId : donorId;
+      const relation = own(asDonor ? context.relations : context.donors, otherId);
+      if (relation === undefined || relation.status === 'ended') return {};
+      const ended: Relation = { ...relation, status: 'ended', ending };
+      return asDonor
+        ? { relations: { ...context.relations, [otherId]: ended } }
+        : { donors: { ...context.donors, [otherId]: ended } };
+    }),
+    // A notice from the other party: this wallet holds the other side of the relation.
+    hearEnded: change(({ context, event }) => {
+      const { donorId, recipientId, ending, bindId } = carried<'relation.ended'>(event).env.body;
+      const asDonor = context.walletId === donorId;
+      const otherId = asDonor ? recipientId : donorId;
+      const relation = own(asDonor ? context.relations : context.donors, otherId);
+      if (relation === undefined || relation.bindId !== bindId || relation.status === 'ended')
+        return {};
+      const ended = { ...relation, status: 'ended' as const, ending };
+      return asDonor
+        ? { relations: { ...context.relations, [otherId]: ended } }
+        : { donors: { ...context.donors, [otherId]: ended } };
+    }),
+    // E6: every relation this person is party to ends, on both of its sides.
+    endAllRelations: change(({ context }) => ({
+      relations: endAll(context.relations, 'ENROLMENT_CHANGED'),
+      donors: endAll(context.donors, 'ENROLMENT_CHANGED'),
+    })),
+    sagaDone: change(({ context, event }) => {
+      const { recipientId } = event as Extract<WalletEvent, { type: 'saga.done' }>;
+      const at = context.pendingTo.indexOf(recipientId);
+      return at < 0 ? {} : { pendingTo: context.pendingTo.filter((_, i) => i !== at) };
+    }),
+  };
+}
+
+/** The wallet's effects: replies and the shard's bookings, run in order after the transition. */
+function walletEffects() {
+  return {
+    refuse: ({ event }: Args, reason: Reason) => refuse(event as Asked, reason),
+    answerAgain: ({ context, event }: Args) => answerAgain(context, event as Asked),
+    startSaga: ({ context, event }: Args) => {
+      const e = req(event);
+      e.shard.startSaga(context, e.env, e.now, e.fx);
+      e.fx.send(e.env.from, 'transfer.accepted', e.env.corr, { transferId: e.env.corr });
+    },
+    startBind: ({ context, event }: Args) => {
+      const e = bind(event);
+      e.shard.startBind(context, e.env, e.now, e.fx);
+      e.fx.send(e.env.from, 'bind.accepted', e.env.corr, { bindId: e.env.corr });
+    },
+    acceptPayment: ({ event }: Args) => {
+      const { env, fx } = pay(event);
+      fx.send(env.from, 'contribution.accepted', env.corr, { payId: env.corr });
+    },
+    refusePayment: ({ event }: Args, reason: Reason) => {
+      const { env, fx } = pay(event);
+      fx.send(env.from, 'contribution.refused', env.corr, { payId: env.corr, reason });
+    },
+    startContribution: ({ context, event }: Args) => {
+      const e = pay(event);
+      const own = e.env.body.source === 'WALLET';
+      const personRegion = own
+        ? context.region
+        : (context.relations[e.env.body.personId] as Relation).region;
+      e.shard.startContribution(context, e.env, personRegion, e.now, e.fx);
+    },
+    bookCredit: ({ context, event }: Args) => {
+      const e = credit(event);
+      e.shard.bookCredit(context, e.env, e.fx);
+      e.fx.send(e.env.from, 'wallet.credited', e.env.corr, { transferId: e.env.corr });
+    },
+    answerCredit: ({ context, event }: Args) => answerCredit(context, credit(event)),
+    answerReceived: ({ context, event }: Args) => {
+      const { env, shard, fx } = carried<'transfer.receive'>(event);
+      fx.send(env.from, 'wallet.received', env.corr, { transferId: env.corr });
+      shard.tellReceived(context.tranches.find((t) => t.transferId === env.corr) as Tranche, fx);
+    },
+    // Listed before the tranche leaves: it books what goes back, then the answer follows.
+    bookReturn: ({ context, event }: Args) => {
+      const { env, shard, fx } = carried<'wallet.settle'>(event);
+      const tranche = context.tranches[unreceived(context, env.corr)] as Tranche;
+      shard.bookReturn(context, tranche, balanceOf(context) - tranche.amount, fx);
+    },
+    answerReturned: ({ event }: Args) => {
+      const { env, fx } = carried<'wallet.settle'>(event);
+      fx.send(env.from, 'wallet.returned', env.corr, { transferId: env.corr });
+    },
+    answerReceipt: ({ context, event }: Args) => {
+      const { env, fx } = carried<'transfer.receive'>(event);
+      answerReceipt(context, env.from, env.corr, fx);
+    },
+    answerAdded: ({ event }: Args) => {
+      const { env, fx } = carried<'relation.add'>(event);
+      fx.send(env.from, 'relation.added', env.corr, { bindId: env.body.bindId });
+    },
+    // Listed before the spend: what is set aside for `id` is what it spends.
+    bookPay: ({ context, event }: Args) => {
+      const { id, fx, shard } = event as Spend;
+      const pieces = own(context.holds, id);
+      if (pieces === undefined) return;
+      let after = balanceOf(context);
+      for (const p of pieces) after -= p.amount;
+      shard.bookSpend(context, id, pieces, false, after, fx);
+    },
+    // Listed before the restore: what `id` paid is what comes back.
+    bookUnpay: ({ context, event }: Args) => {
+      const { id, fx, shard } = event as Spend;
+      const pieces = own(context.paid, id);
+      if (pieces !== undefined) shard.bookSpend(context, id, pieces, true, balanceOf(context), fx);
+    },
+    ...relationEffects(),
+  };
+}
+
+function relationEffects() {
+  return {
+    // Before the relation ends: the answer, then the notice to the other party.
+    endNotice: ({ context, event }: Args) => {
+      const { env, shard, fx } = carried<'relation.end'>(event);
+      const { donorId, recipientId, ending } = env.body;
+      const asDonor = ending === 'REVOKED_BY_DONOR';
+      const otherId = asDonor ? recipientId : donorId;
+      const relation = own(asDonor ? context.relations : context.donors, otherId);
+      const bindId = relation?.bindId ?? '-';
+      fx.send(env.from, 'relation.ended', env.corr, { donorId, recipientId, ending, bindId });
+      if (relation === undefined || relation.status === 'ended') return;
+      const ended: Relation = { ...relation, status: 'ended', ending };
+      shard.relationEnded(context, asDonor ? 'donor' : 'recipient', otherId, ended, ending, fx);
+    },
+    // E6, before the relations end: the answer, then a notice for every active one.
+    enrolmentNotices: ({ context, event }: Args) => {
+      const { env, shard, fx } = carried<'enrolment.change'>(event);
+      fx.send(env.from, 'enrolment.changed', env.corr, { personId: env.body.personId });
+      const ending = 'ENROLMENT_CHANGED' as const;
+      for (const [id, relation] of Object.entries(context.relations)) {
+        if (relation.status === 'active')
+          shard.relationEnded(context, 'donor', id, relation, ending, fx);
+      }
+      for (const [id, relation] of Object.entries(context.donors)) {
+        if (relation.status === 'active')
+          shard.relationEnded(context, 'recipient', id, relation, ending, fx);
+      }
+    },
+  };
+}
+
+const refusal = (reason: Reason) =>
+  [
+    { type: 'recordRefusal', params: reason },
+    { type: 'refuse', params: reason },
+  ] as const;
+
+const refusePayment = (reason: Reason) => ({ type: 'refusePayment', params: reason }) as const;
+
+/** W5, W8, W7, W6, E1, the relation, W19, E2, E7, W12, E8, in that order; then the saga starts. */
+const TRANSFER_REQUEST = [
+  { guard: 'requestKnown', actions: 'answerAgain' },
+  { guard: 'fromWallet', actions: refusal('W5') },
+  { guard: 'inBlackout', actions: refusal('W8') },
+  { guard: 'overAmount', actions: refusal('W7') },
+  { guard: 'dailyCountReached', actions: refusal('W6') },
+  { guard: 'notEmployee', actions: refusal('E1') },
+  { guard: 'noRelation', actions: refusal('NO_RELATION') },
+  { guard: 'relationEnded', actions: refusal('W19') },
+  { guard: 'notCloseRelative', actions: refusal('E2') },
+  { guard: 'kinshipNotYet', actions: refusal('E7') },
+  { guard: 'pendingToRecipient', actions: refusal('W12') },
+  { guard: 'notRolledOut', actions: refusal('E8') },
+  { actions: ['countTransfer', 'startSaga'] },
+] as const;
+
+const BIND_REQUEST = [
+  { guard: 'bindKnown', actions: 'answerAgain' },
+  { guard: 'notEmployee', actions: refusal('E1') },
+  { guard: 'bindToSelf', actions: refusal('E2') },
+  { guard: 'bindNotClose', actions: refusal('E2') },
+  { guard: 'bindKinshipNotYet', actions: refusal('E7') },
+  { guard: 'alreadyBound', actions: refusal('BOUND') },
+  { actions: ['markBinding', 'startBind'] },
+] as const;
+
+/** F4: W16 for the wallet; E1, the relation, W19 and C3 for a personal account. */
+const CONTRIBUTION = [
+  { guard: 'paymentKnown', actions: 'acceptPayment' },
+  { guard: 'walletPaysOther', actions: refusePayment('W16') },
+  { guard: 'fromWalletOwn', actions: 'startContribution' },
+  { guard: 'payerNotEmployee', actions: refusePayment('E1') },
+  { guard: 'payerNoRelation', actions: refusePayment('NO_RELATION') },
+  { guard: 'payerRelationEnded', actions: refusePayment('W19') },
+  { guard: 'otherProvince', actions: refusePayment('C3') },
+  { actions: 'startContribution' },
+] as const;
+
+/** Outside `active`, requests are refused and credits rejected (W10), each decided once. */
+const INACTIVE = {
+  'transfer.request': [
+    { guard: 'requestKnown', actions: 'answerAgain' },
+    { actions: refusal('NO_WALLET') },
+  ],
+  'bind.request': [
+    { guard: 'bindKnown', actions: 'answerAgain' },
+    { actions: refusal('NO_WALLET') },
+  ],
+  'wallet.credit': [
+    { guard: 'creditDecided', actions: 'answerCredit' },
+    { actions: [{ type: 'recordRejection', params: true }, 'answerCredit'] },
+  ],
+} as const;
+
+export function createWalletMachine(config: ProtocolConfig) {
+  return setup({
+    types: { context: {} as WalletContext, input: {} as WalletInput, events: {} as WalletEvent },
+    guards: walletGuards(config),
+    actions: { ...walletAssigns(config), ...walletEffects() },
+  }).createMachine({
+    id: 'wallet',
+    initial: 'unopened',
+    context: ({ input }) => initialWalletContext(input),
+    // Relations and receipts are kept whatever the wallet's state: a relation is the platform's
+    // record (NatRel), and money already credited stays its holder's (W19).
+    on: {
+      'saga.done': { actions: 'sagaDone' },
+      'relation.add': { actions: ['answerAdded', 'addDonor'] },
+      'relation.activate': { actions: 'activate' },
+      'bind.done': { actions: 'bindDone' },
+      'relation.stale': { actions: 'stale' },
+      'spend.commit': { actions: ['bookPay', 'commitSpend'] },
+      'spend.release': { actions: 'releaseSpend' },
+      'spend.undo': { actions: ['bookUnpay', 'undoSpend'] },
+      'relation.end': { actions: ['endNotice', 'endRelation'] },
+      'relation.ended': { actions: 'hearEnded' },
+      'enrolment.change': { actions: ['enrolmentNotices', 'endAllRelations'] },
+      'contribution.pay': [...CONTRIBUTION],
+      // A receipt asked again is answered from the decision, and rewrites the (unchanged)
+      // wallet record as every receipt step has: its answer waits for that sync, as before.
+      'transfer.receive': [
+        { guard: 'creditUnreceived', actions: ['markReceived', 'answerReceived'] },
+        { actions: ['touch', 'answerReceipt'] },
+      ],
+      'wallet.settle': [
+        { guard: 'creditUnreceived', actions: ['bookReturn', 'returnTranche', 'answerReturned'] },
+        { actions: ['touch', 'answerReceipt'] },
+      ],
+    },
+    states: {
+      unopened: { on: { 'wallet.open': 'active', ...INACTIVE } },
+      active: {
+        on: {
+          // A frozen, closed or unopened wallet pays nothing: its bills go to cash (W16).
+          'spend.hold': { actions: 'hold' },
+          'wallet.freeze': 'frozen',
+          'wallet.close': 'closed',
+          'transfer.request': [...TRANSFER_REQUEST],
+          'wallet.credit': [
+            { guard: 'creditDecided', actions: 'answerCredit' },
+            {
+              guard: 'creditRefused',
+              actions: [{ type: 'recordRejection', params: false }, 'answerCredit'],
+            },
+            { actions: ['applyCredit', 'bookCredit'] },
+          ],
+          'bind.request': [...BIND_REQUEST],
+        },
+      },
+      frozen: { on: { 'wallet.unfreeze': 'active', 'wallet.close': 'closed', ...INACTIVE } },
+      closed: { on: INACTIVE },
+    },
+  });
 }
 
 export type WalletMachine = ReturnType<typeof createWalletMachine>;

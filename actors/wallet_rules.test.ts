@@ -7,14 +7,13 @@
 // from its written records resumes its unfinished sagas. The newer rules (W5, W11, W13, W14,
 // W19, E1, E3–E8, binding) are in test/domain_rules.test.ts.
 import { describe, expect, it } from 'vitest';
+import { TIMERS } from './timers.ts';
+import { balanceOf } from './wallet.ts';
 import { DAY_MS, PROTOCOL_DEFAULTS } from './config.ts';
 import type { ProtocolConfig } from './config.ts';
 import type { Fact } from './effects.ts';
-import type { Relation, WalletInput, WalletStatus } from './wallet.machine.ts';
-import {
-  WalletMachines,
-  WalletShardActor,
-} from './wallet_shard.actor.ts';
+import type { Relation, WalletInput, WalletStatus } from './wallet.ts';
+import { WalletMachines, WalletShardActor } from './wallet_shard.actor.ts';
 import { RECORDS } from './records.ts';
 import type { AnyEnvelope, Fen, Reason } from '../protocol/index.ts';
 import { RecordingEffects, envelope } from '../testing/fakes.ts';
@@ -167,7 +166,8 @@ class Shard {
   }
 
   balanceOf(walletId: string): Fen | undefined {
-    return this.actor.wallets.get(walletId)?.context.balance;
+    const wallet = this.actor.wallets.get(walletId);
+    return wallet === undefined ? undefined : balanceOf(wallet.context);
   }
 }
 
@@ -188,14 +188,14 @@ function expectAccepted(fx: RecordingEffects, transferId: string, s: Shard): voi
   expect(fx.sends).toHaveLength(2);
   expect(fx.sent('account.reserve')).toEqual([]);
   expect(s.actor.hasSaga(transferId)).toBe(true);
-  expect(s.actor.sagas.get(transferId)?.value).toBe('authenticating');
+  expect(s.actor.transfers.get(transferId)?.value).toBe('authenticating');
 }
 
 /** After the donor's PASS the saga reserves at the donor's province. */
 function expectReserving(fx: RecordingEffects, transferId: string, s: Shard): void {
   expect(fx.sent('account.reserve')).toHaveLength(1);
   expect(fx.sent('account.reserve')[0]?.to).toBe(DONOR_PROVINCE);
-  expect(s.actor.sagas.get(transferId)?.value).toBe('reserving');
+  expect(s.actor.transfers.get(transferId)?.value).toBe('reserving');
 }
 
 function expectRefused(fx: RecordingEffects, transferId: string, reason: Reason, s: Shard): void {
@@ -216,7 +216,7 @@ describe('W7: at most 2000 yuan per transfer', () => {
     const fx = s.request('T-1', 'child', 200_001n);
     expectRefused(fx, 'T-1', 'W7', s);
     expect(fx.sent('account.reserve')).toEqual([]);
-    expect(s.actor.sagas.size).toBe(0);
+    expect(s.actor.transfers.snapshots.size).toBe(0);
   });
 
   it('W7: exactly 2000.00 is accepted', () => {
@@ -324,10 +324,10 @@ describe('W12: one pending transfer per donor and recipient', () => {
         }),
       );
       // Completed but not yet received (W11): still pending, so still refused.
-      expect(s.actor.sagas.get('T-1')?.value).toBe('awaitingReceipt');
+      expect(s.actor.transfers.get('T-1')?.value).toBe('awaitingReceipt');
       expectRefused(s.request('T-3b', 'child', 100n), 'T-3b', 'W12', s);
       s.received('T-1');
-      expect(s.actor.sagas.get('T-1')?.value).toBe('received');
+      expect(s.actor.transfers.get('T-1')?.value).toBe('received');
       expectAccepted(s.request('T-4', 'child', 100n), 'T-4', s);
     },
   );
@@ -336,7 +336,7 @@ describe('W12: one pending transfer per donor and recipient', () => {
     const s = new Shard({ ...config, requireReceipt: false });
     expectAccepted(s.request('T-1', 'child', 100n), 'T-1', s);
     s.complete('T-1');
-    expect(s.actor.sagas.get('T-1')?.value).toBe('completed');
+    expect(s.actor.transfers.get('T-1')?.value).toBe('completed');
     expectAccepted(s.request('T-2', 'child', 100n), 'T-2', s);
   });
 
@@ -401,7 +401,7 @@ describe('W10: credits only to opened wallets', () => {
     ]);
     expect(fx.postings()).toEqual([]);
     expect(s.balanceOf('unopened')).toBe(0n);
-    expect(s.actor.liabilities.size).toBe(0);
+    expect(s.actor.ledger.originCounters.size).toBe(0);
     // The decision is recorded, so a retried credit gets the same answer.
     const again = s.credit('T-1', 'unopened', 50_000n);
     expect(again.sent('wallet.rejected')[0]?.body.reason).toBe('W10');
@@ -447,7 +447,7 @@ describe('W10: credits only to opened wallets', () => {
       }),
     ]);
     expect(s.balanceOf('child')).toBe(50_000n);
-    expect(s.actor.liabilities.get('440300')).toBe(-50_000n);
+    expect(s.actor.ledger.originCounters.get('440300')).toBe(-50_000n);
   });
 });
 
@@ -466,7 +466,7 @@ describe('dedup per transfer id', () => {
         expect(fx.events).toEqual([]);
         expect(fx.timers).toEqual([]);
       }
-      expect(s.actor.sagas.size).toBe(1);
+      expect(s.actor.transfers.snapshots.size).toBe(1);
       expectAccepted(s.request('T-2', 'spouse', 100n), 'T-2', s);
       expectAccepted(s.request('T-3', 'parent', 100n), 'T-3', s);
       expectRefused(s.request('T-4', 'sibling', 100n), 'T-4', 'W6', s);
@@ -479,7 +479,7 @@ describe('dedup per transfer id', () => {
     s.complete('T-1');
     const fx = s.request('T-1', 'child', 100n);
     expect(fx.sends.map((m) => m.kind)).toEqual(['transfer.accepted']);
-    expect(s.actor.sagas.get('T-1')?.value).toBe('completed');
+    expect(s.actor.transfers.get('T-1')?.value).toBe('completed');
     // Under W11 likewise, while awaiting the receipt and once received.
     const w11 = new Shard();
     w11.request('T-1', 'child', 100n);
@@ -491,7 +491,7 @@ describe('dedup per transfer id', () => {
     expect(w11.request('T-1', 'child', 100n).sends.map((m) => m.kind)).toEqual([
       'transfer.accepted',
     ]);
-    expect(w11.actor.sagas.get('T-1')?.value).toBe('received');
+    expect(w11.actor.transfers.get('T-1')?.value).toBe('received');
   });
 
   it('a duplicate refused request gets the same refusal, even when it would now pass', () => {
@@ -521,7 +521,7 @@ describe('dedup per transfer id', () => {
       expect(s.balanceOf('child')).toBe(50_000n);
       expect(s.actor.wallets.get('child')).toBe(before);
       expect(s.actor.wallets.get('child')?.context.tranches).toHaveLength(1);
-      expect(s.actor.liabilities.get('440300')).toBe(-50_000n);
+      expect(s.actor.ledger.originCounters.get('440300')).toBe(-50_000n);
     },
   );
 
@@ -532,7 +532,7 @@ describe('dedup per transfer id', () => {
     expect(fx.sent('wallet.credited')).toHaveLength(1);
     expect(fx.postings()).toHaveLength(1);
     expect(s.balanceOf('child')).toBe(100_000n);
-    expect(s.actor.liabilities.get('440300')).toBe(-100_000n);
+    expect(s.actor.ledger.originCounters.get('440300')).toBe(-100_000n);
   });
 });
 
@@ -551,7 +551,13 @@ describe('durability: rebuilding a shard from what it wrote', () => {
     s.request('T-4', 'sibling', 400n, at(1, 10));
     s.complete('T-4', at(1, 10));
     s.rebuild();
-    expect([...s.actor.sagas.keys()].sort()).toEqual(['T-0', 'T-1', 'T-2', 'T-3', 'T-4']);
+    expect([...s.actor.transfers.snapshots.keys()].sort()).toEqual([
+      'T-0',
+      'T-1',
+      'T-2',
+      'T-3',
+      'T-4',
+    ]);
 
     const now = at(1, 10) + 60_000;
     const fx = s.recover(now);
@@ -563,13 +569,13 @@ describe('durability: rebuilding a shard from what it wrote', () => {
     ]);
     // T-3 is done (received); T-4 awaits its receipt: no send, its 06:00 return timer re-armed.
     expect(fx.timers.map((t) => t.key).sort()).toEqual([
-      'saga:T-0',
-      'saga:T-1',
-      'saga:T-2',
-      'saga:T-4',
+      TIMERS.transferSaga.key('T-0'),
+      TIMERS.transferSaga.key('T-1'),
+      TIMERS.transferSaga.key('T-2'),
+      TIMERS.transferSaga.key('T-4'),
     ]);
     for (const t of fx.timers) expect(t.at).toBeGreaterThan(now);
-    expect(fx.timers.find((t) => t.key === 'saga:T-4')?.at).toBe(at(2, 6));
+    expect(fx.timers.find((t) => t.key === TIMERS.transferSaga.key('T-4'))?.at).toBe(at(2, 6));
     expect(fx.writes.map((w) => w.key).sort()).toEqual([
       RECORDS.transferSaga.key('T-0'),
       RECORDS.transferSaga.key('T-1'),
@@ -590,7 +596,7 @@ describe('durability: rebuilding a shard from what it wrote', () => {
     expect(s.request('T-1', 'child', 100n).sends.map((m) => m.kind)).toEqual(['transfer.accepted']);
     expect(s.credit('T-9', 'sibling', 70_000n).postings()).toEqual([]);
     expect(s.balanceOf('sibling')).toBe(70_000n);
-    expect(s.actor.liabilities.get('440300')).toBe(-70_000n);
+    expect(s.actor.ledger.originCounters.get('440300')).toBe(-70_000n);
     expectAccepted(s.request('T-5', 'parent', 100n), 'T-5', s);
     expectRefused(s.request('T-6', 'sibling', 100n), 'T-6', 'W6', s);
   });
@@ -600,7 +606,7 @@ describe('durability: rebuilding a shard from what it wrote', () => {
     s.request('T-1', 'child', 100n);
     s.auth('T-1');
     const fx = s.rejectReserve('T-1', 'FUNDS');
-    expect(fx.cancelled).toEqual(['saga:T-1']);
+    expect(fx.cancelled).toEqual([TIMERS.transferSaga.key('T-1')]);
     const outcome = fx.events.find((e): e is Fact => e.type === 'transfer.outcome');
     expect(outcome).toEqual({
       type: 'transfer.outcome',
@@ -609,8 +615,8 @@ describe('durability: rebuilding a shard from what it wrote', () => {
       outcome: 'rejected',
       reason: 'FUNDS',
     });
-    expect(s.history.lastWrite(RECORDS.transferSaga.key('T-1'))).toBe(s.actor.sagas.get('T-1'));
-    expect(s.actor.sagas.get('T-1')?.status).toBe('done');
+    expect(s.history.lastWrite(RECORDS.transferSaga.key('T-1'))).toBe(s.actor.transfers.get('T-1'));
+    expect(s.actor.transfers.get('T-1')?.status).toBe('done');
   });
 
   it('the accepted fact names the scope of the relation', () => {

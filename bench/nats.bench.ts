@@ -30,7 +30,7 @@ import { ensureStream } from '../cluster/journal.ts';
 import { LoadGenerator } from '../cluster/load_process.ts';
 import { NatsCluster } from '../cluster/nats_server.ts';
 import { connectNats, type NatsLogin } from '../cluster/nats_transport.ts';
-import { unpack } from '../cluster/record_codec.ts';
+import { unpack } from '../host/record_codec.ts';
 import { scenarioFrom } from '../world/scenario.ts';
 import { buildWorld } from '../world/build.ts';
 

@@ -7,8 +7,9 @@ import { parseArgs } from 'node:util';
 import { UsageError, readScenarioFlag } from './args.ts';
 import { jsonReplacer } from '../world/json.ts';
 import { log } from '../world/log.ts';
+import { summarize } from '../world/result.ts';
 import { ScenarioError, type Scenario } from '../world/scenario.ts';
-import type { TransferScope } from '../actors/effects.ts';
+import type { TransferScope } from '../actors/regions.ts';
 import { clusterScenario } from '../cluster/deployment.ts';
 import { assertAddress } from '../cluster/subjects.ts';
 import type { NatsLogin } from '../cluster/nats_transport.ts';
@@ -65,7 +66,9 @@ export function clusterScenarioFlags(file: string | undefined, seed: string | un
     return clusterScenario(fromFile, seedNumber);
   } catch (error) {
     if (error instanceof ScenarioError) {
-      throw new UsageError(`${file === undefined ? 'cluster scenario' : `--scenario ${file}`}: ${error.message}`);
+      throw new UsageError(
+        `${file === undefined ? 'cluster scenario' : `--scenario ${file}`}: ${error.message}`,
+      );
     }
     throw error;
   }
@@ -212,7 +215,7 @@ async function loadCommand(args: ClusterArgs): Promise<number> {
 }
 
 async function checkCommand(args: ClusterArgs): Promise<number> {
-  const { checkCluster, summarizeCluster } = await import('../cluster/check.ts');
+  const { checkCluster } = await import('../cluster/check.ts');
   const scenario = clusterScenarioFlags(args.values.scenario, args.values.seed);
   const result = await checkCluster({
     login: login(args, 'check'),
@@ -224,7 +227,7 @@ async function checkCommand(args: ClusterArgs): Promise<number> {
   const out = args.values.out ?? 'out';
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'result.json'), `${JSON.stringify(result, jsonReplacer, 2)}\n`);
-  process.stdout.write(`${summarizeCluster(result)}\n\n  wrote ${join(out, 'result.json')}\n`);
+  process.stdout.write(`${summarize(result)}\n\n  wrote ${join(out, 'result.json')}\n`);
   return result.ok ? 0 : 1;
 }
 

@@ -14,7 +14,8 @@ import { join, resolve } from 'node:path';
 import { UsageError } from './args.ts';
 import { jsonReplacer } from '../world/json.ts';
 import { log } from '../world/log.ts';
-import { checkCluster, summarizeCluster } from '../cluster/check.ts';
+import { checkCluster } from '../cluster/check.ts';
+import { summarize } from '../world/result.ts';
 import { clusterScenarioFlags, parseDuration, wholeNumber, type ClusterArgs } from './cluster.ts';
 import { defaultDeployment } from '../cluster/deployment.ts';
 import { FaultControlServer, faultCommand } from '../cluster/fault_control.ts';
@@ -117,15 +118,7 @@ async function up(args: ClusterArgs, dir: string): Promise<number> {
   try {
     faults = await FaultControlServer.start(cluster.links);
     procs = await processControl(cluster, () => down());
-    await serve(
-      cluster,
-      faults,
-      procs,
-      dir,
-      limit,
-      rate,
-      stopped,
-    );
+    await serve(cluster, faults, procs, dir, limit, rate, stopped);
   } finally {
     process.stdout.write('gongji cluster: stopping\n');
     await cluster.stop();
@@ -273,6 +266,6 @@ async function check(args: ClusterArgs, dir: string): Promise<number> {
   const out = args.values.out ?? dir;
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'result.json'), `${JSON.stringify(result, jsonReplacer, 2)}\n`);
-  process.stdout.write(`${summarizeCluster(result)}\n\n  wrote ${join(out, 'result.json')}\n`);
+  process.stdout.write(`${summarize(result)}\n\n  wrote ${join(out, 'result.json')}\n`);
   return result.ok ? 0 : 1;
 }

@@ -12,7 +12,7 @@ import { encodeEnvelope } from '../protocol/index.ts';
 import { topologyOf } from '../world/build.ts';
 import { clusterScenario } from './deployment.ts';
 import { readScenarioFile } from '../world/scenario_file.ts';
-import type { ClusterResult } from './check.ts';
+import type { RunResult } from '../world/result.ts';
 import { defaultDeployment } from './deployment.ts';
 import { LocalCluster } from './launcher.ts';
 import { connectNats } from './nats_transport.ts';
@@ -32,7 +32,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 describe('a local 3-node cluster under real faults', () => {
   let dir: string;
   let cluster: LocalCluster;
-  let result: ClusterResult;
+  let result: RunResult;
   const permissionErrors: string[] = [];
   let routesDuringCut = -1;
   let drainedExit: number | null = -1;
@@ -185,14 +185,16 @@ describe('a local 3-node cluster under real faults', () => {
   }, 300_000);
 
   it('lost nothing: every request answered, every accepted transfer terminal on every party', () => {
-    expect(result.quiesced).toBe(true);
-    expect(result.load?.submitted).toBe(REQUESTS);
-    expect((result.load?.accepted ?? 0) + (result.load?.refused ?? 0)).toBe(REQUESTS);
+    expect(result.cluster?.quiesced).toBe(true);
+    expect(result.cluster?.load?.submitted).toBe(REQUESTS);
+    expect((result.cluster?.load?.accepted ?? 0) + (result.cluster?.load?.refused ?? 0)).toBe(
+      REQUESTS,
+    );
     const accepted = ['sameRegion', 'sameProvince', 'crossProvince'].reduce(
       (n, scope) => n + (result.counts[`transfer.${scope}.accepted`] ?? 0),
       0,
     );
-    expect(accepted).toBe(result.load?.acceptedTransfers);
+    expect(accepted).toBe(result.cluster?.load?.acceptedTransfers);
     expect(result.counts['transfer.crossProvince.completed']).toBeGreaterThan(0);
     // The other flows ran too: bindings went active, recipients received credits (W11).
     const sum = (pattern: RegExp) =>
@@ -219,6 +221,6 @@ describe('a local 3-node cluster under real faults', () => {
     expect(drainedExit).toBe(0);
     const log = readFileSync(join(dir, 'logs', 'wallets.log'), 'utf8');
     expect(log.match(/"msg":"host serving"/g)?.length).toBe(2);
-    expect(result.actors['wallet.00']?.journalSeq).toBeGreaterThan(0);
+    expect(result.cluster?.actors['wallet.00']?.journalSeq).toBeGreaterThan(0);
   });
 });

@@ -18,11 +18,14 @@ import { Journal, FencedError, JournalClosedError } from './journal.ts';
 import { LiveEnvironment, liveClock } from './live_runtime.ts';
 import { MemoryStore } from '../host/store.ts';
 import { connectNats, drainWithin, NatsTransport, type NatsLogin } from './nats_transport.ts';
-import { pack } from './record_codec.ts';
+import { pack } from '../host/record_codec.ts';
 import { openWork, type ActorReport } from './reconcile.ts';
 import { adminSubject, assertAddress, inboxSubject, senderOf } from './subjects.ts';
 import { buildWorld, type ActorSpec } from '../world/build.ts';
 import type { Scenario } from '../world/scenario.ts';
+
+/** How long a starting process keeps trying its first connection. */
+const FIRST_CONNECT_WAIT_MS = 30_000;
 
 export interface HostProcessOptions {
   /** This process's name (logs, journal owner ids, the server's connection list). */
@@ -43,7 +46,6 @@ export interface HostProcessOptions {
    */
   readonly outcomeSubject?: string | undefined;
 }
-
 
 export class HostProcess implements HostObserver {
   readonly hosts = new Map<string, ActorHost>();
@@ -77,7 +79,12 @@ export class HostProcess implements HostObserver {
   static async start(options: HostProcessOptions): Promise<HostProcess> {
     for (const address of options.addresses) assertAddress(address);
     const specs = actorSpecs(options.scenario, options.addresses);
-    const nc = await connectNats(options.login);
+    // A host started while its server restarts (or its link flaps) waits for it, as a supervisor
+    // restarting it would; past the bound it exits, saying why.
+    const nc = await connectNats(options.login, {
+      retryForMs: FIRST_CONNECT_WAIT_MS,
+      onRetry: (error) => options.log.warn({ err: error }, 'first connection failed; retrying'),
+    });
     const hostProcess = new HostProcess(
       options,
       nc,
@@ -156,6 +163,7 @@ export class HostProcess implements HostObserver {
       up: host.up,
       settled: host.settled,
       openWork: openWork(host.store.durable),
+      now: this.runtime.now(),
       journalSeq: journal?.sequence ?? 0,
       records: host.store.durable.size,
       received: host.received,

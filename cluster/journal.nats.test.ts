@@ -14,7 +14,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureStream, FencedError, Journal, readJournal } from './journal.ts';
 import { connectNats } from './nats_transport.ts';
-import { pack } from './record_codec.ts';
+import { pack } from '../host/record_codec.ts';
 import { stateSubject } from './subjects.ts';
 import { NatsCluster } from './nats_server.ts';
 

@@ -9,7 +9,8 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import type { Scenario } from '../world/scenario.ts';
-import { checkCluster, type ClusterResult } from './check.ts';
+import type { RunResult } from '../world/result.ts';
+import { checkCluster } from './check.ts';
 import {
   allAddresses,
   deploymentUsers,
@@ -21,7 +22,7 @@ import {
 import { FaultProxy } from './fault_proxy.ts';
 import { freePorts, NatsCluster } from './nats_server.ts';
 import { connectNats, type NatsLogin } from './nats_transport.ts';
-import { pack, unpack } from './record_codec.ts';
+import { pack, unpack } from '../host/record_codec.ts';
 import type { ActorReport } from './reconcile.ts';
 import { adminSubject } from './subjects.ts';
 
@@ -270,7 +271,7 @@ export class LocalCluster {
     }
   }
 
-  async check(quiesceTimeoutMs = 120_000): Promise<ClusterResult> {
+  async check(quiesceTimeoutMs = 120_000): Promise<RunResult> {
     return checkCluster({
       login: this.adminLogin(),
       scenario: this.options.scenario,

@@ -15,9 +15,14 @@ import { ActorHost, type HostObserver } from '../host/actor_host.ts';
 import { LiveEnvironment, liveClock } from './live_runtime.ts';
 import { MemoryStore } from '../host/store.ts';
 import { connectNats, drainWithin, NatsTransport, type NatsLogin } from './nats_transport.ts';
-import { pack } from './record_codec.ts';
+import { pack } from '../host/record_codec.ts';
 import type { ActorReport } from './reconcile.ts';
+import type { Refusal } from '../world/outcomes.ts';
+import { requestsByKind } from '../world/result.ts';
 import { adminSubject, inboxSubject, senderOf } from './subjects.ts';
+
+/** How long a starting process keeps trying its first connection. */
+const FIRST_CONNECT_WAIT_MS = 30_000;
 
 export interface LoadOptions {
   readonly login: NatsLogin;
@@ -77,7 +82,8 @@ export class LoadGenerator implements HostObserver {
     lowestDiscernibleValue: 1,
     numberOfSignificantValueDigits: 3,
   });
-  private readonly refusedByScope: Record<string, number> = {};
+  /** Requests refused at the request (no saga exists for them): the checker counts them. */
+  private readonly refusals: Refusal[] = [];
   private ticker: NodeJS.Timeout | undefined;
   private startedAt = 0;
   private finishedSubmittingAt = 0;
@@ -122,7 +128,12 @@ export class LoadGenerator implements HostObserver {
   static async start(options: LoadOptions): Promise<LoadGenerator> {
     if (!(options.rate > 0))
       throw new RangeError(`rate must be > 0 requests/s, got ${options.rate}`);
-    const nc = await connectNats(options.login);
+    // A host started while its server restarts (or its link flaps) waits for it, as a supervisor
+    // restarting it would; past the bound it exits, saying why.
+    const nc = await connectNats(options.login, {
+      retryForMs: FIRST_CONNECT_WAIT_MS,
+      onRetry: (error) => options.log.warn({ err: error }, 'first connection failed; retrying'),
+    });
     const load = new LoadGenerator(options, nc);
     load.subscriptions.push(
       nc.subscribe(inboxSubject(APP_ADDRESS), {
@@ -205,15 +216,20 @@ export class LoadGenerator implements HostObserver {
         this.app.scheduled +
         this.app.billsOpen +
         (this.intents.length - this.app.submitted),
+      now: this.runtime.now(),
       journalSeq: 0,
       records: 0,
       received: this.host.received,
       rejected: Object.fromEntries(this.host.rejectedByCode),
+      total: this.intents.length,
       submitted: this.app.submitted,
       accepted: this.app.accepted,
       acceptedTransfers: this.app.acceptedTransfers,
       refused: this.app.refused,
-      refusedByScope: { ...this.refusedByScope },
+      unanswered: this.app.pending.size + this.app.billsOpen,
+      firstUnanswered: [...this.app.pending.keys()].slice(0, 5),
+      refusals: this.refusals,
+      requestsByKind: requestsByKind(this.intents),
     };
   }
 
@@ -232,16 +248,41 @@ export class LoadGenerator implements HostObserver {
         p99: this.answerLatency.getValueAtPercentile(99),
         max: this.answerLatency.maxValue,
       },
-      refusedByScope: { ...this.refusedByScope },
+      refusedByScope: this.refusedByScope(),
     };
+  }
+
+  /** Refused transfer requests per `<scope>.<reason>`. */
+  private refusedByScope(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const r of this.refusals) {
+      if (r.flow === 'transfer')
+        counts[`${r.scope}.${r.reason}`] = (counts[`${r.scope}.${r.reason}`] ?? 0) + 1;
+    }
+    return counts;
   }
 
   // HostObserver: the app emits a refused request's outcome with its scope.
   durable(_address: string, events: readonly DomainEvent[]): void {
     for (const event of events) {
-      if (event.type === 'transfer.outcome') {
-        const key = `${event.scope}.${event.reason ?? '?'}`;
-        this.refusedByScope[key] = (this.refusedByScope[key] ?? 0) + 1;
+      if (
+        (event.type === 'transfer.outcome' ||
+          event.type === 'bind.outcome' ||
+          event.type === 'contribution.outcome') &&
+        event.outcome === 'refused'
+      ) {
+        const flow =
+          event.type === 'transfer.outcome'
+            ? 'transfer'
+            : event.type === 'bind.outcome'
+              ? 'bind'
+              : 'contribution';
+        this.refusals.push({
+          flow,
+          id: event.corr,
+          scope: event.scope,
+          reason: event.reason ?? '?',
+        });
       }
     }
   }

@@ -19,7 +19,39 @@ export interface NatsLogin {
  * servers it was given (cluster updates would let it route around a fault proxy), and no async
  * stack traces (faster requests and JetStream publishes, TECH.md §2.3).
  */
-export async function connectNats(login: NatsLogin): Promise<NatsConnection> {
+export interface ConnectOptions {
+  /**
+   * Keep trying the first connection this long (a long-running host or load generator, whose
+   * server may be restarting or briefly unreachable); 0: fail at once (the default).
+   */
+  readonly retryForMs?: number;
+  /** Told of each failed attempt that will be retried. */
+  readonly onRetry?: (error: Error) => void;
+}
+
+const FIRST_CONNECT_RETRY_MS = 500;
+
+/**
+ * Connect, reconnecting forever once connected. The first connection must succeed, within
+ * `retryForMs`: a process started against no server says so and exits.
+ */
+export async function connectNats(
+  login: NatsLogin,
+  options: ConnectOptions = {},
+): Promise<NatsConnection> {
+  const deadline = Date.now() + (options.retryForMs ?? 0);
+  for (;;) {
+    try {
+      return await connectOnce(login);
+    } catch (error) {
+      if (Date.now() >= deadline) throw error;
+      options.onRetry?.(error as Error);
+      await new Promise((resolve) => setTimeout(resolve, FIRST_CONNECT_RETRY_MS));
+    }
+  }
+}
+
+async function connectOnce(login: NatsLogin): Promise<NatsConnection> {
   try {
     return await connect({
       servers: [...login.servers],
@@ -30,8 +62,6 @@ export async function connectNats(login: NatsLogin): Promise<NatsConnection> {
       maxReconnectAttempts: -1,
       reconnectTimeWait: 250,
       reconnectJitter: 100,
-      // The first connection must succeed (a process started against no server says so and
-      // exits); after that, reconnect forever.
       waitOnFirstConnect: false,
       ignoreClusterUpdates: true,
       noAsyncTraces: true,
@@ -39,8 +69,9 @@ export async function connectNats(login: NatsLogin): Promise<NatsConnection> {
       maxPingOut: 2,
     });
   } catch (error) {
+    const as = login.user ? ` as ${login.user}` : '';
     throw new Error(
-      `cannot connect to NATS at ${login.servers.join(', ')}${login.user ? ` as ${login.user}` : ''}: ${(error as Error).message}`,
+      `cannot connect to NATS at ${login.servers.join(', ')}${as}: ${(error as Error).message}`,
     );
   }
 }

@@ -1,8 +1,8 @@
 // The reconciliation query: each actor answers, over NATS request/reply, what it has in flight
 // and where its journal stands. The checker polls every actor until all are quiet and agree
 // twice in a row, then reads the journals themselves (cluster/check.ts).
-import type { SagaSnapshot } from '../actors/wallet_shard.actor.ts';
-import type { TxnRecord } from '../actors/records.ts';
+import { visitRecords } from '../actors/records.ts';
+import type { Refusal } from '../world/outcomes.ts';
 
 export interface ActorReport {
   readonly address: string;
@@ -12,27 +12,42 @@ export interface ActorReport {
   readonly settled: boolean;
   /** Business work not yet terminal: sagas not done, holds still reserved, requests unanswered. */
   readonly openWork: number;
+  /** The actor's clock (virtual ms) when it answered. */
+  readonly now: number;
   readonly journalSeq: number;
   readonly records: number;
   readonly received: number;
   readonly rejected: Record<string, number>;
-  /** Load generator only. */
+  /** Accepted → terminal, wall ms, encoded hdr histogram (hosts with sagas). */
+  readonly latency?: string | undefined;
+  // The load generator only: what the app says of its requests.
+  /** Requests it was to offer, and has. */
+  readonly total?: number;
   readonly submitted?: number;
   readonly accepted?: number;
   /** Of `accepted`, the transfer requests: each has a saga in a journal. */
   readonly acceptedTransfers?: number;
   readonly refused?: number;
-  /** Refused requests per `<scope>.<reason>`. */
-  readonly refusedByScope?: Record<string, number>;
-  /** Accepted → terminal, wall ms, encoded hdr histogram (hosts with sagas). */
-  readonly latency?: string;
+  /** Requests without an answer yet, and the first few of their ids. */
+  readonly unanswered?: number;
+  readonly firstUnanswered?: readonly string[];
+  /** Every refused request: no saga exists for it, so only the app can tell. */
+  readonly refusals?: readonly Refusal[];
+  /** The requests it was to offer, by kind. */
+  readonly requestsByKind?: Record<string, number>;
 }
 
 /**
  * Saga states with no machine work left: terminal, or waiting for a person or the clock (a
  * receipt until 06:00, W11; a relative's face until the binding's TTL, F1).
  */
-const QUIET_SAGA = new Set(['completed', 'rejected', 'received', 'returned', 'awaitingReceipt']);
+const QUIET_TRANSFER = new Set([
+  'completed',
+  'rejected',
+  'received',
+  'returned',
+  'awaitingReceipt',
+]);
 const QUIET_BIND = new Set(['active', 'refused', 'rejected', 'expired', 'challenging']);
 /** Bills at rest (a pre-settlement the POS left waits for its TTL); contributions done. */
 const QUIET_BILL = new Set([
@@ -48,18 +63,17 @@ const QUIET_PAYMENT = new Set(['paid', 'rejected']);
 /** Count unfinished business in an actor's durable records. */
 export function openWork(records: ReadonlyMap<string, unknown>): number {
   let open = 0;
-  records.forEach((value, key) => {
-    if (key.startsWith('s:')) {
-      if (!QUIET_SAGA.has(String((value as SagaSnapshot).value))) open++;
-    } else if (key.startsWith('b:')) {
-      if (!QUIET_BIND.has(String((value as SagaSnapshot).value))) open++;
-    } else if (key.startsWith('g:')) {
-      if (!QUIET_BILL.has(String((value as SagaSnapshot).value))) open++;
-    } else if (key.startsWith('y:')) {
-      if (!QUIET_PAYMENT.has(String((value as SagaSnapshot).value))) open++;
-    } else if (key.startsWith('t:')) {
-      if ((value as TxnRecord).state === 'reserved') open++;
-    }
+  const count = (quiet: ReadonlySet<string>) => (_: string, saga: { value: unknown }) => {
+    if (!quiet.has(String(saga.value))) open++;
+  };
+  visitRecords(records, {
+    transferSaga: count(QUIET_TRANSFER),
+    bindSaga: count(QUIET_BIND),
+    billSaga: count(QUIET_BILL),
+    contributionSaga: count(QUIET_PAYMENT),
+    txn: (_, txn) => {
+      if (txn.state === 'reserved') open++;
+    },
   });
   return open;
 }

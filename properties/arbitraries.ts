@@ -11,7 +11,8 @@ import {
   walletShardAddress,
 } from '../actors/addresses.ts';
 import type { FaultEvent } from '../world/faults.ts';
-import { BILL_SCOPES, CARE_KINDS, CONTRIBUTION_SOURCES, POS_ACTIONS } from '../world/payments.ts';
+import { BILL_SCOPES } from '../actors/regions.ts';
+import { CARE_KINDS, CONTRIBUTION_SOURCES, POS_ACTIONS } from '../world/payments.ts';
 import {
   DEFAULT_SCENARIO,
   ENDING_PARTIES,

@@ -14,6 +14,7 @@ export {
 } from './money.ts';
 export type { Fen, ParseYuanOptions } from './money.ts';
 export {
+  CARE_KINDS,
   ID_CHARS_MAX,
   ENUMS,
   ID_PATTERN,
@@ -33,6 +34,9 @@ export type {
   Bodies,
   Body,
   AuthMethod,
+  Care,
+  ClearingLedger,
+  Flag,
   DeclaredKinship,
   EnumType,
   EnumValue,

@@ -107,8 +107,16 @@ export type EnumType = keyof typeof ENUMS;
 export type EnumValue<T extends EnumType> = (typeof ENUMS)[T][number];
 export type Verdict = EnumValue<'verdict'>;
 export type AuthMethod = EnumValue<'method'>;
+/** Where money for a transfer (W5) or a contribution (C2, C3) comes from. */
 export type TransferSource = EnumValue<'source'>;
 export type RelationEnding = EnumValue<'ending'>;
+/** A yes/no field on the wire (F3's emergency, networked and useWallet). */
+export type Flag = EnumValue<'flag'>;
+/** F3: the care a bill is for. */
+export type Care = EnumValue<'care'>;
+export const CARE_KINDS: readonly Care[] = ENUMS.care;
+/** F5: the ledger a clearing line is in. */
+export type ClearingLedger = EnumValue<'ledger'>;
 
 /** Longest `text` field (a name or an ID number), in UTF-16 units. */
 export const TEXT_CHARS_MAX = 64;

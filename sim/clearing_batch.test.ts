@@ -115,7 +115,9 @@ describe('F5: the monthly clearing batch', () => {
     }
     // And the national clearing account holds exactly the prepayments once the batch is done.
     const held = [...prepayments.values()].reduce((n, p) => n + p.balance, 0n);
-    expect(sim.hosts.get('settlement.0')!.store.durable.get(RECORDS.clearingAccount.key())).toBe(held);
+    expect(sim.hosts.get('settlement.0')!.store.durable.get(RECORDS.clearingAccount.key())).toBe(
+      held,
+    );
   });
 
   it("moves money between pooling funds: payers' funds fall, receivers' rise, the total is kept", () => {
@@ -123,7 +125,9 @@ describe('F5: the monthly clearing batch', () => {
     for (const [address, host] of sim.hosts) {
       if (address.startsWith('province.')) funds += host.store.durable.get('f:fund') as bigint;
     }
-    const ca = sim.hosts.get('settlement.0')!.store.durable.get(RECORDS.clearingAccount.key()) as bigint;
+    const ca = sim.hosts
+      .get('settlement.0')!
+      .store.durable.get(RECORDS.clearingAccount.key()) as bigint;
     expect(funds + ca).toBe(sim.world.openingFunds);
     const receivers = Object.values(batch.statements).filter((s) => s.toReceive > 0n);
     expect(receivers.length).toBeGreaterThan(0);

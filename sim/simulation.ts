@@ -2,8 +2,7 @@
 // single virtual clock until nothing is left to do. Every delivered message is checked.
 import { APP_ADDRESS } from '../actors/addresses.ts';
 import { Calendar, parseDate } from '../actors/calendar.ts';
-import type { TransferScope } from '../actors/effects.ts';
-import { returnAtMs } from '../actors/wallet.machine.ts';
+import { returnAtMs } from '../actors/calendar.ts';
 import {
   ActorHost,
   type ActorFactory,
@@ -17,12 +16,14 @@ import { buildWorld, type World } from '../world/build.ts';
 import { Checkers } from '../world/checkers.ts';
 import { describeFault, lastHealAt, type FaultEvent } from '../world/faults.ts';
 import { finalChecks } from '../world/final_checks.ts';
+import type { Requests } from '../world/final_input.ts';
+import { readParties } from '../world/parties.ts';
 import { log } from '../world/log.ts';
 import { siteOf } from '../world/network.ts';
 import { Prng } from '../world/prng.ts';
 import { recount } from '../world/recount.ts';
 import type { Scenario } from '../world/scenario.ts';
-import { intentId, type Intent } from '../world/workload.ts';
+import type { Intent } from '../world/workload.ts';
 import { EventQueue } from './event_queue.ts';
 import { SimNetwork } from './sim_network.ts';
 import { Trace } from './trace.ts';
@@ -81,7 +82,6 @@ export class Simulation implements HostEnvironment, HostObserver {
   droppedDown = 0;
   private readonly queue = new EventQueue<Item>();
   private readonly calendar: Calendar;
-  private readonly intentScopes = new Map<string, TransferScope>();
   private readonly appHost: ActorHost;
 
   constructor(
@@ -102,8 +102,12 @@ export class Simulation implements HostEnvironment, HostObserver {
         tap: hooks.tap,
       });
     const hosts = new Map<string, ActorHost>();
-    for (const [address, spec] of this.world.actors) hosts.set(address, host(address, spec.make, spec.opening));
-    hosts.set(APP_ADDRESS, host(APP_ADDRESS, () => new AppClient(APP_ADDRESS, scenario.protocol), new Map()));
+    for (const [address, spec] of this.world.actors)
+      hosts.set(address, host(address, spec.make, spec.opening));
+    hosts.set(
+      APP_ADDRESS,
+      host(APP_ADDRESS, () => new AppClient(APP_ADDRESS, scenario.protocol), new Map()),
+    );
     this.hosts = hosts;
     this.network = new SimNetwork(
       scenario.network,
@@ -119,10 +123,6 @@ export class Simulation implements HostEnvironment, HostObserver {
     for (const actorHost of hosts.values()) actorHost.start();
     this.app = this.appHost.current as AppClient;
     this.lastHealAt = lastHealAt(scenario.faults);
-    for (const intent of this.world.workload) {
-      if (intent.kind === 'transfer' || intent.kind === 'bind')
-        this.intentScopes.set(intentId(intent), intent.scope);
-    }
     for (const fault of scenario.faults) this.queue.push(fault.at, { k: 'faultStart', fault });
     if (this.world.workload.length > 0) {
       this.queue.push((this.world.workload[0] as Intent).at, { k: 'intent', index: 0 });
@@ -150,13 +150,34 @@ export class Simulation implements HostEnvironment, HostObserver {
       }
     }
     this.checkpoint();
-    finalChecks(this);
+    finalChecks(
+      {
+        parties: readParties(this.hosts.values()),
+        outcomes: this.checkers,
+        requests: this.requests(),
+        protocol: this.scenario.protocol,
+        lifecycleBoundMs: this.scenario.checks.lifecycleBoundMs,
+        lastHealAt: this.lastHealAt,
+        horizon: 'end',
+        openingFunds: this.world.openingFunds,
+      },
+      this.checkers.fail,
+    );
     return this;
   }
 
-  /** The scope a workload intent was drawn for (refused requests never reach a saga). */
-  scopeOfIntent(transferId: string): TransferScope | 'unknown' {
-    return this.intentScopes.get(transferId) ?? 'unknown';
+  /** What the app says of the workload's requests. */
+  requests(): Requests {
+    const { app } = this;
+    return {
+      total: this.world.workload.length,
+      submitted: app.submitted,
+      accepted: app.accepted,
+      refused: app.refused,
+      acceptedTransfers: app.acceptedTransfers,
+      unanswered: app.pending.size + app.billsOpen,
+      firstUnanswered: [...app.pending.keys()].slice(0, 5),
+    };
   }
 
   progress(): Progress {

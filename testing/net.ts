@@ -21,12 +21,7 @@ import type { ProtocolConfig } from '../actors/config.ts';
 import type { Actor, DomainEvent, Fact, Posting } from '../actors/effects.ts';
 import { ProvinceActor } from '../actors/province.actor.ts';
 import { SettlementActor } from '../actors/settlement.actor.ts';
-import type {
-  Relation,
-  WalletContext,
-  WalletInput,
-  WalletStatus,
-} from '../actors/wallet.machine.ts';
+import type { Relation, WalletContext, WalletStatus } from '../actors/wallet.ts';
 import {
   WalletMachines,
   WalletShardActor,
@@ -460,7 +455,7 @@ export class Net {
 
   saga(transferId: string, donorId?: string): SagaSnapshot {
     for (const shard of this.shards) {
-      const saga = shard.sagas.get(transferId);
+      const saga = shard.transfers.get(transferId);
       if (saga !== undefined && (donorId === undefined || saga.context.donorId === donorId))
         return saga;
     }
@@ -494,7 +489,7 @@ export class Net {
   }
 
   bindCount(): number {
-    return this.shards.reduce((n, s) => n + s.binds.size, 0);
+    return this.shards.reduce((n, s) => n + s.binds.snapshots.size, 0);
   }
 
   book(region: string): AccountBook {

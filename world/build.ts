@@ -72,7 +72,11 @@ export function buildWorld(scenario: Scenario, prng = new Prng(scenario.seed).fo
     config,
     machines,
     provinces: topology.provinces.map((p) => p.code),
-    people: population.people.map((p) => ({ ...p, balance: p.openingBalance, creditFen: p.monthlyCreditFen })),
+    people: population.people.map((p) => ({
+      ...p,
+      balance: p.openingBalance,
+      creditFen: p.monthlyCreditFen,
+    })),
     relations: population.relations.map((r, i) => ({ ...r, bindId: `r${i}` })),
     kin: [...population.relations, ...population.candidates],
     funds: OPENING_FUNDS,
@@ -105,7 +109,8 @@ function factoryOf(address: string, scenario: Scenario, machines: WalletMachines
   if (address === SETTLEMENT_ADDRESS) {
     return (records: ReadonlyMap<string, unknown>) => new SettlementActor(address, records, config);
   }
-  return (records: ReadonlyMap<string, unknown>) => new WalletShardActor(address, records, machines);
+  return (records: ReadonlyMap<string, unknown>) =>
+    new WalletShardActor(address, records, machines);
 }
 
 function workloadOf(scenario: Scenario, population: Population, generated: Prng, payments: Prng) {

@@ -1,6 +1,8 @@
-// The invariants of DESIGN §8, checked while the simulation runs. Running totals follow every
-// posting as it becomes durable (O(1) per message); a full recount from the actors' durable
-// records runs at checkpoints and at the end, and must agree with the running totals.
+// The invariants of DESIGN §8 that the simulator checks while it runs. Running totals follow
+// every posting as it becomes durable (O(1) per message); a full recount from the actors'
+// durable records runs at checkpoints and at the end, and must agree with the running totals.
+// The facts each actor reports as they become durable are kept, with their virtual times, as the
+// run's outcomes (world/outcomes.ts), which the final checks and the result read.
 //
 // Conservation (docs/ARCHITECTURE.md): with overlap = Σ amount of transfers that are both still
 // held at the donor's province and already credited at the recipient's wallet, and returning =
@@ -11,39 +13,23 @@
 // recipient after it, and in transit on its way back. Money that enters people from outside (P4
 // credits) or leaves them (bills F3, contributions F4) is booked against counters, whose sum
 // `outside` joins the left side: Σ people's money + outside = Σ opening balances.
-import type {
-  BillOutcome,
-  BillScope,
-  BindOutcome,
-  DomainEvent,
-  MoneyClass,
-  Posting,
-  TransferOutcome,
-  TransferScope,
-} from '../actors/effects.ts';
+import * as hdr from 'hdr-histogram-js';
+import type { DomainEvent, Fact, MoneyClass, Posting } from '../actors/effects.ts';
 import type { Fen } from '../protocol/index.ts';
 import { formatFen } from '../protocol/index.ts';
 import { fmtTime } from './faults.ts';
-import * as hdr from 'hdr-histogram-js';
-
-export const INVARIANTS = [
-  'conservation',
-  'ledgerBalance',
-  'noNegativeBalance',
-  'exactlyOnce',
-  'lifecycle',
-  'allRequestsAnswered',
-  'liabilityMatches',
-  'walletLiability',
-  'clearing',
-] as const;
-export type InvariantName = (typeof INVARIANTS)[number];
-
-export interface InvariantResult {
-  ok: boolean;
-  detail?: string;
-  violations?: number;
-}
+import { checkRecount } from './final_checks.ts';
+import { verdicts, type Recount } from './invariants.ts';
+import type {
+  Accepted,
+  BillState,
+  BindAccepted,
+  BindTerminal,
+  ContributionState,
+  Outcomes,
+  Receipt,
+  Terminal,
+} from './outcomes.ts';
 
 const OP_BITS = {
   open: 0,
@@ -63,84 +49,29 @@ const PERSON_MONEY: ReadonlySet<MoneyClass> = new Set(['available', 'held', 'wal
 /** Counters money enters people from (P4) or leaves them to (F3, F4). */
 const OUTSIDE: ReadonlySet<MoneyClass> = new Set(['income', 'payable', 'spent', 'contributed']);
 
-interface Accepted {
-  readonly scope: TransferScope;
-  readonly amount: Fen;
-  readonly at: number;
-}
-
-interface Terminal {
-  readonly outcome: TransferOutcome;
-  readonly reason: string | undefined;
-  readonly at: number;
-}
-
-interface BindTerminal {
-  readonly outcome: BindOutcome;
-  readonly reason: string | undefined;
-  readonly at: number;
-}
-
-/** Per-class money the recount found in the actors' durable records. */
-export interface Recount {
-  readonly available: Fen;
-  readonly held: Fen;
-  readonly wallet: Fen;
-  readonly overlap: Fen;
-  readonly returning: Fen;
-  /** Σ of the counters money enters or leaves people by: income (≤ 0), payable, spent, contributed. */
-  readonly outside: Fen;
-  /** Ledgers whose accounts do not sum to zero, with their sums. */
-  readonly unbalanced: ReadonlyArray<readonly [string, Fen]>;
-  /** Accounts below zero. */
-  readonly negative: readonly string[];
-}
-
-export class Checkers {
-  readonly results = new Map<InvariantName, InvariantResult>(
-    INVARIANTS.map((name) => [name, { ok: true }]),
-  );
-  readonly accepted = new Map<string, Accepted>();
+export class Checkers implements Outcomes {
+  private now = 0;
+  private readonly verdicts = verdicts(() => `${fmtTime(this.now)}: `);
+  readonly results = this.verdicts.results;
+  readonly fail = this.verdicts.fail;
+  readonly accepted = new Map<string, Accepted & { readonly at: number }>();
   readonly terminal = new Map<string, Terminal>();
-  readonly refusedByReason = new Map<string, number>();
-  readonly bindAccepted = new Map<string, { readonly scope: TransferScope; readonly at: number }>();
+  readonly bindAccepted = new Map<string, BindAccepted>();
   readonly bindTerminal = new Map<string, BindTerminal>();
-  readonly receipts = new Map<
-    string,
-    { readonly outcome: 'received' | 'returned'; readonly at: number }
-  >();
-  /** Relation ends seen, per `<scope>.<ending>`: one per party's side. */
+  readonly receipts = new Map<string, Receipt>();
+  /** Relation ends seen, per `<scope>.<ending>`: one per party's side that ended it. */
   readonly relationEnds = new Map<string, number>();
   sms = 0;
-  /** F3: each bill's latest outcome (started → presettled → settled → cancelled …). */
-  readonly bills = new Map<
-    string,
-    {
-      scope: BillScope;
-      outcome: BillOutcome;
-      reason: string | undefined;
-      at: number;
-      startedAt: number;
-      wallet: Fen;
-    }
-  >();
-  /** F4: each contribution's outcome. */
-  readonly contributions = new Map<
-    string,
-    { scope: TransferScope; outcome: string; reason: string | undefined; at: number }
-  >();
-  /** F5 input: clearing lines as settlement recorded them, net of undone ones, by ledger. */
-  readonly lineTotals = new Map<string, Fen>();
-  /** F5: each month's clearing batch, its latest state, and the state changes seen. */
+  readonly bills = new Map<string, BillState>();
+  readonly contributions = new Map<string, ContributionState>();
   readonly batchStates = new Map<number, string>();
+  /** F5: every state change of every month's batch, in order. */
   readonly batchHistory: Array<{
     readonly month: number;
     readonly state: string;
     readonly at: number;
   }> = [];
-  /** P4: monthly credits booked, and their sum. */
   credits = 0;
-  creditsFen: Fen = 0n;
   available: Fen = 0n;
   held: Fen = 0n;
   wallet: Fen = 0n;
@@ -148,14 +79,13 @@ export class Checkers {
   returning: Fen = 0n;
   /** Σ income + payable + spent + contributed: what came in from outside or went out (P4, F3, F4). */
   outside: Fen = 0n;
-  private readonly returningByCorr = new Map<string, Fen>();
-  postings = 0;
+  /** Conservation checks run: one per delivered message and per sync. */
   checks = 0;
+  private readonly returningByCorr = new Map<string, Fen>();
   private readonly heldByCorr = new Map<string, Fen>();
   private readonly credited = new Set<string>();
   private readonly inOverlap = new Map<string, Fen>();
   private readonly applied = new Map<string, number>();
-  private now = 0;
   /** Virtual ms from acceptance to a terminal outcome (hdr-histogram: exact percentiles, bounded memory). */
   private readonly latency = hdr.build({
     lowestDiscernibleValue: 1,
@@ -171,59 +101,7 @@ export class Checkers {
     this.now = now;
     for (const event of events) {
       if (event.type === 'posting') this.posting(address, event);
-      else if (event.type === 'transfer.accepted') {
-        this.accepted.set(event.corr, { scope: event.scope, amount: event.amount, at: now });
-      } else if (event.type === 'transfer.outcome') {
-        this.outcome(event.corr, event.outcome, event.reason, now);
-      } else if (event.type === 'liability.recorded') {
-        this.applyOnce(event.corr, LIABILITY_BIT, 'liability.record');
-      } else if (event.type === 'liability.reversed') {
-        this.applyOnce(event.corr, REVERSE_BIT, 'liability.reverse');
-      } else if (event.type === 'transfer.receipt') {
-        if (this.receipts.has(event.corr))
-          this.fail('exactlyOnce', `${event.corr} received or returned twice`);
-        this.receipts.set(event.corr, { outcome: event.outcome, at: now });
-      } else if (event.type === 'notice.sms') {
-        this.sms++;
-      } else if (event.type === 'bind.accepted') {
-        this.bindAccepted.set(event.corr, { scope: event.scope, at: now });
-      } else if (event.type === 'bind.outcome') {
-        if (this.bindTerminal.has(event.corr))
-          this.fail('exactlyOnce', `binding ${event.corr} reached a second outcome`);
-        this.bindTerminal.set(event.corr, {
-          outcome: event.outcome,
-          reason: event.reason,
-          at: now,
-        });
-      } else if (event.type === 'bill.outcome') {
-        const previous = this.bills.get(event.corr);
-        this.bills.set(event.corr, {
-          scope: event.scope,
-          outcome: event.outcome,
-          reason: event.reason,
-          at: now,
-          startedAt: previous?.startedAt ?? now,
-          wallet: event.acctMulaidPay,
-        });
-      } else if (event.type === 'contribution.outcome') {
-        if (this.contributions.has(event.corr))
-          this.fail('exactlyOnce', `contribution ${event.corr} reached a second outcome`);
-        this.contributions.set(event.corr, {
-          scope: event.scope,
-          outcome: event.outcome,
-          reason: event.reason,
-          at: now,
-        });
-      } else if (event.type === 'clearing.line') {
-        const key = `${event.ledger}|${event.payerRegion}|${event.payeeRegion}`;
-        this.lineTotals.set(key, (this.lineTotals.get(key) ?? 0n) + event.amount);
-      } else if (event.type === 'clearing.batch') {
-        this.batchStates.set(event.month, event.state);
-        this.batchHistory.push({ month: event.month, state: event.state, at: now });
-      } else if (event.type === 'relation.ended') {
-        const key = `${event.scope}.${event.ending}`;
-        this.relationEnds.set(key, (this.relationEnds.get(key) ?? 0) + 1);
-      }
+      else this.fact(event, now);
     }
   }
 
@@ -243,60 +121,20 @@ export class Checkers {
     }
   }
 
-  /** Compare a full recount of the durable records with the running totals. */
+  /** A full recount of the durable records: it must hold, and agree with the running totals. */
   checkpoint(recount: Recount): void {
-    const total =
-      recount.available +
-      recount.held +
-      recount.wallet -
-      recount.overlap +
-      recount.returning +
-      recount.outside;
-    if (total !== this.openingTotal) {
-      this.fail(
-        'conservation',
-        `recount: ${formatFen(total)} ≠ opening ${formatFen(this.openingTotal)}`,
-      );
-    }
-    const running = [
-      this.available,
-      this.held,
-      this.wallet,
-      this.overlap,
-      this.returning,
-      this.outside,
-    ]
-      .map(formatFen)
-      .join('/');
-    const counted = [
-      recount.available,
-      recount.held,
-      recount.wallet,
-      recount.overlap,
-      recount.returning,
-      recount.outside,
-    ]
-      .map(formatFen)
-      .join('/');
+    checkRecount(recount, this.openingTotal, this.fail);
+    const classes = (
+      m: Pick<Recount, 'available' | 'held' | 'wallet' | 'overlap' | 'returning' | 'outside'>,
+    ) =>
+      [m.available, m.held, m.wallet, m.overlap, m.returning, m.outside].map(formatFen).join('/');
+    const running = classes(this);
+    const counted = classes(recount);
     if (running !== counted) {
       this.fail(
         'conservation',
         `running totals ${running} ≠ recount ${counted} (available/held/wallet/overlap/returning/outside)`,
       );
-    }
-    for (const [ledger, sum] of recount.unbalanced) {
-      this.fail('ledgerBalance', `${ledger} sums to ${formatFen(sum)}, not 0`);
-    }
-    for (const account of recount.negative)
-      this.fail('noNegativeBalance', `${account} is negative`);
-  }
-
-  fail(name: InvariantName, detail: string): void {
-    const result = this.results.get(name) as InvariantResult;
-    result.violations = (result.violations ?? 0) + 1;
-    if (result.ok) {
-      result.ok = false;
-      result.detail = `${fmtTime(this.now)}: ${detail}`;
     }
   }
 
@@ -314,27 +152,81 @@ export class Checkers {
     return true;
   }
 
+  private fact(event: Fact, now: number): void {
+    switch (event.type) {
+      case 'transfer.accepted':
+        this.accepted.set(event.corr, { scope: event.scope, amount: event.amount, at: now });
+        return;
+      case 'transfer.outcome':
+        return this.outcome(event, now);
+      case 'liability.recorded':
+        return this.applyOnce(event.corr, LIABILITY_BIT, 'liability.record');
+      case 'liability.reversed':
+        return this.applyOnce(event.corr, REVERSE_BIT, 'liability.reverse');
+      case 'transfer.receipt':
+        this.once(this.receipts, event.corr, `${event.corr} received or returned twice`);
+        this.receipts.set(event.corr, { outcome: event.outcome, at: now });
+        return;
+      case 'notice.sms':
+        this.sms++;
+        return;
+      case 'bind.accepted':
+        this.bindAccepted.set(event.corr, { scope: event.scope, at: now });
+        return;
+      case 'bind.outcome': {
+        this.once(this.bindTerminal, event.corr, `binding ${event.corr} reached a second outcome`);
+        const { scope, outcome, reason } = event;
+        this.bindTerminal.set(event.corr, { scope, outcome, reason, at: now });
+        return;
+      }
+      case 'bill.outcome': {
+        const startedAt = this.bills.get(event.corr)?.startedAt ?? now;
+        const { scope, outcome, reason, acctMulaidPay: wallet } = event;
+        this.bills.set(event.corr, { scope, outcome, reason, at: now, startedAt, wallet });
+        return;
+      }
+      case 'contribution.outcome': {
+        const again = `contribution ${event.corr} reached a second outcome`;
+        this.once(this.contributions, event.corr, again);
+        const { scope, outcome, reason } = event;
+        this.contributions.set(event.corr, { scope, outcome, reason, at: now });
+        return;
+      }
+      case 'clearing.batch':
+        this.batchStates.set(event.month, event.state);
+        this.batchHistory.push({ month: event.month, state: event.state, at: now });
+        return;
+      case 'relation.ended': {
+        const key = `${event.scope}.${event.ending}`;
+        this.relationEnds.set(key, (this.relationEnds.get(key) ?? 0) + 1);
+        return;
+      }
+      case 'clearing.line':
+        return; // the lines themselves are checked on settlement's records at the end
+    }
+  }
+
+  /** A business id reaches an outcome once: a second one is a violation. */
+  private once(seen: ReadonlyMap<string, unknown>, corr: string, detail: string): void {
+    if (seen.has(corr)) this.fail('exactlyOnce', detail);
+  }
+
   private posting(address: string, p: Posting): void {
-    this.postings++;
     if (p.amount <= 0n || p.debit === p.credit) {
-      this.fail(
-        'ledgerBalance',
-        `${address}: malformed posting ${p.op} ${p.corr} ${formatFen(p.amount)}`,
-      );
+      const what = `${p.op} ${p.corr} ${formatFen(p.amount)}`;
+      this.fail('ledgerBalance', `${address}: malformed posting ${what}`);
     }
     this.move(p.debitClass, -p.amount);
     this.move(p.creditClass, p.amount);
     if (PERSON_MONEY.has(p.debitClass) && p.debitAfter < 0n) {
+      const after = formatFen(p.debitAfter);
       this.fail(
         'noNegativeBalance',
-        `${p.debit} at ${address} went to ${formatFen(p.debitAfter)} (${p.op} ${p.corr})`,
+        `${p.debit} at ${address} went to ${after} (${p.op} ${p.corr})`,
       );
     }
     this.applyOnce(p.corr, OP_BITS[p.op], p.op);
-    if (p.op === 'income') {
-      this.credits++;
-      this.creditsFen += p.amount;
-    }
+    if (p.op === 'income') this.credits++;
     this.trackOverlap(p);
     this.trackReturning(p);
   }
@@ -385,20 +277,14 @@ export class Checkers {
     this.applied.set(corr, next);
   }
 
-  private outcome(
-    corr: string,
-    outcome: TransferOutcome,
-    reason: string | undefined,
-    at: number,
-  ): void {
-    if (this.terminal.has(corr))
+  private outcome(event: Extract<Fact, { type: 'transfer.outcome' }>, at: number): void {
+    const { corr, scope, outcome, reason } = event;
+    if (this.terminal.has(corr)) {
       this.fail('exactlyOnce', `${corr} reached a second outcome (${outcome})`);
-    this.terminal.set(corr, { outcome, reason, at });
+    }
+    this.terminal.set(corr, { scope, outcome, reason, at });
     const accepted = this.accepted.get(corr);
     if (accepted !== undefined) this.latency.recordValue(Math.max(1, at - accepted.at));
-    if (outcome === 'refused') {
-      this.refusedByReason.set(reason ?? '?', (this.refusedByReason.get(reason ?? '?') ?? 0) + 1);
-    }
   }
 
   private move(cls: MoneyClass, delta: Fen): void {

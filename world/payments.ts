@@ -4,6 +4,7 @@
 // and small exact shares that exercise every refusal and every undo path (D6, D9, D10, D11; C1,
 // C3, C4). Drawn from its own Prng stream, so adding payments changes no other draw.
 import { CHRONIC_DISEASES } from '../actors/policy.ts';
+import { billScopeOf, type BillScope } from '../actors/regions.ts';
 import type { Prng } from './prng.ts';
 import type { Person, Population, Relation } from './population.ts';
 import { chooseExactly, cumulate } from './population.ts';
@@ -21,9 +22,6 @@ export type PosAction =
   // never come back after pre-settling: the pre-settlement expires (presettleTtlMs)
   | 'abandon';
 
-/** Where the care is had, against the patient's insured region (D3, D6). */
-export type BillScope = 'local' | 'sameProvince' | 'crossProvince';
-export const BILL_SCOPES: readonly BillScope[] = ['local', 'sameProvince', 'crossProvince'];
 export type Care = 'outpatient' | 'pharmacy' | 'inpatient' | 'chronic';
 export const CARE_KINDS: readonly Care[] = ['outpatient', 'pharmacy', 'inpatient', 'chronic'];
 export const POS_ACTIONS: readonly PosAction[] = [
@@ -143,13 +141,7 @@ export function treatmentOf(
     treatmentRegion =
       (province === undefined ? undefined : regionIn(prng, places, province)) ?? patient.region;
   }
-  const scope: BillScope =
-    treatmentRegion === patient.region
-      ? 'local'
-      : treatmentRegion.slice(0, 2) === patient.region.slice(0, 2)
-        ? 'sameProvince'
-        : 'crossProvince';
-  return { treatmentRegion, scope };
+  return { treatmentRegion, scope: billScopeOf(patient.region, treatmentRegion) };
 }
 
 /**

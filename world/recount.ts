@@ -8,7 +8,8 @@ import {
   visitRecords,
   type RecordVisitor,
 } from '../actors/records.ts';
-import type { Recount } from './checkers.ts';
+import { balanceOf } from '../actors/wallet.ts';
+import type { Recount } from './invariants.ts';
 
 /** What a recount reads of an actor: its address and durable records (a host, or a journal read back). */
 export interface DurableView {
@@ -35,7 +36,8 @@ export function recount(actors: Iterable<DurableView>): Recount {
         available += account.available;
         held += account.held;
         ledgerSum += account.available + account.held;
-        if (account.available < 0n || account.held < 0n) negative.push(`${address}/${RECORDS.account.key(id)}`);
+        if (account.available < 0n || account.held < 0n)
+          negative.push(`${address}/${RECORDS.account.key(id)}`);
       },
       region: (_, region) => {
         ledgerSum += regionSum(region);
@@ -46,9 +48,10 @@ export function recount(actors: Iterable<DurableView>): Recount {
         else if (txn.state === 'committed') committed.set(id, txn.amount);
       },
       wallet: (id, { context }) => {
-        wallet += context.balance;
-        ledgerSum += context.balance;
-        if (context.balance < 0n) negative.push(`${address}/${RECORDS.wallet.key(id)}`);
+        const balance = balanceOf(context);
+        wallet += balance;
+        ledgerSum += balance;
+        if (balance < 0n) negative.push(`${address}/${RECORDS.wallet.key(id)}`);
         for (const transferId of context.credited) credited.add(transferId);
         for (const transferId of context.returned) returned.push(transferId);
       },

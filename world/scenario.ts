@@ -6,12 +6,11 @@ import { parseDate } from '../actors/calendar.ts';
 import { WIRE_AMOUNT_MAX_FEN, parseYuan, type Fen } from '../protocol/index.ts';
 import { FAULT_TYPES, type FaultEvent } from './faults.ts';
 import { NETWORK_DEFAULTS, type NetworkConfig } from './network.ts';
+import { BILL_SCOPES, type BillScope } from '../actors/regions.ts';
 import {
-  BILL_SCOPES,
   CARE_KINDS,
   CONTRIBUTION_SOURCES,
   POS_ACTIONS,
-  type BillScope,
   type Care,
   type ContributionSource,
   type PosAction,

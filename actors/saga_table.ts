@@ -1,0 +1,94 @@
+// The sagas of one kind that a wallet shard keeps: XState snapshots in a plain map, advanced
+// through one shared driver (TECH.md §1.2: never thousands of children under one parent), each
+// written under its record key after every step that moved it, its timer forgotten once it is
+// done. Transfer, binding, bill and contribution sagas are each one table of this class; what
+// differs between them (the facts a move reports, what a finished saga tells its wallet) are
+// the kind's hooks.
+import type { AnyStateMachine, EventFromLogic, SnapshotFrom } from 'xstate';
+import type { Effects } from './effects.ts';
+import type { MachineDriver } from './machine_driver.ts';
+import type { RecordKind, Stored } from './records.ts';
+import type { TimerKind } from './timers.ts';
+
+export interface SagaKind<M extends AnyStateMachine> {
+  readonly driver: MachineDriver<M>;
+  readonly record: RecordKind<string, Stored<SnapshotFrom<M>>>;
+  readonly timer: TimerKind;
+  /** A saga moved from one state to another within a step: the facts that move reports. */
+  readonly moved?: (before: SnapshotFrom<M>, after: SnapshotFrom<M>, fx: Effects) => void;
+  /** A saga reached a final state (after its record is written and its timer forgotten). */
+  readonly done?: (saga: SnapshotFrom<M>, fx: Effects) => void;
+}
+
+export class SagaTable<M extends AnyStateMachine> {
+  readonly snapshots = new Map<string, SnapshotFrom<M>>();
+  /** Events a saga's own effects answered it with in this step (a wallet's part, taken locally). */
+  private readonly followUps: Array<EventFromLogic<M>> = [];
+  /** For a saga's named actions: deliver `event` to the same saga right after this step. */
+  readonly followUp = (event: EventFromLogic<M>): void => {
+    this.followUps.push(event);
+  };
+
+  constructor(readonly kind: SagaKind<M>) {}
+
+  has(id: string): boolean {
+    return this.snapshots.has(id);
+  }
+
+  get(id: string): SnapshotFrom<M> | undefined {
+    return this.snapshots.get(id);
+  }
+
+  /** A saga as its durable record gave it back. */
+  restore(id: string, stored: Stored<SnapshotFrom<M>>): void {
+    this.snapshots.set(id, this.kind.driver.revive(stored));
+  }
+
+  /** A new saga from its input, waiting for its first event. */
+  create(id: string, input: unknown): void {
+    this.snapshots.set(id, this.kind.driver.initial(input));
+  }
+
+  /** A new saga from its input, stepped at once with `start`. */
+  start(id: string, input: unknown, start: EventFromLogic<M>, fx: Effects): void {
+    this.create(id, input);
+    this.step(id, start, fx);
+  }
+
+  /**
+   * Step one saga with an event, and with whatever its effects answer it in the same step.
+   * A finished or unknown saga ignores it: a late, duplicate or stale message.
+   */
+  step(id: string, event: EventFromLogic<M>, fx: Effects): void {
+    const before = this.snapshots.get(id);
+    if (before === undefined || isDone(before)) return;
+    let current = before;
+    for (
+      let next: EventFromLogic<M> | undefined = event;
+      next !== undefined;
+      next = this.followUps.shift()
+    ) {
+      const after = this.kind.driver.step(current, next);
+      if (after === current) continue;
+      this.snapshots.set(id, after);
+      this.kind.moved?.(current, after, fx);
+      current = after;
+    }
+    if (current === before) return;
+    fx.write(this.kind.record.key(id), current);
+    if (!isDone(current)) return;
+    fx.cancelTimer(this.kind.timer.key(id));
+    this.kind.done?.(current, fx);
+  }
+
+  /** After a restart: every saga not done re-sends its current step (its timers are gone). */
+  resume(event: (id: string) => EventFromLogic<M>, fx: Effects): void {
+    for (const [id, saga] of this.snapshots) {
+      if (!isDone(saga)) this.step(id, event(id), fx);
+    }
+  }
+}
+
+function isDone(snapshot: unknown): boolean {
+  return (snapshot as { readonly status: string }).status === 'done';
+}

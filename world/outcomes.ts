@@ -1,0 +1,231 @@
+// What became of every business id of a run: each transfer, receipt, binding, bill and
+// contribution, and the relations, credits and clearing batches. The simulator learns it from the
+// facts each actor reports as they become durable, with the virtual time of each (world/
+// checkers.ts); a live cluster's checker reads it back from the actors' journals at the end,
+// where the times are not kept (`outcomesFromRecords`). The final checks and the result take
+// either, so both runtimes are judged and reported by the same code.
+import type { BillOutcome, BindOutcome, TransferOutcome } from '../actors/effects.ts';
+import type { BillScope, TransferScope } from '../actors/regions.ts';
+import { regionOfIdNo, scopeOf } from '../actors/regions.ts';
+import { visitRecords } from '../actors/records.ts';
+import type { Fen } from '../protocol/index.ts';
+import type { DurableView } from './recount.ts';
+
+/** A virtual time, or undefined where the runtime does not keep one (a journal read back). */
+export type At = number | undefined;
+
+export interface Accepted {
+  readonly scope: TransferScope;
+  readonly amount: Fen;
+  readonly at: At;
+}
+
+export interface Terminal {
+  /** The scope the request was made in (a refused request has no acceptance to say it). */
+  readonly scope: TransferScope;
+  readonly outcome: TransferOutcome;
+  readonly reason: string | undefined;
+  readonly at: At;
+}
+
+export interface Receipt {
+  readonly outcome: 'received' | 'returned';
+  readonly at: At;
+}
+
+export interface BindAccepted {
+  readonly scope: TransferScope;
+  readonly at: At;
+}
+
+export interface BindTerminal {
+  readonly scope: TransferScope;
+  readonly outcome: BindOutcome;
+  readonly reason: string | undefined;
+  readonly at: At;
+}
+
+/** F3: a bill's latest outcome (started → presettled → settled → cancelled …). */
+export interface BillState {
+  readonly scope: BillScope;
+  readonly outcome: BillOutcome;
+  readonly reason: string | undefined;
+  readonly at: At;
+  readonly startedAt: At;
+  /** What the wallet paid of it (acctMulaidPay). */
+  readonly wallet: Fen;
+}
+
+/** F4: a contribution's outcome, or the step a payment still waits in. */
+export interface ContributionState {
+  readonly scope: TransferScope;
+  readonly outcome: 'paid' | 'rejected' | 'refused' | `open:${string}`;
+  readonly reason: string | undefined;
+  readonly at: At;
+}
+
+export interface Outcomes {
+  /** Transfers accepted (a saga started), by transfer id. */
+  readonly accepted: ReadonlyMap<string, Accepted>;
+  /** Transfers that reached an outcome: completed, rejected, or refused at the request. */
+  readonly terminal: ReadonlyMap<string, Terminal>;
+  /** W11: completed transfers received, or returned at 06:00. */
+  readonly receipts: ReadonlyMap<string, Receipt>;
+  readonly bindAccepted: ReadonlyMap<string, BindAccepted>;
+  readonly bindTerminal: ReadonlyMap<string, BindTerminal>;
+  readonly bills: ReadonlyMap<string, BillState>;
+  readonly contributions: ReadonlyMap<string, ContributionState>;
+  /** Relations ended, per `<scope>.<ending>`. */
+  readonly relationEnds: ReadonlyMap<string, number>;
+  /** F5: each month's clearing batch, by the state it reached. */
+  readonly batchStates: ReadonlyMap<number, string>;
+  /** P4: monthly credits booked. */
+  readonly credits: number;
+  /** W14: SMS notices sent, one per credit. */
+  readonly sms: number;
+}
+
+/** A request the app saw refused: no saga exists, so only the app can tell of it. */
+export interface Refusal {
+  readonly flow: 'transfer' | 'bind' | 'contribution';
+  readonly id: string;
+  readonly scope: TransferScope;
+  readonly reason: string;
+}
+
+/** Transfer saga states in which the transfer itself has completed (its receipt may be open). */
+const COMPLETED: ReadonlySet<string> = new Set([
+  'completed',
+  'awaitingReceipt',
+  'received',
+  'returned',
+]);
+const BIND_FINAL: ReadonlySet<string> = new Set(['active', 'refused', 'rejected', 'expired']);
+const BILL_FINAL: ReadonlySet<string> = new Set([
+  'settled',
+  'refused',
+  'cancelled',
+  'reversed',
+  'expired',
+  'presettled',
+]);
+
+/**
+ * The outcomes the actors' durable records show: what a checker that saw no facts can know.
+ * Times are unknown; relation ends are counted once per relation (either copy ended).
+ */
+export function outcomesFromRecords(
+  actors: Iterable<DurableView>,
+  refusals: readonly Refusal[],
+): Outcomes {
+  const o = {
+    accepted: new Map<string, Accepted>(),
+    terminal: new Map<string, Terminal>(),
+    receipts: new Map<string, Receipt>(),
+    bindAccepted: new Map<string, BindAccepted>(),
+    bindTerminal: new Map<string, BindTerminal>(),
+    bills: new Map<string, BillState>(),
+    contributions: new Map<string, ContributionState>(),
+    relationEnds: new Map<string, number>(),
+    batchStates: new Map<number, string>(),
+    credits: 0,
+    sms: 0,
+  };
+  const ended = new Map<string, string>();
+  for (const actor of actors) {
+    // P4: each month a province booked credited every account whose holder has a monthly credit.
+    const creditable = new Set<string>();
+    const accounts = new Set<string>();
+    let months = 0;
+    visitRecords(actor.store.durable, {
+      transferSaga: (id, { value, context }) => {
+        const state = String(value);
+        const { scope, amount, reason } = context;
+        o.accepted.set(id, { scope, amount, at: undefined });
+        if (COMPLETED.has(state)) {
+          o.terminal.set(id, { scope, outcome: 'completed', reason: undefined, at: undefined });
+        } else if (state === 'rejected') {
+          o.terminal.set(id, { scope, outcome: 'rejected', reason, at: undefined });
+        }
+        if (state === 'received' || state === 'returned') {
+          o.receipts.set(id, { outcome: state, at: undefined });
+        }
+      },
+      bindSaga: (id, { value, context }) => {
+        const { donorRegion, relativeRegion, idNo, reason } = context;
+        const scope = scopeOf(donorRegion, relativeRegion ?? regionOfIdNo(idNo) ?? donorRegion);
+        o.bindAccepted.set(id, { scope, at: undefined });
+        const state = String(value);
+        if (BIND_FINAL.has(state)) {
+          const outcome = state as BindOutcome;
+          o.bindTerminal.set(id, { scope, outcome, reason, at: undefined });
+        }
+      },
+      billSaga: (id, { value, context }) => {
+        const state = String(value);
+        const outcome = (BILL_FINAL.has(state) ? state : 'started') as BillOutcome;
+        const { scope, reason, acctMulaidPay } = context;
+        o.bills.set(id, {
+          scope,
+          outcome,
+          reason,
+          at: undefined,
+          startedAt: undefined,
+          wallet: acctMulaidPay,
+        });
+      },
+      contributionSaga: (id, { value, context }) => {
+        const state = String(value);
+        const outcome =
+          state === 'paid' || state === 'rejected' ? state : (`open:${state}` as const);
+        const { scope, reason } = context;
+        o.contributions.set(id, { scope, outcome, reason, at: undefined });
+      },
+      wallet: (_, { context }) => {
+        o.sms += context.credited.length;
+        for (const relation of [
+          ...Object.values(context.relations),
+          ...Object.values(context.donors),
+        ]) {
+          if (relation.status !== 'ended' || relation.ending === undefined) continue;
+          ended.set(
+            relation.bindId,
+            `${scopeOf(context.region, relation.region)}.${relation.ending}`,
+          );
+        }
+      },
+      clearingBatch: (month, batch) => o.batchStates.set(month, batch.state),
+      person: (id, person) => {
+        if (person.creditFen > 0n) creditable.add(id);
+      },
+      account: (id) => accounts.add(id),
+      creditedMonth: () => {
+        months++;
+      },
+    });
+    let credited = 0;
+    for (const id of creditable) if (accounts.has(id)) credited++;
+    o.credits += credited * months;
+  }
+  for (const key of ended.values()) o.relationEnds.set(key, (o.relationEnds.get(key) ?? 0) + 1);
+  for (const r of refusals) {
+    if (r.flow === 'transfer') {
+      o.terminal.set(r.id, { scope: r.scope, outcome: 'refused', reason: r.reason, at: undefined });
+    } else if (r.flow === 'bind') {
+      o.bindTerminal.set(r.id, {
+        scope: r.scope,
+        outcome: 'refused',
+        reason: r.reason,
+        at: undefined,
+      });
+    } else {
+      o.contributions.set(r.id, {
+        scope: r.scope,
+        outcome: 'refused',
+        reason: r.reason,
+        at: undefined,
+      });
+    }
+  }
+  return o;
+}

@@ -1,0 +1,173 @@
+// Where each party of every business id stands, read from the actors' durable records: the
+// transfer saga, the province's hold, the recipient wallet's decision and settlement's liability;
+// bindings, bills, contributions and clearing; the liabilities per origin region. Both runtimes'
+// final checks read it (world/final_checks.ts).
+import type { Prepayment } from '../actors/clearing.ts';
+import type { BatchRecord } from '../actors/clearing_batch.ts';
+import {
+  visitRecords,
+  type BillRecord,
+  type ClaimRecord,
+  type ClearingLine,
+  type Stored,
+  type TxnRecord,
+} from '../actors/records.ts';
+import type { BindSnapshot } from '../actors/wallet_shard.actor.ts';
+import type { Fen } from '../protocol/index.ts';
+import { formatFen } from '../protocol/index.ts';
+import type { DurableView } from './recount.ts';
+
+/** Where each party of every transfer stands, read from durable records. */
+export interface Parties {
+  readonly saga: Map<string, string>;
+  readonly txn: Map<string, TxnRecord>;
+  readonly decision: Map<string, 'credited' | 'rejected' | 'returned'>;
+  readonly recorded: Set<string>;
+  readonly reversed: Set<string>;
+  /** Bindings by id: the saga's state at the donor's shard. */
+  readonly bind: Map<string, Stored<BindSnapshot>>;
+  /** Relations as the recipients' wallets record them: `<donor>→<recipient>` → bind id. */
+  readonly donorBindIds: Set<string>;
+  /** F3: the insured places' bill records. */
+  readonly bills: Map<string, BillRecord>;
+  /** F4: the resident funds' claims, by payment id. */
+  readonly claims: Map<string, ClaimRecord>;
+  /** F5 input: settlement's clearing lines, by line id. */
+  readonly lines: Map<string, ClearingLine>;
+  /** K9: wallet money still in wallets, by origin region (tranches, received or not). */
+  readonly outstanding: Map<string, Fen>;
+  /** K9: wallet money spent, by origin region, as the shards count it. */
+  readonly spent: Map<string, Fen>;
+  readonly due: Map<string, Fen>;
+  readonly walletLiability: Map<string, Fen>;
+  readonly settlementLiability: Map<string, Fen>;
+  /** F5: the provinces' pooling funds, the national clearing account, batches and prepayments. */
+  funds: Fen;
+  clearingAccount: Fen;
+  readonly batches: Map<number, BatchRecord>;
+  readonly prepayments: Map<string, Prepayment>;
+  /** Transfer ids credited more than once (in one wallet or several): exactly-once broken. */
+  readonly creditedTwice: string[];
+}
+
+export function readParties(actors: Iterable<DurableView>): Parties {
+  const parties: Parties = {
+    saga: new Map(),
+    txn: new Map(),
+    decision: new Map(),
+    recorded: new Set(),
+    reversed: new Set(),
+    bind: new Map(),
+    donorBindIds: new Set(),
+    bills: new Map(),
+    claims: new Map(),
+    lines: new Map(),
+    outstanding: new Map(),
+    spent: new Map(),
+    due: new Map(),
+    walletLiability: new Map(),
+    settlementLiability: new Map(),
+    funds: 0n,
+    clearingAccount: 0n,
+    batches: new Map(),
+    prepayments: new Map(),
+    creditedTwice: [],
+  };
+  const credits = new Set<string>();
+  for (const actor of actors) {
+    visitRecords(actor.store.durable, {
+      poolingFund: (_, fund) => {
+        parties.funds += fund;
+      },
+      clearingAccount: (_, balance) => {
+        parties.clearingAccount = balance;
+      },
+      clearingBatch: (month, batch) => parties.batches.set(month, batch),
+      prepayment: (province, prepayment) => parties.prepayments.set(province, prepayment),
+      transferSaga: (id, saga) => parties.saga.set(id, String(saga.value)),
+      txn: (id, txn) => parties.txn.set(id, txn),
+      region: (code, region) => parties.due.set(code, region.due),
+      liabilityRecorded: (id) => parties.recorded.add(id),
+      liabilityReversed: (id) => parties.reversed.add(id),
+      bindSaga: (id, saga) => parties.bind.set(id, saga),
+      insuredBill: (id, bill) => parties.bills.set(id, bill),
+      fundClaim: (id, claim) => parties.claims.set(id, claim),
+      clearingLine: (id, line) => parties.lines.set(id, line),
+      spent: (origin, spent) => add(parties.spent, origin, spent),
+      originLiability: (origin, amount) => parties.settlementLiability.set(origin, amount),
+      originCounter: (origin, counter) => add(parties.walletLiability, origin, -counter),
+      wallet: (_, { context }) => {
+        const { credited, rejected, returned, donors, tranches } = context;
+        for (const transferId of credited) {
+          if (credits.has(transferId)) parties.creditedTwice.push(transferId);
+          credits.add(transferId);
+          parties.decision.set(transferId, 'credited');
+        }
+        for (const transferId of Object.keys(rejected))
+          parties.decision.set(transferId, 'rejected');
+        for (const transferId of returned) parties.decision.set(transferId, 'returned');
+        for (const relation of Object.values(donors)) parties.donorBindIds.add(relation.bindId);
+        for (const t of tranches) add(parties.outstanding, t.originRegion, t.amount);
+      },
+    });
+  }
+  return parties;
+}
+
+/** Does every party agree with the outcome? Returns what disagrees, if anything. */
+export function disagree(id: string, outcome: string, parties: Parties): string | undefined {
+  const txn = parties.txn.get(id)?.state;
+  const decision = parties.decision.get(id);
+  if (outcome === 'completed') {
+    if (txn !== 'committed' && txn !== 'refunded')
+      return `the province's hold is ${txn ?? 'missing'}`;
+    if (decision !== 'credited' && decision !== 'returned')
+      return `the wallet decided ${decision ?? 'nothing'}`;
+    if (!parties.recorded.has(id)) return 'settlement has no liability for it';
+  } else if (outcome === 'received') {
+    if (txn !== 'committed') return `the province's hold is ${txn ?? 'missing'}`;
+    if (decision !== 'credited') return `the wallet decided ${decision ?? 'nothing'}`;
+  } else if (outcome === 'returned') {
+    if (txn !== 'refunded') return `the province's hold is ${txn ?? 'missing'}, not refunded`;
+    if (decision !== 'returned') return `the wallet decided ${decision ?? 'nothing'}, not returned`;
+    if (!parties.reversed.has(id)) return 'settlement has not reversed its liability';
+  } else if (outcome === 'rejected') {
+    if (txn === 'reserved' || txn === 'committed') return `the province's hold is ${txn}`;
+    if (decision === 'credited') return 'the wallet credited it';
+  }
+  return undefined;
+}
+
+export function describeParties(id: string, parties: Parties): string {
+  return [
+    `saga=${parties.saga.get(id) ?? '-'}`,
+    `province=${parties.txn.get(id)?.state ?? '-'}`,
+    `wallet=${parties.decision.get(id) ?? '-'}`,
+    `settlement=${parties.reversed.has(id) ? 'reversed' : parties.recorded.has(id) ? 'recorded' : '-'}`,
+  ].join(' ');
+}
+
+/** Regions whose province due, wallet ledger liability and settlement liability differ. */
+export function liabilityDisagreements(parties: Parties): string[] {
+  const regions = new Set([
+    ...parties.due.keys(),
+    ...parties.walletLiability.keys(),
+    ...parties.settlementLiability.keys(),
+  ]);
+  const off: string[] = [];
+  for (const region of regions) {
+    const due = parties.due.get(region) ?? 0n;
+    const wallet = parties.walletLiability.get(region) ?? 0n;
+    const settled = parties.settlementLiability.get(region) ?? 0n;
+    if (due !== wallet || wallet !== settled) {
+      off.push(
+        `${region}: province due ${formatFen(due)}, wallet ledger ${formatFen(wallet)}, settlement ${formatFen(settled)}`,
+      );
+    }
+  }
+  return off;
+}
+
+function add(map: Map<string, Fen>, key: string, value: Fen): void {
+  map.set(key, (map.get(key) ?? 0n) + value);
+}

@@ -1,0 +1,255 @@
+// The final checks of the money that leaves people's hands, on both runtimes: bills (F3) and
+// contributions (F4) each at rest and agreed by the insured place or the resident fund; wallet
+// liability per origin region (K9); and monthly clearing (F5, K10) with the pooling funds' own
+// conservation law. world/final_checks.ts runs them with the rest.
+import { buildMatrix, netMultilateral, sumPositions, type Obligation } from '../actors/clearing.ts';
+import type { ClearingLine } from '../actors/records.ts';
+import type { Fen } from '../protocol/index.ts';
+import { formatFen } from '../protocol/index.ts';
+import { fmtTime } from './faults.ts';
+import { late, reportStuck, type FinalInput } from './final_input.ts';
+import type { Fail } from './invariants.ts';
+import type { Parties } from './parties.ts';
+
+/** F3: every started bill ends (or rests settled), and the insured place and settlement agree. */
+export function checkBills(input: FinalInput, fail: Fail): void {
+  const { outcomes, parties, protocol, lastHealAt, lifecycleBoundMs } = input;
+  const stuck: string[] = [];
+  const linesByPayment = linesByPaymentId(parties);
+  for (const [id, bill] of outcomes.bills) {
+    if (bill.outcome === 'started' || bill.outcome === 'presettled') {
+      // On a live cluster a pre-settlement whose POS walked away waits for its TTL.
+      if (!(input.horizon === 'cut' && bill.outcome === 'presettled')) {
+        stuck.push(`bill ${id} still ${bill.outcome}`);
+      }
+      continue;
+    }
+    const deadline =
+      bill.startedAt === undefined
+        ? undefined
+        : Math.max(bill.startedAt + protocol.presettleTtlMs, lastHealAt) + lifecycleBoundMs;
+    if (late(bill.at, deadline) && bill.outcome !== 'cancelled' && bill.outcome !== 'reversed') {
+      stuck.push(
+        `bill ${id} ${bill.outcome} at ${fmtTime(bill.at)}, after ${fmtTime(deadline ?? 0)}`,
+      );
+    }
+    const off = billDisagreement(id, bill.outcome, bill.wallet, parties, linesByPayment);
+    if (off !== undefined) stuck.push(off);
+  }
+  reportStuck(fail, stuck, 'bill(s) not settled (F3)');
+}
+
+/** A line id is `<payment id>.<part>`: index them once, not once per bill. */
+function linesByPaymentId(parties: Parties): Map<string, ClearingLine[]> {
+  const byPayment = new Map<string, ClearingLine[]>();
+  for (const [lineId, line] of parties.lines) {
+    const payment = lineId.slice(0, lineId.indexOf('.'));
+    const list = byPayment.get(payment);
+    if (list === undefined) byPayment.set(payment, [line]);
+    else list.push(line);
+  }
+  return byPayment;
+}
+
+/** What the insured place or settlement says against a bill's outcome, if anything. */
+function billDisagreement(
+  id: string,
+  outcome: string,
+  walletPaid: Fen,
+  parties: Parties,
+  linesByPayment: ReadonlyMap<string, readonly ClearingLine[]>,
+): string | undefined {
+  const record = parties.bills.get(id);
+  const live = (linesByPayment.get(id) ?? []).filter((line) => !line.undone);
+  const sum = (ledger: 'medical' | 'wallet') =>
+    live.filter((l) => l.ledger === ledger && !l.reversal).reduce((n, l) => n + l.amount, 0n);
+  if (outcome === 'settled') {
+    if (record?.state !== 'committed') {
+      return `bill ${id} settled but the insured place has it ${record?.state ?? 'missing'}`;
+    }
+    const medical = sum('medical');
+    if (medical !== record.fundPay + record.acctPay) {
+      return (
+        `bill ${id} settled: medical lines ${formatFen(medical)} ≠ fund + account ` +
+        formatFen(record.fundPay + record.acctPay)
+      );
+    }
+    const wallet = sum('wallet');
+    if (wallet !== walletPaid) {
+      return `bill ${id} settled: wallet lines ${formatFen(wallet)} ≠ acctMulaidPay ${formatFen(walletPaid)}`;
+    }
+  } else if (outcome === 'cancelled' || outcome === 'reversed' || outcome === 'expired') {
+    if (record !== undefined && record.state !== 'released' && record.state !== 'refunded') {
+      return `bill ${id} ${outcome} but the insured place has it ${record.state}`;
+    }
+    if (live.length > 0) return `bill ${id} ${outcome} but ${live.length} clearing line(s) stand`;
+  } else if (record !== undefined && record.state !== 'rejected') {
+    return `bill ${id} refused but the insured place has it ${record.state}`;
+  }
+  return undefined;
+}
+
+/** F4: every accepted payment is paid or rejected, and the resident fund agrees. */
+export function checkContributions(input: FinalInput, fail: Fail): void {
+  const { outcomes, parties } = input;
+  const stuck: string[] = [];
+  for (const [payId, outcome] of outcomes.contributions) {
+    const claim = parties.claims.get(payId);
+    if (outcome.outcome.startsWith('open:')) {
+      stuck.push(`contribution ${payId} still ${outcome.outcome.slice('open:'.length)}`);
+    }
+    if (outcome.outcome === 'paid' && claim?.state !== 'paid') {
+      stuck.push(`${payId} paid but the fund has it ${claim?.state ?? 'missing'}`);
+    }
+    if (outcome.outcome === 'rejected' && claim?.state === 'claimed') {
+      stuck.push(`${payId} rejected but its claim still holds the person-year`);
+    }
+  }
+  for (const [payId, claim] of parties.claims) {
+    if (claim.state === 'claimed') stuck.push(`${payId} claimed but never paid or released`);
+  }
+  reportStuck(fail, stuck, 'contribution(s) not settled (F4)');
+}
+
+/**
+ * K9 per origin region: wallet quota issued − returned (settlement's liability) − spent (its
+ * wallet clearing lines) = what is still in wallets; and the shards count the same spending.
+ */
+export function checkWalletLiability(parties: Parties, fail: Fail): void {
+  const spentByLines = new Map<string, Fen>();
+  for (const line of parties.lines.values()) {
+    if (line.ledger === 'wallet' && !line.undone && !line.reversal) {
+      add(spentByLines, line.payerRegion, line.amount);
+    }
+  }
+  const regions = new Set([
+    ...parties.settlementLiability.keys(),
+    ...parties.outstanding.keys(),
+    ...spentByLines.keys(),
+    ...parties.spent.keys(),
+  ]);
+  const off: string[] = [];
+  for (const region of regions) {
+    const issued = parties.settlementLiability.get(region) ?? 0n;
+    const spent = spentByLines.get(region) ?? 0n;
+    const outstanding = parties.outstanding.get(region) ?? 0n;
+    if (issued - spent !== outstanding) {
+      off.push(
+        `${region}: issued − returned ${formatFen(issued)} − spent ${formatFen(spent)} ≠ ` +
+          `in wallets ${formatFen(outstanding)}`,
+      );
+    }
+    const counted = parties.spent.get(region) ?? 0n;
+    if (counted !== spent) {
+      off.push(
+        `${region}: shards spent ${formatFen(counted)}, settlement lines ${formatFen(spent)}`,
+      );
+    }
+  }
+  if (off.length > 0) {
+    fail('walletLiability', `${off.length} origin region(s) off; ${off.slice(0, 3).join(' | ')}`);
+  }
+}
+
+/**
+ * F5 input and K10: per month, Σ net positions = 0 (netted multilaterally); the medical lines
+ * per insured region agree with the insured places' settled bills; each batch's statements
+ * clear exactly its lines (cleared = settled); and money between funds is conserved: Σ pooling
+ * funds + the national clearing account = what they opened with, and the clearing account holds
+ * exactly the prepayments once no batch is between funding and disbursal.
+ */
+export function checkClearing(parties: Parties, openingFunds: Fen, fail: Fail): void {
+  checkFunds(parties, openingFunds, fail);
+  checkBatches(parties, fail);
+  const byMonth = new Map<number, Obligation[]>();
+  const medicalByPayer = new Map<string, Fen>();
+  for (const line of parties.lines.values()) {
+    if (line.undone || line.reversal) continue;
+    const obligations = byMonth.get(line.month) ?? [];
+    if (line.payerRegion !== line.payeeRegion) {
+      const { payerRegion: payer, payeeRegion: payee, ledger, amount } = line;
+      obligations.push({ payer, payee, ledger, amount });
+    }
+    byMonth.set(line.month, obligations);
+    if (line.ledger === 'medical') add(medicalByPayer, line.payerRegion, line.amount);
+  }
+  for (const [month, obligations] of byMonth) {
+    const sum = sumPositions(netMultilateral(buildMatrix(obligations)).positions);
+    if (sum !== 0n) fail('clearing', `${month}: Σ net positions ${formatFen(sum)} ≠ 0`);
+  }
+  const settledByPayer = new Map<string, Fen>();
+  for (const bill of parties.bills.values()) {
+    if (bill.state === 'committed')
+      add(settledByPayer, bill.insuredRegion, bill.fundPay + bill.acctPay);
+  }
+  for (const region of new Set([...medicalByPayer.keys(), ...settledByPayer.keys()])) {
+    const lines = medicalByPayer.get(region) ?? 0n;
+    const settled = settledByPayer.get(region) ?? 0n;
+    if (lines !== settled) {
+      fail(
+        'clearing',
+        `${region}: medical lines ${formatFen(lines)} ≠ settled bills ${formatFen(settled)}`,
+      );
+    }
+  }
+}
+
+/** Σ pooling funds + the clearing account = opening; the clearing account holds the prepayments. */
+function checkFunds(parties: Parties, openingFunds: Fen, fail: Fail): void {
+  // Between statements and the last disbursal, money is on its way between a fund and the
+  // clearing account: the law is checked when no batch is midway.
+  const midway = [...parties.batches.values()].some(
+    (b) => b.state === 'STATEMENTS_ISSUED' || b.state === 'FUNDED',
+  );
+  if (midway) return;
+  const total = parties.funds + parties.clearingAccount;
+  if (total !== openingFunds) {
+    fail(
+      'clearing',
+      `Σ funds ${formatFen(parties.funds)} + clearing account ${formatFen(parties.clearingAccount)} = ` +
+        `${formatFen(total)} ≠ opening ${formatFen(openingFunds)}`,
+    );
+  }
+  let held = 0n;
+  for (const p of parties.prepayments.values()) held += p.balance;
+  if (held !== parties.clearingAccount) {
+    fail(
+      'clearing',
+      `the clearing account ${formatFen(parties.clearingAccount)} ≠ prepayments held ${formatFen(held)}`,
+    );
+  }
+}
+
+/** Cleared = settled per reconciled batch: the statements' gross payables are its national lines. */
+function checkBatches(parties: Parties, fail: Fail): void {
+  for (const batch of parties.batches.values()) {
+    // Only the run's last months may still be open: their clearing falls after the horizon.
+    if (batch.state !== 'RECONCILED') continue;
+    const byProvince = new Map<string, Fen>();
+    for (const line of parties.lines.values()) {
+      if (line.batch !== batch.month || line.dropped) continue;
+      const payer = line.payerRegion.slice(0, 2);
+      if (payer === line.payeeRegion.slice(0, 2)) continue;
+      const province = line.reversal ? line.payeeRegion.slice(0, 2) : payer;
+      add(byProvince, province, line.amount * (line.reversal ? -1n : 1n));
+    }
+    let sum = 0n;
+    for (const s of Object.values(batch.statements)) sum += s.toReceive - s.toFund - s.drawn;
+    if (sum !== 0n)
+      fail('clearing', `${batch.month}: Σ net positions on the statements ${formatFen(sum)} ≠ 0`);
+    let cleared = 0n;
+    for (const s of Object.values(batch.statements)) cleared += s.medicalPayable + s.walletPayable;
+    let settled = 0n;
+    for (const v of byProvince.values()) settled += v;
+    if (cleared !== settled && [...byProvince.values()].every((v) => v >= 0n)) {
+      fail(
+        'clearing',
+        `${batch.month}: statements clear ${formatFen(cleared)}, the batch's lines say ${formatFen(settled)}`,
+      );
+    }
+  }
+}
+
+function add(map: Map<string, Fen>, key: string, value: Fen): void {
+  map.set(key, (map.get(key) ?? 0n) + value);
+}

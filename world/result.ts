@@ -1,0 +1,319 @@
+// The result of a run, the same for both runtimes: result.json's shape, the counts of every
+// business outcome, and the short human summary. The simulator fills it from a finished run
+// (sim/report.ts), the NATS checker from a quiet cut of a live cluster (cluster/check.ts); the
+// `runtime` field says which, and the fields one runtime cannot know are documented as such.
+//   { runtime, seed, scenario, variant, traceHash, virtualMs, wallMs, ok,
+//     counts: { "<flow>.<scope>.<outcome>": n }, reasons, invariants: { "<name>": { ok, detail? } },
+//     notices, requests, money, population, network, boundary, faults, lastHealAt,
+//     lifecycleBoundMs, latencyMs, cluster }
+import { BATCH_STATES } from '../actors/clearing.ts';
+import { TRANSFER_SCOPES, type TransferScope } from '../actors/regions.ts';
+import type { Fen } from '../protocol/index.ts';
+import { formatFen } from '../protocol/index.ts';
+import type { World } from './build.ts';
+import type { Requests } from './final_input.ts';
+import type { InvariantResult } from './invariants.ts';
+import type { Outcomes } from './outcomes.ts';
+import type { Intent } from './workload.ts';
+
+export type Runtime = 'sim' | 'nats';
+
+/** What only a live cluster's check has: whether it quiesced, each actor's journal, the load. */
+export interface ClusterPart {
+  readonly quiesced: boolean;
+  readonly actors: Record<string, { journalSeq: number; records: number; received: number }>;
+  /** What the load generator (the cluster's app) says of its requests; null if it did not answer. */
+  readonly load: Requests | null;
+}
+
+export interface RunResult {
+  readonly runtime: Runtime;
+  readonly seed: number;
+  readonly scenario: string;
+  readonly variant: string;
+  /** The run's trace hash (sim); null on a cluster, whose deliveries are not deterministic. */
+  readonly traceHash: string | null;
+  /** Virtual time at the end of the run, or of the cluster's clock at the check. */
+  readonly virtualMs: number;
+  readonly virtualTime: string;
+  readonly wallMs: number;
+  readonly ok: boolean;
+  readonly counts: Record<string, number>;
+  /** Why requests were refused or rejected, per `<flow>.<scope>.<outcome>.<reason>`. */
+  readonly reasons: Record<string, number>;
+  readonly invariants: Record<string, InvariantResult>;
+  /** Outbound notices recorded (W14). */
+  readonly notices: { readonly sms: number };
+  /** Workload requests by kind (transfer, bind, end, enrolment, bill, contribution). */
+  readonly requests: Record<string, number>;
+  readonly money: Record<string, string>;
+  readonly population: { wallets: number; relations: number; provinces: number; regions: number };
+  /** The simulated network's counters (sim); empty on a cluster. */
+  readonly network: Record<string, number>;
+  /** Frames refused at the boundary, by code. */
+  readonly boundary: Record<string, number>;
+  readonly faults: readonly string[];
+  readonly lastHealAt: string;
+  readonly lifecycleBoundMs: number;
+  /** Transfer latency, accepted → terminal: virtual ms (sim), wall ms since each host started (nats). */
+  readonly latencyMs: { p50: number; p99: number; max: number };
+  /** The cluster's own report (nats); null in the simulator. */
+  readonly cluster: ClusterPart | null;
+}
+
+export const SCOPES: readonly TransferScope[] = TRANSFER_SCOPES;
+const TRANSFER_OUTCOMES = ['accepted', 'completed', 'rejected', 'refused'] as const;
+const RETURN_OUTCOMES = ['received', 'returned'] as const;
+const BIND_OUTCOMES = ['accepted', 'active', 'refused', 'rejected', 'expired', 'ended'] as const;
+const BILL_OUTCOMES = ['settled', 'refused', 'cancelled', 'reversed', 'expired'] as const;
+/** F3: bills in the insured province are `spend`; across provinces, `directSettlement`. */
+const BILL_FLOWS = [
+  ['spend', 'local'],
+  ['spend', 'sameProvince'],
+  ['directSettlement', 'crossProvince'],
+] as const;
+/** DISPUTED is a detour: counted only when a batch ends there. */
+const BATCH_PATH = BATCH_STATES.filter((state) => state !== 'DISPUTED');
+
+interface Tally {
+  readonly counts: Record<string, number>;
+  readonly reasons: Record<string, number>;
+}
+
+export interface CountOptions {
+  /**
+   * A live cluster's cut: work that waits for a person or the clock is counted as
+   * `return.<scope>.pending` (a receipt, W11) and `bind.<scope>.pending` (a face, F1).
+   */
+  readonly pending: boolean;
+  readonly requireReceipt: boolean;
+}
+
+/** Every outcome, counted per `<flow>.<scope>.<outcome>`, with reasons per outcome. */
+export function countOutcomes(outcomes: Outcomes, options: CountOptions): Tally {
+  const tally: Tally = { counts: {}, reasons: {} };
+  const { counts } = tally;
+  for (const scope of SCOPES) {
+    for (const outcome of TRANSFER_OUTCOMES) counts[`transfer.${scope}.${outcome}`] = 0;
+    for (const outcome of RETURN_OUTCOMES) counts[`return.${scope}.${outcome}`] = 0;
+    for (const outcome of BIND_OUTCOMES) counts[`bind.${scope}.${outcome}`] = 0;
+  }
+  // P4 has no geography: every credit is to the member's own account in their own region.
+  counts['credit.local.credited'] = outcomes.credits;
+  countBills(outcomes, tally);
+  for (const state of BATCH_PATH) counts[`clearing.national.${state.toLowerCase()}`] = 0;
+  for (const state of outcomes.batchStates.values())
+    bump(tally, `clearing.national.${state.toLowerCase()}`);
+  countContributions(outcomes, tally);
+  countBindings(outcomes, tally);
+  countTransfers(outcomes, tally, options);
+  return tally;
+}
+
+function bump({ counts }: Tally, key: string, n = 1): void {
+  counts[key] = (counts[key] ?? 0) + n;
+}
+
+function because({ reasons }: Tally, key: string, reason: string | undefined, n = 1): void {
+  if (reason !== undefined) reasons[`${key}.${reason}`] = (reasons[`${key}.${reason}`] ?? 0) + n;
+}
+
+function countBills(outcomes: Outcomes, tally: Tally): void {
+  for (const [flow, scope] of BILL_FLOWS) {
+    for (const outcome of BILL_OUTCOMES) tally.counts[`${flow}.${scope}.${outcome}`] = 0;
+  }
+  for (const bill of outcomes.bills.values()) {
+    const flow = bill.scope === 'crossProvince' ? 'directSettlement' : 'spend';
+    const key = `${flow}.${bill.scope}.${bill.outcome}`;
+    bump(tally, key);
+    because(tally, key, bill.reason);
+    if (bill.outcome === 'settled' && bill.wallet > 0n)
+      bump(tally, `spend.${bill.scope}.walletPaid`);
+  }
+}
+
+function countContributions(outcomes: Outcomes, tally: Tally): void {
+  for (const scope of SCOPES) {
+    for (const outcome of ['paid', 'rejected', 'refused']) {
+      tally.counts[`contribution.${scope}.${outcome}`] = 0;
+    }
+  }
+  for (const c of outcomes.contributions.values()) {
+    const key = `contribution.${c.scope}.${c.outcome}`;
+    bump(tally, key);
+    because(tally, key, c.reason);
+  }
+}
+
+function countBindings(outcomes: Outcomes, tally: Tally): void {
+  for (const accepted of outcomes.bindAccepted.values())
+    bump(tally, `bind.${accepted.scope}.accepted`);
+  for (const [id, terminal] of outcomes.bindTerminal) {
+    const scope = outcomes.bindAccepted.get(id)?.scope ?? terminal.scope;
+    const key = `bind.${scope}.${terminal.outcome}`;
+    bump(tally, key);
+    because(tally, key, terminal.reason);
+  }
+  // Each ended relation is seen by the side that ends it (and by the other, on a notice that is
+  // not a fact): one count per relation side that ended.
+  for (const [key, n] of outcomes.relationEnds) {
+    const [scope = 'unknown', ending = '?'] = key.split('.');
+    bump(tally, `bind.${scope}.ended`, n);
+    because(tally, `bind.${scope}.ended`, ending, n);
+  }
+}
+
+function countTransfers(outcomes: Outcomes, tally: Tally, options: CountOptions): void {
+  for (const [id, receipt] of outcomes.receipts) {
+    bump(tally, `return.${outcomes.accepted.get(id)?.scope ?? 'unknown'}.${receipt.outcome}`);
+  }
+  for (const accepted of outcomes.accepted.values())
+    bump(tally, `transfer.${accepted.scope}.accepted`);
+  for (const [id, terminal] of outcomes.terminal) {
+    const scope = outcomes.accepted.get(id)?.scope ?? terminal.scope;
+    const key = `transfer.${scope}.${terminal.outcome}`;
+    bump(tally, key);
+    because(tally, key, terminal.reason);
+    const waiting = terminal.outcome === 'completed' && !outcomes.receipts.has(id);
+    if (options.pending && options.requireReceipt && waiting)
+      bump(tally, `return.${scope}.pending`);
+  }
+  if (!options.pending) return;
+  for (const [id, accepted] of outcomes.bindAccepted) {
+    if (!outcomes.bindTerminal.has(id)) bump(tally, `bind.${accepted.scope}.pending`);
+  }
+}
+
+/** A short, fixed-width summary for the terminal. */
+export function summarize(result: RunResult): string {
+  const lines: string[] = [...header(result), ''];
+  const row = (label: string, width: number, keys: readonly string[], key: (o: string) => string) =>
+    `  ${label.padEnd(width)}${keys.map((o) => String(result.counts[key(o)] ?? 0).padStart(11)).join('')}`;
+  const table = (title: string, keys: readonly string[], flow: string) => {
+    lines.push(`  ${title.padEnd(14)}${keys.map((o) => o.padStart(11)).join('')}`);
+    for (const scope of SCOPES) lines.push(row(scope, 14, keys, (o) => `${flow}.${scope}.${o}`));
+    lines.push('');
+  };
+  table('scope', TRANSFER_OUTCOMES, 'transfer');
+  table('return', RETURN_OUTCOMES, 'return');
+  table('bind', BIND_OUTCOMES, 'bind');
+  lines.pop();
+  lines.push(
+    `  SMS notices sent (W14): ${result.notices.sms}; monthly credits (P4): ${result.counts['credit.local.credited']}`,
+    '',
+    `  ${'bills'.padEnd(28)}${BILL_OUTCOMES.map((o) => o.padStart(11)).join('')}`,
+  );
+  for (const [flow, scope] of BILL_FLOWS) {
+    lines.push(row(`${flow}.${scope}`, 28, BILL_OUTCOMES, (o) => `${flow}.${scope}.${o}`));
+  }
+  lines.push(...paymentLines(result), '', ...reasonLines(result), ...faultLines(result), '');
+  for (const [name, inv] of Object.entries(result.invariants)) {
+    const why = inv.ok ? '' : `: ${inv.detail} (${inv.violations} violation(s))`;
+    lines.push(`  ${inv.ok ? 'ok  ' : 'FAIL'} ${name}${why}`);
+  }
+  const replay =
+    result.runtime === 'sim' ? ': replay with the same seed and scenario to reproduce' : '';
+  lines.push('', result.ok ? '  all invariants hold' : `  INVARIANT VIOLATED${replay}`);
+  return lines.join('\n');
+}
+
+function header(result: RunResult): string[] {
+  const p = result.population;
+  const lines = [
+    `gongji ${result.scenario} seed=${result.seed} variant=${result.variant}` +
+      (result.runtime === 'nats' ? ' on NATS' : ''),
+    `  ${p.provinces} provinces, ${p.regions} pooling regions, ${p.wallets} wallets, ${p.relations} relations`,
+  ];
+  const l = result.latencyMs;
+  if (result.runtime === 'sim') {
+    lines.push(
+      `  virtual ${result.virtualTime}, wall ${(result.wallMs / 1000).toFixed(1)} s, ` +
+        `${result.network.deliveries} deliveries, trace ${result.traceHash}`,
+      `  transfer latency (accepted → terminal, virtual): p50 ${l.p50} ms, p99 ${l.p99} ms, max ${l.max} ms`,
+    );
+  } else {
+    const cluster = result.cluster;
+    lines.push(
+      `  checked in ${(result.wallMs / 1000).toFixed(1)} s at virtual ${result.virtualTime}, ` +
+        `quiesced: ${cluster?.quiesced ? 'yes' : 'NO'}, ${Object.keys(cluster?.actors ?? {}).length} actors`,
+      l.max === 0
+        ? '  transfer latency: none timed since the hosts last started'
+        : `  transfer latency (accepted → terminal, wall, since each host started): p50 ${l.p50} ms, p99 ${l.p99} ms`,
+    );
+  }
+  return lines;
+}
+
+function paymentLines(result: RunResult): string[] {
+  const sum = (o: string) =>
+    SCOPES.reduce((n, s) => n + (result.counts[`contribution.${s}.${o}`] ?? 0), 0);
+  const batches = Object.entries(result.counts)
+    .filter(([k, n]) => k.startsWith('clearing.national.') && n > 0)
+    .map(([k, n]) => `${n} ${k.slice('clearing.national.'.length)}`);
+  return [
+    `  contributions: paid ${sum('paid')}, rejected ${sum('rejected')}, refused ${sum('refused')}`,
+    `  monthly clearing batches (F5): ${batches.join(', ') || 'none'}`,
+  ];
+}
+
+/** Reasons summed over scopes (result.json keeps them per scope). */
+function reasonLines(result: RunResult): string[] {
+  const byOutcome = new Map<string, Map<string, number>>();
+  for (const [key, n] of Object.entries(result.reasons)) {
+    const [flow, , out = '?', reason = '?'] = key.split('.');
+    const outcome = `${flow} ${out}`;
+    const reasons = byOutcome.get(outcome) ?? new Map<string, number>();
+    reasons.set(reason, (reasons.get(reason) ?? 0) + n);
+    byOutcome.set(outcome, reasons);
+  }
+  return [...byOutcome].map(([outcome, reasons]) => {
+    const sorted = [...reasons].sort((a, b) => b[1] - a[1]).map(([r, n]) => `${r} ${n}`);
+    return `  ${outcome} because: ${sorted.join(', ')}`;
+  });
+}
+
+function faultLines(result: RunResult): string[] {
+  const n = result.network;
+  const boundary = Object.entries(result.boundary)
+    .map(([c, k]) => `${c} ${k}`)
+    .join(', ');
+  if (result.runtime === 'nats') return [`  frames refused at the boundary: ${boundary || 'none'}`];
+  return [
+    `  faults: ${result.faults.length}, last healed ${result.lastHealAt}; network lost ${n.lost}, ` +
+      `duplicated ${n.duplicated}, cut ${n.droppedByPartition}, at crashed nodes ${n.droppedAtCrashedNode}`,
+  ];
+}
+
+/** The money classes of the conservation law, as the result shows them (yuan text). */
+export function moneyOf(
+  money: { available: Fen; held: Fen; wallet: Fen; overlap: Fen; returning: Fen; outside: Fen },
+  openingTotal: Fen,
+): Record<string, string> {
+  return {
+    openingTotal: formatFen(openingTotal),
+    available: formatFen(money.available),
+    held: formatFen(money.held),
+    wallet: formatFen(money.wallet),
+    inFlightOverlap: formatFen(money.overlap),
+    returning: formatFen(money.returning),
+    outside: formatFen(money.outside),
+  };
+}
+
+export function populationOf(
+  world: Pick<World, 'population' | 'topology'>,
+): RunResult['population'] {
+  return {
+    wallets: world.population.people.length,
+    relations: world.population.relations.length,
+    provinces: world.topology.provinces.length,
+    regions: world.topology.regions.length,
+  };
+}
+
+/** Workload requests by kind (transfer, bind, end, enrolment always; bill, contribution if any). */
+export function requestsByKind(workload: readonly Intent[]): Record<string, number> {
+  const requests: Record<string, number> = { transfer: 0, bind: 0, end: 0, enrolment: 0 };
+  for (const intent of workload) requests[intent.kind] = (requests[intent.kind] ?? 0) + 1;
+  return requests;
+}
