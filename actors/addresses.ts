@@ -10,9 +10,9 @@ export function walletShardAddress(shard: number): string {
   return `wallet.${shard.toString().padStart(2, '0')}`;
 }
 
-/** The province code of a 6-digit region code (admdvs): its first two digits. */
-export function provinceOfRegion(regionCode: string): string {
-  return regionCode.slice(0, 2);
+/** The province code of a province's address: `province.51` → `51`. */
+export function provinceOfAddress(address: string): string {
+  return address.slice('province.'.length);
 }
 
 /** FNV-1a over the id: stable across processes and runs, unlike any built-in hash. */

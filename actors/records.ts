@@ -4,7 +4,7 @@
 // reconciliation report) goes through `visitRecords`, so a key is spelled in one place only.
 // A key is `<prefix>:<id>`; prefixes are unique and contain no ':' (records.test.ts).
 import type { Fen, Reason } from '../protocol/index.ts';
-import type { BatchRecord } from './clearing_batch.ts';
+import type { BatchSnapshot } from './settlement.actor.ts';
 import type { Prepayment } from './clearing.ts';
 import type { DeclaredKinship } from '../protocol/index.ts';
 import type {
@@ -232,7 +232,12 @@ export const RECORDS = {
   liabilityRecorded: kind<true>()('x', 'settlement', text, "a transfer's liability, recorded"),
   liabilityReversed: kind<true>()('v', 'settlement', text, "a transfer's liability, reversed"),
   clearingLine: kind<ClearingLine>()('n', 'settlement', text, 'a clearing line (F5)'),
-  clearingBatch: kind<BatchRecord>()('bt', 'settlement', month, "a month's clearing batch"),
+  clearingBatch: kind<Stored<BatchSnapshot>>()(
+    'bt',
+    'settlement',
+    month,
+    "a month's clearing batch (F5)",
+  ),
   prepayment: kind<Prepayment>()('pp', 'settlement', text, "a province's prepayment (K7)"),
   clearingAccount: kind<Fen>()(
     'ca',

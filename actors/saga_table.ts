@@ -10,9 +10,9 @@ import type { MachineDriver } from './machine_driver.ts';
 import type { RecordKind, Stored } from './records.ts';
 import type { TimerKind } from './timers.ts';
 
-export interface SagaKind<M extends AnyStateMachine> {
+export interface SagaKind<M extends AnyStateMachine, Id extends string | number = string> {
   readonly driver: MachineDriver<M>;
-  readonly record: RecordKind<string, Stored<SnapshotFrom<M>>>;
+  readonly record: RecordKind<Id, Stored<SnapshotFrom<M>>>;
   readonly timer: TimerKind;
   /** A saga moved from one state to another within a step: the facts that move reports. */
   readonly moved?: (before: SnapshotFrom<M>, after: SnapshotFrom<M>, fx: Effects) => void;
@@ -20,8 +20,8 @@ export interface SagaKind<M extends AnyStateMachine> {
   readonly done?: (saga: SnapshotFrom<M>, fx: Effects) => void;
 }
 
-export class SagaTable<M extends AnyStateMachine> {
-  readonly snapshots = new Map<string, SnapshotFrom<M>>();
+export class SagaTable<M extends AnyStateMachine, Id extends string | number = string> {
+  readonly snapshots = new Map<Id, SnapshotFrom<M>>();
   /** Events a saga's own effects answered it with in this step (a wallet's part, taken locally). */
   private readonly followUps: Array<EventFromLogic<M>> = [];
   /** For a saga's named actions: deliver `event` to the same saga right after this step. */
@@ -29,28 +29,28 @@ export class SagaTable<M extends AnyStateMachine> {
     this.followUps.push(event);
   };
 
-  constructor(readonly kind: SagaKind<M>) {}
+  constructor(readonly kind: SagaKind<M, Id>) {}
 
-  has(id: string): boolean {
+  has(id: Id): boolean {
     return this.snapshots.has(id);
   }
 
-  get(id: string): SnapshotFrom<M> | undefined {
+  get(id: Id): SnapshotFrom<M> | undefined {
     return this.snapshots.get(id);
   }
 
   /** A saga as its durable record gave it back. */
-  restore(id: string, stored: Stored<SnapshotFrom<M>>): void {
+  restore(id: Id, stored: Stored<SnapshotFrom<M>>): void {
     this.snapshots.set(id, this.kind.driver.revive(stored));
   }
 
   /** A new saga from its input, waiting for its first event. */
-  create(id: string, input: unknown): void {
+  create(id: Id, input: unknown): void {
     this.snapshots.set(id, this.kind.driver.initial(input));
   }
 
   /** A new saga from its input, stepped at once with `start`. */
-  start(id: string, input: unknown, start: EventFromLogic<M>, fx: Effects): void {
+  start(id: Id, input: unknown, start: EventFromLogic<M>, fx: Effects): void {
     this.create(id, input);
     this.step(id, start, fx);
   }
@@ -59,7 +59,7 @@ export class SagaTable<M extends AnyStateMachine> {
    * Step one saga with an event, and with whatever its effects answer it in the same step.
    * A finished or unknown saga ignores it: a late, duplicate or stale message.
    */
-  step(id: string, event: EventFromLogic<M>, fx: Effects): void {
+  step(id: Id, event: EventFromLogic<M>, fx: Effects): void {
     const before = this.snapshots.get(id);
     if (before === undefined || isDone(before)) return;
     let current = before;
@@ -77,12 +77,12 @@ export class SagaTable<M extends AnyStateMachine> {
     if (current === before) return;
     fx.write(this.kind.record.key(id), current);
     if (!isDone(current)) return;
-    fx.cancelTimer(this.kind.timer.key(id));
+    fx.cancelTimer(this.kind.timer.key(String(id)));
     this.kind.done?.(current, fx);
   }
 
   /** After a restart: every saga not done re-sends its current step (its timers are gone). */
-  resume(event: (id: string) => EventFromLogic<M>, fx: Effects): void {
+  resume(event: (id: Id) => EventFromLogic<M>, fx: Effects): void {
     for (const [id, saga] of this.snapshots) {
       if (!isDone(saga)) this.step(id, event(id), fx);
     }

@@ -5,7 +5,7 @@
 // disagree stops its month from clearing (K10), which the checkers report.
 import { describe, expect, it } from 'vitest';
 import { RECORDS, type BillRecord } from '../actors/records.ts';
-import type { BatchRecord } from '../actors/clearing_batch.ts';
+import type { BatchContext } from '../actors/clearing_batch.machine.ts';
 import type { Prepayment } from '../actors/clearing.ts';
 import type { ProvinceActor } from '../actors/province.actor.ts';
 import { scenarioFrom } from '../world/scenario.ts';
@@ -40,6 +40,17 @@ function run(
   return sim.run();
 }
 
+/** A month's batch as the settlement stored it: its state and its context. */
+interface Batch extends BatchContext {
+  readonly state: string;
+}
+
+function batchOf(sim: Simulation, month: number): Batch {
+  const stored = sim.hosts.get('settlement.0')!.store.durable.get(RECORDS.clearingBatch.key(month));
+  const { value, context } = stored as { value: string; context: BatchContext };
+  return { ...context, state: value };
+}
+
 function records<T>(sim: Simulation, address: string, prefix: string): Map<string, T> {
   const out = new Map<string, T>();
   for (const [key, value] of sim.hosts.get(address)!.store.durable) {
@@ -50,7 +61,7 @@ function records<T>(sim: Simulation, address: string, prefix: string): Map<strin
 
 describe('F5: the monthly clearing batch', () => {
   const sim = run();
-  const batch = records<BatchRecord>(sim, 'settlement.0', 'bt:').get('202509')!;
+  const batch = batchOf(sim, 202509);
   const history = sim.checkers.batchHistory.filter((h) => h.month === 202509);
 
   it('clears September with every invariant ok', () => {
@@ -135,7 +146,7 @@ describe('F5: the monthly clearing batch', () => {
 
   it('pairwise netting keeps the per-pair rows and moves the same money per province', () => {
     const pairwise = run({ protocol: { netting: 'pairwise' } });
-    const other = records<BatchRecord>(pairwise, 'settlement.0', 'bt:').get('202509')!;
+    const other = batchOf(pairwise, 202509);
     expect(other.state).toBe('RECONCILED');
     expect(other.pairs.length).toBeGreaterThan(0);
     expect(batch.pairs).toEqual([]);
@@ -165,7 +176,7 @@ describe('K10: books that disagree stop the month', () => {
       (host.store.durable as Map<string, unknown>).set('k:forged', bill);
       forged = address.slice('province.'.length);
     });
-    const batch = records<BatchRecord>(sim, 'settlement.0', 'bt:').get('202509')!;
+    const batch = batchOf(sim, 202509);
     expect(batch.disputes).toBeGreaterThan(0);
     expect(batch.state === 'ALLOCATED' || batch.state === 'DISPUTED').toBe(true);
     expect(batch.confirmed).not.toContain(forged);

@@ -194,7 +194,7 @@ export function outcomesFromRecords(
           );
         }
       },
-      clearingBatch: (month, batch) => o.batchStates.set(month, batch.state),
+      clearingBatch: (month, batch) => o.batchStates.set(month, String(batch.value)),
       person: (id, person) => {
         if (person.creditFen > 0n) creditable.add(id);
       },

@@ -3,7 +3,7 @@
 // bindings, bills, contributions and clearing; the liabilities per origin region. Both runtimes'
 // final checks read it (world/final_checks.ts).
 import type { Prepayment } from '../actors/clearing.ts';
-import type { BatchRecord } from '../actors/clearing_batch.ts';
+import type { BatchSnapshot } from '../actors/settlement.actor.ts';
 import {
   visitRecords,
   type BillRecord,
@@ -44,7 +44,7 @@ export interface Parties {
   /** F5: the provinces' pooling funds, the national clearing account, batches and prepayments. */
   funds: Fen;
   clearingAccount: Fen;
-  readonly batches: Map<number, BatchRecord>;
+  readonly batches: Map<number, Stored<BatchSnapshot>>;
   readonly prepayments: Map<string, Prepayment>;
   /** Transfer ids credited more than once (in one wallet or several): exactly-once broken. */
   readonly creditedTwice: string[];

@@ -199,7 +199,7 @@ function checkFunds(parties: Parties, openingFunds: Fen, fail: Fail): void {
   // Between statements and the last disbursal, money is on its way between a fund and the
   // clearing account: the law is checked when no batch is midway.
   const midway = [...parties.batches.values()].some(
-    (b) => b.state === 'STATEMENTS_ISSUED' || b.state === 'FUNDED',
+    (b) => b.value === 'STATEMENTS_ISSUED' || b.value === 'FUNDED',
   );
   if (midway) return;
   const total = parties.funds + parties.clearingAccount;
@@ -222,9 +222,9 @@ function checkFunds(parties: Parties, openingFunds: Fen, fail: Fail): void {
 
 /** Cleared = settled per reconciled batch: the statements' gross payables are its national lines. */
 function checkBatches(parties: Parties, fail: Fail): void {
-  for (const batch of parties.batches.values()) {
+  for (const { value, context: batch } of parties.batches.values()) {
     // Only the run's last months may still be open: their clearing falls after the horizon.
-    if (batch.state !== 'RECONCILED') continue;
+    if (value !== 'RECONCILED') continue;
     const byProvince = new Map<string, Fen>();
     for (const line of parties.lines.values()) {
       if (line.batch !== batch.month || line.dropped) continue;

@@ -1,0 +1,421 @@
+// F5: one month's clearing batch at the national clearing agent (DOMAIN §3.6, K1–K10), a machine
+// per settlement month M kept by the settlement actor like a shard keeps its sagas:
+//
+//   OPEN(M) ──1st of M+1──► CLOSED ──day 10 (K8)──► ALLOCATED ──all provinces confirm (K10)──►
+//   CONFIRMED ──day 20──► STATEMENTS_ISSUED ──all payers funded──► FUNDED ──all receivers paid──►
+//   DISBURSED ──the clearing account balances──► RECONCILED
+//
+// A province that disputes its allocation (3262: its own settled bills disagree with
+// settlement's lines, e.g. a line still in flight) puts the batch in DISPUTED; the allocation is
+// sent again after the next daily reconciliation, until every province confirms. Statements net
+// each province multilaterally through the national clearing account; each payer's due is drawn
+// from its prepayment first (K1, K7), and a prepayment used beyond 70 % is topped up with the
+// statement. A step that needs nobody's answer (no province in the batch, no receiver to pay)
+// passes at once. Each waiting state re-sends what it waits for on its timer, with backoff.
+import { and, assign, setup } from 'xstate';
+import type { Fen } from '../protocol/index.ts';
+import { provinceAddress } from './addresses.ts';
+import { retryDelayMs } from './backoff.ts';
+import { Calendar, nextMonthKey, parseDate } from './calendar.ts';
+import {
+  APPLICATION_DAY_LAST,
+  STATEMENT_ISSUE_DAY_LAST,
+  buildMatrix,
+  buildStatements,
+  netPairwise,
+  type BatchState,
+  type PairTransfer,
+} from './clearing.ts';
+import { DAY_MS, HOUR_MS, type ProtocolConfig } from './config.ts';
+import type { Effects } from './effects.ts';
+import type { SettlementBook } from './settlement_book.ts';
+import { TIMERS } from './timers.ts';
+
+/** What a province was told to pay or will be paid for one batch. */
+export interface StatementRecord {
+  readonly toFund: Fen;
+  readonly topUp: Fen;
+  readonly drawn: Fen;
+  readonly toReceive: Fen;
+  readonly medicalPayable: Fen;
+  readonly walletPayable: Fen;
+}
+
+export interface BatchContext {
+  readonly month: number;
+  /** Provinces in this batch (any national obligation, either side), sorted. */
+  readonly provinces: readonly string[];
+  readonly confirmed: readonly string[];
+  readonly disputes: number;
+  readonly statements: Readonly<Record<string, StatementRecord>>;
+  readonly funded: readonly string[];
+  readonly disbursed: readonly string[];
+  /** The pairwise netting of the batch (when `netting` is pairwise): its per-pair rows. */
+  readonly pairs: readonly PairTransfer[];
+  readonly attempt: number;
+  readonly timerSeq: number;
+}
+
+interface Carrier {
+  readonly now: number;
+  readonly fx: Effects;
+  readonly book: SettlementBook;
+}
+
+export type BatchEvent = Carrier &
+  (
+    | { readonly type: 'start' | 'resume' | 'clearing.dispute' }
+    | {
+        readonly type: 'clearing.confirm' | 'clearing.funded' | 'clearing.received';
+        readonly province: string;
+      }
+    | { readonly type: 'timeout'; readonly seq: number }
+  );
+
+/**
+ * K8 (ASSUMPTION): allocation at the end of the application window (day 10) at 02:00, after the
+ * daily reconciliation; statements on their last day (day 20) at 09:00.
+ */
+const ALLOCATE_HOUR = 2;
+const STATEMENT_HOUR = 9;
+
+type Province = Extract<BatchEvent, { province: string }>;
+const provinceOf = (event: BatchEvent) => (event as Province).province;
+
+/** States a batch passes at once: nobody to ask, nobody to pay. */
+function passes(state: BatchState, context: BatchContext): boolean {
+  switch (state) {
+    case 'ALLOCATED':
+    case 'STATEMENTS_ISSUED':
+      return context.provinces.length === 0;
+    case 'FUNDED':
+      return context.provinces.every((p) => (context.statements[p]?.toReceive ?? 0n) === 0n);
+    default:
+      return false;
+  }
+}
+
+/** Send what a state asks of those who have not answered it yet. */
+function sendStep(state: string, context: BatchContext, event: BatchEvent): void {
+  const { fx, book } = event;
+  const { month, provinces, statements } = context;
+  const corr = `batch.${month}`;
+  if (state === 'ALLOCATED') {
+    const payable = book.medicalPayableByProvince();
+    for (const province of provinces) {
+      if (context.confirmed.includes(province)) continue;
+      const medicalPayable = payable.get(province) ?? 0n;
+      fx.send(provinceAddress(province), 'clearing.allocate', corr, { month, medicalPayable });
+    }
+  } else if (state === 'STATEMENTS_ISSUED') {
+    for (const province of provinces) {
+      if (context.funded.includes(province)) continue;
+      const s = statements[province];
+      const body = { month, toFund: s?.toFund ?? 0n, topUp: s?.topUp ?? 0n };
+      fx.send(provinceAddress(province), 'clearing.statement', corr, body);
+    }
+  } else if (state === 'FUNDED') {
+    for (const province of provinces) {
+      const amount = statements[province]?.toReceive ?? 0n;
+      if (amount === 0n || context.disbursed.includes(province)) continue;
+      fx.send(provinceAddress(province), 'clearing.disburse', corr, { month, amount });
+    }
+  }
+}
+
+/** The statements of a batch and, with pairwise netting, its per-pair rows (K1, K7). */
+function issue(context: BatchContext, book: SettlementBook, config: ProtocolConfig) {
+  const matrix = buildMatrix(book.obligations(context.month));
+  const statements: Record<string, StatementRecord> = {};
+  for (const s of buildStatements(context.month, matrix, book.prepayments)) {
+    statements[s.province] = {
+      toFund: s.toFund,
+      topUp: s.prepaymentTopUp,
+      drawn: s.prepaymentDrawn,
+      toReceive: s.toReceive,
+      medicalPayable: s.medicalPayable,
+      walletPayable: s.walletPayable,
+    };
+  }
+  const pairs = config.netting === 'pairwise' ? netPairwise(matrix).transfers : [];
+  return { statements, pairs, funded: [], disbursed: [], attempt: 0 };
+}
+
+function batchEffects(config: ProtocolConfig) {
+  const calendar = new Calendar(parseDate(config.startDate));
+  type Args = { context: BatchContext; event: BatchEvent };
+  /** When a state's timer fires: its K8 date, the next reconciliation, or a retry. */
+  const timerAt = (state: string, context: BatchContext, now: number): number | undefined => {
+    const start = calendar.startOfMonthMs(nextMonthKey(context.month));
+    switch (state) {
+      case 'OPEN':
+        return start;
+      case 'CLOSED':
+        return start + (APPLICATION_DAY_LAST - 1) * DAY_MS + ALLOCATE_HOUR * HOUR_MS;
+      case 'CONFIRMED':
+        return start + (STATEMENT_ISSUE_DAY_LAST - 1) * DAY_MS + STATEMENT_HOUR * HOUR_MS;
+      case 'DISPUTED':
+        // K10: re-allocated after the next daily reconciliation (02:00), when books may agree.
+        return (Math.floor(now / DAY_MS) + 1) * DAY_MS + ALLOCATE_HOUR * HOUR_MS;
+      case 'RECONCILED':
+        return undefined;
+      default:
+        return now + retryDelayMs(config, `batch.${context.month}`, context.attempt);
+    }
+  };
+  const arm = (state: string, { context, event }: Args) => {
+    const at = timerAt(state, context, event.now);
+    if (at === undefined) return;
+    event.fx.timer(
+      TIMERS.clearingBatch.key(String(context.month)),
+      Math.max(at, event.now),
+      context.timerSeq,
+    );
+  };
+  return {
+    report: ({ context, event }: Args, state: BatchState) =>
+      event.fx.emit({
+        type: 'clearing.batch',
+        corr: `batch.${context.month}`,
+        month: context.month,
+        state,
+      }),
+    /** A state the batch rests in: what it asks is sent, and its timer armed. */
+    rest: (args: Args, state: BatchState) => {
+      if (passes(state, args.context)) return;
+      sendStep(state, args.context, args.event);
+      arm(state, args);
+    },
+    /** The same, without sending (an answer came in, others are still awaited). */
+    rearm: (args: Args, state: BatchState) => arm(state, args),
+    /** A retry, or a restart: what the state asks is sent again, its timer armed again. */
+    resend: (args: Args, state: BatchState) => {
+      sendStep(state, args.context, args.event);
+      arm(state, args);
+    },
+    /** The draws leave the prepayments at issue; top-ups come back with each payer's funding. */
+    drawPrepayments: ({ context, event }: Args) => {
+      for (const [province, s] of Object.entries(context.statements)) {
+        if (s.drawn === 0n) continue;
+        const held = event.book.prepayments.get(province) ?? { size: 0n, balance: 0n };
+        event.book.putPrepayment(province, { ...held, balance: held.balance - s.drawn }, event.fx);
+      }
+    },
+    takeFunding: ({ context, event }: Args) => {
+      const province = provinceOf(event);
+      const statement = context.statements[province];
+      event.book.moveClearing((statement?.toFund ?? 0n) + (statement?.topUp ?? 0n), event.fx);
+      if (statement !== undefined && statement.topUp > 0n) {
+        const held = event.book.prepayments.get(province) ?? { size: 0n, balance: 0n };
+        event.book.putPrepayment(
+          province,
+          { ...held, balance: held.balance + statement.topUp },
+          event.fx,
+        );
+      }
+    },
+    // Every payer has paid in: pay the receivers out of the clearing account.
+    payOut: ({ context, event }: Args) => {
+      let out = 0n;
+      for (const s of Object.values(context.statements)) out += s.toReceive;
+      event.book.moveClearing(-out, event.fx);
+    },
+  };
+}
+
+export function createClearingBatchMachine(config: ProtocolConfig) {
+  const enter = (state: BatchState, first: ReadonlyArray<'drawPrepayments' | 'payOut'> = []) =>
+    [
+      ...first,
+      { type: 'report', params: state },
+      { type: 'bumpSeq', params: state },
+      { type: 'rest', params: state },
+    ] as const;
+  const retry = (state: BatchState) =>
+    ({
+      guard: 'currentTimer',
+      actions: ['nextAttempt', 'bumpSeqAlways', { type: 'resend', params: state }],
+    }) as const;
+  const resume = (state: BatchState) => ({ actions: { type: 'resend', params: state } }) as const;
+  return setup({
+    types: {
+      context: {} as BatchContext,
+      input: {} as { month: number },
+      events: {} as BatchEvent,
+    },
+    actions: {
+      ...batchEffects(config),
+      bumpSeq: assign(({ context }, state: BatchState) =>
+        passes(state, context) ? {} : { timerSeq: context.timerSeq + 1 },
+      ),
+      bumpSeqAlways: assign(({ context }) => ({ timerSeq: context.timerSeq + 1 })),
+      resetAttempt: assign({ attempt: 0 }),
+      nextAttempt: assign(({ context }) => ({ attempt: context.attempt + 1 })),
+      allocate: assign(({ context, event }) => ({
+        provinces: event.book.provincesOf(context.month),
+        confirmed: [],
+        attempt: 0,
+      })),
+      issue: assign(({ context, event }) => issue(context, event.book, config)),
+      addConfirmed: assign(({ context, event }) => ({
+        confirmed: [...context.confirmed, provinceOf(event)],
+      })),
+      addFunded: assign(({ context, event }) => ({
+        funded: [...context.funded, provinceOf(event)],
+      })),
+      addDisbursed: assign(({ context, event }) => ({
+        disbursed: [...context.disbursed, provinceOf(event)],
+      })),
+      dispute: assign(({ context }) => ({ disputes: context.disputes + 1, attempt: 0 })),
+    },
+    guards: {
+      currentTimer: ({ context, event }) =>
+        event.type === 'timeout' && event.seq === context.timerSeq,
+      passes: ({ context }, state: BatchState) => passes(state, context),
+      newConfirm: ({ context, event }) => !context.confirmed.includes(provinceOf(event)),
+      lastConfirm: ({ context }) => context.confirmed.length + 1 === context.provinces.length,
+      newFunding: ({ context, event }) => !context.funded.includes(provinceOf(event)),
+      lastFunding: ({ context }) => context.funded.length + 1 === context.provinces.length,
+      newReceipt: ({ context, event }) => !context.disbursed.includes(provinceOf(event)),
+      lastReceipt: ({ context }) => {
+        const receivers = context.provinces.filter(
+          (p) => (context.statements[p]?.toReceive ?? 0n) > 0n,
+        );
+        return context.disbursed.length + 1 >= receivers.length;
+      },
+    },
+  }).createMachine({
+    id: 'clearingBatch',
+    initial: 'new',
+    context: ({ input }) => ({
+      month: input.month,
+      provinces: [],
+      confirmed: [],
+      disputes: 0,
+      statements: {},
+      funded: [],
+      disbursed: [],
+      pairs: [],
+      attempt: 0,
+      timerSeq: 0,
+    }),
+    states: {
+      new: { on: { start: 'OPEN' } },
+      // Opened by its month's first line (or at start): it reports nothing until it closes.
+      OPEN: {
+        entry: ['bumpSeqAlways', { type: 'rest', params: 'OPEN' }],
+        on: {
+          timeout: { guard: 'currentTimer', target: 'CLOSED', actions: 'resetAttempt' },
+          resume: resume('OPEN'),
+        },
+      },
+      CLOSED: {
+        entry: enter('CLOSED'),
+        on: {
+          timeout: { guard: 'currentTimer', target: 'ALLOCATED', actions: 'allocate' },
+          resume: resume('CLOSED'),
+        },
+      },
+      ALLOCATED: {
+        entry: enter('ALLOCATED'),
+        always: {
+          guard: { type: 'passes', params: 'ALLOCATED' },
+          target: 'CONFIRMED',
+          actions: 'resetAttempt',
+        },
+        on: {
+          'clearing.confirm': [
+            {
+              guard: and(['newConfirm', 'lastConfirm']),
+              target: 'CONFIRMED',
+              actions: ['addConfirmed', 'resetAttempt'],
+            },
+            {
+              guard: 'newConfirm',
+              actions: ['addConfirmed', 'bumpSeqAlways', { type: 'rearm', params: 'ALLOCATED' }],
+            },
+          ],
+          // 3262: the province's own figure disagrees (K10): the month waits until it agrees.
+          'clearing.dispute': { target: 'DISPUTED', actions: 'dispute' },
+          timeout: retry('ALLOCATED'),
+          resume: resume('ALLOCATED'),
+        },
+      },
+      DISPUTED: {
+        entry: enter('DISPUTED'),
+        on: {
+          timeout: { guard: 'currentTimer', target: 'ALLOCATED', actions: 'allocate' },
+          resume: resume('DISPUTED'),
+        },
+      },
+      CONFIRMED: {
+        entry: enter('CONFIRMED'),
+        on: {
+          timeout: { guard: 'currentTimer', target: 'STATEMENTS_ISSUED', actions: 'issue' },
+          resume: resume('CONFIRMED'),
+        },
+      },
+      STATEMENTS_ISSUED: {
+        entry: enter('STATEMENTS_ISSUED', ['drawPrepayments']),
+        always: {
+          guard: { type: 'passes', params: 'STATEMENTS_ISSUED' },
+          target: 'FUNDED',
+          actions: 'resetAttempt',
+        },
+        on: {
+          'clearing.funded': [
+            {
+              guard: and(['newFunding', 'lastFunding']),
+              target: 'FUNDED',
+              actions: ['takeFunding', 'addFunded', 'resetAttempt'],
+            },
+            {
+              guard: 'newFunding',
+              actions: [
+                'takeFunding',
+                'addFunded',
+                'bumpSeqAlways',
+                { type: 'rearm', params: 'STATEMENTS_ISSUED' },
+              ],
+            },
+          ],
+          timeout: retry('STATEMENTS_ISSUED'),
+          resume: resume('STATEMENTS_ISSUED'),
+        },
+      },
+      FUNDED: {
+        entry: enter('FUNDED', ['payOut']),
+        always: {
+          guard: { type: 'passes', params: 'FUNDED' },
+          target: 'DISBURSED',
+          actions: 'resetAttempt',
+        },
+        on: {
+          'clearing.received': [
+            {
+              guard: and(['newReceipt', 'lastReceipt']),
+              target: 'DISBURSED',
+              actions: ['addDisbursed', 'resetAttempt'],
+            },
+            {
+              guard: 'newReceipt',
+              actions: ['addDisbursed', 'bumpSeqAlways', { type: 'rearm', params: 'FUNDED' }],
+            },
+          ],
+          timeout: retry('FUNDED'),
+          resume: resume('FUNDED'),
+        },
+      },
+      DISBURSED: {
+        entry: { type: 'report', params: 'DISBURSED' },
+        always: { target: 'RECONCILED', actions: 'resetAttempt' },
+      },
+      RECONCILED: {
+        type: 'final',
+        entry: [{ type: 'report', params: 'RECONCILED' }, 'bumpSeqAlways'],
+      },
+    },
+  });
+}
+
+export type ClearingBatchMachine = ReturnType<typeof createClearingBatchMachine>;
