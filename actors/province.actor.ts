@@ -1,19 +1,28 @@
 // The province actor: one AccountBook and one province machine snapshot, behind the Actor
-// contract. Every account message is one transition of the province machine. Its one timer is
+// contract. Every message it decides is one transition of the province machine. Its one timer is
 // the month: at 00:00 on the 1st it credits every personal account (P4).
 import type { AnyEnvelope } from '../protocol/index.ts';
 import { AccountBook } from './account_book.ts';
 import type { Actor, Effects } from './effects.ts';
 import { UnroutableError } from './errors.ts';
 import { MachineDriver } from './machine_driver.ts';
-import { provinceMachine, type ProvinceMachine } from './province.machine.ts';
+import {
+  PROVINCE_KINDS,
+  provinceMachine,
+  type ProvinceEvent,
+  type ProvinceKind,
+  type ProvinceMachine,
+} from './province.machine.ts';
 import type { SnapshotFrom } from 'xstate';
 import { Calendar, parseDate } from './calendar.ts';
 import { PROTOCOL_DEFAULTS, type ProtocolConfig } from './config.ts';
+import { TIMERS } from './timers.ts';
 
-const MONTH_TIMER = 'month';
+const MONTH_TIMER = TIMERS.month.key();
 
 const driver = new MachineDriver(provinceMachine);
+const KINDS: ReadonlySet<string> = new Set(PROVINCE_KINDS);
+const isProvinceKind = (kind: string): kind is ProvinceKind => KINDS.has(kind);
 
 export class ProvinceActor implements Actor {
   private readonly book: AccountBook;
@@ -32,33 +41,9 @@ export class ProvinceActor implements Actor {
   }
 
   handle(env: AnyEnvelope, _now: number, fx: Effects): void {
-    switch (env.kind) {
-      case 'account.reserve':
-      case 'account.commit':
-      case 'account.release':
-      case 'account.refund':
-      case 'identity.verify':
-      case 'bill.reserve':
-      case 'bill.commit':
-      case 'bill.release':
-      case 'bill.refund':
-      case 'tax.claim':
-      case 'tax.confirm':
-      case 'tax.release':
-      case 'account.debit':
-      case 'clearing.allocate':
-      case 'clearing.statement':
-      case 'clearing.disburse':
-        this.snapshot = this.machines.step(this.snapshot, {
-          type: env.kind,
-          env: env as never,
-          book: this.book,
-          fx,
-        });
-        return;
-      default:
-        throw new UnroutableError(this.address, env.kind);
-    }
+    if (!isProvinceKind(env.kind)) throw new UnroutableError(this.address, env.kind);
+    const event = { type: env.kind, env, book: this.book, fx } as ProvinceEvent;
+    this.snapshot = this.machines.step(this.snapshot, event);
   }
 
   /** P4: the month has begun; credit it (once), and wait for the next. */

@@ -1,147 +1,71 @@
-// A provincial platform: the decision point for reserves on its pooling regions' personal
-// accounts, and the civil registry of the people insured there (F1: name and ID number, kinship
-// E2, enrolment E3). The machine models the province's lifecycle (online ⇄ degraded) and
-// decides each message; the ledger itself is the AccountBook the event carries (DESIGN §3).
+// A provincial platform's decision table: the decision point for reserves on its pooling
+// regions' personal accounts, and the civil registry of the people insured there (F1: name and
+// ID number, kinship E2, enrolment E3). The machine has one state on purpose: its guarded
+// transitions are the rules, one named action per decision, while the ledger itself is the
+// AccountBook the event carries (DESIGN §3: millions of accounts and transfers are records, not
+// XState context). A transfer's own lifecycle (reserved → committed | released, refunded) lives
+// in its record, so a duplicate is answered from the record, the same way every time.
 import { setup } from 'xstate';
 import type { Envelope, Reason } from '../protocol/index.ts';
 import { isReason } from '../protocol/index.ts';
 import type { AccountBook } from './account_book.ts';
 import type { Effects } from './effects.ts';
+import type { BillState, TxnState } from './records.ts';
+
+/** Every message a province decides. */
+export const PROVINCE_KINDS = [
+  'account.reserve',
+  'account.commit',
+  'account.release',
+  'account.refund',
+  'identity.verify',
+  'bill.reserve',
+  'bill.commit',
+  'bill.release',
+  'bill.refund',
+  'tax.claim',
+  'tax.confirm',
+  'tax.release',
+  'account.debit',
+  'clearing.allocate',
+  'clearing.statement',
+  'clearing.disburse',
+] as const;
+export type ProvinceKind = (typeof PROVINCE_KINDS)[number];
+
+type EventOf<K extends ProvinceKind> = {
+  readonly type: K;
+  readonly env: Envelope<K>;
+  readonly book: AccountBook;
+  readonly fx: Effects;
+};
+export type ProvinceEvent = { [K in ProvinceKind]: EventOf<K> }[ProvinceKind];
 
 type AccountKind = 'account.reserve' | 'account.commit' | 'account.release' | 'account.refund';
+type BillAnswerKind = 'bill.commit' | 'bill.release' | 'bill.refund';
 
-export type ProvinceEvent =
-  | {
-      readonly type: AccountKind;
-      readonly env: Envelope<AccountKind>;
-      readonly book: AccountBook;
-      readonly fx: Effects;
+/** An action or guard for the kinds of message named (the transition table routes only them). */
+function on<K extends ProvinceKind, R>(
+  kinds: K | readonly K[],
+  fn: (event: EventOf<K>) => R,
+): (args: { event: ProvinceEvent }) => R {
+  const accepted: readonly ProvinceKind[] = typeof kinds === 'string' ? [kinds] : kinds;
+  return ({ event }) => {
+    if (!accepted.includes(event.type)) {
+      throw new Error(
+        `province machine: ${event.type} routed to a rule for ${accepted.join(', ')}`,
+      );
     }
-  | {
-      readonly type: 'identity.verify';
-      readonly env: Envelope<'identity.verify'>;
-      readonly book: AccountBook;
-      readonly fx: Effects;
-    }
-  | {
-      readonly type: DomainKind;
-      readonly env: Envelope<DomainKind>;
-      readonly book: AccountBook;
-      readonly fx: Effects;
-    }
-  | { readonly type: 'province.degrade' | 'province.recover' };
-
-/** F3 bills and F4 contributions: each decided by one AccountBook method, answered at once. */
-export type DomainKind =
-  | 'bill.reserve'
-  | 'bill.commit'
-  | 'bill.release'
-  | 'bill.refund'
-  | 'tax.claim'
-  | 'tax.confirm'
-  | 'tax.release'
-  | 'account.debit'
-  | 'clearing.allocate'
-  | 'clearing.statement'
-  | 'clearing.disburse';
-
-type DomainEvent = Extract<ProvinceEvent, { type: DomainKind }>;
-
-/** Decide a bill or contribution message and answer it; duplicates get the first answer. */
-function decide(event: DomainEvent): void {
-  const { env, book, fx } = event;
-  switch (env.kind) {
-    case 'bill.reserve': {
-      const bill = book.reserveBill(env.corr, env.body as Envelope<'bill.reserve'>['body'], fx);
-      const billId = env.corr;
-      if (bill.state === 'rejected')
-        fx.send(env.from, 'bill.rejected', billId, { billId, reason: bill.reason ?? 'E3' });
-      else
-        fx.send(env.from, 'bill.reserved', billId, {
-          billId,
-          fundPay: bill.fundPay,
-          acctPay: bill.acctPay,
-          remainder: bill.remainder,
-        });
-      return;
-    }
-    case 'bill.commit':
-    case 'bill.release':
-    case 'bill.refund': {
-      const billId = env.corr;
-      const state = book.bills.get(billId)?.state;
-      if (env.kind === 'bill.commit') {
-        if (state === 'reserved') book.commitBill(billId, fx);
-        if (state === 'reserved' || state === 'committed' || state === 'refunded') {
-          fx.send(env.from, 'bill.committed', billId, { billId });
-        }
-      } else if (env.kind === 'bill.release') {
-        if (state === 'reserved') book.releaseBill(billId, fx);
-        if (state === 'reserved' || state === 'released')
-          fx.send(env.from, 'bill.released', billId, { billId });
-      } else {
-        if (state === 'committed') book.refundBill(billId, fx);
-        if (state === 'committed' || state === 'refunded')
-          fx.send(env.from, 'bill.refunded', billId, { billId });
-      }
-      return;
-    }
-    case 'tax.claim': {
-      const { payerId, personId, year } = env.body as Envelope<'tax.claim'>['body'];
-      const claim = book.claimContribution(env.corr, payerId, personId, year, fx);
-      if (claim.state === 'refused')
-        fx.send(env.from, 'tax.refused', env.corr, {
-          payId: env.corr,
-          reason: claim.reason ?? 'C4',
-        });
-      else fx.send(env.from, 'tax.claimed', env.corr, { payId: env.corr, amount: claim.amount });
-      return;
-    }
-    case 'tax.confirm':
-      book.confirmContribution(env.corr, fx);
-      if (book.claims.get(env.corr)?.state === 'paid')
-        fx.send(env.from, 'tax.confirmed', env.corr, { payId: env.corr });
-      return;
-    case 'tax.release': {
-      book.releaseContribution(env.corr, fx);
-      const state = book.claims.get(env.corr)?.state;
-      if (state === 'released' || state === 'refused')
-        fx.send(env.from, 'tax.released', env.corr, { payId: env.corr });
-      return;
-    }
-    case 'clearing.allocate': {
-      // 3261 or 3262 (K10): does settlement's figure match this province's own settled bills?
-      const { month, medicalPayable } = env.body as Envelope<'clearing.allocate'>['body'];
-      const own = book.medicalPayable();
-      if (own === medicalPayable) fx.send(env.from, 'clearing.confirm', env.corr, { month });
-      else fx.send(env.from, 'clearing.dispute', env.corr, { month, medicalPayable: own });
-      return;
-    }
-    case 'clearing.statement': {
-      const { month, toFund, topUp } = env.body as Envelope<'clearing.statement'>['body'];
-      book.fundStatement(month, toFund + topUp, fx);
-      fx.send(env.from, 'clearing.funded', env.corr, { month });
-      return;
-    }
-    case 'clearing.disburse': {
-      const { month, amount } = env.body as Envelope<'clearing.disburse'>['body'];
-      book.receiveDisbursal(month, amount, fx);
-      fx.send(env.from, 'clearing.received', env.corr, { month });
-      return;
-    }
-    case 'account.debit': {
-      const { accountId, amount } = env.body as Envelope<'account.debit'>['body'];
-      const outcome = book.debitContribution(env.corr, accountId, amount, fx);
-      if (outcome === 'debited')
-        fx.send(env.from, 'account.debited', env.corr, { payId: env.corr });
-      else
-        fx.send(env.from, 'account.debitRefused', env.corr, { payId: env.corr, reason: outcome });
-      return;
-    }
-  }
+    return fn(event as unknown as EventOf<K>);
+  };
 }
 
-type AccountEvent = Extract<ProvinceEvent, { type: AccountKind }>;
+const ACCOUNT_KINDS: readonly AccountKind[] = [
+  'account.reserve',
+  'account.commit',
+  'account.release',
+  'account.refund',
+];
 
 const REPLY_FOR_STATE = {
   reserved: 'account.reserved',
@@ -152,8 +76,7 @@ const REPLY_FOR_STATE = {
 } as const;
 
 /** Answer a message about a transfer we have already decided, with what we said the first time. */
-function replyAgain(event: AccountEvent): void {
-  const { env, book, fx } = event;
+function replyAgain({ env, book, fx }: EventOf<AccountKind>): void {
   const txn = book.txns.get(env.corr);
   if (txn === undefined) return; // commit/release of a transfer never reserved: nothing to say.
   // A refunded transfer was committed first: only a refund is answered "refunded".
@@ -168,16 +91,8 @@ function replyAgain(event: AccountEvent): void {
   }
 }
 
-function reject(event: AccountEvent, reason: Reason): void {
-  const { env, book, fx } = event;
-  const body = (env as Envelope<'account.reserve'>).body;
-  book.reject(env.corr, body.accountId, body.amount, reason, fx);
-  fx.send(env.from, 'account.rejected', env.corr, { transferId: env.corr, reason });
-}
-
-function asAccount(event: ProvinceEvent): AccountEvent {
-  return event as AccountEvent;
-}
+const txnIs = (state: TxnState) =>
+  on(ACCOUNT_KINDS, (e) => e.book.txns.get(e.env.corr)?.state === state);
 
 /** The registry's answer to a binding (F1): the same answer however often it is asked. */
 export function verifyIdentity(
@@ -193,74 +108,145 @@ export function verifyIdentity(
   return person.region;
 }
 
+/** F3: the answer a bill message gets, by the state its bill is in; nothing for the rest. */
+const BILL_ANSWERS: Record<BillAnswerKind, Partial<Record<BillState, boolean>>> = {
+  'bill.commit': { reserved: true, committed: true, refunded: true },
+  'bill.release': { reserved: true, released: true },
+  'bill.refund': { committed: true, refunded: true },
+};
+const BILL_REPLY = {
+  'bill.commit': 'bill.committed',
+  'bill.release': 'bill.released',
+  'bill.refund': 'bill.refunded',
+} as const;
+
+/** Move a bill on from `from` (and only from it), then answer by the state it was in. */
+function settleBill(
+  from: BillState,
+  move: (book: AccountBook, billId: string, fx: Effects) => void,
+) {
+  return on(['bill.commit', 'bill.release', 'bill.refund'], (event) => {
+    const { env, book, fx } = event;
+    const before = book.bills.get(env.corr)?.state;
+    if (before === from) move(book, env.corr, fx);
+    if (before !== undefined && BILL_ANSWERS[env.kind][before] === true) {
+      fx.send(env.from, BILL_REPLY[env.kind], env.corr, { billId: env.corr });
+    }
+  });
+}
+
 export const provinceMachine = setup({
   types: { events: {} as ProvinceEvent },
   guards: {
-    decided: ({ event }) => {
-      const e = asAccount(event);
-      return e.book.txns.has(e.env.corr);
-    },
-    reserved: ({ event }) => {
-      const e = asAccount(event);
-      return e.book.txns.get(e.env.corr)?.state === 'reserved';
-    },
-    committed: ({ event }) => {
-      const e = asAccount(event);
-      return e.book.txns.get(e.env.corr)?.state === 'committed';
-    },
-    unknownAccount: ({ event }) => {
-      const e = asAccount(event) as AccountEvent & { env: Envelope<'account.reserve'> };
-      return !e.book.accounts.has(e.env.body.accountId);
-    },
-    insufficient: ({ event }) => {
-      const e = asAccount(event) as AccountEvent & { env: Envelope<'account.reserve'> };
-      return !e.book.canReserve(e.env.body.accountId, e.env.body.amount);
-    },
+    decided: on(ACCOUNT_KINDS, (e) => e.book.txns.has(e.env.corr)),
+    reserved: txnIs('reserved'),
+    committed: txnIs('committed'),
+    unknownAccount: on('account.reserve', (e) => !e.book.accounts.has(e.env.body.accountId)),
+    insufficient: on(
+      'account.reserve',
+      (e) => !e.book.canReserve(e.env.body.accountId, e.env.body.amount),
+    ),
   },
   actions: {
-    replyAgain: ({ event }) => replyAgain(asAccount(event)),
-    reject: ({ event }, reason: Reason) => reject(asAccount(event), reason),
-    reserve: ({ event }) => {
-      const { env, book, fx } = asAccount(event) as AccountEvent & {
-        env: Envelope<'account.reserve'>;
-      };
+    replyAgain: on(ACCOUNT_KINDS, replyAgain),
+    reject: (args, reason: Reason) =>
+      on('account.reserve', ({ env, book, fx }) => {
+        book.reject(env.corr, env.body.accountId, env.body.amount, reason, fx);
+        fx.send(env.from, 'account.rejected', env.corr, { transferId: env.corr, reason });
+      })(args),
+    reserve: on('account.reserve', ({ env, book, fx }) => {
       book.reserve(env.corr, env.body.accountId, env.body.amount, fx);
       fx.send(env.from, 'account.reserved', env.corr, { transferId: env.corr });
-    },
-    commit: ({ event }) => {
-      const { env, book, fx } = asAccount(event);
+    }),
+    commit: on('account.commit', ({ env, book, fx }) => {
       book.commit(env.corr, fx);
       fx.send(env.from, 'account.committed', env.corr, { transferId: env.corr });
-    },
-    release: ({ event }) => {
-      const { env, book, fx } = asAccount(event);
+    }),
+    release: on('account.release', ({ env, book, fx }) => {
       book.release(env.corr, fx);
       fx.send(env.from, 'account.released', env.corr, { transferId: env.corr });
-    },
-    refund: ({ event }) => {
-      const { env, book, fx } = asAccount(event);
+    }),
+    refund: on('account.refund', ({ env, book, fx }) => {
       book.refund(env.corr, fx);
       fx.send(env.from, 'account.refunded', env.corr, { transferId: env.corr });
-    },
-    decide: ({ event }) => decide(event as DomainEvent),
-    verify: ({ event }) => {
-      const { env, book, fx } = event as Extract<ProvinceEvent, { type: 'identity.verify' }>;
+    }),
+    verify: on('identity.verify', ({ env, book, fx }) => {
       const answer = verifyIdentity(book, env.body);
       const bindId = env.body.bindId;
       if (isReason(answer))
         fx.send(env.from, 'identity.refused', env.corr, { bindId, reason: answer });
       else fx.send(env.from, 'identity.verified', env.corr, { bindId, region: answer });
-    },
+    }),
+    /** F3: decide the bill's split (or its refusal) and answer; a duplicate gets the same answer. */
+    reserveBill: on('bill.reserve', ({ env, book, fx }) => {
+      const billId = env.corr;
+      const bill = book.reserveBill(billId, env.body, fx);
+      if (bill.state === 'rejected')
+        fx.send(env.from, 'bill.rejected', billId, { billId, reason: bill.reason ?? 'E3' });
+      else
+        fx.send(env.from, 'bill.reserved', billId, {
+          billId,
+          fundPay: bill.fundPay,
+          acctPay: bill.acctPay,
+          remainder: bill.remainder,
+        });
+    }),
+    commitBill: settleBill('reserved', (book, id, fx) => book.commitBill(id, fx)),
+    releaseBill: settleBill('reserved', (book, id, fx) => book.releaseBill(id, fx)),
+    refundBill: settleBill('committed', (book, id, fx) => book.refundBill(id, fx)),
+    /** F4: claim the person-year (C4) for this payment, or say why not. */
+    claimContribution: on('tax.claim', ({ env, book, fx }) => {
+      const { payerId, personId, year } = env.body;
+      const claim = book.claimContribution(env.corr, payerId, personId, year, fx);
+      if (claim.state === 'refused')
+        fx.send(env.from, 'tax.refused', env.corr, {
+          payId: env.corr,
+          reason: claim.reason ?? 'C4',
+        });
+      else fx.send(env.from, 'tax.claimed', env.corr, { payId: env.corr, amount: claim.amount });
+    }),
+    confirmContribution: on('tax.confirm', ({ env, book, fx }) => {
+      book.confirmContribution(env.corr, fx);
+      if (book.claims.get(env.corr)?.state === 'paid')
+        fx.send(env.from, 'tax.confirmed', env.corr, { payId: env.corr });
+    }),
+    releaseContribution: on('tax.release', ({ env, book, fx }) => {
+      book.releaseContribution(env.corr, fx);
+      const state = book.claims.get(env.corr)?.state;
+      if (state === 'released' || state === 'refused')
+        fx.send(env.from, 'tax.released', env.corr, { payId: env.corr });
+    }),
+    /** F4a: debit a personal account for a relative's contribution, once per payment. */
+    debitAccount: on('account.debit', ({ env, book, fx }) => {
+      const { accountId, amount } = env.body;
+      const outcome = book.debitContribution(env.corr, accountId, amount, fx);
+      if (outcome === 'debited')
+        fx.send(env.from, 'account.debited', env.corr, { payId: env.corr });
+      else
+        fx.send(env.from, 'account.debitRefused', env.corr, { payId: env.corr, reason: outcome });
+    }),
+    /** 3261 or 3262 (K10): does settlement's figure match this province's own settled bills? */
+    answerAllocation: on('clearing.allocate', ({ env, book, fx }) => {
+      const { month, medicalPayable } = env.body;
+      const own = book.medicalPayable();
+      if (own === medicalPayable) fx.send(env.from, 'clearing.confirm', env.corr, { month });
+      else fx.send(env.from, 'clearing.dispute', env.corr, { month, medicalPayable: own });
+    }),
+    fundStatement: on('clearing.statement', ({ env, book, fx }) => {
+      const { month, toFund, topUp } = env.body;
+      book.fundStatement(month, toFund + topUp, fx);
+      fx.send(env.from, 'clearing.funded', env.corr, { month });
+    }),
+    receiveDisbursal: on('clearing.disburse', ({ env, book, fx }) => {
+      const { month, amount } = env.body;
+      book.receiveDisbursal(month, amount, fx);
+      fx.send(env.from, 'clearing.received', env.corr, { month });
+    }),
   },
 }).createMachine({
   id: 'province',
   initial: 'online',
-  states: {
-    // Degraded is the lifecycle hook for later fault modes (slow ledger, maintenance); account
-    // messages are still decided there, since refusing them would only add retries.
-    online: { on: { 'province.degrade': 'degraded' } },
-    degraded: { on: { 'province.recover': 'online' } },
-  },
+  states: { online: {} },
   on: {
     'account.reserve': [
       { guard: 'decided', actions: 'replyAgain' },
@@ -272,17 +258,17 @@ export const provinceMachine = setup({
     'account.release': [{ guard: 'reserved', actions: 'release' }, { actions: 'replyAgain' }],
     'account.refund': [{ guard: 'committed', actions: 'refund' }, { actions: 'replyAgain' }],
     'identity.verify': { actions: 'verify' },
-    'bill.reserve': { actions: 'decide' },
-    'bill.commit': { actions: 'decide' },
-    'bill.release': { actions: 'decide' },
-    'bill.refund': { actions: 'decide' },
-    'tax.claim': { actions: 'decide' },
-    'tax.confirm': { actions: 'decide' },
-    'tax.release': { actions: 'decide' },
-    'account.debit': { actions: 'decide' },
-    'clearing.allocate': { actions: 'decide' },
-    'clearing.statement': { actions: 'decide' },
-    'clearing.disburse': { actions: 'decide' },
+    'bill.reserve': { actions: 'reserveBill' },
+    'bill.commit': { actions: 'commitBill' },
+    'bill.release': { actions: 'releaseBill' },
+    'bill.refund': { actions: 'refundBill' },
+    'tax.claim': { actions: 'claimContribution' },
+    'tax.confirm': { actions: 'confirmContribution' },
+    'tax.release': { actions: 'releaseContribution' },
+    'account.debit': { actions: 'debitAccount' },
+    'clearing.allocate': { actions: 'answerAllocation' },
+    'clearing.statement': { actions: 'fundStatement' },
+    'clearing.disburse': { actions: 'receiveDisbursal' },
   },
 });
 
