@@ -2,9 +2,10 @@
 // millions of accounts must not be copied on every assign). Records are immutable and replaced
 // on change, so the durable store can share them with the live state, and every change is
 // written (write-ahead) and posted (double-entry) through the step's Effects.
-import type { DeclaredKinship, Envelope, Fen, Reason } from '../protocol/index.ts';
+import type { Kinship, Envelope, Fen, Reason } from '../protocol/index.ts';
 import { isCloseKinship } from '../protocol/index.ts';
 import type { Effects, MoneyClass, PostingOp } from './effects.ts';
+import { provinceOfRegion } from './regions.ts';
 import { isChronicDisease, policyOf, residentContributionFen, splitBill } from './policy.ts';
 import {
   RECORDS,
@@ -23,8 +24,7 @@ import {
 export type BillRequest = Envelope<'bill.reserve'>['body'];
 
 function filed(person: PersonRecord, treatmentRegion: string): boolean {
-  const province = treatmentRegion.slice(0, 2);
-  return (person.filedTo ?? []).includes(province);
+  return (person.filedTo ?? []).includes(provinceOfRegion(treatmentRegion));
 }
 
 /** Why the insured place refuses a bill outright, if it does. */
@@ -32,7 +32,7 @@ function billRefusal(person: PersonRecord | undefined, body: BillRequest): Reaso
   if (person === undefined || !person.enrolled) return 'E3';
   const outOfRegion = body.treatmentRegion !== person.region;
   if (outOfRegion && body.networked !== 'Y') return 'D6';
-  const crossProvince = body.treatmentRegion.slice(0, 2) !== person.region.slice(0, 2);
+  const crossProvince = provinceOfRegion(body.treatmentRegion) !== provinceOfRegion(person.region);
   if (crossProvince && body.emergency !== 'Y' && !filed(person, body.treatmentRegion)) return 'D3';
   if (body.care === 'chronic') {
     if (!isChronicDisease(body.disease)) return 'D9';

@@ -5,7 +5,7 @@
 // Steps retry with backoff until answered, as a transfer saga's do; the face challenge is re-sent
 // only `challengeResendsMax` times, since it waits for a person, not a machine.
 import { assign, setup } from 'xstate';
-import type { DeclaredKinship, Reason } from '../protocol/index.ts';
+import type { Kinship, Reason } from '../protocol/index.ts';
 import type { Effects } from './effects.ts';
 import type { ProtocolConfig } from './config.ts';
 import { retryDelayMs } from './backoff.ts';
@@ -19,7 +19,7 @@ export interface BindInput {
   readonly relativeId: string;
   readonly name: string;
   readonly idNo: string;
-  readonly kinship: DeclaredKinship;
+  readonly kinship: Kinship;
   /** The province of the relative's ID number: where the registry holds their record. */
   readonly registry: string;
   /** The relative's wallet shard. */
@@ -29,7 +29,7 @@ export interface BindInput {
   readonly startedAt: number;
 }
 
-export interface BindContext extends BindInput {
+interface BindContext extends BindInput {
   readonly attempt: number;
   readonly timerSeq: number;
   /** The relative's insured region, once the registry has answered. */
@@ -42,7 +42,7 @@ interface Carrier {
   readonly fx: Effects;
 }
 
-export type BindEvent = Carrier &
+type BindEvent = Carrier &
   (
     | { readonly type: 'start' | 'resume' | 'relation.added' }
     | { readonly type: 'identity.verified'; readonly region: string }

@@ -2,12 +2,13 @@
 // obligations → gross matrix → netting (pairwise or multilateral; the same positions either
 // way) → prepayment draw-down → one statement per province per month. Also the batch lifecycle,
 // the K8 timetable and cleared = settled per province. K10 is the provinces' confirmation at
-// allocation (actors/clearing_batch.ts). Pure: no clock, no I/O; every list is in code-unit
+// allocation (actors/clearing_batch.machine.ts). Pure: no clock, no I/O; every list is in code-unit
 // order so a month's batch is reproducible byte for byte.
-import type { Fen } from '../protocol/index.ts';
+import type { ClearingLedger, Fen } from '../protocol/index.ts';
+import { provinceOfRegion } from './regions.ts';
 
-export type Ledger = 'medical' | 'wallet';
-export const LEDGERS: readonly Ledger[] = ['medical', 'wallet'];
+export type Ledger = ClearingLedger;
+const LEDGERS: readonly Ledger[] = ['medical', 'wallet'];
 
 /**
  * `payer` owes `payee` `amount` in one ledger. medical: fund + acct of the insured place, owed to
@@ -53,7 +54,6 @@ function checkObligation(o: Obligation, api: string): void {
 // Scope: which batch an obligation belongs to.
 
 const REGION_CODE = /^\d{6}$/;
-export const provinceOf = (region: string): string => region.slice(0, 2);
 
 export interface ScopedObligations {
   /** Province pairs, codes cut to the province: the national batch. */
@@ -75,8 +75,8 @@ export function splitByScope(obligations: readonly Obligation[]): ScopedObligati
       REGION_CODE.test(o.payer) && REGION_CODE.test(o.payee),
       `splitByScope: region codes have 6 digits, got ${o.payer} → ${o.payee}`,
     );
-    const from = provinceOf(o.payer);
-    const to = provinceOf(o.payee);
+    const from = provinceOfRegion(o.payer);
+    const to = provinceOfRegion(o.payee);
     if (o.payer === o.payee) internal.push(o);
     else if (from !== to) national.push({ ...o, payer: from, payee: to });
     else byProvince.set(from, [...(byProvince.get(from) ?? []), o]);
@@ -140,9 +140,6 @@ export function matrixObligations(m: ClearingMatrix): Obligation[] {
 // ---------------------------------------------------------------------------------------------
 // Netting. Both methods give the same net position per party (positive = receives).
 
-/** Name of the national clearing account in multilateral statement lines. */
-export const CLEARING_HOUSE = 'NATCLEAR';
-
 export interface PairTransfer {
   readonly payer: string;
   readonly payee: string;
@@ -153,12 +150,6 @@ export interface PairTransfer {
   readonly amount: Fen;
 }
 
-export interface StatementLine {
-  readonly payer: string;
-  readonly payee: string;
-  readonly amount: Fen;
-}
-
 export interface PairwiseNetting {
   readonly positions: ReadonlyMap<string, Fen>;
   readonly transfers: readonly PairTransfer[];
@@ -166,8 +157,6 @@ export interface PairwiseNetting {
 
 export interface MultilateralNetting {
   readonly positions: ReadonlyMap<string, Fen>;
-  /** province → CLEARING_HOUSE for each net payer, CLEARING_HOUSE → province for each receiver. */
-  readonly lines: readonly StatementLine[];
 }
 
 export const sumPositions = (positions: ReadonlyMap<string, Fen>): Fen =>
@@ -207,12 +196,7 @@ export function netMultilateral(m: ClearingMatrix): MultilateralNetting {
     add(positions, o.payer, -o.amount);
   }
   invariant(sumPositions(positions) === 0n, 'multilateral positions do not sum to 0');
-  const lines: StatementLine[] = [];
-  for (const [party, net] of positions) {
-    if (net < 0n) lines.push({ payer: party, payee: CLEARING_HOUSE, amount: -net });
-    if (net > 0n) lines.push({ payer: CLEARING_HOUSE, payee: party, amount: net });
-  }
-  return { positions, lines };
+  return { positions };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -223,11 +207,9 @@ export function netMultilateral(m: ClearingMatrix): MultilateralNetting {
 // size. ASSUMPTION: the draw covers the whole net due (both ledgers), not only the fund share K7
 // sizes it on, because one net figure is what moves.
 
-/** K7: the prepayment covers this many months of average cross-province spend. */
-export const PREPAYMENT_MONTHS_OF_SPEND = 2n;
-/** K7: sized once a year, in January, from the previous 12 months. */
-export const PREPAYMENT_HISTORY_MONTHS = 12;
-export const PREPAYMENT_RESET_MONTH_OF_YEAR = 1;
+// K7's sizing (2 × the average monthly spend of the last 12 months, reset each January) is not
+// modelled: a run is shorter than a year, and the opening prepayments are sized from the
+// population (docs/ARCHITECTURE.md, decision 23).
 /** ASSUMPTION (DOMAIN F5): a top-up is due once more than 70.00 % of the prepayment is used. */
 export const PREPAYMENT_WARNING_BP = 7_000;
 const BP_PER_WHOLE = 10_000n;
@@ -239,44 +221,11 @@ export interface Prepayment {
   readonly balance: Fen;
 }
 
-/**
- * K7: per insured province, 2 × the average of its last `months` monthly spends (fewer when the
- * history is shorter; none gives 0). 2·Σ/n is divided once, rounded up to the fen: rounding
- * the average first could be 1 fen off, and a prepayment one fen short would trigger top-ups.
- */
-export function prepaymentSize(
-  history: ReadonlyMap<string, readonly Fen[]>,
-  months = PREPAYMENT_HISTORY_MONTHS,
-): Map<string, Fen> {
-  expectArg(Number.isSafeInteger(months) && months > 0, `prepaymentSize: months ${months}`);
-  const sizes = new Map<string, Fen>();
-  for (const province of sortedKeys(history)) {
-    const window = (history.get(province) ?? []).slice(-months);
-    expectArg(
-      window.every((s) => typeof s === 'bigint' && s >= 0n),
-      `prepaymentSize: ${province} has a negative or non-fen monthly spend`,
-    );
-    const n = BigInt(window.length);
-    const twice = PREPAYMENT_MONTHS_OF_SPEND * window.reduce((a, b) => a + b, 0n);
-    sizes.set(province, n === 0n ? 0n : (twice + n - 1n) / n);
-  }
-  return sizes;
-}
-
-export const isPrepaymentResetMonth = (month: number): boolean =>
-  checkMonth(month, 'isPrepaymentResetMonth') % 100 === PREPAYMENT_RESET_MONTH_OF_YEAR;
-
 function checkPrepayment(p: Prepayment, api: string): void {
   expectArg(
     p.size >= 0n && p.balance >= 0n && p.balance <= p.size,
     `${api}: prepayment balance ${p.balance} outside 0..${p.size}`,
   );
-}
-
-/** Usage in basis points, rounded down (for reports; the top-up rule compares exactly). */
-export function prepaymentUsageBp(p: Prepayment): number {
-  checkPrepayment(p, 'prepaymentUsageBp');
-  return p.size === 0n ? 0 : Number(((p.size - p.balance) * BP_PER_WHOLE) / p.size);
 }
 
 /** What brings the prepayment back to full size, once usage exceeds the warning level; else 0. */
@@ -285,19 +234,6 @@ export function prepaymentTopUp(p: Prepayment, warningBp = PREPAYMENT_WARNING_BP
   // Cross-multiplied so 70.004 % is over 70 %: no rounding decides a top-up.
   const over = (p.size - p.balance) * BP_PER_WHOLE > BigInt(warningBp) * p.size;
   return over ? p.size - p.balance : 0n;
-}
-
-/**
- * The yearly reset (K7): the new size becomes the balance. `delta` is what the province pays in
- * (positive) or gets back (negative) to get there.
- */
-export function resetPrepayment(
-  p: Prepayment | undefined,
-  size: Fen,
-): { prepayment: Prepayment; delta: Fen } {
-  expectArg(size >= 0n, `resetPrepayment: size ${size} is negative`);
-  const balance = p?.balance ?? 0n;
-  return { prepayment: { size, balance: size }, delta: size - balance };
 }
 
 export interface PrepaymentApplication {
@@ -350,16 +286,10 @@ export function applyPrepayments(
   return out;
 }
 
-/** After a statement is funded (toFund and the top-up), the prepayment the province holds. */
-export const prepaymentAfter = (s: PrepaymentApplication, size: Fen): Prepayment => ({
-  size,
-  balance: s.prepaymentBalance + s.prepaymentTopUp,
-});
-
 // ---------------------------------------------------------------------------------------------
-// Statements: one per province per month, keyed by statementKey for the Settlement actor's book.
+// Statements: one per province per month.
 
-export interface LedgerTotals {
+interface LedgerTotals {
   readonly medicalPayable: Fen;
   readonly medicalReceivable: Fen;
   readonly walletPayable: Fen;
@@ -370,8 +300,6 @@ export interface ClearingStatement extends LedgerTotals, PrepaymentApplication {
   /** YYYYMM of the cleared month M (issued in M+1, K8). */
   readonly month: number;
 }
-
-export const statementKey = (month: number, province: string): string => `cs:${month}:${province}`;
 
 function checkMonth(month: number, api: string): number {
   const mm = month % 100;
@@ -388,7 +316,7 @@ const NO_TOTALS: LedgerTotals = {
 };
 
 /** Gross payable and receivable per party and ledger, sorted by party. */
-export function ledgerTotals(obligations: readonly Obligation[]): Map<string, LedgerTotals> {
+function ledgerTotals(obligations: readonly Obligation[]): Map<string, LedgerTotals> {
   const totals = new Map<string, LedgerTotals>();
   const bump = (party: string, field: keyof LedgerTotals, amount: Fen) => {
     const t = totals.get(party) ?? NO_TOTALS;
@@ -423,7 +351,7 @@ export function buildStatements(
 }
 
 // ---------------------------------------------------------------------------------------------
-// Batch lifecycle (DOMAIN F5 states).
+// Batch lifecycle (DOMAIN F5 states): the machine is actors/clearing_batch.machine.ts.
 
 export const BATCH_STATES = [
   'OPEN',
@@ -438,102 +366,15 @@ export const BATCH_STATES = [
 ] as const;
 export type BatchState = (typeof BATCH_STATES)[number];
 
-export const BATCH_EVENTS = [
-  'close',
-  'allocate',
-  'confirm',
-  'issue',
-  'fund',
-  'disburse',
-  'reconcile',
-  'dispute',
-  'resolve',
-] as const;
-export type BatchEvent = (typeof BATCH_EVENTS)[number];
-
-// dispute is not in the table: it applies to every state but RECONCILED (a closed book).
-const BATCH_STEPS: Readonly<Record<BatchState, Partial<Record<BatchEvent, BatchState>>>> = {
-  OPEN: { close: 'CLOSED' },
-  CLOSED: { allocate: 'ALLOCATED' },
-  ALLOCATED: { confirm: 'CONFIRMED' },
-  CONFIRMED: { issue: 'STATEMENTS_ISSUED' },
-  STATEMENTS_ISSUED: { fund: 'FUNDED' },
-  FUNDED: { disburse: 'DISBURSED' },
-  DISBURSED: { reconcile: 'RECONCILED' },
-  RECONCILED: {},
-  // A resolution is a 3262 rollback and re-allocation, so the batch resumes at ALLOCATED.
-  DISPUTED: { resolve: 'ALLOCATED' },
-};
-
-export interface BatchTransitionError {
-  readonly code: 'ILLEGAL_BATCH_TRANSITION';
-  readonly state: BatchState;
-  readonly event: BatchEvent;
-  readonly message: string;
-}
-
-/**
- * The next state, or an error value naming the illegal transition. A second dispute while
- * DISPUTED joins the open one (stays DISPUTED) rather than failing, since provinces raise
- * disputes independently.
- */
-export function nextBatchState(
-  state: BatchState,
-  event: BatchEvent,
-): BatchState | BatchTransitionError {
-  expectArg(
-    BATCH_STATES.includes(state) && BATCH_EVENTS.includes(event),
-    `nextBatchState: unknown state or event ${String(state)} / ${String(event)}`,
-  );
-  const disputable = event === 'dispute' && state !== 'RECONCILED';
-  const next = disputable ? 'DISPUTED' : BATCH_STEPS[state][event];
-  if (next !== undefined) return next;
-  const message = `clearing batch: ${event} is not allowed in ${state}`;
-  return { code: 'ILLEGAL_BATCH_TRANSITION', state, event, message };
-}
-
-export function isBatchTransitionError(
-  r: BatchState | BatchTransitionError,
-): r is BatchTransitionError {
-  return typeof r !== 'string';
-}
-
 // ---------------------------------------------------------------------------------------------
 // K8 timetable (ASSUMPTION: shape recalled, days invented). Month M closes at the end of M; days
 // below are calendar days of M+1 unless named working days. The calendar module turns them
 // into dates (holidays, 调休) — nothing here computes one.
 
 /** Providers apply for clearing (3203) and treatment places audit, days 1–10 of M+1. */
-export const APPLICATION_DAY_FIRST = 1;
 export const APPLICATION_DAY_LAST = 10;
-/** 清分 allocation confirmed (3260/3261) by this day of M+1. */
-export const ALLOCATION_CONFIRM_DAY_LAST = 15;
 /** National statements issued by this day of M+1. */
 export const STATEMENT_ISSUE_DAY_LAST = 20;
-/** Insured provinces fund their statements within this many working days after issue. */
-export const FUNDING_WORKING_DAYS_MAX = 5;
-/** Treatment provinces are paid out within this many more working days after funding. */
-export const DISBURSAL_WORKING_DAYS_MAX = 5;
-
-// ---------------------------------------------------------------------------------------------
-// Invariants the checkers recount (DOMAIN F5 "Invariants to test"). sumPositions is above.
-
-/**
- * Provider settlement records (national scope, as obligations) against the statements issued:
- * each province's payable and receivable per ledger must match, so the sums match too.
- */
-export function clearedEqualsSettled(
-  settledRecords: readonly Obligation[],
-  cleared: readonly ClearingStatement[],
-): boolean {
-  const settled = ledgerTotals(settledRecords);
-  const issued = new Map(cleared.map((s) => [s.province, s] as const));
-  if (issued.size !== cleared.length) return false;
-  const provinces = new Set([...settled.keys(), ...issued.keys()]);
-  const fields = Object.keys(NO_TOTALS) as ReadonlyArray<keyof LedgerTotals>;
-  return [...provinces].every((p) => {
-    const s = settled.get(p) ?? NO_TOTALS;
-    const c = issued.get(p) ?? NO_TOTALS;
-    return fields.every((f) => s[f] === c[f]);
-  });
-}
+// K8's other dates are not deadlines the batch keeps: it allocates on day 10 and issues on day
+// 20 (clearing_batch.machine.ts), confirmation (3260/3261, by day 15 in K8) and funding and
+// disbursal (5 working days each) happen as soon as the provinces answer.

@@ -32,7 +32,7 @@ import type { SettlementBook } from './settlement_book.ts';
 import { TIMERS } from './timers.ts';
 
 /** What a province was told to pay or will be paid for one batch. */
-export interface StatementRecord {
+interface StatementRecord {
   readonly toFund: Fen;
   readonly topUp: Fen;
   readonly drawn: Fen;
@@ -80,7 +80,7 @@ const ALLOCATE_HOUR = 2;
 const STATEMENT_HOUR = 9;
 
 type Province = Extract<BatchEvent, { province: string }>;
-const provinceOf = (event: BatchEvent) => (event as Province).province;
+const sender = (event: BatchEvent) => (event as Province).province;
 
 /** States a batch passes at once: nobody to ask, nobody to pay. */
 function passes(state: BatchState, context: BatchContext): boolean {
@@ -202,7 +202,7 @@ function batchEffects(config: ProtocolConfig) {
       }
     },
     takeFunding: ({ context, event }: Args) => {
-      const province = provinceOf(event);
+      const province = sender(event);
       const statement = context.statements[province];
       event.book.moveClearing((statement?.toFund ?? 0n) + (statement?.topUp ?? 0n), event.fx);
       if (statement !== undefined && statement.topUp > 0n) {
@@ -258,13 +258,13 @@ export function createClearingBatchMachine(config: ProtocolConfig) {
       })),
       issue: assign(({ context, event }) => issue(context, event.book, config)),
       addConfirmed: assign(({ context, event }) => ({
-        confirmed: [...context.confirmed, provinceOf(event)],
+        confirmed: [...context.confirmed, sender(event)],
       })),
       addFunded: assign(({ context, event }) => ({
-        funded: [...context.funded, provinceOf(event)],
+        funded: [...context.funded, sender(event)],
       })),
       addDisbursed: assign(({ context, event }) => ({
-        disbursed: [...context.disbursed, provinceOf(event)],
+        disbursed: [...context.disbursed, sender(event)],
       })),
       dispute: assign(({ context }) => ({ disputes: context.disputes + 1, attempt: 0 })),
     },
@@ -272,11 +272,11 @@ export function createClearingBatchMachine(config: ProtocolConfig) {
       currentTimer: ({ context, event }) =>
         event.type === 'timeout' && event.seq === context.timerSeq,
       passes: ({ context }, state: BatchState) => passes(state, context),
-      newConfirm: ({ context, event }) => !context.confirmed.includes(provinceOf(event)),
+      newConfirm: ({ context, event }) => !context.confirmed.includes(sender(event)),
       lastConfirm: ({ context }) => context.confirmed.length + 1 === context.provinces.length,
-      newFunding: ({ context, event }) => !context.funded.includes(provinceOf(event)),
+      newFunding: ({ context, event }) => !context.funded.includes(sender(event)),
       lastFunding: ({ context }) => context.funded.length + 1 === context.provinces.length,
-      newReceipt: ({ context, event }) => !context.disbursed.includes(provinceOf(event)),
+      newReceipt: ({ context, event }) => !context.disbursed.includes(sender(event)),
       lastReceipt: ({ context }) => {
         const receivers = context.provinces.filter(
           (p) => (context.statements[p]?.toReceive ?? 0n) > 0n,

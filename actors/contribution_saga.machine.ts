@@ -29,7 +29,7 @@ export interface ContributionInput {
   readonly scope: TransferScope;
 }
 
-export interface ContributionContext extends ContributionInput {
+interface ContributionContext extends ContributionInput {
   readonly attempt: number;
   readonly timerSeq: number;
   readonly amount: Fen;

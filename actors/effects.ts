@@ -1,7 +1,7 @@
 // What an actor may do in response to a message: everything an actor does to the world goes
 // through this interface, so actors stay pure and the host decides when effects happen
 // (write-ahead: writes become durable before sends leave and before observers hear of them).
-import type { Body, Kind, Reason, RelationEnding } from '../protocol/index.ts';
+import type { Body, ClearingLedger, Kind, Reason, RelationEnding } from '../protocol/index.ts';
 import type { Fen } from '../protocol/index.ts';
 import type { BillScope, TransferScope } from './regions.ts';
 
@@ -102,7 +102,7 @@ export type Fact =
       /** F5 input: a line of what one region owes another (negative when it is taken back). */
       readonly type: 'clearing.line';
       readonly corr: string;
-      readonly ledger: 'medical' | 'wallet';
+      readonly ledger: ClearingLedger;
       readonly payerRegion: string;
       readonly payeeRegion: string;
       readonly amount: Fen;

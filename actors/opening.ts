@@ -2,7 +2,7 @@
 // people and relations. The world builder (world/build.ts) turns a scenario's population into
 // these inputs, and the in-test network (testing/net.ts) its hand-written people, so both start
 // their actors the same way.
-import type { DeclaredKinship, Fen } from '../protocol/index.ts';
+import type { Kinship, Fen } from '../protocol/index.ts';
 import {
   SETTLEMENT_ADDRESS,
   provinceAddress,
@@ -11,10 +11,11 @@ import {
 } from './addresses.ts';
 import type { ProtocolConfig } from './config.ts';
 import { RECORDS, type AccountRecord, type PersonRecord, type RegionRecord } from './records.ts';
+import { provinceOfRegion } from './regions.ts';
 import type { Relation, WalletStatus } from './wallet.ts';
 import type { WalletMachines } from './wallet_shard.actor.ts';
 
-export interface OpeningPerson {
+interface OpeningPerson {
   readonly id: string;
   /** The insured region, `<pp><cc>00`: its province keeps the account and the registry record. */
   readonly region: string;
@@ -37,18 +38,18 @@ export interface OpeningPerson {
 }
 
 /** A relation bound before the first message: active on both sides. */
-export interface OpeningRelation {
+interface OpeningRelation {
   readonly donorId: string;
   readonly recipientId: string;
-  readonly kinship: DeclaredKinship | string;
+  readonly kinship: Kinship | string;
   readonly bindId: string;
 }
 
 /** What the registry says `recipientId` is to `donorId` (E2), bound or not. */
-export interface OpeningKin {
+interface OpeningKin {
   readonly donorId: string;
   readonly recipientId: string;
-  readonly kinship: DeclaredKinship | string;
+  readonly kinship: Kinship | string;
 }
 
 /** F5: the pooling funds and prepayments the provinces open with, per insured person. */
@@ -83,7 +84,7 @@ export function openingRecords(input: OpeningInput): Opening {
   const records = new Map<string, Map<string, unknown>>();
   const byProvince = new Map<string, OpeningPerson[]>(input.provinces.map((p) => [p, []]));
   for (const person of people) {
-    const province = person.region.slice(0, 2);
+    const province = provinceOfRegion(person.region);
     const list = byProvince.get(province);
     if (list === undefined) byProvince.set(province, [person]);
     else list.push(person);

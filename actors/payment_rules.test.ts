@@ -18,7 +18,7 @@ import type { ProtocolConfig } from './config.ts';
 import type { Tranche } from './wallet.ts';
 import { KINDS } from '../protocol/index.ts';
 import type { Fen, Kind } from '../protocol/index.ts';
-import type { CareKind } from './policy.ts';
+import type { Care } from '../protocol/index.ts';
 import {
   Net as PeopleNet,
   at,
@@ -259,7 +259,7 @@ const billOf = (
   billId: string,
   personId: string,
   treatmentRegion: string,
-  care: CareKind,
+  care: Care,
   total: Fen,
   more: Partial<BillRequest> = {},
 ) =>

@@ -1,19 +1,14 @@
 // Policy by province and date, and the numbers the rules need (DOMAIN §2). Every table entry says
 // which rule it serves and how sure it is: SEED (a seed article), PUBLIC, PUBLIC-RECALLED or
 // ASSUMPTION (a modelling choice; swap the table, not the code). Region codes follow
-// sim/topology.ts: `<pp><cc>00`, cities cc = 01, 02, …, the provincial-level unit (省本级) cc = 99,
-// a municipality the single region <pp>0000. actors/ may not import sim/, so the province codes
-// are repeated here; test/policy.test.ts holds them equal to sim/topology.data.ts.
-import type { Fen } from '../protocol/index.ts';
+// world/topology.ts: `<pp><cc>00`, cities cc = 01, 02, …, the provincial-level unit (省本级)
+// cc = 99, a municipality the single region <pp>0000. The province codes are regions.ts's;
+// world/policy_topology.test.ts holds them equal to world/topology.data.ts.
+import type { Care, Fen } from '../protocol/index.ts';
 import { NUCLEAR_KINSHIPS, isCloseKinship } from '../protocol/index.ts';
 import { type CivilDate, dateKeyOf, parseDate } from './calendar.ts';
+import { PROVINCE_CODES, provinceOfRegion } from './regions.ts';
 
-/** The 31 provincial-level units (GB/T 2260), 兵团 not modelled. */
-export const PROVINCE_CODES: readonly string[] = Object.freeze(
-  '11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 61 62 63 64 65'.split(
-    ' ',
-  ),
-);
 const PROVINCE_SET: ReadonlySet<string> = new Set(PROVINCE_CODES);
 
 interface RegionInfo {
@@ -29,7 +24,7 @@ const regionCache = new Map<string, RegionInfo>();
 function regionInfo(regionCode: string, api: string): RegionInfo {
   const hit = regionCache.get(regionCode);
   if (hit !== undefined) return hit;
-  const province = typeof regionCode === 'string' ? regionCode.slice(0, 2) : '';
+  const province = typeof regionCode === 'string' ? provinceOfRegion(regionCode) : '';
   if (!REGION_CODE.test(regionCode) || !PROVINCE_SET.has(province)) {
     const got = JSON.stringify(regionCode);
     throw new RangeError(`${api}: not a region code of a known province: ${got}`);
@@ -40,8 +35,8 @@ function regionInfo(regionCode: string, api: string): RegionInfo {
   return info;
 }
 
-/** Accepts a province code or any region code of it. */
-function provinceOf(code: string, api: string): string {
+/** The province of a province code or of any region code of it; anything else throws. */
+function knownProvince(code: string, api: string): string {
   if (typeof code === 'string' && code.length === 2 && PROVINCE_SET.has(code)) return code;
   return regionInfo(code, api).province;
 }
@@ -50,7 +45,7 @@ function provinceOf(code: string, api: string): string {
 // E8: wallet cross-province rollout.
 
 /** First k cities of a province by city number, or every region including 省本级. */
-export type RegionsEnabled = number | 'all';
+type RegionsEnabled = number | 'all';
 
 export interface RolloutStage {
   readonly from: CivilDate;
@@ -199,7 +194,7 @@ const CLOSE_RELATIVES_FROM: ReadonlyMap<string, CivilDate> = new Map(
 const NUCLEAR_SET: ReadonlySet<string> = new Set(NUCLEAR_KINSHIPS);
 
 export function closeRelativesFrom(provinceOrRegion: string): CivilDate {
-  const from = CLOSE_RELATIVES_FROM.get(provinceOf(provinceOrRegion, 'closeRelativesFrom'));
+  const from = CLOSE_RELATIVES_FROM.get(knownProvince(provinceOrRegion, 'closeRelativesFrom'));
   if (from === undefined) throw new Error('closeRelativesFrom: table misses a known province');
   return from;
 }
@@ -216,15 +211,12 @@ export function kinshipAllowed(donorRegion: string, kinship: string, date: Civil
 }
 
 // ---------------------------------------------------------------------------------------------
-// C1: resident (URRBMI) contributions, per person-year. SEED (S0).
+// C1: resident (URRBMI) contributions, per person-year. SEED (S0). The fiscal subsidy on top
+// (640 yuan in 2024, 670 in 2025) is not modelled: no flow here pays it.
 
 const RESIDENT_CONTRIBUTION_FEN: ReadonlyMap<number, Fen> = new Map([
   [2024, 38_000n],
   [2025, 40_000n],
-]);
-const FISCAL_SUBSIDY_FEN: ReadonlyMap<number, Fen> = new Map([
-  [2024, 64_000n],
-  [2025, 67_000n],
 ]);
 
 /** The individual contribution for a year; undefined for years without a known rate (refuse). */
@@ -232,16 +224,11 @@ export function residentContributionFen(year: number): Fen | undefined {
   return RESIDENT_CONTRIBUTION_FEN.get(year);
 }
 
-/** The fiscal subsidy per resident, for reports; the simulator never pays it. */
-export function fiscalSubsidyFen(year: number): Fen | undefined {
-  return FISCAL_SUBSIDY_FEN.get(year);
-}
-
 // ---------------------------------------------------------------------------------------------
 // Province tiers: P4 credits and the D1/D2 bill policies vary by tier, not per province, so a
 // handful of distinct policies cover the 31 (ASSUMPTION; real policy varies per pooling region).
 
-export type PolicyTier = 'metro' | 'coastal' | 'central' | 'western';
+type PolicyTier = 'metro' | 'coastal' | 'central' | 'western';
 
 const TIER_PROVINCES: Readonly<Record<PolicyTier, string>> = {
   metro: '11 12 31',
@@ -256,8 +243,8 @@ const TIER_OF: ReadonlyMap<string, PolicyTier> = new Map(
 );
 if (TIER_OF.size !== PROVINCE_CODES.length) throw new Error('policy: tiers miss a province');
 
-export function tierOf(provinceOrRegion: string): PolicyTier {
-  const tier = TIER_OF.get(provinceOf(provinceOrRegion, 'tierOf'));
+function tierOf(provinceOrRegion: string): PolicyTier {
+  const tier = TIER_OF.get(knownProvince(provinceOrRegion, 'tierOf'));
   if (tier === undefined) throw new Error('tierOf: table misses a known province');
   return tier;
 }
@@ -280,7 +267,7 @@ const CREDIT_BY_TIER: Readonly<Record<PolicyTier, { baseFenMean: Fen; retiredFen
 };
 
 /** P4: the active employee's own contribution rate, 2 % (PUBLIC-RECALLED). */
-export const ACTIVE_CREDIT_BP = 200n;
+const ACTIVE_CREDIT_BP = 200n;
 const BP_PER_UNIT = 10_000n;
 
 /** n / d rounded to the nearest integer, ties to even (banker's rounding); n ≥ 0, d > 0. */
@@ -316,10 +303,7 @@ export function monthlyCreditFen(
 // ---------------------------------------------------------------------------------------------
 // D1, D2, D7, P3, D9, D10: the insured place's bill policy and the split of a bill.
 
-export type CareKind = 'outpatient' | 'pharmacy' | 'inpatient' | 'chronic';
-export const CARE_KINDS: readonly CareKind[] = ['outpatient', 'pharmacy', 'inpatient', 'chronic'];
-
-export interface CarePolicy {
+interface CarePolicy {
   /** Deductible (起付线), applied per bill: the model has no per-person year-to-date state. */
   readonly deductibleFen: Fen;
   /** Fund share of the eligible amount above the deductible, in basis points. */
@@ -330,14 +314,14 @@ export interface CarePolicy {
 
 export interface BillPolicy {
   readonly tier: PolicyTier;
-  readonly care: Readonly<Record<CareKind, CarePolicy>>;
+  readonly care: Readonly<Record<Care, CarePolicy>>;
   /** Retirees' extra fund share, in basis points. */
   readonly retiredBonusBp: number;
 }
 
 /** D7 (PUBLIC-RECALLED "up to"; we apply the maximum): fund-share cut by filing status. */
 export type OutOfRegion = 'local' | 'filed' | 'unfiledEmergency' | 'unfiled';
-export const OUT_OF_REGION_CUT_BP: Readonly<Record<OutOfRegion, number>> = {
+const OUT_OF_REGION_CUT_BP: Readonly<Record<OutOfRegion, number>> = {
   local: 0,
   filed: 1_000,
   // D4: emergency care counts as filed.
@@ -408,7 +392,7 @@ export function policyOf(regionCode: string): BillPolicy {
 export interface BillInput {
   /** The insured region's policy (policyOf), not the treatment place's (D1). */
   readonly policy: BillPolicy;
-  readonly kind: CareKind;
+  readonly kind: Care;
   readonly total: Fen;
   /** Part of total on the treatment place's catalogue (D1); the rest is always self-pay. */
   readonly eligible: Fen;

@@ -95,7 +95,7 @@ const txnIs = (state: TxnState) =>
   on(ACCOUNT_KINDS, (e) => e.book.txns.get(e.env.corr)?.state === state);
 
 /** The registry's answer to a binding (F1): the same answer however often it is asked. */
-export function verifyIdentity(
+function verifyIdentity(
   book: AccountBook,
   body: Envelope<'identity.verify'>['body'],
 ): Reason | string {

@@ -3,10 +3,10 @@
 // reader (an actor restoring itself, the recount, the final checks, the NATS checker, the
 // reconciliation report) goes through `visitRecords`, so a key is spelled in one place only.
 // A key is `<prefix>:<id>`; prefixes are unique and contain no ':' (records.test.ts).
-import type { Fen, Reason } from '../protocol/index.ts';
+import type { ClearingLedger, Fen, Reason } from '../protocol/index.ts';
 import type { BatchSnapshot } from './settlement.actor.ts';
 import type { Prepayment } from './clearing.ts';
-import type { DeclaredKinship } from '../protocol/index.ts';
+import type { Kinship } from '../protocol/index.ts';
 import type {
   BillSnapshot,
   BindSnapshot,
@@ -79,7 +79,7 @@ export interface PersonRecord {
   readonly region: string;
   /** E3: enrolled in EBMI or URRBMI. */
   readonly enrolled: boolean;
-  readonly kin: Readonly<Record<string, DeclaredKinship>>;
+  readonly kin: Readonly<Record<string, Kinship>>;
   /** P4: the monthly personal-account credit (0 for residents, who have no account). */
   readonly creditFen: Fen;
   /** EBMI members past working age: their bills get the retiree bonus (policy.splitBill). */
@@ -105,7 +105,7 @@ export interface BillRecord {
   readonly reason: Reason | undefined;
 }
 
-export type ClaimState = 'claimed' | 'paid' | 'released' | 'refused';
+type ClaimState = 'claimed' | 'paid' | 'released' | 'refused';
 
 /** F4: the resident fund's decision on one contribution payment (C4: one per person-year). */
 export interface ClaimRecord {
@@ -123,7 +123,7 @@ export interface ClaimRecord {
  */
 export interface ClearingLine {
   readonly month: number;
-  readonly ledger: 'medical' | 'wallet';
+  readonly ledger: ClearingLedger;
   readonly payerRegion: string;
   readonly payeeRegion: string;
   readonly amount: Fen;
@@ -247,7 +247,7 @@ export const RECORDS = {
   ),
 } as const;
 
-export type RecordName = keyof typeof RECORDS;
+type RecordName = keyof typeof RECORDS;
 type IdOf<N extends RecordName> =
   (typeof RECORDS)[N] extends RecordKind<infer Id, unknown> ? Id : never;
 type ValueOf<N extends RecordName> =
@@ -263,12 +263,12 @@ const BY_PREFIX: ReadonlyMap<string, RecordName> = new Map(
 );
 
 /** A record that no kind of the table describes, or that belongs to another role. */
-export class RecordError extends Error {
+class RecordError extends Error {
   override readonly name = 'RecordError';
 }
 
 /** The kind of a key, or undefined when no kind of the table has its prefix. */
-export function recordNameOf(key: string): RecordName | undefined {
+function recordNameOf(key: string): RecordName | undefined {
   const colon = key.indexOf(':');
   return colon > 0 ? BY_PREFIX.get(key.slice(0, colon)) : undefined;
 }

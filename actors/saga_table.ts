@@ -1,9 +1,9 @@
-// The sagas of one kind that a wallet shard keeps: XState snapshots in a plain map, advanced
-// through one shared driver (TECH.md §1.2: never thousands of children under one parent), each
-// written under its record key after every step that moved it, its timer forgotten once it is
-// done. Transfer, binding, bill and contribution sagas are each one table of this class; what
-// differs between them (the facts a move reports, what a finished saga tells its wallet) are
-// the kind's hooks.
+// The sagas of one kind that an actor keeps: XState snapshots in a plain map, advanced through
+// one shared driver (TECH.md §1.2: never thousands of children under one parent), each written
+// under its record key after every step that moved it, its timer forgotten once it is done. A
+// wallet shard's transfer, binding, bill and contribution sagas are each one table of this
+// class, and so are the settlement's monthly clearing batches; what differs between them (the
+// facts a move reports, what a finished saga tells its wallet) are the kind's hooks.
 import type { AnyStateMachine, EventFromLogic, SnapshotFrom } from 'xstate';
 import type { Effects } from './effects.ts';
 import type { MachineDriver } from './machine_driver.ts';

@@ -5,7 +5,7 @@
 // prepayment (K1, K7) and the national clearing account that holds them. Every change is written
 // (write-ahead) through the step's Effects. The monthly batches that clear the lines are
 // machines of their own (actors/clearing_batch.machine.ts).
-import type { Fen } from '../protocol/index.ts';
+import type { ClearingLedger, Fen } from '../protocol/index.ts';
 import { splitByScope, type Obligation, type Prepayment } from './clearing.ts';
 import type { Effects } from './effects.ts';
 import { RECORDS, type ClearingLine } from './records.ts';
@@ -81,7 +81,7 @@ export class SettlementBook {
     }
     const obligations: Obligation[] = [];
     for (const [key, amount] of byPair) {
-      const [ledger, payer, payee] = key.split('|') as ['medical' | 'wallet', string, string];
+      const [ledger, payer, payee] = key.split('|') as [ClearingLedger, string, string];
       if (amount > 0n) obligations.push({ payer, payee, ledger, amount });
       else if (amount < 0n)
         obligations.push({ payer: payee, payee: payer, ledger, amount: -amount });

@@ -34,7 +34,7 @@ export interface SagaInput {
   readonly startedAt: number;
 }
 
-export interface SagaContext extends SagaInput {
+interface SagaContext extends SagaInput {
   /** Attempts at the current step: drives the backoff, reset on every new step. */
   readonly attempt: number;
   /** Increments with every armed timer, so a stale timer is recognised and ignored. */

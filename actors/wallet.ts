@@ -2,14 +2,14 @@
 // (both copies of each, E2–E6), its money by origin region (K9) with what is set aside for
 // payments and what they spent (F3, F4), and the records that make each of its decisions
 // answer the same way twice. The machine that decides on it is actors/wallet.machine.ts.
-import type { DeclaredKinship, Envelope, Fen, Reason, RelationEnding } from '../protocol/index.ts';
+import type { Kinship, Envelope, Fen, Reason, RelationEnding } from '../protocol/index.ts';
 import { DAY_MS, HOUR_MS, type ProtocolConfig } from './config.ts';
 
-export type RelationStatus = 'active' | 'ended';
+type RelationStatus = 'active' | 'ended';
 
 /** A relation as one party keeps it. The donor's copy is a cache; the recipient's decides (W19). */
 export interface Relation {
-  readonly kinship: DeclaredKinship | string;
+  readonly kinship: Kinship | string;
   /** The other party's insured region. */
   readonly region: string;
   readonly status: RelationStatus;
@@ -111,14 +111,6 @@ export function initialWalletContext(input: WalletInput): WalletContext {
 export function balanceOf(context: Pick<WalletContext, 'tranches'>): Fen {
   let total = 0n;
   for (const t of context.tranches) total += t.amount;
-  return total;
-}
-
-/** Received money not set aside: what a bill or contribution may draw on (W11, W16). */
-export function spendable(context: WalletContext): Fen {
-  let total = 0n;
-  for (const t of context.tranches) if (t.received) total += t.amount;
-  for (const pieces of Object.values(context.holds)) for (const p of pieces) total -= p.amount;
   return total;
 }
 

@@ -23,7 +23,7 @@ import type { Direction } from '../cluster/fault_proxy.ts';
 import { LocalCluster, type ClusterState } from '../cluster/launcher.ts';
 import { topologyOf } from '../world/build.ts';
 
-export const LAUNCHER_USAGE = `usage: gongji cluster <up|check|fault|kill|stop|start|down> [options]
+const LAUNCHER_USAGE = `usage: gongji cluster <up|check|fault|kill|stop|start|down> [options]
 
   up     [--dir D] [--scenario F] [--seed N] [--rate R] [--limit N]
          start 3 nats-server nodes (JetStream, per-role users), a fault proxy on every link,

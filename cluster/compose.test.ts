@@ -24,7 +24,7 @@ import {
   renderNatsConfigs,
 } from './compose.ts';
 import { checkCommand, deploymentUsers, processCommands, provisionCommand } from './deployment.ts';
-import { freePort } from './nats_server.ts';
+import { freePorts } from './nats_server.ts';
 import { sendAsSubject } from './subjects.ts';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../..');
@@ -255,7 +255,7 @@ describe('NATS users', () => {
       throw new Error('nats-server not found: install it (apt-get install nats-server)');
     // What `GONGJI_ADMIN_PASSWORD='12 $x,y' docker-compose up` would hand nats-1 and the checker.
     const variables = { [passwordVariable('admin')]: '12 $x,y' };
-    const [client, http, route] = [await freePort(), await freePort(), await freePort()];
+    const [client, http, route] = (await freePorts(3)) as [number, number, number];
     const config = (CONFIGS.get('deploy/nats-1.conf') ?? '')
       .replace('"0.0.0.0:4222"', `"127.0.0.1:${client}"`)
       .replace('"0.0.0.0:8222"', `"127.0.0.1:${http}"`)

@@ -31,12 +31,12 @@ import {
 import { quote, renderNatsConfig } from './nats_config.ts';
 import { topologyOf } from '../world/build.ts';
 
-export const NATS_IMAGE = 'nats:2.10-alpine';
-export const CLIENT_PORT = 4222;
-export const HTTP_PORT = 8222;
-export const ROUTE_PORT = 6222;
-export const STORE_DIR = '/data/jetstream';
-export const CLUSTER_NAME = 'gongji';
+const NATS_IMAGE = 'nats:2.10-alpine';
+const CLIENT_PORT = 4222;
+const HTTP_PORT = 8222;
+const ROUTE_PORT = 6222;
+const STORE_DIR = '/data/jetstream';
+const CLUSTER_NAME = 'gongji';
 /** The checker's flags in compose; `./out` is mounted at /app/out. */
 export const CHECK_TIMEOUT = '300s';
 export const CHECK_OUT = 'out/compose';
@@ -99,7 +99,7 @@ export function processNode(deployment: Deployment, name: string): number {
 }
 
 /** Every process compose runs, as provisionCommand/processCommands/checkCommand give them (no clock origin). */
-export function composeCommands(
+function composeCommands(
   deployment: Deployment,
   scenarioArgs: readonly string[],
 ): ProcessCommand[] {

@@ -19,7 +19,7 @@ import {
 import { inboxPrefixOf } from './nats_transport.ts';
 import { DEFAULT_SCENARIO, ScenarioError, scenarioFrom, type Scenario } from '../world/scenario.ts';
 
-export interface HostSpec {
+interface HostSpec {
   readonly name: string;
   readonly addresses: readonly string[];
   /** Index of the NATS node this process connects to. */
@@ -39,7 +39,7 @@ export interface Deployment {
 }
 
 /** Scenario overrides of the cluster demo: small enough for two cores, every scope exercised. */
-export const CLUSTER_SCENARIO = {
+const CLUSTER_SCENARIO = {
   name: 'cluster-demo',
   topology: { provinces: 4, regionsPerProvinceMax: 4 },
   population: { wallets: 12_000 },
@@ -103,19 +103,19 @@ export function allAddresses(deployment: Deployment): string[] {
 }
 
 /** Subjects a JetStream client needs to own one actor's stream, and nothing of any other stream. */
-export function journalPermissions(address: string): NatsPermissions {
+function journalPermissions(address: string): NatsPermissions {
   return jetStreamStreamPermissions(stateStream(address), [stateSubject(address)]);
 }
 
 /** The user every reconciliation query comes from: the only one whose inbox others may answer. */
-export const ADMIN_USER = 'admin';
+const ADMIN_USER = 'admin';
 
 /**
  * Send frames as these actors, hear only their frames and reconciliation queries, answer the
  * admin's queries, and read replies in this user's own inbox only (cluster/nats_transport.ts,
  * inboxPrefixOf): no user can read or forge another's replies, JetStream acks included.
  */
-export function framePermissions(user: string, addresses: readonly string[]): NatsPermissions {
+function framePermissions(user: string, addresses: readonly string[]): NatsPermissions {
   const publish = new Set<string>([`${inboxPrefixOf(ADMIN_USER)}.>`]);
   const subscribe = new Set<string>([`${inboxPrefixOf(user)}.>`]);
   for (const address of addresses) {
@@ -127,7 +127,7 @@ export function framePermissions(user: string, addresses: readonly string[]): Na
 }
 
 /** A host's permissions: its actors' frames, and their journals only. */
-export function hostPermissions(user: string, addresses: readonly string[]): NatsPermissions {
+function hostPermissions(user: string, addresses: readonly string[]): NatsPermissions {
   const frames = framePermissions(user, addresses);
   const publish = new Set<string>([...frames.publish, '$JS.API.INFO']);
   for (const address of addresses)

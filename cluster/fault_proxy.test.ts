@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FaultProxy } from './fault_proxy.ts';
 import { FaultControlServer, faultCommand } from './fault_control.ts';
+import { freePorts } from './nats_server.ts';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 
@@ -120,14 +121,6 @@ function activeTimers(): number {
   return process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
 }
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 describe('FaultProxy pass-through', () => {
   it('echoes a 5 MB payload intact through a client that reads late', async () => {
     const echo = await startEcho();
@@ -174,7 +167,8 @@ describe('FaultProxy pass-through', () => {
   });
 
   it('closes the client when the target is down, without an uncaught error', async () => {
-    const proxy = await startProxy('p', await freePort());
+    const [closed] = (await freePorts(1)) as [number];
+    const proxy = await startProxy('p', closed);
     const client = connect(proxy.port);
     await waitUntil('the client socket to close', client.closed);
     await waitUntil('the proxy to forget the pair', () => proxy.stats().connections === 0);

@@ -6,7 +6,7 @@
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 
-export type ProxyMode = 'pass' | 'cut' | 'blackhole';
+type ProxyMode = 'pass' | 'cut' | 'blackhole';
 /** `up` is client → target, `down` is target → client. */
 export type Direction = 'both' | 'up' | 'down';
 

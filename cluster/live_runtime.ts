@@ -6,7 +6,7 @@ import type { Journal } from './journal.ts';
 import { HOUR_MS } from '../actors/config.ts';
 
 /** Where a live cluster's day starts on the actors' clock: D0 10:00 (Beijing), clear of W8's night. */
-export const LIVE_DAY_START_MS = 10 * HOUR_MS;
+const LIVE_DAY_START_MS = 10 * HOUR_MS;
 
 /**
  * The actors' clock in a live cluster: D0 10:00 at `originMs` (wall, ms since the Unix epoch),

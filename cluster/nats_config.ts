@@ -77,7 +77,7 @@ function checkHost(field: string, value: string): void {
 }
 
 /** A NATS subject or wildcard pattern: non-empty tokens, `*` and `>` only as whole tokens, `>` last. */
-export function checkSubject(field: string, subject: string): void {
+function checkSubject(field: string, subject: string): void {
   checkText(field, subject);
   if (/\s/.test(subject))
     fail(field, `must not contain whitespace, got ${JSON.stringify(subject)}`);

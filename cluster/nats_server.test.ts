@@ -12,7 +12,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { jetStreamStreamPermissions, renderNatsConfig } from './nats_config.ts';
 import type { NatsNodeConfig, NatsUser } from './nats_config.ts';
-import { NatsCluster, NatsServerMissingError, findNatsServer, freePort } from './nats_server.ts';
+import { NatsCluster, NatsServerMissingError, findNatsServer, freePorts } from './nats_server.ts';
 
 const tempDirs: string[] = [];
 const connections: NatsConnection[] = [];
@@ -181,7 +181,8 @@ describe('NatsCluster', () => {
       blocker.listen(0, '127.0.0.1', () => resolve((blocker.address() as net.AddressInfo).port)),
     );
     try {
-      const ports = [{ client: port, cluster: await freePort(), http: await freePort() }];
+      const [cluster, http] = (await freePorts(2)) as [number, number];
+      const ports = [{ client: port, cluster, http }];
       const started = NatsCluster.start({ nodes: 1, dir: await tempDir(), ports });
       await expect(started).rejects.toThrow(/n1 .*exited[\s\S]*address already in use/);
     } finally {

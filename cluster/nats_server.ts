@@ -77,12 +77,6 @@ function closeServer(server: net.Server): Promise<number> {
   return new Promise((resolve) => server.close(() => resolve(port)));
 }
 
-/** A loopback port that was free a moment ago. */
-export async function freePort(): Promise<number> {
-  const [port] = await freePorts(1);
-  return port as number;
-}
-
 /** `count` distinct free loopback ports (all held open together, so none repeats). */
 export async function freePorts(count: number): Promise<number[]> {
   const servers: net.Server[] = [];

@@ -10,7 +10,7 @@
 // envelope's `from` with the subject's tail.
 const ADDRESS = /^(province|wallet|settlement|app)\.[A-Za-z0-9_-]{1,32}$/;
 
-export function isAddress(address: string): boolean {
+function isAddress(address: string): boolean {
   return ADDRESS.test(address);
 }
 

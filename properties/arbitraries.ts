@@ -12,7 +12,8 @@ import {
 } from '../actors/addresses.ts';
 import type { FaultEvent } from '../world/faults.ts';
 import { BILL_SCOPES } from '../actors/regions.ts';
-import { CARE_KINDS, CONTRIBUTION_SOURCES, POS_ACTIONS } from '../world/payments.ts';
+import { CARE_KINDS } from '../protocol/index.ts';
+import { CONTRIBUTION_SOURCES, POS_ACTIONS } from '../world/payments.ts';
 import {
   DEFAULT_SCENARIO,
   ENDING_PARTIES,
@@ -32,10 +33,10 @@ import { PROVINCES } from '../world/topology.data.ts';
  * Requests and faults happen in this window of day 0 (10:00 + 60 s): away from the W8 blackout
  * (transfers), in the providers' busiest hours (bills have no blackout; contributions neither).
  */
-export const WINDOW_START_MS = 10 * 3_600_000;
-export const WINDOW_SPAN_MS = 60_000;
+const WINDOW_START_MS = 10 * 3_600_000;
+const WINDOW_SPAN_MS = 60_000;
 
-export interface Shape {
+interface Shape {
   readonly seed: number;
   readonly provinces: number;
   readonly regionsPerProvince: number;
@@ -51,7 +52,7 @@ const shapeArb: fc.Arbitrary<Shape> = fc.record({
   shards: fc.integer({ min: 1, max: 3 }),
 });
 
-export function addressesOf(shape: Shape): { all: string[]; crashable: string[] } {
+function addressesOf(shape: Shape): { all: string[]; crashable: string[] } {
   const provinces = PROVINCES.slice(0, shape.provinces).map((p) => provinceAddress(p.code));
   const shards = Array.from({ length: shape.shards }, (_, i) => walletShardAddress(i));
   const crashable = [...provinces, ...shards, SETTLEMENT_ADDRESS];
@@ -62,7 +63,7 @@ const at = fc.integer({ min: WINDOW_START_MS - 5_000, max: WINDOW_START_MS + WIN
 const durationMs = fc.integer({ min: 50, max: 120_000 });
 const rate = fc.integer({ min: 1, max: 600 }).map((perMille) => perMille / 1000);
 
-export function faultArb(shape: Shape): fc.Arbitrary<FaultEvent> {
+function faultArb(shape: Shape): fc.Arbitrary<FaultEvent> {
   const { all, crashable } = addressesOf(shape);
   const group = fc.subarray(all, { minLength: 1, maxLength: 3 });
   return fc.oneof(
@@ -129,7 +130,7 @@ function bindArb(candidates: number): fc.Arbitrary<ScriptedBind> {
  * under way is refused BOUND (F1), which the property exercises. (It once caught two bindings of
  * one relative both ending active; see 'F1: a second binding…' in transfer.property.ts.)
  */
-export const DISTINCT_BIND_CANDIDATES = false;
+const DISTINCT_BIND_CANDIDATES = false;
 
 function bindsArb(candidates: number): fc.Arbitrary<ScriptedBind[]> {
   if (candidates === 0) return fc.constant([]);

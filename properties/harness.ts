@@ -16,7 +16,7 @@ export function failedInvariants(sim: Simulation): string[] {
 }
 
 /** Where counterexample scenarios are written, so `gongji run --scenario FILE` replays them. */
-export const COUNTEREXAMPLE_DIR = process.env.GONGJI_COUNTEREXAMPLES ?? 'out/counterexamples';
+const COUNTEREXAMPLE_DIR = process.env.GONGJI_COUNTEREXAMPLES ?? 'out/counterexamples';
 
 /**
  * A fast-check reporter: on failure, re-run the shrunk scenario, save it as a scenario file and
@@ -29,7 +29,7 @@ export function reportCounterexample(details: fc.RunDetails<[Scenario]>): void {
   throw new Error(`${fc.defaultReportMessage(details)}\n\n${account}`);
 }
 
-export function describeCounterexample(scenario: Scenario, sim: Simulation): string {
+function describeCounterexample(scenario: Scenario, sim: Simulation): string {
   const file = join(
     COUNTEREXAMPLE_DIR,
     `${scenario.name}-seed${scenario.seed}-${sim.trace.hash}.json`,

@@ -52,7 +52,7 @@ export function isReason(value: unknown): value is Reason {
 }
 
 /** Close relatives under Civil Code Art. 1045 (E2): the only kinships that may receive aid. */
-export const KINSHIPS = [
+export const CLOSE_KINSHIPS = [
   'SPOUSE',
   'PARENT',
   'CHILD',
@@ -62,10 +62,14 @@ export const KINSHIPS = [
   'GRANDCHILD_PATERNAL',
   'GRANDCHILD_MATERNAL',
 ] as const;
-export type Kinship = (typeof KINSHIPS)[number];
+export type CloseKinship = (typeof CLOSE_KINSHIPS)[number];
 
 /** The earlier, narrower scope (E7): provinces that have not widened aid to all close relatives. */
-export const NUCLEAR_KINSHIPS = ['SPOUSE', 'PARENT', 'CHILD'] as const satisfies readonly Kinship[];
+export const NUCLEAR_KINSHIPS = [
+  'SPOUSE',
+  'PARENT',
+  'CHILD',
+] as const satisfies readonly CloseKinship[];
 
 /** Relatives who are not close under Art. 1045; a claimed relation of this kind fails E2. */
 export const NON_CLOSE_KINSHIPS = [
@@ -75,14 +79,14 @@ export const NON_CLOSE_KINSHIPS = [
   'AUNT_UNCLE',
   'NIECE_NEPHEW',
 ] as const;
-export type NonCloseKinship = (typeof NON_CLOSE_KINSHIPS)[number];
+type NonCloseKinship = (typeof NON_CLOSE_KINSHIPS)[number];
 
-/** Any kinship a relation record may claim; only `Kinship` values pass E2. */
-export type DeclaredKinship = Kinship | NonCloseKinship;
+/** Any kinship a relation record may claim; only `CloseKinship` values pass E2. */
+export type Kinship = CloseKinship | NonCloseKinship;
 
-const CLOSE_KINSHIP_SET: ReadonlySet<string> = new Set(KINSHIPS);
+const CLOSE_KINSHIP_SET: ReadonlySet<string> = new Set(CLOSE_KINSHIPS);
 
-export function isCloseKinship(kinship: string): kinship is Kinship {
+export function isCloseKinship(kinship: string): kinship is CloseKinship {
   return CLOSE_KINSHIP_SET.has(kinship);
 }
 
@@ -91,7 +95,7 @@ export function isCloseKinship(kinship: string): kinship is Kinship {
  * claim of one is a valid message that E2 refuses, not a malformed frame.
  */
 export const ENUMS = {
-  kinship: [...KINSHIPS, ...NON_CLOSE_KINSHIPS],
+  kinship: [...CLOSE_KINSHIPS, ...NON_CLOSE_KINSHIPS],
   verdict: ['PASS', 'FAIL'],
   method: ['FACE', 'PASSWORD'],
   source: ['ACCOUNT', 'WALLET'],
@@ -104,9 +108,7 @@ export const ENUMS = {
   ledger: ['medical', 'wallet'],
 } as const;
 export type EnumType = keyof typeof ENUMS;
-export type EnumValue<T extends EnumType> = (typeof ENUMS)[T][number];
-export type Verdict = EnumValue<'verdict'>;
-export type AuthMethod = EnumValue<'method'>;
+type EnumValue<T extends EnumType> = (typeof ENUMS)[T][number];
 /** Where money for a transfer (W5) or a contribution (C2, C3) comes from. */
 export type TransferSource = EnumValue<'source'>;
 export type RelationEnding = EnumValue<'ending'>;
@@ -362,7 +364,7 @@ type BodyOf<S extends Record<string, FieldType>> = { -readonly [F in keyof S]: F
 type BodiesFromSpecs = { [K in Kind]: BodyOf<BodySpecs[K]> };
 
 /** Kind → in-memory body type (amounts as `Fen`). */
-export interface Bodies extends BodiesFromSpecs {}
+interface Bodies extends BodiesFromSpecs {}
 export type Body<K extends Kind> = Bodies[K];
 
 /** Every kind, in declaration order. */

@@ -2,9 +2,9 @@
 // handle, from the roles allowed to send them"). A role is an address's first token.
 import type { Kind } from './messages.ts';
 
-export type Role = 'app' | 'wallet' | 'province' | 'settlement';
+type Role = 'app' | 'wallet' | 'province' | 'settlement';
 
-export const SENDER_ROLES: { readonly [K in Kind]: readonly Role[] } = {
+const SENDER_ROLES: { readonly [K in Kind]: readonly Role[] } = {
   'transfer.request': ['app'],
   'transfer.accepted': ['wallet'],
   'transfer.refused': ['wallet'],

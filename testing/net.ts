@@ -30,14 +30,7 @@ import {
   type ContributionSnapshot,
   type SagaSnapshot,
 } from '../actors/wallet_shard.actor.ts';
-import type {
-  Body,
-  DeclaredKinship,
-  Fen,
-  Kind,
-  Reason,
-  RelationEnding,
-} from '../protocol/index.ts';
+import type { Body, Kinship, Fen, Kind, Reason, RelationEnding } from '../protocol/index.ts';
 import { RecordingEffects, envelope } from './fakes.ts';
 
 export const APP = APP_ADDRESS;
@@ -60,7 +53,7 @@ export interface Person {
   readonly name: string;
   readonly idNo: string;
   readonly enrolled?: boolean;
-  readonly kin?: Readonly<Record<string, DeclaredKinship>>;
+  readonly kin?: Readonly<Record<string, Kinship>>;
   /** EBMI members past working age: their bills get the retiree bonus (policy.splitBill). */
   readonly retired?: boolean;
   /** D3: provinces (two-digit codes) this person has filed (备案) for out-of-region care. */
@@ -72,7 +65,7 @@ export interface Person {
 export interface Bound {
   readonly donor: string;
   readonly recipient: string;
-  readonly kinship: DeclaredKinship;
+  readonly kinship: Kinship;
 }
 
 export const bindIdOf = (b: Bound) => `B-${b.donor}-${b.recipient}`;
@@ -328,7 +321,7 @@ export class Net {
     bindId: string,
     donorId: string,
     relativeId: string,
-    kinship: DeclaredKinship,
+    kinship: Kinship,
     name?: string,
     idNo?: string,
   ) {
@@ -352,7 +345,7 @@ export class Net {
   }
 
   /** A bind accepted and confirmed by face: the relation is active on both sides. */
-  bound(bindId: string, donorId: string, relativeId: string, kinship: DeclaredKinship): void {
+  bound(bindId: string, donorId: string, relativeId: string, kinship: Kinship): void {
     expect(this.bind(bindId, donorId, relativeId, kinship).kind).toBe('bind.accepted');
     this.confirm(bindId, 'PASS');
     expect(this.bindSaga(bindId).value).toBe('active');

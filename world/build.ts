@@ -22,7 +22,7 @@ import { buildWorkload, type Intent } from './workload.ts';
  * national clearing account: sized like 2× a month of cross-province spending, for want of a
  * history.
  */
-export const OPENING_FUNDS: OpeningFunds = {
+const OPENING_FUNDS: OpeningFunds = {
   fundFenPerInsured: 200_000n,
   prepaymentFenPerInsured: 2_000n,
 };

@@ -49,7 +49,7 @@ export const FAULT_TYPES: readonly FaultType[] = [
 ];
 
 /** Does `selector` name `address`? */
-export function selects(selector: string, address: string): boolean {
+function selects(selector: string, address: string): boolean {
   if (selector.endsWith('.*')) return address.startsWith(selector.slice(0, -1));
   return selector === address;
 }
@@ -102,6 +102,6 @@ export function fmtTime(ms: number): string {
   return `D${day}+${pad(h)}:${pad(m)}:${pad(s)}.${pad(milli, 3)}`;
 }
 
-export class FaultScheduleError extends Error {
+class FaultScheduleError extends Error {
   override readonly name = 'FaultScheduleError';
 }

@@ -3,7 +3,7 @@
 // runtimes check all of them on the actors' durable records (world/final_checks.ts).
 import type { Fen } from '../protocol/index.ts';
 
-export const INVARIANTS = [
+const INVARIANTS = [
   'conservation',
   'ledgerBalance',
   'noNegativeBalance',

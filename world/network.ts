@@ -1,6 +1,6 @@
 // The simulated network's settings, as a scenario gives them: latency, background loss and
 // duplication, per-link overrides, and which actors share a site. sim/sim_network.ts runs them.
-export interface LinkOverride {
+interface LinkOverride {
   readonly from: string;
   readonly to: string;
   readonly latencyMsMedian?: number;

@@ -4,7 +4,8 @@
 // conservation law. world/final_checks.ts runs them with the rest.
 import { buildMatrix, netMultilateral, sumPositions, type Obligation } from '../actors/clearing.ts';
 import type { ClearingLine } from '../actors/records.ts';
-import type { Fen } from '../protocol/index.ts';
+import { provinceOfRegion } from '../actors/regions.ts';
+import type { ClearingLedger, Fen } from '../protocol/index.ts';
 import { formatFen } from '../protocol/index.ts';
 import { fmtTime } from './faults.ts';
 import { late, reportStuck, type FinalInput } from './final_input.ts';
@@ -61,7 +62,7 @@ function billDisagreement(
 ): string | undefined {
   const record = parties.bills.get(id);
   const live = (linesByPayment.get(id) ?? []).filter((line) => !line.undone);
-  const sum = (ledger: 'medical' | 'wallet') =>
+  const sum = (ledger: ClearingLedger) =>
     live.filter((l) => l.ledger === ledger && !l.reversal).reduce((n, l) => n + l.amount, 0n);
   if (outcome === 'settled') {
     if (record?.state !== 'committed') {
@@ -228,9 +229,10 @@ function checkBatches(parties: Parties, fail: Fail): void {
     const byProvince = new Map<string, Fen>();
     for (const line of parties.lines.values()) {
       if (line.batch !== batch.month || line.dropped) continue;
-      const payer = line.payerRegion.slice(0, 2);
-      if (payer === line.payeeRegion.slice(0, 2)) continue;
-      const province = line.reversal ? line.payeeRegion.slice(0, 2) : payer;
+      const payer = provinceOfRegion(line.payerRegion);
+      const payee = provinceOfRegion(line.payeeRegion);
+      if (payer === payee) continue;
+      const province = line.reversal ? payee : payer;
       add(byProvince, province, line.amount * (line.reversal ? -1n : 1n));
     }
     let sum = 0n;

@@ -4,6 +4,7 @@
 // and small exact shares that exercise every refusal and every undo path (D6, D9, D10, D11; C1,
 // C3, C4). Drawn from its own Prng stream, so adding payments changes no other draw.
 import { CHRONIC_DISEASES } from '../actors/policy.ts';
+import type { Care, Flag } from '../protocol/index.ts';
 import { billScopeOf, type BillScope } from '../actors/regions.ts';
 import type { Prng } from './prng.ts';
 import type { Person, Population, Relation } from './population.ts';
@@ -22,8 +23,6 @@ export type PosAction =
   // never come back after pre-settling: the pre-settlement expires (presettleTtlMs)
   | 'abandon';
 
-export type Care = 'outpatient' | 'pharmacy' | 'inpatient' | 'chronic';
-export const CARE_KINDS: readonly Care[] = ['outpatient', 'pharmacy', 'inpatient', 'chronic'];
 export const POS_ACTIONS: readonly PosAction[] = [
   'settle',
   'cancelBefore',
@@ -42,9 +41,9 @@ export interface BillIntent {
   disease: string;
   total: bigint;
   eligible: bigint;
-  emergency: 'Y' | 'N';
-  networked: 'Y' | 'N';
-  useWallet: 'Y' | 'N';
+  emergency: Flag;
+  networked: Flag;
+  useWallet: Flag;
   action: PosAction;
   scope: BillScope;
 }
@@ -77,10 +76,16 @@ const SETTLEMENT_HOUR_WEIGHTS = [
   0, 0, 0, 0, 0, 0, 0, 2, 6, 8, 8, 5, 3, 4, 5, 5, 4, 2, 0, 0, 0, 0, 0, 0,
 ];
 const SETTLEMENT_CUMULATIVE = cumulate(SETTLEMENT_HOUR_WEIGHTS);
-const CARE = ['pharmacy', 'outpatient', 'chronic', 'inpatient'] as const;
+/** The care a bill is for, in the order of its weights. */
+const CARE: readonly Care[] = ['pharmacy', 'outpatient', 'chronic', 'inpatient'];
 const CARE_CUMULATIVE = cumulate([0.4, 0.35, 0.15, 0.1]);
 /** Median bill per kind of care, yuan (ASSUMPTION; S3's chronic drugs "上千元" a month). */
-const MEDIAN_YUAN = { pharmacy: 150, outpatient: 200, chronic: 500, inpatient: 8_000 } as const;
+const MEDIAN_YUAN: Readonly<Record<Care, number>> = {
+  pharmacy: 150,
+  outpatient: 200,
+  chronic: 500,
+  inpatient: 8_000,
+};
 const POS_CUMULATIVE = cumulate([0.89, 0.03, 0.03, 0.04, 0.01]);
 
 function settlementTime(prng: Prng, days: number): number {
@@ -126,7 +131,7 @@ function regionIn(
  * such a place (a province of one region, a topology of one province) the care is local. The
  * scope is where the care turned out to be.
  */
-export function treatmentOf(
+function treatmentOf(
   places: CarePlaces,
   prng: Prng,
   patient: Person,
@@ -148,7 +153,7 @@ export function treatmentOf(
  * The disease a bill treats: none but for chronic care (D10), which is mostly the patient's
  * certified disease, sometimes one they are not certified for, and rarely not a D9 disease.
  */
-export function diseaseOf(prng: Prng, patient: Person, care: Care): string {
+function diseaseOf(prng: Prng, patient: Person, care: Care): string {
   if (care !== 'chronic') return 'NONE';
   const y = prng.float();
   return y < 0.02
@@ -159,12 +164,12 @@ export function diseaseOf(prng: Prng, patient: Person, care: Care): string {
 }
 
 /** The part of a bill's total inside the policy's catalogue: 85–100 %, rounded down to the fen. */
-export function eligibleOf(prng: Prng, total: bigint): bigint {
+function eligibleOf(prng: Prng, total: bigint): bigint {
   return (total * BigInt(prng.int(85, 100))) / 100n;
 }
 
 /** One bill (F3), from its parts: the generated workload draws them, a script names most. */
-export function billIntent(parts: {
+function billIntent(parts: {
   at: number;
   billId: string;
   patient: Person;
@@ -231,7 +236,7 @@ export function billIntents(pop: Population, prng: Prng, o: PaymentOptions): Bil
   const width = String(Math.max(1, o.bills)).length;
   const intents: BillIntent[] = [];
   for (let k = 0; k < o.bills; k++) {
-    const care = CARE[prng.pickCumulative(CARE_CUMULATIVE)] as Care;
+    const care = CARE[prng.pickCumulative(CARE_CUMULATIVE)]!;
     const x = prng.float();
     // Chronic care is for the certified (D10), bar a few who are not; cross-province care is
     // mostly for those who filed (D3), bar a few emergencies and a few who did not file.

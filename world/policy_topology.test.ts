@@ -3,8 +3,8 @@
 // well-defined on a capped topology, and P4's national mean credit is what DOMAIN §4.2 says.
 import { describe, expect, it } from 'vitest';
 import { type CivilDate, parseDate } from '../actors/calendar.ts';
+import { PROVINCE_CODES } from '../actors/regions.ts';
 import {
-  PROVINCE_CODES,
   WALLET_ROLLOUT,
   crossProvinceAllowed,
   meanContributionBaseFen,

@@ -2,13 +2,8 @@
 // invariants the protocol relies on (no self-relations, distinct recipients, scopes that match).
 import { fc, test as propTest } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import {
-  buildPopulation,
-  CLOSE_KINSHIPS,
-  crossProvinceFlow,
-  isCloseKinship,
-  NON_CLOSE_KINSHIPS,
-} from './population.ts';
+import { CLOSE_KINSHIPS, isCloseKinship, NON_CLOSE_KINSHIPS } from '../protocol/index.ts';
+import { buildPopulation, crossProvinceFlow } from './population.ts';
 import type { Person, Population, Relation } from './population.ts';
 import { Prng } from './prng.ts';
 import { PILOT_PROVINCES_2024_12, PROVINCES } from './topology.data.ts';

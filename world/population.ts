@@ -4,8 +4,7 @@
 import type { Prng } from './prng.ts';
 import { CHRONIC_DISEASES, meanContributionBaseFen, monthlyCreditFen } from '../actors/policy.ts';
 import type { Topology } from './topology.ts';
-import { KINSHIPS, NON_CLOSE_KINSHIPS, isCloseKinship } from '../protocol/index.ts';
-import type { DeclaredKinship, Kinship as ProtocolKinship } from '../protocol/index.ts';
+import { CLOSE_KINSHIPS, NON_CLOSE_KINSHIPS, type Kinship } from '../protocol/index.ts';
 
 export interface Person {
   /** 'p' + zero-padded counter, fixed width for the run, e.g. 'p000123'. */
@@ -54,13 +53,6 @@ export interface Population {
   personById: Map<string, Person>;
 }
 
-// The kinship lists are the protocol's (E2: Civil Code Art. 1045), so population and wallet
-// rules can never disagree about who is a close relative.
-export const CLOSE_KINSHIPS = KINSHIPS;
-export { NON_CLOSE_KINSHIPS, isCloseKinship };
-export type CloseKinship = ProtocolKinship;
-export type Kinship = DeclaredKinship;
-
 // ASSUMPTION: wallet money mostly flows to ageing parents (S3's stories), then spouse and
 // children; weights in CLOSE_KINSHIPS order, summing to 1.
 const CLOSE_KINSHIP_WEIGHTS = [0.18, 0.42, 0.16, 0.1, 0.04, 0.04, 0.03, 0.03];
@@ -90,7 +82,7 @@ export interface PopulationOptions {
   unenrolledShare?: number;
 }
 
-export const POPULATION_DEFAULTS: Required<Omit<PopulationOptions, 'wallets'>> = {
+const POPULATION_DEFAULTS: Required<Omit<PopulationOptions, 'wallets'>> = {
   donorShare: 0.5,
   unopenedShare: 0.01,
   relationsPerDonorMean: 1.6,
@@ -275,7 +267,7 @@ const ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
 const ID_CHECK = '10X98765432';
 
 /** GB 11643's check character (ISO 7064 MOD 11-2) over the first 17 digits. */
-export function idCheckChar(first17: string): string {
+function idCheckChar(first17: string): string {
   let sum = 0;
   for (let i = 0; i < 17; i++) sum += (first17.charCodeAt(i) - 48) * (ID_WEIGHTS[i] as number);
   return ID_CHECK[sum % 11] as string;

@@ -16,7 +16,7 @@ import type { InvariantResult } from './invariants.ts';
 import type { Outcomes } from './outcomes.ts';
 import type { Intent } from './workload.ts';
 
-export type Runtime = 'sim' | 'nats';
+type Runtime = 'sim' | 'nats';
 
 /** What only a live cluster's check has: whether it quiesced, each actor's journal, the load. */
 export interface ClusterPart {
@@ -61,7 +61,7 @@ export interface RunResult {
   readonly cluster: ClusterPart | null;
 }
 
-export const SCOPES: readonly TransferScope[] = TRANSFER_SCOPES;
+const SCOPES: readonly TransferScope[] = TRANSFER_SCOPES;
 const TRANSFER_OUTCOMES = ['accepted', 'completed', 'rejected', 'refused'] as const;
 const RETURN_OUTCOMES = ['received', 'returned'] as const;
 const BIND_OUTCOMES = ['accepted', 'active', 'refused', 'rejected', 'expired', 'ended'] as const;

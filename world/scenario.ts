@@ -3,15 +3,19 @@
 // defaults field by field; every field is validated, and an error names the field and the value.
 import { PROTOCOL_DEFAULTS, PROTOCOL_VARIANTS, type ProtocolConfig } from '../actors/config.ts';
 import { parseDate } from '../actors/calendar.ts';
-import { WIRE_AMOUNT_MAX_FEN, parseYuan, type Fen } from '../protocol/index.ts';
+import {
+  CARE_KINDS,
+  WIRE_AMOUNT_MAX_FEN,
+  parseYuan,
+  type Care,
+  type Fen,
+} from '../protocol/index.ts';
 import { FAULT_TYPES, type FaultEvent } from './faults.ts';
 import { NETWORK_DEFAULTS, type NetworkConfig } from './network.ts';
 import { BILL_SCOPES, type BillScope } from '../actors/regions.ts';
 import {
-  CARE_KINDS,
   CONTRIBUTION_SOURCES,
   POS_ACTIONS,
-  type Care,
   type ContributionSource,
   type PosAction,
 } from './payments.ts';
@@ -149,7 +153,7 @@ const MIN = 60_000;
 const HOUR = 3_600_000;
 
 /** The default day: 31 provinces, 100,000 wallets, 24,000 transfers, faults of every kind. */
-export const DEFAULT_FAULTS: readonly FaultEvent[] = [
+const DEFAULT_FAULTS: readonly FaultEvent[] = [
   {
     type: 'partition',
     at: 8 * HOUR,
@@ -576,7 +580,7 @@ function faults(raw: unknown): FaultEvent[] {
   return list(raw, 'scenario.faults').map((item, i) => fault(item, `scenario.faults[${i}]`));
 }
 
-export function fault(item: unknown, where: string): FaultEvent {
+function fault(item: unknown, where: string): FaultEvent {
   const f = asObject(item, where);
   if (!FAULT_TYPES.includes(f.type as never)) {
     throw new ScenarioError(

@@ -4,7 +4,7 @@
 import { PROVINCES } from './topology.data.ts';
 import type { ProvinceSpec } from './topology.data.ts';
 
-export interface Region {
+interface Region {
   /**
    * 6-digit admdvs: province code + 2-digit city + '00'. The provincial-level unit (省本级) is
    * <pp>9900; municipalities have one region <pp>0000.
@@ -15,7 +15,7 @@ export interface Region {
   index: number;
 }
 
-export interface TopologyProvince {
+interface TopologyProvince {
   code: string;
   name: string;
   regions: Region[];

@@ -5,8 +5,8 @@ import { chooseExactly, cumulate } from './population.ts';
 import type { Person, Population, Relation } from './population.ts';
 import type { Prng } from './prng.ts';
 import { DAY_MS, HOUR_MS } from '../actors/config.ts';
-import { KINSHIPS } from '../protocol/index.ts';
-import type { DeclaredKinship, RelationEnding, TransferSource } from '../protocol/index.ts';
+import { CLOSE_KINSHIPS } from '../protocol/index.ts';
+import type { Kinship, RelationEnding, TransferSource } from '../protocol/index.ts';
 import type { BillIntent, ContributionIntent } from './payments.ts';
 
 // One definition of the day, shared with the actors' W6/W8 arithmetic.
@@ -36,7 +36,7 @@ export interface BindIntent {
   relativeId: string;
   name: string;
   idNo: string;
-  kinship: DeclaredKinship;
+  kinship: Kinship;
   face: 'PASS' | 'FAIL' | 'NONE';
   scope: Relation['scope'];
 }
@@ -111,7 +111,7 @@ export interface WorkloadOptions {
   contributions?: number;
 }
 
-export const WORKLOAD_DEFAULTS: Required<Omit<WorkloadOptions, 'transfers'>> = {
+const WORKLOAD_DEFAULTS: Required<Omit<WorkloadOptions, 'transfers'>> = {
   days: 1,
   amountMedianYuan: 500,
   amountMeanYuan: 650,
@@ -178,12 +178,6 @@ export const HOUR_WEIGHTS: readonly number[] = Object.freeze([
   0, // 22–23: blackout
 ]);
 const HOUR_CUMULATIVE = cumulate(HOUR_WEIGHTS);
-
-/** Hour of the Beijing day, 0–23, for a virtual time. */
-export function hourOfDay(atMs: number): number {
-  const hour = Math.floor(atMs / HOUR_MS) % 24;
-  return hour < 0 ? hour + 24 : hour;
-}
 
 function resolve(opts: WorkloadOptions): Resolved {
   const defined = Object.entries(opts).filter(([, v]) => v !== undefined);
@@ -510,7 +504,7 @@ export function relativeOf(byId: ReadonlyMap<string, Person>, candidate: Relatio
 /** Who asks, for whom, claiming what: a claim's error made concrete with draws from `prng`. */
 export interface ClaimDetails {
   readonly donorId: string;
-  readonly kinship: DeclaredKinship;
+  readonly kinship: Kinship;
   readonly idNo: string;
 }
 
@@ -522,7 +516,7 @@ export function claimDetails(
   prng: Prng,
 ): ClaimDetails {
   let donorId = candidate.donorId;
-  let kinship = candidate.kinship as DeclaredKinship;
+  let kinship = candidate.kinship as Kinship;
   let idNo = relative.idNo;
   switch (claim) {
     case 'nonEmployee':
@@ -532,7 +526,7 @@ export function claimDetails(
       if (donorId === relative.id) donorId = candidate.donorId;
       break;
     case 'wrongKinship': {
-      const others = KINSHIPS.filter((c) => c !== kinship);
+      const others = CLOSE_KINSHIPS.filter((c) => c !== kinship);
       kinship = prng.pick(others);
       break;
     }

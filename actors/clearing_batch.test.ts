@@ -1,0 +1,203 @@
+// F5's monthly clearing batch as a machine, driven through the settlement actor alone (no
+// network): the K8 timetable, allocation and K10 confirmation, a dispute and its re-allocation,
+// statements, funding and disbursal, stale timers and duplicate answers, an empty month, and a
+// restart in the middle of a batch that asks again for what it still waits for.
+import { describe, expect, it } from 'vitest';
+import type { ClearingLedger } from '../protocol/index.ts';
+import { envelope, RecordingEffects } from '../testing/fakes.ts';
+import { DAY_MS, HOUR_MS } from './config.ts';
+import { RECORDS } from './records.ts';
+import { SettlementActor } from './settlement.actor.ts';
+import { TIMERS } from './timers.ts';
+
+// 2025-09-29 is day 0: October begins on day 2.
+const OCT_1 = 2 * DAY_MS;
+const SEPT = 202509;
+const KEY = TIMERS.clearingBatch.key(String(SEPT));
+
+type Answer = 'clearing.confirm' | 'clearing.funded' | 'clearing.received';
+
+/** One settlement actor, what its last step asked of the world, and everything it wrote. */
+class Harness {
+  readonly actor: SettlementActor;
+  /** The last step's effects. */
+  fx = new RecordingEffects();
+  /** Every record written so far: what a crash would leave. */
+  readonly durable: Map<string, unknown>;
+  /** The batch's live timer: the last one armed under its key. */
+  private armed: { at: number; arg: number } | undefined;
+
+  constructor(durable = new Map<string, unknown>(), now = 0) {
+    this.durable = durable;
+    this.actor = new SettlementActor('settlement.0', durable);
+    this.step((fx) => this.actor.recover(now, fx));
+  }
+
+  step(run: (fx: RecordingEffects) => void): void {
+    this.fx = new RecordingEffects();
+    run(this.fx);
+    for (const { key, value } of this.fx.writes) this.durable.set(key, value);
+    const armed = this.fx.timers.filter((t) => t.key === KEY).at(-1);
+    if (armed !== undefined) this.armed = armed;
+  }
+
+  line(lineId: string, ledger: ClearingLedger, payer: string, payee: string, amount: bigint) {
+    const body = { lineId, month: SEPT, ledger, payerRegion: payer, payeeRegion: payee, amount };
+    const env = envelope('settlement.record', 'wallet.00', 'settlement.0', lineId, body);
+    this.step((fx) => this.actor.handle(env, 0, fx));
+  }
+
+  /** When the batch's live timer fires. */
+  get due(): number {
+    if (this.armed === undefined) throw new Error('no batch timer armed');
+    return this.armed.at;
+  }
+
+  /** Fire the batch's live timer (or an older one, by its sequence number) at its time. */
+  tick(seq = this.armed?.arg ?? -1): number {
+    const now = this.due;
+    this.step((fx) => this.actor.timer(KEY, seq, now, fx));
+    return now;
+  }
+
+  answer(kind: Answer, province: string, now: number): void {
+    const env = envelope(kind, `province.${province}`, 'settlement.0', 'b', { month: SEPT });
+    this.step((fx) => this.actor.handle(env, now, fx));
+  }
+
+  get state(): unknown {
+    return this.actor.batches.get(SEPT)?.value;
+  }
+
+  get seq(): number {
+    return this.armed?.arg ?? -1;
+  }
+
+  /** The states the last step reported, in order. */
+  reported(): string[] {
+    return this.fx.events.flatMap((e) => (e.type === 'clearing.batch' ? [e.state] : []));
+  }
+
+  sentTo(kind: 'clearing.allocate' | 'clearing.statement' | 'clearing.disburse'): string[] {
+    return this.fx.sent(kind).map((s) => s.to);
+  }
+}
+
+/** September's lines: Sichuan's insured owe Beijing 100 yuan, Beijing's wallets owe Sichuan 30. */
+function september(): Harness {
+  const h = new Harness();
+  h.line('L1', 'medical', '510100', '110100', 10_000n);
+  h.line('L2', 'wallet', '110100', '510100', 3_000n);
+  return h;
+}
+
+describe('F5: the clearing batch machine', () => {
+  it('K8: OPEN, CLOSED on the 1st, ALLOCATED on day 10, CONFIRMED, STATEMENTS_ISSUED on day 20, FUNDED, DISBURSED, RECONCILED', () => {
+    const h = september();
+    expect(h.state).toBe('OPEN');
+    expect(h.due).toBe(OCT_1);
+
+    h.tick();
+    expect(h.state).toBe('CLOSED');
+    expect(h.reported()).toEqual(['CLOSED']);
+    expect(h.due).toBe(OCT_1 + 9 * DAY_MS + 2 * HOUR_MS);
+
+    const allocatedAt = h.tick();
+    expect(h.state).toBe('ALLOCATED');
+    // K10: each province is told settlement's figure of what its insured owe.
+    const allocations = h.fx.sent('clearing.allocate').map((s) => [s.to, s.body.medicalPayable]);
+    expect(allocations).toEqual([
+      ['province.11', 0n],
+      ['province.51', 10_000n],
+    ]);
+
+    h.answer('clearing.confirm', '11', allocatedAt);
+    expect(h.state).toBe('ALLOCATED');
+    h.answer('clearing.confirm', '51', allocatedAt);
+    expect(h.state).toBe('CONFIRMED');
+    expect(h.due).toBe(OCT_1 + 19 * DAY_MS + 9 * HOUR_MS);
+
+    const issuedAt = h.tick();
+    expect(h.state).toBe('STATEMENTS_ISSUED');
+    // Netted: Sichuan owes 100 − 30 = 70 yuan, which Beijing receives.
+    const statements = h.fx.sent('clearing.statement').map((s) => [s.to, s.body.toFund]);
+    expect(statements).toEqual([
+      ['province.11', 0n],
+      ['province.51', 7_000n],
+    ]);
+
+    h.answer('clearing.funded', '51', issuedAt);
+    expect(h.durable.get(RECORDS.clearingAccount.key())).toBe(7_000n);
+    h.answer('clearing.funded', '11', issuedAt);
+    expect(h.state).toBe('FUNDED');
+    const disbursals = h.fx.sent('clearing.disburse').map((s) => [s.to, s.body.amount]);
+    expect(disbursals).toEqual([['province.11', 7_000n]]);
+    expect(h.durable.get(RECORDS.clearingAccount.key())).toBe(0n);
+
+    h.answer('clearing.received', '11', issuedAt);
+    expect(h.state).toBe('RECONCILED');
+    expect(h.reported()).toEqual(['DISBURSED', 'RECONCILED']);
+    expect(h.fx.cancelled).toEqual([KEY]);
+  });
+
+  it('K10: a dispute stops the month; the allocation goes again after the next 02:00 reconciliation', () => {
+    const h = september();
+    h.tick();
+    const allocatedAt = h.tick();
+    h.answer('clearing.confirm', '11', allocatedAt);
+    const body = { month: SEPT, medicalPayable: 9_000n };
+    const dispute = envelope('clearing.dispute', 'province.51', 'settlement.0', 'b', body);
+    h.step((fx) => h.actor.handle(dispute, allocatedAt + HOUR_MS, fx));
+    expect(h.state).toBe('DISPUTED');
+    expect(h.reported()).toEqual(['DISPUTED']);
+    expect(h.actor.batches.get(SEPT)?.context.disputes).toBe(1);
+    expect(h.due).toBe(allocatedAt + DAY_MS);
+
+    h.tick();
+    expect(h.state).toBe('ALLOCATED');
+    // Re-allocated from scratch: every province is asked again, the earlier confirmation too.
+    expect(h.sentTo('clearing.allocate')).toEqual(['province.11', 'province.51']);
+  });
+
+  it('ignores a stale timer and a duplicate answer; a retry asks only who has not answered', () => {
+    const h = september();
+    h.tick();
+    const stale = h.seq;
+    const allocatedAt = h.tick();
+    h.answer('clearing.confirm', '11', allocatedAt);
+    h.answer('clearing.confirm', '11', allocatedAt);
+    expect(h.state).toBe('ALLOCATED');
+    expect(h.actor.batches.get(SEPT)?.context.confirmed).toEqual(['11']);
+
+    h.tick(stale);
+    expect(h.fx.sends).toEqual([]);
+    expect(h.fx.writes).toEqual([]);
+
+    h.tick();
+    expect(h.state).toBe('ALLOCATED');
+    expect(h.sentTo('clearing.allocate')).toEqual(['province.51']);
+  });
+
+  it('an empty month passes the steps nobody answers and reconciles on its statement day', () => {
+    const h = new Harness();
+    h.tick();
+    h.tick();
+    expect(h.state).toBe('CONFIRMED');
+    h.tick();
+    expect(h.state).toBe('RECONCILED');
+    expect(h.fx.sends).toEqual([]);
+  });
+
+  it('after a crash, a batch between steps asks again for what it still waits for', () => {
+    const h = september();
+    h.tick();
+    const allocatedAt = h.tick();
+    h.answer('clearing.confirm', '51', allocatedAt);
+    const restarted = new Harness(new Map(h.durable), allocatedAt + HOUR_MS);
+    expect(restarted.state).toBe('ALLOCATED');
+    expect(restarted.actor.batches.get(SEPT)?.context.confirmed).toEqual(['51']);
+    expect(restarted.sentTo('clearing.allocate')).toEqual(['province.11']);
+    restarted.answer('clearing.confirm', '11', allocatedAt + HOUR_MS);
+    expect(restarted.state).toBe('CONFIRMED');
+  });
+});
