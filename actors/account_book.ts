@@ -261,6 +261,16 @@ export class AccountBook {
       this.putBill(billId, record, fx);
       return record;
     }
+    return this.splitBill(billId, person, body, fx);
+  }
+
+  /** D1, D2, P3: the insured place's split of an accepted bill, its account share held. */
+  private splitBill(
+    billId: string,
+    person: PersonRecord,
+    body: BillRequest,
+    fx: Effects,
+  ): BillRecord {
     const account = this.accounts.get(body.personId);
     const outOfRegion =
       body.treatmentRegion === person.region

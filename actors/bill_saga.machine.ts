@@ -9,14 +9,22 @@
 // The wallet's part is local to the shard: a named action asks the wallet (through the event's
 // `wallet` port) and the wallet's answer comes back as the saga's next event in the same step
 // (`wallet.held`, `wallet.spent`), so the machine decides on it like on any other answer.
-import { and, assign, setup } from 'xstate';
+import { and, setup } from 'xstate';
 import type { Care, Flag, Fen, Reason } from '../protocol/index.ts';
 import { retryDelayMs } from './backoff.ts';
 import type { ProtocolConfig } from './config.ts';
 import type { BillOutcome, Effects } from './effects.ts';
 import type { BillScope } from './regions.ts';
-import { recordLine, stepState, walletLines, type PaymentLine, type Spent } from './saga_steps.ts';
+import {
+  recordLine,
+  retrying,
+  stepState,
+  walletLines,
+  type PaymentLine,
+  type Spent,
+} from './saga_steps.ts';
 import { SETTLEMENT_ADDRESS } from './addresses.ts';
+import { assignerOf } from './machine_driver.ts';
 import { TIMERS } from './timers.ts';
 
 export interface BillInput {
@@ -257,87 +265,92 @@ const carrierOf = ({ now, fx, wallet, followUp }: Carrier): Carrier => ({
   followUp,
 });
 
+type Args = { readonly context: BillContext; readonly event: BillEvent };
+const change = assignerOf<BillContext, BillEvent>();
+const RETRY = retrying<BillContext, BillEvent>();
+
+/** What a bill saga does: its steps out, its wallet's part, and what it keeps of each answer. */
+function billActions(config: ProtocolConfig) {
+  return {
+    send: ({ context, event }: Args, kind: StepKind) => sendStep(context, event, kind, config),
+    remember: change(({ context }, undo: Undo) => ({ undo: context.undo ?? undo })),
+    // The province's split: cash pays its remainder until the wallet says what it covers.
+    keepSplit: change(({ event }) =>
+      event.type === 'bill.reserved'
+        ? { fundPay: event.fundPay, acctPay: event.acctPay, cashPay: event.remainder }
+        : {},
+    ),
+    holdWallet: ({ context, event }: Args) => {
+      const wants = context.useWallet === 'Y' && context.cashPay > 0n && context.undo === undefined;
+      const amount = wants
+        ? event.wallet.hold(context.billId, context.cashPay, context.treatmentRegion)
+        : 0n;
+      event.followUp({ ...carrierOf(event), type: 'wallet.held', amount });
+    },
+    keepWalletShare: change(({ context, event }) =>
+      event.type === 'wallet.held'
+        ? { acctMulaidPay: event.amount, cashPay: context.cashPay - event.amount }
+        : {},
+    ),
+    keepReason: change(({ event }) => ({
+      reason: event.type === 'bill.rejected' ? event.reason : undefined,
+    })),
+    answer: ({ context, event }: Args, state: keyof typeof ANSWERED_ON_ENTRY) =>
+      answerPos(context, context.requester, state, ANSWERED_ON_ENTRY[state], event.fx),
+    armExpiry: ({ context, event }: Args) =>
+      event.fx.timer(
+        TIMERS.billSaga.key(context.billId),
+        context.startedAt + config.presettleTtlMs,
+        context.timerSeq,
+      ),
+    spendWallet: ({ context, event }: Args) => {
+      const spent = event.wallet.commit(context.billId);
+      event.followUp({ ...carrierOf(event), type: 'wallet.spent', spent });
+    },
+    keepLines: change(({ context, event }) =>
+      event.type === 'wallet.spent' ? { lines: linesOf(context, event.spent), lineAt: 0 } : {},
+    ),
+    releaseWallet: ({ context, event }: Args) => event.wallet.release(context.billId),
+    undoWallet: ({ context, event }: Args) => event.wallet.undo(context.billId),
+    nextLine: change(({ context }) => ({ lineAt: context.lineAt + 1 })),
+    lastLine: change(({ context }) => ({ lineAt: context.lines.length - 1 })),
+    previousLine: change(({ context }) => ({ lineAt: context.lineAt - 1 })),
+    expire: change(() => ({ undo: 'expired' })),
+  };
+}
+
+/** What a bill saga asks of an answer or of itself. */
+const BILL_GUARDS = {
+  undoPending: ({ context }: Args) => context.undo !== undefined,
+  currentLine: ({ context, event }: Args) =>
+    (event.type === 'settlement.recorded' || event.type === 'settlement.unrecorded') &&
+    event.lineId === context.lines[context.lineAt]?.lineId,
+  moreLines: ({ context }: Args) => context.lineAt + 1 < context.lines.length,
+  noLines: ({ context }: Args) => context.lines.length === 0,
+  earlierLines: ({ context }: Args) => context.lineAt > 0,
+  reversing: ({ context }: Args) => context.undo === 'reversed',
+  expiring: ({ context }: Args) => context.undo === 'expired',
+};
+
+// `first` runs before the step is sent: the wallet's part, done locally in the same step.
+const waiting = <On extends object>(
+  kind: StepKind,
+  on: On,
+  first?: 'spendWallet' | 'releaseWallet' | 'undoWallet',
+) => stepState(kind, on, first === undefined ? [] : [first]);
+// A cancellation or reversal while a step is in flight is remembered and acted on after it.
+const remember = {
+  'bill.cancel': { actions: { type: 'remember', params: 'cancelled' } },
+  'bill.reverse': { actions: { type: 'remember', params: 'reversed' } },
+} as const;
+const answer = (state: keyof typeof ANSWERED_ON_ENTRY) =>
+  ({ type: 'answer', params: state }) as const;
+
 export function createBillSagaMachine(config: ProtocolConfig) {
-  // `first` runs before the step is sent: the wallet's part, done locally in the same step.
-  const waiting = <On extends object>(
-    kind: StepKind,
-    on: On,
-    first?: 'spendWallet' | 'releaseWallet' | 'undoWallet',
-  ) => stepState(kind, on, first === undefined ? [] : [first]);
-  // A cancellation or reversal while a step is in flight is remembered and acted on after it.
-  const remember = {
-    'bill.cancel': { actions: { type: 'remember', params: 'cancelled' } },
-    'bill.reverse': { actions: { type: 'remember', params: 'reversed' } },
-  } as const;
-  const answer = (state: keyof typeof ANSWERED_ON_ENTRY) =>
-    ({ type: 'answer', params: state }) as const;
   return setup({
     types: { context: {} as BillContext, input: {} as BillInput, events: {} as BillEvent },
-    actions: {
-      send: ({ context, event }, kind: StepKind) => sendStep(context, event, kind, config),
-      resetAttempt: assign(({ context }) => ({ attempt: 0, timerSeq: context.timerSeq + 1 })),
-      nextAttempt: assign(({ context }) => ({
-        attempt: context.attempt + 1,
-        timerSeq: context.timerSeq + 1,
-      })),
-      remember: assign(({ context }, undo: Undo) => ({ undo: context.undo ?? undo })),
-      // The province's split: cash pays its remainder until the wallet says what it covers.
-      keepSplit: assign(({ event }) =>
-        event.type === 'bill.reserved'
-          ? { fundPay: event.fundPay, acctPay: event.acctPay, cashPay: event.remainder }
-          : {},
-      ),
-      holdWallet: ({ context, event }) => {
-        const wants =
-          context.useWallet === 'Y' && context.cashPay > 0n && context.undo === undefined;
-        const amount = wants
-          ? event.wallet.hold(context.billId, context.cashPay, context.treatmentRegion)
-          : 0n;
-        event.followUp({ ...carrierOf(event), type: 'wallet.held', amount });
-      },
-      keepWalletShare: assign(({ context, event }) =>
-        event.type === 'wallet.held'
-          ? { acctMulaidPay: event.amount, cashPay: context.cashPay - event.amount }
-          : {},
-      ),
-      keepReason: assign(({ event }) => ({
-        reason: event.type === 'bill.rejected' ? event.reason : undefined,
-      })),
-      answer: ({ context, event }, state: keyof typeof ANSWERED_ON_ENTRY) =>
-        answerPos(context, context.requester, state, ANSWERED_ON_ENTRY[state], event.fx),
-      armExpiry: ({ context, event }) =>
-        event.fx.timer(
-          TIMERS.billSaga.key(context.billId),
-          context.startedAt + config.presettleTtlMs,
-          context.timerSeq,
-        ),
-      spendWallet: ({ context, event }) => {
-        const spent = event.wallet.commit(context.billId);
-        event.followUp({ ...carrierOf(event), type: 'wallet.spent', spent });
-      },
-      keepLines: assign(({ context, event }) =>
-        event.type === 'wallet.spent' ? { lines: linesOf(context, event.spent), lineAt: 0 } : {},
-      ),
-      releaseWallet: ({ context, event }) => event.wallet.release(context.billId),
-      undoWallet: ({ context, event }) => event.wallet.undo(context.billId),
-      nextLine: assign(({ context }) => ({ lineAt: context.lineAt + 1 })),
-      lastLine: assign(({ context }) => ({ lineAt: context.lines.length - 1 })),
-      previousLine: assign(({ context }) => ({ lineAt: context.lineAt - 1 })),
-      expire: assign({ undo: 'expired' as Undo }),
-    },
-    guards: {
-      currentTimer: ({ context, event }) =>
-        event.type === 'timeout' && event.seq === context.timerSeq,
-      undoPending: ({ context }) => context.undo !== undefined,
-      currentLine: ({ context, event }) =>
-        (event.type === 'settlement.recorded' || event.type === 'settlement.unrecorded') &&
-        event.lineId === context.lines[context.lineAt]?.lineId,
-      moreLines: ({ context }) => context.lineAt + 1 < context.lines.length,
-      noLines: ({ context }) => context.lines.length === 0,
-      earlierLines: ({ context }) => context.lineAt > 0,
-      reversing: ({ context }) => context.undo === 'reversed',
-      expiring: ({ context }) => context.undo === 'expired',
-    },
+    actions: { ...RETRY.actions, ...billActions(config) },
+    guards: { ...RETRY.guards, ...BILL_GUARDS },
   }).createMachine({
     id: 'billSaga',
     initial: 'new',

@@ -4,12 +4,13 @@
 // `bindAuthTtlMs`; then the relative's wallet records the relation, which makes it active.
 // Steps retry with backoff until answered, as a transfer saga's do; the face challenge is re-sent
 // only `challengeResendsMax` times, since it waits for a person, not a machine.
-import { assign, setup } from 'xstate';
+import { setup } from 'xstate';
 import type { Kinship, Reason } from '../protocol/index.ts';
 import type { Effects } from './effects.ts';
 import type { ProtocolConfig } from './config.ts';
 import { retryDelayMs } from './backoff.ts';
-import { stepState } from './saga_steps.ts';
+import { retrying, stepState } from './saga_steps.ts';
+import { assignerOf } from './machine_driver.ts';
 import { TIMERS } from './timers.ts';
 
 export interface BindInput {
@@ -87,39 +88,49 @@ function sendStep(
   fx.timer(TIMERS.bindSaga.key(id), at, context.timerSeq);
 }
 
+type Args = { readonly context: BindContext; readonly event: BindEvent };
+const change = assignerOf<BindContext, BindEvent>();
+const RETRY = retrying<BindContext, BindEvent>();
+
+/** What a binding saga does: its steps out, its deadline, and what it keeps of each answer. */
+function bindActions(config: ProtocolConfig) {
+  return {
+    send: ({ context, event }: Args, kind: StepKind) => sendStep(context, event, kind, config),
+    keepRegion: change(({ event }) => ({
+      relativeRegion: event.type === 'identity.verified' ? event.region : undefined,
+    })),
+    keepReason: change(({ event }) => ({
+      reason: event.type === 'identity.refused' ? event.reason : undefined,
+    })),
+    faceFailed: change(() => ({ reason: 'E5' })),
+    armDeadline: ({ context, event }: Args) =>
+      event.fx.timer(
+        TIMERS.bindSaga.key(context.bindId),
+        context.startedAt + config.bindAuthTtlMs,
+        context.timerSeq,
+      ),
+    expired: change(() => ({ reason: 'BIND_EXPIRED' })),
+  };
+}
+
+/** What a binding saga asks of an answer, of the clock or of itself. */
+function bindGuards(config: ProtocolConfig) {
+  return {
+    pastDeadline: ({ context, event }: Args) =>
+      event.now >= context.startedAt + config.bindAuthTtlMs,
+    passed: ({ event }: Args) => event.type === 'bind.confirm' && event.verdict === 'PASS',
+    resendsLeft: ({ context }: Args) => context.attempt < config.challengeResendsMax,
+  };
+}
+
+// A waiting state: send the step on entry, resend on its own timer or after a restart.
+const waiting = <On extends object>(kind: StepKind, on: On) => stepState(kind, on);
+
 export function createBindSagaMachine(config: ProtocolConfig) {
-  const waiting = <On extends object>(kind: StepKind, on: On) => stepState(kind, on);
   return setup({
     types: { context: {} as BindContext, input: {} as BindInput, events: {} as BindEvent },
-    actions: {
-      send: ({ context, event }, kind: StepKind) => sendStep(context, event, kind, config),
-      resetAttempt: assign(({ context }) => ({ attempt: 0, timerSeq: context.timerSeq + 1 })),
-      nextAttempt: assign(({ context }) => ({
-        attempt: context.attempt + 1,
-        timerSeq: context.timerSeq + 1,
-      })),
-      keepRegion: assign(({ event }) => ({
-        relativeRegion: event.type === 'identity.verified' ? event.region : undefined,
-      })),
-      keepReason: assign(({ event }) => ({
-        reason: event.type === 'identity.refused' ? event.reason : undefined,
-      })),
-      faceFailed: assign({ reason: 'E5' as Reason }),
-      armDeadline: ({ context, event }) =>
-        event.fx.timer(
-          TIMERS.bindSaga.key(context.bindId),
-          context.startedAt + config.bindAuthTtlMs,
-          context.timerSeq,
-        ),
-      expired: assign({ reason: 'BIND_EXPIRED' as Reason }),
-    },
-    guards: {
-      currentTimer: ({ context, event }) =>
-        event.type === 'timeout' && event.seq === context.timerSeq,
-      pastDeadline: ({ context, event }) => event.now >= context.startedAt + config.bindAuthTtlMs,
-      passed: ({ event }) => event.type === 'bind.confirm' && event.verdict === 'PASS',
-      resendsLeft: ({ context }) => context.attempt < config.challengeResendsMax,
-    },
+    actions: { ...RETRY.actions, ...bindActions(config) },
+    guards: { ...RETRY.guards, ...bindGuards(config) },
   }).createMachine({
     id: 'bindSaga',
     initial: 'new',

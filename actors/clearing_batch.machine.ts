@@ -12,7 +12,7 @@
 // from its prepayment first (K1, K7), and a prepayment used beyond 70 % is topped up with the
 // statement. A step that needs nobody's answer (no province in the batch, no receiver to pay)
 // passes at once. Each waiting state re-sends what it waits for on its timer, with backoff.
-import { and, assign, setup } from 'xstate';
+import { setup } from 'xstate';
 import type { Fen } from '../protocol/index.ts';
 import { provinceAddress } from './addresses.ts';
 import { retryDelayMs } from './backoff.ts';
@@ -28,6 +28,7 @@ import {
 } from './clearing.ts';
 import { DAY_MS, HOUR_MS, type ProtocolConfig } from './config.ts';
 import type { Effects } from './effects.ts';
+import { assignerOf } from './machine_driver.ts';
 import type { SettlementBook } from './settlement_book.ts';
 import { TIMERS } from './timers.ts';
 
@@ -80,6 +81,8 @@ const ALLOCATE_HOUR = 2;
 const STATEMENT_HOUR = 9;
 
 type Province = Extract<BatchEvent, { province: string }>;
+/** The provinces' answers a batch collects, one list per kind. */
+type Answers = 'confirmed' | 'funded' | 'disbursed';
 const sender = (event: BatchEvent) => (event as Province).province;
 
 /** States a batch passes at once: nobody to ask, nobody to pay. */
@@ -141,30 +144,40 @@ function issue(context: BatchContext, book: SettlementBook, config: ProtocolConf
   return { statements, pairs, funded: [], disbursed: [], attempt: 0 };
 }
 
+type Args = { readonly context: BatchContext; readonly event: BatchEvent };
+const change = assignerOf<BatchContext, BatchEvent>();
+
+/** When a state's timer fires: its K8 date, the next reconciliation, or a retry. */
+function timerAt(
+  calendar: Calendar,
+  config: ProtocolConfig,
+  state: string,
+  context: BatchContext,
+  now: number,
+): number | undefined {
+  const start = calendar.startOfMonthMs(nextMonthKey(context.month));
+  switch (state) {
+    case 'OPEN':
+      return start;
+    case 'CLOSED':
+      return start + (APPLICATION_DAY_LAST - 1) * DAY_MS + ALLOCATE_HOUR * HOUR_MS;
+    case 'CONFIRMED':
+      return start + (STATEMENT_ISSUE_DAY_LAST - 1) * DAY_MS + STATEMENT_HOUR * HOUR_MS;
+    case 'DISPUTED':
+      // K10: re-allocated after the next daily reconciliation (02:00), when books may agree.
+      return (Math.floor(now / DAY_MS) + 1) * DAY_MS + ALLOCATE_HOUR * HOUR_MS;
+    case 'RECONCILED':
+      return undefined;
+    default:
+      return now + retryDelayMs(config, `batch.${context.month}`, context.attempt);
+  }
+}
+
+/** What a batch does to the world: reports, sends and timers, and the money it moves. */
 function batchEffects(config: ProtocolConfig) {
   const calendar = new Calendar(parseDate(config.startDate));
-  type Args = { context: BatchContext; event: BatchEvent };
-  /** When a state's timer fires: its K8 date, the next reconciliation, or a retry. */
-  const timerAt = (state: string, context: BatchContext, now: number): number | undefined => {
-    const start = calendar.startOfMonthMs(nextMonthKey(context.month));
-    switch (state) {
-      case 'OPEN':
-        return start;
-      case 'CLOSED':
-        return start + (APPLICATION_DAY_LAST - 1) * DAY_MS + ALLOCATE_HOUR * HOUR_MS;
-      case 'CONFIRMED':
-        return start + (STATEMENT_ISSUE_DAY_LAST - 1) * DAY_MS + STATEMENT_HOUR * HOUR_MS;
-      case 'DISPUTED':
-        // K10: re-allocated after the next daily reconciliation (02:00), when books may agree.
-        return (Math.floor(now / DAY_MS) + 1) * DAY_MS + ALLOCATE_HOUR * HOUR_MS;
-      case 'RECONCILED':
-        return undefined;
-      default:
-        return now + retryDelayMs(config, `batch.${context.month}`, context.attempt);
-    }
-  };
   const arm = (state: string, { context, event }: Args) => {
-    const at = timerAt(state, context, event.now);
+    const at = timerAt(calendar, config, state, context, event.now);
     if (at === undefined) return;
     event.fx.timer(
       TIMERS.clearingBatch.key(String(context.month)),
@@ -223,67 +236,112 @@ function batchEffects(config: ProtocolConfig) {
   };
 }
 
+/** What a batch keeps: its timer sequence and attempts, its provinces and their answers. */
+function batchChanges(config: ProtocolConfig) {
+  return {
+    bumpSeq: change(({ context }, state: BatchState) =>
+      passes(state, context) ? {} : { timerSeq: context.timerSeq + 1 },
+    ),
+    bumpSeqAlways: change(({ context }) => ({ timerSeq: context.timerSeq + 1 })),
+    resetAttempt: change(() => ({ attempt: 0 })),
+    nextAttempt: change(({ context }) => ({ attempt: context.attempt + 1 })),
+    allocate: change(({ context, event }) => ({
+      provinces: event.book.provincesOf(context.month),
+      confirmed: [],
+      attempt: 0,
+    })),
+    issue: change(({ context, event }) => issue(context, event.book, config)),
+    addConfirmed: change(({ context, event }) => ({
+      confirmed: [...context.confirmed, sender(event)],
+    })),
+    addFunded: change(({ context, event }) => ({
+      funded: [...context.funded, sender(event)],
+    })),
+    addDisbursed: change(({ context, event }) => ({
+      disbursed: [...context.disbursed, sender(event)],
+    })),
+    dispute: change(({ context }) => ({ disputes: context.disputes + 1, attempt: 0 })),
+  };
+}
+
+/** What a batch asks of a timer, of an answer or of itself. */
+const BATCH_GUARDS = {
+  currentTimer: ({ context, event }: Args) =>
+    event.type === 'timeout' && event.seq === context.timerSeq,
+  passes: ({ context }: Args, state: BatchState) => passes(state, context),
+  /** The province's first answer of its kind in this batch (a repeat changes nothing). */
+  firstAnswer: ({ context, event }: Args, answers: Answers) =>
+    !context[answers].includes(sender(event)),
+  /**
+   * The first answer that completes its kind: one from every province of the batch, or (for
+   * disbursal) as many as there are receivers.
+   */
+  lastAnswer: ({ context, event }: Args, answers: Answers) => {
+    if (context[answers].includes(sender(event))) return false;
+    const count = context[answers].length + 1;
+    if (answers !== 'disbursed') return count === context.provinces.length;
+    const { provinces, statements } = context;
+    return count >= provinces.filter((p) => (statements[p]?.toReceive ?? 0n) > 0n).length;
+  },
+};
+
+// The chart's building blocks: what a state does as the batch enters it, on its own timer,
+// after a restart, and (for a state that waits for every province) on each answer.
+const enter = (state: BatchState, first: ReadonlyArray<'drawPrepayments' | 'payOut'> = []) =>
+  [
+    ...first,
+    { type: 'report', params: state },
+    { type: 'bumpSeq', params: state },
+    { type: 'rest', params: state },
+  ] as const;
+const retry = (state: BatchState) =>
+  ({
+    guard: 'currentTimer',
+    actions: ['nextAttempt', 'bumpSeqAlways', { type: 'resend', params: state }],
+  }) as const;
+const resume = (state: BatchState) => ({ actions: { type: 'resend', params: state } }) as const;
+// A state that asks every province of the batch and waits for all of them; it passes to `next`
+// at once when nobody is asked. `answered` is what each province's first answer does.
+const collecting = <S extends BatchState, N extends BatchState>(
+  state: S,
+  next: N,
+  first: ReadonlyArray<'drawPrepayments' | 'payOut'> = [],
+) =>
+  ({
+    entry: enter(state, first),
+    always: { guard: { type: 'passes', params: state }, target: next, actions: 'resetAttempt' },
+  }) as const;
+const answered = <
+  S extends BatchState,
+  N extends BatchState,
+  T extends 'addConfirmed' | 'takeFunding' | 'addFunded' | 'addDisbursed',
+>(
+  state: S,
+  next: N,
+  answers: Answers,
+  take: readonly T[],
+) =>
+  [
+    {
+      guard: { type: 'lastAnswer', params: answers },
+      target: next,
+      actions: [...take, 'resetAttempt'],
+    },
+    {
+      guard: { type: 'firstAnswer', params: answers },
+      actions: [...take, 'bumpSeqAlways', { type: 'rearm', params: state }],
+    },
+  ] as const;
+
 export function createClearingBatchMachine(config: ProtocolConfig) {
-  const enter = (state: BatchState, first: ReadonlyArray<'drawPrepayments' | 'payOut'> = []) =>
-    [
-      ...first,
-      { type: 'report', params: state },
-      { type: 'bumpSeq', params: state },
-      { type: 'rest', params: state },
-    ] as const;
-  const retry = (state: BatchState) =>
-    ({
-      guard: 'currentTimer',
-      actions: ['nextAttempt', 'bumpSeqAlways', { type: 'resend', params: state }],
-    }) as const;
-  const resume = (state: BatchState) => ({ actions: { type: 'resend', params: state } }) as const;
   return setup({
     types: {
       context: {} as BatchContext,
       input: {} as { month: number },
       events: {} as BatchEvent,
     },
-    actions: {
-      ...batchEffects(config),
-      bumpSeq: assign(({ context }, state: BatchState) =>
-        passes(state, context) ? {} : { timerSeq: context.timerSeq + 1 },
-      ),
-      bumpSeqAlways: assign(({ context }) => ({ timerSeq: context.timerSeq + 1 })),
-      resetAttempt: assign({ attempt: 0 }),
-      nextAttempt: assign(({ context }) => ({ attempt: context.attempt + 1 })),
-      allocate: assign(({ context, event }) => ({
-        provinces: event.book.provincesOf(context.month),
-        confirmed: [],
-        attempt: 0,
-      })),
-      issue: assign(({ context, event }) => issue(context, event.book, config)),
-      addConfirmed: assign(({ context, event }) => ({
-        confirmed: [...context.confirmed, sender(event)],
-      })),
-      addFunded: assign(({ context, event }) => ({
-        funded: [...context.funded, sender(event)],
-      })),
-      addDisbursed: assign(({ context, event }) => ({
-        disbursed: [...context.disbursed, sender(event)],
-      })),
-      dispute: assign(({ context }) => ({ disputes: context.disputes + 1, attempt: 0 })),
-    },
-    guards: {
-      currentTimer: ({ context, event }) =>
-        event.type === 'timeout' && event.seq === context.timerSeq,
-      passes: ({ context }, state: BatchState) => passes(state, context),
-      newConfirm: ({ context, event }) => !context.confirmed.includes(sender(event)),
-      lastConfirm: ({ context }) => context.confirmed.length + 1 === context.provinces.length,
-      newFunding: ({ context, event }) => !context.funded.includes(sender(event)),
-      lastFunding: ({ context }) => context.funded.length + 1 === context.provinces.length,
-      newReceipt: ({ context, event }) => !context.disbursed.includes(sender(event)),
-      lastReceipt: ({ context }) => {
-        const receivers = context.provinces.filter(
-          (p) => (context.statements[p]?.toReceive ?? 0n) > 0n,
-        );
-        return context.disbursed.length + 1 >= receivers.length;
-      },
-    },
+    actions: { ...batchEffects(config), ...batchChanges(config) },
+    guards: BATCH_GUARDS,
   }).createMachine({
     id: 'clearingBatch',
     initial: 'new',
@@ -317,24 +375,9 @@ export function createClearingBatchMachine(config: ProtocolConfig) {
         },
       },
       ALLOCATED: {
-        entry: enter('ALLOCATED'),
-        always: {
-          guard: { type: 'passes', params: 'ALLOCATED' },
-          target: 'CONFIRMED',
-          actions: 'resetAttempt',
-        },
+        ...collecting('ALLOCATED', 'CONFIRMED'),
         on: {
-          'clearing.confirm': [
-            {
-              guard: and(['newConfirm', 'lastConfirm']),
-              target: 'CONFIRMED',
-              actions: ['addConfirmed', 'resetAttempt'],
-            },
-            {
-              guard: 'newConfirm',
-              actions: ['addConfirmed', 'bumpSeqAlways', { type: 'rearm', params: 'ALLOCATED' }],
-            },
-          ],
+          'clearing.confirm': answered('ALLOCATED', 'CONFIRMED', 'confirmed', ['addConfirmed']),
           // 3262: the province's own figure disagrees (K10): the month waits until it agrees.
           'clearing.dispute': { target: 'DISPUTED', actions: 'dispute' },
           timeout: retry('ALLOCATED'),
@@ -356,52 +399,20 @@ export function createClearingBatchMachine(config: ProtocolConfig) {
         },
       },
       STATEMENTS_ISSUED: {
-        entry: enter('STATEMENTS_ISSUED', ['drawPrepayments']),
-        always: {
-          guard: { type: 'passes', params: 'STATEMENTS_ISSUED' },
-          target: 'FUNDED',
-          actions: 'resetAttempt',
-        },
+        ...collecting('STATEMENTS_ISSUED', 'FUNDED', ['drawPrepayments']),
         on: {
-          'clearing.funded': [
-            {
-              guard: and(['newFunding', 'lastFunding']),
-              target: 'FUNDED',
-              actions: ['takeFunding', 'addFunded', 'resetAttempt'],
-            },
-            {
-              guard: 'newFunding',
-              actions: [
-                'takeFunding',
-                'addFunded',
-                'bumpSeqAlways',
-                { type: 'rearm', params: 'STATEMENTS_ISSUED' },
-              ],
-            },
-          ],
+          'clearing.funded': answered('STATEMENTS_ISSUED', 'FUNDED', 'funded', [
+            'takeFunding',
+            'addFunded',
+          ]),
           timeout: retry('STATEMENTS_ISSUED'),
           resume: resume('STATEMENTS_ISSUED'),
         },
       },
       FUNDED: {
-        entry: enter('FUNDED', ['payOut']),
-        always: {
-          guard: { type: 'passes', params: 'FUNDED' },
-          target: 'DISBURSED',
-          actions: 'resetAttempt',
-        },
+        ...collecting('FUNDED', 'DISBURSED', ['payOut']),
         on: {
-          'clearing.received': [
-            {
-              guard: and(['newReceipt', 'lastReceipt']),
-              target: 'DISBURSED',
-              actions: ['addDisbursed', 'resetAttempt'],
-            },
-            {
-              guard: 'newReceipt',
-              actions: ['addDisbursed', 'bumpSeqAlways', { type: 'rearm', params: 'FUNDED' }],
-            },
-          ],
+          'clearing.received': answered('FUNDED', 'DISBURSED', 'disbursed', ['addDisbursed']),
           timeout: retry('FUNDED'),
           resume: resume('FUNDED'),
         },

@@ -4,13 +4,21 @@
 // personal account is debited (C2, same province) or the person's own wallet spends received
 // money FIFO by origin (C3); then the claim is confirmed and the person is enrolled (E3's
 // exception). A failed payment releases the claim. Wallet money spent sends clearing lines (K9).
-import { and, assign, setup } from 'xstate';
+import { and, setup } from 'xstate';
 import type { Fen, Reason, TransferSource } from '../protocol/index.ts';
 import { retryDelayMs } from './backoff.ts';
 import type { ProtocolConfig } from './config.ts';
 import type { Effects } from './effects.ts';
 import type { TransferScope } from './regions.ts';
-import { recordLine, stepState, walletLines, type PaymentLine, type Spent } from './saga_steps.ts';
+import {
+  recordLine,
+  retrying,
+  stepState,
+  walletLines,
+  type PaymentLine,
+  type Spent,
+} from './saga_steps.ts';
+import { assignerOf } from './machine_driver.ts';
 import { TIMERS } from './timers.ts';
 
 export interface ContributionInput {
@@ -109,58 +117,64 @@ const carrierOf = ({ now, fx, wallet, followUp }: Carrier): Carrier => ({
   followUp,
 });
 
+type Args = { readonly context: ContributionContext; readonly event: ContributionEvent };
+const change = assignerOf<ContributionContext, ContributionEvent>();
+const RETRY = retrying<ContributionContext, ContributionEvent>();
+
+/** What a contribution saga does: its steps out, its wallet's part, and what it keeps of each answer. */
+function contributionActions(config: ProtocolConfig) {
+  return {
+    send: ({ context, event }: Args, kind: StepKind) => sendStep(context, event, kind, config),
+    keepAmount: change(({ event }) => ({
+      amount: event.type === 'tax.claimed' ? event.amount : 0n,
+    })),
+    keepReason: change(({ event }) => ({
+      reason:
+        event.type === 'tax.refused' || event.type === 'account.debitRefused'
+          ? event.reason
+          : undefined,
+    })),
+    // C3: the person's own wallet pays; its answer follows in the same step.
+    payWallet: ({ context, event }: Args) => {
+      const spent = event.wallet.pay(context.payId, context.amount, context.personRegion);
+      const carrier = carrierOf(event);
+      event.followUp(
+        spent === undefined
+          ? { ...carrier, type: 'wallet.short' }
+          : { ...carrier, type: 'wallet.paid', spent },
+      );
+    },
+    keepLines: change(({ context, event }) =>
+      event.type === 'wallet.paid'
+        ? { lines: walletLines(context.payId, event.spent, context.personRegion), lineAt: 0 }
+        : {},
+    ),
+    short: change(() => ({ reason: 'FUNDS' })),
+    nextLine: change(({ context }) => ({ lineAt: context.lineAt + 1 })),
+  };
+}
+
+/** What a contribution saga asks of an answer or of itself. */
+const CONTRIBUTION_GUARDS = {
+  fromWallet: ({ context }: Args) => context.source === 'WALLET',
+  currentLine: ({ context, event }: Args) =>
+    event.type === 'settlement.recorded' && event.lineId === context.lines[context.lineAt]?.lineId,
+  moreLines: ({ context }: Args) => context.lineAt + 1 < context.lines.length,
+  noLines: ({ context }: Args) => context.lines.length === 0,
+};
+
+// A waiting state: send the step on entry, resend on its own timer or after a restart.
+const waiting = <On extends object>(kind: StepKind, on: On) => stepState(kind, on);
+
 export function createContributionSagaMachine(config: ProtocolConfig) {
-  const waiting = <On extends object>(kind: StepKind, on: On) => stepState(kind, on);
   return setup({
     types: {
       context: {} as ContributionContext,
       input: {} as ContributionInput,
       events: {} as ContributionEvent,
     },
-    actions: {
-      send: ({ context, event }, kind: StepKind) => sendStep(context, event, kind, config),
-      resetAttempt: assign(({ context }) => ({ attempt: 0, timerSeq: context.timerSeq + 1 })),
-      nextAttempt: assign(({ context }) => ({
-        attempt: context.attempt + 1,
-        timerSeq: context.timerSeq + 1,
-      })),
-      keepAmount: assign(({ event }) => ({
-        amount: event.type === 'tax.claimed' ? event.amount : 0n,
-      })),
-      keepReason: assign(({ event }) => ({
-        reason:
-          event.type === 'tax.refused' || event.type === 'account.debitRefused'
-            ? event.reason
-            : undefined,
-      })),
-      // C3: the person's own wallet pays; its answer follows in the same step.
-      payWallet: ({ context, event }) => {
-        const spent = event.wallet.pay(context.payId, context.amount, context.personRegion);
-        const carrier = carrierOf(event);
-        event.followUp(
-          spent === undefined
-            ? { ...carrier, type: 'wallet.short' }
-            : { ...carrier, type: 'wallet.paid', spent },
-        );
-      },
-      keepLines: assign(({ context, event }) =>
-        event.type === 'wallet.paid'
-          ? { lines: walletLines(context.payId, event.spent, context.personRegion), lineAt: 0 }
-          : {},
-      ),
-      short: assign({ reason: 'FUNDS' as Reason }),
-      nextLine: assign(({ context }) => ({ lineAt: context.lineAt + 1 })),
-    },
-    guards: {
-      currentTimer: ({ context, event }) =>
-        event.type === 'timeout' && event.seq === context.timerSeq,
-      fromWallet: ({ context }) => context.source === 'WALLET',
-      currentLine: ({ context, event }) =>
-        event.type === 'settlement.recorded' &&
-        event.lineId === context.lines[context.lineAt]?.lineId,
-      moreLines: ({ context }) => context.lineAt + 1 < context.lines.length,
-      noLines: ({ context }) => context.lines.length === 0,
-    },
+    actions: { ...RETRY.actions, ...contributionActions(config) },
+    guards: { ...RETRY.guards, ...CONTRIBUTION_GUARDS },
   }).createMachine({
     id: 'contributionSaga',
     initial: 'new',

@@ -3,7 +3,25 @@
 // of a live actor per entity (3.85 KB each) or `transition()` (an inert actor built per call).
 // Named actions are collected by the scope and run right after the transition, in order, with
 // the event that caused them: that is where actors write records and emit effects.
-import { createActor, type AnyStateMachine, type SnapshotFrom, type EventFromLogic } from 'xstate';
+import {
+  assign,
+  createActor,
+  type AnyStateMachine,
+  type EventFromLogic,
+  type EventObject,
+  type MachineContext,
+  type SnapshotFrom,
+} from 'xstate';
+
+/**
+ * `assign` for one machine's context and events, for actions written outside its `setup` (where
+ * TypeScript cannot infer them): `const change = assignerOf<Context, Event>()`, then
+ * `change(({ context, event }, params) => ({ ...the fields that change }))`.
+ */
+export function assignerOf<C extends MachineContext, E extends EventObject>() {
+  return <P = undefined>(update: (args: { context: C; event: E }, params: P) => Partial<C>) =>
+    assign<C, E, P, E, never>(update as never);
+}
 
 interface Executable {
   readonly type: string;

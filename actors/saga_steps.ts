@@ -2,14 +2,45 @@
 // attempt count and send the step; on its own timer (the current one only) or after a restart,
 // count an attempt and send it again; the state's own transitions (`on`) decide what an answer
 // does. And the clearing lines a payment sends to settlement (F5, K9), one at a time.
+import type { EventObject } from 'xstate';
 import type { ClearingLedger, Fen } from '../protocol/index.ts';
 import { SETTLEMENT_ADDRESS } from './addresses.ts';
 import type { Effects } from './effects.ts';
+import { assignerOf } from './machine_driver.ts';
+
+/** What every saga keeps to retry a step: its attempts, and the sequence of its live timer. */
+export interface Retrying {
+  readonly attempt: number;
+  readonly timerSeq: number;
+}
+
+/**
+ * The retry actions and guard every saga shares: each attempt arms a timer with a new sequence
+ * number, so only the latest timer counts (`currentTimer`); an older one that fires is stale.
+ */
+export function retrying<C extends Retrying, E extends EventObject>() {
+  const change = assignerOf<C, E>();
+  return {
+    actions: {
+      resetAttempt: change(
+        ({ context }) => ({ attempt: 0, timerSeq: context.timerSeq + 1 }) as Partial<C>,
+      ),
+      nextAttempt: change(
+        ({ context }) =>
+          ({ attempt: context.attempt + 1, timerSeq: context.timerSeq + 1 }) as Partial<C>,
+      ),
+    },
+    guards: {
+      currentTimer: ({ context, event }: { context: C; event: E }) =>
+        event.type === 'timeout' && (event as { seq?: number }).seq === context.timerSeq,
+    },
+  };
+}
 
 /**
  * A waiting state of a saga. `first` names actions to run before the step is sent (a bill's
- * wallet part, taken locally in the same step). Each saga's setup defines `resetAttempt`,
- * `nextAttempt`, `send` (params: the step's kind) and the guard `currentTimer`.
+ * wallet part, taken locally in the same step). Each saga's setup defines `send` (params: the
+ * step's kind) besides the shared `retrying()` actions and guard.
  */
 export function stepState<K extends string, On extends object, F extends string = never>(
   kind: K,

@@ -6,15 +6,16 @@
 // and settlement reverses the liability.
 // Each step is retried with backoff until it is answered; a timeout never decides an outcome
 // (only the 'timeoutFails' variant does, so the properties can show why that is wrong).
-import { assign, setup, and } from 'xstate';
+import { setup, and } from 'xstate';
 import type { Fen, Reason } from '../protocol/index.ts';
 import type { Effects } from './effects.ts';
 import type { TransferScope } from './regions.ts';
 import type { ProtocolConfig } from './config.ts';
 import { retryDelayMs } from './backoff.ts';
-import { stepState } from './saga_steps.ts';
+import { retrying, stepState } from './saga_steps.ts';
 import { SETTLEMENT_ADDRESS } from './addresses.ts';
 import { returnAtMs } from './calendar.ts';
+import { assignerOf } from './machine_driver.ts';
 import { TIMERS } from './timers.ts';
 
 export interface SagaInput {
@@ -133,46 +134,55 @@ function sendStep(
   );
 }
 
-export function createTransferSagaMachine(config: ProtocolConfig) {
+type Args = { readonly context: SagaContext; readonly event: SagaEvent };
+const change = assignerOf<SagaContext, SagaEvent>();
+const RETRY = retrying<SagaContext, SagaEvent>();
+
+/** What a transfer saga does: its steps out and what it keeps of each answer. */
+function transferActions(config: ProtocolConfig) {
+  return {
+    send: ({ context, event }: Args, kind: StepKind) => sendStep(context, event, kind, config),
+    keepReason: change(({ event }) => ({ reason: 'reason' in event ? event.reason : undefined })),
+    gaveUp: change(() => ({ reason: 'GAVE_UP' })),
+    authFailed: change(() => ({ reason: 'W13' })),
+    receivedEarly: change(() => ({ receivedEarly: true })),
+    // W11: wait for the receipt until 06:00 after the transfer's day; a restart re-arms it.
+    armReturn: ({ context, event }: Args) =>
+      event.fx.timer(
+        TIMERS.transferSaga.key(context.transferId),
+        returnAtMs(context.startedAt, config),
+        context.timerSeq,
+      ),
+  };
+}
+
+/** What a transfer saga asks of an answer or of itself. */
+function transferGuards(config: ProtocolConfig) {
   const giveUpOnTimeout = config.variant === 'timeoutFails';
-  const retry = (kind: StepKind) =>
-    ({ guard: 'currentTimer', actions: ['nextAttempt', { type: 'send', params: kind }] }) as const;
-  // A waiting state: send the step on entry, resend on its own timer or after a restart.
-  const waiting = <On extends object>(kind: StepKind, on: On) => stepState(kind, on);
+  return {
+    passed: ({ event }: Args) => event.type === 'transfer.auth' && event.verdict === 'PASS',
+    receiptRequired: () => config.requireReceipt,
+    alreadyReceived: ({ context }: Args) => context.receivedEarly,
+    authExpired: ({ context, event }: Args) => event.now >= context.startedAt + config.authTtlMs,
+    giveUp: ({ context }: Args) =>
+      giveUpOnTimeout && context.attempt + 1 >= config.giveUpAfterAttempts,
+  };
+}
+
+const retry = (kind: StepKind) =>
+  ({ guard: 'currentTimer', actions: ['nextAttempt', { type: 'send', params: kind }] }) as const;
+// A waiting state: send the step on entry, resend on its own timer or after a restart.
+const waiting = <On extends object>(kind: StepKind, on: On) => stepState(kind, on);
+
+export function createTransferSagaMachine(config: ProtocolConfig) {
   return setup({
     types: {
       context: {} as SagaContext,
       input: {} as SagaInput,
       events: {} as SagaEvent,
     },
-    actions: {
-      send: ({ context, event }, kind: StepKind) => sendStep(context, event, kind, config),
-      resetAttempt: assign(({ context }) => ({ attempt: 0, timerSeq: context.timerSeq + 1 })),
-      nextAttempt: assign(({ context }) => ({
-        attempt: context.attempt + 1,
-        timerSeq: context.timerSeq + 1,
-      })),
-      keepReason: assign(({ event }) => ({ reason: 'reason' in event ? event.reason : undefined })),
-      gaveUp: assign({ reason: 'GAVE_UP' as Reason }),
-      authFailed: assign({ reason: 'W13' as Reason }),
-      receivedEarly: assign({ receivedEarly: true }),
-      // W11: wait for the receipt until 06:00 after the transfer's day; a restart re-arms it.
-      armReturn: ({ context, event }) =>
-        event.fx.timer(
-          TIMERS.transferSaga.key(context.transferId),
-          returnAtMs(context.startedAt, config),
-          context.timerSeq,
-        ),
-    },
-    guards: {
-      currentTimer: ({ context, event }) =>
-        event.type === 'timeout' && event.seq === context.timerSeq,
-      passed: ({ event }) => event.type === 'transfer.auth' && event.verdict === 'PASS',
-      receiptRequired: () => config.requireReceipt,
-      alreadyReceived: ({ context }) => context.receivedEarly,
-      authExpired: ({ context, event }) => event.now >= context.startedAt + config.authTtlMs,
-      giveUp: ({ context }) => giveUpOnTimeout && context.attempt + 1 >= config.giveUpAfterAttempts,
-    },
+    actions: { ...RETRY.actions, ...transferActions(config) },
+    guards: { ...RETRY.guards, ...transferGuards(config) },
   }).createMachine({
     id: 'transferSaga',
     // 'new' waits for 'start', whose event carries the effects the first step needs.

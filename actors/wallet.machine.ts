@@ -7,7 +7,8 @@
 //   returned at 06:00 the next day), and the authority on which donors are bound to it.
 // Context changes are `assign`s and nothing else; every effect (a reply, a message, a booking
 // in the shard's ledger) is a named action, run by the driver in order after the transition.
-import { assign, setup } from 'xstate';
+import { setup } from 'xstate';
+import { assignerOf } from './machine_driver.ts';
 import type { Envelope, Fen, Reason, RelationEnding } from '../protocol/index.ts';
 import { isCloseKinship } from '../protocol/index.ts';
 import { DAY_MS, type ProtocolConfig } from './config.ts';
@@ -147,10 +148,7 @@ type Spend = { readonly id: string; readonly fx: Effects; readonly shard: ShardP
 
 type Args = { readonly context: WalletContext; readonly event: WalletEvent };
 
-/** `assign` for this machine's context and events, outside `setup` (TypeScript cannot infer them). */
-function change<P = undefined>(update: (args: Args, params: P) => Partial<WalletContext>) {
-  return assign<WalletContext, WalletEvent, P, WalletEvent, never>(update as never);
-}
+const change = assignerOf<WalletContext, WalletEvent>();
 
 const req = (event: WalletEvent) => event as Carried<'transfer.request'>;
 const credit = (event: WalletEvent) => event as Carried<'wallet.credit'>;
@@ -273,8 +271,10 @@ function walletGuards(config: ProtocolConfig) {
   };
 }
 
-/** The wallet's context changes: pure. */
-function walletAssigns(config: ProtocolConfig) {
+// The wallet's context changes, all pure, in four groups.
+
+/** What a request changes: its refusal kept, a transfer counted, a binding or a donor noted. */
+function requestAssigns() {
   return {
     touch: change(() => ({})),
     recordRefusal: change<Reason>(({ context, event }, reason) => ({
@@ -292,6 +292,22 @@ function walletAssigns(config: ProtocolConfig) {
     markBinding: change(({ context, event }) => ({
       bindingTo: [...context.bindingTo, bind(event).env.body.relativeId],
     })),
+    // A duplicate, even a late one from an earlier binding, changes nothing: the latest wins.
+    addDonor: change(({ context, event }) => {
+      const { donorId, kinship, donorRegion, bindId } = carried<'relation.add'>(event).env.body;
+      if (context.addedBinds.includes(bindId)) return {};
+      const relation: Relation = { kinship, region: donorRegion, status: 'active', bindId };
+      return {
+        donors: { ...context.donors, [donorId]: relation },
+        addedBinds: [...context.addedBinds, bindId],
+      };
+    }),
+  };
+}
+
+/** Money coming in (W11): a credit kept as an unreceived tranche or refused; received or returned. */
+function creditAssigns(config: ProtocolConfig) {
+  return {
     applyCredit: change(({ context, event }) => {
       const { env } = credit(event);
       const { originRegion, donorId, amount } = env.body;
@@ -328,16 +344,12 @@ function walletAssigns(config: ProtocolConfig) {
         returned: [...context.returned, env.corr],
       };
     }),
-    // A duplicate, even a late one from an earlier binding, changes nothing: the latest wins.
-    addDonor: change(({ context, event }) => {
-      const { donorId, kinship, donorRegion, bindId } = carried<'relation.add'>(event).env.body;
-      if (context.addedBinds.includes(bindId)) return {};
-      const relation: Relation = { kinship, region: donorRegion, status: 'active', bindId };
-      return {
-        donors: { ...context.donors, [donorId]: relation },
-        addedBinds: [...context.addedBinds, bindId],
-      };
-    }),
+  };
+}
+
+/** Money going out to a bill or a contribution (W16, W17): held FIFO, spent, released or undone. */
+function spendAssigns(config: ProtocolConfig) {
+  return {
     hold: change(({ context, event }) => {
       const { id, max, spendRegion } = event as Extract<WalletEvent, { type: 'spend.hold' }>;
       if (own(context.holds, id) !== undefined || own(context.paid, id) !== undefined) return {};
@@ -371,7 +383,6 @@ function walletAssigns(config: ProtocolConfig) {
       const { [id]: _undone, ...paid } = context.paid;
       return { tranches: restorePieces(context.tranches, pieces), paid };
     }),
-    ...relationAssigns(),
   };
 }
 
@@ -614,7 +625,13 @@ export function createWalletMachine(config: ProtocolConfig) {
   return setup({
     types: { context: {} as WalletContext, input: {} as WalletInput, events: {} as WalletEvent },
     guards: walletGuards(config),
-    actions: { ...walletAssigns(config), ...walletEffects() },
+    actions: {
+      ...requestAssigns(),
+      ...creditAssigns(config),
+      ...spendAssigns(config),
+      ...relationAssigns(),
+      ...walletEffects(),
+    },
   }).createMachine({
     id: 'wallet',
     initial: 'unopened',

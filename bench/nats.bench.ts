@@ -32,7 +32,7 @@ import { NatsCluster } from '../cluster/nats_server.ts';
 import { connectNats, type NatsLogin } from '../cluster/nats_transport.ts';
 import { unpack } from '../host/record_codec.ts';
 import { scenarioFrom } from '../world/scenario.ts';
-import { buildWorld } from '../world/build.ts';
+import { buildWorld, type World } from '../world/build.ts';
 
 const RATES = (process.env.BENCH_RATES ?? '1000,1500,2000,2500,3000').split(',').map(Number);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
@@ -204,6 +204,146 @@ class Round {
   }
 }
 
+/** Every actor's stream, replicated on every node. */
+async function createStreams(login: NatsLogin, addresses: readonly string[]): Promise<void> {
+  const admin = await connectNats(login);
+  const jsm = await jetstreamManager(admin);
+  for (const address of addresses) await ensureStream(jsm, address, { replicas: NODES });
+  await admin.close();
+}
+
+interface Hosts {
+  /** The round under way: every host reports its outcomes to it. */
+  round: Round | undefined;
+  readonly layout: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The actors' hosts: provinces, settlement and (with one process) the wallet shards here, the
+ * wallet shards split over `PROCESSES - 1` child processes otherwise; their outcomes to `round`.
+ */
+async function startHosts(
+  dir: string,
+  nats: NatsCluster,
+  login: NatsLogin,
+  addresses: readonly string[],
+  clockOrigin: number,
+): Promise<Hosts> {
+  const wallets = addresses.filter((a) => a.startsWith('wallet.'));
+  const groups =
+    PROCESSES > 1
+      ? Array.from({ length: PROCESSES - 1 }, (_, i) =>
+          wallets.filter((_w, j) => j % (PROCESSES - 1) === i),
+        )
+      : [];
+  const hosts: Hosts = {
+    round: undefined,
+    layout:
+      groups.length === 0
+        ? 'one host process'
+        : `${groups.length + 1} host processes (provinces, settlement and the load here; ` +
+          `the wallet shards split over ${groups.length} more)`,
+    stop: async () => {},
+  };
+  const listener = await connectNats({ ...login, name: 'bench-outcomes' });
+  listener.subscribe(OUTCOMES, {
+    callback: (_error, msg) => {
+      for (const [id, at] of unpack(msg.data) as Array<[string, number]>) {
+        hosts.round?.outcome(id, at);
+      }
+    },
+  });
+  await listener.flush();
+  const children = await Promise.all(
+    groups.map((actors, i) =>
+      childHost(dir, nats.clientUrls(), actors, clockOrigin, `bench-wallets-${i}`),
+    ),
+  );
+  const host = await HostProcess.start({
+    name: 'bench-host',
+    addresses: addresses.filter((a) => !groups.flat().includes(a)),
+    login: { ...login, name: 'bench-host' },
+    scenario,
+    log,
+    clockOrigin,
+    onOutcome: (id) => hosts.round?.outcome(id, performance.timeOrigin + performance.now()),
+  });
+  hosts.stop = async () => {
+    await host.stop();
+    for (const child of children) child.kill('SIGTERM');
+    await listener.close();
+  };
+  return hosts;
+}
+
+/** A first, unreported round at 500/s for 3 s: JIT, consumers and caches warm up. */
+const WARMUP = -1;
+
+/** Each offered rate for `SECONDS`, after the warm-up: what reached its outcome, and how fast. */
+async function runRounds(
+  hosts: Hosts,
+  login: NatsLogin,
+  intents: World['workload'],
+  clockOrigin: number,
+  ceilingTransfers: number,
+): Promise<RoundResult[]> {
+  const results: RoundResult[] = [];
+  let offset = 0;
+  for (const rate of [WARMUP, ...RATES]) {
+    const offered = rate === WARMUP ? 500 : rate;
+    const seconds = rate === WARMUP ? 3 : SECONDS;
+    const round = new Round();
+    hosts.round = round;
+    (globalThis as { gc?: () => void }).gc?.();
+    const load = await LoadGenerator.start({
+      intents,
+      login: { ...login, name: 'bench-load' },
+      scenario,
+      rate: offered,
+      limit: offered * seconds,
+      offset,
+      scope: 'crossProvince',
+      log,
+      keepSubmitTimes: true,
+      clockOrigin,
+    });
+    offset += offered * seconds;
+    const result = await round.run(load, offered);
+    await load.stop();
+    if (process.env.BENCH_TIMELINE === '1') round.printTimeline();
+    if (rate === WARMUP) continue;
+    results.push(result);
+    const share = ((result.perSecond / ceilingTransfers) * 100).toFixed(1);
+    console.log(
+      `  offered ${String(rate).padStart(5)}/s: ` +
+        `${String(Math.round(result.perSecond)).padStart(5)} transfers/s to their outcome ` +
+        `(${result.done}, ${result.refused} refused at the request), ` +
+        `request → outcome p50 ${result.p50} ms, p99 ${result.p99} ms, max ${result.max} ms; ` +
+        `${share} % of the ceiling`,
+    );
+  }
+  return results;
+}
+
+/** The highest rate kept within the latency target, against the target rate. */
+function verdict(results: readonly RoundResult[], ceilingTransfers: number): void {
+  const kept = results.filter((r) => r.p99 < TARGET_P99_MS && r.perSecond >= 0.9 * r.offered);
+  const best = kept.at(-1);
+  console.log(
+    best === undefined
+      ? `  no round kept up with p99 < ${TARGET_P99_MS} ms`
+      : `  highest rate kept with p99 < ${TARGET_P99_MS} ms: ` +
+          `${Math.round(best.perSecond)} transfers/s ` +
+          `(${((best.perSecond / ceilingTransfers) * 100).toFixed(1)} % of the ceiling)`,
+  );
+  const met = best !== undefined && best.perSecond >= TARGET_RATE;
+  console.log(
+    `  target (≥ ${TARGET_RATE} transfers/s with p99 < ${TARGET_P99_MS} ms): ` +
+      `${met ? 'met' : 'NOT met'}`,
+  );
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'gongji-bench-nats-'));
   const nats = await NatsCluster.start({ nodes: NODES, dir });
@@ -211,102 +351,24 @@ async function main(): Promise<void> {
     const login: NatsLogin = { servers: nats.clientUrls(), name: 'bench' };
     const world = buildWorld(scenario);
     const addresses = [...world.actors.keys()];
-    const admin = await connectNats(login);
-    const jsm = await jetstreamManager(admin);
-    for (const address of addresses) await ensureStream(jsm, address, { replicas: NODES });
-    await admin.close();
-
+    await createStreams(login, addresses);
     const ceiling = await rawRequestReply(login, 3_000);
     const ceilingTransfers = ceiling / TRIPS_PER_TRANSFER;
-    let round: Round | undefined;
     const clockOrigin = Date.now();
-    const wallets = addresses.filter((a) => a.startsWith('wallet.'));
-    const groups =
-      PROCESSES > 1
-        ? Array.from({ length: PROCESSES - 1 }, (_, i) =>
-            wallets.filter((_w, j) => j % (PROCESSES - 1) === i),
-          )
-        : [];
-    const listener = await connectNats({ ...login, name: 'bench-outcomes' });
-    listener.subscribe(OUTCOMES, {
-      callback: (_error, msg) => {
-        for (const [id, at] of unpack(msg.data) as Array<[string, number]>) round?.outcome(id, at);
-      },
-    });
-    await listener.flush();
-    const children = await Promise.all(
-      groups.map((actors, i) =>
-        childHost(dir, nats.clientUrls(), actors, clockOrigin, `bench-wallets-${i}`),
-      ),
-    );
-    const local = addresses.filter((a) => !groups.flat().includes(a));
-    const host = await HostProcess.start({
-      name: 'bench-host',
-      addresses: local,
-      login: { ...login, name: 'bench-host' },
-      scenario,
-      log,
-      clockOrigin,
-      onOutcome: (id) => round?.outcome(id, performance.timeOrigin + performance.now()),
-    });
-    const layout =
-      children.length === 0
-        ? 'one host process'
-        : `${children.length + 1} host processes (provinces, settlement and the load here; the wallet shards split over ${children.length} more)`;
+    const hosts = await startHosts(dir, nats, login, addresses, clockOrigin);
+    const replicas = NODES > 1 ? `, replicas ${NODES}` : '';
     console.log(
-      `gongji NATS bench: ${NODES} nats-server node(s), JetStream file storage${NODES > 1 ? `, replicas ${NODES}` : ''}; ` +
-        `${addresses.length} actors in ${layout}`,
+      `gongji NATS bench: ${NODES} nats-server node(s), JetStream file storage${replicas}; ` +
+        `${addresses.length} actors in ${hosts.layout}`,
     );
     console.log(
-      `  ceiling: raw NATS request/reply, ${FRAME_BYTES}-byte frames, 512 in flight: ${Math.round(ceiling)} round trips/s = ` +
+      `  ceiling: raw NATS request/reply, ${FRAME_BYTES}-byte frames, 512 in flight: ` +
+        `${Math.round(ceiling)} round trips/s = ` +
         `${Math.round(ceilingTransfers)} transfers/s at ${TRIPS_PER_TRANSFER} round trips each`,
     );
-    const results: RoundResult[] = [];
-    const intents = world.workload;
-    let offset = 0;
-    const WARMUP = -1; // a first, unreported round at 500/s for 3 s: JIT, consumers and caches warm up
-    for (const rate of [WARMUP, ...RATES]) {
-      const offered = rate === WARMUP ? 500 : rate;
-      const seconds = rate === WARMUP ? 3 : SECONDS;
-      round = new Round();
-      (globalThis as { gc?: () => void }).gc?.();
-      const load = await LoadGenerator.start({
-        intents,
-        login: { ...login, name: 'bench-load' },
-        scenario,
-        rate: offered,
-        limit: offered * seconds,
-        offset,
-        scope: 'crossProvince',
-        log,
-        keepSubmitTimes: true,
-        clockOrigin,
-      });
-      offset += offered * seconds;
-      const result = await round.run(load, offered);
-      await load.stop();
-      if (process.env.BENCH_TIMELINE === '1') round.printTimeline();
-      if (rate === WARMUP) continue;
-      results.push(result);
-      console.log(
-        `  offered ${String(rate).padStart(5)}/s: ${String(Math.round(result.perSecond)).padStart(5)} transfers/s to their outcome ` +
-          `(${result.done}, ${result.refused} refused at the request), request → outcome p50 ${result.p50} ms, p99 ${result.p99} ms, ` +
-          `max ${result.max} ms; ${((result.perSecond / ceilingTransfers) * 100).toFixed(1)} % of the ceiling`,
-      );
-    }
-    await host.stop();
-    for (const child of children) child.kill('SIGTERM');
-    await listener.close();
-    const kept = results.filter((r) => r.p99 < TARGET_P99_MS && r.perSecond >= 0.9 * r.offered);
-    const best = kept.at(-1);
-    console.log(
-      best === undefined
-        ? `  no round kept up with p99 < ${TARGET_P99_MS} ms`
-        : `  highest rate kept with p99 < ${TARGET_P99_MS} ms: ${Math.round(best.perSecond)} transfers/s (${((best.perSecond / ceilingTransfers) * 100).toFixed(1)} % of the ceiling)`,
-    );
-    console.log(
-      `  target (≥ ${TARGET_RATE} transfers/s with p99 < ${TARGET_P99_MS} ms): ${best !== undefined && best.perSecond >= TARGET_RATE ? 'met' : 'NOT met'}`,
-    );
+    const results = await runRounds(hosts, login, world.workload, clockOrigin, ceilingTransfers);
+    await hosts.stop();
+    verdict(results, ceilingTransfers);
   } finally {
     await nats.stop();
     if (process.env.BENCH_KEEP === '1') console.log(`  kept ${dir}`);

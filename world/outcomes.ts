@@ -7,7 +7,7 @@
 import type { BillOutcome, BindOutcome, TransferOutcome } from '../actors/effects.ts';
 import type { BillScope, TransferScope } from '../actors/regions.ts';
 import { regionOfIdNo, scopeOf } from '../actors/regions.ts';
-import { visitRecords } from '../actors/records.ts';
+import { visitRecords, type RecordVisitor } from '../actors/records.ts';
 import type { Fen } from '../protocol/index.ts';
 import type { DurableView } from './recount.ts';
 
@@ -110,6 +110,104 @@ const BILL_FINAL: ReadonlySet<string> = new Set([
   'presettled',
 ]);
 
+/** Outcomes while they are gathered from records. */
+type Gathering = {
+  -readonly [K in keyof Outcomes]: Outcomes[K] extends ReadonlyMap<infer I, infer V>
+    ? Map<I, V>
+    : Outcomes[K];
+};
+type Reader<N extends keyof RecordVisitor> = NonNullable<RecordVisitor[N]>;
+
+const readTransfer =
+  (o: Gathering): Reader<'transferSaga'> =>
+  (id, { value, context }) => {
+    const state = String(value);
+    const { scope, amount, reason } = context;
+    o.accepted.set(id, { scope, amount, at: undefined });
+    if (COMPLETED.has(state)) {
+      o.terminal.set(id, { scope, outcome: 'completed', reason: undefined, at: undefined });
+    } else if (state === 'rejected') {
+      o.terminal.set(id, { scope, outcome: 'rejected', reason, at: undefined });
+    }
+    if (state === 'received' || state === 'returned') {
+      o.receipts.set(id, { outcome: state, at: undefined });
+    }
+  };
+
+const readBind =
+  (o: Gathering): Reader<'bindSaga'> =>
+  (id, { value, context }) => {
+    const { donorRegion, relativeRegion, idNo, reason } = context;
+    const scope = scopeOf(donorRegion, relativeRegion ?? regionOfIdNo(idNo) ?? donorRegion);
+    o.bindAccepted.set(id, { scope, at: undefined });
+    const state = String(value);
+    if (BIND_FINAL.has(state)) {
+      const outcome = state as BindOutcome;
+      o.bindTerminal.set(id, { scope, outcome, reason, at: undefined });
+    }
+  };
+
+const readBill =
+  (o: Gathering): Reader<'billSaga'> =>
+  (id, { value, context }) => {
+    const state = String(value);
+    const outcome = (BILL_FINAL.has(state) ? state : 'started') as BillOutcome;
+    const { scope, reason, acctMulaidPay: wallet } = context;
+    o.bills.set(id, { scope, outcome, reason, at: undefined, startedAt: undefined, wallet });
+  };
+
+const readContribution =
+  (o: Gathering): Reader<'contributionSaga'> =>
+  (id, { value, context }) => {
+    const state = String(value);
+    const outcome = state === 'paid' || state === 'rejected' ? state : (`open:${state}` as const);
+    const { scope, reason } = context;
+    o.contributions.set(id, { scope, outcome, reason, at: undefined });
+  };
+
+/** W14: one SMS per credit; and each ended relation, by its binding (both copies say the same). */
+const readWallet =
+  (o: Gathering, ended: Map<string, string>): Reader<'wallet'> =>
+  (_, { context }) => {
+    o.sms += context.credited.length;
+    for (const relation of [
+      ...Object.values(context.relations),
+      ...Object.values(context.donors),
+    ]) {
+      if (relation.status !== 'ended' || relation.ending === undefined) continue;
+      ended.set(relation.bindId, `${scopeOf(context.region, relation.region)}.${relation.ending}`);
+    }
+  };
+
+/** P4: each month a province booked credited every account whose holder has a monthly credit. */
+function creditsOf(durable: ReadonlyMap<string, unknown>): number {
+  const creditable = new Set<string>();
+  const accounts = new Set<string>();
+  let months = 0;
+  visitRecords(durable, {
+    person: (id, person) => {
+      if (person.creditFen > 0n) creditable.add(id);
+    },
+    account: (id) => accounts.add(id),
+    creditedMonth: () => {
+      months++;
+    },
+  });
+  let credited = 0;
+  for (const id of creditable) if (accounts.has(id)) credited++;
+  return credited * months;
+}
+
+/** Requests the app saw refused: no saga exists to say so. */
+function addRefusals(o: Gathering, refusals: readonly Refusal[]): void {
+  for (const { flow, id, scope, reason } of refusals) {
+    const refused = { scope, outcome: 'refused', reason, at: undefined } as const;
+    if (flow === 'transfer') o.terminal.set(id, refused);
+    else if (flow === 'bind') o.bindTerminal.set(id, refused);
+    else o.contributions.set(id, refused);
+  }
+}
+
 /**
  * The outcomes the actors' durable records show: what a checker that saw no facts can know.
  * Times are unknown; relation ends are counted once per relation (either copy ended).
@@ -118,114 +216,32 @@ export function outcomesFromRecords(
   actors: Iterable<DurableView>,
   refusals: readonly Refusal[],
 ): Outcomes {
-  const o = {
-    accepted: new Map<string, Accepted>(),
-    terminal: new Map<string, Terminal>(),
-    receipts: new Map<string, Receipt>(),
-    bindAccepted: new Map<string, BindAccepted>(),
-    bindTerminal: new Map<string, BindTerminal>(),
-    bills: new Map<string, BillState>(),
-    contributions: new Map<string, ContributionState>(),
-    relationEnds: new Map<string, number>(),
-    batchStates: new Map<number, string>(),
+  const o: Gathering = {
+    accepted: new Map(),
+    terminal: new Map(),
+    receipts: new Map(),
+    bindAccepted: new Map(),
+    bindTerminal: new Map(),
+    bills: new Map(),
+    contributions: new Map(),
+    relationEnds: new Map(),
+    batchStates: new Map(),
     credits: 0,
     sms: 0,
   };
   const ended = new Map<string, string>();
   for (const actor of actors) {
-    // P4: each month a province booked credited every account whose holder has a monthly credit.
-    const creditable = new Set<string>();
-    const accounts = new Set<string>();
-    let months = 0;
     visitRecords(actor.store.durable, {
-      transferSaga: (id, { value, context }) => {
-        const state = String(value);
-        const { scope, amount, reason } = context;
-        o.accepted.set(id, { scope, amount, at: undefined });
-        if (COMPLETED.has(state)) {
-          o.terminal.set(id, { scope, outcome: 'completed', reason: undefined, at: undefined });
-        } else if (state === 'rejected') {
-          o.terminal.set(id, { scope, outcome: 'rejected', reason, at: undefined });
-        }
-        if (state === 'received' || state === 'returned') {
-          o.receipts.set(id, { outcome: state, at: undefined });
-        }
-      },
-      bindSaga: (id, { value, context }) => {
-        const { donorRegion, relativeRegion, idNo, reason } = context;
-        const scope = scopeOf(donorRegion, relativeRegion ?? regionOfIdNo(idNo) ?? donorRegion);
-        o.bindAccepted.set(id, { scope, at: undefined });
-        const state = String(value);
-        if (BIND_FINAL.has(state)) {
-          const outcome = state as BindOutcome;
-          o.bindTerminal.set(id, { scope, outcome, reason, at: undefined });
-        }
-      },
-      billSaga: (id, { value, context }) => {
-        const state = String(value);
-        const outcome = (BILL_FINAL.has(state) ? state : 'started') as BillOutcome;
-        const { scope, reason, acctMulaidPay } = context;
-        o.bills.set(id, {
-          scope,
-          outcome,
-          reason,
-          at: undefined,
-          startedAt: undefined,
-          wallet: acctMulaidPay,
-        });
-      },
-      contributionSaga: (id, { value, context }) => {
-        const state = String(value);
-        const outcome =
-          state === 'paid' || state === 'rejected' ? state : (`open:${state}` as const);
-        const { scope, reason } = context;
-        o.contributions.set(id, { scope, outcome, reason, at: undefined });
-      },
-      wallet: (_, { context }) => {
-        o.sms += context.credited.length;
-        for (const relation of [
-          ...Object.values(context.relations),
-          ...Object.values(context.donors),
-        ]) {
-          if (relation.status !== 'ended' || relation.ending === undefined) continue;
-          ended.set(
-            relation.bindId,
-            `${scopeOf(context.region, relation.region)}.${relation.ending}`,
-          );
-        }
-      },
+      transferSaga: readTransfer(o),
+      bindSaga: readBind(o),
+      billSaga: readBill(o),
+      contributionSaga: readContribution(o),
+      wallet: readWallet(o, ended),
       clearingBatch: (month, batch) => o.batchStates.set(month, String(batch.value)),
-      person: (id, person) => {
-        if (person.creditFen > 0n) creditable.add(id);
-      },
-      account: (id) => accounts.add(id),
-      creditedMonth: () => {
-        months++;
-      },
     });
-    let credited = 0;
-    for (const id of creditable) if (accounts.has(id)) credited++;
-    o.credits += credited * months;
+    o.credits += creditsOf(actor.store.durable);
   }
   for (const key of ended.values()) o.relationEnds.set(key, (o.relationEnds.get(key) ?? 0) + 1);
-  for (const r of refusals) {
-    if (r.flow === 'transfer') {
-      o.terminal.set(r.id, { scope: r.scope, outcome: 'refused', reason: r.reason, at: undefined });
-    } else if (r.flow === 'bind') {
-      o.bindTerminal.set(r.id, {
-        scope: r.scope,
-        outcome: 'refused',
-        reason: r.reason,
-        at: undefined,
-      });
-    } else {
-      o.contributions.set(r.id, {
-        scope: r.scope,
-        outcome: 'refused',
-        reason: r.reason,
-        at: undefined,
-      });
-    }
-  }
+  addRefusals(o, refusals);
   return o;
 }
