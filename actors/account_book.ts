@@ -2,23 +2,23 @@
 // millions of accounts must not be copied on every assign). Records are immutable and replaced
 // on change, so the durable store can share them with the live state, and every change is
 // written (write-ahead) and posted (double-entry) through the step's Effects.
-import type { Kinship, Envelope, Fen, Reason } from '../protocol/index.ts';
+import type { Envelope, Fen, Reason } from '../protocol/index.ts';
 import { isCloseKinship } from '../protocol/index.ts';
 import type { Effects, MoneyClass, PostingOp } from './effects.ts';
-import { provinceOfRegion } from './regions.ts';
 import { isChronicDisease, policyOf, residentContributionFen, splitBill } from './policy.ts';
 import {
-  RECORDS,
-  visitRecords,
   type AccountRecord,
   type BillRecord,
   type BillState,
   type ClaimRecord,
   type PersonRecord,
+  RECORDS,
   type RegionRecord,
   type TxnRecord,
   type TxnState,
+  visitRecords,
 } from './records.ts';
+import { provinceOfRegion } from './regions.ts';
 
 /** What the insured place needs to decide a bill. */
 export type BillRequest = Envelope<'bill.reserve'>['body'];

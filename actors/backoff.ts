@@ -1,7 +1,7 @@
 // Retry delays on the virtual clock. Jitter comes from a hash of (business id, attempt), not a
 // random source, so actors stay deterministic and two sagas retrying together still spread out.
-import type { ProtocolConfig } from './config.ts';
 import { hashId } from './addresses.ts';
+import type { ProtocolConfig } from './config.ts';
 
 export function retryDelayMs(config: ProtocolConfig, corr: string, attempt: number): number {
   const exponent = Math.min(attempt, 20);

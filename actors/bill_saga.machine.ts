@@ -10,21 +10,22 @@
 // `wallet` port) and the wallet's answer comes back as the saga's next event in the same step
 // (`wallet.held`, `wallet.spent`), so the machine decides on it like on any other answer.
 import { and, setup } from 'xstate';
-import type { Care, Flag, Fen, Reason } from '../protocol/index.ts';
+
+import type { Care, Fen, Flag, Reason } from '../protocol/index.ts';
+import { SETTLEMENT_ADDRESS } from './addresses.ts';
 import { retryDelayMs } from './backoff.ts';
 import type { ProtocolConfig } from './config.ts';
 import type { BillOutcome, Effects } from './effects.ts';
+import { assignerOf } from './machine_driver.ts';
 import type { BillScope } from './regions.ts';
 import {
+  type PaymentLine,
   recordLine,
   retrying,
+  type Spent,
   stepState,
   walletLines,
-  type PaymentLine,
-  type Spent,
 } from './saga_steps.ts';
-import { SETTLEMENT_ADDRESS } from './addresses.ts';
-import { assignerOf } from './machine_driver.ts';
 import { TIMERS } from './timers.ts';
 
 export interface BillInput {

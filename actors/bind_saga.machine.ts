@@ -5,12 +5,13 @@
 // Steps retry with backoff until answered, as a transfer saga's do; the face challenge is re-sent
 // only `challengeResendsMax` times, since it waits for a person, not a machine.
 import { setup } from 'xstate';
+
 import type { Kinship, Reason } from '../protocol/index.ts';
-import type { Effects } from './effects.ts';
-import type { ProtocolConfig } from './config.ts';
 import { retryDelayMs } from './backoff.ts';
-import { retrying, stepState } from './saga_steps.ts';
+import type { ProtocolConfig } from './config.ts';
+import type { Effects } from './effects.ts';
 import { assignerOf } from './machine_driver.ts';
+import { retrying, stepState } from './saga_steps.ts';
 import { TIMERS } from './timers.ts';
 
 export interface BindInput {

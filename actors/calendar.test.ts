@@ -3,6 +3,7 @@
 // and month ends, W11's 06:00 return time, month keys, and working days.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+
 import {
   Calendar,
   type CivilDate,

@@ -7,19 +7,8 @@
 // prepayment draw that forgets to reduce what is funded.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  PREPAYMENT_WARNING_BP,
-  applyPrepayments,
-  buildMatrix,
-  buildStatements,
-  grossOwed,
-  matrixObligations,
-  netMultilateral,
-  netPairwise,
-  prepaymentTopUp,
-  splitByScope,
-  sumPositions,
-} from './clearing.ts';
+
+import type { Fen } from '../protocol/index.ts';
 import type {
   ClearingMatrix,
   Ledger,
@@ -27,7 +16,19 @@ import type {
   Prepayment,
   PrepaymentApplication,
 } from './clearing.ts';
-import type { Fen } from '../protocol/index.ts';
+import {
+  applyPrepayments,
+  buildMatrix,
+  buildStatements,
+  grossOwed,
+  matrixObligations,
+  netMultilateral,
+  netPairwise,
+  PREPAYMENT_WARNING_BP,
+  prepaymentTopUp,
+  splitByScope,
+  sumPositions,
+} from './clearing.ts';
 
 const MONTH = 202503;
 const ob = (payer: string, payee: string, amount: Fen, ledger: Ledger = 'medical'): Obligation => ({

@@ -13,18 +13,19 @@
 // statement. A step that needs nobody's answer (no province in the batch, no receiver to pay)
 // passes at once. Each waiting state re-sends what it waits for on its timer, with backoff.
 import { setup } from 'xstate';
+
 import type { Fen } from '../protocol/index.ts';
 import { provinceAddress } from './addresses.ts';
 import { retryDelayMs } from './backoff.ts';
 import { Calendar, nextMonthKey, parseDate } from './calendar.ts';
 import {
   APPLICATION_DAY_LAST,
-  STATEMENT_ISSUE_DAY_LAST,
+  type BatchState,
   buildMatrix,
   buildStatements,
   netPairwise,
-  type BatchState,
   type PairTransfer,
+  STATEMENT_ISSUE_DAY_LAST,
 } from './clearing.ts';
 import { DAY_MS, HOUR_MS, type ProtocolConfig } from './config.ts';
 import type { Effects } from './effects.ts';

@@ -3,6 +3,7 @@
 // statements, funding and disbursal, stale timers and duplicate answers, an empty month, and a
 // restart in the middle of a batch that asks again for what it still waits for.
 import { describe, expect, it } from 'vitest';
+
 import type { ClearingLedger } from '../protocol/index.ts';
 import { envelope, RecordingEffects } from '../testing/fakes.ts';
 import { DAY_MS, HOUR_MS } from './config.ts';

@@ -5,20 +5,21 @@
 // money FIFO by origin (C3); then the claim is confirmed and the person is enrolled (E3's
 // exception). A failed payment releases the claim. Wallet money spent sends clearing lines (K9).
 import { and, setup } from 'xstate';
+
 import type { Fen, Reason, TransferSource } from '../protocol/index.ts';
 import { retryDelayMs } from './backoff.ts';
 import type { ProtocolConfig } from './config.ts';
 import type { Effects } from './effects.ts';
+import { assignerOf } from './machine_driver.ts';
 import type { TransferScope } from './regions.ts';
 import {
+  type PaymentLine,
   recordLine,
   retrying,
+  type Spent,
   stepState,
   walletLines,
-  type PaymentLine,
-  type Spent,
 } from './saga_steps.ts';
-import { assignerOf } from './machine_driver.ts';
 import { TIMERS } from './timers.ts';
 
 export interface ContributionInput {

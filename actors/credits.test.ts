@@ -2,12 +2,13 @@
 // on the 1st, once per month (a marker written in the same batch), re-arms for the next month,
 // and after a crash credits a month that began while it was down, exactly once.
 import { describe, expect, it } from 'vitest';
-import { accountRecords } from './opening.ts';
-import { RECORDS, type PersonRecord } from './records.ts';
-import { PROTOCOL_DEFAULTS } from './config.ts';
-import { ProvinceActor } from './province.actor.ts';
-import { monthlyCreditFen } from './policy.ts';
+
 import { RecordingEffects } from '../testing/fakes.ts';
+import { PROTOCOL_DEFAULTS } from './config.ts';
+import { accountRecords } from './opening.ts';
+import { monthlyCreditFen } from './policy.ts';
+import { ProvinceActor } from './province.actor.ts';
+import { type PersonRecord, RECORDS } from './records.ts';
 
 const DAY = 86_400_000;
 // The default start, 2025-09-29: Oct 1 begins on virtual day 2, Nov 1 on day 33.

@@ -1,8 +1,8 @@
 // The wallet's view of policy by province and date (E7, E8): the scenario's calendar turns a
 // virtual time into a Beijing date, and actors/policy.ts answers for that date. Regions the
 // policy tables do not know (a malformed code from the wire) are never allowed.
-import type { ProtocolConfig } from './config.ts';
 import { Calendar, parseDate } from './calendar.ts';
+import type { ProtocolConfig } from './config.ts';
 import { crossProvinceAllowed, kinshipAllowed } from './policy.ts';
 import type { WalletPolicy } from './wallet.machine.ts';
 

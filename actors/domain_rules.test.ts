@@ -7,20 +7,21 @@
 // Each test is named after the rule it checks: W5, W11, W13, W14, W19, E1, E3–E8, F1
 // idempotency, ID_MISMATCH and BIND_EXPIRED.
 import { describe, expect, it } from 'vitest';
-import { balanceOf } from './wallet.ts';
-import { HOUR_MS } from './config.ts';
-import type { ProtocolConfig } from './config.ts';
-import { SETTLEMENT_ADDRESS } from './addresses.ts';
+
 import type { Reason } from '../protocol/index.ts';
 import {
   APP,
-  Net as PeopleNet,
-  TEN_AM,
   at,
   bindIdOf,
   type Bound,
+  Net as PeopleNet,
   type Person,
+  TEN_AM,
 } from '../testing/net.ts';
+import { SETTLEMENT_ADDRESS } from './addresses.ts';
+import type { ProtocolConfig } from './config.ts';
+import { HOUR_MS } from './config.ts';
+import { balanceOf } from './wallet.ts';
 
 // ---------------------------------------------------------------------------------------------
 // The world: people, their wallets, accounts and registry records, and the relations on record.

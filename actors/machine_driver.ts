@@ -4,9 +4,9 @@
 // Named actions are collected by the scope and run right after the transition, in order, with
 // the event that caused them: that is where actors write records and emit effects.
 import {
+  type AnyStateMachine,
   assign,
   createActor,
-  type AnyStateMachine,
   type EventFromLogic,
   type EventObject,
   type MachineContext,

@@ -2,15 +2,15 @@
 // people and relations. The world builder (world/build.ts) turns a scenario's population into
 // these inputs, and the in-test network (testing/net.ts) its hand-written people, so both start
 // their actors the same way.
-import type { Kinship, Fen } from '../protocol/index.ts';
+import type { Fen, Kinship } from '../protocol/index.ts';
 import {
-  SETTLEMENT_ADDRESS,
   provinceAddress,
+  SETTLEMENT_ADDRESS,
   walletShardAddress,
   walletShardOf,
 } from './addresses.ts';
 import type { ProtocolConfig } from './config.ts';
-import { RECORDS, type AccountRecord, type PersonRecord, type RegionRecord } from './records.ts';
+import { type AccountRecord, type PersonRecord, RECORDS, type RegionRecord } from './records.ts';
 import { provinceOfRegion } from './regions.ts';
 import type { Relation, WalletStatus } from './wallet.ts';
 import type { WalletMachines } from './wallet_shard.actor.ts';
@@ -80,7 +80,7 @@ export interface Opening {
 }
 
 export function openingRecords(input: OpeningInput): Opening {
-  const { config, people, funds } = input;
+  const { people, funds } = input;
   const records = new Map<string, Map<string, unknown>>();
   const byProvince = new Map<string, OpeningPerson[]>(input.provinces.map((p) => [p, []]));
   for (const person of people) {

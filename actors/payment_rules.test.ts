@@ -13,20 +13,21 @@
 // 202509, contributions for 2025 cost 400 yuan (C1), and every province but Guangdong has the
 // cross-province wallet (E8).
 import { describe, expect, it } from 'vitest';
-import { balanceOf } from './wallet.ts';
-import type { ProtocolConfig } from './config.ts';
-import type { Tranche } from './wallet.ts';
-import { KINDS } from '../protocol/index.ts';
+
 import type { Fen, Kind } from '../protocol/index.ts';
 import type { Care } from '../protocol/index.ts';
+import { KINDS } from '../protocol/index.ts';
 import {
-  Net as PeopleNet,
   at,
   type BillRequest,
   type Bound,
   type Message,
+  Net as PeopleNet,
   type Person,
 } from '../testing/net.ts';
+import type { ProtocolConfig } from './config.ts';
+import type { Tranche } from './wallet.ts';
+import { balanceOf } from './wallet.ts';
 
 // ---------------------------------------------------------------------------------------------
 // The world.

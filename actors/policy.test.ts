@@ -3,30 +3,24 @@
 // P3/D1/D7 bill split (examples plus fast-check invariants) and D9's closed disease list.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CARE_KINDS, type Care } from '../protocol/index.ts';
-import { PROVINCE_CODES } from './regions.ts';
-import { type CivilDate, parseDate } from './calendar.ts';
+
+import { type Care, CARE_KINDS } from '../protocol/index.ts';
+import { CLOSE_KINSHIPS, NON_CLOSE_KINSHIPS, NUCLEAR_KINSHIPS } from '../protocol/index.ts';
+import { parseDate } from './calendar.ts';
 import {
-  CHRONIC_DISEASES,
   type BillInput,
   type BillPolicy,
-  type OutOfRegion,
-  type RolloutStage,
-  WALLET_ROLLOUT,
+  CHRONIC_DISEASES,
   closeRelativesFrom,
-  crossProvinceAllowed,
   isChronicDisease,
   kinshipAllowed,
-  meanContributionBaseFen,
   monthlyCreditFen,
+  type OutOfRegion,
   policyOf,
   residentContributionFen,
-  rolloutStageAt,
   splitBill,
-  validateRollout,
-  walletEnabled,
 } from './policy.ts';
-import { CLOSE_KINSHIPS, NON_CLOSE_KINSHIPS, NUCLEAR_KINSHIPS } from '../protocol/index.ts';
+import { PROVINCE_CODES } from './regions.ts';
 
 const d = parseDate;
 describe('E7: kinship scope', () => {

@@ -5,7 +5,7 @@
 // cc = 99, a municipality the single region <pp>0000. The province codes are regions.ts's;
 // world/policy_topology.test.ts holds them equal to world/topology.data.ts.
 import type { Care, Fen } from '../protocol/index.ts';
-import { NUCLEAR_KINSHIPS, isCloseKinship } from '../protocol/index.ts';
+import { isCloseKinship, NUCLEAR_KINSHIPS } from '../protocol/index.ts';
 import { type CivilDate, dateKeyOf, parseDate } from './calendar.ts';
 import { PROVINCE_CODES, provinceOfRegion } from './regions.ts';
 

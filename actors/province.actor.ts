@@ -1,21 +1,22 @@
 // The province actor: one AccountBook and one province machine snapshot, behind the Actor
 // contract. Every message it decides is one transition of the province machine. Its one timer is
 // the month: at 00:00 on the 1st it credits every personal account (P4).
+import type { SnapshotFrom } from 'xstate';
+
 import type { AnyEnvelope } from '../protocol/index.ts';
 import { AccountBook } from './account_book.ts';
+import { Calendar, parseDate } from './calendar.ts';
+import { PROTOCOL_DEFAULTS, type ProtocolConfig } from './config.ts';
 import type { Actor, Effects } from './effects.ts';
 import { UnroutableError } from './errors.ts';
 import { MachineDriver } from './machine_driver.ts';
 import {
   PROVINCE_KINDS,
-  provinceMachine,
   type ProvinceEvent,
   type ProvinceKind,
   type ProvinceMachine,
+  provinceMachine,
 } from './province.machine.ts';
-import type { SnapshotFrom } from 'xstate';
-import { Calendar, parseDate } from './calendar.ts';
-import { PROTOCOL_DEFAULTS, type ProtocolConfig } from './config.ts';
 import { TIMERS } from './timers.ts';
 
 const MONTH_TIMER = TIMERS.month.key();

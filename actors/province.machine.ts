@@ -6,6 +6,7 @@
 // XState context). A transfer's own lifecycle (reserved → committed | released, refunded) lives
 // in its record, so a duplicate is answered from the record, the same way every time.
 import { setup } from 'xstate';
+
 import type { Envelope, Reason } from '../protocol/index.ts';
 import { isReason } from '../protocol/index.ts';
 import type { AccountBook } from './account_book.ts';

@@ -4,14 +4,15 @@
 // posting per move, immutable records, and a book that rebuilds from what it wrote.
 // SettlementActor: each transfer's origin liability is booked exactly once.
 import { describe, expect, it } from 'vitest';
-import { AccountBook } from './account_book.ts';
-import { accountRecords } from './opening.ts';
-import { RECORDS, type AccountRecord, type RegionRecord, type TxnRecord } from './records.ts';
-import { UnroutableError } from './errors.ts';
-import { ProvinceActor } from './province.actor.ts';
-import { SettlementActor } from './settlement.actor.ts';
+
 import type { Fen } from '../protocol/index.ts';
-import { RecordingEffects, envelope } from '../testing/fakes.ts';
+import { envelope, RecordingEffects } from '../testing/fakes.ts';
+import { AccountBook } from './account_book.ts';
+import { UnroutableError } from './errors.ts';
+import { accountRecords } from './opening.ts';
+import { ProvinceActor } from './province.actor.ts';
+import { type AccountRecord, RECORDS, type RegionRecord, type TxnRecord } from './records.ts';
+import { SettlementActor } from './settlement.actor.ts';
 
 const PROVINCE = 'province.51';
 const SAGA = 'wallet.03';

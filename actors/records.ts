@@ -4,9 +4,9 @@
 // reconciliation report) goes through `visitRecords`, so a key is spelled in one place only.
 // A key is `<prefix>:<id>`; prefixes are unique and contain no ':' (records.test.ts).
 import type { ClearingLedger, Fen, Reason } from '../protocol/index.ts';
-import type { BatchSnapshot } from './settlement.actor.ts';
-import type { Prepayment } from './clearing.ts';
 import type { Kinship } from '../protocol/index.ts';
+import type { Prepayment } from './clearing.ts';
+import type { BatchSnapshot } from './settlement.actor.ts';
 import type {
   BillSnapshot,
   BindSnapshot,

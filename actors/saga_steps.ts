@@ -3,6 +3,7 @@
 // count an attempt and send it again; the state's own transitions (`on`) decide what an answer
 // does. And the clearing lines a payment sends to settlement (F5, K9), one at a time.
 import type { EventObject } from 'xstate';
+
 import type { ClearingLedger, Fen } from '../protocol/index.ts';
 import { SETTLEMENT_ADDRESS } from './addresses.ts';
 import type { Effects } from './effects.ts';

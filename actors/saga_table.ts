@@ -5,6 +5,7 @@
 // class, and so are the settlement's monthly clearing batches; what differs between them (the
 // facts a move reports, what a finished saga tells its wallet) are the kind's hooks.
 import type { AnyStateMachine, EventFromLogic, SnapshotFrom } from 'xstate';
+
 import type { Effects } from './effects.ts';
 import type { MachineDriver } from './machine_driver.ts';
 import type { RecordKind, Stored } from './records.ts';

@@ -6,22 +6,23 @@
 // flight at once. Its books are plain data (actors/settlement_book.ts); it has no lifecycle of
 // its own, so each message goes to its decision there, or to the batch it answers.
 import type { SnapshotFrom } from 'xstate';
+
 import type { AnyEnvelope, Envelope } from '../protocol/index.ts';
 import { provinceOfAddress } from './addresses.ts';
 import { Calendar, parseDate } from './calendar.ts';
 import {
-  createClearingBatchMachine,
   type BatchEvent,
   type ClearingBatchMachine,
+  createClearingBatchMachine,
 } from './clearing_batch.machine.ts';
 import { PROTOCOL_DEFAULTS, type ProtocolConfig } from './config.ts';
 import type { Actor, Effects } from './effects.ts';
 import { UnroutableError } from './errors.ts';
 import { MachineDriver } from './machine_driver.ts';
-import { RECORDS, visitRecords, type ClearingLine } from './records.ts';
+import { type ClearingLine, RECORDS, visitRecords } from './records.ts';
 import { SagaTable } from './saga_table.ts';
 import { SettlementBook } from './settlement_book.ts';
-import { TIMERS, timerOf } from './timers.ts';
+import { timerOf, TIMERS } from './timers.ts';
 
 export type BatchSnapshot = SnapshotFrom<ClearingBatchMachine>;
 

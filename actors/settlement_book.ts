@@ -6,9 +6,9 @@
 // (write-ahead) through the step's Effects. The monthly batches that clear the lines are
 // machines of their own (actors/clearing_batch.machine.ts).
 import type { ClearingLedger, Fen } from '../protocol/index.ts';
-import { splitByScope, type Obligation, type Prepayment } from './clearing.ts';
+import { type Obligation, type Prepayment, splitByScope } from './clearing.ts';
 import type { Effects } from './effects.ts';
-import { RECORDS, type ClearingLine } from './records.ts';
+import { type ClearingLine, RECORDS } from './records.ts';
 import { provinceOfRegion } from './regions.ts';
 
 export class SettlementBook {

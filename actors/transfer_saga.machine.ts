@@ -6,16 +6,17 @@
 // and settlement reverses the liability.
 // Each step is retried with backoff until it is answered; a timeout never decides an outcome
 // (only the 'timeoutFails' variant does, so the properties can show why that is wrong).
-import { setup, and } from 'xstate';
+import { and, setup } from 'xstate';
+
 import type { Fen, Reason } from '../protocol/index.ts';
-import type { Effects } from './effects.ts';
-import type { TransferScope } from './regions.ts';
-import type { ProtocolConfig } from './config.ts';
-import { retryDelayMs } from './backoff.ts';
-import { retrying, stepState } from './saga_steps.ts';
 import { SETTLEMENT_ADDRESS } from './addresses.ts';
+import { retryDelayMs } from './backoff.ts';
 import { returnAtMs } from './calendar.ts';
+import type { ProtocolConfig } from './config.ts';
+import type { Effects } from './effects.ts';
 import { assignerOf } from './machine_driver.ts';
+import type { TransferScope } from './regions.ts';
+import { retrying, stepState } from './saga_steps.ts';
 import { TIMERS } from './timers.ts';
 
 export interface SagaInput {

@@ -7,20 +7,21 @@
 // its receipt until 06:00 the next day, then settles, refunds and unrecords what came back.
 // Also checks retryDelayMs itself.
 import { describe, expect, it } from 'vitest';
-import { TIMERS } from './timers.ts';
 import type { SnapshotFrom } from 'xstate';
+
+import { RecordingEffects } from '../testing/fakes.ts';
 import { retryDelayMs } from './backoff.ts';
-import { DAY_MS, HOUR_MS, PROTOCOL_DEFAULTS } from './config.ts';
+import { returnAtMs } from './calendar.ts';
 import type { ProtocolConfig } from './config.ts';
+import { DAY_MS, HOUR_MS, PROTOCOL_DEFAULTS } from './config.ts';
 import { MachineDriver } from './machine_driver.ts';
+import { TIMERS } from './timers.ts';
 import {
   createTransferSagaMachine,
   type SagaEvent,
   type SagaInput,
   type TransferSagaMachine,
 } from './transfer_saga.machine.ts';
-import { returnAtMs } from './calendar.ts';
-import { RecordingEffects } from '../testing/fakes.ts';
 
 type Saga = SnapshotFrom<TransferSagaMachine>;
 type Reply = Exclude<SagaEvent, { type: 'timeout' | 'transfer.auth' }>['type'];

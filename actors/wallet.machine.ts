@@ -8,11 +8,12 @@
 // Context changes are `assign`s and nothing else; every effect (a reply, a message, a booking
 // in the shard's ledger) is a named action, run by the driver in order after the transition.
 import { setup } from 'xstate';
-import { assignerOf } from './machine_driver.ts';
+
 import type { Envelope, Fen, Reason, RelationEnding } from '../protocol/index.ts';
 import { isCloseKinship } from '../protocol/index.ts';
 import { DAY_MS, type ProtocolConfig } from './config.ts';
 import type { Effects } from './effects.ts';
+import { assignerOf } from './machine_driver.ts';
 import { provinceOfRegion } from './regions.ts';
 import {
   balanceOf,
@@ -21,13 +22,13 @@ import {
   inBlackout,
   initialWalletContext,
   own,
+  type Piece,
+  type Relation,
   restorePieces,
   spendPieces,
   takeFifo,
-  unreceived,
-  type Piece,
-  type Relation,
   type Tranche,
+  unreceived,
   type WalletContext,
   type WalletInput,
 } from './wallet.ts';

@@ -2,7 +2,7 @@
 // (both copies of each, E2–E6), its money by origin region (K9) with what is set aside for
 // payments and what they spent (F3, F4), and the records that make each of its decisions
 // answer the same way twice. The machine that decides on it is actors/wallet.machine.ts.
-import type { Kinship, Envelope, Fen, Reason, RelationEnding } from '../protocol/index.ts';
+import type { Envelope, Fen, Kinship, Reason, RelationEnding } from '../protocol/index.ts';
 import { DAY_MS, HOUR_MS, type ProtocolConfig } from './config.ts';
 
 type RelationStatus = 'active' | 'ended';

@@ -7,16 +7,17 @@
 // from its written records resumes its unfinished sagas. The newer rules (W5, W11, W13, W14,
 // W19, E1, E3–E8, binding) are in test/domain_rules.test.ts.
 import { describe, expect, it } from 'vitest';
-import { TIMERS } from './timers.ts';
-import { balanceOf } from './wallet.ts';
-import { DAY_MS, PROTOCOL_DEFAULTS } from './config.ts';
-import type { ProtocolConfig } from './config.ts';
-import type { Fact } from './effects.ts';
-import type { Relation, WalletInput, WalletStatus } from './wallet.ts';
-import { WalletMachines, WalletShardActor } from './wallet_shard.actor.ts';
-import { RECORDS } from './records.ts';
+
 import type { AnyEnvelope, Fen, Reason } from '../protocol/index.ts';
-import { RecordingEffects, envelope } from '../testing/fakes.ts';
+import { envelope, RecordingEffects } from '../testing/fakes.ts';
+import type { ProtocolConfig } from './config.ts';
+import { DAY_MS, PROTOCOL_DEFAULTS } from './config.ts';
+import type { Fact } from './effects.ts';
+import { RECORDS } from './records.ts';
+import { TIMERS } from './timers.ts';
+import type { Relation, WalletInput, WalletStatus } from './wallet.ts';
+import { balanceOf } from './wallet.ts';
+import { WalletMachines, WalletShardActor } from './wallet_shard.actor.ts';
 
 const SHARD = 'wallet.00';
 const APP = 'app.0';

@@ -5,31 +5,31 @@
 // wallet or saga it is for, keeps the shard's ledger (actors/shard_ledger.ts), and turns what a
 // saga reached into the facts the checkers follow.
 import type { SnapshotFrom } from 'xstate';
+
 import type { AnyEnvelope, Envelope, Fen, Kind, RelationEnding } from '../protocol/index.ts';
 import { APP_ADDRESS, provinceAddress, walletShardAddress, walletShardOf } from './addresses.ts';
 import {
-  BILL_OUTCOME_OF_STATE,
   answerPos,
-  createBillSagaMachine,
+  BILL_OUTCOME_OF_STATE,
   type BillEvent,
   type BillInput,
   type BillSagaMachine,
   type BillWalletPort,
+  createBillSagaMachine,
   type PosRequest,
 } from './bill_saga.machine.ts';
 import {
-  createBindSagaMachine,
   type BindInput,
   type BindSagaMachine,
+  createBindSagaMachine,
 } from './bind_saga.machine.ts';
 import { Calendar, parseDate } from './calendar.ts';
 import type { ProtocolConfig } from './config.ts';
 import {
-  createContributionSagaMachine,
-  type ContributionEvent,
   type ContributionInput,
   type ContributionSagaMachine,
   type ContributionWalletPort,
+  createContributionSagaMachine,
 } from './contribution_saga.machine.ts';
 import { policyFor } from './domain_policy.ts';
 import type { Actor, Effects } from './effects.ts';
@@ -39,12 +39,19 @@ import { RECORDS, visitRecords } from './records.ts';
 import { billScopeOf, provinceOfRegion, regionOfIdNo, scopeOf } from './regions.ts';
 import { SagaTable } from './saga_table.ts';
 import { ShardLedger } from './shard_ledger.ts';
-import { TIMERS, timerOf } from './timers.ts';
+import { timerOf, TIMERS } from './timers.ts';
 import {
   createTransferSagaMachine,
   type SagaInput,
   type TransferSagaMachine,
 } from './transfer_saga.machine.ts';
+import {
+  createWalletMachine,
+  type ShardPort,
+  type WalletEvent,
+  type WalletMachine,
+  type WalletPolicy,
+} from './wallet.machine.ts';
 import {
   initialWalletContext,
   type Piece,
@@ -53,13 +60,6 @@ import {
   type WalletContext,
   type WalletInput,
 } from './wallet.ts';
-import {
-  createWalletMachine,
-  type ShardPort,
-  type WalletEvent,
-  type WalletMachine,
-  type WalletPolicy,
-} from './wallet.machine.ts';
 
 export type WalletSnapshot = SnapshotFrom<WalletMachine>;
 export type SagaSnapshot = SnapshotFrom<TransferSagaMachine>;

@@ -22,17 +22,19 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { jetstreamManager } from '@nats-io/jetstream';
 import * as hdr from 'hdr-histogram-js';
 import pino from 'pino';
+
 import { HostProcess } from '../cluster/host_process.ts';
 import { ensureStream } from '../cluster/journal.ts';
 import { LoadGenerator } from '../cluster/load_process.ts';
 import { NatsCluster } from '../cluster/nats_server.ts';
 import { connectNats, type NatsLogin } from '../cluster/nats_transport.ts';
 import { unpack } from '../host/record_codec.ts';
-import { scenarioFrom } from '../world/scenario.ts';
 import { buildWorld, type World } from '../world/build.ts';
+import { scenarioFrom } from '../world/scenario.ts';
 
 const RATES = (process.env.BENCH_RATES ?? '1000,1500,2000,2500,3000').split(',').map(Number);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);

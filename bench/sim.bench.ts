@@ -4,15 +4,15 @@
 // machines, each write landing in the actor's store, with no network (no codec, transport,
 // latency or faults) and no checkers. Target: ≥ 50 % of the ceiling with all checkers on. A
 // stricter ratio, to the bare actors without their store, is printed beside it.
+import { APP_ADDRESS } from '../actors/addresses.ts';
 import type { Actor, Effects } from '../actors/effects.ts';
 import type { StepInput } from '../host/actor_host.ts';
 import { MemoryStore } from '../host/store.ts';
-import type { Scenario } from '../world/scenario.ts';
-import { BENCH_SCENARIO } from './bench_scenario.ts';
 import { Simulation } from '../sim/simulation.ts';
 import { AppClient } from '../world/app_client.ts';
 import { buildWorld } from '../world/build.ts';
-import { APP_ADDRESS } from '../actors/addresses.ts';
+import type { Scenario } from '../world/scenario.ts';
+import { BENCH_SCENARIO } from './bench_scenario.ts';
 
 interface Recorded {
   readonly address: string;

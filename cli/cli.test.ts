@@ -4,7 +4,9 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { describe, expect, it } from 'vitest';
+
 import { Simulation } from '../sim/simulation.ts';
 import { MIXED } from '../testing/scenarios.ts';
 import { scenarioFrom } from '../world/scenario.ts';

@@ -3,9 +3,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { clusterMain } from './cluster.ts';
+
 import { NatsCluster } from '../cluster/nats_server.ts';
+import { clusterMain } from './cluster.ts';
 
 async function run(argv: string[]): Promise<{ code: number; stderr: string; stdout: string }> {
   const err: string[] = [];

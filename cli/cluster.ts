@@ -4,15 +4,16 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { UsageError, readScenarioFlag } from './args.ts';
+
+import type { TransferScope } from '../actors/regions.ts';
+import { clusterScenario } from '../cluster/deployment.ts';
+import type { NatsLogin } from '../cluster/nats_transport.ts';
+import { assertAddress } from '../cluster/subjects.ts';
 import { jsonReplacer } from '../world/json.ts';
 import { log } from '../world/log.ts';
 import { summarize } from '../world/result.ts';
-import { ScenarioError, type Scenario } from '../world/scenario.ts';
-import type { TransferScope } from '../actors/regions.ts';
-import { clusterScenario } from '../cluster/deployment.ts';
-import { assertAddress } from '../cluster/subjects.ts';
-import type { NatsLogin } from '../cluster/nats_transport.ts';
+import { type Scenario, ScenarioError } from '../world/scenario.ts';
+import { readScenarioFlag, UsageError } from './args.ts';
 
 export const CLUSTER_USAGE = `commands on NATS (see docs/CLUSTER.md):
   host       serve actors:  --name N --actors a,b --servers URL[,URL] [--user U] [--clock-origin MS]

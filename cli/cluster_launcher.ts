@@ -2,26 +2,27 @@
 // everything it started (NATS nodes, proxies, host processes, the load generator); the other
 // subcommands talk to it from another shell through <dir>/cluster.json and its loopback control
 // ports: faults on links, SIGKILL/restart of processes, the final check, and `down`.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import {
   createServer,
-  request,
   type IncomingMessage,
+  request,
   type Server,
   type ServerResponse,
 } from 'node:http';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { UsageError } from './args.ts';
+
+import { checkCluster } from '../cluster/check.ts';
+import { defaultDeployment } from '../cluster/deployment.ts';
+import { faultCommand, FaultControlServer } from '../cluster/fault_control.ts';
+import type { Direction } from '../cluster/fault_proxy.ts';
+import { type ClusterState, LocalCluster } from '../cluster/launcher.ts';
+import { topologyOf } from '../world/build.ts';
 import { jsonReplacer } from '../world/json.ts';
 import { log } from '../world/log.ts';
-import { checkCluster } from '../cluster/check.ts';
 import { summarize } from '../world/result.ts';
-import { clusterScenarioFlags, parseDuration, wholeNumber, type ClusterArgs } from './cluster.ts';
-import { defaultDeployment } from '../cluster/deployment.ts';
-import { FaultControlServer, faultCommand } from '../cluster/fault_control.ts';
-import type { Direction } from '../cluster/fault_proxy.ts';
-import { LocalCluster, type ClusterState } from '../cluster/launcher.ts';
-import { topologyOf } from '../world/build.ts';
+import { UsageError } from './args.ts';
+import { type ClusterArgs, clusterScenarioFlags, parseDuration, wholeNumber } from './cluster.ts';
 
 const LAUNCHER_USAGE = `usage: gongji cluster <up|check|fault|kill|stop|start|down> [options]
 

@@ -3,6 +3,7 @@
 // do (cli/cluster.ts), so the demo cannot ship a command that would exit 2.
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+
 import { CLI, composeDeployment, natsService, renderCompose } from '../cluster/compose.ts';
 import {
   clusterScenarioFlags,

@@ -3,17 +3,19 @@
 import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+
 import { SingleBar } from 'cli-progress';
+
 import { PROTOCOL_VARIANTS } from '../actors/config.ts';
-import { fmtTime } from '../world/faults.ts';
+import { decodeEnvelope } from '../protocol/index.ts';
 import { buildResult } from '../sim/report.ts';
-import { summarize } from '../world/result.ts';
-import { DEFAULT_SCENARIO, ScenarioError, scenarioFrom, type Scenario } from '../world/scenario.ts';
-import { Simulation, type Progress } from '../sim/simulation.ts';
+import { type Progress, Simulation } from '../sim/simulation.ts';
+import { fmtTime } from '../world/faults.ts';
 import { jsonReplacer } from '../world/json.ts';
 import { log } from '../world/log.ts';
-import { decodeEnvelope } from '../protocol/index.ts';
-import { UsageError, readScenarioFlag } from './args.ts';
+import { summarize } from '../world/result.ts';
+import { DEFAULT_SCENARIO, type Scenario, ScenarioError, scenarioFrom } from '../world/scenario.ts';
+import { readScenarioFlag, UsageError } from './args.ts';
 
 export { UsageError } from './args.ts';
 

@@ -5,11 +5,12 @@
 // answer each fail the invariant that names them. The checks it shares with the simulator are
 // tested on a simulated run's records in sim/record_checks.test.ts.
 import { describe, expect, it } from 'vitest';
+
 import { APP_ADDRESS } from '../actors/addresses.ts';
 import { buildWorld } from '../world/build.ts';
 import type { DurableView } from '../world/recount.ts';
-import { clusterScenario } from './deployment.ts';
 import { evaluateCluster, type Gathered } from './check.ts';
+import { clusterScenario } from './deployment.ts';
 import type { ActorReport } from './reconcile.ts';
 
 const scenario = clusterScenario({ population: { wallets: 400 } });

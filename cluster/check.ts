@@ -7,6 +7,7 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import * as hdr from 'hdr-histogram-js';
 import type { Logger } from 'pino';
+
 import { APP_ADDRESS } from '../actors/addresses.ts';
 import { unpack } from '../host/record_codec.ts';
 import { buildWorld } from '../world/build.ts';
@@ -16,11 +17,10 @@ import type { Fail } from '../world/invariants.ts';
 import { judgeRecords } from '../world/judge_records.ts';
 import type { DurableView } from '../world/recount.ts';
 import {
+  type ClusterPart,
   countOutcomes,
   moneyOf,
   populationOf,
-  requestsByKind,
-  type ClusterPart,
   type RunResult,
 } from '../world/result.ts';
 import type { Scenario } from '../world/scenario.ts';

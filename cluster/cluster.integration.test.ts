@@ -6,17 +6,19 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import { encodeEnvelope } from '../protocol/index.ts';
 import { topologyOf } from '../world/build.ts';
-import { clusterScenario } from './deployment.ts';
-import { readScenarioFile } from '../world/scenario_file.ts';
 import type { RunResult } from '../world/result.ts';
+import { readScenarioFile } from '../world/scenario_file.ts';
+import { clusterScenario } from './deployment.ts';
 import { defaultDeployment } from './deployment.ts';
 import { LocalCluster } from './launcher.ts';
-import { connectNats } from './nats_transport.ts';
 import { findNatsServer } from './nats_server.ts';
+import { connectNats } from './nats_transport.ts';
 
 const TRANSFERS = 1_200;
 const BINDS = 60;

@@ -16,20 +16,22 @@
 // Run with `docker-compose up --exit-code-from check`; the checker writes out/compose/result.json.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+
 import { stringify } from 'yaml';
+
+import { topologyOf } from '../world/build.ts';
 import { clusterScenario } from './deployment.ts';
 import {
   checkCommand,
+  type CommandContext,
   defaultDeployment,
+  type Deployment,
   deploymentUsers,
+  type ProcessCommand,
   processCommands,
   provisionCommand,
-  type CommandContext,
-  type Deployment,
-  type ProcessCommand,
 } from './deployment.ts';
 import { quote, renderNatsConfig } from './nats_config.ts';
-import { topologyOf } from '../world/build.ts';
 
 const NATS_IMAGE = 'nats:2.10-alpine';
 const CLIENT_PORT = 4222;

@@ -3,6 +3,7 @@
 // links' stats, or `{error}` with 400 (bad action or parameter), 404 (no such link or route) or
 // 405 (wrong method). `*` names every link, `prefix-*` every link whose name starts with `prefix-`.
 import http from 'node:http';
+
 import type { Direction, FaultProxy, ProxyStats } from './fault_proxy.ts';
 
 export type FaultAction = 'cut' | 'blackhole' | 'delay' | 'heal' | 'stats';

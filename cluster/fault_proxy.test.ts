@@ -6,9 +6,11 @@ import http from 'node:http';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+
 import { afterEach, describe, expect, it } from 'vitest';
+
+import { faultCommand, FaultControlServer } from './fault_control.ts';
 import { FaultProxy } from './fault_proxy.ts';
-import { FaultControlServer, faultCommand } from './fault_control.ts';
 import { freePorts } from './nats_server.ts';
 
 const cleanups: (() => Promise<void> | void)[] = [];

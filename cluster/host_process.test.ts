@@ -4,14 +4,16 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { jetstreamManager } from '@nats-io/jetstream';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import { clusterScenario } from './deployment.ts';
 import { HostProcess } from './host_process.ts';
 import { ensureStream } from './journal.ts';
-import { connectNats } from './nats_transport.ts';
 import { NatsCluster } from './nats_server.ts';
+import { connectNats } from './nats_transport.ts';
 
 describe('HostProcess', () => {
   let dir: string;

@@ -5,24 +5,25 @@
 // The actors are the simulator's, unchanged; only the host's environment and transport differ.
 import {
   jetstream,
-  jetstreamManager,
   type JetStreamClient,
   type JetStreamManager,
+  jetstreamManager,
 } from '@nats-io/jetstream';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import * as hdr from 'hdr-histogram-js';
 import type { Logger } from 'pino';
-import type { Actor, DomainEvent } from '../actors/effects.ts';
+
+import type { DomainEvent } from '../actors/effects.ts';
 import { ActorHost, type HostObserver } from '../host/actor_host.ts';
-import { Journal, FencedError, JournalClosedError } from './journal.ts';
-import { LiveEnvironment, liveClock } from './live_runtime.ts';
-import { MemoryStore } from '../host/store.ts';
-import { connectNats, drainWithin, NatsTransport, type NatsLogin } from './nats_transport.ts';
 import { pack } from '../host/record_codec.ts';
-import { openWork, type ActorReport } from './reconcile.ts';
-import { adminSubject, assertAddress, inboxSubject, senderOf } from './subjects.ts';
-import { buildWorld, type ActorSpec } from '../world/build.ts';
+import { MemoryStore } from '../host/store.ts';
+import { type ActorSpec, buildWorld } from '../world/build.ts';
 import type { Scenario } from '../world/scenario.ts';
+import { FencedError, Journal, JournalClosedError } from './journal.ts';
+import { liveClock, LiveEnvironment } from './live_runtime.ts';
+import { connectNats, drainWithin, type NatsLogin, NatsTransport } from './nats_transport.ts';
+import { type ActorReport, openWork } from './reconcile.ts';
+import { adminSubject, assertAddress, inboxSubject, senderOf } from './subjects.ts';
 
 /** How long a starting process keeps trying its first connection. */
 const FIRST_CONNECT_WAIT_MS = 30_000;

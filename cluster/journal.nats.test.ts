@@ -4,19 +4,21 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import {
   jetstream,
-  jetstreamManager,
   type JetStreamClient,
   type JetStreamManager,
+  jetstreamManager,
 } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureStream, FencedError, Journal, readJournal } from './journal.ts';
-import { connectNats } from './nats_transport.ts';
+
 import { pack } from '../host/record_codec.ts';
-import { stateSubject } from './subjects.ts';
+import { ensureStream, FencedError, Journal, readJournal } from './journal.ts';
 import { NatsCluster } from './nats_server.ts';
+import { connectNats } from './nats_transport.ts';
+import { stateSubject } from './subjects.ts';
 
 describe('Journal on JetStream', () => {
   let dir: string;

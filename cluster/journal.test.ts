@@ -2,6 +2,7 @@
 // and snapshots count only when complete. (The record codec's round trip over a whole simulated
 // run is in sim/record_codec.test.ts.)
 import { describe, expect, it } from 'vitest';
+
 import { JournalFold } from './journal.ts';
 
 describe('JournalFold', () => {

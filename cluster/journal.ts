@@ -14,6 +14,7 @@
 //   ['s', snapshotId, index, count, keys, values] chunk index/count of a full snapshot
 import type { JetStreamClient, JetStreamManager, PubAck } from '@nats-io/jetstream';
 import { JetStreamApiError } from '@nats-io/jetstream';
+
 import { encodeRecordValues, pack, unpack } from '../host/record_codec.ts';
 import { stateStream, stateSubject } from './subjects.ts';
 

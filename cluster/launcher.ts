@@ -2,27 +2,29 @@
 // a TCP fault proxy on every client link and every route, the host processes and the load
 // generator as child processes, all from one Deployment (the same one docker-compose.yml is
 // generated from). Tests drive it in-process; `gongji cluster up` drives it from the shell.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
 import type { Logger } from 'pino';
-import type { Scenario } from '../world/scenario.ts';
+
+import { pack, unpack } from '../host/record_codec.ts';
 import type { RunResult } from '../world/result.ts';
+import type { Scenario } from '../world/scenario.ts';
 import { checkCluster } from './check.ts';
 import {
   allAddresses,
+  type Deployment,
   deploymentUsers,
+  type ProcessCommand,
   processCommands,
   provisionCommand,
-  type Deployment,
-  type ProcessCommand,
 } from './deployment.ts';
 import { FaultProxy } from './fault_proxy.ts';
 import { freePorts, NatsCluster } from './nats_server.ts';
 import { connectNats, type NatsLogin } from './nats_transport.ts';
-import { pack, unpack } from '../host/record_codec.ts';
 import type { ActorReport } from './reconcile.ts';
 import { adminSubject } from './subjects.ts';
 

@@ -1,6 +1,7 @@
 // The live runtime's timers: a month away (P4's 1st of the month, F5's day 20) is past what
 // setTimeout honours (2^31 − 1 ms), which it would fire at once; the runtime waits it out in steps.
 import { afterEach, describe, expect, it, vi } from 'vitest';
+
 import type { ActorHost } from '../host/actor_host.ts';
 import { LiveEnvironment } from './live_runtime.ts';
 

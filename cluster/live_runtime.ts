@@ -1,9 +1,9 @@
 // The host environment of a real process: the wall clock, real timers, and syncs that append the
 // batch to the actor's JetStream journal (or, for an actor with no durable state such as the
 // load generator's app client, complete at once).
+import { HOUR_MS } from '../actors/config.ts';
 import type { ActorHost, HostEnvironment } from '../host/actor_host.ts';
 import type { Journal } from './journal.ts';
-import { HOUR_MS } from '../actors/config.ts';
 
 /** Where a live cluster's day starts on the actors' clock: D0 10:00 (Beijing), clear of W8's night. */
 const LIVE_DAY_START_MS = 10 * HOUR_MS;

@@ -5,20 +5,21 @@
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import * as hdr from 'hdr-histogram-js';
 import type { Logger } from 'pino';
+
 import { APP_ADDRESS } from '../actors/addresses.ts';
 import type { DomainEvent } from '../actors/effects.ts';
-import { APP_BEHAVIOUR_DEFAULTS, AppClient, type AppBehaviour } from '../world/app_client.ts';
-import type { Scenario } from '../world/scenario.ts';
-import { buildWorld } from '../world/build.ts';
-import { intentId, type Intent, type TransferIntent } from '../world/workload.ts';
 import { ActorHost, type HostObserver } from '../host/actor_host.ts';
-import { LiveEnvironment, liveClock } from './live_runtime.ts';
-import { MemoryStore } from '../host/store.ts';
-import { connectNats, drainWithin, NatsTransport, type NatsLogin } from './nats_transport.ts';
 import { pack } from '../host/record_codec.ts';
-import type { ActorReport } from './reconcile.ts';
+import { MemoryStore } from '../host/store.ts';
+import { APP_BEHAVIOUR_DEFAULTS, type AppBehaviour, AppClient } from '../world/app_client.ts';
+import { buildWorld } from '../world/build.ts';
 import type { Refusal } from '../world/outcomes.ts';
 import { requestsByKind } from '../world/result.ts';
+import type { Scenario } from '../world/scenario.ts';
+import { type Intent, intentId, type TransferIntent } from '../world/workload.ts';
+import { liveClock, LiveEnvironment } from './live_runtime.ts';
+import { connectNats, drainWithin, type NatsLogin, NatsTransport } from './nats_transport.ts';
+import type { ActorReport } from './reconcile.ts';
 import { adminSubject, inboxSubject, senderOf } from './subjects.ts';
 
 /** How long a starting process keeps trying its first connection. */

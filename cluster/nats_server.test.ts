@@ -6,13 +6,15 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { connect, errors } from '@nats-io/transport-node';
-import type { NatsConnection } from '@nats-io/transport-node';
+
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { jetStreamStreamPermissions, renderNatsConfig } from './nats_config.ts';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { connect, errors } from '@nats-io/transport-node';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+
 import type { NatsNodeConfig, NatsUser } from './nats_config.ts';
-import { NatsCluster, NatsServerMissingError, findNatsServer, freePorts } from './nats_server.ts';
+import { jetStreamStreamPermissions, renderNatsConfig } from './nats_config.ts';
+import { findNatsServer, freePorts, NatsCluster, NatsServerMissingError } from './nats_server.ts';
 
 const tempDirs: string[] = [];
 const connections: NatsConnection[] = [];

@@ -2,12 +2,12 @@
 // local cluster launcher and benches. Ports are random loopback ports unless given; configs,
 // logs and JetStream stores live under the caller's directory. Every child is tracked and killed
 // when the parent exits or is interrupted, so no server outlives its caller.
-import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import {
   accessSync,
-  constants,
   closeSync,
+  constants,
   mkdirSync,
   openSync,
   readFileSync,
@@ -16,8 +16,9 @@ import {
 } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { renderNatsConfig } from './nats_config.ts';
+
 import type { NatsUser } from './nats_config.ts';
+import { renderNatsConfig } from './nats_config.ts';
 
 export class NatsServerMissingError extends Error {
   override name = 'NatsServerMissingError';

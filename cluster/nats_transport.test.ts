@@ -3,6 +3,7 @@
 // frames to other processes are published on the sender's subject.
 import type { NatsConnection } from '@nats-io/transport-node';
 import { describe, expect, it } from 'vitest';
+
 import { NatsTransport } from './nats_transport.ts';
 
 function fakeConnection() {

@@ -3,6 +3,7 @@
 // at-most-once and drops what is published while disconnected (TECH.md §2.3): the protocol's
 // retries until a definitive answer cover that, as they cover loss on the simulated network.
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+
 import type { Transport } from '../host/actor_host.ts';
 import { frameSubject } from './subjects.ts';
 

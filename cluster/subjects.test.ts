@@ -1,6 +1,7 @@
 // The subject scheme: a frame's sender is read back from the subject exactly, and anything that
 // is not a six-token frame subject has no sender.
 import { describe, expect, it } from 'vitest';
+
 import { assertAddress, frameSubject, senderOf, stateStream } from './subjects.ts';
 
 describe('subjects', () => {

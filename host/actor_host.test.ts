@@ -6,17 +6,18 @@
 // timer and a cancelled one never fires; bad frames are counted by code and change nothing; and
 // the broken `writeAhead: false` host really does send before the sync.
 import { beforeEach, describe, expect, it } from 'vitest';
-import { accountRecords } from '../actors/opening.ts';
+
 import type { Actor, DomainEvent, Effects } from '../actors/effects.ts';
 import { UnroutableError } from '../actors/errors.ts';
+import { accountRecords } from '../actors/opening.ts';
 import { ProvinceActor } from '../actors/province.actor.ts';
 import { SettlementActor } from '../actors/settlement.actor.ts';
-import { ActorHost } from './actor_host.ts';
-import type { HostEnvironment, HostObserver, HostOptions, Transport } from './actor_host.ts';
-import { MemoryStore } from './store.ts';
-import { decodeEnvelope, encodeEnvelope } from '../protocol/index.ts';
 import type { AnyEnvelope, Fen } from '../protocol/index.ts';
+import { decodeEnvelope, encodeEnvelope } from '../protocol/index.ts';
 import { envelope } from '../testing/fakes.ts';
+import type { HostEnvironment, HostObserver, HostOptions, Transport } from './actor_host.ts';
+import { ActorHost } from './actor_host.ts';
+import { MemoryStore } from './store.ts';
 
 const PROVINCE = 'province.51';
 const SAGA = 'wallet.03';

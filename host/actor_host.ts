@@ -6,10 +6,10 @@
 // journal append can promise). A crash drops everything not durable; a restart rebuilds the actor
 // from durable records and lets it resume. The environment (clock, timers, syncs) and the
 // transport are parameters, so the same host runs in the simulator and on NATS.
-import { decodeEnvelope, encodeEnvelope, isProtocolError, maySend } from '../protocol/index.ts';
-import type { AnyEnvelope, Body, Kind } from '../protocol/index.ts';
 import type { Actor, DomainEvent, Effects } from '../actors/effects.ts';
 import { UnroutableError } from '../actors/errors.ts';
+import type { AnyEnvelope, Body, Kind } from '../protocol/index.ts';
+import { decodeEnvelope, encodeEnvelope, isProtocolError, maySend } from '../protocol/index.ts';
 import type { DurableStore } from './store.ts';
 
 export interface Transport {

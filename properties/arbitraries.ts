@@ -3,16 +3,18 @@
 // changes, bills, contributions), and a fault schedule over the same window. Everything a run depends on is
 // fast-check data, so a failing case shrinks to few requests and few faults.
 import fc from 'fast-check';
-import { PROTOCOL_DEFAULTS, type ProtocolVariant } from '../actors/config.ts';
+
 import {
   APP_ADDRESS,
-  SETTLEMENT_ADDRESS,
   provinceAddress,
+  SETTLEMENT_ADDRESS,
   walletShardAddress,
 } from '../actors/addresses.ts';
-import type { FaultEvent } from '../world/faults.ts';
+import { PROTOCOL_DEFAULTS, type ProtocolVariant } from '../actors/config.ts';
 import { BILL_SCOPES } from '../actors/regions.ts';
 import { CARE_KINDS } from '../protocol/index.ts';
+import { buildWorld } from '../world/build.ts';
+import type { FaultEvent } from '../world/faults.ts';
 import { CONTRIBUTION_SOURCES, POS_ACTIONS } from '../world/payments.ts';
 import {
   DEFAULT_SCENARIO,
@@ -25,9 +27,8 @@ import {
   type ScriptedEnrolmentChange,
   type ScriptedTransfer,
 } from '../world/scenario.ts';
-import { buildWorld } from '../world/build.ts';
-import { BIND_CLAIMS, BIND_FACES } from '../world/workload.ts';
 import { PROVINCES } from '../world/topology.data.ts';
+import { BIND_CLAIMS, BIND_FACES } from '../world/workload.ts';
 
 /**
  * Requests and faults happen in this window of day 0 (10:00 + 60 s): away from the W8 blackout

@@ -1,11 +1,13 @@
 // Running one property case and explaining a failure: the seed, the shrunk fault schedule and
 // script, the failed invariants, the last deliveries, and a scenario file that replays it.
 import { join } from 'node:path';
+
 import fc from 'fast-check';
+
+import { Simulation } from '../sim/simulation.ts';
 import { describeFault } from '../world/faults.ts';
 import type { Scenario } from '../world/scenario.ts';
 import { describeScript, writeScenarioFile } from '../world/scenario_file.ts';
-import { Simulation } from '../sim/simulation.ts';
 
 export function runScenario(scenario: Scenario): Simulation {
   return new Simulation(scenario).run();

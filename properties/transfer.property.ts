@@ -8,17 +8,14 @@
 // from the scenario file the harness writes for it.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+
 import type { ProtocolVariant } from '../actors/config.ts';
-import { jsonReplacer } from '../world/json.ts';
-import { scenarioFrom, type Scenario } from '../world/scenario.ts';
 import { Simulation } from '../sim/simulation.ts';
-import { scenarioArb } from './arbitraries.ts';
-import {
-  failedInvariants,
-  reportCounterexample,
-  runScenario,
-} from './harness.ts';
+import { jsonReplacer } from '../world/json.ts';
+import { type Scenario, scenarioFrom } from '../world/scenario.ts';
 import { scenarioFile, scriptSteps } from '../world/scenario_file.ts';
+import { scenarioArb } from './arbitraries.ts';
+import { failedInvariants, reportCounterexample, runScenario } from './harness.ts';
 
 function invariantsHold(variant: ProtocolVariant, writeAhead = true) {
   return fc.property(

@@ -6,21 +6,22 @@
 import { fc, test } from '@fast-check/vitest';
 import { Packr } from 'msgpackr';
 import { describe, expect } from 'vitest';
+
 import { decodeEnvelope, encodeEnvelope } from './codec.ts';
 import type { AnyEnvelope } from './envelope.ts';
-import { isProtocolError } from './errors.ts';
 import type { ProtocolError, ProtocolErrorCode } from './errors.ts';
+import { isProtocolError } from './errors.ts';
+import type { EnumType, FieldType, Kind } from './messages.ts';
 import {
   ENUMS,
   ID_PATTERN,
+  isValidId,
   KINDS,
   REASONS,
   SCHEMAS,
   TEXT_CHARS_MAX,
-  isValidId,
 } from './messages.ts';
-import type { EnumType, FieldType, Kind } from './messages.ts';
-import { WIRE_AMOUNT_MAX_FEN, formatFen } from './money.ts';
+import { formatFen, WIRE_AMOUNT_MAX_FEN } from './money.ts';
 
 // An independent plain-msgpack encoder, to write frames our encoder would refuse to produce.
 const rawPackr = new Packr({ useRecords: false });

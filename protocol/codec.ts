@@ -27,20 +27,21 @@
 // bytes. v and kind lead so a reader can refuse an unknown version or kind before reading on,
 // and the kind alone fixes the element count. A valid frame holds no map at any depth.
 import { Packr } from 'msgpackr';
+
 import type { AnyEnvelope } from './envelope.ts';
-import { ProtocolError, describeValue } from './errors.ts';
+import { describeValue, ProtocolError } from './errors.ts';
+import type { FieldSpec, Kind, Schema } from './messages.ts';
 import {
   ID_CHARS_MAX,
+  isReason,
+  isValidId,
   KINDS,
   PROTOCOL_VERSION,
   SCHEMAS,
   TEXT_CHARS_MAX,
-  isReason,
-  isValidId,
 } from './messages.ts';
-import type { FieldSpec, Kind, Schema } from './messages.ts';
-import { WIRE_AMOUNT_MAX_FEN, formatFen, parseWireAmount } from './money.ts';
 import type { Fen } from './money.ts';
+import { formatFen, parseWireAmount, WIRE_AMOUNT_MAX_FEN } from './money.ts';
 
 // Plain msgpack with no shared structures: every frame decodes on its own, in any language.
 // int64s stay bigint so a foreign encoder's wide integers are never silently rounded.

@@ -2,7 +2,8 @@
 // name the field and a truncated rendering of the offending value, and isProtocolError recognises
 // errors by brand, not only by instanceof.
 import { describe, expect, test } from 'vitest';
-import { ProtocolError, describeValue, isProtocolError } from './errors.ts';
+
+import { describeValue, isProtocolError, ProtocolError } from './errors.ts';
 
 describe('ProtocolError', () => {
   test('carries code, field, cause and a message that names the field', () => {

@@ -1,17 +1,8 @@
 // The protocol layer's public surface, in one list: every other layer imports from here (the
 // protocol's own modules and tests use each other directly).
+export { decodeEnvelope, encodeEnvelope } from './codec.ts';
+export type { AnyEnvelope, Envelope } from './envelope.ts';
 export { isProtocolError } from './errors.ts';
-export { formatFen, parseYuan, WIRE_AMOUNT_MAX_FEN } from './money.ts';
-export type { Fen } from './money.ts';
-export {
-  CARE_KINDS,
-  CLOSE_KINSHIPS,
-  isCloseKinship,
-  isReason,
-  KINDS,
-  NON_CLOSE_KINSHIPS,
-  NUCLEAR_KINSHIPS,
-} from './messages.ts';
 export type {
   Body,
   Care,
@@ -23,6 +14,15 @@ export type {
   RelationEnding,
   TransferSource,
 } from './messages.ts';
-export type { AnyEnvelope, Envelope } from './envelope.ts';
-export { decodeEnvelope, encodeEnvelope } from './codec.ts';
+export {
+  CARE_KINDS,
+  CLOSE_KINSHIPS,
+  isCloseKinship,
+  isReason,
+  KINDS,
+  NON_CLOSE_KINSHIPS,
+  NUCLEAR_KINSHIPS,
+} from './messages.ts';
+export type { Fen } from './money.ts';
+export { formatFen, parseYuan, WIRE_AMOUNT_MAX_FEN } from './money.ts';
 export { maySend } from './senders.ts';

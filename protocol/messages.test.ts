@@ -2,16 +2,17 @@
 // need (other layers depend on these names), reason codes and kinships are closed sets, and
 // the derived tables cannot be mutated at run time.
 import { describe, expect, test } from 'vitest';
+
 import {
-  KINDS,
   CLOSE_KINSHIPS,
+  isCloseKinship,
+  isReason,
+  KINDS,
   NON_CLOSE_KINSHIPS,
   NUCLEAR_KINSHIPS,
   PROTOCOL_VERSION,
   REASONS,
   SCHEMAS,
-  isCloseKinship,
-  isReason,
 } from './messages.ts';
 
 const EXPECTED_FIELDS: Record<string, string> = {

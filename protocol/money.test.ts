@@ -4,17 +4,18 @@
 import { fc, test } from '@fast-check/vitest';
 import { Decimal } from 'decimal.js';
 import { describe, expect } from 'vitest';
-import { isProtocolError } from './errors.ts';
+
 import type { ProtocolErrorCode } from './errors.ts';
+import { isProtocolError } from './errors.ts';
 import {
-  FEN_PER_YUAN,
-  WIRE_AMOUNT_MAX_FEN,
   applyRate,
+  FEN_PER_YUAN,
   fenFromDecimal,
   formatFen,
   parseWireAmount,
   parseYuan,
   sumFen,
+  WIRE_AMOUNT_MAX_FEN,
   yuan,
 } from './money.ts';
 

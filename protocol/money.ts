@@ -2,7 +2,8 @@
 // ~8x smaller than decimal.js (TECH.md §4). decimal.js appears only at the edges: human input,
 // rates and ratios, where its decimal semantics and explicit half-even rounding are what we want.
 import { Decimal } from 'decimal.js';
-import { ProtocolError, describeValue } from './errors.ts';
+
+import { describeValue, ProtocolError } from './errors.ts';
 
 export type Fen = bigint;
 

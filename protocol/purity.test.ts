@@ -1,8 +1,9 @@
 // Checks that protocol/ stays pure and tidy, by tool rather than by review: no clock, randomness,
 // timers, console or process access in its sources; imports only of its own files (with explicit
 // .ts extensions), decimal.js (named import) and msgpackr; no line over 100 columns.
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+
 import { describe, expect, test } from 'vitest';
 
 const DIR = import.meta.dirname;

@@ -1,5 +1,6 @@
 // Who may send what: a role matches an address's whole first token, nothing looser.
 import { describe, expect, it } from 'vitest';
+
 import { maySend } from './senders.ts';
 
 describe('maySend', () => {

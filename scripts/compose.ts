@@ -2,6 +2,7 @@
 // from the deployment definition (cluster/compose.ts). Commit the result; a test checks drift.
 import { relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
 import { writeComposeFiles } from '../cluster/compose.ts';
 
 const root = resolve(fileURLToPath(import.meta.url), '../..');

@@ -4,10 +4,11 @@
 // between the provinces' pooling funds and every invariant holding; and a province whose books
 // disagree stops its month from clearing (K10), which the checkers report.
 import { describe, expect, it } from 'vitest';
-import { RECORDS, type BillRecord } from '../actors/records.ts';
-import type { BatchContext } from '../actors/clearing_batch.machine.ts';
+
 import type { Prepayment } from '../actors/clearing.ts';
+import type { BatchContext } from '../actors/clearing_batch.machine.ts';
 import type { ProvinceActor } from '../actors/province.actor.ts';
+import { type BillRecord, RECORDS } from '../actors/records.ts';
 import { scenarioFrom } from '../world/scenario.ts';
 import { Simulation } from './simulation.ts';
 

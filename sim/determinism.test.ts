@@ -1,8 +1,10 @@
 // Determinism: one seed gives one trace, byte for byte; a different seed gives another. And the
 // pure layers (actors/, protocol/) never touch the wall clock, Math.random, timers or I/O.
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+
 import { describe, expect, it } from 'vitest';
+
 import { DEFAULT_SCENARIO, type Scenario } from '../world/scenario.ts';
 import { Simulation } from './simulation.ts';
 

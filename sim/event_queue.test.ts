@@ -1,6 +1,7 @@
 // The virtual clock: events come out in time order, equal times in insertion order, at any size.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+
 import { EventQueue } from './event_queue.ts';
 
 describe('EventQueue', () => {

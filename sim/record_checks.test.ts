@@ -4,8 +4,9 @@
 // fund gaining money, wallet money never issued, a credit applied twice, a request unanswered)
 // fails the invariant that names it. These are the negative controls of the NATS checker.
 import { describe, expect, it } from 'vitest';
+
 import { APP_ADDRESS } from '../actors/addresses.ts';
-import { RECORDS, type AccountRecord } from '../actors/records.ts';
+import { type AccountRecord, RECORDS } from '../actors/records.ts';
 import type { Requests } from '../world/final_input.ts';
 import { judgeRecords } from '../world/judge_records.ts';
 import type { DurableView } from '../world/recount.ts';

@@ -2,7 +2,9 @@
 // journal would store reads back exact (bigints, snapshots as value + context), and actors
 // rebuilt from decoded records resume exactly as from live ones.
 import { isDeepStrictEqual } from 'node:util';
+
 import { describe, expect, it } from 'vitest';
+
 import { encodeRecordValues, pack, unpack } from '../host/record_codec.ts';
 import { recount } from '../world/recount.ts';
 import { scenarioFrom } from '../world/scenario.ts';

@@ -1,6 +1,7 @@
 // Scripted scenarios run: a small topology from defaults alone, and a script over every flow with
 // faults over the same minutes, with every invariant holding and the report listing each step.
 import { describe, expect, it } from 'vitest';
+
 import { MIXED } from '../testing/scenarios.ts';
 import { scenarioFrom } from '../world/scenario.ts';
 import { describeScript } from '../world/scenario_file.ts';

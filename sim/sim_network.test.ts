@@ -1,10 +1,11 @@
 // The simulated network: latency draws, loss, duplication and reordering come from the seed;
 // partitions cut links (one-way ones in one direction only) until they heal.
 import { describe, expect, it } from 'vitest';
-import { Prng } from '../world/prng.ts';
-import { NETWORK_DEFAULTS, type NetworkConfig } from '../world/network.ts';
-import { SimNetwork } from './sim_network.ts';
+
 import type { FaultEvent } from '../world/faults.ts';
+import { NETWORK_DEFAULTS, type NetworkConfig } from '../world/network.ts';
+import { Prng } from '../world/prng.ts';
+import { SimNetwork } from './sim_network.ts';
 
 const ADDRESSES = ['province.11', 'province.12', 'wallet.00', 'wallet.01', 'settlement.0', 'app.0'];
 const siteOf = (address: string) => (address.startsWith('province.') ? address : 'national');

@@ -2,9 +2,9 @@
 // duplication, and the faults of the schedule (partitions, one-way partitions, loss, duplicates,
 // reordering) switched on and off on the virtual clock. All draws come from one seeded Prng.
 import type { Transport } from '../host/actor_host.ts';
-import type { Prng } from '../world/prng.ts';
 import { expandSelectors, type FaultEvent } from '../world/faults.ts';
 import { linkMatches, type NetworkConfig } from '../world/network.ts';
+import type { Prng } from '../world/prng.ts';
 
 interface Link {
   readonly latencyMsMedian: number;

@@ -1,6 +1,7 @@
 // The simulation loop: full recounts run once per multiple of `checkpointEveryDeliveries` plus
 // once at the end, however many messages partitions and crashes drop in between.
 import { expect, it } from 'vitest';
+
 import { DEFAULT_SCENARIO } from '../world/scenario.ts';
 import { Simulation } from './simulation.ts';
 

@@ -4,8 +4,8 @@ import { APP_ADDRESS } from '../actors/addresses.ts';
 import { Calendar, parseDate } from '../actors/calendar.ts';
 import { returnAtMs } from '../actors/calendar.ts';
 import {
-  ActorHost,
   type ActorFactory,
+  ActorHost,
   type HostEnvironment,
   type HostObserver,
   type StepTap,
@@ -14,12 +14,12 @@ import { MemoryStore } from '../host/store.ts';
 import { AppClient } from '../world/app_client.ts';
 import { buildWorld, type World } from '../world/build.ts';
 import { Checkers } from '../world/checkers.ts';
-import { describeFault, lastHealAt, type FaultEvent } from '../world/faults.ts';
+import { describeFault, type FaultEvent, lastHealAt } from '../world/faults.ts';
 import { finalChecks } from '../world/final_checks.ts';
 import type { Requests } from '../world/final_input.ts';
-import { readParties } from '../world/parties.ts';
 import { log } from '../world/log.ts';
 import { siteOf } from '../world/network.ts';
+import { readParties } from '../world/parties.ts';
 import { Prng } from '../world/prng.ts';
 import { recount } from '../world/recount.ts';
 import type { Scenario } from '../world/scenario.ts';

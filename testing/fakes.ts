@@ -1,8 +1,8 @@
 // Test doubles shared by the actor and host tests: an Effects that records everything an actor
 // asks of the world (sends, writes, timers, cancelled timers, domain events) without doing any of
 // it, and a builder for envelopes as they reach an actor after decoding.
-import type { Body, Envelope, Kind } from '../protocol/index.ts';
 import type { DomainEvent, Effects, Posting } from '../actors/effects.ts';
+import type { Body, Envelope, Kind } from '../protocol/index.ts';
 
 export interface SentMessage<K extends Kind = Kind> {
   readonly to: string;

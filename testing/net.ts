@@ -6,32 +6,33 @@
 // providers' POS (pre-settle, settle, cancel, reverse).
 // Shared by test/domain_rules.test.ts (F1, F2) and test/payment_rules.test.ts (F3, F4).
 import { expect } from 'vitest';
+
 import { AccountBook } from '../actors/account_book.ts';
-import { openingRecords } from '../actors/opening.ts';
-import type { AccountRecord } from '../actors/records.ts';
 import {
   APP_ADDRESS,
-  SETTLEMENT_ADDRESS,
   provinceAddress,
+  SETTLEMENT_ADDRESS,
   walletShardAddress,
   walletShardOf,
 } from '../actors/addresses.ts';
-import { DAY_MS, HOUR_MS, PROTOCOL_DEFAULTS } from '../actors/config.ts';
 import type { ProtocolConfig } from '../actors/config.ts';
+import { DAY_MS, HOUR_MS, PROTOCOL_DEFAULTS } from '../actors/config.ts';
 import type { Actor, DomainEvent, Fact, Posting } from '../actors/effects.ts';
+import { openingRecords } from '../actors/opening.ts';
 import { ProvinceActor } from '../actors/province.actor.ts';
+import type { AccountRecord } from '../actors/records.ts';
 import { SettlementActor } from '../actors/settlement.actor.ts';
 import type { Relation, WalletContext, WalletStatus } from '../actors/wallet.ts';
 import {
-  WalletMachines,
-  WalletShardActor,
   type BillSnapshot,
   type BindSnapshot,
   type ContributionSnapshot,
   type SagaSnapshot,
+  WalletMachines,
+  WalletShardActor,
 } from '../actors/wallet_shard.actor.ts';
-import type { Body, Kinship, Fen, Kind, Reason, RelationEnding } from '../protocol/index.ts';
-import { RecordingEffects, envelope } from './fakes.ts';
+import type { Body, Fen, Kind, Kinship, Reason, RelationEnding } from '../protocol/index.ts';
+import { envelope, RecordingEffects } from './fakes.ts';
 
 export const APP = APP_ADDRESS;
 export const TEN_AM = 10 * HOUR_MS;

@@ -6,9 +6,11 @@
 // - the reason-code table lists exactly protocol/messages.ts REASONS.
 // Test names are read from the sources (string literals, joined where a name is split with `+`),
 // so a renamed test fails here with the row that cites it.
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+
 import { describe, expect, it } from 'vitest';
+
 import { REASONS } from '../protocol/messages.ts';
 import { FOLDERS } from './layers.ts';
 

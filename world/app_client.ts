@@ -4,14 +4,14 @@
 // saga exists). As the people's phones it answers what the platform asks of them: the donor's
 // face or password for a transfer (W13), the relative's face for a binding (E5), and it receives
 // a credit some time after its SMS (W14, W11), or never.
-import type { AnyEnvelope } from '../protocol/index.ts';
-import type { Actor, Effects } from '../actors/effects.ts';
-import type { ProtocolConfig } from '../actors/config.ts';
-import { retryDelayMs } from '../actors/backoff.ts';
 import { hashId, walletShardAddress, walletShardOf } from '../actors/addresses.ts';
+import { retryDelayMs } from '../actors/backoff.ts';
+import type { ProtocolConfig } from '../actors/config.ts';
+import type { Actor, Effects } from '../actors/effects.ts';
 import { UnroutableError } from '../actors/errors.ts';
-import { intentId, type BindIntent, type Intent } from './workload.ts';
+import type { AnyEnvelope } from '../protocol/index.ts';
 import type { BillIntent } from './payments.ts';
+import { type BindIntent, type Intent, intentId } from './workload.ts';
 
 interface Pending {
   readonly intent: Intent;

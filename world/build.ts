@@ -3,7 +3,7 @@
 // same world: the simulator runs it on its network, the NATS processes each take their actors.
 import { SETTLEMENT_ADDRESS } from '../actors/addresses.ts';
 import type { Actor } from '../actors/effects.ts';
-import { openingRecords, type OpeningFunds } from '../actors/opening.ts';
+import { type OpeningFunds, openingRecords } from '../actors/opening.ts';
 import { ProvinceActor } from '../actors/province.actor.ts';
 import { SettlementActor } from '../actors/settlement.actor.ts';
 import { WalletMachines, WalletShardActor } from '../actors/wallet_shard.actor.ts';

@@ -2,6 +2,7 @@
 // step and name each kind of violation (double credit, release after credit, negative balance,
 // commit and release, a second outcome, a recount that disagrees with the running totals).
 import { describe, expect, it } from 'vitest';
+
 import type { MoneyClass, Posting, PostingOp } from '../actors/effects.ts';
 import { Checkers } from './checkers.ts';
 

@@ -14,12 +14,13 @@
 // credits) or leaves them (bills F3, contributions F4) is booked against counters, whose sum
 // `outside` joins the left side: Σ people's money + outside = Σ opening balances.
 import * as hdr from 'hdr-histogram-js';
+
 import type { DomainEvent, Fact, MoneyClass, Posting } from '../actors/effects.ts';
 import type { Fen } from '../protocol/index.ts';
 import { formatFen } from '../protocol/index.ts';
 import { fmtTime } from './faults.ts';
 import { checkRecount } from './final_checks.ts';
-import { verdicts, type Recount } from './invariants.ts';
+import { type Recount, verdicts } from './invariants.ts';
 import type {
   Accepted,
   BillState,

@@ -14,15 +14,15 @@ import { returnAtMs } from '../actors/calendar.ts';
 import type { Fen } from '../protocol/index.ts';
 import { formatFen } from '../protocol/index.ts';
 import { fmtTime } from './faults.ts';
+import { type FinalInput, late, reportStuck } from './final_input.ts';
 import type { Fail, Recount } from './invariants.ts';
-import { late, reportStuck, type FinalInput } from './final_input.ts';
+import { describeParties, disagree, liabilityDisagreements, type Parties } from './parties.ts';
 import {
   checkBills,
   checkClearing,
   checkContributions,
   checkWalletLiability,
 } from './payment_checks.ts';
-import { describeParties, disagree, liabilityDisagreements, type Parties } from './parties.ts';
 
 export function finalChecks(input: FinalInput, fail: Fail): void {
   checkTransfers(input, fail);

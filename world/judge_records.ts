@@ -6,15 +6,15 @@ import type { World } from './build.ts';
 import { checkRecount, finalChecks } from './final_checks.ts';
 import type { Requests } from './final_input.ts';
 import {
-  verdicts,
   type Fail,
   type InvariantName,
   type InvariantResult,
   type Recount,
+  verdicts,
 } from './invariants.ts';
-import { outcomesFromRecords, type Outcomes, type Refusal } from './outcomes.ts';
+import { type Outcomes, outcomesFromRecords, type Refusal } from './outcomes.ts';
 import { readParties } from './parties.ts';
-import { recount, type DurableView } from './recount.ts';
+import { type DurableView, recount } from './recount.ts';
 
 export interface RecordJudgement {
   readonly results: Map<InvariantName, InvariantResult>;

@@ -5,9 +5,9 @@
 // where the times are not kept (`outcomesFromRecords`). The final checks and the result take
 // either, so both runtimes are judged and reported by the same code.
 import type { BillOutcome, BindOutcome, TransferOutcome } from '../actors/effects.ts';
+import { type RecordVisitor, visitRecords } from '../actors/records.ts';
 import type { BillScope, TransferScope } from '../actors/regions.ts';
 import { regionOfIdNo, scopeOf } from '../actors/regions.ts';
-import { visitRecords, type RecordVisitor } from '../actors/records.ts';
 import type { Fen } from '../protocol/index.ts';
 import type { DurableView } from './recount.ts';
 

@@ -3,15 +3,15 @@
 // bindings, bills, contributions and clearing; the liabilities per origin region. Both runtimes'
 // final checks read it (world/final_checks.ts).
 import type { Prepayment } from '../actors/clearing.ts';
-import type { BatchSnapshot } from '../actors/settlement.actor.ts';
 import {
-  visitRecords,
   type BillRecord,
   type ClaimRecord,
   type ClearingLine,
   type Stored,
   type TxnRecord,
+  visitRecords,
 } from '../actors/records.ts';
+import type { BatchSnapshot } from '../actors/settlement.actor.ts';
 import type { BindSnapshot } from '../actors/wallet_shard.actor.ts';
 import type { Fen } from '../protocol/index.ts';
 import { formatFen } from '../protocol/index.ts';

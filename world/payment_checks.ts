@@ -2,13 +2,13 @@
 // contributions (F4) each at rest and agreed by the insured place or the resident fund; wallet
 // liability per origin region (K9); and monthly clearing (F5, K10) with the pooling funds' own
 // conservation law. world/final_checks.ts runs them with the rest.
-import { buildMatrix, netMultilateral, sumPositions, type Obligation } from '../actors/clearing.ts';
+import { buildMatrix, netMultilateral, type Obligation, sumPositions } from '../actors/clearing.ts';
 import type { ClearingLine } from '../actors/records.ts';
 import { provinceOfRegion } from '../actors/regions.ts';
 import type { ClearingLedger, Fen } from '../protocol/index.ts';
 import { formatFen } from '../protocol/index.ts';
 import { fmtTime } from './faults.ts';
-import { late, reportStuck, type FinalInput } from './final_input.ts';
+import { type FinalInput, late, reportStuck } from './final_input.ts';
 import type { Fail } from './invariants.ts';
 import type { Parties } from './parties.ts';
 

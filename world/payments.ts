@@ -3,13 +3,13 @@
 // provinces (filed, an emergency, or refused under D3), chronic care for the certified elderly,
 // and small exact shares that exercise every refusal and every undo path (D6, D9, D10, D11; C1,
 // C3, C4). Drawn from its own Prng stream, so adding payments changes no other draw.
+import { DAY_MS, HOUR_MS } from '../actors/config.ts';
 import { CHRONIC_DISEASES } from '../actors/policy.ts';
+import { type BillScope, billScopeOf } from '../actors/regions.ts';
 import type { Care, Flag } from '../protocol/index.ts';
-import { billScopeOf, type BillScope } from '../actors/regions.ts';
-import type { Prng } from './prng.ts';
 import type { Person, Population, Relation } from './population.ts';
 import { chooseExactly, cumulate } from './population.ts';
-import { DAY_MS, HOUR_MS } from '../actors/config.ts';
+import type { Prng } from './prng.ts';
 
 /** What the provider's POS will do after a pre-settlement (D11). */
 export type PosAction =

@@ -2,20 +2,21 @@
 // agree, the E8 rollout's stage totals are exact (0 → 31 → 117 → 146 → all but Guangdong) and
 // well-defined on a capped topology, and P4's national mean credit is what DOMAIN §4.2 says.
 import { describe, expect, it } from 'vitest';
+
 import { type CivilDate, parseDate } from '../actors/calendar.ts';
-import { PROVINCE_CODES } from '../actors/regions.ts';
 import {
-  WALLET_ROLLOUT,
   crossProvinceAllowed,
   meanContributionBaseFen,
   monthlyCreditFen,
+  type RolloutStage,
   rolloutStageAt,
   validateRollout,
+  WALLET_ROLLOUT,
   walletEnabled,
-  type RolloutStage,
 } from '../actors/policy.ts';
-import { buildTopology, type Topology } from './topology.ts';
+import { PROVINCE_CODES } from '../actors/regions.ts';
 import { PILOT_PROVINCES_2024_12, PROVINCES } from './topology.data.ts';
+import { buildTopology, type Topology } from './topology.ts';
 
 const d = parseDate;
 const full = buildTopology();

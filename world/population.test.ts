@@ -2,13 +2,14 @@
 // invariants the protocol relies on (no self-relations, distinct recipients, scopes that match).
 import { fc, test as propTest } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
+
 import { CLOSE_KINSHIPS, isCloseKinship, NON_CLOSE_KINSHIPS } from '../protocol/index.ts';
-import { buildPopulation, crossProvinceFlow } from './population.ts';
 import type { Person, Population, Relation } from './population.ts';
+import { buildPopulation, crossProvinceFlow } from './population.ts';
 import { Prng } from './prng.ts';
 import { PILOT_PROVINCES_2024_12, PROVINCES } from './topology.data.ts';
-import { buildTopology, smallTopology } from './topology.ts';
 import type { Topology } from './topology.ts';
+import { buildTopology, smallTopology } from './topology.ts';
 
 const GB_T_2260 = (
   '11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 ' +

@@ -1,10 +1,10 @@
 // People, wallets and donor→recipient relations for a scenario, drawn from one seeded Prng.
 // Shapes follow DOMAIN.md §4.4 (population, cross-province flow matrix) and seed the rule
 // refusals the checkers must see: non-close kin (E2), unopened wallets (W10), small balances.
-import type { Prng } from './prng.ts';
 import { CHRONIC_DISEASES, meanContributionBaseFen, monthlyCreditFen } from '../actors/policy.ts';
+import { CLOSE_KINSHIPS, NON_CLOSE_KINSHIPS } from '../protocol/index.ts';
+import type { Prng } from './prng.ts';
 import type { Topology } from './topology.ts';
-import { CLOSE_KINSHIPS, NON_CLOSE_KINSHIPS, type Kinship } from '../protocol/index.ts';
 
 export interface Person {
   /** 'p' + zero-padded counter, fixed width for the run, e.g. 'p000123'. */

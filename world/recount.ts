@@ -1,14 +1,14 @@
 // A full recount of money from the actors' durable records alone, for checkpoints: it must agree
 // with the checkers' running totals, every ledger must sum to zero and no account be negative.
-import type { Fen } from '../protocol/index.ts';
 import {
   RECORDS,
+  type RecordVisitor,
   regionOutside,
   regionSum,
   visitRecords,
-  type RecordVisitor,
 } from '../actors/records.ts';
 import { balanceOf } from '../actors/wallet.ts';
+import type { Fen } from '../protocol/index.ts';
 import type { Recount } from './invariants.ts';
 
 /** What a recount reads of an actor: its address and durable records (a host, or a journal read back). */

@@ -1,21 +1,11 @@
 // Scenario files: defaults are overridden field by field; every bad field is refused with an
 // error that names it and the value, and a bad file changes nothing (no partial scenario).
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+
 import { PROTOCOL_DEFAULTS } from '../actors/config.ts';
-import { CHRONIC_DISEASES } from '../actors/policy.ts';
-import type { BillIntent, ContributionIntent } from './payments.ts';
-import { DEFAULT_SCENARIO, ScenarioError, duration, scenarioFrom, time } from './scenario.ts';
-import {
-  intentId,
-  type BindIntent,
-  type EndIntent,
-  type EnrolmentIntent,
-  type TransferIntent,
-} from './workload.ts';
+import { DEFAULT_SCENARIO, duration, ScenarioError, scenarioFrom, time } from './scenario.ts';
 
 /** A valid scripted bill and contribution, for the bad-input cases to spoil one field of. */
 const BILL = {

@@ -1,22 +1,22 @@
 // A scenario is everything a run depends on besides code: topology, population, workload,
 // protocol bounds and variant, network, faults and checks. Files (YAML or JSON) override the
 // defaults field by field; every field is validated, and an error names the field and the value.
-import { PROTOCOL_DEFAULTS, PROTOCOL_VARIANTS, type ProtocolConfig } from '../actors/config.ts';
 import { parseDate } from '../actors/calendar.ts';
+import { PROTOCOL_DEFAULTS, PROTOCOL_VARIANTS, type ProtocolConfig } from '../actors/config.ts';
+import { BILL_SCOPES, type BillScope } from '../actors/regions.ts';
 import {
-  CARE_KINDS,
-  WIRE_AMOUNT_MAX_FEN,
-  parseYuan,
   type Care,
+  CARE_KINDS,
   type Fen,
+  parseYuan,
+  WIRE_AMOUNT_MAX_FEN,
 } from '../protocol/index.ts';
 import { FAULT_TYPES, type FaultEvent } from './faults.ts';
 import { NETWORK_DEFAULTS, type NetworkConfig } from './network.ts';
-import { BILL_SCOPES, type BillScope } from '../actors/regions.ts';
 import {
   CONTRIBUTION_SOURCES,
-  POS_ACTIONS,
   type ContributionSource,
+  POS_ACTIONS,
   type PosAction,
 } from './payments.ts';
 import type { PopulationOptions } from './population.ts';

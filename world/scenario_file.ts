@@ -3,11 +3,13 @@
 // account of its scripted requests.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+
 import { parse as parseYaml } from 'yaml';
+
 import { formatFen } from '../protocol/index.ts';
 import { fmtTime } from './faults.ts';
 import { jsonReplacer } from './json.ts';
-import { ScenarioError, type Scenario } from './scenario.ts';
+import { type Scenario, ScenarioError } from './scenario.ts';
 
 /** The parsed content of a scenario file; what it means is `scenarioFrom`'s to say. */
 export function readScenarioFile(path: string): unknown {

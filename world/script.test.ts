@@ -2,16 +2,17 @@
 // scripted requests exactly, in time order, each named by index modulo its population, with the
 // details a script leaves to chance drawn so that shrinking other steps changes no request.
 import { describe, expect, it } from 'vitest';
+
 import { CHRONIC_DISEASES } from '../actors/policy.ts';
 import { MIXED } from '../testing/scenarios.ts';
 import { buildWorld } from './build.ts';
 import type { BillIntent, ContributionIntent } from './payments.ts';
 import { scenarioFrom } from './scenario.ts';
 import {
-  intentId,
   type BindIntent,
   type EndIntent,
   type EnrolmentIntent,
+  intentId,
   type TransferIntent,
 } from './workload.ts';
 

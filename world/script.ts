@@ -1,17 +1,17 @@
 // A scenario's scripted requests (how fast-check shrinks workloads, and how counterexamples are
 // saved as files) turned into the workload's intents.
-import { Prng } from './prng.ts';
-import type { Person, Population, Relation } from './population.ts';
 import { carePlaces, contributionIntent, scriptedBillIntent } from './payments.ts';
+import type { Person, Population, Relation } from './population.ts';
+import { Prng } from './prng.ts';
 import type { Script } from './scenario.ts';
 import {
   bindIntent,
   claimDetails,
   endIntent,
   enrolmentIntent,
+  type Intent,
   nonEmployeesOf,
   relativeOf,
-  type Intent,
   type TransferIntent,
 } from './workload.ts';
 

@@ -1,8 +1,8 @@
 // Pooling regions (统筹区) derived from the province table. Real prefecture codes have gaps and
 // special units; the simulator only needs stable, valid-looking 6-digit admdvs codes per region,
 // so cities are numbered 01, 02, … in order and the provincial-level unit is <pp>9900.
-import { PROVINCES } from './topology.data.ts';
 import type { ProvinceSpec } from './topology.data.ts';
+import { PROVINCES } from './topology.data.ts';
 
 interface Region {
   /**

@@ -1,11 +1,12 @@
 // Workload generator: determinism, exact counts of the rule-breaking shares (W7, W8), the
 // DOMAIN §4.4 timing profile and amount distribution, and bursts that exercise W6 and W12.
 import { describe, expect, it } from 'vitest';
+
 import { buildPopulation } from './population.ts';
 import { Prng } from './prng.ts';
 import { buildTopology, smallTopology } from './topology.ts';
-import { amountSigma, buildWorkload, DAY_MS, HOUR_MS, HOUR_WEIGHTS } from './workload.ts';
 import type { TransferIntent } from './workload.ts';
+import { amountSigma, buildWorkload, DAY_MS, HOUR_MS, HOUR_WEIGHTS } from './workload.ts';
 
 /** These tests draw transfers only (no bindings or revocations): every intent is a transfer. */
 function transfersOnly(...args: Parameters<typeof buildWorkload>): TransferIntent[] {

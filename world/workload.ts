@@ -1,13 +1,13 @@
 // A virtual day (or several) of wallet-transfer requests, shaped by DOMAIN.md §4.4's timing
 // profile and amount distribution. Small, exact shares of requests break W6–W8 and W12 on
 // purpose, so that every refusal path is exercised on every run.
-import { chooseExactly, cumulate } from './population.ts';
-import type { Person, Population, Relation } from './population.ts';
-import type { Prng } from './prng.ts';
 import { DAY_MS, HOUR_MS } from '../actors/config.ts';
-import { CLOSE_KINSHIPS } from '../protocol/index.ts';
 import type { Kinship, RelationEnding, TransferSource } from '../protocol/index.ts';
+import { CLOSE_KINSHIPS } from '../protocol/index.ts';
 import type { BillIntent, ContributionIntent } from './payments.ts';
+import type { Person, Population, Relation } from './population.ts';
+import { chooseExactly, cumulate } from './population.ts';
+import type { Prng } from './prng.ts';
 
 // One definition of the day, shared with the actors' W6/W8 arithmetic.
 export { DAY_MS, HOUR_MS };
