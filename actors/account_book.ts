@@ -55,7 +55,9 @@ export class AccountBook {
   readonly claims = new Map<string, ClaimRecord>();
   readonly slots = new Map<string, string>();
   readonly debits = new Map<string, 'debited' | Reason>();
-  /** F5: the pooling fund's balance; the months whose statement it funded or whose receipt it got. */
+  /**
+   * F5: the pooling fund's balance; the months whose statement it funded or whose receipt it got.
+   */
   fund: Fen = 0n;
   readonly fundedMonths = new Set<number>();
   readonly receivedMonths = new Set<number>();

@@ -1,4 +1,5 @@
-// Actor addresses: `<role>.<shard>`, the same strings as the NATS subjects' tail (gj.v1.<role>.<shard>).
+// Actor addresses: `<role>.<shard>`, the same strings as the NATS subjects' tail
+// (gj.v1.<role>.<shard>).
 export const SETTLEMENT_ADDRESS = 'settlement.0';
 export const APP_ADDRESS = 'app.0';
 

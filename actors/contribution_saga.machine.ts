@@ -122,7 +122,10 @@ type Args = { readonly context: ContributionContext; readonly event: Contributio
 const change = assignerOf<ContributionContext, ContributionEvent>();
 const RETRY = retrying<ContributionContext, ContributionEvent>();
 
-/** What a contribution saga does: its steps out, its wallet's part, and what it keeps of each answer. */
+/**
+ * What a contribution saga does:
+ * its steps out, its wallet's part, and what it keeps of each answer.
+ */
 function contributionActions(config: ProtocolConfig) {
   return {
     send: ({ context, event }: Args, kind: StepKind) => sendStep(context, event, kind, config),

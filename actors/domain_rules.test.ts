@@ -328,8 +328,8 @@ describe('W11: what the recipient has not received comes back at 06:00 the next 
   });
 
   it(
-    'W11: a receipt that reaches the saga before it awaits the receipt still ends received, never ' +
-      'returned',
+    'W11: a receipt that reaches the saga before it awaits the receipt still ends received, ' +
+      'never returned',
     () => {
       const net = new Net({}, [D1_R1]);
       // The province's first answer to the commit is lost, so the saga is still committing when the
@@ -632,8 +632,8 @@ describe('F1: binding a relative', () => {
   );
 
   it(
-    'F1 idempotency: a duplicate bind.request with the same bindId is answered bind.accepted again ' +
-      'without a second saga',
+    'F1 idempotency: a duplicate bind.request with the same bindId is answered bind.accepted ' +
+      'again without a second saga',
     () => {
       const net = new Net();
       net.bind('B-1', 'd1', 'r1', 'CHILD');
@@ -777,8 +777,8 @@ describe('F1: binding a relative', () => {
   );
 
   it(
-    'BIND_EXPIRED: a restart resumes the wait; the binding still expires at the deadline, or at once ' +
-      'if the deadline has passed',
+    'BIND_EXPIRED: a restart resumes the wait; the binding still expires at the deadline, or at ' +
+      'once if the deadline has passed',
     () => {
       const net = new Net();
       net.bind('B-1', 'd1', 'r1', 'CHILD');

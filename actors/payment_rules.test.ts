@@ -289,8 +289,8 @@ function pieces(
 
 describe("P1: personal-account and mutual-aid money pays self-pay care and relatives' contributions", () => {
   it(
-    'P1: the own account and the wallet pay the self-pay share of a visit to a designated institution ' +
-      'and of a purchase at a designated pharmacy; the fund pays its share',
+    'P1: the own account and the wallet pay the self-pay share of a visit to a designated ' +
+      'institution and of a purchase at a designated pharmacy; the fund pays its share',
     () => {
       const net = new Net();
       net.gift('T-1', 'spo', 'pat', 20_000n);
@@ -314,8 +314,8 @@ describe("P1: personal-account and mutual-aid money pays self-pay care and relat
   );
 
   it(
-    "P1: a personal account pays a relative's resident contribution (C2), and received wallet money " +
-      "pays the holder's own (C3)",
+    "P1: a personal account pays a relative's resident contribution (C2), and received wallet " +
+      "money pays the holder's own (C3)",
     () => {
       const net = new Net();
       expect(kindsOf(net.pay('C-1', 'spo', 'par', 2025, 'ACCOUNT'))).toEqual([
@@ -408,8 +408,8 @@ describe("D1, D2: the insured place's policy applies, not the treatment place's"
   );
 
   it(
-    'D2: the insured province computes the split: the reserve goes to it and not to the treatment ' +
-      "province, and one patient's bill splits the same in Suzhou and in Guangzhou",
+    'D2: the insured province computes the split: the reserve goes to it and not to the ' +
+      "treatment province, and one patient's bill splits the same in Suzhou and in Guangzhou",
     () => {
       const net = new Net();
       net.presettle(visit('B-SZ', 'bj', '320500'));
@@ -473,8 +473,8 @@ describe('D3, D4, D6: filing, emergencies and networked providers', () => {
   });
 
   it(
-    'D6: out-of-region care at a provider that is not networked is refused D6 (a manual claim) and ' +
-      'nothing moves',
+    'D6: out-of-region care at a provider that is not networked is refused D6 (a manual claim) ' +
+      'and nothing moves',
     () => {
       const net = new Net();
       expect(said(net.presettle(visit('B-1', 'cd', '320500', { networked: 'N' })))).toEqual(
@@ -493,8 +493,8 @@ describe('D3, D4, D6: filing, emergencies and networked providers', () => {
 
 describe('D7: out-of-region care may get a lower fund share', () => {
   it(
-    'D7: the same visit gets 55 % locally, 45 % filed or as an unfiled emergency, and 35 % unfiled in ' +
-      'another region of the province',
+    'D7: the same visit gets 55 % locally, 45 % filed or as an unfiled emergency, and 35 % ' +
+      'unfiled in another region of the province',
     () => {
       const net = new Net();
       // (25,000 − 2,000 deductible) × ratio: the insured place's (central) 55 %, less the D7 cut.
@@ -560,8 +560,8 @@ describe('D9, D10: chronic-disease settlement', () => {
   });
 
   it(
-    'D10: chronic care without benefit certification for that disease is refused D10; certified, it ' +
-      'is settled',
+    'D10: chronic care without benefit certification for that disease is refused D10; certified, ' +
+      'it is settled',
     () => {
       const net = new Net();
       const chronic = (billId: string, personId: string, disease: string) =>
@@ -603,8 +603,8 @@ describe('D11: pre-settle → settle, cancellation and reversal; msgid is the id
   };
 
   it(
-    'D11: pre-settle → settle → cancel: the account share is refunded, the wallet tranches come back ' +
-      'to their origins and the clearing lines are undone',
+    'D11: pre-settle → settle → cancel: the account share is refunded, the wallet tranches come ' +
+      'back to their origins and the clearing lines are undone',
     () => {
       const net = twoOrigins();
       expect(said(net.presettle(bill))).toEqual(
@@ -749,8 +749,8 @@ describe('D11: pre-settle → settle, cancellation and reversal; msgid is the id
 
 describe('PRESETTLE_EXPIRED: a pre-settlement never settled is released', () => {
   it(
-    'PRESETTLE_EXPIRED: after presettleTtlMs the account and wallet holds are released, and a late ' +
-      'settle is refused PRESETTLE_EXPIRED',
+    'PRESETTLE_EXPIRED: after presettleTtlMs the account and wallet holds are released, and a ' +
+      'late settle is refused PRESETTLE_EXPIRED',
     () => {
       const net = new Net();
       net.gift('T-1', 'spo', 'pat', 6_000n);
@@ -833,8 +833,8 @@ describe("W17: spending outside the wallet's use region is a flag, off by defaul
   const away = visit('B-1', 'pat', '510700', { useWallet: 'Y' });
 
   it(
-    'W17: with walletSpendOutsideUseRegion off (the default), the wallet pays nothing outside its use ' +
-      'region and the bill goes to cash',
+    'W17: with walletSpendOutsideUseRegion off (the default), the wallet pays nothing outside ' +
+      'its use region and the bill goes to cash',
     () => {
       const net = new Net();
       expect(net.config.walletSpendOutsideUseRegion).toBe(false);
@@ -980,8 +980,8 @@ describe('C1: the resident contribution of the year', () => {
 
 describe("C2, C3: who pays a relative's contribution, and how", () => {
   it(
-    "C2: a same-province relative's contribution is paid from the donor's personal account, and the " +
-      'relative becomes enrolled',
+    "C2: a same-province relative's contribution is paid from the donor's personal account, and " +
+      'the relative becomes enrolled',
     () => {
       const net = new Net();
       expect(net.book('510700').persons.get('par')?.enrolled).toBe(false);
@@ -1009,8 +1009,8 @@ describe("C2, C3: who pays a relative's contribution, and how", () => {
   );
 
   it(
-    'C3: across provinces a personal account may not pay (refused C3, nothing moves); the relative ' +
-      'pays from their own wallet instead',
+    'C3: across provinces a personal account may not pay (refused C3, nothing moves); the ' +
+      'relative pays from their own wallet instead',
     () => {
       const net = new Net();
       expect(said(net.pay('C-1', 'spo', 'far', 2025, 'ACCOUNT'))).toEqual([
@@ -1061,7 +1061,8 @@ describe('C4: one payment per person and year', () => {
 
   it('C4: a claim released after a failed payment frees the person-year', () => {
     const net = new Net();
-    // poor's account has 100 yuan: the year is claimed, the debit refused FUNDS, the claim released.
+    // poor's account has 100 yuan: the year is claimed,
+    // the debit refused FUNDS, the claim released.
     net.pay('C-1', 'poor', 'par', 2025, 'ACCOUNT');
     expect(net.sent('account.debitRefused', 'C-1').map((m) => m.body)).toEqual([
       { payId: 'C-1', reason: 'FUNDS' },
@@ -1110,8 +1111,8 @@ describe('W9: the available balance is the only limit', () => {
   });
 
   it(
-    'W9: there is no yearly or monthly cap: twelve 2,000-yuan transfers over four days all go, up to ' +
-      'the balance, and the next is rejected FUNDS',
+    'W9: there is no yearly or monthly cap: twelve 2,000-yuan transfers over four days all go, ' +
+      'up to the balance, and the next is rejected FUNDS',
     () => {
       const net = new Net();
       for (let day = 0; day < 4; day++) {

@@ -1,6 +1,7 @@
 // Checks actors/policy.ts against DOMAIN §2 (its totals on the real topology are in
-// world/policy_topology.test.ts): the E8 rollout's rules, E7 kinship scope by date, C1 contributions, P4 credits (and their national mean, §4.2), the
-// P3/D1/D7 bill split (examples plus fast-check invariants) and D9's closed disease list.
+// world/policy_topology.test.ts): the E8 rollout's rules, E7 kinship scope by date, C1
+// contributions, P4 credits (and their national mean, §4.2), the P3/D1/D7 bill split (examples
+// plus fast-check invariants) and D9's closed disease list.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 

@@ -54,7 +54,10 @@ export class ProvinceActor implements Actor {
     this.armMonth(now, fx);
   }
 
-  /** After a start or a crash: a month that began while down is credited now, then the next is armed. */
+  /**
+   * After a start or a crash:
+   * a month that began while down is credited now, then the next is armed.
+   */
   recover(now: number, fx: Effects): void {
     const month = this.calendar.monthKeyAt(now);
     const begun = this.calendar.startOfMonthMs(month);

@@ -178,7 +178,9 @@ export const provinceMachine = setup({
         fx.send(env.from, 'identity.refused', env.corr, { bindId, reason: answer });
       else fx.send(env.from, 'identity.verified', env.corr, { bindId, region: answer });
     }),
-    /** F3: decide the bill's split (or its refusal) and answer; a duplicate gets the same answer. */
+    /**
+     * F3: decide the bill's split (or its refusal) and answer; a duplicate gets the same answer.
+     */
     reserveBill: on('bill.reserve', ({ env, book, fx }) => {
       const billId = env.corr;
       const bill = book.reserveBill(billId, env.body, fx);

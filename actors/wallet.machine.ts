@@ -306,7 +306,9 @@ function requestAssigns() {
   };
 }
 
-/** Money coming in (W11): a credit kept as an unreceived tranche or refused; received or returned. */
+/**
+ * Money coming in (W11): a credit kept as an unreceived tranche or refused; received or returned.
+ */
 function creditAssigns(config: ProtocolConfig) {
   return {
     applyCredit: change(({ context, event }) => {

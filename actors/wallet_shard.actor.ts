@@ -92,7 +92,9 @@ export class WalletMachines {
   }
 }
 
-/** The refusal a message for a wallet this shard does not have gets, if its sender waits for one. */
+/**
+ * The refusal a message for a wallet this shard does not have gets, if its sender waits for one.
+ */
 const NO_WALLET_ANSWER = {
   'transfer.request': 'transfer.refused',
   'bind.request': 'bind.refused',
@@ -448,7 +450,9 @@ export class WalletShardActor implements Actor, ShardPort {
     );
   }
 
-  /** What a bill's events carry: the clock, the effects and the patient's wallet (W16: only theirs). */
+  /**
+   * What a bill's events carry: the clock, the effects and the patient's wallet (W16: only theirs).
+   */
   billCarrier(billId: string, now: number, fx: Effects, patient?: string) {
     const personId = patient ?? this.bills.get(billId)?.context.personId ?? '';
     return { now, fx, wallet: this.walletPort(personId, fx), followUp: this.bills.followUp };

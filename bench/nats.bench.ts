@@ -177,7 +177,9 @@ class Round {
     );
   }
 
-  /** A transfer reached its outcome at wall ms `at` (performance.timeOrigin + now, in any process). */
+  /**
+   * A transfer reached its outcome at wall ms `at` (performance.timeOrigin + now, in any process).
+   */
   outcome(id: string, at: number): void {
     const submitted = this.load?.firstSubmittedAt.get(id);
     if (submitted === undefined) return;

@@ -113,7 +113,8 @@ function main(): void {
   const rows: Array<[string, string]> = [
     [
       'scenario',
-      `${scenario.name} (seed ${scenario.seed}): 31 provinces, ${scenario.population.wallets} wallets, ${scenario.workload.transfers} requests`,
+      `${scenario.name} (seed ${scenario.seed}): 31 provinces, ` +
+        `${scenario.population.wallets} wallets, ${scenario.workload.transfers} requests`,
     ],
     ['actor steps', `${steps.length} (${transitions} wallet/saga transitions)`],
     ['simulation wall', `${sim.wallMs.toFixed(0)} ms (best of ${runs}), all checkers on`],

@@ -105,7 +105,8 @@ async function quiesce(
         const r = reports.get(a);
         return r === undefined
           ? `${a} silent`
-          : `${a} ${r.up ? 'up' : 'down'}, ${r.settled ? 'settled' : 'unsettled'}, open ${r.openWork}`;
+          : `${a} ${r.up ? 'up' : 'down'}, ${r.settled ? 'settled' : 'unsettled'}, ` +
+              `open ${r.openWork}`;
       });
       options.log.warn({ open: described }, 'not quiescent before the timeout');
       return { reports, quiesced: false, open: described };
@@ -228,7 +229,9 @@ function clusterLifecycle(gathered: Gathered, fail: Fail): void {
   reportStuck(fail, problems, 'problem(s) of the live cluster');
 }
 
-/** The load generator's account of its requests (none heard: nothing submitted, nothing answered). */
+/**
+ * The load generator's account of its requests (none heard: nothing submitted, nothing answered).
+ */
 function requestsOf(load: ActorReport | undefined): Requests {
   return {
     total: load?.total ?? 0,

@@ -43,7 +43,8 @@ const CLUSTER_SCENARIO = {
   name: 'cluster-demo',
   topology: { provinces: 4, regionsPerProvinceMax: 4 },
   population: { wallets: 12_000 },
-  // Every flow, sized for two cores: each binding, revocation and change brings a follow-up transfer.
+  // Every flow, sized for two cores: each binding, revocation and change brings a
+  // follow-up transfer.
   workload: {
     transfers: 3_000,
     binds: 60,
@@ -135,7 +136,10 @@ function hostPermissions(user: string, addresses: readonly string[]): NatsPermis
   return { publish: [...publish], subscribe: frames.subscribe };
 }
 
-/** The NATS users of a deployment: one per host, the load generator, and an admin (launcher, checker). */
+/**
+ * The NATS users of a deployment:
+ * one per host, the load generator, and an admin (launcher, checker).
+ */
 export function deploymentUsers(
   deployment: Deployment,
   password: (user: string) => string,
@@ -154,7 +158,9 @@ export function deploymentUsers(
   return users;
 }
 
-/** One process of a deployment as a `gongji` invocation: the launcher and compose both run these. */
+/**
+ * One process of a deployment as a `gongji` invocation: the launcher and compose both run these.
+ */
 export interface ProcessCommand {
   readonly name: string;
   readonly user: string;

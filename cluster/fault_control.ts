@@ -131,7 +131,9 @@ function select(links: ReadonlyMap<string, FaultProxy>, pattern: string): FaultP
   throw new HttpError(404, `no link ${what} '${pattern}' (links: ${known})`);
 }
 
-/** Check the action and its parameters before anything changes, and return what to do to each link. */
+/**
+ * Check the action and its parameters before anything changes, and return what to do to each link.
+ */
 function parseAction(action: string, params: URLSearchParams): (proxy: FaultProxy) => void {
   const allowed = ACTION_PARAMS[action];
   if (allowed === undefined) {
@@ -180,7 +182,9 @@ function reply(res: http.ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
-/** Drive the links of a control server on this machine; throws with the server's message on failure. */
+/**
+ * Drive the links of a control server on this machine; throws with the server's message on failure.
+ */
 export async function faultCommand(
   controlPort: number,
   link: string,
@@ -248,7 +252,8 @@ function request(
     req.setTimeout(REQUEST_TIMEOUT_MS, () =>
       req.destroy(
         new Error(
-          `fault control on port ${port} did not answer ${method} ${path} within ${REQUEST_TIMEOUT_MS} ms`,
+          `fault control on port ${port} did not answer ${method} ${path} ` +
+            `within ${REQUEST_TIMEOUT_MS} ms`,
         ),
       ),
     );

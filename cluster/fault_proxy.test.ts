@@ -75,7 +75,9 @@ interface Client {
   closed(): boolean;
 }
 
-/** A client socket that records what it receives and whether it closed; destroyed after the test. */
+/**
+ * A client socket that records what it receives and whether it closed; destroyed after the test.
+ */
 function connect(port: number): Client {
   const socket = net.connect({ host: '127.0.0.1', port });
   socket.setNoDelay(true);

@@ -304,7 +304,9 @@ export class FaultProxy {
     this.faults.direction = direction;
   }
 
-  /** Hold every chunk back `ms` plus up to `jitterMs` more, never reordering; `delay(0)` removes it. */
+  /**
+   * Hold every chunk back `ms` plus up to `jitterMs` more, never reordering; `delay(0)` removes it.
+   */
   delay(ms: number, jitterMs = 0): void {
     checkDelay('delay ms', ms);
     checkDelay('delay jitter', jitterMs);
@@ -388,7 +390,8 @@ function validateOptions(options: FaultProxyOptions): void {
   }
   if (typeof options.target.host !== 'string' || options.target.host === '') {
     throw new RangeError(
-      `proxy '${options.name}': target host must be a non-empty string, got '${String(options.target.host)}'`,
+      `proxy '${options.name}': target host must be a non-empty string, ` +
+        `got '${String(options.target.host)}'`,
     );
   }
   checkPort(`proxy '${options.name}': target port`, options.target.port, 1);

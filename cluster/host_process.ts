@@ -39,7 +39,10 @@ export interface HostProcessOptions {
   /** The cluster's clock origin (wall ms); see liveClock. Defaults to this process's start. */
   readonly clockOrigin?: number | undefined;
   readonly snapshotBytes?: number | undefined;
-  /** Told when a transfer this process runs reaches its outcome (the NATS bench times requests with it). */
+  /**
+   * Told when a transfer this process runs reaches its
+   * outcome (the NATS bench times requests with it).
+   */
   readonly onOutcome?: ((transferId: string) => void) | undefined;
   /**
    * Publish `[transferId, wall ms]` pairs of outcomes here, batched every 20 ms (the NATS bench
@@ -153,7 +156,8 @@ export class HostProcess implements HostObserver {
     if (subject !== undefined)
       this.outcomeTicker = setInterval(() => this.flushOutcomes(subject), 20);
     await this.nc.flush();
-    for (const host of this.hosts.values()) host.start(); // resume pending sagas, now that replies can arrive
+    // resume pending sagas, now that replies can arrive
+    for (const host of this.hosts.values()) host.start();
     log.info({ actors: [...this.hosts.keys()] }, 'host serving');
   }
 

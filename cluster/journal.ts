@@ -96,7 +96,8 @@ export async function readJournal(
   } catch (error) {
     if (!isNotFound(error)) throw error;
     throw new Error(
-      `no journal stream ${stream} for ${address}: provision it first (gongji provision, which gongji cluster up runs)`,
+      `no journal stream ${stream} for ${address}: provision it first ` +
+        `(gongji provision, which gongji cluster up runs)`,
     );
   }
   const lastSeq = info.state.last_seq;
@@ -123,7 +124,10 @@ type JournalEntry =
   | readonly ['b', readonly string[], readonly unknown[]]
   | readonly ['s', string, number, number, readonly string[], readonly unknown[]];
 
-/** Folds journal entries, in stream order, into records. A snapshot counts once all its chunks are in. */
+/**
+ * Folds journal entries, in stream order, into records.
+ * A snapshot counts once all its chunks are in.
+ */
 export class JournalFold {
   records = new Map<string, unknown>();
   /** A complete snapshot has been folded (every journal starts with one once it is whole). */
@@ -241,7 +245,9 @@ export class Journal {
     return this.lastSeq;
   }
 
-  /** Append one group commit; `durable` is the actor's durable records before it (for snapshots). */
+  /**
+   * Append one group commit; `durable` is the actor's durable records before it (for snapshots).
+   */
   async append(
     keys: readonly string[],
     values: readonly unknown[],
@@ -302,7 +308,10 @@ export class Journal {
     return first;
   }
 
-  /** Publish one entry, expecting this owner's last sequence; retry until the server answers. Returns its size. */
+  /**
+   * Publish one entry, expecting this owner's last sequence;
+   * retry until the server answers. Returns its size.
+   */
   private async publish(entry: JournalEntry): Promise<number> {
     const data = pack(entry);
     const msgID = `${this.owner}:${++this.seqNo}`;
@@ -326,7 +335,8 @@ export class Journal {
             return data.length;
           }
           throw new FencedError(
-            `${this.address}: another owner wrote to the journal (expected last sequence ${expected})`,
+            `${this.address}: another owner wrote to the journal ` +
+              `(expected last sequence ${expected})`,
           );
         }
         if (error instanceof JetStreamApiError && !isRetryable(error)) throw error;
@@ -357,7 +367,10 @@ function msgIdOf(
   return message?.header?.get('Nats-Msg-Id');
 }
 
-/** Server-side refusals that a retry cannot fix are thrown; the rest (no leader yet, timeouts) are retried. */
+/**
+ * Server-side refusals that a retry cannot fix are thrown;
+ * the rest (no leader yet, timeouts) are retried.
+ */
 function isRetryable(error: JetStreamApiError): boolean {
   return (
     error.status === 503 ||

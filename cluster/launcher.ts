@@ -131,7 +131,8 @@ export class LocalCluster {
       const provisioned = await cluster.children.get('provision')!.exited;
       if (provisioned !== 0)
         throw new Error(
-          `provisioning the journal streams failed (exit ${provisioned}); see ${join(dir, 'logs', 'provision.log')}`,
+          `provisioning the journal streams failed (exit ${provisioned}); ` +
+            `see ${join(dir, 'logs', 'provision.log')}`,
         );
       for (const host of deployment.hosts) await cluster.startProcess(host.name);
       await cluster.waitServing(allAddresses(deployment), 60_000);
@@ -256,7 +257,8 @@ export class LocalCluster {
       while (waiting.size > 0) {
         if (Date.now() > deadline)
           throw new Error(
-            `not serving after ${timeoutMs} ms: ${[...waiting].join(', ')} (see ${join(this.options.dir, 'logs')})`,
+            `not serving after ${timeoutMs} ms: ${[...waiting].join(', ')} ` +
+              `(see ${join(this.options.dir, 'logs')})`,
           );
         for (const address of [...waiting]) {
           try {

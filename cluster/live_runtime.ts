@@ -5,7 +5,9 @@ import { HOUR_MS } from '../actors/config.ts';
 import type { ActorHost, HostEnvironment } from '../host/actor_host.ts';
 import type { Journal } from './journal.ts';
 
-/** Where a live cluster's day starts on the actors' clock: D0 10:00 (Beijing), clear of W8's night. */
+/**
+ * Where a live cluster's day starts on the actors' clock: D0 10:00 (Beijing), clear of W8's night.
+ */
 const LIVE_DAY_START_MS = 10 * HOUR_MS;
 
 /**
@@ -27,7 +29,9 @@ export class LiveEnvironment implements HostEnvironment {
   constructor(
     private readonly clock: () => number,
     private readonly journals: ReadonlyMap<string, Journal>,
-    /** A sync that failed for good (fenced by another owner, journal closed): the host must stop. */
+    /**
+     * A sync that failed for good (fenced by another owner, journal closed): the host must stop.
+     */
     private readonly onSyncFailure: (host: ActorHost, error: unknown) => void,
   ) {}
 

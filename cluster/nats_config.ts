@@ -35,7 +35,9 @@ export interface NatsNodeConfig {
     readonly port: number;
     /** e.g. "nats-route://127.0.0.1:6223"; must not be empty. */
     readonly routes: readonly string[];
-    /** The route address this server tells the others about (gossip); absent = its listen address. */
+    /**
+     * The route address this server tells the others about (gossip); absent = its listen address.
+     */
     readonly advertise?: string;
   };
   /** JetStream file store directory. */
@@ -76,7 +78,9 @@ function checkHost(field: string, value: string): void {
     fail(field, `must be a hostname or IP address, got ${JSON.stringify(value)}`);
 }
 
-/** A NATS subject or wildcard pattern: non-empty tokens, `*` and `>` only as whole tokens, `>` last. */
+/**
+ * A NATS subject or wildcard pattern: non-empty tokens, `*` and `>` only as whole tokens, `>` last.
+ */
 function checkSubject(field: string, subject: string): void {
   checkText(field, subject);
   if (/\s/.test(subject))
@@ -178,7 +182,8 @@ function renderUser(u: NatsUser): string {
   const head = `user: ${quote(u.user)}, password: ${quote(u.password)}`;
   if (!u.permissions) return `    { ${head} }`;
   const { publish, subscribe } = u.permissions;
-  return `    { ${head}, permissions: { publish: ${renderAllow(publish)}, subscribe: ${renderAllow(subscribe)} } }`;
+  const allowed = `publish: ${renderAllow(publish)}, subscribe: ${renderAllow(subscribe)}`;
+  return `    { ${head}, permissions: { ${allowed} } }`;
 }
 
 function renderCluster(cluster: NonNullable<NatsNodeConfig['cluster']>, host: string): string[] {

@@ -51,7 +51,8 @@ export function findNatsServer(
   if (explicit !== undefined && explicit !== '') {
     if (isExecutable(explicit)) return explicit;
     throw new NatsServerMissingError(
-      `nats-server not found: NATS_SERVER_BIN=${JSON.stringify(explicit)} is not an executable file; fix it or unset it`,
+      `nats-server not found: NATS_SERVER_BIN=${JSON.stringify(explicit)} ` +
+        `is not an executable file; fix it or unset it`,
     );
   }
   const onPath = (env['PATH'] ?? '')
@@ -61,7 +62,8 @@ export function findNatsServer(
   const found = [...onPath, ...fallbacks].find(isExecutable);
   if (found !== undefined) return found;
   throw new NatsServerMissingError(
-    'nats-server not found: install it (apt-get install nats-server) or set NATS_SERVER_BIN to its path',
+    'nats-server not found: install it (apt-get install nats-server) ' +
+      'or set NATS_SERVER_BIN to its path',
   );
 }
 
@@ -296,7 +298,9 @@ export class NatsCluster {
     return node;
   }
 
-  /** Start every node that is not running, then wait until all are ready; on failure call stop(). */
+  /**
+   * Start every node that is not running, then wait until all are ready; on failure call stop().
+   */
   async start(): Promise<void> {
     const idle = this.nodes.map((_, i) => i).filter((i) => !this.isRunning(i));
     idle.forEach((i) => this.spawnNode(i));
@@ -421,7 +425,8 @@ export class NatsCluster {
 
   private failure(node: NatsNode, what: string): Error {
     return new Error(
-      `nats-server ${node.name} (client port ${node.clientPort}) ${what}; last lines of ${node.logPath}:\n${readTail(node.logPath, LOG_TAIL_LINES)}`,
+      `nats-server ${node.name} (client port ${node.clientPort}) ${what}; ` +
+        `last lines of ${node.logPath}:\n${readTail(node.logPath, LOG_TAIL_LINES)}`,
     );
   }
 }

@@ -86,7 +86,9 @@ export function inboxPrefixOf(user: string | undefined): string {
   return user === undefined ? '_INBOX' : `_INBOX_${user}`;
 }
 
-/** Close a connection after letting it drain for at most `ms` (a cut link never answers a drain). */
+/**
+ * Close a connection after letting it drain for at most `ms` (a cut link never answers a drain).
+ */
 export async function drainWithin(nc: NatsConnection, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<void>((resolve) => {
@@ -139,7 +141,8 @@ export class NatsTransport implements Transport {
       }
       return;
     }
-    if (this.nc.isClosed() || this.nc.isDraining()) return; // shutting down: the protocol's retries own delivery
+    // shutting down: the protocol's retries own delivery
+    if (this.nc.isClosed() || this.nc.isDraining()) return;
     this.sent++;
     try {
       this.nc.publish(frameSubject(to, from), frame);

@@ -2,7 +2,8 @@
 //
 //   gj.v1.<to-role>.<to-shard>.<from-role>.<from-shard>   a protocol frame, msgpack
 //   gj.admin.<role>.<shard>                                a reconciliation query (request/reply)
-//   gj.state.<role>.<shard>                                an actor's journal, in stream GJ_<role>_<shard>
+//   gj.state.<role>.<shard>                                an actor's journal, in stream
+//                                                          GJ_<role>_<shard>
 //
 // An actor address is `<role>.<shard>`, two subject tokens. The sender's address rides in the
 // subject, where the broker's per-user publish permissions make it unforgeable: a province host's

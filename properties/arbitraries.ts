@@ -1,7 +1,7 @@
 // fast-check arbitraries for whole scenarios: a small topology and population (from a seed), a
 // scripted burst of requests mixing every flow (transfers, bindings, revocations, enrolment
-// changes, bills, contributions), and a fault schedule over the same window. Everything a run depends on is
-// fast-check data, so a failing case shrinks to few requests and few faults.
+// changes, bills, contributions), and a fault schedule over the same window. Everything a run
+// depends on is fast-check data, so a failing case shrinks to few requests and few faults.
 import fc from 'fast-check';
 
 import {

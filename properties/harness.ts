@@ -45,10 +45,11 @@ function describeCounterexample(scenario: Scenario, sim: Simulation): string {
     `invariants failed: ${failedInvariants(sim)
       .map((n) => `${n} (${sim.checkers.results.get(n as never)?.detail})`)
       .join('; ')}`,
-    `scenario seed ${scenario.seed}, variant ${scenario.protocol.variant}, writeAhead ${scenario.writeAhead}, ` +
-      `requireReceipt ${scenario.protocol.requireReceipt}, ` +
+    `scenario seed ${scenario.seed}, variant ${scenario.protocol.variant}, ` +
+      `writeAhead ${scenario.writeAhead}, requireReceipt ${scenario.protocol.requireReceipt}, ` +
       `${scenario.topology.provinces} province(s), ${scenario.population.wallets} wallets, ` +
-      `${scenario.protocol.walletShardCount} shard(s), store sync ${scenario.storeSyncMs} ms, trace ${sim.trace.hash}`,
+      `${scenario.protocol.walletShardCount} shard(s), store sync ${scenario.storeSyncMs} ms, ` +
+      `trace ${sim.trace.hash}`,
     `faults (${scenario.faults.length}):`,
     ...scenario.faults.map((f) => `  ${describeFault(f)}`),
     ...describeScript(scenario),

@@ -98,7 +98,8 @@ describe('regressions found by the properties', () => {
       face: 'PASS' as const,
       claim: 'true' as const,
     });
-    // The first candidate whose binding, asked once, succeeds (kinship, wallets and policy allow it).
+    // The first candidate whose binding, asked once, succeeds
+    // (kinship, wallets and policy allow it).
     const candidates = new Simulation(base).world.population.candidates.length;
     const ok = Array.from({ length: candidates }, (_, k) => k).find((k) => {
       const once = new Simulation({ ...base, binds: [bind(k, 36_000_000)] }).run();

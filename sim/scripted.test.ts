@@ -49,7 +49,8 @@ describe('a scripted workload mixing every flow', () => {
       'bills (5):',
       '  D0+10:00:15.000 patient #0 outpatient care (local) 200.00 yuan, POS settle, wallet',
       '  D0+10:00:05.000 patient #3 pharmacy care (sameProvince) 88.50 yuan, POS cancelBefore',
-      '  D0+10:00:10.000 patient #5 inpatient care (crossProvince) 12000.00 yuan, POS cancelAfter, wallet, emergency',
+      '  D0+10:00:10.000 patient #5 inpatient care (crossProvince) 12000.00 yuan, ' +
+        'POS cancelAfter, wallet, emergency',
       '  D0+10:00:30.000 patient #7 chronic care (local) 650.00 yuan, POS timeout, wallet',
       '  D0+10:00:50.000 patient #9 outpatient care (local) 30.00 yuan, POS abandon',
       'contributions (3):',

@@ -28,6 +28,8 @@ interface Rule {
   readonly imports: readonly Folder[];
   /** Packages it may not import: a prefix of the specifier (`node:fs`, `@nats-io/`). */
   readonly bannedPackages: readonly string[];
+  /** When present, the only packages it may import at all. */
+  readonly onlyPackages?: readonly string[];
 }
 
 /** Node modules that do I/O or read the clock: the pure layers must not see them. */
@@ -46,7 +48,11 @@ const IO_MODULES = [
 const NATS = '@nats-io/';
 
 export const RULES: Readonly<Record<Folder, Rule>> = {
-  protocol: { imports: [], bannedPackages: [...IO_MODULES, NATS, 'xstate'] },
+  protocol: {
+    imports: [],
+    bannedPackages: [...IO_MODULES, NATS, 'xstate'],
+    onlyPackages: ['decimal.js', 'msgpackr'],
+  },
   actors: { imports: ['protocol'], bannedPackages: [...IO_MODULES, NATS] },
   host: { imports: ['protocol', 'actors'], bannedPackages: [...IO_MODULES, NATS] },
   world: { imports: ['protocol', 'actors', 'host'], bannedPackages: [NATS] },
@@ -78,12 +84,13 @@ export interface Violation {
 }
 
 /** Every module specifier of a file: static imports, re-exports and dynamic imports. */
-export function importsOf(text: string): string[] {
+function importsOf(text: string): string[] {
   const info = ts.preProcessFile(text, true, true);
   return info.importedFiles.map((f) => f.fileName);
 }
 
-function folderOf(path: string): Folder | undefined {
+/** The layer a repository path is in, or undefined outside every layer (the root's configs). */
+export function folderOf(path: string): Folder | undefined {
   const top = path.split('/')[0] ?? '';
   return (FOLDERS as readonly string[]).includes(top) ? (top as Folder) : undefined;
 }
@@ -102,7 +109,10 @@ function isTest(path: string): boolean {
   return /\.(test|property)\.ts$/.test(path);
 }
 
-/** The imports of `files` that go against RULES, each with the reason. */
+/**
+ * The imports of `files` that go against RULES, each with the reason. A relative import must
+ * stay inside the layered folders; a package import is checked against the folder's bans.
+ */
 export function importViolations(files: readonly SourceFile[]): Violation[] {
   const violations: Violation[] = [];
   for (const file of files) {
@@ -123,6 +133,9 @@ export function importViolations(files: readonly SourceFile[]): Violation[] {
       } else if (!isTest(file.path)) {
         const banned = rule.bannedPackages.find((p) => specifier.startsWith(p));
         if (banned !== undefined) add(`${folder}/ may not import ${banned}`);
+        else if (rule.onlyPackages !== undefined && !rule.onlyPackages.includes(specifier)) {
+          add(`${folder}/ may import only the packages ${rule.onlyPackages.join(', ')}`);
+        }
       }
     }
   }

@@ -61,10 +61,12 @@ function section(text: string, title: string, file: string): string[] {
  * so a clone without it still checks RULES.md against this list; where DOMAIN.md is present, a
  * test holds the list equal to it, so an edit there fails here until both are updated.
  */
-const DOMAIN_RULE_IDS =
-  'E1 E2 E3 E4 E5 E6 E7 E8 E9 E10 W1 W2 W3 W4 W5 W6 W7 W8 W9 W10 W11 W12 W13 W14 W15 W16 W17 W18 W19 P1 P2 P3 P4 P5 D1 D2 D3 D4 D5 D6 D7 D8 D9 D10 D11 D12 C1 C2 C3 C4 C5 K1 K2 K3 K4 K5 K6 K7 K8 K9 K10'.split(
-    ' ',
-  );
+const DOMAIN_RULE_IDS = (
+  'E1 E2 E3 E4 E5 E6 E7 E8 E9 E10 ' +
+  'W1 W2 W3 W4 W5 W6 W7 W8 W9 W10 W11 W12 W13 W14 W15 W16 W17 W18 W19 ' +
+  'P1 P2 P3 P4 P5 D1 D2 D3 D4 D5 D6 D7 D8 D9 D10 D11 D12 C1 C2 C3 C4 C5 ' +
+  'K1 K2 K3 K4 K5 K6 K7 K8 K9 K10'
+).split(' ');
 
 /** Rule IDs of DOMAIN §2: the list above (checked against DOMAIN.md where it is present). */
 function domainRuleIds(): string[] {
@@ -110,13 +112,15 @@ function ruleRows(problems: string[]): RuleRow[] {
     if (first === 'ID' || /^:?-+:?$/.test(first)) return; // the header and its separator
     if (!RULE_ID.test(first)) {
       problems.push(
-        `RULES.md line ${offset + i}: "${first}" is not a rule ID; rows of the rules table begin with a bare ID (W7, not \`W7\` or **W7**)`,
+        `RULES.md line ${offset + i}: "${first}" is not a rule ID; ` +
+          'rows of the rules table begin with a bare ID (W7, not `W7` or **W7**)',
       );
       return;
     }
     if (c.length !== 5) {
       problems.push(
-        `RULES.md: ${first} row has ${c.length} cells; expected 5 (ID | rule | status | where | test)`,
+        `RULES.md: ${first} row has ${c.length} cells; ` +
+          'expected 5 (ID | rule | status | where | test)',
       );
     }
     const statusCell = c[2] ?? '';
@@ -157,7 +161,9 @@ function testFiles(): string[] {
 }
 
 // A string literal: '…', "…", or a template without substitutions.
-const STRING = String.raw`(?:'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"|\`(?:[^\`\\$]|\\.|\$(?!\{))*\`)`;
+const STRING =
+  String.raw`(?:'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"|` +
+  String.raw`\`(?:[^\`\\$]|\\.|\$(?!\{))*\`)`;
 const CALL = new RegExp(
   String.raw`\b(it|test|describe)((?:\.[A-Za-z]+)*)\s*\(\s*(${STRING}(?:\s*\+\s*${STRING})*)`,
   'g',
@@ -209,7 +215,8 @@ function checkNamedTest(
   const problems: string[] = [];
   if (row.status === 'enforced' && !name.startsWith(`${row.id}:`)) {
     problems.push(
-      `RULES.md: ${row.id} is \`enforced\` and names test \`${name}\`, which does not begin with "${row.id}:"`,
+      `RULES.md: ${row.id} is \`enforced\` and names test \`${name}\`, ` +
+        `which does not begin with "${row.id}:"`,
     );
   }
   const found = index.get(name) ?? [];
@@ -259,7 +266,8 @@ describe('docs/RULES.md follows DOMAIN.md §2', () => {
     const at = both.findIndex((id, i) => inDoc[i] !== id);
     if (at >= 0) {
       problems.push(
-        `RULES.md: rows are out of DOMAIN's order: ${inDoc[at]} comes where DOMAIN has ${both[at]} ` +
+        `RULES.md: rows are out of DOMAIN's order: ` +
+          `${inDoc[at]} comes where DOMAIN has ${both[at]} ` +
           `(after ${at === 0 ? 'the start' : both[at - 1]})`,
       );
     }
@@ -353,7 +361,8 @@ describe('docs/RULES.md lists the closed set of reason codes', () => {
     for (const code of REASONS) {
       if (!seen.has(code))
         problems.push(
-          `RULES.md: reason code \`${code}\` (protocol/messages.ts REASONS) is missing from "Reason codes"`,
+          `RULES.md: reason code \`${code}\` (protocol/messages.ts REASONS) ` +
+            'is missing from "Reason codes"',
         );
     }
     expect(problems).toEqual([]);

@@ -18,7 +18,9 @@ interface Pending {
   attempt: number;
 }
 
-/** What the people behind the app do when asked; each drawn from a hash of the id (deterministic). */
+/**
+ * What the people behind the app do when asked; each drawn from a hash of the id (deterministic).
+ */
 export interface AppBehaviour {
   /** W13: share of transfers whose donor fails the face or password check. */
   readonly authFailShare: number;
@@ -50,7 +52,9 @@ type AnswerKind =
 /** F3: where a provider's POS is with one bill: what it sent last and waits an answer to. */
 type PosStep = 'presettle' | 'settle' | 'cancel' | 'reverse' | 'resettle';
 
-/** How long the POS waits for a settle's answer before it reverses (2601), in the 'timeout' case. */
+/**
+ * How long the POS waits for a settle's answer before it reverses (2601), in the 'timeout' case.
+ */
 const POS_TIMEOUT_MS = 30_000;
 
 const FACE = 'face:';
@@ -87,7 +91,9 @@ export class AppClient implements Actor {
   constructor(
     readonly address: string,
     private readonly config: ProtocolConfig,
-    /** Told of each first answer (a load generator times requests with it); no effect on the actor. */
+    /**
+     * Told of each first answer (a load generator times requests with it); no effect on the actor.
+     */
     private readonly onAnswer?: (id: string, kind: AnswerKind) => void,
     private readonly behaviour: AppBehaviour = APP_BEHAVIOUR_DEFAULTS,
   ) {}

@@ -27,7 +27,9 @@ const OPENING_FUNDS: OpeningFunds = {
   prepaymentFenPerInsured: 2_000n,
 };
 
-/** One actor of the world: how to make it from its durable records, and the records it opens with. */
+/**
+ * One actor of the world: how to make it from its durable records, and the records it opens with.
+ */
 export interface ActorSpec {
   readonly make: (records: ReadonlyMap<string, unknown>) => Actor;
   readonly opening: ReadonlyMap<string, unknown>;

@@ -78,7 +78,9 @@ export class Checkers implements Outcomes {
   wallet: Fen = 0n;
   overlap: Fen = 0n;
   returning: Fen = 0n;
-  /** Σ income + payable + spent + contributed: what came in from outside or went out (P4, F3, F4). */
+  /**
+   * Σ income + payable + spent + contributed: what came in from outside or went out (P4, F3, F4).
+   */
   outside: Fen = 0n;
   /** Conservation checks run: one per delivered message and per sync. */
   checks = 0;
@@ -87,7 +89,10 @@ export class Checkers implements Outcomes {
   private readonly credited = new Set<string>();
   private readonly inOverlap = new Map<string, Fen>();
   private readonly applied = new Map<string, number>();
-  /** Virtual ms from acceptance to a terminal outcome (hdr-histogram: exact percentiles, bounded memory). */
+  /**
+   * Virtual ms from acceptance to a terminal outcome
+   * (hdr-histogram: exact percentiles, bounded memory).
+   */
   private readonly latency = hdr.build({
     lowestDiscernibleValue: 1,
     numberOfSignificantValueDigits: 3,
@@ -116,8 +121,9 @@ export class Checkers implements Outcomes {
         'conservation',
         `Σ available ${formatFen(this.available)} + held ${formatFen(this.held)} + wallet ` +
           `${formatFen(this.wallet)} − in-flight overlap ${formatFen(this.overlap)} + returning ` +
-          `${formatFen(this.returning)} + outside ${formatFen(this.outside)} = ${formatFen(total)}, ` +
-          `opening total ${formatFen(this.openingTotal)} (off by ${formatFen(total - this.openingTotal)})`,
+          `${formatFen(this.returning)} + outside ${formatFen(this.outside)} = ` +
+          `${formatFen(total)}, opening total ${formatFen(this.openingTotal)} ` +
+          `(off by ${formatFen(total - this.openingTotal)})`,
       );
     }
   }
@@ -134,7 +140,8 @@ export class Checkers implements Outcomes {
     if (running !== counted) {
       this.fail(
         'conservation',
-        `running totals ${running} ≠ recount ${counted} (available/held/wallet/overlap/returning/outside)`,
+        `running totals ${running} ≠ recount ${counted} ` +
+          `(available/held/wallet/overlap/returning/outside)`,
       );
     }
   }
@@ -232,7 +239,9 @@ export class Checkers implements Outcomes {
     this.trackReturning(p);
   }
 
-  /** Keep `returning` = Σ amount returned at a wallet (W11) and not yet refunded at the province. */
+  /**
+   * Keep `returning` = Σ amount returned at a wallet (W11) and not yet refunded at the province.
+   */
   private trackReturning(p: Posting): void {
     if (p.op === 'return') {
       this.returningByCorr.set(p.corr, p.amount);

@@ -80,7 +80,10 @@ export function describeFault(fault: FaultEvent): string {
   const span = `${fmtTime(fault.at)}+${fault.durationMs}ms`;
   switch (fault.type) {
     case 'partition':
-      return `${span} partition [${fault.groupA.join(',')}] ${fault.oneWay ? '->' : '<->'} [${fault.groupB.join(',')}]`;
+      return (
+        `${span} partition [${fault.groupA.join(',')}] ` +
+        `${fault.oneWay ? '->' : '<->'} [${fault.groupB.join(',')}]`
+      );
     case 'crash':
       return `${span} crash ${fault.node}`;
     case 'reorder':

@@ -48,8 +48,9 @@ export function checkRecount(money: Recount, openingTotal: Fen, fail: Fail): voi
     fail(
       'conservation',
       `recount: Σ available ${formatFen(available)} + held ${formatFen(held)} + wallet ` +
-        `${formatFen(wallet)} − overlap ${formatFen(overlap)} + returning ${formatFen(returning)} ` +
-        `+ outside ${formatFen(outside)} = ${formatFen(total)} ≠ opening ${formatFen(openingTotal)}`,
+        `${formatFen(wallet)} − overlap ${formatFen(overlap)} ` +
+        `+ returning ${formatFen(returning)} + outside ${formatFen(outside)} ` +
+        `= ${formatFen(total)} ≠ opening ${formatFen(openingTotal)}`,
     );
   }
   for (const [ledger, sum] of money.unbalanced) {
@@ -114,7 +115,9 @@ function checkReceipts(input: FinalInput, fail: Fail): void {
   reportStuck(fail, stuck, 'receipt(s) not settled (W11)');
 }
 
-/** F1: every accepted binding is decided within its TTL (+ bound), and an active one is recorded. */
+/**
+ * F1: every accepted binding is decided within its TTL (+ bound), and an active one is recorded.
+ */
 function checkBindings(input: FinalInput, fail: Fail): void {
   const { outcomes, parties, protocol, lastHealAt, lifecycleBoundMs } = input;
   const stuck: string[] = [];
@@ -152,8 +155,8 @@ function checkRequests(input: FinalInput, fail: Fail): void {
     const first = r.firstUnanswered.slice(0, 5).join(', ');
     fail(
       'allRequestsAnswered',
-      `${r.total} intents, ${r.submitted} submitted, ${r.accepted} accepted, ${r.refused} refused, ` +
-        `${r.unanswered} unanswered${first ? ` (${first})` : ''}` +
+      `${r.total} intents, ${r.submitted} submitted, ${r.accepted} accepted, ` +
+        `${r.refused} refused, ${r.unanswered} unanswered${first ? ` (${first})` : ''}` +
         (r.acceptedTransfers === sagas
           ? ''
           : `; ${r.acceptedTransfers} transfer requests accepted, ${sagas} transfer sagas`),

@@ -22,7 +22,9 @@ export interface InvariantResult {
   violations?: number;
 }
 
-/** Where a check reports a violation: the simulator's checkers, or the cluster checker's results. */
+/**
+ * Where a check reports a violation: the simulator's checkers, or the cluster checker's results.
+ */
 export type Fail = (name: InvariantName, detail: string) => void;
 
 /** A fresh verdict per invariant, every one ok, and the sink that records violations into it. */
@@ -51,7 +53,9 @@ export interface Recount {
   readonly wallet: Fen;
   readonly overlap: Fen;
   readonly returning: Fen;
-  /** Σ of the counters money enters or leaves people by: income (≤ 0), payable, spent, contributed. */
+  /**
+   * Σ of the counters money enters or leaves people by: income (≤ 0), payable, spent, contributed.
+   */
   readonly outside: Fen;
   /** Ledgers whose accounts do not sum to zero, with their sums. */
   readonly unbalanced: ReadonlyArray<readonly [string, Fen]>;

@@ -29,7 +29,10 @@ export const NETWORK_DEFAULTS: NetworkConfig = {
   links: [],
 };
 
-/** Provinces are their own sites; wallet shards, settlement and the app sit at the national platform. */
+/**
+ * Provinces are their own sites;
+ * wallet shards, settlement and the app sit at the national platform.
+ */
 export function siteOf(address: string): string {
   return address.startsWith('province.') ? address : 'national';
 }

@@ -139,11 +139,16 @@ export function disagree(id: string, outcome: string, parties: Parties): string 
 }
 
 export function describeParties(id: string, parties: Parties): string {
+  const settlement = parties.reversed.has(id)
+    ? 'reversed'
+    : parties.recorded.has(id)
+      ? 'recorded'
+      : '-';
   return [
     `saga=${parties.saga.get(id) ?? '-'}`,
     `province=${parties.txn.get(id)?.state ?? '-'}`,
     `wallet=${parties.decision.get(id) ?? '-'}`,
-    `settlement=${parties.reversed.has(id) ? 'reversed' : parties.recorded.has(id) ? 'recorded' : '-'}`,
+    `settlement=${settlement}`,
   ].join(' ');
 }
 
@@ -161,7 +166,8 @@ export function liabilityDisagreements(parties: Parties): string[] {
     const settled = parties.settlementLiability.get(region) ?? 0n;
     if (due !== wallet || wallet !== settled) {
       off.push(
-        `${region}: province due ${formatFen(due)}, wallet ledger ${formatFen(wallet)}, settlement ${formatFen(settled)}`,
+        `${region}: province due ${formatFen(due)}, wallet ledger ${formatFen(wallet)}, ` +
+          `settlement ${formatFen(settled)}`,
       );
     }
   }

@@ -77,7 +77,10 @@ function billDisagreement(
     }
     const wallet = sum('wallet');
     if (wallet !== walletPaid) {
-      return `bill ${id} settled: wallet lines ${formatFen(wallet)} ≠ acctMulaidPay ${formatFen(walletPaid)}`;
+      return (
+        `bill ${id} settled: wallet lines ${formatFen(wallet)} ≠ ` +
+        `acctMulaidPay ${formatFen(walletPaid)}`
+      );
     }
   } else if (outcome === 'cancelled' || outcome === 'reversed' || outcome === 'expired') {
     if (record !== undefined && record.state !== 'released' && record.state !== 'refunded') {
@@ -207,7 +210,8 @@ function checkFunds(parties: Parties, openingFunds: Fen, fail: Fail): void {
   if (total !== openingFunds) {
     fail(
       'clearing',
-      `Σ funds ${formatFen(parties.funds)} + clearing account ${formatFen(parties.clearingAccount)} = ` +
+      `Σ funds ${formatFen(parties.funds)} + ` +
+        `clearing account ${formatFen(parties.clearingAccount)} = ` +
         `${formatFen(total)} ≠ opening ${formatFen(openingFunds)}`,
     );
   }
@@ -216,12 +220,15 @@ function checkFunds(parties: Parties, openingFunds: Fen, fail: Fail): void {
   if (held !== parties.clearingAccount) {
     fail(
       'clearing',
-      `the clearing account ${formatFen(parties.clearingAccount)} ≠ prepayments held ${formatFen(held)}`,
+      `the clearing account ${formatFen(parties.clearingAccount)} ≠ ` +
+        `prepayments held ${formatFen(held)}`,
     );
   }
 }
 
-/** Cleared = settled per reconciled batch: the statements' gross payables are its national lines. */
+/**
+ * Cleared = settled per reconciled batch: the statements' gross payables are its national lines.
+ */
 function checkBatches(parties: Parties, fail: Fail): void {
   for (const { value, context: batch } of parties.batches.values()) {
     // Only the run's last months may still be open: their clearing falls after the horizon.
@@ -246,7 +253,8 @@ function checkBatches(parties: Parties, fail: Fail): void {
     if (cleared !== settled && [...byProvince.values()].every((v) => v >= 0n)) {
       fail(
         'clearing',
-        `${batch.month}: statements clear ${formatFen(cleared)}, the batch's lines say ${formatFen(settled)}`,
+        `${batch.month}: statements clear ${formatFen(cleared)}, ` +
+          `the batch's lines say ${formatFen(settled)}`,
       );
     }
   }

@@ -96,7 +96,9 @@ function settlementTime(prng: Prng, days: number): number {
   );
 }
 
-/** Where care can be had: the population's provinces, and each one's pooling regions (both sorted). */
+/**
+ * Where care can be had: the population's provinces, and each one's pooling regions (both sorted).
+ */
 export interface CarePlaces {
   readonly provinces: readonly string[];
   readonly regionsOf: ReadonlyMap<string, readonly string[]>;

@@ -11,7 +11,10 @@ import { balanceOf } from '../actors/wallet.ts';
 import type { Fen } from '../protocol/index.ts';
 import type { Recount } from './invariants.ts';
 
-/** What a recount reads of an actor: its address and durable records (a host, or a journal read back). */
+/**
+ * What a recount reads of an actor:
+ * its address and durable records (a host, or a journal read back).
+ */
 export interface DurableView {
   readonly address: string;
   readonly store: { readonly durable: ReadonlyMap<string, unknown> };

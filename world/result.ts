@@ -3,7 +3,8 @@
 // (sim/report.ts), the NATS checker from a quiet cut of a live cluster (cluster/check.ts); the
 // `runtime` field says which, and the fields one runtime cannot know are documented as such.
 //   { runtime, seed, scenario, variant, traceHash, virtualMs, wallMs, ok,
-//     counts: { "<flow>.<scope>.<outcome>": n }, reasons, invariants: { "<name>": { ok, detail? } },
+//     counts: { "<flow>.<scope>.<outcome>": n }, reasons,
+//     invariants: { "<name>": { ok, detail? } },
 //     notices, requests, money, population, network, boundary, faults, lastHealAt,
 //     lifecycleBoundMs, latencyMs, cluster }
 import { BATCH_STATES } from '../actors/clearing.ts';
@@ -22,7 +23,9 @@ type Runtime = 'sim' | 'nats';
 export interface ClusterPart {
   readonly quiesced: boolean;
   readonly actors: Record<string, { journalSeq: number; records: number; received: number }>;
-  /** What the load generator (the cluster's app) says of its requests; null if it did not answer. */
+  /**
+   * What the load generator (the cluster's app) says of its requests; null if it did not answer.
+   */
   readonly load: Requests | null;
 }
 
@@ -55,7 +58,10 @@ export interface RunResult {
   readonly faults: readonly string[];
   readonly lastHealAt: string;
   readonly lifecycleBoundMs: number;
-  /** Transfer latency, accepted → terminal: virtual ms (sim), wall ms since each host started (nats). */
+  /**
+   * Transfer latency, accepted → terminal:
+   * virtual ms (sim), wall ms since each host started (nats).
+   */
   readonly latencyMs: { p50: number; p99: number; max: number };
   /** The cluster's own report (nats); null in the simulator. */
   readonly cluster: ClusterPart | null;
@@ -188,7 +194,8 @@ function countTransfers(outcomes: Outcomes, tally: Tally, options: CountOptions)
 export function summarize(result: RunResult): string {
   const lines: string[] = [...header(result), ''];
   const row = (label: string, width: number, keys: readonly string[], key: (o: string) => string) =>
-    `  ${label.padEnd(width)}${keys.map((o) => String(result.counts[key(o)] ?? 0).padStart(11)).join('')}`;
+    `  ${label.padEnd(width)}` +
+    keys.map((o) => String(result.counts[key(o)] ?? 0).padStart(11)).join('');
   const table = (title: string, keys: readonly string[], flow: string) => {
     lines.push(`  ${title.padEnd(14)}${keys.map((o) => o.padStart(11)).join('')}`);
     for (const scope of SCOPES) lines.push(row(scope, 14, keys, (o) => `${flow}.${scope}.${o}`));
@@ -199,7 +206,8 @@ export function summarize(result: RunResult): string {
   table('bind', BIND_OUTCOMES, 'bind');
   lines.pop();
   lines.push(
-    `  SMS notices sent (W14): ${result.notices.sms}; monthly credits (P4): ${result.counts['credit.local.credited']}`,
+    `  SMS notices sent (W14): ${result.notices.sms}; ` +
+      `monthly credits (P4): ${result.counts['credit.local.credited']}`,
     '',
     `  ${'bills'.padEnd(28)}${BILL_OUTCOMES.map((o) => o.padStart(11)).join('')}`,
   );
@@ -222,23 +230,27 @@ function header(result: RunResult): string[] {
   const lines = [
     `gongji ${result.scenario} seed=${result.seed} variant=${result.variant}` +
       (result.runtime === 'nats' ? ' on NATS' : ''),
-    `  ${p.provinces} provinces, ${p.regions} pooling regions, ${p.wallets} wallets, ${p.relations} relations`,
+    `  ${p.provinces} provinces, ${p.regions} pooling regions, ${p.wallets} wallets, ` +
+      `${p.relations} relations`,
   ];
   const l = result.latencyMs;
   if (result.runtime === 'sim') {
     lines.push(
       `  virtual ${result.virtualTime}, wall ${(result.wallMs / 1000).toFixed(1)} s, ` +
         `${result.network.deliveries} deliveries, trace ${result.traceHash}`,
-      `  transfer latency (accepted → terminal, virtual): p50 ${l.p50} ms, p99 ${l.p99} ms, max ${l.max} ms`,
+      `  transfer latency (accepted → terminal, virtual): p50 ${l.p50} ms, p99 ${l.p99} ms, ` +
+        `max ${l.max} ms`,
     );
   } else {
     const cluster = result.cluster;
     lines.push(
       `  checked in ${(result.wallMs / 1000).toFixed(1)} s at virtual ${result.virtualTime}, ` +
-        `quiesced: ${cluster?.quiesced ? 'yes' : 'NO'}, ${Object.keys(cluster?.actors ?? {}).length} actors`,
+        `quiesced: ${cluster?.quiesced ? 'yes' : 'NO'}, ` +
+        `${Object.keys(cluster?.actors ?? {}).length} actors`,
       l.max === 0
         ? '  transfer latency: none timed since the hosts last started'
-        : `  transfer latency (accepted → terminal, wall, since each host started): p50 ${l.p50} ms, p99 ${l.p99} ms`,
+        : `  transfer latency (accepted → terminal, wall, since each host started): ` +
+            `p50 ${l.p50} ms, p99 ${l.p99} ms`,
     );
   }
   return lines;
@@ -279,8 +291,9 @@ function faultLines(result: RunResult): string[] {
     .join(', ');
   if (result.runtime === 'nats') return [`  frames refused at the boundary: ${boundary || 'none'}`];
   return [
-    `  faults: ${result.faults.length}, last healed ${result.lastHealAt}; network lost ${n.lost}, ` +
-      `duplicated ${n.duplicated}, cut ${n.droppedByPartition}, at crashed nodes ${n.droppedAtCrashedNode}`,
+    `  faults: ${result.faults.length}, last healed ${result.lastHealAt}; ` +
+      `network lost ${n.lost}, duplicated ${n.duplicated}, cut ${n.droppedByPartition}, ` +
+      `at crashed nodes ${n.droppedAtCrashedNode}`,
   ];
 }
 
