@@ -1,12 +1,13 @@
 // The linter's small rule set (docs/HACKING.md): no unused code, imports in one order, lines of
 // at most 100 columns. Layout is Prettier's; what the linter adds is what Prettier cannot do.
-// A test title may run past 100 columns: it is read as one sentence in the test report.
+// A test title may run past 100 columns (it is read as one sentence in the test report), and so
+// may a line with a regular expression (an expected message is clearer whole).
 import stylistic from '@stylistic/eslint-plugin';
 import simpleImportSort from 'eslint-plugin-simple-import-sort';
 import tseslint from 'typescript-eslint';
 
 export default [
-  { ignores: ['node_modules/**', 'out/**', 'coverage/**', '**/*.d.ts'] },
+  { ignores: ['node_modules/**', 'out/**', 'coverage/**', 'scratch/**', '**/*.d.ts'] },
   {
     files: ['**/*.ts', '**/*.mjs'],
     languageOptions: { parser: tseslint.parser, ecmaVersion: 2023, sourceType: 'module' },
@@ -37,6 +38,7 @@ export default [
         {
           code: 100,
           ignoreUrls: true,
+          ignoreRegExpLiterals: true,
           ignorePattern: String.raw`^\s*(?:it|test|describe|propTest)(?:\.\w+)*\(\s*['"\x60]`,
         },
       ],

@@ -51,7 +51,7 @@ export interface BillInput {
   readonly insuredRegion: string;
 }
 
-export type Undo = 'cancelled' | 'reversed' | 'expired';
+type Undo = 'cancelled' | 'reversed' | 'expired';
 
 export interface BillContext extends BillInput {
   readonly attempt: number;

@@ -17,6 +17,10 @@ export const PROTOCOL_VARIANTS: readonly ProtocolVariant[] = [
   'timeoutFails',
 ];
 
+/** F5: how a clearing batch nets the provinces (see ProtocolConfig.netting). */
+export const NETTINGS = ['multilateral', 'pairwise'] as const;
+type Netting = (typeof NETTINGS)[number];
+
 export interface ProtocolConfig {
   readonly variant: ProtocolVariant;
   /** First retry delay of a saga step; doubles per attempt (with deterministic jitter). */
@@ -64,7 +68,7 @@ export interface ProtocolConfig {
    * F5: how a batch nets provinces. Both settle each province's net position through the
    * national clearing account; 'pairwise' also keeps the batch's per-pair rows (DOMAIN §3.6).
    */
-  readonly netting: 'multilateral' | 'pairwise';
+  readonly netting: Netting;
 }
 
 export const PROTOCOL_DEFAULTS: ProtocolConfig = {

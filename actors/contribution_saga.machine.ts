@@ -61,7 +61,7 @@ interface Carrier {
   readonly followUp: (event: ContributionEvent) => void;
 }
 
-export type ContributionEvent = Carrier &
+type ContributionEvent = Carrier &
   (
     | { readonly type: 'start' | 'resume' | 'account.debited' | 'tax.confirmed' | 'tax.released' }
     | { readonly type: 'tax.claimed'; readonly amount: Fen }

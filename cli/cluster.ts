@@ -1,7 +1,7 @@
 // The cluster half of the `gongji` command line: the processes of a real deployment on NATS
 // (host, load, check) and the local launcher (cluster up|check|fault|kill|start|down).
 // Exit codes as for `gongji run`: 0 ok, 1 an invariant failed, 2 bad input.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
@@ -14,13 +14,16 @@ import { log } from '../world/log.ts';
 import { summarize } from '../world/result.ts';
 import { type Scenario, ScenarioError } from '../world/scenario.ts';
 import { readScenarioFlag, UsageError } from './args.ts';
+import { prepareOutDir } from './out_dir.ts';
 
 export const CLUSTER_USAGE = `commands on NATS (see docs/CLUSTER.md):
   host       serve actors:  --name N --actors a,b --servers URL[,URL] [--user U] [--clock-origin MS]
              [--snapshot-bytes N] [--report-outcomes SUBJECT (benches: outcome times, batched)]
-  load       offer requests: --servers URL [--user U] --rate R [--limit N] [--scope S] [--clock-origin MS]
+  load       offer requests: --servers URL [--user U] --rate R [--limit N] [--scope S]
+             [--clock-origin MS]
   check      quiesce and check: --servers URL [--user U] --actors a,b [--timeout S] [--out DIR]
-  provision  create the actors' journal streams (admin): --servers URL --user U --actors a,b [--replicas N]
+  provision  create the actors' journal streams (admin): --servers URL --user U --actors a,b
+             [--replicas N]
   cluster    a local 3-node cluster, no Docker: cluster up|check|fault|kill|start|down [--dir D]
              (gongji cluster help for its options)
   every NATS command takes --scenario FILE and --seed N (default: the cluster demo scenario);
@@ -218,6 +221,7 @@ async function loadCommand(args: ClusterArgs): Promise<number> {
 async function checkCommand(args: ClusterArgs): Promise<number> {
   const { checkCluster } = await import('../cluster/check.ts');
   const scenario = clusterScenarioFlags(args.values.scenario, args.values.seed);
+  const out = prepareOutDir(args.values.out ?? 'out').path;
   const result = await checkCluster({
     login: login(args, 'check'),
     scenario,
@@ -225,8 +229,6 @@ async function checkCommand(args: ClusterArgs): Promise<number> {
     quiesceTimeoutMs: parseDuration(args.values.timeout, '--timeout', 120_000),
     log: log.child({ process: 'check' }),
   });
-  const out = args.values.out ?? 'out';
-  mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'result.json'), `${JSON.stringify(result, jsonReplacer, 2)}\n`);
   process.stdout.write(`${summarize(result)}\n\n  wrote ${join(out, 'result.json')}\n`);
   return result.ok ? 0 : 1;
@@ -277,8 +279,8 @@ export async function clusterMain(argv: readonly string[]): Promise<number> {
         throw new UsageError(`unknown command '${command}'`);
     }
   } catch (error) {
-    if (error instanceof UsageError) {
-      process.stderr.write(`gongji: ${error.message}\n\n${CLUSTER_USAGE}`);
+    if (error instanceof UsageError || error instanceof ScenarioError) {
+      process.stderr.write(`gongji: ${error.message}\n`);
       return 2;
     }
     process.stderr.write(`gongji: ${(error as Error).message}\n`);

@@ -2,7 +2,7 @@
 // everything it started (NATS nodes, proxies, host processes, the load generator); the other
 // subcommands talk to it from another shell through <dir>/cluster.json and its loopback control
 // ports: faults on links, SIGKILL/restart of processes, the final check, and `down`.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import {
   createServer,
   type IncomingMessage,
@@ -17,12 +17,13 @@ import { defaultDeployment } from '../cluster/deployment.ts';
 import { faultCommand, FaultControlServer } from '../cluster/fault_control.ts';
 import type { Direction } from '../cluster/fault_proxy.ts';
 import { type ClusterState, LocalCluster } from '../cluster/launcher.ts';
-import { topologyOf } from '../world/build.ts';
 import { jsonReplacer } from '../world/json.ts';
 import { log } from '../world/log.ts';
 import { summarize } from '../world/result.ts';
+import { topologyFor } from '../world/topology.ts';
 import { UsageError } from './args.ts';
 import { type ClusterArgs, clusterScenarioFlags, parseDuration, wholeNumber } from './cluster.ts';
+import { prepareOutDir } from './out_dir.ts';
 
 const LAUNCHER_USAGE = `usage: gongji cluster <up|check|fault|kill|stop|start|down> [options]
 
@@ -90,7 +91,7 @@ async function up(args: ClusterArgs, dir: string): Promise<number> {
     ...(args.values.scenario === undefined ? [] : ['--scenario', resolve(args.values.scenario)]),
     ...(args.values.seed === undefined ? [] : ['--seed', args.values.seed]),
   ];
-  const topology = topologyOf(scenario);
+  const topology = topologyFor(scenario.topology);
   const rate = args.values.rate === undefined ? 100 : wholeNumber(args.values.rate, '--rate', 1);
   const base = defaultDeployment(
     topology.provinces.map((p) => p.code),
@@ -100,7 +101,7 @@ async function up(args: ClusterArgs, dir: string): Promise<number> {
   const limit =
     args.values.limit === undefined ? undefined : wholeNumber(args.values.limit, '--limit');
   const deployment = { ...base, load: { ...base.load, limit } };
-  mkdirSync(dir, { recursive: true });
+  prepareOutDir(dir, '--dir');
   process.stdout.write(
     `gongji cluster: starting 3 NATS nodes and ${deployment.hosts.length} hosts in ${dir}\n`,
   );
@@ -148,10 +149,12 @@ async function serve(
   await cluster.startProcess('load');
   process.stdout.write(
     [
-      `gongji cluster: up. NATS ${cluster.nats.clientUrls().join(' ')}; logs in ${join(dir, 'logs')}`,
+      `gongji cluster: up. NATS ${cluster.nats.clientUrls().join(' ')}; ` +
+        `logs in ${join(dir, 'logs')}`,
       `  load: ${limit ?? "the scenario's"} requests at ${rate}/s`,
       `  links: ${state.links.join(' ')}`,
-      `  next: gongji cluster check --dir ${dir}   (or fault, kill, start, down; gongji cluster help)`,
+      `  next: gongji cluster check --dir ${dir}   ` +
+        '(or fault, kill, start, down; gongji cluster help)',
       '',
     ].join('\n'),
   );
@@ -252,6 +255,7 @@ async function check(args: ClusterArgs, dir: string): Promise<number> {
     state.scenarioArgs.includes('--scenario') ? scenarioFile : undefined,
     state.scenarioArgs.includes('--seed') ? seed : undefined,
   );
+  const out = prepareOutDir(args.values.out ?? dir).path;
   const result = await checkCluster({
     login: {
       servers: state.adminServers,
@@ -264,8 +268,6 @@ async function check(args: ClusterArgs, dir: string): Promise<number> {
     quiesceTimeoutMs: parseDuration(args.values.timeout, '--timeout', 120_000),
     log,
   });
-  const out = args.values.out ?? dir;
-  mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'result.json'), `${JSON.stringify(result, jsonReplacer, 2)}\n`);
   process.stdout.write(`${summarize(result)}\n\n  wrote ${join(out, 'result.json')}\n`);
   return result.ok ? 0 : 1;

@@ -1,6 +1,6 @@
 // The `gongji` command line. `gongji run` simulates a scenario on the deterministic network and
 // writes result.json; exit 0 when every invariant holds, 1 when one fails, 2 on bad input.
-import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
@@ -10,12 +10,14 @@ import { PROTOCOL_VARIANTS } from '../actors/config.ts';
 import { decodeEnvelope } from '../protocol/index.ts';
 import { buildResult } from '../sim/report.ts';
 import { type Progress, Simulation } from '../sim/simulation.ts';
+import { drawPopulation } from '../world/build.ts';
 import { fmtTime } from '../world/faults.ts';
 import { jsonReplacer } from '../world/json.ts';
 import { log } from '../world/log.ts';
 import { summarize } from '../world/result.ts';
 import { DEFAULT_SCENARIO, type Scenario, ScenarioError, scenarioFrom } from '../world/scenario.ts';
 import { readScenarioFlag, UsageError } from './args.ts';
+import { prepareOutDir } from './out_dir.ts';
 
 export { UsageError } from './args.ts';
 
@@ -32,7 +34,7 @@ const USAGE = `usage: gongji <command> [options]
 
 commands:
   run        simulate a scenario on the deterministic in-process network (the default)
-  scenario   print the resolved scenario (defaults + file + flags) as JSON, and validate it
+  scenario   check the scenario (defaults + file + flags) as a run would, and print it as JSON
   help       this text
   host, load, check, provision, cluster
              run the same actors on NATS (gongji help-cluster, docs/CLUSTER.md)
@@ -55,36 +57,31 @@ interface Options {
   readonly out: string;
   readonly quiet: boolean;
   readonly trace: boolean;
+  /** A scenario error found later (the population drawn), in the words of the flags given. */
+  readonly explain: (error: ScenarioError) => string;
 }
 
+/** The scenario field each flag sets: an error about that field names the flag. */
+const FLAG_FIELDS: ReadonlyArray<readonly [string, string]> = [
+  ['--seed', 'scenario.seed'],
+  ['--variant', 'scenario.protocol.variant'],
+  ['--wallets', 'scenario.population.wallets'],
+  ['--transfers', 'scenario.workload.transfers'],
+];
+
 export function parseCli(argv: readonly string[]): Options {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      strict: true,
-      options: {
-        scenario: { type: 'string' },
-        seed: { type: 'string' },
-        out: { type: 'string' },
-        variant: { type: 'string' },
-        wallets: { type: 'string' },
-        transfers: { type: 'string' },
-        'no-faults': { type: 'boolean' },
-        trace: { type: 'boolean' },
-        quiet: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseFlags(argv);
   const command = positionals[0] ?? 'run';
   if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`);
   if (values.help || command === 'help')
-    return { command: 'help', scenario: DEFAULT_SCENARIO, out: 'out', quiet: true, trace: false };
+    return {
+      command: 'help',
+      scenario: DEFAULT_SCENARIO,
+      out: 'out',
+      quiet: true,
+      trace: false,
+      explain: (error) => error.message,
+    };
   if (command !== 'run' && command !== 'scenario')
     throw new UsageError(`unknown command '${command}'`);
   const fromFile = values.scenario === undefined ? {} : readScenarioFlag(values.scenario);
@@ -110,8 +107,7 @@ export function parseCli(argv: readonly string[]): Options {
   try {
     scenario = scenarioFrom(overrides);
   } catch (error) {
-    if (error instanceof ScenarioError)
-      throw new UsageError(`${values.scenario ?? 'flags'}: ${error.message}`);
+    if (error instanceof ScenarioError) throw new UsageError(inputError(error, values));
     throw error;
   }
   return {
@@ -120,7 +116,69 @@ export function parseCli(argv: readonly string[]): Options {
     out: values.out ?? 'out',
     quiet: values.quiet ?? false,
     trace: values.trace ?? false,
+    explain: (error) => inputError(error, values),
   };
+}
+
+type Flags = ReturnType<typeof parseFlags>['values'];
+
+function parseFlags(argv: readonly string[]) {
+  try {
+    return parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      strict: true,
+      options: {
+        scenario: { type: 'string' },
+        seed: { type: 'string' },
+        out: { type: 'string' },
+        variant: { type: 'string' },
+        wallets: { type: 'string' },
+        transfers: { type: 'string' },
+        'no-faults': { type: 'boolean' },
+        trace: { type: 'boolean' },
+        quiet: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    throw new UsageError(flagProblem(error as Error & { code?: string }));
+  }
+}
+
+/** node:util's parseArgs error, as one line in the words of this command. */
+function flagProblem(error: Error & { code?: string }): string {
+  const option = /'(-[^']*)'/.exec(error.message)?.[1] ?? '';
+  switch (error.code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+      return `unknown option '${option}' (gongji help lists the options)`;
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE': {
+      const flag = option.split(' ')[0] ?? option;
+      if (/ambiguous/.test(error.message))
+        return `${flag}: a value that starts with '-' is written ${flag}=<value>`;
+      return /argument missing/.test(error.message)
+        ? `${flag} needs a value`
+        : `${flag} takes no value`;
+    }
+    default:
+      return error.message.split('\n')[0] ?? 'bad arguments';
+  }
+}
+
+/** A scenario error, the field named by its flag where a flag set it. */
+function inputError(error: ScenarioError, values: Flags): string {
+  for (const [flag, field] of FLAG_FIELDS) {
+    const given = (values as Record<string, unknown>)[flag.slice(2)];
+    if (given !== undefined && error.message.startsWith(`${field}:`)) {
+      const shown = /^[\w.-]+$/.test(String(given)) ? String(given) : `'${String(given)}'`;
+      return `${flag} ${shown}${error.message.slice(field.length)}`;
+    }
+  }
+  const message =
+    values.wallets === undefined
+      ? error.message
+      : error.message.replace('population.wallets', '--wallets');
+  return values.scenario === undefined ? message : `${values.scenario}: ${message}`;
 }
 
 function wholeNumber(text: string, flag: string): number {
@@ -129,21 +187,35 @@ function wholeNumber(text: string, flag: string): number {
   return Number(text);
 }
 
+/**
+ * Run a scenario and write its result. Everything that can refuse the input does so before the
+ * run starts: the output directory is made ready first, and a world the scenario cannot have
+ * (too few wallets for its requests) is refused while it is built, with the directory removed.
+ */
 export function runCommand(options: Options): number {
-  const { scenario, out, quiet } = options;
-  mkdirSync(out, { recursive: true });
+  const { scenario, quiet } = options;
+  const dir = prepareOutDir(options.out);
+  const out = dir.path;
   const progress = quiet ? undefined : progressReporter(scenario);
-  const trace = options.trace ? traceWriter(join(out, 'trace.jsonl')) : undefined;
+  let trace: ReturnType<typeof traceWriter> | undefined;
+  const t0 = performance.now();
+  let sim: Simulation;
+  try {
+    sim = new Simulation(scenario, {
+      onProgress: progress?.update,
+      progressEvery: 10_000,
+      onDelivery: options.trace ? (...delivery) => trace?.write(...delivery) : undefined,
+    });
+  } catch (error) {
+    dir.undo();
+    if (error instanceof ScenarioError) throw new UsageError(options.explain(error));
+    throw error;
+  }
+  if (options.trace) trace = traceWriter(join(out, 'trace.jsonl'));
   log.info(
     { scenario: scenario.name, seed: scenario.seed, variant: scenario.protocol.variant },
     'run started',
   );
-  const t0 = performance.now();
-  const sim = new Simulation(scenario, {
-    onProgress: progress?.update,
-    progressEvery: 10_000,
-    onDelivery: trace?.write,
-  });
   sim.run();
   trace?.close();
   progress?.stop(sim.progress());
@@ -199,17 +271,21 @@ function traceWriter(path: string) {
 }
 
 function replayHint(scenario: Scenario): string {
-  return `npm start -- --seed ${scenario.seed}${scenario.protocol.variant === 'reference' ? '' : ` --variant ${scenario.protocol.variant}`} (with the same --scenario file, if any)`;
+  const { variant } = scenario.protocol;
+  const flag = variant === 'reference' ? '' : ` --variant ${variant}`;
+  return `npm start -- --seed ${scenario.seed}${flag} (with the same --scenario file, if any)`;
 }
 
 function progressReporter(scenario: Scenario) {
-  // Transfers drawn, plus the other requests and their follow-up transfers: set by the first update.
+  // Transfers drawn, plus the other requests and their follow-up transfers: set by the first
+  // update.
   let total = scenario.workload.transfers;
   if (process.stderr.isTTY) {
     const bar = new SingleBar({
       stream: process.stderr,
       format:
-        '  {bar} {percentage}% | {value}/{total} requests | virtual {time} | {deliveries} deliveries',
+        '  {bar} {percentage}% | {value}/{total} requests | virtual {time} | ' +
+        '{deliveries} deliveries',
       hideCursor: true,
     });
     bar.start(total, 0, { time: fmtTime(0), deliveries: 0 });
@@ -232,7 +308,8 @@ function progressReporter(scenario: Scenario) {
       if (tenth > shown) {
         shown = tenth;
         process.stderr.write(
-          `  ${tenth * 10}% of requests | virtual ${fmtTime(p.virtualMs)} | ${p.deliveries} deliveries\n`,
+          `  ${tenth * 10}% of requests | virtual ${fmtTime(p.virtualMs)} | ` +
+            `${p.deliveries} deliveries\n`,
         );
       }
     },
@@ -248,25 +325,33 @@ export function main(argv: readonly string[]): number | Promise<number> {
   if (argv[0] !== undefined && CLUSTER_COMMANDS.has(argv[0])) {
     return import('./cluster.ts').then(({ clusterMain }) => clusterMain(argv));
   }
-  let options: Options;
   try {
-    options = parseCli(argv);
+    const options = parseCli(argv);
+    if (options.command === 'help') {
+      process.stdout.write(USAGE);
+      return 0;
+    }
+    if (options.command === 'scenario') return scenarioCommand(options);
+    return runCommand(options);
   } catch (error) {
     if (error instanceof UsageError) {
-      process.stderr.write(`gongji: ${error.message}\n\n${USAGE}`);
+      process.stderr.write(`gongji: ${error.message}\n`);
       return 2;
     }
     throw error;
   }
-  if (options.command === 'help') {
-    process.stdout.write(USAGE);
-    return 0;
+}
+
+/** Print the resolved scenario, checked as a run would check it (its population drawn too). */
+function scenarioCommand(options: Options): number {
+  try {
+    drawPopulation(options.scenario);
+  } catch (error) {
+    if (error instanceof ScenarioError) throw new UsageError(options.explain(error));
+    throw error;
   }
-  if (options.command === 'scenario') {
-    process.stdout.write(`${JSON.stringify(options.scenario, jsonReplacer, 2)}\n`);
-    return 0;
-  }
-  return runCommand(options);
+  process.stdout.write(`${JSON.stringify(options.scenario, jsonReplacer, 2)}\n`);
+  return 0;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

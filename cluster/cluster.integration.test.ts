@@ -11,9 +11,9 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { encodeEnvelope } from '../protocol/index.ts';
-import { topologyOf } from '../world/build.ts';
 import type { RunResult } from '../world/result.ts';
 import { readScenarioFile } from '../world/scenario_file.ts';
+import { topologyFor } from '../world/topology.ts';
 import { clusterScenario } from './deployment.ts';
 import { defaultDeployment } from './deployment.ts';
 import { LocalCluster } from './launcher.ts';
@@ -68,7 +68,7 @@ describe('a local 3-node cluster under real faults', () => {
         `  enrolmentChanges: ${CHANGES}\n  bills: ${BILLS}\n  contributions: ${CONTRIBUTIONS}\n`,
     );
     const scenario = clusterScenario(readScenarioFile(scenarioFile));
-    const topology = topologyOf(scenario);
+    const topology = topologyFor(scenario.topology);
     const deployment = defaultDeployment(
       topology.provinces.map((p) => p.code),
       scenario.protocol.walletShardCount,

@@ -19,7 +19,7 @@ import { dirname, join } from 'node:path';
 
 import { stringify } from 'yaml';
 
-import { topologyOf } from '../world/build.ts';
+import { topologyFor } from '../world/topology.ts';
 import { clusterScenario } from './deployment.ts';
 import {
   checkCommand,
@@ -47,7 +47,7 @@ export const CLI = ['node', 'bin/gongji.mjs'] as const;
 /** The demo deployment: the cluster demo scenario, as `gongji cluster up` runs it by default. */
 export function composeDeployment(): { deployment: Deployment; scenarioArgs: string[] } {
   const scenario = clusterScenario();
-  const topology = topologyOf(scenario);
+  const topology = topologyFor(scenario.topology);
   const deployment = defaultDeployment(
     topology.provinces.map((p) => p.code),
     scenario.protocol.walletShardCount,

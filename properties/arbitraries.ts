@@ -18,7 +18,6 @@ import type { FaultEvent } from '../world/faults.ts';
 import { CONTRIBUTION_SOURCES, POS_ACTIONS } from '../world/payments.ts';
 import {
   DEFAULT_SCENARIO,
-  ENDING_PARTIES,
   type Scenario,
   type ScriptedBill,
   type ScriptedBind,
@@ -27,6 +26,7 @@ import {
   type ScriptedEnrolmentChange,
   type ScriptedTransfer,
 } from '../world/scenario.ts';
+import { ENDING_PARTIES } from '../world/scenario_schema.ts';
 import { PROVINCES } from '../world/topology.data.ts';
 import { BIND_CLAIMS, BIND_FACES } from '../world/workload.ts';
 

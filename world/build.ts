@@ -11,9 +11,10 @@ import type { Fen } from '../protocol/index.ts';
 import { billIntents, contributionIntents, yearOf } from './payments.ts';
 import { buildPopulation, type Population } from './population.ts';
 import { Prng } from './prng.ts';
-import { isScripted, type Scenario } from './scenario.ts';
+import { isScripted, type Scenario, ScenarioError } from './scenario.ts';
+import { populationShortfalls } from './scenario_rules.ts';
 import { scriptedWorkload } from './script.ts';
-import { buildTopology, smallTopology, type Topology } from './topology.ts';
+import { type Topology, topologyFor } from './topology.ts';
 import { buildWorkload, type Intent } from './workload.ts';
 
 /**
@@ -50,12 +51,20 @@ export interface World {
   readonly openingFunds: Fen;
 }
 
-/** The scenario's topology alone: cheap, for whoever needs only the provinces. */
-export function topologyOf(scenario: Scenario): Topology {
-  const { provinces, regionsPerProvinceMax } = scenario.topology;
-  return provinces === 'all'
-    ? buildTopology({ regionsPerProvinceMax })
-    : smallTopology(provinces, regionsPerProvinceMax);
+/**
+ * The scenario's topology and its population, drawn from the world's stream as every runtime
+ * draws them; a ScenarioError if the population cannot serve the requests the scenario asks
+ * for (world/scenario_rules.ts). `gongji scenario` calls it to check what a run would refuse.
+ */
+export function drawPopulation(
+  scenario: Scenario,
+  prng = new Prng(scenario.seed).fork(),
+): { topology: Topology; population: Population } {
+  const topology = topologyFor(scenario.topology);
+  const population = buildPopulation(topology, prng.fork(), scenario.population);
+  const shortfall = populationShortfalls(scenario, population)[0];
+  if (shortfall !== undefined) throw new ScenarioError(shortfall);
+  return { topology, population };
 }
 
 /**
@@ -63,8 +72,7 @@ export function topologyOf(scenario: Scenario): Topology {
  * from the seed first, so its network draws stay apart); by default the same fork is taken here.
  */
 export function buildWorld(scenario: Scenario, prng = new Prng(scenario.seed).fork()): World {
-  const topology = topologyOf(scenario);
-  const population = buildPopulation(topology, prng.fork(), scenario.population);
+  const { topology, population } = drawPopulation(scenario, prng);
   // Forked now, in this order, whether or not the workload is ever built: the draws stay put.
   const generated = prng.fork();
   const payments = prng.fork();

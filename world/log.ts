@@ -2,10 +2,14 @@
 // GONGJI_LOG (default 'warn': failed invariants and frames refused at the boundary).
 import pino from 'pino';
 
+const LEVELS: readonly string[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const asked = process.env.GONGJI_LOG;
+const level = asked !== undefined && LEVELS.includes(asked) ? asked : 'warn';
+
 export const log = pino(
   {
     name: 'gongji',
-    level: process.env.GONGJI_LOG ?? 'warn',
+    level,
     // Money is bigint fen inside; JSON cannot hold a bigint.
     // An Error's fields are not enumerable: keep its name and message.
     formatters: {
@@ -23,3 +27,7 @@ export const log = pino(
   },
   pino.destination(2),
 );
+
+if (asked !== undefined && asked !== level) {
+  log.warn({ GONGJI_LOG: asked, levels: LEVELS }, 'GONGJI_LOG names no log level: using warn');
+}

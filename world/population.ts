@@ -82,7 +82,7 @@ export interface PopulationOptions {
   unenrolledShare?: number;
 }
 
-const POPULATION_DEFAULTS: Required<Omit<PopulationOptions, 'wallets'>> = {
+export const POPULATION_DEFAULTS: Required<Omit<PopulationOptions, 'wallets'>> = {
   donorShare: 0.5,
   unopenedShare: 0.01,
   relationsPerDonorMean: 1.6,
@@ -101,7 +101,7 @@ type Resolved = Required<PopulationOptions>;
 const LOW_BALANCE_FEN_MAX = 29_999;
 // Keeps the lognormal tail believable: decades of credits at ≈1,600 yuan/yr.
 const BALANCE_FEN_MAX = 20_000_000;
-const RELATIONS_PER_DONOR_MAX = 8;
+export const RELATIONS_PER_DONOR_MAX = 8;
 const RECIPIENT_ATTEMPTS_MAX = 12;
 const ID_WIDTH_MIN = 6;
 

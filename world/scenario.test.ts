@@ -39,7 +39,12 @@ seed: 42
 population: { wallets: 500, crossProvinceShare: 0.5 }
 protocol: { variant: timeoutFails, walletShardCount: 2 }
 faults:
-  - { type: partition, at: "08:30", duration: 10m, groupA: [province.51], groupB: ["wallet.*"], oneWay: true }
+  - type: partition
+    at: "08:30"
+    duration: 10m
+    groupA: [province.51]
+    groupB: ["wallet.*"]
+    oneWay: true
   - { type: crash, at: "D1+00:00:05", duration: 30s, node: wallet.01 }
 transfers:
   - { at: "10:00", relation: 3, amount: "500.5" }
@@ -104,7 +109,7 @@ transfers:
     [
       'a bind without a candidate',
       { binds: [{ at: 0, face: 'PASS', claim: 'true' }] },
-      /binds\[0\]\.candidate: expected a whole number/,
+      /^scenario\.binds\[0\]\.candidate: missing \(a required field\)$/,
     ],
     [
       'a negative bind candidate',
@@ -145,7 +150,7 @@ transfers:
     [
       'an end at 24:00',
       { ends: [{ at: '24:00', relation: 0, by: 'donor' }] },
-      /ends\[0\]\.at: 24:00 is not a time of day/,
+      /^scenario\.ends\[0\]\.at: expected ms, or 'HH:MM\[:SS\]' \(a time of day on day 0\), or 'D<n>\+HH:MM\[:SS\]', got '24:00'$/,
     ],
     [
       'an enrolment change with a fractional relation',
@@ -168,17 +173,17 @@ transfers:
     [
       'a bill without a time',
       { bills: [without(BILL, 'at')] },
-      /^scenario\.bills\[0\]\.at: expected text, got undefined$/,
+      /^scenario\.bills\[0\]\.at: missing \(a required field\)$/,
     ],
     [
       'a bill at 24:00',
       bill({ at: '24:00' }),
-      /^scenario\.bills\[0\]\.at: 24:00 is not a time of day$/,
+      /^scenario\.bills\[0\]\.at: expected ms, or 'HH:MM\[:SS\]' .*got '24:00'$/,
     ],
     [
       'a bill without a patient',
       { bills: [without(BILL, 'patient')] },
-      /^scenario\.bills\[0\]\.patient: expected a whole number/,
+      /^scenario\.bills\[0\]\.patient: missing \(a required field\)$/,
     ],
     ['a negative patient', bill({ patient: -2 }), /^scenario\.bills\[0\]\.patient: .*got -2$/],
     [
@@ -197,7 +202,11 @@ transfers:
       /^scenario\.bills\[0\]\.care: expected one of outpatient, pharmacy, inpatient, chronic, got 'dental'$/,
     ],
     ['a bill amount with 3 decimals', bill({ amount: '1.001' }), /bills\[0\]\.amount/],
-    ['a bill of nothing', bill({ amount: 0 }), /bills\[0\]\.amount: amount must be positive/],
+    [
+      'a bill of nothing',
+      bill({ amount: 0 }),
+      /bills\[0\]\.amount: expected a positive amount in yuan.*got 0$/,
+    ],
     [
       'a bill amount past what the wire carries',
       bill({ amount: '1000000001' }),
@@ -216,7 +225,7 @@ transfers:
     [
       'a bill without its emergency flag',
       { bills: [without(BILL, 'emergency')] },
-      /^scenario\.bills\[0\]\.emergency: expected true or false, got undefined$/,
+      /^scenario\.bills\[0\]\.emergency: missing \(a required field\)$/,
     ],
     [
       'a bill naming its disease',
@@ -231,7 +240,7 @@ transfers:
     [
       'a contribution without a relation',
       { contributions: [without(CONTRIBUTION, 'relation')] },
-      /^scenario\.contributions\[0\]\.relation: expected a whole number/,
+      /^scenario\.contributions\[0\]\.relation: missing \(a required field\)$/,
     ],
     [
       'a contribution in cash',
@@ -290,9 +299,12 @@ enrolmentChanges:
     const scenario = scenarioFrom(
       parse(`
 bills:
-  - { at: "10:00:05", patient: 3, where: local, care: outpatient, amount: "200.5", action: settle, useWallet: true, emergency: false }
-  - { at: 36000000, patient: 0, where: crossProvince, care: inpatient, amount: 12000, action: timeout, useWallet: false, emergency: true }
-  - { at: "D1+08:00", patient: 9, where: sameProvince, care: chronic, amount: 0.01, action: abandon, useWallet: true, emergency: false }
+  - { at: "10:00:05", patient: 3, where: local, care: outpatient, amount: "200.5",
+      action: settle, useWallet: true, emergency: false }
+  - { at: 36000000, patient: 0, where: crossProvince, care: inpatient, amount: 12000,
+      action: timeout, useWallet: false, emergency: true }
+  - { at: "D1+08:00", patient: 9, where: sameProvince, care: chronic, amount: 0.01,
+      action: abandon, useWallet: true, emergency: false }
 contributions:
   - { at: "10:01", relation: 2, source: WALLET, nextYear: false }
   - { at: "20:00", relation: 0, source: ACCOUNT, nextYear: true }
@@ -351,7 +363,8 @@ contributions:
     );
     const bills = [BILL, BILL, { ...BILL, care: 'surgery' }];
     expect(() => scenarioFrom({ bills })).toThrow(
-      "scenario.bills[2].care: expected one of outpatient, pharmacy, inpatient, chronic, got 'surgery'",
+      'scenario.bills[2].care: expected one of outpatient, pharmacy, inpatient, chronic, ' +
+        "got 'surgery'",
     );
   });
 

@@ -1,7 +1,7 @@
 // Scenario files: read one (YAML or JSON) as plain data for `scenarioFrom`, and write a scenario
 // back as a file that replays it (how a property's counterexample is saved), with a readable
 // account of its scripted requests.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 import { parse as parseYaml } from 'yaml';
@@ -11,13 +11,36 @@ import { fmtTime } from './faults.ts';
 import { jsonReplacer } from './json.ts';
 import { type Scenario, ScenarioError } from './scenario.ts';
 
+/** A scenario file is text of a few kilobytes; this bounds what a wrong path can cost. */
+const FILE_BYTES_MAX = 64 * 1024 * 1024;
+
+const READ_PROBLEMS: Readonly<Record<string, string>> = {
+  ENOENT: 'no such file',
+  EACCES: 'permission denied',
+  EISDIR: 'a directory, not a file',
+  ENOTDIR: 'a part of the path is not a directory',
+  ELOOP: 'too many symbolic links',
+  ENAMETOOLONG: 'the name is too long',
+};
+
 /** The parsed content of a scenario file; what it means is `scenarioFrom`'s to say. */
 export function readScenarioFile(path: string): unknown {
   let text: string;
   try {
+    // Only a regular file of bounded size: a device or a pipe could be read forever.
+    const stat = statSync(path);
+    if (!stat.isFile())
+      throw Object.assign(new Error(), { code: stat.isDirectory() ? 'EISDIR' : 'NOTFILE' });
+    if (stat.size > FILE_BYTES_MAX) throw Object.assign(new Error(), { code: 'TOOBIG' });
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    const why = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    const code = (error as NodeJS.ErrnoException).code ?? '';
+    const why =
+      code === 'NOTFILE'
+        ? 'not a regular file'
+        : code === 'TOOBIG'
+          ? `larger than ${FILE_BYTES_MAX / 1024 / 1024} MB`
+          : (READ_PROBLEMS[code] ?? (code || (error as Error).message));
     throw new ScenarioError(`cannot read ${path}: ${why}`);
   }
   const json = path.endsWith('.json');
@@ -75,19 +98,24 @@ export function describeScript(scenario: Scenario): string[] {
     `bills (${bills.length}):`,
     ...bills.map(
       (b) =>
-        `  ${fmtTime(b.at)} patient #${b.patient} ${b.care} care (${b.where}) ${formatFen(b.amount)} yuan, ` +
+        `  ${fmtTime(b.at)} patient #${b.patient} ${b.care} care (${b.where}) ` +
+        `${formatFen(b.amount)} yuan, ` +
         `POS ${b.action}${b.useWallet ? ', wallet' : ''}${b.emergency ? ', emergency' : ''}`,
     ),
     `contributions (${contributions.length}):`,
     ...contributions.map(
       (c) =>
-        `  ${fmtTime(c.at)} relation #${c.relation} from the ${c.source === 'ACCOUNT' ? "donor's account" : "recipient's wallet"}` +
+        `  ${fmtTime(c.at)} relation #${c.relation} from the ` +
+        `${c.source === 'ACCOUNT' ? "donor's account" : "recipient's wallet"}` +
         `${c.nextYear ? ', for next year' : ''}`,
     ),
   ];
 }
 
-/** Write a scenario as a file that `gongji run --scenario FILE` replays (directories made as needed). */
+/**
+ * Write a scenario as a file that `gongji run --scenario FILE` replays (directories made as
+ * needed).
+ */
 export function writeScenarioFile(scenario: Scenario, file: string): void {
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, `${JSON.stringify(scenarioFile(scenario), jsonReplacer, 2)}\n`);

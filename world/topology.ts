@@ -105,3 +105,14 @@ export function smallTopology(provinceCount: number, regionsPerProvince: number)
   }));
   return buildTopology({ provinces });
 }
+
+/** A scenario's topology: 'all' real provinces, or that many synthetic ones. */
+export function topologyFor(spec: {
+  readonly provinces: 'all' | number;
+  readonly regionsPerProvinceMax: number;
+}): Topology {
+  const { provinces, regionsPerProvinceMax } = spec;
+  return provinces === 'all'
+    ? buildTopology({ regionsPerProvinceMax })
+    : smallTopology(provinces, regionsPerProvinceMax);
+}

@@ -111,7 +111,7 @@ export interface WorkloadOptions {
   contributions?: number;
 }
 
-const WORKLOAD_DEFAULTS: Required<Omit<WorkloadOptions, 'transfers'>> = {
+export const WORKLOAD_DEFAULTS: Required<Omit<WorkloadOptions, 'transfers'>> = {
   days: 1,
   amountMedianYuan: 500,
   amountMeanYuan: 650,
@@ -139,6 +139,8 @@ const BLACKOUT_LENGTH_MS = DAY_MS - BLACKOUT_START_MS + BLACKOUT_END_MS;
 
 /** W7: 2,000.00 yuan. */
 const AMOUNT_FEN_MAX = 200_000;
+/** The largest transfer the workload draws, in yuan (W3's default limit). */
+export const AMOUNT_YUAN_MAX = AMOUNT_FEN_MAX / 100;
 const OVER_LIMIT_FEN_MAX = 300_000;
 const BURST_GAP_MS_MIN = 5_000;
 const BURST_GAP_MS_MAX = 180_000;
@@ -226,13 +228,18 @@ function cappedMean(median: number, sigma: number, cap: number): number {
   return Math.exp(mu + (sigma * sigma) / 2) * normalCdf(z - sigma) + cap * (1 - normalCdf(z));
 }
 
+/** Whether a capped lognormal with this median has this mean for some sigma in [0, 4). */
+export function amountMeanReachable(medianYuan: number, meanYuan: number): boolean {
+  return meanYuan >= medianYuan && meanYuan < cappedMean(medianYuan, 4, AMOUNT_YUAN_MAX);
+}
+
 /**
  * The sigma whose capped mean is the target: the public averages (656–680 yuan, U5/U6) are of
  * capped amounts, so solving without the cap would undershoot by ≈ 20 yuan.
  */
 export function amountSigma(medianYuan: number, meanYuan: number): number {
-  const cap = AMOUNT_FEN_MAX / 100;
-  if (!(meanYuan >= medianYuan && meanYuan < cappedMean(medianYuan, 4, cap))) {
+  const cap = AMOUNT_YUAN_MAX;
+  if (!amountMeanReachable(medianYuan, meanYuan)) {
     throw new RangeError(`amountSigma: mean ${meanYuan} unreachable with median ${medianYuan}`);
   }
   let lo = 0;
