@@ -60,7 +60,10 @@ export function demoPassword(user: string): string {
   return `gongji-demo-${user}`;
 }
 
-/** The environment variable holding a user's password, e.g. provinces-a → GONGJI_PROVINCES_A_PASSWORD. */
+/**
+ * The environment variable holding a user's password, e.g. provinces-a →
+ * GONGJI_PROVINCES_A_PASSWORD.
+ */
 export function passwordVariable(user: string): string {
   return `GONGJI_${user.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_PASSWORD`;
 }
@@ -100,7 +103,10 @@ export function processNode(deployment: Deployment, name: string): number {
   throw new Error(`no process named '${name}' in the deployment`);
 }
 
-/** Every process compose runs, as provisionCommand/processCommands/checkCommand give them (no clock origin). */
+/**
+ * Every process compose runs, as provisionCommand/processCommands/checkCommand give them (no
+ * clock origin).
+ */
 function composeCommands(
   deployment: Deployment,
   scenarioArgs: readonly string[],
@@ -170,7 +176,10 @@ const HEADER = [
   '# defaults, which are for the demo only. Run: docker-compose up --exit-code-from check',
 ];
 
-/** The docker-compose file (Compose Specification, no version key; accepted by docker-compose 1.29). */
+/**
+ * The docker-compose file (Compose Specification, no version key; accepted by docker-compose
+ * 1.29 and by testing/compose_spec.ts).
+ */
 export function renderCompose(deployment: Deployment, scenarioArgs: readonly string[]): string {
   const services: Record<string, unknown> = natsServices(deployment);
   for (const command of composeCommands(deployment, scenarioArgs)) {
