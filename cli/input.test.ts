@@ -282,7 +282,6 @@ describe('random commands, flags, files and paths', () => {
           const argv = argvOf(c, dir);
           const { code, stderr } = await runCase(argv);
           const where = `gongji ${argv.join(' ')}\n${stderr}`;
-          console.log('FUZZ', code, stderr.split('\n')[0]?.slice(0, 120));
           expect([0, 1, 2], where).toContain(code);
           expectNoStack(stderr);
           if (code === 2) {
