@@ -70,7 +70,7 @@ describe('gongji host|load|check|provision|cluster: bad input', () => {
         '--scenario',
         '/nonexistent.yaml',
       ],
-      /--scenario: cannot read \/nonexistent.yaml: ENOENT/,
+      /--scenario: cannot read \/nonexistent.yaml: no such file/,
     ],
     [
       ['cluster', 'fault', 'route-0-1', 'cut', '--dir', '/nonexistent'],

@@ -95,10 +95,17 @@ describe('a local 3-node cluster under real faults', () => {
 
     // Slow and one-way-dead links: settlement's replies crawl, provinces-b's replies vanish.
     cluster.links.get('client-settlement')!.delay(150, 50);
-    cluster.links.get('client-provinces-b')!.blackhole('up');
+    const provincesB = cluster.links.get('client-provinces-b')!;
+    provincesB.blackhole('up');
     await sleep(1_500);
+    // On a loaded machine the load may not have reached provinces-b yet: keep the hole open
+    // until it has swallowed something, so the fault is real whatever the machine's speed.
+    await until(
+      async () => provincesB.stats().droppedBytes > 0,
+      "a reply of provinces-b's to vanish",
+    );
     cluster.links.get('client-settlement')!.heal();
-    cluster.links.get('client-provinces-b')!.heal();
+    provincesB.heal();
 
     // A partition between the provinces' servers: node 0 (provinces-a) and node 1 (provinces-b).
     await cluster.links.get('route-0-1')!.cut();

@@ -93,7 +93,9 @@ export class HostProcess implements HostObserver {
       options,
       nc,
       jetstream(nc, { timeout: 5_000 }),
-      await jetstreamManager(nc),
+      // No API check: it is one more request that times out while the meta leader is elected
+      // (a partition, a node restarting) and would end the process; Journal.open waits instead.
+      await jetstreamManager(nc, { checkAPI: false }),
     );
     try {
       await hostProcess.open(specs);

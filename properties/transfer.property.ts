@@ -88,8 +88,8 @@ describe('regressions found by the properties', () => {
       ...scenarioFrom({
         topology: { provinces: 2, regionsPerProvinceMax: 2 },
         population: { wallets: 30, candidateShare: 1 },
+        faults: [],
       }),
-      faults: [],
       transfers: [],
     };
     const bind = (candidate: number, at: number) => ({
