@@ -11,6 +11,7 @@ import {
   type BillRecord,
   type BillState,
   type ClaimRecord,
+  FREE_PERSON_YEAR,
   type PersonRecord,
   RECORDS,
   type RegionRecord,
@@ -77,7 +78,9 @@ export class AccountBook {
         creditedMonth: (month) => book.creditedMonths.add(month),
         insuredBill: (id, bill) => book.bills.set(id, bill),
         fundClaim: (id, claim) => book.claims.set(id, claim),
-        personYear: ({ personId, year }, payId) => book.slots.set(slotOf(personId, year), payId),
+        personYear: ({ personId, year }, payId) => {
+          if (payId !== FREE_PERSON_YEAR) book.slots.set(slotOf(personId, year), payId);
+        },
         accountDebit: (id, outcome) => book.debits.set(id, outcome),
         poolingFund: (_, fund) => {
           book.fund = fund;
@@ -465,7 +468,8 @@ export class AccountBook {
     const slot = slotOf(claim.personId, claim.year);
     if (this.slots.get(slot) === payId) {
       this.slots.delete(slot);
-      fx.write(RECORDS.personYear.key({ personId: claim.personId, year: claim.year }), '-');
+      const key = RECORDS.personYear.key({ personId: claim.personId, year: claim.year });
+      fx.write(key, FREE_PERSON_YEAR);
     }
   }
 

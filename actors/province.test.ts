@@ -376,6 +376,45 @@ describe('ProvinceActor: records', () => {
   });
 });
 
+describe('ProvinceActor: contribution claims across a restart', () => {
+  const resident = {
+    name: 'Resident',
+    idNo: '510100199001010011',
+    region: '510100',
+    enrolled: false,
+    kin: {},
+    creditFen: 0n,
+  };
+
+  it('C4: a person-year released before a restart can be claimed again after it', () => {
+    const opening = new Map<string, unknown>([[RECORDS.person.key('res'), resident]]);
+    const book = AccountBook.fromRecords('ledger.p', opening);
+    const fx = new RecordingEffects();
+    expect(book.claimContribution('C-1', 'res', 'res', 2025, fx).state).toBe('claimed');
+    book.releaseContribution('C-1', fx);
+    expect(book.slots.has('res.2025')).toBe(false);
+
+    const records = new Map(opening);
+    for (const { key, value } of fx.writes) records.set(key, value);
+    const rebuilt = AccountBook.fromRecords('ledger.p', records);
+    expect(rebuilt.slots.has('res.2025')).toBe(false);
+    const again = rebuilt.claimContribution('C-2', 'res', 'res', 2025, new RecordingEffects());
+    expect(again).toMatchObject({ state: 'claimed', reason: undefined });
+  });
+
+  it('C4: a person-year held before a restart is still held after it', () => {
+    const opening = new Map<string, unknown>([[RECORDS.person.key('res'), resident]]);
+    const book = AccountBook.fromRecords('ledger.p', opening);
+    const fx = new RecordingEffects();
+    book.claimContribution('C-1', 'res', 'res', 2025, fx);
+    const records = new Map(opening);
+    for (const { key, value } of fx.writes) records.set(key, value);
+    const rebuilt = AccountBook.fromRecords('ledger.p', records);
+    const second = rebuilt.claimContribution('C-2', 'res', 'res', 2025, new RecordingEffects());
+    expect(second).toMatchObject({ state: 'refused', reason: 'C4' });
+  });
+});
+
 describe('SettlementActor: origin liabilities', () => {
   const record = (transferId: string, originRegion: string, amount: Fen) =>
     envelope('liability.record', SAGA, 'settlement.0', transferId, {

@@ -194,6 +194,9 @@ function kind<V>(): <Id>(
   };
 }
 
+/** What a person-year record holds once its claim is released (C4): no payment holds it. */
+export const FREE_PERSON_YEAR = '-';
+
 /** Every record kind. A new stored record is one entry here (and its writer and readers). */
 export const RECORDS = {
   // A province: personal accounts, its registry, and the decisions it is the point of.
@@ -203,7 +206,7 @@ export const RECORDS = {
   person: kind<PersonRecord>()('p', 'province', text, "the registry's record of a person"),
   insuredBill: kind<BillRecord>()('k', 'province', text, "the insured place's bill (F3)"),
   fundClaim: kind<ClaimRecord>()('q', 'province', text, "the resident fund's claim (F4)"),
-  /** The payment holding a person-year (C4); '-' once released. */
+  /** The payment holding a person-year (C4); `FREE_PERSON_YEAR` once released. */
   personYear: kind<string>()('c', 'province', personYear, 'the payment holding a person-year'),
   accountDebit: kind<'debited' | Reason>()('d', 'province', text, 'a contribution debit (F4a)'),
   poolingFund: kind<Fen>()('f', 'province', only('fund'), "the province's pooling fund (F5)"),
