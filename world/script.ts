@@ -36,15 +36,7 @@ export function scriptedWorkload(population: Population, script: Script, year: n
   const changes = script.enrolmentChanges ?? [];
   const bills = script.bills ?? [];
   const contributions = script.contributions ?? [];
-  if (
-    transfers.length + ends.length + changes.length + contributions.length > 0 &&
-    relations.length === 0
-  ) {
-    throw new Error('scripted transfers, ends, enrolment changes and contributions need relations');
-  }
-  if (binds.length > 0 && candidates.length === 0) {
-    throw new Error('scripted binds need bind candidates (population.candidateShare > 0)');
-  }
+  checkScriptable(population, script);
   const relation = (index: number) => relations[index % relations.length] as Relation;
   const id = (prefix: string, i: number, n: number) =>
     `${prefix}${String(i).padStart(String(n).length, '0')}`;
@@ -105,6 +97,26 @@ export function scriptedWorkload(population: Population, script: Script, year: n
       ),
     ),
   ];
+  return inTimeOrder(intents);
+}
+
+/** A script's steps name relations and candidates by index: there must be some to name. */
+function checkScriptable(population: Population, script: Script): void {
+  const byRelation =
+    (script.transfers?.length ?? 0) +
+    (script.ends?.length ?? 0) +
+    (script.enrolmentChanges?.length ?? 0) +
+    (script.contributions?.length ?? 0);
+  if (byRelation > 0 && population.relations.length === 0) {
+    throw new Error('scripted transfers, ends, enrolment changes and contributions need relations');
+  }
+  if ((script.binds?.length ?? 0) > 0 && population.candidates.length === 0) {
+    throw new Error('scripted binds need bind candidates (population.candidateShare > 0)');
+  }
+}
+
+/** Stable by time: steps at the same time keep the script's order (kind by kind). */
+function inTimeOrder(intents: readonly Intent[]): Intent[] {
   return intents
     .map((intent, i) => ({ intent, i }))
     .sort((a, b) => a.intent.at - b.intent.at || a.i - b.i)
