@@ -124,6 +124,9 @@ export const BILL_OUTCOME_OF_STATE: Readonly<Record<string, BillOutcome>> = {
   expired: 'expired',
 };
 
+/** The states a bill rests in: each reports an outcome (a pre-settlement waits for its POS). */
+export const BILL_AT_REST: ReadonlySet<string> = new Set(Object.keys(BILL_OUTCOME_OF_STATE));
+
 /** The answer a POS gets for a bill in `state` when it asks `asked`; undefined: none (yet). */
 type PosAnswer =
   'presettled' | 'settled' | 'refused' | 'cancelled' | 'reversed' | 'D11' | 'PRESETTLE_EXPIRED';

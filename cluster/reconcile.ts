@@ -1,6 +1,7 @@
 // The reconciliation query: each actor answers, over NATS request/reply, what it has in flight
 // and where its journal stands. The checker polls every actor until all are quiet and agree
 // twice in a row, then reads the journals themselves (cluster/check.ts).
+import { BILL_AT_REST } from '../actors/bill_saga.machine.ts';
 import { visitRecords } from '../actors/records.ts';
 import type { Refusal } from '../world/outcomes.ts';
 
@@ -49,15 +50,7 @@ const QUIET_TRANSFER = new Set([
   'awaitingReceipt',
 ]);
 const QUIET_BIND = new Set(['active', 'refused', 'rejected', 'expired', 'challenging']);
-/** Bills at rest (a pre-settlement the POS left waits for its TTL); contributions done. */
-const QUIET_BILL = new Set([
-  'settled',
-  'refused',
-  'cancelled',
-  'reversed',
-  'expired',
-  'presettled',
-]);
+/** Contributions done (bills rest in `BILL_AT_REST`: a pre-settlement waits for its TTL). */
 const QUIET_PAYMENT = new Set(['paid', 'rejected']);
 
 /** Count unfinished business in an actor's durable records. */
@@ -69,7 +62,7 @@ export function openWork(records: ReadonlyMap<string, unknown>): number {
   visitRecords(records, {
     transferSaga: count(QUIET_TRANSFER),
     bindSaga: count(QUIET_BIND),
-    billSaga: count(QUIET_BILL),
+    billSaga: count(BILL_AT_REST),
     contributionSaga: count(QUIET_PAYMENT),
     txn: (_, txn) => {
       if (txn.state === 'reserved') open++;

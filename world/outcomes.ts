@@ -4,6 +4,7 @@
 // checkers.ts); a live cluster's checker reads it back from the actors' journals at the end,
 // where the times are not kept (`outcomesFromRecords`). The final checks and the result take
 // either, so both runtimes are judged and reported by the same code.
+import { BILL_AT_REST } from '../actors/bill_saga.machine.ts';
 import type { BillOutcome, BindOutcome, TransferOutcome } from '../actors/effects.ts';
 import { type RecordVisitor, visitRecords } from '../actors/records.ts';
 import type { BillScope, TransferScope } from '../actors/regions.ts';
@@ -101,14 +102,6 @@ const COMPLETED: ReadonlySet<string> = new Set([
   'returned',
 ]);
 const BIND_FINAL: ReadonlySet<string> = new Set(['active', 'refused', 'rejected', 'expired']);
-const BILL_FINAL: ReadonlySet<string> = new Set([
-  'settled',
-  'refused',
-  'cancelled',
-  'reversed',
-  'expired',
-  'presettled',
-]);
 
 /** Outcomes while they are gathered from records. */
 type Gathering = {
@@ -151,7 +144,7 @@ const readBill =
   (o: Gathering): Reader<'billSaga'> =>
   (id, { value, context }) => {
     const state = String(value);
-    const outcome = (BILL_FINAL.has(state) ? state : 'started') as BillOutcome;
+    const outcome = BILL_AT_REST.has(state) ? (state as BillOutcome) : 'started';
     const { scope, reason, acctMulaidPay: wallet } = context;
     o.bills.set(id, { scope, outcome, reason, at: undefined, startedAt: undefined, wallet });
   };
