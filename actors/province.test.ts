@@ -402,17 +402,21 @@ describe('ProvinceActor: contribution claims across a restart', () => {
     expect(again).toMatchObject({ state: 'claimed', reason: undefined });
   });
 
-  it('C4: a person-year held before a restart is still held after it', () => {
-    const opening = new Map<string, unknown>([[RECORDS.person.key('res'), resident]]);
-    const book = AccountBook.fromRecords('ledger.p', opening);
-    const fx = new RecordingEffects();
-    book.claimContribution('C-1', 'res', 'res', 2025, fx);
-    const records = new Map(opening);
-    for (const { key, value } of fx.writes) records.set(key, value);
-    const rebuilt = AccountBook.fromRecords('ledger.p', records);
-    const second = rebuilt.claimContribution('C-2', 'res', 'res', 2025, new RecordingEffects());
-    expect(second).toMatchObject({ state: 'refused', reason: 'C4' });
-  });
+  it.each(['C-1', '-'])(
+    'C4: a person-year held by payment %s before a restart is still held after it',
+    (payId) => {
+      // '-' is a valid id: the released mark must be something no payment id can be.
+      const opening = new Map<string, unknown>([[RECORDS.person.key('res'), resident]]);
+      const book = AccountBook.fromRecords('ledger.p', opening);
+      const fx = new RecordingEffects();
+      book.claimContribution(payId, 'res', 'res', 2025, fx);
+      const records = new Map(opening);
+      for (const { key, value } of fx.writes) records.set(key, value);
+      const rebuilt = AccountBook.fromRecords('ledger.p', records);
+      const second = rebuilt.claimContribution('C-2', 'res', 'res', 2025, new RecordingEffects());
+      expect(second).toMatchObject({ state: 'refused', reason: 'C4' });
+    },
+  );
 });
 
 describe('SettlementActor: origin liabilities', () => {

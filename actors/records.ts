@@ -194,8 +194,11 @@ function kind<V>(): <Id>(
   };
 }
 
-/** What a person-year record holds once its claim is released (C4): no payment holds it. */
-export const FREE_PERSON_YEAR = '-';
+/**
+ * What a person-year record holds once its claim is released (C4): no payment holds it. Empty,
+ * because no payment id can be (ids are 1–64 characters, protocol/codec.ts).
+ */
+export const FREE_PERSON_YEAR = '';
 
 /** Every record kind. A new stored record is one entry here (and its writer and readers). */
 export const RECORDS = {
