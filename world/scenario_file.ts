@@ -52,24 +52,19 @@ export function readScenarioFile(path: string): unknown {
   }
 }
 
+/** A scenario's scripted lists. */
+const SCRIPT_LISTS = [
+  'transfers',
+  'binds',
+  'ends',
+  'enrolmentChanges',
+  'bills',
+  'contributions',
+] as const;
+
 /** How many requests a scenario scripts, over every list. */
 export function scriptSteps(scenario: Scenario): number {
-  const {
-    transfers = [],
-    binds = [],
-    ends = [],
-    enrolmentChanges = [],
-    bills = [],
-    contributions = [],
-  } = scenario;
-  return (
-    transfers.length +
-    binds.length +
-    ends.length +
-    enrolmentChanges.length +
-    bills.length +
-    contributions.length
-  );
+  return SCRIPT_LISTS.reduce((n, list) => n + (scenario[list]?.length ?? 0), 0);
 }
 
 /** The scripted requests, one line each, in the order of the scenario's lists. */
