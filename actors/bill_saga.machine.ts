@@ -349,6 +349,29 @@ const remember = {
 } as const;
 const answer = (state: keyof typeof ANSWERED_ON_ENTRY) =>
   ({ type: 'answer', params: state }) as const;
+// A cancellation or reversal of a bill at rest: remembered, and the undo starts at `target`.
+const undoFrom = <T extends 'releasing' | 'unwinding'>(target: T) =>
+  ({
+    'bill.cancel': { target, actions: { type: 'remember', params: 'cancelled' } },
+    'bill.reverse': { target, actions: { type: 'remember', params: 'reversed' } },
+  }) as const;
+
+/** A bill as the POS asked it, nothing split or taken yet. */
+function initialBillContext(input: BillInput): BillContext {
+  return {
+    ...input,
+    attempt: 0,
+    timerSeq: 0,
+    fundPay: 0n,
+    acctPay: 0n,
+    acctMulaidPay: 0n,
+    cashPay: 0n,
+    reason: undefined,
+    lines: [],
+    lineAt: 0,
+    undo: undefined,
+  };
+}
 
 export function createBillSagaMachine(config: ProtocolConfig) {
   return setup({
@@ -358,19 +381,7 @@ export function createBillSagaMachine(config: ProtocolConfig) {
   }).createMachine({
     id: 'billSaga',
     initial: 'new',
-    context: ({ input }) => ({
-      ...input,
-      attempt: 0,
-      timerSeq: 0,
-      fundPay: 0n,
-      acctPay: 0n,
-      acctMulaidPay: 0n,
-      cashPay: 0n,
-      reason: undefined,
-      lines: [],
-      lineAt: 0,
-      undo: undefined,
-    }),
+    context: ({ input }) => initialBillContext(input),
     states: {
       new: { on: { start: 'reserving' } },
       reserving: waiting('bill.reserve', {
@@ -392,14 +403,7 @@ export function createBillSagaMachine(config: ProtocolConfig) {
         entry: ['resetAttempt', answer('presettled'), 'armExpiry'],
         on: {
           'bill.settle': 'committing',
-          'bill.cancel': {
-            target: 'releasing',
-            actions: { type: 'remember', params: 'cancelled' },
-          },
-          'bill.reverse': {
-            target: 'releasing',
-            actions: { type: 'remember', params: 'reversed' },
-          },
+          ...undoFrom('releasing'),
           timeout: { guard: 'currentTimer', target: 'releasing', actions: 'expire' },
           resume: { actions: ['nextAttempt', 'armExpiry'] },
         },
@@ -428,16 +432,7 @@ export function createBillSagaMachine(config: ProtocolConfig) {
       settled: {
         always: { guard: 'undoPending', target: 'unwinding' },
         entry: answer('settled'),
-        on: {
-          'bill.cancel': {
-            target: 'unwinding',
-            actions: { type: 'remember', params: 'cancelled' },
-          },
-          'bill.reverse': {
-            target: 'unwinding',
-            actions: { type: 'remember', params: 'reversed' },
-          },
-        },
+        on: undoFrom('unwinding'),
       },
       releasing: waiting('bill.release', { 'bill.released': 'undone' } as const, 'releaseWallet'),
       unwinding: waiting(
