@@ -15,6 +15,10 @@ import {
   type TransferIntent,
 } from './workload.ts';
 
+/** The id of a script's i-th step of n, padded so ids sort as the steps do: t07 of 12. */
+const id = (prefix: string, i: number, n: number) =>
+  `${prefix}${String(i).padStart(String(n).length, '0')}`;
+
 /**
  * A scenario's scripted requests as the workload: transfers, bindings, revocations, enrolment
  * changes, bills and contributions merged in time order (stable for equal times: transfers
@@ -38,8 +42,6 @@ export function scriptedWorkload(population: Population, script: Script, year: n
   const contributions = script.contributions ?? [];
   checkScriptable(population, script);
   const relation = (index: number) => relations[index % relations.length] as Relation;
-  const id = (prefix: string, i: number, n: number) =>
-    `${prefix}${String(i).padStart(String(n).length, '0')}`;
   const nonEmployees = nonEmployeesOf(people);
   const places = carePlaces(population);
   const intents: Intent[] = [
