@@ -19,11 +19,13 @@ import type { BillOutcome, Effects } from './effects.ts';
 import { assignerOf } from './machine_driver.ts';
 import type { BillScope } from './regions.ts';
 import {
+  carrierOf,
   type PaymentLine,
   recordLine,
   retrying,
   type Spent,
   stepState,
+  type WalletCarrier,
   walletLines,
 } from './saga_steps.ts';
 import { TIMERS } from './timers.ts';
@@ -69,14 +71,8 @@ export interface BillContext extends BillInput {
 }
 
 /** What every bill event carries: the step's clock and effects, and the patient's wallet. */
-interface Carrier {
-  readonly now: number;
-  readonly fx: Effects;
-  /** The patient's wallet, through the shard: hold, spend, release or restore. */
-  readonly wallet: BillWalletPort;
-  /** Deliver an event to this saga right after the current step (the wallet's answer). */
-  readonly followUp: (event: BillEvent) => void;
-}
+// An interface, not an alias: the event type it names is built on it.
+interface Carrier extends WalletCarrier<BillWalletPort, BillEvent> {}
 
 export interface BillWalletPort {
   /** Set aside up to `max` for the bill; returns what was set aside (W16, W17, FIFO). */
@@ -260,14 +256,6 @@ function linesOf(context: BillContext, spent: Spent): PaymentLine[] {
   };
   return [line, ...lines];
 }
-
-/** The carrier of an event, for a follow-up event of the same step. */
-const carrierOf = ({ now, fx, wallet, followUp }: Carrier): Carrier => ({
-  now,
-  fx,
-  wallet,
-  followUp,
-});
 
 type Args = { readonly context: BillContext; readonly event: BillEvent };
 const change = assignerOf<BillContext, BillEvent>();

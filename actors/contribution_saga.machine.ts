@@ -9,15 +9,16 @@ import { and, setup } from 'xstate';
 import type { Fen, Reason, TransferSource } from '../protocol/index.ts';
 import { retryDelayMs } from './backoff.ts';
 import type { ProtocolConfig } from './config.ts';
-import type { Effects } from './effects.ts';
 import { assignerOf } from './machine_driver.ts';
 import type { TransferScope } from './regions.ts';
 import {
+  carrierOf,
   type PaymentLine,
   recordLine,
   retrying,
   type Spent,
   stepState,
+  type WalletCarrier,
   walletLines,
 } from './saga_steps.ts';
 import { TIMERS } from './timers.ts';
@@ -53,13 +54,8 @@ export interface ContributionWalletPort {
 }
 
 /** What every contribution event carries: the step's clock and effects, and the person's wallet. */
-interface Carrier {
-  readonly now: number;
-  readonly fx: Effects;
-  readonly wallet: ContributionWalletPort;
-  /** Deliver an event to this saga right after the current step (the wallet's answer). */
-  readonly followUp: (event: ContributionEvent) => void;
-}
+// An interface, not an alias: the event type it names is built on it.
+interface Carrier extends WalletCarrier<ContributionWalletPort, ContributionEvent> {}
 
 type ContributionEvent = Carrier &
   (
@@ -109,14 +105,6 @@ function sendStep(
   const at = now + retryDelayMs(config, payId, context.attempt);
   fx.timer(TIMERS.contributionSaga.key(payId), at, context.timerSeq);
 }
-
-/** The carrier of an event, for a follow-up event of the same step. */
-const carrierOf = ({ now, fx, wallet, followUp }: Carrier): Carrier => ({
-  now,
-  fx,
-  wallet,
-  followUp,
-});
 
 type Args = { readonly context: ContributionContext; readonly event: ContributionEvent };
 const change = assignerOf<ContributionContext, ContributionEvent>();

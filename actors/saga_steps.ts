@@ -9,6 +9,27 @@ import { SETTLEMENT_ADDRESS } from './addresses.ts';
 import type { Effects } from './effects.ts';
 import { assignerOf } from './machine_driver.ts';
 
+/**
+ * What an event of a saga that moves wallet money carries besides its type: the step's time and
+ * effects, the wallet's port through the shard, and a way to deliver the wallet's answer to the
+ * saga right after the current step (a follow-up event, never an effect inside `assign`).
+ */
+export interface WalletCarrier<Port, Event> {
+  readonly now: number;
+  readonly fx: Effects;
+  readonly wallet: Port;
+  /** Deliver an event to this saga right after the current step (the wallet's answer). */
+  readonly followUp: (event: Event) => void;
+}
+
+/** The carrier of an event, for a follow-up event of the same step. */
+export function carrierOf<Port, Event>(
+  event: WalletCarrier<Port, Event>,
+): WalletCarrier<Port, Event> {
+  const { now, fx, wallet, followUp } = event;
+  return { now, fx, wallet, followUp };
+}
+
 /** What every saga keeps to retry a step: its attempts, and the sequence of its live timer. */
 export interface Retrying {
   readonly attempt: number;
