@@ -199,29 +199,65 @@ describe('Calendar', () => {
       expect(() => nextMonthKey(bad)).toThrow(RangeError);
   });
 
-  it('addWorkingDays counts Monday–Friday only, keeping the time of day', () => {
+  it('K8: addWorkingDays skips weekends and holidays and counts make-up days', () => {
     const fri = cal.msAt(parseDate('2025-09-05'), 15, 30);
     const sat = fri + DAY_MS;
-    expect(formatDate(cal.dateAt(cal.addWorkingDays(fri, 1)))).toBe('2025-09-08');
-    expect(formatDate(cal.dateAt(cal.addWorkingDays(sat, 1)))).toBe('2025-09-08');
-    expect(formatDate(cal.dateAt(cal.addWorkingDays(sat, 5)))).toBe('2025-09-12');
+    const on = (ms: number) => formatDate(cal.dateAt(ms));
+    expect(on(cal.addWorkingDays(fri, 1))).toBe('2025-09-08');
+    expect(on(cal.addWorkingDays(sat, 1))).toBe('2025-09-08');
+    expect(on(cal.addWorkingDays(sat, 5))).toBe('2025-09-12');
     expect(cal.addWorkingDays(fri, 0)).toBe(fri);
     expect(cal.addWorkingDays(fri, 5) - fri).toBe(7 * DAY_MS);
     expect(() => cal.addWorkingDays(fri, -1)).toThrow(RangeError);
-    // Against counting day by day.
+    // National Day and Mid-Autumn 2025: 10-01..10-08 off, Sunday 09-28 and Saturday 10-11 worked.
+    const sep26 = cal.msAt(parseDate('2025-09-26'), 9);
+    expect(on(cal.addWorkingDays(sep26, 1))).toBe('2025-09-28');
+    expect(on(cal.addWorkingDays(sep26, 3))).toBe('2025-09-30');
+    expect(on(cal.addWorkingDays(sep26, 4))).toBe('2025-10-09');
+    expect(on(cal.addWorkingDays(sep26, 6))).toBe('2025-10-11');
+    expect(on(cal.addWorkingDays(sep26, 7))).toBe('2025-10-13');
+    // Spring Festival 2025: 01-28..02-04 off, Sunday 01-26 and Saturday 02-08 worked.
+    const jan24 = cal.msAt(parseDate('2025-01-24'), 9);
+    expect(on(cal.addWorkingDays(jan24, 1))).toBe('2025-01-26');
+    expect(on(cal.addWorkingDays(jan24, 2))).toBe('2025-01-27');
+    expect(on(cal.addWorkingDays(jan24, 3))).toBe('2025-02-05');
+    expect(on(cal.addWorkingDays(jan24, 5))).toBe('2025-02-07');
+    expect(on(cal.addWorkingDays(jan24, 6))).toBe('2025-02-08');
+    // Spring Festival 2026: 02-15..02-23 off; 2024: 02-10..02-17 off, Sunday 02-18 worked.
+    expect(on(cal.onWorkingDay(cal.msAt(parseDate('2026-02-15'))))).toBe('2026-02-24');
+    expect(on(cal.onWorkingDay(cal.msAt(parseDate('2024-02-10'))))).toBe('2024-02-18');
+    expect(on(cal.onWorkingDay(cal.msAt(parseDate('2026-01-01'))))).toBe('2026-01-04');
+    expect(cal.onWorkingDay(fri)).toBe(fri);
+    // Outside the table's years, Monday–Friday: 2027-10-01 is a Friday.
+    expect(on(cal.onWorkingDay(cal.msAt(parseDate('2027-10-01'))))).toBe('2027-10-01');
+  });
+
+  it('K8: every working day is a make-up day or a weekday that is no holiday', () => {
     fc.assert(
       fc.property(
-        fc.integer({ min: -DAY_MS * 400, max: DAY_MS * 400 }),
+        fc.integer({ min: -DAY_MS * 400, max: DAY_MS * 800 }),
         fc.integer({ min: 0, max: 40 }),
         (ms, n) => {
           let at = ms;
           for (let left = n; left > 0;) {
             at += DAY_MS;
-            if (cal.weekdayAt(at) < 5) left--;
+            if (cal.isWorkingDayAt(at)) left--;
           }
           expect(cal.addWorkingDays(ms, n)).toBe(at);
+          expect(cal.isWorkingDayAt(cal.onWorkingDay(ms))).toBe(true);
         },
       ),
     );
+    let holidays = 0;
+    let makeUp = 0;
+    for (let day = cal.dayAt(cal.msAt(parseDate('2025-01-01'))); ; day++) {
+      const at = day * DAY_MS;
+      if (cal.yearAt(at) > 2025) break;
+      const weekday = cal.weekdayAt(at);
+      if (weekday < 5 && !cal.isWorkingDayAt(at)) holidays++;
+      if (weekday >= 5 && cal.isWorkingDayAt(at)) makeUp++;
+    }
+    // 2025: 261 weekdays − 18 holidays on weekdays + 5 make-up days = 248 working days.
+    expect({ holidays, makeUp }).toEqual({ holidays: 18, makeUp: 5 });
   });
 });

@@ -188,28 +188,99 @@ export class Calendar {
     return this.startOfMonthMs(nextMonthKey(this.monthKeyAt(ms)));
   }
 
+  /** K8: is the day of ms a working day (Mon–Fri, or a make-up day, and not a holiday)? */
+  isWorkingDayAt(ms: number): boolean {
+    return isWorkingDay(this.dateAt(ms), this.weekdayAt(ms));
+  }
+
   /**
    * The same time of day, n working days after the day of ms (n = 0: ms itself). Working days
-   * are Monday–Friday only: there is no holiday table, so Spring Festival and National Day
-   * weeks (and their make-up Saturdays, 调休) count as ordinary weeks. K8's "~5 working days"
-   * is an ASSUMPTION anyway.
+   * follow the State Council's holiday arrangements for 2024–2026 (HOLIDAYS below): holidays
+   * do not count, make-up days (调休) do. Outside those years, Monday–Friday.
    */
   addWorkingDays(ms: number, n: number): number {
     if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`addWorkingDays: n ${n}`);
-    if (n === 0) return ms;
-    const start = this.weekdayAt(ms);
-    // From a weekend, count from the Friday before: the working days after it are the same ones.
-    let days = start >= 5 ? 4 - start : 0;
-    let weekday = Math.min(start, 4);
-    // Whole weeks first, so the loop below walks at most 4 working days and one weekend.
-    days += Math.floor(n / 5) * 7;
-    for (let left = n % 5; left > 0;) {
-      days++;
-      weekday = (weekday + 1) % 7;
-      if (weekday < 5) left--;
+    let at = ms;
+    for (let left = n; left > 0;) {
+      at += DAY_MS;
+      if (this.isWorkingDayAt(at)) left--;
     }
-    return ms + days * DAY_MS;
+    return at;
   }
+
+  /** K8: ms itself on a working day, else the same time of the next working day. */
+  onWorkingDay(ms: number): number {
+    let at = ms;
+    while (!this.isWorkingDayAt(at)) at += DAY_MS;
+    return at;
+  }
+}
+
+/**
+ * K8: public holidays and make-up working days (调休) of mainland China, 2024–2026, as the State
+ * Council General Office announced them each autumn for the next year (PUBLIC-RECALLED: from the
+ * announcements as published; DOMAIN cites no text for them). Ranges are inclusive.
+ */
+const HOLIDAYS: Readonly<Record<number, { off: readonly string[]; work: readonly string[] }>> = {
+  2024: {
+    off: [
+      '01-01', // 元旦
+      '02-10..02-17', // 春节
+      '04-04..04-06', // 清明节
+      '05-01..05-05', // 劳动节
+      '06-10', // 端午节
+      '09-15..09-17', // 中秋节
+      '10-01..10-07', // 国庆节
+    ],
+    work: ['02-04', '02-18', '04-07', '04-28', '05-11', '09-14', '09-29', '10-12'],
+  },
+  2025: {
+    off: [
+      '01-01',
+      '01-28..02-04', // 春节
+      '04-04..04-06',
+      '05-01..05-05',
+      '05-31..06-02', // 端午节
+      '10-01..10-08', // 国庆节 and 中秋节
+    ],
+    work: ['01-26', '02-08', '04-27', '09-28', '10-11'],
+  },
+  2026: {
+    off: [
+      '01-01..01-03',
+      '02-15..02-23', // 春节
+      '04-04..04-06',
+      '05-01..05-05',
+      '06-19..06-21', // 端午节
+      '09-25..09-27', // 中秋节
+      '10-01..10-07',
+    ],
+    work: ['01-04', '02-14', '02-28', '05-09', '09-20', '10-10'],
+  },
+};
+
+/** 'MM-DD' or 'MM-DD..MM-DD' of one year → the date keys (YYYYMMDD) it covers. */
+function expand(year: number, item: string): number[] {
+  const [from, to = from] = item.split('..') as [string, string?];
+  const first = epochDayOf(parseDate(`${year}-${from}`));
+  const last = epochDayOf(parseDate(`${year}-${to}`));
+  const keys: number[] = [];
+  for (let d = first; d <= last; d++) keys.push(dateKeyOf(dateOfEpochDay(d)));
+  return keys;
+}
+
+const OFF = new Set<number>();
+const MAKE_UP = new Set<number>();
+for (const [year, { off, work }] of Object.entries(HOLIDAYS)) {
+  for (const item of off) for (const key of expand(Number(year), item)) OFF.add(key);
+  for (const item of work) for (const key of expand(Number(year), item)) MAKE_UP.add(key);
+}
+
+/** K8: a working day is a weekday that is not a holiday, or a make-up day. */
+function isWorkingDay(date: CivilDate, weekday: number): boolean {
+  const key = dateKeyOf(date);
+  if (MAKE_UP.has(key)) return true;
+  return weekday < 5 && !OFF.has(key);
 }
 
 /**

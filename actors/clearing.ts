@@ -371,10 +371,16 @@ export type BatchState = (typeof BATCH_STATES)[number];
 // below are calendar days of M+1 unless named working days. The calendar module turns them
 // into dates (holidays, 调休) — nothing here computes one.
 
-/** Providers apply for clearing (3203) and treatment places audit, days 1–10 of M+1. */
+/**
+ * Providers apply for clearing (3203) and treatment places audit, days 1–10 of M+1; allocation
+ * follows on day 10, or the next working day when day 10 is not one.
+ */
 export const APPLICATION_DAY_LAST = 10;
-/** National statements issued by this day of M+1. */
+/** National statements issued on this day of M+1, or the next working day. */
 export const STATEMENT_ISSUE_DAY_LAST = 20;
-// K8's other dates are not deadlines the batch keeps: it allocates on day 10 and issues on day
-// 20 (clearing_batch.machine.ts), confirmation (3260/3261, by day 15 in K8) and funding and
-// disbursal (5 working days each) happen as soon as the provinces answer.
+/** Insured provinces pay their statements within this many working days of the issue. */
+export const FUND_WORKING_DAYS = 5;
+/** Treatment provinces are paid within this many working days after every payer funded. */
+export const PAY_WORKING_DAYS = 5;
+// Confirmation (3260/3261, by day 15 in K8), funding and disbursal happen as soon as the
+// provinces answer; an answer after its deadline is counted late (clearing_batch.machine.ts).

@@ -23,8 +23,10 @@ import {
   type BatchState,
   buildMatrix,
   buildStatements,
+  FUND_WORKING_DAYS,
   netPairwise,
   type PairTransfer,
+  PAY_WORKING_DAYS,
   STATEMENT_ISSUE_DAY_LAST,
 } from './clearing.ts';
 import { DAY_MS, HOUR_MS, type ProtocolConfig } from './config.ts';
@@ -54,6 +56,14 @@ export interface BatchContext {
   readonly disbursed: readonly string[];
   /** The pairwise netting of the batch (when `netting` is pairwise): its per-pair rows. */
   readonly pairs: readonly PairTransfer[];
+  /**
+   * K8: payers fund within 5 working days of the statements (virtual ms of that deadline), and
+   * receivers are paid within 5 more working days of the funding; 0 until the step starts.
+   */
+  readonly fundBy: number;
+  readonly payBy: number;
+  /** K8: answers that came after their deadline, as `fund:<province>` or `pay:<province>`. */
+  readonly late: readonly string[];
   readonly attempt: number;
   readonly timerSeq: number;
 }
@@ -161,9 +171,13 @@ function timerAt(
     case 'OPEN':
       return start;
     case 'CLOSED':
-      return start + (APPLICATION_DAY_LAST - 1) * DAY_MS + ALLOCATE_HOUR * HOUR_MS;
+      return calendar.onWorkingDay(
+        start + (APPLICATION_DAY_LAST - 1) * DAY_MS + ALLOCATE_HOUR * HOUR_MS,
+      );
     case 'CONFIRMED':
-      return start + (STATEMENT_ISSUE_DAY_LAST - 1) * DAY_MS + STATEMENT_HOUR * HOUR_MS;
+      return calendar.onWorkingDay(
+        start + (STATEMENT_ISSUE_DAY_LAST - 1) * DAY_MS + STATEMENT_HOUR * HOUR_MS,
+      );
     case 'DISPUTED':
       // K10: re-allocated after the next daily reconciliation (02:00), when books may agree.
       return (Math.floor(now / DAY_MS) + 1) * DAY_MS + ALLOCATE_HOUR * HOUR_MS;
@@ -193,6 +207,7 @@ function batchEffects(config: ProtocolConfig) {
         corr: `batch.${context.month}`,
         month: context.month,
         state,
+        late: context.late.length,
       }),
     /** A state the batch rests in: what it asks is sent, and its timer armed. */
     rest: (args: Args, state: BatchState) => {
@@ -239,6 +254,13 @@ function batchEffects(config: ProtocolConfig) {
 
 /** What a batch keeps: its timer sequence and attempts, its provinces and their answers. */
 function batchChanges(config: ProtocolConfig) {
+  const calendar = new Calendar(parseDate(config.startDate));
+  /** K8: an answer after its deadline is noted once per province and step. */
+  const lateness = (context: BatchContext, event: BatchEvent, step: 'fund' | 'pay') => {
+    const deadline = step === 'fund' ? context.fundBy : context.payBy;
+    const key = `${step}:${sender(event)}`;
+    return event.now > deadline && !context.late.includes(key) ? [...context.late, key] : [];
+  };
   return {
     bumpSeq: change(({ context }, state: BatchState) =>
       passes(state, context) ? {} : { timerSeq: context.timerSeq + 1 },
@@ -251,16 +273,25 @@ function batchChanges(config: ProtocolConfig) {
       confirmed: [],
       attempt: 0,
     })),
-    issue: change(({ context, event }) => issue(context, event.book, config)),
+    issue: change(({ context, event }) => ({
+      ...issue(context, event.book, config),
+      fundBy: calendar.addWorkingDays(event.now, FUND_WORKING_DAYS),
+    })),
+    /** Every payer has funded: the receivers' K8 deadline starts. */
+    startPaying: change(({ event }) => ({
+      payBy: calendar.addWorkingDays(event.now, PAY_WORKING_DAYS),
+    })),
     addConfirmed: change(({ context, event }) => ({
       confirmed: [...context.confirmed, sender(event)],
     })),
-    addFunded: change(({ context, event }) => ({
-      funded: [...context.funded, sender(event)],
-    })),
-    addDisbursed: change(({ context, event }) => ({
-      disbursed: [...context.disbursed, sender(event)],
-    })),
+    addFunded: change(({ context, event }) => {
+      const late = lateness(context, event, 'fund');
+      return { funded: [...context.funded, sender(event)], ...(late.length ? { late } : {}) };
+    }),
+    addDisbursed: change(({ context, event }) => {
+      const late = lateness(context, event, 'pay');
+      return { disbursed: [...context.disbursed, sender(event)], ...(late.length ? { late } : {}) };
+    }),
     dispute: change(({ context }) => ({ disputes: context.disputes + 1, attempt: 0 })),
   };
 }
@@ -288,7 +319,10 @@ const BATCH_GUARDS = {
 
 // The chart's building blocks: what a state does as the batch enters it, on its own timer,
 // after a restart, and (for a state that waits for every province) on each answer.
-const enter = (state: BatchState, first: ReadonlyArray<'drawPrepayments' | 'payOut'> = []) =>
+const enter = (
+  state: BatchState,
+  first: ReadonlyArray<'drawPrepayments' | 'payOut' | 'startPaying'> = [],
+) =>
   [
     ...first,
     { type: 'report', params: state },
@@ -306,7 +340,7 @@ const resume = (state: BatchState) => ({ actions: { type: 'resend', params: stat
 const collecting = <S extends BatchState, N extends BatchState>(
   state: S,
   next: N,
-  first: ReadonlyArray<'drawPrepayments' | 'payOut'> = [],
+  first: ReadonlyArray<'drawPrepayments' | 'payOut' | 'startPaying'> = [],
 ) =>
   ({
     entry: enter(state, first),
@@ -355,6 +389,9 @@ export function createClearingBatchMachine(config: ProtocolConfig) {
       funded: [],
       disbursed: [],
       pairs: [],
+      fundBy: 0,
+      payBy: 0,
+      late: [],
       attempt: 0,
       timerSeq: 0,
     }),
@@ -411,7 +448,7 @@ export function createClearingBatchMachine(config: ProtocolConfig) {
         },
       },
       FUNDED: {
-        ...collecting('FUNDED', 'DISBURSED', ['payOut']),
+        ...collecting('FUNDED', 'DISBURSED', ['startPaying', 'payOut']),
         on: {
           'clearing.received': answered('FUNDED', 'DISBURSED', 'disbursed', ['addDisbursed']),
           timeout: retry('FUNDED'),

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 
 import type { ClearingLedger } from '../protocol/index.ts';
 import { envelope, RecordingEffects } from '../testing/fakes.ts';
+import { Calendar, parseDate } from './calendar.ts';
 import { DAY_MS, HOUR_MS } from './config.ts';
 import { RECORDS } from './records.ts';
 import { SettlementActor } from './settlement.actor.ts';
@@ -13,6 +14,8 @@ import { TIMERS } from './timers.ts';
 
 // 2025-09-29 is day 0: October begins on day 2.
 const OCT_1 = 2 * DAY_MS;
+const calendar = new Calendar(parseDate('2025-09-29'));
+const day = (text: string) => calendar.msAt(parseDate(text));
 const SEPT = 202509;
 const KEY = TIMERS.clearingBatch.key(String(SEPT));
 
@@ -28,7 +31,14 @@ class Harness {
   /** The batch's live timer: the last one armed under its key. */
   private armed: { at: number; arg: number } | undefined;
 
-  constructor(durable = new Map<string, unknown>(), now = 0) {
+  private readonly key: string;
+
+  constructor(
+    durable = new Map<string, unknown>(),
+    now = 0,
+    readonly month = SEPT,
+  ) {
+    this.key = TIMERS.clearingBatch.key(String(month));
     this.durable = durable;
     this.actor = new SettlementActor('settlement.0', durable);
     this.step((fx) => this.actor.recover(now, fx));
@@ -38,12 +48,19 @@ class Harness {
     this.fx = new RecordingEffects();
     run(this.fx);
     for (const { key, value } of this.fx.writes) this.durable.set(key, value);
-    const armed = this.fx.timers.filter((t) => t.key === KEY).at(-1);
+    const armed = this.fx.timers.filter((t) => t.key === this.key).at(-1);
     if (armed !== undefined) this.armed = armed;
   }
 
   line(lineId: string, ledger: ClearingLedger, payer: string, payee: string, amount: bigint) {
-    const body = { lineId, month: SEPT, ledger, payerRegion: payer, payeeRegion: payee, amount };
+    const body = {
+      lineId,
+      month: this.month,
+      ledger,
+      payerRegion: payer,
+      payeeRegion: payee,
+      amount,
+    };
     const env = envelope('settlement.record', 'wallet.00', 'settlement.0', lineId, body);
     this.step((fx) => this.actor.handle(env, 0, fx));
   }
@@ -57,17 +74,18 @@ class Harness {
   /** Fire the batch's live timer (or an older one, by its sequence number) at its time. */
   tick(seq = this.armed?.arg ?? -1): number {
     const now = this.due;
-    this.step((fx) => this.actor.timer(KEY, seq, now, fx));
+    this.step((fx) => this.actor.timer(this.key, seq, now, fx));
     return now;
   }
 
   answer(kind: Answer, province: string, now: number): void {
-    const env = envelope(kind, `province.${province}`, 'settlement.0', 'b', { month: SEPT });
+    const body = { month: this.month };
+    const env = envelope(kind, `province.${province}`, 'settlement.0', 'b', body);
     this.step((fx) => this.actor.handle(env, now, fx));
   }
 
   get state(): unknown {
-    return this.actor.batches.get(SEPT)?.value;
+    return this.actor.batches.get(this.month)?.value;
   }
 
   get seq(): number {
@@ -139,6 +157,35 @@ describe('F5: the clearing batch machine', () => {
     expect(h.state).toBe('RECONCILED');
     expect(h.reported()).toEqual(['DISBURSED', 'RECONCILED']);
     expect(h.fx.cancelled).toEqual([KEY]);
+  });
+
+  it('K8: statements move to the next working day, and an answer after 5 working days is late', () => {
+    // January 2026: day 10 (Tuesday 02-10) is a working day; day 20 falls in the Spring
+    // Festival (02-15..02-23 off), so the statements wait for Tuesday 02-24.
+    const h = new Harness(new Map(), 0, 202601);
+    h.line('L1', 'medical', '510100', '110100', 10_000n);
+    h.tick();
+    const allocatedAt = h.tick();
+    expect(allocatedAt).toBe(day('2026-02-10') + 2 * HOUR_MS);
+    h.answer('clearing.confirm', '11', allocatedAt);
+    h.answer('clearing.confirm', '51', allocatedAt);
+    const issuedAt = h.tick();
+    expect(issuedAt).toBe(day('2026-02-24') + 9 * HOUR_MS);
+    const batch = () => h.actor.batches.get(202601)?.context;
+    // Five working days: 02-25, 02-26, 02-27, 02-28 (a make-up Saturday), 03-02.
+    expect(batch()?.fundBy).toBe(day('2026-03-02') + 9 * HOUR_MS);
+    h.answer('clearing.funded', '11', batch()?.fundBy ?? 0);
+    h.answer('clearing.funded', '51', (batch()?.fundBy ?? 0) + 1);
+    expect(h.state).toBe('FUNDED');
+    expect(batch()?.late).toEqual(['fund:51']);
+    const paidFrom = (batch()?.fundBy ?? 0) + 1;
+    expect(batch()?.payBy).toBe(day('2026-03-09') + 9 * HOUR_MS + 1);
+    h.answer('clearing.received', '11', paidFrom);
+    expect(h.state).toBe('RECONCILED');
+    expect(batch()?.late).toEqual(['fund:51']);
+    expect(h.reported()).toEqual(['DISBURSED', 'RECONCILED']);
+    const reconciled = h.fx.events.find((e) => e.type === 'clearing.batch');
+    expect(reconciled).toMatchObject({ state: 'DISBURSED', late: 1 });
   });
 
   it('K10: a dispute stops the month; the allocation goes again after the next 02:00 reconciliation', () => {

@@ -113,6 +113,8 @@ export type Fact =
       readonly corr: string;
       readonly month: number;
       readonly state: string;
+      /** K8: how many of its answers came after their deadline so far. */
+      readonly late: number;
     }
   | {
       /** F3: a bill's outcome at the patient's shard (the national hub). */

@@ -66,6 +66,7 @@ export class Checkers implements Outcomes {
   readonly bills = new Map<string, BillState>();
   readonly contributions = new Map<string, ContributionState>();
   readonly batchStates = new Map<number, string>();
+  readonly batchLate = new Map<number, number>();
   /** F5: every state change of every month's batch, in order. */
   readonly batchHistory: Array<{
     readonly month: number;
@@ -202,6 +203,7 @@ export class Checkers implements Outcomes {
       }
       case 'clearing.batch':
         this.batchStates.set(event.month, event.state);
+        this.batchLate.set(event.month, event.late);
         this.batchHistory.push({ month: event.month, state: event.state, at: now });
         return;
       case 'relation.ended': {

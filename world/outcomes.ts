@@ -80,6 +80,8 @@ export interface Outcomes {
   readonly relationEnds: ReadonlyMap<string, number>;
   /** F5: each month's clearing batch, by the state it reached. */
   readonly batchStates: ReadonlyMap<number, string>;
+  /** K8: each month's batch, how many answers came after their deadline. */
+  readonly batchLate: ReadonlyMap<number, number>;
   /** P4: monthly credits booked. */
   readonly credits: number;
   /** W14: SMS notices sent, one per credit. */
@@ -219,6 +221,7 @@ export function outcomesFromRecords(
     contributions: new Map(),
     relationEnds: new Map(),
     batchStates: new Map(),
+    batchLate: new Map(),
     credits: 0,
     sms: 0,
   };
@@ -230,7 +233,10 @@ export function outcomesFromRecords(
       billSaga: readBill(o),
       contributionSaga: readContribution(o),
       wallet: readWallet(o, ended),
-      clearingBatch: (month, batch) => o.batchStates.set(month, String(batch.value)),
+      clearingBatch: (month, batch) => {
+        o.batchStates.set(month, String(batch.value));
+        o.batchLate.set(month, batch.context.late.length);
+      },
     });
     o.credits += creditsOf(actor.store.durable);
   }

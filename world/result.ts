@@ -110,6 +110,9 @@ export function countOutcomes(outcomes: Outcomes, options: CountOptions): Tally 
   for (const state of BATCH_PATH) counts[`clearing.national.${state.toLowerCase()}`] = 0;
   for (const state of outcomes.batchStates.values())
     bump(tally, `clearing.national.${state.toLowerCase()}`);
+  // K8: answers after their working-day deadline (funding, disbursal), over every batch.
+  counts['clearing.national.late'] = 0;
+  for (const late of outcomes.batchLate.values()) bump(tally, 'clearing.national.late', late);
   countContributions(outcomes, tally);
   countBindings(outcomes, tally);
   countTransfers(outcomes, tally, options);
