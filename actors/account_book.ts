@@ -4,8 +4,15 @@
 // written (write-ahead) and posted (double-entry) through the step's Effects.
 import type { Envelope, Fen, Reason } from '../protocol/index.ts';
 import { isCloseKinship } from '../protocol/index.ts';
+import type { CivilDate } from './calendar.ts';
 import type { Effects, MoneyClass, PostingOp } from './effects.ts';
-import { isChronicDisease, policyOf, residentContributionFen, splitBill } from './policy.ts';
+import {
+  contributionYearOn,
+  isChronicDisease,
+  policyOf,
+  residentContributionFen,
+  splitBill,
+} from './policy.ts';
 import {
   type AccountRecord,
   type BillRecord,
@@ -34,11 +41,17 @@ function billRefusal(person: PersonRecord | undefined, body: BillRequest): Reaso
   const outOfRegion = body.treatmentRegion !== person.region;
   if (outOfRegion && body.networked !== 'Y') return 'D6';
   const crossProvince = provinceOfRegion(body.treatmentRegion) !== provinceOfRegion(person.region);
-  if (crossProvince && body.emergency !== 'Y' && !filed(person, body.treatmentRegion)) return 'D3';
   if (body.care === 'chronic') {
-    if (!isChronicDisease(body.disease)) return 'D9';
+    // D9: the ten diseases are those with cross-province direct settlement; local and
+    // same-province chronic care is not limited to them.
+    if (crossProvince && !isChronicDisease(body.disease)) return 'D9';
+    // D10: the insured place's certification for that disease, wherever the care; across
+    // provinces a filing too, which an emergency does not replace (D4 is for acute care).
     if (!(person.chronic ?? []).includes(body.disease)) return 'D10';
+    if (crossProvince && !filed(person, body.treatmentRegion)) return 'D10';
+    return undefined;
   }
+  if (crossProvince && body.emergency !== 'Y' && !filed(person, body.treatmentRegion)) return 'D3';
   return undefined;
 }
 
@@ -243,9 +256,10 @@ export class AccountBook {
 
   /**
    * F3: decide a bill's split by the insured place's policy (D1, D2) and hold its personal-account
-   * share. Checks: insured here and enrolled (E3), a networked provider (D6), a filing for
-   * cross-province care unless an emergency (D3, D4), and for chronic care one of the 10
-   * diseases (D9) with benefit certification (D10).
+   * share. Checks: insured here and enrolled (E3), a networked provider (D6); for chronic care
+   * across provinces one of the 10 diseases (D9), and for chronic care benefit certification,
+   * with a filing across provinces (D10); for other cross-province care a filing unless an
+   * emergency (D3, D4).
    */
   reserveBill(billId: string, body: BillRequest, fx: Effects): BillRecord {
     const known = this.bills.get(billId);
@@ -410,20 +424,21 @@ export class AccountBook {
   }
 
   /**
-   * F4 at the resident fund of the person's place: claim the person-year (C4) at this year's
-   * amount (C1). A payer other than the person must be a close relative on the registry (E2).
+   * F4 at the resident fund of the person's place: claim the person-year (C4) at that year's
+   * amount (C1), for the year collected on `date` only (C1's season: from September, the next
+   * year). A payer other than the person must be a close relative on the registry (E2).
    */
   claimContribution(
     payId: string,
-    payerId: string,
-    personId: string,
-    year: number,
+    claim: { readonly payerId: string; readonly personId: string; readonly year: number },
+    date: CivilDate,
     fx: Effects,
   ): ClaimRecord {
     const known = this.claims.get(payId);
     if (known !== undefined) return known;
+    const { payerId, personId, year } = claim;
     const person = this.persons.get(personId);
-    const amount = residentContributionFen(year);
+    const amount = year === contributionYearOn(date) ? residentContributionFen(year) : undefined;
     const kin =
       person !== undefined && Object.hasOwn(person.kin, payerId) ? person.kin[payerId] : undefined;
     const holder = this.slots.get(slotOf(personId, year));

@@ -1,5 +1,6 @@
 // The saga of one binding (DOMAIN F1), kept by the donor's wallet shard: the relative's province
-// checks the civil registry (name and ID number, the claimed kinship E2, enrolment E3); the
+// checks the civil registry (name and ID number, the claimed kinship E2, enrolment E3), and the
+// saga checks the wallet rollout between the two regions it then knows (E8); the
 // relative confirms by face on their own phone (E5), or the request expires after
 // `bindAuthTtlMs`; then the relative's wallet records the relation, which makes it active.
 // Steps retry with backoff until answered, as a transfer saga's do; the face challenge is re-sent
@@ -9,6 +10,7 @@ import { setup } from 'xstate';
 import type { Kinship, Reason } from '../protocol/index.ts';
 import { retryDelayMs } from './backoff.ts';
 import type { ProtocolConfig } from './config.ts';
+import { policyFor } from './domain_policy.ts';
 import type { Effects } from './effects.ts';
 import { assignerOf } from './machine_driver.ts';
 import { retrying, stepState } from './saga_steps.ts';
@@ -111,12 +113,21 @@ function bindActions(config: ProtocolConfig) {
         context.timerSeq,
       ),
     expired: change(() => ({ reason: 'BIND_EXPIRED' })),
+    notRolledOut: change(() => ({ reason: 'E8' })),
   };
 }
 
 /** What a binding saga asks of an answer, of the clock or of itself. */
 function bindGuards(config: ProtocolConfig) {
+  const policy = policyFor(config);
   return {
+    /**
+     * E8 at binding: across provinces, both regions must have the wallet on the day the
+     * registry names the relative's region (a relation no transfer may use yet is refused).
+     */
+    notRolledOut: ({ context, event }: Args) =>
+      event.type === 'identity.verified' &&
+      !policy.transferAllowed(context.donorRegion, event.region, event.now),
     pastDeadline: ({ context, event }: Args) =>
       event.now >= context.startedAt + config.bindAuthTtlMs,
     passed: ({ event }: Args) => event.type === 'bind.confirm' && event.verdict === 'PASS',
@@ -145,7 +156,10 @@ export function createBindSagaMachine(config: ProtocolConfig) {
     states: {
       new: { on: { start: 'verifying' } },
       verifying: waiting('identity.verify', {
-        'identity.verified': { target: 'challenging', actions: 'keepRegion' },
+        'identity.verified': [
+          { guard: 'notRolledOut', target: 'refused', actions: ['keepRegion', 'notRolledOut'] },
+          { target: 'challenging', actions: 'keepRegion' },
+        ],
         'identity.refused': { target: 'refused', actions: 'keepReason' },
       } as const),
       challenging: {

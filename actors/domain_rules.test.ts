@@ -1114,7 +1114,7 @@ describe('E7: kinship scope widens per province over time', () => {
   });
 });
 
-describe('E8: cross-province transfers follow the wallet rollout', () => {
+describe('E8: cross-province transfers and bindings follow the wallet rollout', () => {
   it(
     'E8: on 2024-12-01 a cross-province transfer is refused E8 and a same-province one allowed; ' +
       'from 2024-12-02 the pilot pair Chengdu → Suzhou is allowed',
@@ -1128,6 +1128,37 @@ describe('E8: cross-province transfers follow the wallet rollout', () => {
       expect(net.request('T-2', 'd1', 'r1', 100n).kind).toBe('transfer.accepted');
       net.advance(at(1, 9));
       expect(net.request('T-3', 'd1', 'r2', 100n).kind).toBe('transfer.accepted');
+    },
+  );
+
+  it(
+    'E8: a binding across regions without the wallet is refused E8 once the registry names the ' +
+      "relative's region, before any face check; the next day the pilot pair binds",
+    () => {
+      const net = new Net({ startDate: '2024-12-01' });
+      expect(net.bind('B-1', 'd1', 'r2', 'SPOUSE').kind).toBe('bind.accepted');
+      expect(net.sent('identity.verified', 'B-1').map((m) => m.body)).toEqual([
+        { bindId: 'B-1', region: '320500' },
+      ]);
+      expect(net.bindSaga('B-1').value).toBe('refused');
+      expect(net.bindSaga('B-1').context.reason).toBe('E8');
+      expect(net.facts('bind.outcome', 'B-1')).toEqual([
+        {
+          type: 'bind.outcome',
+          corr: 'B-1',
+          scope: 'crossProvince',
+          outcome: 'refused',
+          reason: 'E8',
+        },
+      ]);
+      expect(net.sent('bind.challenge')).toEqual([]);
+      expect(net.relation('d1', 'r2')).toEqual({ donorSide: undefined, recipientSide: undefined });
+      // Within the province the same day, a binding goes on to the relative's face.
+      expect(net.bind('B-2', 'd1', 'r1', 'CHILD').kind).toBe('bind.accepted');
+      expect(net.sent('bind.challenge', 'B-2')).toHaveLength(1);
+      net.advance(at(1, 9));
+      expect(net.bind('B-3', 'd1', 'r2', 'SPOUSE').kind).toBe('bind.accepted');
+      expect(net.sent('bind.challenge', 'B-3')).toHaveLength(1);
     },
   );
 

@@ -10,8 +10,8 @@
 // table): Sichuan (51) and Jiangsu are `central` and `coastal`, Beijing (11) `metro`, Ningxia (64)
 // `western`; each expected split is derived in a comment next to it.
 // The virtual day 0 is 2025-09-29 (PROTOCOL_DEFAULTS.startDate), so clearing lines are for month
-// 202509, contributions for 2025 cost 400 yuan (C1), and every province but Guangdong has the
-// cross-province wallet (E8).
+// 202509, contributions are for 2026 and cost 420 yuan (C1's season), and every province but
+// Guangdong has the cross-province wallet (E8).
 import { describe, expect, it } from 'vitest';
 
 import type { Fen, Kind } from '../protocol/index.ts';
@@ -61,7 +61,7 @@ const PEOPLE: readonly Person[] = [
     idNo: '510100197503033333',
     filedTo: ['32'],
   },
-  // Certified (待遇认定) for diabetes only (D10).
+  // Certified (待遇认定) for diabetes and for gout, which is not one of D9's ten (D10).
   {
     id: 'chr',
     region: '510100',
@@ -69,7 +69,7 @@ const PEOPLE: readonly Person[] = [
     balance: 1_000_000n,
     name: '刘洋',
     idNo: '510100195504044444',
-    chronic: ['DIABETES'],
+    chronic: ['DIABETES', 'GOUT'],
   },
   // A donor whose account cannot pay a contribution (100 yuan).
   {
@@ -117,6 +117,7 @@ const PEOPLE: readonly Person[] = [
     idNo: '640100195209099999',
     retired: true,
     filedTo: ['51'],
+    chronic: ['HYPERTENSION'],
   },
   // Residents (URRBMI): a wallet, no personal account.
   { id: 'res', region: '510700', ebmi: false, name: '李小雨', idNo: '510700200510101010' },
@@ -318,17 +319,17 @@ describe("P1: personal-account and mutual-aid money pays self-pay care and relat
       "money pays the holder's own (C3)",
     () => {
       const net = new Net();
-      expect(kindsOf(net.pay('C-1', 'spo', 'par', 2025, 'ACCOUNT'))).toEqual([
+      expect(kindsOf(net.pay('C-1', 'spo', 'par', 2026, 'ACCOUNT'))).toEqual([
         'contribution.accepted',
       ]);
       expect(net.contributionOutcome('C-1')).toEqual([{ outcome: 'paid', reason: undefined }]);
-      expect(net.account('spo')?.available).toBe(1_000_000n - 40_000n);
+      expect(net.account('spo')?.available).toBe(1_000_000n - 42_000n);
       net.gift('T-1', 'spo', 'far', 50_000n);
-      expect(kindsOf(net.pay('C-2', 'far', 'far', 2025, 'WALLET'))).toEqual([
+      expect(kindsOf(net.pay('C-2', 'far', 'far', 2026, 'WALLET'))).toEqual([
         'contribution.accepted',
       ]);
       expect(net.contributionOutcome('C-2')).toEqual([{ outcome: 'paid', reason: undefined }]);
-      expect(balanceOf(net.wallet('far'))).toBe(10_000n);
+      expect(balanceOf(net.wallet('far'))).toBe(8_000n);
     },
   );
 });
@@ -544,39 +545,56 @@ describe("D8: the patient's own account pays wherever the care is", () => {
 });
 
 describe('D9, D10: chronic-disease settlement', () => {
-  it('D9: a disease outside the ten is refused D9 for chronic care, and nothing moves', () => {
+  const chronic = (billId: string, personId: string, where: string, disease: string) =>
+    billOf(billId, personId, where, 'chronic', 50_000n, { disease, networked: 'Y' });
+
+  it('D9: across provinces, a disease outside the ten is refused D9 and nothing moves; locally the list does not apply', () => {
     const net = new Net();
-    expect(
-      said(net.presettle(billOf('B-1', 'chr', '510100', 'chronic', 50_000n, { disease: 'GOUT' }))),
-    ).toEqual(refused('B-1', 'D9'));
+    expect(said(net.presettle(chronic('B-1', 'chr', '320500', 'GOUT')))).toEqual(
+      refused('B-1', 'D9'),
+    );
     expect(net.account('chr')).toEqual({ region: '510100', available: 1_000_000n, held: 0n });
     expect(net.postings()).toEqual([]);
-    // The same disease as ordinary outpatient care is not a D9 question.
+    // D9 lists the diseases with cross-province direct settlement: local chronic care of a
+    // certified disease is settled whatever the disease.
+    expect(kindsOf(net.presettle(chronic('B-2', 'chr', '510100', 'GOUT')))).toEqual([
+      'bill.presettled',
+    ]);
+    // The same disease as ordinary outpatient care is not a D9 question either.
     expect(
       kindsOf(
-        net.presettle(billOf('B-2', 'chr', '510100', 'outpatient', 50_000n, { disease: 'GOUT' })),
+        net.presettle(billOf('B-3', 'chr', '320500', 'outpatient', 50_000n, { disease: 'GOUT' })),
       ),
-    ).toEqual(['bill.presettled']);
+    ).toEqual(['bill.refused']);
   });
 
   it(
-    'D10: chronic care without benefit certification for that disease is refused D10; certified, ' +
-      'it is settled',
+    'D10: chronic care needs benefit certification for that disease, and across provinces a ' +
+      'filing too, which an emergency does not replace',
     () => {
       const net = new Net();
-      const chronic = (billId: string, personId: string, disease: string) =>
-        billOf(billId, personId, '510100', 'chronic', 50_000n, { disease });
       // cd has no certification; chr has it for diabetes but not for hypertension.
-      expect(said(net.presettle(chronic('B-1', 'cd', 'DIABETES')))).toEqual(refused('B-1', 'D10'));
-      expect(said(net.presettle(chronic('B-2', 'chr', 'HYPERTENSION')))).toEqual(
+      expect(said(net.presettle(chronic('B-1', 'cd', '510100', 'DIABETES')))).toEqual(
+        refused('B-1', 'D10'),
+      );
+      expect(said(net.presettle(chronic('B-2', 'chr', '510100', 'HYPERTENSION')))).toEqual(
         refused('B-2', 'D10'),
       );
       expect(net.account('cd')).toEqual({ region: '510100', available: 1_000_000n, held: 0n });
       // Central chronic care: 50,000 × 75 % = 37,500 from the fund.
-      expect(said(net.presettle(chronic('B-3', 'chr', 'DIABETES')))).toEqual(
+      expect(said(net.presettle(chronic('B-3', 'chr', '510100', 'DIABETES')))).toEqual(
         presettled('B-3', 37_500n, 12_500n, 0n, 0n),
       );
       expect(kindsOf(net.settle('B-3', 'chr'))).toEqual(['bill.settled']);
+      // Certified but not filed to Jiangsu: an emergency is D4's exception for acute care, not
+      // a filing for chronic-disease direct settlement.
+      const emergency = { ...chronic('B-4', 'chr', '320500', 'DIABETES'), emergency: 'Y' as const };
+      expect(said(net.presettle(emergency))).toEqual(refused('B-4', 'D10'));
+      expect(net.account('chr')?.held).toBe(0n);
+      // The Ningxia retiree, certified for hypertension and filed to Sichuan, is settled there.
+      expect(kindsOf(net.presettle(chronic('B-5', 'nx', '510100', 'HYPERTENSION')))).toEqual([
+        'bill.presettled',
+      ]);
     },
   );
 });
@@ -796,7 +814,7 @@ describe('W16: wallet money pays only its holder', () => {
   it("W16: a contribution from another person's wallet is refused W16 and nothing moves", () => {
     const net = new Net();
     net.gift('T-1', 'spo', 'pat', 50_000n);
-    expect(said(net.pay('C-1', 'pat', 'par', 2025, 'WALLET'))).toEqual([
+    expect(said(net.pay('C-1', 'pat', 'par', 2026, 'WALLET'))).toEqual([
       { kind: 'contribution.refused', body: { payId: 'C-1', reason: 'W16' } },
     ]);
     expect(net.shardOf('pat').contributions.has('C-1')).toBe(false);
@@ -910,9 +928,9 @@ describe('K9: wallet spends are attributed to the origin region of the money', (
   it("K9: a contribution paid from the wallet clears from the origin region to the person's region", () => {
     const net = new Net();
     net.gift('T-1', 'spo', 'far', 50_000n);
-    net.pay('C-1', 'far', 'far', 2025, 'WALLET');
+    net.pay('C-1', 'far', 'far', 2026, 'WALLET');
     expect(net.lines('C-1')).toEqual({
-      'C-1.w0': line('wallet', '510100', '640100', 40_000n),
+      'C-1.w0': line('wallet', '510100', '640100', 42_000n),
     });
   });
 
@@ -945,35 +963,37 @@ describe('K9: wallet spends are attributed to the origin region of the money', (
 
 describe('C1: the resident contribution of the year', () => {
   it(
-    'C1: a 2025 contribution is 400 yuan (2024: 380); a year without an amount is refused C1 and ' +
-      'nothing moves',
+    'C1: in the autumn of 2025 the 2026 contribution is collected, at 420 yuan; 2025 and a year ' +
+      'without an amount are refused C1 and nothing moves',
     () => {
       const net = new Net();
-      net.pay('C-25', 'spo', 'par', 2025, 'ACCOUNT');
-      expect(net.sent('tax.claimed', 'C-25').map((m) => m.body)).toEqual([
-        { payId: 'C-25', amount: 40_000n },
+      net.pay('C-26', 'spo', 'par', 2026, 'ACCOUNT');
+      expect(net.sent('tax.claimed', 'C-26').map((m) => m.body)).toEqual([
+        { payId: 'C-26', amount: 42_000n },
       ]);
-      expect(net.sent('account.debit', 'C-25').map((m) => m.body)).toEqual([
-        { payId: 'C-25', accountId: 'spo', amount: 40_000n },
+      expect(net.sent('account.debit', 'C-26').map((m) => m.body)).toEqual([
+        { payId: 'C-26', accountId: 'spo', amount: 42_000n },
       ]);
-      net.pay('C-24', 'spo', 'par', 2024, 'ACCOUNT');
-      expect(
-        net.sent('tax.claimed', 'C-24').map((m) => (m.body as { amount: Fen }).amount),
-      ).toEqual([38_000n]);
-      expect(net.account('spo')?.available).toBe(1_000_000n - 40_000n - 38_000n);
+      expect(net.account('spo')?.available).toBe(1_000_000n - 42_000n);
 
-      // No amount is known for 2023: the fund refuses, and the account is not touched.
-      expect(kindsOf(net.pay('C-23', 'spo', 'par', 2023, 'ACCOUNT'))).toEqual([
-        'contribution.accepted',
-      ]);
-      expect(net.sent('tax.refused', 'C-23').map((m) => m.body)).toEqual([
-        { payId: 'C-23', reason: 'C1' },
-      ]);
-      expect(net.contributionOutcome('C-23')).toEqual([{ outcome: 'rejected', reason: 'C1' }]);
-      expect(net.contribution('C-23').value).toBe('rejected');
-      expect(net.sent('account.debit', 'C-23')).toEqual([]);
-      expect(net.account('spo')?.available).toBe(1_000_000n - 40_000n - 38_000n);
-      expect(net.book('510700').slots.has('par.2023')).toBe(false);
+      // 2025's season closed on 31 August 2025, and 2027 has no amount yet: the fund refuses,
+      // and the account is not touched.
+      for (const [payId, year] of [
+        ['C-25', 2025],
+        ['C-27', 2027],
+      ] as const) {
+        expect(kindsOf(net.pay(payId, 'poor', 'par', year, 'ACCOUNT'))).toEqual([
+          'contribution.accepted',
+        ]);
+        expect(net.sent('tax.refused', payId).map((m) => m.body)).toEqual([
+          { payId, reason: 'C1' },
+        ]);
+        expect(net.contributionOutcome(payId)).toEqual([{ outcome: 'rejected', reason: 'C1' }]);
+        expect(net.contribution(payId).value).toBe('rejected');
+        expect(net.sent('account.debit', payId)).toEqual([]);
+        expect(net.book('510700').slots.has(`par.${year}`)).toBe(false);
+      }
+      expect(net.account('poor')?.available).toBe(10_000n);
     },
   );
 });
@@ -986,20 +1006,20 @@ describe("C2, C3: who pays a relative's contribution, and how", () => {
       const net = new Net();
       expect(net.book('510700').persons.get('par')?.enrolled).toBe(false);
       // spo (Chengdu) pays for a parent insured in Mianyang: another region of the same province.
-      expect(said(net.pay('C-1', 'spo', 'par', 2025, 'ACCOUNT'))).toEqual([
+      expect(said(net.pay('C-1', 'spo', 'par', 2026, 'ACCOUNT'))).toEqual([
         { kind: 'contribution.accepted', body: { payId: 'C-1' } },
       ]);
       expect(net.sent('tax.claim', 'C-1').map((m) => m.to)).toEqual(['province.51']);
       expect(net.contributionOutcome('C-1')).toEqual([{ outcome: 'paid', reason: undefined }]);
-      expect(net.account('spo')).toEqual({ region: '510100', available: 960_000n, held: 0n });
-      expect(net.book('510100').regions.get('510100')?.contributed).toBe(40_000n);
+      expect(net.account('spo')).toEqual({ region: '510100', available: 958_000n, held: 0n });
+      expect(net.book('510100').regions.get('510100')?.contributed).toBe(42_000n);
       expect(net.postings('C-1.a').map((p) => [p.op, p.debit, p.credit, p.amount])).toEqual([
-        ['pay', 'spo/available', 'contributed:510100', 40_000n],
+        ['pay', 'spo/available', 'contributed:510100', 42_000n],
       ]);
       expect(net.book('510700').claims.get('C-1')).toMatchObject({
         personId: 'par',
-        year: 2025,
-        amount: 40_000n,
+        year: 2026,
+        amount: 42_000n,
         state: 'paid',
       });
       expect(net.book('510700').persons.get('par')?.enrolled).toBe(true);
@@ -1013,22 +1033,22 @@ describe("C2, C3: who pays a relative's contribution, and how", () => {
       'relative pays from their own wallet instead',
     () => {
       const net = new Net();
-      expect(said(net.pay('C-1', 'spo', 'far', 2025, 'ACCOUNT'))).toEqual([
+      expect(said(net.pay('C-1', 'spo', 'far', 2026, 'ACCOUNT'))).toEqual([
         { kind: 'contribution.refused', body: { payId: 'C-1', reason: 'C3' } },
       ]);
       expect(net.sent('tax.claim')).toEqual([]);
       expect(net.account('spo')?.available).toBe(1_000_000n);
       // F4b: spo transfers to far's wallet (F2), far pays from it.
       net.gift('T-1', 'spo', 'far', 50_000n);
-      expect(kindsOf(net.pay('C-2', 'far', 'far', 2025, 'WALLET'))).toEqual([
+      expect(kindsOf(net.pay('C-2', 'far', 'far', 2026, 'WALLET'))).toEqual([
         'contribution.accepted',
       ]);
       expect(net.sent('tax.claim', 'C-2').map((m) => m.to)).toEqual(['province.64']);
       expect(net.contributionOutcome('C-2')).toEqual([{ outcome: 'paid', reason: undefined }]);
-      expect(balanceOf(net.wallet('far'))).toBe(10_000n);
-      expect(net.tranches('far')).toEqual([{ originRegion: '510100', amount: 10_000n }]);
+      expect(balanceOf(net.wallet('far'))).toBe(8_000n);
+      expect(net.tranches('far')).toEqual([{ originRegion: '510100', amount: 8_000n }]);
       expect(net.book('640100').persons.get('far')?.enrolled).toBe(true);
-      expect(net.cleared('C-2')).toEqual({ 'wallet 510100→640100': 40_000n });
+      expect(net.cleared('C-2')).toEqual({ 'wallet 510100→640100': 42_000n });
       expect(net.account('spo')?.available).toBe(1_000_000n - 50_000n);
     },
   );
@@ -1037,9 +1057,9 @@ describe("C2, C3: who pays a relative's contribution, and how", () => {
 describe('C4: one payment per person and year', () => {
   it('C4: a second payment for the same person-year is rejected C4 and nothing moves', () => {
     const net = new Net();
-    net.pay('C-1', 'spo', 'par', 2025, 'ACCOUNT');
+    net.pay('C-1', 'spo', 'par', 2026, 'ACCOUNT');
     expect(net.contributionOutcome('C-1')).toEqual([{ outcome: 'paid', reason: undefined }]);
-    expect(kindsOf(net.pay('C-2', 'spo', 'par', 2025, 'ACCOUNT'))).toEqual([
+    expect(kindsOf(net.pay('C-2', 'spo', 'par', 2026, 'ACCOUNT'))).toEqual([
       'contribution.accepted',
     ]);
     expect(net.sent('tax.refused', 'C-2').map((m) => m.body)).toEqual([
@@ -1047,43 +1067,43 @@ describe('C4: one payment per person and year', () => {
     ]);
     expect(net.contributionOutcome('C-2')).toEqual([{ outcome: 'rejected', reason: 'C4' }]);
     expect(net.sent('account.debit', 'C-2')).toEqual([]);
-    expect(net.account('spo')?.available).toBe(960_000n);
+    expect(net.account('spo')?.available).toBe(958_000n);
     // Another payer fares no better, and the same payId again changes nothing.
-    net.pay('C-3', 'poor', 'par', 2025, 'ACCOUNT');
+    net.pay('C-3', 'poor', 'par', 2026, 'ACCOUNT');
     expect(net.contributionOutcome('C-3')).toEqual([{ outcome: 'rejected', reason: 'C4' }]);
-    expect(kindsOf(net.pay('C-1', 'spo', 'par', 2025, 'ACCOUNT'))).toEqual([
+    expect(kindsOf(net.pay('C-1', 'spo', 'par', 2026, 'ACCOUNT'))).toEqual([
       'contribution.accepted',
     ]);
     expect(net.sent('tax.claim', 'C-1')).toHaveLength(1);
-    expect(net.account('spo')?.available).toBe(960_000n);
-    expect(net.book('510700').slots.get('par.2025')).toBe('C-1');
+    expect(net.account('spo')?.available).toBe(958_000n);
+    expect(net.book('510700').slots.get('par.2026')).toBe('C-1');
   });
 
   it('C4: a claim released after a failed payment frees the person-year', () => {
     const net = new Net();
     // poor's account has 100 yuan: the year is claimed,
     // the debit refused FUNDS, the claim released.
-    net.pay('C-1', 'poor', 'par', 2025, 'ACCOUNT');
+    net.pay('C-1', 'poor', 'par', 2026, 'ACCOUNT');
     expect(net.sent('account.debitRefused', 'C-1').map((m) => m.body)).toEqual([
       { payId: 'C-1', reason: 'FUNDS' },
     ]);
     expect(net.sent('tax.release', 'C-1')).toHaveLength(1);
     expect(net.contributionOutcome('C-1')).toEqual([{ outcome: 'rejected', reason: 'FUNDS' }]);
     expect(net.book('510700').claims.get('C-1')?.state).toBe('released');
-    expect(net.book('510700').slots.has('par.2025')).toBe(false);
+    expect(net.book('510700').slots.has('par.2026')).toBe(false);
     expect(net.account('poor')?.available).toBe(10_000n);
     expect(net.book('510700').persons.get('par')?.enrolled).toBe(false);
     // Another payment for the same year is then accepted and paid.
-    net.pay('C-2', 'spo', 'par', 2025, 'ACCOUNT');
+    net.pay('C-2', 'spo', 'par', 2026, 'ACCOUNT');
     expect(net.contributionOutcome('C-2')).toEqual([{ outcome: 'paid', reason: undefined }]);
     expect(net.book('510700').persons.get('par')?.enrolled).toBe(true);
     // A wallet too short to pay releases the claim the same way.
     net.gift('T-1', 'spo', 'far', 10_000n);
-    net.pay('C-3', 'far', 'far', 2025, 'WALLET');
+    net.pay('C-3', 'far', 'far', 2026, 'WALLET');
     expect(net.contributionOutcome('C-3')).toEqual([{ outcome: 'rejected', reason: 'FUNDS' }]);
     expect(balanceOf(net.wallet('far'))).toBe(10_000n);
     expect(net.wallet('far').holds).toEqual({});
-    expect(net.book('640100').slots.has('far.2025')).toBe(false);
+    expect(net.book('640100').slots.has('far.2026')).toBe(false);
   });
 });
 

@@ -13,6 +13,7 @@ import {
   type BillPolicy,
   CHRONIC_DISEASES,
   closeRelativesFrom,
+  contributionYearOn,
   isChronicDisease,
   kinshipAllowed,
   monthlyCreditFen,
@@ -50,14 +51,25 @@ describe('E7: kinship scope', () => {
 });
 
 describe('C1: resident contributions', () => {
-  it('C1: 2025 contribution is 400 yuan, 2024 is 380 yuan', () => {
-    expect(residentContributionFen(2025)).toBe(40_000n);
+  it('C1: 2024 is 380 yuan, 2025 is 400 yuan, 2026 is 420 yuan', () => {
     expect(residentContributionFen(2024)).toBe(38_000n);
+    expect(residentContributionFen(2025)).toBe(40_000n);
+    expect(residentContributionFen(2026)).toBe(42_000n);
   });
 
   it('C1: a year without a known rate has none (the caller refuses)', () => {
     expect(residentContributionFen(2023)).toBeUndefined();
-    expect(residentContributionFen(2026)).toBeUndefined();
+    expect(residentContributionFen(2027)).toBeUndefined();
+  });
+
+  it('C1: from 1 September a payment is for the next year: autumn 2024 pays 2025, at 400 yuan', () => {
+    const yearOn = (text: string) => contributionYearOn(parseDate(text));
+    expect(yearOn('2024-08-31')).toBe(2024);
+    expect(yearOn('2024-09-01')).toBe(2025);
+    expect(yearOn('2024-12-02')).toBe(2025);
+    expect(residentContributionFen(yearOn('2024-12-02'))).toBe(40_000n);
+    expect(yearOn('2025-01-15')).toBe(2025);
+    expect(yearOn('2025-09-29')).toBe(2026);
   });
 });
 

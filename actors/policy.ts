@@ -211,17 +211,32 @@ export function kinshipAllowed(donorRegion: string, kinship: string, date: Civil
 }
 
 // ---------------------------------------------------------------------------------------------
-// C1: resident (URRBMI) contributions, per person-year. SEED (S0). The fiscal subsidy on top
-// (640 yuan in 2024, 670 in 2025) is not modelled: no flow here pays it.
+// C1: resident (URRBMI) contributions, per person-year. 2024 and 2025 are SEED (S0); 2026 is
+// PUBLIC-RECALLED (the 2025 NHSA/MoF/STA notice on resident insurance raised the individual
+// standard by 20 yuan to 420). The fiscal subsidy on top (640 yuan in 2024, 670 in 2025) is
+// not modelled: no flow here pays it.
 
 const RESIDENT_CONTRIBUTION_FEN: ReadonlyMap<number, Fen> = new Map([
   [2024, 38_000n],
   [2025, 40_000n],
+  [2026, 42_000n],
 ]);
 
 /** The individual contribution for a year; undefined for years without a known rate (refuse). */
 export function residentContributionFen(year: number): Fen | undefined {
   return RESIDENT_CONTRIBUTION_FEN.get(year);
+}
+
+/** C1: the collection season for year Y opens on 1 September of Y − 1 (ASSUMPTION: S0's day). */
+const SEASON_OPENS_MONTH = 9;
+
+/**
+ * C1: the contribution year a payment on `date` is for. From September a payment is for the
+ * next year (S0, 2 Dec 2024: "2025年…个人缴费400元"); January–August it is for the current
+ * year (late collection). Only that year is collected on that date.
+ */
+export function contributionYearOn(date: CivilDate): number {
+  return date.month >= SEASON_OPENS_MONTH ? date.year + 1 : date.year;
 }
 
 // ---------------------------------------------------------------------------------------------

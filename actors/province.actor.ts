@@ -41,9 +41,10 @@ export class ProvinceActor implements Actor {
     this.calendar = new Calendar(parseDate(config.startDate));
   }
 
-  handle(env: AnyEnvelope, _now: number, fx: Effects): void {
+  handle(env: AnyEnvelope, now: number, fx: Effects): void {
     if (!isProvinceKind(env.kind)) throw new UnroutableError(this.address, env.kind);
-    const event = { type: env.kind, env, book: this.book, fx } as ProvinceEvent;
+    const date = this.calendar.dateAt(now);
+    const event = { type: env.kind, env, book: this.book, fx, date } as ProvinceEvent;
     this.snapshot = this.machines.step(this.snapshot, event);
   }
 

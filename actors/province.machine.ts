@@ -10,6 +10,7 @@ import { setup } from 'xstate';
 import type { Envelope, Reason } from '../protocol/index.ts';
 import { isReason } from '../protocol/index.ts';
 import type { AccountBook } from './account_book.ts';
+import type { CivilDate } from './calendar.ts';
 import type { Effects } from './effects.ts';
 import type { BillState, TxnState } from './records.ts';
 
@@ -39,6 +40,8 @@ type EventOf<K extends ProvinceKind> = {
   readonly env: Envelope<K>;
   readonly book: AccountBook;
   readonly fx: Effects;
+  /** The Beijing date of the step (C1's season). */
+  readonly date: CivilDate;
 };
 export type ProvinceEvent = { [K in ProvinceKind]: EventOf<K> }[ProvinceKind];
 
@@ -198,9 +201,9 @@ export const provinceMachine = setup({
     releaseBill: settleBill('reserved', (book, id, fx) => book.releaseBill(id, fx)),
     refundBill: settleBill('committed', (book, id, fx) => book.refundBill(id, fx)),
     /** F4: claim the person-year (C4) for this payment, or say why not. */
-    claimContribution: on('tax.claim', ({ env, book, fx }) => {
+    claimContribution: on('tax.claim', ({ env, book, fx, date }) => {
       const { payerId, personId, year } = env.body;
-      const claim = book.claimContribution(env.corr, payerId, personId, year, fx);
+      const claim = book.claimContribution(env.corr, { payerId, personId, year }, date, fx);
       if (claim.state === 'refused')
         fx.send(env.from, 'tax.refused', env.corr, {
           payId: env.corr,

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { Fen } from '../protocol/index.ts';
 import { envelope, RecordingEffects } from '../testing/fakes.ts';
 import { AccountBook } from './account_book.ts';
+import { parseDate } from './calendar.ts';
 import { UnroutableError } from './errors.ts';
 import { accountRecords } from './opening.ts';
 import { ProvinceActor } from './province.actor.ts';
@@ -386,11 +387,14 @@ describe('ProvinceActor: contribution claims across a restart', () => {
     creditFen: 0n,
   };
 
+  const RES_2025 = { payerId: 'res', personId: 'res', year: 2025 };
+  const JUNE_2025 = parseDate('2025-06-16');
+
   it('C4: a person-year released before a restart can be claimed again after it', () => {
     const opening = new Map<string, unknown>([[RECORDS.person.key('res'), resident]]);
     const book = AccountBook.fromRecords('ledger.p', opening);
     const fx = new RecordingEffects();
-    expect(book.claimContribution('C-1', 'res', 'res', 2025, fx).state).toBe('claimed');
+    expect(book.claimContribution('C-1', RES_2025, JUNE_2025, fx).state).toBe('claimed');
     book.releaseContribution('C-1', fx);
     expect(book.slots.has('res.2025')).toBe(false);
 
@@ -398,7 +402,7 @@ describe('ProvinceActor: contribution claims across a restart', () => {
     for (const { key, value } of fx.writes) records.set(key, value);
     const rebuilt = AccountBook.fromRecords('ledger.p', records);
     expect(rebuilt.slots.has('res.2025')).toBe(false);
-    const again = rebuilt.claimContribution('C-2', 'res', 'res', 2025, new RecordingEffects());
+    const again = rebuilt.claimContribution('C-2', RES_2025, JUNE_2025, new RecordingEffects());
     expect(again).toMatchObject({ state: 'claimed', reason: undefined });
   });
 
@@ -409,11 +413,11 @@ describe('ProvinceActor: contribution claims across a restart', () => {
       const opening = new Map<string, unknown>([[RECORDS.person.key('res'), resident]]);
       const book = AccountBook.fromRecords('ledger.p', opening);
       const fx = new RecordingEffects();
-      book.claimContribution(payId, 'res', 'res', 2025, fx);
+      book.claimContribution(payId, RES_2025, JUNE_2025, fx);
       const records = new Map(opening);
       for (const { key, value } of fx.writes) records.set(key, value);
       const rebuilt = AccountBook.fromRecords('ledger.p', records);
-      const second = rebuilt.claimContribution('C-2', 'res', 'res', 2025, new RecordingEffects());
+      const second = rebuilt.claimContribution('C-2', RES_2025, JUNE_2025, new RecordingEffects());
       expect(second).toMatchObject({ state: 'refused', reason: 'C4' });
     },
   );

@@ -8,7 +8,7 @@ import { ProvinceActor } from '../actors/province.actor.ts';
 import { SettlementActor } from '../actors/settlement.actor.ts';
 import { WalletMachines, WalletShardActor } from '../actors/wallet_shard.actor.ts';
 import type { Fen } from '../protocol/index.ts';
-import { billIntents, contributionIntents, yearOf } from './payments.ts';
+import { billIntents, contributionIntents, contributionYearAt } from './payments.ts';
 import { buildPopulation, type Population } from './population.ts';
 import { Prng } from './prng.ts';
 import { isScripted, type Scenario, ScenarioError } from './scenario.ts';
@@ -124,8 +124,8 @@ function factoryOf(address: string, scenario: Scenario, machines: WalletMachines
 }
 
 function workloadOf(scenario: Scenario, population: Population, generated: Prng, payments: Prng) {
-  const year = yearOf(scenario.protocol.startDate);
-  if (isScripted(scenario)) return scriptedWorkload(population, scenario, year);
+  const yearAt = contributionYearAt(scenario.protocol.startDate);
+  if (isScripted(scenario)) return scriptedWorkload(population, scenario, yearAt);
   const intents = buildWorkload(population, generated, scenario.workload);
   return withPayments(intents, population, payments, scenario);
 }
@@ -142,7 +142,8 @@ function withPayments(
 ): Intent[] {
   const { bills = 0, contributions = 0, days = 1 } = scenario.workload;
   if (bills + contributions === 0) return intents;
-  const options = { bills, contributions, days, year: yearOf(scenario.protocol.startDate) };
+  const yearAt = contributionYearAt(scenario.protocol.startDate);
+  const options = { bills, contributions, days, yearAt };
   const billPrng = prng.fork();
   const payPrng = prng.fork();
   const all: Intent[] = [

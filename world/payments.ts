@@ -3,8 +3,9 @@
 // provinces (filed, an emergency, or refused under D3), chronic care for the certified elderly,
 // and small exact shares that exercise every refusal and every undo path (D6, D9, D10, D11; C1,
 // C3, C4). Drawn from its own Prng stream, so adding payments changes no other draw.
+import { Calendar, parseDate } from '../actors/calendar.ts';
 import { DAY_MS, HOUR_MS } from '../actors/config.ts';
-import { CHRONIC_DISEASES } from '../actors/policy.ts';
+import { CHRONIC_DISEASES, contributionYearOn } from '../actors/policy.ts';
 import { type BillScope, billScopeOf } from '../actors/regions.ts';
 import type { Care, Flag } from '../protocol/index.ts';
 import type { Person, Population, Relation } from './population.ts';
@@ -67,8 +68,8 @@ export interface PaymentOptions {
   bills: number;
   contributions: number;
   days: number;
-  /** The calendar year of day 0, for the contribution year (C1). */
-  year: number;
+  /** C1: the contribution year collected at a virtual time (contributionYearAt). */
+  yearAt: (ms: number) => number;
 }
 
 // ASSUMPTION (DOMAIN §4.4): settlements 07:30–17:30 with a morning peak; nothing at night.
@@ -329,7 +330,7 @@ export function contributionIntents(
   const twice = chooseExactly(prng, o.contributions, Math.round(o.contributions * 0.05));
   for (let k = 0; k < o.contributions; k++) {
     const at = settlementTime(prng, o.days) + 12 * HOUR_MS;
-    const year = prng.chance(0.03) ? o.year + 1 : o.year;
+    const year = prng.chance(0.03) ? o.yearAt(at) + 1 : o.yearAt(at);
     const payId = `c${String(k).padStart(width, '0')}`;
     const previous = intents.at(-1);
     if (twice[k] === 1 && previous !== undefined) {
@@ -347,7 +348,11 @@ export function contributionIntents(
   return intents;
 }
 
-/** The calendar year of day 0 of a 'YYYY-MM-DD' start date. */
-export function yearOf(startDate: string): number {
-  return Number(startDate.slice(0, 4));
+/**
+ * C1: the contribution year collected at each virtual time of a run that starts on `startDate`
+ * ('YYYY-MM-DD'): from September, the next year.
+ */
+export function contributionYearAt(startDate: string): (ms: number) => number {
+  const calendar = new Calendar(parseDate(startDate));
+  return (ms) => contributionYearOn(calendar.dateAt(ms));
 }

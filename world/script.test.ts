@@ -116,22 +116,23 @@ describe('a scripted workload mixing every flow', () => {
       expect(eligible * 100n >= total * 85n && eligible <= total, id).toBe(true);
     }
     // Contributions: the donor pays for the recipient from their account, or the recipient from
-    // their wallet; next year when asked (refused C1).
+    // their wallet; for the year collected on day 0, 2025-09-29 (C1's season: 2026), or the
+    // year after when asked (refused C1: no amount known).
     const pay = (id: string) => byId.get(id) as ContributionIntent;
     expect(pay('c0')).toMatchObject({
       payerId: relations[1]!.donorId,
       personId: relations[1]!.recipientId,
       source: 'ACCOUNT',
-      year: 2025,
+      year: 2026,
       scope: relations[1]!.scope,
     });
     expect(pay('c1')).toMatchObject({
       payerId: relations[2]!.recipientId,
       personId: relations[2]!.recipientId,
       source: 'WALLET',
-      year: 2025,
+      year: 2026,
     });
-    expect(pay('c2')).toMatchObject({ payerId: relations[0]!.donorId, year: 2026 });
+    expect(pay('c2')).toMatchObject({ payerId: relations[0]!.donorId, year: 2027 });
   });
 
   it("draws a bill's details from the patient's index alone: shrinking other steps changes no bill", () => {

@@ -29,10 +29,14 @@ const id = (prefix: string, i: number, n: number) =>
  * script stays valid. What a script leaves to chance — a wrong claim's details (which kinship,
  * which digit, which requester), a bill's treatment region, disease and eligible share — is
  * drawn from a stream seeded by the candidate's or the patient's index alone, so a request does
- * not change when other steps are shrunk away. Contributions are for `year` (the calendar year
- * of day 0), or the next.
+ * not change when other steps are shrunk away. Contributions are for the year collected at their
+ * time (`yearAt`, C1's season), or the next.
  */
-export function scriptedWorkload(population: Population, script: Script, year: number): Intent[] {
+export function scriptedWorkload(
+  population: Population,
+  script: Script,
+  yearAt: (ms: number) => number,
+): Intent[] {
   const { relations, candidates, people } = population;
   const transfers = script.transfers ?? [];
   const binds = script.binds ?? [];
@@ -95,7 +99,7 @@ export function scriptedWorkload(population: Population, script: Script, year: n
         c.source,
         c.at,
         id('c', i, contributions.length),
-        c.nextYear ? year + 1 : year,
+        c.nextYear ? yearAt(c.at) + 1 : yearAt(c.at),
       ),
     ),
   ];
