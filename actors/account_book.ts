@@ -430,14 +430,21 @@ export class AccountBook {
    */
   claimContribution(
     payId: string,
-    claim: { readonly payerId: string; readonly personId: string; readonly year: number },
+    claim: {
+      readonly payerId: string;
+      readonly personId: string;
+      readonly year: number;
+      readonly idNo: string;
+    },
     date: CivilDate,
     fx: Effects,
   ): ClaimRecord {
     const known = this.claims.get(payId);
     if (known !== undefined) return known;
-    const { payerId, personId, year } = claim;
-    const person = this.persons.get(personId);
+    const { payerId, personId, year, idNo } = claim;
+    const found = this.persons.get(personId);
+    // The ID number the payer entered must be the person's (as a binding's must, F1).
+    const person = found !== undefined && found.idNo === idNo ? found : undefined;
     const amount = year === contributionYearOn(date) ? residentContributionFen(year) : undefined;
     const kin =
       person !== undefined && Object.hasOwn(person.kin, payerId) ? person.kin[payerId] : undefined;

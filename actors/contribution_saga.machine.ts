@@ -29,6 +29,8 @@ export interface ContributionInput {
   readonly personId: string;
   readonly year: number;
   readonly source: TransferSource;
+  /** The person's ID number, as the payer entered it: the fund checks it (ID_MISMATCH). */
+  readonly idNo: string;
   /** The resident fund (tax collection) of the person's province. */
   readonly fund: string;
   /** The payer's province (for an account debit). */
@@ -85,6 +87,7 @@ function sendStep(
         payerId: context.payerId,
         personId: context.personId,
         year: context.year,
+        idNo: context.idNo,
       });
       break;
     case 'account.debit':

@@ -157,6 +157,17 @@ const PEOPLE: readonly Person[] = [
   },
 ];
 
+// spo's grandmother in Mianyang: not enrolled, and no relation on record (E3's exception).
+const GRANDMOTHER: Person = {
+  id: 'gma',
+  region: '510700',
+  ebmi: false,
+  enrolled: false,
+  name: '李奶奶',
+  idNo: '510700194802021313',
+  kin: { spo: 'PATERNAL_GRANDPARENT' },
+};
+
 /** The relations on record (seeded, as the population seeds them: no registry check). */
 const BOUND: readonly Bound[] = [
   { donor: 'spo', recipient: 'pat', kinship: 'SPOUSE' },
@@ -172,8 +183,8 @@ const BOUND: readonly Bound[] = [
 ];
 
 class Net extends PeopleNet {
-  constructor(overrides: Partial<ProtocolConfig> = {}) {
-    super(PEOPLE, overrides, BOUND);
+  constructor(overrides: Partial<ProtocolConfig> = {}, people: readonly Person[] = PEOPLE) {
+    super(people, overrides, BOUND);
   }
 
   /** Wallet money, transferred and received (W11): spendable from now on. */
@@ -1025,6 +1036,44 @@ describe("C2, C3: who pays a relative's contribution, and how", () => {
       expect(net.book('510700').persons.get('par')?.enrolled).toBe(true);
       // An account payment moves no wallet money: no wallet clearing line.
       expect(net.lines('C-1')).toEqual({});
+    },
+  );
+
+  it(
+    'E3: paying the contribution of a close relative with no relation yet enrols them ' +
+      "(the rule's exception); the ID number entered must be theirs",
+    () => {
+      const net = new Net({}, [...PEOPLE, GRANDMOTHER]);
+      expect(net.relation('spo', 'gma')).toEqual({
+        donorSide: undefined,
+        recipientSide: undefined,
+      });
+      // A digit wrong: the resident fund of the ID number's province does not know that person.
+      const wrong = '510700194802021314';
+      expect(kindsOf(net.pay('C-1', 'spo', 'gma', 2026, 'ACCOUNT', wrong))).toEqual([
+        'contribution.accepted',
+      ]);
+      expect(net.sent('tax.refused', 'C-1').map((m) => m.body)).toEqual([
+        { payId: 'C-1', reason: 'ID_MISMATCH' },
+      ]);
+      expect(net.account('spo')?.available).toBe(1_000_000n);
+      // Not an ID number at all: refused at the shard, which has no region to ask.
+      expect(said(net.pay('C-2', 'spo', 'gma', 2026, 'ACCOUNT', 'grandma'))).toEqual([
+        { kind: 'contribution.refused', body: { payId: 'C-2', reason: 'ID_MISMATCH' } },
+      ]);
+      // Her own ID number: the fund finds the kinship on its registry (E2) and enrols her.
+      expect(kindsOf(net.pay('C-3', 'spo', 'gma', 2026, 'ACCOUNT'))).toEqual([
+        'contribution.accepted',
+      ]);
+      expect(net.sent('tax.claim', 'C-3').map((m) => m.to)).toEqual(['province.51']);
+      expect(net.contributionOutcome('C-3')).toEqual([{ outcome: 'paid', reason: undefined }]);
+      expect(net.account('spo')?.available).toBe(1_000_000n - 42_000n);
+      expect(net.book('510700').persons.get('gma')?.enrolled).toBe(true);
+      // gma is no relative of poor: E2 at the fund.
+      expect(kindsOf(net.pay('C-4', 'poor', 'gma', 2026, 'ACCOUNT'))).toEqual([
+        'contribution.accepted',
+      ]);
+      expect(net.contributionOutcome('C-4')).toEqual([{ outcome: 'rejected', reason: 'E2' }]);
     },
   );
 

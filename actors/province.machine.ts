@@ -202,8 +202,7 @@ export const provinceMachine = setup({
     refundBill: settleBill('committed', (book, id, fx) => book.refundBill(id, fx)),
     /** F4: claim the person-year (C4) for this payment, or say why not. */
     claimContribution: on('tax.claim', ({ env, book, fx, date }) => {
-      const { payerId, personId, year } = env.body;
-      const claim = book.claimContribution(env.corr, { payerId, personId, year }, date, fx);
+      const claim = book.claimContribution(env.corr, env.body, date, fx);
       if (claim.state === 'refused')
         fx.send(env.from, 'tax.refused', env.corr, {
           payId: env.corr,

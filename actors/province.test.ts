@@ -387,7 +387,7 @@ describe('ProvinceActor: contribution claims across a restart', () => {
     creditFen: 0n,
   };
 
-  const RES_2025 = { payerId: 'res', personId: 'res', year: 2025 };
+  const RES_2025 = { payerId: 'res', personId: 'res', year: 2025, idNo: resident.idNo };
   const JUNE_2025 = parseDate('2025-06-16');
 
   it('C4: a person-year released before a restart can be claimed again after it', () => {

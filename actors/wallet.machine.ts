@@ -14,7 +14,7 @@ import { isCloseKinship } from '../protocol/index.ts';
 import { DAY_MS, type ProtocolConfig } from './config.ts';
 import type { Effects } from './effects.ts';
 import { assignerOf } from './machine_driver.ts';
-import { provinceOfRegion } from './regions.ts';
+import { provinceOfRegion, regionOfIdNo } from './regions.ts';
 import {
   balanceOf,
   creditRefusal,
@@ -206,6 +206,9 @@ function walletGuards(config: ProtocolConfig) {
     own(context.relations, req(event).env.body.recipientId);
   const payerRelation = ({ context, event }: Args) =>
     own(context.relations, pay(event).env.body.personId);
+  /** F4a: the person's region: the relation's, or else the ID number's (E3's exception). */
+  const personRegion = (args: Args) =>
+    payerRelation(args)?.region ?? regionOfIdNo(pay(args.event).env.body.idNo);
   return {
     requestKnown: ({ context, event }: Args) =>
       own(context.refused, req(event).env.corr) !== undefined ||
@@ -262,11 +265,13 @@ function walletGuards(config: ProtocolConfig) {
       pay(event).env.body.payerId !== pay(event).env.body.personId,
     fromWalletOwn: ({ event }: Args) => pay(event).env.body.source === 'WALLET',
     payerNotEmployee: ({ context }: Args) => !context.ebmi,
-    payerNoRelation: (args: Args) => payerRelation(args) === undefined,
-    payerRelationEnded: (args: Args) => payerRelation(args)?.status !== 'active',
+    // F4a: "relationship ACTIVE or kinship verified": with no relation the resident fund checks
+    // the kinship on its registry (E2); the ID number must name a region to ask.
+    payerNoRegion: (args: Args) => personRegion(args) === undefined,
+    payerRelationEnded: (args: Args) => payerRelation(args)?.status === 'ended',
     // C2/C3: a personal account pays a relative's contribution within its province only.
     otherProvince: (args: Args) =>
-      provinceOfRegion(payerRelation(args)?.region ?? '') !== provinceOfRegion(args.context.region),
+      provinceOfRegion(personRegion(args) ?? '') !== provinceOfRegion(args.context.region),
     creditUnreceived: ({ context, event }: Args) =>
       unreceived(context, carried<'transfer.receive'>(event).env.corr) >= 0,
   };
@@ -476,10 +481,11 @@ function walletEffects() {
     startContribution: ({ context, event }: Args) => {
       const e = pay(event);
       const own = e.env.body.source === 'WALLET';
-      const personRegion = own
+      const region = own
         ? context.region
-        : (context.relations[e.env.body.personId] as Relation).region;
-      e.shard.startContribution(context, e.env, personRegion, e.now, e.fx);
+        : (context.relations[e.env.body.personId]?.region ??
+          (regionOfIdNo(e.env.body.idNo) as string));
+      e.shard.startContribution(context, e.env, region, e.now, e.fx);
     },
     bookCredit: ({ context, event }: Args) => {
       const e = credit(event);
@@ -596,13 +602,13 @@ const BIND_REQUEST = [
   { actions: ['markBinding', 'startBind'] },
 ] as const;
 
-/** F4: W16 for the wallet; E1, the relation, W19 and C3 for a personal account. */
+/** F4: W16 for the wallet; E1, a region to ask, W19 and C3 for a personal account. */
 const CONTRIBUTION = [
   { guard: 'paymentKnown', actions: 'acceptPayment' },
   { guard: 'walletPaysOther', actions: refusePayment('W16') },
   { guard: 'fromWalletOwn', actions: 'startContribution' },
   { guard: 'payerNotEmployee', actions: refusePayment('E1') },
-  { guard: 'payerNoRelation', actions: refusePayment('NO_RELATION') },
+  { guard: 'payerNoRegion', actions: refusePayment('ID_MISMATCH') },
   { guard: 'payerRelationEnded', actions: refusePayment('W19') },
   { guard: 'otherProvince', actions: refusePayment('C3') },
   { actions: 'startContribution' },

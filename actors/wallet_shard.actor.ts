@@ -507,9 +507,9 @@ export class WalletShardActor implements Actor, ShardPort {
     now: number,
     fx: Effects,
   ): void {
-    const { payerId, personId, year, source } = request.body;
+    const { payerId, personId, year, source, idNo } = request.body;
     const input: ContributionInput = {
-      ...{ payId: request.corr, payerId, personId, year, source },
+      ...{ payId: request.corr, payerId, personId, year, source, idNo },
       fund: provinceAddress(provinceOfRegion(personRegion)),
       payerProvince: provinceAddress(provinceOfRegion(payer.region)),
       personRegion,

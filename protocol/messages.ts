@@ -308,10 +308,13 @@ const BODY_SPECS = {
     personId: 'id',
     year: 'count',
     source: 'source',
+    // The person's ID number, as the payer enters it (F4a): it names the person's place when
+    // no relation does (E3's exception: the person may have none yet).
+    idNo: 'text',
   },
   'contribution.accepted': { payId: 'id' },
   'contribution.refused': { payId: 'id', reason: 'reason' },
-  'tax.claim': { payId: 'id', payerId: 'id', personId: 'id', year: 'count' },
+  'tax.claim': { payId: 'id', payerId: 'id', personId: 'id', year: 'count', idNo: 'text' },
   'tax.claimed': { payId: 'id', amount: 'amount' },
   'tax.refused': { payId: 'id', reason: 'reason' },
   'tax.confirm': { payId: 'id' },

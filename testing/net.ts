@@ -400,6 +400,7 @@ export class Net {
     personId: string,
     year: number,
     source: 'ACCOUNT' | 'WALLET',
+    idNo = this.people.get(personId)?.idNo ?? '',
   ): Message[] {
     const before = this.inbox.length;
     this.fromApp(this.shardAddressOf(payerId), 'contribution.pay', payId, {
@@ -408,6 +409,7 @@ export class Net {
       personId,
       year,
       source,
+      idNo,
     });
     return this.inbox.slice(before).filter((m) => m.corr === payId);
   }

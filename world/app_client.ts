@@ -400,13 +400,14 @@ export class AppClient implements Actor {
         });
         break;
       case 'contribution': {
-        const { payerId, personId, year, source } = intent;
+        const { payerId, personId, year, source, idNo } = intent;
         fx.send(this.shardOf(payerId), 'contribution.pay', id, {
           payId: id,
           payerId,
           personId,
           year,
           source,
+          idNo,
         });
         break;
       }

@@ -62,6 +62,8 @@ export interface ContributionIntent {
   year: number;
   source: ContributionSource;
   scope: Relation['scope'];
+  /** The person's ID number, as the payer enters it (F4a). */
+  idNo: string;
 }
 
 export interface PaymentOptions {
@@ -287,6 +289,7 @@ export function contributionIntent(
   at: number,
   payId: string,
   year: number,
+  idNo: string,
 ): ContributionIntent {
   return source === 'ACCOUNT'
     ? {
@@ -298,6 +301,7 @@ export function contributionIntent(
         year,
         source,
         scope: relation.scope,
+        idNo,
       }
     : {
         kind: 'contribution',
@@ -308,13 +312,16 @@ export function contributionIntent(
         year,
         source,
         scope: 'sameRegion',
+        idNo,
       };
 }
 
 /**
  * Contributions: 60 % paid from a relative's personal account (C2; a few across provinces,
- * refused C3), 40 % by recipients from their own wallet (C3). A few name next year, which has no
- * amount yet (C1), and a few pay a person-year twice (C4).
+ * refused C3), 40 % by recipients from their own wallet (C3). A tenth of the account payments go
+ * to a close relative in the payer's province who has no relation yet and is not enrolled:
+ * paying is what enrols them (E3's exception; the fund checks the kinship on its registry). A
+ * few name next year, which has no amount yet (C1), and a few pay a person-year twice (C4).
  */
 export function contributionIntents(
   pop: Population,
@@ -325,6 +332,10 @@ export function contributionIntents(
   if (relations.length === 0 || o.contributions === 0) return [];
   const local = relations.filter((r) => r.scope !== 'crossProvince');
   const cross = relations.filter((r) => r.scope === 'crossProvince');
+  const unenrolled = pop.candidates.filter(
+    (c) => c.scope !== 'crossProvince' && pop.personById.get(c.recipientId)?.enrolled === false,
+  );
+  const idNoOf = (r: Relation) => pop.personById.get(r.recipientId)?.idNo ?? '';
   const width = String(Math.max(1, o.contributions)).length;
   const intents: ContributionIntent[] = [];
   const twice = chooseExactly(prng, o.contributions, Math.round(o.contributions * 0.05));
@@ -339,10 +350,18 @@ export function contributionIntents(
     }
     if (prng.chance(0.6)) {
       const pool =
-        prng.chance(0.05) && cross.length > 0 ? cross : local.length > 0 ? local : relations;
-      intents.push(contributionIntent(prng.pick(pool), 'ACCOUNT', at, payId, year));
+        prng.chance(0.1) && unenrolled.length > 0
+          ? unenrolled
+          : prng.chance(0.05) && cross.length > 0
+            ? cross
+            : local.length > 0
+              ? local
+              : relations;
+      const r = prng.pick(pool);
+      intents.push(contributionIntent(r, 'ACCOUNT', at, payId, year, idNoOf(r)));
     } else {
-      intents.push(contributionIntent(prng.pick(relations), 'WALLET', at, payId, year));
+      const r = prng.pick(relations);
+      intents.push(contributionIntent(r, 'WALLET', at, payId, year, idNoOf(r)));
     }
   }
   return intents;

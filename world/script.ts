@@ -93,15 +93,17 @@ export function scriptedWorkload(
         emergency: b.emergency,
       });
     }),
-    ...contributions.map((c, i) =>
-      contributionIntent(
-        relation(c.relation),
+    ...contributions.map((c, i) => {
+      const r = relation(c.relation);
+      return contributionIntent(
+        r,
         c.source,
         c.at,
         id('c', i, contributions.length),
         c.nextYear ? yearAt(c.at) + 1 : yearAt(c.at),
-      ),
-    ),
+        population.personById.get(r.recipientId)?.idNo ?? '',
+      );
+    }),
   ];
   return inTimeOrder(intents);
 }
