@@ -7,7 +7,7 @@
 // only `challengeResendsMax` times, since it waits for a person, not a machine.
 import { setup } from 'xstate';
 
-import type { Kinship, Reason } from '../protocol/index.ts';
+import type { Flag, Kinship, Reason } from '../protocol/index.ts';
 import { retryDelayMs } from './backoff.ts';
 import type { ProtocolConfig } from './config.ts';
 import { policyFor } from './domain_policy.ts';
@@ -38,6 +38,8 @@ interface BindContext extends BindInput {
   readonly timerSeq: number;
   /** The relative's insured region, once the registry has answered. */
   readonly relativeRegion: string | undefined;
+  /** W10: whether the relative's wallet was open when it recorded the relation. */
+  readonly relativeOpen?: Flag | undefined;
   readonly reason: Reason | undefined;
 }
 
@@ -48,7 +50,8 @@ interface Carrier {
 
 type BindEvent = Carrier &
   (
-    | { readonly type: 'start' | 'resume' | 'relation.added' }
+    | { readonly type: 'start' | 'resume' }
+    | { readonly type: 'relation.added'; readonly open: Flag }
     | { readonly type: 'identity.verified'; readonly region: string }
     | { readonly type: 'identity.refused'; readonly reason: Reason }
     | { readonly type: 'bind.confirm'; readonly verdict: 'PASS' | 'FAIL' }
@@ -114,6 +117,9 @@ function bindActions(config: ProtocolConfig) {
       ),
     expired: change(() => ({ reason: 'BIND_EXPIRED' })),
     notRolledOut: change(() => ({ reason: 'E8' })),
+    keepOpen: change(({ event }) =>
+      event.type === 'relation.added' ? { relativeOpen: event.open } : {},
+    ),
   };
 }
 
@@ -187,7 +193,9 @@ export function createBindSagaMachine(config: ProtocolConfig) {
           ],
         },
       },
-      adding: waiting('relation.add', { 'relation.added': 'active' }),
+      adding: waiting('relation.add', {
+        'relation.added': { target: 'active', actions: 'keepOpen' },
+      } as const),
       active: { type: 'final' },
       refused: { type: 'final' },
       rejected: { type: 'final' },

@@ -134,6 +134,7 @@ const PEOPLE: readonly Person[] = [
     status: 'unopened',
     name: '孙伟',
     idNo: '510100199201011234',
+    kin: { d1: 'CHILD' },
   },
 ];
 
@@ -628,6 +629,32 @@ describe('F1: binding a relative', () => {
       // And the new relation carries a transfer.
       net.transfer('T-1', 'd1', 'r2', 10_000n);
       expect(balanceOf(net.wallet('r2'))).toBe(10_000n);
+    },
+  );
+
+  it(
+    'W10: a relative whose wallet is not opened yet can be bound; the relation says so, and the ' +
+      "donor's transfers are refused W10 at the request until it opens (W1)",
+    () => {
+      const net = new Net();
+      expect(net.bind('B-1', 'd1', 'shut', 'CHILD').kind).toBe('bind.accepted');
+      net.confirm('B-1', 'PASS');
+      expect(net.sent('relation.added', 'B-1').map((m) => m.body)).toEqual([
+        { bindId: 'B-1', open: 'N' },
+      ]);
+      expect(net.relation('d1', 'shut').donorSide).toEqual({
+        kinship: 'CHILD',
+        region: '510100',
+        status: 'active',
+        bindId: 'B-1',
+        unopened: true,
+      });
+      expect(net.request('T-1', 'd1', 'shut', 10_000n)).toEqual({
+        kind: 'transfer.refused',
+        reason: 'W10',
+      });
+      net.fromApp(net.shardAddressOf('shut'), 'wallet.open', 'O-1', { walletId: 'shut' });
+      expect(net.request('T-2', 'd1', 'shut', 10_000n).kind).toBe('transfer.accepted');
     },
   );
 

@@ -134,6 +134,12 @@ export type Fact =
       readonly reason: Reason | undefined;
     }
   | {
+      /** W1: the holder opened the wallet (it was unopened). */
+      readonly type: 'wallet.opened';
+      readonly corr: string;
+      readonly walletId: string;
+    }
+  | {
       /** One party's side of a relation ended (revoked, E5; enrolment change, E6). */
       readonly type: 'relation.ended';
       readonly corr: string;

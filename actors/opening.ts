@@ -166,6 +166,7 @@ function personRecord(person: OpeningPerson, kin: Record<string, string>): Perso
 function walletRecords(input: OpeningInput): Map<string, Map<string, unknown>> {
   const { config, machines, people } = input;
   const regionOf = new Map(people.map((p) => [p.id, p.region]));
+  const unopened = new Set(people.filter((p) => p.walletStatus !== 'active').map((p) => p.id));
   const relationsOf = new Map<string, Record<string, Relation>>();
   const donorsOf = new Map<string, Record<string, Relation>>();
   for (const { donorId, recipientId, kinship, bindId } of input.relations) {
@@ -175,7 +176,13 @@ function walletRecords(input: OpeningInput): Map<string, Map<string, unknown>> {
       throw new RangeError(`openingRecords: relation ${bindId} names an unknown person`);
     }
     const own = relationsOf.get(donorId) ?? {};
-    own[recipientId] = { kinship, region: recipientRegion, status: 'active', bindId };
+    own[recipientId] = {
+      kinship,
+      region: recipientRegion,
+      status: 'active',
+      bindId,
+      ...(unopened.has(recipientId) ? { unopened: true as const } : {}),
+    };
     relationsOf.set(donorId, own);
     const donors = donorsOf.get(recipientId) ?? {};
     donors[donorId] = { kinship, region: donorRegion, status: 'active', bindId };

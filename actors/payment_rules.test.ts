@@ -157,6 +157,16 @@ const PEOPLE: readonly Person[] = [
   },
 ];
 
+// spo's child, whose wallet is not opened yet (W1, W10).
+const NEWCOMER: Person = {
+  id: 'new',
+  region: '320500',
+  ebmi: false,
+  status: 'unopened',
+  name: '李新',
+  idNo: '320500200101151515',
+};
+
 // spo's grandmother in Mianyang: not enrolled, and no relation on record (E3's exception).
 const GRANDMOTHER: Person = {
   id: 'gma',
@@ -183,8 +193,12 @@ const BOUND: readonly Bound[] = [
 ];
 
 class Net extends PeopleNet {
-  constructor(overrides: Partial<ProtocolConfig> = {}, people: readonly Person[] = PEOPLE) {
-    super(people, overrides, BOUND);
+  constructor(
+    overrides: Partial<ProtocolConfig> = {},
+    people: readonly Person[] = PEOPLE,
+    bound: readonly Bound[] = BOUND,
+  ) {
+    super(people, overrides, bound);
   }
 
   /** Wallet money, transferred and received (W11): spendable from now on. */
@@ -1201,34 +1215,104 @@ describe('W9: the available balance is the only limit', () => {
   );
 });
 
-describe('W10: a credit to a wallet that is not active fails', () => {
-  /** spo sends 500 yuan to a wallet that is not active: W10 at the credit, the hold released. */
-  const rejectedW10 = (id: 'frz' | 'cls', state: 'frozen' | 'closed') => {
+describe('W10 and W1: a transfer to a wallet that is not open fails, at the request if it can', () => {
+  /** spo (shard 3) asks for 500 yuan to a wallet that is not active. */
+  const refusedW10 = (id: 'frz' | 'cls', asked: number) => {
     const net = new Net();
-    expect(net.shardOf(id).wallets.get(id)?.value).toBe(state);
-    net.transfer('T-1', 'spo', id, 50_000n);
-    expect(net.sent('wallet.rejected', 'T-1').map((m) => m.body)).toEqual([
-      { transferId: 'T-1', reason: 'W10' },
-    ]);
-    expect(net.saga('T-1').value).toBe('rejected');
-    expect(net.facts('transfer.outcome', 'T-1').map((f) => [f.outcome, f.reason])).toEqual([
-      ['rejected', 'W10'],
-    ]);
-    expect(balanceOf(net.wallet(id))).toBe(0n);
-    expect(net.wallet(id).tranches).toEqual([]);
+    expect(net.shardOf(id).wallets.get(id)?.value).not.toBe('active');
+    expect(net.request('T-1', 'spo', id, 50_000n)).toEqual({
+      kind: 'transfer.refused',
+      reason: 'W10',
+    });
+    // frz is on another shard, which the donor's shard asks; cls is on the donor's own.
+    expect(net.sent('wallet.check', 'T-1')).toHaveLength(asked);
+    expect(net.shardOf('spo').hasSaga('T-1')).toBe(false);
+    // A refusal uses none of the donor's three transfers of the day (W6).
+    expect(net.wallet('spo').sentToday).toBe(0);
     expect(net.account('spo')).toEqual({ region: '510100', available: 1_000_000n, held: 0n });
-    expect(net.postings('T-1').map((p) => p.op)).toEqual(['reserve', 'release']);
-    expect(net.sent('liability.record')).toEqual([]);
-    expect(net.inboxOf('notice.sms')).toEqual([]);
+    expect(net.postings('T-1')).toEqual([]);
+    // Asked again, the same answer, from the refusal on record.
+    expect(net.request('T-1', 'spo', id, 50_000n).reason).toBe('W10');
   };
 
-  it("W10: a credit to a frozen wallet is rejected W10; the donor's hold is released and nothing moves", () => {
-    rejectedW10('frz', 'frozen');
+  it('W10: a transfer to a frozen wallet is refused W10 at the request, after asking its shard; no W6 transfer is used and nothing moves', () => {
+    refusedW10('frz', 1);
   });
 
-  it("W10: a credit to a closed wallet is rejected W10; the donor's hold is released and nothing moves", () => {
-    rejectedW10('cls', 'closed');
+  it("W10: a transfer to a closed wallet on the donor's shard is refused W10 at the request; no W6 transfer is used and nothing moves", () => {
+    refusedW10('cls', 0);
   });
+
+  it(
+    'W10: a wallet frozen since its donor last heard rejects the credit W10 (the authority); the ' +
+      "hold is released, and the donor's copy learns it: the next request asks first",
+    () => {
+      const net = new Net();
+      const shard = net.shardOf('pat');
+      const turn = (type: 'wallet.freeze' | 'wallet.unfreeze') =>
+        shard.wallets.set(
+          'pat',
+          shard.machines.wallets.step(shard.wallets.get('pat') as never, { type }),
+        );
+      turn('wallet.freeze'); // no flow freezes a wallet: done here by hand
+      net.transfer('T-1', 'spo', 'pat', 50_000n);
+      expect(net.sent('wallet.rejected', 'T-1').map((m) => m.body)).toEqual([
+        { transferId: 'T-1', reason: 'W10' },
+      ]);
+      expect(net.facts('transfer.outcome', 'T-1').map((f) => [f.outcome, f.reason])).toEqual([
+        ['rejected', 'W10'],
+      ]);
+      expect(net.postings('T-1').map((p) => p.op)).toEqual(['reserve', 'release']);
+      expect(net.account('spo')).toEqual({ region: '510100', available: 1_000_000n, held: 0n });
+      expect(net.sent('liability.record')).toEqual([]);
+      expect(net.inboxOf('notice.sms')).toEqual([]);
+      expect(net.wallet('spo').relations['pat']?.unopened).toBe(true);
+
+      expect(net.request('T-2', 'spo', 'pat', 50_000n).reason).toBe('W10');
+      expect(net.sent('wallet.check', 'T-2')).toHaveLength(1);
+      turn('wallet.unfreeze');
+      expect(net.request('T-3', 'spo', 'pat', 50_000n).kind).toBe('transfer.accepted');
+      expect(net.wallet('spo').relations['pat']?.unopened).toBeUndefined();
+      // Known open again: the next request goes ahead without asking.
+      net.auth('T-3', 'PASS');
+      net.receive('T-3', 'pat');
+      expect(net.request('T-4', 'spo', 'pat', 50_000n).kind).toBe('transfer.accepted');
+      expect(net.sent('wallet.check', 'T-4')).toEqual([]);
+    },
+  );
+
+  it(
+    'W1: a wallet opens when its holder asks; a transfer before is refused W10 at the request, ' +
+      'one after is accepted, and opening again changes nothing',
+    () => {
+      const net = new Net(
+        {},
+        [...PEOPLE, NEWCOMER],
+        [...BOUND, { donor: 'spo', recipient: 'new', kinship: 'CHILD' }],
+      );
+      expect(net.wallet('spo').relations['new']?.unopened).toBe(true);
+      expect(net.request('T-1', 'spo', 'new', 50_000n).reason).toBe('W10');
+      const open = () => {
+        net.fromApp(net.shardAddressOf('new'), 'wallet.open', 'O-1', { walletId: 'new' });
+        return net.inboxOf('wallet.opened', 'O-1').at(-1)?.body;
+      };
+      expect(open()).toEqual({ walletId: 'new', open: 'Y' });
+      expect(net.shardOf('new').wallets.get('new')?.value).toBe('active');
+      expect(net.wallet('new').opened).toBe(true);
+      expect(net.facts('wallet.opened')).toEqual([
+        { type: 'wallet.opened', corr: 'O-1', walletId: 'new' },
+      ]);
+      expect(net.request('T-2', 'spo', 'new', 50_000n).kind).toBe('transfer.accepted');
+      expect(net.sent('wallet.check', 'T-2')).toHaveLength(1);
+      expect(open()).toEqual({ walletId: 'new', open: 'Y' });
+      expect(net.facts('wallet.opened')).toHaveLength(1);
+      // A wallet that does not exist, or one that is frozen, is not open.
+      net.fromApp(net.shardAddressOf('nobody'), 'wallet.open', 'O-2', { walletId: 'nobody' });
+      expect(net.inboxOf('wallet.opened', 'O-2').map((m) => m.body.open)).toEqual(['N']);
+      net.fromApp(net.shardAddressOf('frz'), 'wallet.open', 'O-3', { walletId: 'frz' });
+      expect(net.inboxOf('wallet.opened', 'O-3').map((m) => m.body.open)).toEqual(['N']);
+    },
+  );
 });
 
 describe("W13: the donor's confirmation expires", () => {

@@ -1,7 +1,8 @@
 // A wallet on the national platform (W4): lifecycle unopened → active ⇄ frozen → closed.
-// - As a donor it checks a transfer request (W5, W8, W7, W6, E1, the relation, E2, E7, W12, E8)
-//   and starts the saga; it starts bindings (F1) and, as a payer, contributions (F4: W16, E1,
-//   C2, C3).
+// - As a donor it checks a transfer request (W5, W8, W7, W6, E1, the relation, E2, E7, W12, E8,
+//   W10, asking the recipient's shard when its copy of the relation last heard the wallet was
+//   not open) and starts the saga; it starts bindings (F1) and, as a payer, contributions (F4:
+//   W16, E1, C2, C3).
 // - As a recipient it is the credit decision point, exactly once per transfer id (W10 when
 //   inactive, W19 when the relation has ended), the receipt decision point (W11: received, or
 //   returned at 06:00 the next day), and the authority on which donors are bound to it.
@@ -9,7 +10,7 @@
 // in the shard's ledger) is a named action, run by the driver in order after the transition.
 import { setup } from 'xstate';
 
-import type { Envelope, Fen, Reason, RelationEnding } from '../protocol/index.ts';
+import type { Envelope, Fen, Flag, Reason, RelationEnding } from '../protocol/index.ts';
 import { isCloseKinship } from '../protocol/index.ts';
 import { DAY_MS, type ProtocolConfig } from './config.ts';
 import type { Effects } from './effects.ts';
@@ -51,6 +52,11 @@ export interface ShardPort {
     now: number,
     fx: Effects,
   ): void;
+  /**
+   * W10 at the request: ask the recipient's shard whether its wallet is open; the request is
+   * fed again with the answer (`checked`), and stays unanswered meanwhile (the app retries).
+   */
+  checkRecipient(request: Envelope<'transfer.request'>, fx: Effects): void;
   hasBind(bindId: string): boolean;
   startBind(
     donor: WalletContext,
@@ -114,6 +120,8 @@ interface Carried<K extends CarriedKind> {
   readonly shard: ShardPort;
   readonly now: number;
   readonly fx: Effects;
+  /** A transfer request only: whether the recipient's wallet is open, when its shard said so. */
+  readonly checked?: boolean | undefined;
 }
 
 export type WalletEvent =
@@ -128,6 +136,8 @@ export type WalletEvent =
   | { readonly type: 'bind.done'; readonly recipientId: string }
   /** The recipient's wallet (the authority) turned a credit down W19: this copy is stale. */
   | { readonly type: 'relation.stale'; readonly recipientId: string }
+  /** … or W10: its wallet is not open (any more); the next request asks again. */
+  | { readonly type: 'relation.unopened'; readonly recipientId: string }
   /** F3/F4, from the shard: set aside up to `max` of received money for payment `id` (FIFO). */
   | {
       readonly type: 'spend.hold';
@@ -156,6 +166,12 @@ const credit = (event: WalletEvent) => event as Carried<'wallet.credit'>;
 const bind = (event: WalletEvent) => event as Carried<'bind.request'>;
 const pay = (event: WalletEvent) => event as Carried<'contribution.pay'>;
 const carried = <K extends CarriedKind>(event: WalletEvent) => event as Carried<K>;
+
+/** A donor's copy once the recipient's wallet is known to be open. */
+function withoutUnopened(relation: Relation): Relation {
+  const { unopened: _, ...rest } = relation;
+  return rest;
+}
 
 function refuse(event: Asked, reason: Reason): void {
   const { env, fx } = event;
@@ -233,6 +249,11 @@ function walletGuards(config: ProtocolConfig) {
         relationTo(args)?.kinship ?? '',
         req(args.event).now,
       ),
+    // W10 at the request, last: only a request that passes every other check waits for the
+    // recipient's shard, and only when this copy last heard the wallet was not open.
+    recipientUnchecked: (args: Args) =>
+      relationTo(args)?.unopened === true && req(args.event).checked === undefined,
+    recipientNotOpen: (args: Args) => req(args.event).checked === false,
     pendingToRecipient: ({ context, event }: Args) =>
       context.pendingTo.includes(req(event).env.body.recipientId),
     notRolledOut: (args: Args) =>
@@ -287,12 +308,18 @@ function requestAssigns() {
       refused: { ...context.refused, [(event as Asked).env.corr]: reason },
     })),
     countTransfer: change(({ context, event }) => {
-      const { now, env } = req(event);
+      const { now, env, checked } = req(event);
       const day = Math.floor(now / DAY_MS);
+      const { recipientId } = env.body;
+      const relation = own(context.relations, recipientId);
       return {
         day,
         sentToday: day === context.day ? context.sentToday + 1 : 1,
-        pendingTo: [...context.pendingTo, env.body.recipientId],
+        pendingTo: [...context.pendingTo, recipientId],
+        // The recipient's shard said the wallet is open now: this copy forgets it was not.
+        ...(checked === true && relation?.unopened === true
+          ? { relations: { ...context.relations, [recipientId]: withoutUnopened(relation) } }
+          : {}),
       };
     }),
     markBinding: change(({ context, event }) => ({
@@ -407,6 +434,18 @@ function relationAssigns() {
         },
       };
     }),
+    markOpened: change(() => ({ opened: true as const })),
+    unopened: change(({ context, event }) => {
+      const { recipientId } = event as Extract<WalletEvent, { type: 'relation.unopened' }>;
+      const relation = own(context.relations, recipientId);
+      if (relation === undefined || relation.unopened === true) return {};
+      return {
+        relations: {
+          ...context.relations,
+          [recipientId]: { ...relation, unopened: true as const },
+        },
+      };
+    }),
     activate: change(({ context, event }) => {
       const { recipientId, relation } = event as Extract<
         WalletEvent,
@@ -512,10 +551,13 @@ function walletEffects() {
       const { env, fx } = carried<'transfer.receive'>(event);
       answerReceipt(context, env.from, env.corr, fx);
     },
-    answerAdded: ({ event }: Args) => {
+    /** `open`: this wallet is open (the state that handles the message says so). */
+    answerAdded: ({ event }: Args, open: Flag) => {
       const { env, fx } = carried<'relation.add'>(event);
-      fx.send(env.from, 'relation.added', env.corr, { bindId: env.body.bindId });
+      fx.send(env.from, 'relation.added', env.corr, { bindId: env.body.bindId, open });
     },
+    checkRecipient: ({ event }: Args) =>
+      req(event).shard.checkRecipient(req(event).env, req(event).fx),
     // Listed before the spend: what is set aside for `id` is what it spends.
     bookPay: ({ context, event }: Args) => {
       const { id, fx, shard } = event as Spend;
@@ -575,7 +617,11 @@ const refusal = (reason: Reason) =>
 
 const refusePayment = (reason: Reason) => ({ type: 'refusePayment', params: reason }) as const;
 
-/** W5, W8, W7, W6, E1, the relation, W19, E2, E7, W12, E8, in that order; then the saga starts. */
+/**
+ * W5, W8, W7, W6, E1, the relation, W19, E2, E7, W12, E8, W10, in that order; then the saga
+ * starts. W10 is last (DOMAIN lists it after W6): it may need the recipient's shard, asked only
+ * for a request every local check has passed.
+ */
 const TRANSFER_REQUEST = [
   { guard: 'requestKnown', actions: 'answerAgain' },
   { guard: 'fromWallet', actions: refusal('W5') },
@@ -589,6 +635,8 @@ const TRANSFER_REQUEST = [
   { guard: 'kinshipNotYet', actions: refusal('E7') },
   { guard: 'pendingToRecipient', actions: refusal('W12') },
   { guard: 'notRolledOut', actions: refusal('E8') },
+  { guard: 'recipientUnchecked', actions: 'checkRecipient' },
+  { guard: 'recipientNotOpen', actions: refusal('W10') },
   { actions: ['countTransfer', 'startSaga'] },
 ] as const;
 
@@ -649,10 +697,11 @@ export function createWalletMachine(config: ProtocolConfig) {
     // record (NatRel), and money already credited stays its holder's (W19).
     on: {
       'saga.done': { actions: 'sagaDone' },
-      'relation.add': { actions: ['answerAdded', 'addDonor'] },
+      'relation.add': { actions: [{ type: 'answerAdded', params: 'N' }, 'addDonor'] },
       'relation.activate': { actions: 'activate' },
       'bind.done': { actions: 'bindDone' },
       'relation.stale': { actions: 'stale' },
+      'relation.unopened': { actions: 'unopened' },
       'spend.commit': { actions: ['bookPay', 'commitSpend'] },
       'spend.release': { actions: 'releaseSpend' },
       'spend.undo': { actions: ['bookUnpay', 'undoSpend'] },
@@ -672,7 +721,7 @@ export function createWalletMachine(config: ProtocolConfig) {
       ],
     },
     states: {
-      unopened: { on: { 'wallet.open': 'active', ...INACTIVE } },
+      unopened: { on: { 'wallet.open': { target: 'active', actions: 'markOpened' }, ...INACTIVE } },
       active: {
         on: {
           // A frozen, closed or unopened wallet pays nothing: its bills go to cash (W16).
@@ -689,6 +738,7 @@ export function createWalletMachine(config: ProtocolConfig) {
             { actions: ['applyCredit', 'bookCredit'] },
           ],
           'bind.request': [...BIND_REQUEST],
+          'relation.add': { actions: [{ type: 'answerAdded', params: 'Y' }, 'addDonor'] },
         },
       },
       frozen: { on: { 'wallet.unfreeze': 'active', 'wallet.close': 'closed', ...INACTIVE } },

@@ -15,6 +15,11 @@ export interface Relation {
   readonly status: RelationStatus;
   readonly bindId: string;
   readonly ending?: RelationEnding | undefined;
+  /**
+   * Donor's copy only: the recipient's wallet was not open when last heard of (W10). Absent
+   * (the usual case) means open as far as this copy knows; the credit step decides anyway.
+   */
+  readonly unopened?: true | undefined;
 }
 
 /** Wallet money by origin region (K9): spends later draw FIFO by origin. */
@@ -82,6 +87,8 @@ export interface WalletContext {
   readonly holds: Readonly<Record<string, readonly Piece[]>>;
   /** F3/F4: what each payment spent, by origin (K9), kept so a cancellation can restore it. */
   readonly paid: Readonly<Record<string, readonly Piece[]>>;
+  /** W1: the holder opened it during the run (absent for a wallet that started open). */
+  readonly opened?: true | undefined;
 }
 
 /** A wallet's starting context; its starting state is `input.status`. */

@@ -212,7 +212,55 @@ export class WalletShardActor implements Actor, ShardPort {
   }
 
   /** A message for a wallet: stepped into its machine; an unknown wallet refuses with NO_WALLET. */
-  toWallet(walletId: string, env: AnyEnvelope, now: number, fx: Effects): void {
+  /**
+   * W10 at the request: transfer requests waiting for the recipient's shard to say whether its
+   * wallet is open, by transfer id. Not durable: after a crash the app's retry asks again.
+   */
+  private readonly checking = new Map<string, Envelope<'transfer.request'>>();
+
+  /** W10: is this shard's wallet open (active)? */
+  isOpen(walletId: string): boolean {
+    return this.wallets.get(walletId)?.value === 'active';
+  }
+
+  /** A transfer request: a recipient on this shard is checked here and now (W10). */
+  request(env: Envelope<'transfer.request'>, now: number, fx: Effects, checked?: boolean): void {
+    const { recipientId } = env.body;
+    const local = this.shardOf(recipientId) === this.address;
+    this.toWallet(env.body.donorId, env, now, fx, local ? this.isOpen(recipientId) : checked);
+  }
+
+  checkRecipient(request: Envelope<'transfer.request'>, fx: Effects): void {
+    const { transferId, recipientId } = request.body;
+    this.checking.set(transferId, request);
+    fx.send(this.shardOf(recipientId), 'wallet.check', transferId, {
+      transferId,
+      walletId: recipientId,
+    });
+  }
+
+  /** The recipient's shard answered: the waiting request is decided with what it said. */
+  checked(env: Envelope<'wallet.checked'>, now: number, fx: Effects): void {
+    const request = this.checking.get(env.body.transferId);
+    if (request === undefined || request.body.recipientId !== env.body.walletId) return;
+    this.checking.delete(env.body.transferId);
+    this.toWallet(request.body.donorId, request, now, fx, env.body.open === 'Y');
+  }
+
+  /** W1: the holder opens the wallet; the answer says whether it is open now. */
+  open(env: Envelope<'wallet.open'>, fx: Effects): void {
+    const { walletId } = env.body;
+    const before = this.wallets.get(walletId)?.value;
+    if (before !== undefined) this.stepWallet(walletId, { type: 'wallet.open' }, fx);
+    if (before === 'unopened' && this.isOpen(walletId))
+      fx.emit({ type: 'wallet.opened', corr: env.corr, walletId });
+    fx.send(env.from, 'wallet.opened', env.corr, {
+      walletId,
+      open: this.isOpen(walletId) ? 'Y' : 'N',
+    });
+  }
+
+  toWallet(walletId: string, env: AnyEnvelope, now: number, fx: Effects, checked?: boolean): void {
     if (!this.wallets.has(walletId)) {
       const answer = NO_WALLET_ANSWER[env.kind as keyof typeof NO_WALLET_ANSWER];
       if (answer === undefined) return;
@@ -227,7 +275,7 @@ export class WalletShardActor implements Actor, ShardPort {
     }
     this.stepWallet(
       walletId,
-      { type: env.kind, env, shard: this, now, fx } as unknown as WalletEvent,
+      { type: env.kind, env, shard: this, now, fx, checked } as unknown as WalletEvent,
       fx,
     );
   }
@@ -314,6 +362,10 @@ export class WalletShardActor implements Actor, ShardPort {
     if (saga.value === 'rejected' && reason === 'W19') {
       this.stepWallet(donorId, { type: 'relation.stale', recipientId }, fx);
     }
+    // A W10 there: the recipient's wallet is not open (any more); the next request asks first.
+    if (saga.value === 'rejected' && reason === 'W10') {
+      this.stepWallet(donorId, { type: 'relation.unopened', recipientId }, fx);
+    }
   }
 
   hasBind(bindId: string): boolean {
@@ -350,6 +402,7 @@ export class WalletShardActor implements Actor, ShardPort {
   private bindDone(saga: BindSnapshot, fx: Effects): void {
     const { bindId, donorId, relativeId, relativeRegion, kinship, donorRegion, idNo, reason } =
       saga.context;
+    const { relativeOpen } = saga.context;
     const outcome = String(saga.value) as 'active' | 'refused' | 'rejected' | 'expired';
     const region = relativeRegion ?? regionOfIdNo(idNo) ?? donorRegion;
     fx.emit({
@@ -360,7 +413,13 @@ export class WalletShardActor implements Actor, ShardPort {
       reason,
     });
     if (outcome === 'active') {
-      const relation: Relation = { kinship, region, status: 'active', bindId };
+      const relation: Relation = {
+        kinship,
+        region,
+        status: 'active',
+        bindId,
+        ...(relativeOpen === 'N' ? { unopened: true as const } : {}),
+      };
       this.stepWallet(
         donorId,
         { type: 'relation.activate', recipientId: relativeId, relation },
@@ -606,7 +665,15 @@ function contributionDone(saga: ContributionSnapshot, fx: Effects): void {
 
 /** Where each message kind goes: to a wallet, or to the saga it answers. */
 const ROUTES: Routes = {
-  'transfer.request': (s, env, now, fx) => s.toWallet(env.body.donorId, env, now, fx),
+  'transfer.request': (s, env, now, fx) => s.request(env, now, fx),
+  // W10 at the request: a read of this shard's wallet, deciding nothing.
+  'wallet.check': (s, env, _now, fx) =>
+    fx.send(env.from, 'wallet.checked', env.corr, {
+      ...env.body,
+      open: s.isOpen(env.body.walletId) ? 'Y' : 'N',
+    }),
+  'wallet.checked': (s, env, now, fx) => s.checked(env, now, fx),
+  'wallet.open': (s, env, _now, fx) => s.open(env, fx),
   'bind.request': (s, env, now, fx) => s.toWallet(env.body.donorId, env, now, fx),
   'contribution.pay': (s, env, now, fx) => s.toWallet(env.body.payerId, env, now, fx),
   'wallet.credit': (s, env, now, fx) => s.toWallet(env.body.walletId, env, now, fx),
@@ -659,7 +726,8 @@ const ROUTES: Routes = {
     s.binds.step(env.corr, { type: env.kind, reason: env.body.reason, now, fx }, fx),
   'bind.confirm': (s, env, now, fx) =>
     s.binds.step(env.corr, { type: env.kind, verdict: env.body.verdict, now, fx }, fx),
-  'relation.added': (s, env, now, fx) => s.binds.step(env.corr, { type: env.kind, now, fx }, fx),
+  'relation.added': (s, env, now, fx) =>
+    s.binds.step(env.corr, { type: env.kind, open: env.body.open, now, fx }, fx),
   'bill.presettle': (s, env, now, fx) => s.presettle(env, now, fx),
   'bill.settle': (s, env, now, fx) => s.billRequest(env, now, fx),
   'bill.cancel': (s, env, now, fx) => s.billRequest(env, now, fx),

@@ -54,9 +54,15 @@ describe('gongji run', () => {
     const answered = Object.entries(result.counts as Record<string, number>)
       .filter(([k]) => /^transfer\..*\.(completed|rejected|refused)$/.test(k))
       .reduce((sum, [, n]) => sum + n, 0);
-    // The 1200 drawn transfers, plus one follow-up transfer per binding, revocation and change.
+    // The 1200 drawn transfers, plus one follow-up transfer per binding, revocation and change,
+    // and two per wallet opened (one before, refused W10, one after).
+    expect(result.requests.open).toBeGreaterThan(0);
     expect(result.requests.transfer).toBe(
-      1200 + result.requests.bind + result.requests.end + result.requests.enrolment,
+      1200 +
+        result.requests.bind +
+        result.requests.end +
+        result.requests.enrolment +
+        2 * result.requests.open,
     );
     expect(answered).toBe(result.requests.transfer);
   });

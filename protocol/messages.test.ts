@@ -51,11 +51,15 @@ const EXPECTED_FIELDS: Record<string, string> = {
   'bind.challenge': 'bindId:id donorId:id relativeId:id',
   'bind.confirm': 'bindId:id verdict:verdict',
   'relation.add': 'bindId:id donorId:id recipientId:id kinship:kinship donorRegion:id',
-  'relation.added': 'bindId:id',
+  'relation.added': 'bindId:id open:flag',
   'relation.end': 'donorId:id recipientId:id ending:ending',
   'relation.ended': 'donorId:id recipientId:id ending:ending bindId:id',
   'enrolment.change': 'personId:id',
   'enrolment.changed': 'personId:id',
+  'wallet.open': 'walletId:id',
+  'wallet.opened': 'walletId:id open:flag',
+  'wallet.check': 'transferId:id walletId:id',
+  'wallet.checked': 'transferId:id walletId:id open:flag',
   'bill.presettle':
     'billId:id personId:id treatmentRegion:id care:care disease:id ' +
     'total:amount eligible:amount0 emergency:flag networked:flag useWallet:flag',

@@ -247,13 +247,23 @@ const BODY_SPECS = {
     kinship: 'kinship',
     donorRegion: 'id',
   },
-  'relation.added': { bindId: 'id' },
+  // The recipient's wallet was open when it recorded the relation (the donor's copy caches it,
+  // W10 at the request).
+  'relation.added': { bindId: 'id', open: 'flag' },
   // Either party ends a relation (E5), or an enrolment change does (E6); the other party hears
   // of it as a notice (best effort: a transfer needs the relation active on both sides).
   'relation.end': { donorId: 'id', recipientId: 'id', ending: 'ending' },
   'relation.ended': { donorId: 'id', recipientId: 'id', ending: 'ending', bindId: 'id' },
   'enrolment.change': { personId: 'id' },
   'enrolment.changed': { personId: 'id' },
+  // W1: the holder opens the wallet; the answer says whether it is open now (a wallet that does
+  // not exist, or is frozen or closed, is not).
+  'wallet.open': { walletId: 'id' },
+  'wallet.opened': { walletId: 'id', open: 'flag' },
+  // W10 at the request: the donor's shard asks the recipient's whether the wallet is open
+  // (a read, deciding nothing; the credit step stays the authority).
+  'wallet.check': { transferId: 'id', walletId: 'id' },
+  'wallet.checked': { transferId: 'id', walletId: 'id', open: 'flag' },
   // F3: a bill at a designated provider, settled directly (D1–D11). The POS talks to the
   // patient's wallet shard (the national hub); the insured province applies its policy.
   'bill.presettle': {

@@ -45,6 +45,7 @@ type AnswerKind =
   | 'bind.refused'
   | 'relation.ended'
   | 'enrolment.changed'
+  | 'wallet.opened'
   | 'contribution.accepted'
   | 'contribution.refused'
   | 'bill.done';
@@ -118,6 +119,7 @@ export class AppClient implements Actor {
       case 'bind.refused':
       case 'relation.ended':
       case 'enrolment.changed':
+      case 'wallet.opened':
       case 'contribution.accepted':
       case 'contribution.refused':
         return this.answered(env, fx);
@@ -398,6 +400,9 @@ export class AppClient implements Actor {
         fx.send(this.shardOf(intent.personId), 'enrolment.change', id, {
           personId: intent.personId,
         });
+        break;
+      case 'open':
+        fx.send(this.shardOf(intent.walletId), 'wallet.open', id, { walletId: intent.walletId });
         break;
       case 'contribution': {
         const { payerId, personId, year, source, idNo } = intent;

@@ -74,6 +74,8 @@ export class Checkers implements Outcomes {
     readonly at: number;
   }> = [];
   credits = 0;
+  /** W1: wallets their holders opened during the run. */
+  opened = 0;
   available: Fen = 0n;
   held: Fen = 0n;
   wallet: Fen = 0n;
@@ -211,6 +213,9 @@ export class Checkers implements Outcomes {
         this.relationEnds.set(key, (this.relationEnds.get(key) ?? 0) + 1);
         return;
       }
+      case 'wallet.opened':
+        this.opened++;
+        return;
       case 'clearing.line':
         return; // the lines themselves are checked on settlement's records at the end
     }

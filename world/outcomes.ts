@@ -84,6 +84,8 @@ export interface Outcomes {
   readonly batchLate: ReadonlyMap<number, number>;
   /** P4: monthly credits booked. */
   readonly credits: number;
+  /** W1: wallets their holders opened during the run. */
+  readonly opened: number;
   /** W14: SMS notices sent, one per credit. */
   readonly sms: number;
 }
@@ -165,6 +167,7 @@ const readWallet =
   (o: Gathering, ended: Map<string, string>): Reader<'wallet'> =>
   (_, { context }) => {
     o.sms += context.credited.length;
+    if (context.opened === true) o.opened++;
     for (const relation of [
       ...Object.values(context.relations),
       ...Object.values(context.donors),
@@ -223,6 +226,7 @@ export function outcomesFromRecords(
     batchStates: new Map(),
     batchLate: new Map(),
     credits: 0,
+    opened: 0,
     sms: 0,
   };
   const ended = new Map<string, string>();

@@ -106,6 +106,8 @@ export function countOutcomes(outcomes: Outcomes, options: CountOptions): Tally 
   }
   // P4 has no geography: every credit is to the member's own account in their own region.
   counts['credit.local.credited'] = outcomes.credits;
+  // W1: a wallet is opened by its holder, where they are insured.
+  counts['open.local.opened'] = outcomes.opened;
   countBills(outcomes, tally);
   for (const state of BATCH_PATH) counts[`clearing.national.${state.toLowerCase()}`] = 0;
   for (const state of outcomes.batchStates.values())
@@ -267,6 +269,7 @@ function paymentLines(result: RunResult): string[] {
     .map(([k, n]) => `${n} ${k.slice('clearing.national.'.length)}`);
   return [
     `  contributions: paid ${sum('paid')}, rejected ${sum('rejected')}, refused ${sum('refused')}`,
+    `  wallets opened by their holders (W1): ${result.counts['open.local.opened'] ?? 0}`,
     `  monthly clearing batches (F5): ${batches.join(', ') || 'none'}`,
   ];
 }
@@ -327,9 +330,18 @@ export function populationOf(
   };
 }
 
-/** Workload requests by kind (transfer, bind, end, enrolment always; bill, contribution if any). */
+/**
+ * Workload requests by kind (transfer, bind, end, enrolment, open always; bill, contribution if
+ * any).
+ */
 export function requestsByKind(workload: readonly Intent[]): Record<string, number> {
-  const requests: Record<string, number> = { transfer: 0, bind: 0, end: 0, enrolment: 0 };
+  const requests: Record<string, number> = {
+    transfer: 0,
+    bind: 0,
+    end: 0,
+    enrolment: 0,
+    open: 0,
+  };
   for (const intent of workload) requests[intent.kind] = (requests[intent.kind] ?? 0) + 1;
   return requests;
 }

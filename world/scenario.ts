@@ -190,6 +190,7 @@ export const DEFAULT_SCENARIO: Scenario = {
     binds: 2_000,
     revokes: 300,
     enrolmentChanges: 100,
+    opens: 300,
     bills: 8_000,
     contributions: 1_500,
   },

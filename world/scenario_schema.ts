@@ -216,6 +216,7 @@ const WORKLOAD_COUNTS: Record<string, string> = {
   binds: 'Bindings of new relatives (F1).',
   revokes: 'Relations revoked (E5).',
   enrolmentChanges: 'Donors whose enrolment changes (E6).',
+  opens: 'Wallets their holders open during the run (W1), from those not yet open.',
   bills: 'Bills at designated providers (F3).',
   contributions: 'Resident contributions (F4).',
 };

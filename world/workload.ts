@@ -60,8 +60,22 @@ export interface EnrolmentIntent {
   personId: string;
 }
 
+/** W1: the holder opens the wallet in the app. */
+interface OpenIntent {
+  kind: 'open';
+  at: number;
+  requestId: string;
+  walletId: string;
+}
+
 export type Intent =
-  TransferIntent | BindIntent | EndIntent | EnrolmentIntent | BillIntent | ContributionIntent;
+  | TransferIntent
+  | BindIntent
+  | EndIntent
+  | EnrolmentIntent
+  | OpenIntent
+  | BillIntent
+  | ContributionIntent;
 
 /** The id the app tracks an intent by. */
 export function intentId(intent: Intent): string {
@@ -106,6 +120,11 @@ export interface WorkloadOptions {
   /** E5: relations revoked by one party; E6: people whose enrolment changes. */
   revokes?: number;
   enrolmentChanges?: number;
+  /**
+   * W1: wallets their holders open during the run, drawn from recipients' wallets not yet open;
+   * each opening has a transfer to it an hour or so before (refused W10) and one after.
+   */
+  opens?: number;
   /** F3: bills at designated providers; F4: resident contribution payments (sim/payments.ts). */
   bills?: number;
   contributions?: number;
@@ -127,6 +146,7 @@ export const WORKLOAD_DEFAULTS: Required<Omit<WorkloadOptions, 'transfers'>> = {
   faceNoAnswerShare: 0.05,
   revokes: 0,
   enrolmentChanges: 0,
+  opens: 0,
   bills: 0,
   contributions: 0,
 };
@@ -428,11 +448,51 @@ export function buildWorkload(
   const intents: Intent[] = [...transfers];
   if (o.binds > 0) intents.push(...bindIntents(pop, domainPrng, o, followUp));
   intents.push(...endIntents(pop.relations, domainPrng, o, followUp));
+  if (o.opens > 0) intents.push(...openIntents(pop, prng.fork(), o, followUp));
   // Stable: equal times keep generation order, so the run is deterministic.
   return intents
     .map((intent, i) => ({ intent, i }))
     .sort((a, b) => a.intent.at - b.intent.at || a.i - b.i)
     .map(({ intent }) => intent);
+}
+
+/**
+ * W1: recipients' wallets not yet open, opened by their holders at a waking hour; a donor of
+ * each tries a transfer before the opening (W10 at the request) and another after it.
+ */
+function openIntents(
+  pop: Partial<Pick<Population, 'people'>> & Pick<Population, 'relations'>,
+  prng: Prng,
+  o: Resolved,
+  followUp: FollowUp,
+): Intent[] {
+  const donorOf = new Map<string, Relation>();
+  for (const r of pop.relations) if (!donorOf.has(r.recipientId)) donorOf.set(r.recipientId, r);
+  const closed = (pop.people ?? []).filter((p) => p.walletStatus !== 'active' && donorOf.has(p.id));
+  const n = Math.min(o.opens, closed.length);
+  const picked = chooseExactly(prng, closed.length, n);
+  const intents: Intent[] = [];
+  let k = 0;
+  closed.forEach((person, index) => {
+    if (picked[index] !== 1) return;
+    const id = `o${String(k++).padStart(5, '0')}`;
+    // Late enough that a transfer an hour or so before still falls after 06:00 (W8).
+    const drawn = drawOpenTime(prng, o.days);
+    const inDay = drawn % DAY_MS;
+    const at = drawn - inDay + Math.max(inDay, BLACKOUT_END_MS + 2 * HOUR_MS);
+    intents.push({ kind: 'open', at, requestId: id, walletId: person.id });
+    const r = donorOf.get(person.id) as Relation;
+    const before = followUp(
+      at - 2 * HOUR_MS,
+      r.donorId,
+      r.recipientId,
+      r.scope,
+      `tb${id.slice(1)}`,
+    );
+    intents.push({ ...before, at: Math.min(before.at, at - 1) });
+    intents.push(followUp(at, r.donorId, r.recipientId, r.scope, `ta${id.slice(1)}`));
+  });
+  return intents;
 }
 
 type FollowUp = (
