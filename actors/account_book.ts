@@ -55,6 +55,14 @@ function billRefusal(person: PersonRecord | undefined, body: BillRequest): Reaso
   return undefined;
 }
 
+/** An open hold (a transfer's reserve, or a bill's account share): who asked, and when. */
+export interface OpenHold {
+  readonly kind: 'transfer' | 'bill';
+  readonly owner: string;
+  readonly at: number;
+  readonly amount: Fen;
+}
+
 /** C4: the in-memory key of a person-year. */
 const slotOf = (personId: string, year: number): string => `${personId}.${year}`;
 
@@ -75,6 +83,8 @@ export class AccountBook {
   fund: Fen = 0n;
   readonly fundedMonths = new Set<number>();
   readonly receivedMonths = new Set<number>();
+  /** Holds still open that carry their owner, by transfer or bill id (in memory, rebuilt). */
+  readonly holds = new Map<string, OpenHold>();
 
   constructor(readonly ledger: string) {}
 
@@ -85,11 +95,29 @@ export class AccountBook {
       records,
       {
         account: (id, account) => book.accounts.set(id, account),
-        txn: (id, txn) => book.txns.set(id, txn),
+        txn: (id, txn) => {
+          book.txns.set(id, txn);
+          if (txn.state === 'reserved' && txn.owner !== undefined)
+            book.holds.set(id, {
+              kind: 'transfer',
+              owner: txn.owner,
+              at: txn.at ?? 0,
+              amount: txn.amount,
+            });
+        },
         region: (code, region) => book.regions.set(code, region),
         person: (id, person) => book.persons.set(id, person),
         creditedMonth: (month) => book.creditedMonths.add(month),
-        insuredBill: (id, bill) => book.bills.set(id, bill),
+        insuredBill: (id, bill) => {
+          book.bills.set(id, bill);
+          if (bill.state === 'reserved' && bill.owner !== undefined && bill.acctPay > 0n)
+            book.holds.set(id, {
+              kind: 'bill',
+              owner: bill.owner,
+              at: bill.at ?? 0,
+              amount: bill.acctPay,
+            });
+        },
         fundClaim: (id, claim) => book.claims.set(id, claim),
         personYear: ({ personId, year }, payId) => {
           if (payId !== FREE_PERSON_YEAR) book.slots.set(slotOf(personId, year), payId);
@@ -111,14 +139,22 @@ export class AccountBook {
     return account !== undefined && account.available >= amount;
   }
 
-  reserve(txnId: string, accountId: string, amount: Fen, fx: Effects): void {
+  /** Hold `amount` for transfer `txnId`, asked by `owner` (the saga's shard) at `at`. */
+  reserve(
+    txnId: string,
+    accountId: string,
+    amount: Fen,
+    fx: Effects,
+    owner?: { readonly owner: string; readonly at: number },
+  ): void {
     const account = this.mustAccount(accountId);
     if (amount <= 0n || account.available < amount) {
       throw new Error(`AccountBook.reserve: ${txnId} cannot reserve ${amount} from ${accountId}`);
     }
     const next = { ...account, available: account.available - amount, held: account.held + amount };
     this.putAccount(accountId, next, fx);
-    this.putTxn(txnId, { accountId, amount, state: 'reserved', reason: undefined }, fx);
+    this.putTxn(txnId, { accountId, amount, state: 'reserved', reason: undefined, ...owner }, fx);
+    if (owner !== undefined) this.holds.set(txnId, { kind: 'transfer', ...owner, amount });
     this.post(
       fx,
       'reserve',
@@ -147,6 +183,7 @@ export class AccountBook {
     this.regions.set(account.region, nextRegion);
     fx.write(RECORDS.region.key(account.region), nextRegion);
     this.putTxn(txnId, { ...txn, state: 'committed' }, fx);
+    this.holds.delete(txnId);
     const dueAccount = `due:${account.region}`;
     this.post(
       fx,
@@ -161,8 +198,8 @@ export class AccountBook {
     );
   }
 
-  /** held → available: the transfer did not happen. */
-  release(txnId: string, fx: Effects): void {
+  /** held → available: the transfer did not happen (or, `orphan`, its owner does not know it). */
+  release(txnId: string, fx: Effects, orphan = false): void {
     const txn = this.mustTxn(txnId, 'reserved');
     const account = this.mustAccount(txn.accountId);
     const next = {
@@ -171,7 +208,8 @@ export class AccountBook {
       held: account.held - txn.amount,
     };
     this.putAccount(txn.accountId, next, fx);
-    this.putTxn(txnId, { ...txn, state: 'released' }, fx);
+    this.putTxn(txnId, { ...txn, state: 'released', ...(orphan ? { orphan } : {}) }, fx);
+    this.holds.delete(txnId);
     const id = txn.accountId;
     this.post(
       fx,
@@ -261,7 +299,12 @@ export class AccountBook {
    * with a filing across provinces (D10); for other cross-province care a filing unless an
    * emergency (D3, D4).
    */
-  reserveBill(billId: string, body: BillRequest, fx: Effects): BillRecord {
+  reserveBill(
+    billId: string,
+    body: BillRequest,
+    fx: Effects,
+    owner?: { readonly owner: string; readonly at: number },
+  ): BillRecord {
     const known = this.bills.get(billId);
     if (known !== undefined) return known;
     const person = this.persons.get(body.personId);
@@ -280,7 +323,10 @@ export class AccountBook {
       this.putBill(billId, record, fx);
       return record;
     }
-    return this.splitBill(billId, person, body, fx);
+    const bill = this.splitBill(billId, person, body, fx, owner);
+    if (owner !== undefined && bill.acctPay > 0n)
+      this.holds.set(billId, { kind: 'bill', ...owner, amount: bill.acctPay });
+    return bill;
   }
 
   /** D1, D2, P3: the insured place's split of an accepted bill, its account share held. */
@@ -289,6 +335,7 @@ export class AccountBook {
     person: PersonRecord,
     body: BillRequest,
     fx: Effects,
+    owner: { readonly owner: string; readonly at: number } | undefined,
   ): BillRecord {
     const account = this.accounts.get(body.personId);
     const outOfRegion =
@@ -319,6 +366,7 @@ export class AccountBook {
       remainder: body.total - split.fundPay - split.acctPay,
       state: 'reserved',
       reason: undefined,
+      ...owner,
     };
     if (split.acctPay > 0n && account !== undefined) {
       const next = {
@@ -368,10 +416,14 @@ export class AccountBook {
       );
     }
     this.putBill(billId, { ...bill, state: 'committed' }, fx);
+    this.holds.delete(billId);
   }
 
-  /** F3 cancel or reversal before settle, or a pre-settlement that expired: the hold goes back. */
-  releaseBill(billId: string, fx: Effects): void {
+  /**
+   * F3 cancel or reversal before settle, or a pre-settlement that expired: the hold goes back
+   * (`orphan`: its owner does not know the bill).
+   */
+  releaseBill(billId: string, fx: Effects, orphan = false): void {
     const bill = this.mustBill(billId, 'reserved');
     if (bill.acctPay > 0n) {
       const account = this.mustAccount(bill.personId);
@@ -394,7 +446,8 @@ export class AccountBook {
         bill.acctPay,
       );
     }
-    this.putBill(billId, { ...bill, state: 'released' }, fx);
+    this.putBill(billId, { ...bill, state: 'released', ...(orphan ? { orphan } : {}) }, fx);
+    this.holds.delete(billId);
   }
 
   /** F3 cancel or reversal after settle (2208/2103/2601): the paid share comes back. */

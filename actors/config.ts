@@ -65,6 +65,11 @@ export interface ProtocolConfig {
   /** F3 (D11): a pre-settlement the provider never settles is released after this long. */
   readonly presettleTtlMs: number;
   /**
+   * Orphan holds: a province asks the owner of a hold (a transfer's or a bill's) still open after
+   * this long whether it knows it; one it has never heard of, or has ended, is released.
+   */
+  readonly orphanHoldAfterMs: number;
+  /**
    * F5: how a batch nets provinces. Both settle each province's net position through the
    * national clearing account; 'pairwise' also keeps the batch's per-pair rows (DOMAIN §3.6).
    */
@@ -89,6 +94,7 @@ export const PROTOCOL_DEFAULTS: ProtocolConfig = {
   authTtlMs: 300_000,
   returnHour: 6,
   presettleTtlMs: 1_800_000,
+  orphanHoldAfterMs: 3_600_000,
   netting: 'multilateral',
 };
 

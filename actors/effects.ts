@@ -134,6 +134,14 @@ export type Fact =
       readonly reason: Reason | undefined;
     }
   | {
+      /** A hold whose owner knew no live saga behind it was released (an orphan hold). */
+      readonly type: 'hold.orphaned';
+      readonly corr: string;
+      readonly kind: 'transfer' | 'bill';
+      readonly owner: string;
+      readonly amount: Fen;
+    }
+  | {
       /** W1: the holder opened the wallet (it was unopened). */
       readonly type: 'wallet.opened';
       readonly corr: string;

@@ -1,6 +1,8 @@
 // The province actor: one AccountBook and one province machine snapshot, behind the Actor
-// contract. Every message it decides is one transition of the province machine. Its one timer is
-// the month: at 00:00 on the 1st it credits every personal account (P4).
+// contract. Every message it decides is one transition of the province machine. Its timers: the
+// month (at 00:00 on the 1st it credits every personal account, P4), and, while holds are open,
+// the oldest hold's check: a hold still open after `orphanHoldAfterMs` is asked about of its
+// owner (`hold.query`), and released if the owner knows no live saga behind it.
 import type { SnapshotFrom } from 'xstate';
 
 import type { AnyEnvelope } from '../protocol/index.ts';
@@ -20,6 +22,7 @@ import {
 import { TIMERS } from './timers.ts';
 
 const MONTH_TIMER = TIMERS.month.key();
+const HOLDS_TIMER = TIMERS.holds.key();
 
 const driver = new MachineDriver(provinceMachine);
 const KINDS: ReadonlySet<string> = new Set(PROVINCE_KINDS);
@@ -44,15 +47,52 @@ export class ProvinceActor implements Actor {
   handle(env: AnyEnvelope, now: number, fx: Effects): void {
     if (!isProvinceKind(env.kind)) throw new UnroutableError(this.address, env.kind);
     const date = this.calendar.dateAt(now);
-    const event = { type: env.kind, env, book: this.book, fx, date } as ProvinceEvent;
+    const event = { type: env.kind, env, book: this.book, fx, date, now } as ProvinceEvent;
     this.snapshot = this.machines.step(this.snapshot, event);
+    if (this.holdsDueAt === undefined) this.armHolds(now, fx);
+    else if (this.book.holds.size === 0) {
+      // Every hold was moved by its owner: nothing to check.
+      fx.cancelTimer(HOLDS_TIMER);
+      this.holdsDueAt = undefined;
+    }
   }
 
-  /** P4: the month has begun; credit it (once), and wait for the next. */
+  /** P4: the month has begun; credit it (once), and wait for the next. Or: check old holds. */
   timer(key: string, _arg: number, now: number, fx: Effects): void {
+    if (key === HOLDS_TIMER) return this.checkHolds(now, fx);
     if (key !== MONTH_TIMER) return;
     this.book.creditMonth(this.calendar.monthKeyAt(now), fx);
     this.armMonth(now, fx);
+  }
+
+  /** When the holds timer is armed for (in memory: a restart arms it again from the holds). */
+  private holdsDueAt: number | undefined;
+  private holdsSeq = 0;
+
+  /** Ask the owner of every hold open `orphanHoldAfterMs` or longer; then wait for the next. */
+  private checkHolds(now: number, fx: Effects): void {
+    this.holdsDueAt = undefined;
+    const bound = this.config.orphanHoldAfterMs;
+    for (const [holdId, hold] of this.book.holds) {
+      if (hold.at + bound <= now) fx.send(hold.owner, 'hold.query', holdId, { holdId });
+    }
+    this.armHolds(now, fx);
+  }
+
+  /**
+   * Arm the holds timer for the oldest hold not yet due, or one bound from now for those asked
+   * already (an owner that has not answered is asked again); nothing while no hold is open.
+   */
+  private armHolds(now: number, fx: Effects): void {
+    const bound = this.config.orphanHoldAfterMs;
+    let due = Number.POSITIVE_INFINITY;
+    for (const hold of this.book.holds.values()) {
+      const at = hold.at + bound <= now ? now + bound : hold.at + bound;
+      if (at < due) due = at;
+    }
+    if (due === Number.POSITIVE_INFINITY) return;
+    this.holdsDueAt = due;
+    fx.timer(HOLDS_TIMER, due, ++this.holdsSeq);
   }
 
   /**
@@ -65,6 +105,8 @@ export class ProvinceActor implements Actor {
     // Day 0's own month began before the run: its credits are in the opening balances.
     if (begun > 0 && !this.book.creditedMonths.has(month)) this.book.creditMonth(month, fx);
     this.armMonth(now, fx);
+    this.holdsDueAt = undefined;
+    this.armHolds(now, fx);
   }
 
   private armMonth(now: number, fx: Effects): void {

@@ -32,6 +32,7 @@ export const PROVINCE_KINDS = [
   'clearing.allocate',
   'clearing.statement',
   'clearing.disburse',
+  'hold.status',
 ] as const;
 export type ProvinceKind = (typeof PROVINCE_KINDS)[number];
 
@@ -42,6 +43,8 @@ type EventOf<K extends ProvinceKind> = {
   readonly fx: Effects;
   /** The Beijing date of the step (C1's season). */
   readonly date: CivilDate;
+  /** The step's virtual time (when a hold was asked for). */
+  readonly now: number;
 };
 export type ProvinceEvent = { [K in ProvinceKind]: EventOf<K> }[ProvinceKind];
 
@@ -131,7 +134,10 @@ function settleBill(
 ) {
   return on(['bill.commit', 'bill.release', 'bill.refund'], (event) => {
     const { env, book, fx } = event;
-    const before = book.bills.get(env.corr)?.state;
+    const bill = book.bills.get(env.corr);
+    // Only the shard that asked for the bill's hold may move it (before owners: anyone).
+    if (bill?.owner !== undefined && bill.owner !== env.from) return;
+    const before = bill?.state;
     if (before === from) move(book, env.corr, fx);
     if (before !== undefined && BILL_ANSWERS[env.kind][before] === true) {
       fx.send(env.from, BILL_REPLY[env.kind], env.corr, { billId: env.corr });
@@ -143,6 +149,11 @@ export const provinceMachine = setup({
   types: { events: {} as ProvinceEvent },
   guards: {
     decided: on(ACCOUNT_KINDS, (e) => e.book.txns.has(e.env.corr)),
+    /** Only the shard that asked for a hold may move it (a record from before owners: anyone). */
+    notOwner: on(ACCOUNT_KINDS, (e) => {
+      const owner = e.book.txns.get(e.env.corr)?.owner;
+      return owner !== undefined && owner !== e.env.from;
+    }),
     reserved: txnIs('reserved'),
     committed: txnIs('committed'),
     unknownAccount: on('account.reserve', (e) => !e.book.accounts.has(e.env.body.accountId)),
@@ -158,8 +169,8 @@ export const provinceMachine = setup({
         book.reject(env.corr, env.body.accountId, env.body.amount, reason, fx);
         fx.send(env.from, 'account.rejected', env.corr, { transferId: env.corr, reason });
       })(args),
-    reserve: on('account.reserve', ({ env, book, fx }) => {
-      book.reserve(env.corr, env.body.accountId, env.body.amount, fx);
+    reserve: on('account.reserve', ({ env, book, fx, now }) => {
+      book.reserve(env.corr, env.body.accountId, env.body.amount, fx, { owner: env.from, at: now });
       fx.send(env.from, 'account.reserved', env.corr, { transferId: env.corr });
     }),
     commit: on('account.commit', ({ env, book, fx }) => {
@@ -184,9 +195,9 @@ export const provinceMachine = setup({
     /**
      * F3: decide the bill's split (or its refusal) and answer; a duplicate gets the same answer.
      */
-    reserveBill: on('bill.reserve', ({ env, book, fx }) => {
+    reserveBill: on('bill.reserve', ({ env, book, fx, now }) => {
       const billId = env.corr;
-      const bill = book.reserveBill(billId, env.body, fx);
+      const bill = book.reserveBill(billId, env.body, fx, { owner: env.from, at: now });
       if (bill.state === 'rejected')
         fx.send(env.from, 'bill.rejected', billId, { billId, reason: bill.reason ?? 'E3' });
       else
@@ -242,6 +253,21 @@ export const provinceMachine = setup({
       book.fundStatement(month, toFund + topUp, fx);
       fx.send(env.from, 'clearing.funded', env.corr, { month });
     }),
+    /** Orphan holds: the owner knows no live saga behind the hold: it goes back. */
+    releaseOrphan: on('hold.status', ({ env, book, fx }) => {
+      const { holdId, live } = env.body;
+      const hold = book.holds.get(holdId);
+      if (live !== 'N' || hold === undefined || hold.owner !== env.from) return;
+      if (hold.kind === 'transfer') book.release(holdId, fx, true);
+      else book.releaseBill(holdId, fx, true);
+      fx.emit({
+        type: 'hold.orphaned',
+        corr: holdId,
+        kind: hold.kind,
+        owner: hold.owner,
+        amount: hold.amount,
+      });
+    }),
     receiveDisbursal: on('clearing.disburse', ({ env, book, fx }) => {
       const { month, amount } = env.body;
       book.receiveDisbursal(month, amount, fx);
@@ -259,9 +285,21 @@ export const provinceMachine = setup({
       { guard: 'insufficient', actions: { type: 'reject', params: 'FUNDS' } },
       { actions: 'reserve' },
     ],
-    'account.commit': [{ guard: 'reserved', actions: 'commit' }, { actions: 'replyAgain' }],
-    'account.release': [{ guard: 'reserved', actions: 'release' }, { actions: 'replyAgain' }],
-    'account.refund': [{ guard: 'committed', actions: 'refund' }, { actions: 'replyAgain' }],
+    'account.commit': [
+      { guard: 'notOwner' },
+      { guard: 'reserved', actions: 'commit' },
+      { actions: 'replyAgain' },
+    ],
+    'account.release': [
+      { guard: 'notOwner' },
+      { guard: 'reserved', actions: 'release' },
+      { actions: 'replyAgain' },
+    ],
+    'account.refund': [
+      { guard: 'notOwner' },
+      { guard: 'committed', actions: 'refund' },
+      { actions: 'replyAgain' },
+    ],
     'identity.verify': { actions: 'verify' },
     'bill.reserve': { actions: 'reserveBill' },
     'bill.commit': { actions: 'commitBill' },
@@ -274,6 +312,7 @@ export const provinceMachine = setup({
     'clearing.allocate': { actions: 'answerAllocation' },
     'clearing.statement': { actions: 'fundStatement' },
     'clearing.disburse': { actions: 'receiveDisbursal' },
+    'hold.status': { actions: 'releaseOrphan' },
   },
 });
 

@@ -113,6 +113,9 @@ describe('ProvinceActor: reserve', () => {
       amount: 30_000n,
       state: 'reserved',
       reason: undefined,
+      // Who asked for the hold, and when (orphan holds).
+      owner: SAGA,
+      at: NOW,
     } satisfies TxnRecord);
     expect(p.total()).toBe(0n);
   });
@@ -481,5 +484,91 @@ describe('SettlementActor: origin liabilities', () => {
     const actor = new SettlementActor('settlement.0', new Map());
     const env = envelope('account.commit', SAGA, 'settlement.0', 'T-1', { transferId: 'T-1' });
     expect(() => actor.handle(env, NOW, new RecordingEffects())).toThrow(UnroutableError);
+  });
+});
+
+describe('Orphan holds: a hold nobody will move is asked about, then released', () => {
+  const HOUR = 3_600_000;
+  const book = (actor: ProvinceActor) => actor.accountBook;
+
+  /** p1's province, with a reserve of 300.00 yuan from `owner` for a transfer it may not know. */
+  function held(owner = SAGA) {
+    const actor = new ProvinceActor(
+      PROVINCE,
+      accountRecords([{ id: 'p1', region: '510100', balance: 100_000n }]),
+    );
+    actor.recover(NOW, new RecordingEffects());
+    const fx = new RecordingEffects();
+    const body = { transferId: 'ORPHAN-1', accountId: 'p1', amount: 30_000n };
+    actor.handle(envelope('account.reserve', owner, PROVINCE, 'ORPHAN-1', body), NOW, fx);
+    return { actor, fx };
+  }
+  const status = (actor: ProvinceActor, from: string, live: 'Y' | 'N', at: number) => {
+    const fx = new RecordingEffects();
+    const body = { holdId: 'ORPHAN-1', live };
+    actor.handle(envelope('hold.status', from, PROVINCE, 'ORPHAN-1', body), at, fx);
+    return fx;
+  };
+
+  it('records who asked for a hold and when, and checks it with its owner after orphanHoldAfterMs', () => {
+    const { actor, fx } = held();
+    expect(book(actor).txns.get('ORPHAN-1')).toMatchObject({ owner: SAGA, at: NOW });
+    const armed = fx.timers.find((t) => t.key === 'holds');
+    expect(armed?.at).toBe(NOW + HOUR);
+    const check = new RecordingEffects();
+    actor.timer('holds', armed?.arg ?? 0, NOW + HOUR, check);
+    expect(check.sent('hold.query').map((s) => [s.to, s.body])).toEqual([
+      [SAGA, { holdId: 'ORPHAN-1' }],
+    ]);
+    // Asked again an hour later if nobody answers.
+    expect(check.timers.find((t) => t.key === 'holds')?.at).toBe(NOW + 2 * HOUR);
+  });
+
+  it('releases a hold its owner does not know: the money goes back, the record says orphan', () => {
+    const { actor } = held();
+    // Another shard's word does not count, nor does a live answer.
+    expect(status(actor, 'wallet.01', 'N', NOW + HOUR).writes).toEqual([]);
+    expect(status(actor, SAGA, 'Y', NOW + HOUR).writes).toEqual([]);
+    expect(book(actor).accounts.get('p1')).toMatchObject({ available: 70_000n, held: 30_000n });
+    const fx = status(actor, SAGA, 'N', NOW + HOUR);
+    expect(book(actor).accounts.get('p1')).toMatchObject({ available: 100_000n, held: 0n });
+    expect(book(actor).txns.get('ORPHAN-1')).toMatchObject({ state: 'released', orphan: true });
+    expect(book(actor).holds.size).toBe(0);
+    expect(fx.events).toContainEqual({
+      type: 'hold.orphaned',
+      corr: 'ORPHAN-1',
+      kind: 'transfer',
+      owner: SAGA,
+      amount: 30_000n,
+    });
+    expect(fx.events.filter((e) => e.type === 'posting').map((e) => e.op)).toEqual(['release']);
+    // A late answer changes nothing more.
+    expect(status(actor, SAGA, 'N', NOW + 2 * HOUR).writes).toEqual([]);
+  });
+
+  it('lets only the owner move its hold: a commit or release from another shard is ignored', () => {
+    const { actor } = held();
+    for (const kind of ['account.commit', 'account.release'] as const) {
+      const fx = new RecordingEffects();
+      const env = envelope(kind, 'wallet.01', PROVINCE, 'ORPHAN-1', { transferId: 'ORPHAN-1' });
+      actor.handle(env, NOW + 1, fx);
+      expect(fx.writes).toEqual([]);
+      expect(fx.sends).toEqual([]);
+    }
+    expect(book(actor).txns.get('ORPHAN-1')?.state).toBe('reserved');
+  });
+
+  it('after a restart, the holds timer is armed again from the records', () => {
+    const { actor, fx } = held();
+    const records = new Map<string, unknown>(
+      accountRecords([{ id: 'p1', region: '510100', balance: 100_000n }]),
+    );
+    for (const w of fx.writes) records.set(w.key, w.value);
+    const restarted = new ProvinceActor(PROVINCE, records);
+    const again = new RecordingEffects();
+    restarted.recover(NOW + 10, again);
+    expect(restarted.accountBook.holds.get('ORPHAN-1')).toMatchObject({ owner: SAGA, at: NOW });
+    expect(again.timers.find((t) => t.key === 'holds')?.at).toBe(NOW + HOUR);
+    expect(actor.accountBook.holds.size).toBe(1);
   });
 });

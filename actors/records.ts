@@ -34,6 +34,11 @@ export interface TxnRecord {
   readonly amount: Fen;
   readonly state: TxnState;
   readonly reason: Reason | undefined;
+  /** Who asked for the hold (the saga's shard), and when (virtual ms): orphan holds. */
+  readonly owner?: string | undefined;
+  readonly at?: number | undefined;
+  /** Released because its owner had never heard of it, or had ended it (an orphan hold). */
+  readonly orphan?: true | undefined;
 }
 
 /**
@@ -103,6 +108,11 @@ export interface BillRecord {
   readonly remainder: Fen;
   readonly state: BillState;
   readonly reason: Reason | undefined;
+  /** Who asked for the hold (the bill saga's shard), and when (virtual ms): orphan holds. */
+  readonly owner?: string | undefined;
+  readonly at?: number | undefined;
+  /** Released because its owner had never heard of it, or had ended it (an orphan hold). */
+  readonly orphan?: true | undefined;
 }
 
 type ClaimState = 'claimed' | 'paid' | 'released' | 'refused';

@@ -82,6 +82,12 @@ export class SagaTable<M extends AnyStateMachine, Id extends string | number = s
     this.kind.done?.(current, fx);
   }
 
+  /** The saga exists and has not reached a final state. */
+  live(id: Id): boolean {
+    const saga = this.snapshots.get(id);
+    return saga !== undefined && !isDone(saga);
+  }
+
   /** After a restart: every saga not done re-sends its current step (its timers are gone). */
   resume(event: (id: Id) => EventFromLogic<M>, fx: Effects): void {
     for (const [id, saga] of this.snapshots) {

@@ -26,6 +26,7 @@ export const TIMERS = {
   billSaga: timer('bill', 'wallet', "a bill saga's retry or its pre-settlement expiry (F3)"),
   contributionSaga: timer('pay', 'wallet', "a contribution saga's retry (F4)"),
   month: timer('month', 'province', 'the next 1st of the month: its credits (P4)'),
+  holds: timer('holds', 'province', 'the oldest open hold to check with its owner'),
   clearingBatch: timer('batch', 'settlement', "a clearing batch's next step or retry (F5)"),
   request: timer('request', 'app', "a request's retry until it is answered"),
   face: timer('face', 'app', "a relative's look at the phone (E5)"),

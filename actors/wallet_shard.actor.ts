@@ -674,6 +674,12 @@ const ROUTES: Routes = {
     }),
   'wallet.checked': (s, env, now, fx) => s.checked(env, now, fx),
   'wallet.open': (s, env, _now, fx) => s.open(env, fx),
+  // Orphan holds: is a saga of this shard still under way behind a province's hold?
+  'hold.query': (s, env, _now, fx) => {
+    const { holdId } = env.body;
+    const live = s.transfers.live(holdId) || s.bills.live(holdId);
+    fx.send(env.from, 'hold.status', holdId, { holdId, live: live ? 'Y' : 'N' });
+  },
   'bind.request': (s, env, now, fx) => s.toWallet(env.body.donorId, env, now, fx),
   'contribution.pay': (s, env, now, fx) => s.toWallet(env.body.payerId, env, now, fx),
   'wallet.credit': (s, env, now, fx) => s.toWallet(env.body.walletId, env, now, fx),

@@ -7,11 +7,12 @@
 import { describe, expect, it } from 'vitest';
 
 import { APP_ADDRESS } from '../actors/addresses.ts';
+import { RECORDS } from '../actors/records.ts';
 import { buildWorld } from '../world/build.ts';
 import type { DurableView } from '../world/recount.ts';
 import { evaluateCluster, type Gathered } from './check.ts';
 import { clusterScenario } from './deployment.ts';
-import type { ActorReport } from './reconcile.ts';
+import { type ActorReport, openHolds } from './reconcile.ts';
 
 const scenario = clusterScenario({ population: { wallets: 400 } });
 const world = buildWorld(scenario);
@@ -91,5 +92,43 @@ describe('the cluster checker', () => {
         ),
       ),
     ).toEqual(['allRequestsAnswered']);
+  });
+});
+
+describe('open holds, as a province reports them when the cluster will not go quiet', () => {
+  it('names each hold still open with its amount, the owner that asked for it and its age', () => {
+    const records = new Map<string, unknown>([
+      [
+        RECORDS.txn.key('ORPHAN-1'),
+        {
+          accountId: 'p1',
+          amount: 368_043n,
+          state: 'reserved',
+          reason: undefined,
+          owner: 'wallet.01',
+          at: 1_000,
+        },
+      ],
+      [
+        RECORDS.txn.key('T-2'),
+        {
+          accountId: 'p1',
+          amount: 100n,
+          state: 'committed',
+          reason: undefined,
+          owner: 'wallet.00',
+          at: 0,
+        },
+      ],
+      [
+        RECORDS.txn.key('OLD'),
+        { accountId: 'p1', amount: 5n, state: 'reserved', reason: undefined },
+      ],
+    ]);
+    expect(openHolds(records, 61_000)).toEqual([
+      'hold OLD: 0.05 yuan for ?, age unknown',
+      'hold ORPHAN-1: 3680.43 yuan for wallet.01, 60 s old',
+    ]);
+    expect(openHolds(new Map(), 0)).toEqual([]);
   });
 });

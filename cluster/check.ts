@@ -106,7 +106,8 @@ async function quiesce(
         return r === undefined
           ? `${a} silent`
           : `${a} ${r.up ? 'up' : 'down'}, ${r.settled ? 'settled' : 'unsettled'}, ` +
-              `open ${r.openWork}`;
+              `open ${r.openWork}` +
+              ((r.holds ?? []).length > 0 ? ` (${(r.holds ?? []).join('; ')})` : '');
       });
       options.log.warn({ open: described }, 'not quiescent before the timeout');
       return { reports, quiesced: false, open: described };

@@ -11,6 +11,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { encodeEnvelope } from '../protocol/index.ts';
+import { drawPopulation } from '../world/build.ts';
 import type { RunResult } from '../world/result.ts';
 import { readScenarioFile } from '../world/scenario_file.ts';
 import { topologyFor } from '../world/topology.ts';
@@ -65,7 +66,9 @@ describe('a local 3-node cluster under real faults', () => {
     writeFileSync(
       scenarioFile,
       `workload:\n  transfers: ${TRANSFERS}\n  binds: ${BINDS}\n  revokes: ${REVOKES}\n` +
-        `  enrolmentChanges: ${CHANGES}\n  bills: ${BILLS}\n  contributions: ${CONTRIBUTIONS}\n`,
+        `  enrolmentChanges: ${CHANGES}\n  bills: ${BILLS}\n  contributions: ${CONTRIBUTIONS}\n` +
+        // Orphan holds are asked about after 3 s here, so the one injected below is released.
+        `protocol:\n  orphanHoldAfterMs: 3000\n`,
     );
     const scenario = clusterScenario(readScenarioFile(scenarioFile));
     const topology = topologyFor(scenario.topology);
@@ -144,6 +147,24 @@ describe('a local 3-node cluster under real faults', () => {
       body: { transferId: 'FORGED-1', accountId: 'nobody', amount: 100n },
     } as never);
     admin.publish('gj.v1.province.11.app.0', forged); // says wallet.01, arrives as app.0
+    // A faulty wallet host's valid-looking reserve, for a transfer no saga knows: an orphan
+    // hold, which the province asks wallet.01 about after 3 s and then releases.
+    const { population } = drawPopulation(cluster.options.scenario);
+    const payer = population.people.find(
+      (p) => p.province === '11' && p.ebmi && p.openingBalance >= 36_843n,
+    );
+    expect(payer).toBeDefined();
+    const orphan = encodeEnvelope({
+      v: 1,
+      id: 'orphan-1',
+      kind: 'account.reserve',
+      from: 'wallet.01',
+      to: 'province.11',
+      corr: 'ORPHAN-1',
+      sentAt: 0,
+      body: { transferId: 'ORPHAN-1', accountId: payer?.id ?? '', amount: 36_843n },
+    });
+    admin.publish('gj.v1.province.11.wallet.01', orphan);
     await admin.flush();
     await admin.close();
 
@@ -220,6 +241,7 @@ describe('a local 3-node cluster under real faults', () => {
   it('refused the garbage and the forgery at the boundary, counted', () => {
     expect(result.boundary.MALFORMED_FRAME ?? 0).toBeGreaterThan(0);
     expect(result.boundary.FORGED_SENDER).toBe(1);
+    expect(result.counts['hold.transfer.orphanReleased']).toBe(1);
   });
 
   it("denied a province host's user another province's subjects and other users' inboxes", () => {

@@ -22,7 +22,7 @@ import type { Scenario } from '../world/scenario.ts';
 import { FencedError, Journal, JournalClosedError } from './journal.ts';
 import { liveClock, LiveEnvironment } from './live_runtime.ts';
 import { connectNats, drainWithin, type NatsLogin, NatsTransport } from './nats_transport.ts';
-import { type ActorReport, openWork } from './reconcile.ts';
+import { type ActorReport, openHolds, openWork } from './reconcile.ts';
 import { adminSubject, assertAddress, inboxSubject, senderOf } from './subjects.ts';
 
 /** How long a starting process keeps trying its first connection. */
@@ -171,6 +171,9 @@ export class HostProcess implements HostObserver {
       settled: host.settled,
       openWork: openWork(host.store.durable),
       now: this.runtime.now(),
+      ...(host.address.startsWith('province.')
+        ? { holds: openHolds(host.store.durable, this.runtime.now()) }
+        : {}),
       journalSeq: journal?.sequence ?? 0,
       records: host.store.durable.size,
       received: host.received,

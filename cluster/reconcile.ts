@@ -3,6 +3,7 @@
 // twice in a row, then reads the journals themselves (cluster/check.ts).
 import { BILL_AT_REST } from '../actors/bill_saga.machine.ts';
 import { visitRecords } from '../actors/records.ts';
+import { type Fen, formatFen } from '../protocol/index.ts';
 import type { Refusal } from '../world/outcomes.ts';
 
 export interface ActorReport {
@@ -36,6 +37,8 @@ export interface ActorReport {
   readonly refusals?: readonly Refusal[];
   /** The requests it was to offer, by kind. */
   readonly requestsByKind?: Record<string, number>;
+  /** A province only: the holds still open, oldest first (at most 5), each with owner and age. */
+  readonly holds?: readonly string[];
 }
 
 /**
@@ -69,4 +72,31 @@ export function openWork(records: ReadonlyMap<string, unknown>): number {
     },
   });
   return open;
+}
+
+/**
+ * The holds still open in a province's records, oldest first (at most `max`): what a check that
+ * finds money held names, with the owner that asked for each and its age at `now`.
+ */
+export function openHolds(
+  records: ReadonlyMap<string, unknown>,
+  now: number,
+  max = 5,
+): readonly string[] {
+  const holds: Array<{ id: string; amount: Fen; owner: string; at: number | undefined }> = [];
+  visitRecords(records, {
+    txn: (id, txn) => {
+      if (txn.state === 'reserved')
+        holds.push({ id, amount: txn.amount, owner: txn.owner ?? '?', at: txn.at });
+    },
+    insuredBill: (id, bill) => {
+      if (bill.state === 'reserved' && bill.acctPay > 0n)
+        holds.push({ id, amount: bill.acctPay, owner: bill.owner ?? '?', at: bill.at });
+    },
+  });
+  holds.sort((a, b) => (a.at ?? 0) - (b.at ?? 0) || (a.id < b.id ? -1 : 1));
+  return holds.slice(0, max).map(({ id, amount, owner, at }) => {
+    const age = at === undefined ? 'age unknown' : `${Math.round((now - at) / 1000)} s old`;
+    return `hold ${id}: ${formatFen(amount)} yuan for ${owner}, ${age}`;
+  });
 }

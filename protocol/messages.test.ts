@@ -60,6 +60,8 @@ const EXPECTED_FIELDS: Record<string, string> = {
   'wallet.opened': 'walletId:id open:flag',
   'wallet.check': 'transferId:id walletId:id',
   'wallet.checked': 'transferId:id walletId:id open:flag',
+  'hold.query': 'holdId:id',
+  'hold.status': 'holdId:id live:flag',
   'bill.presettle':
     'billId:id personId:id treatmentRegion:id care:care disease:id ' +
     'total:amount eligible:amount0 emergency:flag networked:flag useWallet:flag',

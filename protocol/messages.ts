@@ -264,6 +264,10 @@ const BODY_SPECS = {
   // (a read, deciding nothing; the credit step stays the authority).
   'wallet.check': { transferId: 'id', walletId: 'id' },
   'wallet.checked': { transferId: 'id', walletId: 'id', open: 'flag' },
+  // Orphan holds: a province asks the owner of an old hold whether the saga behind it is still
+  // under way; one that is not (never heard of, or ended) is released.
+  'hold.query': { holdId: 'id' },
+  'hold.status': { holdId: 'id', live: 'flag' },
   // F3: a bill at a designated provider, settled directly (D1–D11). The POS talks to the
   // patient's wallet shard (the national hub); the insured province applies its policy.
   'bill.presettle': {

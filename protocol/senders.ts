@@ -49,6 +49,8 @@ const SENDER_ROLES: { readonly [K in Kind]: readonly Role[] } = {
   'wallet.opened': ['wallet'],
   'wallet.check': ['wallet'],
   'wallet.checked': ['wallet'],
+  'hold.query': ['province'],
+  'hold.status': ['wallet'],
   'bill.presettle': ['app'],
   'bill.presettled': ['wallet'],
   'bill.refused': ['wallet'],

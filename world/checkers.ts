@@ -76,6 +76,8 @@ export class Checkers implements Outcomes {
   credits = 0;
   /** W1: wallets their holders opened during the run. */
   opened = 0;
+  /** Orphan holds released, by kind. */
+  readonly orphaned = new Map<string, number>();
   available: Fen = 0n;
   held: Fen = 0n;
   wallet: Fen = 0n;
@@ -215,6 +217,9 @@ export class Checkers implements Outcomes {
       }
       case 'wallet.opened':
         this.opened++;
+        return;
+      case 'hold.orphaned':
+        this.orphaned.set(event.kind, (this.orphaned.get(event.kind) ?? 0) + 1);
         return;
       case 'clearing.line':
         return; // the lines themselves are checked on settlement's records at the end

@@ -86,6 +86,8 @@ export interface Outcomes {
   readonly credits: number;
   /** W1: wallets their holders opened during the run. */
   readonly opened: number;
+  /** Orphan holds released, by kind (transfer, bill). */
+  readonly orphaned: ReadonlyMap<string, number>;
   /** W14: SMS notices sent, one per credit. */
   readonly sms: number;
 }
@@ -227,6 +229,7 @@ export function outcomesFromRecords(
     batchLate: new Map(),
     credits: 0,
     opened: 0,
+    orphaned: new Map(),
     sms: 0,
   };
   const ended = new Map<string, string>();
@@ -237,6 +240,12 @@ export function outcomesFromRecords(
       billSaga: readBill(o),
       contributionSaga: readContribution(o),
       wallet: readWallet(o, ended),
+      txn: (_, txn) => {
+        if (txn.orphan === true) o.orphaned.set('transfer', (o.orphaned.get('transfer') ?? 0) + 1);
+      },
+      insuredBill: (_, bill) => {
+        if (bill.orphan === true) o.orphaned.set('bill', (o.orphaned.get('bill') ?? 0) + 1);
+      },
       clearingBatch: (month, batch) => {
         o.batchStates.set(month, String(batch.value));
         o.batchLate.set(month, batch.context.late.length);

@@ -108,6 +108,10 @@ export function countOutcomes(outcomes: Outcomes, options: CountOptions): Tally 
   counts['credit.local.credited'] = outcomes.credits;
   // W1: a wallet is opened by its holder, where they are insured.
   counts['open.local.opened'] = outcomes.opened;
+  // Holds whose owner knew no live saga behind them, released by the province.
+  for (const kind of ['transfer', 'bill']) {
+    counts[`hold.${kind}.orphanReleased`] = outcomes.orphaned.get(kind) ?? 0;
+  }
   countBills(outcomes, tally);
   for (const state of BATCH_PATH) counts[`clearing.national.${state.toLowerCase()}`] = 0;
   for (const state of outcomes.batchStates.values())

@@ -260,6 +260,10 @@ const PROTOCOL = mapping(
     authTtlMs: ref('duration', 'W13: a transfer not confirmed within this long is rejected.'),
     returnHour: ref('hour', 'W11: the hour of the next day at which an unreceived credit returns.'),
     presettleTtlMs: ref('duration', 'F3 (D11): a pre-settlement never settled is released then.'),
+    orphanHoldAfterMs: ref(
+      'duration',
+      'A hold still open this long is checked with its owner; one it does not know is released.',
+    ),
     netting: oneOf(NETTINGS, 'F5: how a clearing batch nets provinces.'),
     allowWalletToWalletRetransfer: {
       not: {},
