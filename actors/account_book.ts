@@ -594,22 +594,32 @@ export class AccountBook {
     return total;
   }
 
-  /** F5: pay a statement into the national clearing account, once per month. */
+  /**
+   * F5: pay a statement into the national clearing account, once per month. The money leaves
+   * the fund into transit; settlement takes it from there when it hears of the funding.
+   */
   fundStatement(month: number, amount: Fen, fx: Effects): void {
     if (this.fundedMonths.has(month)) return;
     this.fund -= amount;
     this.fundedMonths.add(month);
     fx.write(RECORDS.poolingFund.key(), this.fund);
     fx.write(RECORDS.statementFunded.key(month), amount);
+    const corr = `batch.${month}.${this.ledger}`;
+    if (amount > 0n)
+      this.post(fx, 'fund', corr, 'fund', 'fund', this.fund, 'transit', 'transit', amount);
   }
 
-  /** F5: a disbursal from the national clearing account, once per month. */
+  /** F5: a disbursal from the national clearing account (out of transit), once per month. */
   receiveDisbursal(month: number, amount: Fen, fx: Effects): void {
     if (this.receivedMonths.has(month)) return;
     this.fund += amount;
     this.receivedMonths.add(month);
     fx.write(RECORDS.poolingFund.key(), this.fund);
     fx.write(RECORDS.disbursalReceived.key(month), amount);
+    const corr = `batch.${month}.${this.ledger}`;
+    // The transit counter's own balance is not tracked here: it spans ledgers.
+    if (amount > 0n)
+      this.post(fx, 'receive', corr, 'transit', 'transit', 0n, 'fund', 'fund', amount);
   }
 
   region(code: string): RegionRecord {

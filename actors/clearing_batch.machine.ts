@@ -233,7 +233,11 @@ function batchEffects(config: ProtocolConfig) {
     takeFunding: ({ context, event }: Args) => {
       const province = sender(event);
       const statement = context.statements[province];
-      event.book.moveClearing((statement?.toFund ?? 0n) + (statement?.topUp ?? 0n), event.fx);
+      event.book.moveClearing(
+        (statement?.toFund ?? 0n) + (statement?.topUp ?? 0n),
+        event.fx,
+        `batch.${context.month}.ledger.${provinceAddress(province)}`,
+      );
       if (statement !== undefined && statement.topUp > 0n) {
         const held = event.book.prepayments.get(province) ?? { size: 0n, balance: 0n };
         event.book.putPrepayment(
@@ -247,7 +251,7 @@ function batchEffects(config: ProtocolConfig) {
     payOut: ({ context, event }: Args) => {
       let out = 0n;
       for (const s of Object.values(context.statements)) out += s.toReceive;
-      event.book.moveClearing(-out, event.fx);
+      event.book.moveClearing(-out, event.fx, `batch.${context.month}`);
     },
   };
 }

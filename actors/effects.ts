@@ -17,7 +17,13 @@ export type MoneyClass =
   | 'income' // P4 monthly credits, from payroll or the pooling fund
   | 'payable' // F3 personal-account money paid for a bill, owed to the treatment place
   | 'spent' // F3/F4 wallet money spent (a bill's acctMulaidPay, a contribution), by origin
-  | 'contributed'; // F4 personal-account money paid as a relative's resident contribution
+  | 'contributed' // F4 personal-account money paid as a relative's resident contribution
+  // Money between funds (F5): each province's pooling fund, the national clearing account, and
+  // what is on its way between them (a statement funded and not yet taken, a disbursal paid out
+  // and not yet received): one counter across ledgers, zero when nothing is in flight.
+  | 'fund'
+  | 'clearing'
+  | 'transit';
 
 export type PostingOp =
   | 'open'
@@ -33,7 +39,13 @@ export type PostingOp =
   | 'income'
   // F3/F4: money leaves a person for a bill or a contribution, or comes back when it is undone.
   | 'pay'
-  | 'unpay';
+  | 'unpay'
+  // F5: a fund pays its statement into transit, settlement takes it into the clearing account;
+  // settlement pays a disbursal out into transit, the receiving fund takes it.
+  | 'fund'
+  | 'take'
+  | 'payOut'
+  | 'receive';
 
 /** One double-entry posting: `amount` leaves `debit` and arrives at `credit`, in one ledger. */
 export interface Posting {

@@ -75,8 +75,10 @@ export interface Opening {
   readonly records: ReadonlyMap<string, ReadonlyMap<string, unknown>>;
   /** Σ personal-account balances: the conservation law's right side. */
   readonly openingTotal: Fen;
-  /** Σ pooling funds + the national clearing account (F5's own law). */
+  /** Σ pooling funds + the national clearing account: the rest of the law's right side. */
   readonly openingFunds: Fen;
+  /** Of openingFunds, the national clearing account's: the prepayments it holds. */
+  readonly openingClearing: Fen;
 }
 
 export function openingRecords(input: OpeningInput): Opening {
@@ -117,7 +119,7 @@ export function openingRecords(input: OpeningInput): Opening {
   if (funds !== undefined) settlement.set(RECORDS.clearingAccount.key(), clearingAccount);
   for (const [address, own] of walletRecords(input)) records.set(address, own);
   records.set(SETTLEMENT_ADDRESS, settlement);
-  return { records, openingTotal, openingFunds };
+  return { records, openingTotal, openingFunds, openingClearing: clearingAccount };
 }
 
 /** A province's opening accounts, funded from their regions' source accounts. */

@@ -68,11 +68,6 @@ export function regionSum(region: RegionRecord): Fen {
   );
 }
 
-/** What flowed out of (or, ≤ 0, into) a region's personal accounts: P4, F3 and F4. */
-export function regionOutside(region: RegionRecord): Fen {
-  return (region.income ?? 0n) + (region.payable ?? 0n) + (region.contributed ?? 0n);
-}
-
 /**
  * The civil registry's and the enrolment system's record of one person insured in this province
  * (DOMAIN §3.1 IdentitySvc: background data; ASSUMPTION: kept per province). `kin` says, for a

@@ -55,9 +55,27 @@ export class SettlementBook {
     fx.write(RECORDS.prepayment.key(province), prepayment);
   }
 
-  moveClearing(delta: Fen, fx: Effects): void {
+  /**
+   * The clearing account takes a funded statement out of transit (delta > 0), or pays a batch's
+   * disbursals out into transit (delta < 0): one posting each, under `corr`.
+   */
+  moveClearing(delta: Fen, fx: Effects, corr: string): void {
     this.clearingAccount += delta;
     fx.write(RECORDS.clearingAccount.key(), this.clearingAccount);
+    if (delta === 0n) return;
+    const take = delta > 0n;
+    fx.emit({
+      type: 'posting',
+      ledger: 'ledger.settlement',
+      op: take ? 'take' : 'payOut',
+      corr,
+      debit: take ? 'transit' : 'clearing',
+      debitClass: take ? 'transit' : 'clearing',
+      credit: take ? 'clearing' : 'transit',
+      creditClass: take ? 'clearing' : 'transit',
+      amount: take ? delta : -delta,
+      debitAfter: take ? 0n : this.clearingAccount,
+    });
   }
 
   /** K10: settlement's cumulative medical payable per insured province, from every live line. */

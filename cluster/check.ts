@@ -196,7 +196,7 @@ export function evaluateCluster(gathered: Gathered): RunResult {
     invariants: Object.fromEntries(results),
     notices: { sms: outcomes.sms },
     requests: load?.requestsByKind ?? {},
-    money: moneyOf(money, world.openingTotal),
+    money: moneyOf(money, { people: world.openingTotal, funds: world.openingFunds }),
     population: populationOf(world),
     network: {},
     boundary: boundaryOf(reports),

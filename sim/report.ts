@@ -31,7 +31,7 @@ export function buildResult(sim: Simulation, wallMs: number): RunResult {
     invariants: Object.fromEntries(checkers.results),
     notices: { sms: checkers.sms },
     requests: requestsByKind(world.workload),
-    money: moneyOf(checkers, checkers.openingTotal),
+    money: moneyOf(checkers.money, { people: world.openingTotal, funds: world.openingFunds }),
     population: populationOf(world),
     network: {
       deliveries: sim.deliveries,

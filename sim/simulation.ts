@@ -117,7 +117,8 @@ export class Simulation implements HostEnvironment, HostObserver {
       () => this.virtualMs,
       (at, from, to, frame) => this.queue.push(at, { k: 'deliver', from, to, frame }),
     );
-    this.checkers = new Checkers(this.world.openingTotal);
+    const { openingTotal, openingFunds, openingClearing } = this.world;
+    this.checkers = new Checkers(openingTotal, openingFunds, openingClearing);
     this.appHost = hosts.get(APP_ADDRESS) as ActorHost;
     // Each actor arms what its records say is scheduled (a province's next month, P4).
     for (const actorHost of hosts.values()) actorHost.start();

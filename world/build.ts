@@ -47,8 +47,10 @@ export interface World {
   readonly machines: WalletMachines;
   /** Σ personal-account balances at the start: the conservation law's right side. */
   readonly openingTotal: Fen;
-  /** F5: Σ pooling funds + the national clearing account at the start (a second law). */
+  /** F5: Σ pooling funds + the national clearing account at the start. */
   readonly openingFunds: Fen;
+  /** Of openingFunds, the national clearing account's (the prepayments). */
+  readonly openingClearing: Fen;
 }
 
 /**
@@ -108,6 +110,7 @@ export function buildWorld(scenario: Scenario, prng = new Prng(scenario.seed).fo
     machines,
     openingTotal: opening.openingTotal,
     openingFunds: opening.openingFunds,
+    openingClearing: opening.openingClearing,
   };
 }
 

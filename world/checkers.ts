@@ -11,16 +11,26 @@
 //   Σ available + Σ held + Σ wallet − overlap + returning = Σ opening balances
 // so each transfer's money is counted once: at the donor until the credit decision, at the
 // recipient after it, and in transit on its way back. Money that enters people from outside (P4
-// credits) or leaves them (bills F3, contributions F4) is booked against counters, whose sum
-// `outside` joins the left side: Σ people's money + outside = Σ opening balances.
+// credits) or leaves them (bills F3, contributions F4) is booked against counters (income,
+// payable, spent, contributed), and money between funds is in a pooling fund, the national
+// clearing account or in transit between them; every class joins the left side, and the right
+// is everything the run opened with (world/invariants.ts `lawTotal`).
 import * as hdr from 'hdr-histogram-js';
 
-import type { DomainEvent, Fact, MoneyClass, Posting } from '../actors/effects.ts';
+import type { DomainEvent, Fact, MoneyClass, Posting, PostingOp } from '../actors/effects.ts';
 import type { Fen } from '../protocol/index.ts';
 import { formatFen } from '../protocol/index.ts';
 import { fmtTime } from './faults.ts';
 import { checkRecount } from './final_checks.ts';
-import { type Recount, verdicts } from './invariants.ts';
+import {
+  describeMoney,
+  lawTotal,
+  MONEY_CLASSES,
+  type MoneyTotals,
+  type Recount,
+  verdicts,
+  ZERO_MONEY,
+} from './invariants.ts';
 import type {
   Accepted,
   BillState,
@@ -43,12 +53,15 @@ const OP_BITS = {
   income: 256,
   pay: 512,
   unpay: 1024,
-} as const;
+  // F5: each province's funding and disbursal of a month, and settlement's side of each, once.
+  fund: 2048,
+  take: 4096,
+  payOut: 8192,
+  receive: 16384,
+} as const satisfies Record<PostingOp, number>;
 const LIABILITY_BIT = 16;
 const REVERSE_BIT = 128;
 const PERSON_MONEY: ReadonlySet<MoneyClass> = new Set(['available', 'held', 'wallet']);
-/** Counters money enters people from (P4) or leaves them to (F3, F4). */
-const OUTSIDE: ReadonlySet<MoneyClass> = new Set(['income', 'payable', 'spent', 'contributed']);
 
 export class Checkers implements Outcomes {
   private now = 0;
@@ -74,19 +87,12 @@ export class Checkers implements Outcomes {
     readonly at: number;
   }> = [];
   credits = 0;
+  /** The money of every class, as the postings moved it (docs/ARCHITECTURE.md, "Conservation"). */
+  readonly money: { -readonly [K in keyof MoneyTotals]: Fen };
   /** W1: wallets their holders opened during the run. */
   opened = 0;
   /** Orphan holds released, by kind. */
   readonly orphaned = new Map<string, number>();
-  available: Fen = 0n;
-  held: Fen = 0n;
-  wallet: Fen = 0n;
-  overlap: Fen = 0n;
-  returning: Fen = 0n;
-  /**
-   * Σ income + payable + spent + contributed: what came in from outside or went out (P4, F3, F4).
-   */
-  outside: Fen = 0n;
   /** Conservation checks run: one per delivered message and per sync. */
   checks = 0;
   private readonly returningByCorr = new Map<string, Fen>();
@@ -103,8 +109,27 @@ export class Checkers implements Outcomes {
     numberOfSignificantValueDigits: 3,
   });
 
-  constructor(readonly openingTotal: Fen) {
-    this.available = openingTotal;
+  /**
+   * `openingTotal`: Σ personal accounts at the start; `openingFunds`: Σ pooling funds and the
+   * national clearing account at the start, of which `openingClearing` is the clearing
+   * account's (the prepayments). The law's right side is openingTotal + openingFunds.
+   */
+  constructor(
+    readonly openingTotal: Fen,
+    readonly openingFunds: Fen = 0n,
+    openingClearing: Fen = 0n,
+  ) {
+    this.money = {
+      ...ZERO_MONEY,
+      available: openingTotal,
+      fund: openingFunds - openingClearing,
+      clearing: openingClearing,
+    };
+  }
+
+  /** The law's right side: everything the run opened with. */
+  get opening(): Fen {
+    return this.openingTotal + this.openingFunds;
   }
 
   /** Events that just became durable at `address`, in order. */
@@ -119,35 +144,34 @@ export class Checkers implements Outcomes {
   /** The conservation equation on the running totals: O(1), after every delivered message. */
   check(): void {
     this.checks++;
-    const total =
-      this.available + this.held + this.wallet - this.overlap + this.returning + this.outside;
-    if (total !== this.openingTotal) {
+    const total = lawTotal(this.money);
+    if (total !== this.opening) {
       this.fail(
         'conservation',
-        `Σ available ${formatFen(this.available)} + held ${formatFen(this.held)} + wallet ` +
-          `${formatFen(this.wallet)} − in-flight overlap ${formatFen(this.overlap)} + returning ` +
-          `${formatFen(this.returning)} + outside ${formatFen(this.outside)} = ` +
-          `${formatFen(total)}, opening total ${formatFen(this.openingTotal)} ` +
-          `(off by ${formatFen(total - this.openingTotal)})`,
+        `${describeMoney(this.money)} = ${formatFen(total)}, opening ` +
+          `${formatFen(this.opening)} (off by ${formatFen(total - this.opening)})`,
+      );
+    }
+    // Transit spans ledgers: a fund takes money out of it only after settlement put it in, and
+    // the other way round, so below zero it was received twice, or before it was sent.
+    if (this.money.transit < 0n) {
+      this.fail(
+        'conservation',
+        `money in transit between funds is ${formatFen(this.money.transit)}: ` +
+          'more arrived than was sent',
       );
     }
   }
 
   /** A full recount of the durable records: it must hold, and agree with the running totals. */
   checkpoint(recount: Recount): void {
-    checkRecount(recount, this.openingTotal, this.fail);
-    const classes = (
-      m: Pick<Recount, 'available' | 'held' | 'wallet' | 'overlap' | 'returning' | 'outside'>,
-    ) =>
-      [m.available, m.held, m.wallet, m.overlap, m.returning, m.outside].map(formatFen).join('/');
-    const running = classes(this);
-    const counted = classes(recount);
-    if (running !== counted) {
-      this.fail(
-        'conservation',
-        `running totals ${running} ≠ recount ${counted} ` +
-          `(available/held/wallet/overlap/returning/outside)`,
+    checkRecount(recount, this.opening, this.fail);
+    const off = MONEY_CLASSES.filter((cls) => this.money[cls] !== recount[cls]);
+    if (off.length > 0) {
+      const both = off.map(
+        (cls) => `${cls} ${formatFen(this.money[cls])} ≠ ${formatFen(recount[cls])}`,
       );
+      this.fail('conservation', `running totals disagree with the recount: ${both.join(', ')}`);
     }
   }
 
@@ -257,14 +281,14 @@ export class Checkers implements Outcomes {
   private trackReturning(p: Posting): void {
     if (p.op === 'return') {
       this.returningByCorr.set(p.corr, p.amount);
-      this.returning += p.amount;
+      this.money.returning += p.amount;
     } else if (p.op === 'refund') {
       // A refund whose return is not durable (only a host that sends before its writes are
       // durable can cause it) changes nothing here, so the equation shows the money twice.
       const amount = this.returningByCorr.get(p.corr);
       if (amount !== undefined) {
         this.returningByCorr.delete(p.corr);
-        this.returning -= amount;
+        this.money.returning -= amount;
       }
     }
   }
@@ -279,11 +303,11 @@ export class Checkers implements Outcomes {
     const counted = this.inOverlap.get(p.corr);
     if (held !== undefined && this.credited.has(p.corr)) {
       if (counted === undefined) {
-        this.overlap += held;
+        this.money.overlap += held;
         this.inOverlap.set(p.corr, held);
       }
     } else if (counted !== undefined) {
-      this.overlap -= counted;
+      this.money.overlap -= counted;
       this.inOverlap.delete(p.corr);
     }
   }
@@ -310,9 +334,7 @@ export class Checkers implements Outcomes {
   }
 
   private move(cls: MoneyClass, delta: Fen): void {
-    if (cls === 'available') this.available += delta;
-    else if (cls === 'held') this.held += delta;
-    else if (cls === 'wallet') this.wallet += delta;
-    else if (OUTSIDE.has(cls)) this.outside += delta;
+    // Counter accounts of a single ledger (source, due, liability) sum to zero there: not money.
+    if (cls !== 'source' && cls !== 'due' && cls !== 'liability') this.money[cls] += delta;
   }
 }

@@ -15,7 +15,7 @@ import type { Fen } from '../protocol/index.ts';
 import { formatFen } from '../protocol/index.ts';
 import { fmtTime } from './faults.ts';
 import { type FinalInput, late, reportStuck } from './final_input.ts';
-import type { Fail, Recount } from './invariants.ts';
+import { describeMoney, type Fail, lawTotal, type Recount } from './invariants.ts';
 import { describeParties, disagree, liabilityDisagreements, type Parties } from './parties.ts';
 import {
   checkBills,
@@ -41,16 +41,13 @@ export function finalChecks(input: FinalInput, fail: Fail): void {
  * The conservation equation (docs/ARCHITECTURE.md) on a recount of the durable records, every
  * ledger summing to zero, and no account below zero.
  */
-export function checkRecount(money: Recount, openingTotal: Fen, fail: Fail): void {
-  const { available, held, wallet, overlap, returning, outside } = money;
-  const total = available + held + wallet - overlap + returning + outside;
-  if (total !== openingTotal) {
+/** The law on a recount: every class adds up to what the run opened with (`opening`). */
+export function checkRecount(money: Recount, opening: Fen, fail: Fail): void {
+  const total = lawTotal(money);
+  if (total !== opening) {
     fail(
       'conservation',
-      `recount: Σ available ${formatFen(available)} + held ${formatFen(held)} + wallet ` +
-        `${formatFen(wallet)} − overlap ${formatFen(overlap)} ` +
-        `+ returning ${formatFen(returning)} + outside ${formatFen(outside)} ` +
-        `= ${formatFen(total)} ≠ opening ${formatFen(openingTotal)}`,
+      `recount: ${describeMoney(money)} = ${formatFen(total)} ≠ opening ${formatFen(opening)}`,
     );
   }
   for (const [ledger, sum] of money.unbalanced) {

@@ -1,7 +1,7 @@
 // The invariants of DESIGN §8 by name, how a verdict on one is kept, and the sink every check
 // reports to. The simulator checks some of them after every message (world/checkers.ts); both
 // runtimes check all of them on the actors' durable records (world/final_checks.ts).
-import type { Fen } from '../protocol/index.ts';
+import { type Fen, formatFen } from '../protocol/index.ts';
 
 const INVARIANTS = [
   'conservation',
@@ -46,17 +46,74 @@ export function verdicts(prefix: () => string = () => ''): {
   return { results, fail };
 }
 
-/** Per-class money a recount found in the actors' durable records (world/recount.ts). */
-export interface Recount {
+/**
+ * The money of every class of the conservation law (docs/ARCHITECTURE.md, "Conservation"):
+ * people's (available, held, wallet), the two corrections for money decided at one party and
+ * not yet at the other (overlap, returning), the counters money enters or leaves people by
+ * (income ≤ 0, payable, spent, contributed), and money between funds (each pooling fund, the
+ * national clearing account, and what is on its way between them).
+ */
+export interface MoneyTotals {
   readonly available: Fen;
   readonly held: Fen;
   readonly wallet: Fen;
   readonly overlap: Fen;
   readonly returning: Fen;
-  /**
-   * Σ of the counters money enters or leaves people by: income (≤ 0), payable, spent, contributed.
-   */
-  readonly outside: Fen;
+  readonly income: Fen;
+  readonly payable: Fen;
+  readonly spent: Fen;
+  readonly contributed: Fen;
+  readonly fund: Fen;
+  readonly clearing: Fen;
+  readonly transit: Fen;
+}
+
+export const MONEY_CLASSES = [
+  'available',
+  'held',
+  'wallet',
+  'overlap',
+  'returning',
+  'income',
+  'payable',
+  'spent',
+  'contributed',
+  'fund',
+  'clearing',
+  'transit',
+] as const satisfies ReadonlyArray<keyof MoneyTotals>;
+
+export const ZERO_MONEY: MoneyTotals = {
+  available: 0n,
+  held: 0n,
+  wallet: 0n,
+  overlap: 0n,
+  returning: 0n,
+  income: 0n,
+  payable: 0n,
+  spent: 0n,
+  contributed: 0n,
+  fund: 0n,
+  clearing: 0n,
+  transit: 0n,
+};
+
+/** The law's left side: every class added up, the overlap taken off once. */
+export function lawTotal(m: MoneyTotals): Fen {
+  let total = 0n;
+  for (const cls of MONEY_CLASSES) total += cls === 'overlap' ? -m[cls] : m[cls];
+  return total;
+}
+
+/** Every class in yuan, the way the law adds them up: for a violation's detail. */
+export function describeMoney(m: MoneyTotals): string {
+  return MONEY_CLASSES.map((cls) => `${cls === 'overlap' ? '−' : '+'} ${cls} ${formatFen(m[cls])}`)
+    .join(' ')
+    .slice(2);
+}
+
+/** Per-class money a recount found in the actors' durable records (world/recount.ts). */
+export interface Recount extends MoneyTotals {
   /** Ledgers whose accounts do not sum to zero, with their sums. */
   readonly unbalanced: ReadonlyArray<readonly [string, Fen]>;
   /** Accounts below zero. */

@@ -41,7 +41,7 @@ export function judgeRecords(input: RecordsToJudge): RecordJudgement {
   const { scenario } = world;
   const { results, fail } = verdicts();
   const money = recount(views);
-  checkRecount(money, world.openingTotal, fail);
+  checkRecount(money, world.openingTotal + world.openingFunds, fail);
   input.before?.(fail);
   const outcomes = outcomesFromRecords(views, input.refusals);
   finalChecks(

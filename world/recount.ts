@@ -1,12 +1,6 @@
 // A full recount of money from the actors' durable records alone, for checkpoints: it must agree
 // with the checkers' running totals, every ledger must sum to zero and no account be negative.
-import {
-  RECORDS,
-  type RecordVisitor,
-  regionOutside,
-  regionSum,
-  visitRecords,
-} from '../actors/records.ts';
+import { RECORDS, type RecordVisitor, regionSum, visitRecords } from '../actors/records.ts';
 import { balanceOf } from '../actors/wallet.ts';
 import type { Fen } from '../protocol/index.ts';
 import type { Recount } from './invariants.ts';
@@ -24,7 +18,15 @@ export function recount(actors: Iterable<DurableView>): Recount {
   let available = 0n;
   let held = 0n;
   let wallet = 0n;
-  let outside = 0n;
+  let income = 0n;
+  let payable = 0n;
+  let contributed = 0n;
+  let spentTotal = 0n;
+  let fund = 0n;
+  let clearing = 0n;
+  // Money between funds on its way: funded by a province and not yet taken by settlement, or
+  // paid out by settlement and not yet received by a province (F5).
+  let transit = 0n;
   const unbalanced: Array<readonly [string, Fen]> = [];
   const negative: string[] = [];
   const reserved = new Map<string, Fen>();
@@ -44,7 +46,9 @@ export function recount(actors: Iterable<DurableView>): Recount {
       },
       region: (_, region) => {
         ledgerSum += regionSum(region);
-        outside += regionOutside(region);
+        income += region.income ?? 0n;
+        payable += region.payable ?? 0n;
+        contributed += region.contributed ?? 0n;
       },
       txn: (id, txn) => {
         if (txn.state === 'reserved') reserved.set(id, txn.amount);
@@ -64,7 +68,28 @@ export function recount(actors: Iterable<DurableView>): Recount {
       // Wallet money spent on bills and contributions (F3, F4), by origin.
       spent: (_, spent) => {
         ledgerSum += spent;
-        outside += spent;
+        spentTotal += spent;
+      },
+      poolingFund: (_, balance) => {
+        fund += balance;
+      },
+      statementFunded: (_, amount) => {
+        transit += amount;
+      },
+      disbursalReceived: (_, amount) => {
+        transit -= amount;
+      },
+      clearingAccount: (_, balance) => {
+        clearing += balance;
+      },
+      clearingBatch: (_, { value, context }) => {
+        for (const province of context.funded) {
+          const s = context.statements[province];
+          transit -= (s?.toFund ?? 0n) + (s?.topUp ?? 0n);
+        }
+        if (value === 'FUNDED' || value === 'DISBURSED' || value === 'RECONCILED') {
+          for (const s of Object.values(context.statements)) transit += s.toReceive;
+        }
       },
     };
     visitRecords(actor.store.durable, visitor);
@@ -78,5 +103,20 @@ export function recount(actors: Iterable<DurableView>): Recount {
   // W11: returned by the wallet, not yet refunded by the province (still 'committed' there).
   let returning = 0n;
   for (const id of returned) returning += committed.get(id) ?? 0n;
-  return { available, held, wallet, overlap, returning, outside, unbalanced, negative };
+  return {
+    available,
+    held,
+    wallet,
+    overlap,
+    returning,
+    income,
+    payable,
+    spent: spentTotal,
+    contributed,
+    fund,
+    clearing,
+    transit,
+    unbalanced,
+    negative,
+  };
 }

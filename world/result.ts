@@ -13,7 +13,7 @@ import type { Fen } from '../protocol/index.ts';
 import { formatFen } from '../protocol/index.ts';
 import type { World } from './build.ts';
 import type { Requests } from './final_input.ts';
-import type { InvariantResult } from './invariants.ts';
+import { type InvariantResult, MONEY_CLASSES, type MoneyTotals } from './invariants.ts';
 import type { Outcomes } from './outcomes.ts';
 import type { Intent } from './workload.ts';
 
@@ -307,20 +307,21 @@ function faultLines(result: RunResult): string[] {
   ];
 }
 
-/** The money classes of the conservation law, as the result shows them (yuan text). */
+/**
+ * Every money class of the conservation law, as the result shows them (yuan text), with what
+ * the run opened with: the classes add up (the overlap taken off) to `opening`.
+ */
 export function moneyOf(
-  money: { available: Fen; held: Fen; wallet: Fen; overlap: Fen; returning: Fen; outside: Fen },
-  openingTotal: Fen,
+  money: MoneyTotals,
+  opening: { readonly people: Fen; readonly funds: Fen },
 ): Record<string, string> {
-  return {
-    openingTotal: formatFen(openingTotal),
-    available: formatFen(money.available),
-    held: formatFen(money.held),
-    wallet: formatFen(money.wallet),
-    inFlightOverlap: formatFen(money.overlap),
-    returning: formatFen(money.returning),
-    outside: formatFen(money.outside),
+  const out: Record<string, string> = {
+    opening: formatFen(opening.people + opening.funds),
+    openingPersonalAccounts: formatFen(opening.people),
+    openingFunds: formatFen(opening.funds),
   };
+  for (const cls of MONEY_CLASSES) out[cls] = formatFen(money[cls]);
+  return out;
 }
 
 export function populationOf(
