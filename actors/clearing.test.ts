@@ -25,9 +25,12 @@ import {
   netMultilateral,
   netPairwise,
   PREPAYMENT_WARNING_BP,
+  prepaymentSizeOf,
   prepaymentTopUp,
+  resetsPrepayments,
   splitByScope,
   sumPositions,
+  withSpend,
 } from './clearing.ts';
 
 const MONTH = 202503;
@@ -320,11 +323,51 @@ describe('prepayments (K1, K7)', () => {
       toReceive: 0n,
       prepaymentBalance: 0n,
       prepaymentTopUp: 100n,
+      prepaymentSize: 100n,
+      prepaymentReturned: 0n,
     });
     expect(out[0]).toMatchObject({ net: 60n, prepaymentDrawn: 0n, toFund: 0n, toReceive: 60n });
     expect(out[2]).toMatchObject({ net: 0n, toFund: 0n, toReceive: 0n, prepaymentTopUp: 0n });
     // Funded with its top-up, the prepayment is full again.
     expect(out[3]!.prepaymentBalance + out[3]!.prepaymentTopUp).toBe(100n);
+  });
+
+  it('K7: the size is 2× the average month on record; a reset tops up or returns, whatever the usage', () => {
+    expect(prepaymentSizeOf([])).toBe(0n);
+    expect(prepaymentSizeOf([10n, 20n])).toBe(30n);
+    expect(prepaymentSizeOf([1n, 1n, 0n])).toBe(1n); // 4/3, rounded down
+    // The history keeps the last 12 months, one entry per month, in order.
+    let p: Prepayment = { size: 0n, balance: 0n };
+    for (let m = 1; m <= 14; m++)
+      p = withSpend(p, 202400 + ((m - 1) % 12) + 1 + (m > 12 ? 100 : 0), BigInt(m));
+    expect(p.history?.map(([m]) => m)).toEqual([
+      202403, 202404, 202405, 202406, 202407, 202408, 202409, 202410, 202411, 202412, 202501,
+      202502,
+    ]);
+    expect(withSpend(p, 202502, 99n).history?.at(-1)).toEqual([202502, 99n]);
+    expect(resetsPrepayments(202512)).toBe(true);
+    expect(resetsPrepayments(202601)).toBe(false);
+    const positions = new Map([
+      ['11', 10n],
+      ['51', -10n],
+    ]);
+    const held = new Map([
+      ['11', { size: 100n, balance: 100n }],
+      ['51', { size: 100n, balance: 95n }],
+    ]);
+    const [bj, sc] = applyPrepayments(
+      positions,
+      held,
+      new Map([
+        ['11', 30n],
+        ['51', 200n],
+      ]),
+    );
+    // Beijing above its new size gives the rest back; Sichuan, 5 % used, still tops up to 200.
+    expect(bj).toMatchObject({ prepaymentSize: 30n, prepaymentReturned: 70n, prepaymentTopUp: 0n });
+    expect(sc).toMatchObject({ prepaymentDrawn: 10n, prepaymentSize: 200n, prepaymentTopUp: 115n });
+    // Without a reset, 5 % used is no reason to top up (K7's warning level).
+    expect(applyPrepayments(positions, held)[1]).toMatchObject({ prepaymentTopUp: 0n });
   });
 
   it('K1: a due smaller than the balance is drawn whole; a top-up follows only past 70 %', () => {
@@ -397,6 +440,8 @@ describe('statements', () => {
       toReceive: 0n,
       prepaymentBalance: 90n,
       prepaymentTopUp: 0n,
+      prepaymentSize: 200n,
+      prepaymentReturned: 0n,
     });
   });
 

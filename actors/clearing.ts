@@ -207,18 +207,43 @@ export function netMultilateral(m: ClearingMatrix): MultilateralNetting {
 // size. ASSUMPTION: the draw covers the whole net due (both ledgers), not only the fund share K7
 // sizes it on, because one net figure is what moves.
 
-// K7's sizing (2 × the average monthly spend of the last 12 months, reset each January) is not
-// modelled: a run is shorter than a year, and the opening prepayments are sized from the
-// population (docs/ARCHITECTURE.md, decision 23).
+// K7's sizing: 2 × the average monthly cross-province medical spend on record, reset with the
+// statements of each December's batch (issued in January); the opening size comes from the
+// national history (world/build.ts). ASSUMPTION: the spend is the province's medical payable on
+// the statements (fund and account shares together: one line carries both).
 /** ASSUMPTION (DOMAIN F5): a top-up is due once more than 70.00 % of the prepayment is used. */
 export const PREPAYMENT_WARNING_BP = 7_000;
 const BP_PER_WHOLE = 10_000n;
+/** K7: months of spend a prepayment remembers (a year). */
+const HISTORY_MONTHS = 12;
 
 export interface Prepayment {
   /** This year's size (K7). */
   readonly size: Fen;
   /** Still held in the national clearing account; size − balance is this year's usage. */
   readonly balance: Fen;
+  /** K7: the province's cross-province medical spend per cleared month, [YYYYMM, fen], last 12. */
+  readonly history?: ReadonlyArray<readonly [number, Fen]> | undefined;
+}
+
+/** K7: 2 × the average monthly spend of the months given (fen, rounded down); 0 with none. */
+export function prepaymentSizeOf(monthly: readonly Fen[]): Fen {
+  if (monthly.length === 0) return 0n;
+  let sum = 0n;
+  for (const m of monthly) sum += m;
+  return (2n * sum) / BigInt(monthly.length);
+}
+
+/** The history with one month's spend added (replacing a month already there), the last 12. */
+export function withSpend(p: Prepayment, month: number, spend: Fen): Prepayment {
+  const kept = (p.history ?? []).filter(([m]) => m !== month);
+  const history = [...kept, [month, spend] as const].sort((a, b) => a[0] - b[0]);
+  return { ...p, history: history.slice(-HISTORY_MONTHS) };
+}
+
+/** K7: the December batch's statements reset each prepayment to its size from history. */
+export function resetsPrepayments(month: number): boolean {
+  return month % 100 === 12;
 }
 
 function checkPrepayment(p: Prepayment, api: string): void {
@@ -248,6 +273,9 @@ export interface PrepaymentApplication {
   /** Balance after the draw, and the top-up (K7) the province owes on top of toFund. */
   readonly prepaymentBalance: Fen;
   readonly prepaymentTopUp: Fen;
+  /** K7's January reset: the new size, and what comes back to the province above it. */
+  readonly prepaymentSize: Fen;
+  readonly prepaymentReturned: Fen;
 }
 
 /**
@@ -257,6 +285,8 @@ export interface PrepaymentApplication {
 export function applyPrepayments(
   positions: ReadonlyMap<string, Fen>,
   prepayments: ReadonlyMap<string, Prepayment>,
+  /** K7's reset: each province's new size (absent: no reset this month). */
+  resized: ReadonlyMap<string, Fen> = new Map(),
 ): PrepaymentApplication[] {
   expectArg(sumPositions(positions) === 0n, 'applyPrepayments: positions do not sum to 0');
   const provinces = [...new Set([...positions.keys(), ...prepayments.keys()])].sort(byCode);
@@ -267,7 +297,16 @@ export function applyPrepayments(
     const due = net < 0n ? -net : 0n;
     const prepaymentDrawn = due < held.balance ? due : held.balance;
     const prepaymentBalance = held.balance - prepaymentDrawn;
-    const topUp = prepaymentTopUp({ size: held.size, balance: prepaymentBalance });
+    const size = resized.get(province);
+    // A reset brings the prepayment to its new size whatever the usage: up by a top-up, or
+    // down by what is returned to the province.
+    const topUp =
+      size === undefined
+        ? prepaymentTopUp({ size: held.size, balance: prepaymentBalance })
+        : size > prepaymentBalance
+          ? size - prepaymentBalance
+          : 0n;
+    const returned = size !== undefined && size < prepaymentBalance ? prepaymentBalance - size : 0n;
     const toReceive = net > 0n ? net : 0n;
     return {
       province,
@@ -277,6 +316,8 @@ export function applyPrepayments(
       toReceive,
       prepaymentBalance,
       prepaymentTopUp: topUp,
+      prepaymentSize: size ?? held.size,
+      prepaymentReturned: returned,
     };
   });
   const sum = (f: (a: PrepaymentApplication) => Fen) => out.reduce((t, a) => t + f(a), 0n);
@@ -342,7 +383,17 @@ export function buildStatements(
 ): ClearingStatement[] {
   checkMonth(month, 'buildStatements');
   const totals = ledgerTotals(matrixObligations(m));
-  return applyPrepayments(netMultilateral(m).positions, prepayments).map((a) => {
+  // K7: December's statements reset every prepayment to 2× its average month on record,
+  // December's own spend included.
+  const resized = new Map<string, Fen>();
+  if (resetsPrepayments(month)) {
+    for (const [province, p] of prepayments) {
+      const spend = (totals.get(province) ?? NO_TOTALS).medicalPayable;
+      const history = withSpend(p, month, spend).history ?? [];
+      resized.set(province, prepaymentSizeOf(history.map(([, fen]) => fen)));
+    }
+  }
+  return applyPrepayments(netMultilateral(m).positions, prepayments, resized).map((a) => {
     const t = totals.get(a.province) ?? NO_TOTALS;
     const gross = t.medicalReceivable + t.walletReceivable - t.medicalPayable - t.walletPayable;
     invariant(gross === a.net, `${a.province}: gross totals disagree with the net position`);

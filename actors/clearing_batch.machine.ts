@@ -27,7 +27,9 @@ import {
   netPairwise,
   type PairTransfer,
   PAY_WORKING_DAYS,
+  resetsPrepayments,
   STATEMENT_ISSUE_DAY_LAST,
+  withSpend,
 } from './clearing.ts';
 import { DAY_MS, HOUR_MS, type ProtocolConfig } from './config.ts';
 import type { Effects } from './effects.ts';
@@ -41,6 +43,9 @@ interface StatementRecord {
   readonly topUp: Fen;
   readonly drawn: Fen;
   readonly toReceive: Fen;
+  /** K7's January reset: the prepayment's new size, and what it returns to the province. */
+  readonly size: Fen;
+  readonly returned: Fen;
   readonly medicalPayable: Fen;
   readonly walletPayable: Fen;
 }
@@ -96,6 +101,11 @@ type Province = Extract<BatchEvent, { province: string }>;
 type Answers = 'confirmed' | 'funded' | 'disbursed';
 const sender = (event: BatchEvent) => (event as Province).province;
 
+/** What a province is paid out of the clearing account: its receipt, and a reset's return. */
+function paidTo(s: StatementRecord | undefined): Fen {
+  return (s?.toReceive ?? 0n) + (s?.returned ?? 0n);
+}
+
 /** States a batch passes at once: nobody to ask, nobody to pay. */
 function passes(state: BatchState, context: BatchContext): boolean {
   switch (state) {
@@ -103,7 +113,7 @@ function passes(state: BatchState, context: BatchContext): boolean {
     case 'STATEMENTS_ISSUED':
       return context.provinces.length === 0;
     case 'FUNDED':
-      return context.provinces.every((p) => (context.statements[p]?.toReceive ?? 0n) === 0n);
+      return context.provinces.every((p) => paidTo(context.statements[p]) === 0n);
     default:
       return false;
   }
@@ -130,7 +140,7 @@ function sendStep(state: string, context: BatchContext, event: BatchEvent): void
     }
   } else if (state === 'FUNDED') {
     for (const province of provinces) {
-      const amount = statements[province]?.toReceive ?? 0n;
+      const amount = paidTo(statements[province]);
       if (amount === 0n || context.disbursed.includes(province)) continue;
       fx.send(provinceAddress(province), 'clearing.disburse', corr, { month, amount });
     }
@@ -147,6 +157,8 @@ function issue(context: BatchContext, book: SettlementBook, config: ProtocolConf
       topUp: s.prepaymentTopUp,
       drawn: s.prepaymentDrawn,
       toReceive: s.toReceive,
+      size: s.prepaymentSize,
+      returned: s.prepaymentReturned,
       medicalPayable: s.medicalPayable,
       walletPayable: s.walletPayable,
     };
@@ -222,12 +234,17 @@ function batchEffects(config: ProtocolConfig) {
       sendStep(state, args.context, args.event);
       arm(state, args);
     },
-    /** The draws leave the prepayments at issue; top-ups come back with each payer's funding. */
+    /**
+     * The draws (and a reset's returns) leave the prepayments at issue, each month's spend joins
+     * their history (K7); top-ups come back with each payer's funding.
+     */
     drawPrepayments: ({ context, event }: Args) => {
       for (const [province, s] of Object.entries(context.statements)) {
-        if (s.drawn === 0n) continue;
-        const held = event.book.prepayments.get(province) ?? { size: 0n, balance: 0n };
-        event.book.putPrepayment(province, { ...held, balance: held.balance - s.drawn }, event.fx);
+        const held = event.book.prepayments.get(province);
+        if (held === undefined) continue;
+        const balance = held.balance - s.drawn - s.returned;
+        const next = withSpend({ ...held, size: s.size, balance }, context.month, s.medicalPayable);
+        event.book.putPrepayment(province, next, event.fx);
       }
     },
     takeFunding: ({ context, event }: Args) => {
@@ -250,7 +267,7 @@ function batchEffects(config: ProtocolConfig) {
     // Every payer has paid in: pay the receivers out of the clearing account.
     payOut: ({ context, event }: Args) => {
       let out = 0n;
-      for (const s of Object.values(context.statements)) out += s.toReceive;
+      for (const s of Object.values(context.statements)) out += paidTo(s);
       event.book.moveClearing(-out, event.fx, `batch.${context.month}`);
     },
   };
@@ -273,7 +290,15 @@ function batchChanges(config: ProtocolConfig) {
     resetAttempt: change(() => ({ attempt: 0 })),
     nextAttempt: change(({ context }) => ({ attempt: context.attempt + 1 })),
     allocate: change(({ context, event }) => ({
-      provinces: event.book.provincesOf(context.month),
+      provinces: resetsPrepayments(context.month)
+        ? // K7's reset reaches every province that holds a prepayment, obligations or not.
+          [
+            ...new Set([
+              ...event.book.provincesOf(context.month),
+              ...event.book.prepayments.keys(),
+            ]),
+          ].sort()
+        : event.book.provincesOf(context.month),
       confirmed: [],
       attempt: 0,
     })),
@@ -317,7 +342,7 @@ const BATCH_GUARDS = {
     const count = context[answers].length + 1;
     if (answers !== 'disbursed') return count === context.provinces.length;
     const { provinces, statements } = context;
-    return count >= provinces.filter((p) => (statements[p]?.toReceive ?? 0n) > 0n).length;
+    return count >= provinces.filter((p) => paidTo(statements[p]) > 0n).length;
   },
 };
 

@@ -188,6 +188,63 @@ describe('F5: the clearing batch machine', () => {
     expect(reconciled).toMatchObject({ state: 'DISBURSED', late: 1 });
   });
 
+  it('K7: December resets every prepayment to 2× its average month on record: down, the rest returned; up, topped up', () => {
+    const durable = new Map<string, unknown>([
+      // Beijing: 1,000 yuan held, 100 and 200 yuan spent in October and November.
+      [
+        RECORDS.prepayment.key('11'),
+        {
+          size: 100_000n,
+          balance: 100_000n,
+          history: [
+            [202510, 10_000n],
+            [202511, 20_000n],
+          ],
+        },
+      ],
+      // Sichuan: 20 of 100 yuan left, 500 yuan spent in November.
+      [
+        RECORDS.prepayment.key('51'),
+        { size: 10_000n, balance: 2_000n, history: [[202511, 50_000n]] },
+      ],
+      [RECORDS.clearingAccount.key(), 102_000n],
+    ]);
+    const h = new Harness(durable, 0, 202512);
+    // December: Sichuan's insured owe Beijing 100 yuan.
+    h.line('L1', 'medical', '510100', '110100', 10_000n);
+    h.tick();
+    const allocatedAt = h.tick();
+    h.answer('clearing.confirm', '11', allocatedAt);
+    h.answer('clearing.confirm', '51', allocatedAt);
+    const issuedAt = h.tick();
+    // Sichuan: (500 + 100) / 2 × 2 = 600 yuan; 20 drawn toward its 100 due, 80 fresh, and a
+    // top-up from 0 to 600. Beijing: (100 + 200 + 0) / 3 × 2 = 200 yuan: 800 of its 1,000 go
+    // back to it with its 100 yuan receipt.
+    const statements = h.fx.sent('clearing.statement').map((s) => [s.to, s.body]);
+    expect(statements).toEqual([
+      ['province.11', { month: 202512, toFund: 0n, topUp: 0n }],
+      ['province.51', { month: 202512, toFund: 8_000n, topUp: 60_000n }],
+    ]);
+    const prepayment = (p: string) => h.durable.get(RECORDS.prepayment.key(p));
+    expect(prepayment('11')).toMatchObject({ size: 20_000n, balance: 20_000n });
+    expect(prepayment('51')).toMatchObject({ size: 60_000n, balance: 0n });
+    h.answer('clearing.funded', '11', issuedAt);
+    h.answer('clearing.funded', '51', issuedAt);
+    expect(prepayment('51')).toMatchObject({ size: 60_000n, balance: 60_000n });
+    expect(h.fx.sent('clearing.disburse').map((s) => [s.to, s.body.amount])).toEqual([
+      ['province.11', 90_000n],
+    ]);
+    h.answer('clearing.received', '11', issuedAt);
+    expect(h.state).toBe('RECONCILED');
+    // The clearing account holds exactly the prepayments again: 102 + 680 − 900 = 800 yuan.
+    expect(h.durable.get(RECORDS.clearingAccount.key())).toBe(80_000n);
+    expect((prepayment('11') as { history: unknown }).history).toEqual([
+      [202510, 10_000n],
+      [202511, 20_000n],
+      [202512, 0n],
+    ]);
+  });
+
   it('K10: a dispute stops the month; the allocation goes again after the next 02:00 reconciliation', () => {
     const h = september();
     h.tick();

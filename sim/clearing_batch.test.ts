@@ -117,8 +117,11 @@ describe('F5: the monthly clearing batch', () => {
   });
 
   it('K7: a prepayment used beyond 70 % is topped up to its size with the statement', () => {
-    const prepayments = records<Prepayment>(sim, 'settlement.0', 'pp:');
-    const toppedUp = Object.entries(batch.statements).filter(([, s]) => s.topUp > 0n);
+    // Fewer insured people for the same bills: prepayments sized per insured person run low.
+    const busy = run({ population: { wallets: 1_000 } });
+    const busyBatch = batchOf(busy, 202509);
+    const prepayments = records<Prepayment>(busy, 'settlement.0', 'pp:');
+    const toppedUp = Object.entries(busyBatch.statements).filter(([, s]) => s.topUp > 0n);
     expect(toppedUp.length).toBeGreaterThan(0);
     for (const [province, s] of toppedUp) {
       const p = prepayments.get(province)!;
@@ -127,9 +130,30 @@ describe('F5: the monthly clearing batch', () => {
     }
     // And the national clearing account holds exactly the prepayments once the batch is done.
     const held = [...prepayments.values()].reduce((n, p) => n + p.balance, 0n);
-    expect(sim.hosts.get('settlement.0')!.store.durable.get(RECORDS.clearingAccount.key())).toBe(
-      held,
-    );
+    const durable = busy.hosts.get('settlement.0')!.store.durable;
+    expect(durable.get(RECORDS.clearingAccount.key())).toBe(held);
+    expect([...busy.checkers.results].filter(([, r]) => !r.ok)).toEqual([]);
+  });
+
+  it('K7: December resets each prepayment to 2× its month on record, every invariant holding', () => {
+    const december = run({ protocol: { startDate: '2025-12-08' } });
+    expect([...december.checkers.results].filter(([, r]) => !r.ok)).toEqual([]);
+    const dec = batchOf(december, 202512);
+    expect(dec.state).toBe('RECONCILED');
+    const prepayments = records<Prepayment>(december, 'settlement.0', 'pp:');
+    let changed = 0;
+    for (const [province, p] of prepayments) {
+      const s = dec.statements[province]!;
+      // One month on record: the new size is twice it, and the prepayment is full at that size.
+      expect(p.history).toEqual([[202512, s.medicalPayable]]);
+      expect(p.size).toBe(2n * s.medicalPayable);
+      expect(p.balance).toBe(p.size);
+      if (s.returned > 0n || s.topUp > 0n) changed++;
+    }
+    expect(changed).toBeGreaterThan(0);
+    const held = [...prepayments.values()].reduce((n, p) => n + p.balance, 0n);
+    const account = december.hosts.get('settlement.0')!.store.durable;
+    expect(account.get(RECORDS.clearingAccount.key())).toBe(held);
   });
 
   it("moves money between pooling funds: payers' funds fall, receivers' rise, the total is kept", () => {

@@ -18,14 +18,21 @@ import { type Topology, topologyFor } from './topology.ts';
 import { buildWorkload, type Intent } from './workload.ts';
 
 /**
+ * K7 on the national history (DOMAIN §4.2): about 2.39e8 cross-province settlements in 2024 over
+ * 1,326,620,800 insured, each paid ≈ 1,191.24 yuan by the fund (2023: 1.5367e11 yuan of advance
+ * payments avoided over 1.29e8 settlements): ≈ 17.88 yuan a month per insured person.
+ */
+const MONTHLY_CROSS_PROVINCE_SPEND_FEN_PER_INSURED = 1_788n;
+
+/**
  * F5 (ASSUMPTION, docs/ARCHITECTURE.md decision 23): each pooling fund opens with 2,000 yuan per
- * insured person, and has advanced a prepayment (K1, K7) of 20 yuan per insured person to the
- * national clearing account: sized like 2× a month of cross-province spending, for want of a
- * history.
+ * insured person, and has advanced a prepayment (K1, K7) of 2× the average monthly
+ * cross-province spend per insured person to the national clearing account; December's batch
+ * resets it from the run's own history.
  */
 const OPENING_FUNDS: OpeningFunds = {
   fundFenPerInsured: 200_000n,
-  prepaymentFenPerInsured: 2_000n,
+  prepaymentFenPerInsured: 2n * MONTHLY_CROSS_PROVINCE_SPEND_FEN_PER_INSURED,
 };
 
 /**

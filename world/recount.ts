@@ -88,7 +88,7 @@ export function recount(actors: Iterable<DurableView>): Recount {
           transit -= (s?.toFund ?? 0n) + (s?.topUp ?? 0n);
         }
         if (value === 'FUNDED' || value === 'DISBURSED' || value === 'RECONCILED') {
-          for (const s of Object.values(context.statements)) transit += s.toReceive;
+          for (const s of Object.values(context.statements)) transit += s.toReceive + s.returned;
         }
       },
     };
