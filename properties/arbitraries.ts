@@ -24,6 +24,7 @@ import {
   type ScriptedContribution,
   type ScriptedEnd,
   type ScriptedEnrolmentChange,
+  type ScriptedOpen,
   type ScriptedTransfer,
 } from '../world/scenario.ts';
 import { ENDING_PARTIES } from '../world/scenario_schema.ts';
@@ -154,6 +155,13 @@ const enrolmentArb: fc.Arbitrary<ScriptedEnrolmentChange> = fc.record({
   relation: fc.nat({ max: 200 }),
 });
 
+// W1: a recipient opens their wallet; a tenth of wallets start unopened (baseScenario), so some
+// openings open one, and transfers to it before are refused W10 at the request.
+const openArb: fc.Arbitrary<ScriptedOpen> = fc.record({
+  at: requestAt,
+  relation: fc.nat({ max: 200 }),
+});
+
 // Bills are mostly local, settled and modest; every place, kind of care, POS action (D11) and
 // flag still appears often enough. The first value of each list is what fast-check shrinks to.
 const billArb: fc.Arbitrary<ScriptedBill> = fc.record({
@@ -223,8 +231,8 @@ function candidateCount(scenario: Scenario): number {
 
 /**
  * A whole scenario for one property run, for the given protocol variant: a script mixing every
- * flow — 1–30 transfers, 0–6 bindings, 0–3 revocations, 0–2 enrolment changes, 0–5 bills and
- * 0–3 contributions — in one window, with faults over it.
+ * flow — 1–30 transfers, 0–6 bindings, 0–3 revocations, 0–2 enrolment changes, 0–2 wallet
+ * openings, 0–5 bills and 0–3 contributions — in one window, with faults over it.
  */
 export function scenarioArb(
   variant: ProtocolVariant,
@@ -246,6 +254,7 @@ export function scenarioArb(
         // W11: credits wait to be received (unreceived ones return at 06:00 the next day), or are
         // received on arrival.
         requireReceipt: fc.boolean(),
+        opens: fc.array(openArb, { maxLength: 2 }),
       })
       .map(
         ({
@@ -258,6 +267,7 @@ export function scenarioArb(
           faults,
           storeSyncMs,
           requireReceipt,
+          opens,
         }): Scenario => ({
           ...base,
           workload: { transfers: transfers.length },
@@ -265,6 +275,7 @@ export function scenarioArb(
           binds,
           ends,
           enrolmentChanges,
+          opens,
           bills,
           contributions,
           protocol: { ...base.protocol, requireReceipt },

@@ -46,6 +46,8 @@ describe('a scripted workload mixing every flow', () => {
       '  D0+10:00:45.000 relation #3 revoked by the recipient',
       'enrolment changes (1):',
       "  D0+10:00:20.000 relation #4's donor",
+      'wallet openings (1):',
+      "  D0+10:00:35.000 relation #1's recipient",
       'bills (5):',
       '  D0+10:00:15.000 patient #0 outpatient care (local) 200.00 yuan, POS settle, wallet',
       '  D0+10:00:05.000 patient #3 pharmacy care (sameProvince) 88.50 yuan, POS cancelBefore',

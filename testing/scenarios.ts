@@ -30,6 +30,7 @@ export const MIXED = {
     { at: '10:00:45', relation: 3, by: 'recipient' },
   ],
   enrolmentChanges: [{ at: '10:00:20', relation: 4 }],
+  opens: [{ at: '10:00:35', relation: 1 }],
   bills: [
     {
       at: '10:00:15',

@@ -44,6 +44,8 @@ export interface Scenario {
   readonly binds?: readonly ScriptedBind[] | undefined;
   readonly ends?: readonly ScriptedEnd[] | undefined;
   readonly enrolmentChanges?: readonly ScriptedEnrolmentChange[] | undefined;
+  /** Scripted wallet openings (W1): a relation's recipient opens their wallet. */
+  readonly opens?: readonly ScriptedOpen[] | undefined;
   /**
    * Scripted bills (F3) and resident contributions (F4), scripted like the lists above: bills
    * name a patient by index into the population's people, contributions a relation, modulo.
@@ -89,6 +91,12 @@ export interface ScriptedEnrolmentChange {
   readonly relation: number;
 }
 
+/** The relation's recipient opens their wallet (W1; already open: the answer says so). */
+export interface ScriptedOpen {
+  readonly at: number;
+  readonly relation: number;
+}
+
 /**
  * A bill at a designated provider (F3). The treatment region (in the place `where` names), the
  * disease of chronic care and the eligible share are drawn from a stream seeded by the patient's
@@ -129,7 +137,7 @@ export interface ScriptedContribution {
 /** The scripted lists: any present replaces the generated workload. */
 export type Script = Pick<
   Scenario,
-  'transfers' | 'binds' | 'ends' | 'enrolmentChanges' | 'bills' | 'contributions'
+  'transfers' | 'binds' | 'ends' | 'enrolmentChanges' | 'opens' | 'bills' | 'contributions'
 >;
 
 export function isScripted(script: Script): boolean {
@@ -138,6 +146,7 @@ export function isScripted(script: Script): boolean {
     script.binds !== undefined ||
     script.ends !== undefined ||
     script.enrolmentChanges !== undefined ||
+    script.opens !== undefined ||
     script.bills !== undefined ||
     script.contributions !== undefined
   );
@@ -236,6 +245,7 @@ export function scenarioFrom(input: unknown, base: Scenario = DEFAULT_SCENARIO):
     binds: listOr(raw, 'binds', base.binds),
     ends: listOr(raw, 'ends', base.ends),
     enrolmentChanges: listOr(raw, 'enrolmentChanges', base.enrolmentChanges),
+    opens: listOr(raw, 'opens', base.opens),
     bills: listOr(raw, 'bills', base.bills),
     contributions: listOr(raw, 'contributions', base.contributions),
     checks: section('checks', base.checks),

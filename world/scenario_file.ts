@@ -58,6 +58,7 @@ const SCRIPT_LISTS = [
   'binds',
   'ends',
   'enrolmentChanges',
+  'opens',
   'bills',
   'contributions',
 ] as const;
@@ -74,6 +75,7 @@ export function describeScript(scenario: Scenario): string[] {
     binds = [],
     ends = [],
     enrolmentChanges = [],
+    opens = [],
     bills = [],
     contributions = [],
   } = scenario;
@@ -90,6 +92,8 @@ export function describeScript(scenario: Scenario): string[] {
     ...ends.map((e) => `  ${fmtTime(e.at)} relation #${e.relation} revoked by the ${e.by}`),
     `enrolment changes (${enrolmentChanges.length}):`,
     ...enrolmentChanges.map((n) => `  ${fmtTime(n.at)} relation #${n.relation}'s donor`),
+    `wallet openings (${opens.length}):`,
+    ...opens.map((o) => `  ${fmtTime(o.at)} relation #${o.relation}'s recipient`),
     `bills (${bills.length}):`,
     ...bills.map(
       (b) =>
@@ -136,6 +140,7 @@ export function scenarioFile(scenario: Scenario): Record<string, unknown> {
     binds: scenario.binds,
     ends: scenario.ends,
     enrolmentChanges: scenario.enrolmentChanges,
+    opens: scenario.opens,
     bills: scenario.bills,
     contributions: scenario.contributions,
     checks: scenario.checks,

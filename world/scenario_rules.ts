@@ -126,7 +126,7 @@ export function populationShortfalls(scenario: Scenario, population: Population)
   const problems: string[] = [];
   if (isScripted(scenario)) {
     const needRelations = (
-      ['transfers', 'ends', 'enrolmentChanges', 'contributions'] as const
+      ['transfers', 'ends', 'enrolmentChanges', 'opens', 'contributions'] as const
     ).filter((name) => (scenario[name]?.length ?? 0) > 0);
     if (relations.length === 0 && needRelations.length > 0) {
       problems.push(

@@ -32,7 +32,15 @@ describe('the scenario schema', () => {
     expect(fieldsOf('population')).toEqual(['wallets', ...population].sort());
     expect(fieldsOf('topology')).toEqual(Object.keys(DEFAULT_SCENARIO.topology).sort());
     expect(fieldsOf('checks')).toEqual(Object.keys(DEFAULT_SCENARIO.checks).sort());
-    const scripted = ['transfers', 'binds', 'ends', 'enrolmentChanges', 'bills', 'contributions'];
+    const scripted = [
+      'transfers',
+      'binds',
+      'ends',
+      'enrolmentChanges',
+      'opens',
+      'bills',
+      'contributions',
+    ];
     expect(Object.keys(sections).sort()).toEqual(
       [...Object.keys(DEFAULT_SCENARIO), ...scripted].sort(),
     );

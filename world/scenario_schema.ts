@@ -334,6 +334,10 @@ const SCRIPT = {
     mapping({ at: ref('time'), relation: ref('index') }, ['at', 'relation']),
     "Scripted enrolment changes of a relation's donor (E6).",
   ),
+  opens: list(
+    mapping({ at: ref('time'), relation: ref('index') }, ['at', 'relation']),
+    "Scripted wallet openings by a relation's recipient (W1).",
+  ),
   bills: list(
     mapping(
       {

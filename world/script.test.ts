@@ -37,6 +37,7 @@ describe('a scripted workload mixing every flow', () => {
       '25s c0',
       '30s t0',
       '30s s3',
+      '35s o0',
       '40s b3',
       '45s e1',
       '50s b4',
@@ -44,6 +45,8 @@ describe('a scripted workload mixing every flow', () => {
       '55s c2',
     ]);
     const byId = new Map(workload.map((i) => [intentId(i), i]));
+    // W1: the opening names a relation; its recipient opens their wallet.
+    expect(byId.get('o0')).toMatchObject({ kind: 'open', walletId: relations[1]!.recipientId });
     const t1 = byId.get('t1') as TransferIntent;
     expect(t1).toMatchObject({
       donorId: relations[0]!.donorId,

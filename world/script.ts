@@ -23,8 +23,8 @@ const id = (prefix: string, i: number, n: number) =>
  * A scenario's scripted requests as the workload: transfers, bindings, revocations, enrolment
  * changes, bills and contributions merged in time order (stable for equal times: transfers
  * first, then bindings, ends, changes, bills and contributions, each in script order). Ids are
- * the generated workload's prefixes with the index in its list (`t…`, `b…`, `e…`, `n…`, `s…`,
- * `c…`), and there are no follow-up transfers: the script says which transfers happen. Each
+ * the generated workload's prefixes with the index in its list (`t…`, `b…`, `e…`, `n…`, `o…`,
+ * `s…`, `c…`), and there are no follow-up transfers: the script says which transfers happen. Each
  * request names a relation, a candidate or a person by index modulo their count, so a shrunk
  * script stays valid. What a script leaves to chance — a wrong claim's details (which kinship,
  * which digit, which requester), a bill's treatment region, disease and eligible share — is
@@ -42,6 +42,7 @@ export function scriptedWorkload(
   const binds = script.binds ?? [];
   const ends = script.ends ?? [];
   const changes = script.enrolmentChanges ?? [];
+  const opens = script.opens ?? [];
   const bills = script.bills ?? [];
   const contributions = script.contributions ?? [];
   checkScriptable(population, script);
@@ -80,6 +81,12 @@ export function scriptedWorkload(
     ...changes.map((n, i) =>
       enrolmentIntent(relation(n.relation), n.at, id('n', i, changes.length)),
     ),
+    ...opens.map((o, i): Intent => ({
+      kind: 'open',
+      at: o.at,
+      requestId: id('o', i, opens.length),
+      walletId: relation(o.relation).recipientId,
+    })),
     ...bills.map((b, i) => {
       const index = b.patient % people.length;
       return scriptedBillIntent(places, new Prng(index), people[index] as Person, {
@@ -114,9 +121,12 @@ function checkScriptable(population: Population, script: Script): void {
     (script.transfers?.length ?? 0) +
     (script.ends?.length ?? 0) +
     (script.enrolmentChanges?.length ?? 0) +
+    (script.opens?.length ?? 0) +
     (script.contributions?.length ?? 0);
   if (byRelation > 0 && population.relations.length === 0) {
-    throw new Error('scripted transfers, ends, enrolment changes and contributions need relations');
+    throw new Error(
+      'scripted transfers, ends, enrolment changes, openings and contributions need relations',
+    );
   }
   if ((script.binds?.length ?? 0) > 0 && population.candidates.length === 0) {
     throw new Error('scripted binds need bind candidates (population.candidateShare > 0)');
