@@ -198,6 +198,8 @@ const contributionArb: fc.Arbitrary<ScriptedContribution> = fc.record({
     { weight: 5, arbitrary: fc.constant(false) },
     { weight: 1, arbitrary: fc.constant(true) },
   ),
+  // E3's exception: now and then an account pays for an unbound relative, with no relation.
+  candidate: fc.option(fc.nat({ max: 200 }), { nil: undefined, freq: 4 }),
 });
 
 /** The scenario of a shape, before its script and faults are drawn. */

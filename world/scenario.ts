@@ -132,6 +132,11 @@ export interface ScriptedContribution {
   readonly source: ContributionSource;
   /** For next year, which has no amount yet (refused C1). */
   readonly nextYear: boolean;
+  /**
+   * From an account: the payer is a bind candidate's donor paying for that relative, who has no
+   * relation (F4a; E3's exception when the relative is not enrolled). Index modulo their count.
+   */
+  readonly candidate?: number | undefined;
 }
 
 /** The scripted lists: any present replaces the generated workload. */

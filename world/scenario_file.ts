@@ -102,11 +102,13 @@ export function describeScript(scenario: Scenario): string[] {
         `POS ${b.action}${b.useWallet ? ', wallet' : ''}${b.emergency ? ', emergency' : ''}`,
     ),
     `contributions (${contributions.length}):`,
-    ...contributions.map(
-      (c) =>
-        `  ${fmtTime(c.at)} relation #${c.relation} from the ` +
-        `${c.source === 'ACCOUNT' ? "donor's account" : "recipient's wallet"}` +
-        `${c.nextYear ? ', for next year' : ''}`,
+    ...contributions.map((c) =>
+      c.candidate !== undefined && c.source === 'ACCOUNT'
+        ? `  ${fmtTime(c.at)} candidate #${c.candidate} from the donor's account, no relation` +
+          `${c.nextYear ? ', for next year' : ''}`
+        : `  ${fmtTime(c.at)} relation #${c.relation} from the ` +
+          `${c.source === 'ACCOUNT' ? "donor's account" : "recipient's wallet"}` +
+          `${c.nextYear ? ', for next year' : ''}`,
     ),
   ];
 }

@@ -361,6 +361,10 @@ const SCRIPT = {
         relation: ref('index'),
         source: oneOf(CONTRIBUTION_SOURCES),
         nextYear: flag(),
+        candidate: ref(
+          'index',
+          "From an account: pay for a candidate's relative, with no relation (E3's exception).",
+        ),
       },
       ['at', 'relation', 'source', 'nextYear'],
     ),

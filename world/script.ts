@@ -101,7 +101,11 @@ export function scriptedWorkload(
       });
     }),
     ...contributions.map((c, i) => {
-      const r = relation(c.relation);
+      // E3's exception: an account payment for a relative with no relation, when asked.
+      const r =
+        c.candidate !== undefined && c.source === 'ACCOUNT' && candidates.length > 0
+          ? (candidates[c.candidate % candidates.length] as Relation)
+          : relation(c.relation);
       return contributionIntent(
         r,
         c.source,
