@@ -258,7 +258,7 @@ describe('W11: what the recipient has not received comes back at 06:00 the next 
         amount: 50_000n,
       });
       // W12 is released; the timer is gone.
-      expect(net.timers.size).toBe(0);
+      expect(net.workTimers).toBe(0);
       expect(net.request('T-3', 'd1', 'r1', 100n).kind).toBe('transfer.accepted');
     },
   );
@@ -381,7 +381,7 @@ describe('W11: what the recipient has not received comes back at 06:00 the next 
       expect(net.facts('transfer.outcome', 'T-1').map((f) => f.outcome)).toEqual(['completed']);
       expect(net.facts('transfer.receipt')).toEqual([]);
       expect(net.wallet('r1').tranches[0]?.received).toBe(true);
-      expect(net.timers.size).toBe(0);
+      expect(net.workTimers).toBe(0);
       net.advance(at(2, 6));
       expect(net.sent('wallet.settle')).toEqual([]);
       expect(balanceOf(net.wallet('r1'))).toBe(50_000n);
@@ -418,7 +418,7 @@ describe('W13: the donor confirms every transfer by face or password', () => {
     expect(net.postings()).toEqual([]);
     expect(net.account('d1')).toEqual({ region: '510100', available: 1_000_000n, held: 0n });
     expect(balanceOf(net.wallet('r1'))).toBe(0n);
-    expect(net.timers.size).toBe(0);
+    expect(net.workTimers).toBe(0);
     // The pair is free again (W12).
     expect(net.request('T-2', 'd1', 'r1', 50_000n).kind).toBe('transfer.accepted');
   });
@@ -625,7 +625,7 @@ describe('F1: binding a relative', () => {
           reason: undefined,
         },
       ]);
-      expect(net.timers.size).toBe(0);
+      expect(net.workTimers).toBe(0);
       // And the new relation carries a transfer.
       net.transfer('T-1', 'd1', 'r2', 10_000n);
       expect(balanceOf(net.wallet('r2'))).toBe(10_000n);
@@ -764,7 +764,7 @@ describe('F1: binding a relative', () => {
     expect(net.sent('bind.challenge')).toEqual([]);
     expect(net.sent('relation.add')).toEqual([]);
     expect(net.wallet('d1').relations).toEqual({});
-    expect(net.timers.size).toBe(0);
+    expect(net.workTimers).toBe(0);
   });
 
   it(
@@ -791,7 +791,7 @@ describe('F1: binding a relative', () => {
           },
         ]);
         expect(net.inboxOf('bind.challenge', 'B-1')).toHaveLength(1 + challengeResendsMax);
-        expect(net.timers.size).toBe(0);
+        expect(net.workTimers).toBe(0);
         // A face confirmed too late adds no relation.
         net.confirm('B-1', 'PASS');
         expect(net.sent('relation.add')).toEqual([]);
@@ -927,7 +927,7 @@ describe('E5: the relative confirms by face; either party may end the relation',
     ]);
     expect(net.sent('relation.add')).toEqual([]);
     expect(net.relation('d1', 'r1')).toEqual({ donorSide: undefined, recipientSide: undefined });
-    expect(net.timers.size).toBe(0);
+    expect(net.workTimers).toBe(0);
     // A later PASS for the same binding changes nothing; a new binding may succeed.
     net.confirm('B-1', 'PASS');
     expect(net.sent('relation.add')).toEqual([]);

@@ -818,7 +818,7 @@ describe('PRESETTLE_EXPIRED: a pre-settlement never settled is released', () => 
         refused('B-1', 'PRESETTLE_EXPIRED'),
       );
       expect(net.sent('bill.commit')).toEqual([]);
-      expect(net.timers.size).toBe(0);
+      expect(net.workTimers).toBe(0);
     },
   );
 

@@ -49,12 +49,9 @@ export class ProvinceActor implements Actor {
     const date = this.calendar.dateAt(now);
     const event = { type: env.kind, env, book: this.book, fx, date, now } as ProvinceEvent;
     this.snapshot = this.machines.step(this.snapshot, event);
+    // Armed when the first hold appears, and left to fire even if every hold is moved by then
+    // (it finds nothing and stops): arming and cancelling per transfer would cost a timer each.
     if (this.holdsDueAt === undefined) this.armHolds(now, fx);
-    else if (this.book.holds.size === 0) {
-      // Every hold was moved by its owner: nothing to check.
-      fx.cancelTimer(HOLDS_TIMER);
-      this.holdsDueAt = undefined;
-    }
   }
 
   /** P4: the month has begun; credit it (once), and wait for the next. Or: check old holds. */

@@ -22,6 +22,7 @@ import { openingRecords } from '../actors/opening.ts';
 import { ProvinceActor } from '../actors/province.actor.ts';
 import type { AccountRecord } from '../actors/records.ts';
 import { SettlementActor } from '../actors/settlement.actor.ts';
+import { TIMERS } from '../actors/timers.ts';
 import type { Relation, WalletContext, WalletStatus } from '../actors/wallet.ts';
 import {
   type BillSnapshot,
@@ -112,6 +113,16 @@ export class Net {
   readonly inbox: Message[] = [];
   readonly events: Array<{ address: string; event: DomainEvent }> = [];
   readonly timers = new Map<string, Timer>();
+
+  /**
+   * Timers of work still under way: every armed timer but a province's check of old holds,
+   * which is left to fire (and find nothing) once its holds are moved.
+   */
+  get workTimers(): number {
+    let n = 0;
+    for (const t of this.timers.values()) if (t.key !== TIMERS.holds.key()) n++;
+    return n;
+  }
   private readonly queue: Message[] = [];
   private timerSeq = 0;
   now = TEN_AM;
