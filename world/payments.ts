@@ -332,9 +332,17 @@ export function contributionIntents(
   if (relations.length === 0 || o.contributions === 0) return [];
   const local = relations.filter((r) => r.scope !== 'crossProvince');
   const cross = relations.filter((r) => r.scope === 'crossProvince');
-  const unenrolled = pop.candidates.filter(
-    (c) => c.scope !== 'crossProvince' && pop.personById.get(c.recipientId)?.enrolled === false,
-  );
+  // E3's exception: each unenrolled relative at most once (one payment enrols them; a second
+  // would only be C4), drawn without replacement.
+  const seen = new Set<string>();
+  const unenrolled = pop.candidates.filter((c) => {
+    const fresh =
+      c.scope !== 'crossProvince' &&
+      pop.personById.get(c.recipientId)?.enrolled === false &&
+      !seen.has(c.recipientId);
+    if (fresh) seen.add(c.recipientId);
+    return fresh;
+  });
   const idNoOf = (r: Relation) => pop.personById.get(r.recipientId)?.idNo ?? '';
   const width = String(Math.max(1, o.contributions)).length;
   const intents: ContributionIntent[] = [];
@@ -349,15 +357,17 @@ export function contributionIntents(
       continue;
     }
     if (prng.chance(0.6)) {
-      const pool =
-        prng.chance(0.1) && unenrolled.length > 0
-          ? unenrolled
-          : prng.chance(0.05) && cross.length > 0
-            ? cross
-            : local.length > 0
-              ? local
-              : relations;
-      const r = prng.pick(pool);
+      let r: Relation;
+      if (prng.chance(0.1) && unenrolled.length > 0) {
+        const i = prng.int(0, unenrolled.length - 1);
+        r = unenrolled[i] as Relation;
+        unenrolled[i] = unenrolled[unenrolled.length - 1] as Relation;
+        unenrolled.pop();
+      } else {
+        r = prng.pick(
+          prng.chance(0.05) && cross.length > 0 ? cross : local.length > 0 ? local : relations,
+        );
+      }
       intents.push(contributionIntent(r, 'ACCOUNT', at, payId, year, idNoOf(r)));
     } else {
       const r = prng.pick(relations);
