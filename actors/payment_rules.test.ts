@@ -17,6 +17,7 @@ import { describe, expect, it } from 'vitest';
 import type { Fen, Kind } from '../protocol/index.ts';
 import type { Care } from '../protocol/index.ts';
 import { KINDS } from '../protocol/index.ts';
+import { envelope, RecordingEffects } from '../testing/fakes.ts';
 import {
   at,
   type BillRequest,
@@ -1237,6 +1238,29 @@ describe('W10 and W1: a transfer to a wallet that is not open fails, at the requ
 
   it('W10: a transfer to a frozen wallet is refused W10 at the request, after asking its shard; no W6 transfer is used and nothing moves', () => {
     refusedW10('frz', 1);
+  });
+
+  it('W10: only the recipient\'s own shard answers for its wallet; another shard\'s "open" is ignored', () => {
+    const net = new Net();
+    const shard = net.shardOf('spo');
+    const body = { transferId: 'T-9', donorId: 'spo', recipientId: 'frz', amount: 100n };
+    const request = envelope('transfer.request', 'app.0', shard.address, 'T-9', {
+      ...body,
+      source: 'ACCOUNT' as const,
+    });
+    shard.checkRecipient(request, new RecordingEffects());
+    const answer = (from: string, open: 'Y' | 'N') => {
+      const fx = new RecordingEffects();
+      const checked = { transferId: 'T-9', walletId: 'frz', open };
+      shard.checked(envelope('wallet.checked', from, shard.address, 'T-9', checked), net.now, fx);
+      return fx.sends.map((m) => [m.kind, m.body]);
+    };
+    const frzShard = net.shardAddressOf('frz');
+    const other = ['wallet.00', 'wallet.01', 'wallet.02'].find((a) => a !== frzShard) ?? '';
+    expect(answer(other, 'Y')).toEqual([]);
+    expect(answer(frzShard, 'N')).toEqual([
+      ['transfer.refused', { transferId: 'T-9', reason: 'W10' }],
+    ]);
   });
 
   it("W10: a transfer to a closed wallet on the donor's shard is refused W10 at the request; no W6 transfer is used and nothing moves", () => {

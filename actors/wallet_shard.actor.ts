@@ -211,7 +211,6 @@ export class WalletShardActor implements Actor, ShardPort {
     this.contributions.resume((id) => ({ type: 'resume', ...this.payCarrier(id, now, fx) }), fx);
   }
 
-  /** A message for a wallet: stepped into its machine; an unknown wallet refuses with NO_WALLET. */
   /**
    * W10 at the request: transfer requests waiting for the recipient's shard to say whether its
    * wallet is open, by transfer id. Not durable: after a crash the app's retry asks again.
@@ -242,7 +241,9 @@ export class WalletShardActor implements Actor, ShardPort {
   /** The recipient's shard answered: the waiting request is decided with what it said. */
   checked(env: Envelope<'wallet.checked'>, now: number, fx: Effects): void {
     const request = this.checking.get(env.body.transferId);
+    // Only the recipient's own shard may answer for its wallet.
     if (request === undefined || request.body.recipientId !== env.body.walletId) return;
+    if (env.from !== this.shardOf(env.body.walletId)) return;
     this.checking.delete(env.body.transferId);
     this.toWallet(request.body.donorId, request, now, fx, env.body.open === 'Y');
   }
@@ -260,6 +261,7 @@ export class WalletShardActor implements Actor, ShardPort {
     });
   }
 
+  /** A message for a wallet: stepped into its machine; an unknown wallet refuses with NO_WALLET. */
   toWallet(walletId: string, env: AnyEnvelope, now: number, fx: Effects, checked?: boolean): void {
     if (!this.wallets.has(walletId)) {
       const answer = NO_WALLET_ANSWER[env.kind as keyof typeof NO_WALLET_ANSWER];
