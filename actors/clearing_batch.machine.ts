@@ -101,8 +101,13 @@ type Province = Extract<BatchEvent, { province: string }>;
 type Answers = 'confirmed' | 'funded' | 'disbursed';
 const sender = (event: BatchEvent) => (event as Province).province;
 
+/** What a province pays into the clearing account: its due, and its prepayment's top-up. */
+export function fundedBy(s: StatementRecord | undefined): Fen {
+  return (s?.toFund ?? 0n) + (s?.topUp ?? 0n);
+}
+
 /** What a province is paid out of the clearing account: its receipt, and a reset's return. */
-function paidTo(s: StatementRecord | undefined): Fen {
+export function paidTo(s: StatementRecord | undefined): Fen {
   return (s?.toReceive ?? 0n) + (s?.returned ?? 0n);
 }
 
@@ -251,7 +256,7 @@ function batchEffects(config: ProtocolConfig) {
       const province = sender(event);
       const statement = context.statements[province];
       event.book.moveClearing(
-        (statement?.toFund ?? 0n) + (statement?.topUp ?? 0n),
+        fundedBy(statement),
         event.fx,
         `batch.${context.month}.ledger.${provinceAddress(province)}`,
       );

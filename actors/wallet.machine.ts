@@ -167,6 +167,20 @@ const bind = (event: WalletEvent) => event as Carried<'bind.request'>;
 const pay = (event: WalletEvent) => event as Carried<'contribution.pay'>;
 const carried = <K extends CarriedKind>(event: WalletEvent) => event as Carried<K>;
 
+/**
+ * The donor's copy of the relation to `recipientId`, changed by `update`; no change when there
+ * is no such copy or `update` leaves it as it is (returns undefined).
+ */
+function relationChange(
+  context: WalletContext,
+  recipientId: string,
+  update: (relation: Relation) => Relation | undefined,
+): Partial<WalletContext> {
+  const relation = own(context.relations, recipientId);
+  const next = relation === undefined ? undefined : update(relation);
+  return next === undefined ? {} : { relations: { ...context.relations, [recipientId]: next } };
+}
+
 /** A donor's copy once the recipient's wallet is known to be open. */
 function withoutUnopened(relation: Relation): Relation {
   const { unopened: _, ...rest } = relation;
@@ -308,19 +322,21 @@ function requestAssigns() {
       refused: { ...context.refused, [(event as Asked).env.corr]: reason },
     })),
     countTransfer: change(({ context, event }) => {
-      const { now, env, checked } = req(event);
+      const { now, env } = req(event);
       const day = Math.floor(now / DAY_MS);
-      const { recipientId } = env.body;
-      const relation = own(context.relations, recipientId);
       return {
         day,
         sentToday: day === context.day ? context.sentToday + 1 : 1,
-        pendingTo: [...context.pendingTo, recipientId],
-        // The recipient's shard said the wallet is open now: this copy forgets it was not.
-        ...(checked === true && relation?.unopened === true
-          ? { relations: { ...context.relations, [recipientId]: withoutUnopened(relation) } }
-          : {}),
+        pendingTo: [...context.pendingTo, env.body.recipientId],
       };
+    }),
+    // The recipient's shard said the wallet is open now: this copy forgets it was not.
+    forgetUnopened: change(({ context, event }) => {
+      const { checked, env } = req(event);
+      if (checked !== true) return {};
+      return relationChange(context, env.body.recipientId, (r) =>
+        r.unopened === true ? withoutUnopened(r) : undefined,
+      );
     }),
     markBinding: change(({ context, event }) => ({
       bindingTo: [...context.bindingTo, bind(event).env.body.relativeId],
@@ -425,26 +441,16 @@ function relationAssigns() {
   return {
     stale: change(({ context, event }) => {
       const { recipientId } = event as Extract<WalletEvent, { type: 'relation.stale' }>;
-      const relation = own(context.relations, recipientId);
-      if (relation === undefined || relation.status === 'ended') return {};
-      return {
-        relations: {
-          ...context.relations,
-          [recipientId]: { ...relation, status: 'ended' as const },
-        },
-      };
+      return relationChange(context, recipientId, (r) =>
+        r.status === 'ended' ? undefined : { ...r, status: 'ended' as const },
+      );
     }),
     markOpened: change(() => ({ opened: true as const })),
     unopened: change(({ context, event }) => {
       const { recipientId } = event as Extract<WalletEvent, { type: 'relation.unopened' }>;
-      const relation = own(context.relations, recipientId);
-      if (relation === undefined || relation.unopened === true) return {};
-      return {
-        relations: {
-          ...context.relations,
-          [recipientId]: { ...relation, unopened: true as const },
-        },
-      };
+      return relationChange(context, recipientId, (r) =>
+        r.unopened === true ? undefined : { ...r, unopened: true as const },
+      );
     }),
     activate: change(({ context, event }) => {
       const { recipientId, relation } = event as Extract<
@@ -637,7 +643,7 @@ const TRANSFER_REQUEST = [
   { guard: 'notRolledOut', actions: refusal('E8') },
   { guard: 'recipientUnchecked', actions: 'checkRecipient' },
   { guard: 'recipientNotOpen', actions: refusal('W10') },
-  { actions: ['countTransfer', 'startSaga'] },
+  { actions: ['countTransfer', 'forgetUnopened', 'startSaga'] },
 ] as const;
 
 const BIND_REQUEST = [

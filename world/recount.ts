@@ -1,5 +1,6 @@
 // A full recount of money from the actors' durable records alone, for checkpoints: it must agree
 // with the checkers' running totals, every ledger must sum to zero and no account be negative.
+import { fundedBy, paidTo } from '../actors/clearing_batch.machine.ts';
 import { RECORDS, type RecordVisitor, regionSum, visitRecords } from '../actors/records.ts';
 import { balanceOf } from '../actors/wallet.ts';
 import type { Fen } from '../protocol/index.ts';
@@ -83,12 +84,9 @@ export function recount(actors: Iterable<DurableView>): Recount {
         clearing += balance;
       },
       clearingBatch: (_, { value, context }) => {
-        for (const province of context.funded) {
-          const s = context.statements[province];
-          transit -= (s?.toFund ?? 0n) + (s?.topUp ?? 0n);
-        }
+        for (const province of context.funded) transit -= fundedBy(context.statements[province]);
         if (value === 'FUNDED' || value === 'DISBURSED' || value === 'RECONCILED') {
-          for (const s of Object.values(context.statements)) transit += s.toReceive + s.returned;
+          for (const s of Object.values(context.statements)) transit += paidTo(s);
         }
       },
     };
