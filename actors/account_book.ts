@@ -393,7 +393,7 @@ export class AccountBook {
   }
 
   /** F3 settle: the held share is paid, owed to the treatment place (payable). */
-  commitBill(billId: string, fx: Effects): void {
+  commitBill(billId: string, month: number, fx: Effects): void {
     const bill = this.mustBill(billId, 'reserved');
     if (bill.acctPay > 0n) {
       const account = this.mustAccount(bill.personId);
@@ -415,7 +415,7 @@ export class AccountBook {
         bill.acctPay,
       );
     }
-    this.putBill(billId, { ...bill, state: 'committed' }, fx);
+    this.putBill(billId, { ...bill, state: 'committed', month }, fx);
     this.holds.delete(billId);
   }
 
@@ -586,12 +586,30 @@ export class AccountBook {
     return outcome;
   }
 
-  /** K10: what this province's insured owe treatment places, from its own settled bills. */
-  medicalPayable(): Fen {
+  /**
+   * K10: what this province's insured owe treatment places in other provinces for one
+   * settlement month, from its own bills filed under that month.
+   */
+  medicalPayable(month: number): Fen {
     let total = 0n;
-    for (const bill of this.bills.values())
-      if (bill.state === 'committed') total += bill.fundPay + bill.acctPay;
+    for (const [, bill] of this.crossProvinceBills(month)) total += bill.fundPay + bill.acctPay;
     return total;
+  }
+
+  /** K10: this province's settled cross-province bills of one month (national clearing). */
+  *crossProvinceBills(month: number): Generator<[string, BillRecord]> {
+    for (const [billId, bill] of this.bills) {
+      if (this.crossProvinceFigure(month, billId) > 0n) yield [billId, bill];
+    }
+  }
+
+  /** 3202: what this province says one bill adds to a month's national clearing (0 if none). */
+  crossProvinceFigure(month: number, billId: string): Fen {
+    const bill = this.bills.get(billId);
+    if (bill === undefined || bill.state !== 'committed' || bill.month !== month) return 0n;
+    const { insuredRegion, treatmentRegion } = bill;
+    const national = provinceOfRegion(insuredRegion) !== provinceOfRegion(treatmentRegion);
+    return national ? bill.fundPay + bill.acctPay : 0n;
   }
 
   /**

@@ -17,6 +17,7 @@ import { retryDelayMs } from './backoff.ts';
 import type { ProtocolConfig } from './config.ts';
 import type { BillOutcome, Effects } from './effects.ts';
 import { assignerOf } from './machine_driver.ts';
+import { medicalLineId } from './records.ts';
 import type { BillScope } from './regions.ts';
 import {
   carrierOf,
@@ -224,6 +225,8 @@ function sendStep(
       break;
     }
     case 'bill.commit':
+      fx.send(context.insuredProvince, kind, billId, { billId, month: context.month });
+      break;
     case 'bill.release':
     case 'bill.refund':
       fx.send(context.insuredProvince, kind, billId, { billId });
@@ -248,7 +251,7 @@ function linesOf(context: BillContext, spent: Spent): PaymentLine[] {
   if (medical <= 0n) return lines;
   const { insuredRegion: payerRegion, treatmentRegion: payeeRegion } = context;
   const line: PaymentLine = {
-    lineId: `${context.billId}.m`,
+    lineId: medicalLineId(context.billId),
     ledger: 'medical',
     payerRegion,
     payeeRegion,

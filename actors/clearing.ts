@@ -2,9 +2,10 @@
 // obligations → gross matrix → netting (pairwise or multilateral; the same positions either
 // way) → prepayment draw-down → one statement per province per month. Also the batch lifecycle,
 // the K8 timetable and cleared = settled per province. K10 is the provinces' confirmation at
-// allocation (actors/clearing_batch.machine.ts). Pure: no clock, no I/O; every list is in code-unit
-// order so a month's batch is reproducible byte for byte.
+// allocation (actors/clearing_batch.machine.ts) and the settlement's disputes. Pure: no clock,
+// no I/O; every list is in code-unit order so a month's batch is reproducible byte for byte.
 import type { ClearingLedger, Fen } from '../protocol/index.ts';
+import { DAY_MS, HOUR_MS } from './config.ts';
 import { provinceOfRegion } from './regions.ts';
 
 export type Ledger = ClearingLedger;
@@ -413,7 +414,6 @@ export const BATCH_STATES = [
   'FUNDED',
   'DISBURSED',
   'RECONCILED',
-  'DISPUTED',
 ] as const;
 export type BatchState = (typeof BATCH_STATES)[number];
 
@@ -433,5 +433,12 @@ export const STATEMENT_ISSUE_DAY_LAST = 20;
 export const FUND_WORKING_DAYS = 5;
 /** Treatment provinces are paid within this many working days after every payer funded. */
 export const PAY_WORKING_DAYS = 5;
+/** K10: the daily reconciliation (3201/3202) runs at 02:00; allocation follows it on day 10. */
+export const RECONCILE_HOUR = 2;
+
+/** K10: the next daily reconciliation after `now` (02:00 of the next day). */
+export function nextReconciliationAt(now: number): number {
+  return (Math.floor(now / DAY_MS) + 1) * DAY_MS + RECONCILE_HOUR * HOUR_MS;
+}
 // Confirmation (3260/3261, by day 15 in K8), funding and disbursal happen as soon as the
 // provinces answer; an answer after its deadline is counted late (clearing_batch.machine.ts).

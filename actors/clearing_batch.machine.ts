@@ -1,18 +1,20 @@
 // F5: one month's clearing batch at the national clearing agent (DOMAIN §3.6, K1–K10), a machine
 // per settlement month M kept by the settlement actor like a shard keeps its sagas:
 //
-//   OPEN(M) ──1st of M+1──► CLOSED ──day 10 (K8)──► ALLOCATED ──all provinces confirm (K10)──►
+//   OPEN(M) ──1st of M+1──► CLOSED ──day 10 (K8)──► ALLOCATED ──every province answers (K10)──►
 //   CONFIRMED ──day 20──► STATEMENTS_ISSUED ──all payers funded──► FUNDED ──all receivers paid──►
 //   DISBURSED ──the clearing account balances──► RECONCILED
 //
-// A province that disputes its allocation (3262: its own settled bills disagree with
-// settlement's lines, e.g. a line still in flight) puts the batch in DISPUTED; the allocation is
-// sent again after the next daily reconciliation, until every province confirms. Statements net
+// K10 stops clearing only where the books disagree: a province that disputes its allocation
+// (3262: its own bills of the month disagree with settlement's lines, e.g. a line still in
+// flight, or a wrong one) has a dispute of its own at settlement (actors/settlement.actor.ts),
+// and so has one that has not answered by the statement day. Their lines are withheld from the
+// month's statements; every other province clears on schedule. Statements net
 // each province multilaterally through the national clearing account; each payer's due is drawn
 // from its prepayment first (K1, K7), and a prepayment used beyond 70 % is topped up with the
 // statement. A step that needs nobody's answer (no province in the batch, no receiver to pay)
 // passes at once. Each waiting state re-sends what it waits for on its timer, with backoff.
-import { setup } from 'xstate';
+import { and, setup } from 'xstate';
 
 import type { Fen } from '../protocol/index.ts';
 import { provinceAddress } from './addresses.ts';
@@ -27,6 +29,7 @@ import {
   netPairwise,
   type PairTransfer,
   PAY_WORKING_DAYS,
+  RECONCILE_HOUR,
   resetsPrepayments,
   STATEMENT_ISSUE_DAY_LAST,
   withSpend,
@@ -55,7 +58,13 @@ export interface BatchContext {
   /** Provinces in this batch (any national obligation, either side), sorted. */
   readonly provinces: readonly string[];
   readonly confirmed: readonly string[];
-  readonly disputes: number;
+  /** K10: provinces that disputed this allocation (3262). */
+  readonly disputed: readonly string[];
+  /**
+   * K10: provinces whose lines the statements leave out: an open dispute, or no answer by the
+   * statement day. Their lines clear with a later batch once they confirm.
+   */
+  readonly withheld: readonly string[];
   readonly statements: Readonly<Record<string, StatementRecord>>;
   readonly funded: readonly string[];
   readonly disbursed: readonly string[];
@@ -81,9 +90,10 @@ interface Carrier {
 
 export type BatchEvent = Carrier &
   (
-    | { readonly type: 'start' | 'resume' | 'clearing.dispute' }
+    | { readonly type: 'start' | 'resume' }
     | {
-        readonly type: 'clearing.confirm' | 'clearing.funded' | 'clearing.received';
+        readonly type:
+          'clearing.confirm' | 'clearing.dispute' | 'clearing.funded' | 'clearing.received';
         readonly province: string;
       }
     | { readonly type: 'timeout'; readonly seq: number }
@@ -93,12 +103,12 @@ export type BatchEvent = Carrier &
  * K8 (ASSUMPTION): allocation at the end of the application window (day 10) at 02:00, after the
  * daily reconciliation; statements on their last day (day 20) at 09:00.
  */
-const ALLOCATE_HOUR = 2;
+const ALLOCATE_HOUR = RECONCILE_HOUR;
 const STATEMENT_HOUR = 9;
 
 type Province = Extract<BatchEvent, { province: string }>;
 /** The provinces' answers a batch collects, one list per kind. */
-type Answers = 'confirmed' | 'funded' | 'disbursed';
+type Answers = 'confirmed' | 'disputed' | 'funded' | 'disbursed';
 const sender = (event: BatchEvent) => (event as Province).province;
 
 /** What a province pays into the clearing account: its due, and its prepayment's top-up. */
@@ -111,12 +121,23 @@ export function paidTo(s: StatementRecord | undefined): Fen {
   return (s?.toReceive ?? 0n) + (s?.returned ?? 0n);
 }
 
+/** K10: the provinces a batch's statements clear: all of its provinces but those withheld. */
+function clearedBy(context: BatchContext): readonly string[] {
+  return context.provinces.filter((p) => !context.withheld.includes(p));
+}
+
+/** K10: whether a province has answered the allocation, either way. */
+function allocationAnswered(context: BatchContext, province: string): boolean {
+  return context.confirmed.includes(province) || context.disputed.includes(province);
+}
+
 /** States a batch passes at once: nobody to ask, nobody to pay. */
 function passes(state: BatchState, context: BatchContext): boolean {
   switch (state) {
     case 'ALLOCATED':
-    case 'STATEMENTS_ISSUED':
       return context.provinces.length === 0;
+    case 'STATEMENTS_ISSUED':
+      return clearedBy(context).length === 0;
     case 'FUNDED':
       return context.provinces.every((p) => paidTo(context.statements[p]) === 0n);
     default:
@@ -130,14 +151,14 @@ function sendStep(state: string, context: BatchContext, event: BatchEvent): void
   const { month, provinces, statements } = context;
   const corr = `batch.${month}`;
   if (state === 'ALLOCATED') {
-    const payable = book.medicalPayableByProvince();
+    const payable = book.medicalPayableByProvince(month);
     for (const province of provinces) {
-      if (context.confirmed.includes(province)) continue;
+      if (allocationAnswered(context, province)) continue;
       const medicalPayable = payable.get(province) ?? 0n;
       fx.send(provinceAddress(province), 'clearing.allocate', corr, { month, medicalPayable });
     }
   } else if (state === 'STATEMENTS_ISSUED') {
-    for (const province of provinces) {
+    for (const province of clearedBy(context)) {
       if (context.funded.includes(province)) continue;
       const s = statements[province];
       const body = { month, toFund: s?.toFund ?? 0n, topUp: s?.topUp ?? 0n };
@@ -152,11 +173,19 @@ function sendStep(state: string, context: BatchContext, event: BatchEvent): void
   }
 }
 
-/** The statements of a batch and, with pairwise netting, its per-pair rows (K1, K7). */
+/**
+ * The statements of a batch and, with pairwise netting, its per-pair rows (K1, K7), without the
+ * lines of the provinces it withholds (K10): an open dispute, or no answer to the allocation.
+ */
 function issue(context: BatchContext, book: SettlementBook, config: ProtocolConfig) {
-  const matrix = buildMatrix(book.obligations(context.month));
+  const withheld = context.provinces.filter(
+    (p) => book.disputeOpen(context.month, p) || !allocationAnswered(context, p),
+  );
+  const matrix = buildMatrix(book.obligations(context.month, withheld));
   const statements: Record<string, StatementRecord> = {};
   for (const s of buildStatements(context.month, matrix, book.prepayments)) {
+    // A withheld province's prepayment is left as it is (a December reset waits a year).
+    if (withheld.includes(s.province)) continue;
     statements[s.province] = {
       toFund: s.toFund,
       topUp: s.prepaymentTopUp,
@@ -169,7 +198,7 @@ function issue(context: BatchContext, book: SettlementBook, config: ProtocolConf
     };
   }
   const pairs = config.netting === 'pairwise' ? netPairwise(matrix).transfers : [];
-  return { statements, pairs, funded: [], disbursed: [], attempt: 0 };
+  return { statements, pairs, withheld, funded: [], disbursed: [], attempt: 0 };
 }
 
 type Args = { readonly context: BatchContext; readonly event: BatchEvent };
@@ -184,6 +213,8 @@ function timerAt(
   now: number,
 ): number | undefined {
   const start = calendar.startOfMonthMs(nextMonthKey(context.month));
+  const retryAt =
+    now + retryDelayMs(batchRetries(config), `batch.${context.month}`, context.attempt);
   switch (state) {
     case 'OPEN':
       return start;
@@ -192,17 +223,33 @@ function timerAt(
         start + (APPLICATION_DAY_LAST - 1) * DAY_MS + ALLOCATE_HOUR * HOUR_MS,
       );
     case 'CONFIRMED':
-      return calendar.onWorkingDay(
-        start + (STATEMENT_ISSUE_DAY_LAST - 1) * DAY_MS + STATEMENT_HOUR * HOUR_MS,
-      );
-    case 'DISPUTED':
-      // K10: re-allocated after the next daily reconciliation (02:00), when books may agree.
-      return (Math.floor(now / DAY_MS) + 1) * DAY_MS + ALLOCATE_HOUR * HOUR_MS;
+      return statementAt(calendar, context);
+    case 'ALLOCATED':
+      // Retried with backoff, but no later than the statement day: K10 then withholds whoever
+      // has not answered, and the rest clears on schedule.
+      return Math.min(retryAt, Math.max(now, statementAt(calendar, context)));
     case 'RECONCILED':
       return undefined;
     default:
-      return now + retryDelayMs(config, `batch.${context.month}`, context.attempt);
+      return retryAt;
   }
+}
+
+/**
+ * A month's batch backs off further than a saga (to an hour, not 30 s): its answers are due in
+ * days (K8), and a province cut off for days is asked hourly, not twice a minute.
+ */
+const BATCH_RETRY_MAX_MS = HOUR_MS;
+function batchRetries(config: ProtocolConfig): ProtocolConfig {
+  return { ...config, retryDelayMsMax: Math.max(config.retryDelayMsMax, BATCH_RETRY_MAX_MS) };
+}
+
+/** K8: when a month's statements are issued (day 20 at 09:00, or the next working day). */
+function statementAt(calendar: Calendar, context: BatchContext): number {
+  const start = calendar.startOfMonthMs(nextMonthKey(context.month));
+  return calendar.onWorkingDay(
+    start + (STATEMENT_ISSUE_DAY_LAST - 1) * DAY_MS + STATEMENT_HOUR * HOUR_MS,
+  );
 }
 
 /** What a batch does to the world: reports, sends and timers, and the money it moves. */
@@ -225,7 +272,16 @@ function batchEffects(config: ProtocolConfig) {
         month: context.month,
         state,
         late: context.late.length,
+        withheld: context.withheld.length,
       }),
+    /**
+     * K10: a province withheld without a dispute (it never answered the allocation) gets one,
+     * so the daily reconciliation keeps asking it.
+     */
+    withhold: ({ context, event }: Args) => {
+      for (const province of context.withheld)
+        event.book.openDispute(context.month, province, undefined, event.now, event.fx);
+    },
     /** A state the batch rests in: what it asks is sent, and its timer armed. */
     rest: (args: Args, state: BatchState) => {
       if (passes(state, args.context)) return;
@@ -305,6 +361,7 @@ function batchChanges(config: ProtocolConfig) {
           ].sort()
         : event.book.provincesOf(context.month),
       confirmed: [],
+      disputed: [],
       attempt: 0,
     })),
     issue: change(({ context, event }) => ({
@@ -318,6 +375,9 @@ function batchChanges(config: ProtocolConfig) {
     addConfirmed: change(({ context, event }) => ({
       confirmed: [...context.confirmed, sender(event)],
     })),
+    addDisputed: change(({ context, event }) => ({
+      disputed: [...context.disputed, sender(event)],
+    })),
     addFunded: change(({ context, event }) => {
       const late = lateness(context, event, 'fund');
       return { funded: [...context.funded, sender(event)], ...(late.length ? { late } : {}) };
@@ -326,26 +386,45 @@ function batchChanges(config: ProtocolConfig) {
       const late = lateness(context, event, 'pay');
       return { disbursed: [...context.disbursed, sender(event)], ...(late.length ? { late } : {}) };
     }),
-    dispute: change(({ context }) => ({ disputes: context.disputes + 1, attempt: 0 })),
   };
 }
 
+/** Whether an answer is the province's first of its kind (either kind, for the allocation). */
+function firstOf(context: BatchContext, event: BatchEvent, answers: Answers): boolean {
+  const province = sender(event);
+  if (answers === 'confirmed' || answers === 'disputed')
+    return !allocationAnswered(context, province);
+  // Funding and disbursal are asked only of the provinces the statements clear.
+  return !context.withheld.includes(province) && !context[answers].includes(province);
+}
+
 /** What a batch asks of a timer, of an answer or of itself. */
+function batchGuards(config: ProtocolConfig) {
+  const calendar = new Calendar(parseDate(config.startDate));
+  return {
+    ...BATCH_GUARDS,
+    /** K8: the statement day has come (an allocation still unanswered is withheld). */
+    statementDue: ({ context, event }: Args) => event.now >= statementAt(calendar, context),
+  };
+}
+
 const BATCH_GUARDS = {
   currentTimer: ({ context, event }: Args) =>
     event.type === 'timeout' && event.seq === context.timerSeq,
   passes: ({ context }: Args, state: BatchState) => passes(state, context),
   /** The province's first answer of its kind in this batch (a repeat changes nothing). */
-  firstAnswer: ({ context, event }: Args, answers: Answers) =>
-    !context[answers].includes(sender(event)),
+  firstAnswer: ({ context, event }: Args, answers: Answers) => firstOf(context, event, answers),
   /**
-   * The first answer that completes its kind: one from every province of the batch, or (for
-   * disbursal) as many as there are receivers.
+   * The first answer that completes its kind: one from every province of the batch (a
+   * confirmation or a dispute, for the allocation), or (for disbursal) as many as there are
+   * receivers.
    */
   lastAnswer: ({ context, event }: Args, answers: Answers) => {
-    if (context[answers].includes(sender(event))) return false;
+    if (!firstOf(context, event, answers)) return false;
+    if (answers === 'confirmed' || answers === 'disputed')
+      return context.confirmed.length + context.disputed.length + 1 === context.provinces.length;
     const count = context[answers].length + 1;
-    if (answers !== 'disbursed') return count === context.provinces.length;
+    if (answers === 'funded') return count === clearedBy(context).length;
     const { provinces, statements } = context;
     return count >= provinces.filter((p) => paidTo(statements[p]) > 0n).length;
   },
@@ -353,10 +432,8 @@ const BATCH_GUARDS = {
 
 // The chart's building blocks: what a state does as the batch enters it, on its own timer,
 // after a restart, and (for a state that waits for every province) on each answer.
-const enter = (
-  state: BatchState,
-  first: ReadonlyArray<'drawPrepayments' | 'payOut' | 'startPaying'> = [],
-) =>
+type Entry = 'withhold' | 'drawPrepayments' | 'payOut' | 'startPaying';
+const enter = (state: BatchState, first: readonly Entry[] = []) =>
   [
     ...first,
     { type: 'report', params: state },
@@ -374,7 +451,7 @@ const resume = (state: BatchState) => ({ actions: { type: 'resend', params: stat
 const collecting = <S extends BatchState, N extends BatchState>(
   state: S,
   next: N,
-  first: ReadonlyArray<'drawPrepayments' | 'payOut' | 'startPaying'> = [],
+  first: readonly Entry[] = [],
 ) =>
   ({
     entry: enter(state, first),
@@ -383,7 +460,7 @@ const collecting = <S extends BatchState, N extends BatchState>(
 const answered = <
   S extends BatchState,
   N extends BatchState,
-  T extends 'addConfirmed' | 'takeFunding' | 'addFunded' | 'addDisbursed',
+  T extends 'addConfirmed' | 'addDisputed' | 'takeFunding' | 'addFunded' | 'addDisbursed',
 >(
   state: S,
   next: N,
@@ -410,7 +487,7 @@ export function createClearingBatchMachine(config: ProtocolConfig) {
       events: {} as BatchEvent,
     },
     actions: { ...batchEffects(config), ...batchChanges(config) },
-    guards: BATCH_GUARDS,
+    guards: batchGuards(config),
   }).createMachine({
     id: 'clearingBatch',
     initial: 'new',
@@ -418,7 +495,8 @@ export function createClearingBatchMachine(config: ProtocolConfig) {
       month: input.month,
       provinces: [],
       confirmed: [],
-      disputes: 0,
+      disputed: [],
+      withheld: [],
       statements: {},
       funded: [],
       disbursed: [],
@@ -450,17 +528,18 @@ export function createClearingBatchMachine(config: ProtocolConfig) {
         ...collecting('ALLOCATED', 'CONFIRMED'),
         on: {
           'clearing.confirm': answered('ALLOCATED', 'CONFIRMED', 'confirmed', ['addConfirmed']),
-          // 3262: the province's own figure disagrees (K10): the month waits until it agrees.
-          'clearing.dispute': { target: 'DISPUTED', actions: 'dispute' },
-          timeout: retry('ALLOCATED'),
+          // 3262 (K10): the province's own figure disagrees: an answer all the same; its lines
+          // are withheld unless its dispute is resolved by the statement day.
+          'clearing.dispute': answered('ALLOCATED', 'CONFIRMED', 'disputed', ['addDisputed']),
+          timeout: [
+            {
+              guard: and(['currentTimer', 'statementDue']),
+              target: 'STATEMENTS_ISSUED',
+              actions: 'issue',
+            },
+            retry('ALLOCATED'),
+          ],
           resume: resume('ALLOCATED'),
-        },
-      },
-      DISPUTED: {
-        entry: enter('DISPUTED'),
-        on: {
-          timeout: { guard: 'currentTimer', target: 'ALLOCATED', actions: 'allocate' },
-          resume: resume('DISPUTED'),
         },
       },
       CONFIRMED: {
@@ -471,7 +550,7 @@ export function createClearingBatchMachine(config: ProtocolConfig) {
         },
       },
       STATEMENTS_ISSUED: {
-        ...collecting('STATEMENTS_ISSUED', 'FUNDED', ['drawPrepayments']),
+        ...collecting('STATEMENTS_ISSUED', 'FUNDED', ['withhold', 'drawPrepayments']),
         on: {
           'clearing.funded': answered('STATEMENTS_ISSUED', 'FUNDED', 'funded', [
             'takeFunding',

@@ -1,5 +1,6 @@
 // F5's monthly clearing batch as a machine, driven through the settlement actor alone (no
-// network): the K8 timetable, allocation and K10 confirmation, a dispute and its re-allocation,
+// network): the K8 timetable, allocation and K10 confirmation, a dispute that withholds one
+// province while the rest clear, its correction and confirmation, an unanswered allocation,
 // statements, funding and disbursal, stale timers and duplicate answers, an empty month, and a
 // restart in the middle of a batch that asks again for what it still waits for.
 import { describe, expect, it } from 'vitest';
@@ -65,6 +66,22 @@ class Harness {
     this.step((fx) => this.actor.handle(env, 0, fx));
   }
 
+  /** 3262: a province's own figure for the month disagrees. */
+  dispute(province: string, medicalPayable: bigint, now: number): void {
+    const body = { month: this.month, medicalPayable };
+    const env = envelope('clearing.dispute', `province.${province}`, 'settlement.0', 'b', body);
+    this.step((fx) => this.actor.handle(env, now, fx));
+  }
+
+  /** 3202: a province's figure for one of its bills' lines. */
+  correct(province: string, lineId: string, amount: bigint, now: number): void {
+    const line = this.actor.book.lines.get(lineId)!;
+    const { payerRegion, payeeRegion } = line;
+    const body = { month: this.month, lineId, payerRegion, payeeRegion, amount };
+    const env = envelope('clearing.correct', `province.${province}`, 'settlement.0', 'b', body);
+    this.step((fx) => this.actor.handle(env, now, fx));
+  }
+
   /** When the batch's live timer fires. */
   get due(): number {
     if (this.armed === undefined) throw new Error('no batch timer armed');
@@ -105,7 +122,7 @@ class Harness {
 /** September's lines: Sichuan's insured owe Beijing 100 yuan, Beijing's wallets owe Sichuan 30. */
 function september(): Harness {
   const h = new Harness();
-  h.line('L1', 'medical', '510100', '110100', 10_000n);
+  h.line('B1.m', 'medical', '510100', '110100', 10_000n);
   h.line('L2', 'wallet', '110100', '510100', 3_000n);
   return h;
 }
@@ -163,7 +180,7 @@ describe('F5: the clearing batch machine', () => {
     // January 2026: day 10 (Tuesday 02-10) is a working day; day 20 falls in the Spring
     // Festival (02-15..02-23 off), so the statements wait for Tuesday 02-24.
     const h = new Harness(new Map(), 0, 202601);
-    h.line('L1', 'medical', '510100', '110100', 10_000n);
+    h.line('B1.m', 'medical', '510100', '110100', 10_000n);
     h.tick();
     const allocatedAt = h.tick();
     expect(allocatedAt).toBe(day('2026-02-10') + 2 * HOUR_MS);
@@ -211,7 +228,7 @@ describe('F5: the clearing batch machine', () => {
     ]);
     const h = new Harness(durable, 0, 202512);
     // December: Sichuan's insured owe Beijing 100 yuan.
-    h.line('L1', 'medical', '510100', '110100', 10_000n);
+    h.line('B1.m', 'medical', '510100', '110100', 10_000n);
     h.tick();
     const allocatedAt = h.tick();
     h.answer('clearing.confirm', '11', allocatedAt);
@@ -245,23 +262,77 @@ describe('F5: the clearing batch machine', () => {
     ]);
   });
 
-  it('K10: a dispute stops the month; the allocation goes again after the next 02:00 reconciliation', () => {
+  it("K10: a dispute is an answer; the disputing province's lines are withheld while the others clear on schedule, then corrected (3202), confirmed and moved to the open batch", () => {
+    const h = september();
+    h.line('B3.m', 'medical', '440100', '110100', 5_000n);
+    h.tick();
+    const allocatedAt = h.tick();
+    expect(h.sentTo('clearing.allocate')).toEqual(['province.11', 'province.44', 'province.51']);
+    // Sichuan's own bills of September say 90 yuan, settlement's line says 100.
+    h.dispute('51', 9_000n, allocatedAt);
+    expect(h.actor.book.disputeOpen(SEPT, '51')).toBe(true);
+    // 3202: settlement sends its lines of the month for Sichuan's insured, one by one.
+    const details = h.fx.sent('clearing.detail').map((d) => [d.to, d.body.lineId, d.body.amount]);
+    expect(details).toEqual([['province.51', 'B1.m', 10_000n]]);
+    expect(h.fx.events).toContainEqual(
+      expect.objectContaining({ type: 'clearing.dispute', province: '51', state: 'open' }),
+    );
+    h.answer('clearing.confirm', '11', allocatedAt);
+    h.answer('clearing.confirm', '44', allocatedAt);
+    // A dispute answers the allocation: nobody waits for Sichuan.
+    expect(h.state).toBe('CONFIRMED');
+
+    const issuedAt = h.tick();
+    expect(h.state).toBe('STATEMENTS_ISSUED');
+    const batch = h.actor.batches.get(SEPT)!.context;
+    expect(batch.withheld).toEqual(['51']);
+    // Guangdong's 50 yuan to Beijing clears on schedule; Sichuan gets no statement.
+    expect(Object.keys(batch.statements).sort()).toEqual(['11', '44']);
+    expect(h.sentTo('clearing.statement')).toEqual(['province.11', 'province.44']);
+    h.answer('clearing.funded', '11', issuedAt);
+    h.answer('clearing.funded', '44', issuedAt);
+    expect(h.state).toBe('FUNDED');
+    h.answer('clearing.received', '11', issuedAt);
+    expect(h.state).toBe('RECONCILED');
+
+    // The insured place's figure stands (D2): the line is set to it, and checked again soon.
+    h.correct('51', 'B1.m', 9_000n, issuedAt + HOUR_MS);
+    expect(h.actor.book.lines.get('B1.m')?.amount).toBe(9_000n);
+    const recheck = h.fx.timers.find((t) => t.key === TIMERS.clearingDispute.key('202509.51'));
+    expect(recheck?.at).toBe(issuedAt + HOUR_MS + 60_000);
+    h.step((fx) => h.actor.timer(recheck!.key, 0, recheck!.at, fx));
+    expect(h.fx.sent('clearing.allocate').map((s) => [s.to, s.body.medicalPayable])).toEqual([
+      ['province.51', 9_000n],
+    ]);
+    h.answer('clearing.confirm', '51', recheck!.at);
+    expect(h.actor.book.disputes.get('202509.51')?.state).toBe('resolved');
+    // Sichuan's September lines now clear with October's batch; Guangdong's stay cleared.
+    expect(h.actor.book.lines.get('B1.m')?.batch).toBe(202510);
+    expect(h.actor.book.lines.get('L2')?.batch).toBe(202510);
+    expect(h.actor.book.lines.get('B3.m')?.batch).toBe(SEPT);
+    expect(h.state).toBe('RECONCILED');
+  });
+
+  it('K10: a province that has not answered by the statement day is withheld, and asked again at each daily reconciliation', () => {
     const h = september();
     h.tick();
     const allocatedAt = h.tick();
     h.answer('clearing.confirm', '11', allocatedAt);
-    const body = { month: SEPT, medicalPayable: 9_000n };
-    const dispute = envelope('clearing.dispute', 'province.51', 'settlement.0', 'b', body);
-    h.step((fx) => h.actor.handle(dispute, allocatedAt + HOUR_MS, fx));
-    expect(h.state).toBe('DISPUTED');
-    expect(h.reported()).toEqual(['DISPUTED']);
-    expect(h.actor.batches.get(SEPT)?.context.disputes).toBe(1);
-    expect(h.due).toBe(allocatedAt + DAY_MS);
-
-    h.tick();
-    expect(h.state).toBe('ALLOCATED');
-    // Re-allocated from scratch: every province is asked again, the earlier confirmation too.
-    expect(h.sentTo('clearing.allocate')).toEqual(['province.11', 'province.51']);
+    // Retries with backoff, the last of them on the statement day itself.
+    let at = allocatedAt;
+    for (let i = 0; i < 1_000 && h.state === 'ALLOCATED'; i++) at = h.tick();
+    expect(h.state).toBe('STATEMENTS_ISSUED');
+    expect(at).toBe(day('2025-10-20') + 9 * HOUR_MS);
+    expect(h.actor.batches.get(SEPT)?.context.withheld).toEqual(['51']);
+    // Nobody is left to pay: Beijing's receipt would come only from Sichuan.
+    const dispute = h.actor.book.disputes.get('202509.51');
+    expect(dispute).toMatchObject({ state: 'open', figure: undefined });
+    const daily = h.fx.timers.find((t) => t.key === TIMERS.clearingDispute.key('202509.51'));
+    expect(daily?.at).toBe(day('2025-10-21') + 2 * HOUR_MS);
+    h.step((fx) => h.actor.timer(daily!.key, 0, daily!.at, fx));
+    expect(h.sentTo('clearing.allocate')).toEqual(['province.51']);
+    const next = h.fx.timers.find((t) => t.key === daily!.key);
+    expect(next?.at).toBe(day('2025-10-22') + 2 * HOUR_MS);
   });
 
   it('ignores a stale timer and a duplicate answer; a retry asks only who has not answered', () => {

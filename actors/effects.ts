@@ -127,6 +127,16 @@ export type Fact =
       readonly state: string;
       /** K8: how many of its answers came after their deadline so far. */
       readonly late: number;
+      /** K10: provinces whose lines its statements left out (an open dispute, no answer). */
+      readonly withheld: number;
+    }
+  | {
+      /** K10: a month's dispute with a province opened, or resolved (the province confirmed). */
+      readonly type: 'clearing.dispute';
+      readonly corr: string;
+      readonly month: number;
+      readonly province: string;
+      readonly state: 'open' | 'resolved';
     }
   | {
       /** F3: a bill's outcome at the patient's shard (the national hub). */

@@ -12,7 +12,7 @@ import { isReason } from '../protocol/index.ts';
 import type { AccountBook } from './account_book.ts';
 import type { CivilDate } from './calendar.ts';
 import type { Effects } from './effects.ts';
-import type { BillState, TxnState } from './records.ts';
+import { billOfMedicalLine, type BillState, medicalLineId, type TxnState } from './records.ts';
 
 /** Every message a province decides. */
 export const PROVINCE_KINDS = [
@@ -30,6 +30,7 @@ export const PROVINCE_KINDS = [
   'tax.release',
   'account.debit',
   'clearing.allocate',
+  'clearing.detail',
   'clearing.statement',
   'clearing.disburse',
   'hold.status',
@@ -130,7 +131,7 @@ const BILL_REPLY = {
 /** Move a bill on from `from` (and only from it), then answer by the state it was in. */
 function settleBill(
   from: BillState,
-  move: (book: AccountBook, billId: string, fx: Effects) => void,
+  move: (book: AccountBook, billId: string, fx: Effects, env: Envelope<BillAnswerKind>) => void,
 ) {
   return on(['bill.commit', 'bill.release', 'bill.refund'], (event) => {
     const { env, book, fx } = event;
@@ -138,7 +139,7 @@ function settleBill(
     // Only the shard that asked for the bill's hold may move it (before owners: anyone).
     if (bill?.owner !== undefined && bill.owner !== env.from) return;
     const before = bill?.state;
-    if (before === from) move(book, env.corr, fx);
+    if (before === from) move(book, env.corr, fx, env);
     if (before !== undefined && BILL_ANSWERS[env.kind][before] === true) {
       fx.send(env.from, BILL_REPLY[env.kind], env.corr, { billId: env.corr });
     }
@@ -208,7 +209,9 @@ export const provinceMachine = setup({
           remainder: bill.remainder,
         });
     }),
-    commitBill: settleBill('reserved', (book, id, fx) => book.commitBill(id, fx)),
+    commitBill: settleBill('reserved', (book, id, fx, env) =>
+      book.commitBill(id, (env as Envelope<'bill.commit'>).body.month, fx),
+    ),
     releaseBill: settleBill('reserved', (book, id, fx) => book.releaseBill(id, fx)),
     refundBill: settleBill('committed', (book, id, fx) => book.refundBill(id, fx)),
     /** F4: claim the person-year (C4) for this payment, or say why not. */
@@ -241,12 +244,36 @@ export const provinceMachine = setup({
       else
         fx.send(env.from, 'account.debitRefused', env.corr, { payId: env.corr, reason: outcome });
     }),
-    /** 3261 or 3262 (K10): does settlement's figure match this province's own settled bills? */
+    /**
+     * 3261 or 3262 (K10): does settlement's figure for the month match this province's own
+     * bills of that month? A dispute comes with this province's figure of each bill (3202), so
+     * settlement can add a line it never got and correct one it got wrong.
+     */
     answerAllocation: on('clearing.allocate', ({ env, book, fx }) => {
       const { month, medicalPayable } = env.body;
-      const own = book.medicalPayable();
-      if (own === medicalPayable) fx.send(env.from, 'clearing.confirm', env.corr, { month });
-      else fx.send(env.from, 'clearing.dispute', env.corr, { month, medicalPayable: own });
+      const own = book.medicalPayable(month);
+      if (own === medicalPayable) {
+        fx.send(env.from, 'clearing.confirm', env.corr, { month });
+        return;
+      }
+      fx.send(env.from, 'clearing.dispute', env.corr, { month, medicalPayable: own });
+      for (const [billId, bill] of book.crossProvinceBills(month)) {
+        fx.send(env.from, 'clearing.correct', env.corr, {
+          month,
+          lineId: medicalLineId(billId),
+          payerRegion: bill.insuredRegion,
+          payeeRegion: bill.treatmentRegion,
+          amount: bill.fundPay + bill.acctPay,
+        });
+      }
+    }),
+    /** 3202: one of settlement's lines of a disputed month; answered only when it is wrong. */
+    answerDetail: on('clearing.detail', ({ env, book, fx }) => {
+      const { month, lineId, payerRegion, payeeRegion, amount } = env.body;
+      const own = book.crossProvinceFigure(month, billOfMedicalLine(lineId));
+      if (own === amount) return;
+      const body = { month, lineId, payerRegion, payeeRegion, amount: own };
+      fx.send(env.from, 'clearing.correct', env.corr, body);
     }),
     fundStatement: on('clearing.statement', ({ env, book, fx }) => {
       const { month, toFund, topUp } = env.body;
@@ -310,6 +337,7 @@ export const provinceMachine = setup({
     'tax.release': { actions: 'releaseContribution' },
     'account.debit': { actions: 'debitAccount' },
     'clearing.allocate': { actions: 'answerAllocation' },
+    'clearing.detail': { actions: 'answerDetail' },
     'clearing.statement': { actions: 'fundStatement' },
     'clearing.disburse': { actions: 'receiveDisbursal' },
     'hold.status': { actions: 'releaseOrphan' },

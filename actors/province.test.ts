@@ -5,14 +5,20 @@
 // SettlementActor: each transfer's origin liability is booked exactly once.
 import { describe, expect, it } from 'vitest';
 
-import type { Fen } from '../protocol/index.ts';
+import type { AnyEnvelope, Fen } from '../protocol/index.ts';
 import { envelope, RecordingEffects } from '../testing/fakes.ts';
 import { AccountBook } from './account_book.ts';
 import { parseDate } from './calendar.ts';
 import { UnroutableError } from './errors.ts';
 import { accountRecords } from './opening.ts';
 import { ProvinceActor } from './province.actor.ts';
-import { type AccountRecord, RECORDS, type RegionRecord, type TxnRecord } from './records.ts';
+import {
+  type AccountRecord,
+  type BillRecord,
+  RECORDS,
+  type RegionRecord,
+  type TxnRecord,
+} from './records.ts';
 import { SettlementActor } from './settlement.actor.ts';
 
 const PROVINCE = 'province.51';
@@ -570,5 +576,74 @@ describe('Orphan holds: a hold nobody will move is asked about, then released', 
     expect(restarted.accountBook.holds.get('ORPHAN-1')).toMatchObject({ owner: SAGA, at: NOW });
     expect(again.timers.find((t) => t.key === 'holds')?.at).toBe(NOW + HOUR);
     expect(actor.accountBook.holds.size).toBe(1);
+  });
+});
+
+describe('K10 at the insured province: a month of its own bills, and their details (3202)', () => {
+  const bill = (treatmentRegion: string, fund: Fen, state: BillRecord['state'], month: number) =>
+    ({
+      personId: 'p1',
+      insuredRegion: '510100',
+      treatmentRegion,
+      fundPay: fund,
+      acctPay: 100n,
+      remainder: 0n,
+      state,
+      reason: undefined,
+      month,
+    }) satisfies BillRecord;
+
+  function province(): ProvinceActor {
+    const actor = new Province().actor;
+    const bills = actor.accountBook.bills;
+    bills.set('B1', bill('110100', 900n, 'committed', 202509)); // across provinces: 10.00
+    bills.set('B2', bill('110100', 100n, 'committed', 202510)); // another month
+    bills.set('B3', bill('510400', 200n, 'committed', 202509)); // inside the province
+    bills.set('B4', bill('440100', 400n, 'refunded', 202509)); // taken back
+    return actor;
+  }
+
+  function ask<K extends 'clearing.allocate' | 'clearing.detail'>(
+    actor: ProvinceActor,
+    kind: K,
+    body: Parameters<typeof envelope<K>>[4],
+  ): RecordingEffects {
+    const fx = new RecordingEffects();
+    const env = envelope(kind, 'settlement.0', PROVINCE, 'batch.202509', body) as AnyEnvelope;
+    actor.handle(env, NOW, fx);
+    return fx;
+  }
+
+  it("K10: confirms (3261) settlement's figure when it is the month's cross-province bills, and only then", () => {
+    const actor = province();
+    const fx = ask(actor, 'clearing.allocate', { month: 202509, medicalPayable: 1_000n });
+    expect(fx.sends.map((s) => s.kind)).toEqual(['clearing.confirm']);
+    // The all-time figure (every committed bill) is not the month's: a dispute.
+    const all = ask(actor, 'clearing.allocate', { month: 202509, medicalPayable: 1_500n });
+    expect(all.sends.map((s) => s.kind)[0]).toBe('clearing.dispute');
+  });
+
+  it("K10: a dispute (3262) carries the province's figure and each of its bills of the month", () => {
+    const fx = ask(province(), 'clearing.allocate', { month: 202509, medicalPayable: 1_001n });
+    expect(fx.sent('clearing.dispute').map((s) => s.body.medicalPayable)).toEqual([1_000n]);
+    const corrections = fx.sent('clearing.correct').map((s) => [s.body.lineId, s.body.amount]);
+    expect(corrections).toEqual([['B1.m', 1_000n]]);
+  });
+
+  it('3202: a detail is answered only when the province disagrees, with 0.00 for a bill it does not have', () => {
+    const actor = province();
+    const detail = (lineId: string, amount: Fen) =>
+      ask(actor, 'clearing.detail', {
+        month: 202509,
+        lineId,
+        payerRegion: '510100',
+        payeeRegion: '110100',
+        amount,
+      }).sent('clearing.correct');
+    expect(detail('B1.m', 1_000n)).toEqual([]);
+    expect(detail('B1.m', 999n).map((s) => s.body.amount)).toEqual([1_000n]);
+    expect(detail('GHOST.m', 1n).map((s) => s.body.amount)).toEqual([0n]);
+    expect(detail('B4.m', 500n).map((s) => s.body.amount)).toEqual([0n]);
+    expect(detail('B2.m', 200n).map((s) => s.body.amount)).toEqual([0n]);
   });
 });

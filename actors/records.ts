@@ -108,6 +108,8 @@ export interface BillRecord {
   readonly at?: number | undefined;
   /** Released because its owner had never heard of it, or had ended it (an orphan hold). */
   readonly orphan?: true | undefined;
+  /** The settlement month (setlym) the bill is filed under, from its commit (K10). */
+  readonly month?: number | undefined;
 }
 
 type ClaimState = 'claimed' | 'paid' | 'released' | 'refused';
@@ -139,6 +141,29 @@ export interface ClearingLine {
   /** A reversal of an undone line: counts −amount in its batch. */
   readonly reversal: boolean;
 }
+
+/**
+ * K10: settlement's dispute with one province over one month's figures. While open, the
+ * province's lines of that month's batch are withheld from its statements; once the province
+ * confirms, they move to the batch still open, and clear with it.
+ */
+export interface DisputeRecord {
+  readonly month: number;
+  readonly province: string;
+  readonly state: 'open' | 'resolved';
+  /** The province's own figure at its last dispute; undefined while it has not answered. */
+  readonly figure?: Fen | undefined;
+  readonly openedAt: number;
+  readonly resolvedAt?: number | undefined;
+  /** Lines corrected from the province's figures (3202): added, set, or voided. */
+  readonly corrected: number;
+}
+
+/** A settled bill's medical clearing line: one per bill, named after it (F5, K10's 3202). */
+export const medicalLineId = (billId: string): string => `${billId}.m`;
+/** The bill a medical line is named after ('' for a line of another kind). */
+export const billOfMedicalLine = (lineId: string): string =>
+  lineId.endsWith('.m') ? lineId.slice(0, -2) : '';
 
 /** A saga or wallet as stored: a live XState snapshot, or its persisted parts read back. */
 export type Stored<S extends { value: unknown; context: unknown }> = Pick<S, 'value' | 'context'>;
@@ -250,6 +275,13 @@ export const RECORDS = {
     "a month's clearing batch (F5)",
   ),
   prepayment: kind<Prepayment>()('pp', 'settlement', text, "a province's prepayment (K7)"),
+  /** `<month>.<province>` */
+  clearingDispute: kind<DisputeRecord>()(
+    'cd',
+    'settlement',
+    text,
+    "a month's dispute with a province (K10)",
+  ),
   clearingAccount: kind<Fen>()(
     'ca',
     'settlement',

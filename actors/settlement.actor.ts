@@ -4,12 +4,16 @@
 // contributions it keeps the clearing lines (F5 input, idempotent per line id); and it runs one
 // clearing batch per settlement month (actors/clearing_batch.machine.ts), several months in
 // flight at once. Its books are plain data (actors/settlement_book.ts); it has no lifecycle of
-// its own, so each message goes to its decision there, or to the batch it answers.
+// its own, so each message goes to its decision there, or to the batch it answers. K10's
+// disputes are its own too: a province's dispute over a month's figures is reconciled line by
+// line (3202) and checked again at each daily reconciliation until the province confirms; its
+// lines withheld from that month's statements then move to the batch still open.
 import type { SnapshotFrom } from 'xstate';
 
 import type { AnyEnvelope, Envelope } from '../protocol/index.ts';
-import { provinceOfAddress } from './addresses.ts';
+import { provinceAddress, provinceOfAddress } from './addresses.ts';
 import { Calendar, parseDate } from './calendar.ts';
+import { nextReconciliationAt } from './clearing.ts';
 import {
   type BatchEvent,
   type ClearingBatchMachine,
@@ -19,12 +23,28 @@ import { PROTOCOL_DEFAULTS, type ProtocolConfig } from './config.ts';
 import type { Actor, Effects } from './effects.ts';
 import { UnroutableError } from './errors.ts';
 import { MachineDriver } from './machine_driver.ts';
-import { type ClearingLine, RECORDS, visitRecords } from './records.ts';
+import { billOfMedicalLine, type ClearingLine, RECORDS, visitRecords } from './records.ts';
+import { provinceOfRegion } from './regions.ts';
 import { SagaTable } from './saga_table.ts';
-import { SettlementBook } from './settlement_book.ts';
+import { SettlementBook, touches } from './settlement_book.ts';
 import { timerOf, TIMERS } from './timers.ts';
 
 export type BatchSnapshot = SnapshotFrom<ClearingBatchMachine>;
+
+/** The provinces' answers a month's batch collects. */
+type BatchAnswer =
+  'clearing.confirm' | 'clearing.dispute' | 'clearing.funded' | 'clearing.received';
+/** K10: after a correction, the month's figure is offered again this long after the last. */
+const RECHECK_AFTER_CORRECTION_MS = 60_000;
+/** A line as first recorded: live, in its batch. */
+const FRESH = { undone: false, dropped: false, reversal: false } as const;
+/** Batch states from the statements on: the lines in them are cleared (or being cleared). */
+const ISSUED: ReadonlySet<string> = new Set([
+  'STATEMENTS_ISSUED',
+  'FUNDED',
+  'DISBURSED',
+  'RECONCILED',
+]);
 
 export class SettlementActor implements Actor {
   readonly book = new SettlementBook();
@@ -56,6 +76,7 @@ export class SettlementActor implements Actor {
         clearingAccount: (_, balance) => {
           book.clearingAccount = balance;
         },
+        clearingDispute: (id, dispute) => book.disputes.set(id, dispute),
       },
       'settlement',
     );
@@ -72,25 +93,25 @@ export class SettlementActor implements Actor {
       case 'settlement.unrecord':
         return this.unrecordLine(env, now, fx);
       case 'clearing.confirm':
-      case 'clearing.funded':
-      case 'clearing.received': {
-        const province = provinceOfAddress(env.from);
-        return this.batches.step(
-          env.body.month,
-          { type: env.kind, province, ...this.carrier(now, fx) },
-          fx,
-        );
-      }
+        this.resolve(env.body.month, provinceOfAddress(env.from), now, fx);
+        return this.answerBatch(env, now, fx);
       case 'clearing.dispute':
-        return this.batches.step(env.body.month, { type: env.kind, ...this.carrier(now, fx) }, fx);
+        this.dispute(env, now, fx);
+        return this.answerBatch(env, now, fx);
+      case 'clearing.correct':
+        return this.correctLine(env, now, fx);
+      case 'clearing.funded':
+      case 'clearing.received':
+        return this.answerBatch(env, now, fx);
       default:
         throw new UnroutableError(this.address, env.kind);
     }
   }
 
-  /** A clearing batch's scheduled step (K8) or retry. */
+  /** A clearing batch's scheduled step (K8) or retry; an open dispute's daily check (K10). */
   timer(key: string, arg: number, now: number, fx: Effects): void {
     const timer = timerOf(key);
+    if (timer?.name === 'clearingDispute') return this.reconcileDispute(timer.id, now, fx);
     if (timer?.name !== 'clearingBatch') return;
     this.batches.step(
       Number(timer.id),
@@ -99,10 +120,132 @@ export class SettlementActor implements Actor {
     );
   }
 
-  /** After a start or a crash: this month's batch exists, and every unfinished batch re-arms. */
+  /**
+   * After a start or a crash: this month's batch exists, every unfinished batch re-arms, and
+   * so does every open dispute's daily check.
+   */
   recover(now: number, fx: Effects): void {
     this.ensure(this.calendar.monthKeyAt(now), now, fx);
+    for (const [id, dispute] of this.book.disputes) {
+      if (dispute.state === 'open')
+        fx.timer(TIMERS.clearingDispute.key(id), nextReconciliationAt(now), 0);
+    }
     this.batches.resume(() => ({ type: 'resume', ...this.carrier(now, fx) }), fx);
+  }
+
+  private answerBatch(env: Envelope<BatchAnswer>, now: number, fx: Effects): void {
+    const province = provinceOfAddress(env.from);
+    const event = { type: env.kind, province, ...this.carrier(now, fx) };
+    this.batches.step(env.body.month, event, fx);
+  }
+
+  /**
+   * 3262 (K10): the province's figure for the month disagrees. The dispute is opened (or takes
+   * the new figure), and settlement sends its lines of the month for the province to check
+   * (3202); the province has sent its own figure of each bill with the dispute.
+   */
+  private dispute(env: Envelope<'clearing.dispute'>, now: number, fx: Effects): void {
+    const { month, medicalPayable } = env.body;
+    const province = provinceOfAddress(env.from);
+    this.book.openDispute(month, province, medicalPayable, now, fx);
+    for (const [lineId, line] of this.book.medicalLinesOf(month, province)) {
+      const { payerRegion, payeeRegion, amount } = line;
+      fx.send(env.from, 'clearing.detail', env.corr, {
+        month,
+        lineId,
+        payerRegion,
+        payeeRegion,
+        amount,
+      });
+    }
+  }
+
+  /** An open dispute's daily reconciliation: the month's figure goes to the province again. */
+  private reconcileDispute(id: string, now: number, fx: Effects): void {
+    const dispute = this.book.disputes.get(id);
+    if (dispute?.state !== 'open') return;
+    const { month, province } = dispute;
+    const medicalPayable = this.book.medicalPayableByProvince(month).get(province) ?? 0n;
+    fx.send(provinceAddress(province), 'clearing.allocate', `batch.${month}`, {
+      month,
+      medicalPayable,
+    });
+    fx.timer(TIMERS.clearingDispute.key(id), nextReconciliationAt(now), 0);
+  }
+
+  /**
+   * The province confirms the month (K10): its dispute is resolved, and if the month's
+   * statements withheld its lines, they move to the batch still open and clear with it (a line
+   * whose other side is still withheld in dispute waits for that side).
+   */
+  private resolve(month: number, province: string, now: number, fx: Effects): void {
+    if (!this.book.disputeOpen(month, province)) return;
+    this.book.resolveDispute(month, province, now, fx);
+    const batch = this.batches.get(month);
+    if (batch === undefined || !batch.context.withheld.includes(province)) return;
+    const stillOut = batch.context.withheld.filter((p) => this.book.disputeOpen(month, p));
+    const target = this.batchFor(this.calendar.monthKeyAt(now), now, fx);
+    for (const [lineId, line] of this.book.lines) {
+      if (line.batch !== month || line.dropped || !touches(line, [province])) continue;
+      if (provinceOfRegion(line.payerRegion) === provinceOfRegion(line.payeeRegion)) continue;
+      if (touches(line, stillOut)) continue;
+      this.book.putLine(lineId, { ...line, batch: target }, fx);
+    }
+  }
+
+  /**
+   * 3202 (K10): the insured province's figure for one of its bills' medical lines (D2: the
+   * insured place computes the shares). A line settlement never got is recorded; one with
+   * another amount is set to the province's, or voided (0.00: the province has no such bill),
+   * while its batch has not cleared it (not yet issued, or withheld for this dispute).
+   */
+  private correctLine(env: Envelope<'clearing.correct'>, now: number, fx: Effects): void {
+    const { month, lineId, payerRegion, payeeRegion, amount } = env.body;
+    const province = provinceOfAddress(env.from);
+    const payer = provinceOfRegion(payerRegion);
+    if (payer !== province || payer === provinceOfRegion(payeeRegion)) return;
+    if (billOfMedicalLine(lineId) === '') return;
+    const line = this.book.lines.get(lineId);
+    let delta: bigint;
+    if (line === undefined) {
+      if (amount === 0n) return;
+      const batch = this.batchFor(month, now, fx);
+      this.book.putLine(
+        lineId,
+        { month, ledger: 'medical', payerRegion, payeeRegion, amount, ...FRESH, batch },
+        fx,
+      );
+      delta = amount;
+    } else {
+      const mine = line.ledger === 'medical' && provinceOfRegion(line.payerRegion) === province;
+      if (!mine || line.undone || line.reversal || line.amount === amount) return;
+      if (!this.clearable(line)) return;
+      const next = amount === 0n ? { ...line, undone: true, dropped: true } : { ...line, amount };
+      this.book.putLine(lineId, next, fx);
+      delta = amount - line.amount;
+    }
+    const id = `${month}.${province}`;
+    const dispute = this.book.disputes.get(id);
+    if (dispute?.state === 'open') {
+      this.book.putDispute({ ...dispute, corrected: dispute.corrected + 1 }, fx);
+      // Corrected: check the month again shortly (re-armed by each correction), not tomorrow.
+      fx.timer(TIMERS.clearingDispute.key(id), now + RECHECK_AFTER_CORRECTION_MS, 0);
+    }
+    fx.emit({
+      type: 'clearing.line',
+      corr: lineId,
+      ledger: 'medical',
+      payerRegion,
+      payeeRegion,
+      amount: delta,
+    });
+  }
+
+  /** Whether a line is not cleared yet: its batch has not issued, or withheld it (K10). */
+  private clearable(line: ClearingLine): boolean {
+    const batch = this.batches.get(line.batch);
+    if (batch === undefined || !ISSUED.has(String(batch.value))) return true;
+    return touches(line, batch.context.withheld);
   }
 
   private carrier(now: number, fx: Effects) {
@@ -130,7 +273,7 @@ export class SettlementActor implements Actor {
       const batch = this.batchFor(month, now, fx);
       const line: ClearingLine = {
         ...{ month, ledger, payerRegion, payeeRegion, amount },
-        ...{ undone: false, batch, dropped: false, reversal: false },
+        ...{ ...FRESH, batch },
       };
       this.book.putLine(lineId, line, fx);
       fx.emit({ type: 'clearing.line', corr: lineId, ledger, payerRegion, payeeRegion, amount });

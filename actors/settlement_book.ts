@@ -6,10 +6,16 @@
 // (write-ahead) through the step's Effects. The monthly batches that clear the lines are
 // machines of their own (actors/clearing_batch.machine.ts).
 import type { ClearingLedger, Fen } from '../protocol/index.ts';
-import { type Obligation, type Prepayment, splitByScope } from './clearing.ts';
+import {
+  nextReconciliationAt,
+  type Obligation,
+  type Prepayment,
+  splitByScope,
+} from './clearing.ts';
 import type { Effects } from './effects.ts';
-import { type ClearingLine, RECORDS } from './records.ts';
+import { type ClearingLine, type DisputeRecord, RECORDS } from './records.ts';
 import { provinceOfRegion } from './regions.ts';
+import { TIMERS } from './timers.ts';
 
 export class SettlementBook {
   /** K9: per origin region, what it owes the wallet ledger (issued − returned). */
@@ -24,6 +30,44 @@ export class SettlementBook {
   readonly prepayments = new Map<string, Prepayment>();
   /** The national clearing account: prepayments held and money in transit through it. */
   clearingAccount: Fen = 0n;
+  /** K10: disputes by `<month>.<province>`, open or resolved. */
+  readonly disputes = new Map<string, DisputeRecord>();
+
+  /** K10: whether a province's figures for a month are in dispute now. */
+  disputeOpen(month: number, province: string): boolean {
+    return this.disputes.get(`${month}.${province}`)?.state === 'open';
+  }
+
+  /**
+   * K10: a province disputes a month (with its figure), or its lines are withheld without an
+   * answer (`figure` undefined). A new dispute is reported and checked again at the next daily
+   * reconciliation; an open one only takes the province's latest figure.
+   */
+  openDispute(month: number, province: string, figure: Fen | undefined, now: number, fx: Effects) {
+    const id = `${month}.${province}`;
+    const open = this.disputes.get(id);
+    if (open?.state === 'open') {
+      if (figure !== undefined) this.putDispute({ ...open, figure }, fx);
+      return;
+    }
+    this.putDispute({ month, province, state: 'open', figure, openedAt: now, corrected: 0 }, fx);
+    fx.timer(TIMERS.clearingDispute.key(id), nextReconciliationAt(now), 0);
+    fx.emit({ type: 'clearing.dispute', corr: `batch.${month}`, month, province, state: 'open' });
+  }
+
+  resolveDispute(month: number, province: string, now: number, fx: Effects): void {
+    const open = this.disputes.get(`${month}.${province}`);
+    if (open?.state !== 'open') return;
+    this.putDispute({ ...open, state: 'resolved', resolvedAt: now }, fx);
+    const corr = `batch.${month}`;
+    fx.emit({ type: 'clearing.dispute', corr, month, province, state: 'resolved' });
+  }
+
+  putDispute(dispute: DisputeRecord, fx: Effects): void {
+    const id = `${dispute.month}.${dispute.province}`;
+    this.disputes.set(id, dispute);
+    fx.write(RECORDS.clearingDispute.key(id), dispute);
+  }
 
   /** K9: a committed transfer's liability, once per transfer id. */
   recordLiability(transferId: string, originRegion: string, amount: Fen, fx: Effects): void {
@@ -78,22 +122,40 @@ export class SettlementBook {
     });
   }
 
-  /** K10: settlement's cumulative medical payable per insured province, from every live line. */
-  medicalPayableByProvince(): Map<string, Fen> {
+  /**
+   * K10: settlement's medical payable of one settlement month per insured province: its live
+   * lines to other provinces filed under that month, whichever batch clears them.
+   */
+  medicalPayableByProvince(month: number): Map<string, Fen> {
     const payable = new Map<string, Fen>();
-    for (const line of this.lines.values()) {
-      if (line.ledger !== 'medical' || line.undone || line.reversal) continue;
+    for (const [, line] of this.medicalLinesOf(month)) {
       const province = provinceOfRegion(line.payerRegion);
       payable.set(province, (payable.get(province) ?? 0n) + line.amount);
     }
     return payable;
   }
 
-  /** A batch's obligations between provinces (national clearing; F2b's intra-province stay). */
-  obligations(month: number): Obligation[] {
+  /** K10: the live cross-province medical lines of one month, one per bill (3202's details). */
+  *medicalLinesOf(month: number, province?: string): Generator<[string, ClearingLine]> {
+    for (const entry of this.lines) {
+      const line = entry[1];
+      if (line.month !== month || line.ledger !== 'medical' || line.undone || line.reversal)
+        continue;
+      const payer = provinceOfRegion(line.payerRegion);
+      if (payer === provinceOfRegion(line.payeeRegion)) continue;
+      if (province === undefined || payer === province) yield entry;
+    }
+  }
+
+  /**
+   * A batch's obligations between provinces (national clearing; F2b's intra-province stay),
+   * without the lines of the provinces it withholds (K10).
+   */
+  obligations(month: number, withheld: readonly string[] = []): Obligation[] {
     const byPair = new Map<string, Fen>();
     for (const line of this.lines.values()) {
       if (line.batch !== month || line.dropped) continue;
+      if (withheld.length > 0 && touches(line, withheld)) continue;
       const key = `${line.ledger}|${line.payerRegion}|${line.payeeRegion}`;
       byPair.set(key, (byPair.get(key) ?? 0n) + line.amount * (line.reversal ? -1n : 1n));
     }
@@ -116,4 +178,12 @@ export class SettlementBook {
     }
     return [...provinces].sort();
   }
+}
+
+/** Whether a line has a side in one of the provinces given. */
+export function touches(line: ClearingLine, provinces: readonly string[]): boolean {
+  return (
+    provinces.includes(provinceOfRegion(line.payerRegion)) ||
+    provinces.includes(provinceOfRegion(line.payeeRegion))
+  );
 }

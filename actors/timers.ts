@@ -28,6 +28,7 @@ export const TIMERS = {
   month: timer('month', 'province', 'the next 1st of the month: its credits (P4)'),
   holds: timer('holds', 'province', 'the oldest open hold to check with its owner'),
   clearingBatch: timer('batch', 'settlement', "a clearing batch's next step or retry (F5)"),
+  clearingDispute: timer('dispute', 'settlement', "an open dispute's next reconciliation (K10)"),
   request: timer('request', 'app', "a request's retry until it is answered"),
   face: timer('face', 'app', "a relative's look at the phone (E5)"),
   receipt: timer('receipt', 'app', "a recipient's tap on an SMS (W11)"),

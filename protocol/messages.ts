@@ -309,7 +309,9 @@ const BODY_SPECS = {
   },
   'bill.reserved': { billId: 'id', fundPay: 'amount0', acctPay: 'amount0', remainder: 'amount0' },
   'bill.rejected': { billId: 'id', reason: 'reason' },
-  'bill.commit': { billId: 'id' },
+  // The bill's settlement month (setlym), as its saga stamped it: the insured province files the
+  // bill under it, so both sides' K10 figures for a month count the same bills.
+  'bill.commit': { billId: 'id', month: 'count' },
   'bill.committed': { billId: 'id' },
   'bill.release': { billId: 'id' },
   'bill.released': { billId: 'id' },
@@ -352,12 +354,30 @@ const BODY_SPECS = {
   'settlement.unrecord': { lineId: 'id' },
   'settlement.unrecorded': { lineId: 'id' },
   // F5 monthly clearing, settlement ↔ each province (K2, K7, K8, K10). Allocation (3260) carries
-  // settlement's cumulative medical payable for the province's insured; the province confirms
-  // (3261) or disputes (3262) against its own settled bills. Statements fund the national
-  // clearing account; disbursal pays the net receivers.
+  // settlement's medical payable of that month for the province's insured (cross-province
+  // lines); the province confirms (3261) or disputes (3262) against its own bills of the month.
+  // A dispute is reconciled line by line (3202): settlement sends each of its lines of the month
+  // (`clearing.detail`), the province sends each of its bills' figures and answers a detail it
+  // disagrees with (`clearing.correct`, 0.00 when it has no such bill); the insured place's
+  // figure stands (D2). Statements fund the national clearing account; disbursal pays the net
+  // receivers.
   'clearing.allocate': { month: 'count', medicalPayable: 'amount0' },
   'clearing.confirm': { month: 'count' },
   'clearing.dispute': { month: 'count', medicalPayable: 'amount0' },
+  'clearing.detail': {
+    month: 'count',
+    lineId: 'id',
+    payerRegion: 'id',
+    payeeRegion: 'id',
+    amount: 'amount',
+  },
+  'clearing.correct': {
+    month: 'count',
+    lineId: 'id',
+    payerRegion: 'id',
+    payeeRegion: 'id',
+    amount: 'amount0',
+  },
   'clearing.statement': { month: 'count', toFund: 'amount0', topUp: 'amount0' },
   'clearing.funded': { month: 'count' },
   'clearing.disburse': { month: 'count', amount: 'amount' },

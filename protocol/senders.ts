@@ -89,6 +89,8 @@ const SENDER_ROLES: { readonly [K in Kind]: readonly Role[] } = {
   'clearing.allocate': ['settlement'],
   'clearing.confirm': ['province'],
   'clearing.dispute': ['province'],
+  'clearing.detail': ['settlement'],
+  'clearing.correct': ['province'],
   'clearing.statement': ['settlement'],
   'clearing.funded': ['province'],
   'clearing.disburse': ['settlement'],

@@ -7,8 +7,10 @@ import { describe, expect, it } from 'vitest';
 
 import type { Prepayment } from '../actors/clearing.ts';
 import type { BatchContext } from '../actors/clearing_batch.machine.ts';
-import type { ProvinceActor } from '../actors/province.actor.ts';
-import { type BillRecord, RECORDS } from '../actors/records.ts';
+import { type ClearingLine, type DisputeRecord, RECORDS } from '../actors/records.ts';
+import { provinceOfRegion } from '../actors/regions.ts';
+import { encodeEnvelope } from '../protocol/index.ts';
+import { countOutcomes } from '../world/result.ts';
 import { scenarioFrom } from '../world/scenario.ts';
 import { Simulation } from './simulation.ts';
 
@@ -17,26 +19,25 @@ const HOUR = 3_600_000;
 // 2025-09-29 is day 0: October begins on day 2.
 const OCT_1 = 2 * DAY;
 
+const SMALL = {
+  topology: { provinces: 4, regionsPerProvinceMax: 3 },
+  population: { wallets: 3_000 },
+  workload: {
+    transfers: 600,
+    bills: 900,
+    contributions: 60,
+    binds: 0,
+    revokes: 0,
+    enrolmentChanges: 0,
+  },
+  faults: [],
+};
+
 function run(
   overrides: Record<string, unknown> = {},
   tamper?: (sim: Simulation) => void,
 ): Simulation {
-  const sim = new Simulation(
-    scenarioFrom({
-      topology: { provinces: 4, regionsPerProvinceMax: 3 },
-      population: { wallets: 3_000 },
-      workload: {
-        transfers: 600,
-        bills: 900,
-        contributions: 60,
-        binds: 0,
-        revokes: 0,
-        enrolmentChanges: 0,
-      },
-      faults: [],
-      ...overrides,
-    }),
-  );
+  const sim = new Simulation(scenarioFrom({ ...SMALL, ...overrides }));
   tamper?.(sim);
   return sim.run();
 }
@@ -97,7 +98,8 @@ describe('F5: the monthly clearing batch', () => {
 
   it('K2: the allocation (清分) reaches every province of the batch and each confirms it (3261)', () => {
     expect([...batch.confirmed].sort()).toEqual([...batch.provinces]);
-    expect(batch.disputes).toBe(0);
+    expect(batch.disputed).toEqual([]);
+    expect(batch.withheld).toEqual([]);
   });
 
   it("K1: a payer's due is drawn from its prepayment first, and only the rest is funded fresh", () => {
@@ -179,34 +181,106 @@ describe('F5: the monthly clearing batch', () => {
   });
 });
 
-describe('K10: books that disagree stop the month', () => {
-  it("K10: a province whose settled bills disagree with settlement's lines disputes (3262), and its month does not clear", () => {
+describe('K10: books that disagree stop only their province and month', () => {
+  /** A faulty shard's line for a bill that never was: 0.01 yuan owed by one province's insured. */
+  function forgeLine(s: Simulation): string {
+    const [insured, treatment] = s.world.topology.provinces;
+    const payer = insured!.regions[0]!.code;
+    const payee = treatment!.regions[0]!.code;
+    const frame = encodeEnvelope({
+      v: 1,
+      id: 'forged-line',
+      kind: 'settlement.record',
+      from: 'wallet.00',
+      to: 'settlement.0',
+      corr: 'FORGED',
+      sentAt: 0,
+      body: {
+        lineId: 'FORGED.m',
+        month: 202509,
+        ledger: 'medical',
+        payerRegion: payer,
+        payeeRegion: payee,
+        amount: 1n,
+      },
+    });
+    s.network.send('wallet.00', 'settlement.0', frame);
+    return insured!.code;
+  }
+
+  function disputesOf(sim: Simulation): Map<string, DisputeRecord> {
+    return records<DisputeRecord>(sim, 'settlement.0', `${RECORDS.clearingDispute.prefix}:`);
+  }
+
+  it("K10: a forged 0.01-yuan line is disputed on day 10, voided from the insured place's details (3202) and confirmed minutes later: the month clears on schedule", () => {
     let forged = '';
     const sim = run({}, (s) => {
-      // A settled bill the province has but settlement never got a line for: a broken record.
-      const [address, host] = [...s.hosts].find(([a]) => a.startsWith('province.'))!;
-      const book = (host.current as ProvinceActor).accountBook;
-      const region = [...book.persons.values()][0]!.region;
-      const bill: BillRecord = {
-        personId: 'nobody',
-        insuredRegion: region,
-        treatmentRegion: region,
-        fundPay: 100n,
-        acctPay: 0n,
-        remainder: 0n,
-        state: 'committed',
-        reason: undefined,
-      };
-      book.bills.set('forged', bill);
-      (host.store.durable as Map<string, unknown>).set('k:forged', bill);
-      forged = address.slice('province.'.length);
+      forged = forgeLine(s);
     });
     const batch = batchOf(sim, 202509);
-    expect(batch.disputes).toBeGreaterThan(0);
-    expect(batch.state === 'ALLOCATED' || batch.state === 'DISPUTED').toBe(true);
-    expect(batch.confirmed).not.toContain(forged);
-    // No money moved for the month, and the checkers say why.
-    expect(Object.keys(batch.statements)).toEqual([]);
-    expect(sim.checkers.results.get('clearing')).toMatchObject({ ok: false });
+    const dispute = disputesOf(sim).get(`202509.${forged}`);
+    expect(dispute).toMatchObject({ state: 'resolved', corrected: 1 });
+    // Opened at the allocation (day 10, 02:00), resolved a minute after the correction.
+    expect(dispute!.openedAt).toBeGreaterThanOrEqual(OCT_1 + 9 * DAY + 2 * HOUR);
+    expect(dispute!.resolvedAt! - dispute!.openedAt).toBeLessThan(HOUR);
+    const line = records<ClearingLine>(sim, 'settlement.0', 'n:').get('FORGED.m');
+    expect(line).toMatchObject({ undone: true, dropped: true });
+    // Nothing withheld: the province was back before the statements, and the month reconciled.
+    expect(batch.state).toBe('RECONCILED');
+    expect(batch.withheld).toEqual([]);
+    expect(batch.disputed).toEqual([forged]);
+    expect([...sim.checkers.results].filter(([, r]) => !r.ok)).toEqual([]);
+    const { counts } = countOutcomes(sim.checkers, { pending: false, requireReceipt: true });
+    expect(counts['clearing.national.disputed']).toBe(1);
+    expect(counts['clearing.national.resolved']).toBe(1);
+    expect(counts['clearing.national.withheld']).toBe(0);
+  });
+
+  it('K10: a province cut off over the statement day is withheld while every other province clears on schedule; after the heal it corrects, confirms, and its lines move to the open batch', () => {
+    const insured = new Simulation(scenarioFrom(SMALL)).world.topology.provinces[0]!.code;
+    const cutOff = {
+      type: 'partition',
+      // From day 9 of October to an hour after the statements (day 20, 09:00).
+      at: OCT_1 + 8 * DAY,
+      duration: 11 * DAY + 10 * HOUR,
+      groupA: ['settlement.0'],
+      groupB: [`province.${insured}`],
+    };
+    const sim = run({ faults: [cutOff] }, (s) => {
+      expect(forgeLine(s)).toBe(insured);
+    });
+    const batch = batchOf(sim, 202509);
+    // Every other province cleared on schedule: statements on day 20, reconciled.
+    expect(batch.state).toBe('RECONCILED');
+    expect(batch.withheld).toEqual([insured]);
+    expect(Object.keys(batch.statements)).not.toContain(insured);
+    expect(Object.keys(batch.statements).length).toBeGreaterThan(0);
+    const issued = sim.checkers.batchHistory.find(
+      (h) => h.month === 202509 && h.state === 'STATEMENTS_ISSUED',
+    );
+    expect(issued!.at).toBeLessThan(OCT_1 + 19 * DAY + 10 * HOUR);
+    // After the heal: the next reconciliation (day 21, 02:00) finds the forged line, the
+    // province's details void it, and it confirms a minute later.
+    const dispute = disputesOf(sim).get(`202509.${insured}`)!;
+    expect(dispute).toMatchObject({ state: 'resolved', corrected: 1 });
+    expect(dispute.resolvedAt).toBeGreaterThan(OCT_1 + 20 * DAY + 2 * HOUR);
+    expect(dispute.resolvedAt).toBeLessThan(OCT_1 + 20 * DAY + 3 * HOUR);
+    // Its September lines to and from other provinces now clear with October's batch.
+    const lines = [...records<ClearingLine>(sim, 'settlement.0', 'n:').values()].filter(
+      (l) => !l.dropped && l.month === 202509,
+    );
+    const crosses = (l: ClearingLine) =>
+      provinceOfRegion(l.payerRegion) !== provinceOfRegion(l.payeeRegion);
+    const touches = (l: ClearingLine) =>
+      provinceOfRegion(l.payerRegion) === insured || provinceOfRegion(l.payeeRegion) === insured;
+    const moved = lines.filter((l) => crosses(l) && touches(l));
+    expect(moved.length).toBeGreaterThan(0);
+    for (const l of moved) expect(l.batch).toBe(202510);
+    expect(lines.filter((l) => crosses(l) && !touches(l)).every((l) => l.batch === 202509)).toBe(
+      true,
+    );
+    expect([...sim.checkers.results].filter(([, r]) => !r.ok)).toEqual([]);
+    const { counts } = countOutcomes(sim.checkers, { pending: false, requireReceipt: true });
+    expect(counts['clearing.national.withheld']).toBe(1);
   });
 });

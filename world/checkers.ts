@@ -80,6 +80,8 @@ export class Checkers implements Outcomes {
   readonly contributions = new Map<string, ContributionState>();
   readonly batchStates = new Map<number, string>();
   readonly batchLate = new Map<number, number>();
+  readonly batchWithheld = new Map<number, number>();
+  readonly disputes = new Map<string, 'open' | 'resolved'>();
   /** F5: every state change of every month's batch, in order. */
   readonly batchHistory: Array<{
     readonly month: number;
@@ -232,6 +234,7 @@ export class Checkers implements Outcomes {
       case 'clearing.batch':
         this.batchStates.set(event.month, event.state);
         this.batchLate.set(event.month, event.late);
+        this.batchWithheld.set(event.month, event.withheld);
         this.batchHistory.push({ month: event.month, state: event.state, at: now });
         return;
       case 'relation.ended': {
@@ -244,6 +247,9 @@ export class Checkers implements Outcomes {
         return;
       case 'hold.orphaned':
         this.orphaned.set(event.kind, (this.orphaned.get(event.kind) ?? 0) + 1);
+        return;
+      case 'clearing.dispute':
+        this.disputes.set(`${event.month}.${event.province}`, event.state);
         return;
       case 'clearing.line':
         return; // the lines themselves are checked on settlement's records at the end

@@ -82,6 +82,10 @@ export interface Outcomes {
   readonly batchStates: ReadonlyMap<number, string>;
   /** K8: each month's batch, how many answers came after their deadline. */
   readonly batchLate: ReadonlyMap<number, number>;
+  /** K10: each month's batch, how many provinces its statements withheld. */
+  readonly batchWithheld: ReadonlyMap<number, number>;
+  /** K10: disputes by `<month>.<province>`, open or resolved. */
+  readonly disputes: ReadonlyMap<string, 'open' | 'resolved'>;
   /** P4: monthly credits booked. */
   readonly credits: number;
   /** W1: wallets their holders opened during the run. */
@@ -227,6 +231,8 @@ export function outcomesFromRecords(
     relationEnds: new Map(),
     batchStates: new Map(),
     batchLate: new Map(),
+    batchWithheld: new Map(),
+    disputes: new Map(),
     credits: 0,
     opened: 0,
     orphaned: new Map(),
@@ -249,7 +255,9 @@ export function outcomesFromRecords(
       clearingBatch: (month, batch) => {
         o.batchStates.set(month, String(batch.value));
         o.batchLate.set(month, batch.context.late.length);
+        o.batchWithheld.set(month, batch.context.withheld.length);
       },
+      clearingDispute: (id, dispute) => o.disputes.set(id, dispute.state),
     });
     o.credits += creditsOf(actor.store.durable);
   }

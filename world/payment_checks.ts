@@ -227,7 +227,8 @@ function checkFunds(parties: Parties, openingFunds: Fen, fail: Fail): void {
 }
 
 /**
- * Cleared = settled per reconciled batch: the statements' gross payables are its national lines.
+ * Cleared = settled per reconciled batch: the statements' gross payables are its national lines
+ * (without those of the provinces it withheld, K10).
  */
 function checkBatches(parties: Parties, fail: Fail): void {
   for (const { value, context: batch } of parties.batches.values()) {
@@ -239,6 +240,8 @@ function checkBatches(parties: Parties, fail: Fail): void {
       const payer = provinceOfRegion(line.payerRegion);
       const payee = provinceOfRegion(line.payeeRegion);
       if (payer === payee) continue;
+      // K10: a withheld province's lines are not on the statements; they move on once it agrees.
+      if (batch.withheld.includes(payer) || batch.withheld.includes(payee)) continue;
       const province = line.reversal ? payee : payer;
       add(byProvince, province, line.amount * (line.reversal ? -1n : 1n));
     }

@@ -78,8 +78,6 @@ const BILL_FLOWS = [
   ['spend', 'sameProvince'],
   ['directSettlement', 'crossProvince'],
 ] as const;
-/** DISPUTED is a detour: counted only when a batch ends there. */
-const BATCH_PATH = BATCH_STATES.filter((state) => state !== 'DISPUTED');
 
 interface Tally {
   readonly counts: Record<string, number>;
@@ -113,12 +111,20 @@ export function countOutcomes(outcomes: Outcomes, options: CountOptions): Tally 
     counts[`hold.${kind}.orphanReleased`] = outcomes.orphaned.get(kind) ?? 0;
   }
   countBills(outcomes, tally);
-  for (const state of BATCH_PATH) counts[`clearing.national.${state.toLowerCase()}`] = 0;
+  for (const state of BATCH_STATES) counts[`clearing.national.${state.toLowerCase()}`] = 0;
   for (const state of outcomes.batchStates.values())
     bump(tally, `clearing.national.${state.toLowerCase()}`);
   // K8: answers after their working-day deadline (funding, disbursal), over every batch.
   counts['clearing.national.late'] = 0;
   for (const late of outcomes.batchLate.values()) bump(tally, 'clearing.national.late', late);
+  // K10: disputes opened (a province's figures disagreed, or it did not answer in time), those
+  // resolved, and the province-months the statements left out meanwhile.
+  counts['clearing.national.disputed'] = outcomes.disputes.size;
+  counts['clearing.national.resolved'] = 0;
+  for (const state of outcomes.disputes.values())
+    if (state === 'resolved') bump(tally, 'clearing.national.resolved');
+  counts['clearing.national.withheld'] = 0;
+  for (const n of outcomes.batchWithheld.values()) bump(tally, 'clearing.national.withheld', n);
   countContributions(outcomes, tally);
   countBindings(outcomes, tally);
   countTransfers(outcomes, tally, options);
