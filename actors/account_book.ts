@@ -15,11 +15,15 @@ import {
 } from './policy.ts';
 import {
   type AccountRecord,
+  aidLineId,
+  type AidRecord,
   type BillRecord,
   type BillState,
   type ClaimRecord,
   FREE_PERSON_YEAR,
+  medicalLineId,
   type PersonRecord,
+  provinceLineOf,
   RECORDS,
   type RegionRecord,
   type TxnRecord,
@@ -57,9 +61,24 @@ function billRefusal(person: PersonRecord | undefined, body: BillRequest): Reaso
 
 /** An open hold (a transfer's reserve, or a bill's account share): who asked, and when. */
 export interface OpenHold {
-  readonly kind: 'transfer' | 'bill';
+  readonly kind: 'transfer' | 'bill' | 'aid';
   readonly owner: string;
   readonly at: number;
+  readonly amount: Fen;
+}
+
+/** The holds index key of a bill's family aid (the bill's own hold may sit in the same book). */
+const aidHoldId = (billId: string): string => `${billId}.f`;
+export const billOfAidHold = (holdId: string): string => holdId.slice(0, -'.f'.length);
+
+/** One step of a personal-account share of a bill (actors/account_book.ts `moveShare`). */
+type ShareStep = 'hold' | 'pay' | 'release' | 'refund';
+
+/** A line of national clearing as the province that pays it sees it (K10, 3202). */
+export interface ProvinceLine {
+  readonly lineId: string;
+  readonly payerRegion: string;
+  readonly payeeRegion: string;
   readonly amount: Fen;
 }
 
@@ -74,6 +93,8 @@ export class AccountBook {
   /** P4: months (YYYYMM) already credited. */
   readonly creditedMonths = new Set<number>();
   readonly bills = new Map<string, BillRecord>();
+  /** Family mutual aid at the point of care: this province's relatives' shares, by bill id. */
+  readonly aids = new Map<string, AidRecord>();
   readonly claims = new Map<string, ClaimRecord>();
   readonly slots = new Map<string, string>();
   readonly debits = new Map<string, 'debited' | Reason>();
@@ -116,6 +137,16 @@ export class AccountBook {
               owner: bill.owner,
               at: bill.at ?? 0,
               amount: bill.acctPay,
+            });
+        },
+        familyAid: (id, aid) => {
+          book.aids.set(id, aid);
+          if (aid.state === 'reserved' && aid.owner !== undefined)
+            book.holds.set(aidHoldId(id), {
+              kind: 'aid',
+              owner: aid.owner,
+              at: aid.at ?? 0,
+              amount: aid.amount,
             });
         },
         fundClaim: (id, claim) => book.claims.set(id, claim),
@@ -368,26 +399,8 @@ export class AccountBook {
       reason: undefined,
       ...owner,
     };
-    if (split.acctPay > 0n && account !== undefined) {
-      const next = {
-        ...account,
-        available: account.available - split.acctPay,
-        held: account.held + split.acctPay,
-      };
-      this.putAccount(body.personId, next, fx);
-      const id = body.personId;
-      this.post(
-        fx,
-        'reserve',
-        `${billId}.a`,
-        `${id}/available`,
-        'available',
-        next.available,
-        `${id}/held`,
-        'held',
-        split.acctPay,
-      );
-    }
+    if (account !== undefined)
+      this.moveShare('hold', body.personId, split.acctPay, `${billId}.a`, fx);
     this.putBill(billId, record, fx);
     return record;
   }
@@ -395,26 +408,7 @@ export class AccountBook {
   /** F3 settle: the held share is paid, owed to the treatment place (payable). */
   commitBill(billId: string, month: number, fx: Effects): void {
     const bill = this.mustBill(billId, 'reserved');
-    if (bill.acctPay > 0n) {
-      const account = this.mustAccount(bill.personId);
-      const nextAccount = { ...account, held: account.held - bill.acctPay };
-      const region = this.region(account.region);
-      const nextRegion = { ...region, payable: (region.payable ?? 0n) + bill.acctPay };
-      this.putAccount(bill.personId, nextAccount, fx);
-      this.regions.set(account.region, nextRegion);
-      fx.write(RECORDS.region.key(account.region), nextRegion);
-      this.post(
-        fx,
-        'pay',
-        `${billId}.a`,
-        `${bill.personId}/held`,
-        'held',
-        nextAccount.held,
-        `payable:${account.region}`,
-        'payable',
-        bill.acctPay,
-      );
-    }
+    this.moveShare('pay', bill.personId, bill.acctPay, `${billId}.a`, fx);
     this.putBill(billId, { ...bill, state: 'committed', month }, fx);
     this.holds.delete(billId);
   }
@@ -425,27 +419,7 @@ export class AccountBook {
    */
   releaseBill(billId: string, fx: Effects, orphan = false): void {
     const bill = this.mustBill(billId, 'reserved');
-    if (bill.acctPay > 0n) {
-      const account = this.mustAccount(bill.personId);
-      const next = {
-        ...account,
-        available: account.available + bill.acctPay,
-        held: account.held - bill.acctPay,
-      };
-      this.putAccount(bill.personId, next, fx);
-      const id = bill.personId;
-      this.post(
-        fx,
-        'release',
-        `${billId}.a`,
-        `${id}/held`,
-        'held',
-        next.held,
-        `${id}/available`,
-        'available',
-        bill.acctPay,
-      );
-    }
+    this.moveShare('release', bill.personId, bill.acctPay, `${billId}.a`, fx);
     this.putBill(billId, { ...bill, state: 'released', ...(orphan ? { orphan } : {}) }, fx);
     this.holds.delete(billId);
   }
@@ -453,26 +427,7 @@ export class AccountBook {
   /** F3 cancel or reversal after settle (2208/2103/2601): the paid share comes back. */
   refundBill(billId: string, fx: Effects): void {
     const bill = this.mustBill(billId, 'committed');
-    if (bill.acctPay > 0n) {
-      const account = this.mustAccount(bill.personId);
-      const nextAccount = { ...account, available: account.available + bill.acctPay };
-      const region = this.region(account.region);
-      const nextRegion = { ...region, payable: (region.payable ?? 0n) - bill.acctPay };
-      this.putAccount(bill.personId, nextAccount, fx);
-      this.regions.set(account.region, nextRegion);
-      fx.write(RECORDS.region.key(account.region), nextRegion);
-      this.post(
-        fx,
-        'unpay',
-        `${billId}.a`,
-        `payable:${account.region}`,
-        'payable',
-        nextRegion.payable ?? 0n,
-        `${bill.personId}/available`,
-        'available',
-        bill.acctPay,
-      );
-    }
+    this.moveShare('refund', bill.personId, bill.acctPay, `${billId}.a`, fx);
     this.putBill(billId, { ...bill, state: 'refunded' }, fx);
   }
 
@@ -587,29 +542,154 @@ export class AccountBook {
   }
 
   /**
-   * K10: what this province's insured owe treatment places in other provinces for one
-   * settlement month, from its own bills filed under that month.
+   * K10: what this province's people owe treatment places in other provinces for one settlement
+   * month, from its own records filed under that month: its insured's bills (fund and account
+   * shares) and its relatives' family aid.
    */
   medicalPayable(month: number): Fen {
     let total = 0n;
-    for (const [, bill] of this.crossProvinceBills(month)) total += bill.fundPay + bill.acctPay;
+    for (const line of this.crossProvinceLines(month)) total += line.amount;
     return total;
   }
 
-  /** K10: this province's settled cross-province bills of one month (national clearing). */
-  *crossProvinceBills(month: number): Generator<[string, BillRecord]> {
-    for (const [billId, bill] of this.bills) {
-      if (this.crossProvinceFigure(month, billId) > 0n) yield [billId, bill];
+  /** K10: this province's lines of one month for national clearing, as it sees them (3202). */
+  *crossProvinceLines(month: number): Generator<ProvinceLine> {
+    for (const billId of this.bills.keys()) {
+      const line = this.lineOf(month, medicalLineId(billId));
+      if (line !== undefined) yield line;
+    }
+    for (const billId of this.aids.keys()) {
+      const line = this.lineOf(month, aidLineId(billId));
+      if (line !== undefined) yield line;
     }
   }
 
-  /** 3202: what this province says one bill adds to a month's national clearing (0 if none). */
-  crossProvinceFigure(month: number, billId: string): Fen {
-    const bill = this.bills.get(billId);
-    if (bill === undefined || bill.state !== 'committed' || bill.month !== month) return 0n;
-    const { insuredRegion, treatmentRegion } = bill;
-    const national = provinceOfRegion(insuredRegion) !== provinceOfRegion(treatmentRegion);
-    return national ? bill.fundPay + bill.acctPay : 0n;
+  /**
+   * 3202: one of this province's lines of a month's national clearing as it sees it: a bill's
+   * fund and account shares, or a relative's family aid; undefined if it has none.
+   */
+  lineOf(month: number, lineId: string): ProvinceLine | undefined {
+    const named = provinceLineOf(lineId);
+    if (named === undefined) return undefined;
+    let line: ProvinceLine | undefined;
+    if (named.aid) {
+      const aid = this.aids.get(named.bill);
+      if (aid?.state === 'committed' && aid.month === month) {
+        const { region: payerRegion, treatmentRegion: payeeRegion, amount } = aid;
+        line = { lineId, payerRegion, payeeRegion, amount };
+      }
+    } else {
+      const bill = this.bills.get(named.bill);
+      if (bill?.state === 'committed' && bill.month === month) {
+        const { insuredRegion: payerRegion, treatmentRegion: payeeRegion } = bill;
+        line = { lineId, payerRegion, payeeRegion, amount: bill.fundPay + bill.acctPay };
+      }
+    }
+    if (line === undefined || line.amount === 0n) return undefined;
+    const national = provinceOfRegion(line.payerRegion) !== provinceOfRegion(line.payeeRegion);
+    return national ? line : undefined;
+  }
+
+  /**
+   * Family mutual aid at the point of care: hold up to `max` of the relative's personal account
+   * for the patient's bill (what it has, if less; E1: only an employee has an account). The
+   * relation and its scope were checked by the patient's wallet (the recipient's copy decides).
+   */
+  reserveAid(
+    billId: string,
+    body: Envelope<'aid.reserve'>['body'],
+    fx: Effects,
+    owner?: { readonly owner: string; readonly at: number },
+  ): AidRecord {
+    const known = this.aids.get(billId);
+    if (known !== undefined) return known;
+    const { accountId, patientId, treatmentRegion, max } = body;
+    const account = this.accounts.get(accountId);
+    const amount =
+      account === undefined || account.available < max ? (account?.available ?? 0n) : max;
+    const region = account?.region ?? '-';
+    const base = { accountId, region, patientId, treatmentRegion, ...owner };
+    if (account === undefined || amount === 0n) {
+      const reason = account === undefined ? 'NO_ACCOUNT' : 'FUNDS';
+      const record: AidRecord = { ...base, amount: 0n, state: 'rejected', reason };
+      this.putAid(billId, record, fx);
+      return record;
+    }
+    this.moveShare('hold', accountId, amount, `${billId}.f`, fx);
+    const record: AidRecord = { ...base, amount, state: 'reserved', reason: undefined };
+    this.putAid(billId, record, fx);
+    if (owner !== undefined) this.holds.set(aidHoldId(billId), { kind: 'aid', ...owner, amount });
+    return record;
+  }
+
+  /** The bill settled: the relative's held share is paid, owed to the treatment place. */
+  commitAid(billId: string, month: number, fx: Effects): void {
+    const aid = this.mustAid(billId, 'reserved');
+    this.moveShare('pay', aid.accountId, aid.amount, `${billId}.f`, fx);
+    this.putAid(billId, { ...aid, state: 'committed', month }, fx);
+    this.holds.delete(aidHoldId(billId));
+  }
+
+  /** The bill was undone before settle (or the hold was an orphan): the share goes back. */
+  releaseAid(billId: string, fx: Effects, orphan = false): void {
+    const aid = this.mustAid(billId, 'reserved');
+    this.moveShare('release', aid.accountId, aid.amount, `${billId}.f`, fx);
+    this.putAid(billId, { ...aid, state: 'released', ...(orphan ? { orphan } : {}) }, fx);
+    this.holds.delete(aidHoldId(billId));
+  }
+
+  /** The bill was cancelled or reversed after settle: the paid share comes back. */
+  refundAid(billId: string, fx: Effects): void {
+    const aid = this.mustAid(billId, 'committed');
+    this.moveShare('refund', aid.accountId, aid.amount, `${billId}.f`, fx);
+    this.putAid(billId, { ...aid, state: 'refunded' }, fx);
+  }
+
+  /**
+   * A personal-account share of a bill (the patient's own, or a relative's family aid) moved
+   * one step: held at pre-settlement, paid at settle (owed to the treatment place: the region's
+   * payable), released when undone before settle, refunded after. One posting under `corr`.
+   */
+  private moveShare(step: ShareStep, accountId: string, amount: Fen, corr: string, fx: Effects) {
+    if (amount <= 0n) return;
+    const account = this.mustAccount(accountId);
+    const own = (side: 'available' | 'held') => `${accountId}/${side}`;
+    const { available, held } = account;
+    if (step === 'hold' || step === 'release') {
+      const hold = step === 'hold';
+      const next = {
+        ...account,
+        available: hold ? available - amount : available + amount,
+        held: hold ? held + amount : held - amount,
+      };
+      this.putAccount(accountId, next, fx);
+      const [from, to] = hold ? (['available', 'held'] as const) : (['held', 'available'] as const);
+      this.post(
+        fx,
+        hold ? 'reserve' : 'release',
+        corr,
+        own(from),
+        from,
+        next[from],
+        own(to),
+        to,
+        amount,
+      );
+      return;
+    }
+    const pay = step === 'pay';
+    const next = pay
+      ? { ...account, held: held - amount }
+      : { ...account, available: available + amount };
+    const region = this.region(account.region);
+    const payable = (region.payable ?? 0n) + (pay ? amount : -amount);
+    this.putAccount(accountId, next, fx);
+    this.regions.set(account.region, { ...region, payable });
+    fx.write(RECORDS.region.key(account.region), { ...region, payable });
+    const owed = `payable:${account.region}`;
+    if (pay) this.post(fx, 'pay', corr, own('held'), 'held', next.held, owed, 'payable', amount);
+    else
+      this.post(fx, 'unpay', corr, owed, 'payable', payable, own('available'), 'available', amount);
   }
 
   /**
@@ -672,6 +752,19 @@ export class AccountBook {
   private putAccount(id: string, record: AccountRecord, fx: Effects): void {
     this.accounts.set(id, record);
     fx.write(RECORDS.account.key(id), record);
+  }
+
+  private putAid(id: string, record: AidRecord, fx: Effects): void {
+    this.aids.set(id, record);
+    fx.write(RECORDS.familyAid.key(id), record);
+  }
+
+  private mustAid(id: string, state: BillState): AidRecord {
+    const aid = this.aids.get(id);
+    if (aid === undefined || aid.state !== state) {
+      throw new Error(`AccountBook: aid ${id} is ${aid?.state ?? 'unknown'}, expected ${state}`);
+    }
+    return aid;
   }
 
   private putBill(id: string, record: BillRecord, fx: Effects): void {

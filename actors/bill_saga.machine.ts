@@ -12,13 +12,14 @@
 import { and, setup } from 'xstate';
 
 import type { Care, Fen, Flag, Reason } from '../protocol/index.ts';
-import { SETTLEMENT_ADDRESS } from './addresses.ts';
+import { NO_AID } from '../protocol/index.ts';
+import { provinceAddress, SETTLEMENT_ADDRESS } from './addresses.ts';
 import { retryDelayMs } from './backoff.ts';
 import type { ProtocolConfig } from './config.ts';
-import type { BillOutcome, Effects } from './effects.ts';
+import type { BillOutcome, Effects, FamilyAidView } from './effects.ts';
 import { assignerOf } from './machine_driver.ts';
-import { medicalLineId } from './records.ts';
-import type { BillScope } from './regions.ts';
+import { aidLineId, medicalLineId } from './records.ts';
+import { type BillScope, provinceOfRegion, type TransferScope } from './regions.ts';
 import {
   carrierOf,
   type PaymentLine,
@@ -52,6 +53,21 @@ export interface BillInput {
   readonly scope: BillScope;
   /** The patient's insured region, for the clearing lines (the shard knows the wallet's). */
   readonly insuredRegion: string;
+  /**
+   * Family mutual aid at the point of care: the relative asked to pay (NO_AID: none), their
+   * region when the patient's wallet holds an active relation from them within its scope (E7,
+   * E8), else '' and why not.
+   */
+  readonly aidBy: string;
+  readonly aidRegion: string;
+  readonly aidReason: Reason | undefined;
+  /** The relation's scope (the relative's region to the patient's); in region if unknown. */
+  readonly aidScope: TransferScope;
+}
+
+export function familyAidOf(context: BillContext): FamilyAidView | undefined {
+  if (context.aidBy === NO_AID) return undefined;
+  return { scope: context.aidScope, pay: context.aidPay, reason: context.aidReason };
 }
 
 type Undo = 'cancelled' | 'reversed' | 'expired';
@@ -62,7 +78,9 @@ export interface BillContext extends BillInput {
   readonly fundPay: Fen;
   readonly acctPay: Fen;
   readonly acctMulaidPay: Fen;
-  /** What cash pays: the province's remainder, less what the wallet covers. */
+  /** What the relative's personal account pays (family mutual aid): acctMulaidPay's other part. */
+  readonly aidPay: Fen;
+  /** What cash pays: the province's remainder, less what the wallet and family aid cover. */
   readonly cashPay: Fen;
   readonly reason: Reason | undefined;
   readonly lines: readonly PaymentLine[];
@@ -88,7 +106,19 @@ export type PosRequest = 'bill.presettle' | 'bill.settle' | 'bill.cancel' | 'bil
 
 export type BillEvent = Carrier &
   (
-    | { readonly type: 'start' | 'resume' | 'bill.committed' | 'bill.released' | 'bill.refunded' }
+    | {
+        readonly type:
+          | 'start'
+          | 'resume'
+          | 'bill.committed'
+          | 'bill.released'
+          | 'bill.refunded'
+          | 'aid.committed'
+          | 'aid.released'
+          | 'aid.refunded';
+      }
+    | { readonly type: 'aid.reserved'; readonly amount: Fen }
+    | { readonly type: 'aid.rejected'; readonly reason: Reason }
     | { readonly type: 'bill.settle' | 'bill.cancel' | 'bill.reverse' }
     | {
         readonly type: 'bill.reserved';
@@ -108,6 +138,10 @@ type StepKind =
   | 'bill.commit'
   | 'bill.release'
   | 'bill.refund'
+  | 'aid.reserve'
+  | 'aid.commit'
+  | 'aid.release'
+  | 'aid.refund'
   | 'settlement.record'
   | 'settlement.unrecord';
 
@@ -162,7 +196,9 @@ export function answerPos(
   const { billId } = context;
   switch (posAnswerOf(state, asked)) {
     case 'presettled': {
-      const { fundPay, acctPay, acctMulaidPay, cashPay } = context;
+      const { fundPay, acctPay, cashPay } = context;
+      // acctMulaidPay: the wallet's part and a relative's account's part (DOMAIN P3, U32).
+      const acctMulaidPay = context.acctMulaidPay + context.aidPay;
       fx.send(to, 'bill.presettled', billId, { billId, fundPay, acctPay, acctMulaidPay, cashPay });
       return;
     }
@@ -231,6 +267,19 @@ function sendStep(
     case 'bill.refund':
       fx.send(context.insuredProvince, kind, billId, { billId });
       break;
+    case 'aid.reserve': {
+      const { aidBy: accountId, personId: patientId, treatmentRegion, cashPay: max } = context;
+      const body = { billId, accountId, patientId, treatmentRegion, max };
+      fx.send(aidProvinceOf(context), kind, billId, body);
+      break;
+    }
+    case 'aid.commit':
+      fx.send(aidProvinceOf(context), kind, billId, { billId, month: context.month });
+      break;
+    case 'aid.release':
+    case 'aid.refund':
+      fx.send(aidProvinceOf(context), kind, billId, { billId });
+      break;
     case 'settlement.record':
       recordLine(fx, billId, context.month, context.lines[context.lineAt] as PaymentLine);
       break;
@@ -244,20 +293,41 @@ function sendStep(
   fx.timer(TIMERS.billSaga.key(billId), at, context.timerSeq);
 }
 
-/** The clearing lines of a settled bill: the medical share, and the wallet's per origin (K9). */
+/** The province of the relative whose account pays a bill's family aid. */
+function aidProvinceOf(context: BillContext): string {
+  return provinceAddress(provinceOfRegion(context.aidRegion));
+}
+
+/**
+ * The clearing lines of a settled bill: the medical share (the insured region owes the
+ * treatment place), family aid (the relative's region owes it), and the wallet's per origin
+ * (K9).
+ */
 function linesOf(context: BillContext, spent: Spent): PaymentLine[] {
+  const { billId, treatmentRegion: payeeRegion } = context;
   const medical = context.fundPay + context.acctPay;
-  const lines = walletLines(context.billId, spent, context.treatmentRegion);
-  if (medical <= 0n) return lines;
-  const { insuredRegion: payerRegion, treatmentRegion: payeeRegion } = context;
-  const line: PaymentLine = {
-    lineId: medicalLineId(context.billId),
-    ledger: 'medical',
-    payerRegion,
-    payeeRegion,
-    amount: medical,
-  };
-  return [line, ...lines];
+  const lines: PaymentLine[] = [];
+  if (medical > 0n) {
+    const payerRegion = context.insuredRegion;
+    lines.push({
+      lineId: medicalLineId(billId),
+      ledger: 'medical',
+      payerRegion,
+      payeeRegion,
+      amount: medical,
+    });
+  }
+  if (context.aidPay > 0n) {
+    const payerRegion = context.aidRegion;
+    lines.push({
+      lineId: aidLineId(billId),
+      ledger: 'medical',
+      payerRegion,
+      payeeRegion,
+      amount: context.aidPay,
+    });
+  }
+  return [...lines, ...walletLines(billId, spent, payeeRegion)];
 }
 
 type Args = { readonly context: BillContext; readonly event: BillEvent };
@@ -286,6 +356,13 @@ function billActions(config: ProtocolConfig) {
       event.type === 'wallet.held'
         ? { acctMulaidPay: event.amount, cashPay: context.cashPay - event.amount }
         : {},
+    ),
+    keepAid: change(({ context, event }) =>
+      event.type === 'aid.reserved'
+        ? { aidPay: event.amount, cashPay: context.cashPay - event.amount }
+        : event.type === 'aid.rejected'
+          ? { aidReason: event.reason }
+          : {},
     ),
     keepReason: change(({ event }) => ({
       reason: event.type === 'bill.rejected' ? event.reason : undefined,
@@ -317,6 +394,14 @@ function billActions(config: ProtocolConfig) {
 /** What a bill saga asks of an answer or of itself. */
 const BILL_GUARDS = {
   undoPending: ({ context }: Args) => context.undo !== undefined,
+  /** Family aid was asked for, allowed by the relation, and cash would still pay something. */
+  aidWanted: ({ context, event }: Args) =>
+    event.type === 'wallet.held' &&
+    context.aidRegion !== '' &&
+    context.undo === undefined &&
+    context.cashPay - event.amount > 0n,
+  /** A relative's account holds or paid part of the bill (family aid). */
+  aidHeld: ({ context }: Args) => context.aidPay > 0n,
   currentLine: ({ context, event }: Args) =>
     (event.type === 'settlement.recorded' || event.type === 'settlement.unrecorded') &&
     event.lineId === context.lines[context.lineAt]?.lineId,
@@ -356,6 +441,7 @@ function initialBillContext(input: BillInput): BillContext {
     fundPay: 0n,
     acctPay: 0n,
     acctMulaidPay: 0n,
+    aidPay: 0n,
     cashPay: 0n,
     reason: undefined,
     lines: [],
@@ -386,10 +472,24 @@ export function createBillSagaMachine(config: ProtocolConfig) {
         on: {
           'wallet.held': [
             { guard: 'undoPending', target: 'releasing', actions: 'keepWalletShare' },
+            { guard: 'aidWanted', target: 'aiding', actions: 'keepWalletShare' },
             { target: 'presettled', actions: 'keepWalletShare' },
           ],
         },
       },
+      // Family mutual aid: the relative's province holds what their account gives (P3: after
+      // the wallet); a refusal leaves the rest to cash.
+      aiding: waiting('aid.reserve', {
+        ...remember,
+        'aid.reserved': [
+          { guard: 'undoPending', target: 'releasing', actions: 'keepAid' },
+          { target: 'presettled', actions: 'keepAid' },
+        ],
+        'aid.rejected': [
+          { guard: 'undoPending', target: 'releasing', actions: 'keepAid' },
+          { target: 'presettled', actions: 'keepAid' },
+        ],
+      } as const),
       presettled: {
         entry: ['resetAttempt', answer('presettled'), 'armExpiry'],
         on: {
@@ -404,10 +504,18 @@ export function createBillSagaMachine(config: ProtocolConfig) {
         {
           ...remember,
           'wallet.spent': { actions: 'keepLines' },
-          'bill.committed': [{ guard: 'noLines', target: 'settled' }, { target: 'recording' }],
+          'bill.committed': [
+            { guard: 'aidHeld', target: 'aidCommitting' },
+            { guard: 'noLines', target: 'settled' },
+            { target: 'recording' },
+          ],
         } as const,
         'spendWallet',
       ),
+      aidCommitting: waiting('aid.commit', {
+        ...remember,
+        'aid.committed': [{ guard: 'noLines', target: 'settled' }, { target: 'recording' }],
+      } as const),
       recording: waiting('settlement.record', {
         ...remember,
         'settlement.recorded': [
@@ -425,17 +533,31 @@ export function createBillSagaMachine(config: ProtocolConfig) {
         entry: answer('settled'),
         on: undoFrom('unwinding'),
       },
-      releasing: waiting('bill.release', { 'bill.released': 'undone' } as const, 'releaseWallet'),
+      releasing: waiting(
+        'bill.release',
+        {
+          'bill.released': [{ guard: 'aidHeld', target: 'aidReleasing' }, { target: 'undone' }],
+        } as const,
+        'releaseWallet',
+      ),
+      aidReleasing: waiting('aid.release', { 'aid.released': 'undone' } as const),
       unwinding: waiting(
         'bill.refund',
         {
           'bill.refunded': [
+            { guard: 'aidHeld', target: 'aidRefunding' },
             { guard: 'noLines', target: 'undone' },
             { target: 'unrecording', actions: 'lastLine' },
           ],
         } as const,
         'undoWallet',
       ),
+      aidRefunding: waiting('aid.refund', {
+        'aid.refunded': [
+          { guard: 'noLines', target: 'undone' },
+          { target: 'unrecording', actions: 'lastLine' },
+        ],
+      } as const),
       unrecording: waiting('settlement.unrecord', {
         'settlement.unrecorded': [
           {

@@ -5,6 +5,13 @@ import type { Body, ClearingLedger, Kind, Reason, RelationEnding } from '../prot
 import type { Fen } from '../protocol/index.ts';
 import type { BillScope, TransferScope } from './regions.ts';
 
+/** Family mutual aid on one bill, when asked for: its scope, what it paid, why not. */
+export interface FamilyAidView {
+  readonly scope: TransferScope;
+  readonly pay: Fen;
+  readonly reason: Reason | undefined;
+}
+
 /** Where money sits, for the conservation equation (docs/ARCHITECTURE.md, "Conservation"). */
 export type MoneyClass =
   | 'available' // a personal account's spendable balance
@@ -146,6 +153,8 @@ export type Fact =
       readonly outcome: BillOutcome;
       readonly reason: Reason | undefined;
       readonly acctMulaidPay: Fen;
+      /** Family mutual aid, when the bill asked a relative's account to pay. */
+      readonly aid: FamilyAidView | undefined;
     }
   | {
       /** F4: a contribution's outcome at the payer's shard. */
@@ -159,7 +168,7 @@ export type Fact =
       /** A hold whose owner knew no live saga behind it was released (an orphan hold). */
       readonly type: 'hold.orphaned';
       readonly corr: string;
-      readonly kind: 'transfer' | 'bill';
+      readonly kind: 'transfer' | 'bill' | 'aid';
       readonly owner: string;
       readonly amount: Fen;
     }

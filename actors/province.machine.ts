@@ -9,10 +9,10 @@ import { setup } from 'xstate';
 
 import type { Envelope, Reason } from '../protocol/index.ts';
 import { isReason } from '../protocol/index.ts';
-import type { AccountBook } from './account_book.ts';
+import { type AccountBook, billOfAidHold } from './account_book.ts';
 import type { CivilDate } from './calendar.ts';
 import type { Effects } from './effects.ts';
-import { billOfMedicalLine, type BillState, medicalLineId, type TxnState } from './records.ts';
+import type { BillState, TxnState } from './records.ts';
 
 /** Every message a province decides. */
 export const PROVINCE_KINDS = [
@@ -25,6 +25,10 @@ export const PROVINCE_KINDS = [
   'bill.commit',
   'bill.release',
   'bill.refund',
+  'aid.reserve',
+  'aid.commit',
+  'aid.release',
+  'aid.refund',
   'tax.claim',
   'tax.confirm',
   'tax.release',
@@ -51,6 +55,8 @@ export type ProvinceEvent = { [K in ProvinceKind]: EventOf<K> }[ProvinceKind];
 
 type AccountKind = 'account.reserve' | 'account.commit' | 'account.release' | 'account.refund';
 type BillAnswerKind = 'bill.commit' | 'bill.release' | 'bill.refund';
+type AidAnswerKind = 'aid.commit' | 'aid.release' | 'aid.refund';
+type ShareKind = BillAnswerKind | AidAnswerKind;
 
 /** An action or guard for the kinds of message named (the transition table routes only them). */
 function on<K extends ProvinceKind, R>(
@@ -116,35 +122,52 @@ function verifyIdentity(
   return person.region;
 }
 
-/** F3: the answer a bill message gets, by the state its bill is in; nothing for the rest. */
-const BILL_ANSWERS: Record<BillAnswerKind, Partial<Record<BillState, boolean>>> = {
-  'bill.commit': { reserved: true, committed: true, refunded: true },
-  'bill.release': { reserved: true, released: true },
-  'bill.refund': { committed: true, refunded: true },
+/**
+ * F3: the answer a message about a bill's share (the patient's bill, or a relative's family
+ * aid) gets, by the state the share is in; nothing for the rest.
+ */
+const COMMIT = { reserved: true, committed: true, refunded: true } as const;
+const RELEASE = { reserved: true, released: true } as const;
+const REFUND = { committed: true, refunded: true } as const;
+const SHARE_ANSWERS: Record<ShareKind, Partial<Record<BillState, boolean>>> = {
+  'bill.commit': COMMIT,
+  'bill.release': RELEASE,
+  'bill.refund': REFUND,
+  'aid.commit': COMMIT,
+  'aid.release': RELEASE,
+  'aid.refund': REFUND,
 };
-const BILL_REPLY = {
+const SHARE_REPLY = {
   'bill.commit': 'bill.committed',
   'bill.release': 'bill.released',
   'bill.refund': 'bill.refunded',
+  'aid.commit': 'aid.committed',
+  'aid.release': 'aid.released',
+  'aid.refund': 'aid.refunded',
 } as const;
 
-/** Move a bill on from `from` (and only from it), then answer by the state it was in. */
-function settleBill(
+/** Move a bill's share on from `from` (and only from it), then answer by the state it was in. */
+function settleShare<K extends ShareKind>(
+  kinds: readonly K[],
   from: BillState,
-  move: (book: AccountBook, billId: string, fx: Effects, env: Envelope<BillAnswerKind>) => void,
+  move: (book: AccountBook, billId: string, fx: Effects, env: Envelope<K>) => void,
 ) {
-  return on(['bill.commit', 'bill.release', 'bill.refund'], (event) => {
+  return on(kinds, (event) => {
     const { env, book, fx } = event;
-    const bill = book.bills.get(env.corr);
-    // Only the shard that asked for the bill's hold may move it (before owners: anyone).
-    if (bill?.owner !== undefined && bill.owner !== env.from) return;
-    const before = bill?.state;
-    if (before === from) move(book, env.corr, fx, env);
-    if (before !== undefined && BILL_ANSWERS[env.kind][before] === true) {
-      fx.send(env.from, BILL_REPLY[env.kind], env.corr, { billId: env.corr });
+    const aid = env.kind.startsWith('aid.');
+    const share = aid ? book.aids.get(env.corr) : book.bills.get(env.corr);
+    // Only the shard that asked for the share's hold may move it (before owners: anyone).
+    if (share?.owner !== undefined && share.owner !== env.from) return;
+    const before = share?.state;
+    if (before === from) move(book, env.corr, fx, env as Envelope<K>);
+    if (before !== undefined && SHARE_ANSWERS[env.kind][before] === true) {
+      const reply = SHARE_REPLY[env.kind];
+      fx.send(env.from, reply, env.corr, { billId: env.corr });
     }
   });
 }
+const BILL_MOVES: readonly BillAnswerKind[] = ['bill.commit', 'bill.release', 'bill.refund'];
+const AID_MOVES: readonly AidAnswerKind[] = ['aid.commit', 'aid.release', 'aid.refund'];
 
 export const provinceMachine = setup({
   types: { events: {} as ProvinceEvent },
@@ -209,11 +232,27 @@ export const provinceMachine = setup({
           remainder: bill.remainder,
         });
     }),
-    commitBill: settleBill('reserved', (book, id, fx, env) =>
+    commitBill: settleShare(BILL_MOVES, 'reserved', (book, id, fx, env) =>
       book.commitBill(id, (env as Envelope<'bill.commit'>).body.month, fx),
     ),
-    releaseBill: settleBill('reserved', (book, id, fx) => book.releaseBill(id, fx)),
-    refundBill: settleBill('committed', (book, id, fx) => book.refundBill(id, fx)),
+    releaseBill: settleShare(BILL_MOVES, 'reserved', (book, id, fx) => book.releaseBill(id, fx)),
+    refundBill: settleShare(BILL_MOVES, 'committed', (book, id, fx) => book.refundBill(id, fx)),
+    /**
+     * Family mutual aid at the point of care: hold what the relative's account can give of the
+     * bill's remainder, or say why not; a duplicate gets the same answer.
+     */
+    reserveAid: on('aid.reserve', ({ env, book, fx, now }) => {
+      const billId = env.corr;
+      const aid = book.reserveAid(billId, env.body, fx, { owner: env.from, at: now });
+      if (aid.state === 'rejected')
+        fx.send(env.from, 'aid.rejected', billId, { billId, reason: aid.reason ?? 'FUNDS' });
+      else fx.send(env.from, 'aid.reserved', billId, { billId, amount: aid.amount });
+    }),
+    commitAid: settleShare(AID_MOVES, 'reserved', (book, id, fx, env) =>
+      book.commitAid(id, (env as Envelope<'aid.commit'>).body.month, fx),
+    ),
+    releaseAid: settleShare(AID_MOVES, 'reserved', (book, id, fx) => book.releaseAid(id, fx)),
+    refundAid: settleShare(AID_MOVES, 'committed', (book, id, fx) => book.refundAid(id, fx)),
     /** F4: claim the person-year (C4) for this payment, or say why not. */
     claimContribution: on('tax.claim', ({ env, book, fx, date }) => {
       const claim = book.claimContribution(env.corr, env.body, date, fx);
@@ -257,20 +296,13 @@ export const provinceMachine = setup({
         return;
       }
       fx.send(env.from, 'clearing.dispute', env.corr, { month, medicalPayable: own });
-      for (const [billId, bill] of book.crossProvinceBills(month)) {
-        fx.send(env.from, 'clearing.correct', env.corr, {
-          month,
-          lineId: medicalLineId(billId),
-          payerRegion: bill.insuredRegion,
-          payeeRegion: bill.treatmentRegion,
-          amount: bill.fundPay + bill.acctPay,
-        });
-      }
+      for (const line of book.crossProvinceLines(month))
+        fx.send(env.from, 'clearing.correct', env.corr, { month, ...line });
     }),
     /** 3202: one of settlement's lines of a disputed month; answered only when it is wrong. */
     answerDetail: on('clearing.detail', ({ env, book, fx }) => {
       const { month, lineId, payerRegion, payeeRegion, amount } = env.body;
-      const own = book.crossProvinceFigure(month, billOfMedicalLine(lineId));
+      const own = book.lineOf(month, lineId)?.amount ?? 0n;
       if (own === amount) return;
       const body = { month, lineId, payerRegion, payeeRegion, amount: own };
       fx.send(env.from, 'clearing.correct', env.corr, body);
@@ -286,6 +318,7 @@ export const provinceMachine = setup({
       const hold = book.holds.get(holdId);
       if (live !== 'N' || hold === undefined || hold.owner !== env.from) return;
       if (hold.kind === 'transfer') book.release(holdId, fx, true);
+      else if (hold.kind === 'aid') book.releaseAid(billOfAidHold(holdId), fx, true);
       else book.releaseBill(holdId, fx, true);
       fx.emit({
         type: 'hold.orphaned',
@@ -332,6 +365,10 @@ export const provinceMachine = setup({
     'bill.commit': { actions: 'commitBill' },
     'bill.release': { actions: 'releaseBill' },
     'bill.refund': { actions: 'refundBill' },
+    'aid.reserve': { actions: 'reserveAid' },
+    'aid.commit': { actions: 'commitAid' },
+    'aid.release': { actions: 'releaseAid' },
+    'aid.refund': { actions: 'refundAid' },
     'tax.claim': { actions: 'claimContribution' },
     'tax.confirm': { actions: 'confirmContribution' },
     'tax.release': { actions: 'releaseContribution' },

@@ -552,6 +552,35 @@ describe('Orphan holds: a hold nobody will move is asked about, then released', 
     expect(status(actor, SAGA, 'N', NOW + 2 * HOUR).writes).toEqual([]);
   });
 
+  it("releases a relative's family-aid hold its owner does not know, asked about as `<bill>.f`", () => {
+    const actor = new ProvinceActor(
+      PROVINCE,
+      accountRecords([{ id: 'p1', region: '510100', balance: 100_000n }]),
+    );
+    actor.recover(NOW, new RecordingEffects());
+    const body = {
+      billId: 'B-9',
+      accountId: 'p1',
+      patientId: 'p2',
+      treatmentRegion: '510100',
+      max: 12_000n,
+    };
+    const held = new RecordingEffects();
+    actor.handle(envelope('aid.reserve', SAGA, PROVINCE, 'B-9', body), NOW, held);
+    expect(held.sent('aid.reserved').map((s) => s.body.amount)).toEqual([12_000n]);
+    const check = new RecordingEffects();
+    actor.timer('holds', 0, NOW + HOUR, check);
+    expect(check.sent('hold.query').map((s) => s.body.holdId)).toEqual(['B-9.f']);
+    const fx = new RecordingEffects();
+    const answer = { holdId: 'B-9.f', live: 'N' as const };
+    actor.handle(envelope('hold.status', SAGA, PROVINCE, 'B-9.f', answer), NOW + HOUR, fx);
+    expect(book(actor).accounts.get('p1')).toMatchObject({ available: 100_000n, held: 0n });
+    expect(book(actor).aids.get('B-9')).toMatchObject({ state: 'released', orphan: true });
+    expect(fx.events).toContainEqual(
+      expect.objectContaining({ type: 'hold.orphaned', kind: 'aid' }),
+    );
+  });
+
   it('lets only the owner move its hold: a commit or release from another shard is ignored', () => {
     const { actor } = held();
     for (const kind of ['account.commit', 'account.release'] as const) {

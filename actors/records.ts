@@ -112,6 +112,26 @@ export interface BillRecord {
   readonly month?: number | undefined;
 }
 
+/**
+ * Family mutual aid at the point of care: the relative's province's decision on one bill's aid,
+ * the relative's personal account held for it, paid, released or refunded (the bill's id).
+ */
+export interface AidRecord {
+  /** The relative whose account pays, and the relative's region ('-' without an account). */
+  readonly accountId: string;
+  readonly region: string;
+  readonly patientId: string;
+  readonly treatmentRegion: string;
+  readonly amount: Fen;
+  readonly state: BillState;
+  readonly reason: Reason | undefined;
+  readonly owner?: string | undefined;
+  readonly at?: number | undefined;
+  readonly orphan?: true | undefined;
+  /** The settlement month (setlym) the aid is filed under, from its commit (K10). */
+  readonly month?: number | undefined;
+}
+
 type ClaimState = 'claimed' | 'paid' | 'released' | 'refused';
 
 /** F4: the resident fund's decision on one contribution payment (C4: one per person-year). */
@@ -161,9 +181,17 @@ export interface DisputeRecord {
 
 /** A settled bill's medical clearing line: one per bill, named after it (F5, K10's 3202). */
 export const medicalLineId = (billId: string): string => `${billId}.m`;
-/** The bill a medical line is named after ('' for a line of another kind). */
-export const billOfMedicalLine = (lineId: string): string =>
-  lineId.endsWith('.m') ? lineId.slice(0, -2) : '';
+/** A bill's family-aid line: the relative's region owes the treatment place (F5, K10). */
+export const aidLineId = (billId: string): string => `${billId}.f`;
+/**
+ * The bill a province's line is named after, and whose share it is (the patient's insured place,
+ * or the relative's for family aid); undefined for a line no province speaks for (wallet).
+ */
+export function provinceLineOf(lineId: string): { bill: string; aid: boolean } | undefined {
+  const aid = lineId.endsWith('.f');
+  if (!aid && !lineId.endsWith('.m')) return undefined;
+  return { bill: lineId.slice(0, -2), aid };
+}
 
 /** A saga or wallet as stored: a live XState snapshot, or its persisted parts read back. */
 export type Stored<S extends { value: unknown; context: unknown }> = Pick<S, 'value' | 'context'>;
@@ -238,6 +266,7 @@ export const RECORDS = {
   region: kind<RegionRecord>()('r', 'province', text, "a pooling region's counters"),
   person: kind<PersonRecord>()('p', 'province', text, "the registry's record of a person"),
   insuredBill: kind<BillRecord>()('k', 'province', text, "the insured place's bill (F3)"),
+  familyAid: kind<AidRecord>()('fa', 'province', text, "a relative's family aid for a bill"),
   fundClaim: kind<ClaimRecord>()('q', 'province', text, "the resident fund's claim (F4)"),
   /** The payment holding a person-year (C4); `FREE_PERSON_YEAR` once released. */
   personYear: kind<string>()('c', 'province', personYear, 'the payment holding a person-year'),

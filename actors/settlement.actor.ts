@@ -23,7 +23,7 @@ import { PROTOCOL_DEFAULTS, type ProtocolConfig } from './config.ts';
 import type { Actor, Effects } from './effects.ts';
 import { UnroutableError } from './errors.ts';
 import { MachineDriver } from './machine_driver.ts';
-import { billOfMedicalLine, type ClearingLine, RECORDS, visitRecords } from './records.ts';
+import { type ClearingLine, provinceLineOf, RECORDS, visitRecords } from './records.ts';
 import { provinceOfRegion } from './regions.ts';
 import { SagaTable } from './saga_table.ts';
 import { SettlementBook, touches } from './settlement_book.ts';
@@ -204,7 +204,7 @@ export class SettlementActor implements Actor {
     const province = provinceOfAddress(env.from);
     const payer = provinceOfRegion(payerRegion);
     if (payer !== province || payer === provinceOfRegion(payeeRegion)) return;
-    if (billOfMedicalLine(lineId) === '') return;
+    if (provinceLineOf(lineId) === undefined) return;
     const line = this.book.lines.get(lineId);
     let delta: bigint;
     if (line === undefined) {

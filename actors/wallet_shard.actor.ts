@@ -6,7 +6,15 @@
 // saga reached into the facts the checkers follow.
 import type { SnapshotFrom } from 'xstate';
 
-import type { AnyEnvelope, Envelope, Fen, Kind, RelationEnding } from '../protocol/index.ts';
+import type {
+  AnyEnvelope,
+  Envelope,
+  Fen,
+  Kind,
+  Reason,
+  RelationEnding,
+} from '../protocol/index.ts';
+import { NO_AID } from '../protocol/index.ts';
 import { APP_ADDRESS, provinceAddress, walletShardAddress, walletShardOf } from './addresses.ts';
 import {
   answerPos,
@@ -16,6 +24,7 @@ import {
   type BillSagaMachine,
   type BillWalletPort,
   createBillSagaMachine,
+  familyAidOf,
   type PosRequest,
 } from './bill_saga.machine.ts';
 import {
@@ -455,9 +464,11 @@ export class WalletShardActor implements Actor, ShardPort {
       emergency,
       networked,
       useWallet,
+      aidBy,
     } = env.body;
     const insuredRegion = patient.context.region;
     const input: BillInput = {
+      ...this.familyAid(patient.context, aidBy, now),
       ...{
         billId,
         personId,
@@ -484,6 +495,7 @@ export class WalletShardActor implements Actor, ShardPort {
       outcome: 'started',
       reason: undefined,
       acctMulaidPay: 0n,
+      aid: undefined,
     });
     this.bills.start(
       billId,
@@ -491,6 +503,26 @@ export class WalletShardActor implements Actor, ShardPort {
       { type: 'start', ...this.billCarrier(billId, now, fx, personId) },
       fx,
     );
+  }
+
+  /**
+   * Family mutual aid at the point of care: may `aidBy`'s account pay part of this patient's
+   * bill? The patient's wallet holds the recipient's copy of each relation, which decides (as a
+   * credit's W19 does): an active relation from that relative, within the scope the policy
+   * allows on the day (E7; across provinces both regions need the wallet, E8).
+   */
+  private familyAid(patient: WalletContext, aidBy: string, now: number) {
+    const relation = Object.hasOwn(patient.donors, aidBy) ? patient.donors[aidBy] : undefined;
+    const aidScope = scopeOf(relation?.region ?? patient.region, patient.region);
+    const none = { aidBy, aidRegion: '', aidReason: undefined, aidScope };
+    if (aidBy === NO_AID) return none;
+    let aidReason: Reason | undefined;
+    if (relation === undefined) aidReason = 'NO_RELATION';
+    else if (relation.status !== 'active') aidReason = 'W19';
+    else if (!this.machines.policy.transferAllowed(relation.region, patient.region, now))
+      aidReason = 'E8';
+    if (relation === undefined || aidReason !== undefined) return { ...none, aidReason };
+    return { ...none, aidRegion: relation.region };
   }
 
   /** F3: settle, cancel or reverse a pre-settled bill; an unknown msgid was never pre-settled. */
@@ -655,7 +687,8 @@ function billMoved(before: BillSnapshot, after: BillSnapshot, fx: Effects): void
   const outcome = BILL_OUTCOME_OF_STATE[value];
   if (outcome === undefined) return;
   const { billId, scope, reason, acctMulaidPay } = after.context;
-  fx.emit({ type: 'bill.outcome', corr: billId, scope, outcome, reason, acctMulaidPay });
+  const aid = familyAidOf(after.context);
+  fx.emit({ type: 'bill.outcome', corr: billId, scope, outcome, reason, acctMulaidPay, aid });
 }
 
 /** F4: a finished contribution reports whether it was paid. */
@@ -679,7 +712,9 @@ const ROUTES: Routes = {
   // Orphan holds: is a saga of this shard still under way behind a province's hold?
   'hold.query': (s, env, _now, fx) => {
     const { holdId } = env.body;
-    const live = s.transfers.live(holdId) || s.bills.live(holdId);
+    // A bill's family aid is held under `<bill id>.f` (the bill's own share under its id).
+    const bill = holdId.endsWith('.f') ? holdId.slice(0, -'.f'.length) : holdId;
+    const live = s.transfers.live(holdId) || s.bills.live(bill);
     fx.send(env.from, 'hold.status', holdId, { holdId, live: live ? 'Y' : 'N' });
   },
   'bind.request': (s, env, now, fx) => s.toWallet(env.body.donorId, env, now, fx),
@@ -762,6 +797,24 @@ const ROUTES: Routes = {
   'bill.released': (s, env, now, fx) =>
     s.bills.step(env.corr, { type: env.kind, ...s.billCarrier(env.corr, now, fx) }, fx),
   'bill.refunded': (s, env, now, fx) =>
+    s.bills.step(env.corr, { type: env.kind, ...s.billCarrier(env.corr, now, fx) }, fx),
+  'aid.reserved': (s, env, now, fx) =>
+    s.bills.step(
+      env.corr,
+      { type: env.kind, amount: env.body.amount, ...s.billCarrier(env.corr, now, fx) },
+      fx,
+    ),
+  'aid.rejected': (s, env, now, fx) =>
+    s.bills.step(
+      env.corr,
+      { type: env.kind, reason: env.body.reason, ...s.billCarrier(env.corr, now, fx) },
+      fx,
+    ),
+  'aid.committed': (s, env, now, fx) =>
+    s.bills.step(env.corr, { type: env.kind, ...s.billCarrier(env.corr, now, fx) }, fx),
+  'aid.released': (s, env, now, fx) =>
+    s.bills.step(env.corr, { type: env.kind, ...s.billCarrier(env.corr, now, fx) }, fx),
+  'aid.refunded': (s, env, now, fx) =>
     s.bills.step(env.corr, { type: env.kind, ...s.billCarrier(env.corr, now, fx) }, fx),
   // A line of a bill, or of a contribution paid from a wallet.
   'settlement.recorded': (s, env, now, fx) => {

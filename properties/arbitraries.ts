@@ -188,6 +188,8 @@ const billArb: fc.Arbitrary<ScriptedBill> = fc.record({
     { weight: 4, arbitrary: fc.constant(false) },
     { weight: 1, arbitrary: fc.constant(true) },
   ),
+  // Family mutual aid at the point of care, on about a third of the bills.
+  aid: fc.option(fc.nat({ max: 20 }), { nil: undefined, freq: 2 }),
 });
 
 const contributionArb: fc.Arbitrary<ScriptedContribution> = fc.record({

@@ -1,7 +1,7 @@
 // Property: over random topologies, relations, scripts mixing every flow (transfers, bindings,
-// revocations, enrolment changes, bills, contributions) and fault schedules, the reference
-// protocol conserves money, applies each transfer exactly once, loses none and settles every
-// binding, bill and contribution.
+// revocations, enrolment changes, bills with family aid, contributions) and fault schedules, the
+// reference protocol conserves money, applies each transfer exactly once, loses none and settles
+// every binding, bill and contribution; and the draws do reach family aid's outcomes.
 // Negative controls: the same property must catch a recipient without dedup, a saga that decides
 // "failed" on a timeout, and a host that sends before its writes are durable — fast-check must
 // find a counterexample and shrink it, and the shrunk case must replay to the same trace, also
@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import type { ProtocolVariant } from '../actors/config.ts';
 import { Simulation } from '../sim/simulation.ts';
 import { jsonReplacer } from '../world/json.ts';
+import { countOutcomes } from '../world/result.ts';
 import { type Scenario, scenarioFrom } from '../world/scenario.ts';
 import { scenarioFile, scriptSteps } from '../world/scenario_file.ts';
 import { scenarioArb } from './arbitraries.ts';
@@ -34,6 +35,27 @@ describe('every flow under partitions, crashes, loss, duplicates and reordering'
       reporter: reportCounterexample,
       ...pinned,
     });
+  });
+
+  it('the draws reach family aid at the point of care: paid, refused and undone, under faults', () => {
+    const seen = new Map<string, number>();
+    const scenarios = fc.sample(scenarioArb('reference', { writeAhead: true }), {
+      numRuns: 60,
+      seed: 20_261_204,
+    });
+    for (const scenario of scenarios) {
+      const { counts } = countOutcomes(runScenario(scenario).checkers, {
+        pending: false,
+        requireReceipt: scenario.protocol.requireReceipt,
+      });
+      for (const [key, n] of Object.entries(counts)) {
+        if (!key.startsWith('familyAid.')) continue;
+        const outcome = key.split('.')[2] as string;
+        seen.set(outcome, (seen.get(outcome) ?? 0) + n);
+      }
+    }
+    for (const outcome of ['paid', 'refused', 'undone'])
+      expect(seen.get(outcome) ?? 0, outcome).toBeGreaterThan(0);
   });
 
   // A fixed seed keeps the negative controls deterministic: they must fail, every time.

@@ -20,6 +20,7 @@ export {
   isCloseKinship,
   isReason,
   KINDS,
+  NO_AID,
   NON_CLOSE_KINSHIPS,
   NUCLEAR_KINSHIPS,
 } from './messages.ts';

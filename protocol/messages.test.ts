@@ -64,7 +64,7 @@ const EXPECTED_FIELDS: Record<string, string> = {
   'hold.status': 'holdId:id live:flag',
   'bill.presettle':
     'billId:id personId:id treatmentRegion:id care:care disease:id ' +
-    'total:amount eligible:amount0 emergency:flag networked:flag useWallet:flag',
+    'total:amount eligible:amount0 emergency:flag networked:flag useWallet:flag aidBy:id',
   'bill.presettled':
     'billId:id fundPay:amount0 acctPay:amount0 acctMulaidPay:amount0 cashPay:amount0',
   'bill.refused': 'billId:id reason:reason',
@@ -85,6 +85,15 @@ const EXPECTED_FIELDS: Record<string, string> = {
   'bill.released': 'billId:id',
   'bill.refund': 'billId:id',
   'bill.refunded': 'billId:id',
+  'aid.reserve': 'billId:id accountId:id patientId:id treatmentRegion:id max:amount',
+  'aid.reserved': 'billId:id amount:amount',
+  'aid.rejected': 'billId:id reason:reason',
+  'aid.commit': 'billId:id month:count',
+  'aid.committed': 'billId:id',
+  'aid.release': 'billId:id',
+  'aid.released': 'billId:id',
+  'aid.refund': 'billId:id',
+  'aid.refunded': 'billId:id',
   'contribution.pay': 'payId:id payerId:id personId:id year:count source:source idNo:text',
   'contribution.accepted': 'payId:id',
   'contribution.refused': 'payId:id reason:reason',

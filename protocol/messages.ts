@@ -146,6 +146,9 @@ export function isValidId(value: unknown): value is string {
   return true;
 }
 
+/** `bill.presettle`'s `aidBy` when no relative's account is to pay (family mutual aid). */
+export const NO_AID = '-';
+
 /**
  * `id`: 1–64 chars of `[A-Za-z0-9._:-]`, a string on the wire and in memory.
  * `amount`: `Fen` in memory, a canonical decimal string (`"500.00"`) on the wire, positive.
@@ -281,6 +284,9 @@ const BODY_SPECS = {
     emergency: 'flag',
     networked: 'flag',
     useWallet: 'flag',
+    // Family mutual aid at the point of care: the bound close relative whose personal account
+    // pays what the patient's own account and wallet leave (acctMulaidPay), or NO_AID ('-').
+    aidBy: 'id',
   },
   'bill.presettled': {
     billId: 'id',
@@ -317,6 +323,24 @@ const BODY_SPECS = {
   'bill.released': { billId: 'id' },
   'bill.refund': { billId: 'id' },
   'bill.refunded': { billId: 'id' },
+  // Family mutual aid at the point of care: the relative's province holds up to `max` of the
+  // relative's personal account for the patient's bill, pays it at settle (owed to the
+  // treatment place), and gives it back if the bill is undone.
+  'aid.reserve': {
+    billId: 'id',
+    accountId: 'id',
+    patientId: 'id',
+    treatmentRegion: 'id',
+    max: 'amount',
+  },
+  'aid.reserved': { billId: 'id', amount: 'amount' },
+  'aid.rejected': { billId: 'id', reason: 'reason' },
+  'aid.commit': { billId: 'id', month: 'count' },
+  'aid.committed': { billId: 'id' },
+  'aid.release': { billId: 'id' },
+  'aid.released': { billId: 'id' },
+  'aid.refund': { billId: 'id' },
+  'aid.refunded': { billId: 'id' },
   // F4: a resident contribution, from a relative's personal account (C2) or one's own wallet (C3).
   'contribution.pay': {
     payId: 'id',

@@ -33,6 +33,7 @@ import {
   WalletShardActor,
 } from '../actors/wallet_shard.actor.ts';
 import type { Body, Fen, Kind, Kinship, Reason, RelationEnding } from '../protocol/index.ts';
+import { NO_AID } from '../protocol/index.ts';
 import { envelope, RecordingEffects } from './fakes.ts';
 
 export const APP = APP_ADDRESS;
@@ -387,6 +388,7 @@ export class Net {
       emergency: 'N',
       networked: 'Y',
       useWallet: 'N',
+      aidBy: NO_AID,
       ...bill,
       eligible: bill.eligible ?? bill.total,
     });

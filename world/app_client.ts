@@ -200,8 +200,10 @@ export class AppClient implements Actor {
           emergency,
           networked,
           useWallet,
+          aidBy,
         } = intent;
         fx.send(shard, 'bill.presettle', billId, {
+          aidBy,
           billId,
           personId,
           treatmentRegion,

@@ -8,7 +8,7 @@ import { ProvinceActor } from '../actors/province.actor.ts';
 import { SettlementActor } from '../actors/settlement.actor.ts';
 import { WalletMachines, WalletShardActor } from '../actors/wallet_shard.actor.ts';
 import type { Fen } from '../protocol/index.ts';
-import { billIntents, contributionIntents, contributionYearAt } from './payments.ts';
+import { billIntents, contributionIntents, contributionYearAt, withFamilyAid } from './payments.ts';
 import { buildPopulation, type Population } from './population.ts';
 import { Prng } from './prng.ts';
 import { isScripted, type Scenario, ScenarioError } from './scenario.ts';
@@ -156,9 +156,10 @@ function withPayments(
   const options = { bills, contributions, days, yearAt };
   const billPrng = prng.fork();
   const payPrng = prng.fork();
+  const aidPrng = prng.fork();
   const all: Intent[] = [
     ...intents,
-    ...billIntents(population, billPrng, options),
+    ...withFamilyAid(billIntents(population, billPrng, options), population, aidPrng),
     ...contributionIntents(population, payPrng, options),
   ];
   return all

@@ -220,8 +220,8 @@ export class Checkers implements Outcomes {
       }
       case 'bill.outcome': {
         const startedAt = this.bills.get(event.corr)?.startedAt ?? now;
-        const { scope, outcome, reason, acctMulaidPay: wallet } = event;
-        this.bills.set(event.corr, { scope, outcome, reason, at: now, startedAt, wallet });
+        const { scope, outcome, reason, acctMulaidPay: wallet, aid } = event;
+        this.bills.set(event.corr, { scope, outcome, reason, at: now, startedAt, wallet, aid });
         return;
       }
       case 'contribution.outcome': {

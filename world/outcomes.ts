@@ -4,8 +4,13 @@
 // checkers.ts); a live cluster's checker reads it back from the actors' journals at the end,
 // where the times are not kept (`outcomesFromRecords`). The final checks and the result take
 // either, so both runtimes are judged and reported by the same code.
-import { BILL_AT_REST } from '../actors/bill_saga.machine.ts';
-import type { BillOutcome, BindOutcome, TransferOutcome } from '../actors/effects.ts';
+import { BILL_AT_REST, familyAidOf } from '../actors/bill_saga.machine.ts';
+import type {
+  BillOutcome,
+  BindOutcome,
+  FamilyAidView,
+  TransferOutcome,
+} from '../actors/effects.ts';
 import { type RecordVisitor, visitRecords } from '../actors/records.ts';
 import type { BillScope, TransferScope } from '../actors/regions.ts';
 import { regionOfIdNo, scopeOf } from '../actors/regions.ts';
@@ -55,6 +60,8 @@ export interface BillState {
   readonly startedAt: At;
   /** What the wallet paid of it (acctMulaidPay). */
   readonly wallet: Fen;
+  /** Family mutual aid, when the bill asked a relative's account to pay. */
+  readonly aid?: FamilyAidView | undefined;
 }
 
 /** F4: a contribution's outcome, or the step a payment still waits in. */
@@ -156,7 +163,8 @@ const readBill =
     const state = String(value);
     const outcome = BILL_AT_REST.has(state) ? (state as BillOutcome) : 'started';
     const { scope, reason, acctMulaidPay: wallet } = context;
-    o.bills.set(id, { scope, outcome, reason, at: undefined, startedAt: undefined, wallet });
+    const aid = familyAidOf(context);
+    o.bills.set(id, { scope, outcome, reason, at: undefined, startedAt: undefined, wallet, aid });
   };
 
 const readContribution =
@@ -251,6 +259,9 @@ export function outcomesFromRecords(
       },
       insuredBill: (_, bill) => {
         if (bill.orphan === true) o.orphaned.set('bill', (o.orphaned.get('bill') ?? 0) + 1);
+      },
+      familyAid: (_, aid) => {
+        if (aid.orphan === true) o.orphaned.set('aid', (o.orphaned.get('aid') ?? 0) + 1);
       },
       clearingBatch: (month, batch) => {
         o.batchStates.set(month, String(batch.value));

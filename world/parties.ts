@@ -4,6 +4,7 @@
 // final checks read it (world/final_checks.ts).
 import type { Prepayment } from '../actors/clearing.ts';
 import {
+  type AidRecord,
   type BillRecord,
   type ClaimRecord,
   type ClearingLine,
@@ -30,6 +31,8 @@ export interface Parties {
   readonly donorBindIds: Set<string>;
   /** F3: the insured places' bill records. */
   readonly bills: Map<string, BillRecord>;
+  /** Family mutual aid: the relatives' provinces' records of their shares, by bill id. */
+  readonly aids: Map<string, AidRecord>;
   /** F4: the resident funds' claims, by payment id. */
   readonly claims: Map<string, ClaimRecord>;
   /** F5 input: settlement's clearing lines, by line id. */
@@ -60,6 +63,7 @@ export function readParties(actors: Iterable<DurableView>): Parties {
     bind: new Map(),
     donorBindIds: new Set(),
     bills: new Map(),
+    aids: new Map(),
     claims: new Map(),
     lines: new Map(),
     outstanding: new Map(),
@@ -91,6 +95,7 @@ export function readParties(actors: Iterable<DurableView>): Parties {
       liabilityReversed: (id) => parties.reversed.add(id),
       bindSaga: (id, saga) => parties.bind.set(id, saga),
       insuredBill: (id, bill) => parties.bills.set(id, bill),
+      familyAid: (id, aid) => parties.aids.set(id, aid),
       fundClaim: (id, claim) => parties.claims.set(id, claim),
       clearingLine: (id, line) => parties.lines.set(id, line),
       spent: (origin, spent) => add(parties.spent, origin, spent),

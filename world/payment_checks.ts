@@ -3,7 +3,7 @@
 // liability per origin region (K9); and monthly clearing (F5, K10) with the pooling funds' own
 // conservation law. world/final_checks.ts runs them with the rest.
 import { buildMatrix, netMultilateral, type Obligation, sumPositions } from '../actors/clearing.ts';
-import type { ClearingLine } from '../actors/records.ts';
+import { aidLineId, type ClearingLine, medicalLineId } from '../actors/records.ts';
 import { provinceOfRegion } from '../actors/regions.ts';
 import type { ClearingLedger, Fen } from '../protocol/index.ts';
 import { formatFen } from '../protocol/index.ts';
@@ -41,16 +41,20 @@ export function checkBills(input: FinalInput, fail: Fail): void {
 }
 
 /** A line id is `<payment id>.<part>`: index them once, not once per bill. */
-function linesByPaymentId(parties: Parties): Map<string, ClearingLine[]> {
-  const byPayment = new Map<string, ClearingLine[]>();
+function linesByPaymentId(parties: Parties): Map<string, PaymentLine[]> {
+  const byPayment = new Map<string, PaymentLine[]>();
   for (const [lineId, line] of parties.lines) {
     const payment = lineId.slice(0, lineId.indexOf('.'));
     const list = byPayment.get(payment);
-    if (list === undefined) byPayment.set(payment, [line]);
-    else list.push(line);
+    const entry = { ...line, lineId };
+    if (list === undefined) byPayment.set(payment, [entry]);
+    else list.push(entry);
   }
   return byPayment;
 }
+
+/** A clearing line with its id (a bill's medical share, its family aid, its wallet's parts). */
+type PaymentLine = ClearingLine & { readonly lineId: string };
 
 /** What the insured place or settlement says against a bill's outcome, if anything. */
 function billDisagreement(
@@ -58,17 +62,28 @@ function billDisagreement(
   outcome: string,
   walletPaid: Fen,
   parties: Parties,
-  linesByPayment: ReadonlyMap<string, readonly ClearingLine[]>,
+  linesByPayment: ReadonlyMap<string, readonly PaymentLine[]>,
 ): string | undefined {
   const record = parties.bills.get(id);
+  const aid = parties.aids.get(id);
   const live = (linesByPayment.get(id) ?? []).filter((line) => !line.undone);
-  const sum = (ledger: ClearingLedger) =>
-    live.filter((l) => l.ledger === ledger && !l.reversal).reduce((n, l) => n + l.amount, 0n);
+  const sum = (ledger: ClearingLedger, only?: string) =>
+    live
+      .filter((l) => l.ledger === ledger && !l.reversal)
+      .filter((l) => only === undefined || l.lineId === only)
+      .reduce((n, l) => n + l.amount, 0n);
   if (outcome === 'settled') {
     if (record?.state !== 'committed') {
       return `bill ${id} settled but the insured place has it ${record?.state ?? 'missing'}`;
     }
-    const medical = sum('medical');
+    const aidPaid = aid?.state === 'committed' ? aid.amount : 0n;
+    if (sum('medical', aidLineId(id)) !== aidPaid) {
+      const paid = formatFen(aidPaid);
+      return `bill ${id} settled: its family-aid line ≠ the relative's paid share ${paid}`;
+    }
+    if (aid?.state === 'reserved' || aid?.state === 'released')
+      return `bill ${id} settled but the relative's share is ${aid.state}`;
+    const medical = sum('medical', medicalLineId(id));
     if (medical !== record.fundPay + record.acctPay) {
       return (
         `bill ${id} settled: medical lines ${formatFen(medical)} ≠ fund + account ` +
@@ -86,6 +101,8 @@ function billDisagreement(
     if (record !== undefined && record.state !== 'released' && record.state !== 'refunded') {
       return `bill ${id} ${outcome} but the insured place has it ${record.state}`;
     }
+    if (aid?.state === 'reserved' || aid?.state === 'committed')
+      return `bill ${id} ${outcome} but the relative's share is ${aid.state}`;
     if (live.length > 0) return `bill ${id} ${outcome} but ${live.length} clearing line(s) stand`;
   } else if (record !== undefined && record.state !== 'rejected') {
     return `bill ${id} refused but the insured place has it ${record.state}`;
@@ -185,6 +202,10 @@ export function checkClearing(parties: Parties, openingFunds: Fen, fail: Fail): 
   for (const bill of parties.bills.values()) {
     if (bill.state === 'committed')
       add(settledByPayer, bill.insuredRegion, bill.fundPay + bill.acctPay);
+  }
+  // Family aid: the relative's region owes the treatment place what its account paid.
+  for (const aid of parties.aids.values()) {
+    if (aid.state === 'committed') add(settledByPayer, aid.region, aid.amount);
   }
   for (const region of new Set([...medicalByPayer.keys(), ...settledByPayer.keys()])) {
     const lines = medicalByPayer.get(region) ?? 0n;

@@ -72,6 +72,7 @@ const TRANSFER_OUTCOMES = ['accepted', 'completed', 'rejected', 'refused'] as co
 const RETURN_OUTCOMES = ['received', 'returned'] as const;
 const BIND_OUTCOMES = ['accepted', 'active', 'refused', 'rejected', 'expired', 'ended'] as const;
 const BILL_OUTCOMES = ['settled', 'refused', 'cancelled', 'reversed', 'expired'] as const;
+const FAMILY_AID_OUTCOMES = ['paid', 'refused', 'undone', 'unused'] as const;
 /** F3: bills in the insured province are `spend`; across provinces, `directSettlement`. */
 const BILL_FLOWS = [
   ['spend', 'local'],
@@ -107,10 +108,11 @@ export function countOutcomes(outcomes: Outcomes, options: CountOptions): Tally 
   // W1: a wallet is opened by its holder, where they are insured.
   counts['open.local.opened'] = outcomes.opened;
   // Holds whose owner knew no live saga behind them, released by the province.
-  for (const kind of ['transfer', 'bill']) {
+  for (const kind of ['transfer', 'bill', 'aid']) {
     counts[`hold.${kind}.orphanReleased`] = outcomes.orphaned.get(kind) ?? 0;
   }
   countBills(outcomes, tally);
+  countFamilyAid(outcomes, tally);
   for (const state of BATCH_STATES) counts[`clearing.national.${state.toLowerCase()}`] = 0;
   for (const state of outcomes.batchStates.values())
     bump(tally, `clearing.national.${state.toLowerCase()}`);
@@ -150,6 +152,34 @@ function countBills(outcomes: Outcomes, tally: Tally): void {
     because(tally, key, bill.reason);
     if (bill.outcome === 'settled' && bill.wallet > 0n)
       bump(tally, `spend.${bill.scope}.walletPaid`);
+  }
+}
+
+/**
+ * Family mutual aid at the point of care, per bill that asked a relative's account to pay:
+ * `paid` (the bill settled with the relative's share), `refused` (no active relation in scope,
+ * E8 across provinces, or the relative's account gave nothing), `undone` (held or paid, then the
+ * bill was cancelled, reversed or expired), `unused` (nothing was left to pay, or the bill itself
+ * was refused or undone before the relative was asked).
+ */
+function countFamilyAid(outcomes: Outcomes, tally: Tally): void {
+  for (const scope of SCOPES) {
+    for (const outcome of FAMILY_AID_OUTCOMES) tally.counts[`familyAid.${scope}.${outcome}`] = 0;
+  }
+  for (const bill of outcomes.bills.values()) {
+    const aid = bill.aid;
+    if (aid === undefined || bill.outcome === 'started' || bill.outcome === 'presettled') continue;
+    const outcome =
+      aid.reason !== undefined
+        ? 'refused'
+        : aid.pay === 0n
+          ? 'unused'
+          : bill.outcome === 'settled'
+            ? 'paid'
+            : 'undone';
+    const key = `familyAid.${aid.scope}.${outcome}`;
+    bump(tally, key);
+    because(tally, key, aid.reason);
   }
 }
 
@@ -229,6 +259,9 @@ export function summarize(result: RunResult): string {
   for (const [flow, scope] of BILL_FLOWS) {
     lines.push(row(`${flow}.${scope}`, 28, BILL_OUTCOMES, (o) => `${flow}.${scope}.${o}`));
   }
+  lines.push('');
+  table('familyAid', FAMILY_AID_OUTCOMES, 'familyAid');
+  lines.pop();
   lines.push(...paymentLines(result), '', ...reasonLines(result), ...faultLines(result), '');
   for (const [name, inv] of Object.entries(result.invariants)) {
     const why = inv.ok ? '' : `: ${inv.detail} (${inv.violations} violation(s))`;

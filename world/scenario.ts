@@ -119,6 +119,12 @@ export interface ScriptedBill {
   readonly useWallet: boolean;
   /** An emergency: cross-province care without a filing is covered (D3, D4). */
   readonly emergency: boolean;
+  /**
+   * Family mutual aid at the point of care: the n-th of the patient's bound donors (modulo)
+   * pays what the patient's own account and wallet leave; for a patient with none, the donor
+   * of relation n (who has no relation with the patient: refused).
+   */
+  readonly aid?: number | undefined;
 }
 
 /** A resident contribution (F4) for a relation's recipient. */

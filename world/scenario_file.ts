@@ -99,7 +99,8 @@ export function describeScript(scenario: Scenario): string[] {
       (b) =>
         `  ${fmtTime(b.at)} patient #${b.patient} ${b.care} care (${b.where}) ` +
         `${formatFen(b.amount)} yuan, ` +
-        `POS ${b.action}${b.useWallet ? ', wallet' : ''}${b.emergency ? ', emergency' : ''}`,
+        `POS ${b.action}${b.useWallet ? ', wallet' : ''}${b.emergency ? ', emergency' : ''}` +
+        (b.aid === undefined ? '' : `, family aid #${b.aid}`),
     ),
     `contributions (${contributions.length}):`,
     ...contributions.map((c) =>

@@ -349,10 +349,13 @@ const SCRIPT = {
         action: oneOf(POS_ACTIONS),
         useWallet: flag(),
         emergency: flag(),
+        aid: ref('index'),
       },
       ['at', 'patient', 'where', 'care', 'amount', 'action', 'useWallet', 'emergency'],
     ),
-    'Scripted bills (F3).',
+    'Scripted bills (F3). `aid`: family mutual aid at the point of care, paid by the n-th ' +
+      "of the patient's bound donors (modulo), or, for a patient with none, by the donor of " +
+      'relation n (no relation: refused).',
   ),
   contributions: list(
     mapping(

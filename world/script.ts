@@ -47,6 +47,11 @@ export function scriptedWorkload(
   const contributions = script.contributions ?? [];
   checkScriptable(population, script);
   const relation = (index: number) => relations[index % relations.length] as Relation;
+  /** Family aid: the n-th donor of the patient, or for a patient with none, relation n's. */
+  const aidOf = (patientId: string, n: number) => {
+    const donors = relations.filter((r) => r.recipientId === patientId);
+    return (donors.length > 0 ? (donors[n % donors.length] as Relation) : relation(n)).donorId;
+  };
   const nonEmployees = nonEmployeesOf(people);
   const places = carePlaces(population);
   const intents: Intent[] = [
@@ -89,7 +94,9 @@ export function scriptedWorkload(
     })),
     ...bills.map((b, i) => {
       const index = b.patient % people.length;
-      return scriptedBillIntent(places, new Prng(index), people[index] as Person, {
+      const patient = people[index] as Person;
+      return scriptedBillIntent(places, new Prng(index), patient, {
+        aidBy: b.aid === undefined ? undefined : aidOf(patient.id, b.aid),
         at: b.at,
         billId: id('s', i, bills.length),
         where: b.where,
