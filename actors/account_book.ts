@@ -13,6 +13,7 @@ import {
   residentContributionFen,
   splitBill,
 } from './policy.ts';
+import { ProvincialClearing } from './provincial_clearing.ts';
 import {
   type AccountRecord,
   aidLineId,
@@ -24,6 +25,7 @@ import {
   medicalLineId,
   type PersonRecord,
   provinceLineOf,
+  type ProvincialBatch,
   RECORDS,
   type RegionRecord,
   type TxnRecord,
@@ -107,7 +109,12 @@ export class AccountBook {
   /** Holds still open that carry their owner, by transfer or bill id (in memory, rebuilt). */
   readonly holds = new Map<string, OpenHold>();
 
-  constructor(readonly ledger: string) {}
+  /** F2b: the lines between this province's regions, and its monthly batches. */
+  readonly provincial: ProvincialClearing;
+
+  constructor(readonly ledger: string) {
+    this.provincial = new ProvincialClearing(ledger.slice(ledger.lastIndexOf('.') + 1));
+  }
 
   /** Rebuild from durable records (after a start or a crash). */
   static fromRecords(ledger: string, records: ReadonlyMap<string, unknown>): AccountBook {
@@ -158,6 +165,8 @@ export class AccountBook {
           book.fund = fund;
         },
         statementFunded: (month) => book.fundedMonths.add(month),
+        provincialLine: (id, line) => book.provincial.lineBook.lines.set(id, line),
+        provincialBatch: (month, batch) => book.provincial.batches.set(month, batch),
         disbursalReceived: (month) => book.receivedMonths.add(month),
       },
       'province',
@@ -690,6 +699,46 @@ export class AccountBook {
     if (pay) this.post(fx, 'pay', corr, own('held'), 'held', next.held, owed, 'payable', amount);
     else
       this.post(fx, 'unpay', corr, owed, 'payable', payable, own('available'), 'available', amount);
+  }
+
+  /**
+   * F2b, K4: clear one month between the province's regions, once: each net payer's pooling fund
+   * pays into the provincial clearing account, then each net receiver's fund is paid out of it
+   * (one posting per region, `pbatch.<month>.<region>`). `dropFirstPair` is the negative
+   * control that forgets a region pair.
+   */
+  clearProvincial(month: number, now: number, fx: Effects, dropFirstPair = false): void {
+    const clearing = this.provincial;
+    if (clearing.batches.has(month)) return;
+    const { positions, cleared } = clearing.netting(month, dropFirstPair);
+    const account = `provincial:${clearing.province}`;
+    let balance = 0n;
+    const ordered = [...positions].sort((a, b) => (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
+    for (const [code, position] of ordered) {
+      const region = this.region(code);
+      const fund = (region.fund ?? 0n) + position;
+      this.regions.set(code, { ...region, fund });
+      fx.write(RECORDS.region.key(code), { ...region, fund });
+      const corr = `pbatch.${month}.${code}`;
+      const own = `fund:${code}`;
+      if (position < 0n) {
+        balance -= position;
+        this.post(fx, 'take', corr, own, 'fund', fund, account, 'provincial', -position);
+      } else {
+        balance -= position;
+        this.post(fx, 'payOut', corr, account, 'provincial', balance, own, 'fund', position);
+      }
+    }
+    const batch: ProvincialBatch = { month, positions, cleared, at: now };
+    clearing.batches.set(month, batch);
+    fx.write(RECORDS.provincialBatch.key(month), batch);
+    fx.emit({
+      type: 'clearing.provincial',
+      corr: `pbatch.${month}`,
+      month,
+      province: clearing.province,
+      cleared,
+    });
   }
 
   /**

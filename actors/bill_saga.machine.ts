@@ -13,8 +13,9 @@ import { and, setup } from 'xstate';
 
 import type { Care, Fen, Flag, Reason } from '../protocol/index.ts';
 import { NO_AID } from '../protocol/index.ts';
-import { provinceAddress, SETTLEMENT_ADDRESS } from './addresses.ts';
+import { provinceAddress } from './addresses.ts';
 import { retryDelayMs } from './backoff.ts';
+import { lineKeeper } from './clearing_lines.ts';
 import type { ProtocolConfig } from './config.ts';
 import type { BillOutcome, Effects, FamilyAidView } from './effects.ts';
 import { assignerOf } from './machine_driver.ts';
@@ -285,7 +286,7 @@ function sendStep(
       break;
     case 'settlement.unrecord': {
       const line = context.lines[context.lineAt] as PaymentLine;
-      fx.send(SETTLEMENT_ADDRESS, kind, billId, { lineId: line.lineId });
+      fx.send(lineKeeper(line), kind, billId, { lineId: line.lineId });
       break;
     }
   }

@@ -9,12 +9,16 @@ export type ProtocolVariant =
   | 'noDedup'
   // The donor's saga decides "failed" when the recipient does not answer in time, and releases
   // the hold although the recipient may have credited: the 2601 pattern done wrong.
-  | 'timeoutFails';
+  | 'timeoutFails'
+  // A province's monthly clearing between its regions forgets one region pair: money owed inside
+  // the province is never paid (F2b).
+  | 'dropsRegionPair';
 
 export const PROTOCOL_VARIANTS: readonly ProtocolVariant[] = [
   'reference',
   'noDedup',
   'timeoutFails',
+  'dropsRegionPair',
 ];
 
 /** F5: how a clearing batch nets the provinces (see ProtocolConfig.netting). */

@@ -49,7 +49,9 @@ describe('P4: monthly personal-account credits', () => {
     actor.recover(0, fx);
     // Nothing in the start month: its credits are in the opening balances. The next month is armed.
     expect(fx.postings()).toEqual([]);
-    expect(fx.timers).toEqual([{ key: 'month', at: OCT_1, arg: 202510 }]);
+    expect(fx.timers.filter((t) => t.key === 'month')).toEqual([
+      { key: 'month', at: OCT_1, arg: 202510 },
+    ]);
     fx.clear();
     actor.timer('month', 202510, OCT_1, fx);
     const credits = fx.postings();
@@ -60,7 +62,9 @@ describe('P4: monthly personal-account credits', () => {
     expect(credits.every((p) => p.op === 'income' && p.debitClass === 'income')).toBe(true);
     expect(fx.lastWrite('a:a1')).toEqual({ region: '510100', available: 116_000n, held: 0n });
     expect(fx.lastWrite('m:202510')).toBe(true);
-    expect(fx.timers).toEqual([{ key: 'month', at: NOV_1, arg: 202511 }]);
+    expect(fx.timers.filter((t) => t.key === 'month')).toEqual([
+      { key: 'month', at: NOV_1, arg: 202511 },
+    ]);
     // A second firing for the same month (a duplicate timer) credits nothing.
     fx.clear();
     actor.timer('month', 202510, OCT_1 + 1, fx);
@@ -91,6 +95,8 @@ describe('P4: monthly personal-account credits', () => {
     const fx2 = new RecordingEffects();
     again.recover(OCT_1 + 2 * DAY, fx2);
     expect(fx2.postings()).toEqual([]);
-    expect(fx2.timers).toEqual([{ key: 'month', at: NOV_1, arg: 202511 }]);
+    expect(fx2.timers.filter((t) => t.key === 'month')).toEqual([
+      { key: 'month', at: NOV_1, arg: 202511 },
+    ]);
   });
 });

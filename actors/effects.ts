@@ -30,6 +30,8 @@ export type MoneyClass =
   // and not yet received): one counter across ledgers, zero when nothing is in flight.
   | 'fund'
   | 'clearing'
+  // F2b: a province's clearing account between its regions' funds (zero between batches).
+  | 'provincial'
   | 'transit';
 
 export type PostingOp =
@@ -136,6 +138,14 @@ export type Fact =
       readonly late: number;
       /** K10: provinces whose lines its statements left out (an open dispute, no answer). */
       readonly withheld: number;
+    }
+  | {
+      /** F2b, K4: a province cleared a month between its regions (Σ gross obligations). */
+      readonly type: 'clearing.provincial';
+      readonly corr: string;
+      readonly month: number;
+      readonly province: string;
+      readonly cleared: Fen;
     }
   | {
       /** K10: a month's dispute with a province opened, or resolved (the province confirmed). */

@@ -134,7 +134,7 @@ describe('familyAid: a relative pays at the point of care from their own persona
       ['reserve', 'spo/available', 'spo/held', 12_350n],
       ['pay', 'spo/held', 'payable:510100', 12_350n],
     ]);
-    expect(net.settlement.book.lines.get('B-1.f')).toMatchObject({
+    expect(net.clearingLines.get('B-1.f')).toMatchObject({
       ledger: 'medical',
       payerRegion: '510100',
       payeeRegion: '510100',
@@ -148,7 +148,7 @@ describe('familyAid: a relative pays at the point of care from their own persona
     // The sister has 20 yuan: she pays that, and cash the rest (123.50 − 20.00).
     expect(said(net.presettle(visit('B-2', 'sis')))).toEqual(presettled('B-2', 2_000n, 10_350n));
     net.settle('B-2', 'pat');
-    expect(net.settlement.book.lines.get('B-2.f')).toMatchObject({
+    expect(net.clearingLines.get('B-2.f')).toMatchObject({
       payerRegion: '510700',
       payeeRegion: '510100',
       amount: 2_000n,
@@ -159,7 +159,7 @@ describe('familyAid: a relative pays at the point of care from their own persona
     expect(said(other.presettle(visit('B-3', 'bro')))).toEqual(presettled('B-3', 12_350n, 0n));
     other.settle('B-3', 'pat');
     expect(other.account('bro')).toEqual({ region: '320500', available: 987_650n, held: 0n });
-    expect(other.settlement.book.lines.get('B-3.f')).toMatchObject({
+    expect(other.clearingLines.get('B-3.f')).toMatchObject({
       payerRegion: '320500',
       payeeRegion: '510100',
     });
@@ -187,7 +187,7 @@ describe('familyAid: a relative pays at the point of care from their own persona
     expect(said(net.presettle(visit('B-7', 'dau')))).toEqual(presettled('B-7', 0n, 12_350n));
     expect(aidOf(net, 'B-7')).toMatchObject({ reason: 'FUNDS', pay: 0n });
     net.settle('B-7', 'pat');
-    expect(net.settlement.book.lines.has('B-7.f')).toBe(false);
+    expect(net.clearingLines.has('B-7.f')).toBe(false);
     expect(aidOf(net, 'B-7')).toMatchObject({ reason: 'FUNDS', pay: 0n });
     const other = new Net(PEOPLE, {}, BOUND);
     expect(said(other.presettle(visit('B-8', 'res')))).toEqual(presettled('B-8', 0n, 12_350n));
@@ -215,14 +215,14 @@ describe('familyAid: a relative pays at the point of care from their own persona
 
     net.presettle(visit('B-11', 'bro'));
     net.settle('B-11', 'pat');
-    expect(net.settlement.book.lines.get('B-11.f')?.undone).toBe(false);
+    expect(net.clearingLines.get('B-11.f')?.undone).toBe(false);
     expect(said(net.reverse('B-11', 'pat'))).toEqual([
       { kind: 'bill.reversed', body: { billId: 'B-11' } },
     ]);
     expect(net.account('bro')).toEqual({ region: '320500', available: 1_000_000n, held: 0n });
     expect(net.book('320500').aids.get('B-11')?.state).toBe('refunded');
     expect(net.book('320500').regions.get('320500')?.payable).toBe(0n);
-    expect(net.settlement.book.lines.get('B-11.f')?.undone).toBe(true);
+    expect(net.clearingLines.get('B-11.f')?.undone).toBe(true);
     expect(net.postings('B-11.f').map((p) => p.op)).toEqual(['reserve', 'pay', 'unpay']);
     expect(aidOf(net, 'B-11')).toMatchObject({ pay: 12_350n });
   });

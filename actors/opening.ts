@@ -113,6 +113,14 @@ export function openingRecords(input: OpeningInput): Opening {
       settlement.set(RECORDS.prepayment.key(province), { size: prepayment, balance: prepayment });
       clearingAccount += prepayment;
       openingFunds += fund + prepayment;
+      // F2b: each pooling region's own fund, sized the same way from its insured.
+      for (const [region, insuredHere] of insuredByRegion(residents)) {
+        const key = RECORDS.region.key(region);
+        const record = (own.get(key) as RegionRecord | undefined) ?? { source: 0n, due: 0n };
+        const regionFund = insuredHere * funds.fundFenPerInsured;
+        own.set(key, { ...record, fund: regionFund });
+        openingFunds += regionFund;
+      }
     }
     records.set(provinceAddress(province), own);
   }
@@ -120,6 +128,15 @@ export function openingRecords(input: OpeningInput): Opening {
   for (const [address, own] of walletRecords(input)) records.set(address, own);
   records.set(SETTLEMENT_ADDRESS, settlement);
   return { records, openingTotal, openingFunds, openingClearing: clearingAccount };
+}
+
+/** How many of a province's people are insured, per pooling region, in code order. */
+function insuredByRegion(residents: readonly OpeningPerson[]): Array<[string, bigint]> {
+  const counts = new Map<string, bigint>();
+  for (const p of residents) {
+    if (p.enrolled) counts.set(p.region, (counts.get(p.region) ?? 0n) + 1n);
+  }
+  return [...counts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
 /** A province's opening accounts, funded from their regions' source accounts. */

@@ -212,8 +212,7 @@ class Net extends PeopleNet {
   /** The clearing lines of a bill or payment as settlement recorded them, by line id. */
   lines(corr: string): Record<string, unknown> {
     const out: Record<string, unknown> = {};
-    for (const [id, line] of this.settlement.book.lines)
-      if (id.startsWith(`${corr}.`)) out[id] = line;
+    for (const [id, line] of this.clearingLines) if (id.startsWith(`${corr}.`)) out[id] = line;
     return out;
   }
 

@@ -2,7 +2,8 @@
 // contract. Every message it decides is one transition of the province machine. Its timers: the
 // month (at 00:00 on the 1st it credits every personal account, P4), and, while holds are open,
 // the oldest hold's check: a hold still open after `orphanHoldAfterMs` is asked about of its
-// owner (`hold.query`), and released if the owner knows no live saga behind it.
+// owner (`hold.query`), and released if the owner knows no live saga behind it. And the monthly
+// provincial clearing between its regions (F2b), on day 10 of the next month.
 import type { SnapshotFrom } from 'xstate';
 
 import type { AnyEnvelope } from '../protocol/index.ts';
@@ -19,10 +20,15 @@ import {
   type ProvinceMachine,
   provinceMachine,
 } from './province.machine.ts';
+import { provincialClearingAt } from './provincial_clearing.ts';
 import { TIMERS } from './timers.ts';
 
 const MONTH_TIMER = TIMERS.month.key();
 const HOLDS_TIMER = TIMERS.holds.key();
+const PROVINCIAL_TIMER = TIMERS.provincial.key();
+
+/** The month before a YYYYMM month. */
+const previousMonth = (month: number): number => (month % 100 === 1 ? month - 100 + 11 : month - 1);
 
 const driver = new MachineDriver(provinceMachine);
 const KINDS: ReadonlySet<string> = new Set(PROVINCE_KINDS);
@@ -57,6 +63,7 @@ export class ProvinceActor implements Actor {
   /** P4: the month has begun; credit it (once), and wait for the next. Or: check old holds. */
   timer(key: string, _arg: number, now: number, fx: Effects): void {
     if (key === HOLDS_TIMER) return this.checkHolds(now, fx);
+    if (key === PROVINCIAL_TIMER) return this.clearProvincial(now, fx);
     if (key !== MONTH_TIMER) return;
     this.book.creditMonth(this.calendar.monthKeyAt(now), fx);
     this.armMonth(now, fx);
@@ -104,6 +111,28 @@ export class ProvinceActor implements Actor {
     this.armMonth(now, fx);
     this.holdsDueAt = undefined;
     this.armHolds(now, fx);
+    this.clearProvincial(now, fx);
+  }
+
+  /**
+   * F2b: last month's provincial clearing, once its day has come (a province that was down then
+   * clears it when it restarts); then the timer for the next one.
+   */
+  private clearProvincial(now: number, fx: Effects): void {
+    const last = previousMonth(this.calendar.monthKeyAt(now));
+    const due = provincialClearingAt(this.calendar, last);
+    const clearing = this.book.provincial;
+    // A clearing day before the run began (virtual 0) belongs to the world before it.
+    const past = due < 0 || clearing.batches.has(last);
+    if (!past && now >= due) {
+      const drop = this.config.variant === 'dropsRegionPair';
+      this.book.clearProvincial(last, now, fx, drop);
+    }
+    const next =
+      past || clearing.batches.has(last)
+        ? provincialClearingAt(this.calendar, this.calendar.monthKeyAt(now))
+        : due;
+    fx.timer(PROVINCIAL_TIMER, Math.max(next, now), 0);
   }
 
   private armMonth(now: number, fx: Effects): void {

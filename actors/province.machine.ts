@@ -10,7 +10,7 @@ import { setup } from 'xstate';
 import type { Envelope, Reason } from '../protocol/index.ts';
 import { isReason } from '../protocol/index.ts';
 import { type AccountBook, billOfAidHold } from './account_book.ts';
-import type { CivilDate } from './calendar.ts';
+import { type CivilDate, monthKeyOf } from './calendar.ts';
 import type { Effects } from './effects.ts';
 import type { BillState, TxnState } from './records.ts';
 
@@ -33,6 +33,8 @@ export const PROVINCE_KINDS = [
   'tax.confirm',
   'tax.release',
   'account.debit',
+  'settlement.record',
+  'settlement.unrecord',
   'clearing.allocate',
   'clearing.detail',
   'clearing.statement',
@@ -283,6 +285,13 @@ export const provinceMachine = setup({
       else
         fx.send(env.from, 'account.debitRefused', env.corr, { payId: env.corr, reason: outcome });
     }),
+    /** F2b: a line inside the province (DOMAIN §3.1: not through the national hub). */
+    recordLine: on('settlement.record', ({ env, book, fx, date }) =>
+      book.provincial.lineBook.record(env, book.provincial.batchesIn(monthKeyOf(date)), fx),
+    ),
+    unrecordLine: on('settlement.unrecord', ({ env, book, fx, date }) =>
+      book.provincial.lineBook.unrecord(env, book.provincial.batchesIn(monthKeyOf(date)), fx),
+    ),
     /**
      * 3261 or 3262 (K10): does settlement's figure for the month match this province's own
      * bills of that month? A dispute comes with this province's figure of each bill (3202), so
@@ -373,6 +382,8 @@ export const provinceMachine = setup({
     'tax.confirm': { actions: 'confirmContribution' },
     'tax.release': { actions: 'releaseContribution' },
     'account.debit': { actions: 'debitAccount' },
+    'settlement.record': { actions: 'recordLine' },
+    'settlement.unrecord': { actions: 'unrecordLine' },
     'clearing.allocate': { actions: 'answerAllocation' },
     'clearing.detail': { actions: 'answerDetail' },
     'clearing.statement': { actions: 'fundStatement' },

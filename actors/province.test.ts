@@ -676,3 +676,68 @@ describe('K10 at the insured province: a month of its own bills, and their detai
     expect(detail('B2.m', 200n).map((s) => s.body.amount)).toEqual([0n]);
   });
 });
+
+describe('F2b at the province: the lines inside it, and its monthly clearing between regions', () => {
+  const line = (lineId: string, payerRegion: string, payeeRegion: string, amount: Fen) =>
+    envelope('settlement.record', 'wallet.00', PROVINCE, lineId, {
+      lineId,
+      month: 202509,
+      ledger: 'medical',
+      payerRegion,
+      payeeRegion,
+      amount,
+    });
+
+  it('F2b: keeps each line once, nets the month per region and pays between the regions\u2019 funds; a late line and an undo count in the month they arrive', () => {
+    const actor = new ProvinceActor(
+      PROVINCE,
+      accountRecords([{ id: 'p1', region: '510100', balance: 100_000n }]),
+    );
+    const fx = new RecordingEffects();
+    for (const env of [
+      line('A.m', '510100', '510700', 1_000n),
+      line('B.m', '510700', '510100', 300n),
+      line('C.m', '510100', '510100', 50n),
+      line('A.m', '510100', '510700', 1_000n),
+    ])
+      actor.handle(env, NOW, fx);
+    expect(fx.sent('settlement.recorded').map((s) => s.body.lineId)).toEqual([
+      'A.m',
+      'B.m',
+      'C.m',
+      'A.m',
+    ]);
+    const book = actor.accountBook;
+    expect(book.provincial.lines.size).toBe(3);
+    const cleared = new RecordingEffects();
+    book.clearProvincial(202509, NOW, cleared);
+    expect(book.provincial.batches.get(202509)).toMatchObject({
+      positions: [
+        ['510100', -700n],
+        ['510700', 700n],
+      ],
+      cleared: 1_300n,
+    });
+    expect(book.regions.get('510100')?.fund).toBe(-700n);
+    expect(book.regions.get('510700')?.fund).toBe(700n);
+    expect(cleared.events.filter((e) => e.type === 'posting').map((e) => [e.op, e.amount])).toEqual(
+      [
+        ['take', 700n],
+        ['payOut', 700n],
+      ],
+    );
+    // Cleared once: a second call moves nothing.
+    const again = new RecordingEffects();
+    book.clearProvincial(202509, NOW, again);
+    expect(again.writes).toEqual([]);
+    // After the batch, in October: a late September line and an undo count in October's.
+    const late = new RecordingEffects();
+    const october = 3 * 86_400_000;
+    actor.handle(line('D.m', '510700', '510100', 80n), october, late);
+    const undo = envelope('settlement.unrecord', 'wallet.00', PROVINCE, 'A', { lineId: 'A.m' });
+    actor.handle(undo, october, late);
+    expect(book.provincial.lines.get('D.m')?.batch).toBe(202510);
+    expect(book.provincial.lines.get('A.m')).toMatchObject({ undone: true, dropped: false });
+    expect(book.provincial.lines.get('A.m.r')).toMatchObject({ reversal: true, batch: 202510 });
+  });
+});

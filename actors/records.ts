@@ -55,6 +55,18 @@ export interface RegionRecord {
   readonly payable?: Fen;
   /** F4: personal-account money paid as relatives' resident contributions (≥ 0). */
   readonly contributed?: Fen;
+  /** F2b: the region's pooling fund, which provincial clearing pays from and into. */
+  readonly fund?: Fen;
+}
+
+/** F2b, K4: one month's provincial clearing, as the province cleared it. */
+export interface ProvincialBatch {
+  readonly month: number;
+  /** Each region's net position (+ is paid into its fund, − paid out of it), non-zero only. */
+  readonly positions: ReadonlyArray<readonly [string, Fen]>;
+  /** Σ of the gross obligations between its regions that the batch cleared. */
+  readonly cleared: Fen;
+  readonly at: number;
 }
 
 /** The sum of a region record's counters: with its accounts, the ledger sums to zero. */
@@ -275,6 +287,13 @@ export const RECORDS = {
   statementFunded: kind<Fen>()('cs', 'province', month, "a month's statement, funded (F5)"),
   disbursalReceived: kind<Fen>()('cr', 'province', month, "a month's disbursal, received (F5)"),
   creditedMonth: kind<true>()('m', 'province', month, 'a month whose credits are booked (P4)'),
+  provincialLine: kind<ClearingLine>()('pl', 'province', text, 'a clearing line inside it (F2b)'),
+  provincialBatch: kind<ProvincialBatch>()(
+    'pb',
+    'province',
+    month,
+    "a month's provincial clearing (F2b, K4)",
+  ),
   // A wallet shard: wallets, the sagas they start, and its ledger's counters.
   wallet: kind<Stored<WalletSnapshot>>()('w', 'wallet', text, 'a wallet'),
   transferSaga: kind<Stored<SagaSnapshot>>()('s', 'wallet', text, 'a transfer saga (F2)'),

@@ -5,7 +5,7 @@
 import type { EventObject } from 'xstate';
 
 import type { ClearingLedger, Fen } from '../protocol/index.ts';
-import { SETTLEMENT_ADDRESS } from './addresses.ts';
+import { lineKeeper } from './clearing_lines.ts';
 import type { Effects } from './effects.ts';
 import { assignerOf } from './machine_driver.ts';
 
@@ -106,10 +106,13 @@ export function walletLines(paymentId: string, spent: Spent, payeeRegion: string
   }));
 }
 
-/** Send the current line of a payment to settlement (`settlement.record`). */
+/**
+ * Send the current line of a payment to where it is cleared (`settlement.record`): settlement
+ * for a line between provinces, the province for one inside it (DOMAIN §3.1).
+ */
 export function recordLine(fx: Effects, paymentId: string, month: number, line: PaymentLine): void {
   const { lineId, ledger, payerRegion, payeeRegion, amount } = line;
-  fx.send(SETTLEMENT_ADDRESS, 'settlement.record', paymentId, {
+  fx.send(lineKeeper(line), 'settlement.record', paymentId, {
     lineId,
     month,
     ledger,

@@ -19,6 +19,7 @@ import {
   type ClearingBatchMachine,
   createClearingBatchMachine,
 } from './clearing_batch.machine.ts';
+import type { LineBatches } from './clearing_lines.ts';
 import { PROTOCOL_DEFAULTS, type ProtocolConfig } from './config.ts';
 import type { Actor, Effects } from './effects.ts';
 import { UnroutableError } from './errors.ts';
@@ -89,9 +90,9 @@ export class SettlementActor implements Actor {
       case 'liability.reverse':
         return this.reverseLiability(env, fx);
       case 'settlement.record':
-        return this.recordLine(env, now, fx);
+        return this.book.lineBook.record(env, this.lineBatches(now, fx), fx);
       case 'settlement.unrecord':
-        return this.unrecordLine(env, now, fx);
+        return this.book.lineBook.unrecord(env, this.lineBatches(now, fx), fx);
       case 'clearing.confirm':
         this.resolve(env.body.month, provinceOfAddress(env.from), now, fx);
         return this.answerBatch(env, now, fx);
@@ -266,46 +267,13 @@ export class SettlementActor implements Actor {
     fx.send(env.from, 'liability.reversed', env.corr, { transferId: env.corr });
   }
 
-  /** A new line counts in its own month's batch unless that batch is allocated already. */
-  private recordLine(env: Envelope<'settlement.record'>, now: number, fx: Effects): void {
-    const { lineId, month, ledger, payerRegion, payeeRegion, amount } = env.body;
-    if (!this.book.lines.has(lineId)) {
-      const batch = this.batchFor(month, now, fx);
-      const line: ClearingLine = {
-        ...{ month, ledger, payerRegion, payeeRegion, amount },
-        ...{ ...FRESH, batch },
-      };
-      this.book.putLine(lineId, line, fx);
-      fx.emit({ type: 'clearing.line', corr: lineId, ledger, payerRegion, payeeRegion, amount });
-    }
-    fx.send(env.from, 'settlement.recorded', env.corr, { lineId });
-  }
-
-  /**
-   * An undone bill's line: dropped from its batch if that is not allocated yet, otherwise taken
-   * back by a reversal line in the batch of the month the undo came in.
-   */
-  private unrecordLine(env: Envelope<'settlement.unrecord'>, now: number, fx: Effects): void {
-    const { lineId } = env.body;
-    const line = this.book.lines.get(lineId);
-    if (line !== undefined && !line.undone) {
-      const dropped = this.isOpen(line.batch);
-      this.book.putLine(lineId, { ...line, undone: true, dropped }, fx);
-      if (!dropped) {
-        const batch = this.batchFor(this.calendar.monthKeyAt(now), now, fx);
-        this.book.putLine(`${lineId}.r`, { ...line, batch, reversal: true }, fx);
-      }
-      const { ledger, payerRegion, payeeRegion, amount } = line;
-      fx.emit({
-        type: 'clearing.line',
-        corr: lineId,
-        ledger,
-        payerRegion,
-        payeeRegion,
-        amount: -amount,
-      });
-    }
-    fx.send(env.from, 'settlement.unrecorded', env.corr, { lineId });
+  /** The batches a line lands in, as the line book asks (actors/clearing_lines.ts). */
+  private lineBatches(now: number, fx: Effects): LineBatches {
+    return {
+      batchFor: (month) => this.batchFor(month, now, fx),
+      isOpen: (batch) => this.isOpen(batch),
+      current: () => this.batchFor(this.calendar.monthKeyAt(now), now, fx),
+    };
   }
 
   /** The batch month a new line counts in: its own month unless that batch is allocated already. */

@@ -12,6 +12,7 @@ import {
   type Prepayment,
   splitByScope,
 } from './clearing.ts';
+import { LineBook } from './clearing_lines.ts';
 import type { Effects } from './effects.ts';
 import { type ClearingLine, type DisputeRecord, RECORDS } from './records.ts';
 import { provinceOfRegion } from './regions.ts';
@@ -24,8 +25,11 @@ export class SettlementBook {
   readonly recorded = new Set<string>();
   /** Transfers returned unreceived (W11) whose liability was reversed. */
   readonly reversed = new Set<string>();
-  /** F5 input: what one region owes another, line by line. */
-  readonly lines = new Map<string, ClearingLine>();
+  /** F5 input: what one region of a province owes one of another, line by line. */
+  readonly lineBook = new LineBook((lineId, line, fx) =>
+    fx.write(RECORDS.clearingLine.key(lineId), line),
+  );
+  readonly lines = this.lineBook.lines;
   /** K1, K7: each province's prepayment, held in the national clearing account. */
   readonly prepayments = new Map<string, Prepayment>();
   /** The national clearing account: prepayments held and money in transit through it. */
@@ -90,8 +94,7 @@ export class SettlementBook {
   }
 
   putLine(lineId: string, line: ClearingLine, fx: Effects): void {
-    this.lines.set(lineId, line);
-    fx.write(RECORDS.clearingLine.key(lineId), line);
+    this.lineBook.set(lineId, line, fx);
   }
 
   putPrepayment(province: string, prepayment: Prepayment, fx: Effects): void {

@@ -27,6 +27,7 @@ export const TIMERS = {
   contributionSaga: timer('pay', 'wallet', "a contribution saga's retry (F4)"),
   month: timer('month', 'province', 'the next 1st of the month: its credits (P4)'),
   holds: timer('holds', 'province', 'the oldest open hold to check with its owner'),
+  provincial: timer('provincial', 'province', "the next month's provincial clearing (F2b)"),
   clearingBatch: timer('batch', 'settlement', "a clearing batch's next step or retry (F5)"),
   clearingDispute: timer('dispute', 'settlement', "an open dispute's next reconciliation (K10)"),
   request: timer('request', 'app', "a request's retry until it is answered"),

@@ -3,9 +3,10 @@
 // reference protocol conserves money, applies each transfer exactly once, loses none and settles
 // every binding, bill and contribution; and the draws do reach family aid's outcomes.
 // Negative controls: the same property must catch a recipient without dedup, a saga that decides
-// "failed" on a timeout, and a host that sends before its writes are durable — fast-check must
-// find a counterexample and shrink it, and the shrunk case must replay to the same trace, also
-// from the scenario file the harness writes for it.
+// "failed" on a timeout, a host that sends before its writes are durable, and a provincial
+// clearing that forgets a region pair — fast-check must find a counterexample and shrink it, and
+// the shrunk case must replay to the same trace, also from the scenario file the harness writes
+// for it.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
@@ -73,6 +74,7 @@ describe('every flow under partitions, crashes, loss, duplicates and reordering'
       false,
       ['conservation', 'exactlyOnce', 'lifecycle', 'liabilityMatches', 'ledgerBalance'],
     ],
+    ['a provincial clearing that drops a region pair', 'dropsRegionPair', true, ['clearing']],
   ];
   for (const [name, variant, writeAhead, expected] of controls) {
     it(`negative control: ${name} is caught, shrunk and replays exactly`, () => {

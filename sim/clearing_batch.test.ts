@@ -7,7 +7,13 @@ import { describe, expect, it } from 'vitest';
 
 import type { Prepayment } from '../actors/clearing.ts';
 import type { BatchContext } from '../actors/clearing_batch.machine.ts';
-import { type ClearingLine, type DisputeRecord, RECORDS } from '../actors/records.ts';
+import {
+  type ClearingLine,
+  type DisputeRecord,
+  type ProvincialBatch,
+  RECORDS,
+  type RegionRecord,
+} from '../actors/records.ts';
 import { provinceOfRegion } from '../actors/regions.ts';
 import { encodeEnvelope } from '../protocol/index.ts';
 import { countOutcomes } from '../world/result.ts';
@@ -159,9 +165,13 @@ describe('F5: the monthly clearing batch', () => {
   });
 
   it("moves money between pooling funds: payers' funds fall, receivers' rise, the total is kept", () => {
+    // The provinces' funds for national clearing, and their regions' pooling funds (F2b).
     let funds = 0n;
     for (const [address, host] of sim.hosts) {
-      if (address.startsWith('province.')) funds += host.store.durable.get('f:fund') as bigint;
+      if (!address.startsWith('province.')) continue;
+      funds += host.store.durable.get('f:fund') as bigint;
+      for (const region of records<RegionRecord>(sim, address, 'r:').values())
+        funds += region.fund ?? 0n;
     }
     const ca = sim.hosts
       .get('settlement.0')!
@@ -282,5 +292,59 @@ describe('K10: books that disagree stop only their province and month', () => {
     expect([...sim.checkers.results].filter(([, r]) => !r.ok)).toEqual([]);
     const { counts } = countOutcomes(sim.checkers, { pending: false, requireReceipt: true });
     expect(counts['clearing.national.withheld']).toBe(1);
+  });
+});
+
+describe('F2b, K4: provincial clearing between the regions of a province', () => {
+  const sim = run();
+  const provinces = sim.world.topology.provinces.map((p) => p.code);
+  const lines = (address: string, prefix: string) => records<ClearingLine>(sim, address, prefix);
+
+  it('F2b: lines inside a province are kept by the province, not by the national hub (§3.1)', () => {
+    const national = [...lines('settlement.0', 'n:').values()];
+    expect(national.length).toBeGreaterThan(0);
+    for (const l of national)
+      expect(provinceOfRegion(l.payerRegion)).not.toBe(provinceOfRegion(l.payeeRegion));
+    let kept = 0;
+    for (const code of provinces) {
+      for (const l of lines(`province.${code}`, 'pl:').values()) {
+        expect(provinceOfRegion(l.payerRegion)).toBe(code);
+        expect(provinceOfRegion(l.payeeRegion)).toBe(code);
+        kept++;
+      }
+    }
+    expect(kept).toBeGreaterThan(0);
+  });
+
+  it("F2b: each province nets September between its regions on 10 October at 02:00 and pays the regions' funds, Σ positions zero, every invariant holding", () => {
+    let moved = 0;
+    for (const code of provinces) {
+      const batch = records<ProvincialBatch>(sim, `province.${code}`, 'pb:').get('202509');
+      expect(batch, code).toBeDefined();
+      expect(batch!.at).toBeGreaterThanOrEqual(OCT_1 + 9 * DAY + 2 * HOUR);
+      expect(batch!.at).toBeLessThan(OCT_1 + 9 * DAY + 3 * HOUR);
+      let sum = 0n;
+      for (const [, fen] of batch!.positions) sum += fen;
+      expect(sum).toBe(0n);
+      // What the batch paid is what the lines between its regions net to, region by region.
+      const owed = new Map<string, bigint>();
+      for (const l of lines(`province.${code}`, 'pl:').values()) {
+        if (l.batch !== 202509 || l.dropped || l.payerRegion === l.payeeRegion) continue;
+        const sign = l.reversal ? -1n : 1n;
+        owed.set(l.payeeRegion, (owed.get(l.payeeRegion) ?? 0n) + sign * l.amount);
+        owed.set(l.payerRegion, (owed.get(l.payerRegion) ?? 0n) - sign * l.amount);
+      }
+      expect(new Map(batch!.positions)).toEqual(new Map([...owed].filter(([, fen]) => fen !== 0n)));
+      if (batch!.positions.length > 0) moved++;
+    }
+    expect(moved).toBeGreaterThan(0);
+    expect([...sim.checkers.results].filter(([, r]) => !r.ok)).toEqual([]);
+  });
+
+  it('F2b: a provincial clearing that forgets a region pair is caught by the clearing invariant', () => {
+    const broken = run({ protocol: { variant: 'dropsRegionPair' } });
+    const clearing = broken.checkers.results.get('clearing');
+    expect(clearing).toMatchObject({ ok: false });
+    expect(clearing?.detail).toMatch(/province \d\d 202509: region \d{6} was cleared/);
   });
 });

@@ -20,7 +20,7 @@ import { DAY_MS, HOUR_MS, PROTOCOL_DEFAULTS } from '../actors/config.ts';
 import type { Actor, DomainEvent, Fact, Posting } from '../actors/effects.ts';
 import { openingRecords } from '../actors/opening.ts';
 import { ProvinceActor } from '../actors/province.actor.ts';
-import type { AccountRecord } from '../actors/records.ts';
+import type { AccountRecord, ClearingLine } from '../actors/records.ts';
 import { SettlementActor } from '../actors/settlement.actor.ts';
 import { TIMERS } from '../actors/timers.ts';
 import type { Relation, WalletContext, WalletStatus } from '../actors/wallet.ts';
@@ -505,6 +505,14 @@ export class Net {
     const province = this.provinces.get(provinceAddress(region.slice(0, 2)));
     if (province === undefined) throw new Error(`no province for ${region}`);
     return province.accountBook;
+  }
+
+  /** Every clearing line, wherever it is kept: settlement's (between provinces), a province's. */
+  get clearingLines(): Map<string, ClearingLine> {
+    const all = new Map(this.settlement.book.lines);
+    for (const province of this.provinces.values())
+      for (const [id, line] of province.accountBook.provincial.lines) all.set(id, line);
+    return all;
   }
 
   account(id: string): AccountRecord | undefined {

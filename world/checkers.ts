@@ -82,6 +82,7 @@ export class Checkers implements Outcomes {
   readonly batchLate = new Map<number, number>();
   readonly batchWithheld = new Map<number, number>();
   readonly disputes = new Map<string, 'open' | 'resolved'>();
+  readonly provincialCleared = new Map<string, Fen>();
   /** F5: every state change of every month's batch, in order. */
   readonly batchHistory: Array<{
     readonly month: number;
@@ -247,6 +248,9 @@ export class Checkers implements Outcomes {
         return;
       case 'hold.orphaned':
         this.orphaned.set(event.kind, (this.orphaned.get(event.kind) ?? 0) + 1);
+        return;
+      case 'clearing.provincial':
+        this.provincialCleared.set(`${event.month}.province.${event.province}`, event.cleared);
         return;
       case 'clearing.dispute':
         this.disputes.set(`${event.month}.${event.province}`, event.state);

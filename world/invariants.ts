@@ -65,6 +65,8 @@ export interface MoneyTotals {
   readonly contributed: Fen;
   readonly fund: Fen;
   readonly clearing: Fen;
+  /** F2b: the provinces' clearing accounts between their regions: zero between batches. */
+  readonly provincial: Fen;
   readonly transit: Fen;
 }
 
@@ -80,6 +82,7 @@ export const MONEY_CLASSES = [
   'contributed',
   'fund',
   'clearing',
+  'provincial',
   'transit',
 ] as const satisfies ReadonlyArray<keyof MoneyTotals>;
 
@@ -95,6 +98,7 @@ export const ZERO_MONEY: MoneyTotals = {
   contributed: 0n,
   fund: 0n,
   clearing: 0n,
+  provincial: 0n,
   transit: 0n,
 };
 

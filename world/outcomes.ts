@@ -93,6 +93,8 @@ export interface Outcomes {
   readonly batchWithheld: ReadonlyMap<number, number>;
   /** K10: disputes by `<month>.<province>`, open or resolved. */
   readonly disputes: ReadonlyMap<string, 'open' | 'resolved'>;
+  /** F2b: provincial batches cleared, by `<month>.<province>`: the gross total each cleared. */
+  readonly provincialCleared: ReadonlyMap<string, Fen>;
   /** P4: monthly credits booked. */
   readonly credits: number;
   /** W1: wallets their holders opened during the run. */
@@ -241,6 +243,7 @@ export function outcomesFromRecords(
     batchLate: new Map(),
     batchWithheld: new Map(),
     disputes: new Map(),
+    provincialCleared: new Map(),
     credits: 0,
     opened: 0,
     orphaned: new Map(),
@@ -269,6 +272,8 @@ export function outcomesFromRecords(
         o.batchWithheld.set(month, batch.context.withheld.length);
       },
       clearingDispute: (id, dispute) => o.disputes.set(id, dispute.state),
+      provincialBatch: (month, batch) =>
+        o.provincialCleared.set(`${month}.${actor.address}`, batch.cleared),
     });
     o.credits += creditsOf(actor.store.durable);
   }

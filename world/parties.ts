@@ -8,6 +8,7 @@ import {
   type BillRecord,
   type ClaimRecord,
   type ClearingLine,
+  type ProvincialBatch,
   type Stored,
   type TxnRecord,
   visitRecords,
@@ -35,7 +36,7 @@ export interface Parties {
   readonly aids: Map<string, AidRecord>;
   /** F4: the resident funds' claims, by payment id. */
   readonly claims: Map<string, ClaimRecord>;
-  /** F5 input: settlement's clearing lines, by line id. */
+  /** F5 input: the clearing lines of settlement and of every province, by line id. */
   readonly lines: Map<string, ClearingLine>;
   /** K9: wallet money still in wallets, by origin region (tranches, received or not). */
   readonly outstanding: Map<string, Fen>;
@@ -48,6 +49,8 @@ export interface Parties {
   funds: Fen;
   clearingAccount: Fen;
   readonly batches: Map<number, Stored<BatchSnapshot>>;
+  /** F2b: each province's cleared months, by province code and month. */
+  readonly provincialBatches: Map<string, Map<number, ProvincialBatch>>;
   readonly prepayments: Map<string, Prepayment>;
   /** Transfer ids credited more than once (in one wallet or several): exactly-once broken. */
   readonly creditedTwice: string[];
@@ -74,6 +77,7 @@ export function readParties(actors: Iterable<DurableView>): Parties {
     funds: 0n,
     clearingAccount: 0n,
     batches: new Map(),
+    provincialBatches: new Map(),
     prepayments: new Map(),
     creditedTwice: [],
   };
@@ -90,7 +94,16 @@ export function readParties(actors: Iterable<DurableView>): Parties {
       prepayment: (province, prepayment) => parties.prepayments.set(province, prepayment),
       transferSaga: (id, saga) => parties.saga.set(id, String(saga.value)),
       txn: (id, txn) => parties.txn.set(id, txn),
-      region: (code, region) => parties.due.set(code, region.due),
+      region: (code, region) => {
+        parties.due.set(code, region.due);
+        parties.funds += region.fund ?? 0n;
+      },
+      provincialLine: (id, line) => parties.lines.set(id, line),
+      provincialBatch: (month, batch) => {
+        const province = actor.address.slice('province.'.length);
+        const months = parties.provincialBatches.get(province) ?? new Map();
+        parties.provincialBatches.set(province, months.set(month, batch));
+      },
       liabilityRecorded: (id) => parties.recorded.add(id),
       liabilityReversed: (id) => parties.reversed.add(id),
       bindSaga: (id, saga) => parties.bind.set(id, saga),

@@ -182,6 +182,7 @@ export function checkWalletLiability(parties: Parties, fail: Fail): void {
 export function checkClearing(parties: Parties, openingFunds: Fen, fail: Fail): void {
   checkFunds(parties, openingFunds, fail);
   checkBatches(parties, fail);
+  checkProvincialBatches(parties, fail);
   const byMonth = new Map<number, Obligation[]>();
   const medicalByPayer = new Map<string, Fen>();
   for (const line of parties.lines.values()) {
@@ -280,6 +281,52 @@ function checkBatches(parties: Parties, fail: Fail): void {
         `${batch.month}: statements clear ${formatFen(cleared)}, ` +
           `the batch's lines say ${formatFen(settled)}`,
       );
+    }
+  }
+}
+
+/**
+ * F2b: each cleared provincial batch paid exactly what its lines say: its regions' net
+ * positions are the netting of the lines between the province's regions in that batch, they sum
+ * to zero, and it cleared their gross total.
+ */
+function checkProvincialBatches(parties: Parties, fail: Fail): void {
+  const byBatch = new Map<string, Obligation[]>();
+  for (const line of parties.lines.values()) {
+    const province = provinceOfRegion(line.payerRegion);
+    if (line.dropped || line.payerRegion === line.payeeRegion) continue;
+    if (province !== provinceOfRegion(line.payeeRegion)) continue;
+    const key = `${province}|${line.batch}`;
+    const { payerRegion, payeeRegion, ledger, amount } = line;
+    const list = byBatch.get(key) ?? [];
+    list.push(
+      line.reversal
+        ? { payer: payeeRegion, payee: payerRegion, ledger, amount }
+        : { payer: payerRegion, payee: payeeRegion, ledger, amount },
+    );
+    byBatch.set(key, list);
+  }
+  for (const [province, months] of parties.provincialBatches) {
+    for (const [month, batch] of months) {
+      const obligations = byBatch.get(`${province}|${month}`) ?? [];
+      const expected = netMultilateral(buildMatrix(obligations)).positions;
+      const paid = new Map(batch.positions);
+      let sum = 0n;
+      for (const [, fen] of batch.positions) sum += fen;
+      if (sum !== 0n)
+        fail('clearing', `province ${province} ${month}: Σ positions ${formatFen(sum)} ≠ 0`);
+      for (const region of new Set([...expected.keys(), ...paid.keys()])) {
+        const owed = expected.get(region) ?? 0n;
+        const got = paid.get(region) ?? 0n;
+        if (owed !== got) {
+          fail(
+            'clearing',
+            `province ${province} ${month}: region ${region} was cleared ${formatFen(got)}, ` +
+              `its lines say ${formatFen(owed)}`,
+          );
+          break;
+        }
+      }
     }
   }
 }

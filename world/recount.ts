@@ -50,6 +50,8 @@ export function recount(actors: Iterable<DurableView>): Recount {
         income += region.income ?? 0n;
         payable += region.payable ?? 0n;
         contributed += region.contributed ?? 0n;
+        // F2b: the region's pooling fund (outside the people's ledger, like the province's).
+        fund += region.fund ?? 0n;
       },
       txn: (id, txn) => {
         if (txn.state === 'reserved') reserved.set(id, txn.amount);
@@ -113,6 +115,9 @@ export function recount(actors: Iterable<DurableView>): Recount {
     contributed,
     fund,
     clearing,
+    // A provincial batch pays in and out of the provincial clearing account in one step: it
+    // holds nothing between steps, and no record keeps a balance for it.
+    provincial: 0n,
     transit,
     unbalanced,
     negative,

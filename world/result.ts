@@ -127,6 +127,11 @@ export function countOutcomes(outcomes: Outcomes, options: CountOptions): Tally 
     if (state === 'resolved') bump(tally, 'clearing.national.resolved');
   counts['clearing.national.withheld'] = 0;
   for (const n of outcomes.batchWithheld.values()) bump(tally, 'clearing.national.withheld', n);
+  // F2b: province-months cleared between regions, and those that had something to move.
+  counts['clearing.provincial.cleared'] = outcomes.provincialCleared.size;
+  counts['clearing.provincial.moved'] = 0;
+  for (const fen of outcomes.provincialCleared.values())
+    if (fen > 0n) bump(tally, 'clearing.provincial.moved');
   countContributions(outcomes, tally);
   countBindings(outcomes, tally);
   countTransfers(outcomes, tally, options);
@@ -313,7 +318,9 @@ function paymentLines(result: RunResult): string[] {
   return [
     `  contributions: paid ${sum('paid')}, rejected ${sum('rejected')}, refused ${sum('refused')}`,
     `  wallets opened by their holders (W1): ${result.counts['open.local.opened'] ?? 0}`,
-    `  monthly clearing batches (F5): ${batches.join(', ') || 'none'}`,
+    `  monthly clearing batches (F5): ${batches.join(', ') || 'none'}; between regions of a ` +
+      `province (F2b): ${result.counts['clearing.provincial.cleared'] ?? 0} province-months ` +
+      `cleared, ${result.counts['clearing.provincial.moved'] ?? 0} moving money`,
   ];
 }
 
