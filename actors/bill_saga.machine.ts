@@ -118,7 +118,7 @@ export type BillEvent = Carrier &
           | 'aid.released'
           | 'aid.refunded';
       }
-    | { readonly type: 'aid.reserved'; readonly amount: Fen }
+    | { readonly type: 'aid.reserved'; readonly amount: Fen; readonly region: string }
     | { readonly type: 'aid.rejected'; readonly reason: Reason }
     | { readonly type: 'bill.settle' | 'bill.cancel' | 'bill.reverse' }
     | {
@@ -360,7 +360,12 @@ function billActions(config: ProtocolConfig) {
     ),
     keepAid: change(({ context, event }) =>
       event.type === 'aid.reserved'
-        ? { aidPay: event.amount, cashPay: context.cashPay - event.amount }
+        ? {
+            aidPay: event.amount,
+            cashPay: context.cashPay - event.amount,
+            // The relative's province's word on its region: its books and the line agree.
+            aidRegion: event.region,
+          }
         : event.type === 'aid.rejected'
           ? { aidReason: event.reason }
           : {},

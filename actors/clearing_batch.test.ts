@@ -311,6 +311,25 @@ describe('F5: the clearing batch machine', () => {
     expect(h.actor.book.lines.get('L2')?.batch).toBe(202510);
     expect(h.actor.book.lines.get('B3.m')?.batch).toBe(SEPT);
     expect(h.state).toBe('RECONCILED');
+    // A duplicate of the old dispute, late, with the figure both sides now share: still resolved.
+    h.dispute('51', 9_000n, recheck!.at + HOUR_MS);
+    expect(h.actor.book.disputes.get('202509.51')?.state).toBe('resolved');
+    expect(h.fx.sent('clearing.detail')).toEqual([]);
+  });
+
+  it('K10: a withheld line whose bill is undone is dropped, not reversed: it was never cleared', () => {
+    const h = september();
+    h.tick();
+    const allocatedAt = h.tick();
+    h.dispute('51', 9_000n, allocatedAt);
+    h.answer('clearing.confirm', '11', allocatedAt);
+    const issuedAt = h.tick();
+    expect(h.actor.batches.get(SEPT)?.context.withheld).toEqual(['51']);
+    const body = { lineId: 'B1.m' };
+    const undo = envelope('settlement.unrecord', 'wallet.00', 'settlement.0', 'B1', body);
+    h.step((fx) => h.actor.handle(undo, issuedAt + HOUR_MS, fx));
+    expect(h.actor.book.lines.get('B1.m')).toMatchObject({ undone: true, dropped: true });
+    expect(h.actor.book.lines.has('B1.m.r')).toBe(false);
   });
 
   it('K10: a province that has not answered by the statement day is withheld, and asked again at each daily reconciliation', () => {

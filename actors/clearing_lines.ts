@@ -15,8 +15,11 @@ import { provinceOfRegion } from './regions.ts';
 export interface LineBatches {
   /** The batch a new line of `month` counts in (opening it if need be). */
   batchFor(month: number): number;
-  /** Whether a batch still takes lines, or drops them: not yet allocated. */
-  isOpen(batch: number): boolean;
+  /**
+   * Whether an undone line can simply be dropped from its batch: the batch is not yet allocated
+   * (or the line is held back from it, K10). Otherwise a reversal line takes it back.
+   */
+  droppable(line: ClearingLine): boolean;
   /** The batch of the month now (for a reversal). */
   current(): number;
 }
@@ -54,7 +57,7 @@ export class LineBook {
     const { lineId } = env.body;
     const line = this.lines.get(lineId);
     if (line !== undefined && !line.undone) {
-      const dropped = batches.isOpen(line.batch);
+      const dropped = batches.droppable(line);
       this.set(lineId, { ...line, undone: true, dropped }, fx);
       if (!dropped)
         this.set(`${lineId}.r`, { ...line, batch: batches.current(), reversal: true }, fx);

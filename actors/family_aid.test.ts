@@ -234,8 +234,8 @@ describe('familyAid: a relative pays at the point of care from their own persona
     net.enqueue(asked!);
     net.deliver();
     expect(net.sent('aid.reserved', 'B-12').map((m) => m.body)).toEqual([
-      { billId: 'B-12', amount: 12_350n },
-      { billId: 'B-12', amount: 12_350n },
+      { billId: 'B-12', amount: 12_350n, region: '510100' },
+      { billId: 'B-12', amount: 12_350n, region: '510100' },
     ]);
     expect(net.account('spo')?.held).toBe(12_350n);
     expect(net.postings('B-12.f').map((p) => p.op)).toEqual(['reserve']);

@@ -115,23 +115,24 @@ export class ProvinceActor implements Actor {
   }
 
   /**
-   * F2b: last month's provincial clearing, once its day has come (a province that was down then
-   * clears it when it restarts); then the timer for the next one.
+   * F2b: every month whose provincial clearing day has come and that is not cleared yet: last
+   * month's, and, after a long outage, any earlier month its lines name (in month order); then
+   * the timer for the next clearing day.
    */
   private clearProvincial(now: number, fx: Effects): void {
-    const last = previousMonth(this.calendar.monthKeyAt(now));
-    const due = provincialClearingAt(this.calendar, last);
+    const current = this.calendar.monthKeyAt(now);
     const clearing = this.book.provincial;
-    // A clearing day before the run began (virtual 0) belongs to the world before it.
-    const past = due < 0 || clearing.batches.has(last);
-    if (!past && now >= due) {
-      const drop = this.config.variant === 'dropsRegionPair';
-      this.book.clearProvincial(last, now, fx, drop);
+    const months = new Set([previousMonth(current)]);
+    for (const line of clearing.lines.values()) if (line.batch < current) months.add(line.batch);
+    const drop = this.config.variant === 'dropsRegionPair';
+    let next = provincialClearingAt(this.calendar, current);
+    for (const month of [...months].sort((a, b) => a - b)) {
+      const due = provincialClearingAt(this.calendar, month);
+      // A clearing day before the run began (virtual 0) belongs to the world before it.
+      if (due < 0 || clearing.batches.has(month)) continue;
+      if (now >= due) this.book.clearProvincial(month, now, fx, drop);
+      else next = Math.min(next, due);
     }
-    const next =
-      past || clearing.batches.has(last)
-        ? provincialClearingAt(this.calendar, this.calendar.monthKeyAt(now))
-        : due;
     fx.timer(PROVINCIAL_TIMER, Math.max(next, now), 0);
   }
 

@@ -248,7 +248,10 @@ export const provinceMachine = setup({
       const aid = book.reserveAid(billId, env.body, fx, { owner: env.from, at: now });
       if (aid.state === 'rejected')
         fx.send(env.from, 'aid.rejected', billId, { billId, reason: aid.reason ?? 'FUNDS' });
-      else fx.send(env.from, 'aid.reserved', billId, { billId, amount: aid.amount });
+      else {
+        const { amount, region } = aid;
+        fx.send(env.from, 'aid.reserved', billId, { billId, amount, region });
+      }
     }),
     commitAid: settleShare(AID_MOVES, 'reserved', (book, id, fx, env) =>
       book.commitAid(id, (env as Envelope<'aid.commit'>).body.month, fx),

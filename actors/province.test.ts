@@ -740,4 +740,33 @@ describe('F2b at the province: the lines inside it, and its monthly clearing bet
     expect(book.provincial.lines.get('A.m')).toMatchObject({ undone: true, dropped: false });
     expect(book.provincial.lines.get('A.m.r')).toMatchObject({ reversal: true, batch: 202510 });
   });
+
+  it('F2b: a province down over two clearing days clears both months when it restarts, in order', () => {
+    const records = new Map<string, unknown>(
+      accountRecords([{ id: 'p1', region: '510100', balance: 100_000n }]),
+    );
+    const lineOf = (batch: number, amount: Fen) => ({
+      month: batch,
+      ledger: 'medical',
+      payerRegion: '510100',
+      payeeRegion: '510700',
+      amount,
+      undone: false,
+      dropped: false,
+      reversal: false,
+      batch,
+    });
+    records.set(RECORDS.provincialLine.key('S.m'), lineOf(202509, 400n));
+    records.set(RECORDS.provincialLine.key('O.m'), lineOf(202510, 250n));
+    const actor = new ProvinceActor(PROVINCE, records);
+    const fx = new RecordingEffects();
+    // 2025-12-15: the clearing days of September (10 October) and October (10 November) passed.
+    actor.recover(77 * 86_400_000, fx);
+    const cleared = fx.events.flatMap((e) => (e.type === 'clearing.provincial' ? [e.month] : []));
+    expect(cleared).toEqual([202509, 202510, 202511]);
+    expect(actor.accountBook.regions.get('510700')?.fund).toBe(650n);
+    // The next one: December's, on 12 January 2026 (10 January is a Saturday).
+    const next = fx.timers.find((t) => t.key === 'provincial');
+    expect(next?.at).toBe(105 * 86_400_000 + 2 * 3_600_000);
+  });
 });

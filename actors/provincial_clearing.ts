@@ -41,7 +41,7 @@ export class ProvincialClearing {
   batchesIn(current: number): LineBatches {
     const isOpen = (batch: number) => !this.batches.has(batch);
     const batchFor = (month: number) => (isOpen(month) ? month : current);
-    return { batchFor, isOpen, current: () => current };
+    return { batchFor, droppable: (line) => isOpen(line.batch), current: () => current };
   }
 
   /**

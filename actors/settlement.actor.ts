@@ -148,6 +148,10 @@ export class SettlementActor implements Actor {
   private dispute(env: Envelope<'clearing.dispute'>, now: number, fx: Effects): void {
     const { month, medicalPayable } = env.body;
     const province = provinceOfAddress(env.from);
+    // A duplicate or late dispute whose figure is settlement's own figure now says nothing is
+    // wrong any more: a resolved dispute stays resolved.
+    const ours = this.book.medicalPayableByProvince(month).get(province) ?? 0n;
+    if (medicalPayable === ours && !this.book.disputeOpen(month, province)) return;
     this.book.openDispute(month, province, medicalPayable, now, fx);
     for (const [lineId, line] of this.book.medicalLinesOf(month, province)) {
       const { payerRegion, payeeRegion, amount } = line;
@@ -246,6 +250,13 @@ export class SettlementActor implements Actor {
   private clearable(line: ClearingLine): boolean {
     const batch = this.batches.get(line.batch);
     if (batch === undefined || !ISSUED.has(String(batch.value))) return true;
+    return this.withheldIn(line);
+  }
+
+  /** K10: whether a line's batch issued its statements without it (a side withheld). */
+  private withheldIn(line: ClearingLine): boolean {
+    const batch = this.batches.get(line.batch);
+    if (batch === undefined || !ISSUED.has(String(batch.value))) return false;
     return touches(line, batch.context.withheld);
   }
 
@@ -271,7 +282,8 @@ export class SettlementActor implements Actor {
   private lineBatches(now: number, fx: Effects): LineBatches {
     return {
       batchFor: (month) => this.batchFor(month, now, fx),
-      isOpen: (batch) => this.isOpen(batch),
+      // A line its batch withheld (K10) was never cleared: it is dropped, not reversed.
+      droppable: (line) => this.isOpen(line.batch) || this.withheldIn(line),
       current: () => this.batchFor(this.calendar.monthKeyAt(now), now, fx),
     };
   }

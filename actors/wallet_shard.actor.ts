@@ -801,7 +801,12 @@ const ROUTES: Routes = {
   'aid.reserved': (s, env, now, fx) =>
     s.bills.step(
       env.corr,
-      { type: env.kind, amount: env.body.amount, ...s.billCarrier(env.corr, now, fx) },
+      {
+        type: env.kind,
+        amount: env.body.amount,
+        region: env.body.region,
+        ...s.billCarrier(env.corr, now, fx),
+      },
       fx,
     ),
   'aid.rejected': (s, env, now, fx) =>

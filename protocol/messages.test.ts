@@ -86,7 +86,7 @@ const EXPECTED_FIELDS: Record<string, string> = {
   'bill.refund': 'billId:id',
   'bill.refunded': 'billId:id',
   'aid.reserve': 'billId:id accountId:id patientId:id treatmentRegion:id max:amount',
-  'aid.reserved': 'billId:id amount:amount',
+  'aid.reserved': 'billId:id amount:amount region:id',
   'aid.rejected': 'billId:id reason:reason',
   'aid.commit': 'billId:id month:count',
   'aid.committed': 'billId:id',

@@ -333,7 +333,8 @@ const BODY_SPECS = {
     treatmentRegion: 'id',
     max: 'amount',
   },
-  'aid.reserved': { billId: 'id', amount: 'amount' },
+  // The relative's region as the relative's province has it: the aid line's payer.
+  'aid.reserved': { billId: 'id', amount: 'amount', region: 'id' },
   'aid.rejected': { billId: 'id', reason: 'reason' },
   'aid.commit': { billId: 'id', month: 'count' },
   'aid.committed': { billId: 'id' },

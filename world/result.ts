@@ -162,10 +162,11 @@ function countBills(outcomes: Outcomes, tally: Tally): void {
 
 /**
  * Family mutual aid at the point of care, per bill that asked a relative's account to pay:
- * `paid` (the bill settled with the relative's share), `refused` (no active relation in scope,
- * E8 across provinces, or the relative's account gave nothing), `undone` (held or paid, then the
- * bill was cancelled, reversed or expired), `unused` (nothing was left to pay, or the bill itself
- * was refused or undone before the relative was asked).
+ * `refused` (no active relation in scope, E8 across provinces: decided when the bill starts,
+ * whatever becomes of the bill; or the relative's account gave nothing), `paid` (the bill
+ * settled with the relative's share), `undone` (held or paid, then the bill was cancelled,
+ * reversed or expired), `unused` (nothing was left to pay, or the bill itself was refused or
+ * undone before the relative was asked).
  */
 function countFamilyAid(outcomes: Outcomes, tally: Tally): void {
   for (const scope of SCOPES) {
