@@ -37,9 +37,13 @@ export class LineBook {
     this.put(lineId, line, fx);
   }
 
-  /** A new line, once per line id; the sender is told it is recorded either way. */
+  /**
+   * A new line, once per line id; the sender is told it is recorded either way. A line this
+   * level does not clear (a faulty sender's, sent to the wrong keeper) is ignored, unanswered.
+   */
   record(env: Envelope<'settlement.record'>, batches: LineBatches, fx: Effects): void {
     const { lineId, month, ledger, payerRegion, payeeRegion, amount } = env.body;
+    if (lineKeeper(env.body) !== env.to) return;
     if (!this.lines.has(lineId)) {
       const batch = batches.batchFor(month);
       const line = { month, ledger, payerRegion, payeeRegion, amount, ...FRESH, batch };

@@ -709,6 +709,12 @@ describe('F2b at the province: the lines inside it, and its monthly clearing bet
     ]);
     const book = actor.accountBook;
     expect(book.provincial.lines.size).toBe(3);
+    // A faulty shard's line that is not this province's to clear is ignored, unanswered.
+    const stray = new RecordingEffects();
+    actor.handle(line('X.m', '510100', '110100', 99n), NOW, stray);
+    actor.handle(line('Y.m', '320500', '320100', 99n), NOW, stray);
+    expect(stray.writes).toEqual([]);
+    expect(stray.sends).toEqual([]);
     const cleared = new RecordingEffects();
     book.clearProvincial(202509, NOW, cleared);
     expect(book.provincial.batches.get(202509)).toMatchObject({
