@@ -473,7 +473,7 @@ export class AccountBook {
     else if (holder !== undefined && holder !== payId) reason = 'C4';
     const record: ClaimRecord =
       reason === undefined
-        ? { personId, year, amount: amount as Fen, state: 'claimed', reason }
+        ? { payerId, personId, year, amount: amount as Fen, state: 'claimed', reason }
         : { personId, year, amount: 0n, state: 'refused', reason };
     this.claims.set(payId, record);
     fx.write(RECORDS.fundClaim.key(payId), record);
@@ -491,11 +491,49 @@ export class AccountBook {
     this.claims.set(payId, { ...claim, state: 'paid' });
     fx.write(RECORDS.fundClaim.key(payId), { ...claim, state: 'paid' });
     const person = this.persons.get(claim.personId);
+    if (person !== undefined) this.creditResidentFund(payId, claim, person.region, fx);
     if (person !== undefined && !person.enrolled) {
       const enrolled = { ...person, enrolled: true };
       this.persons.set(claim.personId, enrolled);
       fx.write(RECORDS.person.key(claim.personId), enrolled);
     }
+  }
+
+  /**
+   * C2, F4a: a contribution paid from a relative's personal account is credited to the resident
+   * fund of the person's region (its pooling fund), out of what the payer's region holds as
+   * `contributed`; the region's `toFunds` counter keeps the people's ledger double-entry. A
+   * contribution paid from the person's own wallet (C3) reaches the fund through clearing, as
+   * the wallet's line from its origin region.
+   */
+  private creditResidentFund(
+    payId: string,
+    claim: ClaimRecord,
+    personRegion: string,
+    fx: Effects,
+  ): void {
+    const payer = this.accounts.get(claim.payerId ?? '');
+    if (this.debits.get(payId) !== 'debited' || payer === undefined) return;
+    const from = this.region(payer.region);
+    const contributed = (from.contributed ?? 0n) - claim.amount;
+    const paid = { ...from, contributed, toFunds: (from.toFunds ?? 0n) + claim.amount };
+    this.regions.set(payer.region, paid);
+    const to = this.region(personRegion);
+    const fund = (to.fund ?? 0n) + claim.amount;
+    this.regions.set(personRegion, { ...to, fund });
+    fx.write(RECORDS.region.key(payer.region), this.region(payer.region));
+    fx.write(RECORDS.region.key(personRegion), this.region(personRegion));
+    this.post(
+      fx,
+      'receive',
+      `${payId}.r`,
+      `contributed:${payer.region}`,
+      'contributed',
+      contributed,
+      `fund:${personRegion}`,
+      'fund',
+      claim.amount,
+    );
   }
 
   /** F4: the payment failed; the person-year is free again. */

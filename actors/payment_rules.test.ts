@@ -1037,10 +1037,18 @@ describe("C2, C3: who pays a relative's contribution, and how", () => {
       expect(net.sent('tax.claim', 'C-1').map((m) => m.to)).toEqual(['province.51']);
       expect(net.contributionOutcome('C-1')).toEqual([{ outcome: 'paid', reason: undefined }]);
       expect(net.account('spo')).toEqual({ region: '510100', available: 958_000n, held: 0n });
-      expect(net.book('510100').regions.get('510100')?.contributed).toBe(42_000n);
       expect(net.postings('C-1.a').map((p) => [p.op, p.debit, p.credit, p.amount])).toEqual([
         ['pay', 'spo/available', 'contributed:510100', 42_000n],
       ]);
+      // Paid, it is the resident fund's of the person's region (Mianyang), not the payer's.
+      expect(net.postings('C-1.r').map((p) => [p.op, p.debit, p.credit, p.amount])).toEqual([
+        ['receive', 'contributed:510100', 'fund:510700', 42_000n],
+      ]);
+      expect(net.book('510100').regions.get('510100')).toMatchObject({
+        contributed: 0n,
+        toFunds: 42_000n,
+      });
+      expect(net.book('510700').regions.get('510700')?.fund).toBe(42_000n);
       expect(net.book('510700').claims.get('C-1')).toMatchObject({
         personId: 'par',
         year: 2026,

@@ -57,6 +57,11 @@ export interface RegionRecord {
   readonly contributed?: Fen;
   /** F2b: the region's pooling fund, which provincial clearing pays from and into. */
   readonly fund?: Fen;
+  /**
+   * F4a: personal-account money of this region's people passed on to a resident fund (≥ 0): a
+   * counter, like `source`, that keeps the people's ledger double-entry when money leaves it.
+   */
+  readonly toFunds?: Fen;
 }
 
 /** F2b, K4: one month's provincial clearing, as the province cleared it. */
@@ -76,7 +81,8 @@ export function regionSum(region: RegionRecord): Fen {
     region.due +
     (region.income ?? 0n) +
     (region.payable ?? 0n) +
-    (region.contributed ?? 0n)
+    (region.contributed ?? 0n) +
+    (region.toFunds ?? 0n)
   );
 }
 
@@ -148,6 +154,8 @@ type ClaimState = 'claimed' | 'paid' | 'released' | 'refused';
 
 /** F4: the resident fund's decision on one contribution payment (C4: one per person-year). */
 export interface ClaimRecord {
+  /** Who pays: a relative's personal account (F4a), or the person's own wallet (F4b). */
+  readonly payerId?: string | undefined;
   readonly personId: string;
   readonly year: number;
   readonly amount: Fen;

@@ -47,6 +47,8 @@ export interface Parties {
   readonly settlementLiability: Map<string, Fen>;
   /** F5: the provinces' pooling funds, the national clearing account, batches and prepayments. */
   funds: Fen;
+  /** F4a: personal-account money the regions passed on to resident funds (contributions). */
+  toFunds: Fen;
   clearingAccount: Fen;
   readonly batches: Map<number, Stored<BatchSnapshot>>;
   /** F2b: each province's cleared months, by province code and month. */
@@ -75,6 +77,7 @@ export function readParties(actors: Iterable<DurableView>): Parties {
     walletLiability: new Map(),
     settlementLiability: new Map(),
     funds: 0n,
+    toFunds: 0n,
     clearingAccount: 0n,
     batches: new Map(),
     provincialBatches: new Map(),
@@ -97,6 +100,7 @@ export function readParties(actors: Iterable<DurableView>): Parties {
       region: (code, region) => {
         parties.due.set(code, region.due);
         parties.funds += region.fund ?? 0n;
+        parties.toFunds += region.toFunds ?? 0n;
       },
       provincialLine: (id, line) => parties.lines.set(id, line),
       provincialBatch: (month, batch) => {

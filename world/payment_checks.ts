@@ -228,13 +228,16 @@ function checkFunds(parties: Parties, openingFunds: Fen, fail: Fail): void {
     (b) => b.value === 'STATEMENTS_ISSUED' || b.value === 'FUNDED',
   );
   if (midway) return;
+  // Resident contributions paid from personal accounts enter the funds from outside them (F4a).
   const total = parties.funds + parties.clearingAccount;
-  if (total !== openingFunds) {
+  const expected = openingFunds + parties.toFunds;
+  if (total !== expected) {
     fail(
       'clearing',
       `Σ funds ${formatFen(parties.funds)} + ` +
         `clearing account ${formatFen(parties.clearingAccount)} = ` +
-        `${formatFen(total)} ≠ opening ${formatFen(openingFunds)}`,
+        `${formatFen(total)} ≠ opening ${formatFen(openingFunds)} + contributions ` +
+        formatFen(parties.toFunds),
     );
   }
   let held = 0n;
