@@ -105,19 +105,18 @@ export interface BillWalletPort {
 
 export type PosRequest = 'bill.presettle' | 'bill.settle' | 'bill.cancel' | 'bill.reverse';
 
+/** A province's answers that say only that a bill's step is done (its share moved). */
+export type BillStepDone =
+  | 'bill.committed'
+  | 'bill.released'
+  | 'bill.refunded'
+  | 'aid.committed'
+  | 'aid.released'
+  | 'aid.refunded';
+
 export type BillEvent = Carrier &
   (
-    | {
-        readonly type:
-          | 'start'
-          | 'resume'
-          | 'bill.committed'
-          | 'bill.released'
-          | 'bill.refunded'
-          | 'aid.committed'
-          | 'aid.released'
-          | 'aid.refunded';
-      }
+    | { readonly type: 'start' | 'resume' | BillStepDone }
     | { readonly type: 'aid.reserved'; readonly amount: Fen; readonly region: string }
     | { readonly type: 'aid.rejected'; readonly reason: Reason }
     | { readonly type: 'bill.settle' | 'bill.cancel' | 'bill.reverse' }

@@ -111,7 +111,18 @@ export interface PersonRecord {
 export type BillState = 'reserved' | 'committed' | 'released' | 'refunded' | 'rejected';
 
 /** F3: the insured place's decision on one bill (msgid), and where its money went. */
-export interface BillRecord {
+/** What a bill's share held at a province keeps beside its amounts (the bill's, or family aid). */
+interface ShareHold {
+  /** Who asked for the hold (the bill saga's shard), and when (virtual ms): orphan holds. */
+  readonly owner?: string | undefined;
+  readonly at?: number | undefined;
+  /** Released because its owner had never heard of it, or had ended it (an orphan hold). */
+  readonly orphan?: true | undefined;
+  /** The settlement month (setlym) the share is filed under, from its commit (K10). */
+  readonly month?: number | undefined;
+}
+
+export interface BillRecord extends ShareHold {
   readonly personId: string;
   readonly insuredRegion: string;
   readonly treatmentRegion: string;
@@ -121,20 +132,13 @@ export interface BillRecord {
   readonly remainder: Fen;
   readonly state: BillState;
   readonly reason: Reason | undefined;
-  /** Who asked for the hold (the bill saga's shard), and when (virtual ms): orphan holds. */
-  readonly owner?: string | undefined;
-  readonly at?: number | undefined;
-  /** Released because its owner had never heard of it, or had ended it (an orphan hold). */
-  readonly orphan?: true | undefined;
-  /** The settlement month (setlym) the bill is filed under, from its commit (K10). */
-  readonly month?: number | undefined;
 }
 
 /**
  * Family mutual aid at the point of care: the relative's province's decision on one bill's aid,
  * the relative's personal account held for it, paid, released or refunded (the bill's id).
  */
-export interface AidRecord {
+export interface AidRecord extends ShareHold {
   /** The relative whose account pays, and the relative's region ('-' without an account). */
   readonly accountId: string;
   readonly region: string;
@@ -143,11 +147,6 @@ export interface AidRecord {
   readonly amount: Fen;
   readonly state: BillState;
   readonly reason: Reason | undefined;
-  readonly owner?: string | undefined;
-  readonly at?: number | undefined;
-  readonly orphan?: true | undefined;
-  /** The settlement month (setlym) the aid is filed under, from its commit (K10). */
-  readonly month?: number | undefined;
 }
 
 type ClaimState = 'claimed' | 'paid' | 'released' | 'refused';

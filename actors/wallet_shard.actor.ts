@@ -22,6 +22,7 @@ import {
   type BillEvent,
   type BillInput,
   type BillSagaMachine,
+  type BillStepDone,
   type BillWalletPort,
   createBillSagaMachine,
   familyAidOf,
@@ -698,6 +699,14 @@ function contributionDone(saga: ContributionSnapshot, fx: Effects): void {
   fx.emit({ type: 'contribution.outcome', corr: payId, scope, outcome, reason });
 }
 
+/** A province's answer that says only that a bill's step is done: to the bill's saga. */
+const billAnswer = <K extends BillStepDone>(
+  s: WalletShardActor,
+  env: Envelope<K>,
+  now: number,
+  fx: Effects,
+): void => s.bills.step(env.corr, { type: env.kind, ...s.billCarrier(env.corr, now, fx) }, fx);
+
 /** Where each message kind goes: to a wallet, or to the saga it answers. */
 const ROUTES: Routes = {
   'transfer.request': (s, env, now, fx) => s.request(env, now, fx),
@@ -792,12 +801,9 @@ const ROUTES: Routes = {
       { type: env.kind, reason: env.body.reason, ...s.billCarrier(env.corr, now, fx) },
       fx,
     ),
-  'bill.committed': (s, env, now, fx) =>
-    s.bills.step(env.corr, { type: env.kind, ...s.billCarrier(env.corr, now, fx) }, fx),
-  'bill.released': (s, env, now, fx) =>
-    s.bills.step(env.corr, { type: env.kind, ...s.billCarrier(env.corr, now, fx) }, fx),
-  'bill.refunded': (s, env, now, fx) =>
-    s.bills.step(env.corr, { type: env.kind, ...s.billCarrier(env.corr, now, fx) }, fx),
+  'bill.committed': billAnswer,
+  'bill.released': billAnswer,
+  'bill.refunded': billAnswer,
   'aid.reserved': (s, env, now, fx) =>
     s.bills.step(
       env.corr,
@@ -815,12 +821,9 @@ const ROUTES: Routes = {
       { type: env.kind, reason: env.body.reason, ...s.billCarrier(env.corr, now, fx) },
       fx,
     ),
-  'aid.committed': (s, env, now, fx) =>
-    s.bills.step(env.corr, { type: env.kind, ...s.billCarrier(env.corr, now, fx) }, fx),
-  'aid.released': (s, env, now, fx) =>
-    s.bills.step(env.corr, { type: env.kind, ...s.billCarrier(env.corr, now, fx) }, fx),
-  'aid.refunded': (s, env, now, fx) =>
-    s.bills.step(env.corr, { type: env.kind, ...s.billCarrier(env.corr, now, fx) }, fx),
+  'aid.committed': billAnswer,
+  'aid.released': billAnswer,
+  'aid.refunded': billAnswer,
   // A line of a bill, or of a contribution paid from a wallet.
   'settlement.recorded': (s, env, now, fx) => {
     const { lineId } = env.body;
