@@ -16,6 +16,8 @@ import {
 } from '../actors/records.ts';
 import { provinceOfRegion } from '../actors/regions.ts';
 import { encodeEnvelope } from '../protocol/index.ts';
+import { readParties } from '../world/parties.ts';
+import { checkProvincialDone } from '../world/payment_checks.ts';
 import { countOutcomes } from '../world/result.ts';
 import { scenarioFrom } from '../world/scenario.ts';
 import { Simulation } from './simulation.ts';
@@ -351,5 +353,27 @@ describe('F2b, K4: provincial clearing between the regions of a province', () =>
     const clearing = broken.checkers.results.get('clearing');
     expect(clearing).toMatchObject({ ok: false });
     expect(clearing?.detail).toMatch(/province \d\d 202509: region \d{6} was cleared/);
+  });
+});
+
+describe('F2b: a month past its provincial clearing day must be cleared', () => {
+  it('F2b: the final check names a province-month whose batch is missing', () => {
+    const sim = run();
+    const parties = readParties(sim.hosts.values());
+    const ok: string[] = [];
+    checkProvincialDone(parties, sim.scenario.protocol.startDate, sim.virtualMs, (_, d) =>
+      ok.push(d),
+    );
+    expect(ok).toEqual([]);
+    // A province that never cleared September (its batch record gone) is named.
+    const [province] = [...parties.provincialBatches.keys()].sort();
+    parties.provincialBatches.get(province!)!.delete(202509);
+    const found: string[] = [];
+    checkProvincialDone(parties, sim.scenario.protocol.startDate, sim.virtualMs, (_, d) =>
+      found.push(d),
+    );
+    expect(found).toEqual([
+      `1 province-month(s) past their clearing day and not cleared: ${province} 202509`,
+    ]);
   });
 });

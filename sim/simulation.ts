@@ -160,6 +160,7 @@ export class Simulation implements HostEnvironment, HostObserver {
         lifecycleBoundMs: this.scenario.checks.lifecycleBoundMs,
         lastHealAt: this.lastHealAt,
         horizon: 'end',
+        endMs: this.virtualMs,
         openingFunds: this.world.openingFunds,
       },
       this.checkers.fail,

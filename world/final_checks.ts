@@ -21,6 +21,7 @@ import {
   checkBills,
   checkClearing,
   checkContributions,
+  checkProvincialDone,
   checkWalletLiability,
 } from './payment_checks.ts';
 
@@ -35,6 +36,8 @@ export function finalChecks(input: FinalInput, fail: Fail): void {
   checkCredits(input.parties, fail);
   checkWalletLiability(input.parties, fail);
   checkClearing(input.parties, input.openingFunds, fail);
+  if (input.horizon === 'end' && input.endMs !== undefined)
+    checkProvincialDone(input.parties, input.protocol.startDate, input.endMs, fail);
 }
 
 /**

@@ -31,6 +31,8 @@ export interface FinalInput {
   readonly lastHealAt: number;
   /** 'end': a finished run; 'cut': a quiet moment of a live cluster. */
   readonly horizon: 'end' | 'cut';
+  /** A finished run: the virtual time it ended at (what was due by then must be done). */
+  readonly endMs?: number | undefined;
   /** F5: Σ pooling funds + the national clearing account at the start. */
   readonly openingFunds: Fen;
 }

@@ -2,7 +2,9 @@
 // contributions (F4) each at rest and agreed by the insured place or the resident fund; wallet
 // liability per origin region (K9); and monthly clearing (F5, K10) with the pooling funds' own
 // conservation law. world/final_checks.ts runs them with the rest.
+import { Calendar, parseDate } from '../actors/calendar.ts';
 import { buildMatrix, netMultilateral, type Obligation, sumPositions } from '../actors/clearing.ts';
+import { provincialClearingAt } from '../actors/provincial_clearing.ts';
 import { aidLineId, type ClearingLine, medicalLineId } from '../actors/records.ts';
 import { provinceOfRegion } from '../actors/regions.ts';
 import type { ClearingLedger, Fen } from '../protocol/index.ts';
@@ -331,6 +333,37 @@ function checkProvincialBatches(parties: Parties, fail: Fail): void {
         }
       }
     }
+  }
+}
+
+/**
+ * F2b, at the end of a finished run: every month a province's lines fall in whose provincial
+ * clearing day has passed is cleared (a batch record exists), lines or no money to move.
+ */
+export function checkProvincialDone(
+  parties: Parties,
+  startDate: string,
+  endMs: number,
+  fail: Fail,
+): void {
+  const calendar = new Calendar(parseDate(startDate));
+  const due = new Set<string>();
+  for (const line of parties.lines.values()) {
+    const province = provinceOfRegion(line.payerRegion);
+    if (province !== provinceOfRegion(line.payeeRegion)) continue;
+    const at = provincialClearingAt(calendar, line.batch);
+    if (at >= 0 && at <= endMs) due.add(`${province}|${line.batch}`);
+  }
+  const missing = [...due]
+    .filter((key) => {
+      const [province, month] = key.split('|') as [string, string];
+      return parties.provincialBatches.get(province)?.has(Number(month)) !== true;
+    })
+    .sort();
+  if (missing.length > 0) {
+    const named = missing.slice(0, 5).map((k) => k.replace('|', ' '));
+    const what = `${missing.length} province-month(s) past their clearing day and not cleared`;
+    fail('clearing', `${what}: ${named.join(', ')}`);
   }
 }
 
