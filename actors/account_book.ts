@@ -24,6 +24,7 @@ import {
   FREE_PERSON_YEAR,
   medicalLineId,
   type PersonRecord,
+  type ProviderRecord,
   provinceLineOf,
   type ProvincialBatch,
   RECORDS,
@@ -32,7 +33,7 @@ import {
   type TxnState,
   visitRecords,
 } from './records.ts';
-import { provinceOfRegion } from './regions.ts';
+import { billScopeOf, provinceOfRegion } from './regions.ts';
 
 /** What the insured place needs to decide a bill. */
 export type BillRequest = Envelope<'bill.reserve'>['body'];
@@ -97,6 +98,8 @@ export class AccountBook {
   readonly bills = new Map<string, BillRecord>();
   /** Family mutual aid at the point of care: this province's relatives' shares, by bill id. */
   readonly aids = new Map<string, AidRecord>();
+  /** K6: what this province's treatment regions paid their providers, by bill id. */
+  readonly providers = new Map<string, ProviderRecord>();
   readonly claims = new Map<string, ClaimRecord>();
   readonly slots = new Map<string, string>();
   readonly debits = new Map<string, 'debited' | Reason>();
@@ -156,6 +159,7 @@ export class AccountBook {
               amount: aid.amount,
             });
         },
+        providerPayment: (id, payment) => book.providers.set(id, payment),
         fundClaim: (id, claim) => book.claims.set(id, claim),
         personYear: ({ personId, year }, payId) => {
           if (payId !== FREE_PERSON_YEAR) book.slots.set(slotOf(personId, year), payId);
@@ -690,6 +694,85 @@ export class AccountBook {
     const aid = this.mustAid(billId, 'committed');
     this.moveShare('refund', aid.accountId, aid.amount, `${billId}.f`, fx);
     this.putAid(billId, { ...aid, state: 'refunded' }, fx);
+  }
+
+  /**
+   * K6: the treatment region pays its provider for a settled bill, once: what funds, accounts
+   * and the wallet cover out of its pooling fund (an advance the monthly clearing repays), and
+   * the patient's cash, which comes from outside. `refund` takes it back when the bill is undone.
+   */
+  payProvider(
+    billId: string,
+    body: Envelope<'provider.pay'>['body'],
+    owner: string,
+    fx: Effects,
+  ): void {
+    if (this.providers.has(billId)) return;
+    const { insuredRegion, treatmentRegion, paid, cash, month } = body;
+    const parts = { insuredRegion, treatmentRegion, paid, cash, month, owner };
+    const payment = { ...parts, state: 'paid' } as const;
+    this.providers.set(billId, payment);
+    fx.write(RECORDS.providerPayment.key(billId), payment);
+    this.moveProvider(billId, treatmentRegion, paid, cash, 1n, fx);
+    const scope = billScopeOf(insuredRegion, treatmentRegion);
+    fx.emit({ type: 'provider.payment', corr: billId, scope, state: 'paid' });
+  }
+
+  refundProvider(billId: string, owner: string, fx: Effects): void {
+    const payment = this.providers.get(billId);
+    if (payment !== undefined && payment.owner !== owner) return;
+    if (payment === undefined) {
+      // Taken back before any pay arrived: a record that stops a late pay from paying.
+      const none = { insuredRegion: '-', treatmentRegion: '-', paid: 0n, cash: 0n, month: 0 };
+      const tombstone = { ...none, owner, state: 'refunded' } as const;
+      this.providers.set(billId, tombstone);
+      fx.write(RECORDS.providerPayment.key(billId), tombstone);
+      return;
+    }
+    if (payment.state !== 'paid') return;
+    const refunded = { ...payment, state: 'refunded' } as const;
+    this.providers.set(billId, refunded);
+    fx.write(RECORDS.providerPayment.key(billId), refunded);
+    this.moveProvider(billId, payment.treatmentRegion, payment.paid, payment.cash, -1n, fx);
+    const scope = billScopeOf(payment.insuredRegion, payment.treatmentRegion);
+    fx.emit({ type: 'provider.payment', corr: billId, scope, state: 'refunded' });
+  }
+
+  /** K6's postings: fund → provider (`<bill>.v`), outside cash → provider (`<bill>.h`). */
+  private moveProvider(
+    billId: string,
+    code: string,
+    paid: Fen,
+    cash: Fen,
+    sign: 1n | -1n,
+    fx: Effects,
+  ): void {
+    const region = this.region(code);
+    const next = {
+      ...region,
+      fund: (region.fund ?? 0n) - sign * paid,
+      advanced: (region.advanced ?? 0n) + sign * paid,
+      provider: (region.provider ?? 0n) + sign * (paid + cash),
+      cash: (region.cash ?? 0n) - sign * cash,
+    };
+    this.regions.set(code, next);
+    fx.write(RECORDS.region.key(code), next);
+    const fund = `fund:${code}`;
+    const provider = `provider:${code}`;
+    const outside = `cash:${code}`;
+    const held = next.provider;
+    const before = held + cash;
+    if (sign > 0n) {
+      if (paid > 0n)
+        this.post(fx, 'pay', `${billId}.v`, fund, 'fund', next.fund, provider, 'provider', paid);
+      if (cash > 0n)
+        this.post(fx, 'pay', `${billId}.h`, outside, 'cash', next.cash, provider, 'provider', cash);
+    } else {
+      if (paid > 0n)
+        this.post(fx, 'unpay', `${billId}.v`, provider, 'provider', before, fund, 'fund', paid);
+      if (cash > 0n)
+        this.post(fx, 'unpay', `${billId}.h`, provider, 'provider', held, outside, 'cash', cash);
+    }
   }
 
   /**

@@ -112,7 +112,9 @@ export type BillStepDone =
   | 'bill.refunded'
   | 'aid.committed'
   | 'aid.released'
-  | 'aid.refunded';
+  | 'aid.refunded'
+  | 'provider.paid'
+  | 'provider.refunded';
 
 export type BillEvent = Carrier &
   (
@@ -142,6 +144,8 @@ type StepKind =
   | 'aid.commit'
   | 'aid.release'
   | 'aid.refund'
+  | 'provider.pay'
+  | 'provider.refund'
   | 'settlement.record'
   | 'settlement.unrecord';
 
@@ -280,6 +284,17 @@ function sendStep(
     case 'aid.refund':
       fx.send(aidProvinceOf(context), kind, billId, { billId });
       break;
+    case 'provider.pay': {
+      // K6: everything but cash is paid by the treatment region's fund, cash by the patient.
+      const { month, insuredRegion, treatmentRegion, cashPay: cash } = context;
+      const paid = context.fundPay + context.acctPay + context.aidPay + context.acctMulaidPay;
+      const body = { billId, month, insuredRegion, treatmentRegion, paid, cash };
+      fx.send(treatmentProvinceOf(context), kind, billId, body);
+      break;
+    }
+    case 'provider.refund':
+      fx.send(treatmentProvinceOf(context), kind, billId, { billId });
+      break;
     case 'settlement.record':
       recordLine(fx, billId, context.month, context.lines[context.lineAt] as PaymentLine);
       break;
@@ -291,6 +306,11 @@ function sendStep(
   }
   const at = now + retryDelayMs(config, billId, context.attempt);
   fx.timer(TIMERS.billSaga.key(billId), at, context.timerSeq);
+}
+
+/** The province of the treatment region, which pays its providers (K6). */
+function treatmentProvinceOf(context: BillContext): string {
+  return provinceAddress(provinceOfRegion(context.treatmentRegion));
 }
 
 /** The province of the relative whose account pays a bill's family aid. */
@@ -509,17 +529,15 @@ export function createBillSagaMachine(config: ProtocolConfig) {
         {
           ...remember,
           'wallet.spent': { actions: 'keepLines' },
-          'bill.committed': [
-            { guard: 'aidHeld', target: 'aidCommitting' },
-            { guard: 'noLines', target: 'settled' },
-            { target: 'recording' },
-          ],
+          'bill.committed': [{ guard: 'aidHeld', target: 'aidCommitting' }, { target: 'paying' }],
         } as const,
         'spendWallet',
       ),
-      aidCommitting: waiting('aid.commit', {
+      aidCommitting: waiting('aid.commit', { ...remember, 'aid.committed': 'paying' } as const),
+      // K6: the treatment region pays its provider, within the settle (instant settlement).
+      paying: waiting('provider.pay', {
         ...remember,
-        'aid.committed': [{ guard: 'noLines', target: 'settled' }, { target: 'recording' }],
+        'provider.paid': [{ guard: 'noLines', target: 'settled' }, { target: 'recording' }],
       } as const),
       recording: waiting('settlement.record', {
         ...remember,
@@ -549,16 +567,13 @@ export function createBillSagaMachine(config: ProtocolConfig) {
       unwinding: waiting(
         'bill.refund',
         {
-          'bill.refunded': [
-            { guard: 'aidHeld', target: 'aidRefunding' },
-            { guard: 'noLines', target: 'undone' },
-            { target: 'unrecording', actions: 'lastLine' },
-          ],
+          'bill.refunded': [{ guard: 'aidHeld', target: 'aidRefunding' }, { target: 'unpaying' }],
         } as const,
         'undoWallet',
       ),
-      aidRefunding: waiting('aid.refund', {
-        'aid.refunded': [
+      aidRefunding: waiting('aid.refund', { 'aid.refunded': 'unpaying' } as const),
+      unpaying: waiting('provider.refund', {
+        'provider.refunded': [
           { guard: 'noLines', target: 'undone' },
           { target: 'unrecording', actions: 'lastLine' },
         ],

@@ -32,6 +32,10 @@ export type MoneyClass =
   | 'clearing'
   // F2b: a province's clearing account between its regions' funds (zero between batches).
   | 'provincial'
+  // K6: what the providers of a treatment region were paid (by its fund, and in cash).
+  | 'provider'
+  // Cash the patients paid at the providers: from outside the model (≤ 0, a source).
+  | 'cash'
   | 'transit';
 
 export type PostingOp =
@@ -138,6 +142,13 @@ export type Fact =
       readonly late: number;
       /** K10: provinces whose lines its statements left out (an open dispute, no answer). */
       readonly withheld: number;
+    }
+  | {
+      /** K6: a treatment region paid its provider for a bill, or took the payment back. */
+      readonly type: 'provider.payment';
+      readonly corr: string;
+      readonly scope: BillScope;
+      readonly state: 'paid' | 'refunded';
     }
   | {
       /** F2b, K4: a province cleared a month between its regions (Σ gross obligations). */

@@ -489,7 +489,7 @@ describe('D3, D4, D6: filing, emergencies and networked providers', () => {
 
   it('D4: emergency care counts as filed: accepted without a filing, with the filed fund share', () => {
     const net = new Net();
-    expect(said(net.presettle(visit('B-1', 'cd', '330100', { emergency: 'Y' })))).toEqual(
+    expect(said(net.presettle(visit('B-1', 'cd', '110000', { emergency: 'Y' })))).toEqual(
       presettled('B-1', 10_350n, 19_650n, 0n, 0n),
     );
     expect(said(net.presettle(visit('B-2', 'cd', '320500')))).toEqual(

@@ -10,9 +10,11 @@ import { setup } from 'xstate';
 import type { Envelope, Reason } from '../protocol/index.ts';
 import { isReason } from '../protocol/index.ts';
 import { type AccountBook, billOfAidHold } from './account_book.ts';
+import { provinceAddress } from './addresses.ts';
 import { type CivilDate, monthKeyOf } from './calendar.ts';
 import type { Effects } from './effects.ts';
 import type { BillState, TxnState } from './records.ts';
+import { provinceOfRegion } from './regions.ts';
 
 /** Every message a province decides. */
 export const PROVINCE_KINDS = [
@@ -29,6 +31,8 @@ export const PROVINCE_KINDS = [
   'aid.commit',
   'aid.release',
   'aid.refund',
+  'provider.pay',
+  'provider.refund',
   'tax.claim',
   'tax.confirm',
   'tax.release',
@@ -258,6 +262,18 @@ export const provinceMachine = setup({
     ),
     releaseAid: settleShare(AID_MOVES, 'reserved', (book, id, fx) => book.releaseAid(id, fx)),
     refundAid: settleShare(AID_MOVES, 'committed', (book, id, fx) => book.refundAid(id, fx)),
+    /** K6: pay the provider of a region of this province for a settled bill, once. */
+    payProvider: on('provider.pay', ({ env, book, fx }) => {
+      if (provinceAddress(provinceOfRegion(env.body.treatmentRegion)) !== env.to) return;
+      book.payProvider(env.corr, env.body, env.from, fx);
+      if (book.providers.get(env.corr)?.owner !== env.from) return;
+      fx.send(env.from, 'provider.paid', env.corr, { billId: env.corr });
+    }),
+    refundProvider: on('provider.refund', ({ env, book, fx }) => {
+      book.refundProvider(env.corr, env.from, fx);
+      if (book.providers.get(env.corr)?.owner !== env.from) return;
+      fx.send(env.from, 'provider.refunded', env.corr, { billId: env.corr });
+    }),
     /** F4: claim the person-year (C4) for this payment, or say why not. */
     claimContribution: on('tax.claim', ({ env, book, fx, date }) => {
       const claim = book.claimContribution(env.corr, env.body, date, fx);
@@ -381,6 +397,8 @@ export const provinceMachine = setup({
     'aid.commit': { actions: 'commitAid' },
     'aid.release': { actions: 'releaseAid' },
     'aid.refund': { actions: 'refundAid' },
+    'provider.pay': { actions: 'payProvider' },
+    'provider.refund': { actions: 'refundProvider' },
     'tax.claim': { actions: 'claimContribution' },
     'tax.confirm': { actions: 'confirmContribution' },
     'tax.release': { actions: 'releaseContribution' },

@@ -62,6 +62,23 @@ export interface RegionRecord {
    * counter, like `source`, that keeps the people's ledger double-entry when money leaves it.
    */
   readonly toFunds?: Fen;
+  /** K6: what this region's providers were paid: out of its fund (`advanced`) and in cash. */
+  readonly provider?: Fen;
+  readonly advanced?: Fen;
+  /** Cash patients paid its providers, from outside the model (≤ 0). */
+  readonly cash?: Fen;
+}
+
+/** K6: the treatment region's payment to its provider for one settled bill. */
+export interface ProviderRecord {
+  readonly insuredRegion: string;
+  readonly treatmentRegion: string;
+  readonly paid: Fen;
+  readonly cash: Fen;
+  readonly month: number;
+  readonly state: 'paid' | 'refunded';
+  /** The bill's shard (the hub): only it may take the payment back. */
+  readonly owner: string;
 }
 
 /** F2b, K4: one month's provincial clearing, as the province cleared it. */
@@ -286,6 +303,7 @@ export const RECORDS = {
   person: kind<PersonRecord>()('p', 'province', text, "the registry's record of a person"),
   insuredBill: kind<BillRecord>()('k', 'province', text, "the insured place's bill (F3)"),
   familyAid: kind<AidRecord>()('fa', 'province', text, "a relative's family aid for a bill"),
+  providerPayment: kind<ProviderRecord>()('pv', 'province', text, "a bill's provider pay (K6)"),
   fundClaim: kind<ClaimRecord>()('q', 'province', text, "the resident fund's claim (F4)"),
   /** The payment holding a person-year (C4); `FREE_PERSON_YEAR` once released. */
   personYear: kind<string>()('c', 'province', personYear, 'the payment holding a person-year'),

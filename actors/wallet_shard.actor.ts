@@ -824,6 +824,8 @@ const ROUTES: Routes = {
   'aid.committed': billAnswer,
   'aid.released': billAnswer,
   'aid.refunded': billAnswer,
+  'provider.paid': billAnswer,
+  'provider.refunded': billAnswer,
   // A line of a bill, or of a contribution paid from a wallet.
   'settlement.recorded': (s, env, now, fx) => {
     const { lineId } = env.body;

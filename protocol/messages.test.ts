@@ -94,6 +94,11 @@ const EXPECTED_FIELDS: Record<string, string> = {
   'aid.released': 'billId:id',
   'aid.refund': 'billId:id',
   'aid.refunded': 'billId:id',
+  'provider.pay':
+    'billId:id month:count insuredRegion:id treatmentRegion:id paid:amount0 cash:amount0',
+  'provider.paid': 'billId:id',
+  'provider.refund': 'billId:id',
+  'provider.refunded': 'billId:id',
   'contribution.pay': 'payId:id payerId:id personId:id year:count source:source idNo:text',
   'contribution.accepted': 'payId:id',
   'contribution.refused': 'payId:id reason:reason',

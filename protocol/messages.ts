@@ -342,6 +342,20 @@ const BODY_SPECS = {
   'aid.released': { billId: 'id' },
   'aid.refund': { billId: 'id' },
   'aid.refunded': { billId: 'id' },
+  // K6: the treatment region pays its provider for a settled bill within about a day ("instant
+  // settlement"): what the funds, accounts and wallet cover (`paid`) out of its pooling fund, as
+  // an advance the monthly clearing repays, and the patient's cash; taken back if the bill is.
+  'provider.pay': {
+    billId: 'id',
+    month: 'count',
+    insuredRegion: 'id',
+    treatmentRegion: 'id',
+    paid: 'amount0',
+    cash: 'amount0',
+  },
+  'provider.paid': { billId: 'id' },
+  'provider.refund': { billId: 'id' },
+  'provider.refunded': { billId: 'id' },
   // F4: a resident contribution, from a relative's personal account (C2) or one's own wallet (C3).
   'contribution.pay': {
     payId: 'id',

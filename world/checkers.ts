@@ -18,6 +18,7 @@
 import * as hdr from 'hdr-histogram-js';
 
 import type { DomainEvent, Fact, MoneyClass, Posting, PostingOp } from '../actors/effects.ts';
+import type { BillScope } from '../actors/regions.ts';
 import type { Fen } from '../protocol/index.ts';
 import { formatFen } from '../protocol/index.ts';
 import { fmtTime } from './faults.ts';
@@ -83,6 +84,7 @@ export class Checkers implements Outcomes {
   readonly batchWithheld = new Map<number, number>();
   readonly disputes = new Map<string, 'open' | 'resolved'>();
   readonly provincialCleared = new Map<string, Fen>();
+  readonly providers = new Map<string, { scope: BillScope; state: 'paid' | 'refunded' }>();
   /** F5: every state change of every month's batch, in order. */
   readonly batchHistory: Array<{
     readonly month: number;
@@ -248,6 +250,9 @@ export class Checkers implements Outcomes {
         return;
       case 'hold.orphaned':
         this.orphaned.set(event.kind, (this.orphaned.get(event.kind) ?? 0) + 1);
+        return;
+      case 'provider.payment':
+        this.providers.set(event.corr, { scope: event.scope, state: event.state });
         return;
       case 'clearing.provincial':
         this.provincialCleared.set(`${event.month}.province.${event.province}`, event.cleared);

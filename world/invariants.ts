@@ -68,6 +68,10 @@ export interface MoneyTotals {
   /** F2b: the provinces' clearing accounts between their regions: zero between batches. */
   readonly provincial: Fen;
   readonly transit: Fen;
+  /** K6: what providers hold, paid by their treatment region's fund and by patients in cash. */
+  readonly provider: Fen;
+  /** Cash patients paid at providers: from outside the model (≤ 0, a source). */
+  readonly cash: Fen;
 }
 
 export const MONEY_CLASSES = [
@@ -84,6 +88,8 @@ export const MONEY_CLASSES = [
   'clearing',
   'provincial',
   'transit',
+  'provider',
+  'cash',
 ] as const satisfies ReadonlyArray<keyof MoneyTotals>;
 
 export const ZERO_MONEY: MoneyTotals = {
@@ -100,6 +106,8 @@ export const ZERO_MONEY: MoneyTotals = {
   clearing: 0n,
   provincial: 0n,
   transit: 0n,
+  provider: 0n,
+  cash: 0n,
 };
 
 /** The law's left side: every class added up, the overlap taken off once. */

@@ -13,7 +13,7 @@ import type {
 } from '../actors/effects.ts';
 import { type RecordVisitor, visitRecords } from '../actors/records.ts';
 import type { BillScope, TransferScope } from '../actors/regions.ts';
-import { regionOfIdNo, scopeOf } from '../actors/regions.ts';
+import { billScopeOf, regionOfIdNo, scopeOf } from '../actors/regions.ts';
 import type { Fen } from '../protocol/index.ts';
 import type { DurableView } from './recount.ts';
 
@@ -93,6 +93,8 @@ export interface Outcomes {
   readonly batchWithheld: ReadonlyMap<number, number>;
   /** K10: disputes by `<month>.<province>`, open or resolved. */
   readonly disputes: ReadonlyMap<string, 'open' | 'resolved'>;
+  /** K6: providers paid per bill by their treatment region, and whether it was taken back. */
+  readonly providers: ReadonlyMap<string, { scope: BillScope; state: 'paid' | 'refunded' }>;
   /** F2b: provincial batches cleared, by `<month>.<province>`: the gross total each cleared. */
   readonly provincialCleared: ReadonlyMap<string, Fen>;
   /** P4: monthly credits booked. */
@@ -244,6 +246,7 @@ export function outcomesFromRecords(
     batchWithheld: new Map(),
     disputes: new Map(),
     provincialCleared: new Map(),
+    providers: new Map(),
     credits: 0,
     opened: 0,
     orphaned: new Map(),
@@ -272,6 +275,11 @@ export function outcomesFromRecords(
         o.batchWithheld.set(month, batch.context.withheld.length);
       },
       clearingDispute: (id, dispute) => o.disputes.set(id, dispute.state),
+      providerPayment: (id, payment) => {
+        if (payment.treatmentRegion === '-') return; // a refund that came before any pay
+        const scope = billScopeOf(payment.insuredRegion, payment.treatmentRegion);
+        o.providers.set(id, { scope, state: payment.state });
+      },
       provincialBatch: (month, batch) =>
         o.provincialCleared.set(`${month}.${actor.address}`, batch.cleared),
     });

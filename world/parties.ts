@@ -8,6 +8,7 @@ import {
   type BillRecord,
   type ClaimRecord,
   type ClearingLine,
+  type ProviderRecord,
   type ProvincialBatch,
   type Stored,
   type TxnRecord,
@@ -49,6 +50,10 @@ export interface Parties {
   funds: Fen;
   /** F4a: personal-account money the regions passed on to resident funds (contributions). */
   toFunds: Fen;
+  /** K6: what the regions' funds advanced to their providers (repaid by clearing). */
+  advanced: Fen;
+  /** K6: the treatment regions' payments to providers, by bill id. */
+  readonly providers: Map<string, ProviderRecord>;
   clearingAccount: Fen;
   readonly batches: Map<number, Stored<BatchSnapshot>>;
   /** F2b: each province's cleared months, by province code and month. */
@@ -78,6 +83,8 @@ export function readParties(actors: Iterable<DurableView>): Parties {
     settlementLiability: new Map(),
     funds: 0n,
     toFunds: 0n,
+    advanced: 0n,
+    providers: new Map(),
     clearingAccount: 0n,
     batches: new Map(),
     provincialBatches: new Map(),
@@ -101,6 +108,7 @@ export function readParties(actors: Iterable<DurableView>): Parties {
         parties.due.set(code, region.due);
         parties.funds += region.fund ?? 0n;
         parties.toFunds += region.toFunds ?? 0n;
+        parties.advanced += region.advanced ?? 0n;
       },
       provincialLine: (id, line) => parties.lines.set(id, line),
       provincialBatch: (month, batch) => {
@@ -113,6 +121,7 @@ export function readParties(actors: Iterable<DurableView>): Parties {
       bindSaga: (id, saga) => parties.bind.set(id, saga),
       insuredBill: (id, bill) => parties.bills.set(id, bill),
       familyAid: (id, aid) => parties.aids.set(id, aid),
+      providerPayment: (id, payment) => parties.providers.set(id, payment),
       fundClaim: (id, claim) => parties.claims.set(id, claim),
       clearingLine: (id, line) => parties.lines.set(id, line),
       spent: (origin, spent) => add(parties.spent, origin, spent),

@@ -99,7 +99,12 @@ function billDisagreement(
         `acctMulaidPay ${formatFen(walletPaid)}`
       );
     }
+    // K6: the treatment region paid its provider.
+    const provider = parties.providers.get(id)?.state ?? 'unpaid';
+    if (provider !== 'paid') return `bill ${id} settled but its provider is ${provider}`;
   } else if (outcome === 'cancelled' || outcome === 'reversed' || outcome === 'expired') {
+    if (parties.providers.get(id)?.state === 'paid')
+      return `bill ${id} ${outcome} but its provider keeps the payment`;
     if (record !== undefined && record.state !== 'released' && record.state !== 'refunded') {
       return `bill ${id} ${outcome} but the insured place has it ${record.state}`;
     }
@@ -230,16 +235,17 @@ function checkFunds(parties: Parties, openingFunds: Fen, fail: Fail): void {
     (b) => b.value === 'STATEMENTS_ISSUED' || b.value === 'FUNDED',
   );
   if (midway) return;
-  // Resident contributions paid from personal accounts enter the funds from outside them (F4a).
+  // Resident contributions paid from personal accounts enter the funds from outside them (F4a);
+  // what the funds advanced to providers leaves them (K6).
   const total = parties.funds + parties.clearingAccount;
-  const expected = openingFunds + parties.toFunds;
+  const expected = openingFunds + parties.toFunds - parties.advanced;
   if (total !== expected) {
     fail(
       'clearing',
       `Σ funds ${formatFen(parties.funds)} + ` +
         `clearing account ${formatFen(parties.clearingAccount)} = ` +
         `${formatFen(total)} ≠ opening ${formatFen(openingFunds)} + contributions ` +
-        formatFen(parties.toFunds),
+        `${formatFen(parties.toFunds)} − paid to providers ${formatFen(parties.advanced)}`,
     );
   }
   let held = 0n;

@@ -25,6 +25,8 @@ export function recount(actors: Iterable<DurableView>): Recount {
   let spentTotal = 0n;
   let fund = 0n;
   let clearing = 0n;
+  let provider = 0n;
+  let cash = 0n;
   // Money between funds on its way: funded by a province and not yet taken by settlement, or
   // paid out by settlement and not yet received by a province (F5).
   let transit = 0n;
@@ -52,6 +54,9 @@ export function recount(actors: Iterable<DurableView>): Recount {
         contributed += region.contributed ?? 0n;
         // F2b: the region's pooling fund (outside the people's ledger, like the province's).
         fund += region.fund ?? 0n;
+        // K6: what its providers hold, and the cash patients paid them from outside.
+        provider += region.provider ?? 0n;
+        cash += region.cash ?? 0n;
       },
       txn: (id, txn) => {
         if (txn.state === 'reserved') reserved.set(id, txn.amount);
@@ -119,6 +124,8 @@ export function recount(actors: Iterable<DurableView>): Recount {
     // holds nothing between steps, and no record keeps a balance for it.
     provincial: 0n,
     transit,
+    provider,
+    cash,
     unbalanced,
     negative,
   };

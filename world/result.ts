@@ -113,6 +113,15 @@ export function countOutcomes(outcomes: Outcomes, options: CountOptions): Tally 
   }
   countBills(outcomes, tally);
   countFamilyAid(outcomes, tally);
+  // K6: bills whose treatment region paid its provider, and payments taken back (undone bills).
+  for (const [, scope] of BILL_FLOWS) {
+    counts[`provider.${scope}.paid`] = 0;
+    counts[`provider.${scope}.refunded`] = 0;
+  }
+  for (const { scope, state } of outcomes.providers.values()) {
+    bump(tally, `provider.${scope}.paid`);
+    if (state === 'refunded') bump(tally, `provider.${scope}.refunded`);
+  }
   for (const state of BATCH_STATES) counts[`clearing.national.${state.toLowerCase()}`] = 0;
   for (const state of outcomes.batchStates.values())
     bump(tally, `clearing.national.${state.toLowerCase()}`);
@@ -316,7 +325,11 @@ function paymentLines(result: RunResult): string[] {
   const batches = Object.entries(result.counts)
     .filter(([k, n]) => k.startsWith('clearing.national.') && n > 0)
     .map(([k, n]) => `${n} ${k.slice('clearing.national.'.length)}`);
+  const providers = (o: string) =>
+    BILL_FLOWS.reduce((n, [, s]) => n + (result.counts[`provider.${s}.${o}`] ?? 0), 0);
   return [
+    `  providers paid by their treatment region (K6): ${providers('paid')}, ` +
+      `${providers('refunded')} of them taken back`,
     `  contributions: paid ${sum('paid')}, rejected ${sum('rejected')}, refused ${sum('refused')}`,
     `  wallets opened by their holders (W1): ${result.counts['open.local.opened'] ?? 0}`,
     `  monthly clearing batches (F5): ${batches.join(', ') || 'none'}; between regions of a ` +

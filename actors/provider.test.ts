@@ -1,0 +1,111 @@
+// K6: the treatment region pays its provider for a settled bill within the settle ("instant
+// settlement", about a day in DOMAIN): everything but cash out of its pooling fund, as an advance
+// the monthly clearing repays, and the patient's cash from outside the model; taken back when
+// the bill is reversed. End to end through real actors; every amount is in fen.
+//
+// The visit is P3's (actors/payment_rules.test.ts): 300 yuan, 250 on the catalogue, for a
+// Chengdu patient with 50 yuan in the account: the fund pays 126.50, the account 50.00, cash
+// 123.50.
+import { describe, expect, it } from 'vitest';
+
+import { type BillRequest, Net, type Person } from '../testing/net.ts';
+
+const PEOPLE: readonly Person[] = [
+  {
+    id: 'pat',
+    region: '510100',
+    ebmi: true,
+    balance: 5_000n,
+    name: '李明',
+    idNo: '510100198001011111',
+    filedTo: ['32'],
+  },
+  // Someone in Suzhou, so that Jiangsu's province is on the network.
+  { id: 'sz', region: '320500', ebmi: true, balance: 0n, name: '周敏', idNo: '320500198108088888' },
+];
+
+const visit = (billId: string, treatmentRegion: string): BillRequest => ({
+  billId,
+  personId: 'pat',
+  treatmentRegion,
+  care: 'outpatient',
+  total: 30_000n,
+  eligible: 25_000n,
+});
+
+describe('K6: the treatment region pays its provider within the settle', () => {
+  it('K6: a local bill: the region pays its provider the fund and account shares out of its fund, and the cash comes from outside', () => {
+    const net = new Net(PEOPLE);
+    net.presettle(visit('B-1', '510100'));
+    // Nothing is paid before the settle.
+    expect(net.book('510100').providers.has('B-1')).toBe(false);
+    net.settle('B-1', 'pat');
+    expect(net.book('510100').providers.get('B-1')).toMatchObject({
+      treatmentRegion: '510100',
+      paid: 12_650n + 5_000n,
+      cash: 12_350n,
+      state: 'paid',
+    });
+    expect(net.book('510100').regions.get('510100')).toMatchObject({
+      fund: -17_650n,
+      advanced: 17_650n,
+      provider: 30_000n,
+      cash: -12_350n,
+    });
+    expect(net.postings('B-1.v').map((p) => [p.op, p.debit, p.credit, p.amount])).toEqual([
+      ['pay', 'fund:510100', 'provider:510100', 17_650n],
+    ]);
+    expect(net.postings('B-1.h').map((p) => [p.op, p.debit, p.credit, p.amount])).toEqual([
+      ['pay', 'cash:510100', 'provider:510100', 12_350n],
+    ]);
+    expect(net.facts('provider.payment', 'B-1')).toEqual([
+      { type: 'provider.payment', corr: 'B-1', scope: 'local', state: 'paid' },
+    ]);
+  });
+
+  it('K6: across provinces, the treatment province pays: Suzhou advances for a Chengdu patient', () => {
+    const net = new Net(PEOPLE);
+    net.presettle(visit('B-2', '320500'));
+    net.settle('B-2', 'pat');
+    expect(net.book('320500').providers.get('B-2')).toMatchObject({
+      insuredRegion: '510100',
+      treatmentRegion: '320500',
+      state: 'paid',
+    });
+    expect(net.book('510100').providers.has('B-2')).toBe(false);
+    expect(net.book('320500').regions.get('320500')?.provider).toBe(30_000n);
+  });
+
+  it('K6: a reversal after settle takes the payment back, fund and cash, once', () => {
+    const net = new Net(PEOPLE);
+    net.presettle(visit('B-3', '510100'));
+    net.settle('B-3', 'pat');
+    net.reverse('B-3', 'pat');
+    expect(net.bill('B-3').value).toBe('reversed');
+    expect(net.book('510100').providers.get('B-3')?.state).toBe('refunded');
+    expect(net.book('510100').regions.get('510100')).toMatchObject({
+      fund: 0n,
+      advanced: 0n,
+      provider: 0n,
+      cash: 0n,
+    });
+    expect(net.postings('B-3.v').map((p) => p.op)).toEqual(['pay', 'unpay']);
+    expect(net.postings('B-3.h').map((p) => p.op)).toEqual(['pay', 'unpay']);
+  });
+
+  it('K6: a duplicate pay is answered and pays nothing twice; a pay from another shard is ignored', () => {
+    const net = new Net(PEOPLE);
+    net.presettle(visit('B-4', '510100'));
+    net.settle('B-4', 'pat');
+    const [pay] = net.sent('provider.pay', 'B-4');
+    net.enqueue(pay!);
+    net.enqueue({ ...pay!, from: 'wallet.99', corr: 'B-4' });
+    net.deliver();
+    expect(net.sent('provider.paid', 'B-4')).toHaveLength(2);
+    expect(net.postings('B-4.v')).toHaveLength(1);
+    const refund = { ...pay!, kind: 'provider.refund' as const, body: { billId: 'B-4' } };
+    net.enqueue({ ...refund, from: 'wallet.99' });
+    net.deliver();
+    expect(net.book('510100').providers.get('B-4')?.state).toBe('paid');
+  });
+});
