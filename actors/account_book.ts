@@ -70,10 +70,6 @@ export interface OpenHold {
   readonly amount: Fen;
 }
 
-/** The holds index key of a bill's family aid (the bill's own hold may sit in the same book). */
-const aidHoldId = (billId: string): string => `${billId}.f`;
-export const billOfAidHold = (holdId: string): string => holdId.slice(0, -'.f'.length);
-
 /** One step of a personal-account share of a bill (actors/account_book.ts `moveShare`). */
 type ShareStep = 'hold' | 'pay' | 'release' | 'refund';
 
@@ -109,7 +105,10 @@ export class AccountBook {
   fund: Fen = 0n;
   readonly fundedMonths = new Set<number>();
   readonly receivedMonths = new Set<number>();
-  /** Holds still open that carry their owner, by transfer or bill id (in memory, rebuilt). */
+  /**
+   * Holds still open that carry their owner, by transfer or bill id, a bill's family aid by its
+   * line id (`<bill>.f`) (in memory, rebuilt).
+   */
   readonly holds = new Map<string, OpenHold>();
 
   /** F2b: the lines between this province's regions, and its monthly batches. */
@@ -152,7 +151,7 @@ export class AccountBook {
         familyAid: (id, aid) => {
           book.aids.set(id, aid);
           if (aid.state === 'reserved' && aid.owner !== undefined)
-            book.holds.set(aidHoldId(id), {
+            book.holds.set(aidLineId(id), {
               kind: 'aid',
               owner: aid.owner,
               at: aid.at ?? 0,
@@ -224,8 +223,7 @@ export class AccountBook {
     const region = this.regions.get(account.region) ?? { source: 0n, due: 0n };
     const nextRegion = { ...region, due: region.due + txn.amount };
     this.putAccount(txn.accountId, nextAccount, fx);
-    this.regions.set(account.region, nextRegion);
-    fx.write(RECORDS.region.key(account.region), nextRegion);
+    this.putRegion(account.region, nextRegion, fx);
     this.putTxn(txnId, { ...txn, state: 'committed' }, fx);
     this.holds.delete(txnId);
     const dueAccount = `due:${account.region}`;
@@ -279,8 +277,7 @@ export class AccountBook {
     const region = this.regions.get(account.region) ?? { source: 0n, due: 0n };
     const nextRegion = { ...region, due: region.due - txn.amount };
     this.putAccount(txn.accountId, nextAccount, fx);
-    this.regions.set(account.region, nextRegion);
-    fx.write(RECORDS.region.key(account.region), nextRegion);
+    this.putRegion(account.region, nextRegion, fx);
     this.putTxn(txnId, { ...txn, state: 'refunded' }, fx);
     const due = `due:${account.region}`;
     this.post(
@@ -328,8 +325,7 @@ export class AccountBook {
     for (const [code, total] of regions) {
       const region = this.region(code);
       const next = { ...region, income: (region.income ?? 0n) - total };
-      this.regions.set(code, next);
-      fx.write(RECORDS.region.key(code), next);
+      this.putRegion(code, next, fx);
     }
     this.creditedMonths.add(month);
     fx.write(RECORDS.creditedMonth.key(month), true);
@@ -520,13 +516,12 @@ export class AccountBook {
     if (this.debits.get(payId) !== 'debited' || payer === undefined) return;
     const from = this.region(payer.region);
     const contributed = (from.contributed ?? 0n) - claim.amount;
-    const paid = { ...from, contributed, toFunds: (from.toFunds ?? 0n) + claim.amount };
-    this.regions.set(payer.region, paid);
+    const toFunds = (from.toFunds ?? 0n) + claim.amount;
+    this.putRegion(payer.region, { ...from, contributed, toFunds }, fx);
+    // Read after the payer's region is written: it may be the same region.
     const to = this.region(personRegion);
     const fund = (to.fund ?? 0n) + claim.amount;
-    this.regions.set(personRegion, { ...to, fund });
-    fx.write(RECORDS.region.key(payer.region), this.region(payer.region));
-    fx.write(RECORDS.region.key(personRegion), this.region(personRegion));
+    this.putRegion(personRegion, { ...to, fund }, fx);
     this.post(
       fx,
       'receive',
@@ -572,8 +567,7 @@ export class AccountBook {
       const region = this.region(account.region);
       const nextRegion = { ...region, contributed: (region.contributed ?? 0n) + amount };
       this.putAccount(accountId, next, fx);
-      this.regions.set(account.region, nextRegion);
-      fx.write(RECORDS.region.key(account.region), nextRegion);
+      this.putRegion(account.region, nextRegion, fx);
       this.post(
         fx,
         'pay',
@@ -656,8 +650,8 @@ export class AccountBook {
     if (known !== undefined) return known;
     const { accountId, patientId, treatmentRegion, max } = body;
     const account = this.accounts.get(accountId);
-    const amount =
-      account === undefined || account.available < max ? (account?.available ?? 0n) : max;
+    const available = account?.available ?? 0n;
+    const amount = available < max ? available : max;
     const region = account?.region ?? '-';
     const base = { accountId, region, patientId, treatmentRegion, ...owner };
     if (account === undefined || amount === 0n) {
@@ -669,7 +663,7 @@ export class AccountBook {
     this.moveShare('hold', accountId, amount, `${billId}.f`, fx);
     const record: AidRecord = { ...base, amount, state: 'reserved', reason: undefined };
     this.putAid(billId, record, fx);
-    if (owner !== undefined) this.holds.set(aidHoldId(billId), { kind: 'aid', ...owner, amount });
+    if (owner !== undefined) this.holds.set(aidLineId(billId), { kind: 'aid', ...owner, amount });
     return record;
   }
 
@@ -678,7 +672,7 @@ export class AccountBook {
     const aid = this.mustAid(billId, 'reserved');
     this.moveShare('pay', aid.accountId, aid.amount, `${billId}.f`, fx);
     this.putAid(billId, { ...aid, state: 'committed', month }, fx);
-    this.holds.delete(aidHoldId(billId));
+    this.holds.delete(aidLineId(billId));
   }
 
   /** The bill was undone before settle (or the hold was an orphan): the share goes back. */
@@ -686,7 +680,7 @@ export class AccountBook {
     const aid = this.mustAid(billId, 'reserved');
     this.moveShare('release', aid.accountId, aid.amount, `${billId}.f`, fx);
     this.putAid(billId, { ...aid, state: 'released', ...(orphan ? { orphan } : {}) }, fx);
-    this.holds.delete(aidHoldId(billId));
+    this.holds.delete(aidLineId(billId));
   }
 
   /** The bill was cancelled or reversed after settle: the paid share comes back. */
@@ -755,8 +749,7 @@ export class AccountBook {
       provider: (region.provider ?? 0n) + sign * (paid + cash),
       cash: (region.cash ?? 0n) - sign * cash,
     };
-    this.regions.set(code, next);
-    fx.write(RECORDS.region.key(code), next);
+    this.putRegion(code, next, fx);
     const fund = `fund:${code}`;
     const provider = `provider:${code}`;
     const outside = `cash:${code}`;
@@ -814,8 +807,7 @@ export class AccountBook {
     const region = this.region(account.region);
     const payable = (region.payable ?? 0n) + (pay ? amount : -amount);
     this.putAccount(accountId, next, fx);
-    this.regions.set(account.region, { ...region, payable });
-    fx.write(RECORDS.region.key(account.region), { ...region, payable });
+    this.putRegion(account.region, { ...region, payable }, fx);
     const owed = `payable:${account.region}`;
     if (pay) this.post(fx, 'pay', corr, own('held'), 'held', next.held, owed, 'payable', amount);
     else
@@ -838,17 +830,13 @@ export class AccountBook {
     for (const [code, position] of ordered) {
       const region = this.region(code);
       const fund = (region.fund ?? 0n) + position;
-      this.regions.set(code, { ...region, fund });
-      fx.write(RECORDS.region.key(code), { ...region, fund });
+      this.putRegion(code, { ...region, fund }, fx);
       const corr = `pbatch.${month}.${code}`;
       const own = `fund:${code}`;
-      if (position < 0n) {
-        balance -= position;
+      balance -= position;
+      if (position < 0n)
         this.post(fx, 'take', corr, own, 'fund', fund, account, 'provincial', -position);
-      } else {
-        balance -= position;
-        this.post(fx, 'payOut', corr, account, 'provincial', balance, own, 'fund', position);
-      }
+      else this.post(fx, 'payOut', corr, account, 'provincial', balance, own, 'fund', position);
     }
     const batch: ProvincialBatch = { month, positions, cleared, at: now };
     clearing.batches.set(month, batch);
@@ -922,6 +910,11 @@ export class AccountBook {
   private putAccount(id: string, record: AccountRecord, fx: Effects): void {
     this.accounts.set(id, record);
     fx.write(RECORDS.account.key(id), record);
+  }
+
+  private putRegion(code: string, record: RegionRecord, fx: Effects): void {
+    this.regions.set(code, record);
+    fx.write(RECORDS.region.key(code), record);
   }
 
   private putAid(id: string, record: AidRecord, fx: Effects): void {

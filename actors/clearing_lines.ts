@@ -5,8 +5,9 @@
 // batch of the month it arrives (late lines clear the next month); an undo drops a line from a
 // batch not yet allocated, or books a reversal line in the current batch. The owner says which
 // batches are still open and where a line goes; every change is written through `put`.
-import type { Envelope } from '../protocol/index.ts';
+import type { ClearingLedger, Envelope, Fen } from '../protocol/index.ts';
 import { provinceAddress, SETTLEMENT_ADDRESS } from './addresses.ts';
+import type { Obligation } from './clearing.ts';
 import type { Effects } from './effects.ts';
 import type { ClearingLine } from './records.ts';
 import { provinceOfRegion } from './regions.ts';
@@ -25,7 +26,33 @@ export interface LineBatches {
 }
 
 /** A line as first recorded: live, in its batch. */
-const FRESH = { undone: false, dropped: false, reversal: false } as const;
+export const FRESH = { undone: false, dropped: false, reversal: false } as const;
+
+/**
+ * What one batch's lines say is owed, region to region and per ledger: each pair's lines summed
+ * (a reversal counts against its line), the sign deciding who owes whom; `skip` leaves lines
+ * out. Both clearing levels net these (settlement between provinces, a province between its
+ * regions).
+ */
+export function obligationsOf(
+  lines: Iterable<ClearingLine>,
+  batch: number,
+  skip: (line: ClearingLine) => boolean = () => false,
+): Obligation[] {
+  const byPair = new Map<string, Fen>();
+  for (const line of lines) {
+    if (line.batch !== batch || line.dropped || skip(line)) continue;
+    const key = `${line.ledger}|${line.payerRegion}|${line.payeeRegion}`;
+    byPair.set(key, (byPair.get(key) ?? 0n) + line.amount * (line.reversal ? -1n : 1n));
+  }
+  const obligations: Obligation[] = [];
+  for (const [key, amount] of byPair) {
+    const [ledger, payer, payee] = key.split('|') as [ClearingLedger, string, string];
+    if (amount > 0n) obligations.push({ payer, payee, ledger, amount });
+    else if (amount < 0n) obligations.push({ payer: payee, payee: payer, ledger, amount: -amount });
+  }
+  return obligations;
+}
 
 export class LineBook {
   readonly lines = new Map<string, ClearingLine>();

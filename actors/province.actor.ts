@@ -8,7 +8,7 @@ import type { SnapshotFrom } from 'xstate';
 
 import type { AnyEnvelope } from '../protocol/index.ts';
 import { AccountBook } from './account_book.ts';
-import { Calendar, parseDate } from './calendar.ts';
+import { Calendar, parseDate, prevMonthKey } from './calendar.ts';
 import { PROTOCOL_DEFAULTS, type ProtocolConfig } from './config.ts';
 import type { Actor, Effects } from './effects.ts';
 import { UnroutableError } from './errors.ts';
@@ -26,9 +26,6 @@ import { TIMERS } from './timers.ts';
 const MONTH_TIMER = TIMERS.month.key();
 const HOLDS_TIMER = TIMERS.holds.key();
 const PROVINCIAL_TIMER = TIMERS.provincial.key();
-
-/** The month before a YYYYMM month. */
-const previousMonth = (month: number): number => (month % 100 === 1 ? month - 100 + 11 : month - 1);
 
 const driver = new MachineDriver(provinceMachine);
 const KINDS: ReadonlySet<string> = new Set(PROVINCE_KINDS);
@@ -122,7 +119,7 @@ export class ProvinceActor implements Actor {
   private clearProvincial(now: number, fx: Effects): void {
     const current = this.calendar.monthKeyAt(now);
     const clearing = this.book.provincial;
-    const months = new Set([previousMonth(current)]);
+    const months = new Set([prevMonthKey(current)]);
     for (const line of clearing.lines.values()) if (line.batch < current) months.add(line.batch);
     const drop = this.config.variant === 'dropsRegionPair';
     let next = provincialClearingAt(this.calendar, current);

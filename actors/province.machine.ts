@@ -9,11 +9,11 @@ import { setup } from 'xstate';
 
 import type { Envelope, Reason } from '../protocol/index.ts';
 import { isReason } from '../protocol/index.ts';
-import { type AccountBook, billOfAidHold } from './account_book.ts';
+import type { AccountBook } from './account_book.ts';
 import { provinceAddress } from './addresses.ts';
 import { type CivilDate, monthKeyOf } from './calendar.ts';
 import type { Effects } from './effects.ts';
-import type { BillState, TxnState } from './records.ts';
+import { type BillState, provinceLineOf, type TxnState } from './records.ts';
 import { provinceOfRegion } from './regions.ts';
 
 /** Every message a province decides. */
@@ -346,7 +346,8 @@ export const provinceMachine = setup({
       const hold = book.holds.get(holdId);
       if (live !== 'N' || hold === undefined || hold.owner !== env.from) return;
       if (hold.kind === 'transfer') book.release(holdId, fx, true);
-      else if (hold.kind === 'aid') book.releaseAid(billOfAidHold(holdId), fx, true);
+      else if (hold.kind === 'aid')
+        book.releaseAid(provinceLineOf(holdId)?.bill ?? holdId, fx, true);
       else book.releaseBill(holdId, fx, true);
       fx.emit({
         type: 'hold.orphaned',

@@ -9,18 +9,16 @@
 // inside one actor allocation, statements, funding and disbursal are one step, so the batch is
 // cleared in one write or not at all. A line that arrives after its month's batch is cleared
 // counts in the batch of the month it arrives, as nationally.
-import type { Fen } from '../protocol/index.ts';
 import type { Calendar } from './calendar.ts';
 import { nextMonthKey } from './calendar.ts';
 import {
   APPLICATION_DAY_LAST,
   buildMatrix,
   netMultilateral,
-  type Obligation,
   RECONCILE_HOUR,
   splitByScope,
 } from './clearing.ts';
-import { type LineBatches, LineBook } from './clearing_lines.ts';
+import { type LineBatches, LineBook, obligationsOf } from './clearing_lines.ts';
 import { DAY_MS, HOUR_MS } from './config.ts';
 import { type ClearingLine, type ProvincialBatch, RECORDS } from './records.ts';
 
@@ -49,19 +47,8 @@ export class ProvincialClearing {
    * reversal counts against its line), netted multilaterally per region.
    */
   netting(month: number, dropFirstPair = false): Pick<ProvincialBatch, 'positions' | 'cleared'> {
-    const byPair = new Map<string, Fen>();
-    for (const line of this.lines.values()) {
-      if (line.batch !== month || line.dropped || line.payerRegion === line.payeeRegion) continue;
-      const key = `${line.ledger}|${line.payerRegion}|${line.payeeRegion}`;
-      byPair.set(key, (byPair.get(key) ?? 0n) + line.amount * (line.reversal ? -1n : 1n));
-    }
-    const obligations: Obligation[] = [];
-    for (const [key, amount] of byPair) {
-      const [ledger, payer, payee] = key.split('|') as [Obligation['ledger'], string, string];
-      if (amount > 0n) obligations.push({ payer, payee, ledger, amount });
-      else if (amount < 0n)
-        obligations.push({ payer: payee, payee: payer, ledger, amount: -amount });
-    }
+    const local = (line: ClearingLine) => line.payerRegion === line.payeeRegion;
+    const obligations = obligationsOf(this.lines.values(), month, local);
     let regional = splitByScope(obligations).provincial.get(this.province) ?? [];
     // The negative control `dropsRegionPair`: the batch forgets its first region pair.
     if (dropFirstPair && regional.length > 0) {

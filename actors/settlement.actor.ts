@@ -19,7 +19,7 @@ import {
   type ClearingBatchMachine,
   createClearingBatchMachine,
 } from './clearing_batch.machine.ts';
-import type { LineBatches } from './clearing_lines.ts';
+import { FRESH, type LineBatches } from './clearing_lines.ts';
 import { PROTOCOL_DEFAULTS, type ProtocolConfig } from './config.ts';
 import type { Actor, Effects } from './effects.ts';
 import { UnroutableError } from './errors.ts';
@@ -37,8 +37,6 @@ type BatchAnswer =
   'clearing.confirm' | 'clearing.dispute' | 'clearing.funded' | 'clearing.received';
 /** K10: after a correction, the month's figure is offered again this long after the last. */
 const RECHECK_AFTER_CORRECTION_MS = 60_000;
-/** A line as first recorded: live, in its batch. */
-const FRESH = { undone: false, dropped: false, reversal: false } as const;
 /** Batch states from the statements on: the lines in them are cleared (or being cleared). */
 const ISSUED: ReadonlySet<string> = new Set([
   'STATEMENTS_ISSUED',
@@ -248,16 +246,19 @@ export class SettlementActor implements Actor {
 
   /** Whether a line is not cleared yet: its batch has not issued, or withheld it (K10). */
   private clearable(line: ClearingLine): boolean {
-    const batch = this.batches.get(line.batch);
-    if (batch === undefined || !ISSUED.has(String(batch.value))) return true;
-    return this.withheldIn(line);
+    return !this.issued(line.batch) || this.withheldIn(line);
   }
 
   /** K10: whether a line's batch issued its statements without it (a side withheld). */
   private withheldIn(line: ClearingLine): boolean {
     const batch = this.batches.get(line.batch);
-    if (batch === undefined || !ISSUED.has(String(batch.value))) return false;
-    return touches(line, batch.context.withheld);
+    return this.issued(line.batch) && touches(line, batch?.context.withheld ?? []);
+  }
+
+  /** Whether a month's batch has issued its statements: its lines are cleared or clearing. */
+  private issued(month: number): boolean {
+    const batch = this.batches.get(month);
+    return batch !== undefined && ISSUED.has(String(batch.value));
   }
 
   private carrier(now: number, fx: Effects) {

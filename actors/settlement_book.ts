@@ -5,14 +5,14 @@
 // prepayment (K1, K7) and the national clearing account that holds them. Every change is written
 // (write-ahead) through the step's Effects. The monthly batches that clear the lines are
 // machines of their own (actors/clearing_batch.machine.ts).
-import type { ClearingLedger, Fen } from '../protocol/index.ts';
+import type { Fen } from '../protocol/index.ts';
 import {
   nextReconciliationAt,
   type Obligation,
   type Prepayment,
   splitByScope,
 } from './clearing.ts';
-import { LineBook } from './clearing_lines.ts';
+import { LineBook, obligationsOf } from './clearing_lines.ts';
 import type { Effects } from './effects.ts';
 import { type ClearingLine, type DisputeRecord, RECORDS } from './records.ts';
 import { provinceOfRegion } from './regions.ts';
@@ -155,21 +155,8 @@ export class SettlementBook {
    * without the lines of the provinces it withholds (K10).
    */
   obligations(month: number, withheld: readonly string[] = []): Obligation[] {
-    const byPair = new Map<string, Fen>();
-    for (const line of this.lines.values()) {
-      if (line.batch !== month || line.dropped) continue;
-      if (withheld.length > 0 && touches(line, withheld)) continue;
-      const key = `${line.ledger}|${line.payerRegion}|${line.payeeRegion}`;
-      byPair.set(key, (byPair.get(key) ?? 0n) + line.amount * (line.reversal ? -1n : 1n));
-    }
-    const obligations: Obligation[] = [];
-    for (const [key, amount] of byPair) {
-      const [ledger, payer, payee] = key.split('|') as [ClearingLedger, string, string];
-      if (amount > 0n) obligations.push({ payer, payee, ledger, amount });
-      else if (amount < 0n)
-        obligations.push({ payer: payee, payee: payer, ledger, amount: -amount });
-    }
-    return splitByScope(obligations).national;
+    const held = (line: ClearingLine) => withheld.length > 0 && touches(line, withheld);
+    return splitByScope(obligationsOf(this.lines.values(), month, held)).national;
   }
 
   /** The provinces a batch clears: any of its national obligations, either side, sorted. */

@@ -45,7 +45,7 @@ import { policyFor } from './domain_policy.ts';
 import type { Actor, Effects } from './effects.ts';
 import { UnroutableError } from './errors.ts';
 import { MachineDriver } from './machine_driver.ts';
-import { RECORDS, visitRecords } from './records.ts';
+import { provinceLineOf, RECORDS, visitRecords } from './records.ts';
 import { billScopeOf, provinceOfRegion, regionOfIdNo, scopeOf } from './regions.ts';
 import { SagaTable } from './saga_table.ts';
 import { ShardLedger } from './shard_ledger.ts';
@@ -721,8 +721,10 @@ const ROUTES: Routes = {
   // Orphan holds: is a saga of this shard still under way behind a province's hold?
   'hold.query': (s, env, _now, fx) => {
     const { holdId } = env.body;
-    // A bill's family aid is held under `<bill id>.f` (the bill's own share under its id).
-    const bill = holdId.endsWith('.f') ? holdId.slice(0, -'.f'.length) : holdId;
+    // A bill's family aid is held under its line's id, `<bill id>.f` (the bill's own share under
+    // the bill's id).
+    const line = provinceLineOf(holdId);
+    const bill = line?.aid === true ? line.bill : holdId;
     const live = s.transfers.live(holdId) || s.bills.live(bill);
     fx.send(env.from, 'hold.status', holdId, { holdId, live: live ? 'Y' : 'N' });
   },
