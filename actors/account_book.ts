@@ -113,6 +113,11 @@ export class AccountBook {
 
   /** F2b: the lines between this province's regions, and its monthly batches. */
   readonly provincial: ProvincialClearing;
+  /**
+   * The negative control `skipsFundShare`: a cross-province bill's insured region passes only
+   * its account share to national clearing, never its fund share.
+   */
+  skipsFundShare = false;
 
   constructor(readonly ledger: string) {
     this.provincial = new ProvincialClearing(ledger.slice(ledger.lastIndexOf('.') + 1));
@@ -414,11 +419,19 @@ export class AccountBook {
     return record;
   }
 
-  /** F3 settle: the held share is paid, owed to the treatment place (payable). */
+  /**
+   * F3 settle: the held account share is paid into the insured region's pooling fund, which owes
+   * the treatment place the fund and account shares: a cross-province bill's go on to the
+   * province's pool for national clearing now (`<bill>.n`), the rest is cleared between the
+   * province's regions (F2b) or, for a local bill, paid with the provider (K6).
+   */
   commitBill(billId: string, month: number, fx: Effects): void {
     const bill = this.mustBill(billId, 'reserved');
     this.moveShare('pay', bill.personId, bill.acctPay, `${billId}.a`, fx);
-    this.putBill(billId, { ...bill, state: 'committed', month }, fx);
+    const share = this.skipsFundShare ? bill.acctPay : bill.fundPay + bill.acctPay;
+    const toPool = this.toNationalPool(bill.insuredRegion, bill.treatmentRegion, share);
+    this.movePool(bill.insuredRegion, toPool, `${billId}.n`, 1n, 'pay', fx);
+    this.putBill(billId, { ...bill, state: 'committed', month, ...(toPool ? { toPool } : {}) }, fx);
     this.holds.delete(billId);
   }
 
@@ -433,9 +446,10 @@ export class AccountBook {
     this.holds.delete(billId);
   }
 
-  /** F3 cancel or reversal after settle (2208/2103/2601): the paid share comes back. */
+  /** F3 cancel or reversal after settle (2208/2103/2601): the paid shares come back. */
   refundBill(billId: string, fx: Effects): void {
     const bill = this.mustBill(billId, 'committed');
+    this.movePool(bill.insuredRegion, bill.toPool ?? 0n, `${billId}.n`, -1n, 'unpay', fx);
     this.moveShare('refund', bill.personId, bill.acctPay, `${billId}.a`, fx);
     this.putBill(billId, { ...bill, state: 'refunded' }, fx);
   }
@@ -488,10 +502,16 @@ export class AccountBook {
   confirmContribution(payId: string, fx: Effects): void {
     const claim = this.claims.get(payId);
     if (claim === undefined || claim.state !== 'claimed') return;
-    this.claims.set(payId, { ...claim, state: 'paid' });
-    fx.write(RECORDS.fundClaim.key(payId), { ...claim, state: 'paid' });
     const person = this.persons.get(claim.personId);
-    if (person !== undefined) this.creditResidentFund(payId, claim, person.region, fx);
+    const credited =
+      person !== undefined && this.creditResidentFund(payId, claim, person.region, fx);
+    const paid: ClaimRecord = {
+      ...claim,
+      state: 'paid',
+      ...(credited ? { fundRegion: person.region } : {}),
+    };
+    this.claims.set(payId, paid);
+    fx.write(RECORDS.fundClaim.key(payId), paid);
     if (person !== undefined && !person.enrolled) {
       const enrolled = { ...person, enrolled: true };
       this.persons.set(claim.personId, enrolled);
@@ -504,16 +524,16 @@ export class AccountBook {
    * fund of the person's region (its pooling fund), out of what the payer's region holds as
    * `contributed`; the region's `toFunds` counter keeps the people's ledger double-entry. A
    * contribution paid from the person's own wallet (C3) reaches the fund through clearing, as
-   * the wallet's line from its origin region.
+   * the wallet's line from its origin region. Says whether it credited the fund.
    */
   private creditResidentFund(
     payId: string,
     claim: ClaimRecord,
     personRegion: string,
     fx: Effects,
-  ): void {
+  ): boolean {
     const payer = this.accounts.get(claim.payerId ?? '');
-    if (this.debits.get(payId) !== 'debited' || payer === undefined) return;
+    if (this.debits.get(payId) !== 'debited' || payer === undefined) return false;
     const from = this.region(payer.region);
     const contributed = (from.contributed ?? 0n) - claim.amount;
     const toFunds = (from.toFunds ?? 0n) + claim.amount;
@@ -533,6 +553,7 @@ export class AccountBook {
       'fund',
       claim.amount,
     );
+    return true;
   }
 
   /** F4: the payment failed; the person-year is free again. */
@@ -667,10 +688,15 @@ export class AccountBook {
     return record;
   }
 
-  /** The bill settled: the relative's held share is paid, owed to the treatment place. */
+  /**
+   * The bill settled: the relative's held share is paid into the relative's region's fund, which
+   * owes it to the treatment place (across provinces: on to the national pool, `<bill>.g`).
+   */
   commitAid(billId: string, month: number, fx: Effects): void {
     const aid = this.mustAid(billId, 'reserved');
     this.moveShare('pay', aid.accountId, aid.amount, `${billId}.f`, fx);
+    const toPool = this.toNationalPool(aid.region, aid.treatmentRegion, aid.amount);
+    this.movePool(aid.region, toPool, `${billId}.g`, 1n, 'pay', fx);
     this.putAid(billId, { ...aid, state: 'committed', month }, fx);
     this.holds.delete(aidLineId(billId));
   }
@@ -686,6 +712,8 @@ export class AccountBook {
   /** The bill was cancelled or reversed after settle: the paid share comes back. */
   refundAid(billId: string, fx: Effects): void {
     const aid = this.mustAid(billId, 'committed');
+    const toPool = this.toNationalPool(aid.region, aid.treatmentRegion, aid.amount);
+    this.movePool(aid.region, toPool, `${billId}.g`, -1n, 'unpay', fx);
     this.moveShare('refund', aid.accountId, aid.amount, `${billId}.f`, fx);
     this.putAid(billId, { ...aid, state: 'refunded' }, fx);
   }
@@ -702,12 +730,15 @@ export class AccountBook {
     fx: Effects,
   ): void {
     if (this.providers.has(billId)) return;
-    const { insuredRegion, treatmentRegion, paid, cash, month } = body;
-    const parts = { insuredRegion, treatmentRegion, paid, cash, month, owner };
+    const { insuredRegion, treatmentRegion, paid, cash, month, national } = body;
+    // A faulty peer's pay whose national part exceeds what it pays changes nothing.
+    if (national > paid) return;
+    const parts = { insuredRegion, treatmentRegion, paid, cash, month, owner, national };
     const payment = { ...parts, state: 'paid' } as const;
     this.providers.set(billId, payment);
     fx.write(RECORDS.providerPayment.key(billId), payment);
     this.moveProvider(billId, treatmentRegion, paid, cash, 1n, fx);
+    this.movePool(treatmentRegion, national, `${billId}.r`, -1n, 'pay', fx);
     const scope = billScopeOf(insuredRegion, treatmentRegion);
     fx.emit({ type: 'provider.payment', corr: billId, scope, state: 'paid' });
   }
@@ -727,6 +758,7 @@ export class AccountBook {
     const refunded = { ...payment, state: 'refunded' } as const;
     this.providers.set(billId, refunded);
     fx.write(RECORDS.providerPayment.key(billId), refunded);
+    this.movePool(payment.treatmentRegion, payment.national ?? 0n, `${billId}.r`, 1n, 'unpay', fx);
     this.moveProvider(billId, payment.treatmentRegion, payment.paid, payment.cash, -1n, fx);
     const scope = billScopeOf(payment.insuredRegion, payment.treatmentRegion);
     fx.emit({ type: 'provider.payment', corr: billId, scope, state: 'refunded' });
@@ -805,13 +837,45 @@ export class AccountBook {
       ? { ...account, held: held - amount }
       : { ...account, available: available + amount };
     const region = this.region(account.region);
-    const payable = (region.payable ?? 0n) + (pay ? amount : -amount);
+    const sign = pay ? 1n : -1n;
+    const fund = (region.fund ?? 0n) + sign * amount;
+    const toFunds = (region.toFunds ?? 0n) + sign * amount;
     this.putAccount(accountId, next, fx);
-    this.putRegion(account.region, { ...region, payable }, fx);
-    const owed = `payable:${account.region}`;
-    if (pay) this.post(fx, 'pay', corr, own('held'), 'held', next.held, owed, 'payable', amount);
-    else
-      this.post(fx, 'unpay', corr, owed, 'payable', payable, own('available'), 'available', amount);
+    this.putRegion(account.region, { ...region, fund, toFunds }, fx);
+    const into = `fund:${account.region}`;
+    if (pay) this.post(fx, 'pay', corr, own('held'), 'held', next.held, into, 'fund', amount);
+    else this.post(fx, 'unpay', corr, into, 'fund', fund, own('available'), 'available', amount);
+  }
+
+  /** What a payer region passes to the national pool for a line to a treatment region. */
+  private toNationalPool(payerRegion: string, treatmentRegion: string, amount: Fen): Fen {
+    const national = provinceOfRegion(payerRegion) !== provinceOfRegion(treatmentRegion);
+    return national ? amount : 0n;
+  }
+
+  /**
+   * F5 between a region's fund and the province's pool for national clearing (`fund` here):
+   * `sign` 1 pays the region's cross-province obligations into the pool at settle; −1 pays a
+   * treatment region back out of it what it advanced its provider for other provinces' lines;
+   * `op` says whether the move is done (`pay`) or undone with its bill (`unpay`).
+   */
+  private movePool(
+    code: string,
+    amount: Fen,
+    corr: string,
+    sign: 1n | -1n,
+    op: 'pay' | 'unpay',
+    fx: Effects,
+  ): void {
+    if (amount === 0n) return;
+    const region = this.region(code);
+    const fund = (region.fund ?? 0n) - sign * amount;
+    this.putRegion(code, { ...region, fund }, fx);
+    this.fund += sign * amount;
+    fx.write(RECORDS.poolingFund.key(), this.fund);
+    const own = `fund:${code}`;
+    if (sign > 0n) this.post(fx, op, corr, own, 'fund', fund, 'fund', 'fund', amount);
+    else this.post(fx, op, corr, 'fund', 'fund', this.fund, own, 'fund', amount);
   }
 
   /**

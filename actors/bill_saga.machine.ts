@@ -288,7 +288,12 @@ function sendStep(
       // K6: everything but cash is paid by the treatment region's fund, cash by the patient.
       const { month, insuredRegion, treatmentRegion, cashPay: cash } = context;
       const paid = context.fundPay + context.acctPay + context.aidPay + context.acctMulaidPay;
-      const body = { billId, month, insuredRegion, treatmentRegion, paid, cash };
+      // Of it, the lines other provinces owe: national clearing repays them to the pool.
+      const here = provinceOfRegion(treatmentRegion);
+      let national = 0n;
+      for (const line of context.lines)
+        if (provinceOfRegion(line.payerRegion) !== here) national += line.amount;
+      const body = { billId, month, insuredRegion, treatmentRegion, paid, cash, national };
       fx.send(treatmentProvinceOf(context), kind, billId, body);
       break;
     }

@@ -12,13 +12,17 @@ export type ProtocolVariant =
   | 'timeoutFails'
   // A province's monthly clearing between its regions forgets one region pair: money owed inside
   // the province is never paid (F2b).
-  | 'dropsRegionPair';
+  | 'dropsRegionPair'
+  // A cross-province bill's insured region never pays its fund share: only the account share
+  // reaches national clearing, and the fund keeps the rest (F3, F5).
+  | 'skipsFundShare';
 
 export const PROTOCOL_VARIANTS: readonly ProtocolVariant[] = [
   'reference',
   'noDedup',
   'timeoutFails',
   'dropsRegionPair',
+  'skipsFundShare',
 ];
 
 /** F5: how a clearing batch nets the provinces (see ProtocolConfig.netting). */

@@ -22,7 +22,6 @@ export type MoneyClass =
   | 'source' // where opening balances came from (counter account)
   // Money entering or leaving people's hands (counter accounts, outside the transfer protocol):
   | 'income' // P4 monthly credits, from payroll or the pooling fund
-  | 'payable' // F3 personal-account money paid for a bill, owed to the treatment place
   | 'spent' // F3/F4 wallet money spent (a bill's acctMulaidPay, a contribution), by origin
   | 'contributed' // F4 personal-account money paid as a relative's resident contribution
   // Money between funds (F5): each province's pooling fund, the national clearing account, and

@@ -129,10 +129,10 @@ describe('familyAid: a relative pays at the point of care from their own persona
     expect(net.account('spo')).toEqual({ region: '510100', available: 987_650n, held: 0n });
     expect(net.book('510100').aids.get('B-1')).toMatchObject({ state: 'committed', month: 202509 });
     // The spouse's region owes the treatment place, beside the patient's own shares.
-    expect(net.book('510100').regions.get('510100')?.payable).toBe(5_000n + 12_350n);
+    expect(net.book('510100').regions.get('510100')?.toFunds).toBe(5_000n + 12_350n);
     expect(net.postings('B-1.f').map((p) => [p.op, p.debit, p.credit, p.amount])).toEqual([
       ['reserve', 'spo/available', 'spo/held', 12_350n],
-      ['pay', 'spo/held', 'payable:510100', 12_350n],
+      ['pay', 'spo/held', 'fund:510100', 12_350n],
     ]);
     expect(net.clearingLines.get('B-1.f')).toMatchObject({
       ledger: 'medical',
@@ -221,7 +221,7 @@ describe('familyAid: a relative pays at the point of care from their own persona
     ]);
     expect(net.account('bro')).toEqual({ region: '320500', available: 1_000_000n, held: 0n });
     expect(net.book('320500').aids.get('B-11')?.state).toBe('refunded');
-    expect(net.book('320500').regions.get('320500')?.payable).toBe(0n);
+    expect(net.book('320500').regions.get('320500')?.toFunds).toBe(0n);
     expect(net.clearingLines.get('B-11.f')?.undone).toBe(true);
     expect(net.postings('B-11.f').map((p) => p.op)).toEqual(['reserve', 'pay', 'unpay']);
     expect(aidOf(net, 'B-11')).toMatchObject({ pay: 12_350n });

@@ -118,7 +118,7 @@ export function openingRecords(input: OpeningInput): Opening {
         const key = RECORDS.region.key(region);
         const record = (own.get(key) as RegionRecord | undefined) ?? { source: 0n, due: 0n };
         const regionFund = insuredHere * funds.fundFenPerInsured;
-        own.set(key, { ...record, fund: regionFund });
+        own.set(key, { ...record, fund: regionFund, fundOpened: regionFund });
         openingFunds += regionFund;
       }
     }

@@ -334,7 +334,7 @@ describe("P1: personal-account and mutual-aid money pays self-pay care and relat
       expect(kindsOf(net.settle('B-2', 'pat'))).toEqual(['bill.settled']);
       expect(net.account('pat')).toEqual({ region: '510100', available: 0n, held: 0n });
       expect(balanceOf(net.wallet('pat'))).toBe(20_000n - 12_350n - 1_000n);
-      expect(net.book('510100').regions.get('510100')?.payable).toBe(5_000n);
+      expect(net.book('510100').regions.get('510100')?.toFunds).toBe(5_000n);
       expect(net.billOutcomes('B-1')).toEqual(['started', 'presettled', 'settled']);
     },
   );
@@ -555,13 +555,20 @@ describe("D8: the patient's own account pays wherever the care is", () => {
     expect(kindsOf(net.settle('B-1', 'nx'))).toEqual(['bill.settled']);
     expect(net.account('nx')).toEqual({ region: '640100', available: 89_000n, held: 0n });
     // Ningxia owes Chengdu the fund and account shares; Sichuan's book has no part in it.
-    expect(net.book('640100').regions.get('640100')?.payable).toBe(11_000n);
+    expect(net.book('640100').regions.get('640100')?.toFunds).toBe(11_000n);
     expect(net.book('510100').bills.has('B-1')).toBe(false);
     expect(net.postings('B-1.a').map((p) => [p.op, p.debit, p.credit, p.amount])).toEqual([
       ['reserve', 'nx/available', 'nx/held', 11_000n],
-      ['pay', 'nx/held', 'payable:640100', 11_000n],
+      ['pay', 'nx/held', 'fund:640100', 11_000n],
     ]);
     expect(net.cleared('B-1')).toEqual({ 'medical 640100→510100': 20_000n });
+    // Ningxia's region fund passes the fund and account shares to its national pool; Chengdu's
+    // pool pays back what Chengdu's fund advanced its provider (K6).
+    const moves = (corr: string) =>
+      net.postings(corr).map((p) => [p.ledger, p.op, p.debit, p.credit, p.amount]);
+    expect(moves('B-1.n')).toEqual([['ledger.province.64', 'pay', 'fund:640100', 'fund', 20_000n]]);
+    expect(moves('B-1.r')).toEqual([['ledger.province.51', 'pay', 'fund', 'fund:510100', 20_000n]]);
+    expect(net.book('640100').bills.get('B-1')?.toPool).toBe(20_000n);
     expect(net.facts('bill.outcome', 'B-1').at(-1)).toMatchObject({
       outcome: 'settled',
       scope: 'crossProvince',
@@ -671,7 +678,7 @@ describe('D11: pre-settle → settle, cancellation and reversal; msgid is the id
       expect(net.bill('B-1').value).toBe('cancelled');
       expect(net.account('pat')).toEqual({ region: '510100', available: 5_000n, held: 0n });
       expect(net.book('510100').bills.get('B-1')?.state).toBe('refunded');
-      expect(net.book('510100').regions.get('510100')?.payable).toBe(0n);
+      expect(net.book('510100').regions.get('510100')?.toFunds).toBe(0n);
       expect(balanceOf(net.wallet('pat'))).toBe(10_000n);
       expect(
         [...net.tranches('pat')].sort((a, b) => a.originRegion.localeCompare(b.originRegion)),
@@ -720,7 +727,7 @@ describe('D11: pre-settle → settle, cancellation and reversal; msgid is the id
     ]);
     expect(net.bill('B-1').value).toBe('reversed');
     expect(net.account('pat')).toEqual({ region: '510100', available: 5_000n, held: 0n });
-    expect(net.book('510100').regions.get('510100')?.payable).toBe(0n);
+    expect(net.book('510100').regions.get('510100')?.toFunds).toBe(0n);
     expect(balanceOf(net.wallet('pat'))).toBe(10_000n);
     const byOrigin = Object.fromEntries(net.tranches('pat').map((t) => [t.originRegion, t.amount]));
     expect(byOrigin).toEqual({ '510100': 6_000n, '320500': 4_000n });

@@ -34,7 +34,7 @@ const visit = (billId: string, treatmentRegion: string): BillRequest => ({
 });
 
 describe('K6: the treatment region pays its provider within the settle', () => {
-  it('K6: a local bill: the region pays its provider the fund and account shares out of its fund, and the cash comes from outside', () => {
+  it('K6: a local bill: the region pays its provider the fund and account shares out of its fund (the account share came in at the settle), and the cash comes from outside', () => {
     const net = new Net(PEOPLE);
     net.presettle(visit('B-1', '510100'));
     // Nothing is paid before the settle.
@@ -46,8 +46,11 @@ describe('K6: the treatment region pays its provider within the settle', () => {
       cash: 12_350n,
       state: 'paid',
     });
+    // The account share entered the region's fund at the settle, so the fund is out only the
+    // fund share: the insured region's pooling fund paid it (DOMAIN §3.1, a local bill).
     expect(net.book('510100').regions.get('510100')).toMatchObject({
-      fund: -17_650n,
+      fund: -12_650n,
+      toFunds: 5_000n,
       advanced: 17_650n,
       provider: 30_000n,
       cash: -12_350n,
@@ -74,6 +77,37 @@ describe('K6: the treatment region pays its provider within the settle', () => {
     });
     expect(net.book('510100').providers.has('B-2')).toBe(false);
     expect(net.book('320500').regions.get('320500')?.provider).toBe(30_000n);
+    // Chengdu's fund passed the fund and account shares to Sichuan's pool at the settle; Jiangsu's
+    // pool paid Suzhou's fund back its advance, which national clearing repays to the pool.
+    const bill = net.book('510100').bills.get('B-2')!;
+    const owed = bill.fundPay + bill.acctPay;
+    expect(bill.acctPay).toBeGreaterThan(0n);
+    expect(net.book('320500').providers.get('B-2')?.national).toBe(owed);
+    expect(net.book('510100').regions.get('510100')).toMatchObject({ fund: -bill.fundPay });
+    expect(net.book('510100').fund).toBe(owed);
+    expect(net.book('320500').regions.get('320500')).toMatchObject({ fund: 0n, advanced: owed });
+    expect(net.book('320500').fund).toBe(-owed);
+    // A reversal gives every fund back what it moved.
+    net.reverse('B-2', 'pat');
+    expect(net.book('510100').regions.get('510100')).toMatchObject({ fund: 0n, toFunds: 0n });
+    expect(net.book('320500').regions.get('320500')).toMatchObject({ fund: 0n, advanced: 0n });
+    expect([net.book('510100').fund, net.book('320500').fund]).toEqual([0n, 0n]);
+    expect(net.postings('B-2.n').map((p) => p.op)).toEqual(['pay', 'unpay']);
+    expect(net.postings('B-2.r').map((p) => p.op)).toEqual(['pay', 'unpay']);
+  });
+
+  it('K6: a pay whose national part exceeds what it pays changes nothing (a faulty peer)', () => {
+    const net = new Net(PEOPLE);
+    net.presettle(visit('B-5', '320500'));
+    net.settle('B-5', 'pat');
+    const [pay] = net.sent('provider.pay', 'B-5');
+    const forged = { ...pay!, corr: 'B-6', body: { ...pay!.body, billId: 'B-6', national: 1n } };
+    forged.body.paid = 0n;
+    net.enqueue(forged);
+    net.deliver();
+    expect(net.book('320500').providers.has('B-6')).toBe(false);
+    expect(net.postings('B-6.r')).toEqual([]);
+    expect(net.sent('provider.paid', 'B-6')).toEqual([]);
   });
 
   it('K6: a reversal after settle takes the payment back, fund and cash, once', () => {

@@ -43,6 +43,7 @@ export class ProvinceActor implements Actor {
     readonly machines = driver,
   ) {
     this.book = AccountBook.fromRecords(`ledger.${address}`, records);
+    this.book.skipsFundShare = config.variant === 'skipsFundShare';
     this.snapshot = machines.initial(undefined);
     this.calendar = new Calendar(parseDate(config.startDate));
   }

@@ -51,15 +51,20 @@ export interface RegionRecord {
   readonly due: Fen;
   /** P4: monthly credits into the accounts, from payroll or the pooling fund (≤ 0). */
   readonly income?: Fen;
-  /** F3: personal-account money paid for bills, owed to the treatment place (≥ 0). */
-  readonly payable?: Fen;
   /** F4: personal-account money paid as relatives' resident contributions (≥ 0). */
   readonly contributed?: Fen;
-  /** F2b: the region's pooling fund, which provincial clearing pays from and into. */
-  readonly fund?: Fen;
   /**
-   * F4a: personal-account money of this region's people passed on to a resident fund (≥ 0): a
-   * counter, like `source`, that keeps the people's ledger double-entry when money leaves it.
+   * The region's pooling fund: it takes in its people's account shares of bills, pays bills'
+   * fund shares (to its providers, into provincial clearing, into the province's national
+   * pool) and is repaid what it advanced to its providers (F2b, F5, K6).
+   */
+  readonly fund?: Fen;
+  /** What the fund opened with: the records-only audit of the fund starts from it. */
+  readonly fundOpened?: Fen;
+  /**
+   * Personal-account money of this region's people passed on to a pooling fund (≥ 0): bills'
+   * account shares and family aid (F3), relatives' resident contributions (F4a). A counter, like
+   * `source`, that keeps the people's ledger double-entry when money leaves it.
    */
   readonly toFunds?: Fen;
   /** K6: what this region's providers were paid: out of its fund (`advanced`) and in cash. */
@@ -76,6 +81,8 @@ export interface ProviderRecord {
   readonly paid: Fen;
   readonly cash: Fen;
   readonly month: number;
+  /** Of `paid`, what other provinces owe through national clearing: the pool pays it back. */
+  readonly national?: Fen;
   readonly state: 'paid' | 'refunded';
   /** The bill's shard (the hub): only it may take the payment back. */
   readonly owner: string;
@@ -97,7 +104,6 @@ export function regionSum(region: RegionRecord): Fen {
     region.source +
     region.due +
     (region.income ?? 0n) +
-    (region.payable ?? 0n) +
     (region.contributed ?? 0n) +
     (region.toFunds ?? 0n)
   );
@@ -149,6 +155,11 @@ export interface BillRecord extends ShareHold {
   readonly remainder: Fen;
   readonly state: BillState;
   readonly reason: Reason | undefined;
+  /**
+   * Settled across provinces: the fund and account shares the insured region's fund passed to
+   * the province's pool for national clearing (F5), given back if the bill is undone.
+   */
+  readonly toPool?: Fen;
 }
 
 /**
@@ -177,6 +188,8 @@ export interface ClaimRecord {
   readonly amount: Fen;
   readonly state: ClaimState;
   readonly reason: Reason | undefined;
+  /** Paid from a personal account: the resident fund (the person's region) it was credited to. */
+  readonly fundRegion?: string;
 }
 
 /**

@@ -75,6 +75,12 @@ describe('every flow under partitions, crashes, loss, duplicates and reordering'
       ['conservation', 'exactlyOnce', 'lifecycle', 'liabilityMatches', 'ledgerBalance'],
     ],
     ['a provincial clearing that drops a region pair', 'dropsRegionPair', true, ['clearing']],
+    [
+      'a bill whose fund share is never paid from the pooling fund',
+      'skipsFundShare',
+      true,
+      ['clearing'],
+    ],
   ];
   for (const [name, variant, writeAhead, expected] of controls) {
     it(`negative control: ${name} is caught, shrunk and replays exactly`, () => {

@@ -95,7 +95,8 @@ const EXPECTED_FIELDS: Record<string, string> = {
   'aid.refund': 'billId:id',
   'aid.refunded': 'billId:id',
   'provider.pay':
-    'billId:id month:count insuredRegion:id treatmentRegion:id paid:amount0 cash:amount0',
+    'billId:id month:count insuredRegion:id treatmentRegion:id paid:amount0 cash:amount0 ' +
+    'national:amount0',
   'provider.paid': 'billId:id',
   'provider.refund': 'billId:id',
   'provider.refunded': 'billId:id',

@@ -352,6 +352,8 @@ const BODY_SPECS = {
     treatmentRegion: 'id',
     paid: 'amount0',
     cash: 'amount0',
+    // Of `paid`, the lines other provinces owe (national clearing): the pool pays it back.
+    national: 'amount0',
   },
   'provider.paid': { billId: 'id' },
   'provider.refund': { billId: 'id' },

@@ -352,6 +352,37 @@ describe('F2b, K4: provincial clearing between the regions of a province', () =>
     expect([...sim.checkers.results].filter(([, r]) => !r.ok)).toEqual([]);
   });
 
+  it("D2: the insured region's pooling fund pays the fund share: every region fund agrees with its records, and a cross-province bill's shares went to the national pool", () => {
+    const parties = readParties(sim.hosts.values());
+    let national = 0;
+    let local = 0;
+    for (const bill of parties.bills.values()) {
+      if (bill.state !== 'committed') continue;
+      const crosses =
+        provinceOfRegion(bill.insuredRegion) !== provinceOfRegion(bill.treatmentRegion);
+      if (crosses) {
+        expect(bill.toPool).toBe(bill.fundPay + bill.acctPay);
+        national++;
+      } else {
+        expect(bill.toPool).toBeUndefined();
+        local++;
+      }
+    }
+    expect(national).toBeGreaterThan(0);
+    expect(local).toBeGreaterThan(0);
+    expect(parties.regionFunds.size).toBeGreaterThan(0);
+    expect(sim.checkers.results.get('clearing')).toMatchObject({ ok: true });
+  });
+
+  it('D2: a cross-province bill whose fund share the insured fund never paid is named by the fund audit', () => {
+    const broken = run({ protocol: { variant: 'skipsFundShare' } });
+    const clearing = broken.checkers.results.get('clearing');
+    expect(clearing).toMatchObject({ ok: false });
+    expect(clearing?.detail).toMatch(
+      /pooling fund\(s\) disagree with their records: \d{6} holds [\d,.-]+, its records say/,
+    );
+  });
+
   it('F2b: a provincial clearing that forgets a region pair is caught by the clearing invariant', () => {
     const broken = run({ protocol: { variant: 'dropsRegionPair' } });
     const clearing = broken.checkers.results.get('clearing');

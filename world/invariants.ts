@@ -50,7 +50,7 @@ export function verdicts(prefix: () => string = () => ''): {
  * The money of every class of the conservation law (docs/ARCHITECTURE.md, "Conservation"):
  * people's (available, held, wallet), the two corrections for money decided at one party and
  * not yet at the other (overlap, returning), the counters money enters or leaves people by
- * (income ≤ 0, payable, spent, contributed), and money between funds (each pooling fund, the
+ * (income ≤ 0, spent, contributed), and money between funds (each pooling fund, the
  * national clearing account, and what is on its way between them).
  */
 export interface MoneyTotals {
@@ -60,7 +60,6 @@ export interface MoneyTotals {
   readonly overlap: Fen;
   readonly returning: Fen;
   readonly income: Fen;
-  readonly payable: Fen;
   readonly spent: Fen;
   readonly contributed: Fen;
   readonly fund: Fen;
@@ -81,7 +80,6 @@ export const MONEY_CLASSES = [
   'overlap',
   'returning',
   'income',
-  'payable',
   'spent',
   'contributed',
   'fund',
@@ -99,7 +97,6 @@ export const ZERO_MONEY: MoneyTotals = {
   overlap: 0n,
   returning: 0n,
   income: 0n,
-  payable: 0n,
   spent: 0n,
   contributed: 0n,
   fund: 0n,

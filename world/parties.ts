@@ -52,6 +52,8 @@ export interface Parties {
   toFunds: Fen;
   /** K6: what the regions' funds advanced to their providers (repaid by clearing). */
   advanced: Fen;
+  /** Each pooling region's fund as its record holds it, and what it opened with. */
+  readonly regionFunds: Map<string, { readonly fund: Fen; readonly opened: Fen }>;
   /** K6: the treatment regions' payments to providers, by bill id. */
   readonly providers: Map<string, ProviderRecord>;
   clearingAccount: Fen;
@@ -84,6 +86,7 @@ export function readParties(actors: Iterable<DurableView>): Parties {
     funds: 0n,
     toFunds: 0n,
     advanced: 0n,
+    regionFunds: new Map(),
     providers: new Map(),
     clearingAccount: 0n,
     batches: new Map(),
@@ -109,6 +112,8 @@ export function readParties(actors: Iterable<DurableView>): Parties {
         parties.funds += region.fund ?? 0n;
         parties.toFunds += region.toFunds ?? 0n;
         parties.advanced += region.advanced ?? 0n;
+        const [fund, opened] = [region.fund ?? 0n, region.fundOpened ?? 0n];
+        if (fund !== 0n || opened !== 0n) parties.regionFunds.set(code, { fund, opened });
       },
       provincialLine: (id, line) => parties.lines.set(id, line),
       provincialBatch: (month, batch) => {

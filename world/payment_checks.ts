@@ -188,6 +188,7 @@ export function checkWalletLiability(parties: Parties, fail: Fail): void {
  */
 export function checkClearing(parties: Parties, openingFunds: Fen, fail: Fail): void {
   checkFunds(parties, openingFunds, fail);
+  checkFundAudit(parties, fail);
   checkBatches(parties, fail);
   checkProvincialBatches(parties, fail);
   const byMonth = new Map<number, Obligation[]>();
@@ -256,6 +257,52 @@ function checkFunds(parties: Parties, openingFunds: Fen, fail: Fail): void {
       `the clearing account ${formatFen(parties.clearingAccount)} ≠ ` +
         `prepayments held ${formatFen(held)}`,
     );
+  }
+}
+
+/**
+ * Each pooling region's fund, audited from the records of what it did rather than from its
+ * postings: it opened with `opened`; took in its people's account shares and family aid of
+ * settled bills and the contributions credited to it (F3, F4a); passed a cross-province bill's
+ * fund and account shares (and aid) to its province's pool for national clearing (F5); advanced
+ * its providers what they were paid but cash, less what the pool paid back for other provinces'
+ * lines (K6); and took or paid its provincial clearing positions (F2b). A bill whose fund share
+ * the fund never paid leaves the fund richer than its records say.
+ */
+function checkFundAudit(parties: Parties, fail: Fail): void {
+  const expected = new Map<string, Fen>();
+  for (const [code, { opened }] of parties.regionFunds) add(expected, code, opened);
+  const national = (payer: string, payee: string) =>
+    provinceOfRegion(payer) !== provinceOfRegion(payee);
+  for (const bill of parties.bills.values()) {
+    if (bill.state !== 'committed') continue;
+    add(expected, bill.insuredRegion, bill.acctPay);
+    if (national(bill.insuredRegion, bill.treatmentRegion))
+      add(expected, bill.insuredRegion, -(bill.fundPay + bill.acctPay));
+  }
+  for (const aid of parties.aids.values()) {
+    if (aid.state !== 'committed') continue;
+    add(expected, aid.region, national(aid.region, aid.treatmentRegion) ? 0n : aid.amount);
+  }
+  for (const claim of parties.claims.values())
+    if (claim.state === 'paid' && claim.fundRegion !== undefined)
+      add(expected, claim.fundRegion, claim.amount);
+  for (const payment of parties.providers.values())
+    if (payment.state === 'paid')
+      add(expected, payment.treatmentRegion, (payment.national ?? 0n) - payment.paid);
+  for (const months of parties.provincialBatches.values())
+    for (const batch of months.values())
+      for (const [code, position] of batch.positions) add(expected, code, position);
+  const off: string[] = [];
+  for (const code of new Set([...expected.keys(), ...parties.regionFunds.keys()])) {
+    const want = expected.get(code) ?? 0n;
+    const has = parties.regionFunds.get(code)?.fund ?? 0n;
+    if (want !== has)
+      off.push(`${code} holds ${formatFen(has)}, its records say ${formatFen(want)}`);
+  }
+  if (off.length > 0) {
+    const named = off.sort().slice(0, 5).join('; ');
+    fail('clearing', `${off.length} pooling fund(s) disagree with their records: ${named}`);
   }
 }
 

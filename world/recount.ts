@@ -20,7 +20,6 @@ export function recount(actors: Iterable<DurableView>): Recount {
   let held = 0n;
   let wallet = 0n;
   let income = 0n;
-  let payable = 0n;
   let contributed = 0n;
   let spentTotal = 0n;
   let fund = 0n;
@@ -50,7 +49,6 @@ export function recount(actors: Iterable<DurableView>): Recount {
       region: (_, region) => {
         ledgerSum += regionSum(region);
         income += region.income ?? 0n;
-        payable += region.payable ?? 0n;
         contributed += region.contributed ?? 0n;
         // F2b: the region's pooling fund (outside the people's ledger, like the province's).
         fund += region.fund ?? 0n;
@@ -115,7 +113,6 @@ export function recount(actors: Iterable<DurableView>): Recount {
     overlap,
     returning,
     income,
-    payable,
     spent: spentTotal,
     contributed,
     fund,
