@@ -27,6 +27,7 @@ import {
   type ProviderRecord,
   provinceLineOf,
   type ProvincialBatch,
+  type ReconciliationRecord,
   RECORDS,
   type RegionRecord,
   type TxnRecord,
@@ -96,6 +97,14 @@ export class AccountBook {
   readonly aids = new Map<string, AidRecord>();
   /** K6: what this province's treatment regions paid their providers, by bill id. */
   readonly providers = new Map<string, ProviderRecord>();
+  /**
+   * K3: each treatment region's settled bills per day, as its payments say (`<region>.<day>`,
+   * day YYYYMMDD): what a POS's daily totals are checked against (in memory, rebuilt).
+   */
+  readonly providerDays = new Map<string, { count: number; total: Fen }>();
+  /** K3: daily reconciliations answered (`<region>.<day>`), and bills found unrecorded. */
+  readonly reconciliations = new Map<string, ReconciliationRecord>();
+  readonly unrecorded = new Set<string>();
   readonly claims = new Map<string, ClaimRecord>();
   readonly slots = new Map<string, string>();
   readonly debits = new Map<string, 'debited' | Reason>();
@@ -163,7 +172,12 @@ export class AccountBook {
               amount: aid.amount,
             });
         },
-        providerPayment: (id, payment) => book.providers.set(id, payment),
+        providerPayment: (id, payment) => {
+          book.providers.set(id, payment);
+          book.countProviderDay(payment);
+        },
+        providerReconciliation: (id, record) => book.reconciliations.set(id, record),
+        unrecordedBill: (id) => book.unrecorded.add(id),
         fundClaim: (id, claim) => book.claims.set(id, claim),
         personYear: ({ personId, year }, payId) => {
           if (payId !== FREE_PERSON_YEAR) book.slots.set(slotOf(personId, year), payId);
@@ -727,15 +741,17 @@ export class AccountBook {
     billId: string,
     body: Envelope<'provider.pay'>['body'],
     owner: string,
+    day: number,
     fx: Effects,
   ): void {
     if (this.providers.has(billId)) return;
     const { insuredRegion, treatmentRegion, paid, cash, month, national } = body;
     // A faulty peer's pay whose national part exceeds what it pays changes nothing.
     if (national > paid) return;
-    const parts = { insuredRegion, treatmentRegion, paid, cash, month, owner, national };
+    const parts = { insuredRegion, treatmentRegion, paid, cash, month, owner, national, day };
     const payment = { ...parts, state: 'paid' } as const;
     this.providers.set(billId, payment);
+    this.countProviderDay(payment);
     fx.write(RECORDS.providerPayment.key(billId), payment);
     this.moveProvider(billId, treatmentRegion, paid, cash, 1n, fx);
     this.movePool(treatmentRegion, national, `${billId}.r`, -1n, 'pay', fx);
@@ -762,6 +778,59 @@ export class AccountBook {
     this.moveProvider(billId, payment.treatmentRegion, payment.paid, payment.cash, -1n, fx);
     const scope = billScopeOf(payment.insuredRegion, payment.treatmentRegion);
     fx.emit({ type: 'provider.payment', corr: billId, scope, state: 'refunded' });
+  }
+
+  /** K3: a payment counts on its day, whatever became of it later (a reversal is a new event). */
+  private countProviderDay(payment: ProviderRecord): void {
+    if (payment.day === undefined || payment.treatmentRegion === '-') return;
+    const key = `${payment.treatmentRegion}.${payment.day}`;
+    const known = this.providerDays.get(key) ?? { count: 0, total: 0n };
+    const total = known.total + payment.paid + payment.cash;
+    this.providerDays.set(key, { count: known.count + 1, total });
+  }
+
+  /**
+   * K3, 3201: a POS's totals of one day's settled bills in a region of this province against the
+   * region's payments of that day; answered once, the same way again. A bill paid just before
+   * midnight and heard settled just after counts on different days: details (3202) explain it.
+   */
+  reconcileTotals(body: Envelope<'provider.totals'>['body'], fx: Effects): ReconciliationRecord {
+    const key = `${body.region}.${body.day}`;
+    const known = this.reconciliations.get(key);
+    if (known !== undefined) return known;
+    const ours = this.providerDays.get(key) ?? { count: 0, total: 0n };
+    const agreed = ours.count === body.count && ours.total === body.total;
+    const record: ReconciliationRecord = {
+      region: body.region,
+      day: body.day,
+      posCount: body.count,
+      posTotal: body.total,
+      count: ours.count,
+      total: ours.total,
+      state: agreed ? 'agreed' : 'differed',
+    };
+    this.reconciliations.set(key, record);
+    fx.write(RECORDS.providerReconciliation.key(key), record);
+    fx.emit({ type: 'provider.reconciliation', corr: key, state: record.state });
+    return record;
+  }
+
+  /**
+   * K3, 3202: one bill of a day whose totals differed: recorded if the region paid its provider
+   * for it, the same total; otherwise it was settled at the POS and never recorded, and is named.
+   */
+  reconcileDetail(body: Envelope<'provider.detail'>['body'], fx: Effects): boolean {
+    const payment = this.providers.get(body.billId);
+    const recorded =
+      payment !== undefined &&
+      payment.treatmentRegion === body.region &&
+      payment.paid + payment.cash === body.total;
+    if (recorded || this.unrecorded.has(body.billId)) return recorded;
+    this.unrecorded.add(body.billId);
+    const { region, day, total } = body;
+    fx.write(RECORDS.unrecordedBill.key(body.billId), { region, day, total });
+    fx.emit({ type: 'provider.unrecorded', corr: body.billId, region, day, total });
+    return false;
   }
 
   /** K6's postings: fund → provider (`<bill>.v`), outside cash → provider (`<bill>.h`). */

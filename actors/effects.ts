@@ -150,6 +150,20 @@ export type Fact =
       readonly state: 'paid' | 'refunded';
     }
   | {
+      /** K3, 3201: a POS's daily totals for a region (`corr` `<region>.<day>`), reconciled. */
+      readonly type: 'provider.reconciliation';
+      readonly corr: string;
+      readonly state: 'agreed' | 'differed';
+    }
+  | {
+      /** K3, 3202: a bill a POS says it settled that the treatment region never paid for. */
+      readonly type: 'provider.unrecorded';
+      readonly corr: string;
+      readonly region: string;
+      readonly day: number;
+      readonly total: Fen;
+    }
+  | {
       /** F2b, K4: a province cleared a month between its regions (Σ gross obligations). */
       readonly type: 'clearing.provincial';
       readonly corr: string;

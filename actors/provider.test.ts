@@ -143,3 +143,77 @@ describe('K6: the treatment region pays its provider within the settle', () => {
     expect(net.book('510100').providers.get('B-4')?.state).toBe('paid');
   });
 });
+
+describe("K3: a POS reconciles each day's settled bills with their treatment region", () => {
+  /** The day the Net's clock is on (it starts at the protocol's start date). */
+  const DAY = 20_250_929;
+
+  function settledDay(): Net {
+    const net = new Net(PEOPLE);
+    net.presettle(visit('B-1', '510100'));
+    net.settle('B-1', 'pat');
+    net.presettle(visit('B-2', '510100'));
+    net.settle('B-2', 'pat');
+    return net;
+  }
+  const answers = (net: Net, corr: string) =>
+    net.inbox
+      .filter((m) => m.corr === corr && m.kind.startsWith('provider.'))
+      .map((m) => [m.kind, m.body]);
+
+  it("K3: totals that match the region's payments of the day are agreed (3201), once", () => {
+    const net = settledDay();
+    const body = { region: '510100', day: DAY, count: 2, total: 60_000n };
+    net.fromApp('province.51', 'provider.totals', 'R1', body);
+    net.fromApp('province.51', 'provider.totals', 'R1', { ...body, count: 9 });
+    expect(answers(net, 'R1')).toEqual([
+      ['provider.totalsAgreed', { region: '510100', day: DAY }],
+      ['provider.totalsAgreed', { region: '510100', day: DAY }],
+    ]);
+    expect(net.book('510100').reconciliations.get(`510100.${DAY}`)).toMatchObject({
+      state: 'agreed',
+      count: 2,
+    });
+  });
+
+  it("K3: totals that differ get the region's own figures; each detail (3202) is found, and a bill settled at the POS and never recorded is named", () => {
+    const net = settledDay();
+    const body = { region: '510100', day: DAY, count: 3, total: 90_000n };
+    net.fromApp('province.51', 'provider.totals', 'R1', body);
+    expect(answers(net, 'R1')).toEqual([
+      ['provider.totalsDiffer', { region: '510100', day: DAY, count: 2, total: 60_000n }],
+    ]);
+    const detail = (billId: string, total = 30_000n) => ({
+      region: '510100',
+      day: DAY,
+      billId,
+      total,
+    });
+    net.fromApp('province.51', 'provider.detail', 'B-1', detail('B-1'));
+    net.fromApp('province.51', 'provider.detail', 'B-X', detail('B-X'));
+    // A duplicate is answered the same and names the bill once.
+    net.fromApp('province.51', 'provider.detail', 'B-X', detail('B-X'));
+    // The right bill with another total was not what the region paid for either.
+    net.fromApp('province.51', 'provider.detail', 'B-2', detail('B-2', 29_999n));
+    expect(answers(net, 'B-1')).toEqual([['provider.detailAgreed', { billId: 'B-1' }]]);
+    expect(answers(net, 'B-X').map(([kind]) => kind)).toEqual([
+      'provider.unrecorded',
+      'provider.unrecorded',
+    ]);
+    expect(answers(net, 'B-2').map(([kind]) => kind)).toEqual(['provider.unrecorded']);
+    expect([...net.book('510100').unrecorded].sort()).toEqual(['B-2', 'B-X']);
+    expect(net.facts('provider.unrecorded', 'B-X')).toEqual([
+      { type: 'provider.unrecorded', corr: 'B-X', region: '510100', day: DAY, total: 30_000n },
+    ]);
+    // Nothing moved: reconciliation reads the payments, it does not change them.
+    expect(net.postings().filter((p) => p.corr.startsWith('B-X'))).toEqual([]);
+  });
+
+  it("K3: a region of another province is not this province's to reconcile", () => {
+    const net = settledDay();
+    const body = { region: '320500', day: DAY, count: 0, total: 0n };
+    net.fromApp('province.51', 'provider.totals', 'R2', body);
+    expect(answers(net, 'R2')).toEqual([]);
+    expect(net.book('510100').reconciliations.size).toBe(0);
+  });
+});

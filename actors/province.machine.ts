@@ -11,7 +11,7 @@ import type { Envelope, Reason } from '../protocol/index.ts';
 import { isReason } from '../protocol/index.ts';
 import type { AccountBook } from './account_book.ts';
 import { provinceAddress } from './addresses.ts';
-import { type CivilDate, monthKeyOf } from './calendar.ts';
+import { type CivilDate, dateKeyOf, monthKeyOf } from './calendar.ts';
 import type { Effects } from './effects.ts';
 import { type BillState, provinceLineOf, type TxnState } from './records.ts';
 import { provinceOfRegion } from './regions.ts';
@@ -33,6 +33,8 @@ export const PROVINCE_KINDS = [
   'aid.refund',
   'provider.pay',
   'provider.refund',
+  'provider.totals',
+  'provider.detail',
   'tax.claim',
   'tax.confirm',
   'tax.release',
@@ -263,9 +265,9 @@ export const provinceMachine = setup({
     releaseAid: settleShare(AID_MOVES, 'reserved', (book, id, fx) => book.releaseAid(id, fx)),
     refundAid: settleShare(AID_MOVES, 'committed', (book, id, fx) => book.refundAid(id, fx)),
     /** K6: pay the provider of a region of this province for a settled bill, once. */
-    payProvider: on('provider.pay', ({ env, book, fx }) => {
+    payProvider: on('provider.pay', ({ env, book, fx, date }) => {
       if (provinceAddress(provinceOfRegion(env.body.treatmentRegion)) !== env.to) return;
-      book.payProvider(env.corr, env.body, env.from, fx);
+      book.payProvider(env.corr, env.body, env.from, dateKeyOf(date), fx);
       if (book.providers.get(env.corr)?.owner !== env.from) return;
       fx.send(env.from, 'provider.paid', env.corr, { billId: env.corr });
     }),
@@ -273,6 +275,27 @@ export const provinceMachine = setup({
       book.refundProvider(env.corr, env.from, fx);
       if (book.providers.get(env.corr)?.owner !== env.from) return;
       fx.send(env.from, 'provider.refunded', env.corr, { billId: env.corr });
+    }),
+    /** K3, 3201: a POS's totals of a day in one of this province's regions. */
+    reconcileTotals: on('provider.totals', ({ env, book, fx }) => {
+      const { region, day } = env.body;
+      if (provinceAddress(provinceOfRegion(region)) !== env.to) return;
+      const record = book.reconcileTotals(env.body, fx);
+      if (record.state === 'agreed')
+        fx.send(env.from, 'provider.totalsAgreed', env.corr, { region, day });
+      else {
+        const { count, total } = record;
+        fx.send(env.from, 'provider.totalsDiffer', env.corr, { region, day, count, total });
+      }
+    }),
+    /** K3, 3202: one bill of a day whose totals differed. */
+    reconcileDetail: on('provider.detail', ({ env, book, fx }) => {
+      const { billId, region } = env.body;
+      if (provinceAddress(provinceOfRegion(region)) !== env.to) return;
+      const kind = book.reconcileDetail(env.body, fx)
+        ? 'provider.detailAgreed'
+        : 'provider.unrecorded';
+      fx.send(env.from, kind, env.corr, { billId });
     }),
     /** F4: claim the person-year (C4) for this payment, or say why not. */
     claimContribution: on('tax.claim', ({ env, book, fx, date }) => {
@@ -400,6 +423,8 @@ export const provinceMachine = setup({
     'aid.refund': { actions: 'refundAid' },
     'provider.pay': { actions: 'payProvider' },
     'provider.refund': { actions: 'refundProvider' },
+    'provider.totals': { actions: 'reconcileTotals' },
+    'provider.detail': { actions: 'reconcileDetail' },
     'tax.claim': { actions: 'claimContribution' },
     'tax.confirm': { actions: 'confirmContribution' },
     'tax.release': { actions: 'releaseContribution' },

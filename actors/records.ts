@@ -86,6 +86,26 @@ export interface ProviderRecord {
   readonly state: 'paid' | 'refunded';
   /** The bill's shard (the hub): only it may take the payment back. */
   readonly owner: string;
+  /** K3: the Beijing day (YYYYMMDD) it was paid: the day a POS's totals count it on. */
+  readonly day?: number;
+}
+
+/** K3, 3201: a POS's totals of one day in one region, and the region's own. */
+export interface ReconciliationRecord {
+  readonly region: string;
+  readonly day: number;
+  readonly posCount: number;
+  readonly posTotal: Fen;
+  readonly count: number;
+  readonly total: Fen;
+  readonly state: 'agreed' | 'differed';
+}
+
+/** K3, 3202: a bill a POS says was settled that its treatment region never paid for. */
+export interface UnrecordedBill {
+  readonly region: string;
+  readonly day: number;
+  readonly total: Fen;
 }
 
 /** F2b, K4: one month's provincial clearing, as the province cleared it. */
@@ -318,6 +338,14 @@ export const RECORDS = {
   familyAid: kind<AidRecord>()('fa', 'province', text, "a relative's family aid for a bill"),
   providerPayment: kind<ProviderRecord>()('pv', 'province', text, "a bill's provider pay (K6)"),
   fundClaim: kind<ClaimRecord>()('q', 'province', text, "the resident fund's claim (F4)"),
+  /** `<region>.<day>` */
+  providerReconciliation: kind<ReconciliationRecord>()(
+    'rc',
+    'province',
+    text,
+    "a POS's daily totals, reconciled (K3)",
+  ),
+  unrecordedBill: kind<UnrecordedBill>()('ru', 'province', text, 'a bill settled, never paid (K3)'),
   /** The payment holding a person-year (C4); `FREE_PERSON_YEAR` once released. */
   personYear: kind<string>()('c', 'province', personYear, 'the payment holding a person-year'),
   accountDebit: kind<'debited' | Reason>()('d', 'province', text, 'a contribution debit (F4a)'),

@@ -358,6 +358,15 @@ const BODY_SPECS = {
   'provider.paid': { billId: 'id' },
   'provider.refund': { billId: 'id' },
   'provider.refunded': { billId: 'id' },
+  // K3: a provider's POS reconciles each day's settled bills with their treatment region at
+  // 02:00 the next day: totals first (3201, `day` YYYYMMDD); when they differ, each bill (3202),
+  // and the region names a bill it never paid for.
+  'provider.totals': { region: 'id', day: 'count', count: 'count', total: 'amount0' },
+  'provider.totalsAgreed': { region: 'id', day: 'count' },
+  'provider.totalsDiffer': { region: 'id', day: 'count', count: 'count', total: 'amount0' },
+  'provider.detail': { region: 'id', day: 'count', billId: 'id', total: 'amount0' },
+  'provider.detailAgreed': { billId: 'id' },
+  'provider.unrecorded': { billId: 'id' },
   // F4: a resident contribution, from a relative's personal account (C2) or one's own wallet (C3).
   'contribution.pay': {
     payId: 'id',

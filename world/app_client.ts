@@ -11,6 +11,7 @@ import type { Actor, Effects } from '../actors/effects.ts';
 import { UnroutableError } from '../actors/errors.ts';
 import type { AnyEnvelope } from '../protocol/index.ts';
 import type { BillIntent } from './payments.ts';
+import { PosReconciliation } from './pos_reconciliation.ts';
 import { type BindIntent, type Intent, intentId } from './workload.ts';
 
 interface Pending {
@@ -88,6 +89,8 @@ export class AppClient implements Actor {
   >();
   /** F3: answers the POS saw, by kind (a D11 refusal of a re-sent msgid among them). */
   readonly billAnswers = new Map<string, number>();
+  /** K3: the POS's daily reconciliation with its treatment regions. */
+  readonly reconciliation: PosReconciliation;
 
   constructor(
     readonly address: string,
@@ -97,7 +100,9 @@ export class AppClient implements Actor {
      */
     private readonly onAnswer?: (id: string, kind: AnswerKind) => void,
     private readonly behaviour: AppBehaviour = APP_BEHAVIOUR_DEFAULTS,
-  ) {}
+  ) {
+    this.reconciliation = new PosReconciliation(config);
+  }
 
   submit(intent: Intent, now: number, fx: Effects): void {
     this.submitted++;
@@ -135,6 +140,11 @@ export class AppClient implements Actor {
         return this.faceLater(env.body.bindId, env.from, now, fx);
       case 'notice.sms':
         return this.smsArrived(env.body.transferId, env.body.personId, now, fx);
+      case 'provider.totalsAgreed':
+      case 'provider.totalsDiffer':
+      case 'provider.detailAgreed':
+      case 'provider.unrecorded':
+        return this.reconciliation.answer(env, now, fx);
       case 'wallet.received':
       case 'wallet.returned':
         return; // the answer to a receipt: nothing more to do
@@ -144,6 +154,7 @@ export class AppClient implements Actor {
   }
 
   timer(key: string, arg: number, now: number, fx: Effects): void {
+    if (this.reconciliation.timer(key, arg, now, fx)) return;
     if (key.startsWith(FACE)) {
       this.armed.delete(key);
       return this.faceNow(key.slice(FACE.length), fx);
@@ -268,6 +279,7 @@ export class AppClient implements Actor {
     }
     if (step === 'settle' && env.kind === 'bill.settled') {
       if (intent.action === 'timeout') return; // the answer the POS never saw
+      this.reconciliation.settled(intent.billId, intent.treatmentRegion, intent.total, now, fx);
       return next(intent.action === 'cancelAfter' ? 'cancel' : undefined);
     }
     if (step === 'cancel' && env.kind === 'bill.cancelled') return next(undefined);

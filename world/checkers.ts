@@ -85,6 +85,8 @@ export class Checkers implements Outcomes {
   readonly disputes = new Map<string, 'open' | 'resolved'>();
   readonly provincialCleared = new Map<string, Fen>();
   readonly providers = new Map<string, { scope: BillScope; state: 'paid' | 'refunded' }>();
+  readonly reconciliations = new Map<string, 'agreed' | 'differed'>();
+  readonly unrecorded = new Map<string, string>();
   /** F5: every state change of every month's batch, in order. */
   readonly batchHistory: Array<{
     readonly month: number;
@@ -253,6 +255,12 @@ export class Checkers implements Outcomes {
         return;
       case 'provider.payment':
         this.providers.set(event.corr, { scope: event.scope, state: event.state });
+        return;
+      case 'provider.reconciliation':
+        this.reconciliations.set(event.corr, event.state);
+        return;
+      case 'provider.unrecorded':
+        this.unrecorded.set(event.corr, event.region);
         return;
       case 'clearing.provincial':
         this.provincialCleared.set(`${event.month}.province.${event.province}`, event.cleared);

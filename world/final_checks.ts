@@ -22,6 +22,7 @@ import {
   checkClearing,
   checkContributions,
   checkProvincialDone,
+  checkUnrecorded,
   checkWalletLiability,
 } from './payment_checks.ts';
 
@@ -32,6 +33,7 @@ export function finalChecks(input: FinalInput, fail: Fail): void {
   checkRequests(input, fail);
   checkLiabilities(input.parties, fail);
   checkBills(input, fail);
+  checkUnrecorded(input, fail);
   checkContributions(input, fail);
   checkCredits(input.parties, fail);
   checkWalletLiability(input.parties, fail);

@@ -97,6 +97,10 @@ export interface Outcomes {
   readonly providers: ReadonlyMap<string, { scope: BillScope; state: 'paid' | 'refunded' }>;
   /** F2b: provincial batches cleared, by `<month>.<province>`: the gross total each cleared. */
   readonly provincialCleared: ReadonlyMap<string, Fen>;
+  /** K3: POS totals reconciled by `<region>.<day>`: agreed, or differed (details sent). */
+  readonly reconciliations: ReadonlyMap<string, 'agreed' | 'differed'>;
+  /** K3: bills a POS said it settled that their treatment region never paid for, → region. */
+  readonly unrecorded: ReadonlyMap<string, string>;
   /** P4: monthly credits booked. */
   readonly credits: number;
   /** W1: wallets their holders opened during the run. */
@@ -247,6 +251,8 @@ export function outcomesFromRecords(
     disputes: new Map(),
     provincialCleared: new Map(),
     providers: new Map(),
+    reconciliations: new Map(),
+    unrecorded: new Map(),
     credits: 0,
     opened: 0,
     orphaned: new Map(),
@@ -282,6 +288,8 @@ export function outcomesFromRecords(
       },
       provincialBatch: (month, batch) =>
         o.provincialCleared.set(`${month}.${actor.address}`, batch.cleared),
+      providerReconciliation: (id, record) => o.reconciliations.set(id, record.state),
+      unrecordedBill: (id, bill) => o.unrecorded.set(id, bill.region),
     });
     o.credits += creditsOf(actor.store.durable);
   }

@@ -117,6 +117,20 @@ function billDisagreement(
   return undefined;
 }
 
+/**
+ * K3: a bill of this run that a POS heard settled and its treatment region reconciled as never
+ * paid for. (A bill id no run started is a faulty POS's claim: counted, not a violation.)
+ */
+export function checkUnrecorded(input: FinalInput, fail: Fail): void {
+  const named: string[] = [];
+  for (const [billId, region] of input.outcomes.unrecorded)
+    if (input.outcomes.bills.has(billId)) named.push(`${billId} in ${region}`);
+  if (named.length > 0) {
+    const what = `${named.length} bill(s) settled at the POS and never recorded (K3)`;
+    fail('clearing', `${what}: ${named.sort().slice(0, 5).join(', ')}`);
+  }
+}
+
 /** F4: every accepted payment is paid or rejected, and the resident fund agrees. */
 export function checkContributions(input: FinalInput, fail: Fail): void {
   const { outcomes, parties } = input;

@@ -122,6 +122,12 @@ export function countOutcomes(outcomes: Outcomes, options: CountOptions): Tally 
     bump(tally, `provider.${scope}.paid`);
     if (state === 'refunded') bump(tally, `provider.${scope}.refunded`);
   }
+  // K3: a POS's daily totals per treatment region, agreed or explained bill by bill, and any
+  // bill a POS settled that its region never recorded.
+  counts['provider.reconcile.agreed'] = 0;
+  counts['provider.reconcile.differed'] = 0;
+  for (const state of outcomes.reconciliations.values()) bump(tally, `provider.reconcile.${state}`);
+  counts['provider.reconcile.unrecorded'] = outcomes.unrecorded.size;
   for (const state of BATCH_STATES) counts[`clearing.national.${state.toLowerCase()}`] = 0;
   for (const state of outcomes.batchStates.values())
     bump(tally, `clearing.national.${state.toLowerCase()}`);
@@ -330,6 +336,10 @@ function paymentLines(result: RunResult): string[] {
   return [
     `  providers paid by their treatment region (K6): ${providers('paid')}, ` +
       `${providers('refunded')} of them taken back`,
+    `  POS days reconciled with their regions (K3): ` +
+      `${result.counts['provider.reconcile.agreed'] ?? 0} agreed, ` +
+      `${result.counts['provider.reconcile.differed'] ?? 0} explained bill by bill; ` +
+      `${result.counts['provider.reconcile.unrecorded'] ?? 0} bill(s) never recorded`,
     `  contributions: paid ${sum('paid')}, rejected ${sum('rejected')}, refused ${sum('refused')}`,
     `  wallets opened by their holders (W1): ${result.counts['open.local.opened'] ?? 0}`,
     `  monthly clearing batches (F5): ${batches.join(', ') || 'none'}; between regions of a ` +

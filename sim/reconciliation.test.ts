@@ -1,0 +1,94 @@
+// K3 on the simulated network: every POS reconciles each day's settled bills with their
+// treatment regions at 02:00 the next day, and a bill a POS says it settled that its region
+// never paid for is named by the region and fails the run's clearing check.
+import { describe, expect, it } from 'vitest';
+
+import { APP_ADDRESS, provinceAddress } from '../actors/addresses.ts';
+import { provinceOfRegion } from '../actors/regions.ts';
+import { encodeEnvelope } from '../protocol/index.ts';
+import { countOutcomes } from '../world/result.ts';
+import { scenarioFrom } from '../world/scenario.ts';
+import { Simulation } from './simulation.ts';
+
+const SMALL = {
+  topology: { provinces: 4, regionsPerProvinceMax: 3 },
+  population: { wallets: 3_000 },
+  workload: { transfers: 200, bills: 600, contributions: 0, binds: 0, revokes: 0 },
+  faults: [],
+};
+
+/** A POS's 3202 detail, sent at the start of the run, for a bill in a region. */
+function forgeDetail(sim: Simulation, billId: string, region: string): void {
+  const to = provinceAddress(provinceOfRegion(region));
+  const frame = encodeEnvelope({
+    v: 1,
+    id: `forged-${billId}`,
+    kind: 'provider.detail',
+    from: APP_ADDRESS,
+    to,
+    corr: billId,
+    sentAt: 0,
+    body: { region, day: 20_250_929, billId, total: 100n },
+  });
+  sim.network.send(APP_ADDRESS, to, frame);
+}
+
+function counts(sim: Simulation): Record<string, number> {
+  return countOutcomes(sim.checkers, { pending: false, requireReceipt: true }).counts;
+}
+
+describe('K3: daily reconciliation between the POS and the treatment regions', () => {
+  it('K3: every region-day with settled bills is reconciled, agreed or explained bill by bill, and none is unrecorded', () => {
+    // A province is down over the next day's 02:00: the POS retries until it answers.
+    const [first] = new Simulation(scenarioFrom(SMALL)).world.topology.provinces;
+    const node = provinceAddress(first!.code);
+    const crash = { type: 'crash', at: 25 * 3_600_000, duration: '2h', node };
+    const sim = new Simulation(scenarioFrom({ ...SMALL, faults: [crash] })).run();
+    const c = counts(sim);
+    expect(c['provider.reconcile.agreed']).toBeGreaterThan(0);
+    expect(c['provider.reconcile.unrecorded']).toBe(0);
+    expect(sim.app.reconciliation.open).toBe(0);
+    // Every day with a settled bill in a region was reconciled for that region.
+    const paidDays = new Set<string>();
+    for (const [address, host] of sim.hosts) {
+      if (!address.startsWith('province.')) continue;
+      for (const [key, value] of host.store.durable) {
+        const payment = value as { treatmentRegion: string; day?: number };
+        if (key.startsWith('pv:') && payment.day !== undefined)
+          paidDays.add(`${payment.treatmentRegion}.${payment.day}`);
+      }
+    }
+    const reconciled = c['provider.reconcile.agreed']! + c['provider.reconcile.differed']!;
+    expect(reconciled).toBe(paidDays.size);
+    expect([...sim.checkers.results].filter(([, r]) => !r.ok)).toEqual([]);
+  });
+
+  it('K3: a bill of the run that a POS says it settled in a region that never paid for it is named, and fails the clearing check', () => {
+    const sim = new Simulation(scenarioFrom(SMALL));
+    const bill = sim.world.workload.find((i) => i.kind === 'bill');
+    if (bill?.kind !== 'bill') throw new Error('the workload has no bill');
+    const { billId } = bill;
+    // A region of another province than the bill's treatment region: it paid no provider for it.
+    const region = sim.world.topology.provinces
+      .flatMap((p) => p.regions.map((r) => r.code))
+      .find((code) => provinceOfRegion(code) !== provinceOfRegion(bill.treatmentRegion))!;
+    forgeDetail(sim, billId, region);
+    sim.run();
+    expect(counts(sim)['provider.reconcile.unrecorded']).toBe(1);
+    expect(sim.checkers.results.get('clearing')).toMatchObject({
+      ok: false,
+      detail: expect.stringContaining(
+        `1 bill(s) settled at the POS and never recorded (K3): ${billId} in ${region}`,
+      ),
+    });
+  });
+
+  it("K3: a faulty POS's detail for a bill no one started is named and counted, and breaks nothing", () => {
+    const sim = new Simulation(scenarioFrom(SMALL));
+    const region = sim.world.topology.provinces[0]!.regions[0]!.code;
+    forgeDetail(sim, 'NEVER', region);
+    sim.run();
+    expect(counts(sim)['provider.reconcile.unrecorded']).toBe(1);
+    expect([...sim.checkers.results].filter(([, r]) => !r.ok)).toEqual([]);
+  });
+});

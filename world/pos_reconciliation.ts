@@ -1,0 +1,154 @@
+// K3: the providers' side of daily reconciliation (3201/3202). Each POS keeps the bills it heard
+// settled, per treatment region and Beijing day; at 02:00 the next day it sends the region's
+// province the day's count and total (3201). If the region's own figures differ, it sends each
+// of the day's bills (3202), and the region says which it paid for and names any it never did.
+// Every message is retried until answered, like the POS's bill steps.
+import { provinceAddress } from '../actors/addresses.ts';
+import { retryDelayMs } from '../actors/backoff.ts';
+import { Calendar, dateKeyOf, parseDate } from '../actors/calendar.ts';
+import type { ProtocolConfig } from '../actors/config.ts';
+import type { Effects } from '../actors/effects.ts';
+import { provinceOfRegion } from '../actors/regions.ts';
+import type { AnyEnvelope, Fen } from '../protocol/index.ts';
+
+const DAY_MS = 86_400_000;
+/** DOMAIN §4.4: daily reconciliation at 02:00 (ASSUMPTION there). */
+const RECONCILE_HOUR = 2;
+
+/** The timers this part of the POS arms, by key prefix. */
+const RECONCILE_TIMERS = { day: 'rcd:', totals: 'rct:', detail: 'rcb:' } as const;
+
+interface RegionDay {
+  readonly region: string;
+  readonly day: number;
+  /** The day's settled bills: id → total. */
+  readonly bills: Map<string, Fen>;
+  /** Totals sent and not yet answered (attempt), or, once they differed, details open. */
+  attempt: number;
+  phase: 'collecting' | 'totals' | 'details';
+}
+
+export class PosReconciliation {
+  private readonly calendar: Calendar;
+  /** By `<region>.<day>`. */
+  private readonly days = new Map<string, RegionDay>();
+  /** Details sent and not yet answered: bill id → its region-day and attempt. */
+  private readonly details = new Map<string, { key: string; attempt: number }>();
+  /** Days whose 02:00 timer is armed. */
+  private readonly armed = new Set<number>();
+
+  constructor(private readonly config: ProtocolConfig) {
+    this.calendar = new Calendar(parseDate(config.startDate));
+  }
+
+  /** Region-days still being reconciled: open work for quiescence. */
+  get open(): number {
+    return this.days.size;
+  }
+
+  /** The POS heard `bill.settled`: count the bill on today's totals for its region. */
+  settled(billId: string, region: string, total: Fen, now: number, fx: Effects): void {
+    const day = dateKeyOf(this.calendar.dateAt(now));
+    const key = `${region}.${day}`;
+    const known = this.days.get(key);
+    if (known !== undefined && known.phase !== 'collecting') return; // the day is closed
+    const entry = known ?? { region, day, bills: new Map(), attempt: 0, phase: 'collecting' };
+    entry.bills.set(billId, total);
+    this.days.set(key, entry);
+    const index = this.calendar.dayAt(now);
+    if (!this.armed.has(index)) {
+      this.armed.add(index);
+      fx.timer(RECONCILE_TIMERS.day + index, (index + 1) * DAY_MS + RECONCILE_HOUR * 3_600_000, 0);
+    }
+  }
+
+  /** Whether this part of the POS owns the timer; if so it has handled it. */
+  timer(key: string, arg: number, now: number, fx: Effects): boolean {
+    if (key.startsWith(RECONCILE_TIMERS.day)) {
+      const index = Number(key.slice(RECONCILE_TIMERS.day.length));
+      this.armed.delete(index);
+      const day = dateKeyOf(this.calendar.dateAt(index * DAY_MS));
+      for (const [dayKey, entry] of this.days) {
+        if (entry.day !== day || entry.phase !== 'collecting') continue;
+        entry.phase = 'totals';
+        this.sendTotals(dayKey, entry, now, fx);
+      }
+      return true;
+    }
+    if (key.startsWith(RECONCILE_TIMERS.totals)) {
+      const dayKey = key.slice(RECONCILE_TIMERS.totals.length);
+      const entry = this.days.get(dayKey);
+      if (entry?.phase === 'totals' && entry.attempt === arg) {
+        entry.attempt++;
+        this.sendTotals(dayKey, entry, now, fx);
+      }
+      return true;
+    }
+    if (key.startsWith(RECONCILE_TIMERS.detail)) {
+      const billId = key.slice(RECONCILE_TIMERS.detail.length);
+      const open = this.details.get(billId);
+      if (open !== undefined && open.attempt === arg) {
+        open.attempt++;
+        this.sendDetail(billId, now, fx);
+      }
+      return true;
+    }
+    return false;
+  }
+
+  /** The region's answer to totals or to a detail. */
+  answer(env: AnyEnvelope, now: number, fx: Effects): void {
+    switch (env.kind) {
+      case 'provider.totalsAgreed':
+      case 'provider.totalsDiffer': {
+        const dayKey = `${env.body.region}.${env.body.day}`;
+        const entry = this.days.get(dayKey);
+        if (entry?.phase !== 'totals') return; // a duplicate answer
+        fx.cancelTimer(RECONCILE_TIMERS.totals + dayKey);
+        if (env.kind === 'provider.totalsAgreed') {
+          this.days.delete(dayKey);
+          return;
+        }
+        entry.phase = 'details';
+        for (const billId of entry.bills.keys()) {
+          this.details.set(billId, { key: dayKey, attempt: 0 });
+          this.sendDetail(billId, now, fx);
+        }
+        return;
+      }
+      case 'provider.detailAgreed':
+      case 'provider.unrecorded': {
+        const open = this.details.get(env.body.billId);
+        if (open === undefined) return;
+        this.details.delete(env.body.billId);
+        fx.cancelTimer(RECONCILE_TIMERS.detail + env.body.billId);
+        const entry = this.days.get(open.key);
+        entry?.bills.delete(env.body.billId);
+        if (entry !== undefined && entry.bills.size === 0) this.days.delete(open.key);
+        return;
+      }
+    }
+  }
+
+  private sendTotals(dayKey: string, entry: RegionDay, now: number, fx: Effects): void {
+    let total = 0n;
+    for (const fen of entry.bills.values()) total += fen;
+    const { region, day } = entry;
+    const body = { region, day, count: entry.bills.size, total };
+    fx.send(provinceAddress(provinceOfRegion(region)), 'provider.totals', dayKey, body);
+    const delay = retryDelayMs(this.config, dayKey, entry.attempt);
+    fx.timer(RECONCILE_TIMERS.totals + dayKey, now + delay, entry.attempt);
+  }
+
+  private sendDetail(billId: string, now: number, fx: Effects): void {
+    const open = this.details.get(billId);
+    const entry = open === undefined ? undefined : this.days.get(open.key);
+    if (open === undefined || entry === undefined) return;
+    const total = entry.bills.get(billId) ?? 0n;
+    const { region, day } = entry;
+    const body = { region, day, billId, total };
+    fx.send(provinceAddress(provinceOfRegion(region)), 'provider.detail', billId, body);
+    const delay = retryDelayMs(this.config, billId, open.attempt);
+    fx.timer(RECONCILE_TIMERS.detail + billId, now + delay, open.attempt);
+  }
+}
