@@ -425,6 +425,8 @@ export class AccountBook {
       remainder: body.total - split.fundPay - split.acctPay,
       state: 'reserved',
       reason: undefined,
+      // E1: only an employee (EBMI) has a personal account; a resident's fund is URRBMI's.
+      ...(account === undefined ? { resident: true as const } : {}),
       ...owner,
     };
     if (account !== undefined)
@@ -444,7 +446,12 @@ export class AccountBook {
     this.moveShare('pay', bill.personId, bill.acctPay, `${billId}.a`, fx);
     const share = this.skipsFundShare ? bill.acctPay : bill.fundPay + bill.acctPay;
     const toPool = this.toNationalPool(bill.insuredRegion, bill.treatmentRegion, share);
-    this.movePool(bill.insuredRegion, toPool, `${billId}.n`, 1n, 'pay', fx);
+    const from = bill.resident === true ? 'residentFund' : 'fund';
+    this.movePool(bill.insuredRegion, toPool, `${billId}.n`, 1n, 'pay', fx, from);
+    // A resident's fund share inside the province: the resident fund pays it over to the
+    // region's fund, which pays the provider (K6) or the provincial batch (F2b).
+    if (bill.resident === true && toPool === 0n)
+      this.moveResidentShare(bill.insuredRegion, bill.fundPay, `${billId}.e`, 1n, fx);
     this.putBill(billId, { ...bill, state: 'committed', month, ...(toPool ? { toPool } : {}) }, fx);
     this.holds.delete(billId);
   }
@@ -463,7 +470,10 @@ export class AccountBook {
   /** F3 cancel or reversal after settle (2208/2103/2601): the paid shares come back. */
   refundBill(billId: string, fx: Effects): void {
     const bill = this.mustBill(billId, 'committed');
-    this.movePool(bill.insuredRegion, bill.toPool ?? 0n, `${billId}.n`, -1n, 'unpay', fx);
+    const from = bill.resident === true ? 'residentFund' : 'fund';
+    this.movePool(bill.insuredRegion, bill.toPool ?? 0n, `${billId}.n`, -1n, 'unpay', fx, from);
+    if (bill.resident === true && bill.toPool === undefined)
+      this.moveResidentShare(bill.insuredRegion, bill.fundPay, `${billId}.e`, -1n, fx);
     this.moveShare('refund', bill.personId, bill.acctPay, `${billId}.a`, fx);
     this.putBill(billId, { ...bill, state: 'refunded' }, fx);
   }
@@ -554,8 +564,8 @@ export class AccountBook {
     this.putRegion(payer.region, { ...from, contributed, toFunds }, fx);
     // Read after the payer's region is written: it may be the same region.
     const to = this.region(personRegion);
-    const fund = (to.fund ?? 0n) + claim.amount;
-    this.putRegion(personRegion, { ...to, fund }, fx);
+    const residentFund = (to.residentFund ?? 0n) + claim.amount;
+    this.putRegion(personRegion, { ...to, residentFund }, fx);
     this.post(
       fx,
       'receive',
@@ -563,7 +573,7 @@ export class AccountBook {
       `contributed:${payer.region}`,
       'contributed',
       contributed,
-      `fund:${personRegion}`,
+      `resfund:${personRegion}`,
       'fund',
       claim.amount,
     );
@@ -935,16 +945,32 @@ export class AccountBook {
     sign: 1n | -1n,
     op: 'pay' | 'unpay',
     fx: Effects,
+    from: 'fund' | 'residentFund' = 'fund',
   ): void {
     if (amount === 0n) return;
     const region = this.region(code);
-    const fund = (region.fund ?? 0n) - sign * amount;
-    this.putRegion(code, { ...region, fund }, fx);
+    const fund = (region[from] ?? 0n) - sign * amount;
+    this.putRegion(code, { ...region, [from]: fund }, fx);
     this.fund += sign * amount;
     fx.write(RECORDS.poolingFund.key(), this.fund);
-    const own = `fund:${code}`;
+    const own = `${from === 'fund' ? 'fund' : 'resfund'}:${code}`;
     if (sign > 0n) this.post(fx, op, corr, own, 'fund', fund, 'fund', 'fund', amount);
     else this.post(fx, op, corr, 'fund', 'fund', this.fund, own, 'fund', amount);
+  }
+
+  /**
+   * A resident's bill settled (or undone, `sign` −1) inside the province: its fund share moves
+   * from the region's resident fund (URRBMI) to the region's fund (`<bill>.e`).
+   */
+  private moveResidentShare(code: string, amount: Fen, corr: string, sign: 1n | -1n, fx: Effects) {
+    if (amount === 0n) return;
+    const region = this.region(code);
+    const residentFund = (region.residentFund ?? 0n) - sign * amount;
+    const fund = (region.fund ?? 0n) + sign * amount;
+    this.putRegion(code, { ...region, residentFund, fund }, fx);
+    const [resident, own] = [`resfund:${code}`, `fund:${code}`];
+    if (sign > 0n) this.post(fx, 'pay', corr, resident, 'fund', residentFund, own, 'fund', amount);
+    else this.post(fx, 'unpay', corr, own, 'fund', fund, resident, 'fund', amount);
   }
 
   /**

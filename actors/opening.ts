@@ -113,13 +113,16 @@ export function openingRecords(input: OpeningInput): Opening {
       settlement.set(RECORDS.prepayment.key(province), { size: prepayment, balance: prepayment });
       clearingAccount += prepayment;
       openingFunds += fund + prepayment;
-      // F2b: each pooling region's own fund, sized the same way from its insured.
-      for (const [region, insuredHere] of insuredByRegion(residents)) {
+      // F2b: each pooling region's own funds, employee (EBMI) and resident (URRBMI), sized
+      // the same way from their insured.
+      for (const [region, { employees, residentsHere }] of insuredByRegion(residents)) {
         const key = RECORDS.region.key(region);
         const record = (own.get(key) as RegionRecord | undefined) ?? { source: 0n, due: 0n };
-        const regionFund = insuredHere * funds.fundFenPerInsured;
-        own.set(key, { ...record, fund: regionFund, fundOpened: regionFund });
-        openingFunds += regionFund;
+        const fund = employees * funds.fundFenPerInsured;
+        const residentFund = residentsHere * funds.fundFenPerInsured;
+        const opened = { fund, fundOpened: fund, residentFund, residentFundOpened: residentFund };
+        own.set(key, { ...record, ...opened });
+        openingFunds += fund + residentFund;
       }
     }
     records.set(provinceAddress(province), own);
@@ -130,11 +133,16 @@ export function openingRecords(input: OpeningInput): Opening {
   return { records, openingTotal, openingFunds, openingClearing: clearingAccount };
 }
 
-/** How many of a province's people are insured, per pooling region, in code order. */
-function insuredByRegion(residents: readonly OpeningPerson[]): Array<[string, bigint]> {
-  const counts = new Map<string, bigint>();
-  for (const p of residents) {
-    if (p.enrolled) counts.set(p.region, (counts.get(p.region) ?? 0n) + 1n);
+/** How many of a province's people are insured, per pooling region and scheme, in code order. */
+function insuredByRegion(
+  people: readonly OpeningPerson[],
+): Array<[string, { employees: bigint; residentsHere: bigint }]> {
+  const counts = new Map<string, { employees: bigint; residentsHere: bigint }>();
+  for (const p of people) {
+    if (!p.enrolled) continue;
+    const known = counts.get(p.region) ?? { employees: 0n, residentsHere: 0n };
+    if (p.ebmi) counts.set(p.region, { ...known, employees: known.employees + 1n });
+    else counts.set(p.region, { ...known, residentsHere: known.residentsHere + 1n });
   }
   return [...counts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }

@@ -1049,13 +1049,13 @@ describe("C2, C3: who pays a relative's contribution, and how", () => {
       ]);
       // Paid, it is the resident fund's of the person's region (Mianyang), not the payer's.
       expect(net.postings('C-1.r').map((p) => [p.op, p.debit, p.credit, p.amount])).toEqual([
-        ['receive', 'contributed:510100', 'fund:510700', 42_000n],
+        ['receive', 'contributed:510100', 'resfund:510700', 42_000n],
       ]);
       expect(net.book('510100').regions.get('510100')).toMatchObject({
         contributed: 0n,
         toFunds: 42_000n,
       });
-      expect(net.book('510700').regions.get('510700')?.fund).toBe(42_000n);
+      expect(net.book('510700').regions.get('510700')?.residentFund).toBe(42_000n);
       expect(net.book('510700').claims.get('C-1')).toMatchObject({
         personId: 'par',
         year: 2026,

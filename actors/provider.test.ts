@@ -22,6 +22,15 @@ const PEOPLE: readonly Person[] = [
   },
   // Someone in Suzhou, so that Jiangsu's province is on the network.
   { id: 'sz', region: '320500', ebmi: true, balance: 0n, name: '周敏', idNo: '320500198108088888' },
+  // A resident (URRBMI) of Mianyang: no personal account (E1).
+  {
+    id: 'res',
+    region: '510700',
+    ebmi: false,
+    name: '王芳',
+    idNo: '510700195503033333',
+    filedTo: ['32'],
+  },
 ];
 
 const visit = (billId: string, treatmentRegion: string): BillRequest => ({
@@ -141,6 +150,45 @@ describe('K6: the treatment region pays its provider within the settle', () => {
     net.enqueue({ ...refund, from: 'wallet.99' });
     net.deliver();
     expect(net.book('510100').providers.get('B-4')?.state).toBe('paid');
+  });
+});
+
+describe("D2: a resident's fund share comes from the region's resident fund (URRBMI)", () => {
+  const residentVisit = (billId: string, treatmentRegion: string): BillRequest => ({
+    ...visit(billId, treatmentRegion),
+    personId: 'res',
+  });
+
+  it("D2: a resident's local bill: the resident fund pays the fund share over to the region's fund, which pays the provider; a reversal gives it back", () => {
+    const net = new Net(PEOPLE);
+    net.presettle(residentVisit('B-7', '510700'));
+    net.settle('B-7', 'res');
+    const bill = net.book('510700').bills.get('B-7')!;
+    expect(bill).toMatchObject({ resident: true, acctPay: 0n, state: 'committed' });
+    expect(bill.fundPay).toBeGreaterThan(0n);
+    expect(net.postings('B-7.e').map((p) => [p.op, p.debit, p.credit, p.amount])).toEqual([
+      ['pay', 'resfund:510700', 'fund:510700', bill.fundPay],
+    ]);
+    expect(net.book('510700').regions.get('510700')).toMatchObject({
+      residentFund: -bill.fundPay,
+      fund: 0n,
+      advanced: bill.fundPay,
+    });
+    net.reverse('B-7', 'res');
+    expect(net.book('510700').regions.get('510700')).toMatchObject({ residentFund: 0n, fund: 0n });
+  });
+
+  it("D2: a resident's bill in another province: the resident fund passes the fund share to the province's pool", () => {
+    const net = new Net(PEOPLE);
+    net.presettle(residentVisit('B-8', '320500'));
+    net.settle('B-8', 'res');
+    const bill = net.book('510700').bills.get('B-8')!;
+    expect(bill.toPool).toBe(bill.fundPay);
+    expect(net.postings('B-8.n').map((p) => [p.op, p.debit, p.credit, p.amount])).toEqual([
+      ['pay', 'resfund:510700', 'fund', bill.fundPay],
+    ]);
+    expect(net.book('510700').regions.get('510700')?.residentFund).toBe(-bill.fundPay);
+    expect(net.book('510700').fund).toBe(bill.fundPay);
   });
 });
 

@@ -62,6 +62,13 @@ export interface RegionRecord {
   /** What the fund opened with: the records-only audit of the fund starts from it. */
   readonly fundOpened?: Fen;
   /**
+   * The region's resident fund (URRBMI): resident contributions come in (C2, F4a), residents'
+   * fund shares go out at the settle (F3). `fund` is then the employee fund (EBMI), which also
+   * takes in account shares and pays providers and clearing.
+   */
+  readonly residentFund?: Fen;
+  readonly residentFundOpened?: Fen;
+  /**
    * Personal-account money of this region's people passed on to a pooling fund (≥ 0): bills'
    * account shares and family aid (F3), relatives' resident contributions (F4a). A counter, like
    * `source`, that keeps the people's ledger double-entry when money leaves it.
@@ -180,6 +187,8 @@ export interface BillRecord extends ShareHold {
    * the province's pool for national clearing (F5), given back if the bill is undone.
    */
   readonly toPool?: Fen;
+  /** A resident's (URRBMI) bill: its fund share comes from the region's resident fund. */
+  readonly resident?: true;
 }
 
 /**

@@ -177,7 +177,7 @@ describe('F5: the monthly clearing batch', () => {
       if (!address.startsWith('province.')) continue;
       funds += host.store.durable.get('f:fund') as bigint;
       for (const region of records<RegionRecord>(sim, address, 'r:').values()) {
-        funds += region.fund ?? 0n;
+        funds += (region.fund ?? 0n) + (region.residentFund ?? 0n);
         contributions += region.toFunds ?? 0n;
         advanced += region.advanced ?? 0n;
       }

@@ -52,7 +52,10 @@ export interface Parties {
   toFunds: Fen;
   /** K6: what the regions' funds advanced to their providers (repaid by clearing). */
   advanced: Fen;
-  /** Each pooling region's fund as its record holds it, and what it opened with. */
+  /**
+   * Each pooling region's funds as its record holds them, and what each opened with: the
+   * employee fund by region code, the resident fund by `<code>/resident`.
+   */
   readonly regionFunds: Map<string, { readonly fund: Fen; readonly opened: Fen }>;
   /** K6: the treatment regions' payments to providers, by bill id. */
   readonly providers: Map<string, ProviderRecord>;
@@ -109,11 +112,17 @@ export function readParties(actors: Iterable<DurableView>): Parties {
       txn: (id, txn) => parties.txn.set(id, txn),
       region: (code, region) => {
         parties.due.set(code, region.due);
-        parties.funds += region.fund ?? 0n;
+        parties.funds += (region.fund ?? 0n) + (region.residentFund ?? 0n);
         parties.toFunds += region.toFunds ?? 0n;
         parties.advanced += region.advanced ?? 0n;
         const [fund, opened] = [region.fund ?? 0n, region.fundOpened ?? 0n];
         if (fund !== 0n || opened !== 0n) parties.regionFunds.set(code, { fund, opened });
+        const [resident, residentOpened] = [
+          region.residentFund ?? 0n,
+          region.residentFundOpened ?? 0n,
+        ];
+        if (resident !== 0n || residentOpened !== 0n)
+          parties.regionFunds.set(`${code}/resident`, { fund: resident, opened: residentOpened });
       },
       provincialLine: (id, line) => parties.lines.set(id, line),
       provincialBatch: (month, batch) => {

@@ -290,9 +290,15 @@ function checkFundAudit(parties: Parties, fail: Fail): void {
     provinceOfRegion(payer) !== provinceOfRegion(payee);
   for (const bill of parties.bills.values()) {
     if (bill.state !== 'committed') continue;
-    add(expected, bill.insuredRegion, bill.acctPay);
-    if (national(bill.insuredRegion, bill.treatmentRegion))
-      add(expected, bill.insuredRegion, -(bill.fundPay + bill.acctPay));
+    const region = bill.insuredRegion;
+    const crosses = national(region, bill.treatmentRegion);
+    // A resident has no account (E1): the resident fund pays the fund share, to the pool or
+    // over to the region's fund.
+    add(expected, region, bill.acctPay);
+    if (bill.resident === true) {
+      add(expected, `${region}/resident`, -bill.fundPay);
+      if (!crosses) add(expected, region, bill.fundPay);
+    } else if (crosses) add(expected, region, -(bill.fundPay + bill.acctPay));
   }
   for (const aid of parties.aids.values()) {
     if (aid.state !== 'committed') continue;
@@ -300,7 +306,7 @@ function checkFundAudit(parties: Parties, fail: Fail): void {
   }
   for (const claim of parties.claims.values())
     if (claim.state === 'paid' && claim.fundRegion !== undefined)
-      add(expected, claim.fundRegion, claim.amount);
+      add(expected, `${claim.fundRegion}/resident`, claim.amount);
   for (const payment of parties.providers.values())
     if (payment.state === 'paid')
       add(expected, payment.treatmentRegion, (payment.national ?? 0n) - payment.paid);

@@ -51,7 +51,7 @@ export function recount(actors: Iterable<DurableView>): Recount {
         income += region.income ?? 0n;
         contributed += region.contributed ?? 0n;
         // F2b: the region's pooling fund (outside the people's ledger, like the province's).
-        fund += region.fund ?? 0n;
+        fund += (region.fund ?? 0n) + (region.residentFund ?? 0n);
         // K6: what its providers hold, and the cash patients paid them from outside.
         provider += region.provider ?? 0n;
         cash += region.cash ?? 0n;
