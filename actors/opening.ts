@@ -110,6 +110,7 @@ export function openingRecords(input: OpeningInput): Opening {
       const fund = insured * funds.fundFenPerInsured;
       const prepayment = insured * funds.prepaymentFenPerInsured;
       own.set(RECORDS.poolingFund.key(), fund);
+      own.set(RECORDS.poolOpened.key(), fund);
       settlement.set(RECORDS.prepayment.key(province), { size: prepayment, balance: prepayment });
       clearingAccount += prepayment;
       openingFunds += fund + prepayment;

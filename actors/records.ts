@@ -359,6 +359,7 @@ export const RECORDS = {
   personYear: kind<string>()('c', 'province', personYear, 'the payment holding a person-year'),
   accountDebit: kind<'debited' | Reason>()('d', 'province', text, 'a contribution debit (F4a)'),
   poolingFund: kind<Fen>()('f', 'province', only('fund'), "the province's pooling fund (F5)"),
+  poolOpened: kind<Fen>()('fo', 'province', only('pool'), 'what the pooling fund opened with'),
   statementFunded: kind<Fen>()('cs', 'province', month, "a month's statement, funded (F5)"),
   disbursalReceived: kind<Fen>()('cr', 'province', month, "a month's disbursal, received (F5)"),
   creditedMonth: kind<true>()('m', 'province', month, 'a month whose credits are booked (P4)'),

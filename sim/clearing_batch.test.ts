@@ -371,6 +371,11 @@ describe('F2b, K4: provincial clearing between the regions of a province', () =>
     expect(national).toBeGreaterThan(0);
     expect(local).toBeGreaterThan(0);
     expect(parties.regionFunds.size).toBeGreaterThan(0);
+    // Each province's pool is audited too: it funded statements or received disbursals.
+    const pools = [...parties.regionFunds.keys()].filter((k) => k.endsWith('/pool'));
+    expect(pools).toHaveLength(sim.world.topology.provinces.length);
+    expect(parties.poolStatements.size).toBeGreaterThan(0);
+    expect([...parties.regionFunds.keys()].some((k) => k.endsWith('/resident'))).toBe(true);
     expect(sim.checkers.results.get('clearing')).toMatchObject({ ok: true });
   });
 

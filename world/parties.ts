@@ -54,9 +54,12 @@ export interface Parties {
   advanced: Fen;
   /**
    * Each pooling region's funds as its record holds them, and what each opened with: the
-   * employee fund by region code, the resident fund by `<code>/resident`.
+   * employee fund by region code, the resident fund by `<code>/resident`; each province's pool
+   * for national clearing by `<address>/pool`.
    */
   readonly regionFunds: Map<string, { readonly fund: Fen; readonly opened: Fen }>;
+  /** F5: what each pool paid for statements (−) and took in from disbursals (+). */
+  readonly poolStatements: Map<string, Fen>;
   /** K6: the treatment regions' payments to providers, by bill id. */
   readonly providers: Map<string, ProviderRecord>;
   clearingAccount: Fen;
@@ -90,6 +93,7 @@ export function readParties(actors: Iterable<DurableView>): Parties {
     toFunds: 0n,
     advanced: 0n,
     regionFunds: new Map(),
+    poolStatements: new Map(),
     providers: new Map(),
     clearingAccount: 0n,
     batches: new Map(),
@@ -102,7 +106,16 @@ export function readParties(actors: Iterable<DurableView>): Parties {
     visitRecords(actor.store.durable, {
       poolingFund: (_, fund) => {
         parties.funds += fund;
+        const key = `${actor.address}/pool`;
+        parties.regionFunds.set(key, { opened: parties.regionFunds.get(key)?.opened ?? 0n, fund });
       },
+      poolOpened: (_, opened) => {
+        const key = `${actor.address}/pool`;
+        parties.regionFunds.set(key, { fund: parties.regionFunds.get(key)?.fund ?? 0n, opened });
+      },
+      statementFunded: (_, amount) => add(parties.poolStatements, `${actor.address}/pool`, -amount),
+      disbursalReceived: (_, amount) =>
+        add(parties.poolStatements, `${actor.address}/pool`, amount),
       clearingAccount: (_, balance) => {
         parties.clearingAccount = balance;
       },

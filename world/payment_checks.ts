@@ -2,6 +2,7 @@
 // contributions (F4) each at rest and agreed by the insured place or the resident fund; wallet
 // liability per origin region (K9); and monthly clearing (F5, K10) with the pooling funds' own
 // conservation law. world/final_checks.ts runs them with the rest.
+import { provinceAddress } from '../actors/addresses.ts';
 import { Calendar, parseDate } from '../actors/calendar.ts';
 import { buildMatrix, netMultilateral, type Obligation, sumPositions } from '../actors/clearing.ts';
 import { provincialClearingAt } from '../actors/provincial_clearing.ts';
@@ -286,8 +287,10 @@ function checkFunds(parties: Parties, openingFunds: Fen, fail: Fail): void {
 function checkFundAudit(parties: Parties, fail: Fail): void {
   const expected = new Map<string, Fen>();
   for (const [code, { opened }] of parties.regionFunds) add(expected, code, opened);
+  for (const [pool, moved] of parties.poolStatements) add(expected, pool, moved);
   const national = (payer: string, payee: string) =>
     provinceOfRegion(payer) !== provinceOfRegion(payee);
+  const poolOf = (region: string) => `${provinceAddress(provinceOfRegion(region))}/pool`;
   for (const bill of parties.bills.values()) {
     if (bill.state !== 'committed') continue;
     const region = bill.insuredRegion;
@@ -299,17 +302,22 @@ function checkFundAudit(parties: Parties, fail: Fail): void {
       add(expected, `${region}/resident`, -bill.fundPay);
       if (!crosses) add(expected, region, bill.fundPay);
     } else if (crosses) add(expected, region, -(bill.fundPay + bill.acctPay));
+    if (crosses) add(expected, poolOf(region), bill.fundPay + bill.acctPay);
   }
   for (const aid of parties.aids.values()) {
     if (aid.state !== 'committed') continue;
-    add(expected, aid.region, national(aid.region, aid.treatmentRegion) ? 0n : aid.amount);
+    const crosses = national(aid.region, aid.treatmentRegion);
+    add(expected, aid.region, crosses ? 0n : aid.amount);
+    if (crosses) add(expected, poolOf(aid.region), aid.amount);
   }
   for (const claim of parties.claims.values())
     if (claim.state === 'paid' && claim.fundRegion !== undefined)
       add(expected, `${claim.fundRegion}/resident`, claim.amount);
   for (const payment of parties.providers.values())
-    if (payment.state === 'paid')
+    if (payment.state === 'paid') {
       add(expected, payment.treatmentRegion, (payment.national ?? 0n) - payment.paid);
+      add(expected, poolOf(payment.treatmentRegion), -(payment.national ?? 0n));
+    }
   for (const months of parties.provincialBatches.values())
     for (const batch of months.values())
       for (const [code, position] of batch.positions) add(expected, code, position);
