@@ -803,11 +803,21 @@ export class AccountBook {
    * K3, 3201: a POS's totals of one day's settled bills in a region of this province against the
    * region's payments of that day; answered once, the same way again. A bill paid just before
    * midnight and heard settled just after counts on different days: details (3202) explain it.
+   * Undefined, and nothing written, for a day that is not over (`today`, YYYYMMDD).
    */
-  reconcileTotals(body: Envelope<'provider.totals'>['body'], fx: Effects): ReconciliationRecord {
+  reconcileTotals(
+    body: Envelope<'provider.totals'>['body'],
+    today: number,
+    fx: Effects,
+  ): ReconciliationRecord | undefined {
+    // A day not yet over has no totals to reconcile: a POS's early (or forged) figures change
+    // nothing and get no answer.
+    if (body.day >= today) return undefined;
     const key = `${body.region}.${body.day}`;
     const known = this.reconciliations.get(key);
-    if (known !== undefined) return known;
+    // The same figures again get the same answer; other figures are reconciled afresh.
+    if (known !== undefined && known.posCount === body.count && known.posTotal === body.total)
+      return known;
     const ours = this.providerDays.get(key) ?? { count: 0, total: 0n };
     const agreed = ours.count === body.count && ours.total === body.total;
     const record: ReconciliationRecord = {
@@ -881,8 +891,9 @@ export class AccountBook {
 
   /**
    * A personal-account share of a bill (the patient's own, or a relative's family aid) moved
-   * one step: held at pre-settlement, paid at settle (owed to the treatment place: the region's
-   * payable), released when undone before settle, refunded after. One posting under `corr`.
+   * one step: held at pre-settlement, paid at settle (into the account's region's fund, which
+   * owes the treatment place), released when undone before settle, refunded after. One
+   * posting under `corr`.
    */
   private moveShare(step: ShareStep, accountId: string, amount: Fen, corr: string, fx: Effects) {
     if (amount <= 0n) return;

@@ -196,12 +196,14 @@ describe("K3: a POS reconciles each day's settled bills with their treatment reg
   /** The day the Net's clock is on (it starts at the protocol's start date). */
   const DAY = 20_250_929;
 
+  /** Two bills settled on DAY, and the clock on the next day (the day is over). */
   function settledDay(): Net {
     const net = new Net(PEOPLE);
     net.presettle(visit('B-1', '510100'));
     net.settle('B-1', 'pat');
     net.presettle(visit('B-2', '510100'));
     net.settle('B-2', 'pat');
+    net.advance(net.now + 86_400_000);
     return net;
   }
   const answers = (net: Net, corr: string) =>
@@ -213,11 +215,12 @@ describe("K3: a POS reconciles each day's settled bills with their treatment reg
     const net = settledDay();
     const body = { region: '510100', day: DAY, count: 2, total: 60_000n };
     net.fromApp('province.51', 'provider.totals', 'R1', body);
-    net.fromApp('province.51', 'provider.totals', 'R1', { ...body, count: 9 });
+    net.fromApp('province.51', 'provider.totals', 'R1', body);
     expect(answers(net, 'R1')).toEqual([
       ['provider.totalsAgreed', { region: '510100', day: DAY }],
       ['provider.totalsAgreed', { region: '510100', day: DAY }],
     ]);
+    expect(net.facts('provider.reconciliation')).toHaveLength(1);
     expect(net.book('510100').reconciliations.get(`510100.${DAY}`)).toMatchObject({
       state: 'agreed',
       count: 2,
@@ -255,6 +258,24 @@ describe("K3: a POS reconciles each day's settled bills with their treatment reg
     ]);
     // Nothing moved: reconciliation reads the payments, it does not change them.
     expect(net.postings().filter((p) => p.corr.startsWith('B-X'))).toEqual([]);
+  });
+
+  it('K3: totals of a day not yet over change nothing; other figures for a day are reconciled afresh', () => {
+    const net = new Net(PEOPLE);
+    net.presettle(visit('B-1', '510100'));
+    net.settle('B-1', 'pat');
+    // A faulty POS's figures for today: no answer, no record.
+    const early = { region: '510100', day: DAY, count: 0, total: 0n };
+    net.fromApp('province.51', 'provider.totals', 'R0', early);
+    expect(answers(net, 'R0')).toEqual([]);
+    expect(net.book('510100').reconciliations.size).toBe(0);
+    net.advance(net.now + 86_400_000);
+    // Forged figures that agree with nothing do not fix the answer the real POS gets.
+    net.fromApp('province.51', 'provider.totals', 'R0', early);
+    net.fromApp('province.51', 'provider.totals', 'R1', { ...early, count: 1, total: 30_000n });
+    expect(answers(net, 'R0').map(([kind]) => kind)).toEqual(['provider.totalsDiffer']);
+    expect(answers(net, 'R1').map(([kind]) => kind)).toEqual(['provider.totalsAgreed']);
+    expect(net.book('510100').reconciliations.get(`510100.${DAY}`)?.state).toBe('agreed');
   });
 
   it("K3: a region of another province is not this province's to reconcile", () => {

@@ -277,10 +277,11 @@ export const provinceMachine = setup({
       fx.send(env.from, 'provider.refunded', env.corr, { billId: env.corr });
     }),
     /** K3, 3201: a POS's totals of a day in one of this province's regions. */
-    reconcileTotals: on('provider.totals', ({ env, book, fx }) => {
+    reconcileTotals: on('provider.totals', ({ env, book, fx, date }) => {
       const { region, day } = env.body;
       if (provinceAddress(provinceOfRegion(region)) !== env.to) return;
-      const record = book.reconcileTotals(env.body, fx);
+      const record = book.reconcileTotals(env.body, dateKeyOf(date), fx);
+      if (record === undefined) return;
       if (record.state === 'agreed')
         fx.send(env.from, 'provider.totalsAgreed', env.corr, { region, day });
       else {

@@ -227,7 +227,7 @@ export class LoadGenerator implements HostObserver {
       accepted: this.app.accepted,
       acceptedTransfers: this.app.acceptedTransfers,
       refused: this.app.refused,
-      unanswered: this.app.pending.size + this.app.billsOpen,
+      unanswered: this.app.pending.size + this.app.billsOpen + this.app.reconciliation.open,
       firstUnanswered: [...this.app.pending.keys()].slice(0, 5),
       refusals: this.refusals,
       requestsByKind: requestsByKind(this.intents),

@@ -177,7 +177,7 @@ export class Simulation implements HostEnvironment, HostObserver {
       accepted: app.accepted,
       refused: app.refused,
       acceptedTransfers: app.acceptedTransfers,
-      unanswered: app.pending.size + app.billsOpen,
+      unanswered: app.pending.size + app.billsOpen + app.reconciliation.open,
       firstUnanswered: [...app.pending.keys()].slice(0, 5),
     };
   }

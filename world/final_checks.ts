@@ -33,7 +33,7 @@ export function finalChecks(input: FinalInput, fail: Fail): void {
   checkRequests(input, fail);
   checkLiabilities(input.parties, fail);
   checkBills(input, fail);
-  checkUnrecorded(input, fail);
+  checkUnrecorded(input.outcomes, input.parties, fail);
   checkContributions(input, fail);
   checkCredits(input.parties, fail);
   checkWalletLiability(input.parties, fail);

@@ -13,6 +13,7 @@ import { formatFen } from '../protocol/index.ts';
 import { fmtTime } from './faults.ts';
 import { type FinalInput, late, reportStuck } from './final_input.ts';
 import type { Fail } from './invariants.ts';
+import type { Outcomes } from './outcomes.ts';
 import type { Parties } from './parties.ts';
 
 /** F3: every started bill ends (or rests settled), and the insured place and settlement agree. */
@@ -119,13 +120,20 @@ function billDisagreement(
 }
 
 /**
- * K3: a bill of this run that a POS heard settled and its treatment region reconciled as never
- * paid for. (A bill id no run started is a faulty POS's claim: counted, not a violation.)
+ * K3: a settled bill of this run that its treatment region reconciled as never paid for, and
+ * for which no payment of that region stands. (A faulty POS's claim about a bill no run
+ * started, about another region, or one a payment answers after all is counted, not a
+ * violation.)
  */
-export function checkUnrecorded(input: FinalInput, fail: Fail): void {
+export function checkUnrecorded(outcomes: Outcomes, parties: Parties, fail: Fail): void {
   const named: string[] = [];
-  for (const [billId, region] of input.outcomes.unrecorded)
-    if (input.outcomes.bills.has(billId)) named.push(`${billId} in ${region}`);
+  for (const [billId, region] of outcomes.unrecorded) {
+    // Only a bill that rests settled must have a payment (an undone one keeps its refunded one).
+    if (outcomes.bills.get(billId)?.outcome !== 'settled') continue;
+    if (parties.bills.get(billId)?.treatmentRegion !== region) continue;
+    if (parties.providers.get(billId)?.treatmentRegion === region) continue;
+    named.push(`${billId} in ${region}`);
+  }
   if (named.length > 0) {
     const what = `${named.length} bill(s) settled at the POS and never recorded (K3)`;
     fail('clearing', `${what}: ${named.sort().slice(0, 5).join(', ')}`);

@@ -41,9 +41,11 @@ export class PosReconciliation {
     this.calendar = new Calendar(parseDate(config.startDate));
   }
 
-  /** Region-days still being reconciled: open work for quiescence. */
+  /** Region-days whose totals or details were sent and not yet answered: open requests. */
   get open(): number {
-    return this.days.size;
+    let open = 0;
+    for (const entry of this.days.values()) if (entry.phase !== 'collecting') open++;
+    return open;
   }
 
   /** The POS heard `bill.settled`: count the bill on today's totals for its region. */
