@@ -529,10 +529,16 @@ export class AccountBook {
     const person = this.persons.get(claim.personId);
     const credited =
       person !== undefined && this.creditResidentFund(payId, claim, person.region, fx);
+    // C3, F4b: paid from the person's own wallet, the money reaches the region through the
+    // wallet's clearing line, into its employee fund: that fund advances it to the resident fund
+    // now, as a treatment region advances a bill to its provider (K6).
+    const advanced = person !== undefined && !credited && claim.amount > 0n;
+    if (advanced) this.moveResidentShare(person.region, claim.amount, `${payId}.e`, -1n, fx, 'pay');
     const paid: ClaimRecord = {
       ...claim,
       state: 'paid',
-      ...(credited ? { fundRegion: person.region } : {}),
+      ...(credited || advanced ? { fundRegion: person.region } : {}),
+      ...(advanced ? { fromWallet: true as const } : {}),
     };
     this.claims.set(payId, paid);
     fx.write(RECORDS.fundClaim.key(payId), paid);
@@ -970,18 +976,26 @@ export class AccountBook {
   }
 
   /**
-   * A resident's bill settled (or undone, `sign` −1) inside the province: its fund share moves
-   * from the region's resident fund (URRBMI) to the region's fund (`<bill>.e`).
+   * Between a region's resident fund (URRBMI) and its employee fund: `sign` 1 moves a resident's
+   * fund share to the employee fund at the settle (`<bill>.e`), −1 moves it back when the bill
+   * is undone (`op` unpay) or advances a wallet-paid contribution to the resident fund (`pay`).
    */
-  private moveResidentShare(code: string, amount: Fen, corr: string, sign: 1n | -1n, fx: Effects) {
+  private moveResidentShare(
+    code: string,
+    amount: Fen,
+    corr: string,
+    sign: 1n | -1n,
+    fx: Effects,
+    op: 'pay' | 'unpay' = sign > 0n ? 'pay' : 'unpay',
+  ) {
     if (amount === 0n) return;
     const region = this.region(code);
     const residentFund = (region.residentFund ?? 0n) - sign * amount;
     const fund = (region.fund ?? 0n) + sign * amount;
     this.putRegion(code, { ...region, residentFund, fund }, fx);
     const [resident, own] = [`resfund:${code}`, `fund:${code}`];
-    if (sign > 0n) this.post(fx, 'pay', corr, resident, 'fund', residentFund, own, 'fund', amount);
-    else this.post(fx, 'unpay', corr, own, 'fund', fund, resident, 'fund', amount);
+    if (sign > 0n) this.post(fx, op, corr, resident, 'fund', residentFund, own, 'fund', amount);
+    else this.post(fx, op, corr, own, 'fund', fund, resident, 'fund', amount);
   }
 
   /**

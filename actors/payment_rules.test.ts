@@ -355,6 +355,14 @@ describe("P1: personal-account and mutual-aid money pays self-pay care and relat
       ]);
       expect(net.contributionOutcome('C-2')).toEqual([{ outcome: 'paid', reason: undefined }]);
       expect(balanceOf(net.wallet('far'))).toBe(8_000n);
+      // The resident fund of far's region has it at once: the region's employee fund advances
+      // it, and the wallet's clearing line repays that fund (decision 44).
+      const region = net.person('far').region;
+      const claim = net.book(region).claims.get('C-2');
+      expect(claim).toMatchObject({ state: 'paid', fundRegion: region, fromWallet: true });
+      expect(net.postings('C-2.e').map((p) => [p.op, p.debit, p.credit, p.amount])).toEqual([
+        ['pay', `fund:${region}`, `resfund:${region}`, claim!.amount],
+      ]);
     },
   );
 });

@@ -217,8 +217,10 @@ export interface ClaimRecord {
   readonly amount: Fen;
   readonly state: ClaimState;
   readonly reason: Reason | undefined;
-  /** Paid from a personal account: the resident fund (the person's region) it was credited to. */
+  /** Paid: the resident fund (the person's region) it was credited to. */
   readonly fundRegion?: string;
+  /** Paid from the person's wallet (C3): the region's employee fund advanced it. */
+  readonly fromWallet?: true;
 }
 
 /**

@@ -318,9 +318,12 @@ function checkFundAudit(parties: Parties, fail: Fail): void {
     add(expected, aid.region, crosses ? 0n : aid.amount);
     if (crosses) add(expected, poolOf(aid.region), aid.amount);
   }
-  for (const claim of parties.claims.values())
-    if (claim.state === 'paid' && claim.fundRegion !== undefined)
-      add(expected, `${claim.fundRegion}/resident`, claim.amount);
+  for (const claim of parties.claims.values()) {
+    if (claim.state !== 'paid' || claim.fundRegion === undefined) continue;
+    add(expected, `${claim.fundRegion}/resident`, claim.amount);
+    // From a wallet (C3): advanced by the employee fund, which its clearing line repays.
+    if (claim.fromWallet === true) add(expected, claim.fundRegion, -claim.amount);
+  }
   for (const payment of parties.providers.values())
     if (payment.state === 'paid') {
       add(expected, payment.treatmentRegion, (payment.national ?? 0n) - payment.paid);
