@@ -82,6 +82,9 @@ export interface ProvinceLine {
   readonly amount: Fen;
 }
 
+/** The region fund that pays a bill's fund share: the resident fund for a resident (E1). */
+const schemeFundOf = (bill: BillRecord) => (bill.resident === true ? 'residentFund' : 'fund');
+
 /** C4: the in-memory key of a person-year. */
 const slotOf = (personId: string, year: number): string => `${personId}.${year}`;
 
@@ -446,8 +449,7 @@ export class AccountBook {
     this.moveShare('pay', bill.personId, bill.acctPay, `${billId}.a`, fx);
     const share = this.skipsFundShare ? bill.acctPay : bill.fundPay + bill.acctPay;
     const toPool = this.toNationalPool(bill.insuredRegion, bill.treatmentRegion, share);
-    const from = bill.resident === true ? 'residentFund' : 'fund';
-    this.movePool(bill.insuredRegion, toPool, `${billId}.n`, 1n, 'pay', fx, from);
+    this.movePool(bill.insuredRegion, toPool, `${billId}.n`, 1n, 'pay', fx, schemeFundOf(bill));
     // A resident's fund share inside the province: the resident fund pays it over to the
     // region's fund, which pays the provider (K6) or the provincial batch (F2b).
     if (bill.resident === true && toPool === 0n)
@@ -470,8 +472,8 @@ export class AccountBook {
   /** F3 cancel or reversal after settle (2208/2103/2601): the paid shares come back. */
   refundBill(billId: string, fx: Effects): void {
     const bill = this.mustBill(billId, 'committed');
-    const from = bill.resident === true ? 'residentFund' : 'fund';
-    this.movePool(bill.insuredRegion, bill.toPool ?? 0n, `${billId}.n`, -1n, 'unpay', fx, from);
+    const toPool = bill.toPool ?? 0n;
+    this.movePool(bill.insuredRegion, toPool, `${billId}.n`, -1n, 'unpay', fx, schemeFundOf(bill));
     if (bill.resident === true && bill.toPool === undefined)
       this.moveResidentShare(bill.insuredRegion, bill.fundPay, `${billId}.e`, -1n, fx);
     this.moveShare('refund', bill.personId, bill.acctPay, `${billId}.a`, fx);
@@ -551,10 +553,10 @@ export class AccountBook {
 
   /**
    * C2, F4a: a contribution paid from a relative's personal account is credited to the resident
-   * fund of the person's region (its pooling fund), out of what the payer's region holds as
-   * `contributed`; the region's `toFunds` counter keeps the people's ledger double-entry. A
-   * contribution paid from the person's own wallet (C3) reaches the fund through clearing, as
-   * the wallet's line from its origin region. Says whether it credited the fund.
+   * fund (URRBMI) of the person's region, out of what the payer's region holds as
+   * `contributed`; the region's `toFunds` counter keeps the people's ledger double-entry. Says
+   * whether it credited the fund (not for one paid from the person's wallet, C3, which
+   * `confirmContribution` has the employee fund advance).
    */
   private creditResidentFund(
     payId: string,

@@ -46,7 +46,7 @@ export interface Parties {
   readonly due: Map<string, Fen>;
   readonly walletLiability: Map<string, Fen>;
   readonly settlementLiability: Map<string, Fen>;
-  /** F5: the provinces' pooling funds, the national clearing account, batches and prepayments. */
+  /** F5: Σ of every fund of `regionFunds` (regions' and pools'). */
   funds: Fen;
   /** F4a: personal-account money the regions passed on to resident funds (contributions). */
   toFunds: Fen;
@@ -57,7 +57,7 @@ export interface Parties {
    * employee fund by region code, the resident fund by `<code>/resident`; each province's pool
    * for national clearing by `<address>/pool`.
    */
-  readonly regionFunds: Map<string, { readonly fund: Fen; readonly opened: Fen }>;
+  readonly regionFunds: Map<string, { fund: Fen; opened: Fen }>;
   /** F5: what each pool paid for statements (−) and took in from disbursals (+). */
   readonly poolStatements: Map<string, Fen>;
   /** K6: the treatment regions' payments to providers, by bill id. */
@@ -102,20 +102,24 @@ export function readParties(actors: Iterable<DurableView>): Parties {
     creditedTwice: [],
   };
   const credits = new Set<string>();
+  const fundAt = (key: string) => {
+    const known = parties.regionFunds.get(key);
+    if (known !== undefined) return known;
+    const fresh = { fund: 0n, opened: 0n };
+    parties.regionFunds.set(key, fresh);
+    return fresh;
+  };
   for (const actor of actors) {
+    const pool = `${actor.address}/pool`;
     visitRecords(actor.store.durable, {
       poolingFund: (_, fund) => {
-        parties.funds += fund;
-        const key = `${actor.address}/pool`;
-        parties.regionFunds.set(key, { opened: parties.regionFunds.get(key)?.opened ?? 0n, fund });
+        fundAt(pool).fund = fund;
       },
       poolOpened: (_, opened) => {
-        const key = `${actor.address}/pool`;
-        parties.regionFunds.set(key, { fund: parties.regionFunds.get(key)?.fund ?? 0n, opened });
+        fundAt(pool).opened = opened;
       },
-      statementFunded: (_, amount) => add(parties.poolStatements, `${actor.address}/pool`, -amount),
-      disbursalReceived: (_, amount) =>
-        add(parties.poolStatements, `${actor.address}/pool`, amount),
+      statementFunded: (_, amount) => add(parties.poolStatements, pool, -amount),
+      disbursalReceived: (_, amount) => add(parties.poolStatements, pool, amount),
       clearingAccount: (_, balance) => {
         parties.clearingAccount = balance;
       },
@@ -125,17 +129,13 @@ export function readParties(actors: Iterable<DurableView>): Parties {
       txn: (id, txn) => parties.txn.set(id, txn),
       region: (code, region) => {
         parties.due.set(code, region.due);
-        parties.funds += (region.fund ?? 0n) + (region.residentFund ?? 0n);
         parties.toFunds += region.toFunds ?? 0n;
         parties.advanced += region.advanced ?? 0n;
-        const [fund, opened] = [region.fund ?? 0n, region.fundOpened ?? 0n];
-        if (fund !== 0n || opened !== 0n) parties.regionFunds.set(code, { fund, opened });
-        const [resident, residentOpened] = [
-          region.residentFund ?? 0n,
-          region.residentFundOpened ?? 0n,
-        ];
-        if (resident !== 0n || residentOpened !== 0n)
-          parties.regionFunds.set(`${code}/resident`, { fund: resident, opened: residentOpened });
+        Object.assign(fundAt(code), { fund: region.fund ?? 0n, opened: region.fundOpened ?? 0n });
+        Object.assign(fundAt(`${code}/resident`), {
+          fund: region.residentFund ?? 0n,
+          opened: region.residentFundOpened ?? 0n,
+        });
       },
       provincialLine: (id, line) => parties.lines.set(id, line),
       provincialBatch: (month, batch) => {
@@ -169,6 +169,7 @@ export function readParties(actors: Iterable<DurableView>): Parties {
       },
     });
   }
+  for (const { fund } of parties.regionFunds.values()) parties.funds += fund;
   return parties;
 }
 
