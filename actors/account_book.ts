@@ -18,6 +18,7 @@ import {
   type AccountRecord,
   aidLineId,
   type AidRecord,
+  type BackingMove,
   type BillRecord,
   type BillState,
   type ClaimRecord,
@@ -35,6 +36,8 @@ import {
   visitRecords,
 } from './records.ts';
 import { billScopeOf, provinceOfRegion } from './regions.ts';
+
+const REGION_CODE = /^\d{6}$/;
 
 /** What the insured place needs to decide a bill. */
 export type BillRequest = Envelope<'bill.reserve'>['body'];
@@ -109,6 +112,8 @@ export class AccountBook {
   readonly reconciliations = new Map<string, ReconciliationRecord>();
   readonly unrecorded = new Set<string>();
   readonly claims = new Map<string, ClaimRecord>();
+  /** K9: the wallet lines whose backing this province moved, by line id. */
+  readonly backings = new Map<string, BackingMove>();
   readonly slots = new Map<string, string>();
   readonly debits = new Map<string, 'debited' | Reason>();
   /**
@@ -182,6 +187,7 @@ export class AccountBook {
         providerReconciliation: (id, record) => book.reconciliations.set(id, record),
         unrecordedBill: (id) => book.unrecorded.add(id),
         fundClaim: (id, claim) => book.claims.set(id, claim),
+        backingMove: (id, move) => book.backings.set(id, move),
         personYear: ({ personId, year }, payId) => {
           if (payId !== FREE_PERSON_YEAR) book.slots.set(slotOf(personId, year), payId);
         },
@@ -237,18 +243,22 @@ export class AccountBook {
     this.putTxn(txnId, { accountId, amount, state: 'rejected', reason }, fx);
   }
 
-  /** held → the region's debt to the wallet ledger: the money now lives in the wallet. */
+  /**
+   * held → the region's backing of its wallet money (K9): the recipient's wallet holds a claim
+   * on it, and the region's `due` counter (what it owes the wallet ledger) keeps its people's
+   * ledger double-entry.
+   */
   commit(txnId: string, fx: Effects): void {
     const txn = this.mustTxn(txnId, 'reserved');
     const account = this.mustAccount(txn.accountId);
     const nextAccount = { ...account, held: account.held - txn.amount };
-    const region = this.regions.get(account.region) ?? { source: 0n, due: 0n };
-    const nextRegion = { ...region, due: region.due + txn.amount };
+    const region = this.region(account.region);
+    const backing = (region.backing ?? 0n) + txn.amount;
+    const nextRegion = { ...region, due: region.due + txn.amount, backing };
     this.putAccount(txn.accountId, nextAccount, fx);
     this.putRegion(account.region, nextRegion, fx);
     this.putTxn(txnId, { ...txn, state: 'committed' }, fx);
     this.holds.delete(txnId);
-    const dueAccount = `due:${account.region}`;
     this.post(
       fx,
       'commit',
@@ -256,8 +266,8 @@ export class AccountBook {
       `${txn.accountId}/held`,
       'held',
       nextAccount.held,
-      dueAccount,
-      'due',
+      `backing:${account.region}`,
+      'backing',
       txn.amount,
     );
   }
@@ -289,30 +299,80 @@ export class AccountBook {
   }
 
   /**
-   * W11: a committed transfer came back unreceived. The region's debt to the wallet ledger
-   * shrinks, and the donor's account gets the money back.
+   * W11: a committed transfer came back unreceived. The region's backing and its debt to the
+   * wallet ledger shrink, and the donor's account gets the money back.
    */
   refund(txnId: string, fx: Effects): void {
     const txn = this.mustTxn(txnId, 'committed');
     const account = this.mustAccount(txn.accountId);
     const nextAccount = { ...account, available: account.available + txn.amount };
-    const region = this.regions.get(account.region) ?? { source: 0n, due: 0n };
-    const nextRegion = { ...region, due: region.due - txn.amount };
+    const region = this.region(account.region);
+    const backing = (region.backing ?? 0n) - txn.amount;
+    const nextRegion = { ...region, due: region.due - txn.amount, backing };
     this.putAccount(txn.accountId, nextAccount, fx);
     this.putRegion(account.region, nextRegion, fx);
     this.putTxn(txnId, { ...txn, state: 'refunded' }, fx);
-    const due = `due:${account.region}`;
     this.post(
       fx,
       'refund',
       txnId,
-      due,
-      'due',
-      nextRegion.due,
+      `backing:${account.region}`,
+      'backing',
+      backing,
       `${txn.accountId}/available`,
       'available',
       txn.amount,
     );
+  }
+
+  /**
+   * K9: move a wallet line's backing (`settlement.back`) from the origin region's backing into
+   * the fund that pays the line: the region's own (employee) fund when the line stays in the
+   * province, the province's pool when it crosses provinces. Once per line id; a line of a
+   * region this province does not keep changes nothing and is not answered (false).
+   */
+  backLine(body: Envelope<'settlement.back'>['body'], owner: string, fx: Effects): boolean {
+    const { lineId, payerRegion, payeeRegion, amount } = body;
+    if (this.backings.has(lineId)) return true;
+    if (!this.regions.has(payerRegion) || !REGION_CODE.test(payeeRegion)) return false;
+    const national = provinceOfRegion(payerRegion) !== provinceOfRegion(payeeRegion);
+    const move = { region: payerRegion, payeeRegion, amount, national, owner } as const;
+    this.putBacking(lineId, { ...move, state: 'backed' }, fx);
+    this.moveBacking(lineId, move, 1n, fx);
+    return true;
+  }
+
+  /** Take a wallet line's backing move back, for its own payment only (false: not answered). */
+  unbackLine(lineId: string, owner: string, fx: Effects): boolean {
+    const move = this.backings.get(lineId);
+    if (move === undefined || move.owner !== owner) return false;
+    if (move.state === 'unbacked') return true;
+    this.putBacking(lineId, { ...move, state: 'unbacked' }, fx);
+    this.moveBacking(lineId, move, -1n, fx);
+    return true;
+  }
+
+  private moveBacking(
+    lineId: string,
+    move: Omit<BackingMove, 'state'>,
+    sign: 1n | -1n,
+    fx: Effects,
+  ) {
+    const { region: code, amount, national } = move;
+    const region = this.region(code);
+    const backing = (region.backing ?? 0n) - sign * amount;
+    const fund = national ? (region.fund ?? 0n) : (region.fund ?? 0n) + sign * amount;
+    this.putRegion(code, { ...region, backing, fund }, fx);
+    if (national) {
+      this.fund += sign * amount;
+      fx.write(RECORDS.poolingFund.key(), this.fund);
+    }
+    const [from, into] = [`backing:${code}`, national ? 'fund' : `fund:${code}`];
+    if (sign > 0n) this.post(fx, 'pay', lineId, from, 'backing', backing, into, 'fund', amount);
+    else {
+      const after = national ? this.fund : fund;
+      this.post(fx, 'unpay', lineId, into, 'fund', after, from, 'backing', amount);
+    }
   }
 
   /**
@@ -1101,6 +1161,11 @@ export class AccountBook {
   private putRegion(code: string, record: RegionRecord, fx: Effects): void {
     this.regions.set(code, record);
     fx.write(RECORDS.region.key(code), record);
+  }
+
+  private putBacking(id: string, record: BackingMove, fx: Effects): void {
+    this.backings.set(id, record);
+    fx.write(RECORDS.backingMove.key(id), record);
   }
 
   private putAid(id: string, record: AidRecord, fx: Effects): void {

@@ -15,7 +15,6 @@ import type { Care, Fen, Flag, Reason } from '../protocol/index.ts';
 import { NO_AID } from '../protocol/index.ts';
 import { provinceAddress } from './addresses.ts';
 import { retryDelayMs } from './backoff.ts';
-import { lineKeeper } from './clearing_lines.ts';
 import type { ProtocolConfig } from './config.ts';
 import type { BillOutcome, Effects, FamilyAidView } from './effects.ts';
 import { assignerOf } from './machine_driver.ts';
@@ -23,11 +22,13 @@ import { aidLineId, medicalLineId } from './records.ts';
 import { type BillScope, provinceOfRegion, type TransferScope } from './regions.ts';
 import {
   carrierOf,
+  clearedLines,
   type PaymentLine,
   recordLine,
   retrying,
   type Spent,
   stepState,
+  unrecordLine,
   type WalletCarrier,
   walletLines,
 } from './saga_steps.ts';
@@ -291,7 +292,7 @@ function sendStep(
       // Of it, the lines other provinces owe: national clearing repays them to the pool.
       const here = provinceOfRegion(treatmentRegion);
       let national = 0n;
-      for (const line of context.lines)
+      for (const line of clearedLines(context.lines))
         if (provinceOfRegion(line.payerRegion) !== here) national += line.amount;
       const body = { billId, month, insuredRegion, treatmentRegion, paid, cash, national };
       fx.send(treatmentProvinceOf(context), kind, billId, body);
@@ -303,11 +304,9 @@ function sendStep(
     case 'settlement.record':
       recordLine(fx, billId, context.month, context.lines[context.lineAt] as PaymentLine);
       break;
-    case 'settlement.unrecord': {
-      const line = context.lines[context.lineAt] as PaymentLine;
-      fx.send(lineKeeper(line), kind, billId, { lineId: line.lineId });
+    case 'settlement.unrecord':
+      unrecordLine(fx, billId, context.lines[context.lineAt] as PaymentLine);
       break;
-    }
   }
   const at = now + retryDelayMs(config, billId, context.attempt);
   fx.timer(TIMERS.billSaga.key(billId), at, context.timerSeq);

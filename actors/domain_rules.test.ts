@@ -251,8 +251,8 @@ describe('W11: what the recipient has not received comes back at 06:00 the next 
         debitAfter: 0n,
       });
       expect(net.postings('T-1').find((p) => p.op === 'refund')).toMatchObject({
-        debit: 'due:510100',
-        debitClass: 'due',
+        debit: 'backing:510100',
+        debitClass: 'backing',
         credit: 'd1/available',
         creditClass: 'available',
         amount: 50_000n,

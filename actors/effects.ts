@@ -16,14 +16,17 @@ export interface FamilyAidView {
 export type MoneyClass =
   | 'available' // a personal account's spendable balance
   | 'held' // a personal account's reserved balance (a transfer's reserve)
+  // The wallet ledger (a shard's): claims on the origin regions' backing, not money of their own.
   | 'wallet' // a wallet's virtual quota
-  | 'due' // a region's debt to the wallet ledger for committed transfers (counter account)
   | 'liability' // the wallet ledger's claim on an origin region (counter account)
+  | 'spent' // F3/F4 wallet money spent (a bill's acctMulaidPay, a contribution), by origin
+  | 'due' // a region's debt to the wallet ledger for committed transfers (counter account)
   | 'source' // where opening balances came from (counter account)
   // Money entering or leaving people's hands (counter accounts, outside the transfer protocol):
   | 'income' // P4 monthly credits, from payroll or the pooling fund
-  | 'spent' // F3/F4 wallet money spent (a bill's acctMulaidPay, a contribution), by origin
   | 'contributed' // F4 personal-account money paid as a relative's resident contribution
+  // K9: what an origin region holds for its wallets' claims and for wallet lines not yet backed.
+  | 'backing'
   // Money between funds (F5): each province's pooling fund, the national clearing account, and
   // what is on its way between them (a statement funded and not yet taken, a disbursal paid out
   // and not yet received): one counter across ledgers, zero when nothing is in flight.

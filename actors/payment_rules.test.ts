@@ -679,6 +679,26 @@ describe('D11: pre-settle → settle, cancellation and reversal; msgid is the id
       });
       expect(net.shardOf('pat').ledger.spent.get('510100')).toBe(6_000n);
       expect(net.shardOf('pat').ledger.spent.get('320500')).toBe(4_000n);
+      // K9: each origin's backing went to the fund that pays its line: Chengdu's own fund (in
+      // region), Suzhou's province's pool (across provinces); nothing of either is left.
+      const backed = { state: 'backed', owner: net.shardOf('pat').address } as const;
+      expect(net.book('510100').backings.get('B-1.b0')).toEqual({
+        ...backed,
+        region: '510100',
+        payeeRegion: '510100',
+        amount: 6_000n,
+        national: false,
+      });
+      expect(net.book('320500').backings.get('B-1.b1')).toEqual({
+        ...backed,
+        region: '320500',
+        payeeRegion: '510100',
+        amount: 4_000n,
+        national: true,
+      });
+      expect(net.book('510100').regions.get('510100')?.backing).toBe(0n);
+      expect(net.book('320500').regions.get('320500')?.backing).toBe(0n);
+      const pool32 = net.book('320500').fund;
 
       expect(said(net.cancel('B-1', 'pat'))).toEqual([
         { kind: 'bill.cancelled', body: { billId: 'B-1' } },
@@ -700,6 +720,14 @@ describe('D11: pre-settle → settle, cancellation and reversal; msgid is the id
       expect(
         net.sent('settlement.unrecord', 'B-1').map((m) => (m.body as { lineId: string }).lineId),
       ).toEqual(['B-1.w1', 'B-1.w0', 'B-1.m']);
+      // … and each backing move with it: the origins hold their wallets' money again.
+      expect(
+        net.sent('settlement.unback', 'B-1').map((m) => (m.body as { lineId: string }).lineId),
+      ).toEqual(['B-1.b1', 'B-1.b0']);
+      expect(net.book('510100').regions.get('510100')?.backing).toBe(6_000n);
+      expect(net.book('320500').regions.get('320500')?.backing).toBe(4_000n);
+      expect(net.book('320500').fund).toBe(pool32 - 4_000n);
+      expect(net.book('320500').backings.get('B-1.b1')?.state).toBe('unbacked');
       expect(net.cleared('B-1')).toEqual(NETS_TO_ZERO);
       for (const recorded of Object.values(net.lines('B-1')))
         expect(recorded).toMatchObject({ undone: true });

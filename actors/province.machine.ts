@@ -41,6 +41,8 @@ export const PROVINCE_KINDS = [
   'account.debit',
   'settlement.record',
   'settlement.unrecord',
+  'settlement.back',
+  'settlement.unback',
   'clearing.allocate',
   'clearing.detail',
   'clearing.statement',
@@ -335,6 +337,15 @@ export const provinceMachine = setup({
     unrecordLine: on('settlement.unrecord', ({ env, book, fx, date }) =>
       book.provincial.lineBook.unrecord(env, book.provincial.batchesIn(monthKeyOf(date)), fx),
     ),
+    /** K9: a wallet line's backing, to the fund that pays the line (answered like a line). */
+    backLine: on('settlement.back', ({ env, book, fx }) => {
+      if (book.backLine(env.body, env.from, fx))
+        fx.send(env.from, 'settlement.recorded', env.corr, { lineId: env.body.lineId });
+    }),
+    unbackLine: on('settlement.unback', ({ env, book, fx }) => {
+      if (book.unbackLine(env.body.lineId, env.from, fx))
+        fx.send(env.from, 'settlement.unrecorded', env.corr, { lineId: env.body.lineId });
+    }),
     /**
      * 3261 or 3262 (K10): does settlement's figure for the month match this province's own
      * bills of that month? A dispute comes with this province's figure of each bill (3202), so
@@ -432,6 +443,8 @@ export const provinceMachine = setup({
     'account.debit': { actions: 'debitAccount' },
     'settlement.record': { actions: 'recordLine' },
     'settlement.unrecord': { actions: 'unrecordLine' },
+    'settlement.back': { actions: 'backLine' },
+    'settlement.unback': { actions: 'unbackLine' },
     'clearing.allocate': { actions: 'answerAllocation' },
     'clearing.detail': { actions: 'answerDetail' },
     'clearing.statement': { actions: 'fundStatement' },

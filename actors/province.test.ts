@@ -193,7 +193,7 @@ describe('ProvinceActor: reserve', () => {
 });
 
 describe('ProvinceActor: commit and release', () => {
-  it('commit moves held→due and replies account.committed with a commit posting', () => {
+  it('commit moves held into the backing of the region (K9) and replies with a commit posting', () => {
     const p = new Province();
     p.reserve('T-1', 30_000n);
     const fx = p.commit('T-1');
@@ -204,14 +204,14 @@ describe('ProvinceActor: commit and release', () => {
       body: { transferId: 'T-1' },
     });
     expect(p.account()).toEqual({ region: '510100', available: 70_000n, held: 0n });
-    expect(p.region()).toEqual({ source: -100_000n, due: 30_000n });
+    expect(p.region()).toEqual({ source: -100_000n, due: 30_000n, backing: 30_000n });
     expect(fx.postings()).toEqual([
       expect.objectContaining({
         op: 'commit',
         debit: 'p1/held',
         debitClass: 'held',
-        credit: 'due:510100',
-        creditClass: 'due',
+        credit: 'backing:510100',
+        creditClass: 'backing',
         amount: 30_000n,
         debitAfter: 0n,
       }),
@@ -348,7 +348,11 @@ describe('ProvinceActor: records', () => {
       available: 60_000n,
       held: 10_000n,
     });
-    expect(rebuilt.regions.get('510100')).toEqual({ source: -100_000n, due: 30_000n });
+    expect(rebuilt.regions.get('510100')).toEqual({
+      source: -100_000n,
+      due: 30_000n,
+      backing: 30_000n,
+    });
   });
 
   it('a province rebuilt from its records keeps deciding each transfer once', () => {
@@ -774,5 +778,76 @@ describe('F2b at the province: the lines inside it, and its monthly clearing bet
     // The next one: December's, on 12 January 2026 (10 January is a Saturday).
     const next = fx.timers.find((t) => t.key === 'provincial');
     expect(next?.at).toBe(105 * 86_400_000 + 2 * 3_600_000);
+  });
+});
+
+describe('K9 at the origin province: a wallet line takes its backing to the fund that pays it', () => {
+  const back = (from: string, lineId: string, payeeRegion: string, amount: Fen, payer = '510100') =>
+    envelope('settlement.back', from, PROVINCE, lineId.split('.')[0] ?? lineId, {
+      lineId,
+      payerRegion: payer,
+      payeeRegion,
+      amount,
+    });
+  const unback = (from: string, lineId: string) =>
+    envelope('settlement.unback', from, PROVINCE, lineId.split('.')[0] ?? lineId, { lineId });
+
+  it('K9: backing goes to the region fund in the province or to the pool across it, once per line, and back only for its own payment', () => {
+    const p = new Province();
+    p.reserve('T-1', 30_000n);
+    p.commit('T-1');
+    const book = p.actor.accountBook;
+    const pool = book.fund;
+    const fx = new RecordingEffects();
+    for (const env of [
+      back(SAGA, 'B-1.b0', '510700', 10_000n),
+      back(SAGA, 'B-2.b0', '320500', 5_000n),
+      back(SAGA, 'B-1.b0', '510700', 10_000n),
+    ])
+      p.actor.handle(env, NOW, fx);
+    // Every back is answered like a line; the duplicate moves nothing.
+    expect(fx.sent('settlement.recorded').map((s) => s.body.lineId)).toEqual([
+      'B-1.b0',
+      'B-2.b0',
+      'B-1.b0',
+    ]);
+    expect(book.region('510100')).toMatchObject({ backing: 15_000n, fund: 10_000n });
+    expect(book.fund).toBe(pool + 5_000n);
+    expect(fx.postings().map((x) => [x.corr, x.debit, x.credit, x.amount])).toEqual([
+      ['B-1.b0', 'backing:510100', 'fund:510100', 10_000n],
+      ['B-2.b0', 'backing:510100', 'fund', 5_000n],
+    ]);
+    // A stranger cannot take a move back, nor move a region this province does not keep, nor
+    // name a payee that is no region: nothing is written, nothing answered.
+    const stray = new RecordingEffects();
+    p.actor.handle(unback('wallet.09', 'B-1.b0'), NOW, stray);
+    p.actor.handle(unback(SAGA, 'B-9.b0'), NOW, stray);
+    p.actor.handle(back(SAGA, 'B-3.b0', '510700', 1n, '320500'), NOW, stray);
+    p.actor.handle(back(SAGA, 'B-4.b0', 'nowhere', 1n), NOW, stray);
+    expect(stray.writes).toEqual([]);
+    expect(stray.sent('settlement.recorded')).toEqual([]);
+    expect(stray.sent('settlement.unrecorded')).toEqual([]);
+    // Its own payment takes it back, once; a late duplicate of the back then changes nothing.
+    const undo = new RecordingEffects();
+    for (const env of [
+      unback(SAGA, 'B-2.b0'),
+      unback(SAGA, 'B-2.b0'),
+      back(SAGA, 'B-2.b0', '320500', 5_000n),
+    ])
+      p.actor.handle(env, NOW, undo);
+    expect(undo.sent('settlement.unrecorded').map((s) => s.body.lineId)).toEqual([
+      'B-2.b0',
+      'B-2.b0',
+    ]);
+    expect(undo.postings().map((x) => [x.op, x.debit, x.credit])).toEqual([
+      ['unpay', 'fund', 'backing:510100'],
+    ]);
+    expect(book.region('510100')?.backing).toBe(20_000n);
+    expect(book.fund).toBe(pool);
+    // The moves are durable records: a restarted province knows them.
+    for (const w of [...fx.writes, ...undo.writes]) p.history.write(w.key, w.value);
+    const rebuilt = AccountBook.fromRecords(PROVINCE, p.history.applyTo(p.opening));
+    expect(rebuilt.backings.get('B-2.b0')?.state).toBe('unbacked');
+    expect(rebuilt.backings.get('B-1.b0')).toMatchObject({ amount: 10_000n, national: false });
   });
 });

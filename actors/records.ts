@@ -59,6 +59,12 @@ export interface RegionRecord {
    * pool) and is repaid what it advanced to its providers (F2b, F5, K6).
    */
   readonly fund?: Fen;
+  /**
+   * K9: the backing of the region's wallet money. A committed transfer moves the donor's money
+   * here (the wallet holds a claim on it); a return (W11) gives it back to the donor, and each
+   * wallet line moves its amount to the fund that pays the line (`settlement.back`).
+   */
+  readonly backing?: Fen;
   /** What the fund opened with: the records-only audit of the fund starts from it. */
   readonly fundOpened?: Fen;
   /**
@@ -95,6 +101,21 @@ export interface ProviderRecord {
   readonly owner: string;
   /** K3: the Beijing day (YYYYMMDD) it was paid: the day a POS's totals count it on. */
   readonly day?: number;
+}
+
+/**
+ * K9: a wallet line's backing, moved by the origin region's province from the region's backing
+ * into the fund that pays the line: the region's own fund when the line stays in the province,
+ * the province's pool when it crosses provinces (`national`). Taken back with its payment.
+ */
+export interface BackingMove {
+  readonly region: string;
+  readonly payeeRegion: string;
+  readonly amount: Fen;
+  readonly national: boolean;
+  readonly state: 'backed' | 'unbacked';
+  /** The payment's shard: only it may take the move back. */
+  readonly owner: string;
 }
 
 /** K3, 3201: a POS's totals of one day in one region, and the region's own. */
@@ -348,6 +369,7 @@ export const RECORDS = {
   insuredBill: kind<BillRecord>()('k', 'province', text, "the insured place's bill (F3)"),
   familyAid: kind<AidRecord>()('fa', 'province', text, "a relative's family aid for a bill"),
   providerPayment: kind<ProviderRecord>()('pv', 'province', text, "a bill's provider pay (K6)"),
+  backingMove: kind<BackingMove>()('wb', 'province', text, "a wallet line's backing, moved (K9)"),
   fundClaim: kind<ClaimRecord>()('q', 'province', text, "the resident fund's claim (F4)"),
   /** `<region>.<day>` */
   providerReconciliation: kind<ReconciliationRecord>()(

@@ -5,9 +5,11 @@
 import type { EventObject } from 'xstate';
 
 import type { ClearingLedger, Fen } from '../protocol/index.ts';
+import { provinceAddress } from './addresses.ts';
 import { lineKeeper } from './clearing_lines.ts';
 import type { Effects } from './effects.ts';
 import { assignerOf } from './machine_driver.ts';
+import { provinceOfRegion } from './regions.ts';
 
 /**
  * What an event of a saga that moves wallet money carries besides its type: the step's time and
@@ -80,38 +82,56 @@ export function stepState<K extends string, On extends object, F extends string 
   } as const;
 }
 
-/** One clearing line a payment (a bill, a contribution) sends to settlement (F5). */
+/**
+ * One clearing line a payment (a bill, a contribution) sends to settlement (F5), or, `back`,
+ * the move of a wallet line's backing that goes before it to the origin region's province (K9).
+ */
 export interface PaymentLine {
   readonly lineId: string;
   readonly ledger: ClearingLedger;
   readonly payerRegion: string;
   readonly payeeRegion: string;
   readonly amount: Fen;
+  readonly back?: true | undefined;
 }
 
 /** Wallet money spent, as the wallet gives it back: pieces by origin region (K9). */
 export type Spent = ReadonlyArray<{ readonly originRegion: string; readonly amount: Fen }>;
 
-/** The wallet ledger's lines of a payment: one per origin region, owed to where it was spent. */
+/**
+ * The wallet ledger's lines of a payment: one per origin region, owed to where it was spent,
+ * each after the move of its backing (`<payment>.b<i>`): the origin region holds the money of
+ * its wallets, and gives that much to the fund that pays the line.
+ */
 export function walletLines(paymentId: string, spent: Spent, payeeRegion: string): PaymentLine[] {
   const byOrigin = new Map<string, Fen>();
   for (const p of spent)
     byOrigin.set(p.originRegion, (byOrigin.get(p.originRegion) ?? 0n) + p.amount);
-  return [...byOrigin].map(([origin, amount], i) => ({
-    lineId: `${paymentId}.w${i}`,
-    ledger: 'wallet',
-    payerRegion: origin,
-    payeeRegion,
-    amount,
-  }));
+  return [...byOrigin].flatMap(([payerRegion, amount], i) => {
+    const line = { ledger: 'wallet', payerRegion, payeeRegion, amount } as const;
+    return [
+      { ...line, lineId: `${paymentId}.b${i}`, back: true },
+      { ...line, lineId: `${paymentId}.w${i}` },
+    ];
+  });
 }
+
+/** The lines of a payment that clearing keeps (not the backing moves). */
+export const clearedLines = (lines: readonly PaymentLine[]): PaymentLine[] =>
+  lines.filter((line) => line.back !== true);
 
 /**
  * Send the current line of a payment to where it is cleared (`settlement.record`): settlement
- * for a line between provinces, the province for one inside it (DOMAIN §3.1).
+ * for a line between provinces, the province for one inside it (DOMAIN §3.1). A backing move
+ * goes to the origin region's province (`settlement.back`).
  */
 export function recordLine(fx: Effects, paymentId: string, month: number, line: PaymentLine): void {
   const { lineId, ledger, payerRegion, payeeRegion, amount } = line;
+  if (line.back === true) {
+    const body = { lineId, payerRegion, payeeRegion, amount };
+    fx.send(originProvince(line), 'settlement.back', paymentId, body);
+    return;
+  }
   fx.send(lineKeeper(line), 'settlement.record', paymentId, {
     lineId,
     month,
@@ -121,3 +141,13 @@ export function recordLine(fx: Effects, paymentId: string, month: number, line: 
     amount,
   });
 }
+
+/** Take back the current line of an undone payment, or the move of its backing. */
+export function unrecordLine(fx: Effects, paymentId: string, line: PaymentLine): void {
+  const { lineId } = line;
+  if (line.back === true) fx.send(originProvince(line), 'settlement.unback', paymentId, { lineId });
+  else fx.send(lineKeeper(line), 'settlement.unrecord', paymentId, { lineId });
+}
+
+const originProvince = (line: PaymentLine): string =>
+  provinceAddress(provinceOfRegion(line.payerRegion));

@@ -61,18 +61,23 @@ describe('every flow under partitions, crashes, loss, duplicates and reordering'
 
   // A fixed seed keeps the negative controls deterministic: they must fail, every time.
   const controls: Array<[string, ProtocolVariant, boolean, string[]]> = [
-    ['a recipient without dedup credits twice', 'noDedup', true, ['exactlyOnce', 'conservation']],
+    [
+      'a recipient without dedup credits twice',
+      'noDedup',
+      true,
+      ['exactlyOnce', 'walletLiability'],
+    ],
     [
       'a saga that gives up on a timeout loses or duplicates money',
       'timeoutFails',
       true,
-      ['conservation', 'exactlyOnce', 'lifecycle', 'liabilityMatches'],
+      ['conservation', 'walletLiability', 'exactlyOnce', 'lifecycle', 'liabilityMatches'],
     ],
     [
       'a host that sends before its writes are durable',
       'reference',
       false,
-      ['conservation', 'exactlyOnce', 'lifecycle', 'liabilityMatches', 'ledgerBalance'],
+      ['walletLiability', 'exactlyOnce', 'lifecycle', 'liabilityMatches', 'ledgerBalance'],
     ],
     ['a provincial clearing that drops a region pair', 'dropsRegionPair', true, ['clearing']],
     [

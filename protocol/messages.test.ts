@@ -124,6 +124,8 @@ const EXPECTED_FIELDS: Record<string, string> = {
   'settlement.recorded': 'lineId:id',
   'settlement.unrecord': 'lineId:id',
   'settlement.unrecorded': 'lineId:id',
+  'settlement.back': 'lineId:id payerRegion:id payeeRegion:id amount:amount',
+  'settlement.unback': 'lineId:id',
   'clearing.allocate': 'month:count medicalPayable:amount0',
   'clearing.confirm': 'month:count',
   'clearing.dispute': 'month:count medicalPayable:amount0',

@@ -403,6 +403,17 @@ const BODY_SPECS = {
   'settlement.recorded': { lineId: 'id' },
   'settlement.unrecord': { lineId: 'id' },
   'settlement.unrecorded': { lineId: 'id' },
+  // K9: before a wallet line is recorded, the origin region's province moves that much of the
+  // wallet money's backing into the fund that pays the line (the region's own fund, or the
+  // province's pool when the line crosses provinces); undone with the payment. Idempotent on the
+  // line id; answered like a line (`settlement.recorded` / `settlement.unrecorded`).
+  'settlement.back': {
+    lineId: 'id',
+    payerRegion: 'id',
+    payeeRegion: 'id',
+    amount: 'amount',
+  },
+  'settlement.unback': { lineId: 'id' },
   // F5 monthly clearing, settlement ↔ each province (K2, K7, K8, K10). Allocation (3260) carries
   // settlement's medical payable of that month for the province's insured (cross-province
   // lines); the province confirms (3261) or disputes (3262) against its own bills of the month.

@@ -105,6 +105,8 @@ const SENDER_ROLES: { readonly [K in Kind]: readonly Role[] } = {
   'settlement.recorded': ['settlement', 'province'],
   'settlement.unrecord': ['wallet'],
   'settlement.unrecorded': ['settlement', 'province'],
+  'settlement.back': ['wallet'],
+  'settlement.unback': ['wallet'],
   'clearing.allocate': ['settlement'],
   'clearing.confirm': ['province'],
   'clearing.dispute': ['province'],

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { Prepayment } from '../actors/clearing.ts';
 import type { BatchContext } from '../actors/clearing_batch.machine.ts';
 import {
+  type BackingMove,
   type ClearingLine,
   type DisputeRecord,
   type ProvincialBatch,
@@ -173,9 +174,13 @@ describe('F5: the monthly clearing batch', () => {
     let funds = 0n;
     let contributions = 0n;
     let advanced = 0n;
+    // Wallet lines' backing entered the funds from the origin regions' backing (K9).
+    let backed = 0n;
     for (const [address, host] of sim.hosts) {
       if (!address.startsWith('province.')) continue;
       funds += host.store.durable.get('f:fund') as bigint;
+      for (const move of records<BackingMove>(sim, address, 'wb:').values())
+        if (move.state === 'backed') backed += move.amount;
       for (const region of records<RegionRecord>(sim, address, 'r:').values()) {
         funds += (region.fund ?? 0n) + (region.residentFund ?? 0n);
         contributions += region.toFunds ?? 0n;
@@ -187,7 +192,8 @@ describe('F5: the monthly clearing batch', () => {
       .store.durable.get(RECORDS.clearingAccount.key()) as bigint;
     expect(contributions).toBeGreaterThan(0n);
     expect(advanced).toBeGreaterThan(0n);
-    expect(funds + ca).toBe(sim.world.openingFunds + contributions - advanced);
+    expect(backed).toBeGreaterThan(0n);
+    expect(funds + ca).toBe(sim.world.openingFunds + contributions - advanced + backed);
     const receivers = Object.values(batch.statements).filter((s) => s.toReceive > 0n);
     expect(receivers.length).toBeGreaterThan(0);
   });

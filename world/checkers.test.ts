@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 
 import type { MoneyClass, Posting, PostingOp } from '../actors/effects.ts';
 import { Checkers } from './checkers.ts';
-import { ZERO_MONEY } from './invariants.ts';
+import { ZERO_CLAIMS, ZERO_MONEY } from './invariants.ts';
 
 const OPENING = 100_000n;
 
@@ -35,7 +35,7 @@ const reserve = (corr: string, amount = 500n) =>
   posting('reserve', corr, amount, 'available', 'held');
 const credit = (corr: string, amount = 500n) =>
   posting('credit', corr, amount, 'liability', 'wallet', -amount);
-const commit = (corr: string, amount = 500n) => posting('commit', corr, amount, 'held', 'due');
+const commit = (corr: string, amount = 500n) => posting('commit', corr, amount, 'held', 'backing');
 const release = (corr: string, amount = 500n) =>
   posting('release', corr, amount, 'held', 'available');
 
@@ -50,34 +50,35 @@ describe('Checkers', () => {
       c.durable('x', [p], 1);
       c.check();
     }
-    expect(c.money.overlap).toBe(0n);
-    expect(c.money.wallet).toBe(500n);
+    expect(c.claims.overlap).toBe(0n);
+    expect(c.claims.wallet).toBe(500n);
+    expect(c.money.backing).toBe(500n);
     expect(c.money.available).toBe(OPENING - 500n);
     expect(failed(c)).toEqual([]);
   });
 
-  it('mid-flight (held and credited) the overlap keeps the total equal', () => {
+  it('mid-flight (held and credited) the overlap keeps the claims backed', () => {
     const c = new Checkers(OPENING);
     c.durable('x', [reserve('t1'), credit('t1')], 1);
     c.check();
-    expect(c.money.overlap).toBe(500n);
+    expect(c.claims.overlap).toBe(500n);
     expect(failed(c)).toEqual([]);
   });
 
-  it('a credit applied twice breaks conservation and exactly-once at that moment', () => {
+  it('a credit applied twice is an unbacked claim and an exactly-once violation at once', () => {
     const c = new Checkers(OPENING);
     c.durable('x', [reserve('t1'), credit('t1'), credit('t1')], 7);
     c.check();
-    expect(failed(c)).toEqual(['conservation', 'exactlyOnce']);
+    expect(failed(c)).toEqual(['exactlyOnce', 'walletLiability']);
     expect(c.results.get('exactlyOnce')?.detail).toMatch(/credit applied twice for t1/);
   });
 
-  it('releasing a hold the recipient already credited creates money', () => {
+  it('releasing a hold the recipient already credited leaves a claim without backing', () => {
     const c = new Checkers(OPENING);
     c.durable('x', [reserve('t1'), credit('t1'), release('t1')], 1);
     c.check();
-    expect(failed(c)).toEqual(['conservation']);
-    expect(c.results.get('conservation')?.detail).toMatch(/off by 5\.00/);
+    expect(failed(c)).toEqual(['walletLiability']);
+    expect(c.results.get('walletLiability')?.detail).toMatch(/backing 0\.00 .*off by 5\.00/);
   });
 
   it('commit and release of one transfer is an exactly-once violation', () => {
@@ -136,6 +137,7 @@ describe('Checkers', () => {
       ...ZERO_MONEY,
       available: OPENING - 500n,
       held: 500n,
+      claims: ZERO_CLAIMS,
       unbalanced: [],
       negative: [],
     });
@@ -144,9 +146,36 @@ describe('Checkers', () => {
       ...ZERO_MONEY,
       available: OPENING,
       held: 500n,
+      claims: { ...ZERO_CLAIMS, wallet: 1n },
       unbalanced: [['ledger.p', 1n]],
       negative: ['a:p1'],
     });
-    expect(failed(c)).toEqual(['conservation', 'ledgerBalance', 'noNegativeBalance']);
+    expect(failed(c)).toEqual([
+      'conservation',
+      'ledgerBalance',
+      'noNegativeBalance',
+      'walletLiability',
+    ]);
+    expect(c.results.get('walletLiability')?.detail).toMatch(
+      /recount: wallet 0\.01 .*off by 0\.01/,
+    );
+  });
+
+  it('K9: wallet money spent stays backed until its backing moves into the paying fund', () => {
+    const c = new Checkers(OPENING, 1_000n);
+    const spend = posting('pay', 'B-1.w0', 200n, 'wallet', 'spent', 300n);
+    const back = posting('pay', 'B-1.b0', 200n, 'backing', 'fund', 300n);
+    for (const p of [reserve('t1'), credit('t1'), commit('t1'), spend, back]) {
+      c.durable('x', [p], 1);
+      c.check();
+      expect(failed(c)).toEqual([]);
+    }
+    expect(c.claims).toMatchObject({ wallet: 300n, spent: 200n, backed: 200n, overlap: 0n });
+    expect(c.money).toMatchObject({ available: OPENING - 500n, backing: 300n, fund: 1_200n });
+    c.durable('x', [posting('unpay', 'B-1.b0', 200n, 'fund', 'backing', 1_000n)], 1);
+    c.check();
+    expect(c.claims.backed).toBe(0n);
+    expect(c.money.backing).toBe(500n);
+    expect(failed(c)).toEqual([]);
   });
 });

@@ -4,17 +4,13 @@
 // The facts each actor reports as they become durable are kept, with their virtual times, as the
 // run's outcomes (world/outcomes.ts), which the final checks and the result read.
 //
-// Conservation (docs/ARCHITECTURE.md): with overlap = Σ amount of transfers that are both still
-// held at the donor's province and already credited at the recipient's wallet, and returning =
-// Σ amount of transfers the recipient's wallet has returned (W11) that the donor's province has
-// not yet refunded,
-//   Σ available + Σ held + Σ wallet − overlap + returning = Σ opening balances
-// so each transfer's money is counted once: at the donor until the credit decision, at the
-// recipient after it, and in transit on its way back. Money that enters people from outside (P4
-// credits) or leaves them (bills F3, contributions F4) is booked against counters (income,
-// payable, spent, contributed), and money between funds is in a pooling fund, the national
-// clearing account or in transit between them; every class joins the left side, and the right
-// is everything the run opened with (world/invariants.ts `lawTotal`).
+// Conservation (docs/ARCHITECTURE.md): every yuan is in one holder at every step: a personal
+// account (available, held), a region's backing of its wallet money (a committed transfer moves
+// the donor's money there; the recipient's wallet holds a claim on it, so wallets, their origin
+// counters and what they spent are not money of their own), a pooling fund, the national or a
+// provincial clearing account, transit between funds, the providers; money from outside (P4
+// credits, cash at providers) is booked against source counters (income, cash ≤ 0), so
+//   Σ of every class = Σ opening balances (world/invariants.ts `lawTotal`).
 import * as hdr from 'hdr-histogram-js';
 
 import type { DomainEvent, Fact, MoneyClass, Posting, PostingOp } from '../actors/effects.ts';
@@ -24,12 +20,16 @@ import { formatFen } from '../protocol/index.ts';
 import { fmtTime } from './faults.ts';
 import { checkRecount } from './final_checks.ts';
 import {
+  claimsGap,
+  describeClaims,
   describeMoney,
   lawTotal,
   MONEY_CLASSES,
   type MoneyTotals,
   type Recount,
   verdicts,
+  type WalletClaims,
+  ZERO_CLAIMS,
   ZERO_MONEY,
 } from './invariants.ts';
 import type {
@@ -63,6 +63,18 @@ const OP_BITS = {
 const LIABILITY_BIT = 16;
 const REVERSE_BIT = 128;
 const PERSON_MONEY: ReadonlySet<MoneyClass> = new Set(['available', 'held', 'wallet']);
+/**
+ * Classes that are not money of their own: counter accounts that keep one ledger double-entry
+ * (source, due, liability) and the wallet ledger's claims on the origin regions' backing (a
+ * wallet's balance, and what wallets spent).
+ */
+const NOT_MONEY: ReadonlySet<MoneyClass> = new Set([
+  'source',
+  'due',
+  'liability',
+  'wallet',
+  'spent',
+]);
 
 export class Checkers implements Outcomes {
   private now = 0;
@@ -102,6 +114,8 @@ export class Checkers implements Outcomes {
   readonly orphaned = new Map<string, number>();
   /** Conservation checks run: one per delivered message and per sync. */
   checks = 0;
+  /** K9: the wallet ledger's claims and what backs them, as the postings moved them. */
+  readonly claims: { -readonly [K in keyof WalletClaims]: Fen } = { ...ZERO_CLAIMS };
   private readonly returningByCorr = new Map<string, Fen>();
   private readonly heldByCorr = new Map<string, Fen>();
   private readonly credited = new Set<string>();
@@ -159,6 +173,8 @@ export class Checkers implements Outcomes {
           `${formatFen(this.opening)} (off by ${formatFen(total - this.opening)})`,
       );
     }
+    if (claimsGap(this.claims, this.money.backing) !== 0n)
+      this.fail('walletLiability', describeClaims(this.claims, this.money.backing));
     // Transit spans ledgers: a fund takes money out of it only after settlement put it in, and
     // the other way round, so below zero it was received twice, or before it was sent.
     if (this.money.transit < 0n) {
@@ -179,6 +195,15 @@ export class Checkers implements Outcomes {
         (cls) => `${cls} ${formatFen(this.money[cls])} ≠ ${formatFen(recount[cls])}`,
       );
       this.fail('conservation', `running totals disagree with the recount: ${both.join(', ')}`);
+    }
+    const claimsOff = (Object.keys(ZERO_CLAIMS) as Array<keyof WalletClaims>).filter(
+      (k) => this.claims[k] !== recount.claims[k],
+    );
+    if (claimsOff.length > 0) {
+      const both = claimsOff.map(
+        (k) => `${k} ${formatFen(this.claims[k])} ≠ ${formatFen(recount.claims[k])}`,
+      );
+      this.fail('walletLiability', `running claims disagree with the recount: ${both.join(', ')}`);
     }
   }
 
@@ -285,6 +310,9 @@ export class Checkers implements Outcomes {
     }
     this.move(p.debitClass, -p.amount);
     this.move(p.creditClass, p.amount);
+    // K9: a wallet line's backing moved into the fund that pays it, or back again.
+    if (p.debitClass === 'backing' && p.creditClass === 'fund') this.claims.backed += p.amount;
+    if (p.debitClass === 'fund' && p.creditClass === 'backing') this.claims.backed -= p.amount;
     if (PERSON_MONEY.has(p.debitClass) && p.debitAfter < 0n) {
       const after = formatFen(p.debitAfter);
       this.fail(
@@ -304,14 +332,14 @@ export class Checkers implements Outcomes {
   private trackReturning(p: Posting): void {
     if (p.op === 'return') {
       this.returningByCorr.set(p.corr, p.amount);
-      this.money.returning += p.amount;
+      this.claims.returning += p.amount;
     } else if (p.op === 'refund') {
       // A refund whose return is not durable (only a host that sends before its writes are
-      // durable can cause it) changes nothing here, so the equation shows the money twice.
+      // durable can cause it) changes nothing here, so the identity shows the claim unbacked.
       const amount = this.returningByCorr.get(p.corr);
       if (amount !== undefined) {
         this.returningByCorr.delete(p.corr);
-        this.money.returning -= amount;
+        this.claims.returning -= amount;
       }
     }
   }
@@ -326,11 +354,11 @@ export class Checkers implements Outcomes {
     const counted = this.inOverlap.get(p.corr);
     if (held !== undefined && this.credited.has(p.corr)) {
       if (counted === undefined) {
-        this.money.overlap += held;
+        this.claims.overlap += held;
         this.inOverlap.set(p.corr, held);
       }
     } else if (counted !== undefined) {
-      this.money.overlap -= counted;
+      this.claims.overlap -= counted;
       this.inOverlap.delete(p.corr);
     }
   }
@@ -357,7 +385,7 @@ export class Checkers implements Outcomes {
   }
 
   private move(cls: MoneyClass, delta: Fen): void {
-    // Counter accounts of a single ledger (source, due, liability) sum to zero there: not money.
-    if (cls !== 'source' && cls !== 'due' && cls !== 'liability') this.money[cls] += delta;
+    if (cls === 'wallet' || cls === 'spent') this.claims[cls] += delta;
+    if (!NOT_MONEY.has(cls)) this.money[cls as keyof MoneyTotals] += delta;
   }
 }

@@ -15,7 +15,14 @@ import type { Fen } from '../protocol/index.ts';
 import { formatFen } from '../protocol/index.ts';
 import { fmtTime } from './faults.ts';
 import { type FinalInput, late, reportStuck } from './final_input.ts';
-import { describeMoney, type Fail, lawTotal, type Recount } from './invariants.ts';
+import {
+  claimsGap,
+  describeClaims,
+  describeMoney,
+  type Fail,
+  lawTotal,
+  type Recount,
+} from './invariants.ts';
 import { describeParties, disagree, liabilityDisagreements, type Parties } from './parties.ts';
 import {
   checkBills,
@@ -55,6 +62,8 @@ export function checkRecount(money: Recount, opening: Fen, fail: Fail): void {
       `recount: ${describeMoney(money)} = ${formatFen(total)} ≠ opening ${formatFen(opening)}`,
     );
   }
+  if (claimsGap(money.claims, money.backing) !== 0n)
+    fail('walletLiability', `recount: ${describeClaims(money.claims, money.backing)}`);
   for (const [ledger, sum] of money.unbalanced) {
     fail('ledgerBalance', `${ledger} sums to ${formatFen(sum)}, not 0`);
   }

@@ -48,20 +48,18 @@ export function verdicts(prefix: () => string = () => ''): {
 
 /**
  * The money of every class of the conservation law (docs/ARCHITECTURE.md, "Conservation"):
- * people's (available, held, wallet), the two corrections for money decided at one party and
- * not yet at the other (overlap, returning), the counters money enters or leaves people by
- * (income ≤ 0, spent, contributed), and money between funds (each pooling fund, the
- * national clearing account, and what is on its way between them).
+ * people's (available, held), the counters money enters people by (income ≤ 0) or waits in on
+ * its way to a fund (contributed), each origin region's backing of its wallet money, and money
+ * between funds (each pooling fund, the national and provincial clearing accounts, and what is
+ * on its way between them), the providers', and cash from outside (≤ 0).
  */
 export interface MoneyTotals {
   readonly available: Fen;
   readonly held: Fen;
-  readonly wallet: Fen;
-  readonly overlap: Fen;
-  readonly returning: Fen;
   readonly income: Fen;
-  readonly spent: Fen;
   readonly contributed: Fen;
+  /** K9: what origin regions hold for their wallets' balances and unbacked wallet lines. */
+  readonly backing: Fen;
   readonly fund: Fen;
   readonly clearing: Fen;
   /** F2b: the provinces' clearing accounts between their regions: zero between batches. */
@@ -76,12 +74,9 @@ export interface MoneyTotals {
 export const MONEY_CLASSES = [
   'available',
   'held',
-  'wallet',
-  'overlap',
-  'returning',
   'income',
-  'spent',
   'contributed',
+  'backing',
   'fund',
   'clearing',
   'provincial',
@@ -93,12 +88,9 @@ export const MONEY_CLASSES = [
 export const ZERO_MONEY: MoneyTotals = {
   available: 0n,
   held: 0n,
-  wallet: 0n,
-  overlap: 0n,
-  returning: 0n,
   income: 0n,
-  spent: 0n,
   contributed: 0n,
+  backing: 0n,
   fund: 0n,
   clearing: 0n,
   provincial: 0n,
@@ -107,22 +99,62 @@ export const ZERO_MONEY: MoneyTotals = {
   cash: 0n,
 };
 
-/** The law's left side: every class added up, the overlap taken off once. */
+/** The law's left side: every class added up. */
 export function lawTotal(m: MoneyTotals): Fen {
   let total = 0n;
-  for (const cls of MONEY_CLASSES) total += cls === 'overlap' ? -m[cls] : m[cls];
+  for (const cls of MONEY_CLASSES) total += m[cls];
   return total;
 }
 
 /** Every class in yuan, the way the law adds them up: for a violation's detail. */
 export function describeMoney(m: MoneyTotals): string {
-  return MONEY_CLASSES.map((cls) => `${cls === 'overlap' ? '−' : '+'} ${cls} ${formatFen(m[cls])}`)
+  return MONEY_CLASSES.map((cls) => `+ ${cls} ${formatFen(m[cls])}`)
     .join(' ')
     .slice(2);
 }
 
+/**
+ * K9, each transfer's money counted once: the wallet ledger's claims (wallet balances, and the
+ * wallet money spent on payments) are backed by the origin regions. Claims = backing + what
+ * backing gave the funds for wallet lines (`backed`) + transfers credited at the recipient and
+ * still held at the donor's province (`overlap`) − transfers a wallet returned (W11) that the
+ * donor's province has not yet refunded (`returning`).
+ */
+export interface WalletClaims {
+  readonly wallet: Fen;
+  readonly spent: Fen;
+  readonly backed: Fen;
+  readonly overlap: Fen;
+  readonly returning: Fen;
+}
+
+export const ZERO_CLAIMS: WalletClaims = {
+  wallet: 0n,
+  spent: 0n,
+  backed: 0n,
+  overlap: 0n,
+  returning: 0n,
+};
+
+/** Claims less what backs them: zero when every claim is backed exactly once. */
+export function claimsGap(claims: WalletClaims, backing: Fen): Fen {
+  const { wallet, spent, backed, overlap, returning } = claims;
+  return wallet + spent - (backing + backed + overlap - returning);
+}
+
+/** The identity in yuan, for a violation's detail. */
+export function describeClaims(claims: WalletClaims, backing: Fen): string {
+  const { wallet, spent, backed, overlap, returning } = claims;
+  const f = formatFen;
+  return (
+    `wallet ${f(wallet)} + spent ${f(spent)} ≠ backing ${f(backing)} + backed ${f(backed)} ` +
+    `+ overlap ${f(overlap)} − returning ${f(returning)} (off by ${f(claimsGap(claims, backing))})`
+  );
+}
+
 /** Per-class money a recount found in the actors' durable records (world/recount.ts). */
 export interface Recount extends MoneyTotals {
+  readonly claims: WalletClaims;
   /** Ledgers whose accounts do not sum to zero, with their sums. */
   readonly unbalanced: ReadonlyArray<readonly [string, Fen]>;
   /** Accounts below zero. */

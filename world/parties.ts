@@ -5,6 +5,7 @@
 import type { Prepayment } from '../actors/clearing.ts';
 import {
   type AidRecord,
+  type BackingMove,
   type BillRecord,
   type ClaimRecord,
   type ClearingLine,
@@ -44,6 +45,10 @@ export interface Parties {
   /** K9: wallet money spent, by origin region, as the shards count it. */
   readonly spent: Map<string, Fen>;
   readonly due: Map<string, Fen>;
+  /** K9: each origin region's backing of its wallet money, as its province's record holds it. */
+  readonly backing: Map<string, Fen>;
+  /** K9: the wallet lines whose backing an origin region's province moved, by line id. */
+  readonly backings: Map<string, BackingMove>;
   readonly walletLiability: Map<string, Fen>;
   readonly settlementLiability: Map<string, Fen>;
   /** F5: Σ of every fund of `regionFunds` (regions' and pools'). */
@@ -87,6 +92,8 @@ export function readParties(actors: Iterable<DurableView>): Parties {
     outstanding: new Map(),
     spent: new Map(),
     due: new Map(),
+    backing: new Map(),
+    backings: new Map(),
     walletLiability: new Map(),
     settlementLiability: new Map(),
     funds: 0n,
@@ -129,6 +136,7 @@ export function readParties(actors: Iterable<DurableView>): Parties {
       txn: (id, txn) => parties.txn.set(id, txn),
       region: (code, region) => {
         parties.due.set(code, region.due);
+        parties.backing.set(code, region.backing ?? 0n);
         parties.toFunds += region.toFunds ?? 0n;
         parties.advanced += region.advanced ?? 0n;
         Object.assign(fundAt(code), { fund: region.fund ?? 0n, opened: region.fundOpened ?? 0n });
@@ -150,6 +158,7 @@ export function readParties(actors: Iterable<DurableView>): Parties {
       familyAid: (id, aid) => parties.aids.set(id, aid),
       providerPayment: (id, payment) => parties.providers.set(id, payment),
       fundClaim: (id, claim) => parties.claims.set(id, claim),
+      backingMove: (id, move) => parties.backings.set(id, move),
       clearingLine: (id, line) => parties.lines.set(id, line),
       spent: (origin, spent) => add(parties.spent, origin, spent),
       originLiability: (origin, amount) => parties.settlementLiability.set(origin, amount),

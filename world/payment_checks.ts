@@ -179,8 +179,9 @@ export function checkWalletLiability(parties: Parties, fail: Fail): void {
     ...spentByLines.keys(),
     ...parties.spent.keys(),
   ]);
+  const backed = backedByRegion(parties);
   const off: string[] = [];
-  for (const region of regions) {
+  for (const region of new Set([...regions, ...backed.keys(), ...parties.backing.keys()])) {
     const issued = parties.settlementLiability.get(region) ?? 0n;
     const spent = spentByLines.get(region) ?? 0n;
     const outstanding = parties.outstanding.get(region) ?? 0n;
@@ -196,10 +197,30 @@ export function checkWalletLiability(parties: Parties, fail: Fail): void {
         `${region}: shards spent ${formatFen(counted)}, settlement lines ${formatFen(spent)}`,
       );
     }
+    // The origin region's backing: what its transfers committed (less returns, its due), less
+    // what its wallet lines took into the funds that pay them, once per line.
+    const gave = backed.get(region) ?? 0n;
+    if (gave !== spent)
+      off.push(`${region}: backing moved for lines ${formatFen(gave)}, lines ${formatFen(spent)}`);
+    const due = parties.due.get(region) ?? 0n;
+    const backing = parties.backing.get(region) ?? 0n;
+    if (backing !== due - gave)
+      off.push(
+        `${region}: backing ${formatFen(backing)} ≠ committed − returned ${formatFen(due)} ` +
+          `− moved for lines ${formatFen(gave)}`,
+      );
   }
   if (off.length > 0) {
     fail('walletLiability', `${off.length} origin region(s) off; ${off.slice(0, 3).join(' | ')}`);
   }
+}
+
+/** K9: what each origin region's backing gave the funds for its wallet lines, standing moves. */
+function backedByRegion(parties: Parties): Map<string, Fen> {
+  const backed = new Map<string, Fen>();
+  for (const move of parties.backings.values())
+    if (move.state === 'backed') add(backed, move.region, move.amount);
+  return backed;
 }
 
 /**
@@ -261,15 +282,19 @@ function checkFunds(parties: Parties, openingFunds: Fen, fail: Fail): void {
   if (midway) return;
   // Resident contributions paid from personal accounts enter the funds from outside them (F4a);
   // what the funds advanced to providers leaves them (K6).
+  // Wallet lines' backing enters them from the origin regions' backing (K9).
   const total = parties.funds + parties.clearingAccount;
-  const expected = openingFunds + parties.toFunds - parties.advanced;
+  let backed = 0n;
+  for (const amount of backedByRegion(parties).values()) backed += amount;
+  const expected = openingFunds + parties.toFunds - parties.advanced + backed;
   if (total !== expected) {
     fail(
       'clearing',
       `Σ funds ${formatFen(parties.funds)} + ` +
         `clearing account ${formatFen(parties.clearingAccount)} = ` +
         `${formatFen(total)} ≠ opening ${formatFen(openingFunds)} + contributions ` +
-        `${formatFen(parties.toFunds)} − paid to providers ${formatFen(parties.advanced)}`,
+        `${formatFen(parties.toFunds)} − paid to providers ${formatFen(parties.advanced)} + ` +
+        `wallet lines' backing ${formatFen(backed)}`,
     );
   }
   let held = 0n;
@@ -332,6 +357,10 @@ function checkFundAudit(parties: Parties, fail: Fail): void {
   for (const months of parties.provincialBatches.values())
     for (const batch of months.values())
       for (const [code, position] of batch.positions) add(expected, code, position);
+  // K9: a wallet line's backing went to the fund that pays the line.
+  for (const move of parties.backings.values())
+    if (move.state === 'backed')
+      add(expected, move.national ? poolOf(move.region) : move.region, move.amount);
   const off: string[] = [];
   for (const code of new Set([...expected.keys(), ...parties.regionFunds.keys()])) {
     const want = expected.get(code) ?? 0n;

@@ -18,10 +18,12 @@ export interface DurableView {
 export function recount(actors: Iterable<DurableView>): Recount {
   let available = 0n;
   let held = 0n;
-  let wallet = 0n;
   let income = 0n;
   let contributed = 0n;
-  let spentTotal = 0n;
+  let backing = 0n;
+  let wallet = 0n;
+  let spent = 0n;
+  let backed = 0n;
   let fund = 0n;
   let clearing = 0n;
   let provider = 0n;
@@ -30,11 +32,11 @@ export function recount(actors: Iterable<DurableView>): Recount {
   // paid out by settlement and not yet received by a province (F5).
   let transit = 0n;
   const unbalanced: Array<readonly [string, Fen]> = [];
-  const negative: string[] = [];
   const reserved = new Map<string, Fen>();
   const committed = new Map<string, Fen>();
   const credited = new Set<string>();
   const returned: string[] = [];
+  const negative: string[] = [];
   for (const actor of actors) {
     let ledgerSum = 0n;
     const { address } = actor;
@@ -50,17 +52,16 @@ export function recount(actors: Iterable<DurableView>): Recount {
         ledgerSum += regionSum(region);
         income += region.income ?? 0n;
         contributed += region.contributed ?? 0n;
+        // K9: the backing of the region's wallet money (the wallets hold claims on it).
+        backing += region.backing ?? 0n;
         // F2b: the region's pooling fund (outside the people's ledger, like the province's).
         fund += (region.fund ?? 0n) + (region.residentFund ?? 0n);
         // K6: what its providers hold, and the cash patients paid them from outside.
         provider += region.provider ?? 0n;
         cash += region.cash ?? 0n;
       },
-      txn: (id, txn) => {
-        if (txn.state === 'reserved') reserved.set(id, txn.amount);
-        else if (txn.state === 'committed') committed.set(id, txn.amount);
-      },
       wallet: (id, { context }) => {
+        // A claim on its origin regions' backing: in the shard's ledger, not money of its own.
         const balance = balanceOf(context);
         wallet += balance;
         ledgerSum += balance;
@@ -72,9 +73,16 @@ export function recount(actors: Iterable<DurableView>): Recount {
         ledgerSum += counter;
       },
       // Wallet money spent on bills and contributions (F3, F4), by origin.
-      spent: (_, spent) => {
-        ledgerSum += spent;
-        spentTotal += spent;
+      spent: (_, amount) => {
+        ledgerSum += amount;
+        spent += amount;
+      },
+      txn: (id, txn) => {
+        if (txn.state === 'reserved') reserved.set(id, txn.amount);
+        else if (txn.state === 'committed') committed.set(id, txn.amount);
+      },
+      backingMove: (_, move) => {
+        if (move.state === 'backed') backed += move.amount;
       },
       poolingFund: (_, balance) => {
         fund += balance;
@@ -107,14 +115,12 @@ export function recount(actors: Iterable<DurableView>): Recount {
   let returning = 0n;
   for (const id of returned) returning += committed.get(id) ?? 0n;
   return {
+    claims: { wallet, spent, backed, overlap, returning },
     available,
     held,
-    wallet,
-    overlap,
-    returning,
     income,
-    spent: spentTotal,
     contributed,
+    backing,
     fund,
     clearing,
     // A provincial batch pays in and out of the provincial clearing account in one step: it
