@@ -1,12 +1,13 @@
 // The checks on durable records alone (world/judge_records.ts), as the NATS checker runs them on a
 // live cluster's journals, fed the stores of a finished simulated run: a clean run passes with the
 // simulator's own counts, and each kind of damage (money created, a transfer left half-done, a
-// fund gaining money, wallet money never issued, a credit applied twice, a request unanswered)
+// fund gaining money, wallet money never issued, a wallet line's backing moved wrong, a credit
+// applied twice, a request unanswered)
 // fails the invariant that names it. These are the negative controls of the NATS checker.
 import { describe, expect, it } from 'vitest';
 
 import { APP_ADDRESS } from '../actors/addresses.ts';
-import { type AccountRecord, RECORDS } from '../actors/records.ts';
+import { type AccountRecord, type BackingMove, RECORDS } from '../actors/records.ts';
 import type { Requests } from '../world/final_input.ts';
 import { judgeRecords } from '../world/judge_records.ts';
 import type { DurableView } from '../world/recount.ts';
@@ -135,6 +136,30 @@ describe('checks on durable records alone', () => {
       };
     });
     expect(verdict(v).walletLiability).toBe(false);
+  });
+
+  it("fail walletLiability when a wallet line's backing was moved twice as much (K9)", () => {
+    const v = views();
+    edit(v, 'backingMove', (m) => ({
+      ...(m as BackingMove),
+      amount: (m as BackingMove).amount * 2n,
+    }));
+    const judged = judge(v).results;
+    expect(judged.get('walletLiability')?.ok).toBe(false);
+    // The claims identity of the recount sees it first, the per-region check too.
+    expect(judged.get('walletLiability')?.detail).toMatch(/recount: wallet .* backed .*off by/);
+    expect(judged.get('walletLiability')?.violations).toBe(2);
+  });
+
+  it("fail clearing, not walletLiability, when a wallet line's backing went to the wrong fund (K9)", () => {
+    const v = views();
+    edit(v, 'backingMove', (m) => ({
+      ...(m as BackingMove),
+      national: !(m as BackingMove).national,
+    }));
+    const judged = verdict(v);
+    expect(judged.walletLiability).toBe(true);
+    expect(judged.clearing).toBe(false);
   });
 
   it('fail exactlyOnce when a credit is applied by two wallets', () => {
