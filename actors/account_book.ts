@@ -700,52 +700,42 @@ export class AccountBook {
   }
 
   /**
-   * K10: what this province's people owe treatment places in other provinces for one settlement
-   * month, from its own records filed under that month: its insured's bills (fund and account
-   * shares) and its relatives' family aid.
+   * K2, K10: what insured places in other provinces owe this province's treatment regions for
+   * one settlement month, from its own provider payments (K6) filed under that month: each
+   * bill's medical line and family-aid line whose payer region is in another province.
    */
-  medicalPayable(month: number): Fen {
+  medicalReceivable(month: number): Fen {
     let total = 0n;
     for (const line of this.crossProvinceLines(month)) total += line.amount;
     return total;
   }
 
-  /** K10: this province's lines of one month for national clearing, as it sees them (3202). */
+  /** K2: this province's lines of one month for national clearing, as it sees them (3202). */
   *crossProvinceLines(month: number): Generator<ProvinceLine> {
-    for (const billId of this.bills.keys()) {
-      const line = this.lineOf(month, medicalLineId(billId));
-      if (line !== undefined) yield line;
-    }
-    for (const billId of this.aids.keys()) {
-      const line = this.lineOf(month, aidLineId(billId));
-      if (line !== undefined) yield line;
+    for (const billId of this.providers.keys()) {
+      for (const lineId of [medicalLineId(billId), aidLineId(billId)]) {
+        const line = this.lineOf(month, lineId);
+        if (line !== undefined) yield line;
+      }
     }
   }
 
   /**
-   * 3202: one of this province's lines of a month's national clearing as it sees it: a bill's
-   * fund and account shares, or a relative's family aid; undefined if it has none.
+   * 3202: one of this province's lines of a month's national clearing as the treatment place
+   * sees it: a bill it paid its provider for, whose medical share (or a relative's family aid)
+   * another province owes; undefined if it has none.
    */
   lineOf(month: number, lineId: string): ProvinceLine | undefined {
     const named = provinceLineOf(lineId);
     if (named === undefined) return undefined;
-    let line: ProvinceLine | undefined;
-    if (named.aid) {
-      const aid = this.aids.get(named.bill);
-      if (aid?.state === 'committed' && aid.month === month) {
-        const { region: payerRegion, treatmentRegion: payeeRegion, amount } = aid;
-        line = { lineId, payerRegion, payeeRegion, amount };
-      }
-    } else {
-      const bill = this.bills.get(named.bill);
-      if (bill?.state === 'committed' && bill.month === month) {
-        const { insuredRegion: payerRegion, treatmentRegion: payeeRegion } = bill;
-        line = { lineId, payerRegion, payeeRegion, amount: bill.fundPay + bill.acctPay };
-      }
-    }
-    if (line === undefined || line.amount === 0n) return undefined;
-    const national = provinceOfRegion(line.payerRegion) !== provinceOfRegion(line.payeeRegion);
-    return national ? line : undefined;
+    const payment = this.providers.get(named.bill);
+    if (payment?.state !== 'paid' || payment.month !== month) return undefined;
+    const { insuredRegion, treatmentRegion: payeeRegion } = payment;
+    const payerRegion = named.aid ? (payment.aidRegion ?? insuredRegion) : insuredRegion;
+    const amount = (named.aid ? payment.aidLine : payment.medicalLine) ?? 0n;
+    if (amount === 0n) return undefined;
+    const national = provinceOfRegion(payerRegion) !== provinceOfRegion(payeeRegion);
+    return national ? { lineId, payerRegion, payeeRegion, amount } : undefined;
   }
 
   /**
@@ -824,10 +814,13 @@ export class AccountBook {
   ): void {
     if (this.providers.has(billId)) return;
     const { insuredRegion, treatmentRegion, paid, cash, month, national } = body;
-    // A faulty peer's pay whose national part exceeds what it pays changes nothing.
-    if (national > paid) return;
+    const { medicalLine, aidLine, aidRegion } = body;
+    // A faulty peer's pay whose national part, or whose lines, exceed what it pays, or that
+    // names no region for its family aid, changes nothing.
+    if (national > paid || medicalLine + aidLine > paid || !REGION_CODE.test(aidRegion)) return;
     const parts = { insuredRegion, treatmentRegion, paid, cash, month, owner, national, day };
-    const payment = { ...parts, state: 'paid' } as const;
+    const lines = { medicalLine, aidLine, aidRegion };
+    const payment = { ...parts, ...lines, state: 'paid' } as const;
     this.providers.set(billId, payment);
     this.countProviderDay(payment);
     fx.write(RECORDS.providerPayment.key(billId), payment);

@@ -294,7 +294,21 @@ function sendStep(
       let national = 0n;
       for (const line of clearedLines(context.lines))
         if (provinceOfRegion(line.payerRegion) !== here) national += line.amount;
-      const body = { billId, month, insuredRegion, treatmentRegion, paid, cash, national };
+      // K2: the lines the treatment place confirms its monthly allocation against.
+      const medicalLine = context.fundPay + context.acctPay;
+      const aidLine = context.aidPay;
+      const aidRegion = aidLine > 0n ? context.aidRegion : insuredRegion;
+      const lines = { medicalLine, aidLine, aidRegion };
+      const body = {
+        billId,
+        month,
+        insuredRegion,
+        treatmentRegion,
+        paid,
+        cash,
+        national,
+        ...lines,
+      };
       fx.send(treatmentProvinceOf(context), kind, billId, body);
       break;
     }

@@ -6,10 +6,11 @@
 //   DISBURSED ──the clearing account balances──► RECONCILED
 //
 // K10 stops clearing only where the books disagree: a province that disputes its allocation
-// (3262: its own bills of the month disagree with settlement's lines, e.g. a line still in
-// flight, or a wrong one) has a dispute of its own at settlement (actors/settlement.actor.ts),
-// and so has one that has not answered by the statement day. Their lines are withheld from the
-// month's statements; every other province clears on schedule. Statements net
+// (3262, K2: what its treatment regions paid their providers for other provinces' patients
+// that month disagrees with settlement's lines, e.g. a line still in flight, or a wrong one)
+// has a dispute of its own at settlement (actors/settlement.actor.ts), and so has one that
+// has not answered by the statement day. Their lines are withheld from the month's
+// statements; every other province clears on schedule. Statements net
 // each province multilaterally through the national clearing account; each payer's due is drawn
 // from its prepayment first (K1, K7), and a prepayment used beyond 70 % is topped up with the
 // statement. A step that needs nobody's answer (no province in the batch, no receiver to pay)
@@ -151,11 +152,11 @@ function sendStep(state: string, context: BatchContext, event: BatchEvent): void
   const { month, provinces, statements } = context;
   const corr = `batch.${month}`;
   if (state === 'ALLOCATED') {
-    const payable = book.medicalPayableByProvince(month);
+    const receivable = book.medicalReceivableByProvince(month);
     for (const province of provinces) {
       if (allocationAnswered(context, province)) continue;
-      const medicalPayable = payable.get(province) ?? 0n;
-      fx.send(provinceAddress(province), 'clearing.allocate', corr, { month, medicalPayable });
+      const medicalReceivable = receivable.get(province) ?? 0n;
+      fx.send(provinceAddress(province), 'clearing.allocate', corr, { month, medicalReceivable });
     }
   } else if (state === 'STATEMENTS_ISSUED') {
     for (const province of clearedBy(context)) {

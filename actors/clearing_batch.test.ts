@@ -67,13 +67,13 @@ class Harness {
   }
 
   /** 3262: a province's own figure for the month disagrees. */
-  dispute(province: string, medicalPayable: bigint, now: number): void {
-    const body = { month: this.month, medicalPayable };
+  dispute(province: string, medicalReceivable: bigint, now: number): void {
+    const body = { month: this.month, medicalReceivable };
     const env = envelope('clearing.dispute', `province.${province}`, 'settlement.0', 'b', body);
     this.step((fx) => this.actor.handle(env, now, fx));
   }
 
-  /** 3202: a province's figure for one of its bills' lines. */
+  /** 3202: a treatment province's figure for one of its bills' lines. */
   correct(province: string, lineId: string, amount: bigint, now: number): void {
     const line = this.actor.book.lines.get(lineId)!;
     const { payerRegion, payeeRegion } = line;
@@ -140,11 +140,12 @@ describe('F5: the clearing batch machine', () => {
 
     const allocatedAt = h.tick();
     expect(h.state).toBe('ALLOCATED');
-    // K10: each province is told settlement's figure of what its insured owe.
-    const allocations = h.fx.sent('clearing.allocate').map((s) => [s.to, s.body.medicalPayable]);
+    // K2: each province is told settlement's figure of what other provinces owe it for the
+    // patients its regions treated (medical lines; wallet lines are not the allocation's).
+    const allocations = h.fx.sent('clearing.allocate').map((s) => [s.to, s.body.medicalReceivable]);
     expect(allocations).toEqual([
-      ['province.11', 0n],
-      ['province.51', 10_000n],
+      ['province.11', 10_000n],
+      ['province.51', 0n],
     ]);
 
     h.answer('clearing.confirm', '11', allocatedAt);
@@ -264,56 +265,65 @@ describe('F5: the clearing batch machine', () => {
 
   it("K10: a dispute is an answer; the disputing province's lines are withheld while the others clear on schedule, then corrected (3202), confirmed and moved to the open batch", () => {
     const h = september();
-    h.line('B3.m', 'medical', '440100', '110100', 5_000n);
+    // A Guangdong patient treated in Suzhou: 50 yuan Guangdong owes Jiangsu.
+    h.line('B3.m', 'medical', '440100', '320500', 5_000n);
     h.tick();
     const allocatedAt = h.tick();
-    expect(h.sentTo('clearing.allocate')).toEqual(['province.11', 'province.44', 'province.51']);
-    // Sichuan's own bills of September say 90 yuan, settlement's line says 100.
-    h.dispute('51', 9_000n, allocatedAt);
-    expect(h.actor.book.disputeOpen(SEPT, '51')).toBe(true);
-    // 3202: settlement sends its lines of the month for Sichuan's insured, one by one.
+    expect(h.sentTo('clearing.allocate')).toEqual([
+      'province.11',
+      'province.32',
+      'province.44',
+      'province.51',
+    ]);
+    // Jiangsu's own provider payments of September say 45 yuan, settlement's line says 50.
+    h.dispute('32', 4_500n, allocatedAt);
+    expect(h.actor.book.disputeOpen(SEPT, '32')).toBe(true);
+    // 3202: settlement sends its lines of the month for Jiangsu's patients, one by one.
     const details = h.fx.sent('clearing.detail').map((d) => [d.to, d.body.lineId, d.body.amount]);
-    expect(details).toEqual([['province.51', 'B1.m', 10_000n]]);
+    expect(details).toEqual([['province.32', 'B3.m', 5_000n]]);
     expect(h.fx.events).toContainEqual(
-      expect.objectContaining({ type: 'clearing.dispute', province: '51', state: 'open' }),
+      expect.objectContaining({ type: 'clearing.dispute', province: '32', state: 'open' }),
     );
-    h.answer('clearing.confirm', '11', allocatedAt);
-    h.answer('clearing.confirm', '44', allocatedAt);
-    // A dispute answers the allocation: nobody waits for Sichuan.
+    for (const province of ['11', '44', '51']) h.answer('clearing.confirm', province, allocatedAt);
+    // A dispute answers the allocation: nobody waits for Jiangsu.
     expect(h.state).toBe('CONFIRMED');
 
     const issuedAt = h.tick();
     expect(h.state).toBe('STATEMENTS_ISSUED');
     const batch = h.actor.batches.get(SEPT)!.context;
-    expect(batch.withheld).toEqual(['51']);
-    // Guangdong's 50 yuan to Beijing clears on schedule; Sichuan gets no statement.
-    expect(Object.keys(batch.statements).sort()).toEqual(['11', '44']);
-    expect(h.sentTo('clearing.statement')).toEqual(['province.11', 'province.44']);
-    h.answer('clearing.funded', '11', issuedAt);
-    h.answer('clearing.funded', '44', issuedAt);
+    expect(batch.withheld).toEqual(['32']);
+    // Sichuan's 70 yuan net to Beijing clears on schedule; Jiangsu gets no statement.
+    expect(Object.keys(batch.statements).sort()).toEqual(['11', '51']);
+    expect(h.sentTo('clearing.statement')).toEqual(['province.11', 'province.44', 'province.51']);
+    for (const province of ['11', '44', '51']) h.answer('clearing.funded', province, issuedAt);
     expect(h.state).toBe('FUNDED');
     h.answer('clearing.received', '11', issuedAt);
     expect(h.state).toBe('RECONCILED');
 
-    // The insured place's figure stands (D2): the line is set to it, and checked again soon.
-    h.correct('51', 'B1.m', 9_000n, issuedAt + HOUR_MS);
-    expect(h.actor.book.lines.get('B1.m')?.amount).toBe(9_000n);
-    const recheck = h.fx.timers.find((t) => t.key === TIMERS.clearingDispute.key('202509.51'));
+    // The treatment place's figure stands: the line is set to it, and checked again soon.
+    h.correct('32', 'B3.m', 4_500n, issuedAt + HOUR_MS);
+    expect(h.actor.book.lines.get('B3.m')?.amount).toBe(4_500n);
+    const recheck = h.fx.timers.find((t) => t.key === TIMERS.clearingDispute.key('202509.32'));
     expect(recheck?.at).toBe(issuedAt + HOUR_MS + 60_000);
+    // Only the treatment side corrects (K2): the insured province's figure changes nothing.
+    h.correct('44', 'B3.m', 1n, issuedAt + HOUR_MS);
+    expect(h.fx.writes).toEqual([]);
+    expect(h.actor.book.lines.get('B3.m')?.amount).toBe(4_500n);
+    expect(h.actor.book.disputes.get('202509.32')?.corrected).toBe(1);
     h.step((fx) => h.actor.timer(recheck!.key, 0, recheck!.at, fx));
-    expect(h.fx.sent('clearing.allocate').map((s) => [s.to, s.body.medicalPayable])).toEqual([
-      ['province.51', 9_000n],
+    expect(h.fx.sent('clearing.allocate').map((s) => [s.to, s.body.medicalReceivable])).toEqual([
+      ['province.32', 4_500n],
     ]);
-    h.answer('clearing.confirm', '51', recheck!.at);
-    expect(h.actor.book.disputes.get('202509.51')?.state).toBe('resolved');
-    // Sichuan's September lines now clear with October's batch; Guangdong's stay cleared.
-    expect(h.actor.book.lines.get('B1.m')?.batch).toBe(202510);
-    expect(h.actor.book.lines.get('L2')?.batch).toBe(202510);
-    expect(h.actor.book.lines.get('B3.m')?.batch).toBe(SEPT);
+    h.answer('clearing.confirm', '32', recheck!.at);
+    expect(h.actor.book.disputes.get('202509.32')?.state).toBe('resolved');
+    // Jiangsu's September line now clears with October's batch; the others stay cleared.
+    expect(h.actor.book.lines.get('B3.m')?.batch).toBe(202510);
+    expect(h.actor.book.lines.get('B1.m')?.batch).toBe(SEPT);
+    expect(h.actor.book.lines.get('L2')?.batch).toBe(SEPT);
     expect(h.state).toBe('RECONCILED');
     // A duplicate of the old dispute, late, with the figure both sides now share: still resolved.
-    h.dispute('51', 9_000n, recheck!.at + HOUR_MS);
-    expect(h.actor.book.disputes.get('202509.51')?.state).toBe('resolved');
+    h.dispute('32', 4_500n, issuedAt + 3 * HOUR_MS);
+    expect(h.actor.book.disputes.get('202509.32')?.state).toBe('resolved');
     expect(h.fx.sent('clearing.detail')).toEqual([]);
   });
 
@@ -321,10 +331,10 @@ describe('F5: the clearing batch machine', () => {
     const h = september();
     h.tick();
     const allocatedAt = h.tick();
-    h.dispute('51', 9_000n, allocatedAt);
-    h.answer('clearing.confirm', '11', allocatedAt);
+    h.dispute('11', 9_000n, allocatedAt);
+    h.answer('clearing.confirm', '51', allocatedAt);
     const issuedAt = h.tick();
-    expect(h.actor.batches.get(SEPT)?.context.withheld).toEqual(['51']);
+    expect(h.actor.batches.get(SEPT)?.context.withheld).toEqual(['11']);
     const body = { lineId: 'B1.m' };
     const undo = envelope('settlement.unrecord', 'wallet.00', 'settlement.0', 'B1', body);
     h.step((fx) => h.actor.handle(undo, issuedAt + HOUR_MS, fx));

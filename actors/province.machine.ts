@@ -347,18 +347,19 @@ export const provinceMachine = setup({
         fx.send(env.from, 'settlement.unrecorded', env.corr, { lineId: env.body.lineId });
     }),
     /**
-     * 3261 or 3262 (K10): does settlement's figure for the month match this province's own
-     * bills of that month? A dispute comes with this province's figure of each bill (3202), so
-     * settlement can add a line it never got and correct one it got wrong.
+     * 3261 or 3262 (K2, K10): does settlement's allocation for the month match what this
+     * province's treatment regions paid their providers for other provinces' patients that
+     * month? A dispute comes with this province's figure of each line (3202), so settlement can
+     * add a line it never got and correct one it got wrong.
      */
     answerAllocation: on('clearing.allocate', ({ env, book, fx }) => {
-      const { month, medicalPayable } = env.body;
-      const own = book.medicalPayable(month);
-      if (own === medicalPayable) {
+      const { month, medicalReceivable } = env.body;
+      const own = book.medicalReceivable(month);
+      if (own === medicalReceivable) {
         fx.send(env.from, 'clearing.confirm', env.corr, { month });
         return;
       }
-      fx.send(env.from, 'clearing.dispute', env.corr, { month, medicalPayable: own });
+      fx.send(env.from, 'clearing.dispute', env.corr, { month, medicalReceivable: own });
       for (const line of book.crossProvinceLines(month))
         fx.send(env.from, 'clearing.correct', env.corr, { month, ...line });
     }),

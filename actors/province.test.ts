@@ -14,7 +14,7 @@ import { accountRecords } from './opening.ts';
 import { ProvinceActor } from './province.actor.ts';
 import {
   type AccountRecord,
-  type BillRecord,
+  type ProviderRecord,
   RECORDS,
   type RegionRecord,
   type TxnRecord,
@@ -612,27 +612,36 @@ describe('Orphan holds: a hold nobody will move is asked about, then released', 
   });
 });
 
-describe('K10 at the insured province: a month of its own bills, and their details (3202)', () => {
-  const bill = (treatmentRegion: string, fund: Fen, state: BillRecord['state'], month: number) =>
+describe('K2 at the treatment province: a month of its provider payments, and their details (3202)', () => {
+  const paid = (
+    insuredRegion: string,
+    medicalLine: Fen,
+    state: ProviderRecord['state'],
+    month: number,
+    aid?: { region: string; amount: Fen },
+  ) =>
     ({
-      personId: 'p1',
-      insuredRegion: '510100',
-      treatmentRegion,
-      fundPay: fund,
-      acctPay: 100n,
-      remainder: 0n,
-      state,
-      reason: undefined,
+      insuredRegion,
+      treatmentRegion: '510100',
+      paid: medicalLine + (aid?.amount ?? 0n) + 200n,
+      cash: 0n,
       month,
-    }) satisfies BillRecord;
+      state,
+      owner: SAGA,
+      medicalLine,
+      aidLine: aid?.amount ?? 0n,
+      aidRegion: aid?.region ?? insuredRegion,
+    }) satisfies ProviderRecord;
 
   function province(): ProvinceActor {
     const actor = new Province().actor;
-    const bills = actor.accountBook.bills;
-    bills.set('B1', bill('110100', 900n, 'committed', 202509)); // across provinces: 10.00
-    bills.set('B2', bill('110100', 100n, 'committed', 202510)); // another month
-    bills.set('B3', bill('510400', 200n, 'committed', 202509)); // inside the province
-    bills.set('B4', bill('440100', 400n, 'refunded', 202509)); // taken back
+    const providers = actor.accountBook.providers;
+    providers.set('B1', paid('110100', 1_000n, 'paid', 202509)); // a Beijing patient: 10.00
+    providers.set('B2', paid('110100', 200n, 'paid', 202510)); // another month
+    providers.set('B3', paid('510400', 300n, 'paid', 202509)); // a patient of the province
+    providers.set('B4', paid('440100', 400n, 'refunded', 202509)); // taken back
+    // A patient of the province whose Suzhou relative paid 0.50 of family aid.
+    providers.set('B5', paid('510700', 300n, 'paid', 202509, { region: '320500', amount: 50n }));
     return actor;
   }
 
@@ -647,30 +656,35 @@ describe('K10 at the insured province: a month of its own bills, and their detai
     return fx;
   }
 
-  it("K10: confirms (3261) settlement's figure when it is the month's cross-province bills, and only then", () => {
+  it("K2: confirms (3261) settlement's allocation when it is what other provinces owe for the month's provider payments, and only then", () => {
     const actor = province();
-    const fx = ask(actor, 'clearing.allocate', { month: 202509, medicalPayable: 1_000n });
+    const fx = ask(actor, 'clearing.allocate', { month: 202509, medicalReceivable: 1_050n });
     expect(fx.sends.map((s) => s.kind)).toEqual(['clearing.confirm']);
-    // The all-time figure (every committed bill) is not the month's: a dispute.
-    const all = ask(actor, 'clearing.allocate', { month: 202509, medicalPayable: 1_500n });
+    // The all-time figure (every payment) is not the month's: a dispute.
+    const all = ask(actor, 'clearing.allocate', { month: 202509, medicalReceivable: 1_250n });
     expect(all.sends.map((s) => s.kind)[0]).toBe('clearing.dispute');
   });
 
-  it("K10: a dispute (3262) carries the province's figure and each of its bills of the month", () => {
-    const fx = ask(province(), 'clearing.allocate', { month: 202509, medicalPayable: 1_001n });
-    expect(fx.sent('clearing.dispute').map((s) => s.body.medicalPayable)).toEqual([1_000n]);
-    const corrections = fx.sent('clearing.correct').map((s) => [s.body.lineId, s.body.amount]);
-    expect(corrections).toEqual([['B1.m', 1_000n]]);
+  it("K10: a dispute (3262) carries the province's figure and each of its lines of the month", () => {
+    const fx = ask(province(), 'clearing.allocate', { month: 202509, medicalReceivable: 1_051n });
+    expect(fx.sent('clearing.dispute').map((s) => s.body.medicalReceivable)).toEqual([1_050n]);
+    const corrections = fx
+      .sent('clearing.correct')
+      .map((s) => [s.body.lineId, s.body.payerRegion, s.body.amount]);
+    expect(corrections).toEqual([
+      ['B1.m', '110100', 1_000n],
+      ['B5.f', '320500', 50n],
+    ]);
   });
 
-  it('3202: a detail is answered only when the province disagrees, with 0.00 for a bill it does not have', () => {
+  it('3202: a detail is answered only when the province disagrees, with 0.00 for a bill it did not pay', () => {
     const actor = province();
     const detail = (lineId: string, amount: Fen) =>
       ask(actor, 'clearing.detail', {
         month: 202509,
         lineId,
-        payerRegion: '510100',
-        payeeRegion: '110100',
+        payerRegion: '110100',
+        payeeRegion: '510100',
         amount,
       }).sent('clearing.correct');
     expect(detail('B1.m', 1_000n)).toEqual([]);
@@ -678,6 +692,8 @@ describe('K10 at the insured province: a month of its own bills, and their detai
     expect(detail('GHOST.m', 1n).map((s) => s.body.amount)).toEqual([0n]);
     expect(detail('B4.m', 500n).map((s) => s.body.amount)).toEqual([0n]);
     expect(detail('B2.m', 200n).map((s) => s.body.amount)).toEqual([0n]);
+    expect(detail('B3.m', 300n).map((s) => s.body.amount)).toEqual([0n]);
+    expect(detail('B5.f', 50n)).toEqual([]);
   });
 });
 

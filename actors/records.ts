@@ -101,6 +101,13 @@ export interface ProviderRecord {
   readonly owner: string;
   /** K3: the Beijing day (YYYYMMDD) it was paid: the day a POS's totals count it on. */
   readonly day?: number;
+  /**
+   * K2: the bill's medical line (owed by the insured region) and family-aid line (owed by
+   * `aidRegion`), as the hub split them at the settle: the treatment place's own figures.
+   */
+  readonly medicalLine?: Fen;
+  readonly aidLine?: Fen;
+  readonly aidRegion?: string;
 }
 
 /**

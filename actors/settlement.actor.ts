@@ -144,13 +144,13 @@ export class SettlementActor implements Actor {
    * (3202); the province has sent its own figure of each bill with the dispute.
    */
   private dispute(env: Envelope<'clearing.dispute'>, now: number, fx: Effects): void {
-    const { month, medicalPayable } = env.body;
+    const { month, medicalReceivable } = env.body;
     const province = provinceOfAddress(env.from);
     // A duplicate or late dispute whose figure is settlement's own figure now says nothing is
     // wrong any more: a resolved dispute stays resolved.
-    const ours = this.book.medicalPayableByProvince(month).get(province) ?? 0n;
-    if (medicalPayable === ours && !this.book.disputeOpen(month, province)) return;
-    this.book.openDispute(month, province, medicalPayable, now, fx);
+    const ours = this.book.medicalReceivableByProvince(month).get(province) ?? 0n;
+    if (medicalReceivable === ours && !this.book.disputeOpen(month, province)) return;
+    this.book.openDispute(month, province, medicalReceivable, now, fx);
     for (const [lineId, line] of this.book.medicalLinesOf(month, province)) {
       const { payerRegion, payeeRegion, amount } = line;
       fx.send(env.from, 'clearing.detail', env.corr, {
@@ -168,10 +168,10 @@ export class SettlementActor implements Actor {
     const dispute = this.book.disputes.get(id);
     if (dispute?.state !== 'open') return;
     const { month, province } = dispute;
-    const medicalPayable = this.book.medicalPayableByProvince(month).get(province) ?? 0n;
+    const medicalReceivable = this.book.medicalReceivableByProvince(month).get(province) ?? 0n;
     fx.send(provinceAddress(province), 'clearing.allocate', `batch.${month}`, {
       month,
-      medicalPayable,
+      medicalReceivable,
     });
     fx.timer(TIMERS.clearingDispute.key(id), nextReconciliationAt(now), 0);
   }
@@ -197,16 +197,17 @@ export class SettlementActor implements Actor {
   }
 
   /**
-   * 3202 (K10): the insured province's figure for one of its bills' medical lines (D2: the
-   * insured place computes the shares). A line settlement never got is recorded; one with
-   * another amount is set to the province's, or voided (0.00: the province has no such bill),
-   * while its batch has not cleared it (not yet issued, or withheld for this dispute).
+   * 3202 (K2, K10): the treatment province's figure for one medical line of a bill it paid its
+   * provider for (the split the hub gave it at the settle, which the insured place computed,
+   * D2). A line settlement never got is recorded; one with another amount is set to the
+   * province's, or voided (0.00: the province paid no such bill), while its batch has not
+   * cleared it (not yet issued, or withheld for this dispute).
    */
   private correctLine(env: Envelope<'clearing.correct'>, now: number, fx: Effects): void {
     const { month, lineId, payerRegion, payeeRegion, amount } = env.body;
     const province = provinceOfAddress(env.from);
-    const payer = provinceOfRegion(payerRegion);
-    if (payer !== province || payer === provinceOfRegion(payeeRegion)) return;
+    const payee = provinceOfRegion(payeeRegion);
+    if (payee !== province || payee === provinceOfRegion(payerRegion)) return;
     if (provinceLineOf(lineId) === undefined) return;
     const line = this.book.lines.get(lineId);
     let delta: bigint;
@@ -220,7 +221,7 @@ export class SettlementActor implements Actor {
       );
       delta = amount;
     } else {
-      const mine = line.ledger === 'medical' && provinceOfRegion(line.payerRegion) === province;
+      const mine = line.ledger === 'medical' && provinceOfRegion(line.payeeRegion) === province;
       if (!mine || line.undone || line.reversal || line.amount === amount) return;
       if (!this.clearable(line)) return;
       const next = amount === 0n ? { ...line, undone: true, dropped: true } : { ...line, amount };

@@ -126,27 +126,31 @@ export class SettlementBook {
   }
 
   /**
-   * K10: settlement's medical payable of one settlement month per insured province: its live
-   * lines to other provinces filed under that month, whichever batch clears them.
+   * K2, K10: settlement's medical receivable of one settlement month per treatment province:
+   * its live medical lines from other provinces filed under that month, whichever batch
+   * clears them.
    */
-  medicalPayableByProvince(month: number): Map<string, Fen> {
-    const payable = new Map<string, Fen>();
+  medicalReceivableByProvince(month: number): Map<string, Fen> {
+    const receivable = new Map<string, Fen>();
     for (const [, line] of this.medicalLinesOf(month)) {
-      const province = provinceOfRegion(line.payerRegion);
-      payable.set(province, (payable.get(province) ?? 0n) + line.amount);
+      const province = provinceOfRegion(line.payeeRegion);
+      receivable.set(province, (receivable.get(province) ?? 0n) + line.amount);
     }
-    return payable;
+    return receivable;
   }
 
-  /** K10: the live cross-province medical lines of one month, one per bill (3202's details). */
+  /**
+   * K10: the live cross-province medical lines of one month (a bill's medical share, a
+   * relative's family aid), all or those treated in one province: 3202's details.
+   */
   *medicalLinesOf(month: number, province?: string): Generator<[string, ClearingLine]> {
     for (const entry of this.lines) {
       const line = entry[1];
       if (line.month !== month || line.ledger !== 'medical' || line.undone || line.reversal)
         continue;
-      const payer = provinceOfRegion(line.payerRegion);
-      if (payer === provinceOfRegion(line.payeeRegion)) continue;
-      if (province === undefined || payer === province) yield entry;
+      const payee = provinceOfRegion(line.payeeRegion);
+      if (payee === provinceOfRegion(line.payerRegion)) continue;
+      if (province === undefined || payee === province) yield entry;
     }
   }
 

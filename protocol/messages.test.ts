@@ -96,7 +96,7 @@ const EXPECTED_FIELDS: Record<string, string> = {
   'aid.refunded': 'billId:id',
   'provider.pay':
     'billId:id month:count insuredRegion:id treatmentRegion:id paid:amount0 cash:amount0 ' +
-    'national:amount0',
+    'national:amount0 medicalLine:amount0 aidLine:amount0 aidRegion:id',
   'provider.paid': 'billId:id',
   'provider.refund': 'billId:id',
   'provider.refunded': 'billId:id',
@@ -126,9 +126,9 @@ const EXPECTED_FIELDS: Record<string, string> = {
   'settlement.unrecorded': 'lineId:id',
   'settlement.back': 'lineId:id payerRegion:id payeeRegion:id amount:amount',
   'settlement.unback': 'lineId:id',
-  'clearing.allocate': 'month:count medicalPayable:amount0',
+  'clearing.allocate': 'month:count medicalReceivable:amount0',
   'clearing.confirm': 'month:count',
-  'clearing.dispute': 'month:count medicalPayable:amount0',
+  'clearing.dispute': 'month:count medicalReceivable:amount0',
   'clearing.detail': 'month:count lineId:id payerRegion:id payeeRegion:id amount:amount',
   'clearing.correct': 'month:count lineId:id payerRegion:id payeeRegion:id amount:amount0',
   'clearing.statement': 'month:count toFund:amount0 topUp:amount0',

@@ -354,6 +354,13 @@ const BODY_SPECS = {
     cash: 'amount0',
     // Of `paid`, the lines other provinces owe (national clearing): the pool pays it back.
     national: 'amount0',
+    // K2: the bill's medical line (fund + account shares, owed by the insured region) and its
+    // family-aid line (owed by the relative's region; `aidRegion` is the insured region when
+    // there is none), as the hub split them: what the treatment place confirms its allocation
+    // against.
+    medicalLine: 'amount0',
+    aidLine: 'amount0',
+    aidRegion: 'id',
   },
   'provider.paid': { billId: 'id' },
   'provider.refund': { billId: 'id' },
@@ -415,16 +422,17 @@ const BODY_SPECS = {
   },
   'settlement.unback': { lineId: 'id' },
   // F5 monthly clearing, settlement ↔ each province (K2, K7, K8, K10). Allocation (3260) carries
-  // settlement's medical payable of that month for the province's insured (cross-province
-  // lines); the province confirms (3261) or disputes (3262) against its own bills of the month.
-  // A dispute is reconciled line by line (3202): settlement sends each of its lines of the month
-  // (`clearing.detail`), the province sends each of its bills' figures and answers a detail it
-  // disagrees with (`clearing.correct`, 0.00 when it has no such bill); the insured place's
-  // figure stands (D2). Statements fund the national clearing account; disbursal pays the net
-  // receivers.
-  'clearing.allocate': { month: 'count', medicalPayable: 'amount0' },
+  // settlement's medical receivable of that month for the province as the treatment place
+  // (other provinces' patients treated in its regions: their medical and family-aid lines); the
+  // province confirms (3261) or disputes (3262) against its own provider payments of the month
+  // (K6). A dispute is reconciled line by line (3202): settlement sends each of its lines of the
+  // month (`clearing.detail`), the province sends each of its own and answers a detail it
+  // disagrees with (`clearing.correct`, 0.00 when it paid no such bill); the treatment place's
+  // figure, the split the hub gave it at the settle, stands. Statements fund the national
+  // clearing account; disbursal pays the net receivers.
+  'clearing.allocate': { month: 'count', medicalReceivable: 'amount0' },
   'clearing.confirm': { month: 'count' },
-  'clearing.dispute': { month: 'count', medicalPayable: 'amount0' },
+  'clearing.dispute': { month: 'count', medicalReceivable: 'amount0' },
   'clearing.detail': {
     month: 'count',
     lineId: 'id',

@@ -209,7 +209,10 @@ describe('F5: the monthly clearing batch', () => {
 });
 
 describe('K10: books that disagree stop only their province and month', () => {
-  /** A faulty shard's line for a bill that never was: 0.01 yuan owed by one province's insured. */
+  /**
+   * A faulty shard's line for a bill that never was: 0.01 yuan owed by one province's insured to
+   * another's treatment region, whose province (K2: the treatment side confirms) is returned.
+   */
   function forgeLine(s: Simulation): string {
     const [insured, treatment] = s.world.topology.provinces;
     const payer = insured!.regions[0]!.code;
@@ -232,14 +235,14 @@ describe('K10: books that disagree stop only their province and month', () => {
       },
     });
     s.network.send('wallet.00', 'settlement.0', frame);
-    return insured!.code;
+    return treatment!.code;
   }
 
   function disputesOf(sim: Simulation): Map<string, DisputeRecord> {
     return records<DisputeRecord>(sim, 'settlement.0', `${RECORDS.clearingDispute.prefix}:`);
   }
 
-  it("K10: a forged 0.01-yuan line is disputed on day 10, voided from the insured place's details (3202) and confirmed minutes later: the month clears on schedule", () => {
+  it("K10: a forged 0.01-yuan line is disputed on day 10, voided from the treatment place's details (3202) and confirmed minutes later: the month clears on schedule", () => {
     let forged = '';
     const sim = run({}, (s) => {
       forged = forgeLine(s);
@@ -264,23 +267,24 @@ describe('K10: books that disagree stop only their province and month', () => {
   });
 
   it('K10: a province cut off over the statement day is withheld while every other province clears on schedule; after the heal it corrects, confirms, and its lines move to the open batch', () => {
-    const insured = new Simulation(scenarioFrom(SMALL)).world.topology.provinces[0]!.code;
+    // K2: the treatment province of the forged line is the one whose books disagree.
+    const treatment = new Simulation(scenarioFrom(SMALL)).world.topology.provinces[1]!.code;
     const cutOff = {
       type: 'partition',
       // From day 9 of October to an hour after the statements (day 20, 09:00).
       at: OCT_1 + 8 * DAY,
       duration: 11 * DAY + 10 * HOUR,
       groupA: ['settlement.0'],
-      groupB: [`province.${insured}`],
+      groupB: [`province.${treatment}`],
     };
     const sim = run({ faults: [cutOff] }, (s) => {
-      expect(forgeLine(s)).toBe(insured);
+      expect(forgeLine(s)).toBe(treatment);
     });
     const batch = batchOf(sim, 202509);
     // Every other province cleared on schedule: statements on day 20, reconciled.
     expect(batch.state).toBe('RECONCILED');
-    expect(batch.withheld).toEqual([insured]);
-    expect(Object.keys(batch.statements)).not.toContain(insured);
+    expect(batch.withheld).toEqual([treatment]);
+    expect(Object.keys(batch.statements)).not.toContain(treatment);
     expect(Object.keys(batch.statements).length).toBeGreaterThan(0);
     const issued = sim.checkers.batchHistory.find(
       (h) => h.month === 202509 && h.state === 'STATEMENTS_ISSUED',
@@ -288,7 +292,7 @@ describe('K10: books that disagree stop only their province and month', () => {
     expect(issued!.at).toBeLessThan(OCT_1 + 19 * DAY + 10 * HOUR);
     // After the heal: the next reconciliation (day 21, 02:00) finds the forged line, the
     // province's details void it, and it confirms a minute later.
-    const dispute = disputesOf(sim).get(`202509.${insured}`)!;
+    const dispute = disputesOf(sim).get(`202509.${treatment}`)!;
     expect(dispute).toMatchObject({ state: 'resolved', corrected: 1 });
     expect(dispute.resolvedAt).toBeGreaterThan(OCT_1 + 20 * DAY + 2 * HOUR);
     expect(dispute.resolvedAt).toBeLessThan(OCT_1 + 20 * DAY + 3 * HOUR);
@@ -299,7 +303,8 @@ describe('K10: books that disagree stop only their province and month', () => {
     const crosses = (l: ClearingLine) =>
       provinceOfRegion(l.payerRegion) !== provinceOfRegion(l.payeeRegion);
     const touches = (l: ClearingLine) =>
-      provinceOfRegion(l.payerRegion) === insured || provinceOfRegion(l.payeeRegion) === insured;
+      provinceOfRegion(l.payerRegion) === treatment ||
+      provinceOfRegion(l.payeeRegion) === treatment;
     const moved = lines.filter((l) => crosses(l) && touches(l));
     expect(moved.length).toBeGreaterThan(0);
     for (const l of moved) expect(l.batch).toBe(202510);
