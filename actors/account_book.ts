@@ -18,6 +18,7 @@ import {
   type AccountRecord,
   aidLineId,
   type AidRecord,
+  type ApplicationRecord,
   type BackingMove,
   type BillRecord,
   type BillState,
@@ -110,6 +111,8 @@ export class AccountBook {
   readonly providerDays = new Map<string, { count: number; total: Fen }>();
   /** K3: daily reconciliations answered (`<region>.<day>`), and bills found unrecorded. */
   readonly reconciliations = new Map<string, ReconciliationRecord>();
+  /** K3, 3203: monthly clearing applications answered (`<region>.<month>`). */
+  readonly applications = new Map<string, ApplicationRecord>();
   readonly unrecorded = new Set<string>();
   readonly claims = new Map<string, ClaimRecord>();
   /** K9: the wallet lines whose backing this province moved, by line id. */
@@ -185,6 +188,7 @@ export class AccountBook {
           book.countProviderDay(payment);
         },
         providerReconciliation: (id, record) => book.reconciliations.set(id, record),
+        providerApplication: (id, record) => book.applications.set(id, record),
         unrecordedBill: (id) => book.unrecorded.add(id),
         fundClaim: (id, claim) => book.claims.set(id, claim),
         backingMove: (id, move) => book.backings.set(id, move),
@@ -893,6 +897,46 @@ export class AccountBook {
     this.reconciliations.set(key, record);
     fx.write(RECORDS.providerReconciliation.key(key), record);
     fx.emit({ type: 'provider.reconciliation', corr: key, state: record.state });
+    return record;
+  }
+
+  /**
+   * K3, 3203: a POS's application for one month's clearing in one region, against what the
+   * region paid its providers for bills of that settlement month and did not take back (K6):
+   * person-times and the non-cash part. A month not yet over gets no answer; the same figures
+   * again get the same answer, other figures are reconciled afresh.
+   */
+  applyForClearing(
+    body: Envelope<'provider.apply'>['body'],
+    thisMonth: number,
+    fx: Effects,
+  ): ApplicationRecord | undefined {
+    if (body.month >= thisMonth) return undefined;
+    const key = `${body.region}.${body.month}`;
+    const known = this.applications.get(key);
+    if (known !== undefined && known.posCount === body.count && known.posApplied === body.applied)
+      return known;
+    let count = 0;
+    let applied = 0n;
+    for (const payment of this.providers.values()) {
+      if (payment.state !== 'paid' || payment.month !== body.month) continue;
+      if (payment.treatmentRegion !== body.region) continue;
+      count++;
+      applied += payment.paid;
+    }
+    const agreed = count === body.count && applied === body.applied;
+    const record: ApplicationRecord = {
+      region: body.region,
+      month: body.month,
+      posCount: body.count,
+      posApplied: body.applied,
+      count,
+      applied,
+      state: agreed ? 'agreed' : 'differed',
+    };
+    this.applications.set(key, record);
+    fx.write(RECORDS.providerApplication.key(key), record);
+    fx.emit({ type: 'provider.application', corr: key, state: record.state });
     return record;
   }
 

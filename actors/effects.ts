@@ -159,6 +159,12 @@ export type Fact =
       readonly state: 'agreed' | 'differed';
     }
   | {
+      /** K3, 3203: a POS's monthly application for a region (`corr` `<region>.<month>`). */
+      readonly type: 'provider.application';
+      readonly corr: string;
+      readonly state: 'agreed' | 'differed';
+    }
+  | {
       /** K3, 3202: a bill a POS says it settled that the treatment region never paid for. */
       readonly type: 'provider.unrecorded';
       readonly corr: string;

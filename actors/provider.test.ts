@@ -278,6 +278,41 @@ describe("K3: a POS reconciles each day's settled bills with their treatment reg
     expect(net.book('510100').reconciliations.get(`510100.${DAY}`)?.state).toBe('agreed');
   });
 
+  it("K3: a monthly clearing application (3203) for a month not yet over changes nothing; once it is over it is agreed against the month's payments not taken back, else answered with the region's figures", () => {
+    const net = new Net(PEOPLE);
+    for (const id of ['B-1', 'B-2']) {
+      net.presettle(visit(id, '510100'));
+      net.settle(id, 'pat');
+    }
+    net.cancel('B-2', 'pat');
+    const paid = net.book('510100').providers.get('B-1')!.paid;
+    expect(paid).toBeGreaterThan(0n);
+    const body = { region: '510100', month: 202509, count: 1, applied: paid };
+    net.fromApp('province.51', 'provider.apply', 'A0', body);
+    expect(answers(net, 'A0')).toEqual([]);
+    expect(net.book('510100').applications.size).toBe(0);
+    net.advance(net.now + 3 * 86_400_000);
+    net.fromApp('province.51', 'provider.apply', 'A1', body);
+    net.fromApp('province.51', 'provider.apply', 'A1', body);
+    const applied = ['provider.applied', { region: '510100', month: 202509 }];
+    expect(answers(net, 'A1')).toEqual([applied, applied]);
+    expect(net.facts('provider.application')).toHaveLength(1);
+    // B-2's payment was taken back: an application that still counts it gets the region's own
+    // figures, and the record says so.
+    net.fromApp('province.51', 'provider.apply', 'A2', { ...body, count: 2, applied: paid * 2n });
+    expect(answers(net, 'A2')).toEqual([
+      ['provider.applyDiffers', { region: '510100', month: 202509, count: 1, applied: paid }],
+    ]);
+    expect(net.book('510100').applications.get('510100.202509')).toMatchObject({
+      state: 'differed',
+      posCount: 2,
+      count: 1,
+    });
+    // A region of another province is not this province's to answer.
+    net.fromApp('province.51', 'provider.apply', 'A3', { ...body, region: '320500' });
+    expect(answers(net, 'A3')).toEqual([]);
+  });
+
   it("K3: a region of another province is not this province's to reconcile", () => {
     const net = settledDay();
     const body = { region: '320500', day: DAY, count: 0, total: 0n };

@@ -34,6 +34,7 @@ export const PROVINCE_KINDS = [
   'provider.pay',
   'provider.refund',
   'provider.totals',
+  'provider.apply',
   'provider.detail',
   'tax.claim',
   'tax.confirm',
@@ -291,6 +292,19 @@ export const provinceMachine = setup({
         fx.send(env.from, 'provider.totalsDiffer', env.corr, { region, day, count, total });
       }
     }),
+    /** K3, 3203: a POS's monthly clearing application in one of this province's regions. */
+    applyForClearing: on('provider.apply', ({ env, book, fx, date }) => {
+      const { region, month } = env.body;
+      if (provinceAddress(provinceOfRegion(region)) !== env.to) return;
+      const record = book.applyForClearing(env.body, monthKeyOf(date), fx);
+      if (record === undefined) return;
+      if (record.state === 'agreed')
+        fx.send(env.from, 'provider.applied', env.corr, { region, month });
+      else {
+        const { count, applied } = record;
+        fx.send(env.from, 'provider.applyDiffers', env.corr, { region, month, count, applied });
+      }
+    }),
     /** K3, 3202: one bill of a day whose totals differed. */
     reconcileDetail: on('provider.detail', ({ env, book, fx }) => {
       const { billId, region } = env.body;
@@ -437,6 +451,7 @@ export const provinceMachine = setup({
     'provider.pay': { actions: 'payProvider' },
     'provider.refund': { actions: 'refundProvider' },
     'provider.totals': { actions: 'reconcileTotals' },
+    'provider.apply': { actions: 'applyForClearing' },
     'provider.detail': { actions: 'reconcileDetail' },
     'tax.claim': { actions: 'claimContribution' },
     'tax.confirm': { actions: 'confirmContribution' },

@@ -136,6 +136,17 @@ export interface ReconciliationRecord {
   readonly state: 'agreed' | 'differed';
 }
 
+/** K3, 3203: a POS's monthly clearing application for one region, and the region's figures. */
+export interface ApplicationRecord {
+  readonly region: string;
+  readonly month: number;
+  readonly posCount: number;
+  readonly posApplied: Fen;
+  readonly count: number;
+  readonly applied: Fen;
+  readonly state: 'agreed' | 'differed';
+}
+
 /** K3, 3202: a bill a POS says was settled that its treatment region never paid for. */
 export interface UnrecordedBill {
   readonly region: string;
@@ -384,6 +395,13 @@ export const RECORDS = {
     'province',
     text,
     "a POS's daily totals, reconciled (K3)",
+  ),
+  /** `<region>.<month>` */
+  providerApplication: kind<ApplicationRecord>()(
+    'ap',
+    'province',
+    text,
+    "a POS's monthly clearing application (K3)",
   ),
   unrecordedBill: kind<UnrecordedBill>()('ru', 'province', text, 'a bill settled, never paid (K3)'),
   /** The payment holding a person-year (C4); `FREE_PERSON_YEAR` once released. */

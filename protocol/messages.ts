@@ -369,6 +369,12 @@ const BODY_SPECS = {
   // 02:00 the next day: totals first (3201, `day` YYYYMMDD); when they differ, each bill (3202),
   // and the region names a bill it never paid for.
   'provider.totals': { region: 'id', day: 'count', count: 'count', total: 'amount0' },
+  // K3, 3203: once a month is over (the 1st of the next, 03:00), the POS applies to each
+  // treatment region for the month's clearing (setlym YYYYMM): its person-times and what the
+  // region's fund owes it for them (everything but cash); the region answers with its figures.
+  'provider.apply': { region: 'id', month: 'count', count: 'count', applied: 'amount0' },
+  'provider.applied': { region: 'id', month: 'count' },
+  'provider.applyDiffers': { region: 'id', month: 'count', count: 'count', applied: 'amount0' },
   'provider.totalsAgreed': { region: 'id', day: 'count' },
   'provider.totalsDiffer': { region: 'id', day: 'count', count: 'count', total: 'amount0' },
   'provider.detail': { region: 'id', day: 'count', billId: 'id', total: 'amount0' },

@@ -1,6 +1,7 @@
 // K3 on the simulated network: every POS reconciles each day's settled bills with their
-// treatment regions at 02:00 the next day, and a bill a POS says it settled that its region
-// never paid for is named by the region and fails the run's clearing check.
+// treatment regions at 02:00 the next day and applies for each month's clearing (3203), and a
+// bill a POS says it settled that its region never paid for is named by the region and fails
+// the run's clearing check.
 import { describe, expect, it } from 'vitest';
 
 import { APP_ADDRESS, provinceAddress } from '../actors/addresses.ts';
@@ -62,6 +63,23 @@ describe('K3: daily reconciliation between the POS and the treatment regions', (
     }
     const reconciled = c['provider.reconcile.agreed']! + c['provider.reconcile.differed']!;
     expect(reconciled).toBe(paidDays.size);
+    // 3203: every region with a payment standing in a month was applied to for that month once
+    // it was over, and, the POS leaving out the bills it saw undone, the figures agree.
+    const paidMonths = new Set<string>();
+    const applications: Array<{ month: number; state: string }> = [];
+    for (const [address, host] of sim.hosts) {
+      if (!address.startsWith('province.')) continue;
+      for (const [key, value] of host.store.durable) {
+        const record = value as { treatmentRegion: string; month: number; state: string };
+        if (key.startsWith('pv:') && record.state === 'paid')
+          paidMonths.add(`${record.treatmentRegion}.${record.month}`);
+        if (key.startsWith('ap:')) applications.push(record);
+      }
+    }
+    expect(paidMonths.size).toBeGreaterThan(0);
+    expect(applications).toHaveLength(paidMonths.size);
+    expect(c['provider.apply.agreed']).toBe(paidMonths.size);
+    expect(c['provider.apply.differed']).toBe(0);
     expect([...sim.checkers.results].filter(([, r]) => !r.ok)).toEqual([]);
   });
 

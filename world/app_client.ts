@@ -9,7 +9,7 @@ import { retryDelayMs } from '../actors/backoff.ts';
 import type { ProtocolConfig } from '../actors/config.ts';
 import type { Actor, Effects } from '../actors/effects.ts';
 import { UnroutableError } from '../actors/errors.ts';
-import type { AnyEnvelope } from '../protocol/index.ts';
+import type { AnyEnvelope, Fen } from '../protocol/index.ts';
 import type { BillIntent } from './payments.ts';
 import { PosReconciliation } from './pos_reconciliation.ts';
 import { type BindIntent, type Intent, intentId } from './workload.ts';
@@ -85,7 +85,13 @@ export class AppClient implements Actor {
   /** F3: bills at the POS, by bill id (msgid), with the step each waits on. */
   private readonly bills = new Map<
     string,
-    { readonly intent: BillIntent; step: PosStep; attempt: number }
+    {
+      readonly intent: BillIntent;
+      step: PosStep;
+      attempt: number;
+      /** K3, 3203: the settlement month it was pre-settled in, and what the fund owes for it. */
+      filed?: { readonly month: number; readonly applied: Fen };
+    }
   >();
   /** F3: answers the POS saw, by kind (a D11 refusal of a re-sent msgid among them). */
   readonly billAnswers = new Map<string, number>();
@@ -142,6 +148,8 @@ export class AppClient implements Actor {
         return this.smsArrived(env.body.transferId, env.body.personId, now, fx);
       case 'provider.totalsAgreed':
       case 'provider.totalsDiffer':
+      case 'provider.applied':
+      case 'provider.applyDiffers':
       case 'provider.detailAgreed':
       case 'provider.unrecorded':
         return this.reconciliation.answer(env, now, fx);
@@ -274,16 +282,28 @@ export class AppClient implements Actor {
       return;
     }
     if (step === 'presettle' && env.kind === 'bill.presettled') {
+      const { fundPay, acctPay, acctMulaidPay } = env.body;
+      bill.filed = {
+        month: this.reconciliation.monthAt(now),
+        applied: fundPay + acctPay + acctMulaidPay,
+      };
       if (intent.action === 'abandon') return next(undefined); // walks away; the hold expires
       return next(intent.action === 'cancelBefore' ? 'cancel' : 'settle');
     }
     if (step === 'settle' && env.kind === 'bill.settled') {
       if (intent.action === 'timeout') return; // the answer the POS never saw
-      this.reconciliation.settled(intent.billId, intent.treatmentRegion, intent.total, now, fx);
+      const { billId, treatmentRegion, total } = intent;
+      this.reconciliation.settled(billId, treatmentRegion, total, now, fx, bill.filed);
       return next(intent.action === 'cancelAfter' ? 'cancel' : undefined);
     }
-    if (step === 'cancel' && env.kind === 'bill.cancelled') return next(undefined);
-    if (step === 'reverse' && env.kind === 'bill.reversed') return next('resettle');
+    if (step === 'cancel' && env.kind === 'bill.cancelled') {
+      this.reconciliation.undone(intent.billId);
+      return next(undefined);
+    }
+    if (step === 'reverse' && env.kind === 'bill.reversed') {
+      this.reconciliation.undone(intent.billId);
+      return next('resettle');
+    }
   }
 
   private answered(env: AnyEnvelope & { kind: AnswerKind }, fx: Effects): void {

@@ -98,6 +98,7 @@ export class Checkers implements Outcomes {
   readonly provincialCleared = new Map<string, Fen>();
   readonly providers = new Map<string, { scope: BillScope; state: 'paid' | 'refunded' }>();
   readonly reconciliations = new Map<string, 'agreed' | 'differed'>();
+  readonly applications = new Map<string, 'agreed' | 'differed'>();
   readonly unrecorded = new Map<string, string>();
   /** F5: every state change of every month's batch, in order. */
   readonly batchHistory: Array<{
@@ -283,6 +284,9 @@ export class Checkers implements Outcomes {
         return;
       case 'provider.reconciliation':
         this.reconciliations.set(event.corr, event.state);
+        return;
+      case 'provider.application':
+        this.applications.set(event.corr, event.state);
         return;
       case 'provider.unrecorded':
         this.unrecorded.set(event.corr, event.region);

@@ -99,6 +99,8 @@ export interface Outcomes {
   readonly provincialCleared: ReadonlyMap<string, Fen>;
   /** K3: POS totals reconciled by `<region>.<day>`: agreed, or differed (details sent). */
   readonly reconciliations: ReadonlyMap<string, 'agreed' | 'differed'>;
+  /** K3, 3203: POS monthly applications by `<region>.<month>`: agreed, or differed. */
+  readonly applications: ReadonlyMap<string, 'agreed' | 'differed'>;
   /** K3: bills a POS said it settled that their treatment region never paid for, → region. */
   readonly unrecorded: ReadonlyMap<string, string>;
   /** P4: monthly credits booked. */
@@ -252,6 +254,7 @@ export function outcomesFromRecords(
     provincialCleared: new Map(),
     providers: new Map(),
     reconciliations: new Map(),
+    applications: new Map(),
     unrecorded: new Map(),
     credits: 0,
     opened: 0,
@@ -289,6 +292,7 @@ export function outcomesFromRecords(
       provincialBatch: (month, batch) =>
         o.provincialCleared.set(`${month}.${actor.address}`, batch.cleared),
       providerReconciliation: (id, record) => o.reconciliations.set(id, record.state),
+      providerApplication: (id, record) => o.applications.set(id, record.state),
       unrecordedBill: (id, bill) => o.unrecorded.set(id, bill.region),
     });
     o.credits += creditsOf(actor.store.durable);

@@ -2,10 +2,13 @@
 // settled, per treatment region and Beijing day; at 02:00 the next day it sends the region's
 // province the day's count and total (3201). If the region's own figures differ, it sends each
 // of the day's bills (3202), and the region says which it paid for and names any it never did.
-// Every message is retried until answered, like the POS's bill steps.
+// Once a month is over it applies to each region for that month's clearing (3203, at 03:00 on
+// the 1st of the next): person-times and what the region's fund owes it, the bills it heard
+// settled under that settlement month and did not see undone. Every message is retried until
+// answered, like the POS's bill steps.
 import { provinceAddress } from '../actors/addresses.ts';
 import { retryDelayMs } from '../actors/backoff.ts';
-import { Calendar, dateKeyOf, parseDate } from '../actors/calendar.ts';
+import { Calendar, dateKeyOf, nextMonthKey, parseDate } from '../actors/calendar.ts';
 import type { ProtocolConfig } from '../actors/config.ts';
 import type { Effects } from '../actors/effects.ts';
 import { provinceOfRegion } from '../actors/regions.ts';
@@ -14,9 +17,27 @@ import type { AnyEnvelope, Fen } from '../protocol/index.ts';
 const DAY_MS = 86_400_000;
 /** DOMAIN §4.4: daily reconciliation at 02:00 (ASSUMPTION there). */
 const RECONCILE_HOUR = 2;
+/** K8's application window opens on the 1st: the POS applies at 03:00, after that day's 02:00. */
+const APPLY_HOUR = 3;
 
 /** The timers this part of the POS arms, by key prefix. */
-const RECONCILE_TIMERS = { day: 'rcd:', totals: 'rct:', detail: 'rcb:' } as const;
+const RECONCILE_TIMERS = {
+  day: 'rcd:',
+  totals: 'rct:',
+  detail: 'rcb:',
+  month: 'rcm:',
+  apply: 'rca:',
+} as const;
+
+/** K3, 3203: one region's bills of one settlement month, as the POS applies for them. */
+interface RegionMonth {
+  readonly region: string;
+  readonly month: number;
+  /** The month's settled bills, not undone: id → what the region's fund owes for it. */
+  readonly bills: Map<string, Fen>;
+  attempt: number;
+  phase: 'collecting' | 'applying';
+}
 
 interface RegionDay {
   readonly region: string;
@@ -36,20 +57,43 @@ export class PosReconciliation {
   private readonly details = new Map<string, { key: string; attempt: number }>();
   /** Days whose 02:00 timer is armed. */
   private readonly armed = new Set<number>();
+  /** K3, 3203: by `<region>.<month>`; and the months whose application timer is armed. */
+  private readonly months = new Map<string, RegionMonth>();
+  private readonly armedMonths = new Set<number>();
 
   constructor(private readonly config: ProtocolConfig) {
     this.calendar = new Calendar(parseDate(config.startDate));
   }
 
-  /** Region-days whose totals or details were sent and not yet answered: open requests. */
+  /**
+   * Region-days whose totals or details, and region-months whose application, were sent and not
+   * yet answered: open requests.
+   */
   get open(): number {
     let open = 0;
     for (const entry of this.days.values()) if (entry.phase !== 'collecting') open++;
+    for (const entry of this.months.values()) if (entry.phase === 'applying') open++;
     return open;
   }
 
-  /** The POS heard `bill.settled`: count the bill on today's totals for its region. */
-  settled(billId: string, region: string, total: Fen, now: number, fx: Effects): void {
+  /** The settlement month (YYYYMM) at `now`, as the POS files a bill it pre-settles. */
+  monthAt(now: number): number {
+    return this.calendar.monthKeyAt(now);
+  }
+
+  /**
+   * The POS heard `bill.settled`: count the bill on today's totals for its region, and on its
+   * settlement month's application with what the region's fund owes for it (`applied`).
+   */
+  settled(
+    billId: string,
+    region: string,
+    total: Fen,
+    now: number,
+    fx: Effects,
+    filed?: { readonly month: number; readonly applied: Fen },
+  ): void {
+    if (filed !== undefined) this.fileForMonth(billId, region, filed.month, filed.applied, fx);
     const day = dateKeyOf(this.calendar.dateAt(now));
     const key = `${region}.${day}`;
     const known = this.days.get(key);
@@ -64,8 +108,47 @@ export class PosReconciliation {
     }
   }
 
+  /** The POS saw a settled bill cancelled or reversed: its month's application leaves it out. */
+  undone(billId: string): void {
+    for (const entry of this.months.values())
+      if (entry.phase === 'collecting') entry.bills.delete(billId);
+  }
+
+  private fileForMonth(billId: string, region: string, month: number, applied: Fen, fx: Effects) {
+    const key = `${region}.${month}`;
+    const known = this.months.get(key);
+    if (known !== undefined && known.phase !== 'collecting') return; // applied already
+    const entry = known ?? { region, month, bills: new Map(), attempt: 0, phase: 'collecting' };
+    entry.bills.set(billId, applied);
+    this.months.set(key, entry);
+    if (!this.armedMonths.has(month)) {
+      this.armedMonths.add(month);
+      const at = this.calendar.startOfMonthMs(nextMonthKey(month)) + APPLY_HOUR * 3_600_000;
+      fx.timer(RECONCILE_TIMERS.month + month, at, 0);
+    }
+  }
+
   /** Whether this part of the POS owns the timer; if so it has handled it. */
   timer(key: string, arg: number, now: number, fx: Effects): boolean {
+    if (key.startsWith(RECONCILE_TIMERS.month)) {
+      const month = Number(key.slice(RECONCILE_TIMERS.month.length));
+      this.armedMonths.delete(month);
+      for (const [monthKey, entry] of this.months) {
+        if (entry.month !== month || entry.phase !== 'collecting') continue;
+        entry.phase = 'applying';
+        this.sendApplication(monthKey, entry, now, fx);
+      }
+      return true;
+    }
+    if (key.startsWith(RECONCILE_TIMERS.apply)) {
+      const monthKey = key.slice(RECONCILE_TIMERS.apply.length);
+      const entry = this.months.get(monthKey);
+      if (entry?.phase === 'applying' && entry.attempt === arg) {
+        entry.attempt++;
+        this.sendApplication(monthKey, entry, now, fx);
+      }
+      return true;
+    }
     if (key.startsWith(RECONCILE_TIMERS.day)) {
       const index = Number(key.slice(RECONCILE_TIMERS.day.length));
       this.armed.delete(index);
@@ -98,9 +181,19 @@ export class PosReconciliation {
     return false;
   }
 
-  /** The region's answer to totals or to a detail. */
+  /** The region's answer to totals, to a detail or to an application. */
   answer(env: AnyEnvelope, now: number, fx: Effects): void {
     switch (env.kind) {
+      case 'provider.applied':
+      case 'provider.applyDiffers': {
+        // Either way the application is answered: a difference is explained by the days'
+        // reconciliations (3201/3202), which name any bill the region never recorded.
+        const monthKey = `${env.body.region}.${env.body.month}`;
+        if (this.months.get(monthKey)?.phase !== 'applying') return; // a duplicate answer
+        fx.cancelTimer(RECONCILE_TIMERS.apply + monthKey);
+        this.months.delete(monthKey);
+        return;
+      }
       case 'provider.totalsAgreed':
       case 'provider.totalsDiffer': {
         const dayKey = `${env.body.region}.${env.body.day}`;
@@ -140,6 +233,16 @@ export class PosReconciliation {
     fx.send(provinceAddress(provinceOfRegion(region)), 'provider.totals', dayKey, body);
     const delay = retryDelayMs(this.config, dayKey, entry.attempt);
     fx.timer(RECONCILE_TIMERS.totals + dayKey, now + delay, entry.attempt);
+  }
+
+  private sendApplication(monthKey: string, entry: RegionMonth, now: number, fx: Effects) {
+    let applied = 0n;
+    for (const fen of entry.bills.values()) applied += fen;
+    const { region, month } = entry;
+    const body = { region, month, count: entry.bills.size, applied };
+    fx.send(provinceAddress(provinceOfRegion(region)), 'provider.apply', monthKey, body);
+    const delay = retryDelayMs(this.config, monthKey, entry.attempt);
+    fx.timer(RECONCILE_TIMERS.apply + monthKey, now + delay, entry.attempt);
   }
 
   private sendDetail(billId: string, now: number, fx: Effects): void {

@@ -128,6 +128,10 @@ export function countOutcomes(outcomes: Outcomes, options: CountOptions): Tally 
   counts['provider.reconcile.differed'] = 0;
   for (const state of outcomes.reconciliations.values()) bump(tally, `provider.reconcile.${state}`);
   counts['provider.reconcile.unrecorded'] = outcomes.unrecorded.size;
+  // K3, 3203: a POS's monthly clearing application per treatment region, agreed or not.
+  counts['provider.apply.agreed'] = 0;
+  counts['provider.apply.differed'] = 0;
+  for (const state of outcomes.applications.values()) bump(tally, `provider.apply.${state}`);
   for (const state of BATCH_STATES) counts[`clearing.national.${state.toLowerCase()}`] = 0;
   for (const state of outcomes.batchStates.values())
     bump(tally, `clearing.national.${state.toLowerCase()}`);
@@ -340,6 +344,9 @@ function paymentLines(result: RunResult): string[] {
       `${result.counts['provider.reconcile.agreed'] ?? 0} agreed, ` +
       `${result.counts['provider.reconcile.differed'] ?? 0} explained bill by bill; ` +
       `${result.counts['provider.reconcile.unrecorded'] ?? 0} bill(s) never recorded`,
+    `  monthly clearing applications (K3, 3203): ` +
+      `${result.counts['provider.apply.agreed'] ?? 0} agreed, ` +
+      `${result.counts['provider.apply.differed'] ?? 0} with other figures at the region`,
     `  contributions: paid ${sum('paid')}, rejected ${sum('rejected')}, refused ${sum('refused')}`,
     `  wallets opened by their holders (W1): ${result.counts['open.local.opened'] ?? 0}`,
     `  monthly clearing batches (F5): ${batches.join(', ') || 'none'}; between regions of a ` +
