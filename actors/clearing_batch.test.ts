@@ -5,7 +5,7 @@
 // restart in the middle of a batch that asks again for what it still waits for.
 import { describe, expect, it } from 'vitest';
 
-import type { ClearingLedger } from '../protocol/index.ts';
+import type { AnyEnvelope, ClearingLedger } from '../protocol/index.ts';
 import { envelope, RecordingEffects } from '../testing/fakes.ts';
 import { Calendar, parseDate } from './calendar.ts';
 import { DAY_MS, HOUR_MS } from './config.ts';
@@ -95,10 +95,22 @@ class Harness {
     return now;
   }
 
-  answer(kind: Answer, province: string, now: number): void {
-    const body = { month: this.month };
-    const env = envelope(kind, `province.${province}`, 'settlement.0', 'b', body);
-    this.step((fx) => this.actor.handle(env, now, fx));
+  /** A province's answer; a confirmation (3261) of settlement's figure now, or of `figure`. */
+  answer(kind: Answer, province: string, now: number, figure?: bigint): void {
+    const from = `province.${province}`;
+    const env =
+      kind === 'clearing.confirm'
+        ? envelope(kind, from, 'settlement.0', 'b', {
+            month: this.month,
+            medicalReceivable: figure ?? this.figure(province),
+          })
+        : envelope(kind, from, 'settlement.0', 'b', { month: this.month });
+    this.step((fx) => this.actor.handle(env as AnyEnvelope, now, fx));
+  }
+
+  /** Settlement's medical receivable of the month for a province (K2). */
+  figure(province: string): bigint {
+    return this.actor.book.medicalReceivableByProvince(this.month).get(province) ?? 0n;
   }
 
   get state(): unknown {
@@ -314,6 +326,9 @@ describe('F5: the clearing batch machine', () => {
     expect(h.fx.sent('clearing.allocate').map((s) => [s.to, s.body.medicalReceivable])).toEqual([
       ['province.32', 4_500n],
     ]);
+    // A confirmation of the old figure (50 yuan: a late or a faulty one) resolves nothing.
+    h.answer('clearing.confirm', '32', recheck!.at, 5_000n);
+    expect(h.actor.book.disputes.get('202509.32')?.state).toBe('open');
     h.answer('clearing.confirm', '32', recheck!.at);
     expect(h.actor.book.disputes.get('202509.32')?.state).toBe('resolved');
     // Jiangsu's September line now clears with October's batch; the others stay cleared.
@@ -362,6 +377,22 @@ describe('F5: the clearing batch machine', () => {
     expect(h.sentTo('clearing.allocate')).toEqual(['province.51']);
     const next = h.fx.timers.find((t) => t.key === daily!.key);
     expect(next?.at).toBe(day('2025-10-22') + 2 * HOUR_MS);
+  });
+
+  it('K10: a confirmation of a figure settlement no longer has is no answer: the figure of now is offered again', () => {
+    const h = september();
+    h.tick();
+    const allocatedAt = h.tick();
+    h.answer('clearing.confirm', '51', allocatedAt);
+    // A line for Beijing arrives after the allocation: its confirmation of 100 yuan is stale.
+    h.line('B4.m', 'medical', '510100', '110100', 500n);
+    h.answer('clearing.confirm', '11', allocatedAt, 10_000n);
+    expect(h.actor.batches.get(SEPT)?.context.confirmed).toEqual(['51']);
+    expect(h.fx.sent('clearing.allocate').map((s) => [s.to, s.body.medicalReceivable])).toEqual([
+      ['province.11', 10_500n],
+    ]);
+    h.answer('clearing.confirm', '11', allocatedAt, 10_500n);
+    expect(h.state).toBe('CONFIRMED');
   });
 
   it('ignores a stale timer and a duplicate answer; a retry asks only who has not answered', () => {

@@ -370,7 +370,7 @@ export const provinceMachine = setup({
       const { month, medicalReceivable } = env.body;
       const own = book.medicalReceivable(month);
       if (own === medicalReceivable) {
-        fx.send(env.from, 'clearing.confirm', env.corr, { month });
+        fx.send(env.from, 'clearing.confirm', env.corr, { month, medicalReceivable });
         return;
       }
       fx.send(env.from, 'clearing.dispute', env.corr, { month, medicalReceivable: own });

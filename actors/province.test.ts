@@ -660,6 +660,11 @@ describe('K2 at the treatment province: a month of its provider payments, and th
     const actor = province();
     const fx = ask(actor, 'clearing.allocate', { month: 202509, medicalReceivable: 1_050n });
     expect(fx.sends.map((s) => s.kind)).toEqual(['clearing.confirm']);
+    // 3261 names the figure it confirms.
+    expect(fx.sent('clearing.confirm')[0]?.body).toEqual({
+      month: 202509,
+      medicalReceivable: 1_050n,
+    });
     // The all-time figure (every payment) is not the month's: a dispute.
     const all = ask(actor, 'clearing.allocate', { month: 202509, medicalReceivable: 1_250n });
     expect(all.sends.map((s) => s.kind)[0]).toBe('clearing.dispute');

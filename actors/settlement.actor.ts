@@ -92,6 +92,7 @@ export class SettlementActor implements Actor {
       case 'settlement.unrecord':
         return this.book.lineBook.unrecord(env, this.lineBatches(now, fx), fx);
       case 'clearing.confirm':
+        if (!this.confirmsCurrent(env, fx)) return;
         this.resolve(env.body.month, provinceOfAddress(env.from), now, fx);
         return this.answerBatch(env, now, fx);
       case 'clearing.dispute':
@@ -161,6 +162,21 @@ export class SettlementActor implements Actor {
         amount,
       });
     }
+  }
+
+  /**
+   * 3261 confirms the figure it was offered. One settlement no longer has (a line came or went
+   * since the offer, or a late confirmation of an earlier offer overtaken by a dispute) is no
+   * answer: it resolves nothing, counts for no batch, and the figure of now is offered again.
+   */
+  private confirmsCurrent(env: Envelope<'clearing.confirm'>, fx: Effects): boolean {
+    const { month, medicalReceivable } = env.body;
+    const province = provinceOfAddress(env.from);
+    const current = this.book.medicalReceivableByProvince(month).get(province) ?? 0n;
+    if (medicalReceivable === current) return true;
+    const body = { month, medicalReceivable: current };
+    fx.send(env.from, 'clearing.allocate', `batch.${month}`, body);
+    return false;
   }
 
   /** An open dispute's daily reconciliation: the month's figure goes to the province again. */

@@ -130,7 +130,7 @@ const EXPECTED_FIELDS: Record<string, string> = {
   'settlement.back': 'lineId:id payerRegion:id payeeRegion:id amount:amount',
   'settlement.unback': 'lineId:id',
   'clearing.allocate': 'month:count medicalReceivable:amount0',
-  'clearing.confirm': 'month:count',
+  'clearing.confirm': 'month:count medicalReceivable:amount0',
   'clearing.dispute': 'month:count medicalReceivable:amount0',
   'clearing.detail': 'month:count lineId:id payerRegion:id payeeRegion:id amount:amount',
   'clearing.correct': 'month:count lineId:id payerRegion:id payeeRegion:id amount:amount0',

@@ -437,7 +437,8 @@ const BODY_SPECS = {
   // figure, the split the hub gave it at the settle, stands. Statements fund the national
   // clearing account; disbursal pays the net receivers.
   'clearing.allocate': { month: 'count', medicalReceivable: 'amount0' },
-  'clearing.confirm': { month: 'count' },
+  // 3261 confirms a figure: the one the allocation offered, which the province's own matched.
+  'clearing.confirm': { month: 'count', medicalReceivable: 'amount0' },
   'clearing.dispute': { month: 'count', medicalReceivable: 'amount0' },
   'clearing.detail': {
     month: 'count',
