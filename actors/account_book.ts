@@ -332,12 +332,20 @@ export class AccountBook {
   /**
    * K9: move a wallet line's backing (`settlement.back`) from the origin region's backing into
    * the fund that pays the line: the region's own (employee) fund when the line stays in the
-   * province, the province's pool when it crosses provinces. Once per line id; a line of a
-   * region this province does not keep changes nothing and is not answered (false).
+   * province, the province's pool when it crosses provinces. Once per line id: the same move
+   * from its owner again is answered as before; a line of a region this province does not keep,
+   * or another move under a line id already taken, changes nothing and is not answered (false).
    */
   backLine(body: Envelope<'settlement.back'>['body'], owner: string, fx: Effects): boolean {
     const { lineId, payerRegion, payeeRegion, amount } = body;
-    if (this.backings.has(lineId)) return true;
+    const known = this.backings.get(lineId);
+    if (known !== undefined)
+      return (
+        known.owner === owner &&
+        known.region === payerRegion &&
+        known.payeeRegion === payeeRegion &&
+        known.amount === amount
+      );
     if (!this.regions.has(payerRegion) || !REGION_CODE.test(payeeRegion)) return false;
     const national = provinceOfRegion(payerRegion) !== provinceOfRegion(payeeRegion);
     const move = { region: payerRegion, payeeRegion, amount, national, owner } as const;
@@ -903,8 +911,9 @@ export class AccountBook {
   /**
    * K3, 3203: a POS's application for one month's clearing in one region, against what the
    * region paid its providers for bills of that settlement month and did not take back (K6):
-   * person-times and the non-cash part. A month not yet over gets no answer; the same figures
-   * again get the same answer, other figures are reconciled afresh.
+   * person-times and the non-cash part. A month not yet over gets no answer; every application
+   * is answered from the payments as they stand, and the record changes only when the answer
+   * does.
    */
   applyForClearing(
     body: Envelope<'provider.apply'>['body'],
@@ -914,8 +923,6 @@ export class AccountBook {
     if (body.month >= thisMonth) return undefined;
     const key = `${body.region}.${body.month}`;
     const known = this.applications.get(key);
-    if (known !== undefined && known.posCount === body.count && known.posApplied === body.applied)
-      return known;
     let count = 0;
     let applied = 0n;
     for (const payment of this.providers.values()) {
@@ -934,6 +941,10 @@ export class AccountBook {
       applied,
       state: agreed ? 'agreed' : 'differed',
     };
+    const same =
+      known !== undefined &&
+      (Object.keys(record) as Array<keyof ApplicationRecord>).every((k) => known[k] === record[k]);
+    if (same) return known;
     this.applications.set(key, record);
     fx.write(RECORDS.providerApplication.key(key), record);
     fx.emit({ type: 'provider.application', corr: key, state: record.state });

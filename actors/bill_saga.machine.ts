@@ -201,10 +201,11 @@ export function answerPos(
   const { billId } = context;
   switch (posAnswerOf(state, asked)) {
     case 'presettled': {
-      const { fundPay, acctPay, cashPay } = context;
+      const { fundPay, acctPay, cashPay, month } = context;
       // acctMulaidPay: the wallet's part and a relative's account's part (DOMAIN P3, U32).
       const acctMulaidPay = context.acctMulaidPay + context.aidPay;
-      fx.send(to, 'bill.presettled', billId, { billId, fundPay, acctPay, acctMulaidPay, cashPay });
+      const body = { billId, fundPay, acctPay, acctMulaidPay, cashPay, month };
+      fx.send(to, 'bill.presettled', billId, body);
       return;
     }
     case 'settled':

@@ -393,6 +393,10 @@ describe('F5: the clearing batch machine', () => {
     ]);
     h.answer('clearing.confirm', '11', allocatedAt, 10_500n);
     expect(h.state).toBe('CONFIRMED');
+    // Once the month waits for nobody, a stale confirmation (a duplicate, late) is ignored.
+    h.answer('clearing.confirm', '11', allocatedAt, 10_000n);
+    expect(h.fx.sends).toEqual([]);
+    expect(h.fx.writes).toEqual([]);
   });
 
   it('ignores a stale timer and a duplicate answer; a retry asks only who has not answered', () => {

@@ -100,7 +100,7 @@ const visit = (billId: string, aidBy: string, more: Partial<BillRequest> = {}): 
 const presettled = (billId: string, acctMulaidPay: Fen, cashPay: Fen) => [
   {
     kind: 'bill.presettled',
-    body: { billId, fundPay: 12_650n, acctPay: 5_000n, acctMulaidPay, cashPay },
+    body: { billId, fundPay: 12_650n, acctPay: 5_000n, acctMulaidPay, cashPay, month: 202509 },
   },
 ];
 const said = (messages: readonly Message[]) =>

@@ -258,7 +258,13 @@ const presettled = (
   acctPay: Fen,
   acctMulaidPay: Fen,
   cashPay: Fen,
-) => [{ kind: 'bill.presettled', body: { billId, fundPay, acctPay, acctMulaidPay, cashPay } }];
+  month = 202509,
+) => [
+  {
+    kind: 'bill.presettled',
+    body: { billId, fundPay, acctPay, acctMulaidPay, cashPay, month },
+  },
+];
 const refused = (billId: string, reason: string) => [
   { kind: 'bill.refused', body: { billId, reason } },
 ];
@@ -1456,9 +1462,9 @@ describe('W18: there is no recall', () => {
     expect(balanceOf(net.wallet('pat'))).toBe(50_000n);
     expect(net.account('spo')).toEqual({ region: '510100', available: 950_000n, held: 0n });
     expect(net.settlement.book.liabilities.get('510100')).toBe(50_000n);
-    // The holder can still spend it.
+    // The holder can still spend it (filed under October, the month the clock is in now).
     expect(said(net.presettle(visit('B-1', 'pat', '510100', { useWallet: 'Y' })))).toEqual(
-      presettled('B-1', 12_650n, 5_000n, 12_350n, 0n),
+      presettled('B-1', 12_650n, 5_000n, 12_350n, 0n, 202510),
     );
   });
 });

@@ -845,6 +845,9 @@ describe('K9 at the origin province: a wallet line takes its backing to the fund
     p.actor.handle(unback(SAGA, 'B-9.b0'), NOW, stray);
     p.actor.handle(back(SAGA, 'B-3.b0', '510700', 1n, '320500'), NOW, stray);
     p.actor.handle(back(SAGA, 'B-4.b0', 'nowhere', 1n), NOW, stray);
+    // Nor take a line id another payment's move holds, whatever it says.
+    p.actor.handle(back('wallet.09', 'B-1.b0', '510700', 10_000n), NOW, stray);
+    p.actor.handle(back(SAGA, 'B-1.b0', '510700', 9_999n), NOW, stray);
     expect(stray.writes).toEqual([]);
     expect(stray.sent('settlement.recorded')).toEqual([]);
     expect(stray.sent('settlement.unrecorded')).toEqual([]);

@@ -167,15 +167,21 @@ export class SettlementActor implements Actor {
   /**
    * 3261 confirms the figure it was offered. One settlement no longer has (a line came or went
    * since the offer, or a late confirmation of an earlier offer overtaken by a dispute) is no
-   * answer: it resolves nothing, counts for no batch, and the figure of now is offered again.
+   * answer: it resolves nothing and counts for no batch. While the month still waits for the
+   * province (its batch allocating, or its dispute open) the figure of now is offered again;
+   * otherwise it is ignored.
    */
   private confirmsCurrent(env: Envelope<'clearing.confirm'>, fx: Effects): boolean {
     const { month, medicalReceivable } = env.body;
     const province = provinceOfAddress(env.from);
     const current = this.book.medicalReceivableByProvince(month).get(province) ?? 0n;
     if (medicalReceivable === current) return true;
-    const body = { month, medicalReceivable: current };
-    fx.send(env.from, 'clearing.allocate', `batch.${month}`, body);
+    const waiting =
+      this.batches.get(month)?.value === 'ALLOCATED' || this.book.disputeOpen(month, province);
+    if (waiting) {
+      const body = { month, medicalReceivable: current };
+      fx.send(env.from, 'clearing.allocate', `batch.${month}`, body);
+    }
     return false;
   }
 

@@ -66,7 +66,7 @@ const EXPECTED_FIELDS: Record<string, string> = {
     'billId:id personId:id treatmentRegion:id care:care disease:id ' +
     'total:amount eligible:amount0 emergency:flag networked:flag useWallet:flag aidBy:id',
   'bill.presettled':
-    'billId:id fundPay:amount0 acctPay:amount0 acctMulaidPay:amount0 cashPay:amount0',
+    'billId:id fundPay:amount0 acctPay:amount0 acctMulaidPay:amount0 cashPay:amount0 month:count',
   'bill.refused': 'billId:id reason:reason',
   'bill.settle': 'billId:id',
   'bill.settled': 'billId:id',

@@ -294,6 +294,9 @@ const BODY_SPECS = {
     acctPay: 'amount0',
     acctMulaidPay: 'amount0',
     cashPay: 'amount0',
+    // The settlement month (setlym, YYYYMM) the hub files the bill under: the POS applies for
+    // its clearing under that month (K3, 3203).
+    month: 'count',
   },
   'bill.refused': { billId: 'id', reason: 'reason' },
   'bill.settle': { billId: 'id' },

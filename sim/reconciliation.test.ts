@@ -66,19 +66,19 @@ describe('K3: daily reconciliation between the POS and the treatment regions', (
     // 3203: every region with a payment standing in a month was applied to for that month once
     // it was over, and, the POS leaving out the bills it saw undone, the figures agree.
     const paidMonths = new Set<string>();
-    const applications: Array<{ month: number; state: string }> = [];
+    const applied = new Set<string>();
     for (const [address, host] of sim.hosts) {
       if (!address.startsWith('province.')) continue;
       for (const [key, value] of host.store.durable) {
         const record = value as { treatmentRegion: string; month: number; state: string };
         if (key.startsWith('pv:') && record.state === 'paid')
           paidMonths.add(`${record.treatmentRegion}.${record.month}`);
-        if (key.startsWith('ap:')) applications.push(record);
+        if (key.startsWith('ap:')) applied.add(key.slice('ap:'.length));
       }
     }
     expect(paidMonths.size).toBeGreaterThan(0);
-    expect(applications).toHaveLength(paidMonths.size);
-    expect(c['provider.apply.agreed']).toBe(paidMonths.size);
+    for (const key of paidMonths) expect(applied, key).toContain(key);
+    expect(c['provider.apply.agreed']).toBe(applied.size);
     expect(c['provider.apply.differed']).toBe(0);
     expect([...sim.checkers.results].filter(([, r]) => !r.ok)).toEqual([]);
   });

@@ -146,9 +146,17 @@ describe('checks on durable records alone', () => {
     }));
     const judged = judge(v).results;
     expect(judged.get('walletLiability')?.ok).toBe(false);
-    // The claims identity of the recount sees it first, the per-region check too.
+    // The claims identity of the recount sees it first, the per-region and per-line checks too.
     expect(judged.get('walletLiability')?.detail).toMatch(/recount: wallet .* backed .*off by/);
-    expect(judged.get('walletLiability')?.violations).toBe(2);
+    expect(judged.get('walletLiability')?.violations).toBe(3);
+  });
+
+  it("fail walletLiability when a wallet line's backing move names another payee than its line (K9)", () => {
+    const v = views();
+    edit(v, 'backingMove', (m) => ({ ...(m as BackingMove), payeeRegion: '999999' }));
+    const judged = judge(v).results.get('walletLiability');
+    expect(judged?.ok).toBe(false);
+    expect(judged?.detail).toMatch(/wallet line\(s\) off; .*\.b\d+ moved .* with no such line/);
   });
 
   it("fail clearing, not walletLiability, when a wallet line's backing went to the wrong fund (K9)", () => {

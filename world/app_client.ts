@@ -282,11 +282,8 @@ export class AppClient implements Actor {
       return;
     }
     if (step === 'presettle' && env.kind === 'bill.presettled') {
-      const { fundPay, acctPay, acctMulaidPay } = env.body;
-      bill.filed = {
-        month: this.reconciliation.monthAt(now),
-        applied: fundPay + acctPay + acctMulaidPay,
-      };
+      const { fundPay, acctPay, acctMulaidPay, month } = env.body;
+      bill.filed = { month, applied: fundPay + acctPay + acctMulaidPay };
       if (intent.action === 'abandon') return next(undefined); // walks away; the hold expires
       return next(intent.action === 'cancelBefore' ? 'cancel' : 'settle');
     }

@@ -213,6 +213,35 @@ export function checkWalletLiability(parties: Parties, fail: Fail): void {
   if (off.length > 0) {
     fail('walletLiability', `${off.length} origin region(s) off; ${off.slice(0, 3).join(' | ')}`);
   }
+  checkBackingPerLine(parties, fail);
+}
+
+/**
+ * K9, line by line: each standing backing move `<pay>.b<i>` goes with the live wallet line
+ * `<pay>.w<i>` of the same payer, payee and amount, and each live wallet line has its move.
+ */
+function checkBackingPerLine(parties: Parties, fail: Fail): void {
+  const off: string[] = [];
+  for (const [id, move] of parties.backings) {
+    if (move.state !== 'backed') continue;
+    const lineId = id.replace(/\.b(\d+)$/, '.w$1');
+    const line = parties.lines.get(lineId);
+    const same =
+      line !== undefined &&
+      !line.undone &&
+      line.ledger === 'wallet' &&
+      line.payerRegion === move.region &&
+      line.payeeRegion === move.payeeRegion &&
+      line.amount === move.amount;
+    if (!same) off.push(`${id} moved ${formatFen(move.amount)} with no such line ${lineId}`);
+  }
+  for (const [lineId, line] of parties.lines) {
+    if (line.ledger !== 'wallet' || line.undone || line.reversal) continue;
+    const id = lineId.replace(/\.w(\d+)$/, '.b$1');
+    if (parties.backings.get(id)?.state !== 'backed') off.push(`${lineId} has no backing move`);
+  }
+  if (off.length > 0)
+    fail('walletLiability', `${off.length} wallet line(s) off; ${off.slice(0, 3).join(' | ')}`);
 }
 
 /** K9: what each origin region's backing gave the funds for its wallet lines, standing moves. */

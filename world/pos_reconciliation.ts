@@ -4,7 +4,8 @@
 // of the day's bills (3202), and the region says which it paid for and names any it never did.
 // Once a month is over it applies to each region for that month's clearing (3203, at 03:00 on
 // the 1st of the next): person-times and what the region's fund owes it, the bills it heard
-// settled under that settlement month and did not see undone. Every message is retried until
+// settled under that settlement month (setlym, as `bill.presettled` named it) and did not see
+// undone. Every message is retried until
 // answered, like the POS's bill steps.
 import { provinceAddress } from '../actors/addresses.ts';
 import { retryDelayMs } from '../actors/backoff.ts';
@@ -36,7 +37,12 @@ interface RegionMonth {
   /** The month's settled bills, not undone: id → what the region's fund owes for it. */
   readonly bills: Map<string, Fen>;
   attempt: number;
-  phase: 'collecting' | 'applying';
+  /**
+   * Once answered the region-month stays `applied` (its bills let go): a bill of that month
+   * heard settled later is left out, not applied for alone; the region's answer already said
+   * what it paid.
+   */
+  phase: 'collecting' | 'applying' | 'applied';
 }
 
 interface RegionDay {
@@ -74,11 +80,6 @@ export class PosReconciliation {
     for (const entry of this.days.values()) if (entry.phase !== 'collecting') open++;
     for (const entry of this.months.values()) if (entry.phase === 'applying') open++;
     return open;
-  }
-
-  /** The settlement month (YYYYMM) at `now`, as the POS files a bill it pre-settles. */
-  monthAt(now: number): number {
-    return this.calendar.monthKeyAt(now);
   }
 
   /**
@@ -189,9 +190,11 @@ export class PosReconciliation {
         // Either way the application is answered: a difference is explained by the days'
         // reconciliations (3201/3202), which name any bill the region never recorded.
         const monthKey = `${env.body.region}.${env.body.month}`;
-        if (this.months.get(monthKey)?.phase !== 'applying') return; // a duplicate answer
+        const entry = this.months.get(monthKey);
+        if (entry?.phase !== 'applying') return; // a duplicate answer
         fx.cancelTimer(RECONCILE_TIMERS.apply + monthKey);
-        this.months.delete(monthKey);
+        entry.phase = 'applied';
+        entry.bills.clear();
         return;
       }
       case 'provider.totalsAgreed':
