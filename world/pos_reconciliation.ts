@@ -131,55 +131,46 @@ export class PosReconciliation {
 
   /** Whether this part of the POS owns the timer; if so it has handled it. */
   timer(key: string, arg: number, now: number, fx: Effects): boolean {
-    if (key.startsWith(RECONCILE_TIMERS.month)) {
-      const month = Number(key.slice(RECONCILE_TIMERS.month.length));
-      this.armedMonths.delete(month);
-      for (const [monthKey, entry] of this.months) {
-        if (entry.month !== month || entry.phase !== 'collecting') continue;
-        entry.phase = 'applying';
-        this.sendApplication(monthKey, entry, now, fx);
+    const colon = key.indexOf(':') + 1;
+    const [prefix, id] = [key.slice(0, colon), key.slice(colon)];
+    switch (prefix) {
+      case RECONCILE_TIMERS.month: {
+        // A month is over: apply for it in each region (3203).
+        const month = Number(id);
+        this.armedMonths.delete(month);
+        sendOut(
+          this.months,
+          (e) => e.month === month,
+          'applying',
+          (k, e) => this.sendApplication(k, e, now, fx),
+        );
+        return true;
       }
-      return true;
-    }
-    if (key.startsWith(RECONCILE_TIMERS.apply)) {
-      const monthKey = key.slice(RECONCILE_TIMERS.apply.length);
-      const entry = this.months.get(monthKey);
-      if (entry?.phase === 'applying' && entry.attempt === arg) {
-        entry.attempt++;
-        this.sendApplication(monthKey, entry, now, fx);
+      case RECONCILE_TIMERS.day: {
+        // A day is over: its totals go to each region (3201).
+        const index = Number(id);
+        this.armed.delete(index);
+        const day = dateKeyOf(this.calendar.dateAt(index * DAY_MS));
+        sendOut(
+          this.days,
+          (e) => e.day === day,
+          'totals',
+          (k, e) => this.sendTotals(k, e, now, fx),
+        );
+        return true;
       }
-      return true;
+      case RECONCILE_TIMERS.apply:
+        retry(this.months.get(id), 'applying', arg, (e) => this.sendApplication(id, e, now, fx));
+        return true;
+      case RECONCILE_TIMERS.totals:
+        retry(this.days.get(id), 'totals', arg, (e) => this.sendTotals(id, e, now, fx));
+        return true;
+      case RECONCILE_TIMERS.detail:
+        retry(this.details.get(id), undefined, arg, () => this.sendDetail(id, now, fx));
+        return true;
+      default:
+        return false;
     }
-    if (key.startsWith(RECONCILE_TIMERS.day)) {
-      const index = Number(key.slice(RECONCILE_TIMERS.day.length));
-      this.armed.delete(index);
-      const day = dateKeyOf(this.calendar.dateAt(index * DAY_MS));
-      for (const [dayKey, entry] of this.days) {
-        if (entry.day !== day || entry.phase !== 'collecting') continue;
-        entry.phase = 'totals';
-        this.sendTotals(dayKey, entry, now, fx);
-      }
-      return true;
-    }
-    if (key.startsWith(RECONCILE_TIMERS.totals)) {
-      const dayKey = key.slice(RECONCILE_TIMERS.totals.length);
-      const entry = this.days.get(dayKey);
-      if (entry?.phase === 'totals' && entry.attempt === arg) {
-        entry.attempt++;
-        this.sendTotals(dayKey, entry, now, fx);
-      }
-      return true;
-    }
-    if (key.startsWith(RECONCILE_TIMERS.detail)) {
-      const billId = key.slice(RECONCILE_TIMERS.detail.length);
-      const open = this.details.get(billId);
-      if (open !== undefined && open.attempt === arg) {
-        open.attempt++;
-        this.sendDetail(billId, now, fx);
-      }
-      return true;
-    }
-    return false;
   }
 
   /** The region's answer to totals, to a detail or to an application. */
@@ -259,4 +250,34 @@ export class PosReconciliation {
     const delay = retryDelayMs(this.config, billId, open.attempt);
     fx.timer(RECONCILE_TIMERS.detail + billId, now + delay, open.attempt);
   }
+}
+
+/** A period is over: each of its entries still collecting goes out, once, in `phase`. */
+function sendOut<E extends { phase: string }>(
+  entries: ReadonlyMap<string, E>,
+  of: (entry: E) => boolean,
+  phase: E['phase'],
+  send: (key: string, entry: E) => void,
+): void {
+  for (const [key, entry] of entries) {
+    if (entry.phase !== 'collecting' || !of(entry)) continue;
+    entry.phase = phase;
+    send(key, entry);
+  }
+}
+
+/**
+ * A retry timer: what it was armed for is sent again if it still waits (in `phase`, when the
+ * entry has phases) on the attempt the timer was armed with.
+ */
+function retry<E extends { attempt: number; phase?: string }>(
+  entry: E | undefined,
+  phase: string | undefined,
+  arg: number,
+  send: (entry: E) => void,
+): void {
+  if (entry === undefined || entry.attempt !== arg) return;
+  if (phase !== undefined && entry.phase !== phase) return;
+  entry.attempt++;
+  send(entry);
 }
