@@ -31,6 +31,15 @@ describe('gongji run', () => {
     expect(result.traceHash).toMatch(/^[0-9a-f]{16}$/);
     expect(result.virtualMs).toBeGreaterThan(0);
     expect(result.wallMs).toBeGreaterThan(0);
+    // What the run cost: the world's build apart from the run, its rate and the peak RSS.
+    const cost = result.performance;
+    expect(cost.worldBuildMs).toBeGreaterThan(0);
+    expect(cost.runMs).toBeGreaterThan(0);
+    expect(cost.worldBuildMs + cost.runMs).toBeLessThanOrEqual(result.wallMs + 1);
+    // The rate is of the run, not of the wall (runMs is rounded in the file: within 1 %).
+    const rate = result.network.deliveries / (cost.runMs / 1000);
+    expect(Math.abs(cost.deliveriesPerSecond - rate) / rate).toBeLessThan(0.01);
+    expect(cost.peakRssBytes).toBeGreaterThanOrEqual(process.memoryUsage.rss() / 2);
     for (const key of [
       'transfer.sameRegion.completed',
       'transfer.sameProvince.completed',

@@ -196,13 +196,14 @@ export function runCommand(options: Options): number {
   const { scenario, quiet } = options;
   const dir = prepareOutDir(options.out);
   const out = dir.path;
-  const progress = quiet ? undefined : progressReporter(scenario);
+  // Started once the world is built: its rate and estimate are of the run alone.
+  let progress: ReturnType<typeof progressReporter> | undefined;
   let trace: ReturnType<typeof traceWriter> | undefined;
   const t0 = performance.now();
   let sim: Simulation;
   try {
     sim = new Simulation(scenario, {
-      onProgress: progress?.update,
+      onProgress: quiet ? undefined : (p) => progress?.update(p),
       progressEvery: 10_000,
       onDelivery: options.trace ? (...delivery) => trace?.write(...delivery) : undefined,
     });
@@ -211,6 +212,8 @@ export function runCommand(options: Options): number {
     if (error instanceof ScenarioError) throw new UsageError(options.explain(error));
     throw error;
   }
+  const t1 = performance.now();
+  if (!quiet) progress = progressReporter(scenario);
   if (options.trace) trace = traceWriter(join(out, 'trace.jsonl'));
   log.info(
     { scenario: scenario.name, seed: scenario.seed, variant: scenario.protocol.variant },
@@ -219,7 +222,12 @@ export function runCommand(options: Options): number {
   sim.run();
   trace?.close();
   progress?.stop(sim.progress());
-  const result = buildResult(sim, performance.now() - t0);
+  const result = buildResult(sim, {
+    worldBuildMs: t1 - t0,
+    runMs: performance.now() - t1,
+    // Linux reports the peak in KiB.
+    peakRssBytes: process.resourceUsage().maxRSS * 1024,
+  });
   for (const [name, invariant] of Object.entries(result.invariants)) {
     if (!invariant.ok)
       log.warn(
@@ -276,47 +284,65 @@ function replayHint(scenario: Scenario): string {
   return `npm start -- --seed ${scenario.seed}${flag} (with the same --scenario file, if any)`;
 }
 
+/**
+ * Progress of a long run on stderr: a bar on a terminal, a plain line per 10 % of requests
+ * otherwise; each with the virtual time, deliveries and their rate per wall second since the
+ * run started, the resident set, and an estimate of the time left from the requests done.
+ */
 function progressReporter(scenario: Scenario) {
   // Transfers drawn, plus the other requests and their follow-up transfers: set by the first
   // update.
   let total = scenario.workload.transfers;
+  const started = performance.now();
+  const stats = (p: Progress) => {
+    const seconds = Math.max((performance.now() - started) / 1000, 0.001);
+    const done = p.intentsSubmitted / Math.max(1, p.intentsTotal);
+    return {
+      time: fmtTime(p.virtualMs),
+      deliveries: p.deliveries,
+      rate: Math.round(p.deliveries / seconds),
+      rss: Math.round(process.memoryUsage.rss() / 2 ** 20),
+      left: done > 0 ? `${Math.round((seconds * (1 - done)) / done)} s` : '?',
+    };
+  };
   if (process.stderr.isTTY) {
     const bar = new SingleBar({
       stream: process.stderr,
       format:
         '  {bar} {percentage}% | {value}/{total} requests | virtual {time} | ' +
-        '{deliveries} deliveries',
+        '{deliveries} deliveries, {rate}/s | RSS {rss} MiB | ETA {left}',
       hideCursor: true,
     });
-    bar.start(total, 0, { time: fmtTime(0), deliveries: 0 });
+    bar.start(total, 0, { time: fmtTime(0), deliveries: 0, rate: 0, rss: 0, left: '?' });
     return {
       update: (p: Progress) => {
         if (p.intentsTotal !== total) bar.setTotal((total = p.intentsTotal));
-        bar.update(p.intentsSubmitted, { time: fmtTime(p.virtualMs), deliveries: p.deliveries });
+        bar.update(p.intentsSubmitted, stats(p));
       },
       stop: (p: Progress) => {
-        bar.update(p.intentsSubmitted, { time: fmtTime(p.virtualMs), deliveries: p.deliveries });
+        bar.update(p.intentsSubmitted, stats(p));
         bar.stop();
       },
     };
   }
   let shown = -1;
+  const line = (head: string, p: Progress) => {
+    const s = stats(p);
+    return (
+      `  ${head} | virtual ${s.time} | ${s.deliveries} deliveries, ${s.rate}/s | ` +
+      `RSS ${s.rss} MiB${head === 'done' ? '' : ` | about ${s.left} left`}\n`
+    );
+  };
   return {
     update: (p: Progress) => {
       total = p.intentsTotal;
       const tenth = Math.floor((p.intentsSubmitted / Math.max(1, total)) * 10);
       if (tenth > shown) {
         shown = tenth;
-        process.stderr.write(
-          `  ${tenth * 10}% of requests | virtual ${fmtTime(p.virtualMs)} | ` +
-            `${p.deliveries} deliveries\n`,
-        );
+        process.stderr.write(line(`${tenth * 10}% of requests`, p));
       }
     },
-    stop: (p: Progress) =>
-      process.stderr.write(
-        `  done | virtual ${fmtTime(p.virtualMs)} | ${p.deliveries} deliveries\n`,
-      ),
+    stop: (p: Progress) => process.stderr.write(line('done', p)),
   };
 }
 

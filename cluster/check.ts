@@ -209,6 +209,7 @@ export function evaluateCluster(gathered: Gathered): RunResult {
       actors: actorsOf(reports),
       load: load === undefined ? null : requestsOf(load),
     },
+    performance: null,
   };
 }
 

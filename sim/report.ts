@@ -10,7 +10,15 @@ import {
 } from '../world/result.ts';
 import type { Simulation } from './simulation.ts';
 
-export function buildResult(sim: Simulation, wallMs: number): RunResult {
+/** What the command that ran the simulation measured of it (the simulator keeps no clock). */
+export interface RunCost {
+  readonly worldBuildMs: number;
+  readonly runMs: number;
+  readonly peakRssBytes: number;
+}
+
+export function buildResult(sim: Simulation, cost: RunCost): RunResult {
+  const wallMs = cost.worldBuildMs + cost.runMs;
   const { checkers, world, scenario } = sim;
   const { counts, reasons } = countOutcomes(checkers, {
     pending: false,
@@ -49,5 +57,11 @@ export function buildResult(sim: Simulation, wallMs: number): RunResult {
     lifecycleBoundMs: scenario.checks.lifecycleBoundMs,
     latencyMs: checkers.latencyMs(),
     cluster: null,
+    performance: {
+      worldBuildMs: Math.round(cost.worldBuildMs),
+      runMs: Math.round(cost.runMs),
+      deliveriesPerSecond: Math.round(sim.deliveries / Math.max(cost.runMs / 1000, 0.001)),
+      peakRssBytes: cost.peakRssBytes,
+    },
   };
 }

@@ -65,6 +65,20 @@ export interface RunResult {
   readonly latencyMs: { p50: number; p99: number; max: number };
   /** The cluster's own report (nats); null in the simulator. */
   readonly cluster: ClusterPart | null;
+  /** What the run cost the machine (sim); null on a cluster, whose hosts are other processes. */
+  readonly performance: PerformancePart | null;
+}
+
+/**
+ * The simulator's cost, measured by the command that ran it: building the world (population,
+ * workload, actors) apart from running it, deliveries per wall second of the run, and the
+ * process's peak resident set.
+ */
+interface PerformancePart {
+  readonly worldBuildMs: number;
+  readonly runMs: number;
+  readonly deliveriesPerSecond: number;
+  readonly peakRssBytes: number;
 }
 
 const SCOPES: readonly TransferScope[] = TRANSFER_SCOPES;
@@ -298,6 +312,15 @@ export function summarize(result: RunResult): string {
   return lines.join('\n');
 }
 
+function performanceLine(p: PerformancePart | null): string[] {
+  if (p === null) return [];
+  const seconds = (ms: number) => (ms / 1000).toFixed(1);
+  return [
+    `  world built in ${seconds(p.worldBuildMs)} s, run ${seconds(p.runMs)} s at ` +
+      `${p.deliveriesPerSecond} deliveries/s, peak RSS ${Math.round(p.peakRssBytes / 2 ** 20)} MiB`,
+  ];
+}
+
 function header(result: RunResult): string[] {
   const p = result.population;
   const lines = [
@@ -311,6 +334,7 @@ function header(result: RunResult): string[] {
     lines.push(
       `  virtual ${result.virtualTime}, wall ${(result.wallMs / 1000).toFixed(1)} s, ` +
         `${result.network.deliveries} deliveries, trace ${result.traceHash}`,
+      ...performanceLine(result.performance),
       `  transfer latency (accepted → terminal, virtual): p50 ${l.p50} ms, p99 ${l.p99} ms, ` +
         `max ${l.max} ms`,
     );
