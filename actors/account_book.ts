@@ -109,6 +109,11 @@ export class AccountBook {
    * day YYYYMMDD): what a POS's daily totals are checked against (in memory, rebuilt).
    */
   readonly providerDays = new Map<string, { count: number; total: Fen }>();
+  /**
+   * K3, 3203: each treatment region's payments standing per settlement month (`<region>.<month>`):
+   * what a POS's monthly application is checked against (in memory, rebuilt).
+   */
+  readonly providerMonths = new Map<string, { count: number; applied: Fen }>();
   /** K3: daily reconciliations answered (`<region>.<day>`), and bills found unrecorded. */
   readonly reconciliations = new Map<string, ReconciliationRecord>();
   /** K3, 3203: monthly clearing applications answered (`<region>.<month>`). */
@@ -186,6 +191,7 @@ export class AccountBook {
         providerPayment: (id, payment) => {
           book.providers.set(id, payment);
           book.countProviderDay(payment);
+          if (payment.state === 'paid') book.countProviderMonth(payment, 1);
         },
         providerReconciliation: (id, record) => book.reconciliations.set(id, record),
         providerApplication: (id, record) => book.applications.set(id, record),
@@ -835,6 +841,7 @@ export class AccountBook {
     const payment = { ...parts, ...lines, state: 'paid' } as const;
     this.providers.set(billId, payment);
     this.countProviderDay(payment);
+    this.countProviderMonth(payment, 1);
     fx.write(RECORDS.providerPayment.key(billId), payment);
     this.moveProvider(billId, treatmentRegion, paid, cash, 1n, fx);
     this.movePool(treatmentRegion, national, `${billId}.r`, -1n, 'pay', fx);
@@ -856,6 +863,7 @@ export class AccountBook {
     if (payment.state !== 'paid') return;
     const refunded = { ...payment, state: 'refunded' } as const;
     this.providers.set(billId, refunded);
+    this.countProviderMonth(payment, -1);
     fx.write(RECORDS.providerPayment.key(billId), refunded);
     this.movePool(payment.treatmentRegion, payment.national ?? 0n, `${billId}.r`, 1n, 'unpay', fx);
     this.moveProvider(billId, payment.treatmentRegion, payment.paid, payment.cash, -1n, fx);
@@ -864,6 +872,15 @@ export class AccountBook {
   }
 
   /** K3: a payment counts on its day, whatever became of it later (a reversal is a new event). */
+  /** A payment joins (1) or, taken back, leaves (−1) its region's month. */
+  private countProviderMonth(payment: ProviderRecord, sign: 1 | -1): void {
+    const key = `${payment.treatmentRegion}.${payment.month}`;
+    const known = this.providerMonths.get(key) ?? { count: 0, applied: 0n };
+    const count = known.count + sign;
+    const applied = known.applied + BigInt(sign) * payment.paid;
+    this.providerMonths.set(key, { count, applied });
+  }
+
   private countProviderDay(payment: ProviderRecord): void {
     if (payment.day === undefined || payment.treatmentRegion === '-') return;
     const key = `${payment.treatmentRegion}.${payment.day}`;
@@ -923,14 +940,7 @@ export class AccountBook {
     if (body.month >= thisMonth) return undefined;
     const key = `${body.region}.${body.month}`;
     const known = this.applications.get(key);
-    let count = 0;
-    let applied = 0n;
-    for (const payment of this.providers.values()) {
-      if (payment.state !== 'paid' || payment.month !== body.month) continue;
-      if (payment.treatmentRegion !== body.region) continue;
-      count++;
-      applied += payment.paid;
-    }
+    const { count, applied } = this.providerMonths.get(key) ?? { count: 0, applied: 0n };
     const agreed = count === body.count && applied === body.applied;
     const record: ApplicationRecord = {
       region: body.region,
