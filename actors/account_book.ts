@@ -24,6 +24,7 @@ import {
   type BillState,
   type ClaimRecord,
   FREE_PERSON_YEAR,
+  kinshipIn,
   medicalLineId,
   type PersonRecord,
   type ProviderRecord,
@@ -581,8 +582,7 @@ export class AccountBook {
     // The ID number the payer entered must be the person's (as a binding's must, F1).
     const person = found !== undefined && found.idNo === idNo ? found : undefined;
     const amount = year === contributionYearOn(date) ? residentContributionFen(year) : undefined;
-    const kin =
-      person !== undefined && Object.hasOwn(person.kin, payerId) ? person.kin[payerId] : undefined;
+    const kin = person === undefined ? undefined : kinshipIn(person.kin, payerId);
     const holder = this.slots.get(slotOf(personId, year));
     let reason: Reason | undefined;
     if (person === undefined) reason = 'ID_MISMATCH';

@@ -24,7 +24,7 @@ function person(id: string, creditFen: bigint): [string, PersonRecord] {
       idNo: `51010019900101${id.padStart(3, '0')}X`,
       region: '510100',
       enrolled: true,
-      kin: {},
+      kin: [],
       creditFen,
     },
   ];

@@ -12,8 +12,8 @@ import {
 import type { ProtocolConfig } from './config.ts';
 import { type AccountRecord, type PersonRecord, RECORDS, type RegionRecord } from './records.ts';
 import { provinceOfRegion } from './regions.ts';
-import type { Relation, WalletStatus } from './wallet.ts';
-import type { WalletMachines } from './wallet_shard.actor.ts';
+import type { WalletStatus } from './wallet.ts';
+import { openingRelation, packOpening, type RelationTuple } from './wallet_codec.ts';
 
 interface OpeningPerson {
   readonly id: string;
@@ -22,14 +22,14 @@ interface OpeningPerson {
   /** E1: an employee member, with a personal account. */
   readonly ebmi: boolean;
   /** The personal account's opening balance (EBMI members only). */
-  readonly balance: Fen;
+  readonly openingBalance: Fen;
   readonly walletStatus: WalletStatus;
   /** The civil registry's record (F1): name, ID number, enrolment (E3). */
   readonly name: string;
   readonly idNo: string;
   readonly enrolled: boolean;
   /** P4: the monthly personal-account credit (0 for residents). */
-  readonly creditFen: Fen;
+  readonly monthlyCreditFen: Fen;
   readonly retired?: boolean;
   /** D3: provinces filed for out-of-region care. */
   readonly filedTo?: readonly string[];
@@ -42,7 +42,8 @@ interface OpeningRelation {
   readonly donorId: string;
   readonly recipientId: string;
   readonly kinship: Kinship | string;
-  readonly bindId: string;
+  /** The binding that made it; `r<index>` in the list when absent. */
+  readonly bindId?: string;
 }
 
 /** What the registry says `recipientId` is to `donorId` (E2), bound or not. */
@@ -60,19 +61,19 @@ export interface OpeningFunds {
 
 export interface OpeningInput {
   readonly config: ProtocolConfig;
-  readonly machines: WalletMachines;
   /** Province codes, in order: each gets an actor, people or not. */
   readonly provinces: readonly string[];
   readonly people: readonly OpeningPerson[];
   readonly relations: readonly OpeningRelation[];
-  readonly kin: readonly OpeningKin[];
+  /** What the registry knows of who is whose kin, in lists read one after another. */
+  readonly kin: ReadonlyArray<readonly OpeningKin[]>;
   /** Absent: no pooling fund, prepayment or clearing account records. */
   readonly funds?: OpeningFunds | undefined;
 }
 
 export interface Opening {
   /** Each actor's opening records: the provinces, then the wallet shards, then settlement. */
-  readonly records: ReadonlyMap<string, ReadonlyMap<string, unknown>>;
+  readonly records: ReadonlyMap<string, Map<string, unknown>>;
   /** Σ personal-account balances: the conservation law's right side. */
   readonly openingTotal: Fen;
   /** Σ pooling funds + the national clearing account: the rest of the law's right side. */
@@ -98,12 +99,12 @@ export function openingRecords(input: OpeningInput): Opening {
   let clearingAccount = 0n;
   for (const [province, residents] of byProvince) {
     const accounts = residents.filter((p) => p.ebmi);
-    for (const account of accounts) openingTotal += account.balance;
+    for (const account of accounts) openingTotal += account.openingBalance;
     const own = accountRecords(
-      accounts.map(({ id, region, balance }) => ({ id, region, balance })),
+      accounts.map(({ id, region, openingBalance }) => ({ id, region, balance: openingBalance })),
     );
     for (const person of residents) {
-      own.set(RECORDS.person.key(person.id), personRecord(person, kinOf.get(person.id) ?? {}));
+      own.set(RECORDS.person.key(person.id), personRecord(person, kinOf.get(person.id) ?? NO_KIN));
     }
     if (funds !== undefined) {
       const insured = BigInt(residents.filter((p) => p.enrolled).length);
@@ -166,69 +167,84 @@ export function accountRecords(
   return records;
 }
 
-function registryKin(kin: readonly OpeningKin[]): Map<string, Record<string, string>> {
-  const kinOf = new Map<string, Record<string, string>>();
-  for (const { donorId, recipientId, kinship } of kin) {
-    const own = kinOf.get(recipientId) ?? {};
-    own[donorId] = kinship;
-    kinOf.set(recipientId, own);
+function registryKin(lists: ReadonlyArray<readonly OpeningKin[]>): Map<string, string[]> {
+  const kinOf = new Map<string, string[]>();
+  for (const kin of lists) {
+    for (const { donorId, recipientId, kinship } of kin) {
+      const own = kinOf.get(recipientId);
+      if (own === undefined) kinOf.set(recipientId, [donorId, kinship]);
+      else own.push(donorId, kinship);
+    }
   }
   return kinOf;
 }
 
-function personRecord(person: OpeningPerson, kin: Record<string, string>): PersonRecord {
+const NO_KIN: readonly string[] = Object.freeze([]);
+
+/** A person's registry record: fields that say nothing (no kin, not retired, none filed) absent. */
+function personRecord(person: OpeningPerson, kin: readonly string[]): PersonRecord {
   return {
     name: person.name,
     idNo: person.idNo,
     region: person.region,
     enrolled: person.enrolled,
-    kin: kin as PersonRecord['kin'],
-    creditFen: person.creditFen,
-    ...(person.retired === undefined ? {} : { retired: person.retired }),
-    ...(person.filedTo === undefined ? {} : { filedTo: person.filedTo }),
-    ...(person.chronic === undefined ? {} : { chronic: person.chronic }),
+    kin,
+    creditFen: person.monthlyCreditFen,
+    ...(person.retired === true ? { retired: true } : {}),
+    ...(person.filedTo === undefined || person.filedTo.length === 0
+      ? {}
+      : { filedTo: person.filedTo }),
+    ...(person.chronic === undefined || person.chronic.length === 0
+      ? {}
+      : { chronic: person.chronic }),
   };
 }
 
 /** Every wallet, on its shard, with both copies of each relation bound before the run. */
 function walletRecords(input: OpeningInput): Map<string, Map<string, unknown>> {
-  const { config, machines, people } = input;
-  const regionOf = new Map(people.map((p) => [p.id, p.region]));
-  const unopened = new Set(people.filter((p) => p.walletStatus !== 'active').map((p) => p.id));
-  const relationsOf = new Map<string, Record<string, Relation>>();
-  const donorsOf = new Map<string, Record<string, Relation>>();
-  for (const { donorId, recipientId, kinship, bindId } of input.relations) {
+  const { config, people } = input;
+  const regionOf = new Map<string, string>();
+  const unopened = new Set<string>();
+  for (const p of people) {
+    regionOf.set(p.id, p.region);
+    if (p.walletStatus !== 'active') unopened.add(p.id);
+  }
+  // Each relation's two copies as the packed record's tuples (actors/wallet_codec.ts): no
+  // object keyed by wallet ids is built, which at millions of wallets is most of the cost.
+  const relationsOf = new Map<string, RelationTuple[]>();
+  const donorsOf = new Map<string, RelationTuple[]>();
+  const add = (of: Map<string, RelationTuple[]>, id: string, tuple: RelationTuple) => {
+    const own = of.get(id);
+    if (own === undefined) of.set(id, [tuple]);
+    else own.push(tuple);
+  };
+  input.relations.forEach((relation, i) => {
+    const { donorId, recipientId, kinship, bindId = `r${i}` } = relation;
     const recipientRegion = regionOf.get(recipientId);
     const donorRegion = regionOf.get(donorId);
     if (recipientRegion === undefined || donorRegion === undefined) {
       throw new RangeError(`openingRecords: relation ${bindId} names an unknown person`);
     }
-    const own = relationsOf.get(donorId) ?? {};
-    own[recipientId] = {
-      kinship,
-      region: recipientRegion,
-      status: 'active',
-      bindId,
-      ...(unopened.has(recipientId) ? { unopened: true as const } : {}),
-    };
-    relationsOf.set(donorId, own);
-    const donors = donorsOf.get(recipientId) ?? {};
-    donors[donorId] = { kinship, region: donorRegion, status: 'active', bindId };
-    donorsOf.set(recipientId, donors);
-  }
+    const recipientUnopened = unopened.has(recipientId);
+    add(
+      relationsOf,
+      donorId,
+      openingRelation(recipientId, kinship, recipientRegion, bindId, recipientUnopened),
+    );
+    add(donorsOf, recipientId, openingRelation(donorId, kinship, donorRegion, bindId, false));
+  });
   const shards = Array.from({ length: config.walletShardCount }, () => new Map<string, unknown>());
   for (const person of people) {
-    const snapshot = machines.openingSnapshot({
-      walletId: person.id,
-      region: person.region,
-      status: person.walletStatus,
-      ebmi: person.ebmi,
-      relations: relationsOf.get(person.id) ?? {},
-      donors: donorsOf.get(person.id) ?? {},
-    });
+    const packed = packOpening(
+      person.walletStatus,
+      person.region,
+      person.ebmi,
+      relationsOf.get(person.id) ?? [],
+      donorsOf.get(person.id) ?? [],
+    );
     shards[walletShardOf(person.id, config.walletShardCount)]?.set(
       RECORDS.wallet.key(person.id),
-      snapshot,
+      packed,
     );
   }
   return new Map(shards.map((own, shard) => [walletShardAddress(shard), own]));

@@ -1330,7 +1330,7 @@ describe('W10 and W1: a transfer to a wallet that is not open fails, at the requ
       const net = new Net();
       const shard = net.shardOf('pat');
       const turn = (type: 'wallet.freeze' | 'wallet.unfreeze') =>
-        shard.wallets.set(
+        shard.wallets.put(
           'pat',
           shard.machines.wallets.step(shard.wallets.get('pat') as never, { type }),
         );

@@ -13,7 +13,7 @@ import type { AccountBook } from './account_book.ts';
 import { provinceAddress } from './addresses.ts';
 import { type CivilDate, dateKeyOf, monthKeyOf } from './calendar.ts';
 import type { Effects } from './effects.ts';
-import { type BillState, provinceLineOf, type TxnState } from './records.ts';
+import { type BillState, kinshipIn, provinceLineOf, type TxnState } from './records.ts';
 import { provinceOfRegion } from './regions.ts';
 
 /** Every message a province decides. */
@@ -127,7 +127,7 @@ function verifyIdentity(
   const person = book.persons.get(body.relativeId);
   if (person === undefined || person.name !== body.name || person.idNo !== body.idNo)
     return 'ID_MISMATCH';
-  const kin = Object.hasOwn(person.kin, body.donorId) ? person.kin[body.donorId] : undefined;
+  const kin = kinshipIn(person.kin, body.donorId);
   if (kin !== body.kinship) return 'E2';
   if (!person.enrolled) return 'E3';
   return person.region;

@@ -396,7 +396,7 @@ describe('ProvinceActor: contribution claims across a restart', () => {
     idNo: '510100199001010011',
     region: '510100',
     enrolled: false,
-    kin: {},
+    kin: [],
     creditFen: 0n,
   };
 

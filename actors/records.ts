@@ -7,6 +7,7 @@ import type { ClearingLedger, Fen, Reason } from '../protocol/index.ts';
 import type { Kinship } from '../protocol/index.ts';
 import type { Prepayment } from './clearing.ts';
 import type { BatchSnapshot } from './settlement.actor.ts';
+import type { PackedWallet } from './wallet_codec.ts';
 import type {
   BillSnapshot,
   BindSnapshot,
@@ -186,7 +187,12 @@ export interface PersonRecord {
   readonly region: string;
   /** E3: enrolled in EBMI or URRBMI. */
   readonly enrolled: boolean;
-  readonly kin: Readonly<Record<string, Kinship>>;
+  /**
+   * E2: what each person the registry relates this one to is to them, as flat pairs
+   * `[personId, kinship, personId, kinship, …]` (`kinshipIn`): an object keyed by person ids
+   * would give each record a hidden class of its own (about 90 bytes a person at scale).
+   */
+  readonly kin: readonly string[];
   /** P4: the monthly personal-account credit (0 for residents, who have no account). */
   readonly creditFen: Fen;
   /** EBMI members past working age: their bills get the retiree bonus (policy.splitBill). */
@@ -195,6 +201,14 @@ export interface PersonRecord {
   readonly filedTo?: readonly string[];
   /** D10: chronic diseases (D9 codes) this person's benefit certification covers. */
   readonly chronic?: readonly string[];
+}
+
+/** E2: what `personId` is to the person whose registry pairs these are, if anything. */
+export function kinshipIn(kin: readonly string[], personId: string): Kinship | undefined {
+  for (let i = 0; i + 1 < kin.length; i += 2) {
+    if (kin[i] === personId) return kin[i + 1] as Kinship;
+  }
+  return undefined;
 }
 
 export type BillState = 'reserved' | 'committed' | 'released' | 'refunded' | 'rejected';
@@ -420,7 +434,8 @@ export const RECORDS = {
     "a month's provincial clearing (F2b, K4)",
   ),
   // A wallet shard: wallets, the sagas they start, and its ledger's counters.
-  wallet: kind<Stored<WalletSnapshot>>()('w', 'wallet', text, 'a wallet'),
+  /** Packed by its shard (actors/wallet_codec.ts); a persisted state is read too. */
+  wallet: kind<PackedWallet | Stored<WalletSnapshot>>()('w', 'wallet', text, 'a wallet'),
   transferSaga: kind<Stored<SagaSnapshot>>()('s', 'wallet', text, 'a transfer saga (F2)'),
   bindSaga: kind<Stored<BindSnapshot>>()('b', 'wallet', text, 'a binding saga (F1)'),
   billSaga: kind<Stored<BillSnapshot>>()('g', 'wallet', text, 'a bill saga (F3)'),

@@ -4,6 +4,7 @@
 // answer the same way twice. The machine that decides on it is actors/wallet.machine.ts.
 import type { Envelope, Fen, Kinship, Reason, RelationEnding } from '../protocol/index.ts';
 import { DAY_MS, HOUR_MS, type ProtocolConfig } from './config.ts';
+import { SPARSE } from './wallet_codec.ts';
 
 type RelationStatus = 'active' | 'ended';
 
@@ -91,26 +92,29 @@ export interface WalletContext {
   readonly opened?: true | undefined;
 }
 
-/** A wallet's starting context; its starting state is `input.status`. */
+/**
+ * A wallet's starting context; its starting state is `input.status`. Its empty fields are the
+ * shared frozen empties a packed wallet unpacks to (actors/wallet_codec.ts).
+ */
 export function initialWalletContext(input: WalletInput): WalletContext {
   return {
     walletId: input.walletId,
     region: input.region,
     ebmi: input.ebmi,
-    tranches: [],
+    tranches: SPARSE.list,
     day: -1,
     sentToday: 0,
-    pendingTo: [],
+    pendingTo: SPARSE.list,
     relations: input.relations,
     donors: input.donors,
-    credited: [],
-    rejected: {},
-    returned: [],
-    refused: {},
-    bindingTo: [],
-    addedBinds: [],
-    holds: {},
-    paid: {},
+    credited: SPARSE.list,
+    rejected: SPARSE.record,
+    returned: SPARSE.list,
+    refused: SPARSE.record,
+    bindingTo: SPARSE.list,
+    addedBinds: SPARSE.list,
+    holds: SPARSE.record,
+    paid: SPARSE.record,
   };
 }
 

@@ -70,6 +70,7 @@ import {
   type WalletContext,
   type WalletInput,
 } from './wallet.ts';
+import { HOT_WALLETS, WalletTable } from './wallet_table.ts';
 
 export type WalletSnapshot = SnapshotFrom<WalletMachine>;
 export type SagaSnapshot = SnapshotFrom<TransferSagaMachine>;
@@ -86,7 +87,11 @@ export class WalletMachines {
   readonly contributions: MachineDriver<ContributionSagaMachine>;
   readonly policy: WalletPolicy;
   readonly calendar: Calendar;
-  constructor(readonly config: ProtocolConfig) {
+  constructor(
+    readonly config: ProtocolConfig,
+    /** Live wallets per shard (`WalletTable`); the rest stay packed. Changes no decision. */
+    readonly hotWallets = HOT_WALLETS,
+  ) {
     this.wallets = new MachineDriver(createWalletMachine(config));
     this.sagas = new MachineDriver(createTransferSagaMachine(config));
     this.binds = new MachineDriver(createBindSagaMachine(config));
@@ -121,7 +126,7 @@ type Route<K extends Kind> = (
 type Routes = { readonly [K in Kind]?: Route<K> };
 
 export class WalletShardActor implements Actor, ShardPort {
-  readonly wallets = new Map<string, WalletSnapshot>();
+  readonly wallets: WalletTable;
   readonly transfers: SagaTable<TransferSagaMachine>;
   readonly binds: SagaTable<BindSagaMachine>;
   readonly bills: SagaTable<BillSagaMachine>;
@@ -138,6 +143,7 @@ export class WalletShardActor implements Actor, ShardPort {
     this.config = machines.config;
     this.policy = machines.policy;
     this.ledger = new ShardLedger(`ledger.${address}`);
+    this.wallets = new WalletTable(machines.wallets, machines.hotWallets);
     this.transfers = new SagaTable({
       driver: machines.sagas,
       record: RECORDS.transferSaga,
@@ -167,11 +173,10 @@ export class WalletShardActor implements Actor, ShardPort {
   }
 
   private restore(records: ReadonlyMap<string, unknown>): void {
-    const { wallets } = this.machines;
     visitRecords(
       records,
       {
-        wallet: (id, wallet) => this.wallets.set(id, wallets.revive(wallet)),
+        wallet: (id, wallet) => this.wallets.restore(id, wallet),
         transferSaga: (id, saga) => this.transfers.restore(id, saga),
         bindSaga: (id, saga) => this.binds.restore(id, saga),
         billSaga: (id, saga) => this.bills.restore(id, saga),
@@ -229,7 +234,7 @@ export class WalletShardActor implements Actor, ShardPort {
 
   /** W10: is this shard's wallet open (active)? */
   isOpen(walletId: string): boolean {
-    return this.wallets.get(walletId)?.value === 'active';
+    return this.wallets.status(walletId) === 'active';
   }
 
   /** A transfer request: a recipient on this shard is checked here and now (W10). */
@@ -261,7 +266,7 @@ export class WalletShardActor implements Actor, ShardPort {
   /** W1: the holder opens the wallet; the answer says whether it is open now. */
   open(env: Envelope<'wallet.open'>, fx: Effects): void {
     const { walletId } = env.body;
-    const before = this.wallets.get(walletId)?.value;
+    const before = this.wallets.status(walletId);
     if (before !== undefined) this.stepWallet(walletId, { type: 'wallet.open' }, fx);
     if (before === 'unopened' && this.isOpen(walletId))
       fx.emit({ type: 'wallet.opened', corr: env.corr, walletId });
@@ -296,10 +301,7 @@ export class WalletShardActor implements Actor, ShardPort {
     const before = this.wallets.get(walletId);
     if (before === undefined) throw new Error(`stepWallet: unknown wallet ${walletId}`);
     const after = this.machines.wallets.step(before, event);
-    if (after !== before) {
-      this.wallets.set(walletId, after);
-      fx.write(RECORDS.wallet.key(walletId), after);
-    }
+    if (after !== before) fx.write(RECORDS.wallet.key(walletId), this.wallets.put(walletId, after));
   }
 
   /** The address of the shard that holds a wallet. */

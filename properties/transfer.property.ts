@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 
 import type { ProtocolVariant } from '../actors/config.ts';
 import { Simulation } from '../sim/simulation.ts';
+import { drawPopulation } from '../world/build.ts';
 import { jsonReplacer } from '../world/json.ts';
 import { countOutcomes } from '../world/result.ts';
 import { type Scenario, scenarioFrom } from '../world/scenario.ts';
@@ -135,7 +136,7 @@ describe('regressions found by the properties', () => {
     });
     // The first candidate whose binding, asked once, succeeds
     // (kinship, wallets and policy allow it).
-    const candidates = new Simulation(base).world.population.candidates.length;
+    const candidates = drawPopulation(base).population.candidates.length;
     const ok = Array.from({ length: candidates }, (_, k) => k).find((k) => {
       const once = new Simulation({ ...base, binds: [bind(k, 36_000_000)] }).run();
       return once.checkers.ok && once.checkers.bindTerminal.get('b0')?.outcome === 'active';

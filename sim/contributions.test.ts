@@ -5,6 +5,7 @@ import { expect, it } from 'vitest';
 
 import { type PersonRecord, RECORDS } from '../actors/records.ts';
 import { provinceOfRegion } from '../actors/regions.ts';
+import { drawPopulation } from '../world/build.ts';
 import type { ContributionIntent } from '../world/payments.ts';
 import { scenarioFrom } from '../world/scenario.ts';
 import { Simulation } from './simulation.ts';
@@ -17,7 +18,8 @@ it('E3: generated contributions enrol relatives who were not enrolled and had no
     faults: [],
   });
   const sim = new Simulation(scenario).run();
-  const { population, workload } = sim.world;
+  const { workload } = sim.world;
+  const { population } = drawPopulation(scenario); // the simulation's own is let go once built
   const related = new Set(population.relations.map((r) => `${r.donorId}>${r.recipientId}`));
   const exceptions = workload.filter(
     (i): i is ContributionIntent =>

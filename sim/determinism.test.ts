@@ -2,6 +2,7 @@
 // the layers below never read the clock or draw randomness is testing/purity.test.ts's.)
 import { describe, expect, it } from 'vitest';
 
+import { WalletShardActor } from '../actors/wallet_shard.actor.ts';
 import { DEFAULT_SCENARIO, type Scenario } from '../world/scenario.ts';
 import { Simulation } from './simulation.ts';
 
@@ -22,6 +23,30 @@ describe('determinism', () => {
     expect(b.virtualMs).toBe(a.virtualMs);
     expect([...b.checkers.terminal]).toEqual([...a.checkers.terminal]);
     expect(a.checkers.ok).toBe(true);
+  });
+
+  it('how many wallets a shard keeps live changes nothing: one per shard gives the same run', () => {
+    const a = new Simulation(scenario).run();
+    const b = new Simulation(scenario, { hotWallets: 1 }).run();
+    expect(b.trace.hash).toBe(a.trace.hash);
+    expect([...b.checkers.terminal]).toEqual([...a.checkers.terminal]);
+    const tables = (sim: Simulation) =>
+      [...sim.hosts.values()]
+        .map((h) => h.current)
+        .filter((actor): actor is WalletShardActor => actor instanceof WalletShardActor)
+        .map((shard) => shard.wallets);
+    const activations = (sim: Simulation) =>
+      tables(sim).reduce((sum, table) => sum + table.activations, 0);
+    // One live wallet: nearly every step activates one from its bytes; thousands: few do.
+    expect(activations(b)).toBeGreaterThan(2 * activations(a));
+    for (const table of tables(b)) expect(table.hotCount).toBe(1);
+    // The stores hold the same records, byte for byte.
+    for (const [address, host] of a.hosts) {
+      const other = (b.hosts.get(address) as typeof host).store.durable;
+      for (const [key, value] of host.store.durable) {
+        if (typeof value === 'string') expect(other.get(key)).toBe(value);
+      }
+    }
   });
 
   it('another seed gives another trace', () => {

@@ -5,6 +5,7 @@ import { expect, it } from 'vitest';
 
 import { RECORDS, type TxnRecord } from '../actors/records.ts';
 import { encodeEnvelope } from '../protocol/index.ts';
+import { drawPopulation } from '../world/build.ts';
 import { scenarioFrom } from '../world/scenario.ts';
 import { Simulation } from './simulation.ts';
 
@@ -17,7 +18,8 @@ it('a reserve from a shard that knows no such transfer is released after orphanH
     faults: [],
   });
   const sim = new Simulation(scenario);
-  const donor = sim.world.population.people.find((p) => p.ebmi && p.openingBalance > 10_000n);
+  const { population } = drawPopulation(scenario); // the simulation's own is let go once built
+  const donor = population.people.find((p) => p.ebmi && p.openingBalance > 10_000n);
   if (donor === undefined) throw new Error('no donor with money');
   const province = `province.${donor.province}`;
   const frame = encodeEnvelope({

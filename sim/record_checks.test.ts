@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 
 import { APP_ADDRESS } from '../actors/addresses.ts';
 import { type AccountRecord, type BackingMove, RECORDS } from '../actors/records.ts';
+import { type PackedWallet, packWallet, readWallet } from '../actors/wallet_codec.ts';
 import type { Requests } from '../world/final_input.ts';
 import { judgeRecords } from '../world/judge_records.ts';
 import type { DurableView } from '../world/recount.ts';
@@ -122,7 +123,7 @@ describe('checks on durable records alone', () => {
   it('fail walletLiability when wallet money of an origin appears that was never issued (K9)', () => {
     const v = views();
     edit(v, 'wallet', (w) => {
-      const wallet = w as { value: unknown; context: { tranches: unknown[] } };
+      const { value, context } = readWallet('forged', w as PackedWallet);
       const forged = {
         originRegion: '110000',
         transferId: 'forged',
@@ -130,10 +131,7 @@ describe('checks on durable records alone', () => {
         amount: 100n,
         received: true,
       };
-      return {
-        value: wallet.value,
-        context: { ...wallet.context, tranches: [...wallet.context.tranches, forged] },
-      };
+      return packWallet(value, { ...context, tranches: [...context.tranches, forged] });
     });
     expect(verdict(v).walletLiability).toBe(false);
   });
@@ -176,11 +174,8 @@ describe('checks on durable records alone', () => {
       (id) => sim.checkers.terminal.get(id)?.outcome === 'completed',
     );
     edit(v, 'wallet', (w) => {
-      const wallet = w as { value: unknown; context: { credited: string[] } };
-      return {
-        value: wallet.value,
-        context: { ...wallet.context, credited: [...wallet.context.credited, credited as string] },
-      };
+      const { value, context } = readWallet('twice', w as PackedWallet);
+      return packWallet(value, { ...context, credited: [...context.credited, credited as string] });
     });
     expect(verdict(v).exactlyOnce).toBe(false);
   });

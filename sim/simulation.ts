@@ -64,6 +64,8 @@ export interface SimulationHooks {
   readonly tap?: StepTap;
   /** Sees every delivered frame (the CLI's --trace writes them out). */
   readonly onDelivery?: (at: number, from: string, to: string, frame: Uint8Array) => void;
+  /** Live wallets per shard (actors/wallet_table.ts): a memory knob that changes no outcome. */
+  readonly hotWallets?: number;
 }
 
 export class Simulation implements HostEnvironment, HostObserver {
@@ -95,9 +97,12 @@ export class Simulation implements HostEnvironment, HostObserver {
     const transport = {
       send: (from: string, to: string, frame: Uint8Array) => this.network.send(from, to, frame),
     };
-    this.world = buildWorld(scenario, worldPrng);
-    const host = (address: string, make: ActorFactory, records: ReadonlyMap<string, unknown>) =>
-      new ActorHost(address, make, new MemoryStore(records), transport, this, this, {
+    this.world = buildWorld(scenario, worldPrng, { hotWallets: hooks.hotWallets });
+    // The workload is drawn now; the people it was drawn from are the actors' records from here.
+    this.world.releasePopulation();
+    // The world is this simulation's own: each store takes its actor's opening map over.
+    const host = (address: string, make: ActorFactory, records: Map<string, unknown>) =>
+      new ActorHost(address, make, MemoryStore.adopting(records), transport, this, this, {
         writeAhead: scenario.writeAhead,
         tap: hooks.tap,
       });

@@ -140,18 +140,17 @@ export class Net {
     this.machines = new WalletMachines(this.config);
     const opening = openingRecords({
       config: this.config,
-      machines: this.machines,
       provinces: [],
       people: people.map((p) => ({
         id: p.id,
         region: p.region,
         ebmi: p.ebmi,
-        balance: p.ebmi ? (p.balance ?? 0n) : 0n,
+        openingBalance: p.ebmi ? (p.balance ?? 0n) : 0n,
         walletStatus: p.status ?? 'active',
         name: p.name,
         idNo: p.idNo,
         enrolled: p.enrolled ?? true,
-        creditFen: 0n,
+        monthlyCreditFen: 0n,
         ...(p.retired === undefined ? {} : { retired: p.retired }),
         ...(p.filedTo === undefined ? {} : { filedTo: p.filedTo }),
         ...(p.chronic === undefined ? {} : { chronic: p.chronic }),
@@ -162,13 +161,15 @@ export class Net {
         kinship: b.kinship,
         bindId: bindIdOf(b),
       })),
-      kin: people.flatMap((p) =>
-        Object.entries(p.kin ?? {}).map(([donorId, kinship]) => ({
-          donorId,
-          recipientId: p.id,
-          kinship,
-        })),
-      ),
+      kin: [
+        people.flatMap((p) =>
+          Object.entries(p.kin ?? {}).map(([donorId, kinship]) => ({
+            donorId,
+            recipientId: p.id,
+            kinship,
+          })),
+        ),
+      ],
     });
     for (const [address, records] of opening.records) {
       if (address.startsWith('wallet.')) {

@@ -40,13 +40,25 @@ const OPENING_FUNDS: OpeningFunds = {
  */
 export interface ActorSpec {
   readonly make: (records: ReadonlyMap<string, unknown>) => Actor;
-  readonly opening: ReadonlyMap<string, unknown>;
+  /** A map of its own: a store may take it over (`MemoryStore.adopting`) rather than copy it. */
+  readonly opening: Map<string, unknown>;
 }
 
 export interface World {
   readonly scenario: Scenario;
   readonly topology: Topology;
+  /**
+   * The people and relations drawn for the run: gone after `releasePopulation` (reading it
+   * then throws). The actors' records hold what the run needs; this is the workload's input.
+   */
   readonly population: Population;
+  /** How many wallets and relations the population had: kept when it is released. */
+  readonly census: { readonly wallets: number; readonly relations: number };
+  /**
+   * Let the population go once the workload is drawn (drawing it first if it was not): at
+   * millions of wallets it is a few hundred bytes a person the run no longer needs.
+   */
+  releasePopulation(): void;
   /** The requests of the run, in time order (built on first use: host processes need none). */
   readonly workload: readonly Intent[];
   /** Every actor but the app: provinces, wallet shards, settlement, in that order. */
@@ -76,28 +88,33 @@ export function drawPopulation(
   return { topology, population };
 }
 
+/** How the world keeps itself: never what it decides. */
+export interface WorldOptions {
+  /** Live wallets per shard (actors/wallet_table.ts); the rest stay packed. */
+  readonly hotWallets?: number | undefined;
+}
+
 /**
  * Build the world from the scenario's seed. `prng` is the world's stream (the simulator forks it
  * from the seed first, so its network draws stay apart); by default the same fork is taken here.
  */
-export function buildWorld(scenario: Scenario, prng = new Prng(scenario.seed).fork()): World {
+export function buildWorld(
+  scenario: Scenario,
+  prng = new Prng(scenario.seed).fork(),
+  options: WorldOptions = {},
+): World {
   const { topology, population } = drawPopulation(scenario, prng);
   // Forked now, in this order, whether or not the workload is ever built: the draws stay put.
   const generated = prng.fork();
   const payments = prng.fork();
   const config = scenario.protocol;
-  const machines = new WalletMachines(config);
+  const machines = new WalletMachines(config, options.hotWallets);
   const opening = openingRecords({
     config,
-    machines,
     provinces: topology.provinces.map((p) => p.code),
-    people: population.people.map((p) => ({
-      ...p,
-      balance: p.openingBalance,
-      creditFen: p.monthlyCreditFen,
-    })),
-    relations: population.relations.map((r, i) => ({ ...r, bindId: `r${i}` })),
-    kin: [...population.relations, ...population.candidates],
+    people: population.people,
+    relations: population.relations, // bound as r0, r1, … in this order
+    kin: [population.relations, population.candidates],
     funds: OPENING_FUNDS,
   });
   const actors = new Map<string, ActorSpec>();
@@ -105,12 +122,26 @@ export function buildWorld(scenario: Scenario, prng = new Prng(scenario.seed).fo
     actors.set(address, { make: factoryOf(address, scenario, machines), opening: records });
   }
   let workload: readonly Intent[] | undefined;
+  let drawn: Population | undefined = population;
+  const census = { wallets: population.people.length, relations: population.relations.length };
+  const people = () => {
+    if (drawn === undefined)
+      throw new Error('World: the population was released after the run began');
+    return drawn;
+  };
   return {
     scenario,
     topology,
-    population,
+    get population() {
+      return people();
+    },
+    census,
+    releasePopulation() {
+      workload ??= workloadOf(scenario, people(), generated, payments);
+      drawn = undefined;
+    },
     get workload() {
-      workload ??= workloadOf(scenario, population, generated, payments);
+      workload ??= workloadOf(scenario, people(), generated, payments);
       return workload;
     },
     actors,

@@ -14,6 +14,7 @@ import type {
 import { type RecordVisitor, visitRecords } from '../actors/records.ts';
 import type { BillScope, TransferScope } from '../actors/regions.ts';
 import { billScopeOf, regionOfIdNo, scopeOf } from '../actors/regions.ts';
+import { readWallet as unpackedWallet } from '../actors/wallet_codec.ts';
 import type { Fen } from '../protocol/index.ts';
 import type { DurableView } from './recount.ts';
 
@@ -189,7 +190,8 @@ const readContribution =
 /** W14: one SMS per credit; and each ended relation, by its binding (both copies say the same). */
 const readWallet =
   (o: Gathering, ended: Map<string, string>): Reader<'wallet'> =>
-  (_, { context }) => {
+  (id, stored) => {
+    const { context } = unpackedWallet(id, stored);
     o.sms += context.credited.length;
     if (context.opened === true) o.opened++;
     for (const relation of [

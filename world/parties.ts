@@ -16,6 +16,7 @@ import {
   visitRecords,
 } from '../actors/records.ts';
 import type { BatchSnapshot } from '../actors/settlement.actor.ts';
+import { readWallet } from '../actors/wallet_codec.ts';
 import type { BindSnapshot } from '../actors/wallet_shard.actor.ts';
 import type { Fen } from '../protocol/index.ts';
 import { formatFen } from '../protocol/index.ts';
@@ -163,8 +164,8 @@ export function readParties(actors: Iterable<DurableView>): Parties {
       spent: (origin, spent) => add(parties.spent, origin, spent),
       originLiability: (origin, amount) => parties.settlementLiability.set(origin, amount),
       originCounter: (origin, counter) => add(parties.walletLiability, origin, -counter),
-      wallet: (_, { context }) => {
-        const { credited, rejected, returned, donors, tranches } = context;
+      wallet: (id, stored) => {
+        const { credited, rejected, returned, donors, tranches } = readWallet(id, stored).context;
         for (const transferId of credited) {
           if (credits.has(transferId)) parties.creditedTwice.push(transferId);
           credits.add(transferId);

@@ -425,12 +425,10 @@ export function moneyOf(
   return out;
 }
 
-export function populationOf(
-  world: Pick<World, 'population' | 'topology'>,
-): RunResult['population'] {
+export function populationOf(world: Pick<World, 'census' | 'topology'>): RunResult['population'] {
   return {
-    wallets: world.population.people.length,
-    relations: world.population.relations.length,
+    wallets: world.census.wallets,
+    relations: world.census.relations,
     provinces: world.topology.provinces.length,
     regions: world.topology.regions.length,
   };
