@@ -15,6 +15,7 @@ import {
   packOpening,
   packWallet,
   readWallet,
+  readWalletMoney,
   SPARSE,
   unpackWallet,
   type WalletState,
@@ -79,13 +80,20 @@ describe('packed wallets (actors/wallet_codec.ts)', () => {
     for (const status of ['unopened', 'active', 'frozen', 'closed'] as const) {
       const bytes = packWallet(status, RICH);
       const back = unpackWallet('pat', bytes);
-      expect(back).toStrictEqual({ value: status, context: RICH });
+      // Equal, key for key (objects keyed by ids come back without a prototype: toEqual).
+      expect(back).toEqual({ value: status, context: RICH });
+      expect(Object.keys(back.context)).toEqual(Object.keys(RICH));
+      for (const id of Object.keys(RICH.relations))
+        expect(Object.keys(back.context.relations[id] as object)).toEqual(
+          Object.keys(RICH.relations[id] as object),
+        );
+      expect(typeof back.context.tranches[0]?.amount).toBe('bigint');
       expect(packedStatus(bytes)).toBe(status);
       // Packing what was unpacked gives the same bytes: the record a shard rewrites is stable.
       expect(packWallet(back.value, back.context)).toBe(bytes);
     }
     const plain = unpackWallet('w1', packWallet('active', fresh()));
-    expect(plain.context).toStrictEqual(fresh());
+    expect(plain.context).toEqual(fresh());
     expect('opened' in plain.context).toBe(false);
     expect('unopened' in (plain.context.relations.w2 as object)).toBe(false);
   });
@@ -152,9 +160,17 @@ describe('packed wallets (actors/wallet_codec.ts)', () => {
     }
   });
 
-  it('readWallet takes a packed record or a persisted state', () => {
+  it('readWallet takes a packed record or a persisted state; readWalletMoney its money', () => {
+    expect(readWalletMoney('pat', packWallet('active', RICH))).toEqual({
+      tranches: RICH.tranches,
+      credited: RICH.credited,
+      returned: RICH.returned,
+    });
+    expect(readWalletMoney('w1', packWallet('active', fresh())).tranches).toBe(SPARSE.list);
+    expect(() => readWalletMoney('x', '\x91\x07')).toThrow(/x is not a wallet/);
     const state: WalletState = { value: 'active', context: fresh() };
-    expect(readWallet('w1', packWallet('active', fresh()))).toStrictEqual(state);
+    expect(readWalletMoney('w1', state)).toBe(state.context);
+    expect(readWallet('w1', packWallet('active', fresh()))).toEqual(state);
     expect(readWallet('w1', state)).toBe(state);
   });
 });
@@ -203,7 +219,7 @@ describe("a shard's wallet table (actors/wallet_table.ts)", () => {
     const t = new WalletTable(machines.wallets, 1);
     t.restore('w1', { value: 'unopened', context: fresh('unopened') });
     expect(t.status('w1')).toBe('unopened');
-    expect(t.get('w1')?.context).toStrictEqual(fresh('unopened'));
+    expect(t.get('w1')?.context).toEqual(fresh('unopened'));
     expect(() => new WalletTable(machines.wallets, 0)).toThrow(/hotCapacity must be/);
   });
 });

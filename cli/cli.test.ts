@@ -40,6 +40,10 @@ describe('gongji run', () => {
     const rate = result.network.deliveries / (cost.runMs / 1000);
     expect(Math.abs(cost.deliveriesPerSecond - rate) / rate).toBeLessThan(0.01);
     expect(cost.peakRssBytes).toBeGreaterThanOrEqual(process.memoryUsage.rss() / 2);
+    // What the world holds per wallet, all-in: a few hundred bytes to a few KB at this size
+    // (fixed costs weigh on a small world), and never nothing.
+    expect(cost.bytesPerWallet).toBeGreaterThan(200);
+    expect(cost.bytesPerWallet).toBeLessThan(20_000);
     for (const key of [
       'transfer.sameRegion.completed',
       'transfer.sameProvince.completed',

@@ -3,6 +3,8 @@
 import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 
 import { SingleBar } from 'cli-progress';
 
@@ -192,6 +194,17 @@ function wholeNumber(text: string, flag: string): number {
  * run starts: the output directory is made ready first, and a world the scenario cannot have
  * (too few wallets for its requests) is refused while it is built, with the directory removed.
  */
+/**
+ * A full garbage collection, for measuring what the world holds: node's own `gc` when it runs
+ * with --expose-gc, else the same function exposed at run time (V8 allows it once started).
+ */
+function garbageCollector(): () => void {
+  const exposed = (globalThis as { gc?: () => void }).gc;
+  if (exposed !== undefined) return exposed;
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+}
+
 export function runCommand(options: Options): number {
   const { scenario, quiet } = options;
   const dir = prepareOutDir(options.out);
@@ -199,6 +212,9 @@ export function runCommand(options: Options): number {
   // Started once the world is built: its rate and estimate are of the run alone.
   let progress: ReturnType<typeof progressReporter> | undefined;
   let trace: ReturnType<typeof traceWriter> | undefined;
+  const collect = garbageCollector();
+  collect();
+  const heapBefore = process.memoryUsage().heapUsed;
   const t0 = performance.now();
   let sim: Simulation;
   try {
@@ -213,6 +229,11 @@ export function runCommand(options: Options): number {
     throw error;
   }
   const t1 = performance.now();
+  // What the world holds, measured before the run: a full collection first (about a second
+  // at millions of wallets; its time is in neither the build nor the run).
+  collect();
+  const worldHeapBytes = process.memoryUsage().heapUsed - heapBefore;
+  const t2 = performance.now();
   if (!quiet) progress = progressReporter(scenario);
   if (options.trace) trace = traceWriter(join(out, 'trace.jsonl'));
   log.info(
@@ -224,9 +245,10 @@ export function runCommand(options: Options): number {
   progress?.stop(sim.progress());
   const result = buildResult(sim, {
     worldBuildMs: t1 - t0,
-    runMs: performance.now() - t1,
+    runMs: performance.now() - t2,
     // Linux reports the peak in KiB.
     peakRssBytes: process.resourceUsage().maxRSS * 1024,
+    worldHeapBytes,
   });
   for (const [name, invariant] of Object.entries(result.invariants)) {
     if (!invariant.ok)

@@ -15,6 +15,8 @@ export interface RunCost {
   readonly worldBuildMs: number;
   readonly runMs: number;
   readonly peakRssBytes: number;
+  /** What the built world added to the heap (after a full collection), if it was measured. */
+  readonly worldHeapBytes: number | null;
 }
 
 export function buildResult(sim: Simulation, cost: RunCost): RunResult {
@@ -62,6 +64,10 @@ export function buildResult(sim: Simulation, cost: RunCost): RunResult {
       runMs: Math.round(cost.runMs),
       deliveriesPerSecond: Math.round(sim.deliveries / Math.max(cost.runMs / 1000, 0.001)),
       peakRssBytes: cost.peakRssBytes,
+      bytesPerWallet:
+        cost.worldHeapBytes === null
+          ? null
+          : Math.round(cost.worldHeapBytes / Math.max(world.census.wallets, 1)),
     },
   };
 }

@@ -3,7 +3,7 @@
 import { fundedBy, paidTo } from '../actors/clearing_batch.machine.ts';
 import { RECORDS, type RecordVisitor, regionSum, visitRecords } from '../actors/records.ts';
 import { balanceOf } from '../actors/wallet.ts';
-import { readWallet } from '../actors/wallet_codec.ts';
+import { readWalletMoney } from '../actors/wallet_codec.ts';
 import type { Fen } from '../protocol/index.ts';
 import type { Recount } from './invariants.ts';
 
@@ -62,7 +62,7 @@ export function recount(actors: Iterable<DurableView>): Recount {
         cash += region.cash ?? 0n;
       },
       wallet: (id, stored) => {
-        const { context } = readWallet(id, stored);
+        const context = readWalletMoney(id, stored);
         // A claim on its origin regions' backing: in the shard's ledger, not money of its own.
         const balance = balanceOf(context);
         wallet += balance;

@@ -71,14 +71,18 @@ export interface RunResult {
 
 /**
  * The simulator's cost, measured by the command that ran it: building the world (population,
- * workload, actors) apart from running it, deliveries per wall second of the run, and the
- * process's peak resident set.
+ * workload, actors) apart from running it, deliveries per wall second of the run, the
+ * process's peak resident set, and what the built world holds per wallet (all-in: the wallet,
+ * its relations, its person's account and registry record, the workload, every map's share;
+ * the heap after a full collection, before the run, less the heap before the world was built;
+ * null when the command could not collect).
  */
 interface PerformancePart {
   readonly worldBuildMs: number;
   readonly runMs: number;
   readonly deliveriesPerSecond: number;
   readonly peakRssBytes: number;
+  readonly bytesPerWallet: number | null;
 }
 
 const SCOPES: readonly TransferScope[] = TRANSFER_SCOPES;
@@ -315,8 +319,9 @@ export function summarize(result: RunResult): string {
 function performanceLine(p: PerformancePart | null): string[] {
   if (p === null) return [];
   const seconds = (ms: number) => (ms / 1000).toFixed(1);
+  const perWallet = p.bytesPerWallet === null ? '' : ` (${p.bytesPerWallet} B a wallet)`;
   return [
-    `  world built in ${seconds(p.worldBuildMs)} s, run ${seconds(p.runMs)} s at ` +
+    `  world built in ${seconds(p.worldBuildMs)} s${perWallet}, run ${seconds(p.runMs)} s at ` +
       `${p.deliveriesPerSecond} deliveries/s, peak RSS ${Math.round(p.peakRssBytes / 2 ** 20)} MiB`,
   ];
 }
