@@ -205,6 +205,20 @@ describe("a shard's wallet table (actors/wallet_table.ts)", () => {
     expect(t.size).toBe(3);
   });
 
+  it('passivateAll packs every live wallet to its latest bytes; clear forgets them all', () => {
+    const t = table(3);
+    const frozen = machines.wallets.step(t.get('a') as never, { type: 'wallet.freeze' });
+    t.put('a', frozen);
+    t.get('b');
+    t.passivateAll();
+    expect(t.hotCount).toBe(0);
+    expect(t.status('a')).toBe('frozen');
+    expect(t.get('a')).not.toBe(frozen); // activated afresh from its bytes
+    expect(t.get('a')?.value).toBe('frozen');
+    t.clear();
+    expect([t.size, t.hotCount, t.has('a')]).toEqual([0, 0, false]);
+  });
+
   it('put keeps the new snapshot live and returns the bytes to store', () => {
     const t = table(1);
     const frozen = machines.wallets.step(t.get('a') as never, { type: 'wallet.freeze' });

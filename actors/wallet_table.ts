@@ -84,6 +84,18 @@ export class WalletTable {
     this.entries.set(walletId, packed);
   }
 
+  /** Pack every live wallet (their latest bytes): the whole table at rest. */
+  passivateAll(): void {
+    for (const [walletId, bytes] of this.hot) this.entries.set(walletId, bytes);
+    this.hot.clear();
+  }
+
+  /** Forget every wallet (a bench measures what they held this way). */
+  clear(): void {
+    this.entries.clear();
+    this.hot.clear();
+  }
+
   private touch(walletId: string, packed: PackedWallet): void {
     this.hot.delete(walletId);
     this.hot.set(walletId, packed);

@@ -137,6 +137,11 @@ export class Simulation implements HostEnvironment, HostObserver {
 
   /** Run to quiescence (or to the safety horizon), then run the final checks. */
   run(): this {
+    return this.advance().finish();
+  }
+
+  /** Deliver, fire and submit until quiescence (or the safety horizon); no final checks. */
+  advance(): this {
     const horizon = this.horizonMs();
     const every = this.hooks.progressEvery ?? 20_000;
     const checkpointEvery = this.scenario.checks.checkpointEveryDeliveries;
@@ -155,6 +160,11 @@ export class Simulation implements HostEnvironment, HostObserver {
         this.dispatch(item);
       }
     }
+    return this;
+  }
+
+  /** The final recount and checks of a run that has advanced to its end. */
+  finish(): this {
     this.checkpoint();
     finalChecks(
       {
