@@ -172,8 +172,14 @@ function registryKin(lists: ReadonlyArray<readonly OpeningKin[]>): Map<string, s
   for (const kin of lists) {
     for (const { donorId, recipientId, kinship } of kin) {
       const own = kinOf.get(recipientId);
-      if (own === undefined) kinOf.set(recipientId, [donorId, kinship]);
-      else own.push(donorId, kinship);
+      if (own === undefined) {
+        kinOf.set(recipientId, [donorId, kinship]);
+        continue;
+      }
+      // A pair named again says what the registry says now: the later kinship stands.
+      const at = own.findIndex((id, i) => i % 2 === 0 && id === donorId);
+      if (at < 0) own.push(donorId, kinship);
+      else own[at + 1] = kinship;
     }
   }
   return kinOf;
