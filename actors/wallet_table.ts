@@ -81,6 +81,7 @@ export class WalletTable {
             (stored as WalletSnapshot).value,
             (stored as WalletSnapshot).context as WalletSnapshot['context'],
           );
+    this.hot.delete(walletId);
     this.entries.set(walletId, packed);
   }
 
