@@ -19,6 +19,11 @@ export interface SagaKind<M extends AnyStateMachine, Id extends string | number 
   readonly moved?: (before: SnapshotFrom<M>, after: SnapshotFrom<M>, fx: Effects) => void;
   /** A saga reached a final state (after its record is written and its timer forgotten). */
   readonly done?: (saga: SnapshotFrom<M>, fx: Effects) => void;
+  /**
+   * States a saga rests in, waiting for nothing but a rare event (a settled bill, for a
+   * reversal): kept short there like a finished saga, and revived by the event that moves it.
+   */
+  readonly resting?: ReadonlySet<string>;
 }
 
 export class SagaTable<M extends AnyStateMachine, Id extends string | number = string> {
@@ -40,9 +45,11 @@ export class SagaTable<M extends AnyStateMachine, Id extends string | number = s
     return this.snapshots.get(id);
   }
 
-  /** A saga as its durable record gave it back. */
+  /** A saga as its durable record gave it back (a finished one stays in its short form). */
   restore(id: Id, stored: Stored<SnapshotFrom<M>>): void {
-    this.snapshots.set(id, this.kind.driver.revive(stored));
+    const revived = this.kind.driver.revive(stored);
+    const rests = isDone(revived) || this.rests(revived);
+    this.snapshots.set(id, rests ? short(revived) : revived);
   }
 
   /** A new saga from its input, waiting for its first event. */
@@ -61,8 +68,9 @@ export class SagaTable<M extends AnyStateMachine, Id extends string | number = s
    * A finished or unknown saga ignores it: a late, duplicate or stale message.
    */
   step(id: Id, event: EventFromLogic<M>, fx: Effects): void {
-    const before = this.snapshots.get(id);
-    if (before === undefined || isDone(before)) return;
+    const kept = this.snapshots.get(id);
+    if (kept === undefined || isDone(kept)) return;
+    const before = live(kept) ? kept : this.kind.driver.restore(kept);
     let current = before;
     for (
       let next: EventFromLogic<M> | undefined = event;
@@ -76,10 +84,26 @@ export class SagaTable<M extends AnyStateMachine, Id extends string | number = s
       current = after;
     }
     if (current === before) return;
-    fx.write(this.kind.record.key(id), current);
-    if (!isDone(current)) return;
+    if (!isDone(current)) {
+      const rests = this.rests(current);
+      const record = rests ? short(current) : current;
+      this.snapshots.set(id, record);
+      fx.write(this.kind.record.key(id), record);
+      return;
+    }
+    // A finished saga only answers late messages from now on: keep (and write) its state and
+    // context, not the live snapshot's wrapper. At millions of bills a day the wrappers were
+    // most of the heap the day grew by.
+    const rest = short(current);
+    this.snapshots.set(id, rest);
+    fx.write(this.kind.record.key(id), rest);
     fx.cancelTimer(this.kind.timer.key(String(id)));
     this.kind.done?.(current, fx);
+  }
+
+  private rests(snapshot: SnapshotFrom<M>): boolean {
+    const { value } = snapshot as { value: unknown };
+    return typeof value === 'string' && this.kind.resting?.has(value) === true;
   }
 
   /** The saga exists and has not reached a final state. */
@@ -91,9 +115,28 @@ export class SagaTable<M extends AnyStateMachine, Id extends string | number = s
   /** After a restart: every saga not done re-sends its current step (its timers are gone). */
   resume(event: (id: Id) => EventFromLogic<M>, fx: Effects): void {
     for (const [id, saga] of this.snapshots) {
-      if (!isDone(saga)) this.step(id, event(id), fx);
+      if (!isDone(saga) && live(saga)) this.step(id, event(id), fx);
     }
   }
+}
+
+/**
+ * A finished or resting saga as it is kept: its state, context and status, which is all such a
+ * saga is read for (a duplicate's answer, the records' readers) until an event moves it. Without
+ * a machine it is stored as is, and `MachineDriver.restore` rebuilds the snapshot from it.
+ */
+function short<S>(snapshot: S): S {
+  const { status, value, context } = snapshot as {
+    status: string;
+    value: unknown;
+    context: unknown;
+  };
+  return Object.freeze({ status, value, context }) as S;
+}
+
+/** A live snapshot (with its machine), not a short one. */
+function live(snapshot: unknown): boolean {
+  return typeof snapshot === 'object' && snapshot !== null && 'machine' in snapshot;
 }
 
 function isDone(snapshot: unknown): boolean {

@@ -162,6 +162,8 @@ export class WalletShardActor implements Actor, ShardPort {
       record: RECORDS.billSaga,
       timer: TIMERS.billSaga,
       moved: (before, after, fx) => billMoved(before, after, fx),
+      // A settled bill waits only for a reversal (D11), which most never get.
+      resting: new Set(['settled']),
     });
     this.contributions = new SagaTable({
       driver: machines.contributions,
