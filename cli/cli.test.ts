@@ -98,6 +98,64 @@ describe('gongji run', () => {
   });
 });
 
+describe('built-in scenarios, --scale and --days', () => {
+  it('--scenario NAME runs a built-in; --scale 1:N samples it, rates × N in result.json', () => {
+    const { code, result } = runInProcess([
+      '--scenario',
+      'mature',
+      '--scale',
+      '1:20000',
+      '--quiet',
+    ]);
+    expect(code).toBe(0);
+    expect(result.scenario).toBe('mature');
+    expect(result.population.wallets).toBe(3_700); // 74,000,000 / 20,000
+    expect(result.rates.scale).toBe(20_000);
+    const { simulated, nationalEquivalent } = result.rates;
+    expect(nationalEquivalent.settlements).toBeCloseTo(simulated.settlements * 20_000, 0);
+    expect(nationalEquivalent.settlements).toBeGreaterThan(200);
+    expect(result.days).toHaveLength(1);
+  });
+
+  it('--days N spans N days with a line per day on stderr', () => {
+    const out = mkdtempSync(join(tmpdir(), 'gongji-days-'));
+    const oneDay = mkdtempSync(join(tmpdir(), 'gongji-day-'));
+    const res = spawnSync(
+      process.execPath,
+      [
+        ...['--import', 'tsx', 'cli/main.ts', 'run', '--scenario', 'mature', '--scale', '1:40000'],
+        ...['--out', oneDay],
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(res.status, res.stderr).toBe(0);
+    const three = spawnSync(
+      process.execPath,
+      [
+        ...['--import', 'tsx', 'cli/main.ts', 'run', '--scenario', 'mature', '--scale', '1:40000'],
+        ...['--days', '3', '--out', out],
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(three.status, three.stderr).toBe(0);
+    const days = three.stderr.split('\n').filter((line) => /^ {2}day \d/.test(line));
+    expect(days.map((line) => line.slice(0, 19))).toEqual([
+      '  day 1 2025-10-21:',
+      '  day 2 2025-10-22:',
+      '  day 3 2025-10-23:',
+    ]);
+    expect(res.stderr).not.toMatch(/^ {2}day \d/m);
+    const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8'));
+    expect(result.days.map((d: { requests: number }) => d.requests > 0)).toEqual([
+      true,
+      true,
+      true,
+    ]);
+    // Three days of rates: about three times one day's requests.
+    expect(result.requests.bill).toBeGreaterThan(3 * 458 - 60);
+  });
+});
+
 describe('bad input', () => {
   const cli = (args: string[]) =>
     spawnSync(process.execPath, ['--import', 'tsx', 'cli/main.ts', ...args], { encoding: 'utf8' });
@@ -112,6 +170,19 @@ describe('bad input', () => {
       /cannot read \/nonexistent\.yaml/,
     ],
     ['an unknown variant', ['run', '--variant', 'fast'], /--variant fast: expected one of/],
+    [
+      'an unknown built-in scenario',
+      ['run', '--scenario', 'matur'],
+      /no built-in scenario 'matur' and no file of that name; the built-in ones are pilot-2024-12/,
+    ],
+    ['a scale that is not 1:N', ['run', '--scale', '10:1'], /--scale: expected 1:N/],
+    ['a scale of 1:0', ['run', '--scale', '1:0'], /--scale: expected 1:N with a whole N ≥ 1/],
+    [
+      'a transfer count for a rated scenario',
+      ['run', '--scenario', 'mature', '--transfers', '5'],
+      /--transfers: the scenario gives rates \(workload\.rates\), which set the counts/,
+    ],
+    ['no days', ['run', '--days', '0'], /--days 0: expected a whole number in \[1, 366\]/],
   ];
   for (const [what, args, message] of cases) {
     it(`${what}: exit 2 with the reason, nothing written`, () => {
@@ -135,11 +206,14 @@ describe('bad input', () => {
   });
 
   it('help prints usage and exits 0', () => {
-    expect(
-      execFileSync(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'help'], {
-        encoding: 'utf8',
-      }),
-    ).toMatch(/usage: gongji/);
+    const help = execFileSync(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'help'], {
+      encoding: 'utf8',
+    });
+    expect(help).toMatch(/usage: gongji/);
+    // Every built-in scenario is listed, with its scale.
+    expect(help).toMatch(/pilot-2024-12 .*1:1\n/);
+    expect(help).toMatch(/mature .*1:10\n/);
+    expect(help).toMatch(/partition-storm .*1:1,000\n/);
   });
 
   it('a scenario file written for a counterexample reads back as the same scenario and replays to the same trace', () => {

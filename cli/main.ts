@@ -1,6 +1,6 @@
 // The `gongji` command line. `gongji run` simulates a scenario on the deterministic network and
 // writes result.json; exit 0 when every invariant holds, 1 when one fails, 2 on bad input.
-import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
@@ -11,8 +11,9 @@ import { SingleBar } from 'cli-progress';
 import { PROTOCOL_VARIANTS } from '../actors/config.ts';
 import { decodeEnvelope } from '../protocol/index.ts';
 import { buildResult } from '../sim/report.ts';
-import { type Progress, Simulation } from '../sim/simulation.ts';
+import { type DayStats, type Progress, Simulation } from '../sim/simulation.ts';
 import { drawPopulation } from '../world/build.ts';
+import { BUILTIN_SCENARIOS } from '../world/builtin_scenarios.ts';
 import { fmtTime } from '../world/faults.ts';
 import { jsonReplacer } from '../world/json.ts';
 import { log } from '../world/log.ts';
@@ -42,7 +43,12 @@ commands:
              run the same actors on NATS (gongji help-cluster, docs/CLUSTER.md)
 
 options (run, scenario):
-  --scenario FILE   a YAML or JSON scenario; fields override the default national day
+  --scenario NAME|FILE
+                    a built-in scenario (below), or a YAML or JSON file whose fields
+                    override the default national day
+  --scale 1:N       run a 1/N sample of the network: the scenario's rates are divided by N,
+                    and its wallets are its population.nationalWallets / N
+  --days N          virtual days the workload spans (a line per day on stderr)
   --seed N          the seed (a whole number ≥ 0); the same seed replays the same run
   --out DIR         where result.json goes (default: out)
   --variant V       protocol variant: ${PROTOCOL_VARIANTS.join(' | ')}
@@ -51,6 +57,11 @@ options (run, scenario):
   --no-faults       run without the scenario's fault schedule
   --trace           also write every delivery to DIR/trace.jsonl
   --quiet           no progress, no summary (result.json only)
+
+built-in scenarios (world/builtin_scenarios.ts):
+${[...BUILTIN_SCENARIOS.values()]
+  .map((b) => `  ${b.name.padEnd(16)}  ${b.summary}; 1:${b.scale.toLocaleString('en-US')}`)
+  .join('\n')}
 `;
 
 interface Options {
@@ -69,6 +80,8 @@ const FLAG_FIELDS: ReadonlyArray<readonly [string, string]> = [
   ['--variant', 'scenario.protocol.variant'],
   ['--wallets', 'scenario.population.wallets'],
   ['--transfers', 'scenario.workload.transfers'],
+  ['--days', 'scenario.workload.days'],
+  ['--scale', 'scenario.workload.scale'],
 ];
 
 export function parseCli(argv: readonly string[]): Options {
@@ -86,7 +99,20 @@ export function parseCli(argv: readonly string[]): Options {
     };
   if (command !== 'run' && command !== 'scenario')
     throw new UsageError(`unknown command '${command}'`);
-  const fromFile = values.scenario === undefined ? {} : readScenarioFlag(values.scenario);
+  const scale = values.scale === undefined ? undefined : scaleOf(values.scale);
+  const builtin = BUILTIN_SCENARIOS.get(values.scenario ?? '');
+  const named = values.scenario ?? '';
+  if (!builtin && values.scenario !== undefined && !/[./\\]/.test(named) && !existsSync(named)) {
+    throw new UsageError(
+      `--scenario: no built-in scenario '${named}' and no file of that name; the built-in ` +
+        `ones are ${[...BUILTIN_SCENARIOS.keys()].join(', ')}`,
+    );
+  }
+  const fromFile = builtin
+    ? builtin.at(scale ?? builtin.scale)
+    : values.scenario === undefined
+      ? {}
+      : readScenarioFlag(values.scenario);
   if (typeof fromFile !== 'object' || fromFile === null || Array.isArray(fromFile)) {
     throw new UsageError(`--scenario: ${values.scenario} must hold a mapping of scenario fields`);
   }
@@ -104,6 +130,14 @@ export function parseCli(argv: readonly string[]): Options {
     merge('population', 'wallets', wholeNumber(values.wallets, '--wallets'));
   if (values.transfers !== undefined)
     merge('workload', 'transfers', wholeNumber(values.transfers, '--transfers'));
+  if (values.days !== undefined) merge('workload', 'days', wholeNumber(values.days, '--days'));
+  if (scale !== undefined && builtin === undefined) {
+    merge('workload', 'scale', scale);
+    const population = overrides.population as { nationalWallets?: unknown } | undefined;
+    const national = population?.nationalWallets;
+    if (typeof national === 'number' && values.wallets === undefined)
+      merge('population', 'wallets', Math.max(2, Math.round(national / scale)));
+  }
   if (values['no-faults']) overrides.faults = [];
   let scenario: Scenario;
   try {
@@ -111,6 +145,12 @@ export function parseCli(argv: readonly string[]): Options {
   } catch (error) {
     if (error instanceof ScenarioError) throw new UsageError(inputError(error, values));
     throw error;
+  }
+  if (values.transfers !== undefined && scenario.workload.rates !== undefined) {
+    throw new UsageError(
+      '--transfers: the scenario gives rates (workload.rates), which set the counts: change ' +
+        'them with --scale 1:N or --days N, or drop the rates from the scenario',
+    );
   }
   return {
     command,
@@ -137,6 +177,8 @@ function parseFlags(argv: readonly string[]) {
         variant: { type: 'string' },
         wallets: { type: 'string' },
         transfers: { type: 'string' },
+        days: { type: 'string' },
+        scale: { type: 'string' },
         'no-faults': { type: 'boolean' },
         trace: { type: 'boolean' },
         quiet: { type: 'boolean' },
@@ -183,6 +225,16 @@ function inputError(error: ScenarioError, values: Flags): string {
   return values.scenario === undefined ? message : `${values.scenario}: ${message}`;
 }
 
+/** '1:N' (or 'N'): a whole N ≥ 1. */
+function scaleOf(text: string): number {
+  const m = /^(?:1:)?(\d{1,10})$/.exec(text.replaceAll(',', '').replaceAll('_', ''));
+  const n = m ? Number(m[1]) : Number.NaN;
+  if (!(Number.isSafeInteger(n) && n >= 1)) {
+    throw new UsageError(`--scale: expected 1:N with a whole N ≥ 1 (1:10, 1:1000), got '${text}'`);
+  }
+  return n;
+}
+
 function wholeNumber(text: string, flag: string): number {
   if (!/^\d{1,15}$/.test(text))
     throw new UsageError(`${flag}: expected a whole number ≥ 0, got '${text}'`);
@@ -217,8 +269,19 @@ export function runCommand(options: Options): number {
   const heapBefore = process.memoryUsage().heapUsed;
   const t0 = performance.now();
   let sim: Simulation;
+  // Each workload day's wall time; a line per day on stderr when the workload spans several.
+  const dayWallMs: number[] = [];
+  let dayStarted = 0;
+  const multiDay = (scenario.workload.days ?? 1) > 1;
   try {
     sim = new Simulation(scenario, {
+      releaseSubmitted: true,
+      onDay: (day) => {
+        const now = performance.now();
+        dayWallMs.push(now - dayStarted);
+        dayStarted = now;
+        if (!quiet && multiDay) progress?.line(dayLine(day, dayWallMs.at(-1) ?? 0));
+      },
       onProgress: quiet ? undefined : (p) => progress?.update(p),
       progressEvery: 10_000,
       onDelivery: options.trace ? (...delivery) => trace?.write(...delivery) : undefined,
@@ -236,6 +299,7 @@ export function runCommand(options: Options): number {
   const t2 = performance.now();
   if (!quiet) progress = progressReporter(scenario);
   if (options.trace) trace = traceWriter(join(out, 'trace.jsonl'));
+  dayStarted = performance.now();
   log.info(
     { scenario: scenario.name, seed: scenario.seed, variant: scenario.protocol.variant },
     'run started',
@@ -244,6 +308,7 @@ export function runCommand(options: Options): number {
   trace?.close();
   progress?.stop(sim.progress());
   const result = buildResult(sim, {
+    dayWallMs,
     worldBuildMs: t1 - t0,
     runMs: performance.now() - t2,
     // Linux reports the peak in KiB.
@@ -306,6 +371,15 @@ function replayHint(scenario: Scenario): string {
   return `npm start -- --seed ${scenario.seed}${flag} (with the same --scenario file, if any)`;
 }
 
+function dayLine(d: DayStats, wallMs: number): string {
+  const n = (x: number) => x.toLocaleString('en-US');
+  return (
+    `  day ${d.day + 1} ${d.date}: ${n(d.requests)} requests, ${n(d.transfersCompleted)} ` +
+    `transfers completed, ${n(d.billsSettled)} bills settled, ${n(d.deliveries)} deliveries ` +
+    `in ${(wallMs / 1000).toFixed(1)} s\n`
+  );
+}
+
 /**
  * Progress of a long run on stderr: a bar on a terminal, a plain line per 10 % of requests
  * otherwise; each with the virtual time, deliveries and their rate per wall second since the
@@ -337,6 +411,8 @@ function progressReporter(scenario: Scenario) {
     });
     bar.start(total, 0, { time: fmtTime(0), deliveries: 0, rate: 0, rss: 0, left: '?' });
     return {
+      // A day's line above the bar: clear the bar's line, write, and let the bar redraw.
+      line: (text: string) => process.stderr.write(`\r\x1b[K${text}`),
       update: (p: Progress) => {
         if (p.intentsTotal !== total) bar.setTotal((total = p.intentsTotal));
         bar.update(p.intentsSubmitted, stats(p));
@@ -356,6 +432,7 @@ function progressReporter(scenario: Scenario) {
     );
   };
   return {
+    line: (text: string) => process.stderr.write(text),
     update: (p: Progress) => {
       total = p.intentsTotal;
       const tenth = Math.floor((p.intentsSubmitted / Math.max(1, total)) * 10);

@@ -21,6 +21,7 @@ import {
   countOutcomes,
   moneyOf,
   populationOf,
+  ratesOf,
   type RunResult,
 } from '../world/result.ts';
 import type { Scenario } from '../world/scenario.ts';
@@ -210,6 +211,9 @@ export function evaluateCluster(gathered: Gathered): RunResult {
       load: load === undefined ? null : requestsOf(load),
     },
     performance: null,
+    rates: ratesOf(world.workload, scenario.workload.scale ?? 1, scenario.workload.days ?? 1),
+    reported: null,
+    days: [],
   };
 }
 

@@ -1,22 +1,38 @@
 // The simulator's result: a finished run in result.json's shape (world/result.ts), with what only
 // the simulator knows: the trace hash, virtual time, and the simulated network's counters.
+import { formatFen } from '../protocol/index.ts';
+import { BUILTIN_SCENARIOS } from '../world/builtin_scenarios.ts';
 import { describeFault, fmtTime } from '../world/faults.ts';
 import {
+  completedTransfers,
   countOutcomes,
   moneyOf,
   populationOf,
-  requestsByKind,
   type RunResult,
 } from '../world/result.ts';
 import type { Simulation } from './simulation.ts';
 
 /** What the command that ran the simulation measured of it (the simulator keeps no clock). */
 export interface RunCost {
+  /** Wall ms the run spent in each workload day, where the command timed them. */
+  readonly dayWallMs?: readonly number[];
   readonly worldBuildMs: number;
   readonly runMs: number;
   readonly peakRssBytes: number;
   /** What the built world added to the heap (after a full collection), if it was measured. */
   readonly worldHeapBytes: number | null;
+}
+
+/** A built-in scenario's public figures, beside the run's successful transfers and yuan. */
+function reportedOf(name: string, outcomes: Parameters<typeof completedTransfers>[0]) {
+  const reported = BUILTIN_SCENARIOS.get(name)?.reported;
+  if (reported === undefined) return null;
+  const done = completedTransfers(outcomes);
+  return {
+    source: reported.source,
+    transfers: { reported: reported.transfers, simulated: done.count },
+    yuan: { reported: reported.yuan, simulated: formatFen(done.fen) },
+  };
 }
 
 export function buildResult(sim: Simulation, cost: RunCost): RunResult {
@@ -40,7 +56,7 @@ export function buildResult(sim: Simulation, cost: RunCost): RunResult {
     reasons,
     invariants: Object.fromEntries(checkers.results),
     notices: { sms: checkers.sms },
-    requests: requestsByKind(world.workload),
+    requests: sim.workloadCounts,
     money: moneyOf(checkers.money, { people: world.openingTotal, funds: world.openingFunds }),
     population: populationOf(world),
     network: {
@@ -59,6 +75,9 @@ export function buildResult(sim: Simulation, cost: RunCost): RunResult {
     lifecycleBoundMs: scenario.checks.lifecycleBoundMs,
     latencyMs: checkers.latencyMs(),
     cluster: null,
+    rates: sim.workloadRates,
+    reported: reportedOf(scenario.name, checkers),
+    days: sim.days.map((d) => ({ ...d, wallMs: Math.round(cost.dayWallMs?.[d.day] ?? 0) })),
     performance: {
       worldBuildMs: Math.round(cost.worldBuildMs),
       runMs: Math.round(cost.runMs),

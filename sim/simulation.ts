@@ -1,8 +1,9 @@
 // One deterministic run: build the world from a scenario and its seed, then pop events from the
 // single virtual clock until nothing is left to do. Every delivered message is checked.
 import { APP_ADDRESS } from '../actors/addresses.ts';
-import { Calendar, parseDate } from '../actors/calendar.ts';
+import { Calendar, formatDate, parseDate } from '../actors/calendar.ts';
 import { returnAtMs } from '../actors/calendar.ts';
+import { DAY_MS } from '../actors/config.ts';
 import {
   type ActorFactory,
   ActorHost,
@@ -22,6 +23,7 @@ import { siteOf } from '../world/network.ts';
 import { readParties } from '../world/parties.ts';
 import { Prng } from '../world/prng.ts';
 import { recount } from '../world/recount.ts';
+import { ratesOf, type RatesPart, requestsByKind } from '../world/result.ts';
 import type { Scenario } from '../world/scenario.ts';
 import type { Intent } from '../world/workload.ts';
 import { EventQueue } from './event_queue.ts';
@@ -66,6 +68,26 @@ export interface SimulationHooks {
   readonly onDelivery?: (at: number, from: string, to: string, frame: Uint8Array) => void;
   /** Live wallets per shard (actors/wallet_table.ts): a memory knob that changes no outcome. */
   readonly hotWallets?: number;
+  /**
+   * Let each request go once it is submitted (the CLI does): at a national day's millions of
+   * bills that is a few hundred bytes each the run no longer needs. `world.workload` then has
+   * holes; the counts a result needs are kept (`Simulation.workloadCounts`).
+   */
+  readonly releaseSubmitted?: boolean;
+  /** Called as each of the workload's days ends (the CLI prints a line and times it). */
+  readonly onDay?: (day: DayStats) => void;
+}
+
+/** One virtual day of the workload, as the run saw it: deterministic, no wall time. */
+export interface DayStats {
+  readonly day: number;
+  readonly date: string;
+  /** Requests of the workload dated that day. */
+  readonly requests: number;
+  /** Transfers that completed, and bills settled, while it was that day. */
+  readonly transfersCompleted: number;
+  readonly billsSettled: number;
+  readonly deliveries: number;
 }
 
 export class Simulation implements HostEnvironment, HostObserver {
@@ -82,7 +104,18 @@ export class Simulation implements HostEnvironment, HostObserver {
   deliveries = 0;
   droppedPartition = 0;
   droppedDown = 0;
+  /** The workload's size, its requests by kind and its rates: kept when requests are let go. */
+  readonly workloadTotal: number;
+  readonly workloadCounts: Record<string, number>;
+  readonly workloadRates: RatesPart;
+  /** The workload's days, each closed as virtual time passes its end. */
+  readonly days: DayStats[] = [];
+  private readonly dayRequests: number[];
+  private nextDayMs = DAY_MS;
+  private dayMark = { transfersCompleted: 0, billsSettled: 0, deliveries: 0 };
   private readonly queue = new EventQueue<Item>();
+  /** The safety horizon, from the whole workload: reckoned before any request is let go. */
+  private horizon: number | undefined;
   private readonly calendar: Calendar;
   private readonly appHost: ActorHost;
 
@@ -133,6 +166,41 @@ export class Simulation implements HostEnvironment, HostObserver {
     if (this.world.workload.length > 0) {
       this.queue.push((this.world.workload[0] as Intent).at, { k: 'intent', index: 0 });
     }
+    this.workloadTotal = this.world.workload.length;
+    this.workloadCounts = requestsByKind(this.world.workload);
+    this.workloadRates = ratesOf(
+      this.world.workload,
+      scenario.workload.scale ?? 1,
+      scenario.workload.days ?? 1,
+    );
+    this.dayRequests = new Array<number>(scenario.workload.days ?? 1).fill(0);
+    for (const intent of this.world.workload) {
+      const day = Math.floor(intent.at / DAY_MS);
+      if (day < this.dayRequests.length) this.dayRequests[day]!++;
+    }
+  }
+
+  /** Close every workload day that virtual time has passed (at the end: every one left). */
+  private closeDays(all: boolean): void {
+    while (
+      this.days.length < this.dayRequests.length &&
+      (all || this.virtualMs >= this.nextDayMs)
+    ) {
+      const day = this.days.length;
+      const { transfersCompleted, billsSettled } = this.checkers;
+      const stats: DayStats = {
+        day,
+        date: formatDate(this.calendar.dateAt(day * DAY_MS)),
+        requests: this.dayRequests[day] ?? 0,
+        transfersCompleted: transfersCompleted - this.dayMark.transfersCompleted,
+        billsSettled: billsSettled - this.dayMark.billsSettled,
+        deliveries: this.deliveries - this.dayMark.deliveries,
+      };
+      this.dayMark = { transfersCompleted, billsSettled, deliveries: this.deliveries };
+      this.days.push(stats);
+      this.nextDayMs += DAY_MS;
+      this.hooks.onDay?.(stats);
+    }
   }
 
   /** Run to quiescence (or to the safety horizon), then run the final checks. */
@@ -142,7 +210,7 @@ export class Simulation implements HostEnvironment, HostObserver {
 
   /** Deliver, fire and submit until quiescence (or the safety horizon); no final checks. */
   advance(): this {
-    const horizon = this.horizonMs();
+    const horizon = (this.horizon ??= this.horizonMs());
     const every = this.hooks.progressEvery ?? 20_000;
     const checkpointEvery = this.scenario.checks.checkpointEveryDeliveries;
     for (let item = this.queue.pop(); item !== undefined; item = this.queue.pop()) {
@@ -150,6 +218,7 @@ export class Simulation implements HostEnvironment, HostObserver {
       // is still queued, for instance): the run ends at its last event, not at that timer.
       if (this.queue.lastAt > horizon) break;
       this.virtualMs = this.queue.lastAt;
+      if (this.virtualMs >= this.nextDayMs) this.closeDays(false);
       if (item.k === 'deliver') {
         // A dropped message leaves the count where it was: checkpoint once per multiple only.
         if (!this.deliver(item.from, item.to, item.frame)) continue;
@@ -165,6 +234,7 @@ export class Simulation implements HostEnvironment, HostObserver {
 
   /** The final recount and checks of a run that has advanced to its end. */
   finish(): this {
+    this.closeDays(true);
     this.checkpoint();
     finalChecks(
       {
@@ -187,7 +257,7 @@ export class Simulation implements HostEnvironment, HostObserver {
   requests(): Requests {
     const { app } = this;
     return {
-      total: this.world.workload.length,
+      total: this.workloadTotal,
       submitted: app.submitted,
       accepted: app.accepted,
       refused: app.refused,
@@ -202,7 +272,7 @@ export class Simulation implements HostEnvironment, HostObserver {
       virtualMs: this.virtualMs,
       deliveries: this.deliveries,
       intentsSubmitted: this.app.submitted,
-      intentsTotal: this.world.workload.length,
+      intentsTotal: this.workloadTotal,
     };
   }
 
@@ -275,6 +345,8 @@ export class Simulation implements HostEnvironment, HostObserver {
   private submit(index: number): void {
     const intent = this.world.workload[index] as Intent;
     this.appHost.local((actor, now, fx) => (actor as AppClient).submit(intent, now, fx));
+    if (this.hooks.releaseSubmitted)
+      (this.world.workload as Array<Intent | undefined>)[index] = undefined;
     const next = this.world.workload[index + 1];
     if (next !== undefined) this.queue.push(next.at, { k: 'intent', index: index + 1 });
   }

@@ -2,20 +2,36 @@
 // population, the workload, and each actor with its opening records. Same scenario and seed,
 // same world: the simulator runs it on its network, the NATS processes each take their actors.
 import { SETTLEMENT_ADDRESS } from '../actors/addresses.ts';
+import { Calendar, parseDate } from '../actors/calendar.ts';
+import { DAY_MS } from '../actors/config.ts';
 import type { Actor } from '../actors/effects.ts';
 import { type OpeningFunds, openingRecords } from '../actors/opening.ts';
+import { walletEnabled } from '../actors/policy.ts';
 import { ProvinceActor } from '../actors/province.actor.ts';
 import { SettlementActor } from '../actors/settlement.actor.ts';
 import { WalletMachines, WalletShardActor } from '../actors/wallet_shard.actor.ts';
 import type { Fen } from '../protocol/index.ts';
-import { billIntents, contributionIntents, contributionYearAt, withFamilyAid } from './payments.ts';
-import { buildPopulation, type Population } from './population.ts';
+import { DayPicker, type DayShape } from './day_shape.ts';
+import {
+  billIntents,
+  contributionIntents,
+  contributionYearAt,
+  type PaymentOptions,
+  withFamilyAid,
+} from './payments.ts';
+import { buildPopulation, type Placement, type Population } from './population.ts';
 import { Prng } from './prng.ts';
 import { isScripted, type Scenario, ScenarioError } from './scenario.ts';
 import { populationShortfalls } from './scenario_rules.ts';
 import { scriptedWorkload } from './script.ts';
 import { type Topology, topologyFor } from './topology.ts';
-import { buildWorkload, type Intent } from './workload.ts';
+import {
+  buildWorkload,
+  type Intent,
+  ratedWorkload,
+  WORKLOAD_DEFAULTS,
+  type WorkloadOptions,
+} from './workload.ts';
 
 /**
  * K7 on the national history (DOMAIN §4.2): about 2.39e8 cross-province settlements in 2024 over
@@ -53,7 +69,13 @@ export interface World {
    */
   readonly population: Population;
   /** How many wallets and relations the population had: kept when it is released. */
-  readonly census: { readonly wallets: number; readonly relations: number };
+  readonly census: {
+    readonly wallets: number;
+    readonly relations: number;
+    /** Provinces and pooling regions where people live. */
+    readonly provinces: number;
+    readonly regions: number;
+  };
   /**
    * Let the population go once the workload is drawn (drawing it first if it was not): at
    * millions of wallets it is a few hundred bytes a person the run no longer needs.
@@ -82,10 +104,48 @@ export function drawPopulation(
   prng = new Prng(scenario.seed).fork(),
 ): { topology: Topology; population: Population } {
   const topology = topologyFor(scenario.topology);
-  const population = buildPopulation(topology, prng.fork(), scenario.population);
+  const population = buildPopulation(
+    topology,
+    prng.fork(),
+    scenario.population,
+    populatedRegions(scenario, topology),
+  );
   const shortfall = populationShortfalls(scenario, population)[0];
   if (shortfall !== undefined) throw new ScenarioError(shortfall);
   return { topology, population };
+}
+
+/**
+ * The regions people live in: all of them, or (`population.regions: walletEnabled`) those with
+ * the wallet on the scenario's start date (E8's rollout, actors/policy.ts).
+ */
+function populatedRegions(scenario: Scenario, topology: Topology): Placement {
+  const { regions = 'all' } = scenario.population;
+  if (regions === 'all') return {};
+  const date = parseDate(scenario.protocol.startDate);
+  const codes = topology.provinces.flatMap((p) => p.regions.map((r) => r.code));
+  const on = new Set(codes.filter((code) => walletEnabled(code, date)));
+  if (regions === 'walletEnabled') return { allowed: on };
+  return { closed: new Set(codes.filter((code) => !on.has(code))) };
+}
+
+/**
+ * The virtual day each region's wallet comes on (E8's rollout from the start date), or
+ * undefined if it does not within `days`: when the wallets of a 'rollout' population open.
+ */
+function rolloutDays(scenario: Scenario, days: number): (region: string) => number | undefined {
+  const calendar = new Calendar(parseDate(scenario.protocol.startDate));
+  const found = new Map<string, number | undefined>();
+  return (region) => {
+    if (!found.has(region)) {
+      let day: number | undefined;
+      for (let d = 0; d < days && day === undefined; d++) {
+        if (walletEnabled(region, calendar.dateAt(d * DAY_MS))) day = d;
+      }
+      found.set(region, day);
+    }
+    return found.get(region);
+  };
 }
 
 /** How the world keeps itself: never what it decides. */
@@ -123,7 +183,12 @@ export function buildWorld(
   }
   let workload: readonly Intent[] | undefined;
   let drawn: Population | undefined = population;
-  const census = { wallets: population.people.length, relations: population.relations.length };
+  const census = {
+    wallets: population.people.length,
+    relations: population.relations.length,
+    provinces: new Set(population.people.map((p) => p.province)).size,
+    regions: new Set(population.people.map((p) => p.region)).size,
+  };
   const people = () => {
     if (drawn === undefined)
       throw new Error('World: the population was released after the run began');
@@ -167,8 +232,15 @@ function factoryOf(address: string, scenario: Scenario, machines: WalletMachines
 function workloadOf(scenario: Scenario, population: Population, generated: Prng, payments: Prng) {
   const yearAt = contributionYearAt(scenario.protocol.startDate);
   if (isScripted(scenario)) return scriptedWorkload(population, scenario, yearAt);
-  const intents = buildWorkload(population, generated, scenario.workload);
-  return withPayments(intents, population, payments, scenario);
+  const rollout = scenario.population.regions === 'rollout';
+  const { options, shape } = ratedWorkload(
+    scenario.workload,
+    scenario.protocol.startDate,
+    rollout ? 0 : 2,
+  );
+  const openDay = rollout ? rolloutDays(scenario, shape.transfers.length) : undefined;
+  const intents = buildWorkload(population, generated, options, shape, openDay);
+  return withPayments(intents, population, payments, scenario, options, shape);
 }
 
 /**
@@ -180,17 +252,36 @@ function withPayments(
   population: Population,
   prng: Prng,
   scenario: Scenario,
+  workload: WorkloadOptions,
+  shape: DayShape,
 ): Intent[] {
-  const { bills = 0, contributions = 0, days = 1 } = scenario.workload;
+  const { bills = 0, contributions = 0 } = workload;
   if (bills + contributions === 0) return intents;
   const yearAt = contributionYearAt(scenario.protocol.startDate);
-  const options = { bills, contributions, days, yearAt };
+  // Counts a scenario names outright come on the days it runs, in season or not.
+  const contributionWeights = shape.contributions.some((w) => w > 0)
+    ? shape.contributions
+    : shape.settlements;
+  const options: PaymentOptions = {
+    bills,
+    contributions,
+    yearAt,
+    settlementDays: new DayPicker(shape.settlements),
+    contributionDays: new DayPicker(contributionWeights),
+    billScopes: workload.billScopes ?? WORKLOAD_DEFAULTS.billScopes,
+    walletUseShare: workload.walletUseShare ?? WORKLOAD_DEFAULTS.walletUseShare,
+  };
   const billPrng = prng.fork();
   const payPrng = prng.fork();
   const aidPrng = prng.fork();
   const all: Intent[] = [
     ...intents,
-    ...withFamilyAid(billIntents(population, billPrng, options), population, aidPrng),
+    ...withFamilyAid(
+      billIntents(population, billPrng, options),
+      population,
+      aidPrng,
+      workload.familyAid,
+    ),
     ...contributionIntents(population, payPrng, options),
   ];
   return all

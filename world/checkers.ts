@@ -90,6 +90,9 @@ export class Checkers implements Outcomes {
   readonly relationEnds = new Map<string, number>();
   sms = 0;
   readonly bills = new Map<string, BillState>();
+  /** Running counts for a day's line: transfers completed, bill outcomes that were settled. */
+  transfersCompleted = 0;
+  billsSettled = 0;
   readonly contributions = new Map<string, ContributionState>();
   readonly batchStates = new Map<number, string>();
   readonly batchLate = new Map<number, number>();
@@ -253,6 +256,7 @@ export class Checkers implements Outcomes {
         const startedAt = this.bills.get(event.corr)?.startedAt ?? now;
         const { scope, outcome, reason, acctMulaidPay: wallet, aid } = event;
         this.bills.set(event.corr, { scope, outcome, reason, at: now, startedAt, wallet, aid });
+        if (outcome === 'settled') this.billsSettled++;
         return;
       }
       case 'contribution.outcome': {
@@ -384,6 +388,7 @@ export class Checkers implements Outcomes {
       this.fail('exactlyOnce', `${corr} reached a second outcome (${outcome})`);
     }
     this.terminal.set(corr, { scope, outcome, reason, at });
+    if (outcome === 'completed') this.transfersCompleted++;
     const accepted = this.accepted.get(corr);
     if (accepted !== undefined) this.latency.recordValue(Math.max(1, at - accepted.at));
   }

@@ -9,6 +9,7 @@ import { CHRONIC_DISEASES, contributionYearOn } from '../actors/policy.ts';
 import { type BillScope, billScopeOf } from '../actors/regions.ts';
 import type { Care, Flag } from '../protocol/index.ts';
 import { NO_AID } from '../protocol/index.ts';
+import type { DayPicker } from './day_shape.ts';
 import type { Person, Population, Relation } from './population.ts';
 import { chooseExactly, cumulate } from './population.ts';
 import type { Prng } from './prng.ts';
@@ -72,7 +73,13 @@ export interface ContributionIntent {
 export interface PaymentOptions {
   bills: number;
   contributions: number;
-  days: number;
+  /** The day each bill, and each contribution, falls on (world/day_shape.ts). */
+  settlementDays: DayPicker;
+  contributionDays: DayPicker;
+  /** Of bills: care elsewhere in the province, and in another province. */
+  billScopes: { readonly sameProvince: number; readonly crossProvince: number };
+  /** Of bills: the wallet pays what the patient's own account does not. */
+  walletUseShare: number;
   /** C1: the contribution year collected at a virtual time (contributionYearAt). */
   yearAt: (ms: number) => number;
 }
@@ -94,9 +101,9 @@ const MEDIAN_YUAN: Readonly<Record<Care, number>> = {
 };
 const POS_CUMULATIVE = cumulate([0.89, 0.03, 0.03, 0.04, 0.01]);
 
-function settlementTime(prng: Prng, days: number): number {
+function settlementTime(prng: Prng, days: DayPicker): number {
   return (
-    prng.int(0, days - 1) * DAY_MS +
+    days.pick(prng) * DAY_MS +
     prng.pickCumulative(SETTLEMENT_CUMULATIVE) * HOUR_MS +
     prng.int(0, HOUR_MS - 1)
   );
@@ -251,7 +258,8 @@ export function billIntents(pop: Population, prng: Prng, o: PaymentOptions): Bil
     const x = prng.float();
     // Chronic care is for the certified (D10), bar a few who are not; cross-province care is
     // mostly for those who filed (D3), bar a few emergencies and a few who did not file.
-    const crossProvince = x >= 0.8 && places.provinces.length > 1;
+    const { sameProvince, crossProvince: crossShare } = o.billScopes;
+    const crossProvince = x >= 1 - crossShare && places.provinces.length > 1;
     const pool =
       crossProvince && filers.length > 0 && prng.chance(0.85)
         ? filers
@@ -259,15 +267,18 @@ export function billIntents(pop: Population, prng: Prng, o: PaymentOptions): Bil
           ? certified
           : people;
     const patient = prng.pick(pool) as Person;
-    const where: BillScope =
-      x >= 0.7 && x < 0.8 ? 'sameProvince' : crossProvince ? 'crossProvince' : 'local';
+    const where: BillScope = crossProvince
+      ? 'crossProvince'
+      : x >= 1 - crossShare - sameProvince && x < 1 - crossShare
+        ? 'sameProvince'
+        : 'local';
     const treatment = treatmentOf(places, prng, patient, where);
     const disease = diseaseOf(prng, patient, care);
     const total = BigInt(Math.max(100, Math.round(prng.lognormal(MEDIAN_YUAN[care] * 100, 0.8))));
     const eligible = eligibleOf(prng, total);
     intents.push(
       billIntent({
-        at: settlementTime(prng, o.days),
+        at: settlementTime(prng, o.settlementDays),
         billId: `s${String(k).padStart(width, '0')}`,
         patient,
         care,
@@ -277,7 +288,7 @@ export function billIntents(pop: Population, prng: Prng, o: PaymentOptions): Bil
         eligible,
         emergency: treatment.scope === 'crossProvince' && prng.chance(0.1),
         networked: prng.chance(0.95),
-        useWallet: prng.chance(0.6),
+        useWallet: prng.chance(o.walletUseShare),
         action: POS_ACTIONS[prng.pickCumulative(POS_CUMULATIVE)] as PosAction,
       }),
     );
@@ -297,6 +308,7 @@ export function withFamilyAid(
   bills: readonly BillIntent[],
   pop: Population,
   prng: Prng,
+  target?: number,
 ): BillIntent[] {
   const donorsOf = new Map<string, string[]>();
   for (const r of pop.relations) {
@@ -304,9 +316,15 @@ export function withFamilyAid(
     if (list === undefined) donorsOf.set(r.recipientId, [r.donorId]);
     else list.push(r.donorId);
   }
+  // A target count (from a rate, world/day_shape.ts) sets the share among the bills that can.
+  let share = FAMILY_AID_SHARE;
+  if (target !== undefined) {
+    const can = bills.filter((bill) => donorsOf.has(bill.personId)).length;
+    share = can === 0 ? 0 : Math.min(1, target / can);
+  }
   return bills.map((bill) => {
     const donors = donorsOf.get(bill.personId);
-    if (donors === undefined || !prng.chance(FAMILY_AID_SHARE)) return bill;
+    if (donors === undefined || !prng.chance(share)) return bill;
     return { ...bill, aidBy: prng.pick(donors) as string };
   });
 }
@@ -380,7 +398,7 @@ export function contributionIntents(
   const intents: ContributionIntent[] = [];
   const twice = chooseExactly(prng, o.contributions, Math.round(o.contributions * 0.05));
   for (let k = 0; k < o.contributions; k++) {
-    const at = settlementTime(prng, o.days) + 12 * HOUR_MS;
+    const at = settlementTime(prng, o.contributionDays) + 12 * HOUR_MS;
     const year = prng.chance(0.03) ? o.yearAt(at) + 1 : o.yearAt(at);
     const payId = `c${String(k).padStart(width, '0')}`;
     const previous = intents.at(-1);

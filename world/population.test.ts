@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 
 import { CLOSE_KINSHIPS, isCloseKinship, NON_CLOSE_KINSHIPS } from '../protocol/index.ts';
 import type { Person, Population, Relation } from './population.ts';
-import { buildPopulation, crossProvinceFlow } from './population.ts';
+import { buildPopulation, crossProvinceFlow, regionWeights } from './population.ts';
 import { Prng } from './prng.ts';
 import { PILOT_PROVINCES_2024_12, PROVINCES } from './topology.data.ts';
 import type { Topology } from './topology.ts';
@@ -188,14 +188,21 @@ describe('population: 100k wallets on the national topology', () => {
     expect(toOrigin).toBeGreaterThan(0.65);
   });
 
-  it('places people by EBMI weight and uniformly over a province’s regions', () => {
+  it('places people by EBMI weight and over a province’s regions by their weight', () => {
     const inGuangdong = pop.people.filter((p) => p.province === '44').length / 100_000;
     expect(inGuangdong).toBeGreaterThan(0.11); // 45.4 / 371 ≈ 0.122
     expect(inGuangdong).toBeLessThan(0.135);
     const sichuan = pop.people.filter((p) => p.province === '51');
-    const first = sichuan.filter((p) => p.region === '510100').length;
-    expect(first / sichuan.length).toBeGreaterThan(0.5 / 22);
-    expect(first / sichuan.length).toBeLessThan(1.5 / 22);
+    const codes = [...new Set(sichuan.map((p) => p.region))].sort();
+    const weights = regionWeights(codes);
+    for (const code of ['510100', '511000', '512100', '519900']) {
+      const seen = sichuan.filter((p) => p.region === code).length / sichuan.length;
+      const want = weights[codes.indexOf(code)] as number;
+      expect(Math.abs(seen - want)).toBeLessThan(0.25 * want + 0.003);
+    }
+    // The first city is the largest, 省本级 a small 4 %.
+    expect(weights[0]).toBeGreaterThan(2 * (weights[20] as number));
+    expect(weights.at(-1)).toBeCloseTo(0.04, 10);
   });
 
   it('leaves ≈1% of non-donor wallets unopened (W10) and never a donor’s', () => {

@@ -80,23 +80,39 @@ export interface PopulationOptions {
   candidateShare?: number;
   /** Share of non-EBMI people not enrolled at all (E3; ≈ 5 % nationally are uninsured). */
   unenrolledShare?: number;
+  /** The national network's wallets this population samples (`--scale 1:N`: wallets = this / N). */
+  nationalWallets?: number | undefined;
+  /**
+   * 'walletEnabled': people live only in regions with the wallet on the start date (E8);
+   * 'rollout': everywhere, but recipients' wallets where it is not on yet start unopened and
+   * open as their region's stage comes (W1).
+   */
+  regions?: 'all' | 'walletEnabled' | 'rollout';
 }
 
-export const POPULATION_DEFAULTS: Required<Omit<PopulationOptions, 'wallets'>> = {
-  donorShare: 0.5,
-  unopenedShare: 0.01,
-  relationsPerDonorMean: 1.6,
-  crossProvinceShare: 0.3,
-  sameProvinceShare: 0.25,
-  nonCloseShare: 0.02,
-  balanceMedianYuan: 2400,
-  balanceSigma: 1,
-  lowBalanceShare: 0.05,
-  candidateShare: 0.1,
-  unenrolledShare: 0.05,
-};
+/** Where people may live, and the regions whose recipients' wallets start unopened. */
+export interface Placement {
+  readonly allowed?: ReadonlySet<string> | undefined;
+  readonly closed?: ReadonlySet<string> | undefined;
+}
 
-type Resolved = Required<PopulationOptions>;
+export const POPULATION_DEFAULTS: Required<Omit<PopulationOptions, 'wallets' | 'nationalWallets'>> =
+  {
+    donorShare: 0.5,
+    unopenedShare: 0.01,
+    relationsPerDonorMean: 1.6,
+    crossProvinceShare: 0.3,
+    sameProvinceShare: 0.25,
+    nonCloseShare: 0.02,
+    balanceMedianYuan: 2400,
+    balanceSigma: 1,
+    lowBalanceShare: 0.05,
+    candidateShare: 0.1,
+    unenrolledShare: 0.05,
+    regions: 'all',
+  };
+
+type Resolved = Required<Omit<PopulationOptions, 'nationalWallets'>>;
 
 const LOW_BALANCE_FEN_MAX = 29_999;
 // Keeps the lognormal tail believable: decades of credits at ≈1,600 yuan/yr.
@@ -159,24 +175,66 @@ interface Layout {
   provinceRegionCount: Int32Array;
 }
 
-function place(topology: Topology, prng: Prng, o: Resolved): Layout {
+/**
+ * ASSUMPTION (no per-region census in DOMAIN): a province's cities hold people in a flat Zipf
+ * shape by city number (the first, its capital in the real codes, the largest: weight 1/k^0.6),
+ * and its 省本级 unit, the province-level employers, holds 4 % of them.
+ */
+const CITY_SIZE_EXPONENT = 0.6;
+const PROVINCIAL_UNIT_SHARE = 0.04;
+
+/** Each region's share of its province's people, in the topology's region order. */
+export function regionWeights(regionCodes: readonly string[]): number[] {
+  const cities = regionCodes.filter((code) => !code.endsWith('9900'));
+  const provincial = regionCodes.length - cities.length;
+  const cityWeight = (k: number) => 1 / (k + 1) ** CITY_SIZE_EXPONENT;
+  const citySum = cities.reduce((sum, _, k) => sum + cityWeight(k), 0);
+  const unit = provincial > 0 && cities.length > 0 ? PROVINCIAL_UNIT_SHARE : 0;
+  let k = 0;
+  return regionCodes.map((code) =>
+    code.endsWith('9900')
+      ? cities.length > 0
+        ? unit
+        : 1
+      : ((1 - unit) * cityWeight(k++)) / citySum,
+  );
+}
+
+function place(
+  topology: Topology,
+  prng: Prng,
+  o: Resolved,
+  allowed: ReadonlySet<string> | undefined,
+): Layout {
   const provinces = topology.provinces;
   const provinceRegionStart = new Int32Array(provinces.length);
   const provinceRegionCount = new Int32Array(provinces.length);
   const regionProvince: number[] = [];
+  // Per province: its regions' weights (zero where people may not live) and their sum.
+  const regionCumulative: number[][] = [];
+  const provinceWeight: number[] = [];
   provinces.forEach((p, i) => {
     provinceRegionStart[i] = regionProvince.length;
     provinceRegionCount[i] = p.regions.length;
     for (let r = 0; r < p.regions.length; r++) regionProvince.push(i);
+    const weights = regionWeights(p.regions.map((r) => r.code)).map((w, r) =>
+      allowed === undefined || allowed.has((p.regions[r] as { code: string }).code) ? w : 0,
+    );
+    const open = weights.reduce((a, b) => a + b, 0);
+    regionCumulative.push(cumulate(weights));
+    provinceWeight.push(p.spec.ebmiMillions * open);
   });
-  const cumulative = cumulate(provinces.map((p) => p.spec.ebmiMillions));
+  if (!provinceWeight.some((w) => w > 0)) {
+    throw new RangeError('buildPopulation: no region is open to the population');
+  }
+  const cumulative = cumulate(provinceWeight);
   const provinceOf = new Int32Array(o.wallets);
   const regionOf = new Int32Array(o.wallets);
   for (let i = 0; i < o.wallets; i++) {
     const p = prng.pickCumulative(cumulative);
     provinceOf[i] = p;
     regionOf[i] =
-      (provinceRegionStart[p] as number) + prng.int(0, (provinceRegionCount[p] as number) - 1);
+      (provinceRegionStart[p] as number) + prng.pickCumulative(regionCumulative[p] as number[]);
   }
   const isDonor = chooseDonors(prng, o);
   return {
@@ -222,7 +280,13 @@ function drawBalanceFen(prng: Prng, o: Resolved): bigint {
   return BigInt(Math.min(fen, BALANCE_FEN_MAX));
 }
 
-function makePeople(topology: Topology, layout: Layout, prng: Prng, o: Resolved): Person[] {
+function makePeople(
+  topology: Topology,
+  layout: Layout,
+  prng: Prng,
+  o: Resolved,
+  closed: ReadonlySet<string> | undefined,
+): Person[] {
   const regions = topology.provinces.flatMap((p) => p.regions);
   const employeeShare = topology.provinces.map((p) =>
     Math.min(1, p.spec.ebmiMillions / p.spec.insuredMillions),
@@ -235,7 +299,8 @@ function makePeople(topology: Topology, layout: Layout, prng: Prng, o: Resolved)
     const donor = layout.isDonor[i] === 1;
     // A non-donor may still be EBMI (a retired parent, a spouse who never sends).
     const ebmi = donor || prng.chance(employeeShare[layout.provinceOf[i] as number] as number);
-    const unopened = !donor && prng.chance(o.unopenedShare);
+    const unopened =
+      (!donor && prng.chance(o.unopenedShare)) || (!donor && closed?.has(region.code) === true);
     people[i] = {
       id: `p${String(i).padStart(width, '0')}`,
       region: region.code,
@@ -486,9 +551,14 @@ function relationContext(
   for (let i = 0; i < n; i++) recipients[i] = layout.isDonor[i] === 1 ? 0 : 1;
   const anyone = new Int32Array(n);
   for (let i = 0; i < n; i++) anyone[i] = i;
+  const byProvince = groupBy(layout.provinceOf, topology.provinces.length, recipients);
+  // Relatives live where people do: a province without recipients takes no flow.
   const flowCumulative = topology.provinces.map((_, p) => {
     const row = flowRow(topology, p);
-    return row === null ? null : cumulate(row);
+    if (row === null) return null;
+    const reachable = row.map((w, j) => ((byProvince[j]?.length ?? 0) > 0 ? w : 0));
+    if (reachable.every((w, j) => w === row[j])) return cumulate(row);
+    return reachable.some((w) => w > 0) ? cumulate(reachable) : null;
   });
   return {
     layout,
@@ -497,7 +567,7 @@ function relationContext(
     flowCumulative,
     o,
     byRegion: groupBy(layout.regionOf, layout.regionProvince.length, recipients),
-    byProvince: groupBy(layout.provinceOf, topology.provinces.length, recipients),
+    byProvince,
   };
 }
 
@@ -505,6 +575,7 @@ export function buildPopulation(
   topology: Topology,
   prng: Prng,
   opts: PopulationOptions,
+  placement: Placement = {},
 ): Population {
   const o = resolve(opts);
   if (topology.provinces.length === 0) throw new RangeError('buildPopulation: empty topology');
@@ -512,8 +583,8 @@ export function buildPopulation(
   const placePrng = prng.fork();
   const peoplePrng = prng.fork();
   const relationPrng = prng.fork();
-  const layout = place(topology, placePrng, o);
-  const people = makePeople(topology, layout, peoplePrng, o);
+  const layout = place(topology, placePrng, o, placement.allowed);
+  const people = makePeople(topology, layout, peoplePrng, o, placement.closed);
   const ctx = relationContext(topology, layout, people, o);
   const relations: Relation[] = [];
   for (let i = 0; i < people.length; i++) {

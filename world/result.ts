@@ -10,7 +10,7 @@
 import { BATCH_STATES } from '../actors/clearing.ts';
 import { TRANSFER_SCOPES, type TransferScope } from '../actors/regions.ts';
 import type { Fen } from '../protocol/index.ts';
-import { formatFen } from '../protocol/index.ts';
+import { formatFen, NO_AID, parseYuan } from '../protocol/index.ts';
 import type { World } from './build.ts';
 import type { Requests } from './final_input.ts';
 import { type InvariantResult, MONEY_CLASSES, type MoneyTotals } from './invariants.ts';
@@ -67,6 +67,85 @@ export interface RunResult {
   readonly cluster: ClusterPart | null;
   /** What the run cost the machine (sim); null on a cluster, whose hosts are other processes. */
   readonly performance: PerformancePart | null;
+  /** The workload's rates, simulated and national-equivalent (× the scale). */
+  readonly rates: RatesPart;
+  /** A built-in scenario's public figures beside the run's (pilot-2024-12); null otherwise. */
+  readonly reported: ReportedPart | null;
+  /** Each virtual day of the workload: its requests and what the run did (sim); [] on a cluster. */
+  readonly days: readonly DayPart[];
+}
+
+/**
+ * Requests per second of virtual time over the workload's days: as simulated, and as the
+ * national network would see them at the scenario's scale 1:N (simulated × N).
+ */
+export interface RatesPart {
+  readonly scale: number;
+  readonly days: number;
+  readonly simulated: Record<string, number>;
+  readonly nationalEquivalent: Record<string, number>;
+}
+
+interface ReportedPart {
+  readonly source: string;
+  readonly transfers: { readonly reported: number; readonly simulated: number };
+  readonly yuan: { readonly reported: number; readonly simulated: string };
+}
+
+/** One virtual day: what its requests were, and what the run delivered while it was that day. */
+interface DayPart {
+  readonly day: number;
+  readonly date: string;
+  readonly requests: number;
+  readonly transfersCompleted: number;
+  readonly billsSettled: number;
+  readonly deliveries: number;
+  /** Wall ms the simulator spent in the day (sim). */
+  readonly wallMs: number;
+}
+
+const RATE_DIGITS = 6;
+
+/** Requests per second by kind over `days` virtual days, and × scale. */
+export function ratesOf(workload: readonly Intent[], scale: number, days: number): RatesPart {
+  const count: Record<string, number> = {
+    transfers: 0,
+    settlements: 0,
+    crossProvinceSettlements: 0,
+    familyAid: 0,
+    contributions: 0,
+    binds: 0,
+  };
+  for (const intent of workload) {
+    if (intent.kind === 'transfer') count.transfers!++;
+    else if (intent.kind === 'bind') count.binds!++;
+    else if (intent.kind === 'contribution') count.contributions!++;
+    else if (intent.kind === 'bill') {
+      count.settlements!++;
+      if (intent.scope === 'crossProvince') count.crossProvinceSettlements!++;
+      if (intent.aidBy !== NO_AID) count.familyAid!++;
+    }
+  }
+  const seconds = (days * 86_400_000) / 1000;
+  const round = (x: number) => Number(x.toPrecision(RATE_DIGITS));
+  const per = (times: number) =>
+    Object.fromEntries(Object.entries(count).map(([k, n]) => [k, round((n / seconds) * times)]));
+  return { scale, days, simulated: per(1), nationalEquivalent: per(scale) };
+}
+
+/** Successful transfers and their yuan, from the run's outcomes. */
+export function completedTransfers(outcomes: Pick<Outcomes, 'accepted' | 'terminal'>): {
+  count: number;
+  fen: Fen;
+} {
+  let count = 0;
+  let fen = 0n;
+  for (const [id, terminal] of outcomes.terminal) {
+    if (terminal.outcome !== 'completed') continue;
+    count++;
+    fen += outcomes.accepted.get(id)?.amount ?? 0n;
+  }
+  return { count, fen };
 }
 
 /**
@@ -326,6 +405,45 @@ function performanceLine(p: PerformancePart | null): string[] {
   ];
 }
 
+const RATE_LABELS: ReadonlyArray<readonly [string, string]> = [
+  ['transfers', 'transfers'],
+  ['settlements', 'settlements'],
+  ['crossProvinceSettlements', 'cross-province'],
+  ['familyAid', 'family aid'],
+  ['contributions', 'contributions'],
+];
+
+function rateLines(r: RatesPart): string[] {
+  const fmt = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 1 ? x.toFixed(1) : x.toPrecision(2));
+  const parts = RATE_LABELS.map(
+    ([key, label]) =>
+      `${label} ${fmt(r.simulated[key] ?? 0)}` +
+      (r.scale > 1 ? ` → ${fmt(r.nationalEquivalent[key] ?? 0)}` : ''),
+  );
+  const head =
+    r.scale > 1 ? `per second (simulated → national at 1:${r.scale})` : 'per second (simulated)';
+  return [`  ${head}: ${parts.join(', ')}`];
+}
+
+function reportedLines(r: ReportedPart | null): string[] {
+  if (r === null) return [];
+  // The difference in tenths of a per cent, in whole numbers (amounts in fen stay exact).
+  const off = (sim: bigint, rep: bigint) => {
+    const tenths = ((sim - rep) * 1000n) / rep;
+    const sign = tenths < 0n ? '-' : '+';
+    const abs = tenths < 0n ? -tenths : tenths;
+    return `${sign}${abs / 10n}.${abs % 10n} %`;
+  };
+  const { transfers, yuan } = r;
+  const transfersOff = off(BigInt(transfers.simulated), BigInt(transfers.reported));
+  const yuanOff = off(parseYuan(yuan.simulated), BigInt(yuan.reported) * 100n);
+  return [
+    `  reported by ${r.source}: ${transfers.reported} transfers, ${yuan.reported} yuan`,
+    `  simulated:   ${transfers.simulated} transfers (${transfersOff}), ` +
+      `${yuan.simulated} yuan (${yuanOff})`,
+  ];
+}
+
 function header(result: RunResult): string[] {
   const p = result.population;
   const lines = [
@@ -340,6 +458,8 @@ function header(result: RunResult): string[] {
       `  virtual ${result.virtualTime}, wall ${(result.wallMs / 1000).toFixed(1)} s, ` +
         `${result.network.deliveries} deliveries, trace ${result.traceHash}`,
       ...performanceLine(result.performance),
+      ...rateLines(result.rates),
+      ...reportedLines(result.reported),
       `  transfer latency (accepted → terminal, virtual): p50 ${l.p50} ms, p99 ${l.p99} ms, ` +
         `max ${l.max} ms`,
     );
@@ -430,13 +550,10 @@ export function moneyOf(
   return out;
 }
 
-export function populationOf(world: Pick<World, 'census' | 'topology'>): RunResult['population'] {
-  return {
-    wallets: world.census.wallets,
-    relations: world.census.relations,
-    provinces: world.topology.provinces.length,
-    regions: world.topology.regions.length,
-  };
+/** The population's size, and the provinces and regions it lives in. */
+export function populationOf(world: Pick<World, 'census'>): RunResult['population'] {
+  const { wallets, relations, provinces, regions } = world.census;
+  return { wallets, relations, provinces, regions };
 }
 
 /**

@@ -26,6 +26,28 @@ describe('rules across fields', () => {
     ).not.toThrow();
   });
 
+  it('a population confined to wallet regions needs a date on which some region has it', () => {
+    expect(
+      refused({ population: { regions: 'walletEnabled' }, protocol: { startDate: '2024-11-30' } }),
+    ).toThrow(
+      /^scenario\.population\.regions: walletEnabled, but no region has the wallet on 2024-11-30 \(the rollout begins 2024-12-02, E8\)/,
+    );
+    expect(() =>
+      scenarioFrom({
+        population: { regions: 'walletEnabled' },
+        protocol: { startDate: '2024-12-02' },
+      }),
+    ).not.toThrow();
+  });
+
+  it('bills cannot be more than all same-province and cross-province together', () => {
+    expect(
+      refused({ workload: { billScopes: { sameProvince: 0.5, crossProvince: 0.6 } } }),
+    ).toThrow(
+      /^scenario\.workload\.billScopes: sameProvince 0\.5 \+ crossProvince 0\.6 is more than 1/,
+    );
+  });
+
   it('the longest retry delay is not below the shortest', () => {
     expect(refused({ protocol: { retryDelayMsMin: 500, retryDelayMsMax: 400 } })).toThrow(
       /^scenario\.protocol\.retryDelayMsMax: 400 is below retryDelayMsMin 500: raise it/,

@@ -5,7 +5,8 @@
 // requests the population can serve. Each problem is one line: the field, what is wrong, and
 // what to do about it.
 import { provinceAddress, SETTLEMENT_ADDRESS, walletShardAddress } from '../actors/addresses.ts';
-import { parseDate } from '../actors/calendar.ts';
+import { formatDate, parseDate } from '../actors/calendar.ts';
+import { type RolloutStage, rolloutStageAt, WALLET_ROLLOUT } from '../actors/policy.ts';
 import { expandSelectors, type FaultEvent } from './faults.ts';
 import { linkMatches } from './network.ts';
 import { type Population, POPULATION_DEFAULTS } from './population.ts';
@@ -32,9 +33,27 @@ export function scenarioProblems(scenario: Scenario): string[] {
   ];
 }
 
-function populationProblems({ population }: Scenario): string[] {
+function populationProblems({ population, protocol, workload }: Scenario): string[] {
   const cross = population.crossProvinceShare ?? POPULATION_DEFAULTS.crossProvinceShare;
   const same = population.sameProvinceShare ?? POPULATION_DEFAULTS.sameProvinceShare;
+  const first = WALLET_ROLLOUT[0] as RolloutStage;
+  if (
+    population.regions === 'walletEnabled' &&
+    rolloutStageAt(parseDate(protocol.startDate)) === undefined
+  ) {
+    return [
+      `scenario.population.regions: walletEnabled, but no region has the wallet on ` +
+        `${protocol.startDate} (the rollout begins ${formatDate(first.from)}, E8): start on ` +
+        "or after that date, or set regions to 'all'",
+    ];
+  }
+  const { billScopes } = workload;
+  if (billScopes !== undefined && billScopes.sameProvince + billScopes.crossProvince > 1) {
+    return [
+      `scenario.workload.billScopes: sameProvince ${billScopes.sameProvince} + crossProvince ` +
+        `${billScopes.crossProvince} is more than 1 (the rest are local bills): lower one of them`,
+    ];
+  }
   if (cross + same <= 1) return [];
   return [
     `scenario.population.crossProvinceShare: ${cross} + sameProvinceShare ${same} is more ` +

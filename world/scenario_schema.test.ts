@@ -25,11 +25,13 @@ describe('the scenario schema', () => {
   it('has a field for every setting of the defaults, and no other', () => {
     expect(fieldsOf('protocol')).toEqual(Object.keys(PROTOCOL_DEFAULTS).sort());
     expect(fieldsOf('network')).toEqual(Object.keys(NETWORK_DEFAULTS).sort());
-    expect(fieldsOf('workload')).toEqual(['transfers', ...Object.keys(WORKLOAD_DEFAULTS)].sort());
+    expect(fieldsOf('workload')).toEqual(
+      ['transfers', 'rates', ...Object.keys(WORKLOAD_DEFAULTS)].sort(),
+    );
     // Two settings of the population are the generator's own, not a scenario's to change.
     const fixed = ['balanceSigma', 'lowBalanceShare'];
     const population = Object.keys(POPULATION_DEFAULTS).filter((k) => !fixed.includes(k));
-    expect(fieldsOf('population')).toEqual(['wallets', ...population].sort());
+    expect(fieldsOf('population')).toEqual(['wallets', 'nationalWallets', ...population].sort());
     expect(fieldsOf('topology')).toEqual(Object.keys(DEFAULT_SCENARIO.topology).sort());
     expect(fieldsOf('checks')).toEqual(Object.keys(DEFAULT_SCENARIO.checks).sort());
     const scripted = [

@@ -196,6 +196,17 @@ const POPULATION = mapping(
     balanceMedianYuan: ref('yuan', 'Median personal-account balance.'),
     candidateShare: share('Share of unbound relatives that a binding may name (F1).'),
     unenrolledShare: share('Share of people not enrolled this year (E3).'),
+    nationalWallets: whole(
+      2,
+      2_000_000_000,
+      'Wallets of the whole network this population samples: --scale 1:N makes wallets ' +
+        'nationalWallets / N.',
+    ),
+    regions: oneOf(
+      ['all', 'walletEnabled', 'rollout'],
+      'Where people live: every region; only those with the wallet on the start date (E8); ' +
+        'or every region, with wallets opening as their region gets it (W1).',
+    ),
   },
   [],
   'People, wallets and relations (DOMAIN §4.4).',
@@ -231,6 +242,35 @@ const WORKLOAD = mapping(
     ...Object.fromEntries(
       Object.entries(WORKLOAD_COUNTS).map(([k, d]) => [k, whole(0, 10_000_000, d)]),
     ),
+    scale: whole(1, 1_000_000_000, 'N of 1:N: the run is a 1/N sample of the national network.'),
+    rates: mapping(
+      {
+        transfersPerSecond: number(0, 100_000, 'National wallet transfers per second.'),
+        settlementsPerSecond: number(0, 1_000_000, 'National settlements per second.'),
+        familyAidPerSecond: number(0, 100_000, 'Settlements a relative pays, per second.'),
+        contributionsPerSecond: number(0, 100_000, 'Resident contributions per second (Sep–Dec).'),
+        bindsPerTransfer: number(0, 10, 'Binding requests per transfer.'),
+      },
+      [
+        'transfersPerSecond',
+        'settlementsPerSecond',
+        'familyAidPerSecond',
+        'contributionsPerSecond',
+        'bindsPerTransfer',
+      ],
+      'National-equivalent average rates (DOMAIN §4.4): divided by scale and shaped by the ' +
+        'calendar of each day, they set the counts of transfers, bills, aid, contributions and ' +
+        'binds.',
+    ),
+    billScopes: mapping(
+      {
+        sameProvince: share('Share of bills for care in another region of the province.'),
+        crossProvince: share('Share of bills for care in another province.'),
+      },
+      ['sameProvince', 'crossProvince'],
+      'Where bills are: the rest are in the insured region (DOMAIN S0: 7:93, 4 % across).',
+    ),
+    walletUseShare: share('Share of bills the wallet helps pay.'),
   },
   [],
   'The requests of the run, drawn from the seed.',

@@ -4,6 +4,13 @@
 import { DAY_MS, HOUR_MS } from '../actors/config.ts';
 import type { Kinship, RelationEnding, TransferSource } from '../protocol/index.ts';
 import { CLOSE_KINSHIPS } from '../protocol/index.ts';
+import {
+  DayPicker,
+  type DayShape,
+  dayShape,
+  ratedCounts,
+  type WorkloadRates,
+} from './day_shape.ts';
 import type { BillIntent, ContributionIntent } from './payments.ts';
 import type { Person, Population, Relation } from './population.ts';
 import { chooseExactly, cumulate } from './population.ts';
@@ -128,9 +135,25 @@ export interface WorkloadOptions {
   /** F3: bills at designated providers; F4: resident contribution payments (sim/payments.ts). */
   bills?: number;
   contributions?: number;
+  /**
+   * The real day's shape (world/day_shape.ts): national-equivalent rates that, divided by
+   * `scale` and shaped by each day's calendar, set the counts of transfers, bills, family aid,
+   * contributions and binds (the counts above are then ignored).
+   */
+  rates?: WorkloadRates | undefined;
+  /** N of 1:N: the population and the rates are a 1/N sample of the national network. */
+  scale?: number;
+  /** Of bills: care in another region of the insured province, and in another province. */
+  billScopes?: { readonly sameProvince: number; readonly crossProvince: number };
+  /** Of bills: the wallet pays what the patient's own account does not (P3). */
+  walletUseShare?: number;
+  /** Bills a relative's account pays at the point of care; absent: a quarter of those that can. */
+  familyAid?: number | undefined;
 }
 
-export const WORKLOAD_DEFAULTS: Required<Omit<WorkloadOptions, 'transfers'>> = {
+type Optional = 'transfers' | 'rates' | 'familyAid';
+
+export const WORKLOAD_DEFAULTS: Required<Omit<WorkloadOptions, Optional>> = {
   days: 1,
   amountMedianYuan: 500,
   amountMeanYuan: 650,
@@ -149,9 +172,56 @@ export const WORKLOAD_DEFAULTS: Required<Omit<WorkloadOptions, 'transfers'>> = {
   opens: 0,
   bills: 0,
   contributions: 0,
+  scale: 1,
+  // DOMAIN S0: 2.63亿 person-times of aid within a region against 1976.29万 across regions
+  // (7:93); of all settlements about 4 % are cross-province (9/s of 212/s, §4.4).
+  billScopes: { sameProvince: 0.03, crossProvince: 0.04 },
+  walletUseShare: 0.6,
 };
 
-type Resolved = Required<WorkloadOptions>;
+type Resolved = Required<Omit<WorkloadOptions, 'rates' | 'familyAid'>> & {
+  /** The day each transfer-like request falls on. */
+  readonly transferDays: DayPicker;
+};
+
+/**
+ * The counts a scenario's workload asks for: its own, or those its rates give over its days
+ * at its scale from `startDate` (world/day_shape.ts), with the day's shape either way.
+ */
+export function ratedWorkload(
+  opts: WorkloadOptions,
+  startDate: string,
+  /** Transfers that follow each opening: 2 (before and after), none in a rollout. */
+  transfersPerOpen = 2,
+): { options: WorkloadOptions; shape: DayShape } {
+  const days = opts.days ?? WORKLOAD_DEFAULTS.days;
+  const shape = dayShape(startDate, days);
+  if (opts.rates === undefined) return { options: opts, shape };
+  const scale = opts.scale ?? WORKLOAD_DEFAULTS.scale;
+  const counts = ratedCounts(opts.rates, scale, shape);
+  const { transfersPerSecond, settlementsPerSecond } = opts.rates;
+  // The rate counts every transfer request: a binding, a revocation and an enrolment change
+  // are each followed by one on the relation they touched, an opening by two.
+  const followUps =
+    counts.binds +
+    (opts.revokes ?? 0) +
+    (opts.enrolmentChanges ?? 0) +
+    transfersPerOpen * (opts.opens ?? 0);
+  return {
+    options: {
+      ...opts,
+      transfers: Math.max(0, counts.transfers - followUps),
+      bills: counts.bills,
+      familyAid: counts.familyAid,
+      contributions: counts.contributions,
+      binds: counts.binds,
+      // walletSpendTps ≈ 2 × walletTransferTps (DOMAIN §4.4): a transfer is spent over visits.
+      walletUseShare:
+        settlementsPerSecond > 0 ? Math.min(1, (2 * transfersPerSecond) / settlementsPerSecond) : 0,
+    },
+    shape,
+  };
+}
 
 const BLACKOUT_START_MS = 22 * HOUR_MS;
 const BLACKOUT_END_MS = 6 * HOUR_MS;
@@ -201,14 +271,30 @@ export const HOUR_WEIGHTS: readonly number[] = Object.freeze([
 ]);
 const HOUR_CUMULATIVE = cumulate(HOUR_WEIGHTS);
 
-function resolve(opts: WorkloadOptions): Resolved {
+function resolve(opts: WorkloadOptions, shape?: DayShape): Resolved {
   const defined = Object.entries(opts).filter(([, v]) => v !== undefined);
-  const o = { ...WORKLOAD_DEFAULTS, ...Object.fromEntries(defined) } as Resolved;
+  const merged = { ...WORKLOAD_DEFAULTS, ...Object.fromEntries(defined) } as Resolved;
+  const days = merged.days;
+  const transferDays =
+    shape !== undefined && shape.transfers.length === days
+      ? new DayPicker(shape.transfers)
+      : DayPicker.uniform(Number.isInteger(days) && days >= 1 ? days : 1);
+  const o: Resolved = { ...merged, transferDays };
   if (!Number.isInteger(o.transfers) || o.transfers < 0) {
     throw new RangeError(`buildWorkload: transfers must be an integer ≥ 0, got ${o.transfers}`);
   }
   if (!Number.isInteger(o.days) || o.days < 1) {
     throw new RangeError(`buildWorkload: days ${o.days}`);
+  }
+  if (!(Number.isInteger(o.scale) && o.scale >= 1)) {
+    throw new RangeError(`buildWorkload: scale ${o.scale}`);
+  }
+  const { sameProvince, crossProvince } = o.billScopes;
+  if (!(sameProvince >= 0 && crossProvince >= 0 && sameProvince + crossProvince <= 1)) {
+    throw new RangeError(`buildWorkload: billScopes ${sameProvince} + ${crossProvince}`);
+  }
+  if (!(o.walletUseShare >= 0 && o.walletUseShare <= 1)) {
+    throw new RangeError(`buildWorkload: walletUseShare ${o.walletUseShare}`);
   }
   for (const key of [
     'overLimitShare',
@@ -292,15 +378,15 @@ function drawOverLimitFen(prng: Prng): bigint {
 }
 
 /** A time in the transfer window of a random day, following HOUR_WEIGHTS. */
-function drawOpenTime(prng: Prng, days: number): number {
-  const day = prng.int(0, days - 1);
+function drawOpenTime(prng: Prng, days: DayPicker): number {
+  const day = days.pick(prng);
   const hour = prng.pickCumulative(HOUR_CUMULATIVE);
   return day * DAY_MS + hour * HOUR_MS + prng.int(0, HOUR_MS - 1);
 }
 
 /** A time in 22:00–06:00, both ends taken from the same calendar day. */
-function drawBlackoutTime(prng: Prng, days: number): number {
-  const day = prng.int(0, days - 1);
+function drawBlackoutTime(prng: Prng, days: DayPicker): number {
+  const day = days.pick(prng);
   const offset = prng.int(0, BLACKOUT_LENGTH_MS - 1);
   const inDay = offset < BLACKOUT_END_MS ? offset : BLACKOUT_START_MS + offset - BLACKOUT_END_MS;
   return day * DAY_MS + inDay;
@@ -327,7 +413,7 @@ function burst(
   size: number,
   relations: readonly Relation[],
   byDonor: Map<string, Relation[]>,
-  days: number,
+  days: DayPicker,
 ): Draft[] {
   const first = prng.pick(relations);
   const own = byDonor.get(first.donorId) ?? [first];
@@ -356,7 +442,7 @@ function draftBursts(prng: Prng, relations: readonly Relation[], o: Resolved): D
   // A lone leftover transfer is no burst; it joins the ordinary requests instead.
   while (remaining >= 2) {
     const size = Math.min(remaining, prng.int(2, BURST_SIZE_MAX));
-    drafts.push(...burst(prng, size, relations, byDonor, o.days));
+    drafts.push(...burst(prng, size, relations, byDonor, o.transferDays));
     remaining -= size;
   }
   return drafts;
@@ -366,7 +452,10 @@ function draftSingles(prng: Prng, relations: readonly Relation[], o: Resolved, n
   const blackout = chooseExactly(prng, n, Math.min(n, Math.round(o.transfers * o.blackoutShare)));
   const drafts: Draft[] = [];
   for (let i = 0; i < n; i++) {
-    const at = blackout[i] === 1 ? drawBlackoutTime(prng, o.days) : drawOpenTime(prng, o.days);
+    const at =
+      blackout[i] === 1
+        ? drawBlackoutTime(prng, o.transferDays)
+        : drawOpenTime(prng, o.transferDays);
     drafts.push({ at, relation: prng.pick(relations) });
   }
   return drafts;
@@ -402,8 +491,11 @@ export function buildWorkload(
     Partial<Pick<Population, 'candidates' | 'people' | 'personById'>>,
   prng: Prng,
   opts: WorkloadOptions,
+  shape?: DayShape,
+  /** A 'rollout' population: the day a region's wallets can open, if within the run. */
+  openDay?: (region: string) => number | undefined,
 ): Intent[] {
-  const o = resolve(opts);
+  const o = resolve(opts, shape);
   if (pop.relations.length === 0 && o.transfers + o.revokes + o.enrolmentChanges > 0) {
     throw new RangeError('buildWorkload: population has no relations');
   }
@@ -448,7 +540,7 @@ export function buildWorkload(
   const intents: Intent[] = [...transfers];
   if (o.binds > 0) intents.push(...bindIntents(pop, domainPrng, o, followUp));
   intents.push(...endIntents(pop.relations, domainPrng, o, followUp));
-  if (o.opens > 0) intents.push(...openIntents(pop, prng.fork(), o, followUp));
+  if (o.opens > 0) intents.push(...openIntents(pop, prng.fork(), o, followUp, openDay));
   // Stable: equal times keep generation order, so the run is deterministic.
   return intents
     .map((intent, i) => ({ intent, i }))
@@ -460,15 +552,24 @@ export function buildWorkload(
  * W1: recipients' wallets not yet open, opened by their holders at a waking hour; a donor of
  * each tries a transfer before the opening (W10 at the request) and another after it.
  */
+/** ASSUMPTION: a holder opens their wallet within four weeks of their region getting it. */
+const ROLLOUT_OPEN_LAG_DAYS = 28;
+
 function openIntents(
   pop: Partial<Pick<Population, 'people'>> & Pick<Population, 'relations'>,
   prng: Prng,
   o: Resolved,
   followUp: FollowUp,
+  openDay?: (region: string) => number | undefined,
 ): Intent[] {
   const donorOf = new Map<string, Relation>();
   for (const r of pop.relations) if (!donorOf.has(r.recipientId)) donorOf.set(r.recipientId, r);
-  const closed = (pop.people ?? []).filter((p) => p.walletStatus !== 'active' && donorOf.has(p.id));
+  const closed = (pop.people ?? []).filter(
+    (p) =>
+      p.walletStatus !== 'active' &&
+      donorOf.has(p.id) &&
+      (openDay === undefined || openDay(p.region) !== undefined),
+  );
   const n = Math.min(o.opens, closed.length);
   const picked = chooseExactly(prng, closed.length, n);
   const intents: Intent[] = [];
@@ -477,10 +578,18 @@ function openIntents(
     if (picked[index] !== 1) return;
     const id = `o${String(k++).padStart(5, '0')}`;
     // Late enough that a transfer an hour or so before still falls after 06:00 (W8).
-    const drawn = drawOpenTime(prng, o.days);
+    let drawn = drawOpenTime(prng, o.transferDays);
+    // In a rollout, within ROLLOUT_OPEN_LAG_DAYS of the region's stage (W1 follows E8).
+    const from = openDay?.(person.region);
+    if (from !== undefined) {
+      const day = Math.min(o.days - 1, from + prng.int(0, ROLLOUT_OPEN_LAG_DAYS - 1));
+      drawn = day * DAY_MS + (drawn % DAY_MS);
+    }
     const inDay = drawn % DAY_MS;
     const at = drawn - inDay + Math.max(inDay, BLACKOUT_END_MS + 2 * HOUR_MS);
     intents.push({ kind: 'open', at, requestId: id, walletId: person.id });
+    // A rollout's openings are the load itself: no probing transfers around them.
+    if (from !== undefined) return;
     const r = donorOf.get(person.id) as Relation;
     const before = followUp(
       at - 2 * HOUR_MS,
@@ -525,7 +634,7 @@ function bindIntents(
     if (picked[index] !== 1) return;
     const id = `b${String(k++).padStart(width, '0')}`;
     const relative = relativeOf(byId, candidate);
-    const at = drawOpenTime(prng, o.days);
+    const at = drawOpenTime(prng, o.transferDays);
     const x = prng.float();
     const claim: BindClaim =
       x < o.nonEmployeeBindShare && nonEmployees.length > 0
@@ -673,7 +782,7 @@ function endIntents(
   relations.forEach((r, index) => {
     if (picked[index] !== 1) return;
     const id = `e${String(k++).padStart(5, '0')}`;
-    const at = drawOpenTime(prng, o.days);
+    const at = drawOpenTime(prng, o.transferDays);
     const ending = prng.chance(0.6) ? 'REVOKED_BY_DONOR' : 'REVOKED_BY_RECIPIENT';
     intents.push(endIntent(r, at, id, ending));
     intents.push(followUp(at, r.donorId, r.recipientId, r.scope, `te${id.slice(1)}`));
@@ -684,7 +793,7 @@ function endIntents(
   relations.forEach((r, index) => {
     if (changed[index] !== 1) return;
     const id = `n${String(k++).padStart(5, '0')}`;
-    const at = drawOpenTime(prng, o.days);
+    const at = drawOpenTime(prng, o.transferDays);
     intents.push(enrolmentIntent(r, at, id));
     intents.push(followUp(at, r.donorId, r.recipientId, r.scope, `tn${id.slice(1)}`));
   });
