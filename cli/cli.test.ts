@@ -205,6 +205,17 @@ describe('bad input', () => {
     expect(res.stderr).toContain(`${file}: scenario.population.wallets: expected a whole number`);
   });
 
+  it('a YAML file with an unresolved tag is refused in one line, with no warning printed', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gongji-bad-'));
+    const file = join(dir, 'tag.yaml');
+    writeFileSync(file, '!&\n');
+    const res = cli(['run', '--scenario', file, '--out', join(dir, 'out')]);
+    expect(res.status).toBe(2);
+    expect(res.stderr).toMatch(/is not valid YAML: Unresolved tag: !&/);
+    expect(res.stderr).not.toMatch(/YAMLWarning/);
+    expect(existsSync(join(dir, 'out', 'result.json'))).toBe(false);
+  });
+
   it('help prints usage and exits 0', () => {
     const help = execFileSync(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'help'], {
       encoding: 'utf8',

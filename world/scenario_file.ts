@@ -4,7 +4,7 @@
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
-import { parse as parseYaml } from 'yaml';
+import { parseDocument } from 'yaml';
 
 import { formatFen } from '../protocol/index.ts';
 import { fmtTime } from './faults.ts';
@@ -45,11 +45,22 @@ export function readScenarioFile(path: string): unknown {
   }
   const json = path.endsWith('.json');
   try {
-    return json ? JSON.parse(text) : parseYaml(text);
+    return json ? JSON.parse(text) : readYaml(text);
   } catch (error) {
     const first = (error as Error).message.split('\n')[0];
     throw new ScenarioError(`${path} is not valid ${json ? 'JSON' : 'YAML'}: ${first}`);
   }
+}
+
+/**
+ * A YAML document's data. Errors throw, and so do warnings (an unresolved tag, say): the file
+ * does not say what its author meant, and `parse` would print them on stderr as it went on.
+ */
+function readYaml(text: string): unknown {
+  const doc = parseDocument(text);
+  const problem = doc.errors[0] ?? doc.warnings[0];
+  if (problem !== undefined) throw problem;
+  return doc.toJS();
 }
 
 /** A scenario's scripted lists. */
