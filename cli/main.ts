@@ -13,7 +13,7 @@ import { decodeEnvelope } from '../protocol/index.ts';
 import { buildResult } from '../sim/report.ts';
 import { type DayStats, type Progress, Simulation } from '../sim/simulation.ts';
 import { drawPopulation } from '../world/build.ts';
-import { BUILTIN_SCENARIOS } from '../world/builtin_scenarios.ts';
+import { BUILTIN_SCENARIOS, sampledWallets } from '../world/builtin_scenarios.ts';
 import { fmtTime } from '../world/faults.ts';
 import { jsonReplacer } from '../world/json.ts';
 import { log } from '../world/log.ts';
@@ -100,9 +100,9 @@ export function parseCli(argv: readonly string[]): Options {
   if (command !== 'run' && command !== 'scenario')
     throw new UsageError(`unknown command '${command}'`);
   const scale = values.scale === undefined ? undefined : scaleOf(values.scale);
-  const builtin = BUILTIN_SCENARIOS.get(values.scenario ?? '');
-  const named = values.scenario ?? '';
-  if (!builtin && values.scenario !== undefined && !/[./\\]/.test(named) && !existsSync(named)) {
+  const named = values.scenario;
+  const builtin = BUILTIN_SCENARIOS.get(named ?? '');
+  if (!builtin && named !== undefined && !/[./\\]/.test(named) && !existsSync(named)) {
     throw new UsageError(
       `--scenario: no built-in scenario '${named}' and no file of that name; the built-in ` +
         `ones are ${[...BUILTIN_SCENARIOS.keys()].join(', ')}`,
@@ -110,9 +110,9 @@ export function parseCli(argv: readonly string[]): Options {
   }
   const fromFile = builtin
     ? builtin.at(scale ?? builtin.scale)
-    : values.scenario === undefined
+    : named === undefined
       ? {}
-      : readScenarioFlag(values.scenario);
+      : readScenarioFlag(named);
   if (typeof fromFile !== 'object' || fromFile === null || Array.isArray(fromFile)) {
     throw new UsageError(`--scenario: ${values.scenario} must hold a mapping of scenario fields`);
   }
@@ -136,7 +136,7 @@ export function parseCli(argv: readonly string[]): Options {
     const population = overrides.population as { nationalWallets?: unknown } | undefined;
     const national = population?.nationalWallets;
     if (typeof national === 'number' && values.wallets === undefined)
-      merge('population', 'wallets', Math.max(2, Math.round(national / scale)));
+      merge('population', 'wallets', sampledWallets(national, scale));
   }
   if (values['no-faults']) overrides.faults = [];
   let scenario: Scenario;
@@ -278,9 +278,10 @@ export function runCommand(options: Options): number {
       releaseSubmitted: true,
       onDay: (day) => {
         const now = performance.now();
-        dayWallMs.push(now - dayStarted);
+        const wallMs = now - dayStarted;
+        dayWallMs.push(wallMs);
         dayStarted = now;
-        if (!quiet && multiDay) progress?.line(dayLine(day, dayWallMs.at(-1) ?? 0));
+        if (!quiet && multiDay) progress?.line(dayLine(day, wallMs));
       },
       onProgress: quiet ? undefined : (p) => progress?.update(p),
       progressEvery: 10_000,

@@ -23,7 +23,7 @@ import { siteOf } from '../world/network.ts';
 import { readParties } from '../world/parties.ts';
 import { Prng } from '../world/prng.ts';
 import { recount } from '../world/recount.ts';
-import { ratesOf, type RatesPart, requestsByKind } from '../world/result.ts';
+import { type DayPart, ratesOf, type RatesPart, requestsByKind } from '../world/result.ts';
 import type { Scenario } from '../world/scenario.ts';
 import type { Intent } from '../world/workload.ts';
 import { EventQueue } from './event_queue.ts';
@@ -79,16 +79,7 @@ export interface SimulationHooks {
 }
 
 /** One virtual day of the workload, as the run saw it: deterministic, no wall time. */
-export interface DayStats {
-  readonly day: number;
-  readonly date: string;
-  /** Requests of the workload dated that day. */
-  readonly requests: number;
-  /** Transfers that completed, and bills settled, while it was that day. */
-  readonly transfersCompleted: number;
-  readonly billsSettled: number;
-  readonly deliveries: number;
-}
+export type DayStats = Omit<DayPart, 'wallMs'>;
 
 export class Simulation implements HostEnvironment, HostObserver {
   readonly world: World;

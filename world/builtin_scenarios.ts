@@ -5,6 +5,11 @@
 // scale and each day's calendar (world/day_shape.ts), never from a script.
 import { HOUR_MS } from '../actors/config.ts';
 
+/** A 1:N sample's wallets of a network with `nationalWallets` (at least the 2 a world needs). */
+export function sampledWallets(nationalWallets: number, scale: number): number {
+  return Math.max(2, Math.round(nationalWallets / scale));
+}
+
 /** DOMAIN §4.4: 1.33e9 insured (U21), whose settlements are 212/s on average. */
 const INSURED = 1.33e9;
 const SETTLEMENTS_PER_SECOND = 212;
@@ -65,7 +70,7 @@ const PILOT: BuiltinScenario = {
     name: 'pilot-2024-12',
     seed: 1,
     population: {
-      wallets: Math.max(2, Math.round(27_000 / scale)),
+      wallets: sampledWallets(27_000, scale),
       nationalWallets: 27_000,
       regions: 'walletEnabled',
       crossProvinceShare: 1,
@@ -103,7 +108,7 @@ const NATIONAL_2025: BuiltinScenario = {
     name: 'national-2025',
     seed: 1,
     population: {
-      wallets: Math.max(2, Math.round(1_500_000 / scale)),
+      wallets: sampledWallets(1_500_000, scale),
       nationalWallets: 1_500_000,
       regions: 'rollout',
     },
@@ -135,7 +140,7 @@ function matureAt(name: string, scale: number, startDate: string, transfersPerSe
     name,
     seed: 1,
     population: {
-      wallets: Math.max(2, Math.round(74_000_000 / scale)),
+      wallets: sampledWallets(74_000_000, scale),
       nationalWallets: 74_000_000,
     },
     workload: {

@@ -93,10 +93,12 @@ interface ReportedPart {
 }
 
 /** One virtual day: what its requests were, and what the run delivered while it was that day. */
-interface DayPart {
+export interface DayPart {
   readonly day: number;
   readonly date: string;
+  /** Requests of the workload dated that day. */
   readonly requests: number;
+  /** Transfers that completed, and bills settled, while it was that day. */
   readonly transfersCompleted: number;
   readonly billsSettled: number;
   readonly deliveries: number;
