@@ -9,10 +9,12 @@ import type { TransferScope } from '../actors/regions.ts';
 import { clusterScenario } from '../cluster/deployment.ts';
 import type { NatsLogin } from '../cluster/nats_transport.ts';
 import { assertAddress } from '../cluster/subjects.ts';
+import { renderReport } from '../report/render.ts';
 import { jsonReplacer } from '../world/json.ts';
 import { log } from '../world/log.ts';
 import { summarize } from '../world/result.ts';
 import { type Scenario, ScenarioError } from '../world/scenario.ts';
+import type { RunPictures } from '../world/timeline.ts';
 import { readScenarioFlag, UsageError } from './args.ts';
 import { prepareOutDir } from './out_dir.ts';
 
@@ -222,15 +224,20 @@ async function checkCommand(args: ClusterArgs): Promise<number> {
   const { checkCluster } = await import('../cluster/check.ts');
   const scenario = clusterScenarioFlags(args.values.scenario, args.values.seed);
   const out = prepareOutDir(args.values.out ?? 'out').path;
+  let pictures: RunPictures | null = null;
   const result = await checkCluster({
     login: login(args, 'check'),
     scenario,
     addresses: parseActors(args.values.actors),
     quiesceTimeoutMs: parseDuration(args.values.timeout, '--timeout', 120_000),
     log: log.child({ process: 'check' }),
+    onPictures: (p) => (pictures = p),
   });
   writeFileSync(join(out, 'result.json'), `${JSON.stringify(result, jsonReplacer, 2)}\n`);
-  process.stdout.write(`${summarize(result)}\n\n  wrote ${join(out, 'result.json')}\n`);
+  writeFileSync(join(out, 'report.html'), renderReport(result, pictures));
+  process.stdout.write(
+    `${summarize(result)}\n\n  wrote ${join(out, 'result.json')} and ${join(out, 'report.html')}\n`,
+  );
   return result.ok ? 0 : 1;
 }
 

@@ -10,6 +10,7 @@ import { SingleBar } from 'cli-progress';
 
 import { PROTOCOL_VARIANTS } from '../actors/config.ts';
 import { decodeEnvelope } from '../protocol/index.ts';
+import { renderReport } from '../report/render.ts';
 import { buildResult } from '../sim/report.ts';
 import { type DayStats, type Progress, Simulation } from '../sim/simulation.ts';
 import { drawPopulation } from '../world/build.ts';
@@ -276,6 +277,7 @@ export function runCommand(options: Options): number {
   try {
     sim = new Simulation(scenario, {
       releaseSubmitted: true,
+      timeline: true,
       onDay: (day) => {
         const now = performance.now();
         const wallMs = now - dayStarted;
@@ -327,13 +329,12 @@ export function runCommand(options: Options): number {
   const failure = result.ok
     ? {}
     : { failure: { replay: replayHint(scenario), recentDeliveries: sim.trace.tail() } };
-  writeFileSync(
-    join(out, 'result.json'),
-    `${JSON.stringify({ ...result, ...failure }, jsonReplacer, 2)}\n`,
-  );
+  const written = { ...result, ...failure };
+  writeFileSync(join(out, 'result.json'), `${JSON.stringify(written, jsonReplacer, 2)}\n`);
+  writeFileSync(join(out, 'report.html'), renderReport(written, sim.pictures ?? null));
   if (!quiet) {
     console.log(summarize(result));
-    console.log(`\n  wrote ${join(out, 'result.json')}`);
+    console.log(`\n  wrote ${join(out, 'result.json')} and ${join(out, 'report.html')}`);
     if (!result.ok) console.log(`  replay: ${replayHint(scenario)}`);
   }
   return result.ok ? 0 : 1;

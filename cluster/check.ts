@@ -25,6 +25,7 @@ import {
   type RunResult,
 } from '../world/result.ts';
 import type { Scenario } from '../world/scenario.ts';
+import { clearingOfActors, type RunPictures } from '../world/timeline.ts';
 import { readJournal } from './journal.ts';
 import { connectNats, type NatsLogin } from './nats_transport.ts';
 import type { ActorReport } from './reconcile.ts';
@@ -38,6 +39,8 @@ export interface CheckOptions {
   /** Give up waiting for quiescence after this long, and report what is still open. */
   readonly quiesceTimeoutMs: number;
   readonly log: Logger;
+  /** Given what report.html can draw of the cut (a cluster has no virtual clock: no timeline). */
+  readonly onPictures?: (pictures: RunPictures) => void;
 }
 
 const POLL_MS = 500;
@@ -59,6 +62,7 @@ export async function checkCluster(options: CheckOptions): Promise<RunResult> {
     }
     const wallMs = performance.now() - t0;
     const { scenario } = options;
+    options.onPictures?.({ timeline: null, clearing: clearingOfActors(views), sequence: null });
     return evaluateCluster({
       scenario,
       reports,

@@ -20,11 +20,18 @@ import { finalChecks } from '../world/final_checks.ts';
 import type { Requests } from '../world/final_input.ts';
 import { log } from '../world/log.ts';
 import { siteOf } from '../world/network.ts';
-import { readParties } from '../world/parties.ts';
+import { type Parties, readParties } from '../world/parties.ts';
 import { Prng } from '../world/prng.ts';
 import { recount } from '../world/recount.ts';
 import { type DayPart, ratesOf, type RatesPart, requestsByKind } from '../world/result.ts';
 import type { Scenario } from '../world/scenario.ts';
+import {
+  clearingOfActors,
+  faultWindows,
+  type RunPictures,
+  type SequencePart,
+  TimelineCollector,
+} from '../world/timeline.ts';
 import type { Intent } from '../world/workload.ts';
 import { EventQueue } from './event_queue.ts';
 import { SimNetwork } from './sim_network.ts';
@@ -76,6 +83,18 @@ export interface SimulationHooks {
   readonly releaseSubmitted?: boolean;
   /** Called as each of the workload's days ends (the CLI prints a line and times it). */
   readonly onDay?: (day: DayStats) => void;
+  /** Sample the run over virtual time for report.html (`Simulation.report` after the run). */
+  readonly timeline?: boolean;
+}
+
+/** The first violation seen after a step, with the deliveries that led to it. */
+interface FirstViolation {
+  readonly at: number;
+  readonly address: string;
+  readonly invariant: string;
+  readonly detail: string;
+  readonly messages: SequencePart['messages'];
+  readonly skipped: number;
 }
 
 /** One virtual day of the workload, as the run saw it: deterministic, no wall time. */
@@ -109,6 +128,10 @@ export class Simulation implements HostEnvironment, HostObserver {
   private horizon: number | undefined;
   private readonly calendar: Calendar;
   private readonly appHost: ActorHost;
+  private readonly timeline: TimelineCollector | undefined;
+  private firstViolation: FirstViolation | undefined;
+  /** Set by `finish` when the run samples a timeline. */
+  pictures: RunPictures | undefined;
 
   constructor(
     readonly scenario: Scenario,
@@ -164,6 +187,15 @@ export class Simulation implements HostEnvironment, HostObserver {
       scenario.workload.scale ?? 1,
       scenario.workload.days ?? 1,
     );
+    if (hooks.timeline) {
+      const lastIntentAt = this.world.workload.at(-1)?.at ?? 0;
+      this.timeline = new TimelineCollector(
+        Math.max(lastIntentAt, this.lastHealAt) + 4 * scenario.checks.lifecycleBoundMs,
+        [...hosts.keys()].filter((a) => a.startsWith('province.')),
+        scenario.faults,
+        this.checkers.opening,
+      );
+    }
     this.dayRequests = new Array<number>(scenario.workload.days ?? 1).fill(0);
     for (const intent of this.world.workload) {
       const day = Math.floor(intent.at / DAY_MS);
@@ -210,6 +242,8 @@ export class Simulation implements HostEnvironment, HostObserver {
       if (this.queue.lastAt > horizon) break;
       this.virtualMs = this.queue.lastAt;
       if (this.virtualMs >= this.nextDayMs) this.closeDays(false);
+      if (this.timeline !== undefined && this.virtualMs >= this.timeline.nextMark)
+        this.timeline.advance(this.virtualMs, this.checkers.money);
       if (item.k === 'deliver') {
         // A dropped message leaves the count where it was: checkpoint once per multiple only.
         if (!this.deliver(item.from, item.to, item.frame)) continue;
@@ -227,9 +261,10 @@ export class Simulation implements HostEnvironment, HostObserver {
   finish(): this {
     this.closeDays(true);
     this.checkpoint();
+    const parties = readParties(this.hosts.values());
     finalChecks(
       {
-        parties: readParties(this.hosts.values()),
+        parties,
         outcomes: this.checkers,
         requests: this.requests(),
         protocol: this.scenario.protocol,
@@ -241,7 +276,61 @@ export class Simulation implements HostEnvironment, HostObserver {
       },
       this.checkers.fail,
     );
+    if (this.timeline !== undefined) this.pictures = this.picturesOf(this.timeline, parties);
     return this;
+  }
+
+  private picturesOf(timeline: TimelineCollector, parties: Parties): RunPictures {
+    const opened = new Map<string, bigint>();
+    for (const [key, { opened: fen }] of parties.regionFunds) {
+      const province = key.endsWith('/pool')
+        ? key.slice(0, -'/pool'.length)
+        : `province.${key.slice(0, 2)}`;
+      opened.set(province, (opened.get(province) ?? 0n) + fen);
+    }
+    return {
+      timeline: timeline.finish(this.virtualMs, this.checkers.money, this.checkers, opened),
+      clearing: clearingOfActors(this.hosts.values()),
+      sequence: this.sequence(),
+    };
+  }
+
+  /** A failed run's deliveries up to its first violation (or its end), for the diagram. */
+  private sequence(): SequencePart | null {
+    if (this.checkers.ok) return null;
+    const messages = this.trace.messages();
+    const first = this.firstViolation ?? {
+      at: this.virtualMs,
+      address: null,
+      ...(this.checkers.lastViolation ?? { invariant: '?', detail: '' }),
+      messages,
+      skipped: Math.max(0, this.deliveries - messages.length),
+    };
+    const { invariant, detail } = first;
+    const named = new Set(detail.match(/[\w.:-]+/g) ?? []);
+    const highlight = [...new Set(first.messages.map((m) => m.corr))].filter(
+      (corr) => corr !== '' && named.has(corr),
+    );
+    return {
+      messages: first.messages,
+      skipped: first.skipped,
+      violation: { at: first.at, address: first.address, invariant, detail },
+      highlight,
+      faults: faultWindows(this.scenario.faults),
+    };
+  }
+
+  /** The first violation after a step: keep the deliveries that led to it. */
+  private noteViolation(address: string, before: number): void {
+    if (this.firstViolation !== undefined || this.checkers.violations === before) return;
+    const messages = this.trace.messages();
+    this.firstViolation = {
+      at: this.virtualMs,
+      address,
+      ...(this.checkers.lastViolation as NonNullable<Checkers['lastViolation']>),
+      messages,
+      skipped: this.deliveries - messages.length,
+    };
   }
 
   /** What the app says of the workload's requests. */
@@ -287,6 +376,7 @@ export class Simulation implements HostEnvironment, HostObserver {
   // HostObserver
   durable(address: string, events: Parameters<HostObserver['durable']>[1]): void {
     this.checkers.durable(address, events, this.virtualMs);
+    this.timeline?.durable(address, events);
   }
 
   rejected(address: string, code: string, detail: string): void {
@@ -311,9 +401,12 @@ export class Simulation implements HostEnvironment, HostObserver {
     }
     this.deliveries++;
     this.trace.delivery(this.virtualMs, from, to, frame);
+    this.timeline?.delivered();
     this.hooks.onDelivery?.(this.virtualMs, from, to, frame);
+    const before = this.checkers.violations;
     host.receive(frame);
     this.checkers.check();
+    if (this.timeline !== undefined) this.noteViolation(to, before);
     return true;
   }
 
@@ -321,9 +414,13 @@ export class Simulation implements HostEnvironment, HostObserver {
     switch (item.k) {
       case 'timer':
         return item.host.fire(item.key, item.arg, item.epoch);
-      case 'sync':
+      case 'sync': {
+        const before = this.checkers.violations;
         item.host.synced(item.epoch);
-        return this.checkers.check();
+        this.checkers.check();
+        if (this.timeline !== undefined) this.noteViolation(item.host.address, before);
+        return;
+      }
       case 'intent':
         return this.submit(item.index);
       case 'faultStart':

@@ -3,6 +3,8 @@
 // Same seed, same deliveries, same bytes: same hash. That is the determinism check.
 import { decodeEnvelope } from '../protocol/index.ts';
 import { fmtTime } from '../world/faults.ts';
+import type { SequenceMessage } from '../world/timeline.ts';
+
 export interface TraceLine {
   readonly at: string;
   readonly from: string;
@@ -25,7 +27,8 @@ export class Trace {
   private readonly recent: Remembered[] = [];
   private recentNext = 0;
 
-  constructor(private readonly recentMax = 64) {}
+  /** Keeps the last `recentMax` deliveries: a failure's sequence diagram shows that many. */
+  constructor(private readonly recentMax = 2000) {}
 
   delivery(at: number, from: string, to: string, frame: Uint8Array): void {
     this.deliveries++;
@@ -58,24 +61,38 @@ export class Trace {
     this.recentNext = (this.recentNext + 1) % this.recentMax;
   }
 
-  /** The remembered deliveries, oldest first, decoded only now (failures are rare). */
-  tail(): TraceLine[] {
-    const ordered = [
-      ...this.recent.slice(this.recentNext),
-      ...this.recent.slice(0, this.recentNext),
-    ];
-    return ordered.map(({ at, from, to, frame }) => {
+  private ordered(): Remembered[] {
+    return [...this.recent.slice(this.recentNext), ...this.recent.slice(0, this.recentNext)];
+  }
+
+  /** The last `n` deliveries, oldest first, decoded only now (failures are rare). */
+  tail(n = 64): TraceLine[] {
+    return this.ordered()
+      .slice(-n)
+      .map(({ at, from, to, frame }) => {
+        try {
+          const env = decodeEnvelope(frame);
+          return { at: fmtTime(at), from, to, kind: env.kind, corr: env.corr };
+        } catch (error) {
+          return {
+            at: fmtTime(at),
+            from,
+            to,
+            kind: '<invalid frame>',
+            corr: (error as Error).message,
+          };
+        }
+      });
+  }
+
+  /** Every remembered delivery, oldest first, as a sequence diagram draws it. */
+  messages(): SequenceMessage[] {
+    return this.ordered().map(({ at, from, to, frame }) => {
       try {
         const env = decodeEnvelope(frame);
-        return { at: fmtTime(at), from, to, kind: env.kind, corr: env.corr };
-      } catch (error) {
-        return {
-          at: fmtTime(at),
-          from,
-          to,
-          kind: '<invalid frame>',
-          corr: (error as Error).message,
-        };
+        return { at, sentAt: env.sentAt, from, to, kind: env.kind, corr: env.corr };
+      } catch {
+        return { at, sentAt: at, from, to, kind: '<invalid frame>', corr: '' };
       }
     });
   }

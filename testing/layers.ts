@@ -3,8 +3,10 @@
 // import against the direction fails `npm test`:
 //
 //   protocol ← actors ← host ← world ← { sim, cluster } ← cli
+//                                 world ← report ← { cluster, cli }
 //
-// sim/ and cluster/ are siblings: neither imports the other. properties/ (fast-check suites) sit
+// sim/ and cluster/ are siblings: neither imports the other. report/ (report.html) draws what
+// world/ describes, for both runtimes. properties/ (fast-check suites) sit
 // on sim/, bench/ on both runtimes, testing/ (shared test helpers) on host/. A test file may
 // import what its folder may, its own folder, and testing/.
 import ts from 'typescript';
@@ -17,6 +19,7 @@ export type Folder =
   | 'sim'
   | 'cluster'
   | 'cli'
+  | 'report'
   | 'properties'
   | 'bench'
   | 'scripts'
@@ -57,8 +60,12 @@ export const RULES: Readonly<Record<Folder, Rule>> = {
   host: { imports: ['protocol', 'actors'], bannedPackages: [...IO_MODULES, NATS] },
   world: { imports: ['protocol', 'actors', 'host'], bannedPackages: [NATS] },
   sim: { imports: ['protocol', 'actors', 'host', 'world'], bannedPackages: [NATS] },
-  cluster: { imports: ['protocol', 'actors', 'host', 'world'], bannedPackages: [] },
-  cli: { imports: ['protocol', 'actors', 'host', 'world', 'sim', 'cluster'], bannedPackages: [] },
+  report: { imports: ['protocol', 'actors', 'world'], bannedPackages: [NATS, 'xstate'] },
+  cluster: { imports: ['protocol', 'actors', 'host', 'world', 'report'], bannedPackages: [] },
+  cli: {
+    imports: ['protocol', 'actors', 'host', 'world', 'sim', 'cluster', 'report'],
+    bannedPackages: [],
+  },
   properties: { imports: ['protocol', 'actors', 'host', 'world', 'sim'], bannedPackages: [NATS] },
   bench: {
     imports: ['protocol', 'actors', 'host', 'world', 'sim', 'cluster'],

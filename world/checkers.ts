@@ -23,6 +23,7 @@ import {
   claimsGap,
   describeClaims,
   describeMoney,
+  type Fail,
   lawTotal,
   MONEY_CLASSES,
   type MoneyTotals,
@@ -80,7 +81,15 @@ export class Checkers implements Outcomes {
   private now = 0;
   private readonly verdicts = verdicts(() => `${fmtTime(this.now)}: `);
   readonly results = this.verdicts.results;
-  readonly fail = this.verdicts.fail;
+  /** Violations reported so far, every invariant: a change says the last step broke one. */
+  violations = 0;
+  /** The latest violation reported, with its time: what a counterexample's diagram marks. */
+  lastViolation: { readonly invariant: string; readonly detail: string } | undefined;
+  readonly fail: Fail = (name, detail) => {
+    this.violations++;
+    this.lastViolation = { invariant: name, detail: `${fmtTime(this.now)}: ${detail}` };
+    this.verdicts.fail(name, detail);
+  };
   readonly accepted = new Map<string, Accepted & { readonly at: number }>();
   readonly terminal = new Map<string, Terminal>();
   readonly bindAccepted = new Map<string, BindAccepted>();
