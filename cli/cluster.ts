@@ -1,6 +1,7 @@
 // The cluster half of the `gongji` command line: the processes of a real deployment on NATS
 // (host, load, check) and the local launcher (cluster up|check|fault|kill|start|down).
-// Exit codes as for `gongji run`: 0 ok, 1 an invariant failed, 2 bad input.
+// Exit codes as for `gongji run` (cli/args.ts EXIT): 0 ok, 1 an invariant failed, 2 bad input,
+// 3 anything else failed (NATS or the launcher unreachable, a process that died).
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -15,7 +16,7 @@ import { log } from '../world/log.ts';
 import { summarize } from '../world/result.ts';
 import { type Scenario, ScenarioError } from '../world/scenario.ts';
 import type { RunPictures } from '../world/timeline.ts';
-import { readScenarioFlag, UsageError } from './args.ts';
+import { EXIT, flagProblem, readScenarioFlag, UsageError } from './args.ts';
 import { prepareOutDir } from './out_dir.ts';
 
 export const CLUSTER_USAGE = `commands on NATS (see docs/CLUSTER.md):
@@ -51,6 +52,7 @@ const COMMON = {
   'snapshot-bytes': { type: 'string' },
   replicas: { type: 'string' },
   'report-outcomes': { type: 'string' },
+  fresh: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -60,7 +62,7 @@ export function parseClusterArgs(argv: readonly string[]) {
   try {
     return parseArgs({ args: [...argv], allowPositionals: true, strict: true, options: COMMON });
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw new UsageError(flagProblem(error as Error & { code?: string }, 'gongji help-cluster'));
   }
 }
 
@@ -186,7 +188,7 @@ async function hostCommand(args: ClusterArgs): Promise<number> {
       `gongji host ${name}: an actor stopped (${ended.message}); draining and exiting\n`,
     );
     await host.stop();
-    return 1;
+    return EXIT.failed;
   }
   log.info({ host: name, signal: ended }, 'draining');
   await host.stop();
@@ -238,7 +240,7 @@ async function checkCommand(args: ClusterArgs): Promise<number> {
   process.stdout.write(
     `${summarize(result)}\n\n  wrote ${join(out, 'result.json')} and ${join(out, 'report.html')}\n`,
   );
-  return result.ok ? 0 : 1;
+  return result.ok ? EXIT.ok : EXIT.violated;
 }
 
 async function provisionCommand(args: ClusterArgs): Promise<number> {
@@ -288,10 +290,10 @@ export async function clusterMain(argv: readonly string[]): Promise<number> {
   } catch (error) {
     if (error instanceof UsageError || error instanceof ScenarioError) {
       process.stderr.write(`gongji: ${error.message}\n`);
-      return 2;
+      return EXIT.badInput;
     }
     process.stderr.write(`gongji: ${(error as Error).message}\n`);
     log.error({ err: error }, 'command failed');
-    return 1;
+    return EXIT.failed;
   }
 }

@@ -1,5 +1,6 @@
 // The `gongji` command line. `gongji run` simulates a scenario on the deterministic network and
-// writes result.json; exit 0 when every invariant holds, 1 when one fails, 2 on bad input.
+// writes result.json and report.html. Exit codes, the same for every command (cli/args.ts EXIT):
+// 0 done and every invariant holds, 1 an invariant failed, 2 bad input, 3 anything else failed.
 import { closeSync, existsSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -20,7 +21,7 @@ import { jsonReplacer } from '../world/json.ts';
 import { log } from '../world/log.ts';
 import { summarize } from '../world/result.ts';
 import { DEFAULT_SCENARIO, type Scenario, ScenarioError, scenarioFrom } from '../world/scenario.ts';
-import { readScenarioFlag, UsageError } from './args.ts';
+import { EXIT, flagProblem, readScenarioFlag, UsageError } from './args.ts';
 import { prepareOutDir } from './out_dir.ts';
 
 export { UsageError } from './args.ts';
@@ -191,25 +192,6 @@ function parseFlags(argv: readonly string[]) {
   }
 }
 
-/** node:util's parseArgs error, as one line in the words of this command. */
-function flagProblem(error: Error & { code?: string }): string {
-  const option = /'(-[^']*)'/.exec(error.message)?.[1] ?? '';
-  switch (error.code) {
-    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
-      return `unknown option '${option}' (gongji help lists the options)`;
-    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE': {
-      const flag = option.split(' ')[0] ?? option;
-      if (/ambiguous/.test(error.message))
-        return `${flag}: a value that starts with '-' is written ${flag}=<value>`;
-      return /argument missing/.test(error.message)
-        ? `${flag} needs a value`
-        : `${flag} takes no value`;
-    }
-    default:
-      return error.message.split('\n')[0] ?? 'bad arguments';
-  }
-}
-
 /** A scenario error, the field named by its flag where a flag set it. */
 function inputError(error: ScenarioError, values: Flags): string {
   for (const [flag, field] of FLAG_FIELDS) {
@@ -337,7 +319,7 @@ export function runCommand(options: Options): number {
     console.log(`\n  wrote ${join(out, 'result.json')} and ${join(out, 'report.html')}`);
     if (!result.ok) console.log(`  replay: ${replayHint(scenario)}`);
   }
-  return result.ok ? 0 : 1;
+  return result.ok ? EXIT.ok : EXIT.violated;
 }
 
 /** Every delivery as one JSON line: virtual time, link, kind, business id, message id. */
@@ -463,9 +445,10 @@ export function main(argv: readonly string[]): number | Promise<number> {
   } catch (error) {
     if (error instanceof UsageError) {
       process.stderr.write(`gongji: ${error.message}\n`);
-      return 2;
+      return EXIT.badInput;
     }
-    throw error;
+    process.stderr.write(`gongji: failed: ${(error as Error).stack ?? String(error)}\n`);
+    return EXIT.failed;
   }
 }
 

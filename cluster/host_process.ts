@@ -18,12 +18,13 @@ import { ActorHost, type HostObserver } from '../host/actor_host.ts';
 import { pack } from '../host/record_codec.ts';
 import { MemoryStore } from '../host/store.ts';
 import { type ActorSpec, buildWorld } from '../world/build.ts';
-import type { Scenario } from '../world/scenario.ts';
+import { type Scenario, ScenarioError } from '../world/scenario.ts';
 import { FencedError, Journal, JournalClosedError } from './journal.ts';
 import { liveClock, LiveEnvironment } from './live_runtime.ts';
 import { connectNats, drainWithin, type NatsLogin, NatsTransport } from './nats_transport.ts';
 import { type ActorReport, openHolds, openWork } from './reconcile.ts';
-import { adminSubject, assertAddress, inboxSubject, senderOf } from './subjects.ts';
+import { RefusalLog } from './refusal_log.ts';
+import { adminSubject, assertAddress, frameSender, inboxSubject } from './subjects.ts';
 
 /** How long a starting process keeps trying its first connection. */
 const FIRST_CONNECT_WAIT_MS = 30_000;
@@ -66,12 +67,15 @@ export class HostProcess implements HostObserver {
   private outcomes: Array<[string, number]> = [];
   private outcomeTicker: NodeJS.Timeout | undefined;
 
+  private readonly refusedFrames: RefusalLog;
+
   private constructor(
     readonly options: HostProcessOptions,
     readonly nc: NatsConnection,
     private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
   ) {
+    this.refusedFrames = new RefusalLog(options.log);
     this.transport = new NatsTransport(nc);
     this.runtime = new LiveEnvironment(
       liveClock(options.clockOrigin ?? Date.now()),
@@ -139,7 +143,7 @@ export class HostProcess implements HostObserver {
       this.subscriptions.push(
         this.nc.subscribe(inboxSubject(address), {
           callback: (error, msg) => {
-            if (error === null) host.receive(msg.data, senderOf(msg.subject));
+            if (error === null) host.receive(msg.data, frameSender(msg.subject));
           },
         }),
       );
@@ -206,7 +210,7 @@ export class HostProcess implements HostObserver {
   }
 
   rejected(address: string, code: string, detail: string): void {
-    this.options.log.warn({ address, code, detail }, 'frame refused at the boundary');
+    this.refusedFrames.refused(address, code, detail);
   }
 
   private syncFailed(host: ActorHost, error: unknown): void {
@@ -267,8 +271,10 @@ export function actorSpecs(
     const spec = world.actors.get(address);
     if (spec === undefined) {
       const known = [...world.actors.keys()];
-      throw new Error(
-        `no actor '${address}' in scenario ${scenario.name} (actors: ${known.join(', ')})`,
+      // The scenario and the flags disagree: bad input (exit 2), said before connecting.
+      throw new ScenarioError(
+        `--actors: no actor '${address}' in scenario ${scenario.name} ` +
+          `(actors: ${known.join(', ')})`,
       );
     }
     specs.set(address, spec);

@@ -239,6 +239,10 @@ export class LocalCluster {
   }
 
   private async signal(name: string, signal: NodeJS.Signals): Promise<void> {
+    if (!this.commands.has(name))
+      throw new Error(
+        `no process named '${name}' (processes: ${[...this.commands.keys()].join(', ')})`,
+      );
     const child = this.children.get(name);
     if (child?.proc === undefined) return;
     if (child.proc.exitCode === null && child.proc.signalCode === null) child.proc.kill(signal);

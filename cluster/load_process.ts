@@ -20,7 +20,8 @@ import { type Intent, intentId, type TransferIntent } from '../world/workload.ts
 import { liveClock, LiveEnvironment } from './live_runtime.ts';
 import { connectNats, drainWithin, type NatsLogin, NatsTransport } from './nats_transport.ts';
 import type { ActorReport } from './reconcile.ts';
-import { adminSubject, inboxSubject, senderOf } from './subjects.ts';
+import { RefusalLog } from './refusal_log.ts';
+import { adminSubject, frameSender, inboxSubject } from './subjects.ts';
 
 /** How long a starting process keeps trying its first connection. */
 const FIRST_CONNECT_WAIT_MS = 30_000;
@@ -94,10 +95,13 @@ export class LoadGenerator implements HostObserver {
     this.allSubmitted = resolve;
   });
 
+  private readonly refusedFrames: RefusalLog;
+
   private constructor(
     readonly options: LoadOptions,
     readonly nc: NatsConnection,
   ) {
+    this.refusedFrames = new RefusalLog(options.log);
     const { scenario } = options;
     let intents = options.intents ?? buildWorld(scenario).workload;
     if (options.scope !== undefined) {
@@ -139,7 +143,7 @@ export class LoadGenerator implements HostObserver {
     load.subscriptions.push(
       nc.subscribe(inboxSubject(APP_ADDRESS), {
         callback: (error, msg) => {
-          if (error === null) load.host.receive(msg.data, senderOf(msg.subject));
+          if (error === null) load.host.receive(msg.data, frameSender(msg.subject));
         },
       }),
     );
@@ -289,7 +293,7 @@ export class LoadGenerator implements HostObserver {
   }
 
   rejected(address: string, code: string, detail: string): void {
-    this.options.log.warn({ address, code, detail }, 'frame refused at the boundary');
+    this.refusedFrames.refused(address, code, detail);
   }
 
   async stop(): Promise<void> {

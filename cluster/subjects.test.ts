@@ -2,7 +2,7 @@
 // is not a six-token frame subject has no sender.
 import { describe, expect, it } from 'vitest';
 
-import { assertAddress, frameSubject, senderOf, stateStream } from './subjects.ts';
+import { assertAddress, frameSender, frameSubject, senderOf, stateStream } from './subjects.ts';
 
 describe('subjects', () => {
   it('reads the sender back from every frame subject', () => {
@@ -25,6 +25,17 @@ describe('subjects', () => {
       'gj.v1.a.b.c.',
     ]) {
       expect(senderOf(subject), subject).toBeUndefined();
+    }
+  });
+
+  it('a subject with no readable sender still names one, that no envelope can claim', () => {
+    expect(frameSender(frameSubject('wallet.00', 'province.11'))).toBe('province.11');
+    for (const subject of ['gj.v1.wallet.00.bogus', 'gj.v1.wallet.00.a.b.c', 'x']) {
+      const sender = frameSender(subject);
+      // Not an address, so it differs from every envelope's `from`: the host refuses the frame
+      // as FORGED_SENDER (host/actor_host.ts) instead of skipping the check.
+      expect(() => assertAddress(sender), subject).toThrow(/not an actor address/);
+      expect(sender).toContain(subject);
     }
   });
 

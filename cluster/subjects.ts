@@ -49,6 +49,15 @@ export function senderOf(subject: string): string | undefined {
     : undefined;
 }
 
+/**
+ * Who a frame arriving on `subject` came from, for the host's FORGED_SENDER check: the sender's
+ * address, or, when the subject has no readable sender, the subject itself, which no envelope's
+ * `from` can equal, so such a frame is refused as forged rather than let through unchecked.
+ */
+export function frameSender(subject: string): string {
+  return senderOf(subject) ?? `<no sender in subject ${subject.slice(0, 80)}>`;
+}
+
 /** Subjects a sender may publish frames on: to anyone, as itself. */
 export function sendAsSubject(address: string): string {
   return `gj.v1.*.*.${address}`;
