@@ -5,7 +5,7 @@
 // 115,000.
 import type { Logger } from 'pino';
 
-export const REFUSAL_LOG_INTERVAL_MS = 10_000;
+const REFUSAL_LOG_INTERVAL_MS = 10_000;
 
 interface CodeState {
   lastLoggedAt: number;
