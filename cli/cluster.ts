@@ -27,6 +27,8 @@ export const CLUSTER_USAGE = `commands on NATS (see docs/CLUSTER.md):
   check      quiesce and check: --servers URL [--user U] --actors a,b [--timeout S] [--out DIR]
   provision  create the actors' journal streams (admin): --servers URL --user U --actors a,b
              [--replicas N]
+  dashboard  serve a live page of the cluster (admin): --servers URL --user U --actors a,b
+             [--port 8080] [--bind 127.0.0.1] [--out DIR: where the check writes result.json]
   cluster    a local 3-node cluster, no Docker: cluster up|check|fault|kill|start|down [--dir D]
              (gongji cluster help for its options)
   every NATS command takes --scenario FILE and --seed N (default: the cluster demo scenario);
@@ -53,6 +55,8 @@ const COMMON = {
   replicas: { type: 'string' },
   'report-outcomes': { type: 'string' },
   fresh: { type: 'boolean' },
+  port: { type: 'string' },
+  bind: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -263,6 +267,28 @@ async function provisionCommand(args: ClusterArgs): Promise<number> {
   return 0;
 }
 
+async function dashboardCommand(args: ClusterArgs): Promise<number> {
+  const { Dashboard } = await import('../cluster/dashboard.ts');
+  const port = wholeNumber(args.values.port ?? '8080', '--port');
+  if (port > 65_535) throw new UsageError(`--port: expected 0–65535, got ${port}`);
+  const bind = args.values.bind ?? '127.0.0.1';
+  if (!/^[\d.]+$|^localhost$/.test(bind))
+    throw new UsageError(`--bind: expected an IPv4 address such as 127.0.0.1, got '${bind}'`);
+  const dashboard = await Dashboard.start({
+    login: login(args, 'dashboard'),
+    addresses: parseActors(args.values.actors),
+    port,
+    bind,
+    outDir: args.values.out ?? 'out',
+    log: log.child({ process: 'dashboard' }),
+  });
+  process.stdout.write(`gongji dashboard: http://${bind}:${dashboard.port}/\n`);
+  const signal = await untilSignal();
+  log.info({ signal }, 'dashboard stopping');
+  await dashboard.stop();
+  return EXIT.ok;
+}
+
 export async function clusterMain(argv: readonly string[]): Promise<number> {
   try {
     const args = parseClusterArgs(argv);
@@ -280,6 +306,8 @@ export async function clusterMain(argv: readonly string[]): Promise<number> {
         return await checkCommand(args);
       case 'provision':
         return await provisionCommand(args);
+      case 'dashboard':
+        return await dashboardCommand(args);
       case 'cluster': {
         const { launcherMain } = await import('./cluster_launcher.ts');
         return await launcherMain(args);

@@ -23,7 +23,7 @@ const natsNames = Array.from({ length: deployment.natsNodes }, (_, node) => nats
 /** Parse and validate as the `provision`, `host`, `load` and `check` commands do. */
 function validate(args: readonly string[]): void {
   const { values, positionals } = parseClusterArgs(args);
-  expect(['provision', 'host', 'load', 'check']).toContain(positionals[0]);
+  expect(['provision', 'host', 'load', 'check', 'dashboard']).toContain(positionals[0]);
   expect(positionals).toHaveLength(1);
   parseServers(values.servers);
   clusterScenarioFlags(values.scenario, values.seed);
@@ -33,6 +33,10 @@ function validate(args: readonly string[]): void {
   if (values.limit !== undefined) wholeNumber(values.limit, '--limit');
   if (positionals[0] === 'check') parseDuration(values.timeout, '--timeout', 0);
   if (positionals[0] === 'provision') wholeNumber(values.replicas ?? '1', '--replicas', 1);
+  if (positionals[0] === 'dashboard') {
+    expect(wholeNumber(values.port ?? '8080', '--port')).toBeLessThan(65_536);
+    expect(values.bind).toBe('0.0.0.0'); // inside its container; published on 127.0.0.1 only
+  }
 }
 
 describe('docker-compose.yml', () => {

@@ -32,6 +32,7 @@ const CLUSTER_COMMANDS: ReadonlySet<string> = new Set([
   'load',
   'check',
   'provision',
+  'dashboard',
   'cluster',
 ]);
 
@@ -41,7 +42,7 @@ commands:
   run        simulate a scenario on the deterministic in-process network (the default)
   scenario   check the scenario (defaults + file + flags) as a run would, and print it as JSON
   help       this text
-  host, load, check, provision, cluster
+  host, load, check, provision, dashboard, cluster
              run the same actors on NATS (gongji help-cluster, docs/CLUSTER.md)
 
 options (run, scenario):

@@ -3,12 +3,14 @@
 // no network, and must draw every chart's data and the counterexample's arrows without a
 // console error. Screenshots are kept under out/report-browser/ for a human to look at.
 import { mkdirSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { renderDashboardPage } from '../report/dashboard_page.ts';
 import { launchChromium } from '../testing/browser.ts';
 import { main } from './main.ts';
 
@@ -125,5 +127,81 @@ describe('report.html in headless Chromium', () => {
     expect(html).toContain('noDedup');
     await page.locator('#sequence-diagram g.violation').scrollIntoViewIfNeeded();
     await page.locator('.scroll').screenshot({ path: join(SHOTS, 'counterexample.png') });
+  });
+
+  it('the live dashboard page draws what /state.json says, and redraws as it changes', async () => {
+    const t = [1, 2, 3, 4].map((i) => 1_796_500_000 + i);
+    let state = {
+      at: 0,
+      polls: 1,
+      actors: [
+        { address: 'wallet.00', up: true, openWork: 3, received: 900, journalSeq: 800, outages: 1 },
+        {
+          address: 'province.11',
+          up: false,
+          openWork: 0,
+          received: 400,
+          journalSeq: 390,
+          outages: 2,
+        },
+      ],
+      load: { total: 4000, submitted: 1200, accepted: 1100, refused: 90, unanswered: 10 },
+      latencyMs: { p50: 12, p99: 80, max: 361 },
+      refusedFrames: { MALFORMED_FRAME: 7 },
+      events: ['21:45:01 province.11 stopped answering'],
+      series: {
+        t,
+        receivedPerSecond: [0, 900, 950, 1000],
+        answeredPerSecond: [0, 90, 95, 100],
+        openWork: [0, 40, 38, 3],
+      },
+      invariants: null as Record<string, { ok: boolean; detail?: string }> | null,
+      checkOk: null as boolean | null,
+      report: false,
+    };
+    const server = createServer((req, res) => {
+      const json = req.url?.startsWith('/state.json');
+      res.writeHead(200, { 'content-type': json ? 'application/json' : 'text/html' });
+      res.end(json ? JSON.stringify(state) : renderDashboardPage());
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (server.address() as { port: number }).port;
+      const page = await browser.newPage({ locale: 'en-US' });
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      page.on('console', (m) => {
+        if (m.type() === 'error') errors.push(m.text());
+      });
+      await page.goto(`http://127.0.0.1:${port}/`);
+      await page.waitForFunction('Number(document.body.dataset.polls) === 1');
+      const numbers = await page.locator('#numbers').innerText();
+      expect(numbers).toContain('100\nrequests answered/s');
+      expect(numbers).toContain('1200 of 4000');
+      expect(numbers).toContain('3\nfaults seen (outages)');
+      expect(await page.locator('#actors tr.down').count()).toBe(1);
+      expect(await page.locator('#verdict').textContent()).toMatch(/^Running/);
+      expect(await page.locator('#chart canvas').count()).toBeGreaterThan(0);
+      // The check ends: the next poll shows its verdict and the report's link.
+      state = {
+        ...state,
+        polls: 2,
+        invariants: { conservation: { ok: true }, lifecycle: { ok: false, detail: 'stuck <t1>' } },
+        checkOk: false,
+        report: true,
+      };
+      await page.waitForFunction('Number(document.body.dataset.polls) === 2', null, {
+        timeout: 5_000,
+      });
+      expect(await page.locator('#verdict').textContent()).toMatch(
+        /INVARIANT VIOLATED · the final report/,
+      );
+      expect(await page.locator('#invariants').innerText()).toContain('stuck <t1>');
+      expect(await page.locator('#verdict a').getAttribute('href')).toBe('report.html');
+      expect(errors).toEqual([]);
+      await page.screenshot({ path: join(SHOTS, 'dashboard.png') });
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

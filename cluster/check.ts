@@ -122,7 +122,7 @@ async function quiesce(
   }
 }
 
-async function poll(
+export async function poll(
   nc: NatsConnection,
   addresses: readonly string[],
 ): Promise<Map<string, ActorReport>> {
@@ -263,7 +263,7 @@ function boundaryOf(reports: ReadonlyMap<string, ActorReport>): Record<string, n
   return boundary;
 }
 
-function latencyOf(reports: ReadonlyMap<string, ActorReport>): RunResult['latencyMs'] {
+export function latencyOf(reports: ReadonlyMap<string, ActorReport>): RunResult['latencyMs'] {
   const latency = hdr.build({ lowestDiscernibleValue: 1, numberOfSignificantValueDigits: 3 });
   for (const report of reports.values()) {
     if (report.latency !== undefined) latency.add(hdr.decodeFromCompressedBase64(report.latency));

@@ -15,8 +15,8 @@ import { drawPopulation } from '../world/build.ts';
 import type { RunResult } from '../world/result.ts';
 import { readScenarioFile } from '../world/scenario_file.ts';
 import { topologyFor } from '../world/topology.ts';
-import { clusterScenario } from './deployment.ts';
-import { defaultDeployment } from './deployment.ts';
+import { Dashboard } from './dashboard.ts';
+import { allAddresses, clusterScenario, defaultDeployment } from './deployment.ts';
 import { LocalCluster } from './launcher.ts';
 import { findNatsServer } from './nats_server.ts';
 import { connectNats } from './nats_transport.ts';
@@ -35,6 +35,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 describe('a local 3-node cluster under real faults', () => {
   let dir: string;
   let cluster: LocalCluster;
+  let dashboard: Dashboard;
   let result: RunResult;
   const permissionErrors: string[] = [];
   let routesDuringCut = -1;
@@ -84,9 +85,20 @@ describe('a local 3-node cluster under real faults', () => {
       deployment,
       log: quiet,
     });
+    // The live dashboard watches the whole run, as the compose demo's does.
+    dashboard = await Dashboard.start({
+      login: cluster.adminLogin(),
+      addresses: allAddresses(deployment),
+      port: 0,
+      bind: '127.0.0.1',
+      outDir: dir,
+      pollMs: 250,
+      log: quiet,
+    });
   }, 120_000);
 
   afterAll(async () => {
+    await dashboard?.stop();
     await cluster?.stop();
     if (dir !== undefined && process.env.GONGJI_KEEP !== '1')
       rmSync(dir, { recursive: true, force: true });
@@ -256,5 +268,35 @@ describe('a local 3-node cluster under real faults', () => {
     const log = readFileSync(join(dir, 'logs', 'wallets.log'), 'utf8');
     expect(log.match(/"msg":"host serving"/g)?.length).toBe(2);
     expect(result.cluster?.actors['wallet.00']?.journalSeq).toBeGreaterThan(0);
+  });
+
+  it('the live dashboard saw the run: the load, the killed host silent then back, the refusals', async () => {
+    const page = (path: string) => fetch(`http://127.0.0.1:${dashboard.port}${path}`);
+    expect((await page('/report.html')).status).toBe(404);
+    // What the check service does in compose: its result lands in the folder the dashboard reads.
+    writeFileSync(
+      join(dir, 'result.json'),
+      JSON.stringify({ ok: result.ok, invariants: result.invariants }),
+    );
+    writeFileSync(join(dir, 'report.html'), '<html>the final report</html>');
+    await dashboard.sample();
+    const state = (await (await page('/state.json')).json()) as ReturnType<Dashboard['current']>;
+    expect(state.load?.submitted).toBe(result.cluster?.load?.submitted);
+    expect((state.load?.accepted ?? 0) + (state.load?.refused ?? 0)).toBe(state.load?.submitted);
+    const wallets = state.actors.filter((a) => a.address.startsWith('wallet.'));
+    for (const wallet of wallets) expect(wallet.outages, wallet.address).toBeGreaterThanOrEqual(1);
+    expect(state.events.some((e) => / wallet\.00 stopped answering$/.test(e))).toBe(true);
+    expect(state.events.some((e) => / wallet\.00 answers again after \d+ s$/.test(e))).toBe(true);
+    expect(state.actors.every((a) => a.up)).toBe(true);
+    expect(state.refusedFrames.FORGED_SENDER).toBe(1);
+    expect(state.refusedFrames.MALFORMED_FRAME ?? 0).toBeGreaterThan(0);
+    expect(Math.max(...state.series.receivedPerSecond)).toBeGreaterThan(0);
+    expect(Math.max(...state.series.answeredPerSecond)).toBeGreaterThan(0);
+    expect(state.latencyMs.p99).toBeGreaterThan(0);
+    expect(state.checkOk).toBe(true);
+    expect(Object.keys(state.invariants ?? {})).toContain('conservation');
+    expect(await (await page('/')).text()).toContain('gongji on NATS: live');
+    expect(await (await page('/report.html')).text()).toBe('<html>the final report</html>');
+    expect((await page('/nothing')).status).toBe(404);
   });
 });

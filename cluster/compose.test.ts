@@ -152,8 +152,37 @@ describe('docker-compose.yml', () => {
       ...deployment.hosts.map((h) => h.name),
       'load',
       'check',
+      'dashboard',
     ];
     expect(Object.keys(compose.services).sort()).toEqual(expected.sort());
+  });
+
+  it('publishes no client port: monitoring and the dashboard only, on the loopback', () => {
+    const published = Object.entries(compose.services).flatMap(([name, service]) =>
+      ((service as { ports?: string[] }).ports ?? []).map((port) => [name, port] as const),
+    );
+    expect(published.map(([name]) => name).sort()).toEqual([...natsNames, 'dashboard'].sort());
+    for (const [name, port] of published) {
+      expect(port, name).toMatch(/^127\.0\.0\.1:/);
+      expect(port, name).not.toMatch(/:4222$/);
+    }
+    for (const [name, service] of Object.entries(compose.services)) {
+      const test = (service as { healthcheck?: { test: string[] } }).healthcheck?.test.join(' ');
+      if (test !== undefined) expect(test, name).toContain('http://127.0.0.1:');
+    }
+  });
+
+  it('waits for the one-shot provision, and `run check` starts every other service', () => {
+    const services = compose.services as Record<string, { depends_on?: Record<string, any> }>;
+    for (const [name, service] of Object.entries(services)) {
+      if (natsNames.includes(name) || name === 'provision' || name === 'dashboard') continue;
+      expect(service.depends_on?.provision, name).toEqual({
+        condition: 'service_completed_successfully',
+      });
+    }
+    const needed = Object.keys(services).filter((name) => name !== 'check');
+    expect(Object.keys(services.check?.depends_on ?? {}).sort()).toEqual(needed.sort());
+    expect(services.check?.depends_on?.dashboard).toEqual({ condition: 'service_healthy' });
   });
 
   it('runs the same processes as the local launcher', () => {
@@ -163,7 +192,9 @@ describe('docker-compose.yml', () => {
       ...processCommands(deployment, context),
       checkCommand(deployment, { ...context, out: CHECK_OUT, timeout: CHECK_TIMEOUT }),
     ];
+    // The dashboard only watches: compose has it, the launcher's processes do not.
     const fromCompose = clientNames
+      .filter((name) => name !== 'dashboard')
       .map((name) => ({ name, args: withoutServer(cliArgs(name)) }))
       .sort((a, b) => a.name.localeCompare(b.name));
     const expected = launcher
@@ -228,8 +259,8 @@ describe('the Compose check (negative controls)', () => {
     ],
     [
       'a host port published twice',
-      (c) => (c.services['nats-2'].ports = ['4222:4222']),
-      /host port 4222 is nats-1's too/,
+      (c) => (c.services['nats-2'].ports = ['127.0.0.1:8222:8222']),
+      /host port 127\.0\.0\.1:8222(\/tcp)? is nats-1's too/,
     ],
     [
       'an interpolation compose cannot read',

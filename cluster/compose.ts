@@ -13,7 +13,10 @@
 //   and `\`, and one `export GONGJI_ADMIN_PASSWORD=…` before `docker-compose up` changes both
 //   the server and its clients. The config files cannot be used without these variables set.
 //
-// Run with `docker-compose up --exit-code-from check`; the checker writes out/compose/result.json.
+// Run with `docker compose run --rm check` (README): it starts everything the check depends on,
+// the dashboard among them, and returns the check's exit code; the checker writes
+// out/compose/result.json and report.html. (`up --exit-code-from check` would abort the whole
+// stack when the one-shot provision service exits: it implies --abort-on-container-exit.)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
@@ -34,6 +37,10 @@ import {
 import { quote, renderNatsConfig } from './nats_config.ts';
 
 const NATS_IMAGE = 'nats:2.10-alpine';
+/** The image every gongji service runs, built from ./Dockerfile (CI builds it its own way). */
+const GONGJI_IMAGE = 'gongji:demo';
+/** The live dashboard inside its container, published on the host's loopback only. */
+const DASHBOARD_PORT = 8080;
 const CLIENT_PORT = 4222;
 const HTTP_PORT = 8222;
 const ROUTE_PORT = 6222;
@@ -99,7 +106,8 @@ export function processNode(deployment: Deployment, name: string): number {
   const host = deployment.hosts.find((h) => h.name === name);
   if (host !== undefined) return host.node;
   if (name === 'load') return deployment.load.node;
-  if (name === 'check' || name === 'provision') return deployment.checkerNode;
+  if (name === 'check' || name === 'provision' || name === 'dashboard')
+    return deployment.checkerNode;
   throw new Error(`no process named '${name}' in the deployment`);
 }
 
@@ -137,9 +145,10 @@ function natsServices(deployment: Deployment): Record<string, unknown> {
         `./deploy/${name}.conf:/etc/nats/${name}.conf:ro`,
         `${name}-data:${dirname(STORE_DIR)}`,
       ],
-      ports: [`${CLIENT_PORT + node}:${CLIENT_PORT}`, `${HTTP_PORT + node}:${HTTP_PORT}`],
+      // No client port leaves the compose network; monitoring only, on the host's loopback.
+      ports: [`127.0.0.1:${HTTP_PORT + node}:${HTTP_PORT}`],
       healthcheck: {
-        test: ['CMD', 'wget', '-q', '-O', '/dev/null', `http://localhost:${HTTP_PORT}/healthz`],
+        test: ['CMD', 'wget', '-q', '-O', '/dev/null', `http://127.0.0.1:${HTTP_PORT}/healthz`],
         interval: '2s',
         timeout: '2s',
         retries: 30,
@@ -150,16 +159,27 @@ function natsServices(deployment: Deployment): Record<string, unknown> {
 }
 
 function clientService(deployment: Deployment, command: ProcessCommand): Record<string, unknown> {
-  const dependsOn = Object.fromEntries(
+  const dependsOn: Record<string, { condition: string }> = Object.fromEntries(
     Array.from({ length: deployment.natsNodes }, (_, node) => [
       natsService(node),
       { condition: 'service_healthy' },
     ]),
   );
   const isHost = deployment.hosts.some((h) => h.name === command.name);
-  // Hosts open their journals, which the provision service creates first.
-  if (isHost) dependsOn.provision = { condition: 'service_completed_successfully' };
+  const started = { condition: 'service_started' };
+  // Journals exist before any host opens one or any request is offered (provision, one-shot).
+  if (command.name !== 'provision')
+    dependsOn.provision = { condition: 'service_completed_successfully' };
+  // The load offers requests to running hosts; the check (what `docker compose run check`
+  // starts) needs every other service, the dashboard among them.
+  if (command.name === 'load' || command.name === 'check')
+    for (const host of deployment.hosts) dependsOn[host.name] = started;
+  if (command.name === 'check') {
+    dependsOn.load = started;
+    dependsOn.dashboard = { condition: 'service_healthy' };
+  }
   return {
+    image: GONGJI_IMAGE,
     build: '.',
     command: [...CLI, ...command.args],
     environment: { GONGJI_NATS_PASSWORD: passwordExpression(command.user) },
@@ -169,11 +189,56 @@ function clientService(deployment: Deployment, command: ProcessCommand): Record<
   };
 }
 
+/** The live dashboard: reads every actor's report as admin, and the check's result from ./out. */
+function dashboardService(deployment: Deployment): Record<string, unknown> {
+  const check = composeCommands(deployment, []).find((c) => c.name === 'check');
+  const actors = check?.args[check.args.indexOf('--actors') + 1] ?? '';
+  const healthz = `fetch('http://127.0.0.1:${DASHBOARD_PORT}/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`;
+  return {
+    image: GONGJI_IMAGE,
+    build: '.',
+    command: [
+      ...CLI,
+      'dashboard',
+      '--servers',
+      natsUrl(deployment.checkerNode),
+      '--user',
+      'admin',
+      '--actors',
+      actors,
+      '--port',
+      String(DASHBOARD_PORT),
+      '--bind',
+      '0.0.0.0',
+      '--out',
+      CHECK_OUT,
+    ],
+    environment: { GONGJI_NATS_PASSWORD: passwordExpression('admin') },
+    ports: [`127.0.0.1:\${GONGJI_DASHBOARD_PORT:-${DASHBOARD_PORT}}:${DASHBOARD_PORT}`],
+    volumes: ['./out:/app/out:ro'],
+    healthcheck: {
+      test: ['CMD', 'node', '-e', healthz],
+      interval: '2s',
+      timeout: '2s',
+      retries: 60,
+    },
+    depends_on: Object.fromEntries(
+      Array.from({ length: deployment.natsNodes }, (_, node) => [
+        natsService(node),
+        { condition: 'service_healthy' },
+      ]),
+    ),
+    restart: 'on-failure',
+  };
+}
+
 const HEADER = [
   '# Generated by cluster/compose.ts from the deployment in cluster/deployment.ts: do not edit,',
   '# run `npm run compose` to regenerate. The same processes as `gongji cluster up`.',
   '# Passwords: GONGJI_<USER>_PASSWORD (e.g. GONGJI_ADMIN_PASSWORD) override the built-in',
-  '# defaults, which are for the demo only. Run: docker-compose up --exit-code-from check',
+  '# defaults, which are for the demo only. Run (docker-compose v1 takes the same subcommands):',
+  '#   docker compose build && docker compose run --rm check; docker compose down -v',
+  '# The check returns its exit code; watch the run at http://127.0.0.1:8080 (GONGJI_DASHBOARD_PORT).',
 ];
 
 /**
@@ -187,6 +252,7 @@ export function renderCompose(deployment: Deployment, scenarioArgs: readonly str
       throw new Error(`process '${command.name}' clashes with a service name`);
     services[command.name] = clientService(deployment, command);
   }
+  services.dashboard = dashboardService(deployment);
   const volumes = Object.fromEntries(
     Array.from({ length: deployment.natsNodes }, (_, node) => [`${natsService(node)}-data`, {}]),
   );

@@ -18,7 +18,7 @@ const require = createRequire(import.meta.url);
 let assets: { uplotJs: string; uplotCss: string; client: string; css: string } | undefined;
 
 /** uPlot and the page's script, read once. */
-function pageAssets() {
+export function pageAssets() {
   assets ??= {
     uplotJs: readFileSync(require.resolve('uplot/dist/uPlot.iife.min.js'), 'utf8'),
     uplotCss: readFileSync(require.resolve('uplot/dist/uPlot.min.css'), 'utf8'),
