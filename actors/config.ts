@@ -2,9 +2,17 @@
 // Units and qualifiers last (TigerBeetle style): retryDelayMsMin, amountPerTransferFenMax.
 import type { Fen } from '../protocol/index.ts';
 
-/** Protocol variants: the reference one, and deliberately broken ones the properties must catch. */
+/**
+ * Protocol variants: the reference design, alternative designs an architect would weigh (each
+ * must hold every invariant; `gongji compare` sets them side by side), and deliberately broken
+ * ones the properties must catch.
+ */
 export type ProtocolVariant =
   | 'reference'
+  // A saga with compensation: debit the donor's account first (reserve and commit in one
+  // step, account.debit), then credit the wallet; a refused credit is compensated by a refund.
+  // One round trip fewer than the hold; the donor's money is gone while the credit is pending.
+  | 'debitFirst'
   // The recipient wallet forgets what it decided: a retried or duplicated credit is applied again.
   | 'noDedup'
   // The donor's saga decides "failed" when the recipient does not answer in time, and releases
@@ -17,8 +25,12 @@ export type ProtocolVariant =
   // reaches national clearing, and the fund keeps the rest (F3, F5).
   | 'skipsFundShare';
 
+/** The designs that must hold every invariant: the reference and its alternatives. */
+export const DESIGN_VARIANTS: readonly ProtocolVariant[] = ['reference', 'debitFirst'];
+
 export const PROTOCOL_VARIANTS: readonly ProtocolVariant[] = [
   'reference',
+  'debitFirst',
   'noDedup',
   'timeoutFails',
   'dropsRegionPair',

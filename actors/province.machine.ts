@@ -20,6 +20,7 @@ import { provinceOfRegion } from './regions.ts';
 export const PROVINCE_KINDS = [
   'account.reserve',
   'account.commit',
+  'account.charge',
   'account.release',
   'account.refund',
   'identity.verify',
@@ -64,7 +65,11 @@ type EventOf<K extends ProvinceKind> = {
 };
 export type ProvinceEvent = { [K in ProvinceKind]: EventOf<K> }[ProvinceKind];
 
-type AccountKind = 'account.reserve' | 'account.commit' | 'account.release' | 'account.refund';
+type AccountKind =
+  'account.reserve' | 'account.charge' | 'account.commit' | 'account.release' | 'account.refund';
+/** The requests that take money from an account: a hold, or the debitFirst design's debit. */
+type TakeKind = 'account.reserve' | 'account.charge';
+const TAKE_KINDS: readonly TakeKind[] = ['account.reserve', 'account.charge'];
 type BillAnswerKind = 'bill.commit' | 'bill.release' | 'bill.refund';
 type AidAnswerKind = 'aid.commit' | 'aid.release' | 'aid.refund';
 type ShareKind = BillAnswerKind | AidAnswerKind;
@@ -87,6 +92,7 @@ function on<K extends ProvinceKind, R>(
 
 const ACCOUNT_KINDS: readonly AccountKind[] = [
   'account.reserve',
+  'account.charge',
   'account.commit',
   'account.release',
   'account.refund',
@@ -191,22 +197,29 @@ export const provinceMachine = setup({
     }),
     reserved: txnIs('reserved'),
     committed: txnIs('committed'),
-    unknownAccount: on('account.reserve', (e) => !e.book.accounts.has(e.env.body.accountId)),
+    unknownAccount: on(TAKE_KINDS, (e) => !e.book.accounts.has(e.env.body.accountId)),
     insufficient: on(
-      'account.reserve',
+      TAKE_KINDS,
       (e) => !e.book.canReserve(e.env.body.accountId, e.env.body.amount),
     ),
   },
   actions: {
     replyAgain: on(ACCOUNT_KINDS, replyAgain),
     reject: (args, reason: Reason) =>
-      on('account.reserve', ({ env, book, fx }) => {
+      on(TAKE_KINDS, ({ env, book, fx }) => {
         book.reject(env.corr, env.body.accountId, env.body.amount, reason, fx);
         fx.send(env.from, 'account.rejected', env.corr, { transferId: env.corr, reason });
       })(args),
     reserve: on('account.reserve', ({ env, book, fx, now }) => {
       book.reserve(env.corr, env.body.accountId, env.body.amount, fx, { owner: env.from, at: now });
       fx.send(env.from, 'account.reserved', env.corr, { transferId: env.corr });
+    }),
+    // debitFirst (account.charge): the hold and its commit in one durable step, owned by
+    // the asking shard.
+    charge: on('account.charge', ({ env, book, fx, now }) => {
+      book.reserve(env.corr, env.body.accountId, env.body.amount, fx, { owner: env.from, at: now });
+      book.commit(env.corr, fx);
+      fx.send(env.from, 'account.committed', env.corr, { transferId: env.corr });
     }),
     commit: on('account.commit', ({ env, book, fx }) => {
       book.commit(env.corr, fx);
@@ -423,6 +436,12 @@ export const provinceMachine = setup({
       { guard: 'unknownAccount', actions: { type: 'reject', params: 'NO_ACCOUNT' } },
       { guard: 'insufficient', actions: { type: 'reject', params: 'FUNDS' } },
       { actions: 'reserve' },
+    ],
+    'account.charge': [
+      { guard: 'decided', actions: 'replyAgain' },
+      { guard: 'unknownAccount', actions: { type: 'reject', params: 'NO_ACCOUNT' } },
+      { guard: 'insufficient', actions: { type: 'reject', params: 'FUNDS' } },
+      { actions: 'charge' },
     ],
     'account.commit': [
       { guard: 'notOwner' },

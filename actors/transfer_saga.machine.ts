@@ -4,6 +4,8 @@
 // waits for the recipient to receive the money until 06:00 the next day; what is still
 // unreceived then comes back: the wallet returns it, the province refunds the donor's account
 // and settlement reverses the liability.
+// The debitFirst design (decision 53) charges the donor's account in one step first, then
+// credits, and compensates a refused credit with a refund.
 // Each step is retried with backoff until it is answered; a timeout never decides an outcome
 // (only the 'timeoutFails' variant does, so the properties can show why that is wrong).
 import { and, setup } from 'xstate';
@@ -68,6 +70,7 @@ export type SagaEvent = Carrier &
 type StepKind =
   | 'transfer.challenge'
   | 'account.reserve'
+  | 'account.charge'
   | 'wallet.credit'
   | 'account.commit'
   | 'account.release'
@@ -89,6 +92,7 @@ function sendStep(
       fx.send(context.requester, kind, id, { transferId: id, donorId: context.donorId });
       break;
     case 'account.reserve':
+    case 'account.charge':
       fx.send(context.donorProvince, kind, id, {
         transferId: id,
         accountId: context.donorId,
@@ -162,6 +166,7 @@ function transferGuards(config: ProtocolConfig) {
   const giveUpOnTimeout = config.variant === 'timeoutFails';
   return {
     passed: ({ event }: Args) => event.type === 'transfer.auth' && event.verdict === 'PASS',
+    debitFirst: () => config.variant === 'debitFirst',
     receiptRequired: () => config.requireReceipt,
     alreadyReceived: ({ context }: Args) => context.receivedEarly,
     authExpired: ({ context, event }: Args) => event.now >= context.startedAt + config.authTtlMs,
@@ -201,6 +206,7 @@ export function createTransferSagaMachine(config: ProtocolConfig) {
       new: { on: { start: 'authenticating' } },
       authenticating: waiting('transfer.challenge', {
         'transfer.auth': [
+          { guard: and(['passed', 'debitFirst']), target: 'charging' },
           { guard: 'passed', target: 'reserving' },
           { target: 'rejected', actions: 'authFailed' },
         ],
@@ -226,6 +232,17 @@ export function createTransferSagaMachine(config: ProtocolConfig) {
         'wallet.rejected': { target: 'releasing', actions: 'keepReason' },
       } as const),
       committing: waiting('account.commit', { 'account.committed': 'recording' }),
+      // debitFirst: the donor's account is charged (held and committed at once), then the
+      // wallet credited; a refused credit is compensated by refunding the charge.
+      charging: waiting('account.charge', {
+        'account.committed': 'creditingCharged',
+        'account.rejected': { target: 'rejected', actions: 'keepReason' },
+      } as const),
+      creditingCharged: waiting('wallet.credit', {
+        'wallet.credited': 'recording',
+        'wallet.rejected': { target: 'compensating', actions: 'keepReason' },
+      } as const),
+      compensating: waiting('account.refund', { 'account.refunded': 'rejected' }),
       releasing: waiting('account.release', { 'account.released': 'rejected' }),
       recording: waiting('liability.record', {
         'liability.recorded': [

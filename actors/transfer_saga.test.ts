@@ -611,6 +611,60 @@ describe('transfer saga: W11, receipt or return at 06:00 the next day', () => {
   });
 });
 
+describe('transfer saga: the debitFirst design (decision 53)', () => {
+  const DEBIT_FIRST: ProtocolConfig = {
+    ...PROTOCOL_DEFAULTS,
+    variant: 'debitFirst',
+    requireReceipt: false,
+  };
+
+  it('charges the account in one step, then credits, then records: no commit step', () => {
+    const h = new Harness(DEBIT_FIRST);
+    const charge = onlyStep(h.authenticated());
+    expect(h.saga.value).toBe('charging');
+    expect(charge.send).toEqual({
+      to: 'province.51',
+      kind: 'account.charge',
+      corr: 'T-0001',
+      body: { transferId: 'T-0001', accountId: 'donor-1', amount: 50_000n },
+    });
+    expect(onlyStep(h.step({ type: 'account.committed' })).send.kind).toBe('wallet.credit');
+    expect(h.saga.value).toBe('creditingCharged');
+    expect(onlyStep(h.step({ type: 'wallet.credited' })).send.kind).toBe('liability.record');
+    h.step({ type: 'liability.recorded' });
+    expect(h.saga.value).toBe('completed');
+  });
+
+  it('a refused charge ends rejected with nothing to undo', () => {
+    const h = new Harness(DEBIT_FIRST);
+    h.authenticated();
+    const fx = h.step({ type: 'account.rejected', reason: 'FUNDS' });
+    expect(h.saga.value).toBe('rejected');
+    expect(h.saga.context.reason).toBe('FUNDS');
+    expect(fx.sends).toEqual([]);
+  });
+
+  it('compensates a refused credit with a refund, retried until answered, then rejected', () => {
+    const h = new Harness(DEBIT_FIRST);
+    h.authenticated();
+    h.step({ type: 'account.committed' });
+    const refund = onlyStep(h.step({ type: 'wallet.rejected', reason: 'W10' }));
+    expect(h.saga.value).toBe('compensating');
+    expect(refund.send).toEqual({
+      to: 'province.51',
+      kind: 'account.refund',
+      corr: 'T-0001',
+      body: { transferId: 'T-0001' },
+    });
+    // Unanswered: the refund goes again; a timeout never decides.
+    expect(onlyStep(h.fireCurrentTimer()).send.kind).toBe('account.refund');
+    expect(h.saga.value).toBe('compensating');
+    h.step({ type: 'account.refunded' });
+    expect(h.saga.value).toBe('rejected');
+    expect(h.saga.context.reason).toBe('W10');
+  });
+});
+
 describe("transfer saga: the broken 'timeoutFails' variant", () => {
   const broken = (giveUpAfterAttempts: number): ProtocolConfig => ({
     ...PROTOCOL_DEFAULTS,

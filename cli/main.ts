@@ -9,7 +9,7 @@ import { runInNewContext } from 'node:vm';
 
 import { SingleBar } from 'cli-progress';
 
-import { PROTOCOL_VARIANTS } from '../actors/config.ts';
+import { DESIGN_VARIANTS, PROTOCOL_VARIANTS } from '../actors/config.ts';
 import { decodeEnvelope } from '../protocol/index.ts';
 import { renderReport } from '../report/render.ts';
 import { buildResult } from '../sim/report.ts';
@@ -22,6 +22,7 @@ import { log } from '../world/log.ts';
 import { summarize } from '../world/result.ts';
 import { DEFAULT_SCENARIO, type Scenario, ScenarioError, scenarioFrom } from '../world/scenario.ts';
 import { EXIT, flagProblem, readScenarioFlag, UsageError } from './args.ts';
+import { compareCommand } from './compare.ts';
 import { prepareOutDir } from './out_dir.ts';
 
 export { UsageError } from './args.ts';
@@ -40,6 +41,10 @@ const USAGE = `usage: gongji <command> [options]
 
 commands:
   run        simulate a scenario on the deterministic in-process network (the default)
+  compare    run designs side by side on the same scenario, seeds and faults: compare.html
+             --variants ${DESIGN_VARIANTS.join(',')} (the default) [--vary FIELD=v1,v2]
+             [--seeds 1,2,3]; FIELD is a scenario field: storeSyncMs,
+             protocol.walletShardCount, protocol.retryDelayMsMin, protocol.netting, …
   scenario   check the scenario (defaults + file + flags) as a run would, and print it as JSON
   help       this text
   host, load, check, provision, dashboard, cluster
@@ -68,8 +73,14 @@ ${[...BUILTIN_SCENARIOS.values()]
 `;
 
 interface Options {
-  readonly command: 'run' | 'scenario' | 'help';
+  readonly command: 'run' | 'scenario' | 'compare' | 'help';
   readonly scenario: Scenario;
+  /** The scenario fields the flags and file gave, before defaults (compare varies them). */
+  readonly overrides: Record<string, unknown>;
+  /** compare: the designs' variants, the one knob varied, the seeds. */
+  readonly variants: readonly string[] | undefined;
+  readonly vary: string | undefined;
+  readonly seeds: string | undefined;
   readonly out: string;
   readonly quiet: boolean;
   readonly trace: boolean;
@@ -87,6 +98,8 @@ const FLAG_FIELDS: ReadonlyArray<readonly [string, string]> = [
   ['--scale', 'scenario.workload.scale'],
 ];
 
+export type { Options as CliOptions };
+
 export function parseCli(argv: readonly string[]): Options {
   const { values, positionals } = parseFlags(argv);
   const command = positionals[0] ?? 'run';
@@ -95,13 +108,23 @@ export function parseCli(argv: readonly string[]): Options {
     return {
       command: 'help',
       scenario: DEFAULT_SCENARIO,
+      overrides: {},
+      variants: undefined,
+      vary: undefined,
+      seeds: undefined,
       out: 'out',
       quiet: true,
       trace: false,
       explain: (error) => error.message,
     };
-  if (command !== 'run' && command !== 'scenario')
+  if (command !== 'run' && command !== 'scenario' && command !== 'compare')
     throw new UsageError(`unknown command '${command}'`);
+  if (command !== 'compare')
+    for (const flag of ['variants', 'vary', 'seeds'] as const)
+      if (values[flag] !== undefined)
+        throw new UsageError(`--${flag} is for gongji compare, not gongji ${command}`);
+  if (command === 'compare' && values.variant !== undefined)
+    throw new UsageError('--variant: gongji compare takes --variants a,b (each a design)');
   const scale = values.scale === undefined ? undefined : scaleOf(values.scale);
   const named = values.scenario;
   const builtin = BUILTIN_SCENARIOS.get(named ?? '');
@@ -158,7 +181,11 @@ export function parseCli(argv: readonly string[]): Options {
   return {
     command,
     scenario,
-    out: values.out ?? 'out',
+    overrides,
+    variants: values.variants?.split(',').map((v) => v.trim()),
+    vary: values.vary,
+    seeds: values.seeds,
+    out: values.out ?? (command === 'compare' ? 'out/compare' : 'out'),
     quiet: values.quiet ?? false,
     trace: values.trace ?? false,
     explain: (error) => inputError(error, values),
@@ -183,6 +210,9 @@ function parseFlags(argv: readonly string[]) {
         days: { type: 'string' },
         scale: { type: 'string' },
         'no-faults': { type: 'boolean' },
+        variants: { type: 'string' },
+        vary: { type: 'string' },
+        seeds: { type: 'string' },
         trace: { type: 'boolean' },
         quiet: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -442,6 +472,7 @@ export function main(argv: readonly string[]): number | Promise<number> {
       return 0;
     }
     if (options.command === 'scenario') return scenarioCommand(options);
+    if (options.command === 'compare') return compareCommand(options);
     return runCommand(options);
   } catch (error) {
     if (error instanceof UsageError) {

@@ -204,4 +204,30 @@ describe('report.html in headless Chromium', () => {
       await new Promise((resolve) => server.close(resolve));
     }
   });
+
+  it('compare.html: the designs side by side, every measure drawn as bars, no error', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'gongji-compare-'));
+    expect(main(['compare', ...small, '--seeds', '2', '--out', out])).toBe(0);
+    const page = await browser.newPage({
+      locale: 'en-US',
+      viewport: { width: 1300, height: 1100 },
+    });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`file://${join(out, 'compare.html')}`);
+    expect(await page.locator('#comparison tr').count()).toBe(3); // a head and two designs
+    const bars = page.locator('svg[id^=bars-] rect.bar');
+    expect(await bars.count()).toBe(14);
+    // Drawn, not empty: the messages bars have widths, the longer for the reference.
+    const width = async (i: number) =>
+      Number(await page.locator('#bars-messages rect.bar').nth(i).getAttribute('width'));
+    expect(await width(1)).toBeGreaterThan(10);
+    expect(await width(0)).toBeGreaterThan(await width(1));
+    await page.locator('#comparison a').first().click();
+    await page.waitForFunction('document.body.dataset.drawn !== undefined');
+    expect(await page.locator('h1').textContent()).toMatch(/reference/);
+    expect(errors).toEqual([]);
+    await page.goto(`file://${join(out, 'compare.html')}`);
+    await page.screenshot({ path: join(SHOTS, 'compare.png') });
+  });
 });

@@ -215,7 +215,9 @@ function dashboardService(deployment: Deployment): Record<string, unknown> {
     ],
     environment: { GONGJI_NATS_PASSWORD: passwordExpression('admin') },
     ports: [`127.0.0.1:\${GONGJI_DASHBOARD_PORT:-${DASHBOARD_PORT}}:${DASHBOARD_PORT}`],
-    volumes: ['./out:/app/out:ro'],
+    // Read only in use; mounted as the check's is, since compose makes a missing ./out for a
+    // writable mount (a fresh clone has none) and refuses a read-only one.
+    volumes: ['./out:/app/out'],
     healthcheck: {
       test: ['CMD', 'node', '-e', healthz],
       interval: '2s',

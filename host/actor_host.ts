@@ -69,6 +69,8 @@ export class ActorHost implements Effects {
   epoch = 0;
   up = true;
   received = 0;
+  /** Writes its actor's steps have staged (durable once synced, unless a crash comes first). */
+  stagedWrites = 0;
   readonly rejectedByCode = new Map<string, number>();
   private actor: Actor;
   // Staged writes as two parallel arrays: no pair allocated per write on the hot path.
@@ -211,6 +213,7 @@ export class ActorHost implements Effects {
   }
 
   write(key: string, value: unknown): void {
+    this.stagedWrites++;
     this.writeKeys.push(key);
     this.writeValues.push(value);
   }

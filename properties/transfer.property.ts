@@ -39,6 +39,14 @@ describe('every flow under partitions, crashes, loss, duplicates and reordering'
     });
   });
 
+  it('debitFirst design (charge, credit, compensate): every invariant holds on every run', () => {
+    fc.assert(invariantsHold('debitFirst'), {
+      numRuns: Number(process.env.FC_RUNS ?? 300),
+      reporter: reportCounterexample,
+      ...pinned,
+    });
+  });
+
   it('the draws reach family aid at the point of care: paid, refused and undone, under faults', () => {
     const seen = new Map<string, number>();
     const scenarios = fc.sample(scenarioArb('reference', { writeAhead: true }), {

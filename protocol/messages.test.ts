@@ -26,6 +26,7 @@ const EXPECTED_FIELDS: Record<string, string> = {
   'account.rejected': 'transferId:id reason:reason',
   'account.commit': 'transferId:id',
   'account.committed': 'transferId:id',
+  'account.charge': 'transferId:id accountId:id amount:amount',
   'account.release': 'transferId:id',
   'account.released': 'transferId:id',
   'wallet.credit': 'transferId:id walletId:id donorId:id originRegion:id amount:amount',

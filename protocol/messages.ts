@@ -190,6 +190,8 @@ const BODY_SPECS = {
   'account.rejected': { transferId: 'id', reason: 'reason' },
   'account.commit': { transferId: 'id' },
   'account.committed': { transferId: 'id' },
+  // The debitFirst design: a hold and its commit in one step, answered account.committed.
+  'account.charge': { transferId: 'id', accountId: 'id', amount: 'amount' },
   'account.release': { transferId: 'id' },
   'account.released': { transferId: 'id' },
   'wallet.credit': {

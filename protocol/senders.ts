@@ -14,6 +14,7 @@ const SENDER_ROLES: { readonly [K in Kind]: readonly Role[] } = {
   'account.reserved': ['province'],
   'account.rejected': ['province'],
   'account.commit': ['wallet'],
+  'account.charge': ['wallet'],
   'account.committed': ['province'],
   'account.release': ['wallet'],
   'account.released': ['province'],

@@ -12,9 +12,11 @@ import {
   type StepTap,
 } from '../host/actor_host.ts';
 import { MemoryStore } from '../host/store.ts';
+import { decodeEnvelope } from '../protocol/index.ts';
 import { AppClient } from '../world/app_client.ts';
 import { buildWorld, type World } from '../world/build.ts';
 import { Checkers } from '../world/checkers.ts';
+import { isTransferKind } from '../world/comparison.ts';
 import { describeFault, type FaultEvent, lastHealAt } from '../world/faults.ts';
 import { finalChecks } from '../world/final_checks.ts';
 import type { Requests } from '../world/final_input.ts';
@@ -83,8 +85,13 @@ export interface SimulationHooks {
   readonly releaseSubmitted?: boolean;
   /** Called as each of the workload's days ends (the CLI prints a line and times it). */
   readonly onDay?: (day: DayStats) => void;
-  /** Sample the run over virtual time for report.html (`Simulation.report` after the run). */
+  /** Sample the run over virtual time for report.html (`Simulation.pictures` after the run). */
   readonly timeline?: boolean;
+  /**
+   * Count the transfer protocol's messages and the durable writes their steps stage
+   * (`transferMessages`, `transferWrites`), for `gongji compare`: a decode per delivery.
+   */
+  readonly transferCost?: boolean;
 }
 
 /** The first violation seen after a step, with the deliveries that led to it. */
@@ -112,6 +119,9 @@ export class Simulation implements HostEnvironment, HostObserver {
   readonly lastHealAt: number;
   virtualMs = 0;
   deliveries = 0;
+  /** With the transferCost hook: transfer-protocol deliveries, and the writes they caused. */
+  transferMessages = 0;
+  transferWrites = 0;
   droppedPartition = 0;
   droppedDown = 0;
   /** The workload's size, its requests by kind and its rates: kept when requests are let go. */
@@ -243,7 +253,7 @@ export class Simulation implements HostEnvironment, HostObserver {
       this.virtualMs = this.queue.lastAt;
       if (this.virtualMs >= this.nextDayMs) this.closeDays(false);
       if (this.timeline !== undefined && this.virtualMs >= this.timeline.nextMark)
-        this.timeline.advance(this.virtualMs, this.checkers.money);
+        this.timeline.advance(this.virtualMs, this.checkers.money, this.checkers.transfersInFlight);
       if (item.k === 'deliver') {
         // A dropped message leaves the count where it was: checkpoint once per multiple only.
         if (!this.deliver(item.from, item.to, item.frame)) continue;
@@ -289,7 +299,13 @@ export class Simulation implements HostEnvironment, HostObserver {
       opened.set(province, (opened.get(province) ?? 0n) + fen);
     }
     return {
-      timeline: timeline.finish(this.virtualMs, this.checkers.money, this.checkers, opened),
+      timeline: timeline.finish(
+        this.virtualMs,
+        this.checkers.money,
+        this.checkers,
+        opened,
+        this.checkers.transfersInFlight,
+      ),
       clearing: clearingOfActors(this.hosts.values()),
       sequence: this.sequence(),
     };
@@ -404,10 +420,26 @@ export class Simulation implements HostEnvironment, HostObserver {
     this.timeline?.delivered();
     this.hooks.onDelivery?.(this.virtualMs, from, to, frame);
     const before = this.checkers.violations;
-    host.receive(frame);
+    if (this.hooks.transferCost) this.receiveCounted(host, frame);
+    else host.receive(frame);
     this.checkers.check();
     if (this.timeline !== undefined) this.noteViolation(to, before);
     return true;
+  }
+
+  /** Receive, counting the frame and its step's writes if it is the transfer protocol's. */
+  private receiveCounted(host: ActorHost, frame: Uint8Array): void {
+    let kind = '';
+    try {
+      kind = decodeEnvelope(frame).kind;
+    } catch {
+      // garbage: the host refuses it, and it is no protocol's cost
+    }
+    const writes = host.stagedWrites;
+    host.receive(frame);
+    if (!isTransferKind(kind)) return;
+    this.transferMessages++;
+    this.transferWrites += host.stagedWrites - writes;
   }
 
   private dispatch(item: Exclude<Item, { k: 'deliver' }>): void {

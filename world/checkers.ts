@@ -130,6 +130,20 @@ export class Checkers implements Outcomes {
   /** K9: the wallet ledger's claims and what backs them, as the postings moved them. */
   readonly claims: { -readonly [K in keyof WalletClaims]: Fen } = { ...ZERO_CLAIMS };
   private readonly returningByCorr = new Map<string, Fen>();
+  private readonly aheadByCorr = new Map<string, Fen>();
+  /** Transfers' holds still open at the donors' provinces, and their Σ. */
+  private readonly transferHolds = new Map<string, Fen>();
+  private transferHeld = 0n;
+  /** The most `transfersInFlight` ever was, at any posting. */
+  transfersInFlightPeak = 0n;
+
+  /**
+   * Donors' money a transfer has taken and no wallet holds yet: held for it (the reference),
+   * or charged and not yet credited (debitFirst).
+   */
+  get transfersInFlight(): Fen {
+    return this.transferHeld + this.claims.ahead;
+  }
   private readonly heldByCorr = new Map<string, Fen>();
   private readonly credited = new Set<string>();
   private readonly inOverlap = new Map<string, Fen>();
@@ -341,6 +355,25 @@ export class Checkers implements Outcomes {
     if (p.op === 'income') this.credits++;
     this.trackOverlap(p);
     this.trackReturning(p);
+    this.trackAhead(p);
+    const inFlight = this.transfersInFlight;
+    if (inFlight > this.transfersInFlightPeak) this.transfersInFlightPeak = inFlight;
+  }
+
+  /**
+   * Keep `ahead` = Σ amount committed at a province and not credited at a wallet (debitFirst),
+   * until the credit or the compensating refund.
+   */
+  private trackAhead(p: Posting): void {
+    if (p.op === 'commit' && !this.credited.has(p.corr)) {
+      this.aheadByCorr.set(p.corr, p.amount);
+      this.claims.ahead += p.amount;
+    } else if (p.op === 'credit' || p.op === 'refund') {
+      const amount = this.aheadByCorr.get(p.corr);
+      if (amount === undefined) return;
+      this.aheadByCorr.delete(p.corr);
+      this.claims.ahead -= amount;
+    }
   }
 
   /**
@@ -363,10 +396,22 @@ export class Checkers implements Outcomes {
 
   /** Keep `overlap` = Σ amount over ids both held and credited, each id counted once. */
   private trackOverlap(p: Posting): void {
-    if (p.op === 'reserve') this.heldByCorr.set(p.corr, p.amount);
-    else if (p.op === 'credit') this.credited.add(p.corr);
-    else if (p.op === 'commit' || p.op === 'release') this.heldByCorr.delete(p.corr);
-    else return;
+    if (p.op === 'reserve') {
+      this.heldByCorr.set(p.corr, p.amount);
+      // A bill's hold is a reserve too, paid out by 'pay': only transfers' holds are counted.
+      if (this.accepted.has(p.corr)) {
+        this.transferHolds.set(p.corr, p.amount);
+        this.transferHeld += p.amount;
+      }
+    } else if (p.op === 'credit') this.credited.add(p.corr);
+    else if (p.op === 'commit' || p.op === 'release') {
+      this.heldByCorr.delete(p.corr);
+      const amount = this.transferHolds.get(p.corr);
+      if (amount !== undefined) {
+        this.transferHolds.delete(p.corr);
+        this.transferHeld -= amount;
+      }
+    } else return;
     const held = this.heldByCorr.get(p.corr);
     const counted = this.inOverlap.get(p.corr);
     if (held !== undefined && this.credited.has(p.corr)) {

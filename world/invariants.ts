@@ -118,7 +118,10 @@ export function describeMoney(m: MoneyTotals): string {
  * wallet money spent on payments) are backed by the origin regions. Claims = backing + what
  * backing gave the funds for wallet lines (`backed`) + transfers credited at the recipient and
  * still held at the donor's province (`overlap`) − transfers a wallet returned (W11) that the
- * donor's province has not yet refunded (`returning`).
+ * donor's province has not yet refunded (`returning`) − transfers committed at the donor's
+ * province and not credited (`ahead`: the debitFirst design, between its charge and its credit
+ * or its compensating refund; always zero in the reference design, which commits after the
+ * credit).
  */
 export interface WalletClaims {
   readonly wallet: Fen;
@@ -126,6 +129,7 @@ export interface WalletClaims {
   readonly backed: Fen;
   readonly overlap: Fen;
   readonly returning: Fen;
+  readonly ahead: Fen;
 }
 
 export const ZERO_CLAIMS: WalletClaims = {
@@ -134,21 +138,23 @@ export const ZERO_CLAIMS: WalletClaims = {
   backed: 0n,
   overlap: 0n,
   returning: 0n,
+  ahead: 0n,
 };
 
 /** Claims less what backs them: zero when every claim is backed exactly once. */
 export function claimsGap(claims: WalletClaims, backing: Fen): Fen {
-  const { wallet, spent, backed, overlap, returning } = claims;
-  return wallet + spent - (backing + backed + overlap - returning);
+  const { wallet, spent, backed, overlap, returning, ahead } = claims;
+  return wallet + spent - (backing + backed + overlap - returning - ahead);
 }
 
 /** The identity in yuan, for a violation's detail. */
 export function describeClaims(claims: WalletClaims, backing: Fen): string {
-  const { wallet, spent, backed, overlap, returning } = claims;
+  const { wallet, spent, backed, overlap, returning, ahead } = claims;
   const f = formatFen;
   return (
     `wallet ${f(wallet)} + spent ${f(spent)} ≠ backing ${f(backing)} + backed ${f(backed)} ` +
-    `+ overlap ${f(overlap)} − returning ${f(returning)} (off by ${f(claimsGap(claims, backing))})`
+    `+ overlap ${f(overlap)} − returning ${f(returning)} − ahead ${f(ahead)} ` +
+    `(off by ${f(claimsGap(claims, backing))})`
   );
 }
 

@@ -116,8 +116,11 @@ export function recount(actors: Iterable<DurableView>): Recount {
   // W11: returned by the wallet, not yet refunded by the province (still 'committed' there).
   let returning = 0n;
   for (const id of returned) returning += committed.get(id) ?? 0n;
+  // debitFirst: committed at the province, not (or not yet) credited at any wallet.
+  let ahead = 0n;
+  for (const [id, amount] of committed) if (!credited.has(id)) ahead += amount;
   return {
-    claims: { wallet, spent, backed, overlap, returning },
+    claims: { wallet, spent, backed, overlap, returning, ahead },
     available,
     held,
     income,

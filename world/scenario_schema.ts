@@ -278,7 +278,10 @@ const WORKLOAD = mapping(
 
 const PROTOCOL = mapping(
   {
-    variant: oneOf(PROTOCOL_VARIANTS, 'reference, or a broken variant to be caught.'),
+    variant: oneOf(
+      PROTOCOL_VARIANTS,
+      'reference; an alternative design (debitFirst); or a broken variant to be caught.',
+    ),
     retryDelayMsMin: whole(1, 600_000, 'Shortest retry delay, ms.'),
     retryDelayMsMax: whole(1, 3_600_000, 'Longest retry delay, ms (at least retryDelayMsMin).'),
     transfersPerDayMax: whole(1, 1000, 'W2: transfers a donor may make per day.'),

@@ -54,6 +54,11 @@ export interface TimelinePart {
   readonly funds: number[][];
   /** What each province's funds opened with. */
   readonly fundsOpened: number[];
+  /**
+   * Donors' money transfers took and no wallet holds yet, at each fine bucket's end: held for a
+   * transfer (reference), or charged and not yet credited (debitFirst), fen.
+   */
+  readonly inFlight: number[];
   /** Completions by the bucket they happened in. */
   readonly transfersCompleted: number[];
   readonly billsSettled: number[];
@@ -94,6 +99,7 @@ export class TimelineCollector {
   private readonly buckets: number;
   private readonly deliveries: number[];
   private readonly money = emptyMoney();
+  private readonly inFlight: number[] = [];
   private readonly funds: number[][];
   private readonly daily = {
     deliveries: [] as number[],
@@ -123,10 +129,14 @@ export class TimelineCollector {
     this.nextMark = Math.min(this.bucketMs, DAY_MS);
   }
 
-  /** Close every bucket and day that ended before `now`, each with the money as it stands. */
-  advance(now: number, money: MoneyTotals): void {
+  /**
+   * Close every bucket and day that ended before `now`, each with the money as it stands
+   * (`inFlight`: donors' money taken by transfers and in no wallet yet, world/checkers.ts).
+   */
+  advance(now: number, money: MoneyTotals, inFlight: Fen = 0n): void {
     while (this.bucket < this.buckets && (this.bucket + 1) * this.bucketMs <= now) {
       this.sample(this.money, this.funds, money);
+      this.inFlight.push(fen(inFlight));
       this.bucket++;
     }
     while ((this.day + 1) * DAY_MS <= now) this.closeDay(money);
@@ -159,10 +169,12 @@ export class TimelineCollector {
     money: MoneyTotals,
     outcomes: Outcomes,
     fundsOpened: ReadonlyMap<string, Fen>,
+    inFlight: Fen = 0n,
   ): TimelinePart {
-    this.advance(now, money);
+    this.advance(now, money, inFlight);
     while (this.bucket < this.buckets) {
       this.sample(this.money, this.funds, money);
+      this.inFlight.push(fen(inFlight));
       this.bucket++;
     }
     this.closeDay(money);
@@ -176,6 +188,7 @@ export class TimelineCollector {
       provinces: this.provinces,
       funds: absolute(this.funds),
       fundsOpened: opened,
+      inFlight: this.inFlight,
       ...completionsOf(outcomes, this.bucketMs, this.buckets),
       operations: operationsOf(outcomes, this.bucketMs, this.buckets),
       daily: { ...this.daily, funds: absolute(this.daily.funds) },
