@@ -13,6 +13,11 @@ export type ProtocolVariant =
   // step, account.debit), then credit the wallet; a refused credit is compensated by a refund.
   // One round trip fewer than the hold; the donor's money is gone while the credit is pending.
   | 'debitFirst'
+  // Credit first, without a hold: credit the wallet, then charge the donor's account; when the
+  // charge is refused, claw the credit back (wallet.settle) if the recipient has not received
+  // it yet. Fast for the recipient; when the claw-back comes too late, the wallet keeps money
+  // no donor paid, which the checks must report.
+  | 'optimisticCredit'
   // The recipient wallet forgets what it decided: a retried or duplicated credit is applied again.
   | 'noDedup'
   // The donor's saga decides "failed" when the recipient does not answer in time, and releases
@@ -26,11 +31,16 @@ export type ProtocolVariant =
   | 'skipsFundShare';
 
 /** The designs that must hold every invariant: the reference and its alternatives. */
-export const DESIGN_VARIANTS: readonly ProtocolVariant[] = ['reference', 'debitFirst'];
+export const DESIGN_VARIANTS: readonly ProtocolVariant[] = [
+  'reference',
+  'debitFirst',
+  'optimisticCredit',
+];
 
 export const PROTOCOL_VARIANTS: readonly ProtocolVariant[] = [
   'reference',
   'debitFirst',
+  'optimisticCredit',
   'noDedup',
   'timeoutFails',
   'dropsRegionPair',

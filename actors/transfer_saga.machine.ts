@@ -5,7 +5,8 @@
 // unreceived then comes back: the wallet returns it, the province refunds the donor's account
 // and settlement reverses the liability.
 // The debitFirst design (decision 53) charges the donor's account in one step first, then
-// credits, and compensates a refused credit with a refund.
+// credits, and compensates a refused credit with a refund; optimisticCredit credits first, then
+// charges, and claws a credit back when the charge is refused.
 // Each step is retried with backoff until it is answered; a timeout never decides an outcome
 // (only the 'timeoutFails' variant does, so the properties can show why that is wrong).
 import { and, setup } from 'xstate';
@@ -167,6 +168,7 @@ function transferGuards(config: ProtocolConfig) {
   return {
     passed: ({ event }: Args) => event.type === 'transfer.auth' && event.verdict === 'PASS',
     debitFirst: () => config.variant === 'debitFirst',
+    creditFirst: () => config.variant === 'optimisticCredit',
     receiptRequired: () => config.requireReceipt,
     alreadyReceived: ({ context }: Args) => context.receivedEarly,
     authExpired: ({ context, event }: Args) => event.now >= context.startedAt + config.authTtlMs,
@@ -207,6 +209,7 @@ export function createTransferSagaMachine(config: ProtocolConfig) {
       authenticating: waiting('transfer.challenge', {
         'transfer.auth': [
           { guard: and(['passed', 'debitFirst']), target: 'charging' },
+          { guard: and(['passed', 'creditFirst']), target: 'creditingFirst' },
           { guard: 'passed', target: 'reserving' },
           { target: 'rejected', actions: 'authFailed' },
         ],
@@ -243,6 +246,22 @@ export function createTransferSagaMachine(config: ProtocolConfig) {
         'wallet.rejected': { target: 'compensating', actions: 'keepReason' },
       } as const),
       compensating: waiting('account.refund', { 'account.refunded': 'rejected' }),
+      // optimisticCredit: the wallet is credited with no hold behind it, then the account is
+      // charged; a refused charge claws the credit back unless the recipient received it.
+      creditingFirst: waiting('wallet.credit', {
+        'wallet.credited': 'chargingCredited',
+        'wallet.rejected': { target: 'rejected', actions: 'keepReason' },
+      } as const),
+      chargingCredited: waiting('account.charge', {
+        'account.committed': 'recording',
+        'account.rejected': { target: 'clawingBack', actions: 'keepReason' },
+      } as const),
+      // wallet.returned: clawed back, nothing moved. wallet.received: too late, the recipient
+      // has the money and no donor paid it; the saga ends rejected, and the checks say so.
+      clawingBack: waiting('wallet.settle', {
+        'wallet.returned': 'rejected',
+        'wallet.received': 'rejected',
+      }),
       releasing: waiting('account.release', { 'account.released': 'rejected' }),
       recording: waiting('liability.record', {
         'liability.recorded': [

@@ -665,6 +665,61 @@ describe('transfer saga: the debitFirst design (decision 53)', () => {
   });
 });
 
+describe('transfer saga: the optimisticCredit design (decision 53)', () => {
+  const OPTIMISTIC: ProtocolConfig = {
+    ...PROTOCOL_DEFAULTS,
+    variant: 'optimisticCredit',
+    requireReceipt: false,
+  };
+
+  it('credits first with nothing held, then charges the account, then records', () => {
+    const h = new Harness(OPTIMISTIC);
+    expect(onlyStep(h.authenticated()).send.kind).toBe('wallet.credit');
+    expect(h.saga.value).toBe('creditingFirst');
+    const charge = onlyStep(h.step({ type: 'wallet.credited' }));
+    expect(h.saga.value).toBe('chargingCredited');
+    expect(charge.send.kind).toBe('account.charge');
+    expect(onlyStep(h.step({ type: 'account.committed' })).send.kind).toBe('liability.record');
+    h.step({ type: 'liability.recorded' });
+    expect(h.saga.value).toBe('completed');
+  });
+
+  it('a refused charge claws the credit back; returned, it ends rejected with that reason', () => {
+    const h = new Harness(OPTIMISTIC);
+    h.authenticated();
+    h.step({ type: 'wallet.credited' });
+    const settle = onlyStep(h.step({ type: 'account.rejected', reason: 'FUNDS' }));
+    expect(h.saga.value).toBe('clawingBack');
+    expect(settle.send).toEqual({
+      to: 'wallet.03',
+      kind: 'wallet.settle',
+      corr: 'T-0001',
+      body: { transferId: 'T-0001', walletId: 'recipient-1' },
+    });
+    h.step({ type: 'wallet.returned' });
+    expect(h.saga.value).toBe('rejected');
+    expect(h.saga.context.reason).toBe('FUNDS');
+  });
+
+  it('a claw-back too late (the recipient received it) still ends: the checks report the loss', () => {
+    const h = new Harness(OPTIMISTIC);
+    h.authenticated();
+    h.step({ type: 'wallet.credited' });
+    h.step({ type: 'account.rejected', reason: 'FUNDS' });
+    const fx = h.step({ type: 'wallet.received' });
+    expect(h.saga.value).toBe('rejected');
+    expect(fx.sends).toEqual([]);
+  });
+
+  it('a credit the wallet refuses ends rejected with nothing charged', () => {
+    const h = new Harness(OPTIMISTIC);
+    h.authenticated();
+    const fx = h.step({ type: 'wallet.rejected', reason: 'W10' });
+    expect(h.saga.value).toBe('rejected');
+    expect(fx.sends).toEqual([]);
+  });
+});
+
 describe("transfer saga: the broken 'timeoutFails' variant", () => {
   const broken = (giveUpAfterAttempts: number): ProtocolConfig => ({
     ...PROTOCOL_DEFAULTS,

@@ -29,7 +29,7 @@ function compare(args: string[]): { code: number; out: string; stderr: string } 
 
 describe('gongji compare', () => {
   it('runs every design on the same seeds and faults, and writes them side by side', () => {
-    const { code, out } = compare(['--seeds', '3,4']);
+    const { code, out } = compare(['--variants', 'reference,debitFirst', '--seeds', '3,4']);
     expect(code).toBe(0);
     const c = JSON.parse(readFileSync(join(out, 'compare.json'), 'utf8')) as Comparison;
     expect(c.designs.map((d) => d.name)).toEqual(['reference', 'debitFirst']);

@@ -7,10 +7,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { PROTOCOL_VARIANTS } from '../actors/config.ts';
+import { DESIGN_VARIANTS, PROTOCOL_VARIANTS } from '../actors/config.ts';
 import { formatFen } from '../protocol/index.ts';
 import { renderComparison } from '../report/compare.ts';
 import { renderReport } from '../report/render.ts';
+import { reportPictures } from '../sim/focus.ts';
 import { buildResult } from '../sim/report.ts';
 import { Simulation } from '../sim/simulation.ts';
 import {
@@ -68,7 +69,7 @@ function withField(
 }
 
 function designsOf(options: CliOptions): Design[] {
-  const variants = options.variants ?? ['reference', 'debitFirst'];
+  const variants = options.variants ?? DESIGN_VARIANTS;
   for (const variant of variants) {
     if (!(PROTOCOL_VARIANTS as readonly string[]).includes(variant))
       throw new UsageError(
@@ -169,7 +170,7 @@ export function compareCommand(options: CliOptions): number {
           worldHeapBytes: null,
         });
         writeFileSync(join(folder, 'result.json'), `${JSON.stringify(result, jsonReplacer, 2)}\n`);
-        writeFileSync(join(folder, 'report.html'), renderReport(result, sim.pictures ?? null));
+        writeFileSync(join(folder, 'report.html'), renderReport(result, reportPictures(sim)));
       }
     });
   });

@@ -12,6 +12,7 @@ import { SingleBar } from 'cli-progress';
 import { DESIGN_VARIANTS, PROTOCOL_VARIANTS } from '../actors/config.ts';
 import { decodeEnvelope } from '../protocol/index.ts';
 import { renderReport } from '../report/render.ts';
+import { reportPictures } from '../sim/focus.ts';
 import { buildResult } from '../sim/report.ts';
 import { type DayStats, type Progress, Simulation } from '../sim/simulation.ts';
 import { drawPopulation } from '../world/build.ts';
@@ -344,7 +345,7 @@ export function runCommand(options: Options): number {
     : { failure: { replay: replayHint(scenario), recentDeliveries: sim.trace.tail() } };
   const written = { ...result, ...failure };
   writeFileSync(join(out, 'result.json'), `${JSON.stringify(written, jsonReplacer, 2)}\n`);
-  writeFileSync(join(out, 'report.html'), renderReport(written, sim.pictures ?? null));
+  writeFileSync(join(out, 'report.html'), renderReport(written, reportPictures(sim)));
   if (!quiet) {
     console.log(summarize(result));
     console.log(`\n  wrote ${join(out, 'result.json')} and ${join(out, 'report.html')}`);

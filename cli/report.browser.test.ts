@@ -215,9 +215,10 @@ describe('report.html in headless Chromium', () => {
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(`file://${join(out, 'compare.html')}`);
-    expect(await page.locator('#comparison tr').count()).toBe(3); // a head and two designs
+    // The default designs: reference, debitFirst, optimisticCredit; a head row and one each.
+    expect(await page.locator('#comparison tr').count()).toBe(4);
     const bars = page.locator('svg[id^=bars-] rect.bar');
-    expect(await bars.count()).toBe(14);
+    expect(await bars.count()).toBe(21);
     // Drawn, not empty: the messages bars have widths, the longer for the reference.
     const width = async (i: number) =>
       Number(await page.locator('#bars-messages rect.bar').nth(i).getAttribute('width'));

@@ -47,6 +47,32 @@ describe('every flow under partitions, crashes, loss, duplicates and reordering'
     });
   });
 
+  it('optimisticCredit design: whatever fails is a credit clawed back too late, and says so', () => {
+    // The design can lose: a charge refused after the recipient received the credit leaves a
+    // wallet claim no donor paid. The property: that is the only thing that ever goes wrong,
+    // and the checks name it (lifecycle: rejected but the wallet credited it; the regions'
+    // liabilities disagree). Anything else would be a bug of the design's implementation.
+    const lossOnly = new Set(['lifecycle', 'liabilityMatches', 'walletLiability']);
+    let losses = 0;
+    fc.assert(
+      fc.property(scenarioArb('optimisticCredit', { writeAhead: true }), (scenario: Scenario) => {
+        const sim = runScenario(scenario);
+        const failed = failedInvariants(sim);
+        if (failed.length === 0) return true;
+        losses++;
+        const lifecycle = sim.checkers.results.get('lifecycle')?.detail ?? '';
+        return (
+          failed.every((name) => lossOnly.has(name)) &&
+          /rejected but the wallet credited it/.test(lifecycle) &&
+          !/not terminal|after its bound|committed|reserved/.test(lifecycle)
+        );
+      }),
+      { numRuns: Number(process.env.FC_RUNS ?? 200), reporter: reportCounterexample, ...pinned },
+    );
+    // The draws do reach the loss (requireReceipt off, or a partition before a refused charge).
+    expect(losses).toBeGreaterThan(0);
+  });
+
   it('the draws reach family aid at the point of care: paid, refused and undone, under faults', () => {
     const seen = new Map<string, number>();
     const scenarios = fc.sample(scenarioArb('reference', { writeAhead: true }), {

@@ -250,9 +250,12 @@ function sequenceSection(pictures: RunPictures | null): string {
       ? `highlighted: the messages of ${esc(seq.highlight.join(', '))}; `
       : '';
   const where =
-    v.address === null
-      ? `at the final checks (${vtime(v.at)}); the last deliveries of the run are shown`
-      : `at ${vtime(v.at)}, on ${esc(v.address)}`;
+    v.address !== null
+      ? `at ${vtime(v.at)}, on ${esc(v.address)}`
+      : seq.focused === true
+        ? `at the final checks (${vtime(v.at)}); shown: every message of the ids it names, ` +
+          'from a second run of the same scenario'
+        : `at the final checks (${vtime(v.at)}); the last deliveries of the run are shown`;
   return (
     '<h2 id="sequence">Counterexample</h2>' +
     `<p><b>${esc(v.invariant)}</b> broke ${where}: ${esc(v.detail)}</p>` +

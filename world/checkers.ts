@@ -131,6 +131,7 @@ export class Checkers implements Outcomes {
   readonly claims: { -readonly [K in keyof WalletClaims]: Fen } = { ...ZERO_CLAIMS };
   private readonly returningByCorr = new Map<string, Fen>();
   private readonly aheadByCorr = new Map<string, Fen>();
+  private readonly unbackedByCorr = new Map<string, Fen>();
   /** Transfers' holds still open at the donors' provinces, and their Σ. */
   private readonly transferHolds = new Map<string, Fen>();
   private transferHeld = 0n;
@@ -351,13 +352,38 @@ export class Checkers implements Outcomes {
         `${p.debit} at ${address} went to ${after} (${p.op} ${p.corr})`,
       );
     }
+    const firstCredit =
+      p.op === 'credit' && ((this.applied.get(p.corr) ?? 0) & OP_BITS.credit) === 0;
+    const clawback = p.op === 'return' && this.unbackedByCorr.has(p.corr);
     this.applyOnce(p.corr, OP_BITS[p.op], p.op);
     if (p.op === 'income') this.credits++;
+    this.trackUnbacked(p, firstCredit);
     this.trackOverlap(p);
-    this.trackReturning(p);
+    // A claw-back returns a credit no donor paid: nothing at a province is to be refunded.
+    if (!clawback) this.trackReturning(p);
     this.trackAhead(p);
     const inFlight = this.transfersInFlight;
     if (inFlight > this.transfersInFlightPeak) this.transfersInFlightPeak = inFlight;
+  }
+
+  /**
+   * Keep `unbacked` = Σ amount credited at a wallet with no hold and no commit behind it
+   * (optimisticCredit), until the charge's hold takes over (overlap) or the credit is clawed
+   * back. Only a transfer's first credit counts: a second is exactlyOnce's to report, and must
+   * still show as a gap in the identity.
+   */
+  private trackUnbacked(p: Posting, firstCredit: boolean): void {
+    if (p.op === 'credit') {
+      if (firstCredit && !this.heldByCorr.has(p.corr) && !this.aheadByCorr.has(p.corr)) {
+        this.unbackedByCorr.set(p.corr, p.amount);
+        this.claims.unbacked += p.amount;
+      }
+    } else if (p.op === 'reserve' || p.op === 'return') {
+      const amount = this.unbackedByCorr.get(p.corr);
+      if (amount === undefined) return;
+      this.unbackedByCorr.delete(p.corr);
+      this.claims.unbacked -= amount;
+    }
   }
 
   /**

@@ -45,8 +45,9 @@ export function isTransferKind(kind: string): boolean {
 /**
  * How long after the last fault healed the transfers it caught took to finish: the latest
  * outcome of a transfer accepted before the heal, less the heal (0 with no faults, or when
- * every such transfer had finished before it). Undefined when an outcome has no time (a
- * cluster) or a transfer never finished (the lifecycle check says which).
+ * every such transfer had finished before it). Mostly the retry backoff's cap: a step sent into
+ * a partition is sent again at most `retryDelayMsMax` (+ jitter) later. Null when an outcome
+ * has no time (a cluster) or a transfer never finished (the lifecycle check says which).
  */
 export function livenessAfterHealMs(outcomes: Outcomes, lastHealAt: number): number | null {
   if (lastHealAt === 0) return 0;

@@ -121,7 +121,9 @@ export function describeMoney(m: MoneyTotals): string {
  * donor's province has not yet refunded (`returning`) − transfers committed at the donor's
  * province and not credited (`ahead`: the debitFirst design, between its charge and its credit
  * or its compensating refund; always zero in the reference design, which commits after the
- * credit).
+ * credit) + transfers credited with nothing held or committed behind them (`unbacked`: the
+ * optimisticCredit design, until the charge's hold or the claw-back; a credit the claw-back
+ * came too late for stays unbacked, and the lifecycle check names it).
  */
 export interface WalletClaims {
   readonly wallet: Fen;
@@ -130,6 +132,7 @@ export interface WalletClaims {
   readonly overlap: Fen;
   readonly returning: Fen;
   readonly ahead: Fen;
+  readonly unbacked: Fen;
 }
 
 export const ZERO_CLAIMS: WalletClaims = {
@@ -139,21 +142,23 @@ export const ZERO_CLAIMS: WalletClaims = {
   overlap: 0n,
   returning: 0n,
   ahead: 0n,
+  unbacked: 0n,
 };
 
 /** Claims less what backs them: zero when every claim is backed exactly once. */
 export function claimsGap(claims: WalletClaims, backing: Fen): Fen {
-  const { wallet, spent, backed, overlap, returning, ahead } = claims;
-  return wallet + spent - (backing + backed + overlap - returning - ahead);
+  const { wallet, spent, backed, overlap, returning, ahead, unbacked } = claims;
+  return wallet + spent - (backing + backed + overlap - returning - ahead + unbacked);
 }
 
 /** The identity in yuan, for a violation's detail. */
 export function describeClaims(claims: WalletClaims, backing: Fen): string {
-  const { wallet, spent, backed, overlap, returning, ahead } = claims;
+  const { wallet, spent, backed, overlap, returning, ahead, unbacked } = claims;
   const f = formatFen;
   return (
     `wallet ${f(wallet)} + spent ${f(spent)} ≠ backing ${f(backing)} + backed ${f(backed)} ` +
     `+ overlap ${f(overlap)} − returning ${f(returning)} − ahead ${f(ahead)} ` +
+    `+ unbacked ${f(unbacked)} ` +
     `(off by ${f(claimsGap(claims, backing))})`
   );
 }

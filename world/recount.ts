@@ -37,6 +37,10 @@ export function recount(actors: Iterable<DurableView>): Recount {
   const committed = new Map<string, Fen>();
   const credited = new Set<string>();
   const returned: string[] = [];
+  /** Transfers a province decided, and those it refused (the charge of optimisticCredit). */
+  const decided = new Set<string>();
+  const refused = new Set<string>();
+  const sagaAmounts = new Map<string, Fen>();
   const negative: string[] = [];
   for (const actor of actors) {
     let ledgerSum = 0n;
@@ -82,6 +86,11 @@ export function recount(actors: Iterable<DurableView>): Recount {
       txn: (id, txn) => {
         if (txn.state === 'reserved') reserved.set(id, txn.amount);
         else if (txn.state === 'committed') committed.set(id, txn.amount);
+        decided.add(id);
+        if (txn.state === 'rejected') refused.add(id);
+      },
+      transferSaga: (id, { context }) => {
+        sagaAmounts.set(id, context.amount);
       },
       backingMove: (_, move) => {
         if (move.state === 'backed') backed += move.amount;
@@ -119,8 +128,16 @@ export function recount(actors: Iterable<DurableView>): Recount {
   // debitFirst: committed at the province, not (or not yet) credited at any wallet.
   let ahead = 0n;
   for (const [id, amount] of committed) if (!credited.has(id)) ahead += amount;
+  // optimisticCredit: credited (and not clawed back) while the province has not charged the
+  // donor yet, or refused to.
+  let unbacked = 0n;
+  const clawedBack = new Set(returned);
+  for (const id of credited) {
+    if (clawedBack.has(id) || (decided.has(id) && !refused.has(id))) continue;
+    unbacked += sagaAmounts.get(id) ?? 0n;
+  }
   return {
-    claims: { wallet, spent, backed, overlap, returning, ahead },
+    claims: { wallet, spent, backed, overlap, returning, ahead, unbacked },
     available,
     held,
     income,

@@ -389,6 +389,11 @@ export interface SequencePart {
   };
   /** Business ids the violation's detail names: their messages are highlighted. */
   readonly highlight: readonly string[];
+  /**
+   * true: a final-check failure, refocused on the ids it names (sim/focus.ts): every delivery of
+   * those ids, from a second run of the same scenario, not the run's last deliveries.
+   */
+  readonly focused?: boolean;
   readonly faults: readonly FaultWindow[];
 }
 
