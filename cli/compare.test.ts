@@ -58,7 +58,7 @@ describe('gongji compare', () => {
     expect(mean('debitFirst')).toBeLessThan(mean('reference'));
     const html = readFileSync(join(out, 'compare.html'), 'utf8');
     expect(html).toContain('<table id="comparison">');
-    expect(html.match(/<rect class="bar"/g)?.length).toBe(2 * 7);
+    expect(html.match(/<rect class="bar"/g)?.length).toBe(2 * 8);
     expect(html).toContain('None: every design held every invariant on every seed.');
     for (const design of ['reference', 'debitFirst'])
       expect(existsSync(join(out, design, 'report.html')), design).toBe(true);

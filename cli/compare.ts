@@ -134,6 +134,7 @@ function runDesign(scenario: Scenario, design: Design): { run: CompareRun; sim: 
     latencyMs: sim.checkers.latencyMs(),
     livenessAfterHealMs: livenessAfterHealMs(sim.checkers, sim.lastHealAt),
     inFlightPeak: formatFen(sim.checkers.transfersInFlightPeak),
+    unbackedPeak: formatFen(sim.checkers.unbackedPeak),
     inFlightMean: fen(inFlight.reduce((a, b) => a + b, 0) / Math.max(1, inFlight.length)),
     deliveries: sim.deliveries,
     traceHash: sim.trace.hash,
@@ -218,6 +219,7 @@ function comparisonTable(c: Comparison): string {
       `${worst((r) => r.latencyMs.p50)}`,
       `${worst((r) => r.latencyMs.p99)}`,
       formatFen(BigInt(Math.round(worst((r) => Number(r.inFlightPeak) * 100)))),
+      formatFen(BigInt(Math.round(worst((r) => Number(r.unbackedPeak) * 100)))),
     ];
   });
   const head = [
@@ -229,6 +231,7 @@ function comparisonTable(c: Comparison): string {
     'p50 ms',
     'p99 ms',
     'in flight peak ¥',
+    'unbacked peak ¥',
   ];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const pad = (cell: string, i: number) =>

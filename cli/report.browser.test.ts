@@ -218,7 +218,7 @@ describe('report.html in headless Chromium', () => {
     // The default designs: reference, debitFirst, optimisticCredit; a head row and one each.
     expect(await page.locator('#comparison tr').count()).toBe(4);
     const bars = page.locator('svg[id^=bars-] rect.bar');
-    expect(await bars.count()).toBe(21);
+    expect(await bars.count()).toBe(3 * 8);
     // Drawn, not empty: the messages bars have widths, the longer for the reference.
     const width = async (i: number) =>
       Number(await page.locator('#bars-messages rect.bar').nth(i).getAttribute('width'));

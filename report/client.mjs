@@ -57,7 +57,7 @@ function chart(id, title, series, columns, yLabel, extra = {}) {
     title,
     width: Math.max(480, el.clientWidth - 10),
     height: 260,
-    scales: { x: { time: false } },
+    scales: { x: { time: false }, ...(extra.scales ?? {}) },
     axes: [
       { values: (u, vals) => vals.map(vtime), space: 90, incrs: TIME_STEPS },
       { label: yLabel, size: 70, values: extra.yValues },
@@ -98,8 +98,10 @@ function drawThroughput() {
       { label: 'p99', stroke: '#d95f0e', width: 1.5 },
       { label: 'max', stroke: '#c0392b', width: 1, dash: [4, 3] },
     ],
-    [t.latency.p50, t.latency.p99, t.latency.max],
-    'ms',
+    // Log scale: one transfer caught in a ten-minute partition would flatten the rest.
+    [t.latency.p50, t.latency.p99, t.latency.max].map((xs) => xs.map((v) => (v > 0 ? v : null))),
+    'ms (log)',
+    { scales: { y: { distr: 3 } } },
   );
 }
 

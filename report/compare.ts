@@ -81,6 +81,15 @@ const MEASURES: readonly Measure[] = [
       'taken from donors and not yet in a wallet: held (reference) or charged and not credited ' +
       '(debitFirst)',
   },
+  {
+    id: 'unbacked',
+    label: 'unbacked credit, peak',
+    value: (runs) => worst(runs, (r) => yuan(r.unbackedPeak)),
+    format: (x) => `¥${(x ?? 0).toLocaleString('en-US', { maximumFractionDigits: 2 })}`,
+    explain:
+      'wallet money credited with no donor money held or charged behind it yet ' +
+      '(optimisticCredit): what a late claw-back can lose',
+  },
 ];
 
 const COLORS = ['#2c7fb8', '#d95f0e', '#2e8b57', '#8e44ad', '#c0392b', '#7f8c8d'];

@@ -135,8 +135,10 @@ export class Checkers implements Outcomes {
   /** Transfers' holds still open at the donors' provinces, and their Σ. */
   private readonly transferHolds = new Map<string, Fen>();
   private transferHeld = 0n;
-  /** The most `transfersInFlight` ever was, at any posting. */
+  /** The most `transfersInFlight` ever was, after any durable step. */
   transfersInFlightPeak = 0n;
+  /** The most wallet money ever credited with nothing behind it (optimisticCredit). */
+  unbackedPeak = 0n;
 
   /**
    * Donors' money a transfer has taken and no wallet holds yet: held for it (the reference),
@@ -188,6 +190,10 @@ export class Checkers implements Outcomes {
       if (event.type === 'posting') this.posting(address, event);
       else this.fact(event, now);
     }
+    // Peaks after a whole durable step: a charge's hold and commit are one step, not two.
+    const inFlight = this.transfersInFlight;
+    if (inFlight > this.transfersInFlightPeak) this.transfersInFlightPeak = inFlight;
+    if (this.claims.unbacked > this.unbackedPeak) this.unbackedPeak = this.claims.unbacked;
   }
 
   /** The conservation equation on the running totals: O(1), after every delivered message. */
@@ -362,8 +368,6 @@ export class Checkers implements Outcomes {
     // A claw-back returns a credit no donor paid: nothing at a province is to be refunded.
     if (!clawback) this.trackReturning(p);
     this.trackAhead(p);
-    const inFlight = this.transfersInFlight;
-    if (inFlight > this.transfersInFlightPeak) this.transfersInFlightPeak = inFlight;
   }
 
   /**

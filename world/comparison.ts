@@ -83,6 +83,8 @@ export interface CompareRun {
    */
   readonly inFlightPeak: string;
   readonly inFlightMean: string;
+  /** Wallet money credited with no donor's money behind it yet (optimisticCredit), peak, yuan. */
+  readonly unbackedPeak: string;
   readonly deliveries: number;
   readonly traceHash: string;
   readonly wallMs: number;
