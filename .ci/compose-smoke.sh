@@ -49,6 +49,15 @@ tar -c --exclude=./.git --exclude=./out --exclude=./.dockerignore \
   docker build -q -f .ci/Dockerfile -t gongji:demo - >/dev/null
 rm -f out/compose/result.json out/compose/report.html
 
+# The dashboard's host port: 8080 unless something here holds it already.
+if ! node -e "require('net').createServer().once('error', () => process.exit(1))
+    .listen(8080, '127.0.0.1', function () { this.close(); })"; then
+  GONGJI_DASHBOARD_PORT=$(node -e "const s = require('net').createServer().listen(0, '127.0.0.1',
+    () => { console.log(s.address().port); s.close(); })")
+  export GONGJI_DASHBOARD_PORT
+  echo "compose smoke: 127.0.0.1:8080 is taken here; the dashboard goes to $GONGJI_DASHBOARD_PORT"
+fi
+
 started=$(date +%s)
 echo "compose smoke: ${compose[*]} run --rm check"
 # The README's command: it starts every service the check depends on and returns its exit code.
