@@ -1,11 +1,11 @@
 // The local launcher's folder rules and its answers when nothing (or something stale) runs:
 // one launcher per folder, a previous run refused unless --fresh wipes it, process names
 // checked before anything is sent, and `down` with nothing running is not an error.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 
 import { UsageError } from './args.ts';
 import { clusterMain } from './cluster.ts';
@@ -30,7 +30,15 @@ async function run(argv: string[]): Promise<{ code: number; stderr: string; stdo
   }
 }
 
-const folder = () => mkdtempSync(join(tmpdir(), 'gongji-launcher-'));
+const made: string[] = [];
+afterAll(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+const folder = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gongji-launcher-'));
+  made.push(dir);
+  return dir;
+};
 
 /** A folder as a launcher leaves it while it runs: its state file, its claim, its journals. */
 function runningIn(dir: string, pid: number): void {

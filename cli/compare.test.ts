@@ -1,19 +1,25 @@
 // gongji compare: designs run on the same scenario, seeds and faults, side by side in
 // compare.json and compare.html, each design's first run with its own report; a broken variant
 // compared shows its violations and exits 1; bad input is refused before any run (exit 2).
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 
 import type { Comparison } from '../world/comparison.ts';
 import { main } from './main.ts';
 
 const small = ['--wallets', '2000', '--transfers', '1000', '--quiet'];
 
+const made: string[] = [];
+afterAll(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+
 function compare(args: string[]): { code: number; out: string; stderr: string } {
   const out = mkdtempSync(join(tmpdir(), 'gongji-compare-'));
+  made.push(out);
   const err: string[] = [];
   const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
     err.push(String(chunk));

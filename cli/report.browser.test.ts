@@ -2,7 +2,7 @@
 // that failed (the noDedup negative control) are written by the CLI, opened from the file with
 // no network, and must draw every chart's data and the counterexample's arrows without a
 // console error. Screenshots are kept under out/report-browser/ for a human to look at.
-import { mkdirSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,8 +17,11 @@ import { main } from './main.ts';
 const SHOTS = join('out', 'report-browser');
 const small = ['--wallets', '2000', '--transfers', '1000', '--quiet'];
 
+const made: string[] = [];
+
 function report(args: readonly string[]): { path: string; code: number } {
   const out = mkdtempSync(join(tmpdir(), 'gongji-report-'));
+  made.push(out);
   const code = main(['run', ...small, ...args, '--out', out]) as number;
   return { path: join(out, 'report.html'), code };
 }
@@ -38,6 +41,7 @@ beforeAll(async () => {
 // closing its last page ends it.
 afterAll(async () => {
   await browser?.close();
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
 });
 
 async function open(path: string): Promise<Opened> {
@@ -207,6 +211,7 @@ describe('report.html in headless Chromium', () => {
 
   it('compare.html: the designs side by side, every measure drawn as bars, no error', async () => {
     const out = mkdtempSync(join(tmpdir(), 'gongji-compare-'));
+    made.push(out);
     expect(main(['compare', ...small, '--seeds', '2', '--out', out])).toBe(0);
     const page = await browser.newPage({
       locale: 'en-US',
