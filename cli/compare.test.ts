@@ -10,26 +10,32 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { Comparison } from '../world/comparison.ts';
 import { main } from './main.ts';
 
-const small = ['--wallets', '2000', '--transfers', '1000', '--quiet'];
+const small = ['--wallets', '2000', '--transfers', '1000'];
 
 const made: string[] = [];
 afterAll(() => {
   for (const dir of made) rmSync(dir, { recursive: true, force: true });
 });
 
-function compare(args: string[]): { code: number; out: string; stderr: string } {
+function compare(args: string[]): { code: number; out: string; stderr: string; stdout: string } {
   const out = mkdtempSync(join(tmpdir(), 'gongji-compare-'));
   made.push(out);
   const err: string[] = [];
+  const std: string[] = [];
   const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
     err.push(String(chunk));
     return true;
   });
+  const spyOut = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+    std.push(String(chunk));
+    return true;
+  });
   try {
     const code = main(['compare', ...small, ...args, '--out', out]) as number;
-    return { code, out, stderr: err.join('') };
+    return { code, out, stderr: err.join(''), stdout: std.join('') };
   } finally {
     spy.mockRestore();
+    spyOut.mockRestore();
   }
 }
 
@@ -71,8 +77,12 @@ describe('gongji compare', () => {
   });
 
   it('a broken variant compared is caught: its violations are listed, and it exits 1', () => {
-    const { code, out } = compare(['--variants', 'reference,noDedup', '--seeds', '1']);
+    const { code, out, stdout } = compare(['--variants', 'reference,noDedup', '--seeds', '1']);
     expect(code).toBe(1);
+    // The table on stdout: a row per design, the broken one's violations counted.
+    expect(stdout).toMatch(/^ {2}reference +0 /m);
+    expect(stdout).toMatch(/^ {2}noDedup +[1-9]\d* /m);
+    expect(stdout).toMatch(/wrote .*compare\.html/);
     const c = JSON.parse(readFileSync(join(out, 'compare.json'), 'utf8')) as Comparison;
     expect(c.runs.find((r) => r.design === 'reference')?.ok).toBe(true);
     const broken = c.runs.find((r) => r.design === 'noDedup');

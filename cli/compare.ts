@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { DESIGN_VARIANTS, PROTOCOL_VARIANTS } from '../actors/config.ts';
-import { formatFen } from '../protocol/index.ts';
+import { formatFen, parseYuan } from '../protocol/index.ts';
 import { renderComparison } from '../report/compare.ts';
 import { renderReport } from '../report/render.ts';
 import { reportPictures } from '../sim/focus.ts';
@@ -195,6 +195,12 @@ export function compareCommand(options: CliOptions): number {
   return runs.every((r) => r.ok) ? EXIT.ok : EXIT.violated;
 }
 
+/** The largest of some yuan amounts, as written. */
+function largest(amounts: readonly string[]): string {
+  const fen = (yuan: string) => parseYuan(yuan, { allowZero: true });
+  return amounts.reduce((a, b) => (fen(b) > fen(a) ? b : a), '0.00');
+}
+
 /** A design's folder name. */
 function slug(name: string): string {
   return name.replace(/[^A-Za-z0-9_.=-]+/g, '_');
@@ -218,8 +224,8 @@ function comparisonTable(c: Comparison): string {
       mean((r) => r.writesPerTransfer).toFixed(2),
       `${worst((r) => r.latencyMs.p50)}`,
       `${worst((r) => r.latencyMs.p99)}`,
-      formatFen(BigInt(Math.round(worst((r) => Number(r.inFlightPeak) * 100)))),
-      formatFen(BigInt(Math.round(worst((r) => Number(r.unbackedPeak) * 100)))),
+      largest(runs.map((r) => r.inFlightPeak)),
+      largest(runs.map((r) => r.unbackedPeak)),
     ];
   });
   const head = [

@@ -8,7 +8,7 @@ let dashboard: { script: string; style: string } | undefined;
 
 /** The dashboard's page: static; everything it shows comes from /state.json. */
 export function renderDashboardPage(): string {
-  const { uplotJs, uplotCss } = pageAssets();
+  const { uplotJs, uplotCss, css } = pageAssets();
   dashboard ??= {
     script: readFileSync(new URL('./dashboard.mjs', import.meta.url), 'utf8'),
     style: readFileSync(new URL('./dashboard.css', import.meta.url), 'utf8'),
@@ -16,7 +16,7 @@ export function renderDashboardPage(): string {
   const { script, style } = dashboard;
   return (
     '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>gongji live</title>' +
-    `<style>${uplotCss}\n${style}</style></head><body>` +
+    `<style>${uplotCss}\n${css}\n${style}</style></head><body>` +
     '<h1>gongji on NATS: live</h1>' +
     '<div id="verdict" class="verdict wait">waiting for the first poll</div>' +
     '<p id="stale" class="muted"></p><div id="numbers"></div><div id="chart"></div>' +

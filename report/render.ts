@@ -5,9 +5,10 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
+import { fmtTime } from '../world/faults.ts';
 import type { RunResult } from '../world/result.ts';
 import type { RunPictures, TimelinePart } from '../world/timeline.ts';
-import { esc, heatmap, provinceLabel, sequenceDiagram, sparkline, vtime, yuanText } from './svg.ts';
+import { esc, heatmap, provinceLabel, sequenceDiagram, sparkline, yuanText } from './svg.ts';
 
 /** result.json as written: a failed simulator run adds how to replay it. */
 export type ResultFile = RunResult & {
@@ -126,7 +127,7 @@ function timelineSections(t: TimelinePart | null): string {
   return (
     `<h2 id="time">Throughput and latency</h2>${faults}` +
     `<p class="muted">Buckets of ${t.bucketMs / 1000} virtual s over the workload's window ` +
-    `(${vtime(t.windowMs)}); drag to zoom, double-click to reset.</p>` +
+    `(${fmtTime(t.windowMs)}); drag to zoom, double-click to reset.</p>` +
     '<div class="chart" id="chart-throughput"></div><div class="chart" id="chart-latency"></div>' +
     '<h2 id="operations">Every operation, by what became of it</h2>' +
     OUTCOME_LEGEND +
@@ -251,11 +252,11 @@ function sequenceSection(pictures: RunPictures | null): string {
       : '';
   const where =
     v.address !== null
-      ? `at ${vtime(v.at)}, on ${esc(v.address)}`
+      ? `at ${fmtTime(v.at)}, on ${esc(v.address)}`
       : seq.focused === true
-        ? `at the final checks (${vtime(v.at)}); shown: every message of the ids it names, ` +
+        ? `at the final checks (${fmtTime(v.at)}); shown: every message of the ids it names, ` +
           'from a second run of the same scenario'
-        : `at the final checks (${vtime(v.at)}); the last deliveries of the run are shown`;
+        : `at the final checks (${fmtTime(v.at)}); the last deliveries of the run are shown`;
   return (
     '<h2 id="sequence">Counterexample</h2>' +
     `<p><b>${esc(v.invariant)}</b> broke ${where}: ${esc(v.detail)}</p>` +

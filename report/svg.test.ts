@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 
 import type { SequencePart } from '../world/timeline.ts';
-import { esc, heatmap, provinceLabel, sequenceDiagram, vtime, yuanText } from './svg.ts';
+import { esc, heatmap, provinceLabel, sequenceDiagram, yuanText } from './svg.ts';
 
 const count = (text: string, part: string) => text.split(part).length - 1;
 
@@ -19,7 +19,6 @@ describe('report pictures', () => {
     expect(yuanText('900719925474099312')).toBe('¥9,007,199,254,740,993.12');
     expect(yuanText(-5)).toBe('-¥0.05');
     expect(yuanText(0n)).toBe('¥0.00');
-    expect(vtime(86_400_000 + 3_723_004)).toBe('D1+01:02:03.004');
     expect(provinceLabel('province.44')).toBe('44 Guangdong');
     expect(provinceLabel('44', true)).toBe('44 Guangdong 广东');
     expect(provinceLabel('99')).toBe('99');

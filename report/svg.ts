@@ -1,6 +1,7 @@
 // The hand-drawn pictures of report.html, as SVG text made here (no browser needed to draw them,
 // and a test can count their parts): heatmaps, sparklines and the sequence diagram of a failed
 // run. The time series are uPlot's, drawn in the page (report/client.mjs).
+import { fmtTime } from '../world/faults.ts';
 import type { FaultWindow, SequencePart } from '../world/timeline.ts';
 import { PROVINCES } from '../world/topology.data.ts';
 
@@ -25,17 +26,6 @@ export function provinceLabel(codeOrAddress: string, long = false): string {
   const p = NAMES.get(code);
   if (p === undefined) return codeOrAddress;
   return long ? `${p.code} ${p.name} ${p.nameZh}` : `${p.code} ${p.name}`;
-}
-
-/** Virtual time as D<day>+hh:mm:ss.mmm (world/faults.ts fmtTime, without importing it). */
-export function vtime(ms: number): string {
-  const day = Math.floor(ms / 86_400_000);
-  const rest = ms - day * 86_400_000;
-  const pad = (n: number, w = 2) => String(Math.floor(n)).padStart(w, '0');
-  return (
-    `D${day}+${pad(rest / 3_600_000)}:${pad((rest % 3_600_000) / 60_000)}:` +
-    `${pad((rest % 60_000) / 1000)}.${pad(rest % 1000, 3)}`
-  );
 }
 
 /** Fen (an integer string or number) in yuan, exact, with thousands separators. */
@@ -203,7 +193,7 @@ export function sequenceDiagram(seq: SequencePart): string {
   messages.forEach((m, i) => {
     const y = top + i * row + row / 2;
     if (i - lastLabel >= 10) {
-      parts.push(`<text class="time" x="4" y="${y + 4}">${esc(vtime(m.at))}</text>`);
+      parts.push(`<text class="time" x="4" y="${y + 4}">${esc(fmtTime(m.at))}</text>`);
       lastLabel = i;
     }
     const x1 = laneX.get(m.from) as number;
@@ -212,7 +202,8 @@ export function sequenceDiagram(seq: SequencePart): string {
     const hl = highlight.has(m.corr);
     const cls = i === violatingIndex ? 'msg violating' : hl ? 'msg hl' : 'msg';
     const marker = hl || i === violatingIndex ? 'arrow-hl' : 'arrow';
-    const title = `${vtime(m.sentAt)} → ${vtime(m.at)} ${m.from} → ${m.to}: ${m.kind} ${m.corr}`;
+    const when = `${fmtTime(m.sentAt)} → ${fmtTime(m.at)}`;
+    const title = `${when} ${m.from} → ${m.to}: ${m.kind} ${m.corr}`;
     const tx = x1 === x2 ? x1 + 6 : (x1 + x2) / 2;
     parts.push(
       `<g class="${cls}"><title>${esc(title)}</title>` +
@@ -227,7 +218,7 @@ export function sequenceDiagram(seq: SequencePart): string {
   parts.push(
     `<g class="violation"><circle cx="${vx}" cy="${vy}" r="7"/>` +
       `<text x="${vx + 12}" y="${vy + 4}">${esc(violation.invariant)} broken at ` +
-      `${esc(vtime(violation.at))}</text><title>${esc(violation.detail)}</title></g>`,
+      `${esc(fmtTime(violation.at))}</text><title>${esc(violation.detail)}</title></g>`,
   );
   return (
     `<svg id="sequence-diagram" class="sequence" width="${width}" height="${height}" ` +

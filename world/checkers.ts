@@ -132,8 +132,7 @@ export class Checkers implements Outcomes {
   private readonly returningByCorr = new Map<string, Fen>();
   private readonly aheadByCorr = new Map<string, Fen>();
   private readonly unbackedByCorr = new Map<string, Fen>();
-  /** Transfers' holds still open at the donors' provinces, and their Σ. */
-  private readonly transferHolds = new Map<string, Fen>();
+  /** Σ of transfers' holds still open at the donors' provinces (bills hold too: not counted). */
   private transferHeld = 0n;
   /** The most `transfersInFlight` ever was, after any durable step. */
   transfersInFlightPeak = 0n;
@@ -429,18 +428,11 @@ export class Checkers implements Outcomes {
     if (p.op === 'reserve') {
       this.heldByCorr.set(p.corr, p.amount);
       // A bill's hold is a reserve too, paid out by 'pay': only transfers' holds are counted.
-      if (this.accepted.has(p.corr)) {
-        this.transferHolds.set(p.corr, p.amount);
-        this.transferHeld += p.amount;
-      }
+      if (this.accepted.has(p.corr)) this.transferHeld += p.amount;
     } else if (p.op === 'credit') this.credited.add(p.corr);
     else if (p.op === 'commit' || p.op === 'release') {
+      if (this.accepted.has(p.corr)) this.transferHeld -= this.heldByCorr.get(p.corr) ?? 0n;
       this.heldByCorr.delete(p.corr);
-      const amount = this.transferHolds.get(p.corr);
-      if (amount !== undefined) {
-        this.transferHolds.delete(p.corr);
-        this.transferHeld -= amount;
-      }
     } else return;
     const held = this.heldByCorr.get(p.corr);
     const counted = this.inOverlap.get(p.corr);
