@@ -48,6 +48,11 @@ export interface HostOptions {
    * false: a deliberately broken host that sends first, for negative controls.
    */
   readonly writeAhead: boolean;
+  /**
+   * true (the reference, and the JetStream journal: one message per batch): a batch torn by a
+   * power failure keeps nothing. false: a broken journal that keeps the torn batch's first writes.
+   */
+  readonly atomicBatches?: boolean;
   readonly tap?: StepTap | undefined;
 }
 
@@ -150,11 +155,15 @@ export class ActorHost implements Effects {
     this.afterStep();
   }
 
-  synced(epoch: number): void {
+  /**
+   * The batch in flight is durable. `persisted` false: the disk said so and kept nothing (a lying
+   * fsync, a storage fault): the host cannot tell, and goes on as if it had.
+   */
+  synced(epoch: number, persisted = true): void {
     const batch = this.inflight;
     if (!this.up || epoch !== this.epoch || batch === null) return;
     this.inflight = null;
-    this.store.apply(batch.keys, batch.values);
+    if (persisted) this.store.apply(batch.keys, batch.values);
     if (batch.events.length > 0) this.observer.durable(this.address, batch.events);
     this.transmit(batch.outbox);
     this.afterStep();
@@ -180,6 +189,23 @@ export class ActorHost implements Effects {
     this.outbox = [];
     this.inflight = null;
     this.timers.clear();
+  }
+
+  /**
+   * The power fails while the batch in flight is written: `keep` of its writes reach the disk
+   * first. An atomic journal (the reference) drops the torn batch whole at recovery; a broken
+   * one keeps those writes. Then the host is down, as after a crash. Returns the writes kept.
+   */
+  powerFail(keep: number): number {
+    const batch = this.inflight;
+    const kept =
+      batch === null || this.options.atomicBatches !== false
+        ? 0
+        : Math.min(keep, batch.keys.length - 1);
+    if (batch !== null && kept > 0)
+      this.store.apply(batch.keys.slice(0, kept), batch.values.slice(0, kept));
+    this.crash();
+    return kept;
   }
 
   /** Let a freshly built actor resume what its durable records say is pending (a process start). */

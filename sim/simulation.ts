@@ -12,14 +12,22 @@ import {
   type StepTap,
 } from '../host/actor_host.ts';
 import { MemoryStore } from '../host/store.ts';
+import { formatFen } from '../protocol/index.ts';
 import { decodeEnvelope } from '../protocol/index.ts';
 import { AppClient } from '../world/app_client.ts';
 import { buildWorld, type World } from '../world/build.ts';
 import { Checkers } from '../world/checkers.ts';
 import { isTransferKind } from '../world/comparison.ts';
-import { describeFault, type FaultEvent, lastHealAt } from '../world/faults.ts';
+import {
+  describeFault,
+  type FaultEvent,
+  fmtTime,
+  lastHealAt,
+  type NodeFault,
+} from '../world/faults.ts';
 import { finalChecks } from '../world/final_checks.ts';
 import type { Requests } from '../world/final_input.ts';
+import { MONEY_CLASSES } from '../world/invariants.ts';
 import { log } from '../world/log.ts';
 import { siteOf } from '../world/network.ts';
 import { type Parties, readParties } from '../world/parties.ts';
@@ -56,7 +64,13 @@ type Item =
       readonly arg: number;
       readonly epoch: number;
     }
-  | { readonly k: 'sync'; readonly host: ActorHost; readonly epoch: number }
+  | {
+      readonly k: 'sync';
+      readonly host: ActorHost;
+      readonly epoch: number;
+      /** The batch's keys, kept only where a disk can lie (to know what a lie lost). */
+      readonly keys?: readonly string[];
+    }
   | { readonly k: 'intent'; readonly index: number }
   | { readonly k: 'faultStart' | 'faultStop'; readonly fault: FaultEvent };
 
@@ -140,6 +154,17 @@ export class Simulation implements HostEnvironment, HostObserver {
   private readonly appHost: ActorHost;
   private readonly timeline: TimelineCollector | undefined;
   private firstViolation: FirstViolation | undefined;
+  /** The node faults active now, by node (skews, pauses, disks); empty in most runs. */
+  private readonly nodeFaults = new Map<string, NodeFault[]>();
+  /** What each node opened with, kept only for nodes a wipe will restore (their backup). */
+  private readonly backups = new Map<string, Map<string, unknown>>();
+  /** Writes a lying disk dropped that no later write has replaced, by node: key → when. */
+  private readonly lostWrites = new Map<string, Map<string, number>>();
+  /** Draws for node faults (a disk's lies, a torn write's length): a stream of their own. */
+  private readonly faultPrng: Prng;
+  /** Faults the run injected, by type (counted at their start), and what they did. */
+  readonly faultCounts = new Map<string, number>();
+  readonly faultEffects = { lostWrites: 0, tornWrites: 0, wipes: 0, paused: 0, clogged: 0 };
   /** Set by `finish` when the run samples a timeline. */
   pictures: RunPictures | undefined;
 
@@ -158,11 +183,21 @@ export class Simulation implements HostEnvironment, HostObserver {
     // The workload is drawn now; the people it was drawn from are the actors' records from here.
     this.world.releasePopulation();
     // The world is this simulation's own: each store takes its actor's opening map over.
-    const host = (address: string, make: ActorFactory, records: Map<string, unknown>) =>
-      new ActorHost(address, make, MemoryStore.adopting(records), transport, this, this, {
-        writeAhead: scenario.writeAhead,
-        tap: hooks.tap,
-      });
+    const wiped = new Set(
+      scenario.faults.flatMap((f) => (f.type === 'reboot' && f.wipe ? [f.node] : [])),
+    );
+    const host = (address: string, make: ActorFactory, records: Map<string, unknown>) => {
+      if (wiped.has(address)) this.backups.set(address, new Map(records));
+      return new ActorHost(
+        address,
+        make,
+        MemoryStore.adopting(records),
+        transport,
+        this.environmentOf(address),
+        this,
+        { writeAhead: scenario.writeAhead, atomicBatches: scenario.atomicBatches, tap: hooks.tap },
+      );
+    };
     const hosts = new Map<string, ActorHost>();
     for (const [address, spec] of this.world.actors)
       hosts.set(address, host(address, spec.make, spec.opening));
@@ -179,6 +214,7 @@ export class Simulation implements HostEnvironment, HostObserver {
       () => this.virtualMs,
       (at, from, to, frame) => this.queue.push(at, { k: 'deliver', from, to, frame }),
     );
+    this.faultPrng = prng.fork();
     const { openingTotal, openingFunds, openingClearing } = this.world;
     this.checkers = new Checkers(openingTotal, openingFunds, openingClearing);
     this.appHost = hosts.get(APP_ADDRESS) as ActorHost;
@@ -270,6 +306,7 @@ export class Simulation implements HostEnvironment, HostObserver {
   /** The final recount and checks of a run that has advanced to its end. */
   finish(): this {
     this.closeDays(true);
+    for (const address of [...this.lostWrites.keys()]) this.nameLostWrites(address);
     this.checkpoint();
     const parties = readParties(this.hosts.values());
     finalChecks(
@@ -359,7 +396,7 @@ export class Simulation implements HostEnvironment, HostObserver {
       refused: app.refused,
       acceptedTransfers: app.acceptedTransfers,
       unanswered: app.pending.size + app.billsOpen + app.reconciliation.open,
-      firstUnanswered: [...app.pending.keys()].slice(0, 5),
+      firstUnanswered: [...app.pending.keys(), ...app.openBills()].slice(0, 5),
     };
   }
 
@@ -389,6 +426,66 @@ export class Simulation implements HostEnvironment, HostObserver {
     this.queue.push(this.virtualMs + this.scenario.storeSyncMs, { k: 'sync', host, epoch });
   }
 
+  /**
+   * A host's environment: the simulation's, except that a node whose clock can be skewed reads
+   * its own clock and has its timers fire by it, and a node whose disk can lie keeps its batches'
+   * keys. Other nodes get the simulation itself: no cost where no such fault is scheduled.
+   */
+  private environmentOf(address: string): HostEnvironment {
+    const faults = this.scenario.faults.filter((f) => 'node' in f && f.node === address);
+    const skewed = faults.some((f) => f.type === 'skew');
+    const lying = faults.some((f) => f.type === 'storage');
+    if (!skewed && !lying) return this;
+    return {
+      now: skewed ? () => this.clockOf(address) : () => this.virtualMs,
+      timer: skewed
+        ? (host, at, key, arg, epoch) =>
+            this.queue.push(this.virtualMs + this.delayOf(address, at), {
+              k: 'timer',
+              host,
+              key,
+              arg,
+              epoch,
+            })
+        : (host, at, key, arg, epoch) => this.timer(host, at, key, arg, epoch),
+      sync: lying
+        ? (host, epoch, keys) =>
+            this.queue.push(this.virtualMs + this.scenario.storeSyncMs, {
+              k: 'sync',
+              host,
+              epoch,
+              keys,
+            })
+        : (host, epoch) => this.sync(host, epoch),
+    };
+  }
+
+  /** The skew fault of a node now, if its clock is off. */
+  private skewOf(address: string): Extract<FaultEvent, { type: 'skew' }> | undefined {
+    return this.nodeFaults.get(address)?.find((f) => f.type === 'skew') as
+      Extract<FaultEvent, { type: 'skew' }> | undefined;
+  }
+
+  /** What the node's clock reads now: virtual time, off by its skew and drift. */
+  clockOf(address: string): number {
+    const skew = this.skewOf(address);
+    if (skew === undefined) return this.virtualMs;
+    const drift = Math.trunc(((this.virtualMs - skew.at) * skew.driftPpm) / 1_000_000);
+    return Math.max(0, this.virtualMs + skew.offsetMs + drift);
+  }
+
+  /**
+   * How long, in true time, until a timer the node arms for `at` by its own clock fires. As on
+   * NATS (a setTimeout of `at − now`), the wait is measured from now on the node's oscillator,
+   * which runs fast or slow by its drift; a later step of its clock does not move the timer.
+   */
+  private delayOf(address: string, at: number): number {
+    const skew = this.skewOf(address);
+    const wait = Math.max(0, at - this.clockOf(address));
+    if (skew === undefined) return wait;
+    return Math.ceil(wait / (1 + skew.driftPpm / 1_000_000));
+  }
+
   // HostObserver
   durable(address: string, events: Parameters<HostObserver['durable']>[1]): void {
     this.checkers.durable(address, events, this.virtualMs);
@@ -413,6 +510,15 @@ export class Simulation implements HostEnvironment, HostObserver {
     }
     if (!host.up) {
       this.droppedDown++;
+      return false;
+    }
+    // A clogged link, or a paused process: the message waits, it is not lost.
+    const clogged = this.network.clogUntil(from, to);
+    const held = Math.max(clogged, this.pausedUntil(to));
+    if (held > this.virtualMs) {
+      if (clogged > this.virtualMs) this.faultEffects.clogged++;
+      else this.faultEffects.paused++;
+      this.queue.push(held, { k: 'deliver', from, to, frame });
       return false;
     }
     this.deliveries++;
@@ -442,12 +548,27 @@ export class Simulation implements HostEnvironment, HostObserver {
     this.transferWrites += host.stagedWrites - writes;
   }
 
+  /** Until when the node's process is paused (0: it runs). */
+  private pausedUntil(address: string): number {
+    if (this.nodeFaults.size === 0) return 0;
+    let until = 0;
+    for (const f of this.nodeFaults.get(address) ?? [])
+      if (f.type === 'pause') until = Math.max(until, f.at + f.durationMs);
+    return until;
+  }
+
   private dispatch(item: Exclude<Item, { k: 'deliver' }>): void {
+    if ((item.k === 'timer' || item.k === 'sync') && this.nodeFaults.size > 0) {
+      // A paused process does nothing until it resumes: its timers and its disk's answers wait.
+      const paused = this.pausedUntil(item.host.address);
+      if (paused > this.virtualMs) return this.queue.push(paused, item);
+    }
     switch (item.k) {
       case 'timer':
         return item.host.fire(item.key, item.arg, item.epoch);
       case 'sync': {
         const before = this.checkers.violations;
+        if (item.keys !== undefined && this.diskFails(item)) return;
         item.host.synced(item.epoch);
         this.checkers.check();
         if (this.timeline !== undefined) this.noteViolation(item.host.address, before);
@@ -473,15 +594,113 @@ export class Simulation implements HostEnvironment, HostObserver {
 
   private startFault(fault: FaultEvent): void {
     this.trace.event(this.virtualMs, `start ${describeFault(fault)}`);
+    this.faultCounts.set(fault.type, (this.faultCounts.get(fault.type) ?? 0) + 1);
     if (fault.type === 'crash') this.hostOf(fault.node).crash();
+    else if (fault.type === 'reboot') this.reboot(fault);
     else this.network.start(fault);
+    if ('node' in fault && fault.type !== 'crash' && fault.type !== 'reboot') {
+      const active = this.nodeFaults.get(fault.node) ?? [];
+      this.nodeFaults.set(fault.node, [...active, fault]);
+    }
     this.queue.push(fault.at + fault.durationMs, { k: 'faultStop', fault });
   }
 
   private stopFault(fault: FaultEvent): void {
     this.trace.event(this.virtualMs, `stop ${describeFault(fault)}`);
-    if (fault.type === 'crash') this.hostOf(fault.node).restart();
+    if (fault.type === 'crash' || fault.type === 'reboot') this.restart(fault.node);
     else this.network.stop(fault);
+    if ('node' in fault) {
+      const active = (this.nodeFaults.get(fault.node) ?? []).filter((f) => f !== fault);
+      if (active.length > 0) this.nodeFaults.set(fault.node, active);
+      else this.nodeFaults.delete(fault.node);
+      // A torn write left the node down until its disk's fault ends.
+      if (fault.type === 'storage' && !this.hostOf(fault.node).up) this.restart(fault.node);
+    }
+  }
+
+  /** A node starts again; what its disk lost is lost now, and named. */
+  private restart(address: string): void {
+    this.nameLostWrites(address);
+    this.hostOf(address).restart();
+  }
+
+  /** The node stops; with wipe, its durable data is gone and its backup is what it has. */
+  private reboot(fault: Extract<FaultEvent, { type: 'reboot' }>): void {
+    const host = this.hostOf(fault.node);
+    host.crash();
+    if (!fault.wipe) return;
+    this.faultEffects.wipes++;
+    const store = host.store as MemoryStore;
+    const backup = this.backups.get(fault.node) as Map<string, unknown>;
+    let changed = 0;
+    for (const [key, value] of store.durable) if (backup.get(key) !== value) changed++;
+    for (const key of backup.keys()) if (!store.durable.has(key)) changed++;
+    const before = recount([host]);
+    store.durable.clear();
+    for (const [key, value] of backup) store.durable.set(key, value);
+    this.lostWrites.delete(fault.node);
+    if (changed === 0) return;
+    const after = recount([host]);
+    const money = MONEY_CLASSES.filter((cls) => before[cls] !== after[cls]).map(
+      (cls) => `${cls} ${formatFen(before[cls])} → ${formatFen(after[cls])}`,
+    );
+    this.checkers.fail(
+      'durability',
+      `${fault.node} was wiped at ${fmtTime(this.virtualMs)} and restored from its opening ` +
+        `backup: ${changed} records lost` +
+        (money.length > 0 ? `, its money ${money.join(', ')}` : ', no money among them'),
+    );
+  }
+
+  /**
+   * A sync of a node whose disk is failing: a lie (the batch is not kept, and the host is told
+   * it is) or a torn write (the power fails mid-batch). True when the sync is over (torn).
+   */
+  private diskFails(item: Extract<Item, { k: 'sync' }>): boolean {
+    const { host } = item;
+    const keys = item.keys as readonly string[];
+    const lost = this.lostWrites.get(host.address);
+    const disk = (this.nodeFaults.get(host.address) ?? []).find((f) => f.type === 'storage');
+    if (
+      disk?.type !== 'storage' ||
+      !host.up ||
+      item.epoch !== host.epoch ||
+      !this.faultPrng.chance(disk.rate)
+    ) {
+      // A kept write replaces what a lie lost of the same record.
+      if (lost !== undefined && host.up && item.epoch === host.epoch)
+        for (const key of keys) lost.delete(key);
+      return false;
+    }
+    if (disk.mode === 'tornWrite') {
+      this.faultEffects.tornWrites++;
+      host.powerFail(this.faultPrng.int(0, Math.max(0, keys.length - 1)));
+      this.trace.event(this.virtualMs, `torn write ${host.address}`);
+      return true;
+    }
+    this.faultEffects.lostWrites++;
+    const lostNow = lost ?? new Map<string, number>();
+    for (const key of keys) lostNow.set(key, this.virtualMs);
+    if (keys.length > 0) this.lostWrites.set(host.address, lostNow);
+    const before = this.checkers.violations;
+    host.synced(item.epoch, false);
+    this.checkers.check();
+    if (this.timeline !== undefined) this.noteViolation(host.address, before);
+    return true;
+  }
+
+  /** Name the writes a lying disk lost that nothing replaced, once (at a restart, or the end). */
+  private nameLostWrites(address: string): void {
+    const lost = this.lostWrites.get(address);
+    if (lost === undefined || lost.size === 0) return;
+    this.lostWrites.delete(address);
+    const keys = [...lost.keys()];
+    const first = Math.min(...lost.values());
+    this.checkers.fail(
+      'durability',
+      `${address}'s disk lost ${keys.length} acknowledged writes (the first at ` +
+        `${fmtTime(first)}): ${keys.slice(0, 6).join(', ')}${keys.length > 6 ? ', …' : ''}`,
+    );
   }
 
   private hostOf(address: string): ActorHost {

@@ -37,6 +37,84 @@ export type FaultEvent =
       readonly rate: number;
       /** A reordered message is held back by up to this long. */
       readonly delayMsMax: number;
+    }
+  | {
+      /**
+       * The node's clock is off: it reads virtual time + offsetMs, and runs fast or slow by
+       * driftPpm from the fault's start. Its timers fire when its own clock says so. The heal
+       * steps the clock back to the true time (an NTP step).
+       */
+      readonly type: 'skew';
+      readonly at: number;
+      readonly durationMs: number;
+      readonly node: string;
+      readonly offsetMs: number;
+      readonly driftPpm: number;
+    }
+  | {
+      /** The node's process stops (a GC pause, a VM migration): what reaches it waits, late. */
+      readonly type: 'pause';
+      readonly at: number;
+      readonly durationMs: number;
+      readonly node: string;
+    }
+  | {
+      /** Messages from A to B (and back, unless oneWay) are held until the clog clears. */
+      readonly type: 'clog';
+      readonly at: number;
+      readonly durationMs: number;
+      readonly groupA: readonly string[];
+      readonly groupB: readonly string[];
+      readonly oneWay: boolean;
+    }
+  | {
+      /**
+       * The node stops and starts again after the duration. wipe: its durable data is lost and
+       * it starts from its last backup (the records it opened the run with), a disaster drill.
+       */
+      readonly type: 'reboot';
+      readonly at: number;
+      readonly durationMs: number;
+      readonly node: string;
+      readonly wipe: boolean;
+    }
+  | {
+      /**
+       * The node's disk misbehaves on a share (rate) of its syncs. lostWrite: the sync says
+       * done and the batch is not on disk (an fsync that lies). tornWrite: the power fails
+       * during the write, part of the batch reaches the disk, and the node is down until the
+       * fault ends.
+       */
+      readonly type: 'storage';
+      readonly at: number;
+      readonly durationMs: number;
+      readonly node: string;
+      readonly mode: StorageFault;
+      readonly rate: number;
+    }
+  | {
+      /**
+       * The broker redelivers: a share of messages comes again delayMs later (an ack that timed
+       * out; past a dedup window of the broker's, a duplicate gets through).
+       */
+      readonly type: 'redeliver';
+      readonly at: number;
+      readonly durationMs: number;
+      readonly rate: number;
+      readonly delayMs: number;
+    }
+  | {
+      /**
+       * A faulty trusted peer: a share of what the node sends is followed by a valid message of
+       * the same kind from the same (allowed) sender that lies about the business id, the
+       * amount, or the target.
+       */
+      readonly type: 'peer';
+      readonly at: number;
+      readonly durationMs: number;
+      readonly node: string;
+      readonly lie: PeerLie;
+      readonly rate: number;
     };
 
 export type FaultType = FaultEvent['type'];
@@ -46,7 +124,36 @@ export const FAULT_TYPES: readonly FaultType[] = [
   'loss',
   'duplicate',
   'reorder',
+  'skew',
+  'pause',
+  'clog',
+  'reboot',
+  'storage',
+  'redeliver',
+  'peer',
 ];
+
+export const STORAGE_FAULTS = ['lostWrite', 'tornWrite'] as const;
+type StorageFault = (typeof STORAGE_FAULTS)[number];
+export const PEER_LIES = ['id', 'amount', 'target'] as const;
+export type PeerLie = (typeof PEER_LIES)[number];
+
+/** A fault that names one node (crash, skew, pause, reboot, storage, peer). */
+export type NodeFault = Extract<FaultEvent, { node: string }>;
+
+/**
+ * Faults the protocol must survive with every invariant intact, and those it can only detect:
+ * a node that loses acknowledged data (a wipe, a lying sync) or a trusted peer that lies (a
+ * Byzantine fault: roles are trusted, decision 54) can break money's invariants, and the checks
+ * must then name what was lost or what was lied about.
+ */
+export function detectOnly(fault: FaultEvent): boolean {
+  return (
+    (fault.type === 'reboot' && fault.wipe) ||
+    (fault.type === 'storage' && fault.mode === 'lostWrite') ||
+    fault.type === 'peer'
+  );
+}
 
 /** Does `selector` name `address`? */
 function selects(selector: string, address: string): boolean {
@@ -80,14 +187,26 @@ export function describeFault(fault: FaultEvent): string {
   const span = `${fmtTime(fault.at)}+${fault.durationMs}ms`;
   switch (fault.type) {
     case 'partition':
+    case 'clog':
       return (
-        `${span} partition [${fault.groupA.join(',')}] ` +
+        `${span} ${fault.type} [${fault.groupA.join(',')}] ` +
         `${fault.oneWay ? '->' : '<->'} [${fault.groupB.join(',')}]`
       );
     case 'crash':
-      return `${span} crash ${fault.node}`;
+    case 'pause':
+      return `${span} ${fault.type} ${fault.node}`;
     case 'reorder':
       return `${span} reorder ${fault.rate} up to ${fault.delayMsMax}ms`;
+    case 'skew':
+      return `${span} skew ${fault.node} ${fault.offsetMs}ms ${fault.driftPpm}ppm`;
+    case 'reboot':
+      return `${span} reboot ${fault.node}${fault.wipe ? ' wiping its data' : ''}`;
+    case 'storage':
+      return `${span} storage ${fault.mode} ${fault.node} ${fault.rate}`;
+    case 'redeliver':
+      return `${span} redeliver ${fault.rate} after ${fault.delayMs}ms`;
+    case 'peer':
+      return `${span} peer ${fault.node} lies about the ${fault.lie} ${fault.rate}`;
     default:
       return `${span} ${fault.type} ${fault.rate}`;
   }

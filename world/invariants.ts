@@ -13,6 +13,8 @@ const INVARIANTS = [
   'liabilityMatches',
   'walletLiability',
   'clearing',
+  // A node kept every write it acknowledged (a wipe or a lying disk is named here).
+  'durability',
 ] as const;
 export type InvariantName = (typeof INVARIANTS)[number];
 

@@ -30,6 +30,11 @@ export interface Scenario {
   readonly storeSyncMs: number;
   /** false: a broken host that sends before its writes are durable (a negative control). */
   readonly writeAhead: boolean;
+  /**
+   * true (the reference): a group commit is one journal entry, all or nothing, so a torn write
+   * keeps none of it. false: a broken journal that keeps a torn batch's first records.
+   */
+  readonly atomicBatches: boolean;
   readonly faults: readonly FaultEvent[];
   /**
    * Scripted transfers: when present they replace the generated workload. Each names a relation
@@ -218,6 +223,7 @@ export const DEFAULT_SCENARIO: Scenario = {
   network: NETWORK_DEFAULTS,
   storeSyncMs: 2,
   writeAhead: true,
+  atomicBatches: true,
   faults: DEFAULT_FAULTS,
   checks: { checkpointEveryDeliveries: 100_000, lifecycleBoundMs: 5 * MIN },
 };
@@ -251,6 +257,7 @@ export function scenarioFrom(input: unknown, base: Scenario = DEFAULT_SCENARIO):
     network: section('network', base.network),
     storeSyncMs: (raw.storeSyncMs as number | undefined) ?? base.storeSyncMs,
     writeAhead: (raw.writeAhead as boolean | undefined) ?? base.writeAhead,
+    atomicBatches: (raw.atomicBatches as boolean | undefined) ?? base.atomicBatches,
     faults: raw.faults === undefined ? base.faults : faultsOf(raw.faults as Json[]),
     transfers: listOr(raw, 'transfers', base.transfers),
     binds: listOr(raw, 'binds', base.binds),
@@ -293,6 +300,36 @@ function faultsOf(raw: readonly Json[]): FaultEvent[] {
         return { type, at, durationMs, node: f.node as string };
       case 'reorder':
         return { type, at, durationMs, rate: f.rate as number, delayMsMax: f.delayMsMax as number };
+      case 'clog': {
+        const {
+          groupA,
+          groupB,
+          oneWay = false,
+        } = f as {
+          groupA: string[];
+          groupB: string[];
+          oneWay?: boolean;
+        };
+        return { type, at, durationMs, groupA, groupB, oneWay };
+      }
+      case 'skew': {
+        const { offsetMs, driftPpm = 0 } = f as { offsetMs: number; driftPpm?: number };
+        return { type, at, durationMs, node: f.node as string, offsetMs, driftPpm };
+      }
+      case 'pause':
+        return { type, at, durationMs, node: f.node as string };
+      case 'reboot':
+        return { type, at, durationMs, node: f.node as string, wipe: f.wipe === true };
+      case 'storage': {
+        const mode = f.mode as Extract<FaultEvent, { type: 'storage' }>['mode'];
+        return { type, at, durationMs, node: f.node as string, mode, rate: f.rate as number };
+      }
+      case 'redeliver':
+        return { type, at, durationMs, rate: f.rate as number, delayMs: f.delayMs as number };
+      case 'peer': {
+        const lie = f.lie as Extract<FaultEvent, { type: 'peer' }>['lie'];
+        return { type, at, durationMs, node: f.node as string, lie, rate: f.rate as number };
+      }
       default:
         return { type, at, durationMs, rate: f.rate as number };
     }

@@ -149,6 +149,7 @@ export function scenarioFile(scenario: Scenario): Record<string, unknown> {
     network: scenario.network,
     storeSyncMs: scenario.storeSyncMs,
     writeAhead: scenario.writeAhead,
+    atomicBatches: scenario.atomicBatches,
     faults: scenario.faults,
     transfers: scenario.transfers,
     binds: scenario.binds,

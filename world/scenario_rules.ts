@@ -109,11 +109,11 @@ function targetProblems(scenario: Scenario): string[] {
   const problems: string[] = [];
   scenario.faults.forEach((fault: FaultEvent, i) => {
     const where = `scenario.faults[${i}]`;
-    if (fault.type === 'crash') {
+    if ('node' in fault) {
       if (!addresses.includes(fault.node)) {
         problems.push(`${where}.node: '${fault.node}' is no actor of this world (${known})${fix}`);
       }
-    } else if (fault.type === 'partition') {
+    } else if (fault.type === 'partition' || fault.type === 'clog') {
       for (const group of ['groupA', 'groupB'] as const) {
         try {
           expandSelectors(fault[group], addresses, `${where}.${group}`);

@@ -12,7 +12,7 @@
 import { NETTINGS, PROTOCOL_VARIANTS } from '../actors/config.ts';
 import { BILL_SCOPES } from '../actors/regions.ts';
 import { CARE_KINDS } from '../protocol/index.ts';
-import { FAULT_TYPES } from './faults.ts';
+import { FAULT_TYPES, PEER_LIES, STORAGE_FAULTS } from './faults.ts';
 import { CONTRIBUTION_SOURCES, POS_ACTIONS } from './payments.ts';
 import { RELATIONS_PER_DONOR_MAX } from './population.ts';
 import { BIND_CLAIMS, BIND_FACES } from './workload.ts';
@@ -131,6 +131,9 @@ const GROUP: Schema = {
   description: "Addresses, or patterns of them ('wallet.*', 'province.51').",
 };
 
+const DAY = 86_400_000;
+const NODE = ref('text', "The node's address.");
+
 DEFS.fault = {
   type: 'object',
   required: ['type'],
@@ -145,7 +148,7 @@ DEFS.fault = {
     ),
     fault(
       'crash',
-      { node: ref('text', "The node's address, or a pattern naming one.") },
+      { node: NODE },
       ['node'],
       "The node's host stops, losing writes not yet synced, and restarts after the duration.",
     ),
@@ -164,6 +167,76 @@ DEFS.fault = {
       { rate: share('Share of messages delivered twice.', 0.95) },
       ['rate'],
       'Messages are delivered twice.',
+    ),
+    fault(
+      'skew',
+      {
+        node: NODE,
+        offsetMs: described(
+          { type: 'integer', minimum: -2 * DAY, maximum: 2 * DAY },
+          "How far the node's clock is off, in ms (negative: behind).",
+        ),
+        driftPpm: described(
+          { type: 'integer', minimum: -100_000, maximum: 100_000 },
+          'How fast it runs off, in millionths (negative: slow). Default 0.',
+        ),
+      },
+      ['node', 'offsetMs'],
+      "The node's clock is off and drifts; its timers fire by its own clock. The heal steps it.",
+    ),
+    fault(
+      'pause',
+      { node: NODE },
+      ['node'],
+      'The node stops (a GC pause); what reaches it meanwhile waits, and its timers fire late.',
+    ),
+    fault(
+      'clog',
+      { groupA: GROUP, groupB: GROUP, oneWay: flag('Only A → B is clogged (default false).') },
+      ['groupA', 'groupB'],
+      'Messages between group A and group B are held, not lost, until the clog clears.',
+    ),
+    fault(
+      'reboot',
+      {
+        node: NODE,
+        wipe: flag('Its durable data is lost: it starts from its opening records (default false).'),
+      },
+      ['node'],
+      'The node stops and starts again after the duration, with or without its durable data.',
+    ),
+    fault(
+      'storage',
+      {
+        node: NODE,
+        mode: oneOf(
+          STORAGE_FAULTS,
+          'lostWrite: a sync says done and keeps nothing; tornWrite: ' +
+            'the power fails during a write and part of the batch reaches the disk.',
+        ),
+        rate: share("Share of the node's syncs that go wrong."),
+      },
+      ['node', 'mode', 'rate'],
+      "The node's disk loses or tears writes.",
+    ),
+    fault(
+      'redeliver',
+      {
+        rate: share('Share of messages delivered again.', 0.95),
+        delayMs: ref('duration', 'How long after the first delivery (an ack wait, or more).'),
+      },
+      ['rate', 'delayMs'],
+      'The broker delivers messages again, late (an ack that timed out).',
+    ),
+    fault(
+      'peer',
+      {
+        node: NODE,
+        lie: oneOf(PEER_LIES, 'What the extra message lies about.'),
+        rate: share('Share of its messages followed by a lie.'),
+      },
+      ['node', 'lie', 'rate'],
+      'A faulty trusted node: valid messages of its role with a wrong id, amount or target.',
     ),
   ],
 };
@@ -441,6 +514,9 @@ export const SCENARIO_SCHEMA: Schema = {
       'Virtual time a group commit takes (crashes lose staged writes).',
     ),
     writeAhead: flag('false: a broken host that sends before its writes are durable.'),
+    atomicBatches: flag(
+      'false: a broken journal that writes a batch record by record, so a torn write keeps part.',
+    ),
     faults: list(ref('fault'), 'The fault schedule; replaces the default one.'),
     ...SCRIPT,
     checks: mapping(
