@@ -201,6 +201,13 @@ export class AppClient implements Actor {
     return this.bills.size;
   }
 
+  /** The first open bills, each with the POS's step and attempt (a liveness diagnosis). */
+  openBills(max = 5): string[] {
+    return [...this.bills.entries()]
+      .slice(0, max)
+      .map(([id, b]) => `bill ${id}: the POS at ${b.step}, attempt ${b.attempt}`);
+  }
+
   /** F3: send the POS's current step for a bill, and retry it until answered. */
   private pos(billId: string, now: number, fx: Effects): void {
     const bill = this.bills.get(billId);
@@ -265,8 +272,10 @@ export class AppClient implements Actor {
       this.billAnswers.set(env.kind, (this.billAnswers.get(env.kind) ?? 0) + 1);
       if (step === undefined) {
         this.bills.delete(intent.billId);
-        // Refused at pre-settlement counts as refused; anything else went through.
-        if (env.kind === 'bill.refused' && bill.step === 'presettle') this.refused++;
+        // Refused at pre-settlement or at settlement (the hold expired first) counts as refused;
+        // anything else went through.
+        if (env.kind === 'bill.refused' && (bill.step === 'presettle' || bill.step === 'settle'))
+          this.refused++;
         else this.accepted++;
         this.onAnswer?.(intent.billId, 'bill.done');
         return;
@@ -277,8 +286,11 @@ export class AppClient implements Actor {
     };
     const step = bill.step;
     if (env.kind === 'bill.refused') {
-      // Refused at pre-settlement (a rule), or the re-sent msgid after a reversal (D11): done.
-      if (step === 'presettle' || step === 'resettle') next(undefined);
+      // Refused at pre-settlement (a rule), the re-sent msgid after a reversal (D11), or a
+      // settlement whose pre-settlement expired first (PRESETTLE_EXPIRED: its hold is released):
+      // done. A refusal is an answer; re-sending the step would be answered the same way forever
+      // (found by the properties with a paused and skewed shard: a POS re-sent it every 30 s).
+      if (step === 'presettle' || step === 'resettle' || step === 'settle') next(undefined);
       return;
     }
     if (step === 'presettle' && env.kind === 'bill.presettled') {
