@@ -14,7 +14,13 @@ import { PROTOCOL_DEFAULTS, type ProtocolVariant } from '../actors/config.ts';
 import { BILL_SCOPES } from '../actors/regions.ts';
 import { CARE_KINDS } from '../protocol/index.ts';
 import { buildWorld } from '../world/build.ts';
-import type { FaultEvent } from '../world/faults.ts';
+import {
+  FAULT_TYPES,
+  type FaultEvent,
+  type FaultType,
+  PEER_LIES,
+  STORAGE_FAULTS,
+} from '../world/faults.ts';
 import { CONTRIBUTION_SOURCES, POS_ACTIONS } from '../world/payments.ts';
 import {
   DEFAULT_SCENARIO,
@@ -65,34 +71,108 @@ const at = fc.integer({ min: WINDOW_START_MS - 5_000, max: WINDOW_START_MS + WIN
 const durationMs = fc.integer({ min: 50, max: 120_000 });
 const rate = fc.integer({ min: 1, max: 600 }).map((perMille) => perMille / 1000);
 
-function faultArb(shape: Shape): fc.Arbitrary<FaultEvent> {
+/**
+ * Clock offsets: mostly seconds; sometimes hours, enough to carry a node's clock across 22:00
+ * (W8's blackout), 06:00 (W11's returns) or a TTL while the others read 10:00.
+ */
+const offsetMs = fc.oneof(
+  { weight: 2, arbitrary: fc.integer({ min: -30_000, max: 30_000 }) },
+  { weight: 1, arbitrary: fc.integer({ min: -14 * 3_600_000, max: 14 * 3_600_000 }) },
+);
+
+/** Each fault type's arbitrary, for a shape's nodes. */
+function faultArbs(shape: Shape, survivable: boolean): Record<FaultType, fc.Arbitrary<FaultEvent>> {
   const { all, crashable } = addressesOf(shape);
   const group = fc.subarray(all, { minLength: 1, maxLength: 3 });
-  return fc.oneof(
+  const node = fc.constantFrom(...crashable);
+  const groups = (type: 'partition' | 'clog') =>
     fc.record({
-      type: fc.constant('partition' as const),
+      type: fc.constant(type),
       at,
       durationMs,
       groupA: group,
       groupB: group,
       oneWay: fc.boolean(),
-    }),
-    fc.record({
-      type: fc.constant('crash' as const),
-      at,
-      durationMs,
-      node: fc.constantFrom(...crashable),
-    }),
-    fc.record({ type: fc.constant('loss' as const), at, durationMs, rate }),
-    fc.record({ type: fc.constant('duplicate' as const), at, durationMs, rate }),
-    fc.record({
+    });
+  return {
+    partition: groups('partition'),
+    crash: fc.record({ type: fc.constant('crash' as const), at, durationMs, node }),
+    loss: fc.record({ type: fc.constant('loss' as const), at, durationMs, rate }),
+    duplicate: fc.record({ type: fc.constant('duplicate' as const), at, durationMs, rate }),
+    reorder: fc.record({
       type: fc.constant('reorder' as const),
       at,
       durationMs,
       rate,
       delayMsMax: fc.integer({ min: 1, max: 5_000 }),
     }),
-  );
+    skew: fc.record({
+      type: fc.constant('skew' as const),
+      at,
+      durationMs,
+      node,
+      offsetMs,
+      // A poor oscillator drifts 100 ppm; 500 is five of them, and over a day's TTL that is
+      // 43 s, inside the checks' 5-minute bound.
+      driftPpm: fc.integer({ min: -500, max: 500 }),
+    }),
+    pause: fc.record({ type: fc.constant('pause' as const), at, durationMs, node }),
+    clog: groups('clog'),
+    reboot: fc.record({
+      type: fc.constant('reboot' as const),
+      at,
+      durationMs,
+      node,
+      wipe: survivable ? fc.constant(false) : fc.boolean(),
+    }),
+    storage: fc.record({
+      type: fc.constant('storage' as const),
+      at,
+      durationMs,
+      node,
+      mode: survivable ? fc.constant('tornWrite' as const) : fc.constantFrom(...STORAGE_FAULTS),
+      rate,
+    }),
+    redeliver: fc.record({
+      type: fc.constant('redeliver' as const),
+      at,
+      durationMs,
+      rate,
+      // An ack wait (30 s is JetStream's default), or past a dedup window (2 minutes).
+      delayMs: fc.integer({ min: 1_000, max: 600_000 }),
+    }),
+    peer: fc.record({
+      type: fc.constant('peer' as const),
+      at,
+      durationMs,
+      node: fc.constantFrom(...all),
+      lie: fc.constantFrom(...PEER_LIES),
+      rate,
+    }),
+  };
+}
+
+/**
+ * Swarm testing: each run draws its own mix of fault types, then up to six faults of those
+ * types only, so one run is all crashes and the next all clogs and skews, and shrinking drops
+ * types from the mix as well as faults from the schedule. `types` are the ones the suite draws
+ * from; `survivable` keeps out the faults the protocol can only detect (detectOnly).
+ */
+function faultsArb(
+  shape: Shape,
+  types: readonly FaultType[],
+  survivable: boolean,
+): fc.Arbitrary<FaultEvent[]> {
+  const arbs = faultArbs(shape, survivable);
+  // A lying peer is detect-only whatever it lies about: a survivable mix leaves it out.
+  const drawn = types.filter((type) => !survivable || type !== 'peer');
+  return fc
+    .subarray(drawn)
+    .chain((mix) =>
+      mix.length === 0
+        ? fc.constant([])
+        : fc.array(fc.oneof(...mix.map((type) => arbs[type])), { maxLength: 6 }),
+    );
 }
 
 const requestAt = fc.integer({ min: WINDOW_START_MS, max: WINDOW_START_MS + WINDOW_SPAN_MS });
@@ -238,12 +318,26 @@ function candidateCount(scenario: Scenario): number {
  * flow — 1–30 transfers, 0–6 bindings, 0–3 revocations, 0–2 enrolment changes, 0–2 wallet
  * openings, 0–5 bills and 0–3 contributions — in one window, with faults over it.
  */
+export interface ScenarioOptions {
+  /** false: the broken host that sends before its writes are durable. */
+  readonly writeAhead?: boolean;
+  /** false: the broken journal that keeps part of a torn batch. */
+  readonly atomicBatches?: boolean;
+  /** The fault types to draw from (default: all of them). */
+  readonly faultTypes?: readonly FaultType[];
+  /** Draw only faults the protocol must survive (default true); false adds detect-only ones. */
+  readonly survivable?: boolean;
+}
+
 export function scenarioArb(
   variant: ProtocolVariant,
-  options: { writeAhead?: boolean } = {},
+  options: ScenarioOptions = {},
 ): fc.Arbitrary<Scenario> {
   return shapeArb.chain((shape) => {
-    const base = baseScenario(shape, variant, options.writeAhead ?? true);
+    const base = {
+      ...baseScenario(shape, variant, options.writeAhead ?? true),
+      atomicBatches: options.atomicBatches ?? true,
+    };
     return fc
       .record({
         transfers: fc.array(transferArb, { minLength: 1, maxLength: 30 }),
@@ -252,7 +346,7 @@ export function scenarioArb(
         enrolmentChanges: fc.array(enrolmentArb, { maxLength: 2 }),
         bills: fc.array(billArb, { maxLength: 5 }),
         contributions: fc.array(contributionArb, { maxLength: 3 }),
-        faults: fc.array(faultArb(shape), { maxLength: 6 }),
+        faults: faultsArb(shape, options.faultTypes ?? FAULT_TYPES, options.survivable ?? true),
         // How long a group commit takes: the window in which a crash loses staged writes.
         storeSyncMs: fc.integer({ min: 1, max: 300 }),
         // W11: credits wait to be received (unreceived ones return at 06:00 the next day), or are
