@@ -4,11 +4,13 @@
 //
 //   protocol ← actors ← host ← world ← { sim, cluster } ← cli
 //                                 world ← report ← { cluster, cli }
+//                                   sim ← properties ← cli
 //
 // sim/ and cluster/ are siblings: neither imports the other. report/ (report.html) draws what
-// world/ describes, for both runtimes. properties/ (fast-check suites) sit
-// on sim/, bench/ on both runtimes, testing/ (shared test helpers) on host/. A test file may
-// import what its folder may, its own folder, and testing/.
+// world/ describes, for both runtimes. properties/ (fast-check suites) sit on sim/; cli/ may
+// import them because `npm run soak` (cli/soak.ts) runs the same suites as `npm test`, for
+// longer. bench/ sits on both runtimes, testing/ (shared test helpers) on host/. A test file
+// may import what its folder may, its own folder, and testing/.
 import ts from 'typescript';
 
 export type Folder =
@@ -63,7 +65,7 @@ export const RULES: Readonly<Record<Folder, Rule>> = {
   report: { imports: ['protocol', 'actors', 'world'], bannedPackages: [NATS, 'xstate'] },
   cluster: { imports: ['protocol', 'actors', 'host', 'world', 'report'], bannedPackages: [] },
   cli: {
-    imports: ['protocol', 'actors', 'host', 'world', 'sim', 'cluster', 'report'],
+    imports: ['protocol', 'actors', 'host', 'world', 'sim', 'cluster', 'report', 'properties'],
     bannedPackages: [],
   },
   properties: { imports: ['protocol', 'actors', 'host', 'world', 'sim'], bannedPackages: [NATS] },
