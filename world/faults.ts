@@ -176,6 +176,22 @@ export function expandSelectors(
   return [...out];
 }
 
+/**
+ * How far a deadline can be off because a skewed clock stamped it: the largest clock error of
+ * the schedule (its offset, and what its drift adds over the skew). A binding's expiry stamped by
+ * a shard 5 minutes ahead expires 5 minutes late in true time, whatever the protocol does, so
+ * the liveness bound of a run is widened by this much (0 without skews).
+ */
+export function clockErrorMsMax(faults: readonly FaultEvent[]): number {
+  let max = 0;
+  for (const f of faults) {
+    if (f.type !== 'skew') continue;
+    const drift = Math.ceil((Math.abs(f.driftPpm) * f.durationMs) / 1_000_000);
+    max = Math.max(max, Math.abs(f.offsetMs) + drift);
+  }
+  return max;
+}
+
 /** When the last fault heals (0 with no faults). */
 export function lastHealAt(faults: readonly FaultEvent[]): number {
   let last = 0;
