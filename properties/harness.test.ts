@@ -30,20 +30,21 @@ describe('liveness diagnosis', () => {
     };
     const quiet = new Simulation(scenarioFrom({ ...base, faults: [] })).run();
     expect(liveness(quiet)).toEqual([]);
-    // The app is no node a scenario file may name; the property draws may, as here.
-    const cut = new Simulation({
-      ...scenarioFrom({ ...base, faults: [] }),
-      faults: [
-        {
-          type: 'partition',
-          at: 35_999_000,
-          durationMs: 2 * 3_600_000,
-          groupA: ['wallet.*'],
-          groupB: ['app.0'],
-          oneWay: true,
-        },
-      ],
-    }).run();
+    const cut = new Simulation(
+      scenarioFrom({
+        ...base,
+        faults: [
+          {
+            type: 'partition',
+            at: 35_999_000,
+            durationMs: 2 * 3_600_000,
+            groupA: ['wallet.*'],
+            groupB: ['app.0'],
+            oneWay: true,
+          },
+        ],
+      }),
+    ).run();
     const lines = liveness(cut);
     expect(
       lines.some((l) => /^livelock\? bill\.presettle s0 app\.0 -> wallet\.\d+ delivered/.test(l)),

@@ -79,11 +79,17 @@ describe('rules across fields', () => {
       at: 0,
       duration: '1m',
       groupA: ['wallet.*'],
-      groupB: ['app.*'],
+      groupB: ['walet.*'],
     };
     expect(refused({ faults: [cut] })).toThrow(
-      /^scenario\.faults\[0\]\.groupB: 'app\.\*' names no node/,
+      /^scenario\.faults\[0\]\.groupB: 'walet\.\*' names no node/,
     );
+    // The app is a node of the network (the properties cut it off, and their counterexamples
+    // must replay from files): a partition may name it, and it may lie; it cannot crash.
+    expect(refused({ faults: [{ ...cut, groupB: ['app.*'] }] })).not.toThrow();
+    const lie = { type: 'peer', at: 0, duration: '1m', node: 'app.0', lie: 'id', rate: 0.1 };
+    expect(refused({ faults: [lie] })).not.toThrow();
+    expect(refused({ faults: [{ ...crash, node: 'app.0' }] })).toThrow(/'app\.0' is no actor/);
     expect(() => scenarioFrom({ topology: { provinces: 3 } })).toThrow(
       /the default fault schedule is made for the national topology; give this topology its own faults \(or faults: \[\]\)$/,
     );

@@ -4,7 +4,12 @@
 // distribution can reach, fault targets and links that name actors of this topology, and
 // requests the population can serve. Each problem is one line: the field, what is wrong, and
 // what to do about it.
-import { provinceAddress, SETTLEMENT_ADDRESS, walletShardAddress } from '../actors/addresses.ts';
+import {
+  APP_ADDRESS,
+  provinceAddress,
+  SETTLEMENT_ADDRESS,
+  walletShardAddress,
+} from '../actors/addresses.ts';
 import { formatDate, parseDate } from '../actors/calendar.ts';
 import { type RolloutStage, rolloutStageAt, WALLET_ROLLOUT } from '../actors/policy.ts';
 import { expandSelectors, type FaultEvent } from './faults.ts';
@@ -110,13 +115,15 @@ function targetProblems(scenario: Scenario): string[] {
   scenario.faults.forEach((fault: FaultEvent, i) => {
     const where = `scenario.faults[${i}]`;
     if ('node' in fault) {
-      if (!addresses.includes(fault.node)) {
+      // The app (the citizens' app and the POS) is a node of the network: it can lie, not crash.
+      const nodes = fault.type === 'peer' ? [...addresses, APP_ADDRESS] : addresses;
+      if (!nodes.includes(fault.node)) {
         problems.push(`${where}.node: '${fault.node}' is no actor of this world (${known})${fix}`);
       }
     } else if (fault.type === 'partition' || fault.type === 'clog') {
       for (const group of ['groupA', 'groupB'] as const) {
         try {
-          expandSelectors(fault[group], addresses, `${where}.${group}`);
+          expandSelectors(fault[group], [...addresses, APP_ADDRESS], `${where}.${group}`);
         } catch (error) {
           problems.push(`${(error as Error).message} (${known})${fix}`);
         }
