@@ -1,21 +1,30 @@
-// What the suites' draws explore, checked: a fixed sample of the reference suite's scenarios
-// (every fault it must survive) and of the damage suite's (the faults it can only detect) is run
-// and recorded. Every "sometimes" path (properties/coverage.ts) must be reached by at least one
-// run, and the matrix of (role, message kind) by active fault type is written to
-// out/coverage/coverage.json with its summary printed, so a change that stops the draws from
-// reaching a rare path fails here instead of silently testing less.
+// What the suites' draws explore, checked: a fixed sample of each suite's scenarios (the reference
+// and the two other designs with every fault they must survive, the damage suite with the faults
+// it can only detect) is run and recorded. Every "sometimes" path (properties/coverage.ts) must be
+// reached by at least one run, and every chart state a record can be durable in visited; the
+// matrices of machine states and of (role, message kind) by active fault type are written to
+// out/coverage/coverage.json with their summary printed, so a change that stops the draws from
+// reaching a rare path or a state fails here instead of silently testing less.
 import { mkdirSync, writeFileSync } from 'node:fs';
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
 import { detectOnly } from '../world/faults.ts';
-import { Coverage, RunFacts, type Sometimes } from './coverage.ts';
+import {
+  Coverage,
+  NEVER_DURABLE,
+  RunFacts,
+  SENT_ONLY_BY_DIRECTED_TESTS,
+  type Sometimes,
+} from './coverage.ts';
 import { suiteNamed } from './suites.ts';
 
 const SAMPLE = [
-  ['reference', 160],
-  ['damage', 60],
+  ['reference', 300],
+  ['damage', 100],
+  ['debitFirst', 100],
+  ['optimisticCredit', 100],
 ] as const;
 
 describe('coverage: what the property runs explored', () => {
@@ -34,6 +43,16 @@ describe('coverage: what the property runs explored', () => {
     console.log(coverage.summary().join('\n'));
     const missed = [...coverage.reached].filter(([, n]) => n === 0).map(([name]) => name);
     expect(missed, 'sometimes paths no run reached').toEqual([] as Sometimes[]);
+    // Every chart state a record can be durable in was visited by some run.
+    expect(coverage.unvisited, 'chart states no run visited').toEqual([]);
+    const reachedAnyway = Object.keys(NEVER_DURABLE).filter((state) => coverage.states.has(state));
+    expect(reachedAnyway, 'states NEVER_DURABLE lists that a run did visit').toEqual([]);
+    // Least privilege: every (sender, kind) pair protocol/senders.ts allows is sent by some run,
+    // but those only directed tests reach. A pair no run sends is a permission no code needs or
+    // a flow the draws miss; a pair the table refuses stops its flow, and its pair goes unsent.
+    expect([...coverage.unsent].sort(), 'permitted pairs no run sent').toEqual(
+      Object.keys(SENT_ONLY_BY_DIRECTED_TESTS).sort(),
+    );
     // Every fault type was drawn, and the matrix saw messages under each.
     const columns = new Set([...coverage.matrix.values()].flatMap((row) => [...row.keys()]));
     for (const type of coverage.faultsByType.keys()) expect(columns, type).toContain(type);

@@ -26,4 +26,4 @@ export {
 } from './messages.ts';
 export type { Fen } from './money.ts';
 export { formatFen, parseYuan, WIRE_AMOUNT_MAX_FEN } from './money.ts';
-export { maySend } from './senders.ts';
+export { maySend, ROLES } from './senders.ts';

@@ -2,7 +2,9 @@
 // handle, from the roles allowed to send them"). A role is an address's first token.
 import type { Kind } from './messages.ts';
 
-type Role = 'app' | 'wallet' | 'province' | 'settlement';
+/** The roles, each an address's first token. */
+export const ROLES = ['app', 'wallet', 'province', 'settlement'] as const;
+type Role = (typeof ROLES)[number];
 
 const SENDER_ROLES: { readonly [K in Kind]: readonly Role[] } = {
   'transfer.request': ['app'],

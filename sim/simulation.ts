@@ -90,6 +90,16 @@ export interface SimulationHooks {
   readonly tap?: StepTap;
   /** Sees every delivered frame (the CLI's --trace writes them out). */
   readonly onDelivery?: (at: number, from: string, to: string, frame: Uint8Array) => void;
+  /**
+   * Sees every batch of records a store makes durable, as it does (the coverage's machine states
+   * by active fault, properties/coverage.ts); a torn write shows the part that was kept.
+   */
+  readonly onDurable?: (
+    at: number,
+    address: string,
+    keys: readonly string[],
+    values: readonly unknown[],
+  ) => void;
   /** Live wallets per shard (actors/wallet_table.ts): a memory knob that changes no outcome. */
   readonly hotWallets?: number;
   /**
@@ -187,15 +197,20 @@ export class Simulation implements HostEnvironment, HostObserver {
     );
     const host = (address: string, make: ActorFactory, records: Map<string, unknown>) => {
       if (wiped.has(address)) this.backups.set(address, new Map(records));
-      return new ActorHost(
-        address,
-        make,
-        MemoryStore.adopting(records),
-        transport,
-        this.environmentOf(address),
-        this,
-        { writeAhead: scenario.writeAhead, atomicBatches: scenario.atomicBatches, tap: hooks.tap },
-      );
+      const store = MemoryStore.adopting(records);
+      const { onDurable } = hooks;
+      if (onDurable !== undefined) {
+        const apply = store.apply.bind(store);
+        store.apply = (keys, values) => {
+          apply(keys, values);
+          onDurable(this.virtualMs, address, keys, values);
+        };
+      }
+      return new ActorHost(address, make, store, transport, this.environmentOf(address), this, {
+        writeAhead: scenario.writeAhead,
+        atomicBatches: scenario.atomicBatches,
+        tap: hooks.tap,
+      });
     };
     const hosts = new Map<string, ActorHost>();
     for (const [address, spec] of this.world.actors)
