@@ -67,7 +67,35 @@ function addressesOf(shape: Shape): { all: string[]; crashable: string[] } {
   return { all: [...crashable, APP_ADDRESS], crashable };
 }
 
-const at = fc.integer({ min: WINDOW_START_MS - 5_000, max: WINDOW_START_MS + WINDOW_SPAN_MS });
+const HOUR_MS = 3_600_000;
+/**
+ * The later flows of a run's calendar, after the requests of day 0 (its start date is fixed), as
+ * [from, to] in virtual ms: the app's later taps (a credit received, a binding confirmed, 10:04 to
+ * 10:10), the POS's daily totals at 02:00 of day 1 (K3, 26 h), the 06:00 returns of credits never
+ * received (W11, 30 h), the monthly applications (51 h), the month's allocation on day 10 of the
+ * next month (K8, 266 h) and its statements, funding and disbursal (513 h). A fault starting in
+ * one lasts through the flow's first minute when it is drawn long; a fifth of the faults fall in
+ * one, so those flows run under faults too (coverage.property.ts checks that they do).
+ */
+const LATER_FLOWS_MS: ReadonlyArray<readonly [number, number]> = [
+  [WINDOW_START_MS + 3 * 60_000, WINDOW_START_MS + 10 * 60_000],
+  ...[26, 30, 51, 266, 513].map(
+    (hours) => [hours * HOUR_MS - 60_000, hours * HOUR_MS + 5_000] as const,
+  ),
+];
+
+const at = fc.oneof(
+  {
+    weight: 4,
+    arbitrary: fc.integer({ min: WINDOW_START_MS - 5_000, max: WINDOW_START_MS + WINDOW_SPAN_MS }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .constantFrom(...LATER_FLOWS_MS)
+      .chain(([from, to]) => fc.integer({ min: from, max: to })),
+  },
+);
 const durationMs = fc.integer({ min: 50, max: 120_000 });
 const rate = fc.integer({ min: 1, max: 600 }).map((perMille) => perMille / 1000);
 
