@@ -107,6 +107,34 @@ describe('parseWireAmount', () => {
     expect(messageOf(() => parseWireAmount(text, 'body.amount'))).toContain('body.amount');
   });
 
+  // The log names the rule a frame broke, so an operator can tell a sender's bug at a glance.
+  test.each([
+    [5, 'amount must be a string, not number'],
+    [null, 'amount must be a string, not object'],
+    ['-1.00', 'amount is negative'],
+    ['0.00', 'amount is zero'],
+    ['000.00', 'amount is zero'],
+    ['1.001', 'more than 2 decimal places'],
+    ['12.3456', 'more than 2 decimal places'],
+    ['5', 'exactly 2 decimal places are required'],
+    ['1.5', 'exactly 2 decimal places are required'],
+    ['05.00', 'leading zeros are not canonical'],
+    ['1234567890123456.00', 'more than 15 integer digits'],
+    ['1e3', 'not a canonical decimal'],
+    [' 5.00', 'not a canonical decimal'],
+    ['5.00 ', 'not a canonical decimal'],
+    ['', 'not a canonical decimal'],
+  ] as const)('diagnoses %j as "%s"', (text, problem) => {
+    const message = messageOf(() => parseWireAmount(text, 'body.amount'));
+    expect(message).toContain(`BAD_AMOUNT body.amount: ${problem}; `);
+    expect(message).toContain('expected a canonical positive amount like "500.00"');
+  });
+
+  test('names the limit an amount is over', () => {
+    const message = messageOf(() => parseWireAmount('1000000000.01', 'body.amount'));
+    expect(message).toContain('amount "1000000000.01" is over the wire limit 1000000000.00');
+  });
+
   test('rejects one fen over the limit with AMOUNT_OVER_LIMIT', () => {
     const over = formatFen(WIRE_AMOUNT_MAX_FEN + 1n);
     expect(codeOf(() => parseWireAmount(over, 'x'))).toBe('AMOUNT_OVER_LIMIT');
@@ -155,6 +183,28 @@ describe('parseYuan', () => {
   ] as const)('rejects %s with BAD_AMOUNT', (text) => {
     expect(codeOf(() => parseYuan(text, { field: '--amount' }))).toBe('BAD_AMOUNT');
     expect(messageOf(() => parseYuan(text, { field: '--amount' }))).toContain('--amount');
+  });
+
+  test.each([
+    ['abc', 'not a decimal amount like "500" or "500.50": "abc"'],
+    ['', 'not a decimal amount like "500" or "500.50": ""'],
+    [' 5', 'not a decimal amount like "500" or "500.50": " 5"'],
+    ['Infinity', 'not a decimal amount like "500" or "500.50": "Infinity"'],
+    ['-1', 'amount must not be negative, got "-1"'],
+    ['1.001', 'more than 2 decimal places (not rounded), got "1.001"'],
+    ['1e3', 'write amounts as plain digits like "500.50", got "1e3"'],
+    ['+5', 'write amounts as plain digits like "500.50", got "+5"'],
+    ['0', 'amount must be positive, got 0'],
+    [Number.NaN, 'amount must be finite, got NaN'],
+    [2 ** 53 + 2, 'amount 9007199254740994 is not a safe integer; pass large amounts as strings'],
+  ] as const)('says what is wrong with %j', (text, problem) => {
+    expect(messageOf(() => parseYuan(text, { field: '--amount' }))).toContain(problem);
+  });
+
+  test('names an amount over maxFen and the limit', () => {
+    expect(messageOf(() => parseYuan('2000.01', { maxFen: 200000n }))).toContain(
+      'amount 2000.01 is over the limit 2000.00',
+    );
   });
 
   test('accepts zero only when asked to', () => {
