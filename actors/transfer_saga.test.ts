@@ -442,6 +442,26 @@ describe('transfer saga: W13, the donor confirms by face or password', () => {
     expect(onlyStep(h.step(PASS)).send.kind).toBe('account.reserve');
   });
 
+  it('W13: a timer at exactly startedAt + authTtlMs ends the wait rejected W13; one ms before, the challenge is re-sent', () => {
+    for (const [at, expired] of [
+      [TEN_AM + PROTOCOL_DEFAULTS.authTtlMs - 1, false],
+      [TEN_AM + PROTOCOL_DEFAULTS.authTtlMs, true],
+    ] as const) {
+      const h = new Harness();
+      h.step({ type: 'start' });
+      h.now = at;
+      const fx = h.step({ type: 'timeout', seq: h.lastTimer?.arg ?? -1 });
+      if (expired) {
+        expect(h.saga.value).toBe('rejected');
+        expect(h.saga.context.reason).toBe('W13');
+        expect(fx.sends).toEqual([]);
+      } else {
+        expect(h.saga.value).toBe('authenticating');
+        expect(onlyStep(fx).send.kind).toBe('transfer.challenge');
+      }
+    }
+  });
+
   it('W13: the challenge goes to whoever sent the request', () => {
     const h = new Harness(PROTOCOL_DEFAULTS, { ...INPUT, requester: 'app.7' });
     expect(onlyStep(h.step({ type: 'start' })).send.to).toBe('app.7');
@@ -596,6 +616,16 @@ describe('transfer saga: W11, receipt or return at 06:00 the next day', () => {
       expect(onlyStep(h.fireCurrentTimer()).send.kind).toBe('wallet.settle');
     },
   );
+
+  it('W11: the retry timer of the recording step, fired as the saga starts waiting, does not settle early', () => {
+    const h = awaiting();
+    const recordingTimer = h.lastTimer;
+    h.step({ type: 'liability.recorded' });
+    // A host may have fired the step's retry timer just before the answer came: it is stale.
+    expect(h.step({ type: 'timeout', seq: recordingTimer?.arg ?? -1 }).sends).toEqual([]);
+    expect(h.saga.value).toBe('awaitingReceipt');
+    expect(h.saga.context.attempt).toBe(0);
+  });
 
   it('W11: with requireReceipt false, liability.recorded completes and arms no return timer', () => {
     const h = new Harness(NO_RECEIPT);
