@@ -79,7 +79,8 @@ export default defineConfig({
     exclude: ['node_modules/**', 'out/**'],
     // The property suites (transfer.property.ts reads FC_SEED) draw the same cases for every
     // mutant and every run, so their verdict on a mutant does not depend on the draw.
-    env: { FC_SEED: '20261204' },
+    // GONGJI_MUTATE leaves the negative controls out (transfer.property.ts says why).
+    env: { FC_SEED: '20261204', GONGJI_MUTATE: '1' },
     sequence: { sequencer: MutationSequencer },
     reporters: ['default', loadFailureAsTest],
     // Stryker times each mutant out itself (stryker.config.mjs); this only has to let the
