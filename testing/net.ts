@@ -195,9 +195,18 @@ export class Net {
    * are queued, its timers armed (a key holds one timer) and then its cancels applied (an actor
    * cancels a key only after its last arming of it in a step), its events kept.
    */
-  step(address: string, act: (fx: RecordingEffects) => void): RecordingEffects {
+  step(address: string, act: (fx: RecordingEffects) => void, recovering = false): RecordingEffects {
     const fx = new RecordingEffects();
     act(fx);
+    // The Effects contract, checked on every step: a timer armed again carries a new arg (or a
+    // stale firing of the old one would pass for it), and outside a restart (which may re-arm a
+    // deadline already past) no timer is armed in the past.
+    for (const t of fx.timers) {
+      if (this.timers.get(`${address}|${t.key}`)?.arg === t.arg)
+        throw new Error(`${address} armed ${t.key} again with the same arg ${t.arg}`);
+      if (!recovering && t.at < this.now)
+        throw new Error(`${address} armed ${t.key} at ${t.at}, before now (${this.now})`);
+    }
     for (const m of fx.sends)
       this.enqueue({
         from: address,
@@ -225,7 +234,7 @@ export class Net {
   restartShardOf(walletId: string): void {
     const address = this.shardAddressOf(walletId);
     for (const [key, timer] of this.timers) if (timer.address === address) this.timers.delete(key);
-    this.step(address, (fx) => this.shardOf(walletId).recover(this.now, fx));
+    this.step(address, (fx) => this.shardOf(walletId).recover(this.now, fx), true);
     this.deliver();
   }
 
