@@ -238,8 +238,8 @@ export interface Effects {
   write(key: string, value: unknown): void;
   /**
    * Ask to be woken at virtual time `at` with `timer(key, arg)`. A key holds one timer: arming it
-   * again replaces the earlier one, and `arg` must differ from the one it replaces. Timers do
-   * not survive crashes (recover() re-arms what is still pending).
+   * again replaces the earlier one, whatever either's arg (the host drops the earlier one). Timers
+   * do not survive crashes (recover() re-arms what is still pending).
    */
   timer(key: string, at: number, arg: number): void;
   /** Forget the timer of `key`, if any: its work is done. */

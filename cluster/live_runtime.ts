@@ -39,7 +39,7 @@ export class LiveEnvironment implements HostEnvironment {
     return this.clock();
   }
 
-  timer(host: ActorHost, at: number, key: string, arg: number, epoch: number): void {
+  timer(host: ActorHost, at: number, key: string, token: number, epoch: number): void {
     if (this.stopped) return;
     // setTimeout fires at once for delays past 2^31 − 1 ms (24.8 days): a month's timer (P4, F5)
     // waits in steps of at most that long instead.
@@ -47,8 +47,8 @@ export class LiveEnvironment implements HostEnvironment {
     const handle = setTimeout(
       () => {
         this.timers.delete(handle);
-        if (delay > TIMEOUT_MAX_MS) this.timer(host, at, key, arg, epoch);
-        else host.fire(key, arg, epoch);
+        if (delay > TIMEOUT_MAX_MS) this.timer(host, at, key, token, epoch);
+        else host.fire(key, token, epoch);
       },
       Math.min(delay, TIMEOUT_MAX_MS),
     );

@@ -25,7 +25,7 @@ const SAGA = 'wallet.03';
 interface TimerRequest {
   readonly at: number;
   readonly key: string;
-  readonly arg: number;
+  readonly token: number;
   readonly epoch: number;
 }
 
@@ -39,8 +39,8 @@ class ManualEnvironment implements HostEnvironment {
     return this.clock;
   }
 
-  timer(_host: ActorHost, at: number, key: string, arg: number, epoch: number): void {
-    this.timers.push({ at, key, arg, epoch });
+  timer(_host: ActorHost, at: number, key: string, token: number, epoch: number): void {
+    this.timers.push({ at, key, token, epoch });
   }
 
   sync(host: ActorHost, epoch: number): void {
@@ -136,20 +136,22 @@ function provinceHost(options?: HostOptions) {
 function probeHost() {
   const runtime = new ManualEnvironment();
   const log: string[] = [];
+  const store = new MemoryStore();
+  const transport = new CapturingTransport();
   const host = new ActorHost(
     'probe.0',
     (records) => new ProbeActor('probe.0', records, log),
-    new MemoryStore(),
-    new CapturingTransport(),
+    store,
+    transport,
     runtime,
     new RecordingObserver(),
   );
   const arm = (key: string, at: number, arg: number) =>
     host.local((_actor: Actor, _now: number, fx: Effects) => fx.timer(key, at, arg));
   const fireAll = () => {
-    for (const t of runtime.timers.splice(0)) host.fire(t.key, t.arg, t.epoch);
+    for (const t of runtime.timers.splice(0)) host.fire(t.key, t.token, t.epoch);
   };
-  return { host, runtime, log, arm, fireAll };
+  return { host, runtime, log, arm, fireAll, store, transport };
 }
 
 describe('write-ahead: nothing leaves before the sync of the writes that caused it', () => {
@@ -177,6 +179,30 @@ describe('write-ahead: nothing leaves before the sync of the writes that caused 
       body: { transferId: 'T-1' },
     });
     expect(h.transport.frames[0]).toMatchObject({ from: PROVINCE, to: SAGA });
+  });
+
+  // Found by the properties (a contribution accepted and claimed, then lost with its saga in a
+  // crash): a batch started with nothing to send shared its empty outbox with the next step's
+  // sends, which then left with that batch, before their own writes were durable.
+  it('a step that sends while a batch with nothing to send is in flight waits for its own sync', () => {
+    const { host, runtime, transport, store } = probeHost();
+    host.local((_actor, _now, fx) => fx.write('first', 1));
+    host.local((_actor, _now, fx) => {
+      fx.write('second', 2);
+      fx.send(PROVINCE, 'account.reserve', 'T-9', {
+        transferId: 'T-9',
+        accountId: 'p1',
+        amount: 1n,
+      });
+    });
+    const [first, second] = [runtime.syncs.shift(), runtime.syncs.shift()];
+    expect(second).toBeUndefined();
+    host.synced(first!.epoch);
+    expect(store.durable.get('first')).toBe(1);
+    expect(transport.frames).toEqual([]);
+    runtime.completeSyncs();
+    expect(store.durable.get('second')).toBe(2);
+    expect(transport.envelopes().map((e) => e.corr)).toEqual(['T-9']);
   });
 
   it('facts and postings reach the observer only at sync', () => {
@@ -378,24 +404,24 @@ describe('timers', () => {
 
   it('an armed timer is handed to the runtime with its time and epoch, and fires once', () => {
     p.arm('k', 40_000_000, 7);
-    expect(p.runtime.timers).toEqual([{ at: 40_000_000, key: 'k', arg: 7, epoch: 0 }]);
+    expect(p.runtime.timers).toEqual([{ at: 40_000_000, key: 'k', token: 1, epoch: 0 }]);
     p.runtime.clock = 40_000_000;
-    p.host.fire('k', 7, 0);
-    p.host.fire('k', 7, 0);
+    p.host.fire('k', 1, 0);
+    p.host.fire('k', 1, 0);
     expect(p.log).toEqual(['fired k#7 at 40000000']);
   });
 
-  it('timers armed before a crash never fire (epoch), even when re-armed with the same arg', () => {
+  it('timers armed before a crash never fire (epoch), even when the key is re-armed', () => {
     p.arm('k', 100, 1);
     p.arm('j', 100, 1);
     const before = p.runtime.timers.splice(0);
     p.host.crash();
     p.host.restart();
     p.log.length = 0;
-    for (const t of before) p.host.fire(t.key, t.arg, t.epoch);
+    for (const t of before) p.host.fire(t.key, t.token, t.epoch);
     expect(p.log).toEqual([]);
     p.arm('k', 200, 1);
-    for (const t of before) p.host.fire(t.key, t.arg, t.epoch);
+    for (const t of before) p.host.fire(t.key, t.token, t.epoch);
     expect(p.log).toEqual([]);
     p.fireAll();
     expect(p.log).toEqual([`fired k#1 at ${p.runtime.clock}`]);
@@ -411,10 +437,24 @@ describe('timers', () => {
   it('re-arming a key replaces its timer: the old one fires into nothing', () => {
     p.arm('k', 100, 1);
     p.arm('k', 300, 2);
-    p.host.fire('k', 1, 0);
+    const [first, second] = p.runtime.timers.splice(0);
+    p.host.fire('k', first!.token, 0);
     expect(p.log).toEqual([]);
-    p.host.fire('k', 2, 0);
+    p.host.fire('k', second!.token, 0);
     expect(p.log).toEqual([`fired k#2 at ${p.runtime.clock}`]);
+  });
+
+  it('re-armed with the same arg, a key still fires only its latest timer, once', () => {
+    p.arm('k', 100, 5);
+    p.arm('k', 300, 5);
+    const [first, second] = p.runtime.timers.splice(0);
+    p.runtime.clock = 100;
+    p.host.fire('k', first!.token, 0);
+    expect(p.log).toEqual([]);
+    p.runtime.clock = 300;
+    p.host.fire('k', second!.token, 0);
+    p.host.fire('k', second!.token, 0);
+    expect(p.log).toEqual(['fired k#5 at 300']);
   });
 
   it('cancelTimer stops one timer and leaves the others', () => {

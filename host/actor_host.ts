@@ -19,8 +19,8 @@ export interface Transport {
 /** What a host needs from its runtime: the clock, timers, and durability barriers. */
 export interface HostEnvironment {
   now(): number;
-  /** Call `host.fire(key, arg, epoch)` at virtual time `at`. */
-  timer(host: ActorHost, at: number, key: string, arg: number, epoch: number): void;
+  /** Call `host.fire(key, token, epoch)` at virtual time `at` (the token names this arming). */
+  timer(host: ActorHost, at: number, key: string, token: number, epoch: number): void;
   /**
    * Make this batch durable (keys[i] gets values[i], in order), then call `host.synced(epoch)`.
    * The host asks for one batch at a time and never reuses the arrays.
@@ -65,8 +65,10 @@ interface Batch {
   readonly keys: string[];
   readonly values: unknown[];
   readonly events: DomainEvent[];
-  readonly outbox: Outgoing[];
+  readonly outbox: readonly Outgoing[];
 }
+
+const NOTHING_TO_SEND: readonly Outgoing[] = Object.freeze([]);
 
 export type ActorFactory = (records: ReadonlyMap<string, unknown>) => Actor;
 
@@ -86,8 +88,13 @@ export class ActorHost implements Effects {
   /** The batch whose sync is in flight, with what waits on it; null when none is. */
   private inflight: Batch | null = null;
   private messageSeq = 0;
-  /** The one live timer per key: arming a key again replaces its earlier timer. */
-  private readonly timers = new Map<string, number>();
+  /**
+   * The one live timer per key, with the arg its actor gave it and the host's token for this
+   * arming: arming a key again replaces its earlier timer, whatever either's arg (the earlier
+   * one still reaches `fire`, and its token no longer matches).
+   */
+  private readonly timers = new Map<string, { readonly arg: number; readonly token: number }>();
+  private timerTokens = 0;
 
   constructor(
     readonly address: string,
@@ -147,9 +154,11 @@ export class ActorHost implements Effects {
     this.afterStep();
   }
 
-  fire(key: string, arg: number, epoch: number): void {
-    if (!this.up || epoch !== this.epoch || this.timers.get(key) !== arg) return;
+  fire(key: string, token: number, epoch: number): void {
+    const armed = this.timers.get(key);
+    if (!this.up || epoch !== this.epoch || armed?.token !== token) return;
     this.timers.delete(key);
+    const { arg } = armed;
     this.options.tap?.(this.address, this.runtime.now(), { type: 'timer', key, arg });
     this.actor.timer(key, arg, this.runtime.now(), this);
     this.afterStep();
@@ -245,8 +254,9 @@ export class ActorHost implements Effects {
   }
 
   timer(key: string, at: number, arg: number): void {
-    this.timers.set(key, arg);
-    this.runtime.timer(this, at, key, arg, this.epoch);
+    const token = ++this.timerTokens;
+    this.timers.set(key, { arg, token });
+    this.runtime.timer(this, at, key, token, this.epoch);
   }
 
   cancelTimer(key: string): void {
@@ -275,7 +285,7 @@ export class ActorHost implements Effects {
     else this.transmit(this.takeOutbox());
   }
 
-  private startSync(outbox: Outgoing[]): void {
+  private startSync(outbox: readonly Outgoing[]): void {
     const batch: Batch = {
       keys: this.writeKeys,
       values: this.writeValues,
@@ -289,9 +299,15 @@ export class ActorHost implements Effects {
     this.runtime.sync(this, this.epoch, batch.keys, batch.values);
   }
 
-  private takeOutbox(): Outgoing[] {
+  /**
+   * The messages staged so far, taken out: the host starts a new outbox. An empty one is never
+   * handed out (a batch holding it would take the next step's sends along, before their own
+   * writes are durable); the shared empty one is frozen.
+   */
+  private takeOutbox(): readonly Outgoing[] {
     const outbox = this.outbox;
-    if (outbox.length > 0) this.outbox = [];
+    if (outbox.length === 0) return NOTHING_TO_SEND;
+    this.outbox = [];
     return outbox;
   }
 

@@ -226,6 +226,34 @@ describe('regressions found by the properties', () => {
     expect(sim.requests().refused).toBeGreaterThan(0);
   });
 
+  it('write-ahead: a contribution claimed just before its shard crashes resumes after the restart', () => {
+    // Found by the optimisticCredit property once faults fell at later flows too (shrunk, then
+    // cut to the crash alone): the shard's sync of another saga's write, which had nothing to
+    // send, shared its empty outbox with the next step's messages. They left with that sync,
+    // before the new contribution's saga was durable; the crash lost the saga, and the claim it
+    // had sent stayed open at the fund forever (F4's lifecycle). See actor_host.test.ts.
+    const scenario = scenarioFrom({
+      seed: 5,
+      topology: { provinces: 2, regionsPerProvinceMax: 1 },
+      population: { wallets: 34, unopenedShare: 0.1, nonCloseShare: 0.05, candidateShare: 1 },
+      protocol: { variant: 'optimisticCredit', walletShardCount: 3, requireReceipt: false },
+      storeSyncMs: 212,
+      transfers: [{ at: 36_000_000, relation: 0, amount: '0.01' }],
+      contributions: [
+        { at: 36_005_024, relation: 0, source: 'ACCOUNT', nextYear: false, candidate: 14 },
+        { at: 36_004_068, relation: 49, source: 'WALLET', nextYear: false },
+      ],
+      faults: [{ type: 'crash', at: 36_005_448, durationMs: 56_767, node: 'wallet.00' }],
+      checks: { checkpointEveryDeliveries: 200, lifecycleBoundMs: 300_000 },
+    });
+    const sim = runScenario(scenario);
+    expect(failedInvariants(sim)).toEqual([]);
+    const claims = [...(sim.hosts.get('province.12')?.store.durable ?? [])].filter(([key]) =>
+      key.startsWith('q:'),
+    );
+    expect(claims.map(([, claim]) => (claim as { state: string }).state)).not.toContain('claimed');
+  });
+
   it('F1: a second binding of one relative while the first is under way is refused BOUND', () => {
     const base: Scenario = {
       ...scenarioFrom({

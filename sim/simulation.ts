@@ -62,7 +62,7 @@ type Item =
       readonly k: 'timer';
       readonly host: ActorHost;
       readonly key: string;
-      readonly arg: number;
+      readonly token: number;
       readonly epoch: number;
     }
   | {
@@ -433,8 +433,8 @@ export class Simulation implements HostEnvironment, HostObserver {
     return this.virtualMs;
   }
 
-  timer(host: ActorHost, at: number, key: string, arg: number, epoch: number): void {
-    this.queue.push(Math.max(at, this.virtualMs), { k: 'timer', host, key, arg, epoch });
+  timer(host: ActorHost, at: number, key: string, token: number, epoch: number): void {
+    this.queue.push(Math.max(at, this.virtualMs), { k: 'timer', host, key, token, epoch });
   }
 
   sync(host: ActorHost, epoch: number): void {
@@ -454,15 +454,15 @@ export class Simulation implements HostEnvironment, HostObserver {
     return {
       now: skewed ? () => this.clockOf(address) : () => this.virtualMs,
       timer: skewed
-        ? (host, at, key, arg, epoch) =>
+        ? (host, at, key, token, epoch) =>
             this.queue.push(this.virtualMs + this.delayOf(address, at), {
               k: 'timer',
               host,
               key,
-              arg,
+              token,
               epoch,
             })
-        : (host, at, key, arg, epoch) => this.timer(host, at, key, arg, epoch),
+        : (host, at, key, token, epoch) => this.timer(host, at, key, token, epoch),
       sync: lying
         ? (host, epoch, keys) =>
             this.queue.push(this.virtualMs + this.scenario.storeSyncMs, {
@@ -580,7 +580,7 @@ export class Simulation implements HostEnvironment, HostObserver {
     }
     switch (item.k) {
       case 'timer':
-        return item.host.fire(item.key, item.arg, item.epoch);
+        return item.host.fire(item.key, item.token, item.epoch);
       case 'sync': {
         const before = this.checkers.violations;
         if (item.keys !== undefined && this.diskFails(item)) return;

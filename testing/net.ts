@@ -198,12 +198,9 @@ export class Net {
   step(address: string, act: (fx: RecordingEffects) => void, recovering = false): RecordingEffects {
     const fx = new RecordingEffects();
     act(fx);
-    // The Effects contract, checked on every step: a timer armed again carries a new arg (or a
-    // stale firing of the old one would pass for it), and outside a restart (which may re-arm a
-    // deadline already past) no timer is armed in the past.
+    // Outside a restart (which may re-arm a deadline already past), no timer is armed in the
+    // past: a retry computed backwards would fire at once, again and again.
     for (const t of fx.timers) {
-      if (this.timers.get(`${address}|${t.key}`)?.arg === t.arg)
-        throw new Error(`${address} armed ${t.key} again with the same arg ${t.arg}`);
       if (!recovering && t.at < this.now)
         throw new Error(`${address} armed ${t.key} at ${t.at}, before now (${this.now})`);
     }
