@@ -8,13 +8,17 @@ import {
 } from 'vitest/node';
 
 // The tests `npm run mutate` runs against each mutant (stryker.config.mjs): the unit tests of
-// actors/ and protocol/ and the property suites, nothing that spawns a process, starts a server,
-// opens a browser or measures (cli/, cluster/, report's browser tests, bench/). Stryker runs only
-// the tests that cover a mutant and stops at the first failure, one file after another, so the
-// unit tests go first: a mutant they kill never waits for the properties' whole simulations.
-// A mutant that survives them still costs the properties' whole run, so MUTATE_UNITS_ONLY=1
-// (`npm run mutate:units`) leaves the properties out for a quick first pass; a later
-// `npm run mutate` then retests only that pass's survivors.
+// actors/ and protocol/, the simulator's tests of one flow each (a month's clearing and its
+// disputes, reconciliation, orphan holds, contributions, scripted requests, fault effects: whole
+// runs of the actors that their unit tests reach only in part), and the property suites; nothing
+// that spawns a process, starts a server, opens a browser or measures (cli/, cluster/, report's
+// browser tests, bench/), nor the simulator's long runs of whole days (designs, built-in
+// scenarios, determinism, pictures). Stryker runs only the tests that cover a mutant and stops at
+// the first failure, one file after another, so the unit tests go first, then the flows: a
+// mutant they kill never waits for the properties' whole simulations. A mutant that survives
+// them all still costs every covering test, so MUTATE_UNITS_ONLY=1 (`npm run mutate:units`)
+// leaves the flows and the properties out for a quick first pass; a later `npm run mutate` then
+// retests only that pass's survivors.
 //
 // Two workarounds for @stryker-mutator/vitest-runner 9.6 (both in the runner, not the tests):
 // - fast-check's `test.prop` names a test after a seed drawn when its file loads ("… (with
@@ -40,8 +44,9 @@ class MutationSequencer extends BaseSequencer {
       }
     }
     const sorted = await super.sort(files);
-    const property = (f: TestSpecification) => f.moduleId.endsWith('.property.ts');
-    return [...sorted.filter((f) => !property(f)), ...sorted.filter(property)];
+    const stage = (f: TestSpecification) =>
+      f.moduleId.endsWith('.property.ts') ? 2 : f.moduleId.includes('/sim/') ? 1 : 0;
+    return [0, 1, 2].flatMap((n) => sorted.filter((f) => stage(f) === n));
   }
 }
 
@@ -69,12 +74,23 @@ const loadFailureAsTest: Reporter = {
   },
 };
 
+/** The simulator's tests of one flow each, a few seconds apiece. */
+const FLOWS = [
+  'sim/clearing_batch.test.ts',
+  'sim/reconciliation.test.ts',
+  'sim/orphan_hold.test.ts',
+  'sim/contributions.test.ts',
+  'sim/scripted.test.ts',
+  'sim/faults.test.ts',
+  'sim/record_checks.test.ts',
+];
+
 export default defineConfig({
   test: {
     include: [
       'actors/**/*.test.ts',
       'protocol/**/*.test.ts',
-      ...(process.env.MUTATE_UNITS_ONLY === '1' ? [] : ['properties/**/*.property.ts']),
+      ...(process.env.MUTATE_UNITS_ONLY === '1' ? [] : [...FLOWS, 'properties/**/*.property.ts']),
     ],
     exclude: ['node_modules/**', 'out/**'],
     // The property suites (transfer.property.ts reads FC_SEED) draw the same cases for every
