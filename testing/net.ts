@@ -33,7 +33,7 @@ import {
   WalletShardActor,
 } from '../actors/wallet_shard.actor.ts';
 import type { Body, Fen, Kind, Kinship, Reason, RelationEnding } from '../protocol/index.ts';
-import { NO_AID } from '../protocol/index.ts';
+import { maySend, NO_AID } from '../protocol/index.ts';
 import { envelope, RecordingEffects } from './fakes.ts';
 
 export const APP = APP_ADDRESS;
@@ -186,6 +186,9 @@ export class Net {
   }
 
   enqueue(message: Message): void {
+    // The hosts' boundary rule (protocol/senders.ts): a kind only from the roles allowed it.
+    if (!maySend(message.kind, message.from))
+      throw new Error(`${message.from} may not send ${message.kind} (protocol/senders.ts)`);
     this.log.push(message);
     this.queue.push(message);
   }
