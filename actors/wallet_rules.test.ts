@@ -8,7 +8,7 @@
 // W19, E1, E3–E8, binding) are in test/domain_rules.test.ts.
 import { describe, expect, it } from 'vitest';
 
-import type { AnyEnvelope, Fen, Reason } from '../protocol/index.ts';
+import type { AnyEnvelope, Fen, Reason, RelationEnding } from '../protocol/index.ts';
 import { envelope, RecordingEffects } from '../testing/fakes.ts';
 import type { ProtocolConfig } from './config.ts';
 import { DAY_MS, PROTOCOL_DEFAULTS } from './config.ts';
@@ -353,6 +353,34 @@ describe('W12: one pending transfer per donor and recipient', () => {
     const s = new Shard();
     expectAccepted(s.request('T-1', 'child', 100n), 'T-1', s);
     expectAccepted(s.request('T-2', 'spouse', 100n), 'T-2', s);
+  });
+});
+
+describe('a relation ended by the other party (relation.ended)', () => {
+  const notice = (bindId: string, ending: RelationEnding = 'REVOKED_BY_RECIPIENT') =>
+    envelope('relation.ended', 'wallet.05', SHARD, bindId, {
+      donorId: 'donor',
+      recipientId: 'child',
+      ending,
+      bindId,
+    });
+  const sides = (s: Shard) => [
+    s.actor.wallets.get('donor')?.context.relations.child,
+    s.actor.wallets.get('child')?.context.donors.donor,
+  ];
+
+  it('a notice about an earlier binding of the pair leaves the current relation active', () => {
+    const s = new Shard();
+    s.handle(notice('B-old'));
+    expect(sides(s).map((r) => r?.status)).toEqual(['active', 'active']);
+  });
+
+  it("the current binding's notice ends both sides; a later notice keeps the first ending", () => {
+    const s = new Shard();
+    s.handle(notice('B-child'));
+    s.handle(notice('B-child', 'ENROLMENT_CHANGED'));
+    for (const side of sides(s))
+      expect(side).toMatchObject({ status: 'ended', ending: 'REVOKED_BY_RECIPIENT' });
   });
 });
 
