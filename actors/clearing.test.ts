@@ -170,6 +170,33 @@ describe('scope: national vs provincial batches (F2b)', () => {
   it('rejects codes that are not 6-digit regions, naming the API', () => {
     expect(() => splitByScope([ob('51', '32', 1n)])).toThrow(/splitByScope/);
     expect(() => splitByScope([ob('510100', '320500', -1n)])).toThrow(/splitByScope/);
+    for (const [payer, payee] of [
+      ['x510100', '320500'],
+      ['5101000', '320500'],
+      ['510100', '320500x'],
+      ['510100', '3205'],
+    ] as const)
+      expect(() => splitByScope([ob(payer, payee, 1n)])).toThrow(
+        `splitByScope: region codes have 6 digits, got ${payer} → ${payee}`,
+      );
+  });
+
+  it('rejects each kind of bad obligation, naming it', () => {
+    const bad: Array<Record<string, unknown>> = [
+      { payer: '', payee: '32', ledger: 'medical', amount: 1n },
+      { payer: '51', payee: '', ledger: 'medical', amount: 1n },
+      { payer: 51, payee: '32', ledger: 'medical', amount: 1n },
+      { payer: '51', payee: 32, ledger: 'medical', amount: 1n },
+      { payer: '51', payee: '32', ledger: 'cash', amount: 1n },
+      { payer: '51', payee: '32', ledger: 'medical', amount: 1 },
+      { payer: '51', payee: '32', ledger: 'medical', amount: -1n },
+    ];
+    for (const o of bad)
+      expect(() => buildMatrix([o as unknown as Obligation])).toThrow(
+        `buildMatrix: bad obligation ${String(o.payer)} → ${String(o.payee)} ${String(o.ledger)} ` +
+          String(o.amount),
+      );
+    expect(buildMatrix([ob('51', '32', 0n)]).parties).toEqual(['32', '51']);
   });
 });
 
@@ -386,6 +413,31 @@ describe('prepayments (K1, K7)', () => {
     });
   });
 
+  it('refuses a prepayment whose size or balance is negative or whose balance exceeds its size', () => {
+    const positions = new Map([['51', 0n]]);
+    for (const held of [
+      { size: -1n, balance: 0n },
+      { size: 10n, balance: -1n },
+      { size: 10n, balance: 11n },
+    ])
+      expect(() => applyPrepayments(positions, new Map([['51', held]]))).toThrow(
+        `applyPrepayments: prepayment balance ${held.balance} outside 0..${held.size}`,
+      );
+  });
+
+  it('K7: a reset to the balance it holds neither tops up nor returns anything', () => {
+    const [a] = applyPrepayments(
+      new Map([['51', 0n]]),
+      new Map([['51', { size: 100n, balance: 80n }]]),
+      new Map([['51', 80n]]),
+    );
+    expect(a).toMatchObject({
+      prepaymentTopUp: 0n,
+      prepaymentReturned: 0n,
+      prepaymentBalance: 80n,
+    });
+  });
+
   it('refuses positions that do not sum to 0 (the clearing account would make or lose money)', () => {
     expect(() => applyPrepayments(new Map([['51', -1n]]), new Map())).toThrow(/applyPrepayments/);
   });
@@ -467,6 +519,12 @@ describe('statements', () => {
 
   it('rejects a month that is not YYYYMM', () => {
     expect(() => buildStatements(202513, buildMatrix([]), new Map())).toThrow(/buildStatements/);
+    for (const month of [202500, 100_000, 1_000_001, 2025.5, 999_913])
+      expect(() => buildStatements(month, buildMatrix([]), new Map())).toThrow(
+        `buildStatements: month must be YYYYMM, got ${month}`,
+      );
+    for (const month of [100_001, 999_912, 202501, 202512])
+      expect(buildStatements(month, buildMatrix([]), new Map())).toEqual([]);
   });
 });
 
