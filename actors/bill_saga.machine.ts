@@ -437,6 +437,16 @@ function billActions(config: ProtocolConfig) {
 
 /** What a bill saga asks of an answer or of itself. */
 const BILL_GUARDS = {
+  /**
+   * The insured province's split adds up to the bill; the relative's province holds no more
+   * than was asked. Anything else is a faulty peer's answer: ignored, so the step is asked again
+   * (its true answer is the same), and nothing is computed from it (cash below zero).
+   */
+  splitAddsUp: ({ context, event }: Args) =>
+    event.type === 'bill.reserved' &&
+    event.fundPay + event.acctPay + event.remainder === context.total,
+  aidWithinAsk: ({ context, event }: Args) =>
+    event.type === 'aid.reserved' && event.amount <= context.cashPay,
   undoPending: ({ context }: Args) => context.undo !== undefined,
   /** Family aid was asked for, allowed by the relation, and cash would still pay something. */
   aidWanted: ({ context, event }: Args) =>
@@ -507,7 +517,7 @@ export function createBillSagaMachine(config: ProtocolConfig) {
       new: { on: { start: 'reserving' } },
       reserving: waiting('bill.reserve', {
         ...remember,
-        'bill.reserved': { target: 'holding', actions: 'keepSplit' },
+        'bill.reserved': { guard: 'splitAddsUp', target: 'holding', actions: 'keepSplit' },
         'bill.rejected': { target: 'refused', actions: 'keepReason' },
       } as const),
       // The wallet sets aside its part (W16, W17, FIFO); its answer follows in the same step.
@@ -526,8 +536,12 @@ export function createBillSagaMachine(config: ProtocolConfig) {
       aiding: waiting('aid.reserve', {
         ...remember,
         'aid.reserved': [
-          { guard: 'undoPending', target: 'releasing', actions: 'keepAid' },
-          { target: 'presettled', actions: 'keepAid' },
+          {
+            guard: and(['aidWithinAsk', 'undoPending']),
+            target: 'releasing',
+            actions: 'keepAid',
+          },
+          { guard: 'aidWithinAsk', target: 'presettled', actions: 'keepAid' },
         ],
         'aid.rejected': [
           { guard: 'undoPending', target: 'releasing', actions: 'keepAid' },

@@ -227,6 +227,30 @@ describe('familyAid: a relative pays at the point of care from their own persona
     expect(aidOf(net, 'B-11')).toMatchObject({ pay: 12_350n });
   });
 
+  it('a faulty province answer is ignored and the step asked again: a split that does not add up, an aid above the ask', () => {
+    const net = new Net(PEOPLE, {}, BOUND);
+    const lied = new Set<string>();
+    net.alter = (m) => {
+      if (lied.has(m.kind)) return m;
+      const body = m.body as Record<string, unknown>;
+      if (m.kind === 'bill.reserved') {
+        lied.add(m.kind);
+        return { ...m, body: { ...body, fundPay: (body.fundPay as Fen) + 1n } } as Message;
+      }
+      if (m.kind === 'aid.reserved') {
+        lied.add(m.kind);
+        return { ...m, body: { ...body, amount: (body.amount as Fen) + 100n } } as Message;
+      }
+      return m;
+    };
+    expect(net.presettle(visit('B-9', 'spo'))).toEqual([]);
+    net.advance(net.now + 60_000);
+    net.advance(net.now + 60_000);
+    expect([...lied].sort()).toEqual(['aid.reserved', 'bill.reserved']);
+    expect(said(net.inboxOf('bill.presettled'))).toEqual(presettled('B-9', 12_350n, 0n));
+    expect(net.account('spo')).toEqual({ region: '510100', available: 987_650n, held: 12_350n });
+  });
+
   it("familyAid: a duplicate of the relative's hold is answered as the first time and holds nothing twice", () => {
     const net = new Net(PEOPLE, {}, BOUND);
     net.presettle(visit('B-12', 'spo'));

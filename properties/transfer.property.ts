@@ -254,6 +254,46 @@ describe('regressions found by the properties', () => {
     expect(claims.map(([, claim]) => (claim as { state: string }).state)).not.toContain('claimed');
   });
 
+  it("damage: a province's lie about a relative's aid, above what was asked, is ignored, not paid out as negative cash", () => {
+    // Found by `npm run soak` (the damage suite, seed 1054984822, shrunk as is): a lying
+    // province answered a family-aid hold of 0.01 yuan with 0.02; the bill saga took it, cash
+    // came to -0.01 yuan, and encoding the POS's answer threw, ending the run. The saga now
+    // ignores an answer that cannot be true and asks again (actors/family_aid.test.ts).
+    const scenario = scenarioFrom({
+      seed: 15,
+      topology: { provinces: 1, regionsPerProvinceMax: 2 },
+      population: { wallets: 9, unopenedShare: 0.1, nonCloseShare: 0.05, candidateShare: 1 },
+      protocol: { walletShardCount: 1, requireReceipt: false },
+      storeSyncMs: 268,
+      transfers: [{ at: 36_000_000, relation: 0, amount: '2000.01' }],
+      binds: [{ at: 36_000_000, candidate: 0, face: 'PASS', claim: 'true' }],
+      bills: [
+        {
+          ...{ at: 36_002_886, patient: 196, where: 'sameProvince', care: 'outpatient' },
+          ...{ amount: '0.01', action: 'cancelBefore', useWallet: false, emergency: false, aid: 0 },
+        },
+        {
+          ...{ at: 36_000_000, patient: 0, where: 'local', care: 'chronic', amount: '0.01' },
+          ...{ action: 'settle', useWallet: false, emergency: false },
+        },
+      ],
+      faults: [
+        {
+          type: 'peer',
+          at: 36_003_714,
+          durationMs: 551,
+          node: 'province.11',
+          lie: 'amount',
+          rate: 0.177,
+        },
+      ],
+      checks: { checkpointEveryDeliveries: 200, lifecycleBoundMs: 300_000 },
+    });
+    const sim = runScenario(scenario);
+    expect(sim.network.liedAbout.size).toBeGreaterThan(0);
+    expect(failedInvariants(sim)).toEqual([]);
+  });
+
   it('F1: a second binding of one relative while the first is under way is refused BOUND', () => {
     const base: Scenario = {
       ...scenarioFrom({

@@ -129,6 +129,8 @@ export class Net {
   now = TEN_AM;
   /** Messages this returns true for are lost on the way (they stay in the log). */
   drop: (m: Message) => boolean = () => false;
+  /** A faulty peer: what a message says when it is delivered (as sent, unless a test lies). */
+  alter: (m: Message) => Message = (m) => m;
 
   constructor(
     people: readonly Person[],
@@ -242,8 +244,9 @@ export class Net {
   deliver(): void {
     for (let n = 0; this.queue.length > 0; n++) {
       if (n > 10_000) throw new Error('deliver: the network does not settle');
-      const m = this.queue.shift() as Message;
-      if (this.drop(m)) continue;
+      const sent = this.queue.shift() as Message;
+      if (this.drop(sent)) continue;
+      const m = this.alter(sent);
       const actor = this.actors.get(m.to);
       if (actor === undefined) {
         if (m.to !== APP) throw new Error(`deliver: no actor at ${m.to} for ${m.kind}`);
