@@ -227,6 +227,21 @@ describe('familyAid: a relative pays at the point of care from their own persona
     expect(aidOf(net, 'B-11')).toMatchObject({ pay: 12_350n });
   });
 
+  it('only the shard that asked for a hold may move it: a commit or release from another is not applied nor answered', () => {
+    const net = new Net(PEOPLE, {}, BOUND);
+    net.presettle(visit('B-7', 'spo'));
+    const stranger = 'wallet.09';
+    for (const kind of ['bill.commit', 'bill.release', 'aid.commit', 'aid.release'] as const) {
+      const body = kind.endsWith('commit') ? { billId: 'B-7', month: 202509 } : { billId: 'B-7' };
+      net.enqueue({ from: stranger, to: 'province.51', kind, corr: 'B-7', body, at: net.now });
+    }
+    net.deliver();
+    expect(net.book('510100').bills.get('B-7')?.state).toBe('reserved');
+    expect(net.book('510100').aids.get('B-7')?.state).toBe('reserved');
+    expect(net.log.filter((m) => m.to === stranger)).toEqual([]);
+    expect(net.account('spo')).toEqual({ region: '510100', available: 987_650n, held: 12_350n });
+  });
+
   it('a faulty province answer is ignored and the step asked again: a split that does not add up, an aid above the ask', () => {
     const net = new Net(PEOPLE, {}, BOUND);
     const lied = new Set<string>();
