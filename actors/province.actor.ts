@@ -43,6 +43,7 @@ export class ProvinceActor implements Actor {
     readonly machines = driver,
   ) {
     this.book = AccountBook.fromRecords(`ledger.${address}`, records);
+    // Stryker disable next-line all: names the skipsFundShare variant (a negative control)
     this.book.skipsFundShare = config.variant === 'skipsFundShare';
     this.snapshot = machines.initial(undefined);
     this.calendar = new Calendar(parseDate(config.startDate));
@@ -122,6 +123,7 @@ export class ProvinceActor implements Actor {
     const clearing = this.book.provincial;
     const months = new Set([prevMonthKey(current)]);
     for (const line of clearing.lines.values()) if (line.batch < current) months.add(line.batch);
+    // Stryker disable next-line all: names the dropsRegionPair variant (a negative control)
     const drop = this.config.variant === 'dropsRegionPair';
     let next = provincialClearingAt(this.calendar, current);
     for (const month of [...months].sort((a, b) => a - b)) {
