@@ -129,6 +129,8 @@ export class Net {
   now = TEN_AM;
   /** Messages this returns true for are lost on the way (they stay in the log). */
   drop: (m: Message) => boolean = () => false;
+  /** Each actor's durable records as they stand: its opening records, then every write. */
+  readonly durable = new Map<string, Map<string, unknown>>();
   /** A faulty peer: what a message says when it is delivered (as sent, unless a test lies). */
   alter: (m: Message) => Message = (m) => m;
 
@@ -174,6 +176,7 @@ export class Net {
       ],
     });
     for (const [address, records] of opening.records) {
+      this.durable.set(address, new Map(records));
       if (address.startsWith('wallet.')) {
         const shard = new WalletShardActor(address, records, this.machines);
         this.shards.push(shard);
@@ -228,6 +231,8 @@ export class Net {
       });
     }
     for (const key of fx.cancelled) this.timers.delete(`${address}|${key}`);
+    const durable = this.durable.get(address);
+    for (const w of fx.writes) durable?.set(w.key, w.value);
     for (const event of fx.events) this.events.push({ address, event });
     return fx;
   }
@@ -512,6 +517,14 @@ export class Net {
 
   bindCount(): number {
     return this.shards.reduce((n, s) => n + s.binds.snapshots.size, 0);
+  }
+
+  /** The book a province of `region` would rebuild from its records after a restart. */
+  rebuiltBook(region: string): AccountBook {
+    const address = provinceAddress(region.slice(0, 2));
+    const records = this.durable.get(address);
+    if (records === undefined) throw new Error(`no province for ${region}`);
+    return new ProvinceActor(address, records).accountBook;
   }
 
   book(region: string): AccountBook {
