@@ -345,6 +345,33 @@ describe("P1: personal-account and mutual-aid money pays self-pay care and relat
     },
   );
 
+  it('F4: once paid, a late confirm or release of the claim (a retry, a duplicate) changes nothing', () => {
+    const net = new Net();
+    net.pay('C-1', 'spo', 'par', 2026, 'ACCOUNT');
+    const region = net.person('par').region;
+    const book = net.book(region);
+    const before = { claim: book.claims.get('C-1'), regions: structuredClone([...book.regions]) };
+    const postings = net.postings().length;
+    const shard = net.shardAddressOf('spo');
+    const fund = `province.${region.slice(0, 2)}`;
+    for (const kind of ['tax.confirm', 'tax.release', 'tax.confirm'] as const)
+      net.enqueue({
+        from: shard,
+        to: fund,
+        kind,
+        corr: 'C-1',
+        body: { payId: 'C-1' },
+        at: net.now,
+      });
+    net.deliver();
+    expect(book.claims.get('C-1')).toEqual(before.claim);
+    expect(before.claim).toMatchObject({ state: 'paid' });
+    expect([...book.regions]).toEqual(before.regions);
+    expect(net.postings()).toHaveLength(postings);
+    const answers = net.log.filter((m) => m.to === shard && m.corr === 'C-1').slice(-2);
+    expect(answers.map((m) => m.kind)).toEqual(['tax.confirmed', 'tax.confirmed']);
+  });
+
   it(
     "P1: a personal account pays a relative's resident contribution (C2), and received wallet " +
       "money pays the holder's own (C3)",
