@@ -686,6 +686,33 @@ describe('D11: pre-settle → settle, cancellation and reversal; msgid is the id
   ];
   // fund 12,650; account 5,000; wallet 6,000 + 4,000; cash 30,000 − 27,650 = 2,350.
   const bill = visit('B-1', 'pat', '510100', { useWallet: 'Y' });
+
+  it("K6: the treatment region pays its provider the fund's and account's share and takes the cash; a reversal takes both back", () => {
+    const net = new Net();
+    net.presettle(visit('B-5', 'pat', '510100'));
+    net.settle('B-5', 'pat');
+    net.reverse('B-5', 'pat');
+    const moves = net
+      .postings()
+      .filter((p) => p.corr === 'B-5.v' || p.corr === 'B-5.h')
+      .map((p) => [
+        p.op,
+        p.corr,
+        p.debit,
+        p.debitClass,
+        p.credit,
+        p.creditClass,
+        p.amount,
+        p.debitAfter,
+      ]);
+    expect(moves).toEqual([
+      ['pay', 'B-5.v', 'fund:510100', 'fund', 'provider:510100', 'provider', 17_650n, -12_650n],
+      ['pay', 'B-5.h', 'cash:510100', 'cash', 'provider:510100', 'provider', 12_350n, -12_350n],
+      ['unpay', 'B-5.v', 'provider:510100', 'provider', 'fund:510100', 'fund', 17_650n, 12_350n],
+      ['unpay', 'B-5.h', 'provider:510100', 'provider', 'cash:510100', 'cash', 12_350n, 0n],
+    ]);
+    expect(net.book('510100').regions.get('510100')).toMatchObject({ provider: 0n, cash: 0n });
+  });
   /** Every clearing line of the bill recorded and then taken back. */
   const NETS_TO_ZERO = {
     'medical 510100→510100': 0n,
