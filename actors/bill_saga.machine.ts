@@ -167,7 +167,7 @@ export const BILL_AT_REST: ReadonlySet<string> = new Set(Object.keys(BILL_OUTCOM
 type PosAnswer =
   'presettled' | 'settled' | 'refused' | 'cancelled' | 'reversed' | 'D11' | 'PRESETTLE_EXPIRED';
 
-function posAnswerOf(state: string, asked: PosRequest): PosAnswer | undefined {
+export function posAnswerOf(state: string, asked: PosRequest): PosAnswer | undefined {
   switch (state) {
     case 'presettled':
       return asked === 'bill.presettle' ? 'presettled' : undefined;
