@@ -204,6 +204,17 @@ describe('familyAid: a relative pays at the point of care from their own persona
     expect(net.book('320500').aids.get('B-9')).toMatchObject({ amount: 2_350n });
   });
 
+  it('P3: when the wallet pays all that is left, no relative is asked', () => {
+    const net = new Net(PEOPLE, {}, BOUND);
+    net.transfer('T-1', 'spo', 'pat', 12_350n);
+    net.receive('T-1', 'pat');
+    expect(said(net.presettle(visit('B-11', 'bro', { useWallet: 'Y' })))).toEqual(
+      presettled('B-11', 12_350n, 0n),
+    );
+    expect(net.log.filter((m) => m.kind === 'aid.reserve')).toEqual([]);
+    expect(net.book('320500').aids.has('B-11')).toBe(false);
+  });
+
   it("familyAid: a cancellation before settle releases the relative's hold; a reversal after settle refunds it and undoes the line", () => {
     const net = new Net(PEOPLE, {}, BOUND);
     net.presettle(visit('B-10', 'bro'));
