@@ -680,6 +680,16 @@ describe('F1: binding a relative', () => {
     },
   );
 
+  it('F1: a binding whose shard restarts from its records while the face check is out goes on', () => {
+    const net = new Net();
+    net.bind('B-1', 'd1', 'r1', 'CHILD');
+    expect(net.bindSaga('B-1').value).toBe('challenging');
+    net.rebuildShardOf('d1');
+    expect(net.bindSaga('B-1').value).toBe('challenging');
+    net.confirm('B-1', 'PASS');
+    expect(net.bindSaga('B-1').value).toBe('active');
+  });
+
   it('F1 idempotency: a duplicate relation.add answers relation.added again and changes nothing', () => {
     const net = new Net();
     net.bound('B-1', 'd1', 'r1', 'CHILD');

@@ -345,6 +345,28 @@ describe("P1: personal-account and mutual-aid money pays self-pay care and relat
     },
   );
 
+  it("F4: a contribution whose shard restarts from its records before the fund's answer resumes and is paid", () => {
+    const net = new Net();
+    net.drop = (m) => m.kind === 'tax.claimed';
+    net.pay('C-1', 'spo', 'par', 2026, 'ACCOUNT');
+    expect(net.contribution('C-1').value).toBe('claiming');
+    net.drop = () => false;
+    net.rebuildShardOf('spo');
+    expect(net.contributionOutcome('C-1')).toEqual([{ outcome: 'paid', reason: undefined }]);
+    expect(net.account('spo')?.available).toBe(1_000_000n - 42_000n);
+  });
+
+  it('F4: a contribution retries its claim on its own timer until the fund answers', () => {
+    const net = new Net();
+    net.drop = (m) => m.kind === 'tax.claimed';
+    net.pay('C-1', 'spo', 'par', 2026, 'ACCOUNT');
+    net.advance(net.now + 60_000);
+    expect(net.sent('tax.claim', 'C-1').length).toBeGreaterThan(1);
+    net.drop = () => false;
+    net.advance(net.now + 60_000);
+    expect(net.contributionOutcome('C-1')).toEqual([{ outcome: 'paid', reason: undefined }]);
+  });
+
   it('F4: once paid, a late confirm or release of the claim (a retry, a duplicate) changes nothing', () => {
     const net = new Net();
     net.pay('C-1', 'spo', 'par', 2026, 'ACCOUNT');

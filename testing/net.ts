@@ -245,6 +245,25 @@ export class Net {
     this.deliver();
   }
 
+  /**
+   * The shard holding `walletId` crashes and starts again from its durable records alone: a new
+   * actor is built from them, its timers are gone, recover() runs.
+   */
+  rebuildShardOf(walletId: string): void {
+    const address = this.shardAddressOf(walletId);
+    const old = this.shardOf(walletId);
+    const rebuilt = new WalletShardActor(
+      address,
+      this.durable.get(address) ?? new Map(),
+      this.machines,
+    );
+    this.actors.set(address, rebuilt);
+    this.shards[this.shards.indexOf(old)] = rebuilt;
+    for (const [key, timer] of this.timers) if (timer.address === address) this.timers.delete(key);
+    this.step(address, (fx) => rebuilt.recover(this.now, fx), true);
+    this.deliver();
+  }
+
   /** Deliver everything in flight, and whatever that causes, until the network is quiet. */
   deliver(): void {
     for (let n = 0; this.queue.length > 0; n++) {
