@@ -9,6 +9,7 @@
 import { describe, expect, it } from 'vitest';
 
 import type { AnyEnvelope, Fen, Reason, RelationEnding } from '../protocol/index.ts';
+import { NO_AID } from '../protocol/index.ts';
 import { envelope, RecordingEffects } from '../testing/fakes.ts';
 import type { ProtocolConfig } from './config.ts';
 import { DAY_MS, PROTOCOL_DEFAULTS } from './config.ts';
@@ -353,6 +354,31 @@ describe('W12: one pending transfer per donor and recipient', () => {
     const s = new Shard();
     expectAccepted(s.request('T-1', 'child', 100n), 'T-1', s);
     expectAccepted(s.request('T-2', 'spouse', 100n), 'T-2', s);
+  });
+});
+
+describe('bills for people the shard does not hold', () => {
+  it('a pre-settlement for a person with no wallet here is refused NO_WALLET and starts nothing', () => {
+    const s = new Shard();
+    const body = {
+      billId: 'B-1',
+      personId: 'nobody',
+      treatmentRegion: '510100',
+      care: 'outpatient',
+      disease: '-',
+      total: 1_000n,
+      eligible: 1_000n,
+      emergency: 'N',
+      networked: 'Y',
+      useWallet: 'Y',
+      aidBy: NO_AID,
+    } as const;
+    const fx = s.handle(envelope('bill.presettle', APP, SHARD, 'B-1', body));
+    expect(fx.sends).toEqual([
+      { to: APP, kind: 'bill.refused', corr: 'B-1', body: { billId: 'B-1', reason: 'NO_WALLET' } },
+    ]);
+    expect(fx.writes).toEqual([]);
+    expect(s.actor.bills.has('B-1')).toBe(false);
   });
 });
 
