@@ -745,6 +745,16 @@ describe('F1: binding a relative', () => {
     },
   );
 
+  it('F1: while a binding of a relative is under way a second one is refused BOUND; once it ends, one may start', () => {
+    const net = new Net();
+    expect(net.bind('B-1', 'd1', 'r1', 'CHILD').kind).toBe('bind.accepted');
+    expect(net.bind('B-2', 'd1', 'r1', 'CHILD')).toEqual({ kind: 'bind.refused', reason: 'BOUND' });
+    net.confirm('B-1', 'FAIL');
+    expect(net.bindSaga('B-1').value).toBe('rejected');
+    expect(net.bind('B-3', 'd1', 'r1', 'CHILD').kind).toBe('bind.accepted');
+    expect(net.bindSaga('B-3').value).toBe('challenging');
+  });
+
   it('E2: a kinship the registry contradicts is refused by the registry', () => {
     const net = new Net();
     expect(net.bind('B-1', 'd1', 'r1', 'SPOUSE').kind).toBe('bind.accepted');
