@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 
 import { type Care, CARE_KINDS } from '../protocol/index.ts';
 import { CLOSE_KINSHIPS, NON_CLOSE_KINSHIPS, NUCLEAR_KINSHIPS } from '../protocol/index.ts';
-import { parseDate } from './calendar.ts';
+import { dateKeyOf, parseDate } from './calendar.ts';
 import {
   type BillInput,
   type BillPolicy,
@@ -20,11 +20,58 @@ import {
   type OutOfRegion,
   policyOf,
   residentContributionFen,
+  type RolloutStage,
+  rolloutStageAt,
   splitBill,
+  validateRollout,
+  walletEnabled,
 } from './policy.ts';
 import { PROVINCE_CODES } from './regions.ts';
 
 const d = parseDate;
+describe('E8: a rollout table, checked before use', () => {
+  const stage = (from: string, entries: Array<[string, 'all' | number]>): RolloutStage => ({
+    from: d(from),
+    fromKey: dateKeyOf(d(from)),
+    source: 'test',
+    provinces: new Map(entries),
+  });
+  const early = stage('2024-01-01', [['51', 2]]);
+
+  it('accepts stages in date order that only widen, and reads the stage in force', () => {
+    const wider = stage('2024-06-01', [
+      ['51', 'all'],
+      ['32', 1],
+    ]);
+    expect(() => validateRollout([early, wider])).not.toThrow();
+    expect(rolloutStageAt(d('2023-12-31'), [early, wider])).toBeUndefined();
+    expect(rolloutStageAt(d('2024-01-01'), [early, wider])).toBe(early);
+    expect(rolloutStageAt(d('2024-05-31'), [early, wider])).toBe(early);
+    expect(rolloutStageAt(d('2024-06-01'), [early, wider])).toBe(wider);
+    // Regions by rank within their province: Sichuan's first two in January, all in June.
+    expect(walletEnabled('510100', d('2024-02-01'), [early, wider])).toBe(true);
+    expect(walletEnabled('513400', d('2024-02-01'), [early, wider])).toBe(false);
+    expect(walletEnabled('513400', d('2024-07-01'), [early, wider])).toBe(true);
+    expect(walletEnabled('320500', d('2024-02-01'), [early, wider])).toBe(false);
+  });
+
+  it.each([
+    ['a stage not after the one before', [early, stage('2024-01-01', [['51', 3]])], 'is not after'],
+    ['an unknown province', [stage('2024-01-01', [['99', 1]])], 'bad entry 99:1'],
+    ['k below 1', [stage('2024-01-01', [['51', 0]])], 'bad entry 51:0'],
+    ['k not whole', [stage('2024-01-01', [['51', 1.5]])], 'bad entry 51:1.5'],
+    ['a province dropped', [early, stage('2024-06-01', [['32', 1]])], 'narrows province 51'],
+    ['fewer regions', [early, stage('2024-06-01', [['51', 1]])], 'narrows province 51'],
+    [
+      "'all' narrowed to a count",
+      [stage('2024-01-01', [['51', 'all']]), stage('2024-06-01', [['51', 9]])],
+      'narrows province 51',
+    ],
+  ] as const)('refuses %s', (_what, rollout, message) => {
+    expect(() => validateRollout(rollout as readonly RolloutStage[])).toThrow(message);
+  });
+});
+
 describe('E7: kinship scope', () => {
   it('E7: by Dec 2024, 23 provinces allow all close relatives', () => {
     const widened = PROVINCE_CODES.filter((p) =>
