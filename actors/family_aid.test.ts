@@ -164,6 +164,26 @@ describe('familyAid: a relative pays at the point of care from their own persona
       payeeRegion: '510100',
     });
     expect(aidOf(other, 'B-3')).toMatchObject({ scope: 'crossProvince', pay: 12_350n });
+    // K6, K2: the treatment region pays its provider all but cash; of it, Jiangsu owes the aid
+    // (national clearing repays it), and the place confirms a medical and an aid line.
+    const pay = (n: Net, billId: string) => n.sent('provider.pay', billId).map((m) => m.body);
+    expect(pay(other, 'B-3')).toEqual([
+      {
+        billId: 'B-3',
+        month: 202509,
+        insuredRegion: '510100',
+        treatmentRegion: '510100',
+        paid: 12_650n + 5_000n + 12_350n,
+        cash: 0n,
+        national: 12_350n,
+        medicalLine: 12_650n + 5_000n,
+        aidLine: 12_350n,
+        aidRegion: '320500',
+      },
+    ]);
+    expect(pay(net, 'B-2')).toMatchObject([
+      { paid: 12_650n + 5_000n + 2_000n, cash: 10_350n, national: 0n, aidRegion: '510700' },
+    ]);
   });
 
   it('familyAid: refused, and cash pays, when the relative is in a region without the cross-province wallet (E8), not bound, or bound no longer (W19)', () => {
