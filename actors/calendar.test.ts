@@ -58,10 +58,22 @@ describe('parseDate / formatDate', () => {
       '',
       'soon',
     ];
-    for (const text of bad)
+    for (const text of [...bad, 'x2025-09-01', '2025-09-01x'])
       expect(() => parseDate(text)).toThrow(new RegExp(`parseDate.*"${text}"`));
     expect(() => parseDate('2025-02-30')).toThrow(RangeError);
-    expect(() => formatDate({ year: 2025, month: 2, day: 29 })).toThrow(RangeError);
+    for (const date of [
+      { year: 2025, month: 2, day: 29 },
+      { year: -1, month: 1, day: 1 },
+      { year: 10_000, month: 1, day: 1 },
+      { year: 2025.5, month: 1, day: 1 },
+      { year: 2025, month: 1.5, day: 1 },
+      { year: 2025, month: 1, day: 0 },
+      { year: 2025, month: 1, day: 1.5 },
+    ])
+      expect(() => formatDate(date)).toThrow(
+        `formatDate: not a calendar date: ${JSON.stringify(date)}`,
+      );
+    expect(formatDate({ year: 5, month: 1, day: 9 })).toBe('0005-01-09');
   });
 });
 
@@ -117,6 +129,17 @@ describe('Calendar', () => {
         expect(c.monthKeyAt(ms)).toBe(monthKeyOf(d));
       }),
     );
+  });
+
+  it('msAt and dateAt refuse what is not a time: an hour or minute out of range, a ms not finite', () => {
+    const day = parseDate('2025-09-01');
+    for (const hour of [-1, 24, 1.5])
+      expect(() => cal.msAt(day, hour)).toThrow(`msAt: hour ${hour}`);
+    for (const minute of [-1, 60, 0.5])
+      expect(() => cal.msAt(day, 0, minute)).toThrow(`msAt: minute ${minute}`);
+    expect(cal.msAt(day, 23, 59)).toBe(23 * HOUR_MS + 59 * 60_000);
+    for (const ms of [Number.NaN, Number.POSITIVE_INFINITY])
+      expect(() => cal.dateAt(ms)).toThrow(`Calendar.dayAt: virtual time ${ms}`);
   });
 
   it('any virtual ms falls in the day msAt(dateAt(ms)) starts', () => {
@@ -195,8 +218,12 @@ describe('Calendar', () => {
         expect(prevMonthKey(nextMonthKey(monthKeyOf(d)))).toBe(monthKeyOf(d));
       }),
     );
-    for (const bad of [202500, 202513, 2025.5, -1, Number.NaN])
-      expect(() => nextMonthKey(bad)).toThrow(RangeError);
+    for (const bad of [202500, 202513, 2025.5, -1, 0, 1_000_001, Number.NaN]) {
+      expect(() => nextMonthKey(bad)).toThrow(`nextMonthKey: not a YYYYMM month key: ${bad}`);
+      expect(() => prevMonthKey(bad)).toThrow(`prevMonthKey: not a YYYYMM month key: ${bad}`);
+    }
+    expect(nextMonthKey(1)).toBe(2);
+    expect(prevMonthKey(999_912)).toBe(999_911);
   });
 
   it('K8: addWorkingDays skips weekends and holidays and counts make-up days', () => {
