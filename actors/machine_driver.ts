@@ -2,7 +2,8 @@
 // measured in TECH.md §1.2 (`machine.transition(snapshot, event, scope)`, 125–175 k/s) instead
 // of a live actor per entity (3.85 KB each) or `transition()` (an inert actor built per call).
 // Named actions are collected by the scope and run right after the transition, in order, with
-// the event that caused them: that is where actors write records and emit effects.
+// the event that caused them: that is where actors write records and emit effects. An action the
+// chart names but no implementation provides throws (XState would skip it without a word).
 import {
   type AnyStateMachine,
   assign,
@@ -86,6 +87,10 @@ export class MachineDriver<M extends AnyStateMachine> {
     // Copy first: an action may step another driver, and must not see this list change.
     const actions = this.pending.slice();
     this.pending.length = 0;
-    for (const action of actions) action.exec?.(action.info, action.params);
+    for (const action of actions) {
+      if (action.exec === undefined)
+        throw new Error(`MachineDriver: action '${action.type}' has no implementation`);
+      action.exec(action.info, action.params);
+    }
   }
 }
