@@ -89,11 +89,12 @@ export class ActorHost implements Effects {
   private inflight: Batch | null = null;
   private messageSeq = 0;
   /**
-   * The one live timer per key, with the arg its actor gave it and the host's token for this
-   * arming: arming a key again replaces its earlier timer, whatever either's arg (the earlier
-   * one still reaches `fire`, and its token no longer matches).
+   * The one live timer per key, as the host's token for this arming, and the arg its actor gave
+   * it: arming a key again replaces its earlier timer, whatever either's arg (the earlier one
+   * still reaches `fire`, and its token no longer matches). Two maps, no object per arming.
    */
-  private readonly timers = new Map<string, { readonly arg: number; readonly token: number }>();
+  private readonly timers = new Map<string, number>();
+  private readonly timerArgs = new Map<string, number>();
   private timerTokens = 0;
 
   constructor(
@@ -155,10 +156,10 @@ export class ActorHost implements Effects {
   }
 
   fire(key: string, token: number, epoch: number): void {
-    const armed = this.timers.get(key);
-    if (!this.up || epoch !== this.epoch || armed?.token !== token) return;
+    if (!this.up || epoch !== this.epoch || this.timers.get(key) !== token) return;
+    const arg = this.timerArgs.get(key) as number;
     this.timers.delete(key);
-    const { arg } = armed;
+    this.timerArgs.delete(key);
     this.options.tap?.(this.address, this.runtime.now(), { type: 'timer', key, arg });
     this.actor.timer(key, arg, this.runtime.now(), this);
     this.afterStep();
@@ -198,6 +199,7 @@ export class ActorHost implements Effects {
     this.outbox = [];
     this.inflight = null;
     this.timers.clear();
+    this.timerArgs.clear();
   }
 
   /**
@@ -255,12 +257,14 @@ export class ActorHost implements Effects {
 
   timer(key: string, at: number, arg: number): void {
     const token = ++this.timerTokens;
-    this.timers.set(key, { arg, token });
+    this.timers.set(key, token);
+    this.timerArgs.set(key, arg);
     this.runtime.timer(this, at, key, token, this.epoch);
   }
 
   cancelTimer(key: string): void {
     this.timers.delete(key);
+    this.timerArgs.delete(key);
   }
 
   emit(event: DomainEvent): void {
