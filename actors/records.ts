@@ -499,7 +499,7 @@ class RecordError extends Error {
 }
 
 /** The kind of a key, or undefined when no kind of the table has its prefix. */
-function recordNameOf(key: string): RecordName | undefined {
+export function recordNameOf(key: string): RecordName | undefined {
   const colon = key.indexOf(':');
   return colon > 0 ? BY_PREFIX.get(key.slice(0, colon)) : undefined;
 }

@@ -12,6 +12,14 @@ import { TIMERS } from './timers.ts';
 
 const MONTH = 202509;
 const NOW = 12 * DAY_MS + 15 * HOUR_MS;
+/** The fact a dispute of province 51 over MONTH reports as it opens or is resolved. */
+const disputeFact = (state: 'open' | 'resolved') => ({
+  type: 'clearing.dispute',
+  corr: `batch.${MONTH}`,
+  month: MONTH,
+  province: '51',
+  state,
+});
 
 describe('K10: disputes', () => {
   it('a new dispute is written, reported and checked again at the next 02:00', () => {
@@ -25,15 +33,7 @@ describe('K10: disputes', () => {
     expect(fx.timers).toEqual([
       { key: TIMERS.clearingDispute.key(`${MONTH}.51`), at: 13 * DAY_MS + 2 * HOUR_MS, arg: 0 },
     ]);
-    expect(fx.events).toEqual([
-      {
-        type: 'clearing.dispute',
-        corr: `batch.${MONTH}`,
-        month: MONTH,
-        province: '51',
-        state: 'open',
-      },
-    ]);
+    expect(fx.events).toEqual([disputeFact('open')]);
     expect(book.disputeOpen(MONTH, '51')).toBe(true);
     expect(book.disputeOpen(MONTH, '32')).toBe(false);
   });
@@ -70,15 +70,7 @@ describe('K10: disputes', () => {
         corrected: 0,
       },
     ]);
-    expect(fx.events).toEqual([
-      {
-        type: 'clearing.dispute',
-        corr: `batch.${MONTH}`,
-        month: MONTH,
-        province: '51',
-        state: 'resolved',
-      },
-    ]);
+    expect(fx.events).toEqual([disputeFact('resolved')]);
     const twice = new RecordingEffects();
     book.resolveDispute(MONTH, '51', NOW + 2 * HOUR_MS, twice);
     book.resolveDispute(MONTH, '32', NOW + 2 * HOUR_MS, twice);

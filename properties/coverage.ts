@@ -10,7 +10,7 @@ import { createBindSagaMachine } from '../actors/bind_saga.machine.ts';
 import { createClearingBatchMachine } from '../actors/clearing_batch.machine.ts';
 import { PROTOCOL_DEFAULTS } from '../actors/config.ts';
 import { createContributionSagaMachine } from '../actors/contribution_saga.machine.ts';
-import { RECORDS } from '../actors/records.ts';
+import { recordNameOf } from '../actors/records.ts';
 import { createTransferSagaMachine } from '../actors/transfer_saga.machine.ts';
 import { createWalletMachine } from '../actors/wallet.machine.ts';
 import { packedStatus } from '../actors/wallet_codec.ts';
@@ -18,9 +18,6 @@ import { decodeEnvelope, KINDS, maySend, ROLES } from '../protocol/index.ts';
 import { Simulation } from '../sim/simulation.ts';
 import type { FaultEvent } from '../world/faults.ts';
 import type { Scenario } from '../world/scenario.ts';
-
-/** The record kind each key prefix names (`s:` a transfer saga, `t:` a province's decision …). */
-const RECORD_OF_PREFIX = new Map(Object.entries(RECORDS).map(([name, k]) => [k.prefix, name]));
 
 /** The machines whose charts the coverage knows whole, by the record each persists into. */
 const CHARTS: Readonly<Record<string, AnyStateMachine>> = {
@@ -79,7 +76,7 @@ function valuePath(value: unknown): string {
  * (balances, counters).
  */
 function recordState(key: string, value: unknown): string | undefined {
-  const record = RECORD_OF_PREFIX.get(key.slice(0, key.indexOf(':')));
+  const record = recordNameOf(key);
   if (record === undefined) return undefined;
   if (typeof value === 'string')
     return record === 'wallet' ? `wallet.${packedStatus(value)}` : undefined;

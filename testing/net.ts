@@ -206,12 +206,6 @@ export class Net {
   step(address: string, act: (fx: RecordingEffects) => void, recovering = false): RecordingEffects {
     const fx = new RecordingEffects();
     act(fx);
-    // Outside a restart (which may re-arm a deadline already past), no timer is armed in the
-    // past: a retry computed backwards would fire at once, again and again.
-    for (const t of fx.timers) {
-      if (!recovering && t.at < this.now)
-        throw new Error(`${address} armed ${t.key} at ${t.at}, before now (${this.now})`);
-    }
     for (const m of fx.sends)
       this.enqueue({
         from: address,
@@ -222,6 +216,10 @@ export class Net {
         at: this.now,
       });
     for (const t of fx.timers) {
+      // Outside a restart (which may re-arm a deadline already past), no timer is armed in the
+      // past: a retry computed backwards would fire at once, again and again.
+      if (!recovering && t.at < this.now)
+        throw new Error(`${address} armed ${t.key} at ${t.at}, before now (${this.now})`);
       this.timers.set(`${address}|${t.key}`, {
         address,
         key: t.key,
@@ -259,9 +257,7 @@ export class Net {
     );
     this.actors.set(address, rebuilt);
     this.shards[this.shards.indexOf(old)] = rebuilt;
-    for (const [key, timer] of this.timers) if (timer.address === address) this.timers.delete(key);
-    this.step(address, (fx) => rebuilt.recover(this.now, fx), true);
-    this.deliver();
+    this.restartShardOf(walletId);
   }
 
   /** Deliver everything in flight, and whatever that causes, until the network is quiet. */
