@@ -73,18 +73,19 @@ const HOUR_MS = 3_600_000;
  * [from, to] in virtual ms: the app's later taps (a credit received, a binding confirmed, 10:04 to
  * 10:10), the POS's daily totals at 02:00 of day 1 (K3, 26 h), the 06:00 returns of credits never
  * received (W11, 30 h), the monthly applications (51 h), the month's allocation on day 10 of the
- * next month (K8, 266 h) and its statements, funding and disbursal (513 h). A fault starting in
- * one lasts through the flow's first minute when it is drawn long; a fifth of the faults fall in
- * one, so those flows run under faults too (coverage.property.ts checks that they do).
+ * next month (K8, 266 h) and its statements, funding and disbursal (513 h). A fault starts in the
+ * half minute before one (or just after it) and mostly lasts past the flow's start; a fifth of the
+ * faults fall in one, so those flows run under faults too (coverage.property.ts checks that the
+ * returns, the 02:00 totals and the month's clearing do).
  */
 const LATER_FLOWS_MS: ReadonlyArray<readonly [number, number]> = [
   [WINDOW_START_MS + 3 * 60_000, WINDOW_START_MS + 10 * 60_000],
   ...[26, 30, 51, 266, 513].map(
-    (hours) => [hours * HOUR_MS - 60_000, hours * HOUR_MS + 5_000] as const,
+    (hours) => [hours * HOUR_MS - 30_000, hours * HOUR_MS + 2_000] as const,
   ),
 ];
 
-const at = fc.oneof(
+const anyAt = fc.oneof(
   {
     weight: 4,
     arbitrary: fc.integer({ min: WINDOW_START_MS - 5_000, max: WINDOW_START_MS + WINDOW_SPAN_MS }),
@@ -109,7 +110,22 @@ const offsetMs = fc.oneof(
 );
 
 /** Each fault type's arbitrary, for a shape's nodes. */
-function faultArbs(shape: Shape, survivable: boolean): Record<FaultType, fc.Arbitrary<FaultEvent>> {
+/**
+ * The month's national clearing (K8's allocation at 266 h, its statements, funding and disbursal
+ * at 513 h): where the clearing suite's faults fall, in the half minute before each or just after.
+ */
+const CLEARING_MS: ReadonlyArray<readonly [number, number]> = [266, 513].map(
+  (hours) => [hours * HOUR_MS - 30_000, hours * HOUR_MS + 2_000] as const,
+);
+const clearingAt = fc
+  .constantFrom(...CLEARING_MS)
+  .chain(([from, to]) => fc.integer({ min: from, max: to }));
+
+function faultArbs(
+  shape: Shape,
+  survivable: boolean,
+  at: fc.Arbitrary<number>,
+): Record<FaultType, fc.Arbitrary<FaultEvent>> {
   const { all, crashable } = addressesOf(shape);
   const group = fc.subarray(all, { minLength: 1, maxLength: 3 });
   const node = fc.constantFrom(...crashable);
@@ -190,8 +206,9 @@ function faultsArb(
   shape: Shape,
   types: readonly FaultType[],
   survivable: boolean,
+  at: fc.Arbitrary<number>,
 ): fc.Arbitrary<FaultEvent[]> {
-  const arbs = faultArbs(shape, survivable);
+  const arbs = faultArbs(shape, survivable, at);
   // A lying peer is detect-only whatever it lies about: a survivable mix leaves it out.
   const drawn = types.filter((type) => !survivable || type !== 'peer');
   return fc
@@ -272,33 +289,51 @@ const openArb: fc.Arbitrary<ScriptedOpen> = fc.record({
 
 // Bills are mostly local, settled and modest; every place, kind of care, POS action (D11) and
 // flag still appears often enough. The first value of each list is what fast-check shrinks to.
-const billArb: fc.Arbitrary<ScriptedBill> = fc.record({
-  at: requestAt,
-  patient: fc.nat({ max: 200 }),
-  where: fc.oneof(
-    { weight: 3, arbitrary: fc.constant(BILL_SCOPES[0]!) },
-    { weight: 2, arbitrary: fc.constantFrom(...BILL_SCOPES.slice(1)) },
-  ),
-  care: fc.constantFrom(...CARE_KINDS),
-  // Fen: mostly within a person's account and wallet; sometimes an inpatient-sized bill.
-  amount: fc
-    .oneof(
-      { weight: 8, arbitrary: fc.integer({ min: 1, max: 200_000 }) },
-      { weight: 1, arbitrary: fc.integer({ min: 200_001, max: 5_000_000 }) },
-    )
-    .map((fen) => BigInt(fen)),
-  action: fc.oneof(
-    { weight: 3, arbitrary: fc.constant(POS_ACTIONS[0]!) },
-    { weight: 2, arbitrary: fc.constantFrom(...POS_ACTIONS.slice(1)) },
-  ),
-  useWallet: fc.boolean(),
-  emergency: fc.oneof(
-    { weight: 4, arbitrary: fc.constant(false) },
-    { weight: 1, arbitrary: fc.constant(true) },
-  ),
-  // Family mutual aid at the point of care, on about a third of the bills.
-  aid: fc.option(fc.nat({ max: 20 }), { nil: undefined, freq: 2 }),
-});
+// Care across provinces needs a filing (D3) few people have, or an emergency (D4): half of those
+// bills are emergencies, so enough settle for a month's national clearing to run under faults
+// (coverage.property.ts checks that it does). Rolls shrink to 0, a non-emergency.
+const EMERGENCY_ROLLS = 10;
+const billArb: fc.Arbitrary<ScriptedBill> = fc
+  .record({
+    at: requestAt,
+    patient: fc.nat({ max: 200 }),
+    where: fc.oneof(
+      { weight: 3, arbitrary: fc.constant(BILL_SCOPES[0]!) },
+      { weight: 2, arbitrary: fc.constantFrom(...BILL_SCOPES.slice(1)) },
+    ),
+    care: fc.constantFrom(...CARE_KINDS),
+    // Fen: mostly within a person's account and wallet; sometimes an inpatient-sized bill.
+    amount: fc
+      .oneof(
+        { weight: 8, arbitrary: fc.integer({ min: 1, max: 200_000 }) },
+        { weight: 1, arbitrary: fc.integer({ min: 200_001, max: 5_000_000 }) },
+      )
+      .map((fen) => BigInt(fen)),
+    action: fc.oneof(
+      { weight: 3, arbitrary: fc.constant(POS_ACTIONS[0]!) },
+      { weight: 2, arbitrary: fc.constantFrom(...POS_ACTIONS.slice(1)) },
+    ),
+    useWallet: fc.boolean(),
+    emergencyRoll: fc.nat({ max: EMERGENCY_ROLLS - 1 }),
+    // Family mutual aid at the point of care, on about a third of the bills.
+    aid: fc.option(fc.nat({ max: 20 }), { nil: undefined, freq: 2 }),
+  })
+  .map(({ emergencyRoll, ...bill }) => {
+    const emergencies = bill.where === 'crossProvince' ? 5 : 2;
+    return { ...bill, emergency: emergencyRoll >= EMERGENCY_ROLLS - emergencies };
+  });
+
+/**
+ * A bill the month's national clearing must carry: emergency care (D4) in another province,
+ * settled, not chronic (D10 would refuse it without a filing).
+ */
+const clearingBillArb: fc.Arbitrary<ScriptedBill> = billArb.map((bill) => ({
+  ...bill,
+  where: 'crossProvince',
+  care: bill.care === 'chronic' ? 'inpatient' : bill.care,
+  action: POS_ACTIONS[0]!,
+  emergency: true,
+}));
 
 const contributionArb: fc.Arbitrary<ScriptedContribution> = fc.record({
   at: requestAt,
@@ -355,13 +390,25 @@ export interface ScenarioOptions {
   readonly faultTypes?: readonly FaultType[];
   /** Draw only faults the protocol must survive (default true); false adds detect-only ones. */
   readonly survivable?: boolean;
+  /**
+   * 'clearing': two provinces or more, a first bill the month's national clearing must carry
+   * (clearingBillArb), and every fault at that clearing (CLEARING_MS) instead of anywhere.
+   */
+  readonly focus?: 'clearing';
 }
 
 export function scenarioArb(
   variant: ProtocolVariant,
   options: ScenarioOptions = {},
 ): fc.Arbitrary<Scenario> {
-  return shapeArb.chain((shape) => {
+  const clearing = options.focus === 'clearing';
+  const shapes = clearing ? shapeArb.filter((shape) => shape.provinces >= 2) : shapeArb;
+  const bills = clearing
+    ? fc
+        .tuple(clearingBillArb, fc.array(billArb, { maxLength: 4 }))
+        .map(([first, rest]) => [first, ...rest])
+    : fc.array(billArb, { maxLength: 5 });
+  return shapes.chain((shape) => {
     const base = {
       ...baseScenario(shape, variant, options.writeAhead ?? true),
       atomicBatches: options.atomicBatches ?? true,
@@ -372,9 +419,14 @@ export function scenarioArb(
         binds: bindsArb(candidateCount(base)),
         ends: fc.array(endArb, { maxLength: 3 }),
         enrolmentChanges: fc.array(enrolmentArb, { maxLength: 2 }),
-        bills: fc.array(billArb, { maxLength: 5 }),
+        bills,
         contributions: fc.array(contributionArb, { maxLength: 3 }),
-        faults: faultsArb(shape, options.faultTypes ?? FAULT_TYPES, options.survivable ?? true),
+        faults: faultsArb(
+          shape,
+          options.faultTypes ?? FAULT_TYPES,
+          options.survivable ?? true,
+          clearing ? clearingAt : anyAt,
+        ),
         // How long a group commit takes: the window in which a crash loses staged writes.
         storeSyncMs: fc.integer({ min: 1, max: 300 }),
         // W11: credits wait to be received (unreceived ones return at 06:00 the next day), or are

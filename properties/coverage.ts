@@ -134,6 +134,10 @@ const SOMETIMES = {
     ['province:provider.totals', 'wallet:wallet.settle'].some((row) =>
       [...(r.matrix.get(row)?.keys() ?? [])].some((type) => type !== 'none'),
     ),
+  "the month's national clearing under a fault": (r: RunFacts) =>
+    r.ok &&
+    (r.faultDuring('clearing.allocate', 'clearing.confirm') ||
+      r.faultDuring('clearing.statement', 'clearing.received')),
   'a transfer refused W8 by a clock skewed into the night': (r: RunFacts) =>
     r.ok && r.refusedW8 > 0 && r.faults.some((f) => f.type === 'skew'),
   'a wipe named by durability': (r: RunFacts) =>
@@ -161,6 +165,8 @@ export class RunFacts {
   refusedW8 = 0;
   private readonly firsts = new Map<string, Map<string, number>>();
   private readonly counts = new Map<string, Map<string, number>>();
+  /** The earliest `sentAt` of each kind delivered. */
+  private readonly firstSent = new Map<string, number>();
 
   constructor(scenario: Scenario) {
     this.faults = scenario.faults;
@@ -187,6 +193,18 @@ export class RunFacts {
     return this.firsts.get(kind) ?? new Map();
   }
 
+  /**
+   * Whether a fault was active while a flow ran: from the first `start` message sent (its
+   * sender's clock) to the last `end` message delivered. A fault that blocks the flow (a
+   * partition, a crash) delays its deliveries past the fault, so the send opens the span.
+   */
+  faultDuring(start: string, end: string): boolean {
+    const from = this.firstSent.get(start);
+    if (from === undefined) return false;
+    const to = Math.max(from, ...this.first(end).values());
+    return this.faults.some((f) => f.at <= to && from < f.at + f.durationMs);
+  }
+
   /** How many messages of this kind each id had delivered. */
   count(kind: string): ReadonlyMap<string, number> {
     return this.counts.get(kind) ?? new Map();
@@ -203,6 +221,7 @@ export class RunFacts {
     const firsts = this.firsts.get(kind) ?? new Map<string, number>();
     this.firsts.set(kind, firsts);
     if (!firsts.has(corr)) firsts.set(corr, at);
+    this.firstSent.set(kind, Math.min(env.sentAt, this.firstSent.get(kind) ?? env.sentAt));
     const counts = this.counts.get(kind) ?? new Map<string, number>();
     this.counts.set(kind, counts);
     counts.set(corr, (counts.get(corr) ?? 0) + 1);

@@ -84,6 +84,15 @@ export const SUITES: readonly Suite[] = [
     'debitFirst (charge, credit, compensate): every invariant holds on every run',
   ),
   {
+    name: 'clearing',
+    what:
+      "the reference with a month's national clearing to do and every fault drawn at it: " +
+      'every invariant holds on every run',
+    arbitrary: scenarioArb('reference', { writeAhead: true, focus: 'clearing' }),
+    verdict: invariantsVerdict,
+    runs: 100,
+  },
+  {
     name: 'damage',
     what:
       'the reference under faults it can only detect (wipes, lying disks, lying peers): ' +
