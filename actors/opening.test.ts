@@ -79,5 +79,111 @@ describe('opening records (actors/opening.ts)', () => {
         kin: [],
       }),
     ).toThrow(/relation r0 names an unknown person/);
+    expect(() =>
+      openingRecords({
+        config,
+        provinces: ['11'],
+        people: [person('kid', '110100')],
+        relations: [{ donorId: 'ghost', recipientId: 'kid', kinship: 'CHILD', bindId: 'b7' }],
+        kin: [],
+      }),
+    ).toThrow(/relation b7 names an unknown person/);
+  });
+
+  it('a person with no kin gets an empty list; a pair named again first in its list is replaced', () => {
+    const again = openingRecords({
+      config,
+      provinces: ['11'],
+      people: [person('don', '110100'), person('kid', '110100')],
+      relations: [],
+      kin: [
+        [{ donorId: 'don', recipientId: 'kid', kinship: 'CHILD' }],
+        [{ donorId: 'don', recipientId: 'kid', kinship: 'SPOUSE' }],
+      ],
+    });
+    const province = again.records.get('province.11');
+    expect((province?.get(RECORDS.person.key('kid')) as PersonRecord).kin).toEqual([
+      'don',
+      'SPOUSE',
+    ]);
+    expect((province?.get(RECORDS.person.key('don')) as PersonRecord).kin).toEqual([]);
+  });
+
+  it('without funds: the accounts only, every province an actor, nothing at settlement', () => {
+    expect(opening.openingTotal).toBe(300_000n);
+    expect([opening.openingFunds, opening.openingClearing]).toEqual([0n, 0n]);
+    expect(opening.records.get('settlement.0')?.size).toBe(0);
+    const empty = openingRecords({
+      config,
+      provinces: ['11', '44'],
+      people: [],
+      relations: [],
+      kin: [],
+    });
+    expect(empty.records.get('province.44')?.size).toBe(0);
+  });
+});
+
+describe('opening funds (F5, F2b)', () => {
+  const resident = (id: string, region: string, enrolled = true) => ({
+    ...person(id, region),
+    ebmi: false,
+    openingBalance: 0n,
+    enrolled,
+  });
+  const funded = openingRecords({
+    config,
+    provinces: ['11', '51'],
+    people: [
+      person('a', '110100'),
+      resident('b', '110300'),
+      resident('c', '110200'),
+      resident('d', '110200', false),
+      person('e', '510100'),
+      { ...person('f', '510100'), enrolled: false },
+    ],
+    relations: [],
+    kin: [],
+    funds: { fundFenPerInsured: 1_000n, prepaymentFenPerInsured: 10n },
+  });
+  const own = (province: string) => funded.records.get(`province.${province}`)!;
+
+  it("sizes each province's pooling fund and prepayment by its insured", () => {
+    // Province 11: a, b, c insured (d is not enrolled); province 51: e only.
+    expect(own('11').get(RECORDS.poolingFund.key())).toBe(3_000n);
+    expect(own('11').get(RECORDS.poolOpened.key())).toBe(3_000n);
+    expect(own('51').get(RECORDS.poolingFund.key())).toBe(1_000n);
+    const settlement = funded.records.get('settlement.0')!;
+    expect(settlement.get(RECORDS.prepayment.key('11'))).toEqual({ size: 30n, balance: 30n });
+    expect(settlement.get(RECORDS.prepayment.key('51'))).toEqual({ size: 10n, balance: 10n });
+    expect(settlement.get(RECORDS.clearingAccount.key())).toBe(40n);
+    expect(funded.openingClearing).toBe(40n);
+  });
+
+  it("opens each pooling region's employee and resident funds, in code order", () => {
+    expect(own('11').get(RECORDS.region.key('110100'))).toEqual({
+      source: -100_000n,
+      due: 0n,
+      fund: 1_000n,
+      fundOpened: 1_000n,
+      residentFund: 0n,
+      residentFundOpened: 0n,
+    });
+    expect(own('11').get(RECORDS.region.key('110200'))).toEqual({
+      source: 0n,
+      due: 0n,
+      fund: 0n,
+      fundOpened: 0n,
+      residentFund: 1_000n,
+      residentFundOpened: 1_000n,
+    });
+    const regions = [...own('11').keys()].filter((key) => key.startsWith('r:'));
+    expect(regions).toEqual(['r:110100', 'r:110200', 'r:110300']);
+  });
+
+  it('counts every fund in openingFunds, and only accounts in openingTotal', () => {
+    // Pooling funds 3,000 + 1,000, prepayments 40, region funds 3,000 + 1,000.
+    expect(funded.openingFunds).toBe(8_040n);
+    expect(funded.openingTotal).toBe(300_000n);
   });
 });
