@@ -49,6 +49,8 @@ describe('MachineDriver', () => {
     );
     expect(revived).not.toBe(b);
     expect(revived.value).toBe('b');
+    // A live snapshot again, with its machine: the saga table tells live ones by that.
+    expect('machine' in revived).toBe(true);
     expect(driver.step(revived, { type: 'go', n: 2 }).value).toBe('a');
   });
 
