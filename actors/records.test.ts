@@ -6,8 +6,8 @@ import { describe, expect, it } from 'vitest';
 import {
   FREE_PERSON_YEAR,
   provinceLineOf,
-  RECORDS,
   recordNameOf,
+  RECORDS,
   regionSum,
   visitRecords,
 } from './records.ts';
