@@ -14,8 +14,10 @@ import {
   CHRONIC_DISEASES,
   closeRelativesFrom,
   contributionYearOn,
+  crossProvinceAllowed,
   isChronicDisease,
   kinshipAllowed,
+  meanContributionBaseFen,
   monthlyCreditFen,
   type OutOfRegion,
   policyOf,
@@ -24,6 +26,7 @@ import {
   rolloutStageAt,
   splitBill,
   validateRollout,
+  WALLET_ROLLOUT,
   walletEnabled,
 } from './policy.ts';
 import { PROVINCE_CODES } from './regions.ts';
@@ -326,5 +329,106 @@ describe('D9: chronic diseases', () => {
     expect(isChronicDisease('ANKYLOSING_SPONDYLITIS')).toBe(true);
     expect(isChronicDisease('ASTHMA')).toBe(false);
     expect(isChronicDisease('hypertension')).toBe(false);
+  });
+});
+
+describe('policy: bad inputs are named, with the function that refused them', () => {
+  const day = parseDate('2025-10-01');
+  it.each([
+    ['walletEnabled', () => walletEnabled('990100', day)],
+    ['crossProvinceAllowed', () => crossProvinceAllowed('990100', '110100', day)],
+    ['crossProvinceAllowed', () => crossProvinceAllowed('110100', '990100', day)],
+    ['closeRelativesFrom', () => closeRelativesFrom('990100')],
+    ['kinshipAllowed', () => kinshipAllowed('990100', 'CHILD', day)],
+    ['tierOf', () => meanContributionBaseFen('990100')],
+    ['policyOf', () => policyOf('990100')],
+  ])('%s: an unknown province', (api, call) => {
+    expect(call).toThrow(new RangeError(`${api}: not a region code of a known province: "990100"`));
+  });
+
+  it.each([
+    ['seven digits', '1101000'],
+    ['a letter before it', 'x110100'],
+    ['not ending 00', '110101'],
+    ['empty', ''],
+  ])('a malformed region code (%s) is refused, its province known or not', (_what, code) => {
+    expect(() => walletEnabled(code, day)).toThrow(
+      `walletEnabled: not a region code of a known province: ${JSON.stringify(code)}`,
+    );
+  });
+
+  it('a region code that is not a string is refused the same way, not with a TypeError', () => {
+    expect(() => walletEnabled(42 as never, day)).toThrow(
+      new RangeError('walletEnabled: not a region code of a known province: 42'),
+    );
+  });
+
+  it('P4: a negative base or an unknown kind is named', () => {
+    expect(() => monthlyCreditFen('active', -1n, '51')).toThrow(
+      'monthlyCreditFen: base must be bigint fen ≥ 0, got -1',
+    );
+    expect(() => monthlyCreditFen('pensioner' as never, 1n, '51')).toThrow(
+      new RangeError('monthlyCreditFen: kind pensioner'),
+    );
+  });
+
+  it('P3: each amount is named when negative, and an unknown kind or place too', () => {
+    for (const field of ['total', 'eligible', 'acctAvailable', 'walletSpendable'] as const) {
+      expect(() => splitBill({ ...base, policy: central, [field]: -1n })).toThrow(
+        new RangeError(`splitBill: ${field} must be bigint fen ≥ 0, got -1`),
+      );
+    }
+    expect(() => splitBill({ ...base, policy: central, eligible: 100_001n })).toThrow(
+      'splitBill: eligible 100001 > total 100000',
+    );
+    expect(() => splitBill({ ...base, policy: central, kind: 'dental' as never })).toThrow(
+      'splitBill: unknown kind / outOfRegion: dental / local',
+    );
+    expect(() => splitBill({ ...base, policy: central, outOfRegion: 'abroad' as never })).toThrow(
+      'splitBill: unknown kind / outOfRegion: outpatient / abroad',
+    );
+  });
+});
+
+describe('policy: the tables as DOMAIN gives them', () => {
+  it('E8: the rollout stages, their sources in order, each in force from its date', () => {
+    expect(WALLET_ROLLOUT.map((s) => s.source)).toEqual(['S0', 'U14', 'U7', 'U6']);
+    expect(rolloutStageAt(parseDate('2025-03-01'))?.source).toBe('U14');
+    expect(rolloutStageAt(parseDate('2024-12-01'))).toBeUndefined();
+    // S0: Hebei's first four cities only; Tianjin only from U7 (June 2025).
+    const s0 = parseDate('2024-12-02');
+    expect([walletEnabled('130400', s0), walletEnabled('130500', s0)]).toEqual([true, false]);
+    expect(walletEnabled('120100', parseDate('2025-03-01'))).toBe(false);
+    expect(walletEnabled('120100', parseDate('2025-06-05'))).toBe(true);
+  });
+
+  it('a province is named by its code or by any of its region codes alike', () => {
+    expect(closeRelativesFrom('510100')).toEqual(closeRelativesFrom('51'));
+    expect(meanContributionBaseFen('510100')).toBe(meanContributionBaseFen('51'));
+  });
+
+  it('P4: each tier has its mean contribution base (metro, coastal, central, western)', () => {
+    expect(['11', '32', '51', '62'].map(meanContributionBaseFen)).toEqual([
+      1_100_000n,
+      850_000n,
+      650_000n,
+      700_000n,
+    ]);
+  });
+
+  it('P4: 2 % of the base rounds half to even, and below half down', () => {
+    expect(monthlyCreditFen('active', 1_024n, '51')).toBe(20n); // 20.48
+    expect(monthlyCreditFen('active', 1_025n, '51')).toBe(20n); // 20.5 → even
+    expect(monthlyCreditFen('active', 1_075n, '51')).toBe(22n); // 21.5 → even
+    expect(monthlyCreditFen('active', 1_030n, '51')).toBe(21n); // 20.6
+  });
+
+  it("D1: each province's bill policy is its tier's", () => {
+    expect(['110100', '320100', '510100', '620100'].map((r) => policyOf(r).tier)).toEqual([
+      'metro',
+      'coastal',
+      'central',
+      'western',
+    ]);
   });
 });
