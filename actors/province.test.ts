@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { AnyEnvelope, Fen } from '../protocol/index.ts';
 import { envelope, RecordingEffects } from '../testing/fakes.ts';
 import { AccountBook } from './account_book.ts';
+import { DAY_MS, PROTOCOL_DEFAULTS } from './config.ts';
 import { parseDate } from './calendar.ts';
 import { UnroutableError } from './errors.ts';
 import { accountRecords } from './opening.ts';
@@ -609,6 +610,93 @@ describe('Orphan holds: a hold nobody will move is asked about, then released', 
     expect(restarted.accountBook.holds.get('ORPHAN-1')).toMatchObject({ owner: SAGA, at: NOW });
     expect(again.timers.find((t) => t.key === 'holds')?.at).toBe(NOW + HOUR);
     expect(actor.accountBook.holds.size).toBe(1);
+  });
+});
+
+describe('The province actor: its timers', () => {
+  const HOUR = 3_600_000;
+  const opening = () =>
+    new Map<string, unknown>(accountRecords([{ id: 'p1', region: '510100', balance: 100_000n }]));
+  const reserve = (transferId: string) =>
+    envelope('account.reserve', SAGA, PROVINCE, transferId, {
+      transferId,
+      accountId: 'p1',
+      amount: 1_000n,
+    });
+
+  it('asks only about holds old enough, arms the holds timer once, and for the oldest after a restart', () => {
+    const actor = new ProvinceActor(PROVINCE, opening());
+    actor.recover(NOW, new RecordingEffects());
+    const first = new RecordingEffects();
+    actor.handle(reserve('OLD'), NOW, first);
+    expect(first.timers.filter((t) => t.key === 'holds').map((t) => t.at)).toEqual([NOW + HOUR]);
+    const second = new RecordingEffects();
+    actor.handle(reserve('NEW'), NOW + HOUR / 2, second);
+    // Armed already: a later hold waits for the timer that is armed.
+    expect(second.timers).toEqual([]);
+    const check = new RecordingEffects();
+    actor.timer('holds', 0, NOW + HOUR, check);
+    expect(check.sent('hold.query').map((q) => q.body.holdId)).toEqual(['OLD']);
+    // NEW is due at 1.5 h, OLD (asked) again at 2 h: the earlier comes first.
+    expect(check.timers.find((t) => t.key === 'holds')?.at).toBe(NOW + 1.5 * HOUR);
+
+    const records = opening();
+    for (const w of [...first.writes, ...second.writes]) records.set(w.key, w.value);
+    const restarted = new ProvinceActor(PROVINCE, records);
+    const again = new RecordingEffects();
+    restarted.recover(NOW + 10, again);
+    expect(again.timers.find((t) => t.key === 'holds')?.at).toBe(NOW + HOUR);
+  });
+
+  it('a timer of no kind it arms does nothing', () => {
+    const actor = new ProvinceActor(PROVINCE, opening());
+    const fx = new RecordingEffects();
+    actor.timer('nonsense', 0, 40 * DAY_MS, fx);
+    expect([fx.writes, fx.timers, fx.sends, fx.events]).toEqual([[], [], [], []]);
+  });
+
+  it("P4: a run that starts on the 1st credits nothing at start: that month's credit is in the opening", () => {
+    const config = { ...PROTOCOL_DEFAULTS, startDate: '2025-10-01' };
+    const actor = new ProvinceActor(PROVINCE, opening(), config);
+    const fx = new RecordingEffects();
+    actor.recover(0, fx);
+    expect(actor.accountBook.creditedMonths.has(202510)).toBe(false);
+    expect(fx.timers.find((t) => t.key === 'month')?.at).toBe(31 * DAY_MS);
+  });
+
+  it('F2b: the provincial timer clears last month on its day, not before, and not a month before the run', () => {
+    const records = opening();
+    records.set(RECORDS.provincialLine.key('S.m'), {
+      month: 202509,
+      ledger: 'medical',
+      payerRegion: '510100',
+      payeeRegion: '510700',
+      amount: 400n,
+      undone: false,
+      dropped: false,
+      reversal: false,
+      batch: 202509,
+    });
+    const actor = new ProvinceActor(PROVINCE, records);
+    const clearedIn = (fx: RecordingEffects) =>
+      fx.events.flatMap((e) => (e.type === 'clearing.provincial' ? [e.month] : []));
+    // Day 0 (29 September): August's clearing day was before the run; nothing is cleared.
+    const start = new RecordingEffects();
+    actor.recover(NOW, start);
+    expect(clearedIn(start)).toEqual([]);
+    // 4 October: September's day (10 October, 02:00) has not come; the timer waits for it.
+    const early = new RecordingEffects();
+    actor.recover(5 * DAY_MS, early);
+    expect(clearedIn(early)).toEqual([]);
+    const day10 = 11 * DAY_MS + 2 * HOUR;
+    expect(early.timers.find((t) => t.key === 'provincial')?.at).toBe(day10);
+    const fired = new RecordingEffects();
+    actor.timer('provincial', 0, day10, fired);
+    expect(clearedIn(fired)).toEqual([202509]);
+    expect(actor.accountBook.regions.get('510700')?.fund).toBe(400n);
+    const twice = new RecordingEffects();
+    actor.timer('provincial', 0, day10 + 1, twice);
+    expect(clearedIn(twice)).toEqual([]);
   });
 });
 
