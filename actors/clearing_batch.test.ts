@@ -82,6 +82,20 @@ class Harness {
     this.step((fx) => this.actor.handle(env, now, fx));
   }
 
+  /** 3202 for any line, kept or not: what a faulty or confused province may send. */
+  correctAs(
+    province: string,
+    lineId: string,
+    payer: string,
+    payee: string,
+    amount: bigint,
+    now: number,
+  ) {
+    const body = { month: this.month, lineId, payerRegion: payer, payeeRegion: payee, amount };
+    const env = envelope('clearing.correct', `province.${province}`, 'settlement.0', 'b', body);
+    this.step((fx) => this.actor.handle(env, now, fx));
+  }
+
   /** When the batch's live timer fires. */
   get due(): number {
     if (this.armed === undefined) throw new Error('no batch timer armed');
@@ -439,5 +453,165 @@ describe('F5: the clearing batch machine', () => {
     expect(restarted.sentTo('clearing.allocate')).toEqual(['province.11']);
     restarted.answer('clearing.confirm', '11', allocatedAt + HOUR_MS);
     expect(restarted.state).toBe('CONFIRMED');
+  });
+});
+
+describe('K10: the corrections (3202) and answers settlement takes from a province, and those it ignores', () => {
+  /** September allocated, Jiangsu disputing its 50 yuan from Guangdong (B3.m). */
+  function disputed(): { h: Harness; at: number } {
+    const h = september();
+    h.line('B3.m', 'medical', '440100', '320500', 5_000n);
+    h.tick();
+    const at = h.tick();
+    h.dispute('32', 4_500n, at);
+    return { h, at };
+  }
+  const lineFacts = (h: Harness) => h.fx.events.filter((e) => e.type === 'clearing.line');
+
+  it('a line it never got is recorded in its month, counted in the dispute and reported with its amount', () => {
+    const { h, at } = disputed();
+    h.correctAs('32', 'B8.m', '440100', '320500', 700n, at + 1);
+    expect(h.actor.book.lines.get('B8.m')).toMatchObject({
+      month: SEPT,
+      ledger: 'medical',
+      payerRegion: '440100',
+      payeeRegion: '320500',
+      amount: 700n,
+      batch: 202510,
+      undone: false,
+    });
+    expect(lineFacts(h)).toEqual([
+      {
+        type: 'clearing.line',
+        corr: 'B8.m',
+        ledger: 'medical',
+        payerRegion: '440100',
+        payeeRegion: '320500',
+        amount: 700n,
+      },
+    ]);
+    expect(h.actor.book.disputes.get('202509.32')?.corrected).toBe(1);
+    // A line it never got, said to be 0.00, is nothing to record.
+    h.correctAs('32', 'B9.m', '440100', '320500', 0n, at + 2);
+    expect([h.fx.writes, h.fx.events]).toEqual([[], []]);
+  });
+
+  it('a line said to be 0.00 is voided: undone and dropped, reported as minus its amount', () => {
+    const { h, at } = disputed();
+    h.correct('32', 'B3.m', 0n, at + 1);
+    expect(h.actor.book.lines.get('B3.m')).toMatchObject({
+      undone: true,
+      dropped: true,
+      amount: 5_000n,
+    });
+    expect(lineFacts(h).map((e) => e.amount)).toEqual([-5_000n]);
+    // Voided, it takes no further correction.
+    h.correct('32', 'B3.m', 4_000n, at + 2);
+    expect(h.fx.writes).toEqual([]);
+  });
+
+  it('ignores a line inside one province, a line no province speaks for, a wallet line and the same amount', () => {
+    const { h, at } = disputed();
+    h.line('W1.m', 'wallet', '440100', '320500', 900n);
+    const before = new Map(h.actor.book.lines);
+    h.correctAs('32', 'B7.m', '320100', '320500', 100n, at + 1);
+    h.correctAs('32', 'T-1', '440100', '320500', 100n, at + 1);
+    h.correctAs('32', 'W1.m', '440100', '320500', 100n, at + 1);
+    h.correct('32', 'B3.m', 5_000n, at + 1);
+    expect(h.fx.writes).toEqual([]);
+    expect(h.actor.book.lines).toEqual(before);
+    expect(h.actor.book.disputes.get('202509.32')?.corrected).toBe(0);
+  });
+
+  it('before any dispute, a correction while the batch is open changes the line and arms no check', () => {
+    const h = september();
+    h.correct('11', 'B1.m', 9_000n, 1);
+    expect(h.actor.book.lines.get('B1.m')?.amount).toBe(9_000n);
+    expect(lineFacts(h).map((e) => e.amount)).toEqual([-1_000n]);
+    expect(h.fx.timers).toEqual([]);
+    expect(h.actor.book.disputes.size).toBe(0);
+  });
+
+  it('a line its batch cleared is not corrected, whatever state the batch is in after its statements', () => {
+    const { h, at } = disputed();
+    for (const province of ['11', '44', '51']) h.answer('clearing.confirm', province, at);
+    const issuedAt = h.tick();
+    const states: unknown[] = [];
+    const refused = () => {
+      states.push(h.state);
+      // Beijing was not withheld: its line B1.m cleared with September.
+      h.correct('11', 'B1.m', 9_000n, issuedAt + 1);
+      expect(h.fx.writes).toEqual([]);
+    };
+    refused();
+    for (const province of ['11', '44', '51']) h.answer('clearing.funded', province, issuedAt);
+    refused();
+    h.answer('clearing.received', '11', issuedAt);
+    refused();
+    expect(states).toEqual(['STATEMENTS_ISSUED', 'FUNDED', 'RECONCILED']);
+    expect(h.actor.book.lines.get('B1.m')?.amount).toBe(10_000n);
+  });
+
+  it('a confirmation of another figure while the month waits offers the figure of now as batch.<month>; with no batch, nothing', () => {
+    const { h, at } = disputed();
+    h.answer('clearing.confirm', '32', at + 1, 1n);
+    expect(h.fx.sent('clearing.allocate').map((s) => [s.to, s.corr, s.body])).toEqual([
+      ['province.32', 'batch.202509', { month: SEPT, medicalReceivable: 5_000n }],
+    ]);
+    const env = envelope('clearing.confirm', 'province.32', 'settlement.0', 'b', {
+      month: 202601,
+      medicalReceivable: 1n,
+    });
+    h.step((fx) => h.actor.handle(env, at + 2, fx));
+    expect([h.fx.sends, h.fx.writes]).toEqual([[], []]);
+  });
+
+  it('a confirmation with no dispute open resolves nothing; a resolved dispute is no longer checked', () => {
+    const { h, at } = disputed();
+    h.answer('clearing.confirm', '11', at);
+    expect(h.actor.book.disputes.has('202509.11')).toBe(false);
+    h.correct('32', 'B3.m', 4_500n, at + 1);
+    h.answer('clearing.confirm', '32', at + 2);
+    expect(h.actor.book.disputes.get('202509.32')?.state).toBe('resolved');
+    const key = TIMERS.clearingDispute.key('202509.32');
+    h.step((fx) => h.actor.timer(key, 0, at + DAY_MS, fx));
+    expect([h.fx.sends, h.fx.timers]).toEqual([[], []]);
+    // Resolved before the statements, Jiangsu was never withheld: its line stays in September.
+    expect(h.actor.book.lines.get('B3.m')?.batch).toBe(SEPT);
+    // Timers of no dispute, and of no kind, do nothing.
+    h.step((fx) => h.actor.timer(TIMERS.clearingDispute.key('202509.44'), 0, at + DAY_MS, fx));
+    h.step((fx) => h.actor.timer('nonsense', 0, at + DAY_MS, fx));
+    expect([h.fx.sends, h.fx.writes, h.fx.timers]).toEqual([[], [], []]);
+  });
+
+  it('after a restart an open dispute is known again and checked at the next reconciliation', () => {
+    const { h, at } = disputed();
+    const restarted = new Harness(new Map(h.durable), at + HOUR_MS);
+    expect(restarted.actor.book.disputeOpen(SEPT, '32')).toBe(true);
+    const daily = restarted.fx.timers.find(
+      (t) => t.key === TIMERS.clearingDispute.key('202509.32'),
+    );
+    expect(daily?.at).toBe(day('2025-10-11') + 2 * HOUR_MS);
+  });
+
+  it('when one of two withheld provinces resolves, only its lines with provinces not withheld move on', () => {
+    const h = september();
+    h.line('B3.m', 'medical', '440100', '320500', 5_000n);
+    h.line('B5.m', 'medical', '440100', '510100', 2_000n);
+    h.tick();
+    const at = h.tick();
+    h.dispute('32', 4_500n, at);
+    h.dispute('44', 1n, at);
+    h.answer('clearing.confirm', '11', at);
+    h.answer('clearing.confirm', '51', at);
+    const issuedAt = h.tick();
+    expect(h.actor.batches.get(SEPT)?.context.withheld).toEqual(['32', '44']);
+    // Guangdong's figure is settlement's once it corrects nothing: it confirms and resolves.
+    h.answer('clearing.confirm', '44', issuedAt + 1);
+    expect(h.actor.book.disputes.get('202509.44')?.state).toBe('resolved');
+    // B5.m (Guangdong to Sichuan) moves to October; B3.m waits for Jiangsu, still withheld.
+    expect(h.actor.book.lines.get('B5.m')?.batch).toBe(202510);
+    expect(h.actor.book.lines.get('B3.m')?.batch).toBe(SEPT);
+    expect(h.actor.book.lines.get('B1.m')?.batch).toBe(SEPT);
   });
 });
