@@ -8,6 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { type Care, CARE_KINDS } from '../protocol/index.ts';
 import { CLOSE_KINSHIPS, NON_CLOSE_KINSHIPS, NUCLEAR_KINSHIPS } from '../protocol/index.ts';
 import { dateKeyOf, parseDate } from './calendar.ts';
+import { PROTOCOL_DEFAULTS } from './config.ts';
+import { policyFor } from './domain_policy.ts';
 import {
   type BillInput,
   type BillPolicy,
@@ -430,5 +432,20 @@ describe('policy: the tables as DOMAIN gives them', () => {
       'central',
       'western',
     ]);
+  });
+});
+
+describe("the wallet's view of policy (actors/domain_policy.ts)", () => {
+  const policy = policyFor(PROTOCOL_DEFAULTS);
+
+  it('answers for the date of a virtual time: Sichuan and Beijing both have the wallet', () => {
+    expect(policy.transferAllowed('510100', '110100', 0)).toBe(true);
+    expect(policy.kinshipAllowed('510100', 'CHILD', 0)).toBe(true);
+  });
+
+  it('a region the tables do not know (a malformed code from the wire) is never allowed', () => {
+    expect(policy.transferAllowed('990100', '110100', 0)).toBe(false);
+    expect(policy.transferAllowed('510100', 'x', 0)).toBe(false);
+    expect(policy.kinshipAllowed('990100', 'CHILD', 0)).toBe(false);
   });
 });
