@@ -60,11 +60,11 @@ const shapeArb: fc.Arbitrary<Shape> = fc.record({
   shards: fc.integer({ min: 1, max: 3 }),
 });
 
-function addressesOf(shape: Shape): { all: string[]; crashable: string[] } {
+function addressesOf(shape: Shape): { all: string[]; crashable: string[]; provinces: string[] } {
   const provinces = PROVINCES.slice(0, shape.provinces).map((p) => provinceAddress(p.code));
   const shards = Array.from({ length: shape.shards }, (_, i) => walletShardAddress(i));
   const crashable = [...provinces, ...shards, SETTLEMENT_ADDRESS];
-  return { all: [...crashable, APP_ADDRESS], crashable };
+  return { all: [...crashable, APP_ADDRESS], crashable, provinces };
 }
 
 const HOUR_MS = 3_600_000;
@@ -124,9 +124,12 @@ const clearingAt = fc
 function faultArbs(
   shape: Shape,
   survivable: boolean,
-  at: fc.Arbitrary<number>,
+  clearing: boolean,
 ): Record<FaultType, fc.Arbitrary<FaultEvent>> {
-  const { all, crashable } = addressesOf(shape);
+  const { all, crashable, provinces } = addressesOf(shape);
+  const at = clearing ? clearingAt : anyAt;
+  // At the clearing, the peers that can lie are its parties: settlement and the provinces.
+  const liars = clearing ? [SETTLEMENT_ADDRESS, ...provinces] : all;
   const group = fc.subarray(all, { minLength: 1, maxLength: 3 });
   const node = fc.constantFrom(...crashable);
   const groups = (type: 'partition' | 'clog') =>
@@ -189,7 +192,7 @@ function faultArbs(
       type: fc.constant('peer' as const),
       at,
       durationMs,
-      node: fc.constantFrom(...all),
+      node: fc.constantFrom(...liars),
       lie: fc.constantFrom(...PEER_LIES),
       rate,
     }),
@@ -206,9 +209,9 @@ function faultsArb(
   shape: Shape,
   types: readonly FaultType[],
   survivable: boolean,
-  at: fc.Arbitrary<number>,
+  clearing: boolean,
 ): fc.Arbitrary<FaultEvent[]> {
-  const arbs = faultArbs(shape, survivable, at);
+  const arbs = faultArbs(shape, survivable, clearing);
   // A lying peer is detect-only whatever it lies about: a survivable mix leaves it out.
   const drawn = types.filter((type) => !survivable || type !== 'peer');
   return fc
@@ -425,7 +428,7 @@ export function scenarioArb(
           shape,
           options.faultTypes ?? FAULT_TYPES,
           options.survivable ?? true,
-          clearing ? clearingAt : anyAt,
+          clearing,
         ),
         // How long a group commit takes: the window in which a crash loses staged writes.
         storeSyncMs: fc.integer({ min: 1, max: 300 }),

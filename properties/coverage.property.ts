@@ -24,6 +24,7 @@ const SAMPLE = [
   ['reference', 300],
   ['clearing', 100],
   ['damage', 100],
+  ['clearingLies', 100],
   ['debitFirst', 100],
   ['optimisticCredit', 100],
 ] as const;

@@ -94,15 +94,15 @@ const ALLOWED_PAIRS: readonly string[] = KINDS.flatMap((kind) =>
 
 /**
  * Allowed pairs the suites' draws never send, and the directed tests that do: an orphan hold
- * needs a reserve no saga knows that stays held past orphanHoldAfterMs, and a K10 dispute a
- * forged clearing line at the month's allocation, two lies the damage suite's peers rarely tell.
+ * needs a reserve no saga knows that stays held past orphanHoldAfterMs; settlement details a
+ * month's lines (K10) only when its books truly differ from the province's, and the clearing
+ * suites' lies change messages in flight, not books: a province that disputes a lied figure
+ * sends its own, which settlement's books agree with, so the dispute is dismissed unanswered.
  */
 export const SENT_ONLY_BY_DIRECTED_TESTS: Readonly<Record<string, string>> = {
   'province:hold.query': 'sim/orphan_hold.test.ts',
   'wallet:hold.status': 'sim/orphan_hold.test.ts',
-  'province:clearing.dispute': 'sim/clearing_batch.test.ts (K10)',
   'settlement:clearing.detail': 'sim/clearing_batch.test.ts (K10)',
-  'province:clearing.correct': 'sim/clearing_batch.test.ts (K10)',
 };
 
 /** The rare paths: each a name and whether one run reached it. */

@@ -102,6 +102,20 @@ export const SUITES: readonly Suite[] = [
     runs: 150,
   },
   {
+    name: 'clearingLies',
+    what:
+      "the month's national clearing with its parties lying (settlement's or a province's " +
+      'messages with a wrong id, amount or target; a figure disputed, K10): what fails is ' +
+      'their damage, and the checks name it',
+    arbitrary: scenarioArb('reference', {
+      survivable: false,
+      focus: 'clearing',
+      faultTypes: ['peer'],
+    }),
+    verdict: namedDamageVerdict,
+    runs: 100,
+  },
+  {
     name: 'optimisticCredit',
     what: 'optimisticCredit: whatever fails is a credit clawed back too late, and says so',
     arbitrary: scenarioArb('optimisticCredit', { writeAhead: true }),
