@@ -1545,48 +1545,58 @@ describe('W18: there is no recall', () => {
   });
 });
 
-describe('Records: a province rebuilt from what it wrote is the province it was', () => {
-  it('after transfers, bills (held, settled, across provinces, a resident), contributions, K3 reconciliations and applications, and a month cleared, every book part rebuilds the same', () => {
-    const net = new Net();
-    const DAY = 86_400_000;
-    // Started as a host starts them: each province arms its month (P4) and clearing timers.
-    for (const [address, province] of net.provinces)
-      net.step(address, (fx) => province.recover(net.now, fx), true);
-    net.gift('T-1', 'spo', 'pat', 20_000n);
-    net.transfer('T-2', 'spo', 'far', 10_000n);
-    net.presettle(visit('B-1', 'pat', '510100', { useWallet: 'Y' }));
-    net.settle('B-1', 'pat');
-    net.presettle(visit('B-2', 'cd', '320500'));
-    net.settle('B-2', 'cd');
-    net.presettle(visit('B-3', 'spo', '510100'));
-    net.presettle(visit('B-4', 'res', '510700'));
-    net.settle('B-4', 'res');
-    net.pay('C-1', 'spo', 'par', 2026, 'ACCOUNT');
-    net.advance(net.now + DAY);
-    const day = 20_250_929;
-    net.fromApp('province.51', 'provider.totals', 'R1', {
-      region: '510100',
-      day,
-      count: 9,
-      total: 1n,
-    });
-    net.fromApp('province.51', 'provider.detail', 'B-X', {
-      region: '510100',
-      day,
-      billId: 'B-X',
-      total: 1n,
-    });
-    net.advance(net.now + 3 * DAY);
-    net.fromApp('province.51', 'provider.apply', 'A1', {
-      region: '510100',
-      month: 202509,
-      count: 9,
-      applied: 1n,
-    });
-    // Through September's clearing: allocation on 10 October, statements, funding, disbursal.
-    net.advance(30 * DAY);
-    // Still open when the records are read: family aid held for a bill pre-settled.
-    net.presettle(visit('B-5', 'pat', '510100', { aidBy: 'spo' }));
+/**
+ * A month of everything a province books: transfers, bills (held, settled, across provinces, a
+ * resident's), a contribution, K3 reconciliations and applications, September cleared, and
+ * family aid still held at the end.
+ */
+function monthOfEverything(): Net {
+  const net = new Net();
+  const DAY = 86_400_000;
+  // Started as a host starts them: each province arms its month (P4) and clearing timers.
+  for (const [address, province] of net.provinces)
+    net.step(address, (fx) => province.recover(net.now, fx), true);
+  net.gift('T-1', 'spo', 'pat', 20_000n);
+  net.transfer('T-2', 'spo', 'far', 10_000n);
+  net.presettle(visit('B-1', 'pat', '510100', { useWallet: 'Y' }));
+  net.settle('B-1', 'pat');
+  net.presettle(visit('B-2', 'cd', '320500'));
+  net.settle('B-2', 'cd');
+  net.presettle(visit('B-3', 'spo', '510100'));
+  net.presettle(visit('B-4', 'res', '510700'));
+  net.settle('B-4', 'res');
+  net.pay('C-1', 'spo', 'par', 2026, 'ACCOUNT');
+  net.advance(net.now + DAY);
+  const day = 20_250_929;
+  net.fromApp('province.51', 'provider.totals', 'R1', {
+    region: '510100',
+    day,
+    count: 9,
+    total: 1n,
+  });
+  net.fromApp('province.51', 'provider.detail', 'B-X', {
+    region: '510100',
+    day,
+    billId: 'B-X',
+    total: 1n,
+  });
+  net.advance(net.now + 3 * DAY);
+  net.fromApp('province.51', 'provider.apply', 'A1', {
+    region: '510100',
+    month: 202509,
+    count: 9,
+    applied: 1n,
+  });
+  // Through September's clearing: allocation on 10 October, statements, funding, disbursal.
+  net.advance(30 * DAY);
+  // Still open when the records are read: family aid held for a bill pre-settled.
+  net.presettle(visit('B-5', 'pat', '510100', { aidBy: 'spo' }));
+  return net;
+}
+
+describe('Records and postings of a month of everything', () => {
+  it('a province rebuilt from what it wrote is the province it was, every book part the same', () => {
+    const net = monthOfEverything();
     const parts = [
       'accounts',
       'txns',
@@ -1627,5 +1637,31 @@ describe('Records: a province rebuilt from what it wrote is the province it was'
     }
     // The script reached every part: an empty one would rebuild equal without proving anything.
     expect(parts.filter((part) => !seen.has(part))).toEqual([]);
+  });
+
+  it('every posting names each account with its one money class (effects.ts MoneyClass)', () => {
+    const net = monthOfEverything();
+    // `<person>/held` and `<person>/available` are a personal account's two balances; pooling
+    // funds (`fund:<region>`, `resfund:<region>`, the province's `fund`) are 'fund', the wallet
+    // ledger's origin counters (`liab:<region>`) 'liability'; every other account is its class.
+    const classOf = (account: string) => {
+      const slash = account.lastIndexOf('/');
+      if (slash >= 0) return account.slice(slash + 1);
+      const name = account.replace(/:.*/, '');
+      if (name === 'resfund') return 'fund';
+      if (name === 'liab') return 'liability';
+      return name;
+    };
+    const postings = net.postings();
+    expect(postings.length).toBeGreaterThan(20);
+    const wrong = postings.flatMap((p) => [
+      ...(classOf(p.debit) === p.debitClass
+        ? []
+        : [`${p.op} ${p.corr}: debit ${p.debit} as ${p.debitClass}`]),
+      ...(classOf(p.credit) === p.creditClass
+        ? []
+        : [`${p.op} ${p.corr}: credit ${p.credit} as ${p.creditClass}`]),
+    ]);
+    expect(wrong).toEqual([]);
   });
 });
