@@ -860,6 +860,34 @@ describe('F2b at the province: the lines inside it, and its monthly clearing bet
     expect(book.provincial.lines.get('A.m.r')).toMatchObject({ reversal: true, batch: 202510 });
   });
 
+  it('F2b: the paying regions pay into the provincial clearing account before it pays out, so it never goes below zero', () => {
+    const actor = new ProvinceActor(
+      PROVINCE,
+      accountRecords([{ id: 'p1', region: '510100', balance: 100_000n }]),
+    );
+    const fx = new RecordingEffects();
+    // Mianyang and Leshan pay Chengdu; Chengdu's region comes first by code.
+    actor.handle(line('A.m', '510700', '510100', 600n), NOW, fx);
+    actor.handle(line('B.m', '511100', '510100', 400n), NOW, fx);
+    const cleared = new RecordingEffects();
+    actor.accountBook.clearProvincial(202509, NOW, cleared);
+    const postings = cleared.events.flatMap((e) =>
+      e.type === 'posting' ? [[e.op, e.corr, e.debit, e.credit, e.amount, e.debitAfter]] : [],
+    );
+    expect(postings).toEqual([
+      ['take', 'pbatch.202509.510700', 'fund:510700', 'provincial:51', 600n, -600n],
+      ['take', 'pbatch.202509.511100', 'fund:511100', 'provincial:51', 400n, -400n],
+      ['payOut', 'pbatch.202509.510100', 'provincial:51', 'fund:510100', 1_000n, 0n],
+    ]);
+    expect(cleared.events).toContainEqual({
+      type: 'clearing.provincial',
+      corr: 'pbatch.202509',
+      month: 202509,
+      province: '51',
+      cleared: 1_000n,
+    });
+  });
+
   it('F2b: a province down over two clearing days clears both months when it restarts, in order', () => {
     const records = new Map<string, unknown>(
       accountRecords([{ id: 'p1', region: '510100', balance: 100_000n }]),
