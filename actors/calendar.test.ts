@@ -288,3 +288,49 @@ describe('Calendar', () => {
     expect({ holidays, makeUp }).toEqual({ holidays: 18, makeUp: 5 });
   });
 });
+
+describe('calendar: the edges of what it accepts, and what it names when it refuses', () => {
+  it('years 0000 and 9999 are dates; their neighbours are not', () => {
+    expect(parseDate('0000-01-01')).toEqual({ year: 0, month: 1, day: 1 });
+    expect(parseDate('9999-12-31')).toEqual({ year: 9999, month: 12, day: 31 });
+    expect(formatDate({ year: 9999, month: 12, day: 31 })).toBe('9999-12-31');
+    expect(() => formatDate({ year: 10_000, month: 1, day: 1 })).toThrow(RangeError);
+  });
+
+  it('refuses what is not a date object, naming the function', () => {
+    expect(() => formatDate(null as never)).toThrow(
+      new RangeError('formatDate: not a calendar date: null'),
+    );
+    expect(() => epochDayOf({ year: 2025, month: 2, day: 29 })).toThrow(
+      'epochDayOf: not a calendar date: {"year":2025,"month":2,"day":29}',
+    );
+    expect(() => new Calendar({ year: 2025, month: 13, day: 1 })).toThrow(
+      'Calendar: not a calendar date',
+    );
+    // Only a string is parsed: an object that prints as a date is not one.
+    expect(() => parseDate({ toString: () => '2025-09-29' } as never)).toThrow(RangeError);
+    expect(() => dateOfEpochDay(Number.NaN)).toThrow(new RangeError('dateOfEpochDay: NaN'));
+  });
+
+  it('the last day of a 400-year era round-trips (29 February 2000)', () => {
+    const leap = { year: 2000, month: 2, day: 29 };
+    expect(dateOfEpochDay(epochDayOf(leap))).toEqual(leap);
+    expect(dateOfEpochDay(epochDayOf(leap) + 1)).toEqual({ year: 2000, month: 3, day: 1 });
+  });
+
+  it('keeps its own copy of the start date', () => {
+    const start = { year: 2025, month: 9, day: 29 };
+    const calendar = new Calendar(start);
+    start.day = 30;
+    expect(calendar.startDate).toEqual({ year: 2025, month: 9, day: 29 });
+    expect(Object.isFrozen(calendar.startDate)).toBe(true);
+  });
+
+  it('names the function a bad month key or working-day count was given to', () => {
+    const calendar = new Calendar(parseDate('2025-09-29'));
+    expect(() => calendar.startOfMonthMs(202513)).toThrow(
+      new RangeError('startOfMonthMs: not a YYYYMM month key: 202513'),
+    );
+    expect(() => calendar.addWorkingDays(0, -1)).toThrow(new RangeError('addWorkingDays: n -1'));
+  });
+});
