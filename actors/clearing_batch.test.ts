@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { AnyEnvelope, ClearingLedger } from '../protocol/index.ts';
 import { envelope, RecordingEffects } from '../testing/fakes.ts';
 import { Calendar, parseDate } from './calendar.ts';
-import { DAY_MS, HOUR_MS } from './config.ts';
+import { DAY_MS, HOUR_MS, PROTOCOL_DEFAULTS, type ProtocolConfig } from './config.ts';
 import { RECORDS } from './records.ts';
 import { SettlementActor } from './settlement.actor.ts';
 import { TIMERS } from './timers.ts';
@@ -38,10 +38,11 @@ class Harness {
     durable = new Map<string, unknown>(),
     now = 0,
     readonly month = SEPT,
+    config: ProtocolConfig = PROTOCOL_DEFAULTS,
   ) {
     this.key = TIMERS.clearingBatch.key(String(month));
     this.durable = durable;
-    this.actor = new SettlementActor('settlement.0', durable);
+    this.actor = new SettlementActor('settlement.0', durable, config);
     this.step((fx) => this.actor.recover(now, fx));
   }
 
@@ -146,8 +147,8 @@ class Harness {
 }
 
 /** September's lines: Sichuan's insured owe Beijing 100 yuan, Beijing's wallets owe Sichuan 30. */
-function september(): Harness {
-  const h = new Harness();
+function september(config: ProtocolConfig = PROTOCOL_DEFAULTS): Harness {
+  const h = new Harness(new Map(), 0, SEPT, config);
   h.line('B1.m', 'medical', '510100', '110100', 10_000n);
   h.line('L2', 'wallet', '110100', '510100', 3_000n);
   return h;
@@ -430,6 +431,24 @@ describe('F5: the clearing batch machine', () => {
     h.tick();
     expect(h.state).toBe('ALLOCATED');
     expect(h.sentTo('clearing.allocate')).toEqual(['province.51']);
+  });
+
+  it('F5: pairwise netting keeps the batch’s per-pair rows; multilateral keeps none', () => {
+    for (const netting of ['pairwise', 'multilateral'] as const) {
+      const h = september({ ...PROTOCOL_DEFAULTS, netting });
+      h.tick();
+      const at = h.tick();
+      for (const province of ['11', '51']) h.answer('clearing.confirm', province, at);
+      h.tick();
+      expect(h.state).toBe('STATEMENTS_ISSUED');
+      // Sichuan's insured owe Beijing 100 yuan, Beijing's wallets owe Sichuan 30: 70 net.
+      const pairs = h.actor.batches.get(SEPT)?.context.pairs;
+      expect(pairs, netting).toEqual(
+        netting === 'pairwise'
+          ? [{ payer: '51', payee: '11', amount: 7_000n, medical: 10_000n, wallet: -3_000n }]
+          : [],
+      );
+    }
   });
 
   it('an empty month passes the steps nobody answers and reconciles on its statement day', () => {
