@@ -1588,9 +1588,15 @@ function monthOfEverything(): Net {
     applied: 1n,
   });
   // Through September's clearing: allocation on 10 October, statements, funding, disbursal.
-  net.advance(30 * DAY);
-  // Still open when the records are read: family aid held for a bill pre-settled.
+  net.advance(30 * DAY + 10 * 3_600_000);
+  // Still open when the records are read: family aid and a bill's own account share held.
   net.presettle(visit('B-5', 'pat', '510100', { aidBy: 'spo' }));
+  net.presettle(visit('B-6', 'spo', '510100'));
+  // And a transfer reserved whose commit is lost: its hold is open too.
+  net.drop = (m) => m.kind === 'account.commit';
+  net.transfer('T-9', 'spo', 'pat', 100n);
+  net.receive('T-9', 'pat');
+  net.drop = () => false;
   return net;
 }
 
@@ -1635,6 +1641,16 @@ describe('Records and postings of a month of everything', () => {
         book.provincial.batches,
       );
     }
+    const chengdu = net.book('510100');
+    expect([...chengdu.holds].map(([id, hold]) => [id, hold.kind]).sort()).toEqual([
+      ['B-5.f', 'aid'],
+      ['B-6', 'bill'],
+      ['T-9', 'transfer'],
+    ]);
+    // Nothing here was released as an orphan: no record says so.
+    const records = [...chengdu.txns.values(), ...chengdu.bills.values(), ...chengdu.aids.values()];
+    expect(records.filter((r) => 'orphan' in r)).toEqual([]);
+    expect(records.filter((r) => r.state === 'released').length).toBeGreaterThan(0);
     // The script reached every part: an empty one would rebuild equal without proving anything.
     expect(parts.filter((part) => !seen.has(part))).toEqual([]);
   });
