@@ -576,8 +576,18 @@ describe('D3, D4, D6: filing, emergencies and networked providers', () => {
       expect(net.postings()).toEqual([]);
       // Networked, the same visit is settled directly.
       expect(kindsOf(net.presettle(visit('B-3', 'cd', '320500')))).toEqual(['bill.presettled']);
+      // In the patient's own region D6 does not apply: a provider not networked settles too.
+      expect(kindsOf(net.presettle(visit('B-4', 'cd', '510100', { networked: 'N' })))).toEqual([
+        'bill.presettled',
+      ]);
     },
   );
+
+  it('E3: the bill of a person not enrolled is refused E3 by the insured province, and nothing moves', () => {
+    const net = new Net({}, [...PEOPLE, GRANDMOTHER]);
+    expect(said(net.presettle(visit('B-1', 'gma', '510700')))).toEqual(refused('B-1', 'E3'));
+    expect(net.postings()).toEqual([]);
+  });
 });
 
 describe('D7: out-of-region care may get a lower fund share', () => {
