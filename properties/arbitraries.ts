@@ -109,7 +109,6 @@ const offsetMs = fc.oneof(
   { weight: 1, arbitrary: fc.integer({ min: -14 * 3_600_000, max: 14 * 3_600_000 }) },
 );
 
-/** Each fault type's arbitrary, for a shape's nodes. */
 /**
  * The month's national clearing (K8's allocation at 266 h, its statements, funding and disbursal
  * at 513 h): where the clearing suite's faults fall, in the half minute before each or just after.
@@ -121,6 +120,10 @@ const clearingAt = fc
   .constantFrom(...CLEARING_MS)
   .chain(([from, to]) => fc.integer({ min: from, max: to }));
 
+/**
+ * Each fault type's arbitrary, for a shape's nodes; with `clearing`, every fault falls at the
+ * month's national clearing (CLEARING_MS), and only its parties lie.
+ */
 function faultArbs(
   shape: Shape,
   survivable: boolean,
