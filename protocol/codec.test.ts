@@ -489,3 +489,140 @@ describe('ids', () => {
     expect(isValidId('a'.repeat(65))).toBe(false);
   });
 });
+
+// Each field rule, in both directions, with the whole message: what a peer's operator reads when
+// a frame is refused. One kind per field type (the first kind that has one).
+describe('field rules, with the message each refusal gives', () => {
+  const BODY_AT = 7;
+  const firstWith = (type: FieldType): { kind: Kind; index: number; path: string } => {
+    for (const kind of KINDS) {
+      const index = SCHEMAS[kind].findIndex((f) => f.type === type);
+      if (index >= 0) return { kind, index, path: `body.${SCHEMAS[kind][index]!.name}` };
+    }
+    throw new Error(`no kind has a ${type} field`);
+  };
+  const valid = (kind: Kind) =>
+    fc.sample(envelopeArb(kind), { numRuns: 1, seed: 13 })[0] as AnyEnvelope & { body: Wire };
+  /** The frame of a valid envelope of the kind with one body element replaced. */
+  const frameWith = (type: FieldType, value: unknown) => {
+    const { kind, index } = firstWith(type);
+    const wire = rawPackr.unpack(encodeEnvelope(valid(kind))) as unknown[];
+    return rawPackr.pack(replaced(wire, BODY_AT + index, value));
+  };
+  const decodeMessage = (type: FieldType, value: unknown) =>
+    catchProtocolError(() => decodeEnvelope(frameWith(type, value))).message;
+  const encodeMessage = (type: FieldType, value: unknown) => {
+    const { kind, index } = firstWith(type);
+    const env = valid(kind);
+    const name = SCHEMAS[kind][index]!.name;
+    return catchProtocolError(() =>
+      encodeEnvelope({ ...env, body: { ...env.body, [name]: value } } as AnyEnvelope),
+    ).message;
+  };
+
+  test.each([
+    ['id', 'a b', 'id must be 1-64 chars of [A-Za-z0-9._:-], got "a b"'],
+    ['id', 'x'.repeat(65), 'id is 65 chars, over 64, got "xxx'],
+    ['id', undefined, 'missing (or undefined)'],
+    ['text', '', `text must be 1-${TEXT_CHARS_MAX} chars without control characters, got ""`],
+    ['text', 'a\u0007', `text must be 1-${TEXT_CHARS_MAX} chars without control characters`],
+    ['text', 'a\u007f', 'without control characters'],
+    ['text', 'a\u0085', 'without control characters'],
+    ['text', 'x'.repeat(TEXT_CHARS_MAX + 1), 'without control characters'],
+    ['text', undefined, 'missing (or undefined)'],
+    ['count', -1, 'must be a non-negative safe integer, got -1'],
+    ['count', 1.5, 'must be a non-negative safe integer, got 1.5'],
+    ['count', 2 ** 53, 'must be a non-negative safe integer'],
+    ['count', undefined, 'missing (or undefined)'],
+    ['reason', 'NOPE', 'unknown reason "NOPE"'],
+    ['reason', undefined, 'missing (or undefined)'],
+    ['amount', { yuan: 1 }, 'expected a canonical amount string, got'],
+  ] as const)('decoding a %s field of %s is refused', (type, value, message) => {
+    const { path } = firstWith(type);
+    const text = decodeMessage(type, value);
+    expect(text.startsWith(`BAD_FIELD ${path}: `), text).toBe(true);
+    expect(text).toContain(message);
+  });
+
+  test.each([
+    ['text', '\u0080'],
+    ['text', '\u009f'],
+    ['text', '\u001f'],
+  ])('text refuses the control character %#, and takes its neighbours', (type, bad) => {
+    expect(decodeMessage(type as FieldType, `a${bad}`)).toContain('without control characters');
+    const ok = frameWith('text', 'a\u00a0 \u007e五');
+    expect(() => decodeEnvelope(ok)).not.toThrow();
+    expect(() => decodeEnvelope(frameWith('text', 'x'.repeat(TEXT_CHARS_MAX)))).not.toThrow();
+  });
+
+  test('a count arrives as a number or a bigint within the safe range, and reads back a number', () => {
+    const { kind, index } = firstWith('count');
+    const read = (value: unknown) =>
+      (decodeEnvelope(frameWith('count', value)).body as Wire)[SCHEMAS[kind][index]!.name];
+    expect(read(0)).toBe(0);
+    expect(read(7n)).toBe(7);
+    expect(read(BigInt(Number.MAX_SAFE_INTEGER))).toBe(Number.MAX_SAFE_INTEGER);
+    expect(decodeMessage('count', BigInt(Number.MAX_SAFE_INTEGER) + 1n)).toContain(
+      'must be a non-negative safe integer',
+    );
+    expect(decodeMessage('count', -1n)).toContain('must be a non-negative safe integer');
+  });
+
+  test('an enum names the values it takes', () => {
+    const type = Object.keys(ENUMS)[0] as EnumType;
+    const values = ENUMS[type].join(', ');
+    expect(decodeMessage(type, 'nope')).toContain(`expected one of ${values}, got "nope"`);
+    expect(decodeMessage(type, 7)).toContain(`expected one of ${values}, got 7`);
+    expect(decodeMessage(type, undefined)).toContain('missing (or undefined)');
+  });
+
+  test.each([
+    ['id', 'a b', 'id must be 1-64 chars'],
+    ['text', '', 'text must be 1-'],
+    ['count', -1, 'must be a non-negative safe integer'],
+    ['reason', 'NOPE', 'unknown reason "NOPE"'],
+    ['amount', 0n, 'cannot encode: '],
+  ] as const)('encoding a %s field of %s is refused the same way', (type, value, message) => {
+    const { path } = firstWith(type);
+    const text = encodeMessage(type, value);
+    expect(text.startsWith(`BAD_FIELD ${path}: `), text).toBe(true);
+    expect(text).toContain(message);
+  });
+
+  test('amount0 takes 0.00 both ways; amount never does', () => {
+    const { kind, index } = firstWith('amount0');
+    const name = SCHEMAS[kind][index]!.name;
+    const env = valid(kind);
+    const zero = { ...env, body: { ...env.body, [name]: 0n } } as AnyEnvelope;
+    expect((decodeEnvelope(encodeEnvelope(zero)).body as Wire)[name]).toBe(0n);
+    const { path } = firstWith('amount');
+    expect(decodeMessage('amount', '0.00')).toBe(
+      `BAD_AMOUNT ${path}: amount is zero; ` +
+        'expected a canonical positive amount like "500.00", got "0.00"',
+    );
+  });
+
+  test('sentAt: a number or bigint of safe ms; a missing one is named', () => {
+    expect(decodeEnvelope(withElement('sentAt', 0)).sentAt).toBe(0);
+    expect(decodeEnvelope(withElement('sentAt', 5n)).sentAt).toBe(5);
+    const over = BigInt(Number.MAX_SAFE_INTEGER) + 1n;
+    for (const bad of [-1, -1n, over, 1.5, '5'])
+      expect(
+        catchProtocolError(() => decodeEnvelope(withElement('sentAt', bad))).message,
+      ).toContain('BAD_FIELD sentAt: sentAt must be non-negative safe integer ms');
+    const credit = sampleCredit() as unknown as Wire;
+    expect(
+      catchProtocolError(() => encodeEnvelope({ ...credit, sentAt: undefined } as never)).message,
+    ).toBe('BAD_FIELD sentAt: missing (or undefined)');
+  });
+
+  test('an envelope that is not a plain object, or has a key too many, is named', () => {
+    expect(catchProtocolError(() => encodeEnvelope(new Map() as never)).message).toBe(
+      'BAD_FIELD envelope: expected a map, got object Map',
+    );
+    const credit = sampleCredit() as unknown as Wire;
+    expect(catchProtocolError(() => encodeEnvelope({ ...credit, x: 1 } as never)).message).toBe(
+      'BAD_FIELD x: unexpected key; expected exactly v,id,kind,from,to,corr,sentAt,body',
+    );
+  });
+});
