@@ -274,6 +274,33 @@ describe('malformed frames', () => {
     expectRejected(rawPackr.pack(wire), 'MALFORMED_FRAME');
   });
 
+  test('each frame-level refusal says what was wrong in words', () => {
+    const message = (frame: unknown) =>
+      catchProtocolError(() => decodeEnvelope(frame as Uint8Array)).message;
+    expect(message('x')).toBe('MALFORMED_FRAME: expected a byte array, got "x"');
+    expect(message(rawPackr.pack({ a: 1 }))).toBe(
+      'MALFORMED_FRAME: a frame must be one msgpack array [v, kind, ...], got object',
+    );
+    const frame = encodeEnvelope(sampleCredit());
+    const trailing = catchProtocolError(() => decodeEnvelope(Uint8Array.from([...frame, 0])));
+    // msgpackr's own complaint is kept as the cause.
+    expect(trailing.cause).toBeInstanceOf(Error);
+    expect(message(Uint8Array.from([...frame, 0]))).toMatch(
+      new RegExp(
+        `^MALFORMED_FRAME: not exactly one msgpack value \\(${frame.length + 1} bytes\\): .+`,
+      ),
+    );
+    expect(message(rawPackr.pack([1, 'account.steal']))).toBe(
+      'UNKNOWN_KIND kind: unknown kind "account.steal"',
+    );
+    expect(message(rawPackr.pack([2, 'x']))).toBe(
+      'UNKNOWN_VERSION v: unknown version 2; this build speaks 1',
+    );
+    expect(message(rawPackr.pack([1, 'wallet.credit', 'a']))).toBe(
+      'BAD_FIELD from: wallet.credit takes 12 elements (7 header + 5 body), got 3',
+    );
+  });
+
   test('something that is not bytes at all', () => {
     expectRejected('not bytes' as unknown as Uint8Array, 'MALFORMED_FRAME');
   });
@@ -458,6 +485,9 @@ describe('encoding validates too', () => {
       'body.amount',
     ],
     ['a bad id', { ...credit, from: 'province 51' }, 'from'],
+    ['a bad message id', { ...credit, id: 'm 1' }, 'id'],
+    ['a bad address', { ...credit, to: 'wallet 03' }, 'to'],
+    ['a bad correlation id', { ...credit, corr: '' }, 'corr'],
     ['a bad body id', { ...credit, body: { ...credit.body, donorId: 'p 51' } }, 'body.donorId'],
     ['an unknown kind', { ...credit, kind: 'account.steal' }, 'kind'],
     ['an extra body key', { ...credit, body: { ...credit.body, x: 1 } }, 'body.x'],
