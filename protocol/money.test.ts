@@ -282,3 +282,75 @@ describe('sumFen and constants', () => {
     expect(WIRE_AMOUNT_MAX_FEN).toBe(1_000_000_000n * FEN_PER_YUAN);
   });
 });
+
+describe('money: what each function refuses, in words', () => {
+  test('a fen that is not a bigint is a TypeError naming the function', () => {
+    expect(() => formatFen(5 as never)).toThrow(
+      new TypeError('formatFen: expected bigint fen, got 5'),
+    );
+    expect(() => applyRate('5' as never, '0.5')).toThrow(
+      new TypeError('applyRate: expected bigint fen, got "5"'),
+    );
+    expect(() => sumFen([1n, 2 as never])).toThrow(
+      new TypeError('sumFen: expected bigint fen, got 2'),
+    );
+    expect(sumFen([1n, 2n, 3n])).toBe(6n);
+  });
+
+  test('a rate is plain digits with an optional fraction; anything else is named', () => {
+    expect(applyRate(1_000n, '12')).toBe(12_000n);
+    expect(applyRate(1_000n, '0.125')).toBe(125n);
+    for (const rate of ['-0.1', '1e-2', '.5', '0.', ' 0.5', ''])
+      expect(() => applyRate(100n, rate)).toThrow(
+        'BAD_FIELD rate: applyRate: rate must be a plain non-negative decimal, got ' +
+          JSON.stringify(rate),
+      );
+  });
+
+  test('a product wider than the decimal precision is refused rather than rounded twice', () => {
+    expect(() => applyRate(10n ** 30n, '0.123456789')).toThrow(RangeError);
+    expect(() => applyRate(10n ** 30n, '0.123456789')).toThrow(
+      /^applyRate: .* exceeds \d+ digits$/,
+    );
+  });
+
+  test('fenFromDecimal refuses what is not finite', () => {
+    expect(() => fenFromDecimal(new Decimal(Infinity))).toThrow(
+      new RangeError('fenFromDecimal: not finite: Infinity'),
+    );
+  });
+
+  test('parseYuan names its field (default "amount"), and each problem of the text', () => {
+    const message = (text: string | number, opts = {}) => {
+      try {
+        parseYuan(text, opts);
+        return 'accepted';
+      } catch (error) {
+        return (error as Error).message;
+      }
+    };
+    expect(message('x')).toBe(
+      'BAD_AMOUNT amount: not a decimal amount like "500" or "500.50": "x"',
+    );
+    expect(message('-5', { field: 'gift' })).toBe(
+      'BAD_AMOUNT gift: amount must not be negative, got "-5"',
+    );
+    expect(message('1.234')).toBe(
+      'BAD_AMOUNT amount: more than 2 decimal places (not rounded), got "1.234"',
+    );
+    expect(message('1.23')).toBe('accepted');
+    expect(message(' 5')).toBe(
+      'BAD_AMOUNT amount: not a decimal amount like "500" or "500.50": " 5"',
+    );
+    expect(message('1e3')).toBe(
+      'BAD_AMOUNT amount: write amounts as plain digits like "500.50", got "1e3"',
+    );
+    expect(message('6', { maxFen: 500n })).toBe(
+      'AMOUNT_OVER_LIMIT amount: amount 6.00 is over the limit 5.00',
+    );
+    expect(message('5', { maxFen: 500n })).toBe('accepted');
+    expect(message('1'.repeat(40))).toMatch(
+      /^BAD_AMOUNT amount: amount "1+… has more than 38 digits$/,
+    );
+  });
+});
