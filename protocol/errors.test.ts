@@ -31,6 +31,20 @@ describe('ProtocolError', () => {
     expect(isProtocolError(new Error('x'))).toBe(false);
     expect(isProtocolError(null)).toBe(false);
     expect(isProtocolError('ProtocolError')).toBe(false);
+    // The brand is both: the name and a string code.
+    expect(isProtocolError({ name: 'ProtocolError' })).toBe(false);
+    expect(isProtocolError({ name: 'Error', code: 'BAD_AMOUNT' })).toBe(false);
+    expect(isProtocolError({ name: 'ProtocolError', code: 7 })).toBe(false);
+  });
+
+  test('the message is the code, the field when there is one, and the text', () => {
+    expect(new ProtocolError('MALFORMED_FRAME', 'truncated').message).toBe(
+      'MALFORMED_FRAME: truncated',
+    );
+    expect(new ProtocolError('BAD_FIELD', 'missing', { field: 'to' }).message).toBe(
+      'BAD_FIELD to: missing',
+    );
+    expect('cause' in new ProtocolError('BAD_FIELD', 'missing')).toBe(false);
   });
 });
 
@@ -46,5 +60,13 @@ describe('describeValue', () => {
     expect(describeValue(new Uint8Array(3))).toBe('bytes(3)');
     expect(describeValue({ a: 1 })).toBe('object');
     expect(describeValue(new Map())).toBe('object Map');
+    expect(describeValue(true)).toBe('true');
+    expect(describeValue(Symbol('s'))).toBe('symbol');
+    expect(describeValue(() => 1)).toBe('function');
+    expect(describeValue(Object.create(null))).toBe('object');
+    // A prototype with no constructor of its own says only that it is an object.
+    expect(describeValue(Object.create(Object.create(null)))).toBe('object');
+    // Exactly 40 characters (38 and the quotes) are kept whole.
+    expect(describeValue('x'.repeat(38))).toBe(`"${'x'.repeat(38)}"`);
   });
 });
