@@ -136,7 +136,9 @@ describe('opening funds (F5, F2b)', () => {
     provinces: ['11', '51'],
     people: [
       person('a', '110100'),
+      resident('g', '110500'),
       resident('b', '110300'),
+      resident('h', '110400'),
       resident('c', '110200'),
       resident('d', '110200', false),
       person('e', '510100'),
@@ -149,15 +151,15 @@ describe('opening funds (F5, F2b)', () => {
   const own = (province: string) => funded.records.get(`province.${province}`)!;
 
   it("sizes each province's pooling fund and prepayment by its insured", () => {
-    // Province 11: a, b, c insured (d is not enrolled); province 51: e only.
-    expect(own('11').get(RECORDS.poolingFund.key())).toBe(3_000n);
-    expect(own('11').get(RECORDS.poolOpened.key())).toBe(3_000n);
+    // Province 11: a, g, b, h, c insured (d is not enrolled); province 51: e only.
+    expect(own('11').get(RECORDS.poolingFund.key())).toBe(5_000n);
+    expect(own('11').get(RECORDS.poolOpened.key())).toBe(5_000n);
     expect(own('51').get(RECORDS.poolingFund.key())).toBe(1_000n);
     const settlement = funded.records.get('settlement.0')!;
-    expect(settlement.get(RECORDS.prepayment.key('11'))).toEqual({ size: 30n, balance: 30n });
+    expect(settlement.get(RECORDS.prepayment.key('11'))).toEqual({ size: 50n, balance: 50n });
     expect(settlement.get(RECORDS.prepayment.key('51'))).toEqual({ size: 10n, balance: 10n });
-    expect(settlement.get(RECORDS.clearingAccount.key())).toBe(40n);
-    expect(funded.openingClearing).toBe(40n);
+    expect(settlement.get(RECORDS.clearingAccount.key())).toBe(60n);
+    expect(funded.openingClearing).toBe(60n);
   });
 
   it("opens each pooling region's employee and resident funds, in code order", () => {
@@ -178,12 +180,12 @@ describe('opening funds (F5, F2b)', () => {
       residentFundOpened: 1_000n,
     });
     const regions = [...own('11').keys()].filter((key) => key.startsWith('r:'));
-    expect(regions).toEqual(['r:110100', 'r:110200', 'r:110300']);
+    expect(regions).toEqual(['r:110100', 'r:110200', 'r:110300', 'r:110400', 'r:110500']);
   });
 
   it('counts every fund in openingFunds, and only accounts in openingTotal', () => {
-    // Pooling funds 3,000 + 1,000, prepayments 40, region funds 3,000 + 1,000.
-    expect(funded.openingFunds).toBe(8_040n);
+    // Pooling funds 5,000 + 1,000, prepayments 60, region funds 5,000 + 1,000.
+    expect(funded.openingFunds).toBe(12_060n);
     expect(funded.openingTotal).toBe(300_000n);
   });
 });
