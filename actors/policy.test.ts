@@ -369,6 +369,9 @@ describe('policy: bad inputs are named, with the function that refused them', ()
     expect(() => monthlyCreditFen('active', -1n, '51')).toThrow(
       'monthlyCreditFen: base must be bigint fen ≥ 0, got -1',
     );
+    expect(() => monthlyCreditFen('active', 5 as never, '51')).toThrow(
+      new RangeError('monthlyCreditFen: base must be bigint fen ≥ 0, got 5'),
+    );
     expect(() => monthlyCreditFen('pensioner' as never, 1n, '51')).toThrow(
       new RangeError('monthlyCreditFen: kind pensioner'),
     );
@@ -382,6 +385,9 @@ describe('policy: bad inputs are named, with the function that refused them', ()
     }
     expect(() => splitBill({ ...base, policy: central, eligible: 100_001n })).toThrow(
       'splitBill: eligible 100001 > total 100000',
+    );
+    expect(() => splitBill({ ...base, policy: central, total: 5 as never })).toThrow(
+      new RangeError('splitBill: total must be bigint fen ≥ 0, got 5'),
     );
     expect(() => splitBill({ ...base, policy: central, kind: 'dental' as never })).toThrow(
       'splitBill: unknown kind / outOfRegion: dental / local',
@@ -423,6 +429,7 @@ describe('policy: the tables as DOMAIN gives them', () => {
     expect(monthlyCreditFen('active', 1_025n, '51')).toBe(20n); // 20.5 → even
     expect(monthlyCreditFen('active', 1_075n, '51')).toBe(22n); // 21.5 → even
     expect(monthlyCreditFen('active', 1_030n, '51')).toBe(21n); // 20.6
+    expect(monthlyCreditFen('active', 1_060n, '51')).toBe(21n); // 21.2: an odd quotient, down
   });
 
   it("D1: each province's bill policy is its tier's", () => {
