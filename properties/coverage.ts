@@ -97,7 +97,7 @@ const ALLOWED_PAIRS: readonly string[] = KINDS.flatMap((kind) =>
  * needs a reserve no saga knows that stays held past orphanHoldAfterMs; settlement details a
  * month's lines (K10) only when its books truly differ from the province's, and the clearing
  * suites' lies change messages in flight, not books: a province that disputes a lied figure
- * sends its own, which settlement's books agree with, so the dispute is dismissed unanswered.
+ * sends its own, which settlement's books agree with, so the dispute is dismissed, no details sent.
  */
 export const SENT_ONLY_BY_DIRECTED_TESTS: Readonly<Record<string, string>> = {
   'province:hold.query': 'sim/orphan_hold.test.ts',
