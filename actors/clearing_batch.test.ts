@@ -76,11 +76,8 @@ class Harness {
 
   /** 3202: a treatment province's figure for one of its bills' lines. */
   correct(province: string, lineId: string, amount: bigint, now: number): void {
-    const line = this.actor.book.lines.get(lineId)!;
-    const { payerRegion, payeeRegion } = line;
-    const body = { month: this.month, lineId, payerRegion, payeeRegion, amount };
-    const env = envelope('clearing.correct', `province.${province}`, 'settlement.0', 'b', body);
-    this.step((fx) => this.actor.handle(env, now, fx));
+    const { payerRegion, payeeRegion } = this.actor.book.lines.get(lineId)!;
+    this.correctAs(province, lineId, payerRegion, payeeRegion, amount, now);
   }
 
   /** 3202 for any line, kept or not: what a faulty or confused province may send. */

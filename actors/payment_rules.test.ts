@@ -26,7 +26,7 @@ import {
   Net as PeopleNet,
   type Person,
 } from '../testing/net.ts';
-import type { ProtocolConfig } from './config.ts';
+import { DAY_MS, HOUR_MS, type ProtocolConfig } from './config.ts';
 import type { Tranche } from './wallet.ts';
 import { balanceOf } from './wallet.ts';
 
@@ -1562,7 +1562,6 @@ describe('W18: there is no recall', () => {
  */
 function monthOfEverything(): Net {
   const net = new Net();
-  const DAY = 86_400_000;
   // Started as a host starts them: each province arms its month (P4) and clearing timers.
   for (const [address, province] of net.provinces)
     net.step(address, (fx) => province.recover(net.now, fx), true);
@@ -1576,7 +1575,7 @@ function monthOfEverything(): Net {
   net.presettle(visit('B-4', 'res', '510700'));
   net.settle('B-4', 'res');
   net.pay('C-1', 'spo', 'par', 2026, 'ACCOUNT');
-  net.advance(net.now + DAY);
+  net.advance(net.now + DAY_MS);
   const day = 20_250_929;
   net.fromApp('province.51', 'provider.totals', 'R1', {
     region: '510100',
@@ -1590,7 +1589,7 @@ function monthOfEverything(): Net {
     billId: 'B-X',
     total: 1n,
   });
-  net.advance(net.now + 3 * DAY);
+  net.advance(net.now + 3 * DAY_MS);
   net.fromApp('province.51', 'provider.apply', 'A1', {
     region: '510100',
     month: 202509,
@@ -1598,7 +1597,7 @@ function monthOfEverything(): Net {
     applied: 1n,
   });
   // Through September's clearing: allocation on 10 October, statements, funding, disbursal.
-  net.advance(30 * DAY + 10 * 3_600_000);
+  net.advance(30 * DAY_MS + 10 * HOUR_MS);
   // Still open when the records are read: family aid and a bill's own account share held.
   net.presettle(visit('B-5', 'pat', '510100', { aidBy: 'spo' }));
   net.presettle(visit('B-6', 'spo', '510100'));

@@ -9,7 +9,7 @@ import type { AnyEnvelope, Fen } from '../protocol/index.ts';
 import { envelope, RecordingEffects } from '../testing/fakes.ts';
 import { AccountBook } from './account_book.ts';
 import { parseDate } from './calendar.ts';
-import { DAY_MS, PROTOCOL_DEFAULTS } from './config.ts';
+import { DAY_MS, HOUR_MS, PROTOCOL_DEFAULTS } from './config.ts';
 import { UnroutableError } from './errors.ts';
 import { accountRecords } from './opening.ts';
 import { ProvinceActor } from './province.actor.ts';
@@ -614,7 +614,6 @@ describe('Orphan holds: a hold nobody will move is asked about, then released', 
 });
 
 describe('The province actor: its timers', () => {
-  const HOUR = 3_600_000;
   const opening = () =>
     new Map<string, unknown>(accountRecords([{ id: 'p1', region: '510100', balance: 100_000n }]));
   const reserve = (transferId: string) =>
@@ -629,23 +628,23 @@ describe('The province actor: its timers', () => {
     actor.recover(NOW, new RecordingEffects());
     const first = new RecordingEffects();
     actor.handle(reserve('OLD'), NOW, first);
-    expect(first.timers.filter((t) => t.key === 'holds').map((t) => t.at)).toEqual([NOW + HOUR]);
+    expect(first.timers.filter((t) => t.key === 'holds').map((t) => t.at)).toEqual([NOW + HOUR_MS]);
     const second = new RecordingEffects();
-    actor.handle(reserve('NEW'), NOW + HOUR / 2, second);
+    actor.handle(reserve('NEW'), NOW + HOUR_MS / 2, second);
     // Armed already: a later hold waits for the timer that is armed.
     expect(second.timers).toEqual([]);
     const check = new RecordingEffects();
-    actor.timer('holds', 0, NOW + HOUR, check);
+    actor.timer('holds', 0, NOW + HOUR_MS, check);
     expect(check.sent('hold.query').map((q) => q.body.holdId)).toEqual(['OLD']);
     // NEW is due at 1.5 h, OLD (asked) again at 2 h: the earlier comes first.
-    expect(check.timers.find((t) => t.key === 'holds')?.at).toBe(NOW + 1.5 * HOUR);
+    expect(check.timers.find((t) => t.key === 'holds')?.at).toBe(NOW + 1.5 * HOUR_MS);
 
     const records = opening();
     for (const w of [...first.writes, ...second.writes]) records.set(w.key, w.value);
     const restarted = new ProvinceActor(PROVINCE, records);
     const again = new RecordingEffects();
     restarted.recover(NOW + 10, again);
-    expect(again.timers.find((t) => t.key === 'holds')?.at).toBe(NOW + HOUR);
+    expect(again.timers.find((t) => t.key === 'holds')?.at).toBe(NOW + HOUR_MS);
   });
 
   it('a timer of no kind it arms does nothing', () => {
@@ -688,7 +687,7 @@ describe('The province actor: its timers', () => {
     const early = new RecordingEffects();
     actor.recover(5 * DAY_MS, early);
     expect(clearedIn(early)).toEqual([]);
-    const day10 = 11 * DAY_MS + 2 * HOUR;
+    const day10 = 11 * DAY_MS + 2 * HOUR_MS;
     expect(early.timers.find((t) => t.key === 'provincial')?.at).toBe(day10);
     const fired = new RecordingEffects();
     actor.timer('provincial', 0, day10, fired);

@@ -2,7 +2,7 @@
 // it waits for. A key is `<prefix>:<id>` (or the prefix alone for an actor's only timer of that
 // kind); the host keeps one live timer per key, so re-arming a key replaces its timer. Actors
 // build keys with `key` and route a fired timer with `timerOf`; prefixes are unique
-// (records.test.ts).
+// (timers.test.ts).
 import type { Owner } from './records.ts';
 
 export interface TimerKind {

@@ -68,6 +68,14 @@ function addressesOf(shape: Shape): { all: string[]; crashable: string[]; provin
 }
 
 const HOUR_MS = 3_600_000;
+type Window = readonly [from: number, to: number];
+/** A flow's fault window: the half minute before it starts at `hours` h, or just after. */
+const around = (hours: number): Window => [hours * HOUR_MS - 30_000, hours * HOUR_MS + 2_000];
+/**
+ * The month's national clearing (K8's allocation at 266 h, its statements, funding and disbursal
+ * at 513 h): where the clearing suite's faults fall.
+ */
+const CLEARING_MS: readonly Window[] = [266, 513].map(around);
 /**
  * The later flows of a run's calendar, after the requests of day 0 (its start date is fixed), as
  * [from, to] in virtual ms: the app's later taps (a credit received, a binding confirmed, 10:04 to
@@ -78,12 +86,14 @@ const HOUR_MS = 3_600_000;
  * faults fall in one, so those flows run under faults too (coverage.property.ts checks that the
  * returns, the 02:00 totals and the month's clearing do).
  */
-const LATER_FLOWS_MS: ReadonlyArray<readonly [number, number]> = [
+const LATER_FLOWS_MS: readonly Window[] = [
   [WINDOW_START_MS + 3 * 60_000, WINDOW_START_MS + 10 * 60_000],
-  ...[26, 30, 51, 266, 513].map(
-    (hours) => [hours * HOUR_MS - 30_000, hours * HOUR_MS + 2_000] as const,
-  ),
+  ...[26, 30, 51].map(around),
+  ...CLEARING_MS,
 ];
+/** A time in one of the windows, the window drawn first. */
+const inWindows = (windows: readonly Window[]) =>
+  fc.constantFrom(...windows).chain(([from, to]) => fc.integer({ min: from, max: to }));
 
 const anyAt = fc.oneof(
   {
@@ -92,9 +102,7 @@ const anyAt = fc.oneof(
   },
   {
     weight: 1,
-    arbitrary: fc
-      .constantFrom(...LATER_FLOWS_MS)
-      .chain(([from, to]) => fc.integer({ min: from, max: to })),
+    arbitrary: inWindows(LATER_FLOWS_MS),
   },
 );
 const durationMs = fc.integer({ min: 50, max: 120_000 });
@@ -109,16 +117,7 @@ const offsetMs = fc.oneof(
   { weight: 1, arbitrary: fc.integer({ min: -14 * 3_600_000, max: 14 * 3_600_000 }) },
 );
 
-/**
- * The month's national clearing (K8's allocation at 266 h, its statements, funding and disbursal
- * at 513 h): where the clearing suite's faults fall, in the half minute before each or just after.
- */
-const CLEARING_MS: ReadonlyArray<readonly [number, number]> = [266, 513].map(
-  (hours) => [hours * HOUR_MS - 30_000, hours * HOUR_MS + 2_000] as const,
-);
-const clearingAt = fc
-  .constantFrom(...CLEARING_MS)
-  .chain(([from, to]) => fc.integer({ min: from, max: to }));
+const clearingAt = inWindows(CLEARING_MS);
 
 /**
  * Each fault type's arbitrary, for a shape's nodes; with `clearing`, every fault falls at the

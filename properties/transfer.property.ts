@@ -115,6 +115,15 @@ describe('every flow under the whole fault space, each run its own mix of faults
       2,
       5,
     ],
+    // The clearing suites' draws (every fault at the month's clearing) catch a clearing bug too.
+    [
+      "a fund share never paid, in the clearing suite's draws",
+      'skipsFundShare',
+      { focus: 'clearing' },
+      ['clearing'],
+      2,
+      5,
+    ],
     [
       'a journal that keeps part of a batch torn by a power failure',
       'reference',

@@ -523,7 +523,8 @@ describe('ids', () => {
 // Each field rule, in both directions, with the whole message: what a peer's operator reads when
 // a frame is refused. One kind per field type (the first kind that has one).
 describe('field rules, with the message each refusal gives', () => {
-  const BODY_AT = 7;
+  // Where a frame's body starts: after the header elements the credit frame names.
+  const BODY_AT = CREDIT_NAMES.findIndex((name) => name.startsWith('body.'));
   const firstWith = (type: FieldType): { kind: Kind; index: number; path: string } => {
     for (const kind of KINDS) {
       const index = SCHEMAS[kind].findIndex((f) => f.type === type);
