@@ -17,8 +17,9 @@ import {
 // the first failure, one file after another, so the unit tests go first, then the flows: a
 // mutant they kill never waits for the properties' whole simulations. A mutant that survives
 // them all still costs every covering test, so MUTATE_UNITS_ONLY=1 (`npm run mutate:units`)
-// leaves the flows and the properties out for a quick first pass; a later `npm run mutate` then
-// retests only that pass's survivors.
+// leaves the flows and the properties out for a quick first pass, and MUTATE_NO_PROPERTIES=1
+// (`npm run mutate:flows`) leaves out only the properties (a minute or more per surviving
+// mutant); a later run of a longer stage then retests only the earlier pass's survivors.
 //
 // Two workarounds for @stryker-mutator/vitest-runner 9.6 (both in the runner, not the tests):
 // - fast-check's `test.prop` names a test after a seed drawn when its file loads ("… (with
@@ -85,12 +86,17 @@ const FLOWS = [
   'sim/record_checks.test.ts',
 ];
 
+/** How many of the three stages run: units; then flows; then properties. */
+const STAGES =
+  process.env.MUTATE_UNITS_ONLY === '1' ? 1 : process.env.MUTATE_NO_PROPERTIES === '1' ? 2 : 3;
+
 export default defineConfig({
   test: {
     include: [
       'actors/**/*.test.ts',
       'protocol/**/*.test.ts',
-      ...(process.env.MUTATE_UNITS_ONLY === '1' ? [] : [...FLOWS, 'properties/**/*.property.ts']),
+      ...(STAGES > 1 ? FLOWS : []),
+      ...(STAGES > 2 ? ['properties/**/*.property.ts'] : []),
     ],
     exclude: ['node_modules/**', 'out/**'],
     // The property suites (transfer.property.ts reads FC_SEED) draw the same cases for every
