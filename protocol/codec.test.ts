@@ -131,6 +131,17 @@ function withElement(name: string, value: unknown): Uint8Array {
   return rawPackr.pack(replaced(creditWire(), at, value));
 }
 
+// msgpackr writes -0 as the integer 0, so a float64 -0 (what another encoder may send) is
+// written by hand: the element packed as 1.5, whose float64 bytes are then swapped for -0's.
+function withFloatMinusZero(frame: Uint8Array): Uint8Array {
+  const onePointFive = [0xcb, 0x3f, 0xf8, 0, 0, 0, 0, 0, 0];
+  const at = frame.findIndex((_, i) => onePointFive.every((b, j) => frame[i + j] === b));
+  if (at < 0) throw new Error('no float64 1.5 in the frame');
+  const copy = Uint8Array.from(frame);
+  copy.set([0xcb, 0x80, 0, 0, 0, 0, 0, 0, 0], at);
+  return copy;
+}
+
 function rejectedWire(reason: unknown): unknown[] {
   return replaced([...creditWire().slice(0, 7), 'tr-1', reason], 1, 'wallet.rejected');
 }
@@ -437,6 +448,12 @@ describe('forbidden keys', () => {
     const tooMany = [...creditWire(), proto];
     expectRejected(rawPackr.pack(tooMany), 'FORBIDDEN_KEY', 'body[5].__proto_');
   });
+  test('the first forbidden key in element order is reported, from the version element on', () => {
+    const proto = JSON.parse('{"__proto__": 1}') as Wire;
+    expectRejected(rawPackr.pack(replaced(creditWire(), 0, proto)), 'FORBIDDEN_KEY', 'v.__proto_');
+    const two = replaced(replaced(creditWire(), 3, { constructor: 1 }), 4, proto);
+    expectRejected(rawPackr.pack(two), 'FORBIDDEN_KEY', 'from.constructor');
+  });
 });
 
 describe('random input', () => {
@@ -554,6 +571,7 @@ describe('field rules, with the message each refusal gives', () => {
   test.each([
     ['id', 'a b', 'id must be 1-64 chars of [A-Za-z0-9._:-], got "a b"'],
     ['id', 'x'.repeat(65), 'id is 65 chars, over 64, got "xxx'],
+    ['id', `${'x'.repeat(63)}!`, 'id must be 1-64 chars of [A-Za-z0-9._:-], got "xxx'],
     ['id', undefined, 'missing (or undefined)'],
     ['text', '', `text must be 1-${TEXT_CHARS_MAX} chars without control characters, got ""`],
     ['text', 'a\u0007', `text must be 1-${TEXT_CHARS_MAX} chars without control characters`],
@@ -591,6 +609,10 @@ describe('field rules, with the message each refusal gives', () => {
     const read = (value: unknown) =>
       (decodeEnvelope(frameWith('count', value)).body as Wire)[SCHEMAS[kind][index]!.name];
     expect(read(0)).toBe(0);
+    expect(read(0n)).toBe(0);
+    const minusZero = withFloatMinusZero(frameWith('count', 1.5));
+    const count = (decodeEnvelope(minusZero).body as Wire)[SCHEMAS[kind][index]!.name];
+    expect(Object.is(count, 0)).toBe(true);
     expect(read(7n)).toBe(7);
     expect(read(BigInt(Number.MAX_SAFE_INTEGER))).toBe(Number.MAX_SAFE_INTEGER);
     expect(decodeMessage('count', BigInt(Number.MAX_SAFE_INTEGER) + 1n)).toContain(
@@ -636,6 +658,9 @@ describe('field rules, with the message each refusal gives', () => {
   test('sentAt: a number or bigint of safe ms; a missing one is named', () => {
     expect(decodeEnvelope(withElement('sentAt', 0)).sentAt).toBe(0);
     expect(decodeEnvelope(withElement('sentAt', 5n)).sentAt).toBe(5);
+    expect(decodeEnvelope(withElement('sentAt', 0n)).sentAt).toBe(0);
+    const minusZero = withFloatMinusZero(withElement('sentAt', 1.5));
+    expect(Object.is(decodeEnvelope(minusZero).sentAt, 0)).toBe(true);
     const over = BigInt(Number.MAX_SAFE_INTEGER) + 1n;
     for (const bad of [-1, -1n, over, 1.5, '5'])
       expect(
