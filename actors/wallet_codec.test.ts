@@ -1,5 +1,6 @@
 // The packed wallet: every field comes back as it went in, an empty one as the shared frozen
 // empty, the state is readable without unpacking, and the bytes are few.
+import { Packr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
 
 import { PROTOCOL_DEFAULTS } from './config.ts';
@@ -75,6 +76,17 @@ const fresh = (status: WalletStatus = 'active'): WalletContext =>
     donors: {},
   });
 
+/** A new wallet with no relations at all: every field but its first five empty. */
+const bare = (): WalletContext =>
+  initialWalletContext({
+    walletId: 'w1',
+    region: '110100',
+    status: 'active',
+    ebmi: true,
+    relations: {},
+    donors: {},
+  });
+
 describe('packed wallets (actors/wallet_codec.ts)', () => {
   it('every field round-trips, exactly: bigints stay bigints, absent stays absent', () => {
     for (const status of ['unopened', 'active', 'frozen', 'closed'] as const) {
@@ -117,6 +129,36 @@ describe('packed wallets (actors/wallet_codec.ts)', () => {
     expect(() => {
       (context.holds as Record<string, never[]>)['B-1'] = [];
     }).toThrow(TypeError);
+  });
+
+  it('the bytes are plain msgpack of the documented layout, its first six places kept', () => {
+    // An independent plain-msgpack encoder (no msgpackr records): what any msgpack reader reads.
+    const plain = new Packr({ useRecords: false });
+    const bytes = (context: WalletContext) => Buffer.from(packWallet('active', context), 'latin1');
+    // [status, region, ebmi, day, sentToday, tranches]: the empty tranches stay, the rest go.
+    expect(bytes(bare())).toEqual(plain.pack([1, '110100', 1, -1, 0, []]));
+    const holding = { ...bare(), holds: { 'B-1': [piece('T-1', 20_000n)] } };
+    const emptyUpToHolds = [[], [], [], [], [], {}, {}, [], []];
+    expect(bytes(holding)).toEqual(
+      plain.pack([
+        ...[1, '110100', 1, -1, 0, []],
+        ...emptyUpToHolds,
+        { 'B-1': [['110100', 'T-1', 'don', 20_000n]] },
+      ]),
+    );
+  });
+
+  it('empty fields before a set one, or after the last, unpack to the shared empties', () => {
+    for (const context of [bare(), { ...bare(), opened: true as const }]) {
+      const back = unpackWallet('w1', packWallet('active', context)).context;
+      expect(back).toEqual(context);
+      const lists = ['tranches', 'credited', 'pendingTo', 'returned', 'bindingTo', 'addedBinds'];
+      for (const key of lists as Array<keyof WalletContext>)
+        expect(back[key], key).toBe(SPARSE.list);
+      const records = ['relations', 'donors', 'rejected', 'refused', 'holds', 'paid'];
+      for (const key of records as Array<keyof WalletContext>)
+        expect(back[key], key).toBe(SPARSE.record);
+    }
   });
 
   it('a new wallet with one relation packs to a few dozen bytes, the same each time', () => {
