@@ -178,7 +178,6 @@ export function posAnswerOf(state: string, asked: PosRequest): PosAnswer | undef
     case 'reversed':
     case 'expired':
       // D11: after a cancellation or reversal the same msgid never settles.
-      if (asked === 'bill.cancel' && state === 'cancelled') return 'cancelled';
       if (asked === 'bill.reverse' && state !== 'cancelled') return 'reversed';
       if (asked === 'bill.reverse' || asked === 'bill.cancel') return 'cancelled';
       return state === 'expired' ? 'PRESETTLE_EXPIRED' : 'D11';
