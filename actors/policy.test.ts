@@ -132,6 +132,7 @@ describe('P4: monthly personal-account credit', () => {
     expect(monthlyCreditFen('active', 75n, '51')).toBe(2n); // 1.5 → 2
     expect(monthlyCreditFen('active', 125n, '510100')).toBe(2n); // 2.5 → 2
     expect(monthlyCreditFen('active', 126n, '51')).toBe(3n);
+    expect(monthlyCreditFen('active', 170n, '51')).toBe(3n); // 3.4 → 3: odd, below half
     expect(() => monthlyCreditFen('active', -1n, '51')).toThrow(RangeError);
   });
 
