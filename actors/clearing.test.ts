@@ -260,6 +260,23 @@ describe('netting', () => {
     ]);
   });
 
+  it('pairwise: the transfers are listed by payer, then payee, whatever order the pairs net in', () => {
+    // The pairs net in the order 11–65, 32–51, 32–65: Sichuan's debt to Jiangsu comes up
+    // before Jiangsu's to Xinjiang, and Beijing pays two provinces.
+    const scattered = buildMatrix([
+      ob('11', '65', 1n),
+      ob('51', '32', 2n),
+      ob('32', '65', 3n),
+      ob('11', '44', 4n, 'wallet'),
+    ]);
+    expect(netPairwise(scattered).transfers.map((t) => [t.payer, t.payee, t.amount])).toEqual([
+      ['11', '44', 4n],
+      ['11', '65', 1n],
+      ['32', '65', 3n],
+      ['51', '32', 2n],
+    ]);
+  });
+
   it('multilateral: one position per province against the clearing account, the same as pairwise', () => {
     const multi = netMultilateral(m);
     expect([...multi.positions]).toEqual([
@@ -397,6 +414,38 @@ describe('prepayments (K1, K7)', () => {
     expect(applyPrepayments(positions, held)[1]).toMatchObject({ prepaymentTopUp: 0n });
   });
 
+  it('K7: a month spent again replaces its entry, a late month takes its place in order, and an empty record starts with it', () => {
+    expect(withSpend({ size: 0n, balance: 0n }, 202503, 5n).history).toEqual([[202503, 5n]]);
+    const p: Prepayment = {
+      size: 10n,
+      balance: 4n,
+      history: [
+        [202501, 1n],
+        [202503, 3n],
+      ],
+    };
+    expect(withSpend(p, 202503, 9n)).toEqual({
+      size: 10n,
+      balance: 4n,
+      history: [
+        [202501, 1n],
+        [202503, 9n],
+      ],
+    });
+    expect(withSpend(p, 202502, 2n).history).toEqual([
+      [202501, 1n],
+      [202502, 2n],
+      [202503, 3n],
+    ]);
+    // A full year on record: a month older than all of it falls out at once.
+    const year: Prepayment = {
+      size: 0n,
+      balance: 0n,
+      history: Array.from({ length: 12 }, (_, i) => [202401 + i, BigInt(i)] as const),
+    };
+    expect(withSpend(year, 202312, 99n).history).toEqual(year.history);
+  });
+
   it('K1: a due smaller than the balance is drawn whole; a top-up follows only past 70 %', () => {
     const [payer] = applyPrepayments(
       new Map([
@@ -519,12 +568,23 @@ describe('statements', () => {
 
   it('rejects a month that is not YYYYMM', () => {
     expect(() => buildStatements(202513, buildMatrix([]), new Map())).toThrow(/buildStatements/);
-    for (const month of [202500, 100_000, 1_000_001, 2025.5, 999_913])
+    // 202501.5 and 99_912 end in a valid month number, but are no YYYYMM either.
+    for (const month of [202500, 100_000, 1_000_001, 2025.5, 999_913, 202501.5, 99_912, 1])
       expect(() => buildStatements(month, buildMatrix([]), new Map())).toThrow(
         `buildStatements: month must be YYYYMM, got ${month}`,
       );
     for (const month of [100_001, 999_912, 202501, 202512])
       expect(buildStatements(month, buildMatrix([]), new Map())).toEqual([]);
+  });
+
+  it('refuses a hand-built matrix with a negative cell, naming the step that found it', () => {
+    const matrix: ClearingMatrix = {
+      parties: ['32', '51'],
+      owed: { medical: new Map([['51', new Map([['32', -1n]])]]), wallet: new Map() },
+    };
+    expect(() => buildStatements(MONTH, matrix, new Map())).toThrow(
+      new RangeError('ledgerTotals: bad obligation 51 → 32 medical -1'),
+    );
   });
 });
 
