@@ -453,9 +453,12 @@ describe('F5: the clearing batch machine', () => {
     h.tick();
     h.tick();
     expect(h.state).toBe('CONFIRMED');
+    // The allocation it passed arms nothing: its only timer is the statement day.
+    expect(h.fx.timers.map((t) => t.at)).toEqual([day('2025-10-20') + 9 * HOUR_MS]);
     h.tick();
     expect(h.state).toBe('RECONCILED');
     expect(h.fx.sends).toEqual([]);
+    expect(h.fx.timers).toEqual([]);
   });
 
   it('after a crash, a batch between steps asks again for what it still waits for', () => {
@@ -629,5 +632,287 @@ describe('K10: the corrections (3202) and answers settlement takes from a provin
     expect(h.actor.book.lines.get('B5.m')?.batch).toBe(202510);
     expect(h.actor.book.lines.get('B3.m')?.batch).toBe(SEPT);
     expect(h.actor.book.lines.get('B1.m')?.batch).toBe(SEPT);
+  });
+});
+
+describe('F5: each step of a batch, its timers and the answers it counts', () => {
+  const batchOf = (h: Harness) => h.actor.batches.get(h.month)!.context;
+  /** The batch's step from the allocation to the statements, every province confirming. */
+  function issued(h: Harness, provinces: readonly string[]): number {
+    h.tick();
+    const allocatedAt = h.tick();
+    for (const province of provinces) h.answer('clearing.confirm', province, allocatedAt);
+    return h.tick();
+  }
+
+  it('a new batch has asked and heard nothing: no provinces, answers, statements or pair rows', () => {
+    const h = september();
+    expect(h.state).toBe('OPEN');
+    const { timerSeq: _, ...context } = batchOf(h);
+    expect(context).toEqual({
+      month: SEPT,
+      provinces: [],
+      confirmed: [],
+      disputed: [],
+      withheld: [],
+      statements: {},
+      funded: [],
+      disbursed: [],
+      pairs: [],
+      fundBy: 0,
+      payBy: 0,
+      late: [],
+      attempt: 0,
+    });
+  });
+
+  it('a line of a month with no batch yet opens its batch, to close on the 1st of the month after', () => {
+    const h = new Harness(new Map(), 0, 202510);
+    expect(h.actor.batches.has(202510)).toBe(false);
+    h.line('B1.m', 'medical', '510100', '110100', 10_000n);
+    expect(h.state).toBe('OPEN');
+    expect(h.due).toBe(day('2025-11-01'));
+  });
+
+  it('two months retrying together are spread apart: each batch draws its own jitter', () => {
+    const { retryDelayMsMin } = PROTOCOL_DEFAULTS;
+    const delays = [SEPT, 202510].map((month) => {
+      const h = new Harness(new Map(), 0, month);
+      h.line('B1.m', 'medical', '510100', '110100', 10_000n);
+      h.tick();
+      const allocatedAt = h.tick();
+      return h.due - allocatedAt;
+    });
+    for (const delay of delays) {
+      expect(delay).toBeGreaterThanOrEqual(retryDelayMsMin);
+      expect(delay).toBeLessThanOrEqual(retryDelayMsMin * 1.25);
+    }
+    expect(delays[0]).not.toBe(delays[1]);
+  });
+
+  it('a timer of an earlier step, or one re-armed since, moves nothing in OPEN, CLOSED, ALLOCATED or CONFIRMED', () => {
+    const h = september();
+    const quiet = (state: string) => {
+      expect(h.state).toBe(state);
+      expect([h.fx.sends, h.fx.writes, h.fx.events]).toEqual([[], [], []]);
+    };
+    h.tick(h.seq + 1);
+    quiet('OPEN');
+    const opening = h.seq;
+    h.tick();
+    expect(h.state).toBe('CLOSED');
+    h.tick(opening);
+    quiet('CLOSED');
+    const closing = h.seq;
+    const allocatedAt = h.tick();
+    expect(h.state).toBe('ALLOCATED');
+    h.tick(closing);
+    quiet('ALLOCATED');
+    // An answer re-arms the timer: the one armed before it is stale.
+    const asked = h.seq;
+    h.answer('clearing.confirm', '11', allocatedAt);
+    h.tick(asked);
+    quiet('ALLOCATED');
+    h.answer('clearing.confirm', '51', allocatedAt);
+    expect(h.state).toBe('CONFIRMED');
+    h.tick(h.seq + 1);
+    quiet('CONFIRMED');
+    h.tick();
+    expect(h.state).toBe('STATEMENTS_ISSUED');
+  });
+
+  it('K8: an answer on the eve of the statement day keeps the timer at the statement day, not a retry past it', () => {
+    const h = september();
+    h.line('B3.m', 'medical', '440100', '320500', 5_000n);
+    h.tick();
+    h.tick();
+    const statementDay = day('2025-10-20') + 9 * HOUR_MS;
+    h.answer('clearing.confirm', '11', statementDay - 100);
+    expect(h.due).toBe(statementDay);
+    h.dispute('32', 4_500n, statementDay - 50);
+    expect(h.due).toBe(statementDay);
+    h.tick();
+    expect(h.state).toBe('STATEMENTS_ISSUED');
+    expect(batchOf(h).withheld).toEqual(['32', '44', '51']);
+  });
+
+  it('K10: a province answers the allocation once: a dispute after its confirmation, or a confirmation after its dispute, is no second answer; a dispute may be the last', () => {
+    const h = september();
+    h.line('B3.m', 'medical', '440100', '320500', 5_000n);
+    h.tick();
+    const at = h.tick();
+    h.answer('clearing.confirm', '51', at);
+    h.dispute('51', 1n, at);
+    expect(h.state).toBe('ALLOCATED');
+    h.dispute('11', 9_000n, at);
+    // Beijing confirms settlement's figure after all: its dispute is resolved.
+    h.answer('clearing.confirm', '11', at);
+    expect(h.actor.book.disputeOpen(SEPT, '11')).toBe(false);
+    expect(batchOf(h)).toMatchObject({ confirmed: ['51'], disputed: ['11'] });
+    h.answer('clearing.confirm', '44', at);
+    expect(h.state).toBe('ALLOCATED');
+    h.dispute('32', 4_500n, at);
+    expect(h.state).toBe('CONFIRMED');
+    expect(batchOf(h)).toMatchObject({ confirmed: ['51', '44'], disputed: ['11', '32'] });
+    // Sichuan's later dispute is still open on the statement day: its lines are withheld.
+    h.tick();
+    expect(batchOf(h).withheld).toEqual(['32', '51']);
+  });
+
+  it('a month whose lines net to nothing pays nobody: once every province has funded its statement it reconciles at once', () => {
+    const h = new Harness();
+    h.line('B1.m', 'medical', '510100', '110100', 10_000n);
+    h.line('B2.m', 'medical', '110100', '510100', 10_000n);
+    const issuedAt = issued(h, ['11', '51']);
+    const statements = h.fx.sent('clearing.statement').map((s) => [s.to, s.body.toFund]);
+    expect(statements).toEqual([
+      ['province.11', 0n],
+      ['province.51', 0n],
+    ]);
+    h.answer('clearing.funded', '11', issuedAt);
+    expect(h.state).toBe('STATEMENTS_ISSUED');
+    h.answer('clearing.funded', '51', issuedAt);
+    expect(h.state).toBe('RECONCILED');
+    expect(h.reported()).toEqual(['FUNDED', 'DISBURSED', 'RECONCILED']);
+    expect(h.fx.sent('clearing.disburse')).toEqual([]);
+    expect(h.fx.timers).toEqual([]);
+  });
+
+  it('funding: the batch waits for every payer, a duplicate takes nothing twice, a retry asks only who has not funded, and the disbursal step backs off from the start again', () => {
+    const h = september();
+    const issuedAt = issued(h, ['11', '51']);
+    // Until every payer has funded, the statements are asked again after a backoff.
+    const firstDelay = h.due - issuedAt;
+    expect(firstDelay).toBeGreaterThan(0);
+    h.answer('clearing.funded', '51', issuedAt);
+    expect(h.state).toBe('STATEMENTS_ISSUED');
+    expect(h.actor.book.clearingAccount).toBe(7_000n);
+    h.answer('clearing.funded', '51', issuedAt + 1);
+    expect(h.state).toBe('STATEMENTS_ISSUED');
+    expect([h.fx.writes, h.fx.events]).toEqual([[], []]);
+    expect(h.actor.book.clearingAccount).toBe(7_000n);
+    const retriedAt = h.tick();
+    expect(h.sentTo('clearing.statement')).toEqual(['province.11']);
+    expect(h.due - retriedAt).toBeGreaterThan(firstDelay);
+    h.answer('clearing.funded', '11', retriedAt + 1);
+    expect(h.state).toBe('FUNDED');
+    // A payer without a prepayment funds its due only: no prepayment appears.
+    expect(h.actor.book.prepayments.size).toBe(0);
+    expect(h.due - (retriedAt + 1)).toBe(firstDelay);
+    h.tick();
+    expect(h.fx.sent('clearing.disburse').map((s) => [s.to, s.body.amount])).toEqual([
+      ['province.11', 7_000n],
+    ]);
+  });
+
+  it("K10: a withheld province's prepayment is left as it is, and its funding and receipt count for nothing", () => {
+    const held = { size: 10_000n, balance: 2_000n };
+    const durable = new Map<string, unknown>([
+      [RECORDS.prepayment.key('32'), held],
+      [RECORDS.clearingAccount.key(), 2_000n],
+    ]);
+    const h = new Harness(durable);
+    h.line('B1.m', 'medical', '510100', '110100', 10_000n);
+    h.line('B3.m', 'medical', '440100', '320500', 5_000n);
+    h.tick();
+    const at = h.tick();
+    h.dispute('32', 4_500n, at);
+    for (const province of ['11', '44', '51']) h.answer('clearing.confirm', province, at);
+    const issuedAt = h.tick();
+    expect(batchOf(h).withheld).toEqual(['32']);
+    expect(Object.keys(batchOf(h).statements).sort()).toEqual(['11', '51']);
+    expect(h.actor.book.prepayments.get('32')).toEqual(held);
+    expect(h.fx.writes.map((w) => w.key)).not.toContain(RECORDS.prepayment.key('32'));
+
+    const ignored = () => expect([h.fx.writes, h.fx.events, h.fx.sends]).toEqual([[], [], []]);
+    h.answer('clearing.funded', '32', issuedAt);
+    ignored();
+    h.answer('clearing.funded', '11', issuedAt);
+    h.answer('clearing.funded', '44', issuedAt);
+    expect(h.state).toBe('STATEMENTS_ISSUED');
+    h.answer('clearing.funded', '51', issuedAt);
+    expect(h.state).toBe('FUNDED');
+    h.answer('clearing.received', '32', issuedAt);
+    ignored();
+    expect(h.state).toBe('FUNDED');
+    h.answer('clearing.received', '11', issuedAt);
+    expect(h.state).toBe('RECONCILED');
+  });
+
+  it('disbursal: the batch waits for every receiver, a duplicate receipt counts once, a retry asks only who has not been paid, and a late receipt is noted as pay:<province>', () => {
+    const h = new Harness();
+    h.line('B1.m', 'medical', '510100', '110100', 10_000n);
+    h.line('B2.m', 'medical', '510100', '440100', 5_000n);
+    const issuedAt = issued(h, ['11', '44', '51']);
+    for (const province of ['11', '44', '51']) h.answer('clearing.funded', province, issuedAt);
+    expect(h.state).toBe('FUNDED');
+    expect(h.fx.sent('clearing.disburse').map((s) => [s.to, s.body.amount])).toEqual([
+      ['province.11', 10_000n],
+      ['province.44', 5_000n],
+    ]);
+    const { payBy } = batchOf(h);
+    h.answer('clearing.received', '44', issuedAt);
+    expect(h.state).toBe('FUNDED');
+    h.answer('clearing.received', '44', issuedAt + 1);
+    expect(h.state).toBe('FUNDED');
+    expect(h.fx.writes).toEqual([]);
+    h.tick();
+    expect(h.sentTo('clearing.disburse')).toEqual(['province.11']);
+    h.answer('clearing.received', '11', payBy + 1);
+    expect(h.state).toBe('RECONCILED');
+    expect(batchOf(h)).toMatchObject({ disbursed: ['44', '11'], late: ['pay:11'] });
+    const disbursed = h.fx.events.find((e) => e.type === 'clearing.batch');
+    expect(disbursed).toMatchObject({ state: 'DISBURSED', late: 1 });
+  });
+
+  it('after a crash, a batch waiting for funding or for receipts asks again only who has not answered', () => {
+    const h = september();
+    const issuedAt = issued(h, ['11', '51']);
+    h.answer('clearing.funded', '51', issuedAt);
+    const funding = new Harness(new Map(h.durable), issuedAt + HOUR_MS);
+    expect(funding.state).toBe('STATEMENTS_ISSUED');
+    expect(funding.sentTo('clearing.statement')).toEqual(['province.11']);
+    funding.answer('clearing.funded', '11', issuedAt + HOUR_MS);
+    expect(funding.state).toBe('FUNDED');
+    const paying = new Harness(new Map(funding.durable), issuedAt + 2 * HOUR_MS);
+    expect(paying.state).toBe('FUNDED');
+    expect(paying.sentTo('clearing.disburse')).toEqual(['province.11']);
+  });
+
+  it('everything a batch sends and reports is correlated as batch.<month>; a payer’s funding posts under its own ledger', () => {
+    const h = september();
+    const corr = 'batch.202509';
+    h.tick();
+    const reports = () => h.fx.events.flatMap((e) => (e.type === 'clearing.batch' ? [e.corr] : []));
+    expect(reports()).toEqual([corr]);
+    const at = h.tick();
+    expect(h.fx.sent('clearing.allocate').map((s) => s.corr)).toEqual([corr, corr]);
+    h.answer('clearing.confirm', '11', at);
+    h.answer('clearing.confirm', '51', at);
+    const issuedAt = h.tick();
+    expect(h.fx.sent('clearing.statement').map((s) => s.corr)).toEqual([corr, corr]);
+    h.answer('clearing.funded', '51', issuedAt);
+    const postings = () => h.fx.postings().map((p) => [p.op, p.corr, p.amount]);
+    expect(postings()).toEqual([['take', `${corr}.ledger.province.51`, 7_000n]]);
+    h.answer('clearing.funded', '11', issuedAt);
+    expect(postings()).toEqual([['payOut', corr, 7_000n]]);
+    expect(h.fx.sent('clearing.disburse').map((s) => s.corr)).toEqual([corr]);
+    expect(reports()).toEqual([corr]);
+  });
+
+  it('K7: December also asks every province that holds a prepayment, in code order', () => {
+    const held = { size: 10_000n, balance: 10_000n };
+    const durable = new Map<string, unknown>([
+      [RECORDS.prepayment.key('44'), held],
+      [RECORDS.prepayment.key('11'), held],
+      [RECORDS.clearingAccount.key(), 20_000n],
+    ]);
+    const h = new Harness(durable, 0, 202512);
+    h.line('B1.m', 'medical', '510100', '320500', 10_000n);
+    h.tick();
+    h.tick();
+    const provinces = ['province.11', 'province.32', 'province.44', 'province.51'];
+    expect(h.sentTo('clearing.allocate')).toEqual(provinces);
+    expect(batchOf(h).provinces).toEqual(['11', '32', '44', '51']);
   });
 });
