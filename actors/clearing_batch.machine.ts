@@ -395,7 +395,9 @@ function firstOf(context: BatchContext, event: BatchEvent, answers: Answers): bo
   const province = sender(event);
   if (answers === 'confirmed' || answers === 'disputed')
     return !allocationAnswered(context, province);
-  // Funding and disbursal are asked only of the provinces the statements clear.
+  // Funding and disbursal are asked only of the provinces the statements clear, and a receipt
+  // only of a province paid something: another's (a faulty peer's) counts for nothing.
+  if (answers === 'disbursed' && paidTo(context.statements[province]) === 0n) return false;
   return !context.withheld.includes(province) && !context[answers].includes(province);
 }
 

@@ -865,6 +865,20 @@ describe('F5: each step of a batch, its timers and the answers it counts', () =>
     expect(disbursed).toMatchObject({ state: 'DISBURSED', late: 1 });
   });
 
+  it('a receipt from a province paid nothing counts for nothing: the batch still waits for its receivers', () => {
+    const h = september();
+    const issuedAt = issued(h, ['11', '51']);
+    for (const province of ['11', '51']) h.answer('clearing.funded', province, issuedAt);
+    expect(h.fx.sent('clearing.disburse').map((s) => s.to)).toEqual(['province.11']);
+    h.answer('clearing.received', '51', issuedAt);
+    expect(h.state).toBe('FUNDED');
+    expect(h.fx.writes).toEqual([]);
+    expect(batchOf(h).disbursed).toEqual([]);
+    h.answer('clearing.received', '11', issuedAt);
+    expect(h.state).toBe('RECONCILED');
+    expect(batchOf(h).disbursed).toEqual(['11']);
+  });
+
   it('after a crash, a batch waiting for funding or for receipts asks again only who has not answered', () => {
     const h = september();
     const issuedAt = issued(h, ['11', '51']);
