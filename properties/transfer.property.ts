@@ -147,37 +147,44 @@ describe('every flow under the whole fault space, each run its own mix of faults
   // checks with broken variants of their own, not the code a mutant changes, and they are most
   // of this file's time, which every surviving mutant would pay again.
   const mutating = process.env.GONGJI_MUTATE === '1';
+  // A control searches up to 2,000 runs for its broken variant's failure: about 80 s alone here,
+  // so on a loaded machine the suite-wide 2-minute bound is too tight for it.
+  const CONTROL_TIMEOUT_MS = 240_000;
   for (const [name, variant, options, expected, faultsMax, stepsMax] of controls) {
-    it.skipIf(mutating)(`negative control: ${name} is caught, shrunk and replays exactly`, () => {
-      const details = fc.check(invariantsHold(variant, options), {
-        numRuns: 2_000,
-        seed: 20_261_122,
-      });
-      expect(details.failed, `${variant} was not caught in ${details.numRuns} runs`).toBe(true);
-      expect(details.numShrinks).toBeGreaterThan(0);
-      const [shrunk] = details.counterexample as [Scenario];
-      expect(shrunk.faults.length, 'faults after shrinking').toBeLessThanOrEqual(faultsMax);
-      expect(scriptSteps(shrunk), 'script steps after shrinking').toBeLessThanOrEqual(stepsMax);
-      // The shrunk scenario fails again, the same way, with the same trace: it replays, also
-      // from the file the failure report writes.
-      const first = runScenario(shrunk);
-      const again = new Simulation(shrunk).run();
-      const file = scenarioFrom(JSON.parse(JSON.stringify(scenarioFile(shrunk), jsonReplacer)));
-      const fromFile = new Simulation(file).run();
-      expect(first.checkers.ok).toBe(false);
-      expect(again.trace.hash).toBe(first.trace.hash);
-      expect(fromFile.trace.hash).toBe(first.trace.hash);
-      expect(failedInvariants(again)).toEqual(failedInvariants(first));
-      expect(failedInvariants(fromFile)).toEqual(failedInvariants(first));
-      expect(failedInvariants(first).some((n) => expected.includes(n))).toBe(true);
-      // Its report draws the counterexample: the messages up to the violation, and which it is.
-      const drawn = new Simulation(shrunk, { timeline: true }).run();
-      const sequence = reportPictures(drawn)?.sequence;
-      expect(sequence?.messages.length ?? 0).toBeGreaterThan(0);
-      expect(failedInvariants(drawn)).toContain(sequence?.violation.invariant);
-      expect(drawn.trace.hash).toBe(first.trace.hash);
-      sizes.set(name, `${shrunk.faults.length} faults, ${scriptSteps(shrunk)} steps`);
-    });
+    it.skipIf(mutating)(
+      `negative control: ${name} is caught, shrunk and replays exactly`,
+      () => {
+        const details = fc.check(invariantsHold(variant, options), {
+          numRuns: 2_000,
+          seed: 20_261_122,
+        });
+        expect(details.failed, `${variant} was not caught in ${details.numRuns} runs`).toBe(true);
+        expect(details.numShrinks).toBeGreaterThan(0);
+        const [shrunk] = details.counterexample as [Scenario];
+        expect(shrunk.faults.length, 'faults after shrinking').toBeLessThanOrEqual(faultsMax);
+        expect(scriptSteps(shrunk), 'script steps after shrinking').toBeLessThanOrEqual(stepsMax);
+        // The shrunk scenario fails again, the same way, with the same trace: it replays, also
+        // from the file the failure report writes.
+        const first = runScenario(shrunk);
+        const again = new Simulation(shrunk).run();
+        const file = scenarioFrom(JSON.parse(JSON.stringify(scenarioFile(shrunk), jsonReplacer)));
+        const fromFile = new Simulation(file).run();
+        expect(first.checkers.ok).toBe(false);
+        expect(again.trace.hash).toBe(first.trace.hash);
+        expect(fromFile.trace.hash).toBe(first.trace.hash);
+        expect(failedInvariants(again)).toEqual(failedInvariants(first));
+        expect(failedInvariants(fromFile)).toEqual(failedInvariants(first));
+        expect(failedInvariants(first).some((n) => expected.includes(n))).toBe(true);
+        // Its report draws the counterexample: the messages up to the violation, and which it is.
+        const drawn = new Simulation(shrunk, { timeline: true }).run();
+        const sequence = reportPictures(drawn)?.sequence;
+        expect(sequence?.messages.length ?? 0).toBeGreaterThan(0);
+        expect(failedInvariants(drawn)).toContain(sequence?.violation.invariant);
+        expect(drawn.trace.hash).toBe(first.trace.hash);
+        sizes.set(name, `${shrunk.faults.length} faults, ${scriptSteps(shrunk)} steps`);
+      },
+      CONTROL_TIMEOUT_MS,
+    );
   }
   afterAll(() => {
     if (sizes.size > 0) console.log([...sizes].map(([n, s]) => `${n}: ${s}`).join('\n'));
