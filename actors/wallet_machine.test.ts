@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { createActor } from 'xstate';
 
 import type { Body, Envelope, Fen, Kind } from '../protocol/index.ts';
-import { envelope, RecordingEffects } from '../testing/fakes.ts';
+import { activeRelation as active, envelope, RecordingEffects } from '../testing/fakes.ts';
 import { PROTOCOL_DEFAULTS, type ProtocolConfig } from './config.ts';
 import { MachineDriver } from './machine_driver.ts';
 import { createWalletMachine, type ShardPort, type WalletEvent } from './wallet.machine.ts';
@@ -24,13 +24,6 @@ const SHARD = 'wallet.00';
 const TEN_AM = 36_000_000;
 const REGION = '510100';
 const config: ProtocolConfig = { ...PROTOCOL_DEFAULTS, walletShardCount: 1 };
-
-const active = (kinship: string, region: string, bindId: string): Relation => ({
-  kinship,
-  region,
-  status: 'active',
-  bindId,
-});
 
 /** A shard that starts nothing and records what the wallet asks of it. */
 class FakeShard implements ShardPort {

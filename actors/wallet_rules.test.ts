@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 
 import type { AnyEnvelope, Fen, Reason, RelationEnding } from '../protocol/index.ts';
 import { NO_AID } from '../protocol/index.ts';
-import { envelope, RecordingEffects } from '../testing/fakes.ts';
+import { activeRelation as active, envelope, RecordingEffects } from '../testing/fakes.ts';
 import type { ProtocolConfig } from './config.ts';
 import { DAY_MS, PROTOCOL_DEFAULTS } from './config.ts';
 import type { Fact } from './effects.ts';
@@ -25,13 +25,6 @@ const APP = 'app.0';
 const DONOR_PROVINCE = 'province.51';
 const TEN_AM = 36_000_000;
 const config: ProtocolConfig = { ...PROTOCOL_DEFAULTS, walletShardCount: 1 };
-
-const active = (kinship: string, region: string, bindId: string): Relation => ({
-  kinship,
-  region,
-  status: 'active',
-  bindId,
-});
 
 const RELATIONS: Record<string, Relation> = {
   child: active('CHILD', '510100', 'B-child'),

@@ -1,7 +1,8 @@
 // Test doubles shared by the actor and host tests: an Effects that records everything an actor
 // asks of the world (sends, writes, timers, cancelled timers, domain events) without doing any of
-// it, and a builder for envelopes as they reach an actor after decoding.
+// it, a builder for envelopes as they reach an actor after decoding, and a wallet's active binding.
 import type { DomainEvent, Effects, Posting } from '../actors/effects.ts';
+import type { Relation } from '../actors/wallet.ts';
 import type { Body, Envelope, Kind } from '../protocol/index.ts';
 
 export interface SentMessage<K extends Kind = Kind> {
@@ -97,4 +98,9 @@ export function envelope<K extends Kind>(
 ): Envelope<K> {
   envelopeSeq += 1;
   return { v: 1, id: `test-msg.${envelopeSeq}`, kind, from, to, corr, sentAt, body };
+}
+
+/** A wallet's active family binding (W2) to `kinship` in `region`, bound by `bindId`. */
+export function activeRelation(kinship: string, region: string, bindId: string): Relation {
+  return { kinship, region, status: 'active', bindId };
 }
