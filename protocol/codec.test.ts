@@ -7,11 +7,11 @@ import { fc, test } from '@fast-check/vitest';
 import { Packr } from 'msgpackr';
 import { describe, expect } from 'vitest';
 
-import { decodeEnvelope, encodeEnvelope } from './codec.ts';
+import { assertSchemasSound, decodeEnvelope, encodeEnvelope } from './codec.ts';
 import type { AnyEnvelope } from './envelope.ts';
 import type { ProtocolError, ProtocolErrorCode } from './errors.ts';
 import { isProtocolError } from './errors.ts';
-import type { EnumType, FieldType, Kind } from './messages.ts';
+import type { EnumType, FieldSpec, FieldType, Kind } from './messages.ts';
 import {
   ENUMS,
   ID_PATTERN,
@@ -448,6 +448,18 @@ describe('forbidden keys', () => {
     const tooMany = [...creditWire(), proto];
     expectRejected(rawPackr.pack(tooMany), 'FORBIDDEN_KEY', 'body[5].__proto_');
   });
+  test('says why in words, and keeps the refusal it was found behind as its cause', () => {
+    const frame = withElement('body.walletId', JSON.parse('{"__proto__": 1}'));
+    const error = catchProtocolError(() => decodeEnvelope(frame));
+    expect(error.message).toBe(
+      'FORBIDDEN_KEY body.walletId.__proto_: ' +
+        'forbidden key (prototype pollution; msgpackr renames __proto__ to __proto_)',
+    );
+    expect(isProtocolError(error.cause)).toBe(true);
+    expect((error.cause as ProtocolError).code).toBe('BAD_FIELD');
+    expect((error.cause as ProtocolError).field).toBe('body.walletId');
+  });
+
   test('the first forbidden key in element order is reported, from the version element on', () => {
     const proto = JSON.parse('{"__proto__": 1}') as Wire;
     expectRejected(rawPackr.pack(replaced(creditWire(), 0, proto)), 'FORBIDDEN_KEY', 'v.__proto_');
@@ -518,6 +530,58 @@ describe('encoding validates too', () => {
   ])('refuses %s with BAD_FIELD', (_label, env, field) => {
     expect(encodeCode(env)).toEqual(['BAD_FIELD', field]);
   });
+
+  test.each([
+    [{ ...credit, v: 2 }, 'BAD_FIELD v: cannot encode: v must be 1, got 2'],
+    [
+      { ...credit, kind: 'account.steal' },
+      'BAD_FIELD kind: cannot encode: kind is not a known kind, got "account.steal"',
+    ],
+    [
+      { ...credit, body: { ...credit.body, amount: 0n } },
+      'BAD_FIELD body.amount: cannot encode: body.amount must be bigint fen in ' +
+        '[0.01, 1000000000.00] yuan, got 0n',
+    ],
+  ])('says what it refused to encode, in words (%#)', (env, message) => {
+    expect(catchProtocolError(() => encodeEnvelope(env as never)).message).toBe(message);
+  });
+});
+
+describe('the schemas, checked when the codec loads', () => {
+  const field = (name: string, type: string, values?: string[]): FieldSpec => ({
+    name,
+    type: type as FieldType,
+    path: `body.${name}`,
+    values: values === undefined ? undefined : new Set(values),
+  });
+
+  test('the real schemas pass, base types need no values, enums have theirs', () => {
+    expect(() => assertSchemasSound(SCHEMAS)).not.toThrow();
+    const bases = ['id', 'amount', 'amount0', 'reason', 'text', 'count'];
+    expect(() => assertSchemasSound({ k: bases.map((t) => field(t, t)) })).not.toThrow();
+    expect(() => assertSchemasSound({ k: [field('m', 'method', ['FACE'])] })).not.toThrow();
+  });
+
+  test('a field of a type the codec does not know, and with no values, fails the load', () => {
+    expect(() => assertSchemasSound({ 'x.y': [field('a', 'id'), field('m', 'method')] })).toThrow(
+      new Error('codec: x.y field m has unknown type method'),
+    );
+  });
+
+  test('a repeated field fails the load', () => {
+    expect(() => assertSchemasSound({ 'x.y': [field('a', 'id'), field('a', 'text')] })).toThrow(
+      new Error('codec: x.y repeats a field'),
+    );
+  });
+
+  test.each(['__proto__', '__proto_', 'constructor', 'prototype'])(
+    'a field named %s fails the load',
+    (name) => {
+      expect(() => assertSchemasSound({ 'x.y': [field('a', 'id'), field(name, 'id')] })).toThrow(
+        new Error(`codec: x.y uses forbidden field ${name}`),
+      );
+    },
+  );
 });
 
 describe('ids', () => {
@@ -659,6 +723,12 @@ describe('field rules, with the message each refusal gives', () => {
     expect(decodeEnvelope(withElement('sentAt', 0)).sentAt).toBe(0);
     expect(decodeEnvelope(withElement('sentAt', 5n)).sentAt).toBe(5);
     expect(decodeEnvelope(withElement('sentAt', 0n)).sentAt).toBe(0);
+    const max = BigInt(Number.MAX_SAFE_INTEGER);
+    expect(decodeEnvelope(withElement('sentAt', max)).sentAt).toBe(Number.MAX_SAFE_INTEGER);
+    // A wide int64 stays a bigint, so the refusal names the exact value sent, unrounded.
+    expect(catchProtocolError(() => decodeEnvelope(withElement('sentAt', max + 2n))).message).toBe(
+      'BAD_FIELD sentAt: sentAt must be non-negative safe integer ms, got 9007199254740993n',
+    );
     const minusZero = withFloatMinusZero(withElement('sentAt', 1.5));
     expect(Object.is(decodeEnvelope(minusZero).sentAt, 0)).toBe(true);
     const over = BigInt(Number.MAX_SAFE_INTEGER) + 1n;

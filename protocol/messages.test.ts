@@ -7,7 +7,9 @@ import {
   CLOSE_KINSHIPS,
   isCloseKinship,
   isReason,
+  isValidId,
   KINDS,
+  NO_AID,
   NON_CLOSE_KINSHIPS,
   NUCLEAR_KINSHIPS,
   PROTOCOL_VERSION,
@@ -173,5 +175,13 @@ describe('reasons and kinships', () => {
     expect(CLOSE_KINSHIPS.every((k) => isCloseKinship(k))).toBe(true);
     expect(NUCLEAR_KINSHIPS.every((k) => isCloseKinship(k))).toBe(true);
     expect(isCloseKinship('COUSIN')).toBe(false);
+  });
+});
+
+describe('NO_AID', () => {
+  test('is a valid id that names no wallet, so a bill without family aid travels', () => {
+    expect(NO_AID).toBe('-');
+    expect(isValidId(NO_AID)).toBe(true);
+    expect(SCHEMAS['bill.presettle'].find((f) => f.name === 'aidBy')?.type).toBe('id');
   });
 });

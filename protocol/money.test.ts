@@ -97,6 +97,7 @@ describe('parseWireAmount', () => {
     ['NaN', 'NaN'],
     ['Infinity', 'Infinity'],
     ['leading zeros', '05.00'],
+    ['no integer digit', '.05'],
     ['a plus sign', '+5.00'],
     ['a comma', '5,00'],
     ['empty', ''],
@@ -124,6 +125,17 @@ describe('parseWireAmount', () => {
     [' 5.00', 'not a canonical decimal'],
     ['5.00 ', 'not a canonical decimal'],
     ['', 'not a canonical decimal'],
+    ['.05', 'not a canonical decimal'],
+    // Each rule matches the whole text: a text that only ends or starts like one is not it.
+    ['15', 'exactly 2 decimal places are required'],
+    ['12.5', 'exactly 2 decimal places are required'],
+    ['0.001', 'more than 2 decimal places'],
+    [' 0.00', 'not a canonical decimal'],
+    ['0.00 ', 'not a canonical decimal'],
+    [' 1.001', 'not a canonical decimal'],
+    ['1.001 ', 'not a canonical decimal'],
+    [' 1234567890123456.00', 'not a canonical decimal'],
+    ['1234567890123456.00 ', 'not a canonical decimal'],
   ] as const)('diagnoses %j as "%s"', (text, problem) => {
     const message = messageOf(() => parseWireAmount(text, 'body.amount'));
     expect(message).toContain(`BAD_AMOUNT body.amount: ${problem}; `);
@@ -194,6 +206,7 @@ describe('parseYuan', () => {
     ['1.001', 'more than 2 decimal places (not rounded), got "1.001"'],
     ['1e3', 'write amounts as plain digits like "500.50", got "1e3"'],
     ['+5', 'write amounts as plain digits like "500.50", got "+5"'],
+    ['+5.55', 'write amounts as plain digits like "500.50", got "+5.55"'],
     ['0', 'amount must be positive, got 0'],
     [Number.NaN, 'amount must be finite, got NaN'],
     [2 ** 53 + 2, 'amount 9007199254740994 is not a safe integer; pass large amounts as strings'],
@@ -211,6 +224,32 @@ describe('parseYuan', () => {
     expect(parseYuan('0', { allowZero: true })).toBe(0n);
     expect(parseYuan(0, { allowZero: true })).toBe(0n);
     expect(yuan('0')).toBe(0n);
+  });
+
+  // A JavaScript caller (a scenario file's YAML, a script) can pass anything; what is neither
+  // text nor a number is refused as an amount, however it would print.
+  test.each([
+    ['an array holding a valid amount', ['5']],
+    ['an object that prints as one', { toString: () => '5' }],
+    ['null', null],
+    ['a boolean', true],
+  ])('refuses %s with BAD_AMOUNT, as not a decimal amount', (_label, value) => {
+    expect(messageOf(() => parseYuan(value as never, { field: 'gift' }))).toMatch(
+      /^BAD_AMOUNT gift: not a decimal amount like "500" or "500.50": /,
+    );
+  });
+
+  test('takes an amount of exactly 38 digits, exactly; one more digit is refused', () => {
+    const thirtySix = `1${'0'.repeat(35)}`;
+    expect(parseYuan(`${thirtySix}.25`)).toBe(10n ** 37n + 25n);
+    // Trailing zeros count: 1e38 is 39 digits, even though it would convert exactly.
+    expect(messageOf(() => parseYuan(`1${'0'.repeat(38)}`))).toMatch(/has more than 38 digits$/);
+  });
+
+  test('decimal.js refuses blanks and the empty string by itself (tryDecimal relies on it)', () => {
+    for (const text of ['', ' 5', '5 ', '\t5', '5\n', '\u00a05']) {
+      expect(() => new Decimal(text), JSON.stringify(text)).toThrow(/DecimalError/);
+    }
   });
 
   test('enforces maxFen inclusively with AMOUNT_OVER_LIMIT', () => {
@@ -305,6 +344,24 @@ describe('money: what each function refuses, in words', () => {
         'BAD_FIELD rate: applyRate: rate must be a plain non-negative decimal, got ' +
           JSON.stringify(rate),
       );
+  });
+
+  test('a rate given as a number is refused: rates are exact text', () => {
+    expect(() => applyRate(100n, 5 as never)).toThrow(
+      'BAD_FIELD rate: applyRate: rate must be a plain non-negative decimal, got 5',
+    );
+  });
+
+  test('a product of exactly 38 digits is computed; trailing zeros count toward the bound', () => {
+    // 36 digits × 2: exactly the 38 the decimal precision keeps, so it is exact.
+    expect(applyRate(10n ** 35n, '0.13')).toBe(13n * 10n ** 33n);
+    // 37 digits × 2, or 36 × 3, is refused even when the digits are zeros.
+    expect(() => applyRate(10n ** 36n, '0.13')).toThrow(
+      new RangeError(`applyRate: ${10n ** 36n} × 0.13 exceeds 38 digits`),
+    );
+    expect(() => applyRate(10n ** 35n, '100')).toThrow(
+      new RangeError(`applyRate: ${10n ** 35n} × 100 exceeds 38 digits`),
+    );
   });
 
   test('a product wider than the decimal precision is refused rather than rounded twice', () => {

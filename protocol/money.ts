@@ -157,8 +157,9 @@ function yuanProblem(source: unknown): string {
   return `write amounts as plain digits like "500.50", got ${got}`;
 }
 
+// decimal.js itself refuses an empty string and surrounding blanks (money.test.ts holds it to it).
 function tryDecimal(source: unknown): MoneyDecimal | undefined {
-  if (typeof source !== 'string' || source.trim() !== source || source === '') return undefined;
+  if (typeof source !== 'string') return undefined;
   try {
     const d = new Money(source);
     return d.isFinite() ? d : undefined;
