@@ -366,6 +366,21 @@ describe('policy: bad inputs are named, with the function that refused them', ()
     );
   });
 
+  it.each([
+    ['two digits of no province', '00'],
+    ['two digits of no province', '99'],
+    ['null', null],
+    ['a number', 51],
+  ])('a province code that is not one (%s) is refused with the function named', (_what, code) => {
+    const got = JSON.stringify(code);
+    expect(() => closeRelativesFrom(code as never)).toThrow(
+      new RangeError(`closeRelativesFrom: not a region code of a known province: ${got}`),
+    );
+    expect(() => meanContributionBaseFen(code as never)).toThrow(
+      new RangeError(`tierOf: not a region code of a known province: ${got}`),
+    );
+  });
+
   it('P4: a negative base or an unknown kind is named', () => {
     expect(() => monthlyCreditFen('active', -1n, '51')).toThrow(
       'monthlyCreditFen: base must be bigint fen ≥ 0, got -1',

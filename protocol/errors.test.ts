@@ -35,6 +35,9 @@ describe('ProtocolError', () => {
     expect(isProtocolError({ name: 'ProtocolError' })).toBe(false);
     expect(isProtocolError({ name: 'Error', code: 'BAD_AMOUNT' })).toBe(false);
     expect(isProtocolError({ name: 'ProtocolError', code: 7 })).toBe(false);
+    // Only an object carries the brand: a function named ProtocolError is not an error.
+    const lookalike = Object.assign(function ProtocolError() {}, { code: 'BAD_AMOUNT' });
+    expect(isProtocolError(lookalike)).toBe(false);
   });
 
   test('the message is the code, the field when there is one, and the text', () => {
