@@ -30,7 +30,7 @@ import { Packr } from 'msgpackr';
 
 import type { AnyEnvelope } from './envelope.ts';
 import { describeValue, ProtocolError } from './errors.ts';
-import type { FieldSpec, Kind, Schema } from './messages.ts';
+import type { EnumType, FieldSpec, FieldType, Kind, Schema } from './messages.ts';
 import {
   ID_CHARS_MAX,
   isReason,
@@ -60,15 +60,18 @@ const FORBIDDEN_KEYS: ReadonlySet<string> = new Set([
   'prototype',
 ]);
 
-// The field types the codec reads by name; any other is an enum, read from its values.
-const BASE_TYPES: ReadonlySet<string> = new Set([
-  'id',
-  'amount',
-  'amount0',
-  'reason',
-  'text',
-  'count',
-]);
+// The field types the codec reads by name; any other is an enum, read from its values. The
+// `satisfies` keeps this list and FieldType's non-enum members the same at compile time.
+const BASE_TYPES: ReadonlySet<string> = new Set(
+  Object.keys({
+    id: 1,
+    amount: 1,
+    amount0: 1,
+    reason: 1,
+    text: 1,
+    count: 1,
+  } satisfies Record<Exclude<FieldType, EnumType>, 1>),
+);
 
 interface KindCodec {
   // The literal from KINDS rather than the decoded copy, so later `switch (env.kind)` tests
@@ -430,7 +433,8 @@ export function assertSchemasSound(schemas: Readonly<Record<string, Schema>>): v
   for (const [kind, schema] of Object.entries(schemas)) {
     const unknown = schema.find((f) => !BASE_TYPES.has(f.type) && f.values === undefined);
     if (unknown !== undefined) {
-      throw new Error(`codec: ${kind} field ${unknown.name} has unknown type ${unknown.type}`);
+      const type = `type ${unknown.type}, neither a base type nor an enum with values`;
+      throw new Error(`codec: ${kind} field ${unknown.name} has ${type}`);
     }
     const names = schema.map(nameOf);
     if (new Set(names).size !== names.length) throw new Error(`codec: ${kind} repeats a field`);

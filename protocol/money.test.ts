@@ -233,6 +233,7 @@ describe('parseYuan', () => {
     ['an object that prints as one', { toString: () => '5' }],
     ['null', null],
     ['a boolean', true],
+    ['a bigint (decimal.js would take it)', 5n],
   ])('refuses %s with BAD_AMOUNT, as not a decimal amount', (_label, value) => {
     expect(messageOf(() => parseYuan(value as never, { field: 'gift' }))).toMatch(
       /^BAD_AMOUNT gift: not a decimal amount like "500" or "500.50": /,
@@ -353,7 +354,7 @@ describe('money: what each function refuses, in words', () => {
   });
 
   test('a product of exactly 38 digits is computed; trailing zeros count toward the bound', () => {
-    // 36 digits × 2: exactly the 38 the decimal precision keeps, so it is exact.
+    // 36 digits × 2: exactly the bound of 38 (the decimal precision is 40), so it is exact.
     expect(applyRate(10n ** 35n, '0.13')).toBe(13n * 10n ** 33n);
     // 37 digits × 2, or 36 × 3, is refused even when the digits are zeros.
     expect(() => applyRate(10n ** 36n, '0.13')).toThrow(

@@ -157,7 +157,8 @@ function yuanProblem(source: unknown): string {
   return `write amounts as plain digits like "500.50", got ${got}`;
 }
 
-// decimal.js itself refuses an empty string and surrounding blanks (money.test.ts holds it to it).
+// decimal.js itself refuses an empty string and surrounding blanks (money.test.ts holds it to it),
+// but takes a bigint: only text is a decimal amount here.
 function tryDecimal(source: unknown): MoneyDecimal | undefined {
   if (typeof source !== 'string') return undefined;
   try {
