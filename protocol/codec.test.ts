@@ -448,6 +448,7 @@ describe('forbidden keys', () => {
     const tooMany = [...creditWire(), proto];
     expectRejected(rawPackr.pack(tooMany), 'FORBIDDEN_KEY', 'body[5].__proto_');
   });
+
   test('says why in words, and keeps the refusal it was found behind as its cause', () => {
     const frame = withElement('body.walletId', JSON.parse('{"__proto__": 1}'));
     const error = catchProtocolError(() => decodeEnvelope(frame));
